@@ -1,0 +1,20 @@
+/* commands.h: the subcommands of `strata`, one file each (cli/cmd_NAME.c).
+ * Each takes the argv after the program name (argv[0] is the subcommand's name)
+ * and returns the exit code (enum status values). */
+#ifndef STRATA_CLI_COMMANDS_H
+#define STRATA_CLI_COMMANDS_H
+
+int cmd_tui(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_project(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+
+#endif

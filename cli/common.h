@@ -1,0 +1,50 @@
+/* common.h: what every subcommand shares: the --domain/--db options (and their
+ * STRATA_DOMAIN/STRATA_DB variables), opening the domain and the store with
+ * messages a user can act on, and printing errors. */
+#ifndef STRATA_CLI_COMMON_H
+#define STRATA_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "core/domain.h"
+#include "core/store.h"
+
+/* getopt_long entries for the common options; put COMMON_OPTIONS at the end of a
+ * subcommand's option table (before the {0} terminator) and pass unknown option
+ * codes to cli_common_option. */
+enum { OPT_DOMAIN = 1000, OPT_DB, OPT_HELP, OPT_FIRST_FREE = 1100 };
+#define COMMON_OPTIONS                                                                             \
+    {"domain", required_argument, NULL, OPT_DOMAIN}, {"db", required_argument, NULL, OPT_DB},      \
+        {"help", no_argument, NULL, OPT_HELP}
+
+struct cli {
+    const char *name;        /* the subcommand, for messages */
+    const char *usage;       /* its usage text, printed by --help and on misuse */
+    const char *domain_path; /* --domain or STRATA_DOMAIN, or NULL */
+    const char *db_path;     /* --db or STRATA_DB, or derived from the domain */
+    struct domain *domain;
+    struct store *store;
+    bool want_help;
+};
+
+void cli_init(struct cli *c, const char *name, const char *usage);
+/* Handles a common option code from getopt_long. Returns true if it was one. */
+bool cli_common_option(struct cli *c, int opt, const char *arg);
+/* Prints usage to stderr and returns ST_USAGE (for a misuse) */
+int cli_usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints usage to stdout and returns ST_OK (for --help). */
+int cli_help(struct cli *c);
+/* Loads the domain (required: error if none given). Prints problems; returns status. */
+int cli_load_domain(struct cli *c, bool required);
+/* Opens the store: --db, else STRATA_DB, else <domain basename>.db in the current
+ * folder. create: make it if missing. read_only: do not write. */
+int cli_open_store(struct cli *c, bool create, bool read_only);
+void cli_done(struct cli *c);
+/* --at P or --at-time TIME (either may be NULL) into a global position, 0 = now.
+ * Needs the store open. Prints the problem and returns its status on error. */
+int cli_resolve_at(struct cli *c, const char *at, const char *at_time, int64_t *position);
+/* Prints "strata NAME: MESSAGE" to stderr and returns e->code (or ST_ERR). */
+int cli_fail(struct cli *c, const err *e);
+
+#endif

@@ -1,0 +1,96 @@
+/* main.c: `strata`, one program with subcommands (design.md, "The command line"). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/util.h"
+
+#ifndef STRATA_VERSION
+#define STRATA_VERSION "0.1.0"
+#endif
+
+struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+    {"tui", cmd_tui, "open the workbench (default when standard output is a terminal)"},
+    {"check", cmd_check, "validate domain files"},
+    {"exec", cmd_exec, "run a command; print the events it appended"},
+    {"events", cmd_events, "list events as NDJSON"},
+    {"state", cmd_state, "print an aggregate's state, now or as it was"},
+    {"project", cmd_project, "bring projections up to the head; status, rebuild, follow"},
+    {"query", cmd_query, "print a projection's rows, now or as they were"},
+    {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
+    {"export", cmd_export, "write events (NDJSON, CloudEvents, CSV)"},
+    {"test", cmd_test, "run a domain's scenarios"},
+    {"eval", cmd_eval, "evaluate one expression"},
+    {"replay", cmd_replay, "append events from a file, paced in time"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: strata [--domain FILE] [--db FILE] COMMAND [ARGS...]\n\n"
+                 "Strata is an event-sourcing workbench for the terminal.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\ncommon options:\n"
+                 "  --domain FILE  the domain (or STRATA_DOMAIN)\n"
+                 "  --db FILE      the store (or STRATA_DB; default <domain>.db here)\n"
+                 "  --help         help for a command: strata COMMAND --help\n"
+                 "  --version      print the version\n"
+                 "\nexit codes: 0 ok, 1 bad input or I/O error, 2 usage, 3 rejected by a rule,\n"
+                 "4 concurrency conflict\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* The subcommand is the first argument that is not an option (or an option's
+     * value), so `strata --domain d.yaml exec ...` works as GNU getopt users expect. */
+    int cmd_at = -1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("strata %s\n", STRATA_VERSION);
+            return 0;
+        }
+        if ((strcmp(argv[i], "--domain") == 0 || strcmp(argv[i], "--db") == 0) && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if (argv[i][0] == '-')
+            continue;
+        cmd_at = i;
+        break;
+    }
+    if (cmd_at < 0) {
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                usage(stdout);
+                return 0;
+            }
+        if (isatty(STDOUT_FILENO) && isatty(STDIN_FILENO))
+            return cmd_tui(argc, argv);
+        usage(stderr);
+        return ST_USAGE;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
+        if (strcmp(argv[cmd_at], subcommands[i].name) == 0) {
+            /* Hand the subcommand every argument, its own name first, with the
+             * options that stood before it moved after it. */
+            char *args[argc + 1];
+            int n = 0;
+            args[n++] = argv[cmd_at];
+            for (int j = 1; j < argc; j++)
+                if (j != cmd_at)
+                    args[n++] = argv[j];
+            args[n] = NULL;
+            return subcommands[i].run(n, args);
+        }
+    }
+    fprintf(stderr, "strata: unknown command '%s'\n\n", argv[cmd_at]);
+    usage(stderr);
+    return ST_USAGE;
+}

@@ -1,0 +1,813 @@
+/* aggregate.c: decoding and upcasting stored events, folding them into state
+ * (with snapshots), and running commands (decide, append, retry). See aggregate.h. */
+#include "aggregate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+
+/* Events are read from the store in pages of this many, so loading a long stream
+ * never holds more than a page in memory. */
+#define LOAD_PAGE 512
+#define DEFAULT_RETRIES 10
+
+/* ---- decoding and upcasting ---- */
+
+static void meta_set_str(value *m, const char *k, const char *s)
+{
+    value_map_set(m, k, value_cstring(s));
+}
+
+int event_upcast(const struct event_spec *spec, int from, value *data, const value *meta, err *e)
+{
+    for (int v = from; v < spec->version; v++) {
+        const struct upcast_step *st = NULL;
+        for (size_t i = 0; i < spec->nupcasts; i++)
+            if (spec->upcasts[i].from == v)
+                st = &spec->upcasts[i];
+        if (!st)
+            return err_set(e, ST_ERR, "event %s: no upcast from version %d to %d", spec->name, v,
+                           v + 1);
+        if (data->type != V_MAP)
+            return err_set(e, ST_ERR, "event %s: data is not an object, cannot upcast",
+                           spec->name);
+        for (size_t i = 0; i < st->nrename; i++) {
+            const value *old = value_map_get(data, st->rename_from[i]);
+            if (!old)
+                continue;
+            value moved = value_ref(old);
+            value_map_remove(data, st->rename_from[i], strlen(st->rename_from[i]));
+            value_map_set(data, st->rename_to[i], moved);
+        }
+        for (size_t i = 0; i < st->ndefault; i++)
+            if (!value_map_get(data, st->default_names[i]))
+                value_map_set(data, st->default_names[i], value_ref(&st->default_values[i]));
+        if (st->nset) {
+            /* Every `set` sees the data as it was after rename and default. */
+            struct expr_vars vars;
+            memset(&vars, 0, sizeof vars);
+            vars.roots[ROOT_EVENT] = *data;
+            if (meta)
+                vars.roots[ROOT_META] = *meta;
+            value *results = xcalloc(st->nset, sizeof *results);
+            int rc = ST_OK;
+            for (size_t i = 0; i < st->nset && rc == ST_OK; i++) {
+                rc = expr_eval(st->set[i].value, &vars, &results[i], e);
+                if (rc != ST_OK) {
+                    err_prefix(e, "upcasting %s from version %d, set %s", spec->name, v,
+                               st->set[i].name);
+                    for (size_t j = 0; j < i; j++)
+                        value_free(results[j]);
+                }
+            }
+            if (rc != ST_OK) {
+                free(results);
+                return rc;
+            }
+            for (size_t i = 0; i < st->nset; i++)
+                value_map_set(data, st->set[i].name, results[i]);
+            free(results);
+        }
+        for (size_t i = 0; i < st->ndrop; i++)
+            value_map_remove(data, st->drop[i], strlen(st->drop[i]));
+    }
+    return ST_OK;
+}
+
+const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
+                                                  const char **id_out)
+{
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < d->naggregates; i++) {
+        const struct aggregate_spec *a = &d->aggregates[i];
+        size_t n = strlen(a->name);
+        if (strncmp(stream, a->name, n) == 0 && stream[n] == '-') {
+            if (id_out)
+                *id_out = stream + n + 1;
+            return a;
+        }
+    }
+    return NULL;
+}
+
+/* `meta` for expressions: what the store knows of the event, then what the event
+ * carries (command, commandId, ...) without overriding the former. */
+static int build_meta(const struct domain *d, const struct event *ev,
+                      const struct event_spec *spec, value *out, err *e)
+{
+    value m = value_map(16);
+    meta_set_str(&m, "stream", ev->stream);
+    const char *id = NULL;
+    const struct aggregate_spec *a = spec ? spec->aggregate : NULL;
+    const struct aggregate_spec *by_stream = aggregate_for_stream(d, ev->stream, &id);
+    if (!a)
+        a = by_stream;
+    if (a && by_stream == a) {
+        meta_set_str(&m, "aggregate", a->name);
+        meta_set_str(&m, "aggregateId", id);
+    } else {
+        /* A stream Strata did not name: "Kind-rest" still splits at the first '-'. */
+        const char *dash = strchr(ev->stream, '-');
+        if (dash) {
+            value_map_set(&m, "aggregate", value_string(ev->stream, (size_t)(dash - ev->stream)));
+            meta_set_str(&m, "aggregateId", dash + 1);
+        } else {
+            meta_set_str(&m, "aggregate", a ? a->name : "");
+            meta_set_str(&m, "aggregateId", ev->stream);
+        }
+    }
+    value_map_set(&m, "version", value_int(ev->version));
+    value_map_set(&m, "position", value_int(ev->position));
+    meta_set_str(&m, "time", ev->time);
+    meta_set_str(&m, "type", ev->type);
+    value_map_set(&m, "schema", value_int(ev->schema));
+    if (ev->meta && ev->meta[0]) {
+        value stored;
+        json_error je;
+        if (json_parse(ev->meta, strlen(ev->meta), &stored, &je) != ST_OK) {
+            value_free(m);
+            return err_set(e, ST_ERR, "event at position %lld: meta is not valid JSON: %s",
+                           (long long)ev->position, je.msg);
+        }
+        if (stored.type == V_MAP) {
+            for (size_t i = 0; i < value_map_len(&stored); i++) {
+                const value *k = value_map_key_at(&stored, i);
+                if (!value_map_getn(&m, value_str(k), value_strlen(k)))
+                    value_map_setn(&m, value_str(k), value_strlen(k),
+                                   value_ref(value_map_val_at(&stored, i)));
+            }
+        }
+        value_free(stored);
+    }
+    *out = m;
+    return ST_OK;
+}
+
+int event_decode(const struct domain *d, const struct event *ev, bool upcast,
+                 struct decoded_event *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->ev = ev;
+    out->spec = d ? domain_event(d, ev->type) : NULL;
+    out->schema = ev->schema;
+    json_error je;
+    if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
+        return err_set(e, ST_ERR, "event %s at position %lld: data is not valid JSON: %s", ev->type,
+                       (long long)ev->position, je.msg);
+    int rc = build_meta(d, ev, out->spec, &out->meta, e);
+    if (rc != ST_OK) {
+        value_free(out->data);
+        out->data = value_null();
+        return rc;
+    }
+    if (upcast && out->spec) {
+        const struct event_spec *spec = out->spec;
+        if (ev->schema > spec->version || ev->schema < 1) {
+            decoded_event_done(out);
+            return err_set(e, ST_ERR,
+                           "event %s at position %lld has schema version %d, but the domain "
+                           "knows versions 1 to %d of it",
+                           ev->type, (long long)ev->position, ev->schema, spec->version);
+        }
+        if (ev->schema < spec->version) {
+            rc = event_upcast(spec, ev->schema, &out->data, &out->meta, e);
+            if (rc != ST_OK) {
+                err_prefix(e, "event at position %lld", (long long)ev->position);
+                decoded_event_done(out);
+                return rc;
+            }
+            out->schema = spec->version;
+        }
+    }
+    return ST_OK;
+}
+
+void decoded_event_done(struct decoded_event *de)
+{
+    value_free(de->data);
+    value_free(de->meta);
+    de->data = value_null();
+    de->meta = value_null();
+}
+
+/* ---- state ---- */
+
+char *aggregate_stream(const struct aggregate_spec *a, const char *id)
+{
+    return xasprintf("%s-%s", a->name, id);
+}
+
+static value zero_of(ftype t)
+{
+    switch (t) {
+    case F_STRING:
+    case F_TIMESTAMP:
+        return value_cstring("");
+    case F_INT:
+        return value_int(0);
+    case F_FLOAT:
+        return value_double(0.0);
+    case F_BOOL:
+        return value_bool(false);
+    case F_LIST:
+        return value_list(0);
+    case F_MAP:
+        return value_map(0);
+    case F_ANY:
+    default:
+        return value_null();
+    }
+}
+
+value aggregate_initial_state(const struct aggregate_spec *a)
+{
+    value st = value_map(a->nstate);
+    for (size_t i = 0; i < a->nstate; i++) {
+        const struct field_spec *f = &a->state[i];
+        value_map_set(&st, f->name, f->has_default ? value_ref(&f->def) : zero_of(f->type));
+    }
+    return st;
+}
+
+void agg_state_done(struct agg_state *st)
+{
+    value_free(st->state);
+    st->state = value_null();
+}
+
+int aggregate_apply(const struct aggregate_spec *a, const struct decoded_event *de, value *state,
+                    err *e)
+{
+    const struct event_spec *spec = de->spec;
+    if (!spec || spec->napply == 0)
+        return ST_OK;
+    (void)a;
+    /* Every assignment sees the state before the event, as the contract says, so
+     * the results are gathered first and set together. */
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    vars.roots[ROOT_STATE] = *state;
+    vars.roots[ROOT_EVENT] = de->data;
+    vars.roots[ROOT_META] = de->meta;
+    value small[16];
+    value *results = spec->napply <= 16 ? small : xcalloc(spec->napply, sizeof *results);
+    for (size_t i = 0; i < spec->napply; i++) {
+        int rc = expr_eval(spec->apply[i].value, &vars, &results[i], e);
+        if (rc != ST_OK) {
+            err_prefix(e, "applying %s (position %lld) to %s", spec->name,
+                       (long long)de->ev->position, spec->apply[i].name);
+            for (size_t j = 0; j < i; j++)
+                value_free(results[j]);
+            if (results != small)
+                free(results);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < spec->napply; i++)
+        value_map_set(state, spec->apply[i].name, results[i]);
+    if (results != small)
+        free(results);
+    return ST_OK;
+}
+
+/* Folds one stored event into st. */
+static int fold_event(const struct domain *d, const struct aggregate_spec *a,
+                      const struct event *ev, struct agg_state *st, err *e)
+{
+    struct decoded_event de;
+    int rc = event_decode(d, ev, true, &de, e);
+    if (rc != ST_OK)
+        return rc;
+    rc = aggregate_apply(a, &de, &st->state, e);
+    decoded_event_done(&de);
+    if (rc != ST_OK)
+        return rc;
+    st->version = ev->version;
+    st->position = ev->position;
+    st->replayed++;
+    return ST_OK;
+}
+
+static int put_snapshot(struct store *s, const struct aggregate_spec *a, const char *stream,
+                        const struct agg_state *st, err *e)
+{
+    struct snapshot snap;
+    snap.version = st->version;
+    snap.position = st->position;
+    snap.state = json_to_string(&st->state);
+    int rc = store_snapshot_put(s, stream, a->rules_hash, &snap, e);
+    free(snap.state);
+    return rc;
+}
+
+int aggregate_load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                   const char *id, int64_t max_position, bool write_snapshots,
+                   struct agg_state *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    char *stream = aggregate_stream(a, id);
+    int rc = ST_OK;
+    out->state = value_null();
+    if (a->snapshot_every > 0) {
+        struct snapshot snap;
+        memset(&snap, 0, sizeof snap);
+        rc = store_snapshot_get(s, stream, a->rules_hash, max_position, &snap, e);
+        if (rc == ST_OK) {
+            json_error je;
+            if (json_parse(snap.state, strlen(snap.state), &out->state, &je) == ST_OK &&
+                out->state.type == V_MAP) {
+                out->version = snap.version;
+                out->position = snap.position;
+                out->from_snapshot = true;
+            } else {
+                /* A damaged snapshot is only a lost shortcut: replay from the start. */
+                value_free(out->state);
+                out->state = value_null();
+            }
+            snapshot_done(&snap);
+        } else if (rc != ST_NOT_FOUND) {
+            free(stream);
+            return rc;
+        }
+        err_clear(e);
+        rc = ST_OK;
+    }
+    if (!out->from_snapshot)
+        out->state = aggregate_initial_state(a);
+
+    struct event_list page;
+    event_list_init(&page);
+    for (;;) {
+        event_list_clear(&page);
+        rc = store_read_stream(s, stream, out->version + 1, max_position, LOAD_PAGE, &page, e);
+        if (rc != ST_OK)
+            break;
+        for (size_t i = 0; i < page.len && rc == ST_OK; i++) {
+            rc = fold_event(d, a, &page.items[i], out, e);
+            if (rc == ST_OK && write_snapshots && a->snapshot_every > 0 &&
+                out->version % a->snapshot_every == 0) {
+                err ignored;
+                put_snapshot(s, a, stream, out, &ignored); /* a read-only store just skips it */
+            }
+        }
+        if (rc != ST_OK || page.len < LOAD_PAGE)
+            break;
+    }
+    event_list_done(&page);
+    free(stream);
+    if (rc != ST_OK)
+        agg_state_done(out);
+    return rc;
+}
+
+/* ---- commands ---- */
+
+void command_result_init(struct command_result *r)
+{
+    memset(r, 0, sizeof *r);
+    event_list_init(&r->appended);
+}
+
+void command_result_done(struct command_result *r)
+{
+    event_list_done(&r->appended);
+    free(r->rejected);
+    free(r->explanation);
+    memset(r, 0, sizeof *r);
+}
+
+static const struct field_spec *find_field(const struct field_spec *fs, size_t n, const char *name,
+                                           size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(fs[i].name) == len && memcmp(fs[i].name, name, len) == 0)
+            return &fs[i];
+    return NULL;
+}
+
+static const char *suggest_field(const struct field_spec *fs, size_t n, const char *word)
+{
+    const char *names[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 64; i++)
+        names[k++] = fs[i].name;
+    return did_you_mean(word, names, k);
+}
+
+int command_validate_payload(const struct command_spec *c, const value *payload, value *out, err *e)
+{
+    if (payload->type != V_MAP)
+        return err_set(e, ST_ERR, "%s: the payload must be an object, not %s", c->name,
+                       vtype_name(payload->type));
+    for (size_t i = 0; i < value_map_len(payload); i++) {
+        const value *k = value_map_key_at(payload, i);
+        if (!find_field(c->payload, c->npayload, value_str(k), value_strlen(k))) {
+            const char *hint = suggest_field(c->payload, c->npayload, value_str(k));
+            return err_set(e, ST_ERR, "%s: unknown field '%s'%s%s%s", c->name, value_str(k),
+                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        }
+    }
+    value v = value_map(c->npayload);
+    for (size_t i = 0; i < c->npayload; i++) {
+        const struct field_spec *f = &c->payload[i];
+        const value *given = value_map_get(payload, f->name);
+        if (!given || (given->type == V_NULL && !f->optional && f->type != F_ANY)) {
+            if (f->has_default) {
+                value_map_set(&v, f->name, value_ref(&f->def));
+                continue;
+            }
+            if (f->optional)
+                continue;
+            value_free(v);
+            return err_set(e, ST_ERR, "%s: missing required field '%s' (%s)", c->name, f->name,
+                           ftype_name(f->type));
+        }
+        int rc = field_check(f, given, e);
+        if (rc != ST_OK) {
+            value_free(v);
+            err_prefix(e, "%s", c->name);
+            return rc;
+        }
+        value_map_set(&v, f->name, value_ref(given));
+    }
+    *out = v;
+    return ST_OK;
+}
+
+/* Reads one command-line word as a value of type t. */
+static int parse_typed(const struct field_spec *f, const char *text, value *out, err *e)
+{
+    char *end;
+    switch (f->type) {
+    case F_INT: {
+        errno = 0;
+        long long n = strtoll(text, &end, 10);
+        if (!*text || *end || errno)
+            return err_set(e, ST_ERR, "field '%s': '%s' is not an int%s", f->name, text,
+                           errno ? " (out of range)" : "");
+        *out = value_int(n);
+        return ST_OK;
+    }
+    case F_FLOAT: {
+        double x = strtod(text, &end);
+        if (!*text || *end)
+            return err_set(e, ST_ERR, "field '%s': '%s' is not a number", f->name, text);
+        *out = value_double(x);
+        return ST_OK;
+    }
+    case F_BOOL:
+        if (strcmp(text, "true") == 0)
+            *out = value_bool(true);
+        else if (strcmp(text, "false") == 0)
+            *out = value_bool(false);
+        else
+            return err_set(e, ST_ERR, "field '%s': '%s' is not a bool (true or false)", f->name,
+                           text);
+        return ST_OK;
+    case F_LIST:
+    case F_MAP:
+    case F_ANY: {
+        json_error je;
+        if (json_parse(text, strlen(text), out, &je) == ST_OK)
+            return ST_OK;
+        if (f->type == F_ANY) {
+            *out = value_cstring(text);
+            return ST_OK;
+        }
+        return err_set(e, ST_ERR, "field '%s': not valid JSON for a %s: %s (column %d)", f->name,
+                       ftype_name(f->type), je.msg, je.column);
+    }
+    case F_STRING:
+    case F_TIMESTAMP:
+    default:
+        *out = value_cstring(text);
+        return ST_OK;
+    }
+}
+
+int command_payload_from_args(const struct command_spec *c, char **args, int n, value *out,
+                              err *e)
+{
+    value p = value_map((size_t)n);
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(args[i], '=');
+        if (!eq || eq == args[i]) {
+            value_free(p);
+            return err_set(e, ST_USAGE, "'%s' is not field=value", args[i]);
+        }
+        size_t klen = (size_t)(eq - args[i]);
+        const struct field_spec *f = find_field(c->payload, c->npayload, args[i], klen);
+        if (!f) {
+            char *name = xstrndup(args[i], klen);
+            const char *hint = suggest_field(c->payload, c->npayload, name);
+            err_set(e, ST_ERR, "%s: unknown field '%s'%s%s%s", c->name, name,
+                    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+            free(name);
+            value_free(p);
+            return ST_ERR;
+        }
+        value v;
+        int rc = parse_typed(f, eq + 1, &v, e);
+        if (rc != ST_OK) {
+            value_free(p);
+            return rc;
+        }
+        value_map_set(&p, f->name, v);
+    }
+    *out = p;
+    return ST_OK;
+}
+
+/* The instance id named by the payload, as text. */
+static int payload_id(const struct command_spec *c, const value *payload, char **out, err *e)
+{
+    const struct aggregate_spec *a = c->aggregate;
+    const value *idv = value_map_get(payload, a->id_field);
+    if (!idv)
+        return err_set(e, ST_ERR, "%s: missing the id field '%s'", c->name, a->id_field);
+    switch (idv->type) {
+    case V_STRING:
+        if (value_strlen(idv) == 0)
+            return err_set(e, ST_ERR, "%s: the id field '%s' is empty", c->name, a->id_field);
+        *out = xstrndup(value_str(idv), value_strlen(idv));
+        return ST_OK;
+    case V_INT:
+        *out = xasprintf("%lld", (long long)idv->u.i);
+        return ST_OK;
+    default:
+        return err_set(e, ST_ERR, "%s: the id field '%s' must be a string or an int, not %s",
+                       c->name, a->id_field, vtype_name(idv->type));
+    }
+}
+
+static char *make_command_id(void)
+{
+    /* Unique enough to tell commands apart in metadata: time, pid and a counter,
+     * mixed. Idempotency needs an id the caller chose (--id), not this one. */
+    static unsigned counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t h = HASH_FNV_INIT;
+    uint64_t parts[4] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec, (uint64_t)getpid(), ++counter};
+    h = hash_fnv1a(h, parts, sizeof parts);
+    return xasprintf("c-%016llx", (unsigned long long)h);
+}
+
+static char *command_meta(const struct command_request *req, const char *command_id)
+{
+    value m = value_map(4);
+    value_map_set(&m, "command", value_cstring(req->command->name));
+    value_map_set(&m, "commandId", value_cstring(command_id));
+    if (req->correlation_id)
+        value_map_set(&m, "correlationId", value_cstring(req->correlation_id));
+    if (req->causation_id)
+        value_map_set(&m, "causationId", value_cstring(req->causation_id));
+    char *s = json_to_string(&m);
+    value_free(m);
+    return s;
+}
+
+/* A decision: the events one command emits against one state. */
+struct decision {
+    size_t n;
+    const struct event_spec **specs;
+    char **data;     /* canonical JSON */
+    value *states;   /* state after each event (for snapshots) */
+};
+
+static void decision_done(struct decision *dc)
+{
+    for (size_t i = 0; i < dc->n; i++) {
+        free(dc->data[i]);
+        value_free(dc->states[i]);
+    }
+    free(dc->specs);
+    free(dc->data);
+    free(dc->states);
+    memset(dc, 0, sizeof *dc);
+}
+
+static int check_rule(const struct rule_spec *r, struct expr_vars *vars, struct command_result *res,
+                      err *e)
+{
+    bool ok;
+    int rc = expr_eval_bool(r->rule, vars, &ok, e);
+    if (rc != ST_OK)
+        return rc;
+    if (ok)
+        return ST_OK;
+    strbuf sb;
+    sb_init(&sb);
+    expr_explain(r->rule, vars, &sb);
+    free(res->rejected);
+    free(res->explanation);
+    res->rejected = xstrdup(r->message);
+    res->explanation = sb_steal(&sb);
+    return err_set(e, ST_REJECTED, "%s", r->message);
+}
+
+/* decide + evolve: runs require, emit and invariants against st. */
+static int decide(const struct domain *d, const struct command_request *req, const value *payload,
+                  const char *stream, const struct agg_state *st, const char *time_text,
+                  const char *meta_json, struct decision *dc, struct command_result *res, err *e)
+{
+    const struct command_spec *c = req->command;
+    const struct aggregate_spec *a = c->aggregate;
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    vars.roots[ROOT_PAYLOAD] = *payload;
+    vars.roots[ROOT_STATE] = st->state;
+    vars.now_ms = req->now_ms ? req->now_ms : time_now_ms();
+
+    for (size_t i = 0; i < c->nrequire; i++) {
+        int rc = check_rule(&c->require[i], &vars, res, e);
+        if (rc != ST_OK)
+            return rc;
+    }
+    memset(dc, 0, sizeof *dc);
+    dc->specs = xcalloc(c->nemits ? c->nemits : 1, sizeof *dc->specs);
+    dc->data = xcalloc(c->nemits ? c->nemits : 1, sizeof *dc->data);
+    dc->states = xcalloc(c->nemits ? c->nemits : 1, sizeof *dc->states);
+    value state = value_ref(&st->state);
+    int rc = ST_OK;
+    for (size_t i = 0; i < c->nemits && rc == ST_OK; i++) {
+        const struct emit_spec *em = &c->emits[i];
+        /* `when` and the fields see the state before the command, as `require` does. */
+        if (em->when) {
+            bool yes;
+            rc = expr_eval_bool(em->when, &vars, &yes, e);
+            if (rc != ST_OK) {
+                err_prefix(e, "%s: emit %s: when", c->name, em->event->name);
+                break;
+            }
+            if (!yes)
+                continue;
+        }
+        value data = value_map(em->nfields);
+        for (size_t j = 0; j < em->nfields && rc == ST_OK; j++) {
+            value fv;
+            rc = expr_eval(em->fields[j].value, &vars, &fv, e);
+            if (rc != ST_OK) {
+                err_prefix(e, "%s: emit %s.%s", c->name, em->event->name, em->fields[j].name);
+                break;
+            }
+            value_map_set(&data, em->fields[j].name, fv);
+        }
+        if (rc != ST_OK) {
+            value_free(data);
+            break;
+        }
+        /* Apply to the running state, as the event will be read back. */
+        struct event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.position = 0;
+        ev.version = st->version + (int64_t)dc->n + 1;
+        ev.schema = em->event->version;
+        ev.stream = (char *)stream;
+        ev.type = em->event->name;
+        ev.time = (char *)time_text;
+        ev.meta = (char *)meta_json;
+        char *text = json_to_string(&data);
+        ev.data = text;
+        struct decoded_event de;
+        memset(&de, 0, sizeof de);
+        de.ev = &ev;
+        de.spec = em->event;
+        de.data = data;
+        de.schema = em->event->version;
+        rc = build_meta(d, &ev, em->event, &de.meta, e);
+        if (rc == ST_OK)
+            rc = aggregate_apply(a, &de, &state, e);
+        decoded_event_done(&de);
+        if (rc != ST_OK) {
+            free(text);
+            break;
+        }
+        dc->specs[dc->n] = em->event;
+        dc->data[dc->n] = text;
+        dc->states[dc->n] = value_ref(&state);
+        dc->n++;
+    }
+    if (rc == ST_OK) {
+        vars.roots[ROOT_STATE] = state;
+        for (size_t i = 0; i < a->ninvariants && rc == ST_OK; i++)
+            rc = check_rule(&a->invariants[i], &vars, res, e);
+    }
+    value_free(state);
+    if (rc != ST_OK)
+        decision_done(dc);
+    return rc;
+}
+
+int command_execute(struct store *s, const struct domain *d, const struct command_request *req,
+                    struct command_result *res, err *e)
+{
+    const struct command_spec *c = req->command;
+    const struct aggregate_spec *a = c->aggregate;
+    value payload;
+    int rc = command_validate_payload(c, &req->payload, &payload, e);
+    if (rc != ST_OK)
+        return res->status = rc;
+    char *id = NULL;
+    rc = payload_id(c, &payload, &id, e);
+    if (rc != ST_OK) {
+        value_free(payload);
+        return res->status = rc;
+    }
+    char *stream = aggregate_stream(a, id);
+    char *command_id = req->command_id ? xstrdup(req->command_id) : make_command_id();
+    char *meta_json = command_meta(req, command_id);
+    int max_retries = req->max_retries > 0 ? req->max_retries : DEFAULT_RETRIES;
+
+    if (req->command_id) {
+        rc = store_command_events(s, req->command_id, &res->appended, e);
+        if (rc == ST_OK) {
+            res->duplicate = true;
+            goto done;
+        }
+        if (rc != ST_NOT_FOUND)
+            goto done;
+        err_clear(e);
+        rc = ST_OK;
+    }
+
+    for (int attempt = 0;; attempt++) {
+        res->attempts = attempt + 1;
+        struct agg_state st;
+        rc = aggregate_load(s, d, a, id, 0, false, &st, e);
+        if (rc != ST_OK)
+            break;
+        if (req->expected_version != STORE_ANY_VERSION && st.version != req->expected_version) {
+            rc = err_set(e, ST_CONFLICT, "stream %s is at version %lld, expected %lld", stream,
+                         (long long)st.version, (long long)req->expected_version);
+            agg_state_done(&st);
+            break;
+        }
+        char time_text[TIME_TEXT_LEN + 1];
+        time_format_ms(req->now_ms ? req->now_ms : time_now_ms(), time_text);
+        struct decision dc;
+        rc = decide(d, req, &payload, stream, &st, time_text, meta_json, &dc, res, e);
+        if (rc != ST_OK) {
+            agg_state_done(&st);
+            break;
+        }
+        if (dc.n == 0) {
+            agg_state_done(&st);
+            decision_done(&dc);
+            break;
+        }
+        struct new_event *evs = xcalloc(dc.n, sizeof *evs);
+        for (size_t i = 0; i < dc.n; i++) {
+            evs[i].type = dc.specs[i]->name;
+            evs[i].schema = dc.specs[i]->version;
+            evs[i].time = time_text;
+            evs[i].data = dc.data[i];
+            evs[i].meta = meta_json;
+        }
+        event_list_clear(&res->appended);
+        rc = store_append(s, stream, st.version, command_id, evs, dc.n, &res->appended, e);
+        free(evs);
+        if (rc == ST_OK && a->snapshot_every > 0) {
+            for (size_t i = 0; i < dc.n; i++) {
+                const struct event *ev = &res->appended.items[i];
+                if (ev->version % a->snapshot_every == 0) {
+                    struct agg_state snap = {dc.states[i], ev->version, ev->position, 0, false};
+                    err ignored;
+                    put_snapshot(s, a, stream, &snap, &ignored);
+                }
+            }
+        }
+        decision_done(&dc);
+        agg_state_done(&st);
+        if (rc == ST_DUPLICATE) {
+            /* Another process ran the same command id between our check and our append. */
+            res->duplicate = true;
+            err_clear(e);
+            rc = ST_OK;
+            break;
+        }
+        if (rc != ST_CONFLICT || req->expected_version != STORE_ANY_VERSION)
+            break;
+        if (attempt + 1 >= max_retries) {
+            err_prefix(e, "gave up after %d attempts", attempt + 1);
+            break;
+        }
+        /* Someone else appended to this stream: decide again on the fresh state, after
+         * a short randomised pause so that competing writers spread out. */
+        struct timespec pause = {0, (long)(1000000L * (1 + rand() % (4 << (attempt < 5 ? attempt : 5))))};
+        nanosleep(&pause, NULL);
+    }
+done:
+    free(meta_json);
+    free(command_id);
+    free(stream);
+    free(id);
+    value_free(payload);
+    return res->status = rc;
+}

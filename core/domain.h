@@ -1,0 +1,244 @@
+/* domain.h: the domain model, as loaded from a YAML domain file.
+ *
+ * domain_load (domain_load.c) reads the YAML with libyaml, checks everything the
+ * contract (domain-language.md) states, compiles every expression once, and
+ * reports every problem as FILE:LINE:COL: error: PATH: message. The structs here
+ * are what the rest of Strata runs: deciding and evolving (aggregate.c),
+ * projections, sources for foreign files, scenarios, and the workbench's views.
+ * Everything here is owned by the struct domain and freed by domain_free. */
+#ifndef STRATA_DOMAIN_H
+#define STRATA_DOMAIN_H
+
+#include <regex.h>
+#include <stdio.h>
+
+#include "expr.h"
+#include "util.h"
+#include "value.h"
+
+/* Where something stood in the YAML, for messages. */
+struct srcpos {
+    int line, col; /* 1-based; 0 when not from a file */
+};
+
+/* Field types of the contract. */
+typedef enum ftype {
+    F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY
+} ftype;
+const char *ftype_name(ftype t);
+
+/* A field of a payload, of an event's `fields`, or of an aggregate's `state`. */
+struct field_spec {
+    char *name;
+    ftype type;
+    bool required;      /* a bare type name, or a mapping with neither default nor optional */
+    bool optional;
+    bool has_default;
+    value def;          /* the default (null when none) */
+    bool has_min, has_max;
+    value min, max;     /* int or double, compared with the field's type */
+    int64_t min_length, max_length; /* -1 when not set */
+    char *pattern;      /* POSIX extended regex source, or NULL */
+    regex_t pattern_re; /* compiled when pattern != NULL */
+    value enum_values;  /* a list, or null when not set */
+    struct srcpos pos;
+};
+
+/* Checks v against f (type, min/max, lengths, pattern, enum). On failure returns
+ * ST_ERR with a message naming the field and the constraint, e.g.
+ * "field 'amount': 0 is below the minimum 1". */
+int field_check(const struct field_spec *f, const value *v, err *e);
+
+/* A rule: a boolean expression and the message shown when it is false. */
+struct rule_spec {
+    expr *rule;
+    char *message;
+    struct srcpos pos;
+};
+
+/* One assignment `name: expression` (apply, emit fields, set, projection handlers). */
+struct assign {
+    char *name;
+    expr *value;
+    struct srcpos pos;
+};
+
+struct event_spec;
+struct aggregate_spec;
+
+/* One `emit` entry of a command. */
+struct emit_spec {
+    struct event_spec *event; /* the event emitted */
+    expr *when;               /* NULL = always */
+    struct assign *fields;
+    size_t nfields;
+    struct srcpos pos;
+};
+
+struct command_spec {
+    char *name;
+    struct aggregate_spec *aggregate;
+    struct field_spec *payload;
+    size_t npayload;
+    struct rule_spec *require;
+    size_t nrequire;
+    struct emit_spec *emits;
+    size_t nemits;
+    struct srcpos pos;
+};
+
+/* One upcast step from version `from` to from + 1, applied in the order rename,
+ * default, set, drop. */
+struct upcast_step {
+    int from;
+    char **rename_from, **rename_to; size_t nrename;  /* old name -> new name */
+    char **default_names; value *default_values; size_t ndefault; /* only if absent */
+    struct assign *set; size_t nset;                 /* expressions over `event` (the data so far) */
+    char **drop; size_t ndrop;
+    struct srcpos pos;
+};
+
+struct event_spec {
+    char *name;
+    struct aggregate_spec *aggregate;
+    int version;               /* current schema version, default 1 */
+    struct field_spec *fields;
+    size_t nfields;
+    struct assign *apply;      /* state field := expression over state and event */
+    size_t napply;
+    struct upcast_step *upcasts; /* sorted by from; upcasts[i].from == i + 1 */
+    size_t nupcasts;
+    struct srcpos pos;
+};
+
+struct aggregate_spec {
+    char *name;
+    char *id_field;            /* payload field naming the instance; stream is NAME-<id> */
+    int snapshot_every;        /* 0 = no snapshots */
+    struct field_spec *state;  /* with defaults: the initial state */
+    size_t nstate;
+    struct rule_spec *invariants;
+    size_t ninvariants;
+    struct command_spec *commands;
+    size_t ncommands;
+    struct event_spec *events;
+    size_t nevents;
+    /* Hash of everything that shapes state (state fields and defaults, every apply,
+     * every upcast), hex: a snapshot made under another hash is never served. */
+    char rules_hash[17];
+    struct srcpos pos;
+};
+
+/* A projection's handler for one event type. */
+struct handler_spec {
+    char *event_type;
+    expr *when;            /* NULL = always */
+    struct assign *set;
+    size_t nset;
+    bool delete_row;       /* `delete: true` */
+    struct srcpos pos;
+};
+
+struct projection_spec {
+    char *name;
+    expr *key;             /* NULL: a single row */
+    char **columns;        /* declared column names, in order */
+    value *defaults;       /* their plain-YAML defaults */
+    size_t ncolumns;
+    struct handler_spec *handlers;
+    size_t nhandlers;
+    char rules_hash[17];   /* key, columns, defaults, handlers: a changed definition is stale */
+    struct srcpos pos;
+};
+
+typedef enum source_format { SRC_NDJSON, SRC_JSON, SRC_CSV, SRC_CLOUDEVENTS } source_format;
+
+/* How to read a foreign event file; every expression is over `record`. */
+struct source_spec {
+    char *name;
+    source_format format;
+    char *records;         /* json only: dotted path to the array of records, NULL = the document is the array */
+    char delimiter;        /* csv only; ',' by default */
+    int timezone_min;      /* offset east of UTC for times without a zone; 0 = UTC */
+    bool has_timezone;
+    expr *skip, *stream, *type, *time, *data, *meta; /* NULL = the format's default */
+    struct srcpos pos;
+};
+
+/* A scenario: given events, when a command, then expectations. */
+struct scenario_event {
+    char *stream;
+    char *type;
+    int schema;            /* 0 = the event's current version */
+    char *time;            /* contract text form, or NULL */
+    value data;
+};
+struct scenario_spec {
+    char *name;
+    struct scenario_event *given;
+    size_t ngiven;
+    bool has_when;
+    char *when_command;
+    value when_payload;    /* a map */
+    /* then */
+    char *then_rejected;   /* expected rejection message, or NULL */
+    bool has_then_events;
+    value then_events;     /* list of {type, data} maps */
+    bool has_then_state;
+    value then_state;      /* map of fields; without `when` it also names aggregate and id */
+    bool has_then_projections;
+    value then_projections; /* map: projection name -> list of rows */
+    struct srcpos pos;
+};
+
+struct domain {
+    char *file;            /* the path it was loaded from */
+    char *name;
+    char *description;
+    int version;
+    struct aggregate_spec *aggregates;
+    size_t naggregates;
+    struct projection_spec *projections;
+    size_t nprojections;
+    struct source_spec *sources;
+    size_t nsources;
+    struct scenario_spec *scenarios;
+    size_t nscenarios;
+};
+
+/* Problems found while loading: every one, not only the first. */
+struct diag {
+    char *file;
+    int line, col;
+    char *path;    /* aggregates.Account.commands.Withdraw.require[1].rule */
+    char *message;
+};
+struct diag_list {
+    struct diag *items;
+    size_t len, cap;
+};
+void diag_list_init(struct diag_list *d);
+void diag_list_done(struct diag_list *d);
+/* Prints each as FILE:LINE:COL: error: PATH: MESSAGE (one per line). */
+void diag_list_print(const struct diag_list *d, FILE *out);
+
+/* Loads and checks a domain file. Returns the domain, or NULL when there were
+ * problems (all of them in diags). */
+struct domain *domain_load(const char *path, struct diag_list *diags);
+/* The same from a buffer; `name` is used as FILE in messages. Fuzz targets call this. */
+struct domain *domain_load_buffer(const char *name, const char *text, size_t len,
+                                  struct diag_list *diags);
+/* Loads a stand-alone source map file (`strata import --map FILE`): one source's
+ * keys at the top level. */
+struct source_spec *source_load_map(const char *path, struct diag_list *diags);
+void source_free(struct source_spec *src);
+void domain_free(struct domain *d);
+
+/* Lookups; NULL when absent. */
+struct aggregate_spec *domain_aggregate(const struct domain *d, const char *name);
+struct command_spec *domain_command(const struct domain *d, const char *name);
+struct event_spec *domain_event(const struct domain *d, const char *type);
+struct projection_spec *domain_projection(const struct domain *d, const char *name);
+struct source_spec *domain_source(const struct domain *d, const char *name);
+
+#endif

@@ -1,0 +1,110 @@
+/* domain_internal.h: what the parts of the domain loader share (not a public
+ * header): the loader's context, its path of keys for messages, and the helpers
+ * that turn YAML nodes into names, numbers, plain values, field specs and
+ * compiled expressions while recording every problem as a diag.
+ *
+ * Parts: domain_load.c (the file, the top level, aggregates, commands, events),
+ * domain_parts.c (projections, sources, scenarios), domain_model.c (diag lists,
+ * freeing, lookups), field.c (field specs and field_check), yaml_tree.c (YAML). */
+#ifndef STRATA_DOMAIN_INTERNAL_H
+#define STRATA_DOMAIN_INTERNAL_H
+
+#include "core/domain.h"
+#include "core/yaml_tree.h"
+
+struct loader {
+    const char *file;          /* FILE in messages */
+    struct diag_list *diags;
+    struct domain *d;
+    strbuf path;               /* the path of keys to what is being read */
+};
+
+/* Appends a problem at a position, with the loader's current path. */
+void ld_diag_at(struct loader *L, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same at a node's position (line 0 when n is NULL). */
+void ld_diag(struct loader *L, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void diag_add(struct diag_list *d, const char *file, int line, int col, const char *path, const char *msg);
+
+/* The path: ld_push returns a mark to give back to ld_pop. */
+size_t ld_push(struct loader *L, const char *key);
+size_t ld_push_index(struct loader *L, size_t i);
+void ld_pop(struct loader *L, size_t mark);
+
+/* n must be a mapping (NULL and a YAML null count as an empty one when allow_null).
+ * On a mismatch reports "expected WHAT (a mapping), got ..." and returns false. */
+bool ld_expect_map(struct loader *L, const struct ynode *n, const char *what, bool allow_null);
+bool ld_expect_seq(struct loader *L, const struct ynode *n, const char *what, bool allow_null);
+/* Reports every key of map not in allowed[0..n), with "did you mean". */
+void ld_check_keys(struct loader *L, const struct ynode *map, const char *const *allowed, size_t n);
+/* Checks a name against [A-Za-z_][A-Za-z0-9_]*; kind is "field", "event", ... */
+bool ld_check_name(struct loader *L, const struct ynode *keynode, const char *kind);
+bool ld_valid_name(const char *s);
+/* did_you_mean, also catching two swapped neighbours ("cvs" for "csv"). */
+const char *ld_suggest(const char *word, const char *const *candidates, size_t n);
+/* A scalar's text, or NULL with a problem when n is not a scalar. */
+const char *ld_string(struct loader *L, const struct ynode *n, const char *what);
+/* A plain integer scalar within [min, max]. */
+bool ld_int(struct loader *L, const struct ynode *n, const char *what, int64_t min, int64_t max, int64_t *out);
+bool ld_bool(struct loader *L, const struct ynode *n, const char *what, bool *out);
+/* A plain YAML value (core schema: null, true/false, ints, floats, else strings;
+ * quoted scalars are always strings). Returns false (with a problem) only for an
+ * integer that does not fit in 64 bits. */
+bool ld_value(struct loader *L, const struct ynode *n, value *out);
+
+/* Compiles the expression in scalar n. cond: the result must be bool when its
+ * type is known statically. Problems are placed at the expression's column. */
+expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond);
+
+/* Schemas for expr_env: names borrowed from the fields, types owned. */
+struct schema_buf {
+    const char **names;
+    expr_type *types;
+    struct expr_schema s;
+};
+void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_t n);
+void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n);
+void schema_done(struct schema_buf *sb);
+const struct expr_schema *meta_schema(void);
+expr_type ftype_expr_type(ftype t);
+/* Whether a statically known expression type can go into a field of type t. */
+bool ftype_accepts(ftype t, expr_type et);
+const char *etype_name(expr_type t);
+
+/* field.c: field specs. */
+enum field_ctx { FIELD_PAYLOAD, FIELD_EVENT, FIELD_STATE };
+/* Reads one field (`name: type` or `name: {type: ..., ...}`) into f (zeroed by the
+ * caller). Returns false when it has problems (all reported). */
+bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *val, enum field_ctx ctx,
+                 struct field_spec *f);
+/* Reads a mapping of fields; *out gets an array of n entries. */
+void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx, struct field_spec **out, size_t *n);
+void field_spec_done(struct field_spec *f);
+bool ftype_parse(const char *s, ftype *t);
+/* The type's zero value: "" 0 0.0 false [] {}, null for timestamp and any. */
+value ftype_zero(ftype t);
+/* A YAML plain value made to fit a field of type t where that is lossless (an
+ * int for a float field becomes a double). Takes v. */
+value field_coerce(ftype t, value v);
+const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name);
+/* did_you_mean over field names. */
+const char *fields_suggest(const struct field_spec *f, size_t n, const char *name);
+
+/* domain_parts.c */
+void projections_load(struct loader *L, const struct ynode *map);
+void sources_load(struct loader *L, const struct ynode *map);
+bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val, struct source_spec *s);
+void scenarios_load(struct loader *L, const struct ynode *seq);
+void source_spec_done(struct source_spec *s);
+
+/* domain_model.c */
+void aggregate_spec_done(struct aggregate_spec *a);
+void projection_spec_done(struct projection_spec *p);
+void scenario_spec_done(struct scenario_spec *s);
+void assigns_free(struct assign *a, size_t n);
+void diag_list_sort(struct diag_list *d);
+/* 16 hex digits of h into out[17]. */
+void hash_hex(uint64_t h, char out[17]);
+uint64_t hash_str(uint64_t h, const char *s);
+uint64_t hash_value(uint64_t h, const value *v);
+
+#endif

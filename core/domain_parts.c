@@ -1,0 +1,743 @@
+/* domain_parts.c: the parts of a domain file after the aggregates: projections
+ * (key, columns, handlers), sources for foreign event files, and scenarios
+ * (given / when / then). Everything they name (events, commands, projections,
+ * state fields, columns) must exist; every problem is reported. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain_internal.h"
+
+/* did_you_mean over every event type of the domain. */
+static const char *suggest_event(const struct domain *d, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        n += d->aggregates[i].nevents;
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        for (size_t j = 0; j < d->aggregates[i].nevents; j++)
+            if (d->aggregates[i].events[j].name)
+                names[k++] = d->aggregates[i].events[j].name;
+    const char *s = ld_suggest(name, names, k);
+    free(names);
+    return s;
+}
+
+static void unknown_event(struct loader *L, const struct ynode *at, const char *name)
+{
+    const char *s = suggest_event(L->d, name);
+    if (s)
+        ld_diag(L, at, "unknown event type '%s' (did you mean '%s'?)", name, s);
+    else
+        ld_diag(L, at, "unknown event type '%s': no aggregate of the domain defines it", name);
+}
+
+static const char *suggest_name(const char *word, char *const *names, size_t n)
+{
+    const char **v = xcalloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (names[i])
+            v[k++] = names[i];
+    const char *s = ld_suggest(word, v, k);
+    free(v);
+    return s;
+}
+
+/* ---- projections ---- */
+
+static const char *const projection_keys[] = {"key", "columns", "on", "description"};
+static const char *const handler_keys[] = {"when", "set", "delete"};
+
+static bool is_column(const struct projection_spec *p, const char *name)
+{
+    for (size_t i = 0; i < p->ncolumns; i++)
+        if (p->columns[i] && strcmp(p->columns[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The long form {when, set, delete} is recognised by those keys, unless the
+ * projection has columns of the same names (then the map is the shorthand). */
+static bool handler_is_long_form(const struct projection_spec *p, const struct ynode *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        const char *k = ynode_key(v, i);
+        if ((!strcmp(k, "when") || !strcmp(k, "set") || !strcmp(k, "delete")) && !is_column(p, k))
+            return true;
+    }
+    return false;
+}
+
+static void handler_set_load(struct loader *L, const struct projection_spec *p, const struct ynode *map,
+                             const struct expr_env *env, struct handler_spec *h)
+{
+    if (!map->n)
+        return;
+    h->set = xcalloc(map->n, sizeof *h->set);
+    h->nset = map->n;
+    for (size_t i = 0; i < map->n; i++) {
+        const struct ynode *k = ynode_keynode(map, i);
+        struct assign *a = &h->set[i];
+        a->name = xstrdup(k->text);
+        a->pos.line = k->line;
+        a->pos.col = k->col;
+        size_t m = ld_push(L, k->text);
+        if (!is_column(p, k->text)) {
+            const char *s = suggest_name(k->text, p->columns, p->ncolumns);
+            if (s)
+                ld_diag(L, k, "unknown column '%s' of projection %s (did you mean '%s'?)", k->text, p->name, s);
+            else
+                ld_diag(L, k, "unknown column '%s' of projection %s: declare it under `columns:`", k->text, p->name);
+        }
+        a->value = ld_compile(L, ynode_val(map, i), env, false);
+        ld_pop(L, m);
+    }
+}
+
+static void handler_load(struct loader *L, struct projection_spec *p, const struct ynode *key, const struct ynode *val,
+                         struct handler_spec *h, const struct expr_schema *row_schema)
+{
+    h->event_type = xstrdup(key->text);
+    h->pos.line = key->line;
+    h->pos.col = key->col;
+    size_t m = ld_push(L, key->text);
+    const struct event_spec *e = domain_event(L->d, key->text);
+    if (!e)
+        unknown_event(L, key, key->text);
+    struct schema_buf es;
+    memset(&es, 0, sizeof es);
+    struct expr_env env = {ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META) | ROOT_BIT(ROOT_ROW), {NULL}, "projection"};
+    if (e) {
+        schema_from_fields(&es, e->fields, e->nfields);
+        env.schema[ROOT_EVENT] = &es.s;
+    }
+    env.schema[ROOT_META] = meta_schema();
+    env.schema[ROOT_ROW] = row_schema;
+    if (!ld_expect_map(L, val, "a handler: {column: expression} or {when, set, delete}", false)) {
+        /* reported */
+    } else if (!handler_is_long_form(p, val)) {
+        handler_set_load(L, p, val, &env, h);
+    } else {
+        ld_check_keys(L, val, handler_keys, sizeof handler_keys / sizeof handler_keys[0]);
+        const struct ynode *x;
+        if ((x = ynode_get(val, "when"))) {
+            size_t m2 = ld_push(L, "when");
+            h->when = ld_compile(L, x, &env, true);
+            ld_pop(L, m2);
+        }
+        if ((x = ynode_get(val, "delete"))) {
+            size_t m2 = ld_push(L, "delete");
+            ld_bool(L, x, "delete", &h->delete_row);
+            ld_pop(L, m2);
+        }
+        if ((x = ynode_get(val, "set"))) {
+            size_t m2 = ld_push(L, "set");
+            if (h->delete_row)
+                ld_diag(L, ynode_getkey(val, "set"), "a handler either deletes the row or sets columns, not both");
+            else if (ld_expect_map(L, x, "a mapping column: expression", true))
+                handler_set_load(L, p, x, &env, h);
+            ld_pop(L, m2);
+        }
+        if (!ynode_get(val, "set") && !ynode_get(val, "delete"))
+            ld_diag(L, val, "a handler in the long form needs `set:` or `delete: true`");
+    }
+    schema_done(&es);
+    ld_pop(L, m);
+}
+
+static void projection_hash(struct projection_spec *p)
+{
+    uint64_t h = HASH_FNV_INIT;
+    h = hash_str(h, p->key ? expr_source(p->key) : "(single row)");
+    for (size_t i = 0; i < p->ncolumns; i++) {
+        h = hash_str(h, p->columns[i]);
+        h = hash_value(h, &p->defaults[i]);
+    }
+    for (size_t i = 0; i < p->nhandlers; i++) {
+        const struct handler_spec *hs = &p->handlers[i];
+        h = hash_str(h, "on");
+        h = hash_str(h, hs->event_type);
+        h = hash_str(h, hs->when ? expr_source(hs->when) : NULL);
+        h = hash_str(h, hs->delete_row ? "delete" : "keep");
+        for (size_t j = 0; j < hs->nset; j++) {
+            h = hash_str(h, hs->set[j].name);
+            h = hash_str(h, hs->set[j].value ? expr_source(hs->set[j].value) : NULL);
+        }
+    }
+    hash_hex(h, p->rules_hash);
+}
+
+static void projection_load(struct loader *L, const struct ynode *key, const struct ynode *val,
+                            struct projection_spec *p)
+{
+    p->name = xstrdup(key->text);
+    p->pos.line = key->line;
+    p->pos.col = key->col;
+    ld_check_name(L, key, "projection");
+    size_t m = ld_push(L, key->text);
+    if (!ld_expect_map(L, val, "a projection {key, columns, on}", false)) {
+        ld_pop(L, m);
+        return;
+    }
+    ld_check_keys(L, val, projection_keys, sizeof projection_keys / sizeof projection_keys[0]);
+    const struct ynode *x;
+    if ((x = ynode_get(val, "columns"))) {
+        size_t m2 = ld_push(L, "columns");
+        if (ld_expect_map(L, x, "the columns {name: default value}", true) && x->n) {
+            p->columns = xcalloc(x->n, sizeof *p->columns);
+            p->defaults = xcalloc(x->n, sizeof *p->defaults);
+            p->ncolumns = x->n;
+            for (size_t i = 0; i < x->n; i++) {
+                ld_check_name(L, ynode_keynode(x, i), "column");
+                p->columns[i] = xstrdup(ynode_key(x, i));
+                size_t m3 = ld_push(L, ynode_key(x, i));
+                ld_value(L, ynode_val(x, i), &p->defaults[i]);
+                ld_pop(L, m3);
+            }
+        }
+        ld_pop(L, m2);
+    }
+    struct schema_buf rs;
+    schema_from_names(&rs, p->columns, p->defaults, p->ncolumns);
+    if ((x = ynode_get(val, "key"))) {
+        size_t m2 = ld_push(L, "key");
+        /* The key picks the row, so it cannot read the row. */
+        struct expr_env env = {ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "projection key"};
+        env.schema[ROOT_META] = meta_schema();
+        p->key = ld_compile(L, x, &env, false);
+        ld_pop(L, m2);
+    }
+    x = ynode_get(val, "on");
+    if (!x) {
+        ld_diag(L, key, "a projection needs `on:`, the events it folds and what each one sets");
+    } else {
+        size_t m2 = ld_push(L, "on");
+        if (ld_expect_map(L, x, "the handlers {EventType: {column: expression}}", false) && x->n) {
+            p->handlers = xcalloc(x->n, sizeof *p->handlers);
+            p->nhandlers = x->n;
+            for (size_t i = 0; i < x->n; i++)
+                handler_load(L, p, ynode_keynode(x, i), ynode_val(x, i), &p->handlers[i], &rs.s);
+        }
+        ld_pop(L, m2);
+    }
+    schema_done(&rs);
+    projection_hash(p);
+    ld_pop(L, m);
+}
+
+void projections_load(struct loader *L, const struct ynode *map)
+{
+    if (!map->n)
+        return;
+    L->d->projections = xcalloc(map->n, sizeof *L->d->projections);
+    L->d->nprojections = map->n;
+    for (size_t i = 0; i < map->n; i++)
+        projection_load(L, ynode_keynode(map, i), ynode_val(map, i), &L->d->projections[i]);
+}
+
+/* ---- sources ---- */
+
+static const char *const source_keys[] = {"format", "records", "delimiter", "timezone", "skip",
+                                          "stream", "type",    "time",      "data",     "meta"};
+static const char *const source_formats[] = {"ndjson", "json", "csv", "cloudevents"};
+
+/* "Z", "UTC", "+02:00", "-0530", "+02" -> minutes east of UTC. */
+static bool parse_timezone(const char *s, int *out)
+{
+    if (!strcmp(s, "Z") || !strcmp(s, "UTC") || !strcmp(s, "utc")) {
+        *out = 0;
+        return true;
+    }
+    if (s[0] != '+' && s[0] != '-')
+        return false;
+    int sign = s[0] == '-' ? -1 : 1, h, mi = 0;
+    size_t n = strlen(s);
+    const char *p = s + 1;
+    if (n < 3 || !(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9'))
+        return false;
+    h = (p[0] - '0') * 10 + (p[1] - '0');
+    p += 2;
+    if (*p == ':')
+        p++;
+    if (*p) {
+        if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9') || p[2])
+            return false;
+        mi = (p[0] - '0') * 10 + (p[1] - '0');
+    }
+    if (h > 23 || mi > 59)
+        return false;
+    *out = sign * (h * 60 + mi);
+    return true;
+}
+
+bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val, struct source_spec *s)
+{
+    size_t before = L->diags->len;
+    s->name = xstrdup(key->text);
+    s->pos.line = key->line;
+    s->pos.col = key->col;
+    s->delimiter = ',';
+    if (!ld_expect_map(L, val, "a source {format, stream, type, time, data}", false))
+        return false;
+    ld_check_keys(L, val, source_keys, sizeof source_keys / sizeof source_keys[0]);
+    const struct ynode *x;
+    if (!(x = ynode_get(val, "format"))) {
+        ld_diag(L, val, "a source needs `format:` (ndjson, json, csv or cloudevents)");
+    } else {
+        size_t m = ld_push(L, "format");
+        const char *f = ld_string(L, x, "a format (ndjson, json, csv or cloudevents)");
+        if (f) {
+            size_t i = 0;
+            while (i < 4 && strcmp(f, source_formats[i]) != 0)
+                i++;
+            if (i < 4) {
+                s->format = (source_format)i;
+            } else {
+                const char *sg = ld_suggest(f, source_formats, 4);
+                if (sg)
+                    ld_diag(L, x, "unknown format '%s' (did you mean '%s'?)", f, sg);
+                else
+                    ld_diag(L, x, "unknown format '%s'; the formats are ndjson, json, csv and cloudevents", f);
+            }
+        }
+        ld_pop(L, m);
+    }
+    bool format_ok = L->diags->len == before;
+    if ((x = ynode_get(val, "records"))) {
+        size_t m = ld_push(L, "records");
+        const char *r = ld_string(L, x, "a dotted path to the array of records");
+        if (r && format_ok && s->format != SRC_JSON)
+            ld_diag(L, ynode_getkey(val, "records"), "`records` is for the json format only");
+        else if (r)
+            s->records = xstrdup(r);
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(val, "delimiter"))) {
+        size_t m = ld_push(L, "delimiter");
+        const char *dl = ld_string(L, x, "one character");
+        if (dl && format_ok && s->format != SRC_CSV)
+            ld_diag(L, ynode_getkey(val, "delimiter"), "`delimiter` is for the csv format only");
+        else if (dl && (strlen(dl) != 1 || dl[0] == '"' || dl[0] == '\n' || dl[0] == '\r'))
+            ld_diag(L, x, "the delimiter must be one character (not a quote or a line break), got '%s'", dl);
+        else if (dl)
+            s->delimiter = dl[0];
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(val, "timezone"))) {
+        size_t m = ld_push(L, "timezone");
+        const char *tz = ld_string(L, x, "an offset such as \"+02:00\"");
+        if (tz && parse_timezone(tz, &s->timezone_min))
+            s->has_timezone = true;
+        else if (tz)
+            ld_diag(L, x, "timezone must be an offset from UTC such as \"+02:00\", \"-0500\" or \"Z\", got '%s'", tz);
+        ld_pop(L, m);
+    }
+    struct expr_env env = {ROOT_BIT(ROOT_RECORD), {NULL}, "source"};
+    static const char *const ex[] = {"skip", "stream", "type", "time", "data", "meta"};
+    expr **slots[] = {&s->skip, &s->stream, &s->type, &s->time, &s->data, &s->meta};
+    for (size_t i = 0; i < 6; i++) {
+        if (!(x = ynode_get(val, ex[i])))
+            continue;
+        size_t m = ld_push(L, ex[i]);
+        *slots[i] = ld_compile(L, x, &env, i == 0);
+        ld_pop(L, m);
+    }
+    return L->diags->len == before;
+}
+
+void sources_load(struct loader *L, const struct ynode *map)
+{
+    if (!map->n)
+        return;
+    L->d->sources = xcalloc(map->n, sizeof *L->d->sources);
+    L->d->nsources = map->n;
+    for (size_t i = 0; i < map->n; i++) {
+        const struct ynode *k = ynode_keynode(map, i);
+        size_t m = ld_push(L, k->text);
+        if (!k->len || strchr(k->text, '/'))
+            ld_diag(L, k, "a source needs a name without '/'");
+        source_parse(L, k, ynode_val(map, i), &L->d->sources[i]);
+        ld_pop(L, m);
+    }
+}
+
+/* ---- scenarios ---- */
+
+static const char *const scenario_keys[] = {"name", "given", "when", "then"};
+static const char *const given_keys[] = {"stream", "type", "schema", "time", "data"};
+static const char *const when_keys[] = {"command", "payload"};
+static const char *const then_keys[] = {"rejected", "events", "state", "projections"};
+static const char *const then_event_keys[] = {"type", "data"};
+
+/* Checks data against an event's current fields: unknown, missing, wrong values. */
+static void check_event_data(struct loader *L, const struct event_spec *e, const struct ynode *data,
+                             const struct ynode *at)
+{
+    if (data && data->kind == YN_MAP) {
+        for (size_t i = 0; i < data->n; i++) {
+            const struct ynode *k = ynode_keynode(data, i);
+            const struct field_spec *f = fields_find(e->fields, e->nfields, k->text);
+            size_t m = ld_push(L, k->text);
+            if (!f) {
+                const char *s = fields_suggest(e->fields, e->nfields, k->text);
+                if (s)
+                    ld_diag(L, k, "unknown field '%s' of event '%s' (did you mean '%s'?)", k->text, e->name, s);
+                else
+                    ld_diag(L, k, "unknown field '%s' of event '%s'", k->text, e->name);
+            } else {
+                value v;
+                if (ld_value(L, ynode_val(data, i), &v)) {
+                    v = field_coerce(f->type, v);
+                    err er;
+                    err_clear(&er);
+                    if (field_check(f, &v, &er) != ST_OK)
+                        ld_diag(L, ynode_val(data, i), "%s", er.msg);
+                }
+                value_free(v);
+            }
+            ld_pop(L, m);
+        }
+    }
+    for (size_t i = 0; i < e->nfields; i++)
+        if (e->fields[i].required && !(data && data->kind == YN_MAP && ynode_get(data, e->fields[i].name)))
+            ld_diag(L, at, "missing field '%s' of event '%s'", e->fields[i].name, e->name);
+}
+
+static void given_load(struct loader *L, const struct ynode *n, struct scenario_event *g)
+{
+    if (!ld_expect_map(L, n, "a stored event {stream, type, data}", false))
+        return;
+    ld_check_keys(L, n, given_keys, sizeof given_keys / sizeof given_keys[0]);
+    const struct ynode *x;
+    if (!(x = ynode_get(n, "stream"))) {
+        ld_diag(L, n, "a given event needs `stream:` (e.g. Account-A)");
+    } else {
+        size_t m = ld_push(L, "stream");
+        const char *s = ld_string(L, x, "a stream name");
+        if (s)
+            g->stream = xstrdup(s);
+        ld_pop(L, m);
+    }
+    const struct event_spec *e = NULL;
+    if (!(x = ynode_get(n, "type"))) {
+        ld_diag(L, n, "a given event needs `type:`");
+    } else {
+        size_t m = ld_push(L, "type");
+        const char *s = ld_string(L, x, "an event type");
+        if (s) {
+            g->type = xstrdup(s);
+            if (!(e = domain_event(L->d, s)))
+                unknown_event(L, x, s);
+        }
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "schema"))) {
+        size_t m = ld_push(L, "schema");
+        int64_t v;
+        if (ld_int(L, x, "schema", 1, e ? e->version : 1000, &v))
+            g->schema = (int)v;
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "time"))) {
+        size_t m = ld_push(L, "time");
+        const char *s = ld_string(L, x, "a time (ISO-8601)");
+        int64_t ms;
+        if (s && !time_parse(s, strlen(s), 0, &ms))
+            ld_diag(L, x, "'%s' is not a time; write ISO-8601 such as 2026-11-27T10:00:00Z", s);
+        else if (s)
+            g->time = xstrdup(s);
+        ld_pop(L, m);
+    }
+    x = ynode_get(n, "data");
+    size_t m = ld_push(L, "data");
+    if (x && !ynode_is_null(x) && x->kind != YN_MAP)
+        ld_diag(L, x, "expected the event's data (a mapping), got %s", ynode_kind_name(x));
+    if (x)
+        ld_value(L, x, &g->data);
+    if (g->data.type != V_MAP) {
+        value_free(g->data);
+        g->data = value_map(0);
+    }
+    /* Data stored at an older schema is checked by upcasting when it runs. */
+    if (e && (g->schema == 0 || g->schema == e->version))
+        check_event_data(L, e, x, x ? x : n);
+    ld_pop(L, m);
+}
+
+static const struct command_spec *when_load(struct loader *L, const struct ynode *n, struct scenario_spec *sc)
+{
+    if (!ld_expect_map(L, n, "a command {command, payload}", false))
+        return NULL;
+    ld_check_keys(L, n, when_keys, sizeof when_keys / sizeof when_keys[0]);
+    sc->has_when = true;
+    const struct command_spec *c = NULL;
+    const struct ynode *x = ynode_get(n, "command");
+    if (!x) {
+        ld_diag(L, n, "`when` needs `command:`");
+    } else {
+        size_t m = ld_push(L, "command");
+        const char *s = ld_string(L, x, "a command name");
+        if (s) {
+            sc->when_command = xstrdup(s);
+            if (!(c = domain_command(L->d, s))) {
+                size_t total = 0;
+                for (size_t i = 0; i < L->d->naggregates; i++)
+                    total += L->d->aggregates[i].ncommands;
+                const char **names = xcalloc(total ? total : 1, sizeof *names);
+                size_t k = 0;
+                for (size_t i = 0; i < L->d->naggregates; i++)
+                    for (size_t j = 0; j < L->d->aggregates[i].ncommands; j++)
+                        if (L->d->aggregates[i].commands[j].name)
+                            names[k++] = L->d->aggregates[i].commands[j].name;
+                const char *sg = ld_suggest(s, names, k);
+                if (sg)
+                    ld_diag(L, x, "unknown command '%s' (did you mean '%s'?)", s, sg);
+                else
+                    ld_diag(L, x, "unknown command '%s'", s);
+                free(names);
+            }
+        }
+        ld_pop(L, m);
+    }
+    x = ynode_get(n, "payload");
+    size_t m = ld_push(L, "payload");
+    if (x && !ynode_is_null(x) && x->kind != YN_MAP)
+        ld_diag(L, x, "expected the payload (a mapping), got %s", ynode_kind_name(x));
+    if (x)
+        ld_value(L, x, &sc->when_payload);
+    if (sc->when_payload.type != V_MAP) {
+        value_free(sc->when_payload);
+        sc->when_payload = value_map(0);
+    }
+    ld_pop(L, m);
+    return c;
+}
+
+static void check_state_fields(struct loader *L, const struct aggregate_spec *a, const struct ynode *map, bool with_id)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        const struct ynode *k = ynode_keynode(map, i);
+        if (with_id && (!strcmp(k->text, "aggregate") || !strcmp(k->text, "id")))
+            continue;
+        if (fields_find(a->state, a->nstate, k->text))
+            continue;
+        size_t m = ld_push(L, k->text);
+        const char *s = fields_suggest(a->state, a->nstate, k->text);
+        if (s)
+            ld_diag(L, k, "unknown field '%s' in state of %s (did you mean '%s'?)", k->text, a->name, s);
+        else
+            ld_diag(L, k, "unknown field '%s' in state of %s", k->text, a->name);
+        ld_pop(L, m);
+    }
+}
+
+static void then_state_load(struct loader *L, const struct ynode *x, const struct command_spec *c,
+                            struct scenario_spec *sc)
+{
+    if (!ld_expect_map(L, x, "the expected state {field: value}", false))
+        return;
+    sc->has_then_state = true;
+    ld_value(L, x, &sc->then_state);
+    if (sc->has_when) {
+        if (c)
+            check_state_fields(L, c->aggregate, x, false);
+        return;
+    }
+    /* Without `when`, the state names the instance it is about. */
+    const struct ynode *an = ynode_get(x, "aggregate"), *idn = ynode_get(x, "id");
+    if (!an || !idn)
+        ld_diag(L, x, "without `when`, `state` names its instance: {aggregate: Name, id: ..., field: value}");
+    const struct aggregate_spec *a = NULL;
+    if (an) {
+        size_t m = ld_push(L, "aggregate");
+        const char *s = ld_string(L, an, "an aggregate name");
+        if (s && !(a = domain_aggregate(L->d, s)))
+            ld_diag(L, an, "unknown aggregate '%s'", s);
+        ld_pop(L, m);
+    }
+    if (a)
+        check_state_fields(L, a, x, true);
+}
+
+static void then_projections_load(struct loader *L, const struct ynode *x, struct scenario_spec *sc)
+{
+    if (!ld_expect_map(L, x, "the expected rows {Projection: [{column: value}]}", false))
+        return;
+    sc->has_then_projections = true;
+    ld_value(L, x, &sc->then_projections);
+    for (size_t i = 0; i < x->n; i++) {
+        const struct ynode *k = ynode_keynode(x, i), *rows = ynode_val(x, i);
+        size_t m = ld_push(L, k->text);
+        const struct projection_spec *p = domain_projection(L->d, k->text);
+        if (!p) {
+            char **names = xcalloc(L->d->nprojections ? L->d->nprojections : 1, sizeof *names);
+            for (size_t j = 0; j < L->d->nprojections; j++)
+                names[j] = L->d->projections[j].name;
+            const char *s = suggest_name(k->text, names, L->d->nprojections);
+            if (s)
+                ld_diag(L, k, "unknown projection '%s' (did you mean '%s'?)", k->text, s);
+            else
+                ld_diag(L, k, "unknown projection '%s'", k->text);
+            free(names);
+        }
+        if (ld_expect_seq(L, rows, "a list of rows", false) && p) {
+            for (size_t r = 0; r < rows->n; r++) {
+                size_t m2 = ld_push_index(L, r);
+                const struct ynode *row = rows->items[r];
+                if (ld_expect_map(L, row, "a row {column: value}", false))
+                    for (size_t j = 0; j < row->n; j++) {
+                        const struct ynode *ck = ynode_keynode(row, j);
+                        if (!strcmp(ck->text, "key") || is_column(p, ck->text))
+                            continue;
+                        const char *s = suggest_name(ck->text, p->columns, p->ncolumns);
+                        size_t m3 = ld_push(L, ck->text);
+                        if (s)
+                            ld_diag(L, ck, "unknown column '%s' of projection %s (did you mean '%s'?)", ck->text,
+                                    p->name, s);
+                        else
+                            ld_diag(L, ck, "unknown column '%s' of projection %s", ck->text, p->name);
+                        ld_pop(L, m3);
+                    }
+                ld_pop(L, m2);
+            }
+        }
+        ld_pop(L, m);
+    }
+}
+
+static void then_load(struct loader *L, const struct ynode *n, const struct command_spec *c, struct scenario_spec *sc)
+{
+    if (!ld_expect_map(L, n, "the expectations {rejected | events | state | projections}", false))
+        return;
+    ld_check_keys(L, n, then_keys, sizeof then_keys / sizeof then_keys[0]);
+    const struct ynode *x;
+    if ((x = ynode_get(n, "rejected"))) {
+        size_t m = ld_push(L, "rejected");
+        const char *s = ld_string(L, x, "the rejection message expected");
+        if (s)
+            sc->then_rejected = xstrdup(s);
+        if (!sc->has_when)
+            ld_diag(L, ynode_getkey(n, "rejected"), "`rejected` needs a `when` command to reject");
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "events"))) {
+        size_t m = ld_push(L, "events");
+        if (!sc->has_when)
+            ld_diag(L, ynode_getkey(n, "events"), "`events` needs a `when` command (they are what it appends)");
+        else if (sc->then_rejected)
+            ld_diag(L, ynode_getkey(n, "events"), "a rejected command appends nothing: give `rejected` or `events`, "
+                                                  "not both");
+        if (ld_expect_seq(L, x, "the events expected, in order", true)) {
+            for (size_t i = 0; i < x->n; i++) {
+                const struct ynode *ev = x->items[i];
+                size_t m2 = ld_push_index(L, i);
+                if (ld_expect_map(L, ev, "an event {type, data}", false)) {
+                    ld_check_keys(L, ev, then_event_keys, 2);
+                    const struct ynode *t = ynode_get(ev, "type");
+                    if (!t) {
+                        ld_diag(L, ev, "an expected event needs `type:`");
+                    } else {
+                        size_t m3 = ld_push(L, "type");
+                        const char *s = ld_string(L, t, "an event type");
+                        if (s && !domain_event(L->d, s))
+                            unknown_event(L, t, s);
+                        ld_pop(L, m3);
+                    }
+                    const struct ynode *dn = ynode_get(ev, "data");
+                    if (dn && !ynode_is_null(dn) && dn->kind != YN_MAP) {
+                        size_t m3 = ld_push(L, "data");
+                        ld_diag(L, dn, "expected the event's data (a mapping), got %s", ynode_kind_name(dn));
+                        ld_pop(L, m3);
+                    }
+                }
+                ld_pop(L, m2);
+            }
+        }
+        sc->has_then_events = true;
+        ld_value(L, x, &sc->then_events);
+        if (sc->then_events.type != V_LIST) {
+            value_free(sc->then_events);
+            sc->then_events = value_list(0);
+        }
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "state"))) {
+        size_t m = ld_push(L, "state");
+        then_state_load(L, x, c, sc);
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "projections"))) {
+        size_t m = ld_push(L, "projections");
+        then_projections_load(L, x, sc);
+        ld_pop(L, m);
+    }
+    if (!n->n)
+        ld_diag(L, n, "`then` needs at least one of rejected, events, state, projections");
+}
+
+static void scenario_load(struct loader *L, const struct ynode *n, struct scenario_spec *sc)
+{
+    sc->pos.line = n->line;
+    sc->pos.col = n->col;
+    sc->when_payload = value_null();
+    if (!ld_expect_map(L, n, "a scenario {name, given, when, then}", false))
+        return;
+    ld_check_keys(L, n, scenario_keys, sizeof scenario_keys / sizeof scenario_keys[0]);
+    const struct ynode *x;
+    if (!(x = ynode_get(n, "name"))) {
+        ld_diag(L, n, "a scenario needs `name:`");
+    } else {
+        size_t m = ld_push(L, "name");
+        const char *s = ld_string(L, x, "the scenario's name");
+        if (s)
+            sc->name = xstrdup(s);
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "given"))) {
+        size_t m = ld_push(L, "given");
+        if (ld_expect_seq(L, x, "the events already stored", true) && x->n) {
+            sc->given = xcalloc(x->n, sizeof *sc->given);
+            sc->ngiven = x->n;
+            for (size_t i = 0; i < x->n; i++) {
+                size_t m2 = ld_push_index(L, i);
+                given_load(L, x->items[i], &sc->given[i]);
+                ld_pop(L, m2);
+            }
+        }
+        ld_pop(L, m);
+    }
+    const struct command_spec *c = NULL;
+    if ((x = ynode_get(n, "when"))) {
+        size_t m = ld_push(L, "when");
+        c = when_load(L, x, sc);
+        ld_pop(L, m);
+    }
+    if (!(x = ynode_get(n, "then"))) {
+        ld_diag(L, n, "a scenario needs `then:` (rejected, events, state or projections)");
+    } else {
+        size_t m = ld_push(L, "then");
+        then_load(L, x, c, sc);
+        ld_pop(L, m);
+    }
+}
+
+void scenarios_load(struct loader *L, const struct ynode *seq)
+{
+    if (!seq->n)
+        return;
+    L->d->scenarios = xcalloc(seq->n, sizeof *L->d->scenarios);
+    L->d->nscenarios = seq->n;
+    for (size_t i = 0; i < seq->n; i++) {
+        size_t m = ld_push_index(L, i);
+        scenario_load(L, seq->items[i], &L->d->scenarios[i]);
+        for (size_t j = 0; j < i && L->d->scenarios[i].name; j++)
+            if (L->d->scenarios[j].name && !strcmp(L->d->scenarios[j].name, L->d->scenarios[i].name)) {
+                ld_diag(L, ynode_get(seq->items[i], "name"),
+                        "another scenario has this name (line %d); give each its own", L->d->scenarios[j].pos.line);
+                break;
+            }
+        ld_pop(L, m);
+    }
+}

@@ -1,0 +1,502 @@
+/* field.c: fields of payloads, events and state: reading their specs from the
+ * domain file (types, defaults, constraints) and checking values against them.
+ *
+ * Types are strict, as in CEL: a float field takes a double, not an int, when a
+ * payload is checked (field_check). Defaults written in the domain file are the
+ * exception: `default: 0` on a float field is read as 0.0, because the author's
+ * meaning is plain and YAML has no way to write "an int-looking double" short of
+ * `0.0`. A state field without a default starts at its type's zero value:
+ * "" for string, 0 for int, 0.0 for float, false for bool, [] for list, {} for
+ * map, and null for timestamp (there is no sensible zero time) and any. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/domain_internal.h"
+#include "core/json.h"
+
+static const char *const ftype_names[] = {"string", "int", "float", "bool", "timestamp", "list", "map", "any"};
+#define NFTYPES (sizeof ftype_names / sizeof ftype_names[0])
+
+const char *ftype_name(ftype t)
+{
+    return (unsigned)t < NFTYPES ? ftype_names[t] : "?";
+}
+
+bool ftype_parse(const char *s, ftype *t)
+{
+    for (size_t i = 0; i < NFTYPES; i++)
+        if (strcmp(s, ftype_names[i]) == 0) {
+            *t = (ftype)i;
+            return true;
+        }
+    return false;
+}
+
+/* Names people reach for that mean one of ours. */
+static const char *ftype_synonym(const char *s)
+{
+    static const char *const syn[][2] = {
+        {"integer", "int"}, {"int64", "int"},     {"long", "int"},      {"double", "float"},
+        {"number", "float"}, {"boolean", "bool"}, {"str", "string"},    {"text", "string"},
+        {"array", "list"},   {"object", "map"},   {"dict", "map"},      {"datetime", "timestamp"},
+        {"time", "timestamp"}, {"date", "timestamp"},
+    };
+    for (size_t i = 0; i < sizeof syn / sizeof syn[0]; i++)
+        if (strcmp(s, syn[i][0]) == 0)
+            return syn[i][1];
+    const char *d = ld_suggest(s, ftype_names, NFTYPES);
+    if (d)
+        return d;
+    /* A word that starts with a type's name ("integr", "booll") means that type. */
+    for (size_t i = 0; i < NFTYPES; i++)
+        if (strlen(s) >= 3 && strncmp(s, ftype_names[i], strlen(ftype_names[i])) == 0)
+            return ftype_names[i];
+    return NULL;
+}
+
+value ftype_zero(ftype t)
+{
+    switch (t) {
+    case F_STRING:
+        return value_cstring("");
+    case F_INT:
+        return value_int(0);
+    case F_FLOAT:
+        return value_double(0.0);
+    case F_BOOL:
+        return value_bool(false);
+    case F_LIST:
+        return value_list(0);
+    case F_MAP:
+        return value_map(0);
+    default:
+        return value_null();
+    }
+}
+
+value field_coerce(ftype t, value v)
+{
+    if (t == F_FLOAT && v.type == V_INT)
+        return value_double((double)v.u.i);
+    return v;
+}
+
+expr_type ftype_expr_type(ftype t)
+{
+    switch (t) {
+    case F_STRING:
+        return EXPR_T_STRING;
+    case F_INT:
+        return EXPR_T_INT;
+    case F_FLOAT:
+        return EXPR_T_DOUBLE;
+    case F_BOOL:
+        return EXPR_T_BOOL;
+    case F_LIST:
+        return EXPR_T_LIST;
+    case F_MAP:
+        return EXPR_T_MAP;
+    default:
+        return EXPR_T_ANY; /* timestamps are text, but now() may be typed apart */
+    }
+}
+
+bool ftype_accepts(ftype t, expr_type et)
+{
+    if (et == EXPR_T_ANY || et == EXPR_T_NULL || t == F_ANY)
+        return true;
+    if (t == F_TIMESTAMP)
+        return et == EXPR_T_STRING || et == EXPR_T_TIMESTAMP;
+    return ftype_expr_type(t) == et;
+}
+
+const char *etype_name(expr_type t)
+{
+    static const char *const names[] = {"any", "null", "bool", "int", "double", "string", "timestamp", "list", "map"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (f[i].name && strcmp(f[i].name, name) == 0)
+            return &f[i];
+    return NULL;
+}
+
+const char *fields_suggest(const struct field_spec *f, size_t n, const char *name)
+{
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (f[i].name)
+            names[k++] = f[i].name;
+    const char *s = ld_suggest(name, names, k);
+    free(names);
+    return s;
+}
+
+void field_spec_done(struct field_spec *f)
+{
+    free(f->name);
+    value_free(f->def);
+    value_free(f->min);
+    value_free(f->max);
+    if (f->pattern) {
+        regfree(&f->pattern_re);
+        free(f->pattern);
+    }
+    value_free(f->enum_values);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- checking values ---- */
+
+/* A value as it appears in messages: JSON, cut short when long. */
+static void show_value(strbuf *sb, const value *v)
+{
+    char *js = json_to_string(v);
+    size_t n = strlen(js);
+    if (n > 60)
+        sb_addf(sb, "%.57s...", js);
+    else
+        sb_adds(sb, js);
+    free(js);
+}
+
+static const char *value_kind(const value *v)
+{
+    return v->type == V_DOUBLE ? "float" : vtype_name(v->type);
+}
+
+static size_t utf8_length(const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            k++;
+    return k;
+}
+
+static bool type_fits(ftype t, const value *v)
+{
+    switch (t) {
+    case F_STRING:
+    case F_TIMESTAMP:
+        return v->type == V_STRING;
+    case F_INT:
+        return v->type == V_INT;
+    case F_FLOAT:
+        return v->type == V_DOUBLE;
+    case F_BOOL:
+        return v->type == V_BOOL;
+    case F_LIST:
+        return v->type == V_LIST;
+    case F_MAP:
+        return v->type == V_MAP;
+    default:
+        return true;
+    }
+}
+
+/* a < b for two numbers of the field's kind (ints with ints, doubles with doubles). */
+static int num_cmp(const value *a, const value *b)
+{
+    if (a->type == V_INT && b->type == V_INT)
+        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    double x = a->type == V_INT ? (double)a->u.i : a->u.d;
+    double y = b->type == V_INT ? (double)b->u.i : b->u.d;
+    return x < y ? -1 : x > y;
+}
+
+static int fail(err *e, const struct field_spec *f, const value *v, const char *what, const value *limit,
+                const char *tail)
+{
+    strbuf sb;
+    sb_init(&sb);
+    sb_addf(&sb, "field '%s': ", f->name ? f->name : "?");
+    if (v)
+        show_value(&sb, v);
+    sb_adds(&sb, what);
+    if (limit)
+        show_value(&sb, limit);
+    if (tail)
+        sb_adds(&sb, tail);
+    err_set(e, ST_ERR, "%s", sb.buf);
+    sb_done(&sb);
+    return ST_ERR;
+}
+
+int field_check(const struct field_spec *f, const value *v, err *e)
+{
+    if (v->type == V_NULL) {
+        if (f->optional || f->type == F_ANY || (f->has_default && f->def.type == V_NULL))
+            return ST_OK;
+        return err_set(e, ST_ERR, "field '%s': expected %s, got null", f->name ? f->name : "?", ftype_name(f->type));
+    }
+    if (!type_fits(f->type, v)) {
+        strbuf sb;
+        sb_init(&sb);
+        sb_addf(&sb, "field '%s': expected %s, got %s ", f->name ? f->name : "?", ftype_name(f->type), value_kind(v));
+        show_value(&sb, v);
+        if (f->type == F_FLOAT && v->type == V_INT)
+            sb_adds(&sb, " (write it with a decimal point)");
+        err_set(e, ST_ERR, "%s", sb.buf);
+        sb_done(&sb);
+        return ST_ERR;
+    }
+    if (f->type == F_TIMESTAMP) {
+        int64_t ms;
+        if (!time_parse(value_str(v), value_strlen(v), 0, &ms))
+            return fail(e, f, v, " is not a timestamp (ISO-8601, e.g. 2026-11-27T10:00:00Z)", NULL, NULL);
+    }
+    if (f->has_min && (v->type == V_INT || v->type == V_DOUBLE) && num_cmp(v, &f->min) < 0)
+        return fail(e, f, v, " is below the minimum ", &f->min, NULL);
+    if (f->has_max && (v->type == V_INT || v->type == V_DOUBLE) && num_cmp(v, &f->max) > 0)
+        return fail(e, f, v, " is above the maximum ", &f->max, NULL);
+    if (f->min_length >= 0 || f->max_length >= 0) {
+        int64_t n = -1;
+        const char *unit = "";
+        if (v->type == V_STRING) {
+            n = (int64_t)utf8_length(value_str(v), value_strlen(v));
+            unit = " characters";
+        } else if (v->type == V_LIST) {
+            n = (int64_t)value_list_len(v);
+            unit = " items";
+        } else if (v->type == V_MAP) {
+            n = (int64_t)value_map_len(v);
+            unit = " entries";
+        }
+        if (n >= 0 && f->min_length >= 0 && n < f->min_length)
+            return err_set(e, ST_ERR, "field '%s': length %lld is below the minimum length %lld%s", f->name,
+                           (long long)n, (long long)f->min_length, unit);
+        if (n >= 0 && f->max_length >= 0 && n > f->max_length)
+            return err_set(e, ST_ERR, "field '%s': length %lld is above the maximum length %lld%s", f->name,
+                           (long long)n, (long long)f->max_length, unit);
+    }
+    if (f->pattern && v->type == V_STRING) {
+        bool ok = memchr(value_str(v), '\0', value_strlen(v)) == NULL &&
+                  regexec(&f->pattern_re, value_str(v), 0, NULL, 0) == 0;
+        if (!ok) {
+            value p = value_cstring(f->pattern);
+            fail(e, f, v, " does not match the pattern ", &p, NULL);
+            value_free(p);
+            return ST_ERR;
+        }
+    }
+    if (f->enum_values.type == V_LIST) {
+        size_t n = value_list_len(&f->enum_values);
+        for (size_t i = 0; i < n; i++)
+            if (value_equal(v, value_list_at(&f->enum_values, i)))
+                return ST_OK;
+        return fail(e, f, v, " is not one of ", &f->enum_values, NULL);
+    }
+    return ST_OK;
+}
+
+/* ---- reading specs ---- */
+
+static const char *const field_keys[] = {"type",       "default", "optional", "min",  "max",
+                                          "min_length", "max_length", "pattern", "enum", "description"};
+static const char *const state_keys[] = {"type", "default", "description"};
+
+static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
+{
+    if (!n || n->kind != YN_SCALAR || ynode_is_null(n)) {
+        ld_diag(L, n, "expected a type name (string, int, float, bool, timestamp, list, map or any), got %s",
+                ynode_kind_name(n));
+        return false;
+    }
+    if (ftype_parse(n->text, t))
+        return true;
+    const char *s = ftype_synonym(n->text);
+    if (s)
+        ld_diag(L, n, "unknown type '%s' (did you mean '%s'?)", n->text, s);
+    else
+        ld_diag(L, n, "unknown type '%s'; the types are string, int, float, bool, timestamp, list, map and any",
+                n->text);
+    return false;
+}
+
+static bool read_limit(struct loader *L, const struct ynode *n, const struct field_spec *f, const char *key,
+                       value *out)
+{
+    size_t m = ld_push(L, key);
+    bool ok = false;
+    if (f->type != F_INT && f->type != F_FLOAT) {
+        ld_diag(L, n, "%s applies to int and float fields, not %s", key, ftype_name(f->type));
+    } else {
+        value v;
+        if (ld_value(L, n, &v)) {
+            v = field_coerce(f->type, v);
+            if (type_fits(f->type, &v)) {
+                *out = v;
+                ok = true;
+            } else {
+                ld_diag(L, n, "%s must be %s for a%s %s field", key, f->type == F_INT ? "an integer" : "a number",
+                        f->type == F_INT ? "n" : "", ftype_name(f->type));
+                value_free(v);
+            }
+        }
+    }
+    ld_pop(L, m);
+    return ok;
+}
+
+static bool read_length(struct loader *L, const struct ynode *n, const struct field_spec *f, const char *key,
+                        int64_t *out)
+{
+    size_t m = ld_push(L, key);
+    bool ok = false;
+    if (f->type != F_STRING && f->type != F_LIST && f->type != F_MAP && f->type != F_ANY)
+        ld_diag(L, n, "%s applies to string, list and map fields, not %s", key, ftype_name(f->type));
+    else
+        ok = ld_int(L, n, key, 0, INT64_MAX, out);
+    ld_pop(L, m);
+    return ok;
+}
+
+static bool read_field_map(struct loader *L, const struct ynode *val, enum field_ctx ctx, struct field_spec *f)
+{
+    bool ok = true;
+    size_t before = L->diags->len;
+    if (ctx == FIELD_STATE)
+        ld_check_keys(L, val, state_keys, sizeof state_keys / sizeof state_keys[0]);
+    else
+        ld_check_keys(L, val, field_keys, sizeof field_keys / sizeof field_keys[0]);
+    const struct ynode *tn = ynode_get(val, "type");
+    if (!tn) {
+        ld_diag(L, val, "a field needs a type: {type: int, ...}");
+        return false;
+    }
+    size_t m = ld_push(L, "type");
+    ok = read_type(L, tn, &f->type);
+    ld_pop(L, m);
+    if (!ok)
+        return false;
+    const struct ynode *n;
+    if ((n = ynode_get(val, "optional"))) {
+        m = ld_push(L, "optional");
+        ld_bool(L, n, "optional", &f->optional);
+        ld_pop(L, m);
+    }
+    if (ctx != FIELD_STATE) {
+        if ((n = ynode_get(val, "min")))
+            f->has_min = read_limit(L, n, f, "min", &f->min);
+        if ((n = ynode_get(val, "max")))
+            f->has_max = read_limit(L, n, f, "max", &f->max);
+        if (f->has_min && f->has_max && num_cmp(&f->min, &f->max) > 0)
+            ld_diag(L, ynode_get(val, "max"), "max is below min");
+        if ((n = ynode_get(val, "min_length")))
+            read_length(L, n, f, "min_length", &f->min_length);
+        if ((n = ynode_get(val, "max_length")))
+            read_length(L, n, f, "max_length", &f->max_length);
+        if (f->min_length >= 0 && f->max_length >= 0 && f->min_length > f->max_length)
+            ld_diag(L, ynode_get(val, "max_length"), "max_length is below min_length");
+        if ((n = ynode_get(val, "pattern"))) {
+            m = ld_push(L, "pattern");
+            const char *p = ld_string(L, n, "a POSIX extended regular expression");
+            if (p && f->type != F_STRING && f->type != F_ANY) {
+                ld_diag(L, n, "pattern applies to string fields, not %s", ftype_name(f->type));
+            } else if (p) {
+                int rc = regcomp(&f->pattern_re, p, REG_EXTENDED | REG_NOSUB);
+                if (rc != 0) {
+                    char buf[256];
+                    regerror(rc, &f->pattern_re, buf, sizeof buf);
+                    ld_diag(L, n, "invalid pattern '%s': %s", p, buf);
+                } else {
+                    f->pattern = xstrdup(p);
+                }
+            }
+            ld_pop(L, m);
+        }
+        if ((n = ynode_get(val, "enum"))) {
+            m = ld_push(L, "enum");
+            if (ld_expect_seq(L, n, "a list of allowed values", false)) {
+                f->enum_values = value_list(n->n);
+                for (size_t i = 0; i < n->n; i++) {
+                    value v;
+                    if (!ld_value(L, n->items[i], &v))
+                        continue;
+                    v = field_coerce(f->type, v);
+                    if (!type_fits(f->type, &v)) {
+                        size_t mi = ld_push_index(L, i);
+                        ld_diag(L, n->items[i], "this value is not of the field's type %s", ftype_name(f->type));
+                        ld_pop(L, mi);
+                        value_free(v);
+                        continue;
+                    }
+                    value_list_push(&f->enum_values, v);
+                }
+                if (n->n == 0)
+                    ld_diag(L, n, "enum needs at least one value");
+            }
+            ld_pop(L, m);
+        }
+    }
+    if ((n = ynode_get(val, "default"))) {
+        m = ld_push(L, "default");
+        value v;
+        if (ld_value(L, n, &v)) {
+            v = field_coerce(f->type, v);
+            f->def = v;
+            f->has_default = true;
+            if (v.type == V_NULL && !f->optional && f->type != F_ANY && ctx != FIELD_STATE) {
+                ld_diag(L, n, "default null does not fit a %s field (add optional: true, or use type any)",
+                        ftype_name(f->type));
+            } else if (v.type == V_NULL && ctx == FIELD_STATE && f->type != F_ANY && f->type != F_TIMESTAMP) {
+                ld_diag(L, n, "default null does not fit a %s field (use type any)", ftype_name(f->type));
+            } else if (L->diags->len == before) {
+                err e;
+                err_clear(&e);
+                if (field_check(f, &v, &e) != ST_OK)
+                    ld_diag(L, n, "the default does not fit: %s", e.msg);
+            }
+        }
+        ld_pop(L, m);
+    }
+    return L->diags->len == before;
+}
+
+bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *val, enum field_ctx ctx,
+                 struct field_spec *f)
+{
+    f->name = xstrdup(key->text);
+    f->pos.line = key->line;
+    f->pos.col = key->col;
+    f->min_length = f->max_length = -1;
+    f->enum_values = value_null();
+    f->type = F_ANY; /* until a type is read: a bad type must not cause more errors */
+    bool ok = ld_check_name(L, key, "field");
+    size_t m = ld_push(L, key->text);
+    if (val && val->kind == YN_SCALAR && !ynode_is_null(val)) {
+        ok = read_type(L, val, &f->type) && ok;
+        f->required = ctx != FIELD_STATE;
+    } else if (val && val->kind == YN_MAP) {
+        ok = read_field_map(L, val, ctx, f) && ok;
+        f->required = ctx != FIELD_STATE && !f->has_default && !f->optional;
+    } else {
+        ld_diag(L, val ? val : key, "expected a type name (`%s: int`) or a mapping (`%s: {type: int, default: 0}`), got %s",
+                key->text, key->text, ynode_kind_name(val));
+        ok = false;
+    }
+    if (ctx == FIELD_STATE && !f->has_default) {
+        value_free(f->def);
+        f->def = ftype_zero(f->type);
+        f->has_default = true;
+    }
+    ld_pop(L, m);
+    return ok;
+}
+
+void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx, struct field_spec **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!map || map->kind != YN_MAP || map->n == 0)
+        return;
+    *out = xcalloc(map->n, sizeof **out);
+    for (size_t i = 0; i < map->n; i++)
+        field_parse(L, ynode_keynode(map, i), ynode_val(map, i), ctx, &(*out)[i]);
+    *n = map->n;
+}

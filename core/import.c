@@ -1,0 +1,581 @@
+/* import.c: the import and replay engine, and the export formats (see import.h). */
+#include "import.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "event_format.h"
+#include "json.h"
+#include "mapping.h"
+#include "reader.h"
+
+#define BATCH_MAX 512 /* events of one stream appended in one call */
+
+struct sorted_item {
+    struct mapped_event ev;
+    char *where;
+    size_t seq; /* file order, so that the sort is stable */
+};
+
+struct importer {
+    struct store *s;
+    const struct import_options *o;
+    struct import_result *res;
+    err *e;
+    FILE *errs;
+    bool canonical;
+    int64_t now_ms;
+    struct version_check vc;
+
+    /* events of one stream waiting to be appended together */
+    struct mapped_event *batch;
+    size_t nbatch;
+
+    /* --sort time */
+    struct sorted_item *items;
+    size_t nitems, capitems;
+
+    /* progress bar */
+    double start;
+    double last_draw;
+    bool drawn;
+    uint64_t bytes_total;     /* of all files */
+    uint64_t bytes_before;    /* of the files already read */
+    struct reader *cur;
+
+    /* replay pacing */
+    bool have_t0;
+    int64_t t0_event;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool stopped(const struct importer *im)
+{
+    return im->o->stop && *im->o->stop;
+}
+
+/* ---- progress ------------------------------------------------------------------------ */
+
+static void progress_clear(struct importer *im)
+{
+    if (im->drawn) {
+        fputs("\r\033[K", im->errs);
+        fflush(im->errs);
+        im->drawn = false;
+    }
+}
+
+static void progress_draw(struct importer *im, bool force)
+{
+    if (!im->o->progress)
+        return;
+    double t = now_s();
+    if (!force && t - im->last_draw < 0.1)
+        return;
+    im->last_draw = t;
+    double elapsed = t - im->start;
+    uint64_t done = im->bytes_before, total = im->bytes_total;
+    if (im->cur) {
+        uint64_t d, tt;
+        reader_progress(im->cur, &d, &tt);
+        done += d;
+    }
+    double rate = elapsed > 0 ? (double)im->res->records / elapsed : 0;
+    fprintf(im->errs, "\r\033[K  %lld records  %.0f/s", (long long)im->res->records, rate);
+    if (total > 0) {
+        double frac = (double)done / (double)total;
+        if (frac > 1)
+            frac = 1;
+        int width = 24, fill = (int)(frac * width + 0.5);
+        fputs("  [", im->errs);
+        for (int i = 0; i < width; i++)
+            fputc(i < fill ? '#' : '-', im->errs);
+        fprintf(im->errs, "] %3.0f%%", frac * 100);
+        if (frac > 0.01 && elapsed > 0.5) {
+            long left = (long)(elapsed * (1 - frac) / frac + 0.5);
+            fprintf(im->errs, "  %ld:%02ld left", left / 60, left % 60);
+        }
+    }
+    fflush(im->errs);
+    im->drawn = true;
+}
+
+/* ---- bad records ---------------------------------------------------------------------- */
+
+static void report_bad(struct importer *im, const char *where, const char *reason)
+{
+    progress_clear(im);
+    fprintf(im->errs, "%s: error: %s\n", where, reason);
+    im->res->bad++;
+}
+
+/* ---- appending --------------------------------------------------------------------------- */
+
+static void batch_clear(struct importer *im)
+{
+    for (size_t i = 0; i < im->nbatch; i++)
+        mapped_event_done(&im->batch[i]);
+    im->nbatch = 0;
+}
+
+/* Appends the waiting batch. Returns 0 or -1 (e set). */
+static int batch_flush(struct importer *im)
+{
+    if (im->nbatch == 0)
+        return 0;
+    struct new_event evs[BATCH_MAX];
+    for (size_t i = 0; i < im->nbatch; i++) {
+        evs[i].type = im->batch[i].type;
+        evs[i].schema = im->batch[i].schema;
+        evs[i].time = im->batch[i].time;
+        evs[i].data = im->batch[i].data;
+        evs[i].meta = im->batch[i].meta;
+    }
+    int64_t expected = im->canonical ? im->batch[0].version - 1 : STORE_ANY_VERSION;
+    int rc = store_append(im->s, im->batch[0].stream, expected, NULL, evs, im->nbatch, NULL, im->e);
+    if (rc != ST_OK) {
+        if (rc == ST_CONFLICT)
+            err_prefix(im->e, "another writer appended to %s meanwhile", im->batch[0].stream);
+        if (!im->e->code)
+            im->e->code = rc;
+        batch_clear(im);
+        return -1;
+    }
+    im->res->imported += (int64_t)im->nbatch;
+    batch_clear(im);
+    return 0;
+}
+
+/* Sleeps until the replay clock says the event is due; false when stopped. */
+static bool replay_wait(struct importer *im, const struct mapped_event *ev)
+{
+    double due;
+    if (im->o->rate > 0) {
+        due = im->start + (double)im->res->imported / im->o->rate;
+    } else {
+        if (!im->have_t0) {
+            im->have_t0 = true;
+            im->t0_event = ev->time_ms;
+        }
+        double speed = im->o->speed > 0 ? im->o->speed : 1.0;
+        double offset = (double)(ev->time_ms - im->t0_event) / 1000.0 / speed;
+        due = im->start + (offset > 0 ? offset : 0);
+    }
+    for (;;) {
+        if (stopped(im))
+            return false;
+        double left = due - now_s();
+        if (left <= 0)
+            return true;
+        if (left > 0.1)
+            left = 0.1; /* wake up often enough to notice a stop */
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Takes one mapped event (ownership passes here). Returns 0, or -1 on a fatal
+ * error (e set). */
+static int take(struct importer *im, struct mapped_event *ev, const char *where)
+{
+    char reason[512];
+    if (im->canonical) {
+        int v = version_check_next(&im->vc, im->s, ev->stream, ev->version, reason, sizeof reason,
+                                   im->e);
+        if (v < 0) {
+            mapped_event_done(ev);
+            return -1;
+        }
+        if (v == MAP_BAD) {
+            report_bad(im, where, reason);
+            mapped_event_done(ev);
+            if (im->o->replay && !im->o->skip_bad) {
+                err_set(im->e, ST_ERR, "replay stopped at the first bad record (%s)", where);
+                return -1;
+            }
+            return 0;
+        }
+    }
+    if (im->res->bad > 0 && !im->o->skip_bad) {
+        /* Nothing will be committed: only go on checking. */
+        mapped_event_done(ev);
+        return 0;
+    }
+    if (im->o->replay) {
+        if (!replay_wait(im, ev)) {
+            im->res->stopped = true;
+            mapped_event_done(ev);
+            return 0;
+        }
+        im->batch[0] = *ev;
+        im->nbatch = 1;
+        return batch_flush(im);
+    }
+    if (im->nbatch > 0 &&
+        (im->nbatch == BATCH_MAX || strcmp(im->batch[0].stream, ev->stream) != 0 ||
+         (im->canonical && im->batch[im->nbatch - 1].version + 1 != ev->version))) {
+        if (batch_flush(im) < 0) {
+            mapped_event_done(ev);
+            return -1;
+        }
+    }
+    im->batch[im->nbatch++] = *ev;
+    return 0;
+}
+
+static int cmp_items(const void *a, const void *b)
+{
+    const struct sorted_item *x = a, *y = b;
+    if (x->ev.time_ms != y->ev.time_ms)
+        return x->ev.time_ms < y->ev.time_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Reads one file; events go to take() or, when sorting, to im->items. Returns 0
+ * or -1 (e set). */
+static int import_one(struct importer *im, const char *path)
+{
+    struct reader_options ro = {SRC_NDJSON, NULL, 0};
+    if (!im->canonical) {
+        ro.format = im->o->source->format;
+        ro.records = im->o->source->records;
+        ro.delimiter = im->o->source->delimiter;
+    }
+    struct reader *r = reader_open(path, &ro, im->e);
+    if (!r)
+        return -1;
+    im->cur = r;
+    struct record rec;
+    struct mapped_event ev;
+    char reason[512];
+    strbuf where;
+    sb_init(&where);
+    int rc, result = 0;
+    while (!stopped(im) && (rc = reader_next(r, &rec, im->e)) != 0) {
+        if (rc < 0) {
+            result = -1;
+            break;
+        }
+        im->res->records++;
+        if ((im->res->records & 255) == 0)
+            progress_draw(im, false);
+        sb_reset(&where);
+        record_where(r, &rec, &where);
+        if (rec.bad) {
+            report_bad(im, where.buf, rec.reason);
+            if (im->o->replay && !im->o->skip_bad) {
+                err_set(im->e, ST_ERR, "replay stopped at the first bad record (%s)", where.buf);
+                result = -1;
+                break;
+            }
+            continue;
+        }
+        int m = im->canonical ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
+                              : mapping_apply(im->o->source, &rec.v, im->now_ms, &ev, reason,
+                                              sizeof reason);
+        if (m == MAP_SKIP) {
+            im->res->skipped++;
+            continue;
+        }
+        if (m == MAP_BAD) {
+            report_bad(im, where.buf, reason);
+            if (im->o->replay && !im->o->skip_bad) {
+                err_set(im->e, ST_ERR, "replay stopped at the first bad record (%s)", where.buf);
+                result = -1;
+                break;
+            }
+            continue;
+        }
+        if (im->o->sort_time) {
+            if (im->nitems == im->capitems) {
+                im->capitems = im->capitems ? im->capitems * 2 : 1024;
+                im->items = xrealloc(im->items, im->capitems * sizeof *im->items);
+            }
+            struct sorted_item *it = &im->items[im->nitems];
+            it->ev = ev;
+            it->where = xstrdup(where.buf);
+            it->seq = im->nitems++;
+            continue;
+        }
+        if (take(im, &ev, where.buf) < 0) {
+            result = -1;
+            break;
+        }
+        if (im->res->stopped)
+            break;
+    }
+    uint64_t d, t;
+    reader_progress(r, &d, &t);
+    im->bytes_before += t ? t : d;
+    im->cur = NULL;
+    sb_done(&where);
+    reader_close(r);
+    return result;
+}
+
+int import_files(struct store *s, char *const *files, size_t nfiles, const struct import_options *o,
+                 struct import_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    struct importer im;
+    memset(&im, 0, sizeof im);
+    im.s = s;
+    im.o = o;
+    im.res = res;
+    im.e = e;
+    im.errs = o->errors ? o->errors : stderr;
+    im.canonical = o->source == NULL;
+    im.now_ms = time_now_ms();
+    im.start = now_s();
+    im.batch = xcalloc(BATCH_MAX, sizeof *im.batch);
+    version_check_init(&im.vc);
+    if (!im.canonical && mapping_check_source(o->source, e) != ST_OK) {
+        free(im.batch);
+        version_check_done(&im.vc);
+        return e->code;
+    }
+    for (size_t i = 0; i < nfiles; i++) {
+        struct stat st;
+        if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0)
+            im.bytes_total += (uint64_t)st.st_size;
+    }
+    int64_t head_before = 0;
+    int rc = store_head(s, &head_before, e);
+    bool in_tx = false;
+    if (rc == ST_OK && !o->replay) {
+        rc = store_begin(s, e);
+        in_tx = rc == ST_OK;
+    }
+    int result = rc == ST_OK ? 0 : -1;
+    for (size_t i = 0; i < nfiles && result == 0 && !res->stopped && !stopped(&im); i++)
+        result = import_one(&im, files[i]);
+    if (o->sort_time) {
+        if (result == 0 && !stopped(&im)) {
+            qsort(im.items, im.nitems, sizeof *im.items, cmp_items);
+            for (size_t i = 0; i < im.nitems; i++) {
+                if (result == 0 && !res->stopped && !stopped(&im)) {
+                    struct mapped_event ev = im.items[i].ev;
+                    memset(&im.items[i].ev, 0, sizeof ev);
+                    result = take(&im, &ev, im.items[i].where);
+                }
+                mapped_event_done(&im.items[i].ev);
+                free(im.items[i].where);
+            }
+        } else {
+            for (size_t i = 0; i < im.nitems; i++) {
+                mapped_event_done(&im.items[i].ev);
+                free(im.items[i].where);
+            }
+        }
+        free(im.items);
+    }
+    if (result == 0 && !(res->bad > 0 && !o->skip_bad))
+        result = batch_flush(&im);
+    batch_clear(&im);
+    free(im.batch);
+    version_check_done(&im.vc);
+    if (result == 0)
+        progress_draw(&im, true);
+    progress_clear(&im);
+
+    int status = ST_OK;
+    if (result < 0) {
+        status = e->code ? e->code : ST_ERR;
+    } else if (!o->replay && stopped(&im)) {
+        status = err_set(e, ST_ERR, "interrupted: nothing was imported");
+    } else if (res->bad > 0 && !o->skip_bad && !o->replay) {
+        status = err_set(e, ST_ERR, "%lld bad record%s: nothing was imported (use --skip-bad to import the good ones)",
+                         (long long)res->bad, res->bad == 1 ? "" : "s");
+    }
+    if (in_tx) {
+        if (status == ST_OK) {
+            status = store_commit(s, e);
+        } else {
+            store_rollback(s);
+        }
+    }
+    if (status != ST_OK && !o->replay)
+        res->imported = 0;
+    if (res->imported > 0) {
+        res->first_position = head_before + 1;
+        res->last_position = head_before + res->imported;
+    }
+    res->seconds = now_s() - im.start;
+    return status;
+}
+
+/* ---- export ----------------------------------------------------------------------------- */
+
+bool export_format_parse(const char *name, export_format *out)
+{
+    if (strcmp(name, "ndjson") == 0)
+        *out = EXPORT_NDJSON;
+    else if (strcmp(name, "cloudevents") == 0)
+        *out = EXPORT_CLOUDEVENTS;
+    else if (strcmp(name, "csv") == 0)
+        *out = EXPORT_CSV;
+    else
+        return false;
+    return true;
+}
+
+void export_begin(strbuf *sb, export_format f)
+{
+    if (f == EXPORT_CSV)
+        sb_adds(sb, "position,stream,version,type,schema,time,data,meta\r\n");
+}
+
+static void csv_field(strbuf *sb, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        sb_adds(sb, s);
+        return;
+    }
+    sb_addc(sb, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            sb_addc(sb, '"');
+        sb_addc(sb, *p);
+    }
+    sb_addc(sb, '"');
+}
+
+/* A CloudEvents integer extension: a JSON number within 32 bits, else a string. */
+static void ce_int(strbuf *sb, const char *name, int64_t v)
+{
+    if (v >= INT32_MIN && v <= INT32_MAX)
+        sb_addf(sb, ",\"%s\":%lld", name, (long long)v);
+    else
+        sb_addf(sb, ",\"%s\":\"%lld\"", name, (long long)v);
+}
+
+void export_event(strbuf *sb, export_format f, const struct event *ev)
+{
+    switch (f) {
+    case EXPORT_NDJSON:
+        event_write_ndjson(sb, ev, NULL, 0);
+        return;
+    case EXPORT_CLOUDEVENTS: {
+        char id[64];
+        snprintf(id, sizeof id, "-%lld", (long long)ev->version);
+        sb_adds(sb, "{\"specversion\":\"1.0\",\"id\":");
+        strbuf tmp;
+        sb_init(&tmp);
+        sb_adds(&tmp, ev->stream);
+        sb_adds(&tmp, id);
+        json_write_string(sb, tmp.buf, tmp.len);
+        sb_done(&tmp);
+        sb_adds(sb, ",\"source\":\"strata\",\"subject\":");
+        json_write_string(sb, ev->stream, strlen(ev->stream));
+        sb_adds(sb, ",\"type\":");
+        json_write_string(sb, ev->type, strlen(ev->type));
+        sb_adds(sb, ",\"time\":");
+        json_write_string(sb, ev->time, strlen(ev->time));
+        sb_adds(sb, ",\"datacontenttype\":\"application/json\"");
+        ce_int(sb, "strataposition", ev->position);
+        ce_int(sb, "strataversion", ev->version);
+        ce_int(sb, "strataschema", ev->schema);
+        if (ev->meta) {
+            sb_adds(sb, ",\"stratameta\":");
+            json_write_string(sb, ev->meta, strlen(ev->meta));
+        }
+        sb_adds(sb, ",\"data\":");
+        sb_adds(sb, ev->data);
+        sb_adds(sb, "}\n");
+        return;
+    }
+    case EXPORT_CSV:
+        sb_addf(sb, "%lld,", (long long)ev->position);
+        csv_field(sb, ev->stream);
+        sb_addf(sb, ",%lld,", (long long)ev->version);
+        csv_field(sb, ev->type);
+        sb_addf(sb, ",%d,", ev->schema);
+        csv_field(sb, ev->time);
+        sb_addc(sb, ',');
+        csv_field(sb, ev->data);
+        sb_addc(sb, ',');
+        if (ev->meta)
+            csv_field(sb, ev->meta);
+        sb_adds(sb, "\r\n");
+        return;
+    }
+}
+
+/* ---- helpers for the command line ------------------------------------------------------ */
+
+int import_pick_source(const struct domain *d, const char *name, const char *map_path,
+                       struct source_spec **out, bool *owned, FILE *msgs, err *e)
+{
+    *out = NULL;
+    *owned = false;
+    if (name && map_path)
+        return err_set(e, ST_USAGE, "give --source NAME or --map FILE, not both");
+    if (map_path) {
+        struct diag_list diags;
+        diag_list_init(&diags);
+        *out = source_load_map(map_path, &diags);
+        if (!*out) {
+            diag_list_print(&diags, msgs);
+            diag_list_done(&diags);
+            return err_set(e, ST_ERR, "%s: the map file has errors", map_path);
+        }
+        diag_list_done(&diags);
+        *owned = true;
+        return ST_OK;
+    }
+    if (!name)
+        return ST_OK;
+    if (!d)
+        return err_set(e, ST_USAGE, "--source %s needs a domain (--domain FILE or STRATA_DOMAIN); "
+                                    "or describe the file with --map FILE", name);
+    *out = domain_source(d, name);
+    if (*out)
+        return ST_OK;
+    if (d->nsources == 0)
+        return err_set(e, ST_ERR, "the domain %s has no `sources:`; add one or use --map FILE", d->file);
+    const char **names = xcalloc(d->nsources, sizeof *names);
+    strbuf list;
+    sb_init(&list);
+    for (size_t i = 0; i < d->nsources; i++) {
+        names[i] = d->sources[i].name;
+        sb_addf(&list, "%s%s", i ? ", " : "", names[i]);
+    }
+    const char *mean = did_you_mean(name, names, d->nsources);
+    if (mean)
+        err_set(e, ST_ERR, "no source '%s' in the domain (did you mean '%s'?)", name, mean);
+    else
+        err_set(e, ST_ERR, "no source '%s' in the domain; its sources are %s", name, list.buf);
+    sb_done(&list);
+    free(names);
+    return ST_ERR;
+}
+
+void import_print_summary(FILE *out, const struct import_result *res, size_t nfiles, bool replay)
+{
+    if (replay && res->stopped)
+        fprintf(out, "stopped after %lld events", (long long)res->imported);
+    else
+        fprintf(out, "%s %lld event%s", replay ? "replayed" : "imported", (long long)res->imported,
+                res->imported == 1 ? "" : "s");
+    if (res->imported > 0)
+        fprintf(out, " (positions %lld-%lld)", (long long)res->first_position,
+                (long long)res->last_position);
+    fprintf(out, " from %zu file%s in %.2f s", nfiles, nfiles == 1 ? "" : "s", res->seconds);
+    if (res->imported > 0 && res->seconds > 0)
+        fprintf(out, " (%.0f events/s)", (double)res->imported / res->seconds);
+    if (res->skipped > 0)
+        fprintf(out, "; %lld record%s passed over by skip", (long long)res->skipped,
+                res->skipped == 1 ? "" : "s");
+    if (res->bad > 0)
+        fprintf(out, "; %lld bad record%s skipped", (long long)res->bad, res->bad == 1 ? "" : "s");
+    fputc('\n', out);
+}

@@ -1,0 +1,97 @@
+/* import.h: appending events from files (import, replay) and writing them out
+ * (export), the engine under `strata import`, `strata replay` and `strata export`.
+ *
+ * Import reads every record of every file in order (core/reader.h), maps it
+ * (core/mapping.h: through a source, or as Strata's canonical NDJSON when there is
+ * no source), checks it, and appends it. Everything happens in one transaction:
+ * by default one bad record anywhere means nothing is committed (every bad record
+ * is still reported, as FILE:LINE: error: REASON or FILE:[INDEX]: error: REASON);
+ * with skip_bad the good records are committed and the bad ones counted.
+ * Canonical files keep their versions (each must continue its stream's, in the
+ * store and earlier in the files); mapped records are appended at the end of
+ * their stream. Positions are assigned by the store, in order.
+ *
+ * With sort_time the mapped events are collected first and stably sorted by time
+ * (memory grows with the number of records: about the size of the events' text);
+ * without it, memory stays bounded by one record (plus the reader's window).
+ *
+ * Replay is import paced in time, committing each event as it goes, so that a
+ * workbench open on the same store sees them arrive: at `rate` events a second,
+ * or following the events' own time stamps `speed` times faster. Setting *stop
+ * (from a signal handler) ends it cleanly after the append in progress. */
+#ifndef STRATA_IMPORT_H
+#define STRATA_IMPORT_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "domain.h"
+#include "store.h"
+#include "util.h"
+
+struct import_options {
+    const struct source_spec *source; /* NULL: canonical NDJSON */
+    bool skip_bad;                    /* commit the good records, count the bad */
+    bool sort_time;                   /* stable sort by time before appending */
+    bool progress;                    /* draw a progress bar on `errors` (a terminal) */
+    FILE *errors;                     /* where bad records are reported; NULL = stderr */
+    /* replay */
+    bool replay;                      /* commit each event as it goes, paced */
+    double speed;                     /* > 0: follow the time stamps, this many times faster */
+    double rate;                      /* > 0: this many events a second (wins over speed) */
+    volatile sig_atomic_t *stop;      /* when it becomes non-zero, stop after the current append */
+};
+
+struct import_result {
+    int64_t records;   /* records read (good, bad and skipped) */
+    int64_t imported;  /* events appended (and committed) */
+    int64_t skipped;   /* records the source's `skip` passed over */
+    int64_t bad;       /* bad records */
+    int64_t first_position, last_position; /* of the appended events; 0 when none */
+    double seconds;
+    bool stopped;      /* replay: ended by *stop */
+};
+
+/* Imports (or replays) files[0..nfiles). Returns ST_OK when everything wanted was
+ * committed (with skip_bad: the good records); ST_ERR when records were bad and
+ * nothing was committed, or when a file could not be read (e->msg says what and
+ * where; for import nothing was committed, for replay what was appended stays);
+ * ST_CONFLICT when another writer took a version in the meantime; ST_USAGE for a
+ * source that cannot be used. *res is filled in every case. */
+int import_files(struct store *s, char *const *files, size_t nfiles, const struct import_options *o,
+                 struct import_result *res, err *e);
+
+/* Picks what an import's records go through: the source `name` of domain d
+ * (--source NAME), or the stand-alone map file map_path (--map FILE; *owned is
+ * then set and the caller frees it with source_free), or neither (canonical
+ * NDJSON: *out = NULL). Problems in a map file are printed to `msgs` as
+ * FILE:LINE:COL: error: ...; an unknown source name is an error that lists the
+ * domain's sources. Returns ST_OK, ST_USAGE or ST_ERR (e set). */
+int import_pick_source(const struct domain *d, const char *name, const char *map_path,
+                       struct source_spec **out, bool *owned, FILE *msgs, err *e);
+
+/* Prints the one-line summary of an import or replay to out:
+ * "imported 12 events (positions 1-12) from 2 files in 0.03 s (400 events/s)",
+ * with the records passed over by `skip` and the bad records skipped when any. */
+void import_print_summary(FILE *out, const struct import_result *res, size_t nfiles, bool replay);
+
+/* Export formats. */
+typedef enum export_format { EXPORT_NDJSON, EXPORT_CLOUDEVENTS, EXPORT_CSV } export_format;
+bool export_format_parse(const char *name, export_format *out);
+
+/* What comes before the first event (the CSV header row; nothing otherwise). */
+void export_begin(strbuf *sb, export_format f);
+/* Appends one event, with its line end:
+ * - ndjson: design.md's canonical line (event_write_ndjson);
+ * - cloudevents: one structured CloudEvent (JSON format) per line:
+ *   {"specversion":"1.0","id":"<stream>-<version>","source":"strata","subject":<stream>,
+ *    "type":..,"time":..,"datacontenttype":"application/json","strataposition":P,
+ *    "strataversion":V,"strataschema":S[,"stratameta":"<meta JSON as a string>"],"data":{..}}
+ *   (extension values that do not fit CloudEvents' 32-bit integer are strings);
+ *   importing it back with format cloudevents and `stream: record.subject` gives
+ *   the same streams, types, times and data;
+ * - csv: position,stream,version,type,schema,time,data,meta with RFC 4180 quoting
+ *   (meta empty when there is none). */
+void export_event(strbuf *sb, export_format f, const struct event *ev);
+
+#endif

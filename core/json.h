@@ -1,0 +1,46 @@
+/* json.h: JSON to and from `value`.
+ *
+ * Replay and projections decode every event's data, so this parser is built for
+ * speed: one pass, no intermediate tree, straight into `value`. It is strict RFC
+ * 8259: integers without a fraction or exponent become V_INT and must fit int64
+ * (a larger one is an error, never silently rounded); numbers with a fraction or
+ * exponent become V_DOUBLE; strings must be valid UTF-8; nesting is capped at
+ * JSON_MAX_DEPTH; duplicate keys in an object keep the last value.
+ * It is tested differentially against jansson and fuzzed.
+ *
+ * The writer is canonical: compact, keys in the map's order, doubles written so
+ * that they read back as the same double and always with a '.' or an exponent
+ * (1.0, 1e+300), ints never; non-finite doubles are written as null. Parsing what
+ * the writer wrote and writing it again gives the same bytes. */
+#ifndef STRATA_JSON_H
+#define STRATA_JSON_H
+
+#include "util.h"
+#include "value.h"
+
+#define JSON_MAX_DEPTH 512
+
+/* Where a parse failed: 1-based line and column (in bytes), and byte offset. */
+typedef struct json_error {
+    int line, column;
+    size_t offset;
+    char msg[160];
+} json_error;
+
+/* Parses exactly one JSON value from text[0..len) (surrounding whitespace
+ * allowed). On success returns ST_OK and *out owns the value. On failure returns
+ * ST_ERR, fills je (if not NULL), and *out is untouched. */
+int json_parse(const char *text, size_t len, value *out, json_error *je);
+
+/* Appends the canonical compact form of v to sb. */
+void json_write(strbuf *sb, const value *v);
+/* Appends an indented form (2 spaces per level) for people to read. */
+void json_write_pretty(strbuf *sb, const value *v);
+/* Convenience: the canonical form as a new string (caller frees). */
+char *json_to_string(const value *v);
+/* Appends s as a JSON string literal (quotes and escapes included). */
+void json_write_string(strbuf *sb, const char *s, size_t len);
+/* Appends a double the canonical way. */
+void json_write_double(strbuf *sb, double d);
+
+#endif

@@ -1,0 +1,441 @@
+/* mapping.c: records -> events ready to append (see mapping.h for the choices). */
+#include "mapping.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "json.h"
+
+void mapped_event_done(struct mapped_event *m)
+{
+    free(m->stream);
+    free(m->type);
+    free(m->data);
+    free(m->meta);
+    memset(m, 0, sizeof *m);
+}
+
+static int bad(char *reason, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *reason, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, n, fmt, ap);
+    va_end(ap);
+    return MAP_BAD;
+}
+
+int mapping_check_source(const struct source_spec *src, err *e)
+{
+    const char *name = src->name ? src->name : "map";
+    if (src->format == SRC_CLOUDEVENTS)
+        return ST_OK;
+    if (!src->stream)
+        return err_set(e, ST_USAGE, "source '%s' has no `stream:` expression (which stream does a record go to?)",
+                       name);
+    if (!src->type)
+        return err_set(e, ST_USAGE, "source '%s' has no `type:` expression (what is a record's event type?)",
+                       name);
+    return ST_OK;
+}
+
+/* Evaluates one slot over the record; on error fills reason with the slot's name. */
+static int eval_slot(const expr *x, const char *slot, const value *record, value *out,
+                     char *reason, size_t n)
+{
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    for (int i = 0; i < ROOT_COUNT; i++)
+        vars.roots[i] = value_null();
+    vars.roots[ROOT_RECORD] = *record; /* borrowed */
+    err e;
+    err_clear(&e);
+    if (expr_eval(x, &vars, out, &e) != ST_OK)
+        return bad(reason, n, "%s: %s", slot, e.msg);
+    return MAP_OK;
+}
+
+/* A name (stream, type) as text: a non-empty string, or an int in decimal. */
+static int name_text(const value *v, const char *slot, char **out, char *reason, size_t n)
+{
+    if (v->type == V_STRING) {
+        if (value_strlen(v) == 0)
+            return bad(reason, n, "%s is empty", slot);
+        if (memchr(value_str(v), '\0', value_strlen(v)))
+            return bad(reason, n, "%s contains a NUL character", slot);
+        *out = xstrndup(value_str(v), value_strlen(v));
+        return MAP_OK;
+    }
+    if (v->type == V_INT) {
+        *out = xasprintf("%lld", (long long)v->u.i);
+        return MAP_OK;
+    }
+    return bad(reason, n, "%s must be a string, got %s", slot, vtype_name(v->type));
+}
+
+static int time_text(const value *v, int tz_min, struct mapped_event *out, char *reason, size_t n)
+{
+    if (v->type != V_STRING)
+        return bad(reason, n, "time must be an ISO-8601 string, got %s", vtype_name(v->type));
+    if (!time_parse(value_str(v), value_strlen(v), tz_min, &out->time_ms))
+        return bad(reason, n,
+                   "unreadable time '%.60s' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)",
+                   value_str(v));
+    time_format_ms(out->time_ms, out->time);
+    return MAP_OK;
+}
+
+/* data as a JSON object: objects as is, null as {}, anything else as {"value": x}. */
+static char *data_text(const value *v)
+{
+    strbuf sb;
+    sb_init(&sb);
+    if (v->type == V_MAP) {
+        json_write(&sb, v);
+    } else if (v->type == V_NULL) {
+        sb_adds(&sb, "{}");
+    } else {
+        sb_adds(&sb, "{\"value\":");
+        json_write(&sb, v);
+        sb_addc(&sb, '}');
+    }
+    return sb_steal(&sb);
+}
+
+static const char *const ce_own[] = {"type", "time", "data", "data_base64"};
+
+/* The CloudEvents defaults for slots without an expression. */
+static value ce_default(const value *record, const char *slot)
+{
+    if (strcmp(slot, "stream") == 0) {
+        const value *src = value_map_get(record, "source");
+        const value *sub = value_map_get(record, "subject");
+        if (!src || src->type != V_STRING)
+            return value_null();
+        if (!sub || sub->type != V_STRING)
+            return value_ref(src);
+        strbuf sb;
+        sb_init(&sb);
+        sb_add(&sb, value_str(src), value_strlen(src));
+        sb_addc(&sb, '/');
+        sb_add(&sb, value_str(sub), value_strlen(sub));
+        value v = value_string(sb.buf, sb.len);
+        sb_done(&sb);
+        return v;
+    }
+    if (strcmp(slot, "data") == 0) {
+        const value *d = value_map_get(record, "data");
+        if (d && d->type != V_NULL)
+            return value_ref(d);
+        const value *b = value_map_get(record, "data_base64");
+        if (b && b->type != V_NULL) {
+            value m = value_map(1);
+            value_map_set(&m, "data_base64", value_ref(b));
+            return m;
+        }
+        return value_null();
+    }
+    if (strcmp(slot, "meta") == 0) {
+        value m = value_map(value_map_len(record));
+        for (size_t i = 0; i < value_map_len(record); i++) {
+            const char *k = value_str(value_map_key_at(record, i));
+            bool own = false;
+            for (size_t j = 0; j < sizeof ce_own / sizeof ce_own[0] && !own; j++)
+                own = strcmp(k, ce_own[j]) == 0;
+            const value *v = value_map_val_at(record, i);
+            if (!own && v->type != V_NULL)
+                value_map_setv(&m, value_ref(value_map_key_at(record, i)), value_ref(v));
+        }
+        return m;
+    }
+    const value *v = value_map_get(record, slot); /* type, time */
+    return v ? value_ref(v) : value_null();
+}
+
+/* The value of a slot: its expression, else the CloudEvents default, else absent
+ * (*present = false). */
+static int slot_value(const struct source_spec *src, const expr *x, const char *slot,
+                      const value *record, value *out, bool *present, char *reason, size_t n)
+{
+    *present = true;
+    if (x)
+        return eval_slot(x, slot, record, out, reason, n);
+    if (src->format == SRC_CLOUDEVENTS && record->type == V_MAP) {
+        *out = ce_default(record, slot);
+        if (strcmp(slot, "time") == 0 && out->type == V_NULL)
+            *present = false;
+        return MAP_OK;
+    }
+    *present = false;
+    *out = value_null();
+    return MAP_OK;
+}
+
+int mapping_apply(const struct source_spec *src, const value *record, int64_t now_ms,
+                  struct mapped_event *out, char *reason, size_t n)
+{
+    memset(out, 0, sizeof *out);
+    out->schema = 1;
+    if (src->skip) {
+        value v;
+        if (eval_slot(src->skip, "skip", record, &v, reason, n) != MAP_OK)
+            return MAP_BAD;
+        bool is_bool = v.type == V_BOOL, yes = is_bool && v.u.b;
+        vtype t = v.type;
+        value_free(v);
+        if (!is_bool)
+            return bad(reason, n, "skip must give true or false, got %s", vtype_name(t));
+        if (yes)
+            return MAP_SKIP;
+    }
+    int rc = MAP_OK;
+    bool present;
+    value v = value_null();
+
+    if ((rc = slot_value(src, src->stream, "stream", record, &v, &present, reason, n)) != MAP_OK)
+        goto fail;
+    if (!present) {
+        rc = bad(reason, n, "no stream: the source has no `stream:` expression");
+        goto fail;
+    }
+    if ((rc = name_text(&v, "stream", &out->stream, reason, n)) != MAP_OK)
+        goto fail;
+    value_free(v);
+    v = value_null();
+
+    if ((rc = slot_value(src, src->type, "type", record, &v, &present, reason, n)) != MAP_OK)
+        goto fail;
+    if (!present) {
+        rc = bad(reason, n, "no type: the source has no `type:` expression");
+        goto fail;
+    }
+    if ((rc = name_text(&v, "type", &out->type, reason, n)) != MAP_OK)
+        goto fail;
+    value_free(v);
+    v = value_null();
+
+    if ((rc = slot_value(src, src->time, "time", record, &v, &present, reason, n)) != MAP_OK)
+        goto fail;
+    if (present) {
+        if ((rc = time_text(&v, src->timezone_min, out, reason, n)) != MAP_OK)
+            goto fail;
+    } else {
+        out->time_ms = now_ms;
+        time_format_ms(now_ms, out->time);
+    }
+    value_free(v);
+    v = value_null();
+
+    if (src->data || src->format == SRC_CLOUDEVENTS) {
+        if ((rc = slot_value(src, src->data, "data", record, &v, &present, reason, n)) != MAP_OK)
+            goto fail;
+        out->data = data_text(&v);
+    } else {
+        out->data = data_text(record); /* default: the whole record */
+    }
+    value_free(v);
+    v = value_null();
+
+    if ((rc = slot_value(src, src->meta, "meta", record, &v, &present, reason, n)) != MAP_OK)
+        goto fail;
+    if (v.type == V_MAP) {
+        if (value_map_len(&v) > 0 || src->meta)
+            out->meta = json_to_string(&v);
+    } else if (v.type != V_NULL) {
+        rc = bad(reason, n, "meta must be an object, got %s", vtype_name(v.type));
+        goto fail;
+    }
+    value_free(v);
+    return MAP_OK;
+fail:
+    value_free(v);
+    mapped_event_done(out);
+    return rc;
+}
+
+/* ---- canonical NDJSON ----------------------------------------------------------------- */
+
+/* Skips one JSON value in already-validated text; returns the index after it. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+    int depth = 0;
+    while (i < len) {
+        char c = s[i];
+        if (c == '"') {
+            i++;
+            while (i < len && s[i] != '"')
+                i += s[i] == '\\' ? 2 : 1;
+            i++;
+            if (depth == 0)
+                return i;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return i;
+            if (--depth == 0)
+                return i + 1;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            return i;
+        }
+        i++;
+    }
+    return i;
+}
+
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* Finds the text of the top-level member `key` (the last one, as the parser keeps
+ * the last of duplicate keys) in a validated JSON object. Keys written with
+ * escapes are not matched; the caller then falls back to writing the value. */
+static bool raw_member(const char *s, size_t len, const char *key, size_t *start, size_t *end)
+{
+    size_t klen = strlen(key);
+    bool found = false;
+    size_t i = skip_ws(s, len, 0);
+    if (i >= len || s[i] != '{')
+        return false;
+    i++;
+    for (;;) {
+        i = skip_ws(s, len, i);
+        if (i >= len || s[i] != '"')
+            return found;
+        size_t ks = i + 1;
+        size_t ke = skip_value(s, len, i) - 1; /* the closing quote */
+        i = skip_ws(s, len, ke + 1);
+        if (i >= len || s[i] != ':')
+            return found;
+        i = skip_ws(s, len, i + 1);
+        size_t vs = i;
+        i = skip_value(s, len, i);
+        if (ke - ks == klen && memcmp(s + ks, key, klen) == 0) {
+            *start = vs;
+            *end = i;
+            found = true;
+        }
+        i = skip_ws(s, len, i);
+        if (i >= len || s[i] != ',')
+            return found;
+        i++;
+    }
+}
+
+static char *member_text(const char *raw, size_t len, const char *key, const value *v)
+{
+    size_t a = 0, b = 0;
+    if (raw && raw_member(raw, len, key, &a, &b) && b > a)
+        return xstrndup(raw + a, b - a);
+    return json_to_string(v);
+}
+
+static const char *const canonical_keys[] = {"position", "stream", "version", "type",
+                                             "schema", "time", "data", "meta"};
+
+int canonical_parse(const value *parsed, const char *raw, size_t len, struct mapped_event *out,
+                    char *reason, size_t n)
+{
+    memset(out, 0, sizeof *out);
+    if (parsed->type != V_MAP)
+        return bad(reason, n, "an event must be a JSON object, got %s", vtype_name(parsed->type));
+    const size_t nkeys = sizeof canonical_keys / sizeof canonical_keys[0];
+    for (size_t i = 0; i < value_map_len(parsed); i++) {
+        const char *k = value_str(value_map_key_at(parsed, i));
+        bool known = false;
+        for (size_t j = 0; j < nkeys && !known; j++)
+            known = strcmp(k, canonical_keys[j]) == 0;
+        if (!known) {
+            const char *mean = did_you_mean(k, canonical_keys, nkeys);
+            return bad(reason, n, "unknown key '%.60s'%s%s%s (an event has %s)", k,
+                       mean ? " (did you mean '" : "", mean ? mean : "", mean ? "'?)" : "",
+                       "position, stream, version, type, schema, time, data, meta");
+        }
+    }
+    const value *v;
+    static const char *const required[] = {"stream", "version", "type", "time", "data"};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!value_map_get(parsed, required[i]))
+            return bad(reason, n, "missing key '%s'", required[i]);
+    if ((v = value_map_get(parsed, "position")) && (v->type != V_INT || v->u.i < 1))
+        return bad(reason, n, "'position' must be an integer >= 1, got %s",
+                   v->type == V_INT ? "a smaller one" : vtype_name(v->type));
+    v = value_map_get(parsed, "stream");
+    if (v->type != V_STRING || value_strlen(v) == 0 || memchr(value_str(v), 0, value_strlen(v)))
+        return bad(reason, n, "'stream' must be a non-empty string, got %s",
+                   v->type == V_STRING ? "an empty one" : vtype_name(v->type));
+    v = value_map_get(parsed, "version");
+    if (v->type != V_INT || v->u.i < 1)
+        return bad(reason, n, "'version' must be an integer >= 1, got %s",
+                   v->type == V_INT ? "a smaller one" : vtype_name(v->type));
+    out->version = v->u.i;
+    v = value_map_get(parsed, "type");
+    if (v->type != V_STRING || value_strlen(v) == 0 || memchr(value_str(v), 0, value_strlen(v)))
+        return bad(reason, n, "'type' must be a non-empty string, got %s",
+                   v->type == V_STRING ? "an empty one" : vtype_name(v->type));
+    out->schema = 1;
+    if ((v = value_map_get(parsed, "schema"))) {
+        if (v->type != V_INT || v->u.i < 1 || v->u.i > 1000000)
+            return bad(reason, n, "'schema' must be an integer from 1, got %s",
+                       v->type == V_INT ? "one out of range" : vtype_name(v->type));
+        out->schema = (int)v->u.i;
+    }
+    v = value_map_get(parsed, "time");
+    if (v->type != V_STRING)
+        return bad(reason, n, "'time' must be a string, got %s", vtype_name(v->type));
+    if (!time_parse(value_str(v), value_strlen(v), 0, &out->time_ms))
+        return bad(reason, n, "unreadable time '%.60s' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)",
+                   value_str(v));
+    time_format_ms(out->time_ms, out->time);
+    v = value_map_get(parsed, "data");
+    if (v->type != V_MAP)
+        return bad(reason, n, "'data' must be a JSON object, got %s", vtype_name(v->type));
+    const value *meta = value_map_get(parsed, "meta");
+    if (meta && meta->type != V_MAP && meta->type != V_NULL)
+        return bad(reason, n, "'meta' must be a JSON object or null, got %s", vtype_name(meta->type));
+
+    out->stream = xstrdup(value_str(value_map_get(parsed, "stream")));
+    out->type = xstrdup(value_str(value_map_get(parsed, "type")));
+    out->data = member_text(raw, len, "data", v);
+    if (meta && meta->type == V_MAP)
+        out->meta = member_text(raw, len, "meta", meta);
+    return MAP_OK;
+}
+
+void version_check_init(struct version_check *vc) { vc->versions = value_map(0); }
+
+void version_check_done(struct version_check *vc)
+{
+    value_free(vc->versions);
+    vc->versions = value_null();
+}
+
+int version_check_next(struct version_check *vc, struct store *s, const char *stream,
+                       int64_t version, char *reason, size_t n, err *e)
+{
+    const value *have = value_map_get(&vc->versions, stream);
+    int64_t last;
+    if (have) {
+        last = have->u.i;
+    } else {
+        if (store_stream_version(s, stream, 0, &last, e) != ST_OK)
+            return -1;
+    }
+    if (version != last + 1) {
+        if (version <= last)
+            return bad(reason, n, "version %lld of %s is already taken (the stream is at version %lld)",
+                       (long long)version, stream, (long long)last);
+        return bad(reason, n, "version %lld of %s leaves a gap (the stream is at version %lld; expected %lld)",
+                   (long long)version, stream, (long long)last, (long long)last + 1);
+    }
+    value_map_set(&vc->versions, stream, value_int(version));
+    return MAP_OK;
+}

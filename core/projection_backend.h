@@ -1,0 +1,103 @@
+/* projection_backend.h: private to projections: where read models are stored.
+ *
+ * projection.c holds the logic (folding events, failure isolation, lag, rebuild,
+ * the runner) and reaches storage only through this table of operations, as the
+ * event store does (store.h): projection_sqlite.c implements it with tables in
+ * the store's own SQLite file, and a PostgreSQL backend would implement the same
+ * table with no change above it.
+ *
+ * What a backend stores, per projection NAME:
+ * - one status record (the `projections` table in SQLite);
+ * - the current rows, one column per declared column plus `key` (a projection
+ *   without key keeps its single row under the key "");
+ * - the row history: for every change, (key, valid_from = the position of the
+ *   event that made it, the whole row or "deleted"), so that the read model as
+ *   of position P is, for each key, its newest history entry with valid_from <= P;
+ * - the keys ever seen, with the first position they appeared at, so that a read
+ *   at P visits each key once and seeks its history once;
+ * - while rebuilding, a second set of the same tables that replaces the first in
+ *   one transaction. */
+#ifndef STRATA_PROJECTION_BACKEND_H
+#define STRATA_PROJECTION_BACKEND_H
+
+#include "domain.h"
+#include "store.h"
+#include "value.h"
+
+/* A projection's status record. Strings are owned (free with proj_record_done). */
+struct proj_record {
+    int64_t checkpoint;         /* last position folded into the live tables */
+    char status[16];            /* as last written: "live", "catching up", "paused", "failed", "rebuilding" */
+    char rules_hash[17];        /* the definition the live tables were built with */
+    char rebuild_hash[17];      /* the definition a rebuild in progress uses ("" when none) */
+    bool paused;
+    int64_t throttle;           /* events per second, 0 = unthrottled */
+    char *error;                /* NULL unless failed */
+    int64_t error_position;     /* 0 unless failed */
+    char *error_event;          /* NULL unless failed: the event as NDJSON */
+    int64_t updated_ms;         /* when progress was last written (0 = never) */
+    int64_t rebuild_checkpoint; /* -1 when not rebuilding */
+    char *samples;              /* JSON [[ms, checkpoint], ...], recent progress for the rate; may be NULL */
+};
+void proj_record_done(struct proj_record *r);
+
+/* Prepared access to one projection's tables (live or rebuild) on one store
+ * handle, valid across transactions of that handle. */
+struct proj_writer;
+
+struct proj_backend {
+    const char *name;
+
+    /* Creates the projection's tables and status record if missing (a new record
+     * gets p's rules hash and checkpoint 0). A keyless projection gets its single
+     * row of defaults. Runs in its own transaction unless one is open. */
+    int (*ensure)(struct store *s, const struct projection_spec *p, err *e);
+
+    /* The status record; ST_NOT_FOUND when there is none. */
+    int (*record_get)(struct store *s, const char *name, struct proj_record *r, err *e);
+    /* Writes everything but paused and throttle (those belong to people, see below). */
+    int (*record_put)(struct store *s, const char *name, const struct proj_record *r, err *e);
+    int (*set_paused)(struct store *s, const char *name, bool paused, err *e);
+    int (*set_throttle)(struct store *s, const char *name, int64_t throttle, err *e);
+
+    /* Opens access to the live tables, or to the rebuild tables when rebuild. */
+    int (*writer_open)(struct store *s, const struct projection_spec *p, bool rebuild,
+                       struct proj_writer **out, err *e);
+    /* The current row of key: *found false (and *row null) when there is none. */
+    int (*row_get)(struct proj_writer *w, const char *key, value *row, bool *found, err *e);
+    /* Records that key had this row (NULL: was deleted) from `position` on: one
+     * history entry, and the key in the keys table when is_new. */
+    int (*history_put)(struct proj_writer *w, const char *key, int64_t position, const value *row,
+                       bool is_new, err *e);
+    /* Writes the current row of key (NULL: deletes it) into the typed table. */
+    int (*row_store)(struct proj_writer *w, const char *key, const value *row, err *e);
+    void (*writer_close)(struct proj_writer *w);
+
+    /* Drops any rebuild tables and creates empty ones (in a transaction of the caller). */
+    int (*rebuild_reset)(struct store *s, const struct projection_spec *p, err *e);
+    int (*rebuild_drop)(struct store *s, const struct projection_spec *p, err *e);
+    /* Inside the caller's transaction: drops the live tables and renames the
+     * rebuild tables in their place. */
+    int (*rebuild_swap)(struct store *s, const struct projection_spec *p, err *e);
+
+    /* Read snapshot: between read_begin and read_end every read sees one state of
+     * the store. read_begin does nothing (and read_end too) when a transaction is
+     * already open on s. */
+    int (*read_begin)(struct store *s, bool *began, err *e);
+    void (*read_end)(struct store *s, bool began);
+
+    /* The rows as they were right after position `at` (> 0), ordered by key, each a
+     * map {"key": k, columns...} ("key" left out when p has no key), appended to the
+     * list *rows. key: only that one (NULL = all). Skips `offset` rows, returns at
+     * most `limit` (0 = all). count (may be NULL) receives the number of rows there
+     * were in all. */
+    int (*rows_at)(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                   size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+};
+
+/* The backend for s, or NULL with e set when there is none for its kind of store. */
+const struct proj_backend *proj_backend_for(struct store *s, err *e);
+
+extern const struct proj_backend proj_backend_sqlite;
+
+#endif

@@ -1,0 +1,750 @@
+/* projection_sqlite.c: read-model tables in the store's own SQLite file (the
+ * SQLite implementation of projection_backend.h).
+ *
+ * Per projection NAME (every identifier double-quoted, embedded quotes doubled,
+ * since names come from domain files):
+ *
+ *   proj_NAME          (key TEXT PRIMARY KEY, one typed column per declared column)
+ *                      the read model now, for anyone with sqlite3: INTEGER, REAL or
+ *                      TEXT by the default's type, lists and maps as JSON text,
+ *                      booleans as 0/1, no declared type when the default is null.
+ *                      A projection without key keeps its one row under key ''.
+ *   proj_NAME_history  (key, valid_from, row) PRIMARY KEY (key, valid_from)
+ *                      one entry per change: the whole row as JSON (exact types),
+ *                      or NULL when the event deleted the row.
+ *   proj_NAME_keys     (key PRIMARY KEY, first_position) every key ever seen.
+ *
+ * Why this design for reads at a past position P: the answer is, for each key, its
+ * newest history entry with valid_from <= P. Both extra tables are WITHOUT ROWID,
+ * so the history's primary key IS the (key, valid_from) index, clustered: one
+ * B-tree seek per key lands on the entry and its row, with no second lookup. A read
+ * of all keys walks proj_NAME_keys in key order (the order the answer wants) and
+ * seeks the history once per key, inside one statement (a correlated subquery
+ * with ORDER BY valid_from DESC LIMIT 1, which SQLite runs as a single descending
+ * seek); --key is a single seek. The cost is O(keys * log(history)), independent
+ * of how far back P is, where periodic copies plus replay would cost a replay of
+ * up to a copy interval of events per read, and valid-from/valid-to ranges would
+ * need an update of the previous entry on every change (twice the writes during
+ * catch-up) for no faster reads. Writing costs one history insert per change.
+ * The history also serves the current row to the fold (row_get), so values come
+ * back with their exact types (an int stays an int, a string that looks like JSON
+ * stays a string), which the typed table cannot promise.
+ *
+ * While rebuilding, the same three tables exist with the suffix __rebuild
+ * (proj_NAME__rebuild, proj_NAME__rebuild_history, proj_NAME__rebuild_keys);
+ * the swap drops the live ones and renames these in one transaction, so a reader
+ * sees the old read model or the new one, never half of one. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "projection_backend.h"
+#include "store_sqlite.h"
+
+static const char RECORD_TABLE_SQL[] =
+    "CREATE TABLE IF NOT EXISTS projections(name TEXT PRIMARY KEY, checkpoint INTEGER NOT NULL "
+    "DEFAULT 0, status TEXT, rules_hash TEXT, paused INTEGER NOT NULL DEFAULT 0, throttle INTEGER "
+    "NOT NULL DEFAULT 0, error TEXT, error_position INTEGER, error_event TEXT, updated_at TEXT, "
+    "rebuild_checkpoint INTEGER, rebuild_hash TEXT, rate_samples TEXT)";
+
+enum table_kind { T_ROWS, T_HISTORY, T_KEYS };
+
+/* Appends the quoted name of one of p's tables: "proj_NAME[__rebuild][_history|_keys]". */
+static void add_table(strbuf *sb, const char *name, bool rebuild, enum table_kind kind)
+{
+    sb_addc(sb, '"');
+    sb_adds(sb, "proj_");
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            sb_addc(sb, '"');
+        sb_addc(sb, *c);
+    }
+    if (rebuild)
+        sb_adds(sb, "__rebuild");
+    if (kind == T_HISTORY)
+        sb_adds(sb, "_history");
+    else if (kind == T_KEYS)
+        sb_adds(sb, "_keys");
+    sb_addc(sb, '"');
+}
+
+static void add_ident(strbuf *sb, const char *name)
+{
+    sb_addc(sb, '"');
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            sb_addc(sb, '"');
+        sb_addc(sb, *c);
+    }
+    sb_addc(sb, '"');
+}
+
+static sqlite3 *db_of(struct store *s)
+{
+    return (sqlite3 *)store_sqlite_db(s);
+}
+
+static int sql_error(sqlite3 *db, err *e, const char *doing)
+{
+    return err_set(e, ST_ERR, "%s: %s", doing, sqlite3_errmsg(db));
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, err *e, const char *doing)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, ST_ERR, "%s: %s", doing, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return ST_ERR;
+    }
+    return ST_OK;
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, err *e, const char *doing)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sql_error(db, e, doing);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+static const char *column_type(const value *def)
+{
+    switch (def->type) {
+    case V_BOOL:
+    case V_INT:
+        return " INTEGER";
+    case V_DOUBLE:
+        return " REAL";
+    case V_STRING:
+    case V_LIST:
+    case V_MAP:
+        return " TEXT";
+    default:
+        return ""; /* a null default says nothing of the type: let SQLite keep any */
+    }
+}
+
+/* Binds v to parameter i in the typed table's form. */
+static void bind_value(sqlite3_stmt *st, int i, const value *v, strbuf *tmp)
+{
+    switch (v->type) {
+    case V_NULL:
+        sqlite3_bind_null(st, i);
+        break;
+    case V_BOOL:
+        sqlite3_bind_int64(st, i, v->u.b ? 1 : 0);
+        break;
+    case V_INT:
+        sqlite3_bind_int64(st, i, v->u.i);
+        break;
+    case V_DOUBLE:
+        sqlite3_bind_double(st, i, v->u.d);
+        break;
+    case V_STRING:
+        sqlite3_bind_text(st, i, value_str(v), (int)value_strlen(v), SQLITE_TRANSIENT);
+        break;
+    default:
+        sb_reset(tmp);
+        json_write(tmp, v);
+        sqlite3_bind_text(st, i, tmp->buf, (int)tmp->len, SQLITE_TRANSIENT);
+        break;
+    }
+}
+
+/* The map of p's defaults: the row a key starts from. */
+static value defaults_row(const struct projection_spec *p)
+{
+    value row = value_map(p->ncolumns);
+    for (size_t i = 0; i < p->ncolumns; i++)
+        value_map_set(&row, p->columns[i], value_ref(&p->defaults[i]));
+    return row;
+}
+
+/* CREATE TABLE statements for p's three tables (live or rebuild). */
+static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool rebuild)
+{
+    sb_adds(sql, "CREATE TABLE IF NOT EXISTS ");
+    add_table(sql, p->name, rebuild, T_ROWS);
+    sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL");
+    for (size_t i = 0; i < p->ncolumns; i++) {
+        sb_adds(sql, ", ");
+        add_ident(sql, p->columns[i]);
+        sb_adds(sql, column_type(&p->defaults[i]));
+    }
+    sb_adds(sql, ") WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
+    add_table(sql, p->name, rebuild, T_HISTORY);
+    sb_adds(sql, "(key TEXT NOT NULL, valid_from INTEGER NOT NULL, row TEXT, "
+                 "PRIMARY KEY (key, valid_from)) WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
+    add_table(sql, p->name, rebuild, T_KEYS);
+    sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n");
+}
+
+/* Gives a keyless projection its single row of defaults in the typed table. */
+static int insert_keyless_row(sqlite3 *db, const struct projection_spec *p, bool rebuild, err *e)
+{
+    if (p->key)
+        return ST_OK;
+    strbuf sql, tmp;
+    sb_init(&sql);
+    sb_init(&tmp);
+    sb_adds(&sql, "INSERT OR IGNORE INTO ");
+    add_table(&sql, p->name, rebuild, T_ROWS);
+    sb_adds(&sql, " VALUES(''");
+    for (size_t i = 0; i < p->ncolumns; i++)
+        sb_adds(&sql, ", ?");
+    sb_adds(&sql, ")");
+    int rc = ST_ERR;
+    sqlite3_stmt *st = prepare(db, sql.buf, e, "creating the row of a projection without key");
+    if (st) {
+        for (size_t i = 0; i < p->ncolumns; i++)
+            bind_value(st, (int)i + 1, &p->defaults[i], &tmp);
+        rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK
+                                             : sql_error(db, e, "creating the row of a projection");
+        sqlite3_finalize(st);
+    }
+    sb_done(&sql);
+    sb_done(&tmp);
+    return rc;
+}
+
+/* Runs f inside a transaction of its own unless the caller has one open. */
+static int in_transaction(struct store *s, int (*f)(struct store *, const struct projection_spec *,
+                                                     err *),
+                          const struct projection_spec *p, err *e)
+{
+    if (!sqlite3_get_autocommit(db_of(s)))
+        return f(s, p, e);
+    int rc = store_begin(s, e);
+    if (rc != ST_OK)
+        return rc;
+    rc = f(s, p, e);
+    if (rc == ST_OK)
+        return store_commit(s, e);
+    store_rollback(s);
+    return rc;
+}
+
+static int ensure_in_tx(struct store *s, const struct projection_spec *p, err *e)
+{
+    sqlite3 *db = db_of(s);
+    if (exec_sql(db, RECORD_TABLE_SQL, e, "creating the projections table") != ST_OK)
+        return ST_ERR;
+    strbuf sql;
+    sb_init(&sql);
+    add_create_sql(&sql, p, false);
+    int rc = exec_sql(db, sql.buf, e, "creating a projection's tables");
+    sb_done(&sql);
+    if (rc != ST_OK)
+        return err_prefix(e, "projection %s", p->name), rc;
+    if ((rc = insert_keyless_row(db, p, false, e)) != ST_OK)
+        return rc;
+    sqlite3_stmt *st = prepare(db,
+                               "INSERT OR IGNORE INTO projections(name, checkpoint, status, "
+                               "rules_hash, paused, throttle) VALUES(?, 0, 'catching up', ?, 0, 0)",
+                               e, "creating a projection's record");
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->rules_hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(db, e, "creating a projection's record");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_ensure(struct store *s, const struct projection_spec *p, err *e)
+{
+    return in_transaction(s, ensure_in_tx, p, e);
+}
+
+void proj_record_done(struct proj_record *r)
+{
+    free(r->error);
+    free(r->error_event);
+    free(r->samples);
+    r->error = r->error_event = r->samples = NULL;
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void column_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static int sq_record_get(struct store *s, const char *name, struct proj_record *r, err *e)
+{
+    sqlite3 *db = db_of(s);
+    memset(r, 0, sizeof *r);
+    r->rebuild_checkpoint = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT checkpoint, status, rules_hash, paused, throttle, error, "
+                           "error_position, error_event, updated_at, rebuild_checkpoint, "
+                           "rebuild_hash, rate_samples FROM projections WHERE name = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        /* No projections table yet: no record either. */
+        int nf = strstr(sqlite3_errmsg(db), "no such table") != NULL;
+        sqlite3_finalize(st);
+        return nf ? ST_NOT_FOUND : sql_error(db, e, "reading a projection's record");
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int rc = ST_OK;
+    if (step == SQLITE_ROW) {
+        r->checkpoint = sqlite3_column_int64(st, 0);
+        column_copy(st, 1, r->status, sizeof r->status);
+        column_copy(st, 2, r->rules_hash, sizeof r->rules_hash);
+        r->paused = sqlite3_column_int64(st, 3) != 0;
+        r->throttle = sqlite3_column_int64(st, 4);
+        r->error = column_dup(st, 5);
+        r->error_position = sqlite3_column_int64(st, 6);
+        r->error_event = column_dup(st, 7);
+        const unsigned char *t = sqlite3_column_text(st, 8);
+        int64_t ms = 0;
+        if (t && time_parse((const char *)t, strlen((const char *)t), 0, &ms))
+            r->updated_ms = ms;
+        r->rebuild_checkpoint =
+            sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9);
+        column_copy(st, 10, r->rebuild_hash, sizeof r->rebuild_hash);
+        r->samples = column_dup(st, 11);
+    } else if (step == SQLITE_DONE) {
+        rc = ST_NOT_FOUND;
+    } else {
+        rc = sql_error(db, e, "reading a projection's record");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+{
+    if (t && *t)
+        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int sq_record_put(struct store *s, const char *name, const struct proj_record *r, err *e)
+{
+    sqlite3 *db = db_of(s);
+    sqlite3_stmt *st = prepare(db,
+                               "UPDATE projections SET checkpoint = ?, status = ?, rules_hash = ?, "
+                               "error = ?, error_position = ?, error_event = ?, updated_at = ?, "
+                               "rebuild_checkpoint = ?, rebuild_hash = ?, rate_samples = ? "
+                               "WHERE name = ?",
+                               e, "writing a projection's record");
+    if (!st)
+        return ST_ERR;
+    char when[TIME_TEXT_LEN + 1] = "";
+    if (r->updated_ms > 0)
+        time_format_ms(r->updated_ms, when);
+    sqlite3_bind_int64(st, 1, r->checkpoint);
+    sqlite3_bind_text(st, 2, r->status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, r->rules_hash, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 4, r->error);
+    if (r->error_position > 0)
+        sqlite3_bind_int64(st, 5, r->error_position);
+    else
+        sqlite3_bind_null(st, 5);
+    bind_text_or_null(st, 6, r->error_event);
+    bind_text_or_null(st, 7, when);
+    if (r->rebuild_checkpoint >= 0)
+        sqlite3_bind_int64(st, 8, r->rebuild_checkpoint);
+    else
+        sqlite3_bind_null(st, 8);
+    bind_text_or_null(st, 9, r->rebuild_hash);
+    bind_text_or_null(st, 10, r->samples);
+    sqlite3_bind_text(st, 11, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(db, e, "writing a projection's record");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int set_control(struct store *s, const char *name, const char *sql, int64_t v, err *e)
+{
+    sqlite3 *db = db_of(s);
+    sqlite3_stmt *st = prepare(db, sql, e, "changing a projection's controls");
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_int64(st, 1, v);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK
+                                             : sql_error(db, e, "changing a projection's controls");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_set_paused(struct store *s, const char *name, bool paused, err *e)
+{
+    return set_control(s, name, "UPDATE projections SET paused = ? WHERE name = ?", paused ? 1 : 0,
+                       e);
+}
+
+static int sq_set_throttle(struct store *s, const char *name, int64_t throttle, err *e)
+{
+    return set_control(s, name, "UPDATE projections SET throttle = ? WHERE name = ?", throttle, e);
+}
+
+/* ---- writing rows ---- */
+
+struct proj_writer {
+    sqlite3 *db;
+    const struct projection_spec *p;
+    sqlite3_stmt *get, *hist, *key, *upsert, *del;
+    strbuf tmp;
+};
+
+static void sq_writer_close(struct proj_writer *w)
+{
+    if (!w)
+        return;
+    sqlite3_finalize(w->get);
+    sqlite3_finalize(w->hist);
+    sqlite3_finalize(w->key);
+    sqlite3_finalize(w->upsert);
+    sqlite3_finalize(w->del);
+    sb_done(&w->tmp);
+    free(w);
+}
+
+static int sq_writer_open(struct store *s, const struct projection_spec *p, bool rebuild,
+                          struct proj_writer **out, err *e)
+{
+    struct proj_writer *w = xcalloc(1, sizeof *w);
+    w->db = db_of(s);
+    w->p = p;
+    sb_init(&w->tmp);
+    strbuf sql;
+    sb_init(&sql);
+
+    sb_adds(&sql, "SELECT row FROM ");
+    add_table(&sql, p->name, rebuild, T_HISTORY);
+    sb_adds(&sql, " WHERE key = ? ORDER BY valid_from DESC LIMIT 1");
+    w->get = prepare(w->db, sql.buf, e, "reading a projection row");
+
+    sb_reset(&sql);
+    sb_adds(&sql, "INSERT OR REPLACE INTO ");
+    add_table(&sql, p->name, rebuild, T_HISTORY);
+    sb_adds(&sql, "(key, valid_from, row) VALUES(?, ?, ?)");
+    if (w->get)
+        w->hist = prepare(w->db, sql.buf, e, "writing a projection's history");
+
+    sb_reset(&sql);
+    sb_adds(&sql, "INSERT OR IGNORE INTO ");
+    add_table(&sql, p->name, rebuild, T_KEYS);
+    sb_adds(&sql, "(key, first_position) VALUES(?, ?)");
+    if (w->hist)
+        w->key = prepare(w->db, sql.buf, e, "writing a projection's keys");
+
+    sb_reset(&sql);
+    sb_adds(&sql, "INSERT OR REPLACE INTO ");
+    add_table(&sql, p->name, rebuild, T_ROWS);
+    sb_adds(&sql, "(key");
+    for (size_t i = 0; i < p->ncolumns; i++) {
+        sb_adds(&sql, ", ");
+        add_ident(&sql, p->columns[i]);
+    }
+    sb_adds(&sql, ") VALUES(?");
+    for (size_t i = 0; i < p->ncolumns; i++)
+        sb_adds(&sql, ", ?");
+    sb_adds(&sql, ")");
+    if (w->key)
+        w->upsert = prepare(w->db, sql.buf, e, "writing a projection row");
+
+    sb_reset(&sql);
+    sb_adds(&sql, "DELETE FROM ");
+    add_table(&sql, p->name, rebuild, T_ROWS);
+    sb_adds(&sql, " WHERE key = ?");
+    if (w->upsert)
+        w->del = prepare(w->db, sql.buf, e, "deleting a projection row");
+    sb_done(&sql);
+
+    if (!w->del) {
+        err_prefix(e, "projection %s", p->name);
+        sq_writer_close(w);
+        return ST_ERR;
+    }
+    *out = w;
+    return ST_OK;
+}
+
+static int sq_row_get(struct proj_writer *w, const char *key, value *row, bool *found, err *e)
+{
+    *row = value_null();
+    *found = false;
+    sqlite3_stmt *st = w->get;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int rc = ST_OK;
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            json_error je;
+            if (json_parse(t, (size_t)sqlite3_column_bytes(st, 0), row, &je) != ST_OK)
+                rc = err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not JSON: %s",
+                             w->p->name, key, je.msg);
+            else
+                *found = true;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = sql_error(w->db, e, "reading a projection row");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int step_done(struct proj_writer *w, sqlite3_stmt *st, err *e, const char *doing)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(w->db, e, doing);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int sq_history_put(struct proj_writer *w, const char *key, int64_t position, const value *row,
+                          bool is_new, err *e)
+{
+    sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(w->hist, 2, position);
+    if (row) {
+        sb_reset(&w->tmp);
+        json_write(&w->tmp, row);
+        sqlite3_bind_text(w->hist, 3, w->tmp.buf, (int)w->tmp.len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(w->hist, 3);
+    }
+    int rc = step_done(w, w->hist, e, "writing a projection's history");
+    if (rc != ST_OK || !is_new)
+        return rc;
+    sqlite3_bind_text(w->key, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(w->key, 2, position);
+    return step_done(w, w->key, e, "writing a projection's keys");
+}
+
+static int sq_row_store(struct proj_writer *w, const char *key, const value *row, err *e)
+{
+    if (!row) {
+        sqlite3_bind_text(w->del, 1, key, -1, SQLITE_STATIC);
+        return step_done(w, w->del, e, "deleting a projection row");
+    }
+    sqlite3_bind_text(w->upsert, 1, key, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < w->p->ncolumns; i++) {
+        const value *v = value_map_get(row, w->p->columns[i]);
+        value nul = value_null();
+        bind_value(w->upsert, (int)i + 2, v ? v : &nul, &w->tmp);
+    }
+    return step_done(w, w->upsert, e, "writing a projection row");
+}
+
+/* ---- rebuilding ---- */
+
+static void add_drop_sql(strbuf *sql, const char *name, bool rebuild)
+{
+    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS};
+    for (size_t i = 0; i < 3; i++) {
+        sb_adds(sql, "DROP TABLE IF EXISTS ");
+        add_table(sql, name, rebuild, kinds[i]);
+        sb_adds(sql, ";\n");
+    }
+}
+
+static int sq_rebuild_drop(struct store *s, const struct projection_spec *p, err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    add_drop_sql(&sql, p->name, true);
+    int rc = exec_sql(db_of(s), sql.buf, e, "dropping a rebuild's tables");
+    sb_done(&sql);
+    return rc;
+}
+
+static int sq_rebuild_reset(struct store *s, const struct projection_spec *p, err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    add_drop_sql(&sql, p->name, true);
+    add_create_sql(&sql, p, true);
+    int rc = exec_sql(db_of(s), sql.buf, e, "creating a rebuild's tables");
+    sb_done(&sql);
+    if (rc == ST_OK)
+        rc = insert_keyless_row(db_of(s), p, true, e);
+    return rc;
+}
+
+static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err *e)
+{
+    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS};
+    strbuf sql;
+    sb_init(&sql);
+    add_drop_sql(&sql, p->name, false);
+    for (size_t i = 0; i < 3; i++) {
+        sb_adds(&sql, "ALTER TABLE ");
+        add_table(&sql, p->name, true, kinds[i]);
+        sb_adds(&sql, " RENAME TO ");
+        add_table(&sql, p->name, false, kinds[i]);
+        sb_adds(&sql, ";\n");
+    }
+    int rc = exec_sql(db_of(s), sql.buf, e, "swapping a rebuilt projection in");
+    sb_done(&sql);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+static int sq_read_begin(struct store *s, bool *began, err *e)
+{
+    *began = false;
+    sqlite3 *db = db_of(s);
+    if (!sqlite3_get_autocommit(db))
+        return ST_OK;
+    if (exec_sql(db, "BEGIN", e, "starting a read") != ST_OK)
+        return ST_ERR;
+    *began = true;
+    return ST_OK;
+}
+
+static void sq_read_end(struct store *s, bool began)
+{
+    if (began)
+        sqlite3_exec(db_of(s), "COMMIT", NULL, NULL, NULL);
+}
+
+/* {"key": key, ...row} (key left out when p has no key); takes row. */
+static value output_row(const struct projection_spec *p, const char *key, value row)
+{
+    if (!p->key)
+        return row;
+    value out = value_map(p->ncolumns + 1);
+    value_map_set(&out, "key", value_cstring(key));
+    if (row.type == V_MAP)
+        for (size_t i = 0; i < value_map_len(&row); i++)
+            value_map_setv(&out, value_ref(value_map_key_at(&row, i)),
+                           value_ref(value_map_val_at(&row, i)));
+    value_free(row);
+    return out;
+}
+
+static int parse_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st, int col,
+                     value *out, err *e)
+{
+    json_error je;
+    if (json_parse((const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col),
+                   out, &je) != ST_OK)
+        return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not JSON: %s",
+                       p->name, key, je.msg);
+    return ST_OK;
+}
+
+static int sq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                      size_t offset, size_t limit, value *rows, int64_t *count, err *e)
+{
+    sqlite3 *db = db_of(s);
+    strbuf sql;
+    sb_init(&sql);
+    bool keyless = p->key == NULL;
+    if (keyless) {
+        sb_adds(&sql, "SELECT '', row FROM ");
+        add_table(&sql, p->name, false, T_HISTORY);
+        sb_adds(&sql, " WHERE key = '' AND valid_from <= ?1 ORDER BY valid_from DESC LIMIT 1");
+    } else {
+        /* One pass over the keys in key order, one descending seek in the history
+         * per key (see the comment at the top of this file). */
+        sb_adds(&sql, "SELECT k.key, (SELECT h.row FROM ");
+        add_table(&sql, p->name, false, T_HISTORY);
+        sb_adds(&sql, " h WHERE h.key = k.key AND h.valid_from <= ?1 "
+                      "ORDER BY h.valid_from DESC LIMIT 1) FROM ");
+        add_table(&sql, p->name, false, T_KEYS);
+        sb_adds(&sql, " k WHERE k.first_position <= ?1");
+        if (key)
+            sb_adds(&sql, " AND k.key = ?2");
+        sb_adds(&sql, " ORDER BY k.key");
+    }
+    sqlite3_stmt *st = prepare(db, sql.buf, e, "reading a projection");
+    sb_done(&sql);
+    if (!st)
+        return err_prefix(e, "projection %s", p->name), ST_ERR;
+    sqlite3_bind_int64(st, 1, at);
+    if (key && !keyless)
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+
+    int rc = ST_OK;
+    int64_t n = 0;
+    if (keyless) {
+        /* The single row always exists: defaults until an event changed it, and
+         * defaults again after a delete. */
+        value row = value_null();
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL)
+            rc = parse_row(p, "", st, 1, &row, e);
+        else if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = sql_error(db, e, "reading a projection");
+        if (rc == ST_OK) {
+            if (row.type == V_NULL)
+                row = defaults_row(p);
+            n = 1;
+            if (offset == 0)
+                value_list_push(rows, row);
+            else
+                value_free(row);
+        }
+    } else {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+                continue; /* not there at `at`, or deleted by then */
+            n++;
+            if ((size_t)(n - 1) < offset || (limit && (size_t)(n - 1) >= offset + limit))
+                continue;
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            value row;
+            if ((rc = parse_row(p, k, st, 1, &row, e)) != ST_OK)
+                break;
+            value_list_push(rows, output_row(p, k, row));
+        }
+        if (rc == ST_OK && step != SQLITE_DONE)
+            rc = sql_error(db, e, "reading a projection");
+    }
+    sqlite3_finalize(st);
+    if (count)
+        *count = n;
+    return rc;
+}
+
+const struct proj_backend proj_backend_sqlite = {
+    .name = "sqlite",
+    .ensure = sq_ensure,
+    .record_get = sq_record_get,
+    .record_put = sq_record_put,
+    .set_paused = sq_set_paused,
+    .set_throttle = sq_set_throttle,
+    .writer_open = sq_writer_open,
+    .row_get = sq_row_get,
+    .history_put = sq_history_put,
+    .row_store = sq_row_store,
+    .writer_close = sq_writer_close,
+    .rebuild_reset = sq_rebuild_reset,
+    .rebuild_drop = sq_rebuild_drop,
+    .rebuild_swap = sq_rebuild_swap,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
+    .rows_at = sq_rows_at,
+};
+
+const struct proj_backend *proj_backend_for(struct store *s, err *e)
+{
+    if (store_sqlite_db(s))
+        return &proj_backend_sqlite;
+    err_set(e, ST_ERR, "projections: no read-model backend for a %s store", s->ops->name);
+    return NULL;
+}

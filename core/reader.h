@@ -1,0 +1,98 @@
+/* reader.h: records from event files that other systems wrote.
+ *
+ * A reader turns a file (or a memory buffer: the fuzz targets' entry point) into
+ * a sequence of records, each a `value`, with where it stood in the file so that a
+ * bad one can be reported as FILE:LINE (or FILE:[INDEX] inside a JSON array).
+ *
+ * Formats (domain-language.md, "Sources"):
+ * - ndjson: one JSON value per line; blank lines are skipped; a line that is not
+ *   JSON is a bad record and reading goes on with the next line. A missing final
+ *   newline is fine. CRLF line ends are fine.
+ * - json: one document holding an array of records at a dotted path
+ *   (`Records`, `hits.hits`), or a bare array; records are numbered by index.
+ *   The document is read whole (at most READER_MAX_DOCUMENT bytes).
+ * - csv: RFC 4180: a header row, fields separated by the delimiter (',' unless
+ *   told), quoted fields with "" for a quote and line breaks inside, CRLF or LF.
+ *   Each record is a map header -> string. A row with another number of fields
+ *   than the header, a stray character after a closing quote, a quote left open
+ *   at the end of the file, or bytes that are not UTF-8 make a bad record. Blank
+ *   lines are skipped. A duplicate column name in the header is an error for the
+ *   whole file.
+ * - cloudevents: structured-mode JSON (CloudEvents 1.0 JSON format): one event
+ *   object, a batch (an array of events), or NDJSON with one event per line. Each
+ *   event is checked against the CloudEvents 1.0 rules (cloudevents_check); an
+ *   invalid event is a bad record whose reason says which rule it breaks.
+ *
+ * Every format streams line by line except json documents and cloudevents
+ * batches / single documents, which are read whole. Files whose name ends in .gz
+ * are read through zlib; "-" is standard input. A UTF-8 byte order mark at the
+ * start of a file is ignored. */
+#ifndef STRATA_READER_H
+#define STRATA_READER_H
+
+#include <stdint.h>
+
+#include "domain.h"
+#include "util.h"
+#include "value.h"
+
+#define READER_MAX_LINE (64u << 20)             /* bytes in one line or one CSV record */
+#define READER_MAX_DOCUMENT (1024ull << 20)     /* bytes in a json document read whole */
+
+struct reader_options {
+    source_format format;
+    const char *records; /* json: dotted path of the array; NULL = the document is the array */
+    char delimiter;      /* csv: field separator; 0 means ',' */
+};
+
+/* One record. Filled by reader_next; everything in it is owned by the reader and
+ * valid until the next reader_next or reader_close (take a value_ref to keep v). */
+struct record {
+    value v;          /* the record; null when bad */
+    int64_t line;     /* 1-based line where the record starts; 0 when numbered by index */
+    int64_t index;    /* 0-based index among the records of the file (array index for json) */
+    bool bad;         /* the record could not be read: `reason` says why */
+    char reason[512];
+    const char *raw;  /* line-based JSON formats: the line's text (no line end), else NULL */
+    size_t raw_len;
+};
+
+struct reader;
+
+/* Opens path for reading records. On error returns NULL with e->msg saying what
+ * and where ("events.csv: No such file or directory", "doc.json:3:7: error: ...").
+ * Formats that read a whole document read and parse it here, so a broken
+ * document fails at open. */
+struct reader *reader_open(const char *path, const struct reader_options *o, err *e);
+/* The same over buf[0..len) (not copied: it must outlive the reader); `name` is
+ * used in messages. The buffer is read as is (never decompressed). */
+struct reader *reader_open_buffer(const char *name, const void *buf, size_t len,
+                                  const struct reader_options *o, err *e);
+/* The next record: returns 1 with *rec filled (rec->bad for a record that could
+ * not be read; reading may go on), 0 at the end, -1 on an error that ends the file
+ * (I/O, a corrupt .gz, a line longer than READER_MAX_LINE) with e->msg complete
+ * ("FILE:LINE: error: ..."). */
+int reader_next(struct reader *r, struct record *rec, err *e);
+void reader_close(struct reader *r);
+
+const char *reader_name(const struct reader *r);
+/* How far reading has got: bytes of the file consumed (compressed bytes for
+ * .gz) and the file's size (0 when unknown, e.g. standard input). */
+void reader_progress(const struct reader *r, uint64_t *done, uint64_t *total);
+/* Appends where rec stood: "FILE:LINE" or "FILE:[INDEX]". */
+void record_where(const struct reader *r, const struct record *rec, strbuf *sb);
+
+/* Checks one structured CloudEvent against CloudEvents 1.0 (JSON format). Returns
+ * true when valid; otherwise false with the reason in reason[0..n). */
+bool cloudevents_check(const value *ev, char *reason, size_t n);
+/* RFC 3339 date-time (what CloudEvents' `time` must be): seconds required, a
+ * zone (Z or +hh:mm) required. */
+bool rfc3339_check(const char *s, size_t len);
+/* UTF-8 well-formedness (no overlongs, no surrogates, nothing above U+10FFFF). */
+bool reader_utf8_valid(const char *s, size_t len);
+
+/* Parses a format name ("ndjson", "json", "csv", "cloudevents"); false if unknown. */
+bool reader_format_parse(const char *name, source_format *out);
+const char *reader_format_name(source_format f);
+
+#endif

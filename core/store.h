@@ -1,0 +1,193 @@
+/* store.h: the event store, as a table of operations.
+ *
+ * Everything above this header talks to "a store", never to SQLite: the SQLite
+ * backend (store_sqlite.c) is one implementation of `struct store_ops`, and a
+ * PostgreSQL backend can slot in later with no change above it (as a tig view is
+ * a table of operations). The schema the SQLite backend writes is design.md's
+ * contract: `SELECT ... FROM events` gives position, stream, version, type,
+ * schema, time, data, meta.
+ *
+ * Guarantees every backend keeps:
+ * - events are never updated or deleted;
+ * - all events of one append commit together or not at all;
+ * - an append with a wrong expected version is ST_CONFLICT and appends nothing;
+ * - an append whose command id was already processed is ST_DUPLICATE, appends
+ *   nothing, and hands back the events that command appended the first time;
+ * - positions are 1, 2, 3, ... without gaps; versions are 1-based per stream;
+ * - reads never load the whole store: they come in pages.
+ *
+ * Threads: a store handle is used by one thread at a time; open another handle
+ * (its own connection) for another thread. */
+#ifndef STRATA_STORE_H
+#define STRATA_STORE_H
+
+#include "util.h"
+
+/* One stored event as read back. Strings are NUL-terminated; data and meta are
+ * JSON text (meta may be NULL). Who owns the strings is said where events are
+ * handed out. */
+struct event {
+    int64_t position; /* global order */
+    int64_t version;  /* 1-based within its stream */
+    int schema;       /* the event's schema version as written */
+    char *stream;     /* "Account-42" */
+    char *type;       /* "MoneyWithdrawn" */
+    char *time;       /* "2026-11-27T10:00:00.123Z" */
+    char *data;       /* JSON object text */
+    char *meta;       /* JSON object text, or NULL */
+};
+
+/* A list of events that owns its strings. */
+struct event_list {
+    struct event *items;
+    size_t len, cap;
+};
+void event_list_init(struct event_list *l);
+void event_list_done(struct event_list *l);      /* frees every event's strings and the array */
+void event_list_clear(struct event_list *l);     /* frees the events, keeps the array */
+void event_list_push_copy(struct event_list *l, const struct event *ev); /* deep copy */
+
+/* An event to append. The store assigns position and version. */
+struct new_event {
+    const char *type;
+    int schema;
+    const char *time; /* contract text form; NULL means "now" */
+    const char *data; /* canonical JSON object text */
+    const char *meta; /* JSON object text, or NULL */
+};
+
+/* Expected versions for append. */
+#define STORE_ANY_VERSION (-1) /* no check */
+#define STORE_NO_STREAM 0      /* the stream must not exist yet */
+
+/* Which events a read wants. Zero-initialise, then set what matters. */
+struct event_filter {
+    int64_t from;       /* first position wanted (inclusive); 0 = from the start */
+    int64_t to;         /* last position wanted (inclusive); 0 = up to the head */
+    const char *stream; /* exact stream name, or NULL */
+    const char *type;   /* exact event type, or NULL */
+    const char *text;   /* substring of stream, type, data or meta, or NULL (slow: a scan) */
+};
+
+struct stream_info {
+    char *name;
+    int64_t version;       /* its last version */
+    int64_t last_position; /* position of its last event */
+};
+
+struct snapshot {
+    int64_t version;  /* stream version the state is as of */
+    int64_t position; /* global position of that version's event */
+    char *state;      /* JSON text */
+};
+
+struct store_options {
+    bool create;         /* create the file (and the schema) if missing */
+    bool read_only;      /* open read-only; writes fail with a clear error */
+    int synchronous;     /* 2 = FULL (the default: survives power loss), 1 = NORMAL, 0 = OFF */
+    int busy_timeout_ms; /* how long to wait for another writer; default 10000 */
+};
+#define STORE_OPTIONS_DEFAULT {true, false, 2, 10000}
+
+struct store;
+
+struct store_ops {
+    const char *name; /* "sqlite" */
+    void (*close)(struct store *s);
+
+    /* Transactions. Between begin and commit, appends are not committed one by one
+     * (import uses this to make a whole file one transaction). A stream's version
+     * seen inside the transaction includes the appends made in it. */
+    int (*begin)(struct store *s, err *e);
+    int (*commit)(struct store *s, err *e);
+    void (*rollback)(struct store *s);
+
+    /* Appends n >= 1 events to `stream`. expected_version: STORE_ANY_VERSION,
+     * STORE_NO_STREAM, or the stream's current version. command_id may be NULL.
+     * On ST_OK, `appended` (if not NULL) receives the events as stored. On
+     * ST_DUPLICATE it receives the events that command id appended first. */
+    int (*append)(struct store *s, const char *stream, int64_t expected_version,
+                  const char *command_id, const struct new_event *events, size_t n,
+                  struct event_list *appended, err *e);
+
+    /* The events a command id appended, ST_NOT_FOUND if the id is unknown. */
+    int (*command_events)(struct store *s, const char *command_id, struct event_list *out, err *e);
+
+    /* Up to `limit` events matching f with position > after (ascending), or, when
+     * `backward`, with position < after (descending; after = 0 means from the head).
+     * Appends them to out. */
+    int (*read_page)(struct store *s, const struct event_filter *f, int64_t after,
+                     bool backward, size_t limit, struct event_list *out, err *e);
+
+    /* Events of one stream with version >= from_version and position <= max_position
+     * (0 = no limit), ascending, at most limit (0 = no limit). */
+    int (*read_stream)(struct store *s, const char *stream, int64_t from_version,
+                       int64_t max_position, size_t limit, struct event_list *out, err *e);
+
+    int (*head)(struct store *s, int64_t *position, err *e); /* 0 when empty */
+    /* The stream's version as of max_position (0 = now); 0 if it has no events by then. */
+    int (*stream_version)(struct store *s, const char *stream, int64_t max_position,
+                          int64_t *version, err *e);
+    /* Streams whose name starts with prefix (NULL = all), by name, paged. */
+    int (*list_streams)(struct store *s, const char *prefix, size_t offset, size_t limit,
+                        struct stream_info **out, size_t *n, err *e);
+    int64_t (*count_streams)(struct store *s);
+    /* The last position whose event's time is at or before `time` (contract text
+     * form); 0 if none. */
+    int (*position_at_time)(struct store *s, const char *time, int64_t *position, err *e);
+
+    /* Snapshots, keyed by stream and the hash of the rules that made them. */
+    int (*snapshot_put)(struct store *s, const char *stream, const char *rules_hash,
+                        const struct snapshot *snap, err *e);
+    /* The newest snapshot of stream with this hash and position <= max_position
+     * (0 = any); ST_NOT_FOUND if none. */
+    int (*snapshot_get)(struct store *s, const char *stream, const char *rules_hash,
+                        int64_t max_position, struct snapshot *out, err *e);
+};
+
+struct store {
+    const struct store_ops *ops;
+    char *path; /* as given to store_open */
+};
+
+/* Opens (or creates) a store. "file.db" is SQLite; ":memory:" is a private
+ * in-memory SQLite store (for `strata test`). On error returns NULL with e set:
+ * a file that is not SQLite, a SQLite file that is not a Strata store, a store
+ * from a newer format, a read-only file opened for writing, ... each said plainly. */
+struct store *store_open(const char *path, const struct store_options *opt, err *e);
+void store_close(struct store *s);
+
+/* Convenience wrappers: s->ops->X(s, ...). */
+int store_begin(struct store *s, err *e);
+int store_commit(struct store *s, err *e);
+void store_rollback(struct store *s);
+int store_append(struct store *s, const char *stream, int64_t expected_version,
+                 const char *command_id, const struct new_event *events, size_t n,
+                 struct event_list *appended, err *e);
+int store_command_events(struct store *s, const char *command_id, struct event_list *out, err *e);
+int store_read_page(struct store *s, const struct event_filter *f, int64_t after, bool backward,
+                    size_t limit, struct event_list *out, err *e);
+int store_read_stream(struct store *s, const char *stream, int64_t from_version,
+                      int64_t max_position, size_t limit, struct event_list *out, err *e);
+int store_head(struct store *s, int64_t *position, err *e);
+int store_stream_version(struct store *s, const char *stream, int64_t max_position,
+                         int64_t *version, err *e);
+int store_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,
+                       struct stream_info **out, size_t *n, err *e);
+void stream_info_free(struct stream_info *infos, size_t n);
+int store_position_at_time(struct store *s, const char *time, int64_t *position, err *e);
+int store_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
+                       const struct snapshot *snap, err *e);
+int store_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
+                       int64_t max_position, struct snapshot *out, err *e);
+void snapshot_done(struct snapshot *snap);
+
+/* An iterator over every event matching f, in pages of `page` events, so memory
+ * stays bounded by the page. The event returned by next is valid until the next
+ * call. next returns 1 with an event, 0 at the end, -1 on error (e set). */
+struct event_iter;
+struct event_iter *store_iter_open(struct store *s, const struct event_filter *f, size_t page);
+int store_iter_next(struct event_iter *it, const struct event **ev, err *e);
+void store_iter_close(struct event_iter *it);
+
+#endif

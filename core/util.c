@@ -1,0 +1,414 @@
+/* util.c: allocation wrappers, string buffers, errors, time text, small helpers. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void out_of_memory(size_t n)
+{
+    fprintf(stderr, "strata: out of memory (wanted %zu bytes)\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        out_of_memory(n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p)
+        out_of_memory(count * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        out_of_memory(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    strbuf sb;
+    sb_init(&sb);
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    return sb_steal(&sb);
+}
+
+int err_set(err *e, int code, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    e->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void err_prefix(err *e, const char *fmt, ...)
+{
+    if (!e)
+        return;
+    char prefix[512], old[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, e->msg, sizeof old);
+    strbuf sb;
+    sb_init(&sb);
+    sb_addf(&sb, "%s: %s", prefix, old);
+    size_t n = sb.len < sizeof e->msg - 1 ? sb.len : sizeof e->msg - 1;
+    memcpy(e->msg, sb.buf, n);
+    e->msg[n] = '\0';
+    sb_done(&sb);
+}
+
+void err_clear(err *e)
+{
+    if (e) {
+        e->code = ST_OK;
+        e->msg[0] = '\0';
+    }
+}
+
+void sb_init(strbuf *sb)
+{
+    sb->buf = NULL;
+    sb->len = 0;
+    sb->cap = 0;
+}
+
+void sb_done(strbuf *sb)
+{
+    free(sb->buf);
+    sb_init(sb);
+}
+
+void sb_reset(strbuf *sb)
+{
+    sb->len = 0;
+    if (sb->buf)
+        sb->buf[0] = '\0';
+}
+
+static void sb_grow(strbuf *sb, size_t extra)
+{
+    size_t need = sb->len + extra + 1;
+    if (need <= sb->cap)
+        return;
+    size_t cap = sb->cap ? sb->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    sb->buf = xrealloc(sb->buf, cap);
+    sb->cap = cap;
+}
+
+void sb_add(strbuf *sb, const char *s, size_t n)
+{
+    sb_grow(sb, n);
+    if (n)
+        memcpy(sb->buf + sb->len, s, n);
+    sb->len += n;
+    sb->buf[sb->len] = '\0';
+}
+
+void sb_adds(strbuf *sb, const char *s)
+{
+    sb_add(sb, s, strlen(s));
+}
+
+void sb_addc(strbuf *sb, char c)
+{
+    sb_grow(sb, 1);
+    sb->buf[sb->len++] = c;
+    sb->buf[sb->len] = '\0';
+}
+
+void sb_vaddf(strbuf *sb, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0) {
+        va_end(ap2);
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        sb_add(sb, small, (size_t)n);
+    } else {
+        sb_grow(sb, (size_t)n);
+        vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap2);
+        sb->len += (size_t)n;
+    }
+    va_end(ap2);
+}
+
+void sb_addf(strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(sb, fmt, ap);
+    va_end(ap);
+}
+
+char *sb_steal(strbuf *sb)
+{
+    char *p = sb->buf ? sb->buf : xstrdup("");
+    sb_init(sb);
+    return p;
+}
+
+int read_file(const char *path, char **out, size_t *len, err *e)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return err_set(e, ST_ERR, "%s: cannot open: %s", path, strerror(errno));
+    strbuf sb;
+    sb_init(&sb);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sb_add(&sb, chunk, n);
+    int failed = ferror(f);
+    int saved = errno;
+    if (f != stdin)
+        fclose(f);
+    if (failed) {
+        sb_done(&sb);
+        return err_set(e, ST_ERR, "%s: cannot read: %s", path, strerror(saved));
+    }
+    if (!sb.buf)
+        sb_add(&sb, "", 0);
+    *len = sb.len;
+    *out = sb_steal(&sb);
+    return ST_OK;
+}
+
+int64_t time_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm),
+ * so no time zone or locale of the machine can leak in. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
+{
+    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t rem = ms - days * 86400000;
+    int64_t y;
+    unsigned mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    if (y < 0 || y > 9999) {
+        y = y < 0 ? 0 : 9999;
+    }
+    unsigned r = (unsigned)rem; /* 0 .. 86399999 */
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u, mo % 100u,
+             d % 100u, r / 3600000u % 100u, r / 60000u % 60u, r / 1000u % 60u, r % 1000u);
+    memcpy(out, tmp, TIME_TEXT_LEN);
+    out[TIME_TEXT_LEN] = '\0';
+}
+
+static bool digits(const char *s, size_t len, size_t at, size_t n, int *out)
+{
+    if (at + n > len)
+        return false;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[at + i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    size_t p = 0;
+    if (!digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || !digits(s, len, 5, 2, &mo) ||
+        s[7] != '-' || !digits(s, len, 8, 2, &d))
+        return false;
+    p = 10;
+    int64_t frac_ms = 0;
+    int offset = default_offset_min;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (d > mdays[mo - 1])
+        return false;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return false;
+    if (p < len) {
+        if (s[p] != 'T' && s[p] != 't' && s[p] != ' ')
+            return false;
+        p++;
+        if (!digits(s, len, p, 2, &h) || p + 2 >= len || s[p + 2] != ':' ||
+            !digits(s, len, p + 3, 2, &mi))
+            return false;
+        p += 5;
+        if (p < len && s[p] == ':') {
+            if (!digits(s, len, p + 1, 2, &sec))
+                return false;
+            p += 3;
+            if (p < len && (s[p] == '.' || s[p] == ',')) {
+                p++;
+                size_t start = p;
+                int64_t scale = 100;
+                while (p < len && s[p] >= '0' && s[p] <= '9') {
+                    if (p - start < 3) {
+                        frac_ms += (s[p] - '0') * scale;
+                        scale /= 10;
+                    }
+                    p++;
+                }
+                if (p == start || p - start > 9)
+                    return false;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60)
+            return false;
+        if (p < len) {
+            if ((s[p] == 'Z' || s[p] == 'z') && p + 1 == len) {
+                offset = 0;
+                p++;
+            } else if (s[p] == '+' || s[p] == '-') {
+                int oh, om;
+                int sign = s[p] == '-' ? -1 : 1;
+                if (!digits(s, len, p + 1, 2, &oh))
+                    return false;
+                if (p + 3 < len && s[p + 3] == ':') {
+                    if (!digits(s, len, p + 4, 2, &om) || p + 6 != len)
+                        return false;
+                } else if (p + 5 == len) {
+                    if (!digits(s, len, p + 3, 2, &om))
+                        return false;
+                } else if (p + 3 == len) {
+                    om = 0;
+                } else {
+                    return false;
+                }
+                if (oh > 23 || om > 59)
+                    return false;
+                offset = sign * (oh * 60 + om);
+                p = len;
+            } else {
+                return false;
+            }
+        }
+    }
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t t = ((days * 24 + h) * 60 + mi) * 60 + sec;
+    *ms = t * 1000 + frac_ms - (int64_t)offset * 60000;
+    return true;
+}
+
+uint64_t hash_fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 100;
+    int row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int prev = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int cur = row[j];
+            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            int best = prev + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+const char *did_you_mean(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 100;
+    for (size_t i = 0; i < n; i++) {
+        int d = edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    size_t wl = strlen(word);
+    int limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
+    return best_d <= limit ? best : NULL;
+}

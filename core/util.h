@@ -1,0 +1,87 @@
+/* util.h: the small things every module needs.
+ *
+ * Allocation wrappers that fail fast (htop's xmalloc): running out of memory is
+ * not a condition Strata can recover from meaningfully, so callers are not
+ * littered with checks for it. A growable string buffer. The error struct that
+ * every fallible function fills with a message a user can act on, and the status
+ * codes that double as the command line's exit codes (design.md). */
+#ifndef STRATA_UTIL_H
+#define STRATA_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Status codes. Their numeric values are the exit codes of `strata`. */
+enum status {
+    ST_OK = 0,        /* success */
+    ST_ERR = 1,       /* bad input or an I/O error */
+    ST_USAGE = 2,     /* wrong usage */
+    ST_REJECTED = 3,  /* a command rejected by a rule of the domain */
+    ST_CONFLICT = 4,  /* a concurrency conflict (wrong expected version) */
+    ST_DUPLICATE = 5, /* internal: a command id already processed (not an exit code) */
+    ST_NOT_FOUND = 6, /* internal: no such stream / row / name (exit code 1) */
+};
+
+/* What went wrong, in words a user can act on: "what and where". */
+typedef struct err {
+    int code;        /* an enum status, ST_OK when nothing is set */
+    char msg[1024];  /* NUL-terminated; truncated when longer */
+} err;
+
+/* Sets e->code and e->msg (printf-style); returns code so callers can
+ * `return err_set(e, ST_ERR, "...")`. A NULL e is allowed and ignored. */
+int err_set(err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Puts "PREFIX: " in front of an existing message (for adding context on the way up). */
+void err_prefix(err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void err_clear(err *e);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer, always NUL-terminated (buf may hold NULs too). */
+typedef struct strbuf {
+    char *buf;
+    size_t len;
+    size_t cap;
+} strbuf;
+
+void sb_init(strbuf *sb);
+void sb_done(strbuf *sb);                 /* frees; sb may be reused after sb_init */
+void sb_reset(strbuf *sb);                /* len = 0, keeps the memory */
+void sb_add(strbuf *sb, const char *s, size_t n);
+void sb_adds(strbuf *sb, const char *s);
+void sb_addc(strbuf *sb, char c);
+void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
+char *sb_steal(strbuf *sb);               /* returns buf (caller frees); sb is left empty */
+
+/* Reads a whole file (or "-" for stdin) into memory, NUL-terminated.
+ * On error returns ST_ERR with the reason in e, and *out is untouched. */
+int read_file(const char *path, char **out, size_t *len, err *e);
+
+/* Time: Strata keeps times as UTC milliseconds since the epoch and writes them as
+ * the contract's text form, 2026-11-27T10:00:00.123Z (always 24 characters). */
+#define TIME_TEXT_LEN 24
+int64_t time_now_ms(void);
+void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1]);
+/* Parses ISO-8601: YYYY-MM-DD, then 'T' or ' ' and hh:mm[:ss[.f{1,9}]], then 'Z',
+ * '+hh:mm', '-hh:mm', '+hhmm', or nothing (then default_offset_min applies, minutes
+ * east of UTC). A bare date means midnight. Returns true and *ms on success. */
+bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms);
+
+/* 64-bit FNV-1a, for rule hashes (not for security). */
+uint64_t hash_fnv1a(uint64_t h, const void *data, size_t n);
+#define HASH_FNV_INIT 1469598103934665603ULL
+
+/* Edit distance, for "did you mean" suggestions; capped at 100. */
+int edit_distance(const char *a, const char *b);
+/* The candidate closest to `word` if it is plausibly what was meant, else NULL. */
+const char *did_you_mean(const char *word, const char *const *candidates, size_t n);
+
+#endif

@@ -1,0 +1,614 @@
+/* value.c: Strata's one value type: refcounted strings, lists and maps with copy
+ * on write, insertion-ordered maps with a hash index once they grow large, CEL
+ * equality and a total order for sorting.
+ *
+ * Layout notes. A list or map made with a capacity hint gets its item array in the
+ * same allocation as its header (one malloc instead of two; the JSON parser always
+ * knows the exact size). Such an array is "inline": it is recognised by its address
+ * (just after the header) and, when it must grow, it is moved to its own block
+ * instead of being realloc'ed.
+ *
+ * Recursion. value_free never recurses (it keeps an explicit work stack), so
+ * releasing a value nested arbitrarily deep is safe. value_copy_deep, value_equal
+ * and value_compare do recurse, one frame per nesting level: values parsed from
+ * JSON are at most JSON_MAX_DEPTH (512) deep, and values built in code are as deep
+ * as the code makes them, which in Strata (state, payloads, rows) is shallow. */
+#include "value.h"
+
+#include "util.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A map builds its hash index when it grows past this many entries; below it a
+ * linear scan (length first, then bytes) is faster than hashing. */
+#define MAP_INDEX_MIN 16
+
+/* ---- strings ---- */
+
+static struct vstring *vstring_alloc(size_t len)
+{
+    struct vstring *s = xmalloc(sizeof *s + len + 1);
+    s->refs = 1;
+    s->hash = 0;
+    s->len = len;
+    s->text[len] = '\0';
+    return s;
+}
+
+value value_string(const char *s, size_t len)
+{
+    struct vstring *vs = vstring_alloc(len);
+    if (len)
+        memcpy(vs->text, s, len);
+    value v;
+    v.type = V_STRING;
+    v.u.s = vs;
+    return v;
+}
+
+value value_cstring(const char *s)
+{
+    return value_string(s, strlen(s));
+}
+
+/* FNV-1a over the bytes, never 0 (0 in vstring.hash means "not computed"). */
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+uint32_t value_string_hash(const value *s)
+{
+    assert(s->type == V_STRING);
+    struct vstring *vs = s->u.s;
+    if (!vs->hash)
+        vs->hash = hash_bytes(vs->text, vs->len);
+    return vs->hash;
+}
+
+/* ---- lists ---- */
+
+static value *list_inline(struct vlist *l)
+{
+    return (value *)(l + 1);
+}
+
+value value_list(size_t capacity_hint)
+{
+    struct vlist *l = xmalloc(sizeof *l + capacity_hint * sizeof(value));
+    l->refs = 1;
+    l->len = 0;
+    l->cap = capacity_hint;
+    l->items = list_inline(l);
+    value v;
+    v.type = V_LIST;
+    v.u.l = l;
+    return v;
+}
+
+static void list_reserve(struct vlist *l, size_t need)
+{
+    if (need <= l->cap)
+        return;
+    size_t cap = l->cap < 4 ? 4 : l->cap * 2;
+    while (cap < need)
+        cap *= 2;
+    if (l->items == list_inline(l)) {
+        value *items = xmalloc(cap * sizeof(value));
+        if (l->len)
+            memcpy(items, l->items, l->len * sizeof(value));
+        l->items = items;
+    } else {
+        l->items = xrealloc(l->items, cap * sizeof(value));
+    }
+    l->cap = cap;
+}
+
+/* Makes *list's heap part unshared: a new list holding new references to the
+ * same items (shallow is enough, since shared items are themselves immutable). */
+static void list_unshare(value *list, size_t extra)
+{
+    struct vlist *old = list->u.l;
+    if (__atomic_load_n(&old->refs, __ATOMIC_ACQUIRE) == 1)
+        return;
+    value copy = value_list(old->len + extra);
+    for (size_t i = 0; i < old->len; i++)
+        copy.u.l->items[i] = value_ref(&old->items[i]);
+    copy.u.l->len = old->len;
+    value_free(*list); /* our reference to the shared original */
+    *list = copy;
+}
+
+void value_list_push(value *list, value item)
+{
+    assert(list->type == V_LIST);
+    list_unshare(list, 4);
+    struct vlist *l = list->u.l;
+    list_reserve(l, l->len + 1);
+    l->items[l->len++] = item;
+}
+
+/* ---- maps ---- */
+
+static struct vmap_entry *map_inline(struct vmap *m)
+{
+    return (struct vmap_entry *)(m + 1);
+}
+
+value value_map(size_t capacity_hint)
+{
+    struct vmap *m = xmalloc(sizeof *m + capacity_hint * sizeof(struct vmap_entry));
+    m->refs = 1;
+    m->len = 0;
+    m->cap = capacity_hint;
+    m->entries = map_inline(m);
+    m->index = NULL;
+    m->index_cap = 0;
+    value v;
+    v.type = V_MAP;
+    v.u.m = m;
+    return v;
+}
+
+static bool key_is(const value *key, const char *s, size_t len)
+{
+    return key->u.s->len == len && memcmp(key->u.s->text, s, len) == 0;
+}
+
+/* Puts entry i into the index (which has room: index_cap > 2 * len). */
+static void index_insert(struct vmap *m, size_t i)
+{
+    size_t mask = m->index_cap - 1;
+    size_t slot = value_string_hash(&m->entries[i].key) & mask;
+    while (m->index[slot])
+        slot = (slot + 1) & mask;
+    m->index[slot] = (uint32_t)(i + 1);
+}
+
+/* (Re)builds the index for the current entries, or drops it for a small map. */
+static void index_rebuild(struct vmap *m)
+{
+    free(m->index);
+    m->index = NULL;
+    m->index_cap = 0;
+    if (m->len <= MAP_INDEX_MIN)
+        return;
+    size_t cap = 64;
+    while (cap < m->len * 2 + 2)
+        cap *= 2;
+    /* Slots hold entry index + 1 in a uint32_t: maps are capped below 2^32 entries. */
+    assert(m->len < UINT32_MAX);
+    m->index = xcalloc(cap, sizeof *m->index);
+    m->index_cap = cap;
+    for (size_t i = 0; i < m->len; i++)
+        index_insert(m, i);
+}
+
+/* Position of key in m, or -1. */
+static ptrdiff_t map_find(const struct vmap *m, const char *key, size_t klen)
+{
+    if (!m->index) {
+        for (size_t i = 0; i < m->len; i++)
+            if (key_is(&m->entries[i].key, key, klen))
+                return (ptrdiff_t)i;
+        return -1;
+    }
+    uint32_t h = hash_bytes(key, klen);
+    size_t mask = m->index_cap - 1;
+    for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
+        uint32_t e = m->index[slot];
+        if (!e)
+            return -1;
+        const value *k = &m->entries[e - 1].key;
+        if (value_string_hash(k) == h && key_is(k, key, klen))
+            return (ptrdiff_t)(e - 1);
+    }
+}
+
+const value *value_map_getn(const value *map, const char *key, size_t klen)
+{
+    assert(map->type == V_MAP);
+    ptrdiff_t i = map_find(map->u.m, key, klen);
+    return i < 0 ? NULL : &map->u.m->entries[i].val;
+}
+
+const value *value_map_get(const value *map, const char *key)
+{
+    return value_map_getn(map, key, strlen(key));
+}
+
+static void map_reserve(struct vmap *m, size_t need)
+{
+    if (need <= m->cap)
+        return;
+    size_t cap = m->cap < 4 ? 4 : m->cap * 2;
+    while (cap < need)
+        cap *= 2;
+    if (m->entries == map_inline(m)) {
+        struct vmap_entry *e = xmalloc(cap * sizeof *e);
+        if (m->len)
+            memcpy(e, m->entries, m->len * sizeof *e);
+        m->entries = e;
+    } else {
+        m->entries = xrealloc(m->entries, cap * sizeof *m->entries);
+    }
+    m->cap = cap;
+}
+
+static void map_unshare(value *map)
+{
+    struct vmap *old = map->u.m;
+    if (__atomic_load_n(&old->refs, __ATOMIC_ACQUIRE) == 1)
+        return;
+    value copy = value_map(old->len + 1);
+    struct vmap *m = copy.u.m;
+    for (size_t i = 0; i < old->len; i++) {
+        m->entries[i].key = value_ref(&old->entries[i].key);
+        m->entries[i].val = value_ref(&old->entries[i].val);
+    }
+    m->len = old->len;
+    if (old->index) {
+        m->index = xmalloc(old->index_cap * sizeof *m->index);
+        memcpy(m->index, old->index, old->index_cap * sizeof *m->index);
+        m->index_cap = old->index_cap;
+    }
+    value_free(*map); /* our reference to the shared original */
+    *map = copy;
+}
+
+/* Sets key (an owned V_STRING, or NULL to make one from kbytes) to val in an
+ * unshared map. Shared by the three setters. */
+static void map_put(struct vmap *m, value *key, const char *kbytes, size_t klen, value val)
+{
+    ptrdiff_t i = map_find(m, kbytes, klen);
+    if (i >= 0) {
+        value old = m->entries[i].val;
+        m->entries[i].val = val;
+        value_free(old);
+        if (key)
+            value_free(*key);
+        return;
+    }
+    map_reserve(m, m->len + 1);
+    struct vmap_entry *e = &m->entries[m->len++];
+    e->key = key ? *key : value_string(kbytes, klen);
+    e->val = val;
+    if (m->index && (m->len + 1) * 2 <= m->index_cap)
+        index_insert(m, m->len - 1);
+    else if (m->len > MAP_INDEX_MIN)
+        index_rebuild(m);
+}
+
+void value_map_setn(value *map, const char *key, size_t klen, value val)
+{
+    assert(map->type == V_MAP);
+    map_unshare(map);
+    map_put(map->u.m, NULL, key, klen, val);
+}
+
+void value_map_set(value *map, const char *key, value val)
+{
+    value_map_setn(map, key, strlen(key), val);
+}
+
+void value_map_setv(value *map, value key, value val)
+{
+    assert(map->type == V_MAP && key.type == V_STRING);
+    map_unshare(map);
+    map_put(map->u.m, &key, key.u.s->text, key.u.s->len, val);
+}
+
+bool value_map_remove(value *map, const char *key, size_t klen)
+{
+    assert(map->type == V_MAP);
+    if (map_find(map->u.m, key, klen) < 0)
+        return false;
+    map_unshare(map);
+    struct vmap *m = map->u.m;
+    size_t i = (size_t)map_find(m, key, klen);
+    value k = m->entries[i].key, v = m->entries[i].val;
+    memmove(&m->entries[i], &m->entries[i + 1], (m->len - i - 1) * sizeof *m->entries);
+    m->len--;
+    /* Entry positions after i moved down by one, so the index is rebuilt (removal
+     * is O(n) anyway because insertion order is kept). */
+    if (m->index)
+        index_rebuild(m);
+    value_free(k);
+    value_free(v);
+    return true;
+}
+
+/* ---- reference counting ----
+ * Atomic, because a domain's values (defaults, constants inside compiled
+ * expressions) are shared by the workbench and its projection runner thread. A
+ * value that one thread mutates must still not be shared with another: copy on
+ * write protects holders, not concurrent writers of one handle. */
+
+value value_ref(const value *v)
+{
+    switch (v->type) {
+    case V_STRING:
+        __atomic_fetch_add(&v->u.s->refs, 1, __ATOMIC_RELAXED);
+        break;
+    case V_LIST:
+        __atomic_fetch_add(&v->u.l->refs, 1, __ATOMIC_RELAXED);
+        break;
+    case V_MAP:
+        __atomic_fetch_add(&v->u.m->refs, 1, __ATOMIC_RELAXED);
+        break;
+    default:
+        break;
+    }
+    return *v;
+}
+
+/* Drops one reference; true when that was the last one (the caller frees). */
+static bool release(const value *v)
+{
+    switch (v->type) {
+    case V_STRING:
+        return __atomic_sub_fetch(&v->u.s->refs, 1, __ATOMIC_ACQ_REL) == 0;
+    case V_LIST:
+        return __atomic_sub_fetch(&v->u.l->refs, 1, __ATOMIC_ACQ_REL) == 0;
+    case V_MAP:
+        return __atomic_sub_fetch(&v->u.m->refs, 1, __ATOMIC_ACQ_REL) == 0;
+    default:
+        return false;
+    }
+}
+
+/* A work stack of heap parts whose last reference is gone. */
+typedef struct free_stack {
+    value *items;
+    size_t len, cap;
+    value small[32];
+} free_stack;
+
+static void free_stack_push(free_stack *st, value v)
+{
+    if (st->len == st->cap) {
+        size_t cap = st->cap * 2;
+        if (st->items == st->small) {
+            st->items = xmalloc(cap * sizeof(value));
+            memcpy(st->items, st->small, st->len * sizeof(value));
+        } else {
+            st->items = xrealloc(st->items, cap * sizeof(value));
+        }
+        st->cap = cap;
+    }
+    st->items[st->len++] = v;
+}
+
+static void release_child(free_stack *st, const value *v)
+{
+    if (v->type >= V_STRING && release(v))
+        free_stack_push(st, *v);
+}
+
+void value_free(value v)
+{
+    if (v.type < V_STRING || !release(&v))
+        return;
+    if (v.type == V_STRING) { /* the common case, without the stack */
+        free(v.u.s);
+        return;
+    }
+    free_stack st;
+    st.items = st.small;
+    st.len = 0;
+    st.cap = sizeof st.small / sizeof st.small[0];
+    free_stack_push(&st, v);
+    while (st.len) {
+        value x = st.items[--st.len];
+        if (x.type == V_STRING) {
+            free(x.u.s);
+        } else if (x.type == V_LIST) {
+            struct vlist *l = x.u.l;
+            for (size_t i = 0; i < l->len; i++)
+                release_child(&st, &l->items[i]);
+            if (l->items != list_inline(l))
+                free(l->items);
+            free(l);
+        } else {
+            struct vmap *m = x.u.m;
+            for (size_t i = 0; i < m->len; i++) {
+                release_child(&st, &m->entries[i].key);
+                release_child(&st, &m->entries[i].val);
+            }
+            if (m->entries != map_inline(m))
+                free(m->entries);
+            free(m->index);
+            free(m);
+        }
+    }
+    if (st.items != st.small)
+        free(st.items);
+}
+
+value value_copy_deep(const value *v)
+{
+    switch (v->type) {
+    case V_STRING:
+        return value_string(v->u.s->text, v->u.s->len);
+    case V_LIST: {
+        const struct vlist *l = v->u.l;
+        value copy = value_list(l->len);
+        for (size_t i = 0; i < l->len; i++)
+            copy.u.l->items[i] = value_copy_deep(&l->items[i]);
+        copy.u.l->len = l->len;
+        return copy;
+    }
+    case V_MAP: {
+        const struct vmap *m = v->u.m;
+        value copy = value_map(m->len);
+        struct vmap *c = copy.u.m;
+        for (size_t i = 0; i < m->len; i++) {
+            c->entries[i].key = value_copy_deep(&m->entries[i].key);
+            c->entries[i].val = value_copy_deep(&m->entries[i].val);
+        }
+        c->len = m->len;
+        if (m->index)
+            index_rebuild(c);
+        return copy;
+    }
+    default:
+        return *v;
+    }
+}
+
+/* ---- comparison ---- */
+
+bool value_equal(const value *a, const value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case V_NULL:
+        return true;
+    case V_BOOL:
+        return a->u.b == b->u.b;
+    case V_INT:
+        return a->u.i == b->u.i;
+    case V_DOUBLE:
+        return a->u.d == b->u.d; /* NaN != NaN, -0.0 == 0.0, as in CEL */
+    case V_STRING:
+        return a->u.s == b->u.s ||
+               (a->u.s->len == b->u.s->len && memcmp(a->u.s->text, b->u.s->text, a->u.s->len) == 0);
+    case V_LIST: {
+        /* No shortcut for the same heap part: a list holding NaN is not equal to itself. */
+        const struct vlist *x = a->u.l, *y = b->u.l;
+        if (x->len != y->len)
+            return false;
+        for (size_t i = 0; i < x->len; i++)
+            if (!value_equal(&x->items[i], &y->items[i]))
+                return false;
+        return true;
+    }
+    case V_MAP: {
+        const struct vmap *x = a->u.m, *y = b->u.m;
+        if (x->len != y->len)
+            return false;
+        for (size_t i = 0; i < x->len; i++) {
+            /* Same position first: maps built the same way usually share an order. */
+            const value *k = &x->entries[i].key;
+            const value *other;
+            if (i < y->len && key_is(&y->entries[i].key, k->u.s->text, k->u.s->len)) {
+                other = &y->entries[i].val;
+            } else {
+                ptrdiff_t j = map_find(y, k->u.s->text, k->u.s->len);
+                if (j < 0)
+                    return false;
+                other = &y->entries[j].val;
+            }
+            if (!value_equal(&x->entries[i].val, other))
+                return false;
+        }
+        return true;
+    }
+    }
+    return false;
+}
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c < 0 ? -1 : 1;
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+static int cmp_entry_keys(const void *pa, const void *pb)
+{
+    const struct vmap_entry *a = *(const struct vmap_entry *const *)pa;
+    const struct vmap_entry *b = *(const struct vmap_entry *const *)pb;
+    return cmp_bytes(a->key.u.s->text, a->key.u.s->len, b->key.u.s->text, b->key.u.s->len);
+}
+
+static const struct vmap_entry **sorted_entries(const struct vmap *m)
+{
+    const struct vmap_entry **e = xmalloc((m->len ? m->len : 1) * sizeof *e);
+    for (size_t i = 0; i < m->len; i++)
+        e[i] = &m->entries[i];
+    qsort(e, m->len, sizeof *e, cmp_entry_keys);
+    return e;
+}
+
+int value_compare(const value *a, const value *b)
+{
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    switch (a->type) {
+    case V_NULL:
+        return 0;
+    case V_BOOL:
+        return (int)a->u.b - (int)b->u.b;
+    case V_INT:
+        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    case V_DOUBLE: {
+        /* NaN sorts after every number and equal to itself, so the order is total. */
+        double x = a->u.d, y = b->u.d;
+        bool xn = isnan(x), yn = isnan(y);
+        if (xn || yn)
+            return xn == yn ? 0 : xn ? 1 : -1;
+        return x < y ? -1 : x > y;
+    }
+    case V_STRING:
+        return cmp_bytes(a->u.s->text, a->u.s->len, b->u.s->text, b->u.s->len);
+    case V_LIST: {
+        const struct vlist *x = a->u.l, *y = b->u.l;
+        for (size_t i = 0; i < x->len && i < y->len; i++) {
+            int c = value_compare(&x->items[i], &y->items[i]);
+            if (c)
+                return c;
+        }
+        return x->len < y->len ? -1 : x->len > y->len;
+    }
+    case V_MAP: {
+        /* Order-independent, like value_equal: smaller maps first, then the
+         * entries compared in key order. */
+        const struct vmap *x = a->u.m, *y = b->u.m;
+        if (x->len != y->len)
+            return x->len < y->len ? -1 : 1;
+        const struct vmap_entry **ex = sorted_entries(x), **ey = sorted_entries(y);
+        int c = 0;
+        for (size_t i = 0; i < x->len && !c; i++) {
+            c = value_compare(&ex[i]->key, &ey[i]->key);
+            if (!c)
+                c = value_compare(&ex[i]->val, &ey[i]->val);
+        }
+        free(ex);
+        free(ey);
+        return c;
+    }
+    }
+    return 0;
+}
+
+const char *vtype_name(vtype t)
+{
+    switch (t) {
+    case V_NULL:
+        return "null";
+    case V_BOOL:
+        return "bool";
+    case V_INT:
+        return "int";
+    case V_DOUBLE:
+        return "double";
+    case V_STRING:
+        return "string";
+    case V_LIST:
+        return "list";
+    case V_MAP:
+        return "map";
+    }
+    return "?";
+}

@@ -1,0 +1,121 @@
+/* value.h: the one value type used everywhere in Strata.
+ *
+ * Payloads, state, event data, projection rows and expression results are all
+ * values: null, bool, int64, double, string, list or map (JSON's model, with ints
+ * and doubles kept distinct so 9007199254740993 survives and 1 != 1.0 in type).
+ *
+ * A `value` is a small handle passed by value. Scalars live inside it; strings,
+ * lists and maps live on the heap with a reference count, so sharing a sub-value
+ * (state.lines into the next state) is O(1). Heap parts are immutable once shared:
+ * the mutating functions below copy first when the part is shared (copy on write),
+ * so a caller can never change a value someone else holds.
+ *
+ * Ownership: a function that takes a `value` (not a pointer) takes ownership of
+ * it; one that returns a `value` gives the caller a reference to release with
+ * value_free. `const value *` arguments are borrowed. */
+#ifndef STRATA_VALUE_H
+#define STRATA_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum vtype {
+    V_NULL = 0,
+    V_BOOL,
+    V_INT,
+    V_DOUBLE,
+    V_STRING,
+    V_LIST,
+    V_MAP,
+} vtype;
+
+struct vstring;
+struct vlist;
+struct vmap;
+
+typedef struct value {
+    vtype type;
+    union {
+        bool b;
+        int64_t i;
+        double d;
+        struct vstring *s;
+        struct vlist *l;
+        struct vmap *m;
+    } u;
+} value;
+
+/* Heap parts. Read them through the accessors below; the layout is public only
+ * so that hot loops can be inlined. */
+struct vstring {
+    uint32_t refs;
+    uint32_t hash; /* 0 = not computed yet */
+    size_t len;
+    char text[];   /* len bytes, then a NUL; may contain NUL bytes */
+};
+struct vlist {
+    uint32_t refs;
+    size_t len, cap;
+    value *items;
+};
+struct vmap_entry {
+    value key; /* always a V_STRING */
+    value val;
+};
+struct vmap {
+    uint32_t refs;
+    size_t len, cap;
+    struct vmap_entry *entries; /* in insertion order */
+    uint32_t *index;            /* hash index, built when the map grows large; NULL when small */
+    size_t index_cap;
+};
+
+/* Constructors. */
+static inline value value_null(void) { value v; v.type = V_NULL; v.u.i = 0; return v; }
+static inline value value_bool(bool b) { value v; v.type = V_BOOL; v.u.i = 0; v.u.b = b; return v; }
+static inline value value_int(int64_t i) { value v; v.type = V_INT; v.u.i = i; return v; }
+static inline value value_double(double d) { value v; v.type = V_DOUBLE; v.u.d = d; return v; }
+value value_string(const char *s, size_t len); /* copies s */
+value value_cstring(const char *s);            /* copies s up to its NUL */
+value value_list(size_t capacity_hint);        /* empty list */
+value value_map(size_t capacity_hint);         /* empty map */
+
+/* Reference counting. value_ref returns another reference to the same value. */
+value value_ref(const value *v);
+void value_free(value v);                      /* releases one reference; NULL-safe for scalars */
+value value_copy_deep(const value *v);         /* an unshared copy of every level */
+
+/* Strings. */
+static inline const char *value_str(const value *v) { return v->u.s->text; }
+static inline size_t value_strlen(const value *v) { return v->u.s->len; }
+
+/* Lists. */
+static inline size_t value_list_len(const value *l) { return l->u.l->len; }
+static inline const value *value_list_at(const value *l, size_t i) { return &l->u.l->items[i]; }
+void value_list_push(value *list, value item);            /* takes item; copies list if shared */
+
+/* Maps: keys are strings, kept in insertion order; setting an existing key keeps
+ * its place. Lookup is linear for small maps and hashed for large ones. */
+static inline size_t value_map_len(const value *m) { return m->u.m->len; }
+static inline const value *value_map_key_at(const value *m, size_t i) { return &m->u.m->entries[i].key; }
+static inline const value *value_map_val_at(const value *m, size_t i) { return &m->u.m->entries[i].val; }
+const value *value_map_get(const value *map, const char *key);              /* NULL when absent */
+const value *value_map_getn(const value *map, const char *key, size_t klen);
+void value_map_set(value *map, const char *key, value val);                 /* takes val */
+void value_map_setn(value *map, const char *key, size_t klen, value val);
+void value_map_setv(value *map, value key, value val);                      /* takes key (a string) and val */
+bool value_map_remove(value *map, const char *key, size_t klen);            /* true if it was there */
+
+/* Comparison. value_equal follows CEL: an int and a double are never equal
+ * (different types); lists and maps compare element-wise, maps regardless of order. */
+bool value_equal(const value *a, const value *b);
+/* A total order for sorting (type first, then content); not CEL's `<`. */
+int value_compare(const value *a, const value *b);
+
+const char *vtype_name(vtype t); /* "null", "bool", "int", "double", "string", "list", "map" */
+
+/* Hash of a string's bytes (cached in the vstring). */
+uint32_t value_string_hash(const value *s);
+
+#endif

@@ -1,0 +1,73 @@
+#!/bin/sh
+# run.sh: runs every test suite and prints the closing "N passed, N failed".
+#
+# Suites speak TAP ("ok N - name" / "not ok N - name"): the cmocka unit tests
+# (CMOCKA_MESSAGE_OUTPUT=TAP), the end-to-end scripts in tests/e2e/ and the
+# scripted workbench tests in tests/tui/. Each suite runs against the normal build
+# (./strata) and then, unless STRATA_SKIP_ASAN is set, against the sanitizer build
+# (build/asan/strata). A suite that exits non-zero without a failing test line
+# counts as one failure (a crash, a sanitizer report, a hang killed by the watchdog).
+cd "$(dirname "$0")/.." || exit 2
+top=$(pwd)
+logs="$top/build/test-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0
+failed=0
+failures=""
+
+# Pinned so that screens and messages are the same on every machine.
+export TZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98"
+export STRATA_SHARED_DATA="${STRATA_SHARED_DATA:-$top/../shared/data}"
+WATCHDOG=${WATCHDOG:-600}
+
+run_suite() { # label, command...
+    label=$1
+    shift
+    log="$logs/$(echo "$label" | tr '/ ' '__').log"
+    timeout -k 5 "$WATCHDOG" "$@" >"$log" 2>&1
+    rc=$?
+    ok=$(grep -c '^ok ' "$log")
+    bad=$(grep -c '^not ok ' "$log")
+    if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
+        bad=1
+        echo "not ok - $label exited with status $rc" >>"$log"
+    fi
+    passed=$((passed + ok))
+    failed=$((failed + bad))
+    if [ "$bad" != 0 ]; then
+        failures="$failures $label"
+        echo "FAIL $label ($ok passed, $bad failed); log: $log"
+        grep -E '^not ok|ERROR|Sanitizer|runtime error' "$log" | head -20 | sed 's/^/    /'
+    else
+        echo "pass $label ($ok)"
+    fi
+}
+
+builds="build"
+[ -z "$STRATA_SKIP_ASAN" ] && [ -x build/asan/strata ] && builds="build build/asan"
+for b in $builds; do
+    if [ "$b" = build ]; then bin="$top/strata"; else bin="$top/$b/strata"; fi
+    export STRATA_BIN="$bin"
+    for t in "$top/$b"/tests/test_*; do
+        [ -x "$t" ] || continue
+        run_suite "$b/unit/$(basename "$t")" "$t"
+    done
+    for t in tests/e2e/*.sh; do
+        [ -f "$t" ] || continue
+        [ "$(basename "$t")" = lib.sh ] && continue
+        run_suite "$b/e2e/$(basename "$t" .sh)" sh "$t"
+    done
+    for t in tests/tui/*.sh; do
+        [ -f "$t" ] || continue
+        run_suite "$b/tui/$(basename "$t" .sh)" sh "$t"
+    done
+done
+
+echo
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,422 @@
+/* test_aggregate.c: deciding, evolving, upcasting, snapshots and commands
+ * (core/aggregate.c), against in-memory and on-disk stores. The property test at
+ * the end checks that snapshot + tail equals a full replay for random streams and
+ * random points. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/aggregate.h"
+#include "core/json.h"
+
+static const char *counter_yaml =
+    "domain: counters\n"
+    "aggregates:\n"
+    "  Counter:\n"
+    "    id: counterId\n"
+    "    snapshot_every: SNAP\n"
+    "    state:\n"
+    "      total: {type: int, default: 0}\n"
+    "      count: {type: int, default: 0}\n"
+    "      last: {type: string, default: \"\"}\n"
+    "      seen: {type: list, default: []}\n"
+    "    invariants:\n"
+    "      - {rule: \"state.total <= 1000000\", message: \"total too large\"}\n"
+    "    commands:\n"
+    "      Add:\n"
+    "        payload: {counterId: string, n: {type: int, min: 1, max: 1000}, tag: {type: string, default: x}}\n"
+    "        require:\n"
+    "          - {rule: \"payload.n != 13\", message: \"unlucky\"}\n"
+    "          - {rule: \"state.total + payload.n <= 500000\", message: \"would overflow the counter\"}\n"
+    "        emit:\n"
+    "          - Added: {n: payload.n, tag: payload.tag}\n"
+    "          - when: \"payload.n > 900\"\n"
+    "            BigAdded: {n: payload.n}\n"
+    "    events:\n"
+    "      Added:\n"
+    "        version: 3\n"
+    "        fields: {n: int, tag: string}\n"
+    "        apply: {total: \"state.total + event.n\", count: \"state.count + 1\", last: event.tag,\n"
+    "                seen: \"state.seen + [event.n]\"}\n"
+    "        upcast:\n"
+    "          - from: 1\n"
+    "            rename: {amount: n}\n"
+    "          - from: 2\n"
+    "            default: {tag: old}\n"
+    "      BigAdded:\n"
+    "        fields: {n: int}\n";
+
+static struct domain *load_counter(int snapshot_every)
+{
+    /* snapshot_every: 0 means "no snapshots": the key is left out. */
+    const char *line = "    snapshot_every: SNAP\n";
+    char snap[64];
+    if (snapshot_every > 0)
+        snprintf(snap, sizeof snap, "    snapshot_every: %d\n", snapshot_every);
+    else
+        snap[0] = '\0';
+    strbuf sb;
+    sb_init(&sb);
+    const char *p = counter_yaml, *at = strstr(p, line);
+    sb_add(&sb, p, (size_t)(at - p));
+    sb_adds(&sb, snap);
+    sb_adds(&sb, at + strlen(line));
+    struct diag_list diags;
+    diag_list_init(&diags);
+    struct domain *d = domain_load_buffer("counter.yaml", sb.buf, sb.len, &diags);
+    if (!d)
+        diag_list_print(&diags, stderr);
+    diag_list_done(&diags);
+    sb_done(&sb);
+    assert_non_null(d);
+    return d;
+}
+
+static struct store *mem_store(void)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.synchronous = 0;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(":memory:", &opt, &e);
+    assert_non_null(s);
+    return s;
+}
+
+/* Runs Add on counter `id` with n; returns the status. */
+static int add(struct store *s, struct domain *d, const char *id, int64_t n, const char *cmd_id,
+               struct command_result *res)
+{
+    value payload = value_map(2);
+    value_map_set(&payload, "counterId", value_cstring(id));
+    value_map_set(&payload, "n", value_int(n));
+    struct command_request req;
+    memset(&req, 0, sizeof req);
+    req.command = domain_command(d, "Add");
+    req.payload = payload;
+    req.command_id = cmd_id;
+    req.expected_version = STORE_ANY_VERSION;
+    err e;
+    err_clear(&e);
+    int rc = command_execute(s, d, &req, res, &e);
+    value_free(payload);
+    return rc;
+}
+
+static int64_t state_int(const struct agg_state *st, const char *field)
+{
+    const value *v = value_map_get(&st->state, field);
+    assert_non_null(v);
+    assert_int_equal(v->type, V_INT);
+    return v->u.i;
+}
+
+static void test_execute_and_load(void **unused)
+{
+    struct domain *d = load_counter(0);
+    struct store *s = mem_store();
+    struct command_result res;
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 5, NULL, &res), ST_OK);
+    assert_int_equal(res.appended.len, 1);
+    assert_string_equal(res.appended.items[0].type, "Added");
+    assert_string_equal(res.appended.items[0].stream, "Counter-A");
+    assert_string_equal(res.appended.items[0].data, "{\"n\":5,\"tag\":\"x\"}");
+    assert_int_equal(res.appended.items[0].schema, 3);
+    assert_non_null(strstr(res.appended.items[0].meta, "\"command\":\"Add\""));
+    assert_non_null(strstr(res.appended.items[0].meta, "\"commandId\":"));
+    command_result_done(&res);
+
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 950, NULL, &res), ST_OK);
+    assert_int_equal(res.appended.len, 2); /* Added and BigAdded (when) */
+    assert_string_equal(res.appended.items[1].type, "BigAdded");
+    command_result_done(&res);
+
+    struct agg_state st;
+    err e;
+    err_clear(&e);
+    assert_int_equal(aggregate_load(s, d, domain_aggregate(d, "Counter"), "A", 0, false, &st, &e),
+                     ST_OK);
+    assert_int_equal(state_int(&st, "total"), 955);
+    assert_int_equal(state_int(&st, "count"), 2);
+    assert_int_equal(st.version, 3);
+    agg_state_done(&st);
+    /* As of position 1: only the first event. */
+    assert_int_equal(aggregate_load(s, d, domain_aggregate(d, "Counter"), "A", 1, false, &st, &e),
+                     ST_OK);
+    assert_int_equal(state_int(&st, "total"), 5);
+    assert_int_equal(st.version, 1);
+    agg_state_done(&st);
+    store_close(s);
+    domain_free(d);
+}
+
+static void test_rejections_and_validation(void **unused)
+{
+    struct domain *d = load_counter(0);
+    struct store *s = mem_store();
+    struct command_result res;
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 13, NULL, &res), ST_REJECTED);
+    assert_string_equal(res.rejected, "unlucky");
+    assert_non_null(res.explanation);
+    assert_non_null(strstr(res.explanation, "13"));
+    assert_int_equal(res.appended.len, 0);
+    command_result_done(&res);
+
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 0, NULL, &res), ST_ERR); /* below min */
+    command_result_done(&res);
+
+    /* Nothing was appended by either. */
+    int64_t head = -1;
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_head(s, &head, &e), ST_OK);
+    assert_int_equal(head, 0);
+
+    /* Payload from words, typed by the schema. */
+    const struct command_spec *c = domain_command(d, "Add");
+    char *good[] = {"counterId=B", "n=7"};
+    value p;
+    assert_int_equal(command_payload_from_args(c, good, 2, &p, &e), ST_OK);
+    assert_int_equal(value_map_get(&p, "n")->type, V_INT);
+    value_free(p);
+    char *bad[] = {"counterId=B", "n=seven"};
+    assert_int_equal(command_payload_from_args(c, bad, 2, &p, &e), ST_ERR);
+    assert_non_null(strstr(e.msg, "'n'"));
+    char *typo[] = {"countrId=B"};
+    assert_int_equal(command_payload_from_args(c, typo, 1, &p, &e), ST_ERR);
+    assert_non_null(strstr(e.msg, "did you mean 'counterId'"));
+    store_close(s);
+    domain_free(d);
+}
+
+static void test_idempotent_command_id(void **unused)
+{
+    struct domain *d = load_counter(0);
+    struct store *s = mem_store();
+    struct command_result res;
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 5, "cmd-1", &res), ST_OK);
+    assert_false(res.duplicate);
+    int64_t first = res.appended.items[0].position;
+    command_result_done(&res);
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 5, "cmd-1", &res), ST_OK);
+    assert_true(res.duplicate);
+    assert_int_equal(res.appended.len, 1);
+    assert_int_equal(res.appended.items[0].position, first);
+    command_result_done(&res);
+    int64_t head;
+    err e;
+    assert_int_equal(store_head(s, &head, &e), ST_OK);
+    assert_int_equal(head, 1);
+    store_close(s);
+    domain_free(d);
+}
+
+static void test_expected_version(void **unused)
+{
+    struct domain *d = load_counter(0);
+    struct store *s = mem_store();
+    struct command_result res;
+    command_result_init(&res);
+    assert_int_equal(add(s, d, "A", 5, NULL, &res), ST_OK);
+    command_result_done(&res);
+    value payload = value_map(2);
+    value_map_set(&payload, "counterId", value_cstring("A"));
+    value_map_set(&payload, "n", value_int(1));
+    struct command_request req;
+    memset(&req, 0, sizeof req);
+    req.command = domain_command(d, "Add");
+    req.payload = payload;
+    req.expected_version = 0; /* wrong: the stream is at 1 */
+    err e;
+    err_clear(&e);
+    command_result_init(&res);
+    assert_int_equal(command_execute(s, d, &req, &res, &e), ST_CONFLICT);
+    assert_non_null(strstr(e.msg, "version 1"));
+    command_result_done(&res);
+    req.expected_version = 1;
+    command_result_init(&res);
+    assert_int_equal(command_execute(s, d, &req, &res, &e), ST_OK);
+    command_result_done(&res);
+    value_free(payload);
+    store_close(s);
+    domain_free(d);
+}
+
+static void test_upcast_chain(void **unused)
+{
+    struct domain *d = load_counter(0);
+    struct store *s = mem_store();
+    err e;
+    err_clear(&e);
+    /* Stored as v1 (amount), v2 (n, no tag) and v3. */
+    struct new_event evs[] = {
+        {"Added", 1, "2026-01-01T00:00:00.000Z", "{\"amount\":10}", NULL},
+        {"Added", 2, "2026-01-01T00:00:01.000Z", "{\"n\":20}", NULL},
+        {"Added", 3, "2026-01-01T00:00:02.000Z", "{\"n\":30,\"tag\":\"new\"}", NULL},
+    };
+    assert_int_equal(store_append(s, "Counter-U", STORE_ANY_VERSION, NULL, evs, 3, NULL, &e),
+                     ST_OK);
+    struct agg_state st;
+    assert_int_equal(aggregate_load(s, d, domain_aggregate(d, "Counter"), "U", 0, false, &st, &e),
+                     ST_OK);
+    assert_int_equal(state_int(&st, "total"), 60);
+    assert_string_equal(value_str(value_map_get(&st.state, "last")), "new");
+    agg_state_done(&st);
+    assert_int_equal(aggregate_load(s, d, domain_aggregate(d, "Counter"), "U", 2, false, &st, &e),
+                     ST_OK);
+    assert_string_equal(value_str(value_map_get(&st.state, "last")), "old");
+    agg_state_done(&st);
+
+    /* A schema the domain does not know is an error naming the event. */
+    struct new_event future = {"Added", 9, NULL, "{\"n\":1}", NULL};
+    assert_int_equal(store_append(s, "Counter-F", STORE_ANY_VERSION, NULL, &future, 1, NULL, &e),
+                     ST_OK);
+    assert_int_equal(aggregate_load(s, d, domain_aggregate(d, "Counter"), "F", 0, false, &st, &e),
+                     ST_ERR);
+    assert_non_null(strstr(e.msg, "Added"));
+    assert_non_null(strstr(e.msg, "schema version 9"));
+    store_close(s);
+    domain_free(d);
+}
+
+static void test_snapshots_bound_replay(void **unused)
+{
+    struct domain *d = load_counter(10);
+    struct store *s = mem_store();
+    struct command_result res;
+    for (int i = 0; i < 95; i++) {
+        command_result_init(&res);
+        assert_int_equal(add(s, d, "S", 2 + i % 10, NULL, &res), ST_OK);
+        command_result_done(&res);
+    }
+    struct agg_state st;
+    err e;
+    err_clear(&e);
+    assert_int_equal(aggregate_load(s, d, domain_aggregate(d, "Counter"), "S", 0, false, &st, &e),
+                     ST_OK);
+    assert_true(st.from_snapshot);
+    assert_int_equal(st.version, 95);
+    assert_true(st.replayed <= 10);
+    agg_state_done(&st);
+    store_close(s);
+    domain_free(d);
+}
+
+/* The property: for random streams and random points, the state from the newest
+ * snapshot plus the tail equals a full replay from the first event. */
+static void test_property_snapshot_equals_full_replay(void **unused)
+{
+    struct domain *with = load_counter(7);
+    struct domain *without = load_counter(0);
+    struct store *s = mem_store();
+    srand(12345);
+    const char *ids[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 600; i++) {
+        struct command_result res;
+        command_result_init(&res);
+        int rc = add(s, with, ids[rand() % 4], 1 + rand() % 999, NULL, &res);
+        assert_true(rc == ST_OK || rc == ST_REJECTED);
+        command_result_done(&res);
+    }
+    int64_t head;
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_head(s, &head, &e), ST_OK);
+    const struct aggregate_spec *aw = domain_aggregate(with, "Counter");
+    const struct aggregate_spec *ao = domain_aggregate(without, "Counter");
+    int used_snapshot = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        const char *id = ids[rand() % 4];
+        int64_t at = trial % 10 == 0 ? 0 : 1 + rand() % head;
+        struct agg_state a, b;
+        assert_int_equal(aggregate_load(s, with, aw, id, at, false, &a, &e), ST_OK);
+        assert_int_equal(aggregate_load(s, without, ao, id, at, false, &b, &e), ST_OK);
+        used_snapshot += a.from_snapshot;
+        assert_false(b.from_snapshot);
+        assert_int_equal(a.version, b.version);
+        assert_int_equal(a.position, b.position);
+        if (!value_equal(&a.state, &b.state)) {
+            char *x = json_to_string(&a.state), *y = json_to_string(&b.state);
+            fail_msg("stream %s at %lld: snapshot path %s != full replay %s", id, (long long)at, x,
+                     y);
+        }
+        assert_true(a.replayed <= 7 + 1);
+        agg_state_done(&a);
+        agg_state_done(&b);
+    }
+    assert_true(used_snapshot > 100);
+    store_close(s);
+    domain_free(with);
+    domain_free(without);
+}
+
+/* A changed domain (another rules hash) never serves a stale snapshot. */
+static void test_snapshot_hash_guards_changes(void **unused)
+{
+    struct domain *d = load_counter(5);
+    struct store *s = mem_store();
+    struct command_result res;
+    for (int i = 0; i < 12; i++) {
+        command_result_init(&res);
+        assert_int_equal(add(s, d, "H", 2, NULL, &res), ST_OK);
+        command_result_done(&res);
+    }
+    /* Same shape, different apply: total counts double. */
+    struct diag_list diags;
+    diag_list_init(&diags);
+    strbuf sb;
+    sb_init(&sb);
+    const char *p = counter_yaml, *at = strstr(p, "SNAP");
+    sb_add(&sb, p, (size_t)(at - p));
+    sb_adds(&sb, "5");
+    sb_adds(&sb, at + 4);
+    char *apply = strstr(sb.buf, "state.total + event.n");
+    assert_non_null(apply);
+    char *changed = xasprintf("%.*sstate.total + 2 * event.n%s", (int)(apply - sb.buf), sb.buf,
+                              apply + strlen("state.total + event.n"));
+    struct domain *d2 = domain_load_buffer("counter2.yaml", changed, strlen(changed), &diags);
+    diag_list_done(&diags);
+    assert_non_null(d2);
+    assert_string_not_equal(domain_aggregate(d, "Counter")->rules_hash,
+                            domain_aggregate(d2, "Counter")->rules_hash);
+    struct agg_state st;
+    err e;
+    err_clear(&e);
+    assert_int_equal(aggregate_load(s, d2, domain_aggregate(d2, "Counter"), "H", 0, false, &st, &e),
+                     ST_OK);
+    assert_false(st.from_snapshot);
+    assert_int_equal(state_int(&st, "total"), 48);
+    agg_state_done(&st);
+    free(changed);
+    sb_done(&sb);
+    store_close(s);
+    domain_free(d);
+    domain_free(d2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_execute_and_load),
+        cmocka_unit_test(test_rejections_and_validation),
+        cmocka_unit_test(test_idempotent_command_id),
+        cmocka_unit_test(test_expected_version),
+        cmocka_unit_test(test_upcast_chain),
+        cmocka_unit_test(test_snapshots_bound_replay),
+        cmocka_unit_test(test_property_snapshot_equals_full_replay),
+        cmocka_unit_test(test_snapshot_hash_guards_changes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

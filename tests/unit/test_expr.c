@@ -1,0 +1,1165 @@
+/* test_expr.c: unit tests of the expression language (core/expr.h): parsing,
+ * precedence, every operator, function, method and macro, every error with its
+ * column, the caps that keep hostile expressions harmless, the static checks
+ * against an environment, explanations, and a table of cases from CEL's
+ * conformance suite (cel-spec tests/simple/testdata) with their expected results. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/expr.h"
+#include "core/json.h"
+
+/* ---- fixtures ---- */
+
+static value test_root(const char *json)
+{
+    value v;
+    json_error je;
+    int rc = json_parse(json, strlen(json), &v, &je);
+    if (rc != ST_OK)
+        fail_msg("bad fixture JSON %s: %s", json, je.msg);
+    return v;
+}
+
+/* Vars used by most tests: state, payload, event, row, meta set; record null. */
+static struct expr_vars *std_vars(void)
+{
+    static struct expr_vars vars;
+    static bool made;
+    if (!made) {
+        memset(&vars, 0, sizeof vars);
+        vars.roots[ROOT_STATE] = test_root(
+            "{\"status\":\"open\",\"balance\":150,\"owner\":\"Alice\",\"lines\":{\"p1\":2,\"p2\":3},"
+            "\"tags\":[\"a\",\"b\"],\"rate\":1.5,\"nothing\":null}");
+        vars.roots[ROOT_PAYLOAD] = test_root("{\"amount\":151,\"n\":0,\"name\":\"  Bob  \"}");
+        vars.roots[ROOT_EVENT] = test_root("{\"amount\":5}");
+        vars.roots[ROOT_ROW] = test_root("{\"open\":1,\"big\":[]}");
+        vars.roots[ROOT_META] = test_root("{\"aggregateId\":\"A\",\"version\":3}");
+        vars.roots[ROOT_RECORD] = value_null();
+        vars.now_ms = 1795773600123LL; /* 2026-11-27T10:00:00.123Z */
+        made = true;
+    }
+    return &vars;
+}
+
+static int teardown_all(void **st)
+{
+    struct expr_vars *v = std_vars();
+    for (int r = 0; r < ROOT_COUNT; r++)
+        value_free(v->roots[r]);
+    return 0;
+}
+
+/* Evaluates src (env NULL) with the standard vars; on success returns ST_OK and
+ * the JSON of the result in out, else the status and the message in out. */
+static int run_expr(const char *src, const struct expr_vars *vars, char *out, size_t outsz)
+{
+    struct expr_error ee;
+    expr *x = expr_compile(src, strlen(src), NULL, &ee);
+    if (!x) {
+        snprintf(out, outsz, "compile: column %d: %s", ee.column, ee.msg);
+        return -1;
+    }
+    value v;
+    err e;
+    err_clear(&e);
+    int rc = expr_eval(x, vars ? vars : std_vars(), &v, &e);
+    if (rc == ST_OK) {
+        char *j = json_to_string(&v);
+        snprintf(out, outsz, "%s", j);
+        free(j);
+        value_free(v);
+    } else {
+        snprintf(out, outsz, "%s", e.msg);
+    }
+    expr_free(x);
+    return rc;
+}
+
+#define EXPECT(src, json) want_value(__LINE__, src, json)
+static void want_value(int line, const char *src, const char *json)
+{
+    char out[2048];
+    int rc = run_expr(src, NULL, out, sizeof out);
+    if (rc != ST_OK || strcmp(out, json) != 0)
+        fail_msg("line %d: `%s`: expected %s, got %s", line, src, json, out);
+}
+
+/* An evaluation (or compile) error whose message contains `want`. */
+#define EXPECT_ERR(src, want) want_error(__LINE__, src, want)
+static void want_error(int line, const char *src, const char *want)
+{
+    char out[2048];
+    int rc = run_expr(src, NULL, out, sizeof out);
+    if (rc == ST_OK)
+        fail_msg("line %d: `%s`: expected an error containing \"%s\", got value %s", line, src, want, out);
+    if (!strstr(out, want))
+        fail_msg("line %d: `%s`: expected an error containing \"%s\", got \"%s\"", line, src, want, out);
+}
+
+/* A compile error at `col` whose message contains `want`. */
+static void want_compile_error(int line, const char *src, const struct expr_env *env, int col,
+                                     const char *want)
+{
+    struct expr_error ee;
+    expr *x = expr_compile(src, strlen(src), env, &ee);
+    if (x) {
+        expr_free(x);
+        fail_msg("line %d: `%s`: expected a compile error \"%s\", but it compiled", line, src, want);
+    }
+    if (!strstr(ee.msg, want) || (col && ee.column != col))
+        fail_msg("line %d: `%s`: expected column %d \"%s\", got column %d \"%s\"", line, src, col, want,
+                 ee.column, ee.msg);
+}
+#define EXPECT_COMPILE_ERR(src, col, want) want_compile_error(__LINE__, src, NULL, col, want)
+
+/* ---- literals ---- */
+
+static void test_literals(void **st)
+{
+    EXPECT("0", "0");
+    EXPECT("42", "42");
+    EXPECT("0x1F", "31");
+    EXPECT("0XfF", "255");
+    EXPECT("9223372036854775807", "9223372036854775807");
+    EXPECT("-9223372036854775808", "-9223372036854775808");
+    EXPECT("-0x8000000000000000", "-9223372036854775808");
+    EXPECT("1.5", "1.5");
+    EXPECT("1.0", "1.0");
+    EXPECT("1e3", "1000.0");
+    EXPECT("2.5E-3", "0.0025");
+    EXPECT("true", "true");
+    EXPECT("false", "false");
+    EXPECT("null", "null");
+    EXPECT("'single'", "\"single\"");
+    EXPECT("\"double\"", "\"double\"");
+    EXPECT("'it\\'s'", "\"it's\"");
+    EXPECT("\"say \\\"hi\\\"\"", "\"say \\\"hi\\\"\"");
+    EXPECT("'a\\tb\\nc\\\\d'", "\"a\\tb\\nc\\\\d\"");
+    EXPECT("'\\x41\\u00e9\\U0001F600\\101'", "\"A\xc3\xa9\xf0\x9f\x98\x80" "A\"");
+    EXPECT("r'a\\nb'", "\"a\\\\nb\"");
+    EXPECT("R\"x\\y\"", "\"x\\\\y\"");
+    EXPECT("'''multi\nline'''", "\"multi\\nline\"");
+    EXPECT("'h\xc3\xa9'", "\"h\xc3\xa9\"");
+    EXPECT("[]", "[]");
+    EXPECT("[1, 'a', [true], null]", "[1,\"a\",[true],null]");
+    EXPECT("[1, 2,]", "[1,2]");
+    EXPECT("{}", "{}");
+    EXPECT("{'a': 1, 'b': [2]}", "{\"a\":1,\"b\":[2]}");
+    EXPECT("{'k' + '1': 1}", "{\"k1\":1}");
+    EXPECT("1 // a comment\n + 2", "3");
+    EXPECT("  \t\n 7 \n", "7");
+}
+
+static void test_literal_errors(void **st)
+{
+    EXPECT_COMPILE_ERR("9223372036854775808", 1, "integer literal out of range");
+    EXPECT_COMPILE_ERR("99999999999999999999", 1, "integer literal out of range");
+    EXPECT_COMPILE_ERR("0x10000000000000000", 1, "integer literal out of range");
+    EXPECT_COMPILE_ERR("1u", 2, "unsigned integers are not supported");
+    EXPECT_COMPILE_ERR("1e999", 1, "out of range");
+    EXPECT_COMPILE_ERR("1e", 2, "exponent needs digits");
+    EXPECT_COMPILE_ERR("0x", 1, "hex literal needs digits");
+    EXPECT_COMPILE_ERR("12abc", 3, "unexpected 'a' after a number");
+    EXPECT_COMPILE_ERR("'abc", 1, "unterminated string");
+    EXPECT_COMPILE_ERR("'a\nb'", 1, "unterminated string");
+    EXPECT_COMPILE_ERR("'\\q'", 2, "unknown escape");
+    EXPECT_COMPILE_ERR("'\\x4'", 2, "needs 2 hex digits");
+    EXPECT_COMPILE_ERR("'\\ud800'", 2, "not a valid code point");
+    EXPECT_COMPILE_ERR("'\\18'", 2, "octal escape");
+    EXPECT_COMPILE_ERR("'\xff'", 2, "invalid UTF-8");
+    EXPECT_COMPILE_ERR("b'abc'", 1, "bytes literals are not supported");
+    EXPECT_COMPILE_ERR("1 # 2", 3, "unexpected character '#'");
+    EXPECT_COMPILE_ERR("\xc3\xa9", 1, "only strings may hold non-ASCII");
+    EXPECT_COMPILE_ERR("1 = 2", 3, "use '==' to compare");
+    EXPECT_COMPILE_ERR("true & false", 6, "use '&&'");
+    EXPECT_COMPILE_ERR("true | false", 6, "use '||'");
+    EXPECT_COMPILE_ERR("", 1, "empty expression");
+    EXPECT_COMPILE_ERR("   ", 1, "empty expression");
+    EXPECT_COMPILE_ERR("1 +", 4, "expression ends too early");
+    EXPECT_COMPILE_ERR("(1", 3, "expected ')'");
+    EXPECT_COMPILE_ERR("[1, 2", 6, "expected ']'");
+    EXPECT_COMPILE_ERR("{'a' 1}", 6, "expected ':'");
+    EXPECT_COMPILE_ERR("1 2", 3, "unexpected a number after the expression");
+    EXPECT_COMPILE_ERR("state.", 7, "expected a field or method name");
+    EXPECT_COMPILE_ERR("for", 1, "reserved word");
+    EXPECT_COMPILE_ERR("{1: 2}", 2, "map keys must be strings, got int");
+    EXPECT_COMPILE_ERR("1 < 2 < 3", 7, "comparisons do not chain");
+
+    struct expr_error ee;
+    const char nul[] = {'1', '+', 0, '2'};
+    assert_null(expr_compile(nul, sizeof nul, NULL, &ee));
+    assert_int_equal(ee.column, 3);
+    assert_non_null(strstr(ee.msg, "NUL"));
+}
+
+/* ---- precedence and associativity ---- */
+
+static void test_precedence(void **st)
+{
+    EXPECT("1 + 2 * 3", "7");
+    EXPECT("(1 + 2) * 3", "9");
+    EXPECT("10 - 4 - 3", "3");          /* left associative */
+    EXPECT("100 / 10 / 5", "2");
+    EXPECT("2 * 3 % 4", "2");           /* (2*3)%4 */
+    EXPECT("7 % 4 * 2", "6");
+    EXPECT("-2 * 3", "-6");
+    EXPECT("- -2", "2");
+    EXPECT("!!true", "true");
+    EXPECT("!false && false", "false"); /* ! binds tighter than && */
+    EXPECT("1 + 2 == 3", "true");       /* arithmetic before comparison */
+    EXPECT("(1 < 2) == true", "true");
+}
+
+static void test_precedence_logic(void **st)
+{
+    EXPECT("true || false && false", "true"); /* && before || */
+    EXPECT("(true || false) && false", "false");
+    EXPECT("false && true || true", "true");
+    EXPECT("1 < 2 && 2 < 3", "true");
+    EXPECT("true ? 1 : 2", "1");
+    EXPECT("false ? 1 : true ? 2 : 3", "2"); /* ?: is right associative */
+    EXPECT("true ? (false ? 1 : 2) : 3", "2");
+    EXPECT_COMPILE_ERR("true ? false ? 1 : 2 : 3", 14, "expected ':'"); /* as CEL's grammar */
+    EXPECT("1 + 1 == 2 ? 'y' : 'n'", "\"y\"");
+    EXPECT("false || true ? 'y' : 'n'", "\"y\"");
+    EXPECT("2 in [1, 2] && 'a' in {'a': 1}", "true");
+    EXPECT("1 + 1 in [2]", "true");
+    EXPECT("{'a': {'b': [10, 20]}}.a.b[1]", "20");
+    EXPECT("[[1, 2], [3]][0][1]", "2");
+    EXPECT("-[1, 2][0]", "-1"); /* member binds tighter than unary */
+    EXPECT("'abc'.size() + 1", "4");
+}
+
+/* ---- operators ---- */
+
+static void test_arithmetic(void **st)
+{
+    EXPECT("40 + 2", "42");
+    EXPECT("40 - 42", "-2");
+    EXPECT("6 * 7", "42");
+    EXPECT("7 / 2", "3");
+    EXPECT("-7 / 2", "-3"); /* truncates toward zero */
+    EXPECT("7 % 3", "1");
+    EXPECT("-7 % 3", "-1"); /* sign of the dividend */
+    EXPECT("7 % -3", "1");
+    EXPECT("1.5 + 1.25", "2.75");
+    EXPECT("1.5 - 2.0", "-0.5");
+    EXPECT("1.5 * 2.0", "3.0");
+    EXPECT("1.0 / 4.0", "0.25");
+    EXPECT("1.0 / 0.0 > 1e308", "true"); /* IEEE: +Inf */
+    EXPECT("-1.0 / 0.0 < -1e308", "true");
+    EXPECT("0.0 / 0.0 == 0.0 / 0.0", "false"); /* NaN */
+    EXPECT("-(1.5)", "-1.5");
+    EXPECT("'ab' + 'cd'", "\"abcd\"");
+    EXPECT("'' + ''", "\"\"");
+    EXPECT("[1] + [2, 3]", "[1,2,3]");
+    EXPECT("[] + []", "[]");
+    EXPECT("state.balance - payload.amount", "-1");
+    EXPECT("row.big + [meta.aggregateId]", "[\"A\"]");
+}
+
+static void test_arithmetic_errors(void **st)
+{
+    EXPECT_ERR("1 + 1.5", "no such overload: int + double");
+    EXPECT_ERR("1.5 + 1", "no such overload: double + int");
+    EXPECT_ERR("'a' + 1", "no such overload: string + int");
+    EXPECT_ERR("[1] + 'a'", "no such overload: list + string");
+    EXPECT_ERR("{} + {}", "no such overload: map + map");
+    EXPECT_ERR("true + true", "no such overload: bool + bool");
+    EXPECT_ERR("null + null", "no such overload: null + null");
+    EXPECT_ERR("'a' - 'b'", "no such overload: string - string");
+    EXPECT_ERR("[1] * 2", "no such overload: list * int");
+    EXPECT_ERR("5.0 % 2.0", "no such overload: double % double");
+    EXPECT_ERR("-'a'", "no such overload: -string");
+    EXPECT_ERR("-true", "no such overload: -bool");
+    /* at run time the same errors come from values */
+    EXPECT_ERR("state.balance + state.rate", "column 15: no such overload: int + double");
+    EXPECT_ERR("state.owner - 1", "no such overload: string - int");
+    EXPECT_ERR("-state.owner", "no such overload: -string");
+}
+
+static void test_overflow(void **st)
+{
+    EXPECT("9223372036854775806 + 1", "9223372036854775807");
+    EXPECT_ERR("9223372036854775807 + 1", "column 21: integer overflow");
+    EXPECT_ERR("-9223372036854775808 - 1", "integer overflow");
+    EXPECT("-9223372036854775807 - 1", "-9223372036854775808");
+    EXPECT_ERR("9223372036854775807 * 2", "integer overflow");
+    EXPECT_ERR("-9223372036854775808 * -1", "integer overflow");
+    EXPECT_ERR("-9223372036854775808 / -1", "integer overflow");
+    EXPECT_ERR("-9223372036854775808 % -1", "integer overflow");
+    EXPECT_ERR("-(-9223372036854775808)", "integer overflow");
+    EXPECT("-9223372036854775808 / 1", "-9223372036854775808");
+    EXPECT("4611686018427387904 * -2", "-9223372036854775808");
+    EXPECT_ERR("4611686018427387904 * 2", "integer overflow");
+    EXPECT_ERR("1 / 0", "column 3: division by zero");
+    EXPECT_ERR("1 % 0", "column 3: modulus by zero");
+    EXPECT_ERR("state.balance / payload.n", "`state.balance / payload.n`: column 15: division by zero");
+    EXPECT_ERR("state.balance % payload.n", "modulus by zero");
+}
+
+static void test_comparisons(void **st)
+{
+    EXPECT("1 < 2", "true");
+    EXPECT("2 <= 2", "true");
+    EXPECT("3 > 2", "true");
+    EXPECT("2 >= 3", "false");
+    EXPECT("-1 < 0", "true");
+    EXPECT("1.5 < 2.5", "true");
+    EXPECT("2.5 >= 2.5", "true");
+    EXPECT("0.0 / 0.0 < 1.0", "false");
+    EXPECT("'a' < 'b'", "true");
+    EXPECT("'ab' < 'abc'", "true");
+    EXPECT("'B' < 'a'", "true"); /* bytewise */
+    EXPECT("'\xc3\xa9' > 'z'", "true");
+    EXPECT("false < true", "true");
+    EXPECT("true <= true", "true");
+    EXPECT_ERR("1 < 1.5", "no such overload: int < double");
+    EXPECT_ERR("'a' < 1", "no such overload: string < int");
+    EXPECT_ERR("[1] < [2]", "no such overload: list < list");
+    EXPECT_ERR("{} > {}", "no such overload: map > map");
+    EXPECT_ERR("null < null", "no such overload: null < null");
+    EXPECT_ERR("state.balance < state.rate", "no such overload: int < double");
+}
+
+static void test_equality(void **st)
+{
+    EXPECT("1 == 1", "true");
+    EXPECT("1 != 1", "false");
+    EXPECT("1 == 1.0", "false"); /* different types are never equal */
+    EXPECT("1 != 1.0", "true");
+    EXPECT("'a' == 'a'", "true");
+    EXPECT("'a' == \"a\"", "true");
+    EXPECT("null == null", "true");
+    EXPECT("null == 0", "false");
+    EXPECT("true == true", "true");
+    EXPECT("[1, 2] == [1, 2]", "true");
+    EXPECT("[1, 2] == [2, 1]", "false");
+    EXPECT("{'a': 1, 'b': 2} == {'b': 2, 'a': 1}", "true");
+    EXPECT("{'a': 1} == {'a': 1.0}", "false");
+    EXPECT("[] == {}", "false");
+    EXPECT("-0.0 == 0.0", "true");
+    EXPECT("state.nothing == null", "true");
+    EXPECT("state.lines == {'p2': 3, 'p1': 2}", "true");
+}
+
+static void test_in(void **st)
+{
+    EXPECT("1 in [1, 2]", "true");
+    EXPECT("3 in [1, 2]", "false");
+    EXPECT("1 in [1.0]", "false");
+    EXPECT("[1] in [[1], [2]]", "true");
+    EXPECT("'a' in {'a': 1}", "true");
+    EXPECT("'b' in {'a': 1}", "false");
+    EXPECT("1 in {'a': 1}", "false");
+    EXPECT("'p1' in state.lines", "true");
+    EXPECT("'a' in state.tags", "true");
+    EXPECT_ERR("1 in 1", "no such overload: int in int");
+    EXPECT_ERR("'a' in 'abc'", "no such overload: string in string");
+}
+
+static void test_logic(void **st)
+{
+    EXPECT("true && true", "true");
+    EXPECT("true && false", "false");
+    EXPECT("false || true", "true");
+    EXPECT("false || false", "false");
+    EXPECT("!true", "false");
+    EXPECT("!(1 == 2)", "true");
+    /* short circuit and CEL's error absorption */
+    EXPECT("false && 1 / 0 == 1", "false");
+    EXPECT("1 / 0 == 1 && false", "false");
+    EXPECT("true || 1 / 0 == 1", "true");
+    EXPECT("1 / 0 == 1 || true", "true");
+    EXPECT("false && state.missing", "false");
+    EXPECT("state.missing || true", "true");
+    EXPECT("state.balance && false", "false"); /* a non-bool operand is an error, absorbed */
+    EXPECT_ERR("true && 1 / 0 == 1", "division by zero");
+    EXPECT_ERR("1 / 0 == 1 && true", "division by zero");
+    EXPECT_ERR("false || 1 / 0 == 1", "division by zero");
+    EXPECT_ERR("1 / 0 == 1 || false", "division by zero");
+    EXPECT_ERR("1 / 0 == 1 || 2 / 0 == 1", "column 3: division by zero"); /* the first error */
+    EXPECT_ERR("state.balance && true", "'&&' needs bool operands, got int");
+    EXPECT_ERR("state.balance || false", "'||' needs bool operands, got int");
+    EXPECT_ERR("!state.balance", "no such overload: !int");
+    /* ?: */
+    EXPECT("true ? 'a' : 1 / 0", "\"a\"");
+    EXPECT("false ? 1 / 0 : 'b'", "\"b\"");
+    EXPECT_ERR("2 / 0 > 4 ? 'baz' : 'quux'", "division by zero");
+    EXPECT_ERR("state.owner ? 1 : 2", "the condition of '? :' needs a bool, got string");
+}
+
+/* ---- fields, indexes, has ---- */
+
+static void test_fields(void **st)
+{
+    EXPECT("state.balance", "150");
+    EXPECT("state.lines.p1", "2");
+    EXPECT("state['balance']", "150");
+    EXPECT("state.lines['p2']", "3");
+    EXPECT("state.tags[1]", "\"b\"");
+    EXPECT("state", "{\"status\":\"open\",\"balance\":150,\"owner\":\"Alice\",\"lines\":{\"p1\":2,\"p2\":3},"
+                    "\"tags\":[\"a\",\"b\"],\"rate\":1.5,\"nothing\":null}");
+    EXPECT("record", "null");
+    EXPECT_ERR("state.balanse", "`state.balanse`: column 7: no such key: balanse");
+    EXPECT_ERR("state['nope']", "column 6: no such key: nope");
+    EXPECT_ERR("state.balance.x", "cannot select field 'x' of int");
+    EXPECT_ERR("record.x", "cannot select field 'x' of null");
+    EXPECT_ERR("state.tags[2]", "index out of range: 2 (the list has 2 elements)");
+    EXPECT_ERR("state.tags[-1]", "index out of range: -1");
+    EXPECT_ERR("state.tags['a']", "no such overload: list[string]");
+    EXPECT_ERR("state.tags[1.0]", "no such overload: list[double]");
+    EXPECT_ERR("state.lines[1]", "no such key: 1");
+    EXPECT_ERR("state.owner[0]", "no such overload: string[int]");
+    EXPECT_ERR("[1][1.0]", "no such overload: list[double]");
+    EXPECT_COMPILE_ERR("1.x", 3, "cannot select field 'x' of int");
+    EXPECT_COMPILE_ERR("'s'[0]", 4, "no such overload: string[int]");
+    EXPECT_COMPILE_ERR("{'a': 1}[0]", 9, "no such overload: map[int]");
+}
+
+static void test_has(void **st)
+{
+    EXPECT("has(state.balance)", "true");
+    EXPECT("has(state.nope)", "false");
+    EXPECT("has(state.nothing)", "true"); /* present, even if null */
+    EXPECT("has(state.lines.p1)", "true");
+    EXPECT("has({'a': 1}.a)", "true");
+    EXPECT("has({'a': 1}.b)", "false");
+    EXPECT("has(event.deposit) ? event.deposit : 0", "0");
+    EXPECT_ERR("has(state.balance.x)", "has() needs a map, got int");
+    EXPECT_ERR("has(state.nope.x)", "no such key: nope");
+    EXPECT_COMPILE_ERR("has(state)", 5, "has() needs a field selection");
+    EXPECT_COMPILE_ERR("has(state['x'])", 5, "has() needs a field selection");
+    EXPECT_COMPILE_ERR("has(state.a, 1)", 1, "has() takes 1 argument");
+    EXPECT_COMPILE_ERR("has()", 5, "expected a value");
+}
+
+/* ---- functions and methods ---- */
+
+static void test_size_and_conversions(void **st)
+{
+    EXPECT("size('')", "0");
+    EXPECT("size('four')", "4");
+    EXPECT("size('\xcf\x80\xce\xad\xce\xbd\xcf\x84\xce\xb5')", "5"); /* πέντε: code points */
+    EXPECT("'abc'.size()", "3");
+    EXPECT("size([1, 2, 3])", "3");
+    EXPECT("size({'a': 1})", "1");
+    EXPECT("size(state.lines)", "2");
+    EXPECT_ERR("size(state.balance)", "no such overload: size(int)");
+    EXPECT_COMPILE_ERR("size(1)", 1, "no such overload: size(int)");
+    EXPECT_COMPILE_ERR("size()", 1, "size() takes 1 argument, got 0");
+    EXPECT_COMPILE_ERR("size(1, 2)", 1, "size() takes 1 argument, got 2");
+    EXPECT_COMPILE_ERR("'a'.size(1)", 5, "size() takes 0 arguments, got 1");
+
+    EXPECT("int(42)", "42");
+    EXPECT("int(1.9)", "1");
+    EXPECT("int(-7.9)", "-7");
+    EXPECT("int('987')", "987");
+    EXPECT("int('-12')", "-12");
+    EXPECT("int('+5')", "5");
+    EXPECT("int('-9223372036854775808')", "-9223372036854775808");
+    EXPECT_ERR("int('9223372036854775808')", "cannot convert");
+    EXPECT_ERR("int('1.5')", "int() cannot convert \"1.5\" to an int");
+    EXPECT_ERR("int('')", "cannot convert");
+    EXPECT_ERR("int(' 1')", "cannot convert");
+    EXPECT_ERR("int(1e99)", "range error");
+    EXPECT_ERR("int(-1e19)", "range error");
+    EXPECT_ERR("int(9223372036854775808.0)", "range error");
+    EXPECT("int(-9223372036854775808.0)", "-9223372036854775808");
+    EXPECT_ERR("int(0.0 / 0.0)", "range error");
+    EXPECT_ERR("int(state.tags)", "no such overload: int(list)");
+
+    EXPECT("double(0)", "0.0");
+    EXPECT("double(1000000000000)", "1000000000000.0");
+    EXPECT("double(-3)", "-3.0");
+    EXPECT("double(2.5)", "2.5");
+    EXPECT("double('123.456')", "123.456");
+    EXPECT("double('-84.32e7')", "-843200000.0");
+    EXPECT("double('1e3')", "1000.0");
+    EXPECT_ERR("double('abc')", "double() cannot convert \"abc\" to a double");
+    EXPECT_ERR("double('')", "cannot convert");
+    EXPECT_ERR("double('1.5x')", "cannot convert");
+    EXPECT_ERR("double(state.lines)", "no such overload: double(map)");
+
+    EXPECT("string(123)", "\"123\"");
+    EXPECT("string(-456)", "\"-456\"");
+    EXPECT("string(123.456)", "\"123.456\"");
+    EXPECT("string(-4.5e-3)", "\"-0.0045\"");
+    EXPECT("string(1.0)", "\"1\"");
+    EXPECT("string(1.5)", "\"1.5\"");
+    EXPECT("string(100000.0)", "\"100000\"");
+    EXPECT("string(1e6)", "\"1e+06\"");
+    EXPECT("string(1.25e-7)", "\"1.25e-07\"");
+    EXPECT("string(0.0001)", "\"0.0001\"");
+    EXPECT("string(0.00001)", "\"1e-05\"");
+    EXPECT("string(0.1 + 0.2)", "\"0.30000000000000004\"");
+    EXPECT("string(1e300)", "\"1e+300\"");
+    EXPECT("string(-0.0)", "\"-0\"");
+    EXPECT("string(0.0 / 0.0)", "\"NaN\"");
+    EXPECT("string(1.0 / 0.0)", "\"+Inf\"");
+    EXPECT("string(true)", "\"true\"");
+    EXPECT("string('x')", "\"x\"");
+    EXPECT("string(state.balance) + ' EUR'", "\"150 EUR\"");
+    EXPECT_ERR("string(state.nothing)", "no such overload: string(null)");
+    EXPECT_COMPILE_ERR("string([1])", 1, "no such overload: string(list)");
+    EXPECT_COMPILE_ERR("int()", 1, "int() takes 1 argument, got 0");
+}
+
+static void test_now(void **st)
+{
+    EXPECT("now()", "\"2026-11-27T10:00:00.123Z\"");
+    EXPECT("size(now())", "24");
+    EXPECT_COMPILE_ERR("now(1)", 1, "now() takes 0 arguments, got 1");
+}
+
+static void test_string_methods(void **st)
+{
+    EXPECT("'hello'.contains('ell')", "true");
+    EXPECT("'hello'.contains('')", "true");
+    EXPECT("'hello'.contains('ol')", "false");
+    EXPECT("''.contains('a')", "false");
+    EXPECT("'foobar'.startsWith('foo')", "true");
+    EXPECT("'foobar'.startsWith('bar')", "false");
+    EXPECT("''.startsWith('')", "true");
+    EXPECT("'foobar'.endsWith('bar')", "true");
+    EXPECT("'forté'.endsWith('té')", "true");
+    EXPECT("'a'.endsWith('ba')", "false");
+    EXPECT("'Hello World'.lowerAscii()", "\"hello world\"");
+    EXPECT("'Hello World'.upperAscii()", "\"HELLO WORLD\"");
+    EXPECT("'Éa'.lowerAscii()", "\"Éa\""); /* ASCII only */
+    EXPECT("payload.name.trim()", "\"Bob\"");
+    EXPECT("' \\t\\n x y \\r'.trim()", "\"x y\"");
+    EXPECT("'\\u00a0\\u3000x\\u2003'.trim()", "\"x\"");
+    EXPECT("'   '.trim()", "\"\"");
+    EXPECT("'tacocat'.substring(4)", "\"cat\"");
+    EXPECT("'tacocat'.substring(0, 4)", "\"taco\"");
+    EXPECT("'tacocat'.substring(7)", "\"\"");
+    EXPECT("'ta\xc2\xa9o\xc2\xa9\xce\xb1T'.substring(2, 6)", "\"\xc2\xa9o\xc2\xa9\xce\xb1\"");
+    EXPECT_ERR("'tacocat'.substring(8)", "substring() index out of range: 8 (the string has 7 characters)");
+    EXPECT_ERR("'tacocat'.substring(-1)", "index out of range: -1");
+    EXPECT_ERR("'tacocat'.substring(4, 3)", "end 3 is before start 4");
+    EXPECT("'hello hello'.replace('he', 'we')", "\"wello wello\"");
+    EXPECT("'aaa'.replace('a', 'bb')", "\"bbbbbb\"");
+    EXPECT("'abc'.replace('', '-')", "\"-a-b-c-\"");
+    EXPECT("'abc'.replace('x', 'y')", "\"abc\"");
+    EXPECT("'a,b,,c'.split(',')", "[\"a\",\"b\",\"\",\"c\"]");
+    EXPECT("'abc'.split('')", "[\"a\",\"b\",\"c\"]");
+    EXPECT("''.split(',')", "[\"\"]");
+    EXPECT("'a--b'.split('--')", "[\"a\",\"b\"]");
+    EXPECT_COMPILE_ERR("'a'.contains(1)", 14, "contains() needs a string here, got int");
+    EXPECT_COMPILE_ERR("1.contains('a')", 3, "no such overload: int.contains()");
+    EXPECT_COMPILE_ERR("'a'.substring('x')", 15, "substring() needs an int here, got string");
+    EXPECT_COMPILE_ERR("'a'.substring()", 5, "substring() takes 1 to 2 arguments, got 0");
+    EXPECT_COMPILE_ERR("'a'.replace('a')", 5, "replace() takes 2 arguments, got 1");
+    EXPECT_ERR("state.balance.contains('1')", "no such overload: int.contains(string)");
+    EXPECT_ERR("state.owner.contains(state.balance)", "no such overload: string.contains(int)");
+}
+
+static void test_put_remove(void **st)
+{
+    EXPECT("put({'a': 1}, 'b', 2)", "{\"a\":1,\"b\":2}");
+    EXPECT("put({'a': 1}, 'a', 5)", "{\"a\":5}");
+    EXPECT("put(state.lines, 'p1', state.lines.p1 + 1)", "{\"p1\":3,\"p2\":3}");
+    EXPECT("put(put({}, 'x', 1), 'y', 2)", "{\"x\":1,\"y\":2}");
+    EXPECT("remove({'a': 1, 'b': 2}, 'a')", "{\"b\":2}");
+    EXPECT("remove({'a': 1}, 'zz')", "{\"a\":1}");
+    EXPECT("remove(state.lines, 'p1')", "{\"p2\":3}");
+    EXPECT("state.lines", "{\"p1\":2,\"p2\":3}"); /* the root is untouched (copy on write) */
+    EXPECT("remove([1, 2, 1, 3], 1)", "[2,3]");
+    EXPECT("remove(state.tags, 'a')", "[\"b\"]");
+    EXPECT("remove([1], 1.0)", "[1]");
+    EXPECT_COMPILE_ERR("put([], 'a', 1)", 1, "no such overload: put(list, ...)");
+    EXPECT_COMPILE_ERR("put({}, 1, 1)", 9, "put() needs a string here, got int");
+    EXPECT_COMPILE_ERR("remove('abc', 'a')", 1, "no such overload: remove(string, ...)");
+    EXPECT_COMPILE_ERR("put({}, 'a')", 1, "put() takes 3 arguments, got 2");
+    EXPECT_ERR("put(state.tags, 'a', 1)", "no such overload: put(list, string, int)");
+}
+
+static void test_unknown_functions(void **st)
+{
+    EXPECT_COMPILE_ERR("foo(1)", 1, "unknown function 'foo'");
+    EXPECT_COMPILE_ERR("siz('a')", 1, "unknown function 'siz' (did you mean 'size'?)");
+    EXPECT_COMPILE_ERR("'a'.startswith('a')", 5, "unknown method 'startswith' (did you mean 'startsWith'?)");
+    EXPECT_COMPILE_ERR("contains('a', 'b')", 1, "contains() is a method, not a function");
+    EXPECT_COMPILE_ERR("'a'.int()", 5, "int() is a function, not a method");
+    EXPECT_COMPILE_ERR("matches('a')", 1, "unknown function 'matches'");
+    EXPECT_COMPILE_ERR("stat.balance", 1, "unknown name 'stat' (did you mean 'state'?)");
+    EXPECT_COMPILE_ERR("x", 1, "unknown name 'x'");
+}
+
+/* ---- macros ---- */
+
+static void test_macros(void **st)
+{
+    EXPECT("[1, 2, 3].all(x, x > 0)", "true");
+    EXPECT("[1, 2, 3].all(x, x > 1)", "false");
+    EXPECT("[].all(x, x > 0)", "true");
+    EXPECT("[1, 2, 3].exists(x, x == 2)", "true");
+    EXPECT("[].exists(x, true)", "false");
+    EXPECT("[1, 2, 3].exists_one(x, x > 2)", "true");
+    EXPECT("[1, 2, 3].exists_one(x, x > 1)", "false");
+    EXPECT("[1, 2, 3].map(x, x * 2)", "[2,4,6]");
+    EXPECT("[1, 2, 3].map(x, x > 1, x * 10)", "[20,30]");
+    EXPECT("[1, 2, 3].filter(x, x % 2 == 1)", "[1,3]");
+    EXPECT("state.lines.all(k, state.lines[k] > 0)", "true"); /* maps range over keys */
+    EXPECT("state.lines.map(k, k)", "[\"p1\",\"p2\"]");
+    EXPECT("state.lines.filter(k, state.lines[k] > 2)", "[\"p2\"]");
+    EXPECT("state.lines.exists(k, k == 'p2')", "true");
+    EXPECT("[1, 2].map(x, [10, 20].map(y, x * y))", "[[10,20],[20,40]]");
+    EXPECT("[1, 2].map(x, [3].map(x, x))", "[[3],[3]]"); /* the inner x shadows */
+    EXPECT("[1, 2].map(state, state + 1)", "[2,3]");     /* a variable may shadow a root */
+    EXPECT("[1, 2].map(x, x) + [3].map(x, x)", "[1,2,3]");
+    EXPECT("state.tags.exists(t, t == 'b') && size(state.tags.filter(t, t != 'a')) == 1", "true");
+    /* errors: all() and exists() absorb an error when another element decides */
+    EXPECT("[0, 1].exists(x, 10 / x == 10)", "true");
+    EXPECT("[0, 1].all(x, 10 / x == 0)", "false");
+    EXPECT_ERR("[0, 1].all(x, 10 / x == 10)", "division by zero");
+    EXPECT_ERR("[0, 1].exists(x, 10 / x == 5)", "division by zero");
+    EXPECT_ERR("[0].map(x, 1 / x)", "division by zero");
+    EXPECT_ERR("[0].exists_one(x, 1 / x == 1)", "division by zero");
+    EXPECT_ERR("[1, 2].all(x, x)", "all() needs a bool from its predicate, got int");
+    EXPECT_ERR("state.balance.all(x, true)", "all() ranges over a list or a map, not int");
+    EXPECT_COMPILE_ERR("[1].all(1, true)", 9, "all() needs a variable name as its first argument");
+    EXPECT_COMPILE_ERR("[1].all(x.y, true)", 10, "needs a variable name");
+    EXPECT_COMPILE_ERR("[1].all(x)", 10, "needs a variable name");
+    EXPECT_COMPILE_ERR("[1].exists(x, true, 1)", 5, "exists() takes 2 arguments, got 3");
+    EXPECT_COMPILE_ERR("[1].map(x, x, x, x)", 5, "map() takes 2 or 3 arguments, got 4");
+    EXPECT_COMPILE_ERR("1.all(x, true)", 3, "all() ranges over a list or a map, not int");
+    EXPECT_COMPILE_ERR("[1].all(x, 1)", 5, "the macro's predicate needs a bool, got int");
+    EXPECT_COMPILE_ERR("[1].map(x, y)", 12, "unknown name 'y'");
+    EXPECT_COMPILE_ERR("[1].map(x, x) + x", 17, "unknown name 'x'"); /* x is scoped to the body */
+}
+
+/* ---- caps ---- */
+
+static void test_caps(void **st)
+{
+    /* nesting depth */
+    char buf[EXPR_MAX_LENGTH + 16];
+    int d = EXPR_MAX_DEPTH + 5;
+    memset(buf, '(', (size_t)d);
+    buf[d] = '1';
+    memset(buf + d + 1, ')', (size_t)d);
+    buf[2 * d + 1] = 0;
+    EXPECT_COMPILE_ERR(buf, 0, "nested too deeply");
+    memset(buf, '!', 200);
+    strcpy(buf + 200, "true");
+    EXPECT_COMPILE_ERR(buf, 0, "nested too deeply");
+    /* a long flat chain makes a tall tree: refused too, so evaluation cannot recurse deeply */
+    strcpy(buf, "1");
+    for (int i = 0; i < 100; i++)
+        strcat(buf, "+1");
+    EXPECT_COMPILE_ERR(buf, 0, "nested too deeply");
+    strcpy(buf, "state");
+    for (int i = 0; i < 100; i++)
+        strcat(buf, ".a");
+    EXPECT_COMPILE_ERR(buf, 0, "nested too deeply");
+    /* what fits is fine */
+    strcpy(buf, "1");
+    for (int i = 0; i < 40; i++)
+        strcat(buf, "+1");
+    EXPECT(buf, "41");
+    /* length */
+    memset(buf, ' ', EXPR_MAX_LENGTH + 1);
+    buf[0] = '1';
+    buf[EXPR_MAX_LENGTH + 1] = 0;
+    EXPECT_COMPILE_ERR(buf, 1, "expression too long");
+    buf[EXPR_MAX_LENGTH] = 0;
+    EXPECT(buf, "1");
+}
+
+static void test_budget(void **st)
+{
+    /* a hostile nest of macros: 10^5 elements at the innermost level */
+    EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
+               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, a + b + c + d + e)))))",
+               "evaluation budget exhausted (more than 100000 steps)");
+    /* the budget is not absorbed by || */
+    EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
+               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].all(e, e > 0))))) == [] || true",
+               "budget exhausted");
+    /* a small budget from the caller */
+    struct expr_vars v = *std_vars();
+    v.budget = 10;
+    char out[1024];
+    assert_int_equal(run_expr("[1, 2, 3].map(x, x + 1)", &v, out, sizeof out), ST_ERR);
+    assert_non_null(strstr(out, "more than 10 steps"));
+    v.budget = 50;
+    assert_int_equal(run_expr("[1, 2, 3].map(x, x + 1)", &v, out, sizeof out), ST_OK);
+    assert_string_equal(out, "[2,3,4]");
+    /* string growth: each replace multiplies by 10; the size is checked before building */
+    EXPECT_ERR("'ab'.replace('a','aaaaaaaaaa').replace('a','aaaaaaaaaa').replace('a','aaaaaaaaaa')"
+               ".replace('a','aaaaaaaaaa').replace('a','aaaaaaaaaa').replace('a','aaaaaaaaaa')"
+               ".replace('a','aaaaaaaaaa')",
+               "result too large");
+    /* growth that depends on the macro's variable (so it is not folded at compile time) */
+    EXPECT_ERR("[1, 2].map(a, (string(a) + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
+               ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
+               ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
+               "result too large");
+    EXPECT_ERR("'0123456789012345678901234567890123456789012345678901234567890123456789'.split('')"
+               ".map(a, (a + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
+               ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
+               "budget exhausted");
+    /* list growth */
+    EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10]"
+               ".map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, 'abcdefghijklmnopqrstuvwxyz'.split(''))))))",
+               "budget exhausted");
+}
+
+/* ---- static checks with an environment ---- */
+
+static const char *const state_fields[] = {"status", "owner", "balance", "lines"};
+static const expr_type state_types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_INT, EXPR_T_MAP};
+static const struct expr_schema state_schema = {state_fields, state_types, 4};
+static const char *const payload_fields[] = {"accountId", "amount", "when"};
+static const expr_type payload_types[] = {EXPR_T_STRING, EXPR_T_INT, EXPR_T_TIMESTAMP};
+static const struct expr_schema payload_schema = {payload_fields, payload_types, 3};
+static const char *const event_fields[] = {"amount", "note"};
+static const struct expr_schema event_schema_untyped = {event_fields, NULL, 2};
+
+static struct expr_env rule_env(void)
+{
+    struct expr_env env;
+    memset(&env, 0, sizeof env);
+    env.allowed = ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE);
+    env.schema[ROOT_STATE] = &state_schema;
+    env.schema[ROOT_PAYLOAD] = &payload_schema;
+    env.slot = "a command's rule";
+    return env;
+}
+
+#define EXPECT_ENV_ERR(env, src, col, want) want_compile_error(__LINE__, src, env, col, want)
+
+static void want_compiles(const struct expr_env *env, const char *src, expr_type type)
+{
+    struct expr_error ee;
+    expr *x = expr_compile(src, strlen(src), env, &ee);
+    if (!x)
+        fail_msg("`%s` should compile: column %d: %s", src, ee.column, ee.msg);
+    if (expr_result_type(x) != type)
+        fail_msg("`%s`: type %d, expected %d", src, (int)expr_result_type(x), (int)type);
+    expr_free(x);
+}
+
+static void test_static_checks(void **st)
+{
+    struct expr_env env = rule_env();
+    EXPECT_ENV_ERR(&env, "row.open > 0", 1, "'row' is not available in a command's rule; use payload or state");
+    EXPECT_ENV_ERR(&env, "event.amount", 1, "'event' is not available in a command's rule; use payload or state");
+    EXPECT_ENV_ERR(&env, "state.balanse >= 0", 7, "unknown field 'balanse' of state (did you mean 'balance'?)");
+    EXPECT_ENV_ERR(&env, "has(state.balanse)", 11, "unknown field 'balanse' of state (did you mean 'balance'?)");
+    EXPECT_ENV_ERR(&env, "state['balanse'] > 1", 7, "unknown field 'balanse' of state (did you mean 'balance'?)");
+    EXPECT_ENV_ERR(&env, "payload.zzzzzz", 9, "unknown field 'zzzzzz' of payload");
+    EXPECT_ENV_ERR(&env, "now() == ''", 1, "now() is only allowed in emit");
+    EXPECT_ENV_ERR(&env, "'a' - 1", 5, "no such overload: string - int");
+    EXPECT_ENV_ERR(&env, "state.balance + 'x'", 15, "no such overload: int + string");
+    EXPECT_ENV_ERR(&env, "state.balance + 1.5", 15, "no such overload: int + double");
+    EXPECT_ENV_ERR(&env, "state.balance >= payload.accountId", 15, "no such overload: int >= string");
+    EXPECT_ENV_ERR(&env, "state.owner - payload.amount", 13, "no such overload: string - int");
+    EXPECT_ENV_ERR(&env, "state.lines + 1", 13, "no such overload: map + int");
+    EXPECT_ENV_ERR(&env, "true + state.lines.x", 6, "no such overload: bool + dyn");
+    EXPECT_ENV_ERR(&env, "1 && state.balance > 0", 3, "'&&' needs a bool, got int");
+    EXPECT_ENV_ERR(&env, "state.status == 'open' || 'yes'", 24, "'||' needs a bool, got string");
+    EXPECT_ENV_ERR(&env, "!state.owner", 1, "'!' needs a bool, got string");
+    EXPECT_ENV_ERR(&env, "state.balance ? 1 : 2", 15, "needs a bool, got int");
+    EXPECT_ENV_ERR(&env, "size(state.balance)", 1, "no such overload: size(int)");
+    EXPECT_ENV_ERR(&env, "state.balance.contains('a')", 15, "no such overload: int.contains()");
+    EXPECT_ENV_ERR(&env, "state.balance.x", 15, "cannot select field 'x' of int");
+    EXPECT_ENV_ERR(&env, "stat.balance", 1, "unknown name 'stat' (did you mean 'state'?)");
+    EXPECT_ENV_ERR(&env, "foo(state)", 1, "unknown function 'foo'");
+
+    /* what is right compiles, with its type */
+    want_compiles(&env, "state.balance >= payload.amount", EXPR_T_BOOL);
+    want_compiles(&env, "state.status == 'open' && state.balance == 0", EXPR_T_BOOL);
+    want_compiles(&env, "state.balance - payload.amount", EXPR_T_INT);
+    want_compiles(&env, "state.owner + '!'", EXPR_T_STRING);
+    want_compiles(&env, "payload.when < '2027'", EXPR_T_BOOL); /* timestamps are strings */
+    want_compiles(&env, "has(state.lines) && state.lines.p1 > 0", EXPR_T_BOOL);
+    want_compiles(&env, "state.lines.anything", EXPR_T_ANY); /* only the root's fields are known */
+    want_compiles(&env, "state.balance", EXPR_T_INT);
+    want_compiles(&env, "state.lines", EXPR_T_MAP);
+    want_compiles(&env, "payload", EXPR_T_MAP);
+    want_compiles(&env, "size(state.owner)", EXPR_T_INT);
+    want_compiles(&env, "[1, 2].map(x, x)", EXPR_T_LIST);
+    want_compiles(&env, "[1].all(row, row > 0)", EXPR_T_BOOL); /* a macro variable may be named row */
+
+    /* emit allows now(); untyped schemas check names only */
+    struct expr_env emit = env;
+    emit.allowed |= EXPR_ALLOW_NOW;
+    emit.slot = "emit";
+    want_compiles(&emit, "now()", EXPR_T_TIMESTAMP);
+    struct expr_env apply;
+    memset(&apply, 0, sizeof apply);
+    apply.allowed = ROOT_BIT(ROOT_STATE) | ROOT_BIT(ROOT_EVENT);
+    apply.schema[ROOT_EVENT] = &event_schema_untyped;
+    apply.slot = "apply";
+    want_compiles(&apply, "event.amount + 1.5", EXPR_T_DOUBLE);
+    EXPECT_ENV_ERR(&apply, "event.amout", 7, "unknown field 'amout' of event (did you mean 'amount'?)");
+    EXPECT_ENV_ERR(&apply, "payload.x", 1, "'payload' is not available in apply; use state or event");
+    EXPECT_ENV_ERR(&apply, "now()", 1, "now() is only allowed in emit");
+    /* a root without a schema: fields unchecked */
+    want_compiles(&apply, "state.whatever", EXPR_T_ANY);
+    /* no roots at all */
+    struct expr_env none;
+    memset(&none, 0, sizeof none);
+    none.slot = "a default";
+    EXPECT_ENV_ERR(&none, "state.x", 1, "'state' is not available in a default");
+    want_compiles(&none, "1 + 2", EXPR_T_INT);
+}
+
+/* ---- evaluation helpers of the API ---- */
+
+static void test_eval_bool_and_api(void **st)
+{
+    struct expr_error ee;
+    const char *src = "state.balance >= payload.amount";
+    expr *x = expr_compile(src, strlen(src), NULL, &ee);
+    assert_non_null(x);
+    assert_string_equal(expr_source(x), src);
+    bool b = true;
+    err e;
+    err_clear(&e);
+    assert_int_equal(expr_eval_bool(x, std_vars(), &b, &e), ST_OK);
+    assert_false(b);
+    expr_free(x);
+
+    x = expr_compile("state.balance", 13, NULL, &ee);
+    assert_int_equal(expr_eval_bool(x, std_vars(), &b, &e), ST_ERR);
+    assert_string_equal(e.msg, "`state.balance`: column 1: expected a bool, got int");
+    expr_free(x);
+
+    /* a source longer than 80 characters is cut in messages */
+    char longsrc[200];
+    strcpy(longsrc, "1 / 0");
+    for (int i = 0; i < 30; i++)
+        strcat(longsrc, " + 1");
+    x = expr_compile(longsrc, strlen(longsrc), NULL, &ee);
+    assert_non_null(x);
+    value v;
+    assert_int_equal(expr_eval(x, std_vars(), &v, &e), ST_ERR);
+    assert_non_null(strstr(e.msg, "...`: column 3: division by zero"));
+    expr_free(x);
+
+    /* vars NULL: every root is null */
+    x = expr_compile("state == null", 13, NULL, &ee);
+    assert_int_equal(expr_eval(x, NULL, &v, &e), ST_OK);
+    assert_true(v.type == V_BOOL && v.u.b);
+    expr_free(x);
+
+    /* the compiled form is reused across evaluations with other vars */
+    x = expr_compile("state.balance + event.amount", 28, NULL, &ee);
+    struct expr_vars vars = *std_vars();
+    for (int i = 0; i < 3; i++) {
+        value ev = value_map(1);
+        value_map_set(&ev, "amount", value_int(i));
+        vars.roots[ROOT_EVENT] = ev;
+        assert_int_equal(expr_eval(x, &vars, &v, &e), ST_OK);
+        assert_int_equal(v.u.i, 150 + i);
+        value_free(ev);
+    }
+    expr_free(x);
+
+    /* compile errors leave nothing to free, and ee may be NULL */
+    assert_null(expr_compile("1 +", 3, NULL, NULL));
+    /* the constant part of an expression is folded */
+    src = "[1, 2, 3].map(x, x * 2) == [2, 4, 6] && 'ab' + 'c' == 'abc'";
+    x = expr_compile(src, strlen(src), NULL, &ee);
+    assert_non_null(x);
+    assert_int_equal(expr_result_type(x), EXPR_T_BOOL);
+    expr_free(x);
+    x = expr_compile("1 + 2 * 3", 9, NULL, &ee);
+    assert_int_equal(expr_result_type(x), EXPR_T_INT);
+    expr_free(x);
+}
+
+/* ---- explanations ---- */
+
+static void want_explain(const char *src, const struct expr_vars *vars, const char *want)
+{
+    struct expr_error ee;
+    expr *x = expr_compile(src, strlen(src), NULL, &ee);
+    if (!x)
+        fail_msg("`%s`: %s", src, ee.msg);
+    strbuf sb;
+    sb_init(&sb);
+    expr_explain(x, vars, &sb);
+    if (strcmp(sb.buf ? sb.buf : "", want) != 0)
+        fail_msg("explain `%s`:\n  want: %s\n  got:  %s", src, want, sb.buf);
+    sb_done(&sb);
+    expr_free(x);
+}
+
+static void test_explain(void **st)
+{
+    struct expr_vars *v = std_vars();
+    want_explain("state.balance >= payload.amount", v, "state.balance (150) >= payload.amount (151) is false");
+    want_explain("state.status == 'open' && state.balance >= payload.amount", v,
+                   "state.balance (150) >= payload.amount (151) is false");
+    want_explain("state.status == 'closed' && state.balance >= payload.amount", v,
+                   "state.status (\"open\") == 'closed' is false");
+    want_explain("state.status == 'open' && state.balance > 0 && state.owner == 'Bob'", v,
+                   "state.owner (\"Alice\") == 'Bob' is false");
+    want_explain("state.balance < 0 || state.owner == 'Bob'", v,
+                   "state.balance (150) < 0 is false, and state.owner (\"Alice\") == 'Bob' is false");
+    want_explain("(state.balance - payload.amount) >= 0", v, "(state.balance - payload.amount) (-1) >= 0 is false");
+    want_explain("'p9' in state.lines", v, "'p9' in state.lines ({\"p1\":2,\"p2\":3}) is false");
+    want_explain("has(state.x)", v, "has(state.x) is false");
+    want_explain("state.balance / payload.n > 1", v, "state.balance / payload.n > 1: division by zero");
+    want_explain("state.balance", v, "state.balance is 150, not a bool");
+    want_explain("state.balance > 1", v, "state.balance (150) > 1 is true");
+}
+
+/* ---- CEL conformance (cel-spec tests/simple/testdata, the subset we accept) ---- */
+
+struct conf_case {
+    const char *file; /* the conformance file the case comes from */
+    const char *expr;
+    const char *want; /* JSON of the value, or "error:" + part of the message */
+};
+
+static const struct conf_case conformance[] = {
+    /* basic.textproto */
+    {"basic", "42", "42"},
+    {"basic", "-42", "-42"},
+    {"basic", "0.0", "0.0"},
+    {"basic", "'ab'", "\"ab\""},
+    {"basic", "\"\"", "\"\""},
+    {"basic", "null", "null"},
+    {"basic", "true", "true"},
+    {"basic", "[]", "[]"},
+    {"basic", "{}", "{}"},
+    {"basic", "'\\u00FF'", "\"\xc3\xbf\""},
+    {"basic", "x", "error:unknown name"},
+    /* integer_math.textproto */
+    {"integer_math", "42 + 2", "44"},
+    {"integer_math", "42 + (-2)", "40"},
+    {"integer_math", "-42 + (-2)", "-44"},
+    {"integer_math", "42 - 2", "40"},
+    {"integer_math", "42 - (-2)", "44"},
+    {"integer_math", "-42 - (-2)", "-40"},
+    {"integer_math", "42 * 2", "84"},
+    {"integer_math", "42 * (-2)", "-84"},
+    {"integer_math", "-42 * (-2)", "84"},
+    {"integer_math", "42 / 2", "21"},
+    {"integer_math", "-42 / 2", "-21"},
+    {"integer_math", "-42 / (-2)", "21"},
+    {"integer_math", "42 % 5", "2"},
+    {"integer_math", "42 % (-5)", "2"},
+    {"integer_math", "-42 % (-5)", "-2"},
+    {"integer_math", "-(42)", "-42"},
+    {"integer_math", "42 % 0", "error:modulus by zero"},
+    {"integer_math", "-(0)", "0"},
+    {"integer_math", "-(-42)", "42"},
+    {"integer_math", "15 / 0", "error:division by zero"},
+    {"integer_math", "15 * 0", "0"},
+    {"integer_math", "-9223372036854775808 - 1", "error:overflow"},
+    {"integer_math", "9223372036854775807 + 1", "error:overflow"},
+    {"integer_math", "-(-9223372036854775808)", "error:overflow"},
+    /* fp_math.textproto */
+    {"fp_math", "4.25 + 15.25", "19.5"},
+    {"fp_math", "4.75 - 15.5", "-10.75"},
+    {"fp_math", "42.0 * 0.5", "21.0"},
+    {"fp_math", "0.0625 / 0.25", "0.25"},
+    {"fp_math", "-(4.5)", "-4.5"},
+    {"fp_math", "-(-1.25)", "1.25"},
+    /* comparisons.textproto */
+    {"comparisons", "1 == 1", "true"},
+    {"comparisons", "-1 != 1", "true"},
+    {"comparisons", "'abc' == 'abc'", "true"},
+    {"comparisons", "'abc' == 'ABC'", "false"},
+    {"comparisons", "null == null", "true"},
+    {"comparisons", "true == true", "true"},
+    {"comparisons", "[1, 2, 3] == [1, 2, 3]", "true"},
+    {"comparisons", "[1, 2, 3] == [1, 2, 3, 4]", "false"},
+    {"comparisons", "{'k': 'v'} == {'k': 'v'}", "true"},
+    {"comparisons", "{'k1': 'v1', 'k2': 'v2'} == {'k2': 'v2', 'k1': 'v1'}", "true"},
+    {"comparisons", "{'k': 'v'} == {'k': 'v1'}", "false"},
+    {"comparisons", "-1 < 0", "true"},
+    {"comparisons", "0 < -1", "false"},
+    {"comparisons", "'a' < 'b'", "true"},
+    {"comparisons", "'a' < 'a'", "false"},
+    {"comparisons", "'abc' < 'abcd'", "true"},
+    {"comparisons", "false < true", "true"},
+    {"comparisons", "true < false", "false"},
+    {"comparisons", "-1.5 < 0.5", "true"},
+    {"comparisons", "2 <= 2", "true"},
+    {"comparisons", "'b' >= 'a'", "true"},
+    {"comparisons", "1.5 > 1.25", "true"},
+    {"comparisons", "2 in [1, 2, 3]", "true"},
+    {"comparisons", "4 in [1, 2, 3]", "false"},
+    {"comparisons", "'key' in {'key': 1}", "true"},
+    {"comparisons", "'no' in {'key': 1}", "false"},
+    {"comparisons", "[] in [[]]", "true"},
+    /* logic.textproto */
+    {"logic", "true ? 1 : 2", "1"},
+    {"logic", "false ? 'foo' : 'bar'", "\"bar\""},
+    {"logic", "2 / 0 > 4 ? 'baz' : 'quux'", "error:division by zero"},
+    {"logic", "true && true", "true"},
+    {"logic", "false && false", "false"},
+    {"logic", "false && true", "false"},
+    {"logic", "true && false", "false"},
+    {"logic", "false && (2 / 0 > 3 ? false : true)", "false"},
+    {"logic", "(2 / 0 > 3 ? false : true) && false", "false"},
+    {"logic", "true && 1/0 != 0", "error:division by zero"},
+    {"logic", "1/0 != 0 && true", "error:division by zero"},
+    {"logic", "true || true", "true"},
+    {"logic", "false || false", "false"},
+    {"logic", "false || true", "true"},
+    {"logic", "true || false", "true"},
+    {"logic", "true || (2 / 0 > 3 ? false : true)", "true"},
+    {"logic", "(2 / 0 > 3 ? false : true) || true", "true"},
+    {"logic", "false || 1/0 != 0", "error:division by zero"},
+    {"logic", "1/0 != 0 || false", "error:division by zero"},
+    {"logic", "!true", "false"},
+    {"logic", "!false", "true"},
+    /* string.textproto */
+    {"string", "size('')", "0"},
+    {"string", "size('A')", "1"},
+    {"string", "size('\xc3\xbf')", "1"},
+    {"string", "size('four')", "4"},
+    {"string", "size('\xcf\x80\xce\xad\xce\xbd\xcf\x84\xce\xb5')", "5"},
+    {"string", "'foobar'.startsWith('foo')", "true"},
+    {"string", "'foobar'.startsWith('bar')", "false"},
+    {"string", "''.startsWith('foo')", "false"},
+    {"string", "'foobar'.startsWith('')", "true"},
+    {"string", "''.startsWith('')", "true"},
+    {"string", "'\xd0\xb7\xd0\xb0\xd0\xb2\xd1\x82\xd1\x80\xd0\xb0'.startsWith('\xd0\xb7\xd0\xb0')", "true"},
+    {"string", "'foobar'.endsWith('bar')", "true"},
+    {"string", "'foobar'.endsWith('foo')", "false"},
+    {"string", "''.endsWith('foo')", "false"},
+    {"string", "'foobar'.endsWith('')", "true"},
+    {"string", "''.endsWith('')", "true"},
+    {"string", "'he' + 'llo'", "\"hello\""},
+    {"string", "'hello' + ' ' == 'hello'", "false"},
+    {"string", "'' + 'abc'", "\"abc\""},
+    {"string", "'abc' + ''", "\"abc\""},
+    {"string", "'' + ''", "\"\""},
+    {"string", "'hello'.contains('he')", "true"},
+    {"string", "'hello'.contains('')", "true"},
+    {"string", "'hello'.contains('ol')", "false"},
+    {"string", "'abababc'.contains('ababc')", "true"},
+    {"string", "'Stra\xc3\x9f" "e'.contains('a\xc3\x9f')", "true"},
+    /* string_ext.textproto (the methods Strata declares) */
+    {"string_ext", "'tacocat'.substring(4)", "\"cat\""},
+    {"string_ext", "'tacocat'.substring(7)", "\"\""},
+    {"string_ext", "'tacocat'.substring(0, 4)", "\"taco\""},
+    {"string_ext", "'tacocat'.substring(4, 4)", "\"\""},
+    {"string_ext", "'tacocat'.substring(40)", "error:index out of range"},
+    {"string_ext", "'tacocat'.substring(-1)", "error:index out of range"},
+    {"string_ext", "'tacocat'.substring(4, 3)", "error:before start"},
+    {"string_ext", "' \\f\\n\\r\\t\\vtext  '.trim()", "\"text\""},
+    {"string_ext", "'TacoCat'.lowerAscii()", "\"tacocat\""},
+    {"string_ext", "'TacoCat'.upperAscii()", "\"TACOCAT\""},
+    {"string_ext", "'12 days 12 hours'.replace('{0}', '2')", "\"12 days 12 hours\""},
+    {"string_ext", "'{0} days {0} hours'.replace('{0}', '2')", "\"2 days 2 hours\""},
+    {"string_ext", "'hello world'.split(' ')", "[\"hello\",\"world\"]"},
+    {"string_ext", "'hello world events!'.split(' ')", "[\"hello\",\"world\",\"events!\"]"},
+    /* conversions.textproto */
+    {"conversions", "double(0)", "0.0"},
+    {"conversions", "double(1000000000000)", "1000000000000.0"},
+    {"conversions", "double(-1000000000000000)", "-1e+15"},
+    {"conversions", "double('0')", "0.0"},
+    {"conversions", "double('123')", "123.0"},
+    {"conversions", "double('-987.654')", "-987.654"},
+    {"conversions", "double('1.38e-23')", "1.38e-23"},
+    {"conversions", "int(-123.456)", "-123"},
+    {"conversions", "int(1.9)", "1"},
+    {"conversions", "int(-7.9)", "-7"},
+    {"conversions", "int(11.5)", "11"},
+    {"conversions", "int(-3.5)", "-3"},
+    {"conversions", "int(1e99)", "error:range"},
+    {"conversions", "int('987')", "987"},
+    {"conversions", "string(123)", "\"123\""},
+    {"conversions", "string(-456)", "\"-456\""},
+    {"conversions", "string(123.456)", "\"123.456\""},
+    {"conversions", "string(-4.5e-3)", "\"-0.0045\""},
+    /* macros.textproto */
+    {"macros", "[1, 2, 3].all(e, e > 0)", "true"},
+    {"macros", "[1, 2, 0].all(e, e > 0)", "false"},
+    {"macros", "[].all(e, e > 0)", "true"},
+    {"macros", "[1, 2, 3].exists(e, e > 2)", "true"},
+    {"macros", "[1, 2, 3].exists(e, e > 3)", "false"},
+    {"macros", "[].exists(e, e > 0)", "false"},
+    {"macros", "[1, 2, 3].exists_one(e, e > 2)", "true"},
+    {"macros", "[1, 2, 3].exists_one(e, e > 1)", "false"},
+    {"macros", "[].exists_one(e, e > 0)", "false"},
+    {"macros", "[1, 2, 3].map(e, e * 2)", "[2,4,6]"},
+    {"macros", "[].map(e, e)", "[]"},
+    {"macros", "[1, 2, 3].filter(e, e > 1)", "[2,3]"},
+    {"macros", "[].filter(e, e > 1)", "[]"},
+    {"macros", "{'key1': 1, 'key2': 2}.all(k, k.startsWith('key'))", "true"},
+    {"macros", "{'key1': 1, 'key2': 2}.exists(k, k == 'key2')", "true"},
+    {"macros", "[0, 1].exists(x, 1 / x == 1)", "true"},
+    {"macros", "[0, 1].all(x, 1 / x > 5)", "false"},
+    /* lists.textproto */
+    {"lists", "[1, 2] + [3]", "[1,2,3]"},
+    {"lists", "[] + [1]", "[1]"},
+    {"lists", "[1, 2, 3][1]", "2"},
+    {"lists", "[1, 2, 3][3]", "error:index out of range"},
+    {"lists", "size([1, 2, 3])", "3"},
+    {"lists", "[[1], [2]][1][0]", "2"},
+    {"lists", "{'a': 1}['a']", "1"},
+    {"lists", "{'a': 1}['b']", "error:no such key"},
+    {"lists", "{'a': {'b': 2}}.a.b", "2"},
+    {"fields", "{'a': 1}.b", "error:no such key"},
+    {"fields", "has({'a': 1}.a)", "true"},
+    {"fields", "has({'a': 1}.b)", "false"},
+};
+
+static void test_conformance(void **st)
+{
+    int failures = 0;
+    for (size_t i = 0; i < sizeof conformance / sizeof conformance[0]; i++) {
+        const struct conf_case *c = &conformance[i];
+        char out[2048];
+        int rc = run_expr(c->expr, NULL, out, sizeof out);
+        bool want_err = strncmp(c->want, "error:", 6) == 0;
+        bool ok = want_err ? rc != ST_OK && strstr(out, c->want + 6) != NULL : rc == ST_OK && strcmp(out, c->want) == 0;
+        if (!ok) {
+            print_error("%s: `%s`: expected %s, got %s%s\n", c->file, c->expr, c->want, rc == ST_OK ? "" : "error ",
+                        out);
+            failures++;
+        }
+    }
+    assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_literal_errors),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_precedence_logic),
+        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_arithmetic_errors),
+        cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_comparisons),
+        cmocka_unit_test(test_equality),
+        cmocka_unit_test(test_in),
+        cmocka_unit_test(test_logic),
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_has),
+        cmocka_unit_test(test_size_and_conversions),
+        cmocka_unit_test(test_now),
+        cmocka_unit_test(test_string_methods),
+        cmocka_unit_test(test_put_remove),
+        cmocka_unit_test(test_unknown_functions),
+        cmocka_unit_test(test_macros),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_static_checks),
+        cmocka_unit_test(test_eval_bool_and_api),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_conformance),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown_all);
+}

@@ -1,0 +1,143 @@
+/* keys.c: key names, the binding table built from request.h, and lookup. */
+#include "tui/request.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tui/draw.h"
+
+static const struct request_info requests[] = {
+#define REQ_ROW(km, name, keys, help) {KM_##km, REQ_##name, #name, keys, help},
+    TUI_REQUESTS(REQ_ROW)
+#undef REQ_ROW
+};
+
+static const char *const keymap_titles[KM_COUNT] = {
+#define KM_TITLE(n, title) title,
+    TUI_KEYMAPS(KM_TITLE)
+#undef KM_TITLE
+};
+
+const struct request_info *request_table(size_t *count)
+{
+    *count = sizeof requests / sizeof requests[0];
+    return requests;
+}
+
+const char *keymap_title(enum keymap km) { return km < KM_COUNT ? keymap_titles[km] : "?"; }
+
+static const struct {
+    const char *name;
+    int key;
+} named_keys[] = {
+    {"Enter", '\n'},        {"Esc", 27},           {"Tab", '\t'},
+    {"S-Tab", KEY_BTAB},    {"Space", ' '},        {"Backspace", KEY_BACKSPACE},
+    {"Up", KEY_UP},         {"Down", KEY_DOWN},    {"Left", KEY_LEFT},
+    {"Right", KEY_RIGHT},   {"PgUp", KEY_PPAGE},   {"PgDown", KEY_NPAGE},
+    {"Home", KEY_HOME},     {"End", KEY_END},      {"Del", KEY_DC},
+    {"Ins", KEY_IC},        {"lt", '<'},           {"gt", '>'},           {"Colon", ':'},
+    {"F1", KEY_F(1)},       {"F2", KEY_F(2)},      {"F3", KEY_F(3)},
+    {"F4", KEY_F(4)},       {"F5", KEY_F(5)},      {"F10", KEY_F(10)},
+};
+
+int key_parse(const char **p)
+{
+    const char *s = *p;
+    if (*s == 0)
+        return -1;
+    if (*s != '<' || !strchr(s, '>')) {
+        /* One character, possibly multibyte (UTF-8 text typed into a field). */
+        unsigned char c = (unsigned char)*s;
+        *p = s + 1;
+        return c;
+    }
+    const char *end = strchr(s, '>');
+    size_t n = (size_t)(end - s - 1);
+    const char *name = s + 1;
+    *p = end + 1;
+    if (n == 3 && (name[0] == 'C' || name[0] == 'c') && name[1] == '-') {
+        char c = name[2];
+        if (c >= 'a' && c <= 'z')
+            return c - 'a' + 1;
+        if (c >= 'A' && c <= 'Z')
+            return c - 'A' + 1;
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof named_keys / sizeof named_keys[0]; i++)
+        if (strlen(named_keys[i].name) == n && strncasecmp(named_keys[i].name, name, n) == 0)
+            return named_keys[i].key;
+    return -1;
+}
+
+const char *key_name(int key)
+{
+    static char buf[16];
+    for (size_t i = 0; i < sizeof named_keys / sizeof named_keys[0]; i++)
+        if (named_keys[i].key == key) {
+            snprintf(buf, sizeof buf, "<%s>", named_keys[i].name);
+            return buf;
+        }
+    if (key >= 1 && key <= 26) {
+        snprintf(buf, sizeof buf, "<C-%c>", 'a' + key - 1);
+        return buf;
+    }
+    if (key > 32 && key < 127) {
+        snprintf(buf, sizeof buf, "%c", key);
+        return buf;
+    }
+    snprintf(buf, sizeof buf, "<%d>", key);
+    return buf;
+}
+
+struct binding {
+    enum keymap km;
+    int key;
+    enum request req;
+};
+static struct binding bindings[256];
+static size_t nbindings;
+
+static void bind_key(enum keymap km, int key, enum request req)
+{
+    if (nbindings < sizeof bindings / sizeof bindings[0])
+        bindings[nbindings++] = (struct binding){km, key, req};
+}
+
+void keys_init(void)
+{
+    nbindings = 0;
+    for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+        const char *p = requests[i].keys;
+        while (*p) {
+            while (*p == ' ')
+                p++;
+            if (!*p)
+                break;
+            int k = key_parse(&p);
+            if (k < 0)
+                continue;
+            bind_key(requests[i].keymap, k, requests[i].request);
+            /* Terminals disagree on what Enter and Backspace send. */
+            if (k == '\n') {
+                bind_key(requests[i].keymap, '\r', requests[i].request);
+                bind_key(requests[i].keymap, KEY_ENTER, requests[i].request);
+            }
+            if (k == KEY_BACKSPACE) {
+                bind_key(requests[i].keymap, 127, requests[i].request);
+                bind_key(requests[i].keymap, 8, requests[i].request);
+            }
+        }
+    }
+}
+
+enum request keys_lookup(enum keymap km, int key)
+{
+    for (size_t i = 0; i < nbindings; i++)
+        if (bindings[i].km == km && bindings[i].key == key)
+            return bindings[i].req;
+    for (size_t i = 0; i < nbindings; i++)
+        if (bindings[i].km == KM_GENERIC && bindings[i].key == key)
+            return bindings[i].req;
+    return REQ_NONE;
+}

@@ -1,0 +1,341 @@
+/* view_form.c: the command form: one input per payload field, typed by the
+ * command's schema, defaults filled in, each field checked as it is typed
+ * (command_payload_from_args for the type, field_check for the constraints).
+ * Submitting runs the command (command_execute) and shows the events it appended,
+ * or the rule that rejected it with the values involved. */
+#include <stdio.h>
+
+#include "core/json.h"
+#include "tui/tui.h"
+
+struct form_view {
+    const struct command_spec *cmd;
+    char **text;    /* per field, what is typed */
+    char **problem; /* per field, what is wrong (NULL when fine) */
+    size_t nfields;
+    size_t focus;
+    struct lines result;
+    struct scroll rsc;
+};
+
+static void form_clear(struct form_view *fv)
+{
+    for (size_t i = 0; i < fv->nfields; i++) {
+        free(fv->text[i]);
+        free(fv->problem[i]);
+    }
+    free(fv->text);
+    free(fv->problem);
+    fv->text = fv->problem = NULL;
+    fv->nfields = 0;
+    fv->focus = 0;
+    fv->cmd = NULL;
+    lines_clear(&fv->result);
+}
+
+static void form_open(struct view *v)
+{
+    struct form_view *fv = xcalloc(1, sizeof *fv);
+    lines_init(&fv->result);
+    v->priv = fv;
+}
+
+static void form_close(struct view *v)
+{
+    struct form_view *fv = v->priv;
+    form_clear(fv);
+    lines_done(&fv->result);
+    free(fv);
+}
+
+/* Checks one field as typed; sets fv->problem[i]. */
+static void form_check(struct form_view *fv, size_t i)
+{
+    const struct field_spec *f = &fv->cmd->payload[i];
+    free(fv->problem[i]);
+    fv->problem[i] = NULL;
+    if (fv->text[i][0] == 0) {
+        if (f->required)
+            fv->problem[i] = xstrdup("required");
+        return;
+    }
+    char *arg = xasprintf("%s=%s", f->name, fv->text[i]);
+    value pl;
+    err e;
+    err_clear(&e);
+    if (command_payload_from_args(fv->cmd, &arg, 1, &pl, &e) != ST_OK) {
+        fv->problem[i] = xstrdup(e.msg);
+    } else {
+        const value *fvv = value_map_get(&pl, f->name);
+        err_clear(&e);
+        if (fvv && field_check(f, fvv, &e) != ST_OK)
+            fv->problem[i] = xstrdup(e.msg);
+        value_free(pl);
+    }
+    free(arg);
+}
+
+int form_set_command(struct view *v, const struct command_spec *c, char **args, int nargs, err *e)
+{
+    struct form_view *fv = v->priv;
+    form_clear(fv);
+    fv->cmd = c;
+    fv->nfields = c->npayload;
+    fv->text = xcalloc(c->npayload + 1, sizeof *fv->text);
+    fv->problem = xcalloc(c->npayload + 1, sizeof *fv->problem);
+    for (size_t i = 0; i < c->npayload; i++) {
+        const struct field_spec *f = &c->payload[i];
+        fv->text[i] = f->has_default ? tui_value_text(&f->def) : xstrdup("");
+    }
+    int rc = ST_OK;
+    for (int k = 0; k < nargs; k++) {
+        const char *eq = strchr(args[k], '=');
+        if (!eq) {
+            rc = err_set(e, ST_USAGE, "%s: '%s' is not field=value", c->name, args[k]);
+            continue;
+        }
+        size_t n = (size_t)(eq - args[k]);
+        size_t i = 0;
+        while (i < c->npayload && !(strlen(c->payload[i].name) == n && strncmp(c->payload[i].name, args[k], n) == 0))
+            i++;
+        if (i == c->npayload) {
+            const char *names[128];
+            size_t nn = 0;
+            for (size_t j = 0; j < c->npayload && nn < 128; j++)
+                names[nn++] = c->payload[j].name;
+            char *word = xstrndup(args[k], n);
+            const char *dym = did_you_mean(word, names, nn);
+            rc = err_set(e, ST_USAGE, "%s has no field '%s'%s%s%s", c->name, word,
+                         dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
+            free(word);
+            continue;
+        }
+        free(fv->text[i]);
+        fv->text[i] = xstrdup(eq + 1);
+    }
+    for (size_t i = 0; i < fv->nfields; i++)
+        form_check(fv, i);
+    /* Start where typing is needed: the first field with a problem. */
+    for (size_t i = 0; i < fv->nfields; i++)
+        if (fv->problem[i]) {
+            fv->focus = i;
+            break;
+        }
+    return rc;
+}
+
+void form_submit(struct view *v, const char *command_id)
+{
+    struct form_view *fv = v->priv;
+    struct tui *app = v->app;
+    if (!fv->cmd) {
+        tui_error(app, "No command chosen: pick one in the domain view (1), or :exec COMMAND ...");
+        return;
+    }
+    lines_clear(&fv->result);
+    fv->rsc.top = fv->rsc.cur = 0;
+    attr_t bad = tui_attr(TC_ERROR);
+    char **args = xcalloc(fv->nfields + 1, sizeof *args);
+    int n = 0;
+    for (size_t i = 0; i < fv->nfields; i++)
+        if (fv->text[i][0])
+            args[n++] = xasprintf("%s=%s", fv->cmd->payload[i].name, fv->text[i]);
+    value payload;
+    err e;
+    err_clear(&e);
+    int rc = command_payload_from_args(fv->cmd, args, n, &payload, &e);
+    for (int i = 0; i < n; i++)
+        free(args[i]);
+    free(args);
+    if (rc != ST_OK) {
+        lines_add(&fv->result, bad, "Not sent: %s", e.msg);
+        tui_error(app, "%s: %s", fv->cmd->name, e.msg);
+        return;
+    }
+    if (app->as_of) {
+        /* Commands act on the present; showing their result in the past would lie. */
+        tui_goto(app, 0);
+    }
+    struct command_request req;
+    memset(&req, 0, sizeof req);
+    req.command = fv->cmd;
+    req.payload = payload;
+    req.command_id = command_id;
+    req.expected_version = STORE_ANY_VERSION;
+    req.now_ms = app->now_ms;
+    struct command_result res;
+    command_result_init(&res);
+    err_clear(&e);
+    rc = command_execute(app->store, app->domain, &req, &res, &e);
+    value_free(payload);
+    if (rc == ST_OK) {
+        if (res.duplicate)
+            lines_add(&fv->result, tui_attr(TC_OK),
+                      "Already done: command id %s was seen before; it had appended:", command_id);
+        else
+            lines_add(&fv->result, tui_attr(TC_OK), "%s: appended %zu event%s:", fv->cmd->name,
+                      res.appended.len, res.appended.len == 1 ? "" : "s");
+        for (size_t i = 0; i < res.appended.len; i++) {
+            const struct event *ev = &res.appended.items[i];
+            lines_add(&fv->result, 0, "  #%lld %s v%lld %s %s", (long long)ev->position, ev->stream,
+                      (long long)ev->version, ev->type, ev->data);
+        }
+        if (res.appended.len == 0)
+            lines_add(&fv->result, tui_attr(TC_DIM), "  (no events: nothing to record)");
+        tui_message(app, "%s: %zu event%s appended", fv->cmd->name, res.appended.len,
+                    res.appended.len == 1 ? "" : "s");
+        if (app->runner)
+            projection_runner_poke(app->runner);
+        tui_poll(app, false);
+        tui_changed(app);
+    } else if (rc == ST_REJECTED) {
+        lines_add(&fv->result, bad, "Rejected: %s", res.rejected ? res.rejected : e.msg);
+        if (res.explanation)
+            lines_add(&fv->result, 0, "Why: %s", res.explanation);
+        lines_add(&fv->result, tui_attr(TC_DIM), "Nothing was appended.");
+        tui_error(app, "%s rejected: %s", fv->cmd->name, res.rejected ? res.rejected : e.msg);
+    } else {
+        lines_add(&fv->result, bad, "Failed: %s", e.msg[0] ? e.msg : "error");
+        tui_error(app, "%s: %s", fv->cmd->name, e.msg[0] ? e.msg : "failed");
+    }
+    command_result_done(&res);
+}
+
+static void form_draw(struct view *v, struct area a)
+{
+    struct form_view *fv = v->priv;
+    struct tui *app = v->app;
+    if (!fv->cmd) {
+        draw_str(a.y, a.x, a.w, "Command form", tui_attr(TC_TITLE));
+        draw_str(a.y + 2, a.x + 2, a.w - 2,
+                 "No command chosen. In the domain view (1) move to a command and press Enter,",
+                 tui_attr(TC_DIM));
+        draw_str(a.y + 3, a.x + 2, a.w - 2, "or type :exec COMMAND field=value ... (Tab completes).",
+                 tui_attr(TC_DIM));
+        return;
+    }
+    draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE), "%s on %s  (Enter submits, Tab next field, Esc leaves)",
+             fv->cmd->name, fv->cmd->aggregate ? fv->cmd->aggregate->name : "?");
+    int lw = 6;
+    for (size_t i = 0; i < fv->nfields; i++) {
+        int w = text_width(fv->cmd->payload[i].name);
+        if (w > lw)
+            lw = w;
+    }
+    if (lw > 20)
+        lw = 20;
+    int iw = a.w - lw - 14 - 30;
+    if (iw < 12)
+        iw = 12;
+    if (iw > 30)
+        iw = 30;
+    int y = a.y + 2;
+    for (size_t i = 0; i < fv->nfields && y < a.y + a.h; i++, y++) {
+        const struct field_spec *f = &fv->cmd->payload[i];
+        bool focus = i == fv->focus;
+        int x = a.x;
+        x += draw_str(y, x, 2, focus ? "> " : "  ", tui_attr(TC_KEY));
+        draw_fmt(y, x, lw + 1, tui_attr(TC_LABEL), "%-*s", lw, f->name);
+        x += lw + 1;
+        draw_fmt(y, x, 10, tui_attr(TC_DIM), "%-9s", ftype_name(f->type));
+        x += 10;
+        /* The input: the end of the text when it is longer than the box. */
+        const char *t = fv->text[i];
+        int tw = text_width(t);
+        while (tw > iw - 1 && *t) {
+            t++;
+            while ((*t & 0xC0) == 0x80)
+                t++;
+            tw = text_width(t);
+        }
+        draw_field(y, x, iw, t, tui_attr(focus ? TC_FIELD_FOCUS : TC_FIELD));
+        if (focus) {
+            app->cursor_y = y;
+            app->cursor_x = x + tw;
+        }
+        x += iw + 1;
+        if (fv->problem[i])
+            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_ERROR), "%s %s", tui_utf8() ? "\xe2\x9c\x97" : "x",
+                     fv->problem[i]);
+        else
+            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_OK), "%s%s", tui_utf8() ? "\xe2\x9c\x93" : "ok",
+                     fv->text[i][0] ? "" : " (optional)");
+    }
+    y++;
+    if (fv->result.len && y < a.y + a.h) {
+        struct area ra = {y, a.x, a.y + a.h - y, a.w};
+        fv->rsc.cur = fv->rsc.top;
+        lines_draw(&fv->result, &fv->rsc, ra, false);
+    }
+}
+
+static enum request form_request(struct view *v, enum request req)
+{
+    struct form_view *fv = v->priv;
+    switch (req) {
+    case REQ_FORM_NEXT_FIELD:
+        if (fv->nfields)
+            fv->focus = (fv->focus + 1) % fv->nfields;
+        break;
+    case REQ_FORM_PREV_FIELD:
+        if (fv->nfields)
+            fv->focus = (fv->focus + fv->nfields - 1) % fv->nfields;
+        break;
+    case REQ_FORM_SUBMIT: form_submit(v, NULL); break;
+    case REQ_FORM_CLEAR_FIELD:
+        if (fv->focus < fv->nfields) {
+            fv->text[fv->focus][0] = 0;
+            form_check(fv, fv->focus);
+        }
+        break;
+    case REQ_FORM_LEAVE: tui_show(v->app, VIEW_DOMAIN); break;
+    default: return req;
+    }
+    return REQ_NONE;
+}
+
+static bool form_key(struct view *v, int key)
+{
+    struct form_view *fv = v->priv;
+    if (!fv->cmd || fv->focus >= fv->nfields)
+        return false;
+    char *t = fv->text[fv->focus];
+    size_t n = strlen(t);
+    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        while (n > 0) {
+            n--;
+            if ((t[n] & 0xC0) != 0x80)
+                break;
+        }
+        t[n] = 0;
+    } else if (key >= 32 && key < 256 && key != 127) {
+        t = xrealloc(t, n + 2);
+        t[n] = (char)key;
+        t[n + 1] = 0;
+        fv->text[fv->focus] = t;
+    } else {
+        return false;
+    }
+    /* A multibyte character arrives a byte at a time: check once it is whole. */
+    form_check(fv, fv->focus);
+    return true;
+}
+
+static void form_click(struct view *v, int row)
+{
+    struct form_view *fv = v->priv;
+    if (row >= 2 && (size_t)(row - 2) < fv->nfields)
+        fv->focus = (size_t)(row - 2);
+}
+
+const struct view_ops view_form_ops = {
+    .name = "form",
+    .keymap = KM_FORM,
+    .text_input = true,
+    .open = form_open,
+    .close = form_close,
+    .draw = form_draw,
+    .request = form_request,
+    .key = form_key,
+    .click = form_click,
+};

@@ -1,0 +1,96 @@
+/* view_help.c: the `?` view, generated from request.h's table (keys by keymap) and
+ * the palette's verbs, so that it always says what the program does. */
+#include <string.h>
+
+#include "tui/tui.h"
+
+struct help_view {
+    struct lines lines;
+    struct scroll sc;
+};
+
+static void help_build(struct help_view *h)
+{
+    lines_clear(&h->lines);
+    attr_t title = tui_attr(TC_TITLE);
+    lines_add(&h->lines, title, "Strata workbench: keys and commands (Esc returns)");
+    lines_add(&h->lines, 0, "%s", "");
+    size_t n;
+    const struct request_info *t = request_table(&n);
+    for (int km = 0; km < KM_COUNT; km++) {
+        lines_add(&h->lines, title, "%s", keymap_title((enum keymap)km));
+        for (size_t i = 0; i < n; i++)
+            if ((int)t[i].keymap == km)
+                lines_add(&h->lines, 0, "  %-22s %s", t[i].keys, t[i].help);
+        lines_add(&h->lines, 0, "%s", "");
+    }
+    lines_add(&h->lines, title, "Palette (:), Tab completes, Up/Down recall history");
+    const char *const *names, *const *args, *const *help;
+    size_t nv = palette_help(&names, &args, &help);
+    for (size_t i = 0; i < nv; i++)
+        lines_add(&h->lines, 0, "  :%s %s", names[i], args[i]);
+    lines_add(&h->lines, 0, "%s", "");
+    for (size_t i = 0; i < nv; i++)
+        lines_add(&h->lines, tui_attr(TC_DIM), "  :%-13s %s", names[i], help[i]);
+    lines_add(&h->lines, 0, "%s", "");
+    lines_add(&h->lines, title, "Time travel");
+    lines_add(&h->lines, 0, "  The bar at the bottom is the timeline: positions 1..head, its height the");
+    lines_add(&h->lines, 0, "  events per second. Leaving the head puts every pane \"as of\" that point,");
+    lines_add(&h->lines, 0, "  under a red banner; L (or :goto end) comes back to live.");
+}
+
+static void help_open(struct view *v)
+{
+    struct help_view *h = xcalloc(1, sizeof *h);
+    lines_init(&h->lines);
+    v->priv = h;
+}
+
+static void help_close(struct view *v)
+{
+    struct help_view *h = v->priv;
+    lines_done(&h->lines);
+    free(h);
+}
+
+static void help_draw(struct view *v, struct area a)
+{
+    struct help_view *h = v->priv;
+    if (h->lines.len == 0)
+        help_build(h);
+    /* No cursor: the first visible line is the cursor, so j/k scroll. */
+    h->sc.cur = h->sc.top;
+    lines_draw(&h->lines, &h->sc, a, false);
+}
+
+static enum request help_request(struct view *v, enum request req)
+{
+    struct help_view *h = v->priv;
+    int rows = v->last.h > 0 ? v->last.h : 10;
+    long n = (long)h->lines.len;
+    long maxtop = n - rows > 0 ? n - rows : 0;
+    switch (req) {
+    case REQ_MOVE_DOWN: h->sc.top++; break;
+    case REQ_MOVE_UP: h->sc.top--; break;
+    case REQ_PAGE_DOWN: h->sc.top += rows; break;
+    case REQ_PAGE_UP: h->sc.top -= rows; break;
+    case REQ_MOVE_FIRST: h->sc.top = 0; break;
+    case REQ_MOVE_LAST: h->sc.top = maxtop; break;
+    case REQ_ENTER: return REQ_BACK;
+    default: return req;
+    }
+    if (h->sc.top > maxtop)
+        h->sc.top = maxtop;
+    if (h->sc.top < 0)
+        h->sc.top = 0;
+    return REQ_NONE;
+}
+
+const struct view_ops view_help_ops = {
+    .name = "help",
+    .keymap = KM_GENERIC,
+    .open = help_open,
+    .close = help_close,
+    .draw = help_draw,
+    .request = help_request,
+};
