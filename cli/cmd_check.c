@@ -79,7 +79,8 @@ int cmd_check(int argc, char **argv)
     int status = ST_OK;
     if (optind >= argc) {
         if (!c.domain_path)
-            return cli_usage_error(&c, "no file: give FILE..., --domain FILE, or set STRATA_DOMAIN");
+            return cli_usage_error(&c,
+                                   "no file: give FILE..., --domain FILE, or set STRATA_DOMAIN");
         status = check_one(c.domain_path);
     }
     for (int i = optind; i < argc; i++)

@@ -15,7 +15,7 @@ static const char usage[] =
     "\n"
     "Evaluates one expression of the domain language (a strict subset of CEL) and\n"
     "prints its value as JSON: an int never has a '.', a double always has a '.' or\n"
-    "an exponent (1.0, 1e+300).\n"
+    "an exponent (1.0, 1e+300); infinities and NaN print as null, as JSON has none.\n"
     "\n"
     "  --vars JSON   values for the names an expression starts from, as one JSON\n"
     "                object: {\"state\": {...}, \"payload\": {...}}. The names are\n"

@@ -1,10 +1,9 @@
 /* cmd_events.c: `strata events [--stream S] [--type T] [--from P] [--to P]
  * [--limit N] [--raw]`: lists events as canonical NDJSON, in global order.
  *
- * Events are printed as stored. Upcasting (design.md: "upcast unless --raw") goes
- * where each event is written below: decode it with the domain's upcasters
- * (core/aggregate.h event_decode) and hand the upcast data and schema to
- * event_write_ndjson's overrides. */
+ * With a domain, each event is upcast to its type's current version (design.md:
+ * "upcast unless --raw"); without one, or with --raw, events are printed exactly
+ * as stored. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/aggregate.h"
 #include "core/event_format.h"
+#include "core/json.h"
 
 static const char usage[] =
     "usage: strata events [--stream S] [--type T] [--from P] [--to P] [--limit N] [--raw]\n"
@@ -57,6 +58,7 @@ int cmd_events(int argc, char **argv)
     struct event_filter f;
     memset(&f, 0, sizeof f);
     int64_t limit = -1;
+    bool raw = false;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (opt) {
@@ -79,7 +81,8 @@ int cmd_events(int argc, char **argv)
                 return cli_usage_error(&c, "--limit takes a whole number, not '%s'", optarg);
             break;
         case OPT_RAW:
-            break; /* events are printed as stored (see the file's comment) */
+            raw = true;
+            break;
         case ':':
             return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
         case '?':
@@ -93,9 +96,14 @@ int cmd_events(int argc, char **argv)
         return cli_help(&c);
     if (optind < argc)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    int rc = cli_open_store(&c, false, true);
+    int rc = raw ? ST_OK : cli_load_domain(&c, false);
     if (rc != ST_OK)
         return rc;
+    rc = cli_open_store(&c, false, true);
+    if (rc != ST_OK) {
+        cli_done(&c);
+        return rc;
+    }
     err e;
     err_clear(&e);
     strbuf sb;
@@ -104,17 +112,34 @@ int cmd_events(int argc, char **argv)
     struct event_iter *it = store_iter_open(c.store, &f, page);
     const struct event *ev;
     int n = 0;
+    strbuf data;
+    sb_init(&data);
     for (int64_t count = 0; limit < 0 || count < limit; count++) {
         if ((n = store_iter_next(it, &ev, &e)) != 1)
             break;
-        event_write_ndjson(&sb, ev, NULL, 0);
+        const struct event_spec *spec = c.domain ? domain_event(c.domain, ev->type) : NULL;
+        if (spec && ev->schema != spec->version) {
+            struct decoded_event de;
+            if (event_decode(c.domain, ev, true, &de, &e) != ST_OK) {
+                n = -1;
+                break;
+            }
+            sb_reset(&data);
+            json_write(&data, &de.data);
+            event_write_ndjson(&sb, ev, data.buf, de.schema);
+            decoded_event_done(&de);
+        } else {
+            event_write_ndjson(&sb, ev, NULL, 0);
+        }
         if (sb.len >= 1 << 16) {
             fwrite(sb.buf, 1, sb.len, stdout);
             sb_reset(&sb);
         }
     }
     store_iter_close(it);
-    fwrite(sb.buf, 1, sb.len, stdout);
+    sb_done(&data);
+    if (sb.len)
+        fwrite(sb.buf, 1, sb.len, stdout);
     sb_done(&sb);
     if (n < 0) {
         rc = cli_fail(&c, &e);

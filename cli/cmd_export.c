@@ -112,7 +112,8 @@ int cmd_export(int argc, char **argv)
         }
     }
     store_iter_close(it);
-    fwrite(sb.buf, 1, sb.len, stdout);
+    if (sb.len)
+        fwrite(sb.buf, 1, sb.len, stdout);
     sb_done(&sb);
     if (n < 0) {
         rc = cli_fail(&c, &e);

@@ -74,7 +74,8 @@ static void lag_json(strbuf *sb, const struct proj_lag *l)
         sb_adds(sb, ",\"error_event\":");
         /* The event is JSON already: embed it as an object, not a string. */
         value ev;
-        if (l->error_event && json_parse(l->error_event, strlen(l->error_event), &ev, NULL) == ST_OK) {
+        if (l->error_event &&
+            json_parse(l->error_event, strlen(l->error_event), &ev, NULL) == ST_OK) {
             json_write(sb, &ev);
             value_free(ev);
         } else {
@@ -100,7 +101,8 @@ static void print_status_table(const struct proj_lag *lags, size_t n)
         strbuf notes;
         sb_init(&notes);
         if (l->stale)
-            sb_addf(&notes, "stale: definition changed, run strata project --rebuild %s; ", l->name);
+            sb_addf(&notes, "stale: definition changed, run strata project --rebuild %s; ",
+                    l->name);
         if (l->throttle > 0)
             sb_addf(&notes, "throttled to %lld/s; ", (long long)l->throttle);
         if (l->status == PROJ_REBUILDING)
@@ -154,8 +156,8 @@ static int print_summary(const struct proj_lag *lags, size_t n, const int64_t *f
                        "--rebuild %s)\n",
                        l->name, (long long)l->checkpoint, (long long)l->head, l->name);
             else if (l->status == PROJ_LIVE)
-                printf("%s: live at %lld (%lld events folded)\n", l->name,
-                       (long long)l->checkpoint, f);
+                printf("%s: live at %lld (%lld events folded)\n", l->name, (long long)l->checkpoint,
+                       f);
             else if (l->throttle > 0)
                 printf("%s: throttled to %lld/s, at %lld of %lld (%lld events folded)\n", l->name,
                        (long long)l->throttle, (long long)l->checkpoint, (long long)l->head, f);
@@ -182,11 +184,11 @@ static void follow_line(const struct proj_lag *lags, size_t n, bool json)
             const struct proj_lag *l = &lags[i];
             char age[32];
             fmt_seconds(age, sizeof age, l->seconds_behind);
-            sb_addf(&sb, "%s %s %s %lld/%lld behind %lld (%s) %.0f/s", i ? " |" : "", l->name,
-                    proj_status_name(l->status),
-                    (long long)(l->status == PROJ_REBUILDING ? l->rebuild_checkpoint
-                                                             : l->checkpoint),
-                    (long long)l->head, (long long)l->events_behind, age, l->rate);
+            sb_addf(
+                &sb, "%s %s %s %lld/%lld behind %lld (%s) %.0f/s", i ? " |" : "", l->name,
+                proj_status_name(l->status),
+                (long long)(l->status == PROJ_REBUILDING ? l->rebuild_checkpoint : l->checkpoint),
+                (long long)l->head, (long long)l->events_behind, age, l->rate);
             if (l->stale)
                 sb_adds(&sb, " stale");
             if (l->throttle > 0)
@@ -257,8 +259,14 @@ static bool parse_throttle(const char *arg, char **name, int64_t *n)
 int cmd_project(int argc, char **argv)
 {
     enum {
-        OPT_REBUILD = OPT_FIRST_FREE, OPT_REBUILD_ALL, OPT_STATUS, OPT_JSON, OPT_FOLLOW,
-        OPT_THROTTLE, OPT_PAUSE, OPT_RESUME
+        OPT_REBUILD = OPT_FIRST_FREE,
+        OPT_REBUILD_ALL,
+        OPT_STATUS,
+        OPT_JSON,
+        OPT_FOLLOW,
+        OPT_THROTTLE,
+        OPT_PAUSE,
+        OPT_RESUME
     };
     static const struct option opts[] = {{"rebuild", required_argument, NULL, OPT_REBUILD},
                                          {"rebuild-all", no_argument, NULL, OPT_REBUILD_ALL},
@@ -470,8 +478,9 @@ int cmd_project(int argc, char **argv)
     proj_lag_free(lags, n);
     free(folded);
     if (failures)
-        fprintf(stderr, "strata project: %d projection%s failed (see above; strata project "
-                        "--status shows the event)\n",
+        fprintf(stderr,
+                "strata project: %d projection%s failed (see above; strata project "
+                "--status shows the event)\n",
                 failures, failures == 1 ? "" : "s");
     rc = failures ? ST_ERR : ST_OK;
     if (fflush(stdout) != 0)

@@ -38,9 +38,11 @@ static void note_lag(struct cli *c, const char *name, int64_t at)
                     "strata project --rebuild %s\n",
                     name, name);
         if (at == 0 && l->events_behind > 0 && l->status != PROJ_REBUILDING)
-            fprintf(stderr, "strata query: note: %s is %s at position %lld of %lld; the rows are as of %lld\n",
-                    name, proj_status_name(l->status), (long long)l->checkpoint,
-                    (long long)l->head, (long long)l->checkpoint);
+            fprintf(
+                stderr,
+                "strata query: note: %s is %s at position %lld of %lld; the rows are as of %lld\n",
+                name, proj_status_name(l->status), (long long)l->checkpoint, (long long)l->head,
+                (long long)l->checkpoint);
         if (l->status == PROJ_FAILED)
             fprintf(stderr, "strata query: note: %s failed at position %lld: %s\n", name,
                     (long long)l->error_position, l->error ? l->error : "");

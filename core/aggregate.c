@@ -76,6 +76,24 @@ int event_upcast(const struct event_spec *spec, int from, value *data, const val
         for (size_t i = 0; i < st->ndrop; i++)
             value_map_remove(data, st->drop[i], strlen(st->drop[i]));
     }
+    /* Upcast data reads as if it had been written now: the fields in the order the
+     * event declares them, anything undeclared after them. */
+    if (from < spec->version && data->type == V_MAP && spec->nfields) {
+        value ordered = value_map(value_map_len(data));
+        for (size_t i = 0; i < spec->nfields; i++) {
+            const value *v = value_map_get(data, spec->fields[i].name);
+            if (v)
+                value_map_set(&ordered, spec->fields[i].name, value_ref(v));
+        }
+        for (size_t i = 0; i < value_map_len(data); i++) {
+            const value *k = value_map_key_at(data, i);
+            if (!value_map_getn(&ordered, value_str(k), value_strlen(k)))
+                value_map_setn(&ordered, value_str(k), value_strlen(k),
+                               value_ref(value_map_val_at(data, i)));
+        }
+        value_free(*data);
+        *data = ordered;
+    }
     return ST_OK;
 }
 

@@ -4,6 +4,7 @@
  * compiled expressions while recording every problem as a diag.
  *
  * Parts: domain_load.c (the file, the top level, aggregates, commands, events),
+ * domain_util.c (these helpers),
  * domain_parts.c (projections, sources, scenarios), domain_model.c (diag lists,
  * freeing, lookups), field.c (field specs and field_check), yaml_tree.c (YAML). */
 #ifndef STRATA_DOMAIN_INTERNAL_H
@@ -12,18 +13,44 @@
 #include "core/domain.h"
 #include "core/yaml_tree.h"
 
-struct loader {
-    const char *file;          /* FILE in messages */
-    struct diag_list *diags;
-    struct domain *d;
-    strbuf path;               /* the path of keys to what is being read */
+/* A sorted index of names, so lookups while loading stay fast in big files. */
+struct name_ref {
+    const char *name;
+    void *ptr;
+    size_t ord; /* order of definition: the first of equal names wins */
+};
+struct name_index {
+    struct name_ref *refs;
+    size_t n;
 };
 
+struct loader {
+    const char *file; /* FILE in messages */
+    struct diag_list *diags;
+    struct domain *d;
+    strbuf path;                        /* the path of keys to what is being read */
+    struct name_index events, commands; /* built once their pass is done */
+    const char *text; /* the file's bytes, to place errors inside multi-line expressions */
+    size_t len;
+    size_t *line_starts; /* byte offset of each line (built when first needed) */
+    size_t nlines;
+};
+
+/* Lookups through the loader's indexes (NULL when absent). */
+struct event_spec *ld_event(const struct loader *L, const char *name);
+struct command_spec *ld_command(const struct loader *L, const char *name);
+/* Starts a new budget for "did you mean" work (once per file loaded). */
+void ld_suggest_reset(void);
+void name_index_sort(struct name_index *ix);
+
 /* Appends a problem at a position, with the loader's current path. */
-void ld_diag_at(struct loader *L, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ld_diag_at(struct loader *L, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The same at a node's position (line 0 when n is NULL). */
-void ld_diag(struct loader *L, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void diag_add(struct diag_list *d, const char *file, int line, int col, const char *path, const char *msg);
+void ld_diag(struct loader *L, const struct ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_add(struct diag_list *d, const char *file, int line, int col, const char *path,
+              const char *msg);
 
 /* The path: ld_push returns a mark to give back to ld_pop. */
 size_t ld_push(struct loader *L, const char *key);
@@ -44,7 +71,8 @@ const char *ld_suggest(const char *word, const char *const *candidates, size_t n
 /* A scalar's text, or NULL with a problem when n is not a scalar. */
 const char *ld_string(struct loader *L, const struct ynode *n, const char *what);
 /* A plain integer scalar within [min, max]. */
-bool ld_int(struct loader *L, const struct ynode *n, const char *what, int64_t min, int64_t max, int64_t *out);
+bool ld_int(struct loader *L, const struct ynode *n, const char *what, int64_t min, int64_t max,
+            int64_t *out);
 bool ld_bool(struct loader *L, const struct ynode *n, const char *what, bool *out);
 /* A plain YAML value (core schema: null, true/false, ints, floats, else strings;
  * quoted scalars are always strings). Returns false (with a problem) only for an
@@ -74,10 +102,11 @@ const char *etype_name(expr_type t);
 enum field_ctx { FIELD_PAYLOAD, FIELD_EVENT, FIELD_STATE };
 /* Reads one field (`name: type` or `name: {type: ..., ...}`) into f (zeroed by the
  * caller). Returns false when it has problems (all reported). */
-bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *val, enum field_ctx ctx,
-                 struct field_spec *f);
+bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *val,
+                 enum field_ctx ctx, struct field_spec *f);
 /* Reads a mapping of fields; *out gets an array of n entries. */
-void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx, struct field_spec **out, size_t *n);
+void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx,
+                  struct field_spec **out, size_t *n);
 void field_spec_done(struct field_spec *f);
 bool ftype_parse(const char *s, ftype *t);
 /* The type's zero value: "" 0 0.0 false [] {}, null for timestamp and any. */
@@ -92,7 +121,8 @@ const char *fields_suggest(const struct field_spec *f, size_t n, const char *nam
 /* domain_parts.c */
 void projections_load(struct loader *L, const struct ynode *map);
 void sources_load(struct loader *L, const struct ynode *map);
-bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val, struct source_spec *s);
+bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val,
+                  struct source_spec *s);
 void scenarios_load(struct loader *L, const struct ynode *seq);
 void source_spec_done(struct source_spec *s);
 

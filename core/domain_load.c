@@ -2,474 +2,20 @@
  * everything the contract (domain-language.md) states and reporting every problem
  * (not only the first) as FILE:LINE:COL: error: PATH: message.
  *
- * This part holds the loader's helpers (positions, paths, names, plain values,
- * expressions), the top level of the file, and aggregates with their state,
- * events, commands and invariants. Projections, sources and scenarios are read in
- * domain_parts.c; YAML itself is parsed by yaml_tree.c. */
-#include <errno.h>
-#include <math.h>
+ * This part holds the top level of the file, and aggregates with their state,
+ * events, commands and invariants. The loader's helpers (paths, names, plain
+ * values, expressions) are in domain_util.c; projections, sources and scenarios
+ * in domain_parts.c; YAML itself is parsed by yaml_tree.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/domain_internal.h"
 
-/* ---- problems and paths ---- */
-
-void ld_diag_at(struct loader *L, int line, int col, const char *fmt, ...)
-{
-    strbuf sb;
-    sb_init(&sb);
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    diag_add(L->diags, L->file, line, col, L->path.buf ? L->path.buf : "", sb.buf);
-    sb_done(&sb);
-}
-
-void ld_diag(struct loader *L, const struct ynode *n, const char *fmt, ...)
-{
-    strbuf sb;
-    sb_init(&sb);
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    diag_add(L->diags, L->file, n ? n->line : 0, n ? n->col : 0, L->path.buf ? L->path.buf : "", sb.buf);
-    sb_done(&sb);
-}
-
-size_t ld_push(struct loader *L, const char *key)
-{
-    size_t mark = L->path.len;
-    if (L->path.len)
-        sb_addc(&L->path, '.');
-    sb_adds(&L->path, key);
-    return mark;
-}
-
-size_t ld_push_index(struct loader *L, size_t i)
-{
-    size_t mark = L->path.len;
-    sb_addf(&L->path, "[%zu]", i);
-    return mark;
-}
-
-void ld_pop(struct loader *L, size_t mark)
-{
-    L->path.len = mark;
-    if (L->path.buf)
-        L->path.buf[mark] = '\0';
-}
-
-/* ---- shapes, names and scalars ---- */
-
-bool ld_expect_map(struct loader *L, const struct ynode *n, const char *what, bool allow_null)
-{
-    if (n && n->kind == YN_MAP)
-        return true;
-    if (allow_null && (!n || ynode_is_null(n)))
-        return false; /* nothing to read, and nothing wrong */
-    ld_diag(L, n, "expected %s (a mapping), got %s", what, ynode_kind_name(n));
-    return false;
-}
-
-bool ld_expect_seq(struct loader *L, const struct ynode *n, const char *what, bool allow_null)
-{
-    if (n && n->kind == YN_SEQ)
-        return true;
-    if (allow_null && (!n || ynode_is_null(n)))
-        return false;
-    ld_diag(L, n, "expected %s (a list), got %s", what, ynode_kind_name(n));
-    return false;
-}
-
-void ld_check_keys(struct loader *L, const struct ynode *map, const char *const *allowed, size_t n)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        const struct ynode *k = ynode_keynode(map, i);
-        bool known = false;
-        for (size_t j = 0; j < n && !known; j++)
-            known = strcmp(k->text, allowed[j]) == 0;
-        if (known)
-            continue;
-        size_t m = ld_push(L, k->text);
-        const char *s = ld_suggest(k->text, allowed, n);
-        if (s) {
-            ld_diag(L, k, "unknown key '%s' (did you mean '%s'?)", k->text, s);
-        } else {
-            strbuf sb;
-            sb_init(&sb);
-            for (size_t j = 0; j < n; j++)
-                sb_addf(&sb, "%s%s", j ? ", " : "", allowed[j]);
-            ld_diag(L, k, "unknown key '%s'; expected one of: %s", k->text, sb.buf);
-            sb_done(&sb);
-        }
-        ld_pop(L, m);
-    }
-}
-
-const char *ld_suggest(const char *word, const char *const *candidates, size_t n)
-{
-    const char *s = did_you_mean(word, candidates, n);
-    if (s)
-        return s;
-    size_t wl = strlen(word);
-    for (size_t i = 0; i < n; i++) {
-        if (strlen(candidates[i]) != wl || wl < 2)
-            continue;
-        size_t first = 0;
-        while (first < wl && word[first] == candidates[i][first])
-            first++;
-        if (first + 1 < wl && word[first] == candidates[i][first + 1] && word[first + 1] == candidates[i][first] &&
-            strcmp(word + first + 2, candidates[i] + first + 2) == 0)
-            return candidates[i];
-    }
-    return NULL;
-}
-
-bool ld_valid_name(const char *s)
-{
-    if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-        return false;
-    for (s++; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
-bool ld_check_name(struct loader *L, const struct ynode *keynode, const char *kind)
-{
-    if (ld_valid_name(keynode->text))
-        return true;
-    size_t m = ld_push(L, keynode->text);
-    ld_diag(L, keynode, "invalid %s name '%s': a name is letters, digits and _, and does not start with a digit",
-            kind, keynode->text);
-    ld_pop(L, m);
-    return false;
-}
-
-const char *ld_string(struct loader *L, const struct ynode *n, const char *what)
-{
-    if (n && n->kind == YN_SCALAR && !ynode_is_null(n))
-        return n->text;
-    ld_diag(L, n, "expected %s, got %s", what, ynode_kind_name(n));
-    return NULL;
-}
-
-/* Parses YAML core-schema integers: decimal, 0x hex, 0o octal. */
-static bool parse_int(const char *s, int64_t *out, bool *overflow)
-{
-    *overflow = false;
-    const char *p = s;
-    bool neg = false;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    int base = 10;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o')) {
-        if (neg || p != s)
-            return false;
-        base = p[1] == 'x' ? 16 : 8;
-        p += 2;
-    }
-    if (!*p)
-        return false;
-    for (const char *q = p; *q; q++) {
-        int dv = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10
-                                                     : *q >= 'A' && *q <= 'F' ? *q - 'A' + 10 : 99;
-        if (dv >= base)
-            return false;
-    }
-    errno = 0;
-    char *end;
-    if (base == 10) {
-        long long v = strtoll(s, &end, 10);
-        if (errno == ERANGE) {
-            *overflow = true;
-            return false;
-        }
-        *out = v;
-    } else {
-        unsigned long long v = strtoull(p, &end, base);
-        if (errno == ERANGE || v > INT64_MAX) {
-            *overflow = true;
-            return false;
-        }
-        *out = (int64_t)v;
-    }
-    return true;
-}
-
-static bool parse_float(const char *s, double *out)
-{
-    static const char *const inf[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"};
-    static const char *const ninf[] = {"-.inf", "-.Inf", "-.INF"};
-    for (size_t i = 0; i < sizeof inf / sizeof inf[0]; i++)
-        if (strcmp(s, inf[i]) == 0) {
-            *out = INFINITY;
-            return true;
-        }
-    for (size_t i = 0; i < sizeof ninf / sizeof ninf[0]; i++)
-        if (strcmp(s, ninf[i]) == 0) {
-            *out = -INFINITY;
-            return true;
-        }
-    if (strcmp(s, ".nan") == 0 || strcmp(s, ".NaN") == 0 || strcmp(s, ".NAN") == 0) {
-        *out = NAN;
-        return true;
-    }
-    /* [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
-    const char *p = s;
-    if (*p == '-' || *p == '+')
-        p++;
-    bool digits = false;
-    while (*p >= '0' && *p <= '9') {
-        p++;
-        digits = true;
-    }
-    if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9') {
-            p++;
-            digits = true;
-        }
-    }
-    if (!digits)
-        return false;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '-' || *p == '+')
-            p++;
-        if (!(*p >= '0' && *p <= '9'))
-            return false;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    if (*p)
-        return false;
-    *out = strtod(s, NULL);
-    return true;
-}
-
-bool ld_int(struct loader *L, const struct ynode *n, const char *what, int64_t min, int64_t max, int64_t *out)
-{
-    int64_t v;
-    bool overflow;
-    if (!n || n->kind != YN_SCALAR || n->style != YS_PLAIN || !parse_int(n->text, &v, &overflow)) {
-        ld_diag(L, n, "%s must be an integer, got %s%s%s", what, n && n->kind == YN_SCALAR ? "'" : "",
-                n && n->kind == YN_SCALAR ? n->text : ynode_kind_name(n), n && n->kind == YN_SCALAR ? "'" : "");
-        return false;
-    }
-    if (v < min || v > max) {
-        if (max == INT64_MAX)
-            ld_diag(L, n, "%s must be at least %lld, got %lld", what, (long long)min, (long long)v);
-        else
-            ld_diag(L, n, "%s must be between %lld and %lld, got %lld", what, (long long)min, (long long)max,
-                    (long long)v);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-bool ld_bool(struct loader *L, const struct ynode *n, const char *what, bool *out)
-{
-    if (n && n->kind == YN_SCALAR && n->style == YS_PLAIN) {
-        const char *s = n->text;
-        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
-            *out = true;
-            return true;
-        }
-        if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
-            *out = false;
-            return true;
-        }
-    }
-    ld_diag(L, n, "%s must be true or false, got %s%s%s", what, n && n->kind == YN_SCALAR ? "'" : "",
-            n && n->kind == YN_SCALAR ? n->text : ynode_kind_name(n), n && n->kind == YN_SCALAR ? "'" : "");
-    return false;
-}
-
-bool ld_value(struct loader *L, const struct ynode *n, value *out)
-{
-    if (!n) {
-        *out = value_null();
-        return true;
-    }
-    if (n->kind == YN_SCALAR) {
-        if (n->style != YS_PLAIN || n->str_tag) {
-            *out = value_string(n->text, n->len);
-            return true;
-        }
-        const char *s = n->text;
-        if (ynode_is_null(n)) {
-            *out = value_null();
-        } else if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
-            *out = value_bool(true);
-        } else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
-            *out = value_bool(false);
-        } else {
-            int64_t i;
-            double d;
-            bool overflow;
-            if (parse_int(s, &i, &overflow)) {
-                *out = value_int(i);
-            } else if (overflow) {
-                ld_diag(L, n, "the integer %s does not fit in 64 bits", s);
-                *out = value_null();
-                return false;
-            } else if (parse_float(s, &d)) {
-                *out = value_double(d);
-            } else {
-                *out = value_string(n->text, n->len);
-            }
-        }
-        return true;
-    }
-    bool ok = true;
-    if (n->kind == YN_SEQ) {
-        *out = value_list(n->n);
-        for (size_t i = 0; i < n->n; i++) {
-            value v;
-            ok = ld_value(L, n->items[i], &v) && ok;
-            value_list_push(out, v);
-        }
-        return ok;
-    }
-    *out = value_map(n->n);
-    for (size_t i = 0; i < n->n; i++) {
-        value v;
-        ok = ld_value(L, ynode_val(n, i), &v) && ok;
-        value_map_setn(out, ynode_key(n, i), ynode_keynode(n, i)->len, v);
-    }
-    return ok;
-}
-
-/* ---- expressions ---- */
-
-static size_t utf8_chars(const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            k++;
-    return k;
-}
-
-expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond)
-{
-    if (!n || n->kind != YN_SCALAR) {
-        ld_diag(L, n, "expected an expression (a string), got %s", ynode_kind_name(n));
-        return NULL;
-    }
-    struct expr_error ee;
-    memset(&ee, 0, sizeof ee);
-    expr *x = expr_compile(n->text, n->len, env, &ee);
-    if (!x) {
-        size_t off = ee.column > 1 ? (size_t)ee.column - 1 : 0;
-        if (off > n->len)
-            off = n->len;
-        bool one_line = n->end_line == n->line && n->style != YS_LITERAL && n->style != YS_FOLDED &&
-                        !memchr(n->text, '\n', n->len);
-        if (one_line) {
-            int col = n->col + (n->style == YS_SINGLE || n->style == YS_DOUBLE ? 1 : 0) + (int)utf8_chars(n->text, off);
-            ld_diag_at(L, n->line, col, "%s", ee.msg[0] ? ee.msg : "invalid expression");
-        } else {
-            ld_diag(L, n, "%s (at column %d of the expression)", ee.msg[0] ? ee.msg : "invalid expression",
-                    ee.column);
-        }
-        return NULL;
-    }
-    if (cond) {
-        expr_type t = expr_result_type(x);
-        if (t != EXPR_T_ANY && t != EXPR_T_BOOL) {
-            ld_diag(L, n, "`%s` is %s %s, not a condition (it must be true or false)", n->text,
-                    t == EXPR_T_INT ? "an" : "a", etype_name(t));
-            expr_free(x);
-            return NULL;
-        }
-    }
-    return x;
-}
-
-void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_t n)
-{
-    sb->names = xcalloc(n ? n : 1, sizeof *sb->names);
-    sb->types = xcalloc(n ? n : 1, sizeof *sb->types);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!f[i].name)
-            continue;
-        sb->names[k] = f[i].name;
-        sb->types[k] = ftype_expr_type(f[i].type);
-        k++;
-    }
-    sb->s.fields = sb->names;
-    sb->s.types = sb->types;
-    sb->s.nfields = k;
-}
-
-static expr_type value_expr_type(const value *v)
-{
-    switch (v->type) {
-    case V_BOOL:
-        return EXPR_T_BOOL;
-    case V_INT:
-        return EXPR_T_INT;
-    case V_DOUBLE:
-        return EXPR_T_DOUBLE;
-    case V_STRING:
-        return EXPR_T_STRING;
-    case V_LIST:
-        return EXPR_T_LIST;
-    case V_MAP:
-        return EXPR_T_MAP;
-    default:
-        return EXPR_T_ANY; /* a null default says nothing of what comes later */
-    }
-}
-
-void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n)
-{
-    sb->names = xcalloc(n ? n : 1, sizeof *sb->names);
-    sb->types = xcalloc(n ? n : 1, sizeof *sb->types);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!names[i])
-            continue;
-        sb->names[k] = names[i];
-        sb->types[k] = defaults ? value_expr_type(&defaults[i]) : EXPR_T_ANY;
-        k++;
-    }
-    sb->s.fields = sb->names;
-    sb->s.types = sb->types;
-    sb->s.nfields = k;
-}
-
-void schema_done(struct schema_buf *sb)
-{
-    free(sb->names);
-    free(sb->types);
-    memset(sb, 0, sizeof *sb);
-}
-
-const struct expr_schema *meta_schema(void)
-{
-    static const char *const names[] = {"stream", "aggregate", "aggregateId", "version", "position", "time",
-                                        "type",   "schema",    "command",     "commandId", "correlationId",
-                                        "causationId"};
-    static const expr_type types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_STRING, EXPR_T_INT,
-                                      EXPR_T_INT,    EXPR_T_ANY,    EXPR_T_STRING, EXPR_T_INT,
-                                      EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY};
-    static const struct expr_schema s = {names, types, sizeof names / sizeof names[0]};
-    return &s;
-}
-
 /* ---- rules: {rule, message} ---- */
 
-static void rules_load(struct loader *L, const struct ynode *seq, const struct expr_env *env, struct rule_spec **out,
-                       size_t *nout)
+static void rules_load(struct loader *L, const struct ynode *seq, const struct expr_env *env,
+                       struct rule_spec **out, size_t *nout)
 {
     static const char *const keys[] = {"rule", "message"};
     *out = NULL;
@@ -516,13 +62,17 @@ static char *name_of(struct loader *L, const struct ynode *n, const char *what)
     if (!s)
         return NULL;
     if (!ld_valid_name(s)) {
-        ld_diag(L, n, "invalid field name '%s': a name is letters, digits and _, and does not start with a digit", s);
+        ld_diag(L, n,
+                "invalid field name '%s': a name is letters, digits and _, and does not start with "
+                "a digit",
+                s);
         return NULL;
     }
     return xstrdup(s);
 }
 
-static void upcast_load(struct loader *L, const struct ynode *n, struct event_spec *e, struct upcast_step *u)
+static void upcast_load(struct loader *L, const struct ynode *n, struct event_spec *e,
+                        struct upcast_step *u)
 {
     static const char *const keys[] = {"from", "rename", "default", "set", "drop"};
     u->pos.line = n->line;
@@ -537,7 +87,9 @@ static void upcast_load(struct loader *L, const struct ynode *n, struct event_sp
         size_t m = ld_push(L, "from");
         int64_t v;
         if (e->version <= 1)
-            ld_diag(L, x, "the event is at version 1, so it has nothing to upcast; raise `version:` first");
+            ld_diag(
+                L, x,
+                "the event is at version 1, so it has nothing to upcast; raise `version:` first");
         else if (ld_int(L, x, "from", 1, e->version - 1, &v))
             u->from = (int)v;
         ld_pop(L, m);
@@ -576,7 +128,8 @@ static void upcast_load(struct loader *L, const struct ynode *n, struct event_sp
     if ((x = ynode_get(n, "set"))) {
         size_t m = ld_push(L, "set");
         if (ld_expect_map(L, x, "a mapping field: expression", true)) {
-            struct expr_env env = {ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "upcast set"};
+            struct expr_env env = {
+                ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "upcast set"};
             env.schema[ROOT_META] = meta_schema();
             u->set = xcalloc(x->n, sizeof *u->set);
             u->nset = x->n;
@@ -614,7 +167,8 @@ static int upcast_cmp(const void *a, const void *b)
 }
 
 /* Checks that the steps go from 1 to version-1, each once, and sorts them. */
-static void upcasts_check(struct loader *L, const struct ynode *un, const struct ynode *evkey, struct event_spec *e)
+static void upcasts_check(struct loader *L, const struct ynode *un, const struct ynode *evkey,
+                          struct event_spec *e)
 {
     if (e->version <= 1)
         return;
@@ -628,7 +182,8 @@ static void upcasts_check(struct loader *L, const struct ynode *un, const struct
             if (e->upcasts[i].from && e->upcasts[i].from == e->upcasts[j].from) {
                 size_t m2 = ld_push_index(L, i);
                 ld_diag_at(L, e->upcasts[i].pos.line, e->upcasts[i].pos.col,
-                           "a second upcast step from %d (the first is at line %d); each version has one step",
+                           "a second upcast step from %d (the first is at line %d); each version "
+                           "has one step",
                            e->upcasts[i].from, e->upcasts[j].pos.line);
                 ld_pop(L, m2);
                 complete = false;
@@ -649,7 +204,8 @@ static void upcasts_check(struct loader *L, const struct ynode *un, const struct
         if (nmissing) {
             const struct ynode *at = un && !ynode_is_null(un) ? un : evkey;
             ld_diag(L, at,
-                    "event '%s' is at version %d, so it needs an upcast step from each older version (1 to %d); "
+                    "event '%s' is at version %d, so it needs an upcast step from each older "
+                    "version (1 to %d); "
                     "missing from: %s",
                     e->name, e->version, e->version - 1, missing.buf);
         }
@@ -683,7 +239,8 @@ static void assigns_load(struct loader *L, const struct ynode *map, const struct
         if (!f) {
             const char *s = fields_suggest(targets, ntargets, k->text);
             if (s)
-                ld_diag(L, k, "unknown field '%s' of %s (did you mean '%s'?)", k->text, target_what, s);
+                ld_diag(L, k, "unknown field '%s' of %s (did you mean '%s'?)", k->text, target_what,
+                        s);
             else
                 ld_diag(L, k, "unknown field '%s' of %s", k->text, target_what);
         }
@@ -691,8 +248,9 @@ static void assigns_load(struct loader *L, const struct ynode *map, const struct
         if (a->value && f) {
             expr_type t = expr_result_type(a->value);
             if (!ftype_accepts(f->type, t))
-                ld_diag(L, v, "`%s` is %s %s, but field '%s' of %s is %s", v->text, t == EXPR_T_INT ? "an" : "a",
-                        etype_name(t), f->name, target_what, ftype_name(f->type));
+                ld_diag(L, v, "`%s` is %s %s, but field '%s' of %s is %s", v->text,
+                        t == EXPR_T_INT ? "an" : "a", etype_name(t), f->name, target_what,
+                        ftype_name(f->type));
         }
         ld_pop(L, m);
     }
@@ -701,7 +259,8 @@ static void assigns_load(struct loader *L, const struct ynode *map, const struct
 static const char *const event_keys[] = {"version", "fields", "apply", "upcast", "description"};
 
 /* Pass 1 for an event: name, version and fields, so commands can refer to it. */
-static void event_load_fields(struct loader *L, const struct ynode *key, const struct ynode *val, struct event_spec *e)
+static void event_load_fields(struct loader *L, const struct ynode *key, const struct ynode *val,
+                              struct event_spec *e)
 {
     e->version = 1;
     if (!ld_expect_map(L, val, "an event {fields, apply, version, upcast}", true))
@@ -724,8 +283,9 @@ static void event_load_fields(struct loader *L, const struct ynode *key, const s
 }
 
 /* Pass 2 for an event: apply and upcasts (they need the state's fields). */
-static void event_load_rules(struct loader *L, const struct aggregate_spec *a, const struct ynode *key,
-                             const struct ynode *val, struct event_spec *e, const struct expr_schema *state_schema)
+static void event_load_rules(struct loader *L, const struct aggregate_spec *a,
+                             const struct ynode *key, const struct ynode *val, struct event_spec *e,
+                             const struct expr_schema *state_schema)
 {
     if (!val || val->kind != YN_MAP)
         return;
@@ -735,7 +295,8 @@ static void event_load_rules(struct loader *L, const struct aggregate_spec *a, c
     if ((x = ynode_get(val, "apply"))) {
         size_t m = ld_push(L, "apply");
         if (ld_expect_map(L, x, "a mapping state field: expression", true)) {
-            struct expr_env env = {ROOT_BIT(ROOT_STATE) | ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "apply"};
+            struct expr_env env = {
+                ROOT_BIT(ROOT_STATE) | ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "apply"};
             env.schema[ROOT_STATE] = state_schema;
             env.schema[ROOT_EVENT] = &es.s;
             env.schema[ROOT_META] = meta_schema();
@@ -765,20 +326,14 @@ static void event_load_rules(struct loader *L, const struct aggregate_spec *a, c
 
 /* ---- commands ---- */
 
-static struct event_spec *aggregate_event(const struct aggregate_spec *a, const char *name)
-{
-    for (size_t i = 0; i < a->nevents; i++)
-        if (a->events[i].name && strcmp(a->events[i].name, name) == 0)
-            return &a->events[i];
-    return NULL;
-}
-
-static void emit_load(struct loader *L, const struct aggregate_spec *a, const struct ynode *n, struct emit_spec *em,
-                      const struct expr_env *env)
+static void emit_load(struct loader *L, const struct aggregate_spec *a, const struct ynode *n,
+                      struct emit_spec *em, const struct expr_env *env)
 {
     em->pos.line = n->line;
     em->pos.col = n->col;
-    if (!ld_expect_map(L, n, "an emit entry `EventName: {field: expression}` (with an optional `when:`)", false))
+    if (!ld_expect_map(L, n,
+                       "an emit entry `EventName: {field: expression}` (with an optional `when:`)",
+                       false))
         return;
     const struct ynode *evkey = NULL, *evval = NULL;
     for (size_t i = 0; i < n->n; i++) {
@@ -786,8 +341,11 @@ static void emit_load(struct loader *L, const struct aggregate_spec *a, const st
         if (strcmp(k->text, "when") == 0)
             continue;
         if (evkey) {
-            ld_diag(L, k, "an emit entry names one event, but this one names '%s' and '%s' (write each as its own "
-                          "`- Event: {...}` entry)", evkey->text, k->text);
+            ld_diag(L, k,
+                    "an emit entry names one event, but this one names '%s' and '%s' (write each "
+                    "as its own "
+                    "`- Event: {...}` entry)",
+                    evkey->text, k->text);
             continue;
         }
         evkey = k;
@@ -804,11 +362,14 @@ static void emit_load(struct loader *L, const struct aggregate_spec *a, const st
         return;
     }
     size_t m = ld_push(L, evkey->text);
-    em->event = aggregate_event(a, evkey->text);
+    struct event_spec *found = ld_event(L, evkey->text);
+    em->event = found && found->aggregate == a ? found : NULL;
     if (!em->event) {
-        const struct event_spec *other = domain_event(L->d, evkey->text);
+        const struct event_spec *other = found;
         if (other && other->aggregate) {
-            ld_diag(L, evkey, "event '%s' belongs to aggregate '%s'; a command emits only its own aggregate's events",
+            ld_diag(L, evkey,
+                    "event '%s' belongs to aggregate '%s'; a command emits only its own "
+                    "aggregate's events",
                     evkey->text, other->aggregate->name);
         } else {
             const char **names = xcalloc(a->nevents ? a->nevents : 1, sizeof *names);
@@ -820,17 +381,20 @@ static void emit_load(struct loader *L, const struct aggregate_spec *a, const st
             if (s)
                 ld_diag(L, evkey, "unknown event '%s' (did you mean '%s'?)", evkey->text, s);
             else
-                ld_diag(L, evkey, "unknown event '%s': aggregate %s has no such event under `events:`", evkey->text,
-                        a->name);
+                ld_diag(L, evkey,
+                        "unknown event '%s': aggregate %s has no such event under `events:`",
+                        evkey->text, a->name);
             free(names);
         }
     }
     if (evval && !ynode_is_null(evval) && evval->kind != YN_MAP) {
-        ld_diag(L, evval, "expected the event's fields as a mapping {field: expression}, got %s", ynode_kind_name(evval));
+        ld_diag(L, evval, "expected the event's fields as a mapping {field: expression}, got %s",
+                ynode_kind_name(evval));
     } else if (evval && evval->kind == YN_MAP) {
         char *what = xasprintf("event '%s'", evkey->text);
         if (em->event) {
-            assigns_load(L, evval, env, em->event->fields, em->event->nfields, what, &em->fields, &em->nfields);
+            assigns_load(L, evval, env, em->event->fields, em->event->nfields, what, &em->fields,
+                         &em->nfields);
         } else {
             /* Still compile the values, to report their own problems. */
             em->fields = xcalloc(evval->n ? evval->n : 1, sizeof *em->fields);
@@ -851,8 +415,8 @@ static void emit_load(struct loader *L, const struct aggregate_spec *a, const st
                 continue;
             bool given = evval && evval->kind == YN_MAP && ynode_get(evval, f->name);
             if (!given)
-                ld_diag(L, evkey, "missing field '%s' of event '%s' (a required %s)", f->name, evkey->text,
-                        ftype_name(f->type));
+                ld_diag(L, evkey, "missing field '%s' of event '%s' (a required %s)", f->name,
+                        evkey->text, ftype_name(f->type));
         }
     }
     ld_pop(L, m);
@@ -860,8 +424,9 @@ static void emit_load(struct loader *L, const struct aggregate_spec *a, const st
 
 static const char *const command_keys[] = {"payload", "require", "emit", "description"};
 
-static void command_load(struct loader *L, struct aggregate_spec *a, const struct ynode *key, const struct ynode *val,
-                         struct command_spec *c, const struct expr_schema *state_schema)
+static void command_load(struct loader *L, struct aggregate_spec *a, const struct ynode *key,
+                         const struct ynode *val, struct command_spec *c,
+                         const struct expr_schema *state_schema)
 {
     c->name = xstrdup(key->text);
     c->aggregate = a;
@@ -871,8 +436,11 @@ static void command_load(struct loader *L, struct aggregate_spec *a, const struc
     size_t m = ld_push(L, key->text);
     if (!ld_expect_map(L, val, "a command {payload, require, emit}", true)) {
         if (a->id_field)
-            ld_diag(L, key, "command '%s' has no payload field '%s', the aggregate's id: every command needs it to "
-                            "find its stream", c->name, a->id_field);
+            ld_diag(L, key,
+                    "command '%s' has no payload field '%s', the aggregate's id: every command "
+                    "needs it to "
+                    "find its stream",
+                    c->name, a->id_field);
         ld_pop(L, m);
         return;
     }
@@ -889,13 +457,18 @@ static void command_load(struct loader *L, struct aggregate_spec *a, const struc
         size_t m2 = ld_push(L, "payload");
         const struct ynode *at = pn && !ynode_is_null(pn) ? pn : key;
         if (!idf)
-            ld_diag(L, at, "command '%s' has no payload field '%s', the aggregate's id: every command needs it to "
-                           "find its stream", c->name, a->id_field);
+            ld_diag(L, at,
+                    "command '%s' has no payload field '%s', the aggregate's id: every command "
+                    "needs it to "
+                    "find its stream",
+                    c->name, a->id_field);
         else if (idf->type != F_STRING && idf->type != F_INT)
-            ld_diag_at(L, idf->pos.line, idf->pos.col, "the id field '%s' must be a string or an int, not %s",
-                       idf->name, ftype_name(idf->type));
+            ld_diag_at(L, idf->pos.line, idf->pos.col,
+                       "the id field '%s' must be a string or an int, not %s", idf->name,
+                       ftype_name(idf->type));
         else if (idf->optional && !idf->has_default)
-            ld_diag_at(L, idf->pos.line, idf->pos.col, "the id field '%s' may not be optional", idf->name);
+            ld_diag_at(L, idf->pos.line, idf->pos.col, "the id field '%s' may not be optional",
+                       idf->name);
         ld_pop(L, m2);
     }
     struct schema_buf ps;
@@ -931,8 +504,8 @@ static void command_load(struct loader *L, struct aggregate_spec *a, const struc
 
 /* ---- aggregates ---- */
 
-static const char *const aggregate_keys[] = {"id",     "snapshot_every", "state",      "invariants",
-                                             "commands", "events",       "description"};
+static const char *const aggregate_keys[] = {
+    "id", "snapshot_every", "state", "invariants", "commands", "events", "description"};
 
 static void aggregate_hash(struct aggregate_spec *a)
 {
@@ -995,13 +568,18 @@ static void aggregate_load_shape(struct loader *L, const struct ynode *key, cons
     ld_check_keys(L, val, aggregate_keys, sizeof aggregate_keys / sizeof aggregate_keys[0]);
     const struct ynode *x;
     if (!(x = ynode_get(val, "id"))) {
-        ld_diag(L, val, "an aggregate needs `id:`, the payload field that names an instance (its stream is %s-<id>)",
+        ld_diag(L, val,
+                "an aggregate needs `id:`, the payload field that names an instance (its stream is "
+                "%s-<id>)",
                 a->name);
     } else {
         size_t m2 = ld_push(L, "id");
         const char *s = ld_string(L, x, "the name of a payload field");
         if (s && !ld_valid_name(s))
-            ld_diag(L, x, "invalid field name '%s': a name is letters, digits and _, and does not start with a digit", s);
+            ld_diag(L, x,
+                    "invalid field name '%s': a name is letters, digits and _, and does not start "
+                    "with a digit",
+                    s);
         else if (s)
             a->id_field = xstrdup(s);
         ld_pop(L, m2);
@@ -1086,47 +664,68 @@ static void aggregate_load_rules(struct loader *L, const struct ynode *key, cons
     ld_pop(L, m);
 }
 
-/* Event types and command names are unique across the domain. */
-static void check_unique_names(struct loader *L)
+/* Indexes every event (or command) of the domain by name, and reports names
+ * defined twice: event types and command names are unique across the domain. */
+static void index_names(struct loader *L, bool events)
 {
     struct domain *d = L->d;
+    struct name_index *ix = events ? &L->events : &L->commands;
+    size_t n = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        n += events ? d->aggregates[i].nevents : d->aggregates[i].ncommands;
+    ix->refs = xcalloc(n ? n : 1, sizeof *ix->refs);
+    ix->n = 0;
     for (size_t i = 0; i < d->naggregates; i++) {
         struct aggregate_spec *a = &d->aggregates[i];
-        for (size_t j = 0; j < a->nevents; j++) {
-            struct event_spec *e = domain_event(d, a->events[j].name);
-            if (e && e != &a->events[j]) {
-                size_t m = ld_push(L, "aggregates");
-                ld_push(L, a->name);
-                ld_push(L, "events");
-                ld_push(L, a->events[j].name);
-                ld_diag_at(L, a->events[j].pos.line, a->events[j].pos.col,
-                           "event type '%s' is also defined in aggregate '%s' (line %d); an event type is unique "
-                           "across the domain",
-                           e->name, e->aggregate->name, e->pos.line);
-                ld_pop(L, m);
-            }
+        size_t m = events ? a->nevents : a->ncommands;
+        for (size_t j = 0; j < m; j++) {
+            const char *name = events ? a->events[j].name : a->commands[j].name;
+            if (!name)
+                continue;
+            struct name_ref *r = &ix->refs[ix->n];
+            r->name = name;
+            r->ptr = events ? (void *)&a->events[j] : (void *)&a->commands[j];
+            r->ord = ix->n++;
         }
-        for (size_t j = 0; j < a->ncommands; j++) {
-            struct command_spec *c = domain_command(d, a->commands[j].name);
-            if (c && c != &a->commands[j]) {
-                size_t m = ld_push(L, "aggregates");
-                ld_push(L, a->name);
-                ld_push(L, "commands");
-                ld_push(L, a->commands[j].name);
-                ld_diag_at(L, a->commands[j].pos.line, a->commands[j].pos.col,
-                           "command '%s' is also defined in aggregate '%s' (line %d); a command name is unique "
-                           "across the domain",
-                           c->name, c->aggregate->name, c->pos.line);
-                ld_pop(L, m);
-            }
+    }
+    name_index_sort(ix);
+    for (size_t k = 1; k < ix->n; k++) {
+        if (strcmp(ix->refs[k].name, ix->refs[k - 1].name) != 0)
+            continue;
+        size_t first = k - 1;
+        while (first > 0 && strcmp(ix->refs[first - 1].name, ix->refs[k].name) == 0)
+            first--;
+        const struct aggregate_spec *a, *fa;
+        struct srcpos pos, fpos;
+        if (events) {
+            const struct event_spec *e = ix->refs[k].ptr, *f = ix->refs[first].ptr;
+            a = e->aggregate, fa = f->aggregate, pos = e->pos, fpos = f->pos;
+        } else {
+            const struct command_spec *c = ix->refs[k].ptr, *f = ix->refs[first].ptr;
+            a = c->aggregate, fa = f->aggregate, pos = c->pos, fpos = f->pos;
         }
+        size_t m = ld_push(L, "aggregates");
+        ld_push(L, a->name);
+        ld_push(L, events ? "events" : "commands");
+        ld_push(L, ix->refs[k].name);
+        if (events)
+            ld_diag_at(L, pos.line, pos.col,
+                       "event type '%s' is also defined in aggregate '%s' (line %d); an event "
+                       "type is unique across the domain",
+                       ix->refs[k].name, fa->name, fpos.line);
+        else
+            ld_diag_at(L, pos.line, pos.col,
+                       "command '%s' is also defined in aggregate '%s' (line %d); a command "
+                       "name is unique across the domain",
+                       ix->refs[k].name, fa->name, fpos.line);
+        ld_pop(L, m);
     }
 }
 
 /* ---- the file ---- */
 
-static const char *const top_keys[] = {"domain", "description", "version", "aggregates", "projections", "sources",
-                                       "scenarios"};
+static const char *const top_keys[] = {"domain",      "description", "version",  "aggregates",
+                                       "projections", "sources",     "scenarios"};
 
 static char *basename_noext(const char *path)
 {
@@ -1141,7 +740,8 @@ static char *basename_noext(const char *path)
 static void add_yproblems(const char *file, struct yproblems *yp, struct diag_list *diags)
 {
     for (size_t i = 0; i < yp->len; i++)
-        diag_add(diags, file, yp->items[i].line, yp->items[i].col, yp->items[i].path, yp->items[i].message);
+        diag_add(diags, file, yp->items[i].line, yp->items[i].col, yp->items[i].path,
+                 yp->items[i].message);
 }
 
 static void domain_read(struct loader *L, const struct ynode *root)
@@ -1183,11 +783,14 @@ static void domain_read(struct loader *L, const struct ynode *root)
         d->naggregates = aggs->n;
         for (size_t i = 0; i < aggs->n; i++)
             aggregate_load_shape(L, ynode_keynode(aggs, i), ynode_val(aggs, i), &d->aggregates[i]);
+        ld_pop(L, m);
+        index_names(L, true); /* every event is known before any command refers to one */
+        m = ld_push(L, "aggregates");
         for (size_t i = 0; i < aggs->n; i++)
             aggregate_load_rules(L, ynode_keynode(aggs, i), ynode_val(aggs, i), &d->aggregates[i]);
     }
     ld_pop(L, m);
-    check_unique_names(L);
+    index_names(L, false);
     if ((x = ynode_get(root, "projections"))) {
         m = ld_push(L, "projections");
         if (ld_expect_map(L, x, "the projections", true))
@@ -1219,7 +822,8 @@ static struct ynode *parse_top(const char *name, const char *text, size_t len, c
     yproblems_done(&yp);
     if (root && root->kind != YN_MAP) {
         char *msg = ynode_is_null(root) ? xasprintf("the file is empty; %s", what)
-                    : xasprintf("the top level must be a mapping, not %s; %s", ynode_kind_name(root), what);
+                                        : xasprintf("the top level must be a mapping, not %s; %s",
+                                                    ynode_kind_name(root), what);
         diag_add(diags, name, root->line, root->col, "", msg);
         free(msg);
         ynode_free(root);
@@ -1228,23 +832,31 @@ static struct ynode *parse_top(const char *name, const char *text, size_t len, c
     return root;
 }
 
-struct domain *domain_load_buffer(const char *name, const char *text, size_t len, struct diag_list *diags)
+struct domain *domain_load_buffer(const char *name, const char *text, size_t len,
+                                  struct diag_list *diags)
 {
     size_t before = diags->len;
-    struct ynode *root = parse_top(name, text, len, "a domain file is a YAML mapping (domain:, aggregates:, ...)", diags);
+    struct ynode *root = parse_top(
+        name, text, len, "a domain file is a YAML mapping (domain:, aggregates:, ...)", diags);
     if (!root) {
         diag_list_sort(diags);
         return NULL;
     }
     struct loader L;
     memset(&L, 0, sizeof L);
+    ld_suggest_reset();
     L.file = name;
+    L.text = text;
+    L.len = len;
     L.diags = diags;
     L.d = xcalloc(1, sizeof *L.d);
     L.d->file = xstrdup(name);
     sb_init(&L.path);
     domain_read(&L, root);
     sb_done(&L.path);
+    free(L.events.refs);
+    free(L.commands.refs);
+    free(L.line_starts);
     ynode_free(root);
     if (diags->len > before) {
         domain_free(L.d);
@@ -1260,8 +872,8 @@ static char *read_source(const char *path, size_t *len, struct diag_list *diags)
     struct stat st;
     if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
         (unsigned long long)st.st_size > YTREE_MAX_BYTES) {
-        char *msg = xasprintf("the file is %lld bytes; a domain file may be at most %u MB", (long long)st.st_size,
-                              YTREE_MAX_BYTES / (1024u * 1024u));
+        char *msg = xasprintf("the file is %lld bytes; a domain file may be at most %u MB",
+                              (long long)st.st_size, YTREE_MAX_BYTES / (1024u * 1024u));
         diag_add(diags, path, 0, 0, "", msg);
         free(msg);
         return NULL;
@@ -1298,8 +910,8 @@ struct source_spec *source_load_map(const char *path, struct diag_list *diags)
     if (!text)
         return NULL;
     size_t before = diags->len;
-    struct ynode *root = parse_top(path, text, len, "a source map is a YAML mapping (format:, stream:, type:, ...)",
-                                   diags);
+    struct ynode *root = parse_top(
+        path, text, len, "a source map is a YAML mapping (format:, stream:, type:, ...)", diags);
     free(text);
     if (!root) {
         diag_list_sort(diags);

@@ -23,7 +23,8 @@ void diag_list_done(struct diag_list *d)
     memset(d, 0, sizeof *d);
 }
 
-void diag_add(struct diag_list *d, const char *file, int line, int col, const char *path, const char *msg)
+void diag_add(struct diag_list *d, const char *file, int line, int col, const char *path,
+              const char *msg)
 {
     if (d->len == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 16;
@@ -274,7 +275,8 @@ struct command_spec *domain_command(const struct domain *d, const char *name)
 {
     for (size_t i = 0; d && name && i < d->naggregates; i++)
         for (size_t j = 0; j < d->aggregates[i].ncommands; j++)
-            if (d->aggregates[i].commands[j].name && strcmp(d->aggregates[i].commands[j].name, name) == 0)
+            if (d->aggregates[i].commands[j].name &&
+                strcmp(d->aggregates[i].commands[j].name, name) == 0)
                 return &d->aggregates[i].commands[j];
     return NULL;
 }
@@ -283,7 +285,8 @@ struct event_spec *domain_event(const struct domain *d, const char *type)
 {
     for (size_t i = 0; d && type && i < d->naggregates; i++)
         for (size_t j = 0; j < d->aggregates[i].nevents; j++)
-            if (d->aggregates[i].events[j].name && strcmp(d->aggregates[i].events[j].name, type) == 0)
+            if (d->aggregates[i].events[j].name &&
+                strcmp(d->aggregates[i].events[j].name, type) == 0)
                 return &d->aggregates[i].events[j];
     return NULL;
 }

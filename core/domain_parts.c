@@ -70,8 +70,9 @@ static bool handler_is_long_form(const struct projection_spec *p, const struct y
     return false;
 }
 
-static void handler_set_load(struct loader *L, const struct projection_spec *p, const struct ynode *map,
-                             const struct expr_env *env, struct handler_spec *h)
+static void handler_set_load(struct loader *L, const struct projection_spec *p,
+                             const struct ynode *map, const struct expr_env *env,
+                             struct handler_spec *h)
 {
     if (!map->n)
         return;
@@ -87,28 +88,32 @@ static void handler_set_load(struct loader *L, const struct projection_spec *p, 
         if (!is_column(p, k->text)) {
             const char *s = suggest_name(k->text, p->columns, p->ncolumns);
             if (s)
-                ld_diag(L, k, "unknown column '%s' of projection %s (did you mean '%s'?)", k->text, p->name, s);
+                ld_diag(L, k, "unknown column '%s' of projection %s (did you mean '%s'?)", k->text,
+                        p->name, s);
             else
-                ld_diag(L, k, "unknown column '%s' of projection %s: declare it under `columns:`", k->text, p->name);
+                ld_diag(L, k, "unknown column '%s' of projection %s: declare it under `columns:`",
+                        k->text, p->name);
         }
         a->value = ld_compile(L, ynode_val(map, i), env, false);
         ld_pop(L, m);
     }
 }
 
-static void handler_load(struct loader *L, struct projection_spec *p, const struct ynode *key, const struct ynode *val,
-                         struct handler_spec *h, const struct expr_schema *row_schema)
+static void handler_load(struct loader *L, struct projection_spec *p, const struct ynode *key,
+                         const struct ynode *val, struct handler_spec *h,
+                         const struct expr_schema *row_schema)
 {
     h->event_type = xstrdup(key->text);
     h->pos.line = key->line;
     h->pos.col = key->col;
     size_t m = ld_push(L, key->text);
-    const struct event_spec *e = domain_event(L->d, key->text);
+    const struct event_spec *e = ld_event(L, key->text);
     if (!e)
         unknown_event(L, key, key->text);
     struct schema_buf es;
     memset(&es, 0, sizeof es);
-    struct expr_env env = {ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META) | ROOT_BIT(ROOT_ROW), {NULL}, "projection"};
+    struct expr_env env = {
+        ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META) | ROOT_BIT(ROOT_ROW), {NULL}, "projection"};
     if (e) {
         schema_from_fields(&es, e->fields, e->nfields);
         env.schema[ROOT_EVENT] = &es.s;
@@ -135,7 +140,8 @@ static void handler_load(struct loader *L, struct projection_spec *p, const stru
         if ((x = ynode_get(val, "set"))) {
             size_t m2 = ld_push(L, "set");
             if (h->delete_row)
-                ld_diag(L, ynode_getkey(val, "set"), "a handler either deletes the row or sets columns, not both");
+                ld_diag(L, ynode_getkey(val, "set"),
+                        "a handler either deletes the row or sets columns, not both");
             else if (ld_expect_map(L, x, "a mapping column: expression", true))
                 handler_set_load(L, p, x, &env, h);
             ld_pop(L, m2);
@@ -204,7 +210,8 @@ static void projection_load(struct loader *L, const struct ynode *key, const str
     if ((x = ynode_get(val, "key"))) {
         size_t m2 = ld_push(L, "key");
         /* The key picks the row, so it cannot read the row. */
-        struct expr_env env = {ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "projection key"};
+        struct expr_env env = {
+            ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "projection key"};
         env.schema[ROOT_META] = meta_schema();
         p->key = ld_compile(L, x, &env, false);
         ld_pop(L, m2);
@@ -272,7 +279,8 @@ static bool parse_timezone(const char *s, int *out)
     return true;
 }
 
-bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val, struct source_spec *s)
+bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val,
+                  struct source_spec *s)
 {
     size_t before = L->diags->len;
     s->name = xstrdup(key->text);
@@ -299,7 +307,10 @@ bool source_parse(struct loader *L, const struct ynode *key, const struct ynode 
                 if (sg)
                     ld_diag(L, x, "unknown format '%s' (did you mean '%s'?)", f, sg);
                 else
-                    ld_diag(L, x, "unknown format '%s'; the formats are ndjson, json, csv and cloudevents", f);
+                    ld_diag(
+                        L, x,
+                        "unknown format '%s'; the formats are ndjson, json, csv and cloudevents",
+                        f);
             }
         }
         ld_pop(L, m);
@@ -320,7 +331,9 @@ bool source_parse(struct loader *L, const struct ynode *key, const struct ynode 
         if (dl && format_ok && s->format != SRC_CSV)
             ld_diag(L, ynode_getkey(val, "delimiter"), "`delimiter` is for the csv format only");
         else if (dl && (strlen(dl) != 1 || dl[0] == '"' || dl[0] == '\n' || dl[0] == '\r'))
-            ld_diag(L, x, "the delimiter must be one character (not a quote or a line break), got '%s'", dl);
+            ld_diag(L, x,
+                    "the delimiter must be one character (not a quote or a line break), got '%s'",
+                    dl);
         else if (dl)
             s->delimiter = dl[0];
         ld_pop(L, m);
@@ -331,7 +344,10 @@ bool source_parse(struct loader *L, const struct ynode *key, const struct ynode 
         if (tz && parse_timezone(tz, &s->timezone_min))
             s->has_timezone = true;
         else if (tz)
-            ld_diag(L, x, "timezone must be an offset from UTC such as \"+02:00\", \"-0500\" or \"Z\", got '%s'", tz);
+            ld_diag(L, x,
+                    "timezone must be an offset from UTC such as \"+02:00\", \"-0500\" or \"Z\", "
+                    "got '%s'",
+                    tz);
         ld_pop(L, m);
     }
     struct expr_env env = {ROOT_BIT(ROOT_RECORD), {NULL}, "source"};
@@ -371,6 +387,28 @@ static const char *const when_keys[] = {"command", "payload"};
 static const char *const then_keys[] = {"rejected", "events", "state", "projections"};
 static const char *const then_event_keys[] = {"type", "data"};
 
+static void unknown_data_field(struct loader *L, const struct event_spec *e, const struct ynode *k)
+{
+    const char *s = fields_suggest(e->fields, e->nfields, k->text);
+    if (s)
+        ld_diag(L, k, "unknown field '%s' of event '%s' (did you mean '%s'?)", k->text, e->name, s);
+    else
+        ld_diag(L, k, "unknown field '%s' of event '%s'", k->text, e->name);
+}
+
+/* Expected events may name some fields only; those named must exist. */
+static void check_data_names(struct loader *L, const struct event_spec *e, const struct ynode *data)
+{
+    for (size_t i = 0; i < data->n; i++) {
+        const struct ynode *k = ynode_keynode(data, i);
+        if (fields_find(e->fields, e->nfields, k->text))
+            continue;
+        size_t m = ld_push(L, k->text);
+        unknown_data_field(L, e, k);
+        ld_pop(L, m);
+    }
+}
+
 /* Checks data against an event's current fields: unknown, missing, wrong values. */
 static void check_event_data(struct loader *L, const struct event_spec *e, const struct ynode *data,
                              const struct ynode *at)
@@ -381,11 +419,7 @@ static void check_event_data(struct loader *L, const struct event_spec *e, const
             const struct field_spec *f = fields_find(e->fields, e->nfields, k->text);
             size_t m = ld_push(L, k->text);
             if (!f) {
-                const char *s = fields_suggest(e->fields, e->nfields, k->text);
-                if (s)
-                    ld_diag(L, k, "unknown field '%s' of event '%s' (did you mean '%s'?)", k->text, e->name, s);
-                else
-                    ld_diag(L, k, "unknown field '%s' of event '%s'", k->text, e->name);
+                unknown_data_field(L, e, k);
             } else {
                 value v;
                 if (ld_value(L, ynode_val(data, i), &v)) {
@@ -401,7 +435,8 @@ static void check_event_data(struct loader *L, const struct event_spec *e, const
         }
     }
     for (size_t i = 0; i < e->nfields; i++)
-        if (e->fields[i].required && !(data && data->kind == YN_MAP && ynode_get(data, e->fields[i].name)))
+        if (e->fields[i].required &&
+            !(data && data->kind == YN_MAP && ynode_get(data, e->fields[i].name)))
             ld_diag(L, at, "missing field '%s' of event '%s'", e->fields[i].name, e->name);
 }
 
@@ -428,7 +463,7 @@ static void given_load(struct loader *L, const struct ynode *n, struct scenario_
         const char *s = ld_string(L, x, "an event type");
         if (s) {
             g->type = xstrdup(s);
-            if (!(e = domain_event(L->d, s)))
+            if (!(e = ld_event(L, s)))
                 unknown_event(L, x, s);
         }
         ld_pop(L, m);
@@ -466,7 +501,8 @@ static void given_load(struct loader *L, const struct ynode *n, struct scenario_
     ld_pop(L, m);
 }
 
-static const struct command_spec *when_load(struct loader *L, const struct ynode *n, struct scenario_spec *sc)
+static const struct command_spec *when_load(struct loader *L, const struct ynode *n,
+                                            struct scenario_spec *sc)
 {
     if (!ld_expect_map(L, n, "a command {command, payload}", false))
         return NULL;
@@ -481,7 +517,7 @@ static const struct command_spec *when_load(struct loader *L, const struct ynode
         const char *s = ld_string(L, x, "a command name");
         if (s) {
             sc->when_command = xstrdup(s);
-            if (!(c = domain_command(L->d, s))) {
+            if (!(c = ld_command(L, s))) {
                 size_t total = 0;
                 for (size_t i = 0; i < L->d->naggregates; i++)
                     total += L->d->aggregates[i].ncommands;
@@ -515,7 +551,8 @@ static const struct command_spec *when_load(struct loader *L, const struct ynode
     return c;
 }
 
-static void check_state_fields(struct loader *L, const struct aggregate_spec *a, const struct ynode *map, bool with_id)
+static void check_state_fields(struct loader *L, const struct aggregate_spec *a,
+                               const struct ynode *map, bool with_id)
 {
     for (size_t i = 0; i < map->n; i++) {
         const struct ynode *k = ynode_keynode(map, i);
@@ -526,7 +563,8 @@ static void check_state_fields(struct loader *L, const struct aggregate_spec *a,
         size_t m = ld_push(L, k->text);
         const char *s = fields_suggest(a->state, a->nstate, k->text);
         if (s)
-            ld_diag(L, k, "unknown field '%s' in state of %s (did you mean '%s'?)", k->text, a->name, s);
+            ld_diag(L, k, "unknown field '%s' in state of %s (did you mean '%s'?)", k->text,
+                    a->name, s);
         else
             ld_diag(L, k, "unknown field '%s' in state of %s", k->text, a->name);
         ld_pop(L, m);
@@ -548,7 +586,9 @@ static void then_state_load(struct loader *L, const struct ynode *x, const struc
     /* Without `when`, the state names the instance it is about. */
     const struct ynode *an = ynode_get(x, "aggregate"), *idn = ynode_get(x, "id");
     if (!an || !idn)
-        ld_diag(L, x, "without `when`, `state` names its instance: {aggregate: Name, id: ..., field: value}");
+        ld_diag(
+            L, x,
+            "without `when`, `state` names its instance: {aggregate: Name, id: ..., field: value}");
     const struct aggregate_spec *a = NULL;
     if (an) {
         size_t m = ld_push(L, "aggregate");
@@ -594,10 +634,12 @@ static void then_projections_load(struct loader *L, const struct ynode *x, struc
                         const char *s = suggest_name(ck->text, p->columns, p->ncolumns);
                         size_t m3 = ld_push(L, ck->text);
                         if (s)
-                            ld_diag(L, ck, "unknown column '%s' of projection %s (did you mean '%s'?)", ck->text,
-                                    p->name, s);
+                            ld_diag(L, ck,
+                                    "unknown column '%s' of projection %s (did you mean '%s'?)",
+                                    ck->text, p->name, s);
                         else
-                            ld_diag(L, ck, "unknown column '%s' of projection %s", ck->text, p->name);
+                            ld_diag(L, ck, "unknown column '%s' of projection %s", ck->text,
+                                    p->name);
                         ld_pop(L, m3);
                     }
                 ld_pop(L, m2);
@@ -607,7 +649,8 @@ static void then_projections_load(struct loader *L, const struct ynode *x, struc
     }
 }
 
-static void then_load(struct loader *L, const struct ynode *n, const struct command_spec *c, struct scenario_spec *sc)
+static void then_load(struct loader *L, const struct ynode *n, const struct command_spec *c,
+                      struct scenario_spec *sc)
 {
     if (!ld_expect_map(L, n, "the expectations {rejected | events | state | projections}", false))
         return;
@@ -625,10 +668,12 @@ static void then_load(struct loader *L, const struct ynode *n, const struct comm
     if ((x = ynode_get(n, "events"))) {
         size_t m = ld_push(L, "events");
         if (!sc->has_when)
-            ld_diag(L, ynode_getkey(n, "events"), "`events` needs a `when` command (they are what it appends)");
+            ld_diag(L, ynode_getkey(n, "events"),
+                    "`events` needs a `when` command (they are what it appends)");
         else if (sc->then_rejected)
-            ld_diag(L, ynode_getkey(n, "events"), "a rejected command appends nothing: give `rejected` or `events`, "
-                                                  "not both");
+            ld_diag(L, ynode_getkey(n, "events"),
+                    "a rejected command appends nothing: give `rejected` or `events`, "
+                    "not both");
         if (ld_expect_seq(L, x, "the events expected, in order", true)) {
             for (size_t i = 0; i < x->n; i++) {
                 const struct ynode *ev = x->items[i];
@@ -636,21 +681,24 @@ static void then_load(struct loader *L, const struct ynode *n, const struct comm
                 if (ld_expect_map(L, ev, "an event {type, data}", false)) {
                     ld_check_keys(L, ev, then_event_keys, 2);
                     const struct ynode *t = ynode_get(ev, "type");
+                    const struct event_spec *e = NULL;
                     if (!t) {
                         ld_diag(L, ev, "an expected event needs `type:`");
                     } else {
                         size_t m3 = ld_push(L, "type");
                         const char *s = ld_string(L, t, "an event type");
-                        if (s && !domain_event(L->d, s))
+                        if (s && !(e = ld_event(L, s)))
                             unknown_event(L, t, s);
                         ld_pop(L, m3);
                     }
                     const struct ynode *dn = ynode_get(ev, "data");
-                    if (dn && !ynode_is_null(dn) && dn->kind != YN_MAP) {
-                        size_t m3 = ld_push(L, "data");
-                        ld_diag(L, dn, "expected the event's data (a mapping), got %s", ynode_kind_name(dn));
-                        ld_pop(L, m3);
-                    }
+                    size_t m3 = ld_push(L, "data");
+                    if (dn && !ynode_is_null(dn) && dn->kind != YN_MAP)
+                        ld_diag(L, dn, "expected the event's data (a mapping), got %s",
+                                ynode_kind_name(dn));
+                    else if (dn && dn->kind == YN_MAP && e)
+                        check_data_names(L, e, dn);
+                    ld_pop(L, m3);
                 }
                 ld_pop(L, m2);
             }
@@ -733,9 +781,11 @@ void scenarios_load(struct loader *L, const struct ynode *seq)
         size_t m = ld_push_index(L, i);
         scenario_load(L, seq->items[i], &L->d->scenarios[i]);
         for (size_t j = 0; j < i && L->d->scenarios[i].name; j++)
-            if (L->d->scenarios[j].name && !strcmp(L->d->scenarios[j].name, L->d->scenarios[i].name)) {
+            if (L->d->scenarios[j].name &&
+                !strcmp(L->d->scenarios[j].name, L->d->scenarios[i].name)) {
                 ld_diag(L, ynode_get(seq->items[i], "name"),
-                        "another scenario has this name (line %d); give each its own", L->d->scenarios[j].pos.line);
+                        "another scenario has this name (line %d); give each its own",
+                        L->d->scenarios[j].pos.line);
                 break;
             }
         ld_pop(L, m);

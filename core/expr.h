@@ -32,7 +32,9 @@ enum expr_root {
 /* Caps that keep hostile expressions harmless. */
 #define EXPR_MAX_LENGTH 8192     /* characters in one expression's source */
 #define EXPR_MAX_DEPTH 64        /* nesting of the syntax tree */
-#define EXPR_DEFAULT_BUDGET 100000 /* work units per evaluation (nodes + elements visited) */
+#define EXPR_DEFAULT_BUDGET 1000000 /* work units per evaluation (nodes + elements visited): enough for
+                                     a read model that keeps a list of 100k ids, small enough that the
+                                     worst expression still ends within tens of milliseconds */
 
 /* Type hints for static checks; EXPR_T_ANY when unknown. */
 typedef enum expr_type {

@@ -1559,6 +1559,10 @@ expr *expr_compile(const char *src, size_t len, const struct expr_env *env, stru
     struct expr_error dummy;
     if (!ee)
         ee = &dummy;
+    if (!src) {
+        src = "";
+        len = 0;
+    }
     ee->column = 0;
     ee->msg[0] = 0;
     if (len > EXPR_MAX_LENGTH) {

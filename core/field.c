@@ -14,7 +14,8 @@
 #include "core/domain_internal.h"
 #include "core/json.h"
 
-static const char *const ftype_names[] = {"string", "int", "float", "bool", "timestamp", "list", "map", "any"};
+static const char *const ftype_names[] = {"string",    "int",  "float", "bool",
+                                          "timestamp", "list", "map",   "any"};
 #define NFTYPES (sizeof ftype_names / sizeof ftype_names[0])
 
 const char *ftype_name(ftype t)
@@ -36,9 +37,9 @@ bool ftype_parse(const char *s, ftype *t)
 static const char *ftype_synonym(const char *s)
 {
     static const char *const syn[][2] = {
-        {"integer", "int"}, {"int64", "int"},     {"long", "int"},      {"double", "float"},
-        {"number", "float"}, {"boolean", "bool"}, {"str", "string"},    {"text", "string"},
-        {"array", "list"},   {"object", "map"},   {"dict", "map"},      {"datetime", "timestamp"},
+        {"integer", "int"},    {"int64", "int"},      {"long", "int"},   {"double", "float"},
+        {"number", "float"},   {"boolean", "bool"},   {"str", "string"}, {"text", "string"},
+        {"array", "list"},     {"object", "map"},     {"dict", "map"},   {"datetime", "timestamp"},
         {"time", "timestamp"}, {"date", "timestamp"},
     };
     for (size_t i = 0; i < sizeof syn / sizeof syn[0]; i++)
@@ -112,7 +113,8 @@ bool ftype_accepts(ftype t, expr_type et)
 
 const char *etype_name(expr_type t)
 {
-    static const char *const names[] = {"any", "null", "bool", "int", "double", "string", "timestamp", "list", "map"};
+    static const char *const names[] = {"any",    "null",      "bool", "int", "double",
+                                        "string", "timestamp", "list", "map"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -209,8 +211,8 @@ static int num_cmp(const value *a, const value *b)
     return x < y ? -1 : x > y;
 }
 
-static int fail(err *e, const struct field_spec *f, const value *v, const char *what, const value *limit,
-                const char *tail)
+static int fail(err *e, const struct field_spec *f, const value *v, const char *what,
+                const value *limit, const char *tail)
 {
     strbuf sb;
     sb_init(&sb);
@@ -232,12 +234,14 @@ int field_check(const struct field_spec *f, const value *v, err *e)
     if (v->type == V_NULL) {
         if (f->optional || f->type == F_ANY || (f->has_default && f->def.type == V_NULL))
             return ST_OK;
-        return err_set(e, ST_ERR, "field '%s': expected %s, got null", f->name ? f->name : "?", ftype_name(f->type));
+        return err_set(e, ST_ERR, "field '%s': expected %s, got null", f->name ? f->name : "?",
+                       ftype_name(f->type));
     }
     if (!type_fits(f->type, v)) {
         strbuf sb;
         sb_init(&sb);
-        sb_addf(&sb, "field '%s': expected %s, got %s ", f->name ? f->name : "?", ftype_name(f->type), value_kind(v));
+        sb_addf(&sb, "field '%s': expected %s, got %s ", f->name ? f->name : "?",
+                ftype_name(f->type), value_kind(v));
         show_value(&sb, v);
         if (f->type == F_FLOAT && v->type == V_INT)
             sb_adds(&sb, " (write it with a decimal point)");
@@ -248,7 +252,8 @@ int field_check(const struct field_spec *f, const value *v, err *e)
     if (f->type == F_TIMESTAMP) {
         int64_t ms;
         if (!time_parse(value_str(v), value_strlen(v), 0, &ms))
-            return fail(e, f, v, " is not a timestamp (ISO-8601, e.g. 2026-11-27T10:00:00Z)", NULL, NULL);
+            return fail(e, f, v, " is not a timestamp (ISO-8601, e.g. 2026-11-27T10:00:00Z)", NULL,
+                        NULL);
     }
     if (f->has_min && (v->type == V_INT || v->type == V_DOUBLE) && num_cmp(v, &f->min) < 0)
         return fail(e, f, v, " is below the minimum ", &f->min, NULL);
@@ -268,11 +273,11 @@ int field_check(const struct field_spec *f, const value *v, err *e)
             unit = " entries";
         }
         if (n >= 0 && f->min_length >= 0 && n < f->min_length)
-            return err_set(e, ST_ERR, "field '%s': length %lld is below the minimum length %lld%s", f->name,
-                           (long long)n, (long long)f->min_length, unit);
+            return err_set(e, ST_ERR, "field '%s': length %lld is below the minimum length %lld%s",
+                           f->name, (long long)n, (long long)f->min_length, unit);
         if (n >= 0 && f->max_length >= 0 && n > f->max_length)
-            return err_set(e, ST_ERR, "field '%s': length %lld is above the maximum length %lld%s", f->name,
-                           (long long)n, (long long)f->max_length, unit);
+            return err_set(e, ST_ERR, "field '%s': length %lld is above the maximum length %lld%s",
+                           f->name, (long long)n, (long long)f->max_length, unit);
     }
     if (f->pattern && v->type == V_STRING) {
         bool ok = memchr(value_str(v), '\0', value_strlen(v)) == NULL &&
@@ -296,15 +301,18 @@ int field_check(const struct field_spec *f, const value *v, err *e)
 
 /* ---- reading specs ---- */
 
-static const char *const field_keys[] = {"type",       "default", "optional", "min",  "max",
-                                          "min_length", "max_length", "pattern", "enum", "description"};
+static const char *const field_keys[] = {"type", "default",    "optional",   "min",
+                                         "max",  "min_length", "max_length", "pattern",
+                                         "enum", "description"};
 static const char *const state_keys[] = {"type", "default", "description"};
 
 static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
 {
     if (!n || n->kind != YN_SCALAR || ynode_is_null(n)) {
-        ld_diag(L, n, "expected a type name (string, int, float, bool, timestamp, list, map or any), got %s",
-                ynode_kind_name(n));
+        ld_diag(
+            L, n,
+            "expected a type name (string, int, float, bool, timestamp, list, map or any), got %s",
+            ynode_kind_name(n));
         return false;
     }
     if (ftype_parse(n->text, t))
@@ -313,13 +321,15 @@ static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
     if (s)
         ld_diag(L, n, "unknown type '%s' (did you mean '%s'?)", n->text, s);
     else
-        ld_diag(L, n, "unknown type '%s'; the types are string, int, float, bool, timestamp, list, map and any",
+        ld_diag(L, n,
+                "unknown type '%s'; the types are string, int, float, bool, timestamp, list, map "
+                "and any",
                 n->text);
     return false;
 }
 
-static bool read_limit(struct loader *L, const struct ynode *n, const struct field_spec *f, const char *key,
-                       value *out)
+static bool read_limit(struct loader *L, const struct ynode *n, const struct field_spec *f,
+                       const char *key, value *out)
 {
     size_t m = ld_push(L, key);
     bool ok = false;
@@ -333,8 +343,9 @@ static bool read_limit(struct loader *L, const struct ynode *n, const struct fie
                 *out = v;
                 ok = true;
             } else {
-                ld_diag(L, n, "%s must be %s for a%s %s field", key, f->type == F_INT ? "an integer" : "a number",
-                        f->type == F_INT ? "n" : "", ftype_name(f->type));
+                ld_diag(L, n, "%s must be %s for a%s %s field", key,
+                        f->type == F_INT ? "an integer" : "a number", f->type == F_INT ? "n" : "",
+                        ftype_name(f->type));
                 value_free(v);
             }
         }
@@ -343,20 +354,22 @@ static bool read_limit(struct loader *L, const struct ynode *n, const struct fie
     return ok;
 }
 
-static bool read_length(struct loader *L, const struct ynode *n, const struct field_spec *f, const char *key,
-                        int64_t *out)
+static bool read_length(struct loader *L, const struct ynode *n, const struct field_spec *f,
+                        const char *key, int64_t *out)
 {
     size_t m = ld_push(L, key);
     bool ok = false;
     if (f->type != F_STRING && f->type != F_LIST && f->type != F_MAP && f->type != F_ANY)
-        ld_diag(L, n, "%s applies to string, list and map fields, not %s", key, ftype_name(f->type));
+        ld_diag(L, n, "%s applies to string, list and map fields, not %s", key,
+                ftype_name(f->type));
     else
         ok = ld_int(L, n, key, 0, INT64_MAX, out);
     ld_pop(L, m);
     return ok;
 }
 
-static bool read_field_map(struct loader *L, const struct ynode *val, enum field_ctx ctx, struct field_spec *f)
+static bool read_field_map(struct loader *L, const struct ynode *val, enum field_ctx ctx,
+                           struct field_spec *f)
 {
     bool ok = true;
     size_t before = L->diags->len;
@@ -421,7 +434,8 @@ static bool read_field_map(struct loader *L, const struct ynode *val, enum field
                     v = field_coerce(f->type, v);
                     if (!type_fits(f->type, &v)) {
                         size_t mi = ld_push_index(L, i);
-                        ld_diag(L, n->items[i], "this value is not of the field's type %s", ftype_name(f->type));
+                        ld_diag(L, n->items[i], "this value is not of the field's type %s",
+                                ftype_name(f->type));
                         ld_pop(L, mi);
                         value_free(v);
                         continue;
@@ -442,10 +456,14 @@ static bool read_field_map(struct loader *L, const struct ynode *val, enum field
             f->def = v;
             f->has_default = true;
             if (v.type == V_NULL && !f->optional && f->type != F_ANY && ctx != FIELD_STATE) {
-                ld_diag(L, n, "default null does not fit a %s field (add optional: true, or use type any)",
+                ld_diag(
+                    L, n,
+                    "default null does not fit a %s field (add optional: true, or use type any)",
+                    ftype_name(f->type));
+            } else if (v.type == V_NULL && ctx == FIELD_STATE && f->type != F_ANY &&
+                       f->type != F_TIMESTAMP) {
+                ld_diag(L, n, "default null does not fit a %s field (use type any)",
                         ftype_name(f->type));
-            } else if (v.type == V_NULL && ctx == FIELD_STATE && f->type != F_ANY && f->type != F_TIMESTAMP) {
-                ld_diag(L, n, "default null does not fit a %s field (use type any)", ftype_name(f->type));
             } else if (L->diags->len == before) {
                 err e;
                 err_clear(&e);
@@ -458,8 +476,8 @@ static bool read_field_map(struct loader *L, const struct ynode *val, enum field
     return L->diags->len == before;
 }
 
-bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *val, enum field_ctx ctx,
-                 struct field_spec *f)
+bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *val,
+                 enum field_ctx ctx, struct field_spec *f)
 {
     f->name = xstrdup(key->text);
     f->pos.line = key->line;
@@ -476,8 +494,10 @@ bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *
         ok = read_field_map(L, val, ctx, f) && ok;
         f->required = ctx != FIELD_STATE && !f->has_default && !f->optional;
     } else {
-        ld_diag(L, val ? val : key, "expected a type name (`%s: int`) or a mapping (`%s: {type: int, default: 0}`), got %s",
-                key->text, key->text, ynode_kind_name(val));
+        ld_diag(
+            L, val ? val : key,
+            "expected a type name (`%s: int`) or a mapping (`%s: {type: int, default: 0}`), got %s",
+            key->text, key->text, ynode_kind_name(val));
         ok = false;
     }
     if (ctx == FIELD_STATE && !f->has_default) {
@@ -489,7 +509,8 @@ bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *
     return ok;
 }
 
-void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx, struct field_spec **out, size_t *n)
+void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx,
+                  struct field_spec **out, size_t *n)
 {
     *out = NULL;
     *n = 0;

@@ -266,9 +266,20 @@ static size_t skip_value(const char *s, size_t len, size_t i)
         char c = s[i];
         if (c == '"') {
             i++;
-            while (i < len && s[i] != '"')
-                i += s[i] == '\\' ? 2 : 1;
-            i++;
+            for (;;) {
+                const char *q = memchr(s + i, '"', len - i);
+                if (!q) {
+                    i = len;
+                    break;
+                }
+                /* the quote ends the string unless an odd number of backslashes precede it */
+                size_t k = (size_t)(q - s), bs = 0;
+                while (k - bs > i && s[k - bs - 1] == '\\')
+                    bs++;
+                i = k + 1;
+                if (bs % 2 == 0)
+                    break;
+            }
             if (depth == 0)
                 return i;
             continue;
@@ -295,46 +306,46 @@ static size_t skip_ws(const char *s, size_t len, size_t i)
     return i;
 }
 
-/* Finds the text of the top-level member `key` (the last one, as the parser keeps
- * the last of duplicate keys) in a validated JSON object. Keys written with
- * escapes are not matched; the caller then falls back to writing the value. */
-static bool raw_member(const char *s, size_t len, const char *key, size_t *start, size_t *end)
+/* Finds the text of the top-level members "data" and "meta" (the last of each,
+ * as the parser keeps the last of duplicate keys) in a validated JSON object, in
+ * one pass. Keys written with escapes are not matched; the caller then falls
+ * back to writing the parsed value. A span not found stays {0, 0}. */
+struct span {
+    size_t start, end;
+};
+static void raw_members(const char *s, size_t len, struct span *data, struct span *meta)
 {
-    size_t klen = strlen(key);
-    bool found = false;
     size_t i = skip_ws(s, len, 0);
     if (i >= len || s[i] != '{')
-        return false;
+        return;
     i++;
     for (;;) {
         i = skip_ws(s, len, i);
         if (i >= len || s[i] != '"')
-            return found;
+            return;
         size_t ks = i + 1;
         size_t ke = skip_value(s, len, i) - 1; /* the closing quote */
         i = skip_ws(s, len, ke + 1);
         if (i >= len || s[i] != ':')
-            return found;
+            return;
         i = skip_ws(s, len, i + 1);
         size_t vs = i;
         i = skip_value(s, len, i);
-        if (ke - ks == klen && memcmp(s + ks, key, klen) == 0) {
-            *start = vs;
-            *end = i;
-            found = true;
-        }
+        if (ke - ks == 4 && memcmp(s + ks, "data", 4) == 0)
+            *data = (struct span){vs, i};
+        else if (ke - ks == 4 && memcmp(s + ks, "meta", 4) == 0)
+            *meta = (struct span){vs, i};
         i = skip_ws(s, len, i);
         if (i >= len || s[i] != ',')
-            return found;
+            return;
         i++;
     }
 }
 
-static char *member_text(const char *raw, size_t len, const char *key, const value *v)
+static char *member_text(const char *raw, struct span sp, const value *v)
 {
-    size_t a = 0, b = 0;
-    if (raw && raw_member(raw, len, key, &a, &b) && b > a)
-        return xstrndup(raw + a, b - a);
+    if (raw && sp.end > sp.start)
+        return xstrndup(raw + sp.start, sp.end - sp.start);
     return json_to_string(v);
 }
 
@@ -404,9 +415,12 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
 
     out->stream = xstrdup(value_str(value_map_get(parsed, "stream")));
     out->type = xstrdup(value_str(value_map_get(parsed, "type")));
-    out->data = member_text(raw, len, "data", v);
+    struct span dspan = {0, 0}, mspan = {0, 0};
+    if (raw)
+        raw_members(raw, len, &dspan, &mspan);
+    out->data = member_text(raw, dspan, v);
     if (meta && meta->type == V_MAP)
-        out->meta = member_text(raw, len, "meta", meta);
+        out->meta = member_text(raw, mspan, meta);
     return MAP_OK;
 }
 

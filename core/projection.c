@@ -32,13 +32,15 @@
 #include "json.h"
 #include "projection_backend.h"
 
-#define BATCH 500             /* events per transaction */
+#define BATCH 500             /* events per transaction, at first */
+#define BATCH_MAX 32768       /* a batch doubles up to this while it stays quick */
+#define BATCH_QUICK_MS 100    /* "quick": the write lock is held no longer than this */
 #define CACHE_MAX_KEYS 200000 /* rows kept in memory between batches, at most */
 #define RATE_WINDOW_MS 5000   /* the rate is measured over this many milliseconds */
 #define SAMPLE_EVERY_MS 200   /* progress samples closer than this replace each other */
 #define SAMPLES_MAX 40
-#define RUNNER_POLL_MS 100    /* how often the runner looks for new events */
-#define RUNNER_SLICE 5000     /* events per projection per round, so stop stays prompt */
+#define RUNNER_POLL_MS 100 /* how often the runner looks for new events */
+#define RUNNER_SLICE 5000  /* events per projection per round, so stop stays prompt */
 
 const char *proj_status_name(enum proj_status s)
 {
@@ -125,17 +127,18 @@ static int check_names(const struct domain *d, err *e)
                 continue;
             for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
                 if (strcmp(other + n, suffixes[k]) == 0)
-                    return err_set(e, ST_ERR,
-                                   "projections %s and %s would share the table proj_%s: rename one",
-                                   p->name, other, other);
+                    return err_set(
+                        e, ST_ERR,
+                        "projections %s and %s would share the table proj_%s: rename one", p->name,
+                        other, other);
         }
     }
     return ST_OK;
 }
 
 /* Creates p's tables and record unless its record exists (then they do too). */
-static int ensure_one(struct store *s, const struct proj_backend *be, const struct projection_spec *p,
-                      err *e)
+static int ensure_one(struct store *s, const struct proj_backend *be,
+                      const struct projection_spec *p, err *e)
 {
     struct proj_record rec;
     int rc = be->record_get(s, p->name, &rec, e);
@@ -190,8 +193,9 @@ static void samples_add(struct proj_record *r, int64_t begin, int64_t start, int
 {
     struct sample s[SAMPLES_MAX + 2];
     size_t n = samples_parse(r->samples, s, SAMPLES_MAX);
-    if (n == 0 || s[n - 1].checkpoint != start) {
-        /* The first batch, or someone else moved it: where this batch started. */
+    if (n == 0 || s[n - 1].checkpoint != start || begin - s[n - 1].ms > SAMPLE_EVERY_MS) {
+        /* The first batch, someone else moved it, or it was idle: where this batch
+         * started, so that idle time does not pass for slow progress. */
         s[n].ms = begin;
         s[n].checkpoint = start;
         n++;
@@ -216,25 +220,36 @@ static void samples_add(struct proj_record *r, int64_t begin, int64_t start, int
 }
 
 /* Events per second over the last RATE_WINDOW_MS, from the samples and the
- * current progress: the baseline is the newest sample at or before the window's
- * start (else the oldest one), so a projection idle for the whole window has rate
- * 0 and a busy one is measured over the whole window. */
+ * current progress: the progress at the window's start is interpolated between
+ * the samples around it (a projection idle for the whole window has rate 0); a
+ * projection whose samples all lie inside the window is measured from its first. */
 static double samples_rate(const char *text, int64_t now, int64_t progress)
 {
     struct sample s[SAMPLES_MAX];
     size_t n = samples_parse(text, s, SAMPLES_MAX);
     if (n == 0)
         return 0;
-    size_t base = 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i].ms <= now - RATE_WINDOW_MS)
-            base = i;
-    int64_t span = now - s[base].ms;
+    int64_t ws = now - RATE_WINDOW_MS;
+    double base_cp;
+    int64_t span;
+    if (s[0].ms > ws) {
+        base_cp = (double)s[0].checkpoint;
+        span = now - s[0].ms;
+    } else {
+        size_t i = 0;
+        while (i + 1 < n && s[i + 1].ms <= ws)
+            i++;
+        base_cp = (double)s[i].checkpoint;
+        if (i + 1 < n && s[i + 1].ms > s[i].ms)
+            base_cp += (double)(s[i + 1].checkpoint - s[i].checkpoint) * (double)(ws - s[i].ms) /
+                       (double)(s[i + 1].ms - s[i].ms);
+        span = RATE_WINDOW_MS;
+    }
     if (span < 250)
         span = 250; /* a sample a moment old says little; do not divide by almost nothing */
-    if (progress < s[base].checkpoint)
+    if ((double)progress <= base_cp)
         return 0;
-    return (double)(progress - s[base].checkpoint) * 1000.0 / (double)span;
+    return ((double)progress - base_cp) * 1000.0 / (double)span;
 }
 
 /* ---- folding ---- */
@@ -244,11 +259,11 @@ struct fold {
     const struct proj_backend *be;
     const struct domain *d;
     const struct projection_spec *p;
-    bool rebuild;            /* into the rebuild tables */
+    bool rebuild; /* into the rebuild tables */
     struct proj_writer *w;
-    value cache;             /* key -> row, or null when the key has no row */
-    int64_t cache_at;        /* the checkpoint the cache reflects; -1 = none */
-    value dirty;             /* keys changed in this batch -> true */
+    value cache;      /* key -> row, or null when the key has no row */
+    int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
+    value dirty;      /* keys changed in this batch -> true */
     struct event_list page;
     strbuf key;
 };
@@ -368,8 +383,8 @@ static enum fold_result fold_event(struct fold *f, const struct event *ev, err *
         }
         bool ok = key_text(&k, &f->key);
         if (!ok)
-            err_set(e, ST_ERR, "projections.%s.key: `%s` gave %s %s, not a string or a number",
-                    p->name, expr_source(p->key), k.type == V_NULL ? "" : "a", vtype_name(k.type));
+            err_set(e, ST_ERR, "projections.%s.key: `%s` gave %s%s, not a string or a number",
+                    p->name, expr_source(p->key), k.type == V_NULL ? "" : "a ", vtype_name(k.type));
         value_free(k);
         if (!ok) {
             res = FOLD_FAILED;
@@ -479,9 +494,9 @@ static void record_clear_error(struct proj_record *rec)
 
 /* What one batch found. */
 struct batch_out {
-    size_t folded;  /* events folded (and committed) */
-    bool stop;      /* nothing more to do now: at the head, failed, swapped, or not ours */
-    bool failed;    /* an event failed */
+    size_t folded; /* events folded (and committed) */
+    bool stop;     /* nothing more to do now: at the head, failed, swapped, or not ours */
+    bool failed;   /* an event failed */
 };
 
 /* Folds one batch of at most `limit` events with position <= to (0 = the head), in
@@ -559,8 +574,7 @@ static int fold_batch(struct store *s, struct fold *f, size_t limit, int64_t to,
         rec.rebuild_checkpoint = last;
     } else {
         rec.checkpoint = last;
-        snprintf(rec.status, sizeof rec.status, "%s",
-                 at_end && to == 0 ? "live" : "catching up");
+        snprintf(rec.status, sizeof rec.status, "%s", at_end && to == 0 ? "live" : "catching up");
     }
     if (bad) {
         record_fail(&rec, bad, &why);
@@ -698,11 +712,17 @@ static int catch_up_one(struct store *s, const struct domain *d, const struct pr
     struct fold f;
     fold_init(&f, be, d, p, rebuild);
     rc = be->writer_open(s, p, rebuild, &f.w, e);
+    int saved;
+    be->batches_begin(s, &saved);
+    /* Each commit costs a sync of the log, so a long catch-up grows its batches
+     * while each stays short enough not to keep writers waiting. */
+    size_t batch = BATCH;
     while (rc == ST_OK && budget != 0) {
-        size_t limit = BATCH;
+        size_t limit = batch;
         if (budget > 0 && budget < (int64_t)limit)
             limit = (size_t)budget;
         struct batch_out out;
+        int64_t t0 = time_now_ms();
         rc = fold_batch(s, &f, limit, to, !ignore_controls, &out, e);
         if (rc != ST_OK)
             break;
@@ -712,7 +732,13 @@ static int catch_up_one(struct store *s, const struct domain *d, const struct pr
             budget -= (int64_t)out.folded;
         if (out.stop)
             break;
+        int64_t took = time_now_ms() - t0;
+        if (took < BATCH_QUICK_MS / 2 && batch < BATCH_MAX)
+            batch *= 2;
+        else if (took > BATCH_QUICK_MS && batch > BATCH)
+            batch /= 2;
     }
+    be->batches_end(s, saved);
     fold_done(&f);
     return rc;
 }
@@ -836,7 +862,8 @@ static int lag_of(struct store *s, const struct proj_backend *be, const struct p
         event_list_init(&l);
         rc = store_read_page(s, &f, progress, false, 1, &l, e);
         int64_t t;
-        if (rc == ST_OK && l.len == 1 && time_parse(l.items[0].time, strlen(l.items[0].time), 0, &t))
+        if (rc == ST_OK && l.len == 1 &&
+            time_parse(l.items[0].time, strlen(l.items[0].time), 0, &t))
             out->seconds_behind = t < now ? (double)(now - t) / 1000.0 : 0;
         event_list_done(&l);
     }
@@ -932,8 +959,8 @@ int projection_throttle(struct store *s, const struct domain *d, const char *nam
 /* ---- reading ---- */
 
 static int query_rows(struct store *s, const struct domain *d, const char *name, const char *key,
-                      int64_t at_position, size_t offset, size_t limit, value *rows,
-                      int64_t *count, err *e)
+                      int64_t at_position, size_t offset, size_t limit, value *rows, int64_t *count,
+                      err *e)
 {
     const struct projection_spec *p = projection_find(d, name, e);
     if (!p)
@@ -963,7 +990,8 @@ static int query_rows(struct store *s, const struct domain *d, const char *name,
                              "projection %s has folded events up to position %lld only (%s), "
                              "so it cannot say what it was at %lld",
                              name, (long long)rec.checkpoint,
-                             rec.error ? "failed" : rec.paused ? "paused"
+                             rec.error                               ? "failed"
+                             : rec.paused                            ? "paused"
                              : strcmp(rec.rules_hash, p->rules_hash) ? "stale: rebuild it"
                                                                      : "behind",
                              (long long)at);
@@ -988,8 +1016,8 @@ int projection_query(struct store *s, const struct domain *d, const char *name, 
     return rc;
 }
 
-int projection_count(struct store *s, const struct domain *d, const char *name,
-                     int64_t at_position, int64_t *count, err *e)
+int projection_count(struct store *s, const struct domain *d, const char *name, int64_t at_position,
+                     int64_t *count, err *e)
 {
     value rows = value_list(0);
     *count = 0;
@@ -1004,11 +1032,11 @@ struct proj_runner {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    struct store *s;             /* the runner's own connection */
+    struct store *s; /* the runner's own connection */
     const struct domain *d;
     bool stop;
     bool poked;
-    uint64_t poke_gen;           /* bumped by every poke */
+    uint64_t poke_gen; /* bumped by every poke */
     bool settled;
     bool has_error;
     err last_error;
@@ -1049,8 +1077,8 @@ static void *runner_main(void *arg)
         int rc = ST_OK;
         for (size_t i = 0; rc == ST_OK && i < r->d->nprojections; i++) {
             int64_t n = 0;
-            rc = projection_catch_up(r->s, r->d, r->d->projections[i].name, RUNNER_SLICE, false,
-                                     &n, &e);
+            rc = projection_catch_up(r->s, r->d, r->d->projections[i].name, RUNNER_SLICE, false, &n,
+                                     &e);
             done += n;
         }
         bool settled = rc == ST_OK && all_settled(r->s, r->d, &e);
@@ -1081,6 +1109,12 @@ static void *runner_main(void *arg)
 
 struct proj_runner *projection_runner_start(const char *db_path, const struct domain *d, err *e)
 {
+    if (!db_path || strcmp(db_path, ":memory:") == 0) {
+        err_set(e, ST_ERR,
+                "the projection runner needs a store file: an in-memory store is private "
+                "to its connection");
+        return NULL;
+    }
     struct store_options opt = STORE_OPTIONS_DEFAULT;
     opt.create = false;
     struct store *s = store_open(db_path, &opt, e);

@@ -26,10 +26,10 @@
 
 /* A projection's status record. Strings are owned (free with proj_record_done). */
 struct proj_record {
-    int64_t checkpoint;         /* last position folded into the live tables */
-    char status[16];            /* as last written: "live", "catching up", "paused", "failed", "rebuilding" */
-    char rules_hash[17];        /* the definition the live tables were built with */
-    char rebuild_hash[17];      /* the definition a rebuild in progress uses ("" when none) */
+    int64_t checkpoint; /* last position folded into the live tables */
+    char status[16]; /* as last written: "live", "catching up", "paused", "failed", "rebuilding" */
+    char rules_hash[17];   /* the definition the live tables were built with */
+    char rebuild_hash[17]; /* the definition a rebuild in progress uses ("" when none) */
     bool paused;
     int64_t throttle;           /* events per second, 0 = unthrottled */
     char *error;                /* NULL unless failed */
@@ -37,7 +37,7 @@ struct proj_record {
     char *error_event;          /* NULL unless failed: the event as NDJSON */
     int64_t updated_ms;         /* when progress was last written (0 = never) */
     int64_t rebuild_checkpoint; /* -1 when not rebuilding */
-    char *samples;              /* JSON [[ms, checkpoint], ...], recent progress for the rate; may be NULL */
+    char *samples; /* JSON [[ms, checkpoint], ...], recent progress for the rate; may be NULL */
 };
 void proj_record_done(struct proj_record *r);
 
@@ -79,6 +79,12 @@ struct proj_backend {
     /* Inside the caller's transaction: drops the live tables and renames the
      * rebuild tables in their place. */
     int (*rebuild_swap)(struct store *s, const struct projection_spec *p, err *e);
+
+    /* Around a run of batches (outside any transaction): lets the backend trade
+     * durability of the derived rows for speed, since a lost batch is refolded
+     * (its checkpoint is lost with it). *saved receives what end restores. */
+    void (*batches_begin)(struct store *s, int *saved);
+    void (*batches_end)(struct store *s, int saved);
 
     /* Read snapshot: between read_begin and read_end every read sees one state of
      * the store. read_begin does nothing (and read_end too) when a transaction is

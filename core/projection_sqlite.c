@@ -35,6 +35,7 @@
  * the swap drops the live ones and renames these in one transaction, so a reader
  * sees the old read model or the new one, never half of one. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,7 @@ static const char RECORD_TABLE_SQL[] =
     "NOT NULL DEFAULT 0, error TEXT, error_position INTEGER, error_event TEXT, updated_at TEXT, "
     "rebuild_checkpoint INTEGER, rebuild_hash TEXT, rate_samples TEXT)";
 
-enum table_kind { T_ROWS, T_HISTORY, T_KEYS };
+enum table_kind { T_ROWS, T_HISTORY, T_KEYS, T_COUNTS };
 
 /* Appends the quoted name of one of p's tables: "proj_NAME[__rebuild][_history|_keys]". */
 static void add_table(strbuf *sb, const char *name, bool rebuild, enum table_kind kind)
@@ -66,6 +67,8 @@ static void add_table(strbuf *sb, const char *name, bool rebuild, enum table_kin
         sb_adds(sb, "_history");
     else if (kind == T_KEYS)
         sb_adds(sb, "_keys");
+    else if (kind == T_COUNTS)
+        sb_adds(sb, "_counts");
     sb_addc(sb, '"');
 }
 
@@ -181,7 +184,11 @@ static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool re
     sb_adds(sql, "(key TEXT NOT NULL, valid_from INTEGER NOT NULL, row TEXT, "
                  "PRIMARY KEY (key, valid_from)) WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
     add_table(sql, p->name, rebuild, T_KEYS);
-    sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n");
+    sb_adds(sql,
+            "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n"
+            "CREATE TABLE IF NOT EXISTS ");
+    add_table(sql, p->name, rebuild, T_COUNTS);
+    sb_adds(sql, "(valid_from INTEGER PRIMARY KEY, n INTEGER NOT NULL);\n");
 }
 
 /* Gives a keyless projection its single row of defaults in the typed table. */
@@ -213,8 +220,8 @@ static int insert_keyless_row(sqlite3 *db, const struct projection_spec *p, bool
 }
 
 /* Runs f inside a transaction of its own unless the caller has one open. */
-static int in_transaction(struct store *s, int (*f)(struct store *, const struct projection_spec *,
-                                                     err *),
+static int in_transaction(struct store *s,
+                          int (*f)(struct store *, const struct projection_spec *, err *),
                           const struct projection_spec *p, err *e)
 {
     if (!sqlite3_get_autocommit(db_of(s)))
@@ -251,7 +258,8 @@ static int ensure_in_tx(struct store *s, const struct projection_spec *p, err *e
         return ST_ERR;
     sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, p->rules_hash, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(db, e, "creating a projection's record");
+    rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK
+                                         : sql_error(db, e, "creating a projection's record");
     sqlite3_finalize(st);
     return rc;
 }
@@ -365,7 +373,8 @@ static int sq_record_put(struct store *s, const char *name, const struct proj_re
     bind_text_or_null(st, 9, r->rebuild_hash);
     bind_text_or_null(st, 10, r->samples);
     sqlite3_bind_text(st, 11, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(db, e, "writing a projection's record");
+    int rc =
+        sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(db, e, "writing a projection's record");
     sqlite3_finalize(st);
     return rc;
 }
@@ -400,7 +409,7 @@ static int sq_set_throttle(struct store *s, const char *name, int64_t throttle, 
 struct proj_writer {
     sqlite3 *db;
     const struct projection_spec *p;
-    sqlite3_stmt *get, *hist, *key, *upsert, *del;
+    sqlite3_stmt *get, *hist, *key, *count, *upsert, *del;
     strbuf tmp;
 };
 
@@ -411,6 +420,7 @@ static void sq_writer_close(struct proj_writer *w)
     sqlite3_finalize(w->get);
     sqlite3_finalize(w->hist);
     sqlite3_finalize(w->key);
+    sqlite3_finalize(w->count);
     sqlite3_finalize(w->upsert);
     sqlite3_finalize(w->del);
     sb_done(&w->tmp);
@@ -446,6 +456,18 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     if (w->hist)
         w->key = prepare(w->db, sql.buf, e, "writing a projection's keys");
 
+    /* The number of rows after a change that adds or removes one, read from the
+     * previous entry inside the same transaction, so a rolled-back batch cannot
+     * leave a count behind. */
+    sb_reset(&sql);
+    sb_adds(&sql, "INSERT OR REPLACE INTO ");
+    add_table(&sql, p->name, rebuild, T_COUNTS);
+    sb_adds(&sql, "(valid_from, n) VALUES(?1, ?2 + coalesce((SELECT n FROM ");
+    add_table(&sql, p->name, rebuild, T_COUNTS);
+    sb_adds(&sql, " WHERE valid_from < ?1 ORDER BY valid_from DESC LIMIT 1), 0))");
+    if (w->key)
+        w->count = prepare(w->db, sql.buf, e, "writing a projection's row counts");
+
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR REPLACE INTO ");
     add_table(&sql, p->name, rebuild, T_ROWS);
@@ -458,7 +480,7 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     for (size_t i = 0; i < p->ncolumns; i++)
         sb_adds(&sql, ", ?");
     sb_adds(&sql, ")");
-    if (w->key)
+    if (w->count)
         w->upsert = prepare(w->db, sql.buf, e, "writing a projection row");
 
     sb_reset(&sql);
@@ -512,8 +534,8 @@ static int step_done(struct proj_writer *w, sqlite3_stmt *st, err *e, const char
     return rc;
 }
 
-static int sq_history_put(struct proj_writer *w, const char *key, int64_t position, const value *row,
-                          bool is_new, err *e)
+static int sq_history_put(struct proj_writer *w, const char *key, int64_t position,
+                          const value *row, bool is_new, err *e)
 {
     sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->hist, 2, position);
@@ -525,7 +547,16 @@ static int sq_history_put(struct proj_writer *w, const char *key, int64_t positi
         sqlite3_bind_null(w->hist, 3);
     }
     int rc = step_done(w, w->hist, e, "writing a projection's history");
-    if (rc != ST_OK || !is_new)
+    if (rc != ST_OK)
+        return rc;
+    if (w->p->key && (!row || is_new)) {
+        /* A row appeared or went away: the count changes at this position. */
+        sqlite3_bind_int64(w->count, 1, position);
+        sqlite3_bind_int64(w->count, 2, row ? 1 : -1);
+        if ((rc = step_done(w, w->count, e, "writing a projection's row counts")) != ST_OK)
+            return rc;
+    }
+    if (!is_new)
         return rc;
     sqlite3_bind_text(w->key, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->key, 2, position);
@@ -551,8 +582,8 @@ static int sq_row_store(struct proj_writer *w, const char *key, const value *row
 
 static void add_drop_sql(strbuf *sql, const char *name, bool rebuild)
 {
-    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS};
-    for (size_t i = 0; i < 3; i++) {
+    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS, T_COUNTS};
+    for (size_t i = 0; i < 4; i++) {
         sb_adds(sql, "DROP TABLE IF EXISTS ");
         add_table(sql, name, rebuild, kinds[i]);
         sb_adds(sql, ";\n");
@@ -584,11 +615,11 @@ static int sq_rebuild_reset(struct store *s, const struct projection_spec *p, er
 
 static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err *e)
 {
-    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS};
+    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS, T_COUNTS};
     strbuf sql;
     sb_init(&sql);
     add_drop_sql(&sql, p->name, false);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         sb_adds(&sql, "ALTER TABLE ");
         add_table(&sql, p->name, true, kinds[i]);
         sb_adds(&sql, " RENAME TO ");
@@ -598,6 +629,44 @@ static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err
     int rc = exec_sql(db_of(s), sql.buf, e, "swapping a rebuilt projection in");
     sb_done(&sql);
     return rc;
+}
+
+/* ---- durability of batches ----
+ *
+ * The store commits events with synchronous=FULL by default, which costs an
+ * fsync per commit: right for events, wasteful for projection batches, which are
+ * derived and refolded if lost. In WAL mode synchronous=NORMAL keeps every commit
+ * atomic and the file consistent after a power cut; only the newest batches may
+ * roll back, and they take their checkpoint with them, so nothing is counted
+ * twice. The next FULL commit of events makes them durable too. The setting is
+ * the connection's, so it is put back after the run of batches. */
+
+static int read_synchronous(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void sq_batches_begin(struct store *s, int *saved)
+{
+    sqlite3 *db = db_of(s);
+    *saved = sqlite3_get_autocommit(db) ? read_synchronous(db) : -1;
+    if (*saved > 1)
+        sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
+static void sq_batches_end(struct store *s, int saved)
+{
+    if (saved > 1) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA synchronous=%d", saved);
+        sqlite3_exec(db_of(s), sql, NULL, NULL, NULL);
+    }
 }
 
 /* ---- reading ---- */
@@ -620,30 +689,69 @@ static void sq_read_end(struct store *s, bool began)
         sqlite3_exec(db_of(s), "COMMIT", NULL, NULL, NULL);
 }
 
-/* {"key": key, ...row} (key left out when p has no key); takes row. */
-static value output_row(const struct projection_spec *p, const char *key, value row)
+/* Parses a stored row into {"key": key, ...row}: the key is spliced into the
+ * row's JSON text so that each row is parsed once into one map (a read of 10,000
+ * rows spends much of its time allocating). */
+static int parse_keyed_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st,
+                           int col, strbuf *tmp, value *out, err *e)
 {
-    if (!p->key)
-        return row;
-    value out = value_map(p->ncolumns + 1);
-    value_map_set(&out, "key", value_cstring(key));
-    if (row.type == V_MAP)
-        for (size_t i = 0; i < value_map_len(&row); i++)
-            value_map_setv(&out, value_ref(value_map_key_at(&row, i)),
-                           value_ref(value_map_val_at(&row, i)));
-    value_free(row);
-    return out;
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    sb_reset(tmp);
+    sb_adds(tmp, "{\"key\":");
+    json_write_string(tmp, key, strlen(key));
+    size_t i = 0;
+    while (i < len && text[i] != '{')
+        i++;
+    i++; /* past '{' */
+    size_t j = i;
+    while (j < len && (text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r'))
+        j++;
+    if (j < len && text[j] != '}')
+        sb_addc(tmp, ',');
+    if (i <= len)
+        sb_add(tmp, text + i, len - i);
+    json_error je;
+    if (i > len || json_parse(tmp->buf, tmp->len, out, &je) != ST_OK)
+        return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not a JSON object",
+                       p->name, key);
+    return ST_OK;
 }
 
 static int parse_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st, int col,
                      value *out, err *e)
 {
     json_error je;
-    if (json_parse((const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col),
-                   out, &je) != ST_OK)
+    if (json_parse((const char *)sqlite3_column_text(st, col),
+                   (size_t)sqlite3_column_bytes(st, col), out, &je) != ST_OK)
         return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not JSON: %s",
                        p->name, key, je.msg);
     return ST_OK;
+}
+
+/* How many rows a keyed projection had right after position `at`. */
+static int count_at(sqlite3 *db, const struct projection_spec *p, int64_t at, int64_t *count,
+                    err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT n FROM ");
+    add_table(&sql, p->name, false, T_COUNTS);
+    sb_adds(&sql, " WHERE valid_from <= ?1 ORDER BY valid_from DESC LIMIT 1");
+    sqlite3_stmt *st = prepare(db, sql.buf, e, "counting a projection's rows");
+    sb_done(&sql);
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_int64(st, 1, at);
+    int step = sqlite3_step(st);
+    int rc = ST_OK;
+    *count = 0;
+    if (step == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = sql_error(db, e, "counting a projection's rows");
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int sq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
@@ -680,6 +788,8 @@ static int sq_rows_at(struct store *s, const struct projection_spec *p, const ch
 
     int rc = ST_OK;
     int64_t n = 0;
+    strbuf tmp;
+    sb_init(&tmp);
     if (keyless) {
         /* The single row always exists: defaults until an event changed it, and
          * defaults again after a delete. */
@@ -699,23 +809,41 @@ static int sq_rows_at(struct store *s, const struct projection_spec *p, const ch
                 value_free(row);
         }
     } else {
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        /* The count comes from the counts table in one seek, so the walk over the
+         * keys can stop at the end of the page asked for. */
+        bool counted = false;
+        if (count && !key) {
+            if ((rc = count_at(db, p, at, count, e)) != ST_OK)
+                goto finish;
+            counted = true;
+        }
+        int step = SQLITE_DONE;
+        bool walk = !counted || (uint64_t)*count > (uint64_t)offset;
+        while (walk && (step = sqlite3_step(st)) == SQLITE_ROW) {
             if (sqlite3_column_type(st, 1) == SQLITE_NULL)
                 continue; /* not there at `at`, or deleted by then */
             n++;
-            if ((size_t)(n - 1) < offset || (limit && (size_t)(n - 1) >= offset + limit))
+            if ((size_t)(n - 1) < offset)
                 continue;
+            if (limit && (size_t)(n - 1) >= offset + limit) {
+                if (counted || !count)
+                    break;
+                continue;
+            }
             const char *k = (const char *)sqlite3_column_text(st, 0);
             value row;
-            if ((rc = parse_row(p, k, st, 1, &row, e)) != ST_OK)
+            if ((rc = parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
                 break;
-            value_list_push(rows, output_row(p, k, row));
+            value_list_push(rows, row);
         }
-        if (rc == ST_OK && step != SQLITE_DONE)
+        if (rc == ST_OK && step != SQLITE_DONE && step != SQLITE_ROW)
             rc = sql_error(db, e, "reading a projection");
+        if (counted)
+            n = *count;
     }
+finish:
     sqlite3_finalize(st);
+    sb_done(&tmp);
     if (count)
         *count = n;
     return rc;
@@ -736,6 +864,8 @@ const struct proj_backend proj_backend_sqlite = {
     .rebuild_reset = sq_rebuild_reset,
     .rebuild_drop = sq_rebuild_drop,
     .rebuild_swap = sq_rebuild_swap,
+    .batches_begin = sq_batches_begin,
+    .batches_end = sq_batches_end,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
     .rows_at = sq_rows_at,

@@ -187,6 +187,16 @@ bool reader_utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        /* ASCII, the common case, eight bytes at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned c = s[i];
         if (c < 0x80) {
             i++;

@@ -175,6 +175,7 @@ int store_stream_version(struct store *s, const char *stream, int64_t max_positi
 int store_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,
                        struct stream_info **out, size_t *n, err *e);
 void stream_info_free(struct stream_info *infos, size_t n);
+int64_t store_count_streams(struct store *s);
 int store_position_at_time(struct store *s, const char *time, int64_t *position, err *e);
 int store_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                        const struct snapshot *snap, err *e);

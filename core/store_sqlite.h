@@ -18,7 +18,10 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
 
 /* The connection behind an SQLite store, for modules that keep their own tables in
  * the same file. Owned by the store: do not close it, and leave no statement
- * un-reset across store calls. Returns NULL if s is not an SQLite store. */
+ * un-reset across store calls. Returns NULL if s is not an SQLite store.
+ * Inside a store transaction (store_begin), the streams table's version and
+ * last_position columns are brought up to date at commit; event_log and the
+ * events view are always current. */
 struct sqlite3 *store_sqlite_db(struct store *s);
 
 #endif

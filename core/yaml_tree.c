@@ -35,10 +35,11 @@ struct builder {
     bool failed;
 };
 
-static void problem_add(struct yproblems *p, int line, int col, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static void problem_add(struct yproblems *p, int line, int col, const char *path, const char *fmt,
+                        ...) __attribute__((format(printf, 5, 6)));
 
-static void problem_add(struct yproblems *p, int line, int col, const char *path, const char *fmt, ...)
+static void problem_add(struct yproblems *p, int line, int col, const char *path, const char *fmt,
+                        ...)
 {
     if (p->len == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
@@ -213,8 +214,8 @@ static int utf8_seq(const unsigned char *s, size_t left)
 static bool check_bytes(const char *text, size_t len, struct yproblems *probs)
 {
     if (len > YTREE_MAX_BYTES) {
-        problem_add(probs, 1, 1, "", "the file is %zu bytes; a domain file may be at most %u MB", len,
-                    YTREE_MAX_BYTES / (1024u * 1024u));
+        problem_add(probs, 1, 1, "", "the file is %zu bytes; a domain file may be at most %u MB",
+                    len, YTREE_MAX_BYTES / (1024u * 1024u));
         return false;
     }
     const unsigned char *s = (const unsigned char *)text;
@@ -222,14 +223,16 @@ static bool check_bytes(const char *text, size_t len, struct yproblems *probs)
         if (s[i] == 0) {
             int l, c;
             pos_of_offset(text, len, i, &l, &c);
-            problem_add(probs, l, c, "", "the file contains a NUL byte; a domain file is UTF-8 text");
+            problem_add(probs, l, c, "",
+                        "the file contains a NUL byte; a domain file is UTF-8 text");
             return false;
         }
         int n = utf8_seq(s + i, len - i);
         if (n == 0) {
             int l, c;
             pos_of_offset(text, len, i, &l, &c);
-            problem_add(probs, l, c, "", "the file is not valid UTF-8 (byte 0x%02X); save it as UTF-8", s[i]);
+            problem_add(probs, l, c, "",
+                        "the file is not valid UTF-8 (byte 0x%02X); save it as UTF-8", s[i]);
             return false;
         }
         i += (size_t)n;
@@ -253,7 +256,8 @@ static void path_of(const struct builder *b, int upto, strbuf *sb)
     }
 }
 
-static void fail_at(struct builder *b, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fail_at(struct builder *b, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void fail_at(struct builder *b, int line, int col, const char *fmt, ...)
 {
@@ -428,9 +432,10 @@ static void map_check_duplicates(struct builder *b)
         if (base)
             sb_addc(&path, '.');
         sb_adds(&path, k2->text);
-        problem_add(b->probs, k2->line, k2->col, path.buf,
-                    "duplicate key '%s' (first defined at line %d, column %d); a key may appear only once",
-                    k2->text, k1->line, k1->col);
+        problem_add(
+            b->probs, k2->line, k2->col, path.buf,
+            "duplicate key '%s' (first defined at line %d, column %d); a key may appear only once",
+            k2->text, k1->line, k1->col);
         drop[refs[i].index] = true;
         any = true;
     }
@@ -453,7 +458,8 @@ static void map_check_duplicates(struct builder *b)
     free(refs);
 }
 
-static bool push_container(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev, const char *anchor)
+static bool push_container(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev,
+                           const char *anchor)
 {
     if (b->depth >= YTREE_MAX_DEPTH) {
         fail_at(b, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
@@ -517,14 +523,17 @@ static void on_alias(struct builder *b, const yaml_event_t *ev)
     int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
     const struct ynode *target = anchor_find(b, name);
     if (!target) {
-        fail_at(b, line, col, "alias '*%s' refers to no anchor '&%s' defined before it (or to the node that contains it)",
+        fail_at(b, line, col,
+                "alias '*%s' refers to no anchor '&%s' defined before it (or to the node that "
+                "contains it)",
                 name, name);
         return;
     }
     struct ynode *c = node_copy(b, target);
     if (!c) {
         fail_at(b, line, col,
-                "aliases expand to more than %d nodes; this looks like an alias bomb (\"billion laughs\"), "
+                "aliases expand to more than %d nodes; this looks like an alias bomb (\"billion "
+                "laughs\"), "
                 "so the file is refused: write the values out instead",
                 YTREE_MAX_ALIAS_NODES);
         return;
@@ -540,22 +549,26 @@ static void syntax_error(struct builder *b, yaml_parser_t *p)
     int line, col;
     if (p->error == YAML_READER_ERROR) {
         pos_of_offset(b->text, b->len, p->problem_offset, &line, &col);
-        fail_at(b, line, col, "the file cannot be read as YAML text: %s", p->problem ? p->problem : "unknown error");
+        fail_at(b, line, col, "the file cannot be read as YAML text: %s",
+                p->problem ? p->problem : "unknown error");
         return;
     }
     line = (int)p->problem_mark.line + 1;
     col = (int)p->problem_mark.column + 1;
     const char *problem = p->problem ? p->problem : "syntax error";
     int tabcol = leading_tab_col(b->text, b->len, line);
-    if (byte_at(b->text, b->len, line, col) == '\t' || strstr(problem, "tab") || (tabcol && tabcol <= col)) {
+    if (byte_at(b->text, b->len, line, col) == '\t' || strstr(problem, "tab") ||
+        (tabcol && tabcol <= col)) {
         if (tabcol)
             col = tabcol;
-        fail_at(b, line, col, "a tab is used for indentation; YAML allows only spaces there (replace the tab with spaces)");
+        fail_at(b, line, col,
+                "a tab is used for indentation; YAML allows only spaces there (replace the tab "
+                "with spaces)");
         return;
     }
     if (p->context)
-        fail_at(b, line, col, "YAML syntax error: %s (%s started at line %d, column %d)", problem, p->context,
-                (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+        fail_at(b, line, col, "YAML syntax error: %s (%s started at line %d, column %d)", problem,
+                p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
     else
         fail_at(b, line, col, "YAML syntax error: %s", problem);
 }
@@ -635,7 +648,9 @@ struct ynode *ytree_parse(const char *text, size_t len, struct yproblems *probs)
         return NULL;
     }
     if (!b.root) {
-        problem_add(probs, 1, 1, "", "the file is empty; a domain file is a YAML mapping (domain:, aggregates:, ...)");
+        problem_add(
+            probs, 1, 1, "",
+            "the file is empty; a domain file is a YAML mapping (domain:, aggregates:, ...)");
         return NULL;
     }
     return b.root;

@@ -27,16 +27,16 @@ enum ynode_style { YS_PLAIN, YS_SINGLE, YS_DOUBLE, YS_LITERAL, YS_FOLDED };
 
 struct ynode {
     enum ynode_kind kind;
-    int line, col;         /* 1-based, in characters, where the node starts */
-    int end_line;          /* line where it ends (a scalar spanning lines has end_line > line) */
+    int line, col; /* 1-based, in characters, where the node starts */
+    int end_line;  /* line where it ends (a scalar spanning lines has end_line > line) */
     /* scalars */
-    char *text;            /* NUL-terminated (the text itself has no NUL: the file has none) */
+    char *text; /* NUL-terminated (the text itself has no NUL: the file has none) */
     size_t len;
     enum ynode_style style;
-    bool str_tag;          /* an explicit !!str: never a number, bool or null */
+    bool str_tag; /* an explicit !!str: never a number, bool or null */
     /* sequences: items[0..n); mappings: items[2i] is a key (a scalar), items[2i+1] its value */
     struct ynode **items;
-    size_t n;              /* items in a sequence; key/value pairs in a mapping */
+    size_t n; /* items in a sequence; key/value pairs in a mapping */
 };
 
 /* A problem found while parsing, with the path of keys that led to it
@@ -64,9 +64,18 @@ void ynode_free(struct ynode *n);
 void yproblems_done(struct yproblems *p);
 
 /* Mapping helpers. ynode_key returns the key text of pair i, ynode_val its value. */
-static inline const char *ynode_key(const struct ynode *map, size_t i) { return map->items[2 * i]->text; }
-static inline struct ynode *ynode_keynode(const struct ynode *map, size_t i) { return map->items[2 * i]; }
-static inline struct ynode *ynode_val(const struct ynode *map, size_t i) { return map->items[2 * i + 1]; }
+static inline const char *ynode_key(const struct ynode *map, size_t i)
+{
+    return map->items[2 * i]->text;
+}
+static inline struct ynode *ynode_keynode(const struct ynode *map, size_t i)
+{
+    return map->items[2 * i];
+}
+static inline struct ynode *ynode_val(const struct ynode *map, size_t i)
+{
+    return map->items[2 * i + 1];
+}
 /* The value for key in a mapping, or NULL. */
 struct ynode *ynode_get(const struct ynode *map, const char *key);
 /* The key node for key in a mapping, or NULL. */

@@ -65,8 +65,14 @@ void tui_colors_init(bool allow_color)
     }
 }
 
-bool tui_colors_on(void) { return colors_on; }
-attr_t tui_attr(enum tui_color c) { return c < TC_COUNT ? scheme[c] : 0; }
+bool tui_colors_on(void)
+{
+    return colors_on;
+}
+attr_t tui_attr(enum tui_color c)
+{
+    return c < TC_COUNT ? scheme[c] : 0;
+}
 
 bool tui_utf8(void)
 {
@@ -276,9 +282,15 @@ int text_width(const char *s)
 
 const char *tui_block(int level)
 {
-    static const char *const blocks[9] = {" ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
-                                           "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
-                                           "\xe2\x96\x87", "\xe2\x96\x88"};
+    static const char *const blocks[9] = {" ",
+                                          "\xe2\x96\x81",
+                                          "\xe2\x96\x82",
+                                          "\xe2\x96\x83",
+                                          "\xe2\x96\x84",
+                                          "\xe2\x96\x85",
+                                          "\xe2\x96\x86",
+                                          "\xe2\x96\x87",
+                                          "\xe2\x96\x88"};
     static const char *const ascii[9] = {" ", ".", ".", ":", ":", "|", "|", "#", "#"};
     if (level < 0)
         level = 0;
@@ -336,4 +348,46 @@ void draw_sparkline(int y, int x, int w, const double *samples, int n, attr_t at
             level = 1 + (int)(7.0 * samples[si] / max);
         draw_str(y, x + i, 1, tui_block(level > 8 ? 8 : level), attr);
     }
+}
+
+int draw_wrapped(int y, int x, int w, int maxlines, const char *s, attr_t attr)
+{
+    if (w < 8 || maxlines < 1)
+        return 0;
+    strbuf clean;
+    sb_init(&clean);
+    tui_sanitize(&clean, s, strlen(s));
+    const char *p = clean.buf;
+    int rows = 0;
+    while (*p && rows < maxlines) {
+        /* The longest prefix that fits, cut at a blank when there is one. */
+        size_t n = strlen(p), fit = 0, blank = 0;
+        while (fit < n) {
+            size_t next = fit + 1;
+            while (next < n && (p[next] & 0xC0) == 0x80)
+                next++;
+            char *part = xstrndup(p, next);
+            int pw = text_width(part);
+            free(part);
+            if (pw > w)
+                break;
+            if (p[fit] == ' ')
+                blank = fit;
+            fit = next;
+        }
+        if (fit < n && blank > fit / 2 && rows + 1 < maxlines)
+            fit = blank + 1;
+        char *line = xstrndup(p, fit);
+        bool last = rows + 1 == maxlines && fit < n;
+        draw_str(y + rows, x, w, line, attr);
+        if (last)
+            draw_str(y + rows, x + w - 1, 1, "~", attr);
+        free(line);
+        p += fit;
+        rows++;
+        if (fit == 0)
+            break;
+    }
+    sb_done(&clean);
+    return rows;
 }

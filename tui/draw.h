@@ -77,6 +77,9 @@ int draw_fmt(int y, int x, int maxw, attr_t attr, const char *fmt, ...)
 void draw_field(int y, int x, int w, const char *s, attr_t attr);
 /* Fills w columns with blanks in attr. */
 void draw_blank(int y, int x, int w, attr_t attr);
+/* Draws s (sanitised) over up to maxlines rows of w columns, breaking at blanks
+ * where it can; returns the rows used. */
+int draw_wrapped(int y, int x, int w, int maxlines, const char *s, attr_t attr);
 /* Display width of s once sanitised. */
 int text_width(const char *s);
 

@@ -25,20 +25,24 @@ const struct request_info *request_table(size_t *count)
     return requests;
 }
 
-const char *keymap_title(enum keymap km) { return km < KM_COUNT ? keymap_titles[km] : "?"; }
+const char *keymap_title(enum keymap km)
+{
+    return km < KM_COUNT ? keymap_titles[km] : "?";
+}
 
 static const struct {
     const char *name;
     int key;
 } named_keys[] = {
-    {"Enter", '\n'},        {"Esc", 27},           {"Tab", '\t'},
-    {"S-Tab", KEY_BTAB},    {"Space", ' '},        {"Backspace", KEY_BACKSPACE},
-    {"Up", KEY_UP},         {"Down", KEY_DOWN},    {"Left", KEY_LEFT},
-    {"Right", KEY_RIGHT},   {"PgUp", KEY_PPAGE},   {"PgDown", KEY_NPAGE},
-    {"Home", KEY_HOME},     {"End", KEY_END},      {"Del", KEY_DC},
-    {"Ins", KEY_IC},        {"lt", '<'},           {"gt", '>'},           {"Colon", ':'},
-    {"F1", KEY_F(1)},       {"F2", KEY_F(2)},      {"F3", KEY_F(3)},
-    {"F4", KEY_F(4)},       {"F5", KEY_F(5)},      {"F10", KEY_F(10)},
+    {"Enter", '\n'},      {"Esc", 27},         {"Tab", '\t'},
+    {"S-Tab", KEY_BTAB},  {"Space", ' '},      {"Backspace", KEY_BACKSPACE},
+    {"Up", KEY_UP},       {"Down", KEY_DOWN},  {"Left", KEY_LEFT},
+    {"Right", KEY_RIGHT}, {"PgUp", KEY_PPAGE}, {"PgDown", KEY_NPAGE},
+    {"Home", KEY_HOME},   {"End", KEY_END},    {"Del", KEY_DC},
+    {"Ins", KEY_IC},      {"lt", '<'},         {"gt", '>'},
+    {"Colon", ':'},       {"F1", KEY_F(1)},    {"F2", KEY_F(2)},
+    {"F3", KEY_F(3)},     {"F4", KEY_F(4)},    {"F5", KEY_F(5)},
+    {"F10", KEY_F(10)},
 };
 
 int key_parse(const char **p)

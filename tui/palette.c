@@ -116,12 +116,19 @@ static int job_import(struct tui_job *job)
     memset(&res, 0, sizeof res);
     char *files[1] = {job->arg1};
     int rc = import_files(s, files, 1, &o, &res, &job->e);
-    if (rc != ST_OK && errs && !job->e.msg[0]) {
+    if (rc != ST_OK && errs) {
+        /* The first bad record says why; the summary says what it meant. */
         char line[512] = "";
         rewind(errs);
         if (fgets(line, sizeof line, errs))
             line[strcspn(line, "\n")] = 0;
-        err_set(&job->e, rc, "%s", line);
+        if (line[0] && job->e.msg[0] && !strstr(job->e.msg, line)) {
+            char summary[sizeof job->e.msg];
+            snprintf(summary, sizeof summary, "%s", job->e.msg);
+            err_set(&job->e, rc, "%s (%s)", line, summary);
+        } else if (line[0] && !job->e.msg[0]) {
+            err_set(&job->e, rc, "%s", line);
+        }
     } else if (rc == ST_OK) {
         err_set(&job->e, ST_OK, "%lld events appended (positions %lld-%lld)%s",
                 (long long)res.imported, (long long)res.first_position,
@@ -248,7 +255,8 @@ static void verb_exec(struct tui *app, struct words *w)
             }
             value_free(pv);
         } else if (strncmp(w->v[i], "--", 2) == 0) {
-            tui_error(app, "exec: unknown option %s (the workbench takes --id and --payload)", w->v[i]);
+            tui_error(app, "exec: unknown option %s (the workbench takes --id and --payload)",
+                      w->v[i]);
             words_done(&args);
             return;
         } else {
@@ -312,9 +320,10 @@ static void verb_events(struct tui *app, struct words *w)
 {
     for (int i = 1; i < w->n; i++) {
         const char *o = w->v[i];
-        if (strcmp(o, "--stream") && strcmp(o, "--type") && strcmp(o, "--text") && strcmp(o, "--at") &&
-            strcmp(o, "--at-time")) {
-            tui_error(app, "events: unknown argument '%s' (--stream S, --type T, --text X, --at P)", o);
+        if (strcmp(o, "--stream") && strcmp(o, "--type") && strcmp(o, "--text") &&
+            strcmp(o, "--at") && strcmp(o, "--at-time")) {
+            tui_error(app, "events: unknown argument '%s' (--stream S, --type T, --text X, --at P)",
+                      o);
             return;
         }
         if (++i >= w->n) {
@@ -389,8 +398,14 @@ static void verb_pause_resume(struct tui *app, struct words *w, bool pause)
     tui_message(app, "%s: %s", w->v[1], pause ? "paused (p resumes)" : "resumed");
 }
 
-static void verb_pause(struct tui *app, struct words *w) { verb_pause_resume(app, w, true); }
-static void verb_resume(struct tui *app, struct words *w) { verb_pause_resume(app, w, false); }
+static void verb_pause(struct tui *app, struct words *w)
+{
+    verb_pause_resume(app, w, true);
+}
+static void verb_resume(struct tui *app, struct words *w)
+{
+    verb_pause_resume(app, w, false);
+}
 
 static void verb_throttle(struct tui *app, struct words *w)
 {
@@ -503,8 +518,14 @@ static void verb_import_replay(struct tui *app, struct words *w, bool replay)
     tui_show(app, VIEW_EVENTS);
 }
 
-static void verb_import(struct tui *app, struct words *w) { verb_import_replay(app, w, false); }
-static void verb_replay(struct tui *app, struct words *w) { verb_import_replay(app, w, true); }
+static void verb_import(struct tui *app, struct words *w)
+{
+    verb_import_replay(app, w, false);
+}
+static void verb_replay(struct tui *app, struct words *w)
+{
+    verb_import_replay(app, w, true);
+}
 
 static void verb_save_display(struct tui *app, struct words *w)
 {
@@ -528,8 +549,8 @@ static void verb_resize(struct tui *app, struct words *w)
     tui_resize(app, c, l);
 }
 
-static const char *const view_names[VIEW_COUNT] = {"domain", "events", "streams", "projections",
-                                                   "form", "help"};
+static const char *const view_names[VIEW_COUNT] = {"domain",      "events", "streams",
+                                                   "projections", "form",   "help"};
 
 static void verb_view(struct tui *app, struct words *w)
 {
@@ -541,15 +562,23 @@ static void verb_view(struct tui *app, struct words *w)
     tui_error(app, "usage: :view domain|events|streams|projections|form|help");
 }
 
-static void verb_help(struct tui *app, struct words *w) { tui_show(app, VIEW_HELP); }
-static void verb_quit(struct tui *app, struct words *w) { app->quit = true; }
+static void verb_help(struct tui *app, struct words *w)
+{
+    tui_show(app, VIEW_HELP);
+}
+static void verb_quit(struct tui *app, struct words *w)
+{
+    app->quit = true;
+}
 
 static const struct verb verbs[] = {
-    {"exec", "COMMAND [field=value ...] [--id ID]", "run a command; its form shows the events or why it was rejected", verb_exec},
+    {"exec", "COMMAND [field=value ...] [--id ID]",
+     "run a command; its form shows the events or why it was rejected", verb_exec},
     {"state", "AGGREGATE ID [--at P]", "an instance's state, history and changes", verb_state},
     {"query", "PROJECTION [--key K] [--at P]", "a projection's rows", verb_query},
     {"events", "[--stream S] [--type T] [--text X]", "events, filtered", verb_events},
-    {"project", "--rebuild NAME | --rebuild-all | --status", "rebuild read models, see their status", verb_project},
+    {"project", "--rebuild NAME | --rebuild-all | --status",
+     "rebuild read models, see their status", verb_project},
     {"rebuild", "PROJECTION", "rebuild one read model from the first event", verb_rebuild},
     {"pause", "PROJECTION", "pause a projection", verb_pause},
     {"resume", "PROJECTION", "resume a paused projection", verb_resume},
@@ -594,7 +623,10 @@ static struct {
     size_t hist_at; /* nhist = the line being typed */
 } pal;
 
-void palette_init(void) { memset(&pal, 0, sizeof pal); }
+void palette_init(void)
+{
+    memset(&pal, 0, sizeof pal);
+}
 
 void palette_done(void)
 {
@@ -621,7 +653,6 @@ void palette_run(struct tui *app, const char *line)
 {
     while (*line == ':' || *line == ' ')
         line++;
-    history_add(line);
     struct words w;
     const char *bad = NULL;
     if (!split_words(line, &w, &bad)) {
@@ -650,8 +681,8 @@ void palette_run(struct tui *app, const char *line)
     for (size_t i = 0; i < nverbs; i++)
         names[i] = verbs[i].name;
     const char *dym = did_you_mean(verb, names, nverbs);
-    tui_error(app, "unknown command '%s'%s%s%s; :help lists them", verb, dym ? " (did you mean '" : "",
-              dym ? dym : "", dym ? "'?)" : "");
+    tui_error(app, "unknown command '%s'%s%s%s; :help lists them", verb,
+              dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
     words_done(&w);
 }
 
@@ -661,6 +692,7 @@ void palette_open(struct tui *app, const char *prefill)
     pal.len = pal.cur = strlen(pal.buf);
     pal.hist_at = pal.nhist;
     app->palette_active = true;
+    app->message[0] = 0;
     app->dirty = true;
 }
 
@@ -689,7 +721,8 @@ void palette_draw(struct tui *app, int y)
 }
 
 /* Candidates for completing word `idx` (prefix `pre`) of words w. */
-static void candidates(struct tui *app, struct words *w, int idx, const char *pre, struct words *out)
+static void candidates(struct tui *app, struct words *w, int idx, const char *pre,
+                       struct words *out)
 {
     const struct domain *d = app->domain;
     const char *verb = idx > 0 ? w->v[0] : NULL;
@@ -800,7 +833,8 @@ static void candidates(struct tui *app, struct words *w, int idx, const char *pr
             ADD(view_names[i]);
         return;
     }
-    if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 || strcmp(verb, "save-display") == 0) {
+    if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 ||
+        strcmp(verb, "save-display") == 0) {
         if (pre[0] == '-') {
             ADD("--source");
             if (strcmp(verb, "replay") == 0) {
@@ -914,6 +948,7 @@ bool palette_key(struct tui *app, int key)
         app->palette_active = false;
         char line[PAL_MAX];
         memcpy(line, pal.buf, pal.len + 1);
+        history_add(line);
         palette_run(app, line);
         return false;
     }

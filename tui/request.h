@@ -12,9 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TUI_KEYMAPS(K) K(GENERIC, "Everywhere") K(DOMAIN, "Domain view") \
-    K(EVENTS, "Events view") K(STREAMS, "Streams view") K(PROJECTIONS, "Projections view") \
-    K(FORM, "Command form")
+#define TUI_KEYMAPS(K)                                                                             \
+    K(GENERIC, "Everywhere")                                                                       \
+    K(DOMAIN, "Domain view") K(EVENTS, "Events view") K(STREAMS, "Streams view")                   \
+        K(PROJECTIONS, "Projections view") K(FORM, "Command form")
 
 enum keymap {
 #define KM_ENUM(n, title) KM_##n,
@@ -24,54 +25,56 @@ enum keymap {
 };
 
 #define TUI_REQUESTS(R)                                                                            \
-    R(GENERIC, VIEW_DOMAIN, "1", "Domain: aggregates, commands, events, projections")             \
-    R(GENERIC, VIEW_EVENTS, "2", "Events: every event in the store, newest first")                \
-    R(GENERIC, VIEW_STREAMS, "3", "Streams: each instance's state and history")                   \
-    R(GENERIC, VIEW_PROJECTIONS, "4", "Projections: read models and their lag gauges")            \
-    R(GENERIC, VIEW_FORM, "5", "Command form (the last command chosen)")                          \
-    R(GENERIC, VIEW_HELP, "? <F1>", "This help")                                                  \
-    R(GENERIC, VIEW_NEXT, "<Tab>", "Next view")                                                   \
-    R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous view")                                             \
-    R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")           \
-    R(GENERIC, QUIT, "q <C-c>", "Quit (the store is left as it is)")                              \
-    R(GENERIC, BACK, "<Esc> <Backspace>", "Close the detail / go back")                           \
-    R(GENERIC, MOVE_UP, "k <Up>", "Move up")                                                      \
-    R(GENERIC, MOVE_DOWN, "j <Down>", "Move down")                                                \
-    R(GENERIC, PAGE_UP, "<PgUp> <C-b>", "Page up")                                                \
-    R(GENERIC, PAGE_DOWN, "<PgDown> <C-f> <Space>", "Page down")                                  \
-    R(GENERIC, MOVE_FIRST, "<Home>", "First line (newest event)")                                 \
-    R(GENERIC, MOVE_LAST, "<End> G", "Last line (oldest event)")                                  \
-    R(GENERIC, ENTER, "<Enter>", "Open the selected item")                                        \
-    R(GENERIC, REFRESH, "<C-l>", "Redraw the screen")                                             \
-    R(GENERIC, SCRUB_BACK, "[", "Time travel: one event back")                                    \
-    R(GENERIC, SCRUB_FORWARD, "]", "Time travel: one event forward")                              \
-    R(GENERIC, SCRUB_PAGE_BACK, "{", "Time travel: one scrubber column back")                     \
-    R(GENERIC, SCRUB_PAGE_FORWARD, "}", "Time travel: one scrubber column forward")               \
-    R(GENERIC, SCRUB_GOTO, "@", "Time travel: go to a position or a time (:goto)")                \
-    R(GENERIC, SCRUB_LIVE, "L", "Back to live: leave \"as of\" mode")                             \
-    R(DOMAIN, DOMAIN_OPEN, "<Enter> e", "On a command: open its form")                            \
-    R(EVENTS, EVENTS_DETAIL, "<Enter>", "Show or hide the detail pane (data and meta)")           \
-    R(EVENTS, EVENTS_RAW, "r", "Detail: raw as stored / upcast to the current version")           \
-    R(EVENTS, EVENTS_DETAIL_DOWN, "J", "Scroll the detail pane down")                            \
-    R(EVENTS, EVENTS_DETAIL_UP, "K", "Scroll the detail pane up")                                 \
-    R(EVENTS, EVENTS_FILTER_STREAM, "s", "Filter by stream (:events --stream S)")                 \
-    R(EVENTS, EVENTS_FILTER_TYPE, "t", "Filter by type (:events --type T)")                       \
-    R(EVENTS, EVENTS_FILTER_TEXT, "/", "Filter by text (:events --text X)")                       \
-    R(EVENTS, EVENTS_FILTER_CLEAR, "c", "Clear the filters")                                      \
-    R(EVENTS, EVENTS_STREAM, "S", "Open the selected event's stream")                             \
-    R(STREAMS, STREAMS_OPEN, "<Enter>", "Open the stream: state, history, what each event changed") \
-    R(STREAMS, STREAMS_RAW, "r", "History: what each event changed / its data raw, as stored")                               \
-    R(PROJECTIONS, PROJ_NEXT, "<Right> l", "Next projection")                                     \
-    R(PROJECTIONS, PROJ_PREV, "<Left> h", "Previous projection")                                  \
-    R(PROJECTIONS, PROJ_PAUSE, "p", "Pause or resume the projection")                             \
-    R(PROJECTIONS, PROJ_THROTTLE, "t", "Throttle the projection (events per second, 0 = off)")   \
-    R(PROJECTIONS, PROJ_REBUILD, "R", "Rebuild the projection from the first event")              \
-    R(PROJECTIONS, PROJ_SORT, "o", "Sort the rows by the next column")                            \
-    R(PROJECTIONS, PROJ_SORT_REVERSE, "O", "Reverse the sort")                                    \
-    R(FORM, FORM_NEXT_FIELD, "<Tab> <Down>", "Next field")                                        \
-    R(FORM, FORM_PREV_FIELD, "<S-Tab> <Up>", "Previous field")                                    \
-    R(FORM, FORM_SUBMIT, "<Enter>", "Submit: run the command, show its events or why it was rejected") \
-    R(FORM, FORM_CLEAR_FIELD, "<C-u>", "Clear the field")                                         \
+    R(GENERIC, VIEW_DOMAIN, "1", "Domain: aggregates, commands, events, projections")              \
+    R(GENERIC, VIEW_EVENTS, "2", "Events: every event in the store, newest first")                 \
+    R(GENERIC, VIEW_STREAMS, "3", "Streams: each instance's state and history")                    \
+    R(GENERIC, VIEW_PROJECTIONS, "4", "Projections: read models and their lag gauges")             \
+    R(GENERIC, VIEW_FORM, "5", "Command form (the last command chosen)")                           \
+    R(GENERIC, VIEW_HELP, "? <F1>", "This help")                                                   \
+    R(GENERIC, VIEW_NEXT, "<Tab>", "Next view")                                                    \
+    R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous view")                                              \
+    R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")            \
+    R(GENERIC, QUIT, "q <C-c>", "Quit (the store is left as it is)")                               \
+    R(GENERIC, BACK, "<Esc> <Backspace>", "Close the detail / go back")                            \
+    R(GENERIC, MOVE_UP, "k <Up>", "Move up")                                                       \
+    R(GENERIC, MOVE_DOWN, "j <Down>", "Move down")                                                 \
+    R(GENERIC, PAGE_UP, "<PgUp> <C-b>", "Page up")                                                 \
+    R(GENERIC, PAGE_DOWN, "<PgDown> <C-f> <Space>", "Page down")                                   \
+    R(GENERIC, MOVE_FIRST, "<Home>", "First line (newest event)")                                  \
+    R(GENERIC, MOVE_LAST, "<End> G", "Last line (oldest event)")                                   \
+    R(GENERIC, ENTER, "<Enter>", "Open the selected item")                                         \
+    R(GENERIC, REFRESH, "<C-l>", "Redraw the screen")                                              \
+    R(GENERIC, SCRUB_BACK, "[", "Time travel: one event back")                                     \
+    R(GENERIC, SCRUB_FORWARD, "]", "Time travel: one event forward")                               \
+    R(GENERIC, SCRUB_PAGE_BACK, "{", "Time travel: one scrubber column back")                      \
+    R(GENERIC, SCRUB_PAGE_FORWARD, "}", "Time travel: one scrubber column forward")                \
+    R(GENERIC, SCRUB_GOTO, "@", "Time travel: go to a position or a time (:goto)")                 \
+    R(GENERIC, SCRUB_LIVE, "L", "Back to live: leave \"as of\" mode")                              \
+    R(DOMAIN, DOMAIN_OPEN, "<Enter> e", "On a command: open its form")                             \
+    R(EVENTS, EVENTS_DETAIL, "<Enter>", "Show or hide the detail pane (data and meta)")            \
+    R(EVENTS, EVENTS_RAW, "r", "Detail: raw as stored / upcast to the current version")            \
+    R(EVENTS, EVENTS_DETAIL_DOWN, "J", "Scroll the detail pane down")                              \
+    R(EVENTS, EVENTS_DETAIL_UP, "K", "Scroll the detail pane up")                                  \
+    R(EVENTS, EVENTS_FILTER_STREAM, "s", "Filter by stream (:events --stream S)")                  \
+    R(EVENTS, EVENTS_FILTER_TYPE, "t", "Filter by type (:events --type T)")                        \
+    R(EVENTS, EVENTS_FILTER_TEXT, "/", "Filter by text (:events --text X)")                        \
+    R(EVENTS, EVENTS_FILTER_CLEAR, "c", "Clear the filters")                                       \
+    R(EVENTS, EVENTS_STREAM, "S", "Open the selected event's stream")                              \
+    R(STREAMS, STREAMS_OPEN, "<Enter>",                                                            \
+      "Open the stream: state, history, what each event changed")                                  \
+    R(STREAMS, STREAMS_RAW, "r", "History: what each event changed / its data raw, as stored")     \
+    R(PROJECTIONS, PROJ_NEXT, "<Right> l", "Next projection")                                      \
+    R(PROJECTIONS, PROJ_PREV, "<Left> h", "Previous projection")                                   \
+    R(PROJECTIONS, PROJ_PAUSE, "p", "Pause or resume the projection")                              \
+    R(PROJECTIONS, PROJ_THROTTLE, "t", "Throttle the projection (events per second, 0 = off)")     \
+    R(PROJECTIONS, PROJ_REBUILD, "R", "Rebuild the projection from the first event")               \
+    R(PROJECTIONS, PROJ_SORT, "o", "Sort the rows by the next column")                             \
+    R(PROJECTIONS, PROJ_SORT_REVERSE, "O", "Reverse the sort")                                     \
+    R(FORM, FORM_NEXT_FIELD, "<Tab> <Down>", "Next field")                                         \
+    R(FORM, FORM_PREV_FIELD, "<S-Tab> <Up>", "Previous field")                                     \
+    R(FORM, FORM_SUBMIT, "<Enter>",                                                                \
+      "Submit: run the command, show its events or why it was rejected")                           \
+    R(FORM, FORM_CLEAR_FIELD, "<C-u>", "Clear the field")                                          \
     R(FORM, FORM_LEAVE, "<Esc>", "Leave the form (back to the domain)")
 
 enum request {
@@ -85,8 +88,8 @@ enum request {
 struct request_info {
     enum keymap keymap;
     enum request request;
-    const char *name;  /* "scrub-back": the name used in help */
-    const char *keys;  /* default keys, as in the table */
+    const char *name; /* "scrub-back": the name used in help */
+    const char *keys; /* default keys, as in the table */
     const char *help;
 };
 /* Every row of the table, in order; n in *count. */

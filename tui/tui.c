@@ -19,11 +19,11 @@
 #undef lines
 #undef columns
 #include <limits.h>
+#include <locale.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
-#include <locale.h>
 
 #include "core/json.h"
 
@@ -33,8 +33,8 @@
  * calls, so the bytes that restore the terminal are prepared at startup. */
 
 static struct {
-    bool active;   /* curses is running */
-    bool tty;      /* on a real terminal (else an in-memory screen) */
+    bool active; /* curses is running */
+    bool tty;    /* on a real terminal (else an in-memory screen) */
     SCREEN *screen;
     FILE *out, *in;
     bool have_termios;
@@ -176,7 +176,10 @@ static int screen_start(bool want_tty, err *e)
 /* ---------------------------------------------------------------------------
  * Small shared helpers. */
 
-void lines_init(struct lines *l) { memset(l, 0, sizeof *l); }
+void lines_init(struct lines *l)
+{
+    memset(l, 0, sizeof *l);
+}
 
 void lines_clear(struct lines *l)
 {
@@ -231,13 +234,28 @@ void lines_add_text(struct lines *l, attr_t attr, const char *indent, const char
 bool scroll_request(struct scroll *sc, enum request req, long n, long h)
 {
     switch (req) {
-    case REQ_MOVE_UP: sc->cur--; break;
-    case REQ_MOVE_DOWN: sc->cur++; break;
-    case REQ_PAGE_UP: sc->cur -= h; sc->top -= h; break;
-    case REQ_PAGE_DOWN: sc->cur += h; sc->top += h; break;
-    case REQ_MOVE_FIRST: sc->cur = 0; break;
-    case REQ_MOVE_LAST: sc->cur = n - 1; break;
-    default: return false;
+    case REQ_MOVE_UP:
+        sc->cur--;
+        break;
+    case REQ_MOVE_DOWN:
+        sc->cur++;
+        break;
+    case REQ_PAGE_UP:
+        sc->cur -= h;
+        sc->top -= h;
+        break;
+    case REQ_PAGE_DOWN:
+        sc->cur += h;
+        sc->top += h;
+        break;
+    case REQ_MOVE_FIRST:
+        sc->cur = 0;
+        break;
+    case REQ_MOVE_LAST:
+        sc->cur = n - 1;
+        break;
+    default:
+        return false;
     }
     scroll_fix(sc, n, h);
     return true;
@@ -298,7 +316,10 @@ void tui_changed(struct tui *app)
     app->dirty = true;
 }
 
-void tui_prompt(struct tui *app, const char *prefill) { palette_open(app, prefill); }
+void tui_prompt(struct tui *app, const char *prefill)
+{
+    palette_open(app, prefill);
+}
 
 /* ---------------------------------------------------------------------------
  * Polling the store and the projections. */
@@ -319,7 +340,8 @@ void tui_poll(struct tui *app, bool force_status)
         app->spark_ms = now;
         app->spark_head = app->head;
     } else if (now - app->spark_ms >= 1000) {
-        double rate = (double)(app->head - app->spark_head) * 1000.0 / (double)(now - app->spark_ms);
+        double rate =
+            (double)(app->head - app->spark_head) * 1000.0 / (double)(now - app->spark_ms);
         memmove(app->spark, app->spark + 1, (TUI_SPARK - 1) * sizeof app->spark[0]);
         app->spark[TUI_SPARK - 1] = rate;
         app->spark_ms = now;
@@ -352,7 +374,8 @@ void tui_goto(struct tui *app, int64_t pos)
     if (old != app->as_of)
         tui_changed(app);
     if (app->as_of)
-        tui_message(app, "As of position %lld of %lld: every pane shows history. L returns to live.",
+        tui_message(app,
+                    "As of position %lld of %lld: every pane shows history. L returns to live.",
                     (long long)app->as_of, (long long)app->head);
     else
         tui_message(app, "Live: showing the store as it is now (head %lld).", (long long)app->head);
@@ -370,8 +393,8 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *), const char *arg1,
-                   const char *arg2, int64_t num, double real)
+bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                   const char *arg1, const char *arg2, int64_t num, double real)
 {
     int slot = -1;
     for (int i = 0; i < TUI_MAX_JOBS; i++)
@@ -538,9 +561,8 @@ static void draw_tabs_or_banner(struct tui *app)
             event_time_at(app, app->as_of, app->asof_time, sizeof app->asof_time);
             app->asof_time_pos = app->as_of;
         }
-        draw_fmt(1, 0, COLS, a, " %s AS OF #%lld of %lld  %s  HISTORY, NOT NOW  (L: back to live)",
-                 tui_utf8() ? "\xe2\x8f\xaa" : "<<", (long long)app->as_of, (long long)app->head,
-                 app->asof_time);
+        draw_fmt(1, 0, COLS, a, " AS OF #%lld of %lld  %s  HISTORY, NOT NOW  L: back to live",
+                 (long long)app->as_of, (long long)app->head, app->asof_time);
         return;
     }
     draw_blank(1, 0, COLS, 0);
@@ -613,7 +635,10 @@ static void hist_update(struct tui *app, int w)
     free(t);
 }
 
-static int scrub_width(void) { return COLS - 2; }
+static int scrub_width(void)
+{
+    return COLS - 2;
+}
 
 /* The column of the scrubber that holds position pos. */
 static int scrub_col(struct tui *app, int64_t pos, int w)
@@ -629,7 +654,7 @@ static void draw_scrubber(struct tui *app, int y)
     int w = scrub_width();
     hist_update(app, w);
     int64_t pos = tui_shown_head(app);
-    int mark = scrub_col(app, pos, w);
+    int mark = app->as_of ? scrub_col(app, pos, w) : w - 1;
     draw_str(y, 0, 1, "|", tui_attr(TC_BAR_BORDER));
     for (int c = 0; c < w; c++) {
         int level = app->hist && app->head > 0 ? app->hist[c] : 0;
@@ -637,7 +662,11 @@ static void draw_scrubber(struct tui *app, int y)
         attr_t a = c == mark && app->head > 0 ? tui_attr(TC_SCRUB_MARK)
                    : past                     ? tui_attr(TC_DIM)
                                               : tui_attr(TC_SCRUB_HIST);
-        draw_str(y, 1 + c, 1, c == mark && app->head > 0 && level == 0 ? "|" : tui_block(level), a);
+        /* The mark is a character too, so it shows without colour. */
+        const char *cell = tui_block(level);
+        if (c == mark && app->head > 0)
+            cell = tui_utf8() ? "\xe2\x94\x83" : "|";
+        draw_str(y, 1 + c, 1, cell, a);
     }
     draw_str(y, COLS - 1, 1, "|", tui_attr(TC_BAR_BORDER));
 
@@ -664,11 +693,39 @@ static void draw_message(struct tui *app, int y)
         palette_draw(app, y);
         return;
     }
-    if (app->message[0])
-        draw_str(y, 0, COLS, app->message, app->message_error ? tui_attr(TC_ERROR) : 0);
+    if (!app->message[0])
+        return;
+    /* An error too long for its line takes the scrubber's label line too: the
+     * part cut off is usually the part that says why. */
+    if (app->message_error && text_width(app->message) > COLS) {
+        draw_blank(y - 1, 0, COLS, 0);
+        draw_wrapped(y - 1, 0, COLS, 2, app->message, tui_attr(TC_ERROR));
+        return;
+    }
+    draw_str(y, 0, COLS, app->message, app->message_error ? tui_attr(TC_ERROR) : 0);
 }
 
+/* STRATA_TUI_TIMING=FILE: one line per frame with the time it took to draw, for
+ * measuring (the scrubber's step on a large store, say). */
+static FILE *timing;
+
+static void draw_frame(struct tui *app);
+
 static void draw_all(struct tui *app)
+{
+    struct timespec t0, t1;
+    if (timing)
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    draw_frame(app);
+    if (timing) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(timing, "draw %.3f ms view=%s as_of=%lld head=%lld\n",
+                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+                app->views[app->current].ops->name, (long long)app->as_of, (long long)app->head);
+    }
+}
+
+static void draw_frame(struct tui *app)
 {
     erase();
     if (LINES < 10 || COLS < 40) {
@@ -687,6 +744,12 @@ static void draw_all(struct tui *app)
     v->ops->draw(v, a);
     draw_scrubber(app, LINES - 3);
     draw_message(app, LINES - 1);
+    if (app->palette_active && app->message[0]) {
+        /* The palette covers the message line: completions and errors show above it. */
+        draw_blank(LINES - 2, 0, COLS, 0);
+        draw_str(LINES - 2, 0, COLS, app->message,
+                 app->message_error ? tui_attr(TC_ERROR) : tui_attr(TC_KEY));
+    }
     /* The terminal cursor shows only where typing goes (palette, form field). */
     if (app->cursor_y >= 0 && !app->deterministic) {
         curs_set(1);
@@ -708,12 +771,24 @@ static void generic_request(struct tui *app, enum request req)
     if (page < 1)
         page = 1;
     switch (req) {
-    case REQ_VIEW_DOMAIN: tui_show(app, VIEW_DOMAIN); break;
-    case REQ_VIEW_EVENTS: tui_show(app, VIEW_EVENTS); break;
-    case REQ_VIEW_STREAMS: tui_show(app, VIEW_STREAMS); break;
-    case REQ_VIEW_PROJECTIONS: tui_show(app, VIEW_PROJECTIONS); break;
-    case REQ_VIEW_FORM: tui_show(app, VIEW_FORM); break;
-    case REQ_VIEW_HELP: tui_show(app, VIEW_HELP); break;
+    case REQ_VIEW_DOMAIN:
+        tui_show(app, VIEW_DOMAIN);
+        break;
+    case REQ_VIEW_EVENTS:
+        tui_show(app, VIEW_EVENTS);
+        break;
+    case REQ_VIEW_STREAMS:
+        tui_show(app, VIEW_STREAMS);
+        break;
+    case REQ_VIEW_PROJECTIONS:
+        tui_show(app, VIEW_PROJECTIONS);
+        break;
+    case REQ_VIEW_FORM:
+        tui_show(app, VIEW_FORM);
+        break;
+    case REQ_VIEW_HELP:
+        tui_show(app, VIEW_HELP);
+        break;
     case REQ_VIEW_NEXT:
     case REQ_VIEW_PREV: {
         int n = (int)(sizeof tab_order / sizeof tab_order[0]);
@@ -724,13 +799,20 @@ static void generic_request(struct tui *app, enum request req)
         tui_show(app, tab_order[i]);
         break;
     }
-    case REQ_PROMPT: tui_prompt(app, ""); break;
-    case REQ_QUIT: app->quit = true; break;
+    case REQ_PROMPT:
+        tui_prompt(app, "");
+        break;
+    case REQ_QUIT:
+        app->quit = true;
+        break;
     case REQ_BACK:
         if (app->current == VIEW_HELP)
             tui_show(app, app->previous);
         break;
-    case REQ_REFRESH: clearok(curscr, TRUE); app->dirty = true; break;
+    case REQ_REFRESH:
+        clearok(curscr, TRUE);
+        app->dirty = true;
+        break;
     case REQ_SCRUB_BACK:
         if (app->head > 0)
             tui_goto(app, cur - 1 < 1 ? 1 : cur - 1);
@@ -747,9 +829,14 @@ static void generic_request(struct tui *app, enum request req)
         if (app->as_of)
             tui_goto(app, cur + page);
         break;
-    case REQ_SCRUB_GOTO: tui_prompt(app, "goto "); break;
-    case REQ_SCRUB_LIVE: tui_goto(app, 0); break;
-    case REQ_NONE: break;
+    case REQ_SCRUB_GOTO:
+        tui_prompt(app, "goto ");
+        break;
+    case REQ_SCRUB_LIVE:
+        tui_goto(app, 0);
+        break;
+    case REQ_NONE:
+        break;
     default: {
         size_t n;
         const struct request_info *t = request_table(&n);
@@ -956,7 +1043,8 @@ static int run_script(struct tui *app, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        tui_error(app, "STRATA_SCRIPT: %s: %s", path, strerror(errno));
+        snprintf(app->script_problem, sizeof app->script_problem, "STRATA_SCRIPT: %s: %s", path,
+                 strerror(errno));
         return ST_ERR;
     }
     const char *to = getenv("STRATA_SCRIPT_TIMEOUT");
@@ -974,7 +1062,8 @@ static int run_script(struct tui *app, const char *path)
             continue;
         wait_settled(app, timeout_ms);
         if (line[0] == ':') {
-            app->palette_active = false;
+            /* A command line runs as typed in the palette; a palette the script
+             * opened with <Colon> stays open (so its line can be saved). */
             palette_run(app, line + 1);
         } else {
             const char *p = line;
@@ -982,8 +1071,11 @@ static int run_script(struct tui *app, const char *path)
                 const char *at = p;
                 int k = key_parse(&p);
                 if (k < 0) {
-                    fprintf(stderr, "%s:%d: unknown key name '%.*s'\n", path, lineno,
-                            (int)(p - at), at);
+                    if (!app->script_problem[0])
+                        snprintf(app->script_problem, sizeof app->script_problem,
+                                 "%s:%d: unknown key name '%.*s' (keys: j, <Enter>, <C-x>, "
+                                 "<Down>, <Esc>, <Tab>, <lt> ...)",
+                                 path, lineno, (int)(p - at), at);
                     status = ST_ERR;
                     continue;
                 }
@@ -1061,9 +1153,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     app->runner = projection_runner_start(db_path, d, &e);
     char runner_problem[1100] = "";
     if (!app->runner)
-        snprintf(runner_problem, sizeof runner_problem,
-                 "projections will not follow: %s", e.msg);
+        snprintf(runner_problem, sizeof runner_problem, "projections will not follow: %s", e.msg);
 
+    const char *tf = getenv("STRATA_TUI_TIMING");
+    if (tf && *tf)
+        timing = fopen(tf, "a");
     keys_init();
     palette_init();
     install_signals();
@@ -1084,7 +1178,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     if (runner_problem[0])
         tui_error(app, "%s", runner_problem);
     else
-        tui_message(app, "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
+        tui_message(app,
+                    "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
 
     if (app->script) {
         draw_all(app);
@@ -1116,6 +1211,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
         projection_runner_stop(app->runner);
     proj_lag_free(app->lags, app->nlags);
     free(app->hist);
+    if (timing)
+        fclose(timing);
+    timing = NULL;
+    if (app->script_problem[0])
+        fprintf(stderr, "strata tui: %s\n", app->script_problem);
     if (stop_signal && !app->quit)
         status = 128 + stop_signal;
     free(app);

@@ -27,7 +27,15 @@
 #include "tui/draw.h"
 #include "tui/request.h"
 
-enum view_id { VIEW_DOMAIN, VIEW_EVENTS, VIEW_STREAMS, VIEW_PROJECTIONS, VIEW_FORM, VIEW_HELP, VIEW_COUNT };
+enum view_id {
+    VIEW_DOMAIN,
+    VIEW_EVENTS,
+    VIEW_STREAMS,
+    VIEW_PROJECTIONS,
+    VIEW_FORM,
+    VIEW_HELP,
+    VIEW_COUNT
+};
 
 struct tui;
 struct view;
@@ -38,12 +46,12 @@ struct area {
 };
 
 struct view_ops {
-    const char *name;    /* "events": the tab and :view name */
-    enum keymap keymap;  /* looked up before the generic keymap */
-    bool text_input;     /* printable keys go to `key` before bindings (the form) */
-    void (*open)(struct view *v);                   /* allocate v->priv */
-    void (*close)(struct view *v);                  /* free v->priv */
-    void (*draw)(struct view *v, struct area a);    /* draw the whole area */
+    const char *name;              /* "events": the tab and :view name */
+    enum keymap keymap;            /* looked up before the generic keymap */
+    bool text_input;               /* printable keys go to `key` before bindings (the form) */
+    void (*open)(struct view *v);  /* allocate v->priv */
+    void (*close)(struct view *v); /* free v->priv */
+    void (*draw)(struct view *v, struct area a); /* draw the whole area */
     /* Handle a request; return REQ_NONE when handled, or the request to hand to
      * the generic handler. */
     enum request (*request)(struct view *v, enum request req);
@@ -67,10 +75,10 @@ extern const struct view_ops view_domain_ops, view_events_ops, view_streams_ops,
 struct tui_job {
     pthread_t thread;
     bool started;
-    volatile int done; /* set by the job when it has finished */
+    volatile int done;          /* set by the job when it has finished */
     volatile sig_atomic_t stop; /* set by the workbench to end a replay early */
-    char *what;         /* "rebuild AccountList" */
-    int status;         /* ST_OK or the error's code */
+    char *what;                 /* "rebuild AccountList" */
+    int status;                 /* ST_OK or the error's code */
     err e;
     int (*run)(struct tui_job *job); /* runs in the thread */
     struct tui *app;
@@ -101,7 +109,7 @@ struct tui {
     bool deterministic; /* script mode: no wall-clock or rate text on screen */
     int64_t now_ms;     /* STRATA_NOW: the clock commands see (0 = the real one) */
     bool quit;
-    bool dirty;         /* redraw needed */
+    bool dirty; /* redraw needed */
 
     struct view views[VIEW_COUNT];
     enum view_id current, previous;
@@ -125,12 +133,19 @@ struct tui {
 
     bool palette_active;
     int cursor_y, cursor_x; /* where the terminal cursor goes after drawing; -1 = hidden */
+    char script_problem[600]; /* printed once the terminal is restored */
 };
 
 /* The position panes read at: 0 when live, else app->as_of. */
-static inline int64_t tui_position(const struct tui *app) { return app->as_of; }
+static inline int64_t tui_position(const struct tui *app)
+{
+    return app->as_of;
+}
 /* The position the panes show: the head when live. */
-static inline int64_t tui_shown_head(const struct tui *app) { return app->as_of ? app->as_of : app->head; }
+static inline int64_t tui_shown_head(const struct tui *app)
+{
+    return app->as_of ? app->as_of : app->head;
+}
 
 /* Sets the message line (printf style; sanitised when drawn). */
 void tui_message(struct tui *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -144,8 +159,8 @@ void tui_poll(struct tui *app, bool force_status);
 /* Time travel: pos <= 0 or >= head means live. */
 void tui_goto(struct tui *app, int64_t pos);
 /* Starts a background job; false (with a message) when too many run. */
-bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *), const char *arg1,
-                   const char *arg2, int64_t num, double real);
+bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                   const char *arg1, const char *arg2, int64_t num, double real);
 bool tui_jobs_running(struct tui *app);
 /* Writes the screen's text to path, one line per row, trailing blanks removed. */
 int tui_save_display(struct tui *app, const char *path, err *e);
@@ -187,7 +202,8 @@ struct lines {
 void lines_init(struct lines *l);
 void lines_done(struct lines *l);
 void lines_clear(struct lines *l);
-void lines_add(struct lines *l, attr_t attr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lines_add(struct lines *l, attr_t attr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Adds each line of a multi-line text, indented. */
 void lines_add_text(struct lines *l, attr_t attr, const char *indent, const char *text);
 

@@ -44,7 +44,8 @@ static void field_text(strbuf *sb, const struct field_spec *f)
     }
 }
 
-static void add_line(struct domain_view *dv, const struct command_spec *c, attr_t attr, const char *text)
+static void add_line(struct domain_view *dv, const struct command_spec *c, attr_t attr,
+                     const char *text)
 {
     lines_add(&dv->lines, attr, "%s", text);
     if (dv->lines.len > dv->cmd_cap) {
@@ -89,20 +90,22 @@ static void domain_build(struct view *v)
         for (size_t j = 0; j < a->ncommands; j++) {
             const struct command_spec *c = &a->commands[j];
             sb_reset(&sb);
-            sb_addf(&sb, "    %s %s(", tui_utf8() ? "\xe2\x96\xb8" : ">", c->name);
+            sb_addf(&sb, "    %s %s", tui_utf8() ? "\xe2\x96\xb8" : ">", c->name);
+            if (c->nemits) {
+                sb_adds(&sb, tui_utf8() ? "  \xe2\x86\x92 " : "  -> ");
+                for (size_t k = 0; k < c->nemits; k++)
+                    sb_addf(&sb, "%s%s%s", k ? ", " : "", c->emits[k].event->name,
+                            c->emits[k].when ? " (when ...)" : "");
+            }
+            add_line(dv, c, 0, sb.buf);
+            sb_reset(&sb);
+            sb_adds(&sb, "        payload ");
             for (size_t k = 0; k < c->npayload; k++) {
                 if (k)
                     sb_adds(&sb, ", ");
                 field_text(&sb, &c->payload[k]);
             }
-            sb_adds(&sb, ")");
-            if (c->nemits) {
-                sb_adds(&sb, " -> ");
-                for (size_t k = 0; k < c->nemits; k++)
-                    sb_addf(&sb, "%s%s%s", k ? ", " : "", c->emits[k].event->name,
-                            c->emits[k].when ? "?" : "");
-            }
-            add_line(dv, c, 0, sb.buf);
+            add_line(dv, c, dim, sb.buf);
             for (size_t k = 0; k < c->nrequire; k++)
                 LINE(c, dim, "        require %s  (%s)", expr_source(c->require[k].rule),
                      c->require[k].message);

@@ -39,10 +39,14 @@ static void events_filter(struct view *v, struct event_filter *f)
     f->text = ev->text;
 }
 
-static void events_invalidate(struct events_view *ev) { ev->page_valid = false; }
+static void events_invalidate(struct events_view *ev)
+{
+    ev->page_valid = false;
+}
 
 /* Reads up to n events next to `after` in the filter's order into out. */
-static int events_read(struct view *v, int64_t after, bool backward, size_t n, struct event_list *out)
+static int events_read(struct view *v, int64_t after, bool backward, size_t n,
+                       struct event_list *out)
 {
     struct event_filter f;
     events_filter(v, &f);
@@ -189,7 +193,8 @@ static void detail_build(struct view *v, const struct event *e)
             add_pretty(l, e->data);
         } else {
             if (de.schema != e->schema)
-                lines_add(l, label, "data (upcast v%d -> v%d; r shows it raw):", e->schema, de.schema);
+                lines_add(l, label, "data (upcast v%d -> v%d; r shows it raw):", e->schema,
+                          de.schema);
             else
                 lines_add(l, label, "data (v%d, current; r shows it raw):", de.schema);
             strbuf sb;
@@ -258,8 +263,9 @@ static void events_draw(struct view *v, struct area a)
     if (ev->page.len == 0) {
         draw_str(a.y + 1, a.x + 2, a.w - 2,
                  ev->stream || ev->type || ev->text ? "No events match the filter."
-                 : app->head == 0 ? "The store is empty: run a command (5 or :exec) or :import a file."
-                                  : "No events.",
+                 : app->head == 0
+                     ? "The store is empty: run a command (5 or :exec) or :import a file."
+                     : "No events.",
                  tui_attr(TC_DIM));
     }
     int pw = 4;
@@ -277,8 +283,9 @@ static void events_draw(struct view *v, struct area a)
         x += draw_fmt(y, x, a.w, base, "%*lld ", pw, (long long)e->position);
         x += draw_fmt(y, x, a.x + a.w - x, cur ? base : tui_attr(TC_DIM), "%s ", tm);
         x += draw_fmt(y, x, a.x + a.w - x > 15 ? 15 : a.x + a.w - x, base, "%-14s", e->stream) + 1;
-        x += draw_fmt(y, x, a.x + a.w - x > 19 ? 19 : a.x + a.w - x, cur ? base : tui_attr(TC_LABEL),
-                      "%-18s", e->type) + 1;
+        x += draw_fmt(y, x, a.x + a.w - x > 19 ? 19 : a.x + a.w - x,
+                      cur ? base : tui_attr(TC_LABEL), "%-18s", e->type) +
+             1;
         draw_str(y, x, a.x + a.w - x, e->data, base);
     }
 
@@ -288,7 +295,8 @@ static void events_draw(struct view *v, struct area a)
         const char *rule = tui_utf8() ? "\xe2\x94\x80" : "-";
         for (int i = 0; i < a.w; i++)
             draw_str(dy, a.x + i, 1, rule, tui_attr(TC_DIM));
-        draw_str(dy, a.x + 2, a.w - 2, ev->raw ? " detail: raw " : " detail: upcast ", tui_attr(TC_DIM));
+        draw_str(dy, a.x + 2, a.w - 2, ev->raw ? " detail: raw " : " detail: upcast ",
+                 tui_attr(TC_DIM));
         const struct event *sel = events_selected(ev);
         if (!sel) {
             lines_clear(&ev->detail_lines);
@@ -383,18 +391,30 @@ static enum request events_request(struct view *v, enum request req)
     const struct event *sel = events_selected(ev);
     char buf[600];
     switch (req) {
-    case REQ_MOVE_DOWN: move_down(v); break;
-    case REQ_MOVE_UP: move_up(v, 1); break;
-    case REQ_PAGE_DOWN: page_down(v); break;
-    case REQ_PAGE_UP: move_up(v, ev->page_rows ? ev->page_rows : 10); break;
+    case REQ_MOVE_DOWN:
+        move_down(v);
+        break;
+    case REQ_MOVE_UP:
+        move_up(v, 1);
+        break;
+    case REQ_PAGE_DOWN:
+        page_down(v);
+        break;
+    case REQ_PAGE_UP:
+        move_up(v, ev->page_rows ? ev->page_rows : 10);
+        break;
     case REQ_MOVE_FIRST:
         ev->top_after = 0;
         ev->cursor = 0;
         events_invalidate(ev);
         break;
-    case REQ_MOVE_LAST: move_last(v); break;
+    case REQ_MOVE_LAST:
+        move_last(v);
+        break;
     case REQ_EVENTS_DETAIL:
-    case REQ_ENTER: ev->detail = !ev->detail; break;
+    case REQ_ENTER:
+        ev->detail = !ev->detail;
+        break;
     case REQ_BACK:
         if (!ev->detail)
             return req;
@@ -403,8 +423,8 @@ static enum request events_request(struct view *v, enum request req)
     case REQ_EVENTS_RAW:
         ev->raw = !ev->raw;
         ev->detail = true;
-        tui_message(app, ev->raw ? "Detail shows the data raw, as stored" :
-                                   "Detail shows the data upcast to the event's current version");
+        tui_message(app, ev->raw ? "Detail shows the data raw, as stored"
+                                 : "Detail shows the data upcast to the event's current version");
         break;
     case REQ_EVENTS_FILTER_STREAM:
         snprintf(buf, sizeof buf, "events --stream %s", sel ? sel->stream : "");
@@ -414,7 +434,9 @@ static enum request events_request(struct view *v, enum request req)
         snprintf(buf, sizeof buf, "events --type %s", sel ? sel->type : "");
         tui_prompt(app, buf);
         break;
-    case REQ_EVENTS_FILTER_TEXT: tui_prompt(app, "events --text "); break;
+    case REQ_EVENTS_FILTER_TEXT:
+        tui_prompt(app, "events --text ");
+        break;
     case REQ_EVENTS_FILTER_CLEAR:
         events_set_filter(v, NULL, NULL, NULL);
         tui_message(app, "Filters cleared");
@@ -434,7 +456,8 @@ static enum request events_request(struct view *v, enum request req)
             tui_show(app, VIEW_STREAMS);
         }
         break;
-    default: return req;
+    default:
+        return req;
     }
     return REQ_NONE;
 }

@@ -96,7 +96,8 @@ int form_set_command(struct view *v, const struct command_spec *c, char **args, 
         }
         size_t n = (size_t)(eq - args[k]);
         size_t i = 0;
-        while (i < c->npayload && !(strlen(c->payload[i].name) == n && strncmp(c->payload[i].name, args[k], n) == 0))
+        while (i < c->npayload &&
+               !(strlen(c->payload[i].name) == n && strncmp(c->payload[i].name, args[k], n) == 0))
             i++;
         if (i == c->npayload) {
             const char *names[128];
@@ -210,12 +211,13 @@ static void form_draw(struct view *v, struct area a)
         draw_str(a.y + 2, a.x + 2, a.w - 2,
                  "No command chosen. In the domain view (1) move to a command and press Enter,",
                  tui_attr(TC_DIM));
-        draw_str(a.y + 3, a.x + 2, a.w - 2, "or type :exec COMMAND field=value ... (Tab completes).",
-                 tui_attr(TC_DIM));
+        draw_str(a.y + 3, a.x + 2, a.w - 2,
+                 "or type :exec COMMAND field=value ... (Tab completes).", tui_attr(TC_DIM));
         return;
     }
-    draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE), "%s on %s  (Enter submits, Tab next field, Esc leaves)",
-             fv->cmd->name, fv->cmd->aggregate ? fv->cmd->aggregate->name : "?");
+    draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE),
+             "%s on %s  (Enter submits, Tab next field, Esc leaves)", fv->cmd->name,
+             fv->cmd->aggregate ? fv->cmd->aggregate->name : "?");
     int lw = 6;
     for (size_t i = 0; i < fv->nfields; i++) {
         int w = text_width(fv->cmd->payload[i].name);
@@ -224,11 +226,11 @@ static void form_draw(struct view *v, struct area a)
     }
     if (lw > 20)
         lw = 20;
-    int iw = a.w - lw - 14 - 30;
+    int iw = a.w - lw - 14 - 36;
     if (iw < 12)
         iw = 12;
-    if (iw > 30)
-        iw = 30;
+    if (iw > 40)
+        iw = 40;
     int y = a.y + 2;
     for (size_t i = 0; i < fv->nfields && y < a.y + a.h; i++, y++) {
         const struct field_spec *f = &fv->cmd->payload[i];
@@ -248,18 +250,27 @@ static void form_draw(struct view *v, struct area a)
                 t++;
             tw = text_width(t);
         }
-        draw_field(y, x, iw, t, tui_attr(focus ? TC_FIELD_FOCUS : TC_FIELD));
+        /* Brackets so that the box shows without colour too. */
+        draw_str(y, x, 1, "[", tui_attr(TC_DIM));
+        draw_field(y, x + 1, iw, t, tui_attr(focus ? TC_FIELD_FOCUS : TC_FIELD));
+        draw_str(y, x + 1 + iw, 1, "]", tui_attr(TC_DIM));
         if (focus) {
             app->cursor_y = y;
-            app->cursor_x = x + tw;
+            app->cursor_x = x + 1 + tw;
         }
-        x += iw + 1;
-        if (fv->problem[i])
-            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_ERROR), "%s %s", tui_utf8() ? "\xe2\x9c\x97" : "x",
-                     fv->problem[i]);
-        else
-            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_OK), "%s%s", tui_utf8() ? "\xe2\x9c\x93" : "ok",
-                     fv->text[i][0] ? "" : " (optional)");
+        x += iw + 3;
+        if (fv->problem[i]) {
+            /* The row already names the field: "field 'amount': " would repeat it. */
+            const char *msg = fv->problem[i];
+            char prefix[160];
+            snprintf(prefix, sizeof prefix, "field '%s': ", f->name);
+            if (strncmp(msg, prefix, strlen(prefix)) == 0)
+                msg += strlen(prefix);
+            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_ERROR), "%s %s",
+                     tui_utf8() ? "\xe2\x9c\x97" : "x", msg);
+        } else
+            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_OK), "%s%s",
+                     tui_utf8() ? "\xe2\x9c\x93" : "ok", fv->text[i][0] ? "" : " (optional)");
     }
     y++;
     if (fv->result.len && y < a.y + a.h) {
@@ -281,15 +292,20 @@ static enum request form_request(struct view *v, enum request req)
         if (fv->nfields)
             fv->focus = (fv->focus + fv->nfields - 1) % fv->nfields;
         break;
-    case REQ_FORM_SUBMIT: form_submit(v, NULL); break;
+    case REQ_FORM_SUBMIT:
+        form_submit(v, NULL);
+        break;
     case REQ_FORM_CLEAR_FIELD:
         if (fv->focus < fv->nfields) {
             fv->text[fv->focus][0] = 0;
             form_check(fv, fv->focus);
         }
         break;
-    case REQ_FORM_LEAVE: tui_show(v->app, VIEW_DOMAIN); break;
-    default: return req;
+    case REQ_FORM_LEAVE:
+        tui_show(v->app, VIEW_DOMAIN);
+        break;
+    default:
+        return req;
     }
     return REQ_NONE;
 }

@@ -34,8 +34,10 @@ static void help_build(struct help_view *h)
         lines_add(&h->lines, tui_attr(TC_DIM), "  :%-13s %s", names[i], help[i]);
     lines_add(&h->lines, 0, "%s", "");
     lines_add(&h->lines, title, "Time travel");
-    lines_add(&h->lines, 0, "  The bar at the bottom is the timeline: positions 1..head, its height the");
-    lines_add(&h->lines, 0, "  events per second. Leaving the head puts every pane \"as of\" that point,");
+    lines_add(&h->lines, 0,
+              "  The bar at the bottom is the timeline: positions 1..head, its height the");
+    lines_add(&h->lines, 0,
+              "  events per second. Leaving the head puts every pane \"as of\" that point,");
     lines_add(&h->lines, 0, "  under a red banner; L (or :goto end) comes back to live.");
 }
 
@@ -70,14 +72,28 @@ static enum request help_request(struct view *v, enum request req)
     long n = (long)h->lines.len;
     long maxtop = n - rows > 0 ? n - rows : 0;
     switch (req) {
-    case REQ_MOVE_DOWN: h->sc.top++; break;
-    case REQ_MOVE_UP: h->sc.top--; break;
-    case REQ_PAGE_DOWN: h->sc.top += rows; break;
-    case REQ_PAGE_UP: h->sc.top -= rows; break;
-    case REQ_MOVE_FIRST: h->sc.top = 0; break;
-    case REQ_MOVE_LAST: h->sc.top = maxtop; break;
-    case REQ_ENTER: return REQ_BACK;
-    default: return req;
+    case REQ_MOVE_DOWN:
+        h->sc.top++;
+        break;
+    case REQ_MOVE_UP:
+        h->sc.top--;
+        break;
+    case REQ_PAGE_DOWN:
+        h->sc.top += rows;
+        break;
+    case REQ_PAGE_UP:
+        h->sc.top -= rows;
+        break;
+    case REQ_MOVE_FIRST:
+        h->sc.top = 0;
+        break;
+    case REQ_MOVE_LAST:
+        h->sc.top = maxtop;
+        break;
+    case REQ_ENTER:
+        return REQ_BACK;
+    default:
+        return req;
     }
     if (h->sc.top > maxtop)
         h->sc.top = maxtop;

@@ -76,10 +76,14 @@ static const struct proj_lag *lag_of(struct tui *app, const char *name)
 static enum tui_color status_color(const struct proj_lag *l)
 {
     switch (l->status) {
-    case PROJ_LIVE: return TC_STATUS_LIVE;
-    case PROJ_PAUSED: return TC_STATUS_PAUSED;
-    case PROJ_FAILED: return TC_ERROR;
-    default: return TC_STATUS_BUSY;
+    case PROJ_LIVE:
+        return TC_STATUS_LIVE;
+    case PROJ_PAUSED:
+        return TC_STATUS_PAUSED;
+    case PROJ_FAILED:
+        return TC_ERROR;
+    default:
+        return TC_STATUS_BUSY;
     }
 }
 
@@ -152,9 +156,11 @@ static int column_index(const struct projection_spec *p, int c, const char **nam
     return c;
 }
 
-static int ncols(const struct projection_spec *p) { return (int)p->ncolumns + (p->key ? 1 : 0); }
+static int ncols(const struct projection_spec *p)
+{
+    return (int)p->ncolumns + (p->key ? 1 : 0);
+}
 
-static int sort_cmp_col;
 static bool sort_cmp_rev;
 static const char *sort_cmp_name;
 static int row_cmp(const void *a, const void *b)
@@ -174,11 +180,13 @@ static int rows_page(struct view *v, const struct projection_spec *p, int64_t to
     struct tui *app = v->app;
     int64_t at = tui_position(app);
     if (pv->sort_col < 0 || pv->key)
-        return projection_query(app->store, app->domain, p->name, pv->key, at, offset, limit, out, e);
+        return projection_query(app->store, app->domain, p->name, pv->key, at, offset, limit, out,
+                                e);
     const struct proj_lag *l = lag_of(app, p->name);
     int64_t cp = l ? l->checkpoint : 0;
     if (!pv->sorted_valid || pv->sorted_gen != app->generation || pv->sorted_checkpoint != cp ||
-        pv->sorted_col != pv->sort_col || pv->sorted_rev != pv->sort_reverse || pv->sorted_sel != pv->sel) {
+        pv->sorted_col != pv->sort_col || pv->sorted_rev != pv->sort_reverse ||
+        pv->sorted_sel != pv->sel) {
         value all;
         int rc = projection_query(app->store, app->domain, p->name, NULL, at, 0, SORT_MAX, &all, e);
         if (rc != ST_OK)
@@ -190,7 +198,6 @@ static int rows_page(struct view *v, const struct projection_spec *p, int64_t to
         column_index(p, pv->sort_col, &name);
         sort_cmp_name = name ? name : "key";
         sort_cmp_rev = pv->sort_reverse;
-        sort_cmp_col = pv->sort_col;
         if (copy.type == V_LIST && value_list_len(&copy) > 1)
             qsort(copy.u.l->items, value_list_len(&copy), sizeof(value), row_cmp);
         value_free(pv->sorted);
@@ -203,7 +210,8 @@ static int rows_page(struct view *v, const struct projection_spec *p, int64_t to
         pv->sorted_sel = pv->sel;
     }
     *out = value_list(limit);
-    for (size_t i = offset; pv->sorted.type == V_LIST && i < value_list_len(&pv->sorted) && i < offset + limit; i++)
+    for (size_t i = offset;
+         pv->sorted.type == V_LIST && i < value_list_len(&pv->sorted) && i < offset + limit; i++)
         value_list_push(out, value_ref(value_list_at(&pv->sorted, i)));
     (void)total;
     return ST_OK;
@@ -234,7 +242,10 @@ static void draw_rows(struct view *v, struct area a, const struct projection_spe
     if (pv->key)
         sb_addf(&t, ", key %s (Esc: all rows)", pv->key);
     else if (sname)
-        sb_addf(&t, ", sorted by %s%s (o: next column, O: reverse)", sname, pv->sort_reverse ? " desc" : "");
+        sb_addf(&t, ", sorted by %s%s (o: next column, O: reverse)", sname,
+                pv->sort_reverse ? " desc" : "");
+    else if (!p->key)
+        sb_adds(&t, " (a projection without a key)");
     else
         sb_adds(&t, ", by key (o sorts)");
     draw_field(a.y, a.x, a.w, t.buf, tui_attr(TC_TITLE));
@@ -312,7 +323,7 @@ static void proj_draw(struct view *v, struct area a)
     if (pv->sel >= d->nprojections)
         pv->sel = 0;
     draw_field(a.y, a.x, a.w,
-               app->as_of ? "Lag gauges (now; the rows below are as of the scrubber)  p pause  t throttle  R rebuild"
+               app->as_of ? "Lag gauges, now (the rows below are history)"
                           : "Lag gauges  (h/l choose; p pause/resume, t throttle, R rebuild)",
                tui_attr(TC_TITLE));
     int capw = 4;
@@ -336,10 +347,15 @@ static void proj_draw(struct view *v, struct area a)
     const struct projection_spec *p = &d->projections[pv->sel];
     const struct proj_lag *l = lag_of(app, p->name);
     if (l && l->status == PROJ_FAILED) {
-        draw_fmt(y++, a.x, a.w, tui_attr(TC_ERROR), "%s FAILED at #%lld: %s", p->name,
-                 (long long)l->error_position, l->error ? l->error : "");
-        draw_fmt(y++, a.x, a.w, 0, "  event: %s", l->error_event ? l->error_event : "");
-        draw_str(y++, a.x, a.w, "  Fix the domain, then R rebuilds it.", tui_attr(TC_DIM));
+        char *msg = xasprintf("%s FAILED at #%lld: %s", p->name, (long long)l->error_position,
+                              l->error ? l->error : "");
+        y += draw_wrapped(y, a.x, a.w, 3, msg, tui_attr(TC_ERROR));
+        free(msg);
+        msg = xasprintf("event: %s", l->error_event ? l->error_event : "");
+        y += draw_wrapped(y, a.x, a.w, 2, msg, 0);
+        free(msg);
+        draw_str(y++, a.x, a.w, "Fix the domain (or the event's source), then R rebuilds it.",
+                 tui_attr(TC_DIM));
     }
     y++;
     struct area ra = {y, a.x, a.y + a.h - y, a.w};
@@ -373,7 +389,8 @@ static enum request proj_request(struct view *v, enum request req)
         break;
     case REQ_PROJ_PAUSE: {
         const struct proj_lag *l = lag_of(app, p->name);
-        snprintf(buf, sizeof buf, "%s %s", l && l->status == PROJ_PAUSED ? "resume" : "pause", p->name);
+        snprintf(buf, sizeof buf, "%s %s", l && l->status == PROJ_PAUSED ? "resume" : "pause",
+                 p->name);
         palette_run(app, buf);
         break;
     }
@@ -394,8 +411,10 @@ static enum request proj_request(struct view *v, enum request req)
             err_clear(&e);
             projection_count(app->store, d, p->name, tui_position(app), &total, &e);
             if (total > SORT_MAX) {
-                tui_error(app, "%s has %lld rows: sorting by a column is offered up to %d rows; "
-                               "they stay in key order", p->name, (long long)total, SORT_MAX);
+                tui_error(app,
+                          "%s has %lld rows: sorting by a column is offered up to %d rows; "
+                          "they stay in key order",
+                          p->name, (long long)total, SORT_MAX);
                 break;
             }
         }

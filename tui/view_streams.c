@@ -62,7 +62,7 @@ static void list_load(struct view *v, size_t rows)
 {
     struct streams_view *sv = v->priv;
     struct tui *app = v->app;
-    sv->total = app->store->ops->count_streams ? app->store->ops->count_streams(app->store) : 0;
+    sv->total = store_count_streams(app->store);
     if (sv->total < 0)
         sv->total = 0;
     scroll_fix(&sv->sc, (long)sv->total, (long)rows);
@@ -124,10 +124,12 @@ static void detail_build(struct view *v)
         lines_add(l, title, "Stream %s  version %lld as of #%lld  (Esc: all streams)", sv->open,
                   (long long)version, (long long)at);
     else
-        lines_add(l, title, "Stream %s  version %lld  (Esc: all streams)", sv->open, (long long)version);
+        lines_add(l, title, "Stream %s  version %lld  (Esc: all streams)", sv->open,
+                  (long long)version);
     if (version == 0) {
-        lines_add(l, tui_attr(TC_DIM), at ? "  The stream had no events yet at this point."
-                                          : "  The stream has no events.");
+        lines_add(l, tui_attr(TC_DIM),
+                  at ? "  The stream had no events yet at this point."
+                     : "  The stream has no events.");
     }
 
     struct agg_state st;
@@ -175,8 +177,8 @@ static void detail_build(struct view *v)
         } else {
             struct agg_state base;
             err_clear(&e);
-            if (aggregate_load(app->store, app->domain, a, id, evs.items[0].position - 1, false, &base,
-                               &e) == ST_OK) {
+            if (aggregate_load(app->store, app->domain, a, id, evs.items[0].position - 1, false,
+                               &base, &e) == ST_OK) {
                 state = value_ref(&base.state);
                 agg_state_done(&base);
             } else {
@@ -240,11 +242,12 @@ static void streams_draw(struct view *v, struct area a)
     size_t rows = a.h > 1 ? (size_t)a.h - 1 : 1;
     list_load(v, rows);
     if (app->as_of)
-        draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE), "Streams (%lld), versions as of #%lld  (Enter opens)",
-                 (long long)sv->total, (long long)app->as_of);
+        draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE),
+                 "Streams (%lld), versions as of #%lld  (Enter opens)", (long long)sv->total,
+                 (long long)app->as_of);
     else
-        draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE), "Streams (%lld)  (Enter opens: state and history)",
-                 (long long)sv->total);
+        draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE),
+                 "Streams (%lld)  (Enter opens: state and history)", (long long)sv->total);
     if (sv->npage == 0)
         draw_str(a.y + 1, a.x + 2, a.w - 2, "No streams yet.", tui_attr(TC_DIM));
     for (size_t i = 0; i < sv->npage && i < rows; i++) {
@@ -265,8 +268,8 @@ static void streams_draw(struct view *v, struct area a)
                 draw_fmt(y, a.x + 33, a.w - 33, attr, "v%-6lld", (long long)ver);
         } else {
             draw_field(y, a.x + 2, 31, si->name, attr);
-            draw_fmt(y, a.x + 33, a.w - 33, attr, "v%-6lld last event #%lld", (long long)si->version,
-                     (long long)si->last_position);
+            draw_fmt(y, a.x + 33, a.w - 33, attr, "v%-6lld last event #%lld",
+                     (long long)si->version, (long long)si->last_position);
         }
     }
 }
@@ -278,19 +281,34 @@ static enum request streams_request(struct view *v, enum request req)
         long n = (long)sv->detail.len, h = v->last.h > 0 ? v->last.h : 10;
         long maxtop = n - h > 0 ? n - h : 0;
         switch (req) {
-        case REQ_MOVE_DOWN: sv->dsc.top++; break;
-        case REQ_MOVE_UP: sv->dsc.top--; break;
-        case REQ_PAGE_DOWN: sv->dsc.top += h; break;
-        case REQ_PAGE_UP: sv->dsc.top -= h; break;
-        case REQ_MOVE_FIRST: sv->dsc.top = 0; break;
-        case REQ_MOVE_LAST: sv->dsc.top = maxtop; break;
-        case REQ_STREAMS_RAW: sv->raw = !sv->raw; break;
+        case REQ_MOVE_DOWN:
+            sv->dsc.top++;
+            break;
+        case REQ_MOVE_UP:
+            sv->dsc.top--;
+            break;
+        case REQ_PAGE_DOWN:
+            sv->dsc.top += h;
+            break;
+        case REQ_PAGE_UP:
+            sv->dsc.top -= h;
+            break;
+        case REQ_MOVE_FIRST:
+            sv->dsc.top = 0;
+            break;
+        case REQ_MOVE_LAST:
+            sv->dsc.top = maxtop;
+            break;
+        case REQ_STREAMS_RAW:
+            sv->raw = !sv->raw;
+            break;
         case REQ_BACK:
             free(sv->open);
             sv->open = NULL;
             sv->valid = false;
             break;
-        default: return req;
+        default:
+            return req;
         }
         if (sv->dsc.top > maxtop)
             sv->dsc.top = maxtop;

@@ -70,7 +70,7 @@ run "$STRATA" eval '(1 + 2'
 expect_rc 1 "syntax error exits 1"
 expect_contains "$ERR" "column 7: expected ')'" "syntax error names the column"
 
-run "$STRATA" eval '[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, e)))))'
+run "$STRATA" eval '[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f, [1,2,3,4,5,6,7,8,9,10].map(g, g)))))))'
 expect_rc 1 "hostile nesting exits 1"
 expect_contains "$ERR" "evaluation budget exhausted" "hostile nesting hits the budget"
 expect_clean_stderr "hostile nesting"

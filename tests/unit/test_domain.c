@@ -84,24 +84,24 @@ static char *subst(const char *text, const char *from, const char *to)
 }
 
 /* A small valid domain; tests append to it or replace parts. */
-#define BASE                                                                                                        \
-    "domain: t\n"                                                                                                  \
-    "aggregates:\n"                                                                                                \
-    "  Account:\n"                                                                                                 \
-    "    id: accountId\n"                                                                                          \
-    "    state:\n"                                                                                                 \
-    "      status: {type: string, default: none}\n"                                                                \
-    "      balance: {type: int, default: 0}\n"                                                                     \
-    "    commands:\n"                                                                                              \
-    "      Deposit:\n"                                                                                             \
-    "        payload: {accountId: string, amount: {type: int, min: 1}}\n"                                          \
-    "        require:\n"                                                                                           \
-    "          - {rule: \"state.status == 'open'\", message: \"account is not open\"}\n"                           \
-    "        emit:\n"                                                                                              \
-    "          - MoneyDeposited: {amount: payload.amount}\n"                                                       \
-    "    events:\n"                                                                                                \
-    "      MoneyDeposited:\n"                                                                                      \
-    "        fields: {amount: int}\n"                                                                              \
+#define BASE                                                                                       \
+    "domain: t\n"                                                                                  \
+    "aggregates:\n"                                                                                \
+    "  Account:\n"                                                                                 \
+    "    id: accountId\n"                                                                          \
+    "    state:\n"                                                                                 \
+    "      status: {type: string, default: none}\n"                                                \
+    "      balance: {type: int, default: 0}\n"                                                     \
+    "    commands:\n"                                                                              \
+    "      Deposit:\n"                                                                             \
+    "        payload: {accountId: string, amount: {type: int, min: 1}}\n"                          \
+    "        require:\n"                                                                           \
+    "          - {rule: \"state.status == 'open'\", message: \"account is not open\"}\n"           \
+    "        emit:\n"                                                                              \
+    "          - MoneyDeposited: {amount: payload.amount}\n"                                       \
+    "    events:\n"                                                                                \
+    "      MoneyDeposited:\n"                                                                      \
+    "        fields: {amount: int}\n"                                                              \
     "        apply: {balance: \"state.balance + event.amount\"}\n"
 
 static void test_shipped_domains_load(void **st)
@@ -145,8 +145,8 @@ static void test_bank_model(void **st)
     assert_non_null(w->emits[1].when);
     assert_string_equal(w->emits[1].event->name, "LowBalanceWarned");
     struct command_spec *o = domain_command(d, "OpenAccount");
-    assert_true(o->payload[0].required);                    /* accountId: string */
-    assert_false(o->payload[2].required);                   /* initialDeposit has a default */
+    assert_true(o->payload[0].required);  /* accountId: string */
+    assert_false(o->payload[2].required); /* initialDeposit has a default */
     assert_true(o->payload[2].has_min && o->payload[2].min.u.i == 0);
     assert_int_equal(o->payload[1].min_length, 1);
     struct event_spec *e = domain_event(d, "AccountOpened");
@@ -204,7 +204,7 @@ static void test_state_zero_values(void **st)
     assert_int_equal(a->state[6].def.type, V_NULL);
     assert_int_equal(a->state[7].def.type, V_NULL);
     assert_int_equal(a->state[8].def.type, V_DOUBLE); /* default 2 on a float field reads as 2.0 */
-    assert_string_equal(d->name, "z");                  /* no `domain:`: the file's name */
+    assert_string_equal(d->name, "z");                /* no `domain:`: the file's name */
     domain_free(d);
     diag_list_done(&dl);
 }
@@ -251,17 +251,20 @@ static void test_unknown_key(void **st)
     expect_problem("domain: t\naggregates: {}\nprojectons: {}\n",
                    "3:1: projectons: unknown key 'projectons' (did you mean 'projections'?)");
     char *t = subst(BASE, "apply:", "aply: ");
-    expect_problem(t, "18:9: aggregates.Account.events.MoneyDeposited.aply: unknown key 'aply' (did you mean 'apply'?)");
+    expect_problem(t, "18:9: aggregates.Account.events.MoneyDeposited.aply: unknown key 'aply' "
+                      "(did you mean 'apply'?)");
     free(t);
     expect_problem("aggregates:\n  A:\n    id: x\n    zzz: 1\n",
-                   "4:5: aggregates.A.zzz: unknown key 'zzz'; expected one of: id, snapshot_every, state, invariants, "
+                   "4:5: aggregates.A.zzz: unknown key 'zzz'; expected one of: id, snapshot_every, "
+                   "state, invariants, "
                    "commands, events, description");
 }
 
 static void test_unknown_type(void **st)
 {
     char *t = subst(BASE, "{type: int, min: 1}", "{type: integr}     ");
-    expect_problem(t, "10:53: aggregates.Account.commands.Deposit.payload.amount.type: unknown type 'integr' (did you "
+    expect_problem(t, "10:53: aggregates.Account.commands.Deposit.payload.amount.type: unknown "
+                      "type 'integr' (did you "
                       "mean 'int'?)");
     free(t);
     expect_problem("aggregates:\n  A:\n    id: x\n    state: {n: double}\n",
@@ -273,71 +276,88 @@ static void test_unknown_type(void **st)
 static void test_bad_names(void **st)
 {
     expect_problem("aggregates:\n  Bad-Name:\n    id: x\n",
-                   "2:3: aggregates.Bad-Name: invalid aggregate name 'Bad-Name': a name is letters, digits and _, and "
+                   "2:3: aggregates.Bad-Name: invalid aggregate name 'Bad-Name': a name is "
+                   "letters, digits and _, and "
                    "does not start with a digit");
     expect_problem("aggregates:\n  A:\n    id: x\n    state: {1st: int}\n",
-                   "4:13: aggregates.A.state.1st: invalid field name '1st': a name is letters, digits and _, and does "
+                   "4:13: aggregates.A.state.1st: invalid field name '1st': a name is letters, "
+                   "digits and _, and does "
                    "not start with a digit");
 }
 
 static void test_defaults_and_constraints(void **st)
 {
-    const char *head = "aggregates:\n  A:\n    id: x\n    commands:\n      C:\n        payload:\n          x: string\n";
+    const char *head = "aggregates:\n  A:\n    id: x\n    commands:\n      C:\n        payload:\n  "
+                       "        x: string\n";
     char *t = xasprintf("%s          n: {type: int, default: abc}\n", head);
-    expect_problem(t, "8:35: aggregates.A.commands.C.payload.n.default: the default does not fit: field 'n': expected "
+    expect_problem(t, "8:35: aggregates.A.commands.C.payload.n.default: the default does not fit: "
+                      "field 'n': expected "
                       "int, got string \"abc\"");
     free(t);
     t = xasprintf("%s          n: {type: int, min: 1, default: 0}\n", head);
-    expect_problem(t, "8:43: aggregates.A.commands.C.payload.n.default: the default does not fit: field 'n': 0 is "
+    expect_problem(t, "8:43: aggregates.A.commands.C.payload.n.default: the default does not fit: "
+                      "field 'n': 0 is "
                       "below the minimum 1");
     free(t);
     t = xasprintf("%s          n: {type: string, pattern: \"([a-z\"}\n", head);
     char *all = problems_of(t, strlen(t));
-    if (!strstr(all, "\n8:38: aggregates.A.commands.C.payload.n.pattern: invalid pattern '([a-z': "))
+    if (!strstr(all,
+                "\n8:38: aggregates.A.commands.C.payload.n.pattern: invalid pattern '([a-z': "))
         fail_msg("no regerror for the pattern:%s", all);
     free(all);
     free(t);
     t = xasprintf("%s          n: {type: string, enum: [a, 2]}\n", head);
-    expect_problem(t, "8:39: aggregates.A.commands.C.payload.n.enum[1]: this value is not of the field's type string");
+    expect_problem(t, "8:39: aggregates.A.commands.C.payload.n.enum[1]: this value is not of the "
+                      "field's type string");
     free(t);
     t = xasprintf("%s          n: {type: string, min: 1}\n", head);
-    expect_problem(t, "8:34: aggregates.A.commands.C.payload.n.min: min applies to int and float fields, not string");
+    expect_problem(t, "8:34: aggregates.A.commands.C.payload.n.min: min applies to int and float "
+                      "fields, not string");
     free(t);
     t = xasprintf("%s          n: {type: string, min_length: 5, max_length: 2}\n", head);
     expect_problem(t, "8:56: aggregates.A.commands.C.payload.n: max_length is below min_length");
     free(t);
     t = xasprintf("%s          n: {type: string, enum: [a, b], default: c}\n", head);
-    expect_problem(t, "8:52: aggregates.A.commands.C.payload.n.default: the default does not fit: field 'n': \"c\" is "
+    expect_problem(t, "8:52: aggregates.A.commands.C.payload.n.default: the default does not fit: "
+                      "field 'n': \"c\" is "
                       "not one of [\"a\",\"b\"]");
     free(t);
     t = xasprintf("%s          n: {type: int, optional: maybe}\n", head);
-    expect_problem(t, "8:36: aggregates.A.commands.C.payload.n.optional: optional must be true or false, got 'maybe'");
+    expect_problem(t, "8:36: aggregates.A.commands.C.payload.n.optional: optional must be true or "
+                      "false, got 'maybe'");
     free(t);
 }
 
 static void test_aggregate_id_and_snapshot(void **st)
 {
     char *t = subst(BASE, "{accountId: string, ", "{acountId: string,  ");
-    expect_problem(t, "10:18: aggregates.Account.commands.Deposit.payload: command 'Deposit' has no payload field "
+    expect_problem(t, "10:18: aggregates.Account.commands.Deposit.payload: command 'Deposit' has "
+                      "no payload field "
                       "'accountId', the aggregate's id: every command needs it to find its stream");
     free(t);
     expect_problem("aggregates:\n  A:\n    state: {}\n",
-                   "3:5: aggregates.A: an aggregate needs `id:`, the payload field that names an instance (its stream "
+                   "3:5: aggregates.A: an aggregate needs `id:`, the payload field that names an "
+                   "instance (its stream "
                    "is A-<id>)");
     expect_problem("aggregates:\n  A:\n    id: x\n    snapshot_every: 0\n",
-                   "4:21: aggregates.A.snapshot_every: snapshot_every must be between 1 and 1000000000, got 0");
-    expect_problem("aggregates:\n  A:\n    id: x\n    snapshot_every: often\n",
-                   "4:21: aggregates.A.snapshot_every: snapshot_every must be an integer, got 'often'");
+                   "4:21: aggregates.A.snapshot_every: snapshot_every must be between 1 and "
+                   "1000000000, got 0");
+    expect_problem(
+        "aggregates:\n  A:\n    id: x\n    snapshot_every: often\n",
+        "4:21: aggregates.A.snapshot_every: snapshot_every must be an integer, got 'often'");
 }
 
 static void test_rules(void **st)
 {
-    char *t = subst(BASE, ", message: \"account is not open\"", "                                 ");
-    expect_problem(t, "12:13: aggregates.Account.commands.Deposit.require[0]: a rule needs `message:` (what a person "
+    char *t =
+        subst(BASE, ", message: \"account is not open\"", "                                 ");
+    expect_problem(t, "12:13: aggregates.Account.commands.Deposit.require[0]: a rule needs "
+                      "`message:` (what a person "
                       "is told when it fails)");
     free(t);
     t = subst(BASE, "state.status == 'open'", "state.balance + 1     ");
-    expect_problem(t, "12:20: aggregates.Account.commands.Deposit.require[0].rule: `state.balance + 1     ` is an int, "
+    expect_problem(t, "12:20: aggregates.Account.commands.Deposit.require[0].rule: `state.balance "
+                      "+ 1     ` is an int, "
                       "not a condition (it must be true or false)");
     free(t);
 }
@@ -345,20 +365,26 @@ static void test_rules(void **st)
 static void test_emit_mistakes(void **st)
 {
     char *t = subst(BASE, "- MoneyDeposited: {amount", "- MoneyDeposit:   {amount");
-    expect_problem(t, "14:13: aggregates.Account.commands.Deposit.emit[0].MoneyDeposit: unknown event 'MoneyDeposit' "
+    expect_problem(t, "14:13: aggregates.Account.commands.Deposit.emit[0].MoneyDeposit: unknown "
+                      "event 'MoneyDeposit' "
                       "(did you mean 'MoneyDeposited'?)");
     free(t);
     t = subst(BASE, "{amount: payload.amount}\n    events", "{amont: payload.amount}\n    events");
-    expect_problem(t, "14:30: aggregates.Account.commands.Deposit.emit[0].MoneyDeposited.amont: unknown field 'amont' "
+    expect_problem(t, "14:30: aggregates.Account.commands.Deposit.emit[0].MoneyDeposited.amont: "
+                      "unknown field 'amont' "
                       "of event 'MoneyDeposited' (did you mean 'amount'?)");
-    expect_problem(t, "14:13: aggregates.Account.commands.Deposit.emit[0].MoneyDeposited: missing field 'amount' of "
+    expect_problem(t, "14:13: aggregates.Account.commands.Deposit.emit[0].MoneyDeposited: missing "
+                      "field 'amount' of "
                       "event 'MoneyDeposited' (a required int)");
     free(t);
     /* An event of another aggregate. */
-    char *t1 = xasprintf("%s  Other:\n    id: y\n    events:\n      Pinged: {fields: {n: int}}\n", BASE);
-    char *t2 = subst(t1, "- MoneyDeposited: {amount: payload.amount}", "- Pinged: {n: payload.amount}");
+    char *t1 =
+        xasprintf("%s  Other:\n    id: y\n    events:\n      Pinged: {fields: {n: int}}\n", BASE);
+    char *t2 =
+        subst(t1, "- MoneyDeposited: {amount: payload.amount}", "- Pinged: {n: payload.amount}");
     free(t1);
-    expect_problem(t2, "14:13: aggregates.Account.commands.Deposit.emit[0].Pinged: event 'Pinged' belongs to aggregate "
+    expect_problem(t2, "14:13: aggregates.Account.commands.Deposit.emit[0].Pinged: event 'Pinged' "
+                       "belongs to aggregate "
                        "'Other'; a command emits only its own aggregate's events");
     free(t2);
     /* Two events in one entry; a `when` that is not a condition; a value of the wrong type. */
@@ -368,12 +394,18 @@ static void test_emit_mistakes(void **st)
                          "            Other: {}\n"
                          "          - when: \"payload.amount\"\n"
                          "            MoneyDeposited: {amount: \"'ten'\"}\n%s",
-                         (int)(p - t), t, p + strlen("          - MoneyDeposited: {amount: payload.amount}\n"));
-    expect_problem(t3, "15:13: aggregates.Account.commands.Deposit.emit[0]: an emit entry names one event, but this "
-                       "one names 'MoneyDeposited' and 'Other' (write each as its own `- Event: {...}` entry)");
-    expect_problem(t3, "16:19: aggregates.Account.commands.Deposit.emit[1].when: `payload.amount` is an int, not a "
+                         (int)(p - t), t,
+                         p + strlen("          - MoneyDeposited: {amount: payload.amount}\n"));
+    expect_problem(
+        t3,
+        "15:13: aggregates.Account.commands.Deposit.emit[0]: an emit entry names one event, but "
+        "this "
+        "one names 'MoneyDeposited' and 'Other' (write each as its own `- Event: {...}` entry)");
+    expect_problem(t3, "16:19: aggregates.Account.commands.Deposit.emit[1].when: `payload.amount` "
+                       "is an int, not a "
                        "condition (it must be true or false)");
-    expect_problem(t3, "17:38: aggregates.Account.commands.Deposit.emit[1].MoneyDeposited.amount: `'ten'` is a string, "
+    expect_problem(t3, "17:38: aggregates.Account.commands.Deposit.emit[1].MoneyDeposited.amount: "
+                       "`'ten'` is a string, "
                        "but field 'amount' of event 'MoneyDeposited' is int");
     free(t3);
     free(t);
@@ -382,35 +414,49 @@ static void test_emit_mistakes(void **st)
 static void test_apply_unknown_state_field(void **st)
 {
     char *t = subst(BASE, "apply: {balance:", "apply: {balanse:");
-    expect_problem(t, "18:17: aggregates.Account.events.MoneyDeposited.apply.balanse: unknown field 'balanse' of "
-                      "aggregate Account's state (did you mean 'balance'?)");
+    expect_problem(
+        t,
+        "18:17: aggregates.Account.events.MoneyDeposited.apply.balanse: unknown field 'balanse' of "
+        "aggregate Account's state (did you mean 'balance'?)");
     free(t);
 }
 
 static void test_upcast_chain(void **st)
 {
-    const char *head = "aggregates:\n  A:\n    id: x\n    events:\n      E:\n        fields: {n: int}\n";
+    const char *head =
+        "aggregates:\n  A:\n    id: x\n    events:\n      E:\n        fields: {n: int}\n";
     char *t = xasprintf("%s        version: 3\n        upcast:\n          - {from: 1}\n", head);
-    expect_problem(t, "9:11: aggregates.A.events.E.upcast: event 'E' is at version 3, so it needs an upcast step from "
+    expect_problem(t, "9:11: aggregates.A.events.E.upcast: event 'E' is at version 3, so it needs "
+                      "an upcast step from "
                       "each older version (1 to 2); missing from: 2");
     free(t);
     t = xasprintf("%s        version: 3\n", head);
-    expect_problem(t, "5:7: aggregates.A.events.E.upcast: event 'E' is at version 3, so it needs an upcast step from "
+    expect_problem(t, "5:7: aggregates.A.events.E.upcast: event 'E' is at version 3, so it needs "
+                      "an upcast step from "
                       "each older version (1 to 2); missing from: 1, 2");
     free(t);
-    t = xasprintf("%s        version: 2\n        upcast:\n          - {from: 1}\n          - {from: 1}\n", head);
-    expect_problem(t, "10:13: aggregates.A.events.E.upcast[1]: a second upcast step from 1 (the first is at line 9); "
+    t = xasprintf(
+        "%s        version: 2\n        upcast:\n          - {from: 1}\n          - {from: 1}\n",
+        head);
+    expect_problem(t, "10:13: aggregates.A.events.E.upcast[1]: a second upcast step from 1 (the "
+                      "first is at line 9); "
                       "each version has one step");
     free(t);
-    t = xasprintf("%s        version: 2\n        upcast:\n          - {from: 2, rname: {}}\n", head);
-    expect_problem(t, "9:20: aggregates.A.events.E.upcast[0].from: from must be between 1 and 1, got 2");
-    expect_problem(t, "9:23: aggregates.A.events.E.upcast[0].rname: unknown key 'rname' (did you mean 'rename'?)");
+    t = xasprintf("%s        version: 2\n        upcast:\n          - {from: 2, rname: {}}\n",
+                  head);
+    expect_problem(
+        t, "9:20: aggregates.A.events.E.upcast[0].from: from must be between 1 and 1, got 2");
+    expect_problem(t, "9:23: aggregates.A.events.E.upcast[0].rname: unknown key 'rname' (did you "
+                      "mean 'rename'?)");
     free(t);
     t = xasprintf("%s        upcast:\n          - {from: 1}\n", head);
-    expect_problem(t, "8:20: aggregates.A.events.E.upcast[0].from: the event is at version 1, so it has nothing to "
+    expect_problem(t, "8:20: aggregates.A.events.E.upcast[0].from: the event is at version 1, so "
+                      "it has nothing to "
                       "upcast; raise `version:` first");
     free(t);
-    t = xasprintf("%s        version: 2\n        upcast:\n          - {from: 1, set: {n: \"state.n\"}}\n", head);
+    t = xasprintf(
+        "%s        version: 2\n        upcast:\n          - {from: 1, set: {n: \"state.n\"}}\n",
+        head);
     char *all = problems_of(t, strlen(t));
     if (!strstr(all, "\n9:33: aggregates.A.events.E.upcast[0].set.n: "))
         fail_msg("state in an upcast should be refused at 9:33:%s", all);
@@ -421,13 +467,16 @@ static void test_upcast_chain(void **st)
 static void test_expression_positions(void **st)
 {
     /* Plain scalar: the column of the scalar plus the expression's column. */
-    char *t = subst(BASE, "amount: payload.amount}\n    events", "amount: payload.amont}\n    events");
-    expect_problem(t, "14:46: aggregates.Account.commands.Deposit.emit[0].MoneyDeposited.amount: unknown field 'amont' "
+    char *t =
+        subst(BASE, "amount: payload.amount}\n    events", "amount: payload.amont}\n    events");
+    expect_problem(t, "14:46: aggregates.Account.commands.Deposit.emit[0].MoneyDeposited.amount: "
+                      "unknown field 'amont' "
                       "of payload (did you mean 'amount'?)");
     free(t);
     /* Quoted scalar: one more for the quote. */
     t = subst(BASE, "state.balance + event", "state.balanse + event");
-    expect_problem(t, "18:33: aggregates.Account.events.MoneyDeposited.apply.balance: unknown field 'balanse' of state "
+    expect_problem(t, "18:33: aggregates.Account.events.MoneyDeposited.apply.balance: unknown "
+                      "field 'balanse' of state "
                       "(did you mean 'balance'?)");
     free(t);
     /* now() outside emit; row in a command. */
@@ -446,21 +495,46 @@ static void test_expression_positions(void **st)
     /* A syntax error inside a quoted expression. */
     t = subst(BASE, "state.status == 'open'", "state.status == (1   ");
     all = problems_of(t, strlen(t));
-    if (!strstr(all, "\n12:42: aggregates.Account.commands.Deposit.require[0].rule: expected ')' to close '(', found the end\n"))
+    if (!strstr(all, "\n12:42: aggregates.Account.commands.Deposit.require[0].rule: expected ')' "
+                     "to close '(', found the end\n"))
         fail_msg("the syntax error should be at 12:42:%s", all);
     free(all);
     free(t);
 }
 
+static void test_multiline_expression_positions(void **st)
+{
+    /* Literal, folded, double-quoted and plain scalars over several lines: the
+     * error points at the line and column in the file, not in the expression. */
+    const char *text = "aggregates:\n  A:\n    id: x\n    state: {n: int}\n    events:\n"
+                       "      E:\n        apply:\n          n: |\n            state.n +\n"
+                       "              state.q\n"
+                       "      F:\n        apply:\n          n: >-\n            state.n\n\n"
+                       "              + state.r\n"
+                       "      G:\n        apply:\n          n: \"state.n\n            + state.z\"\n"
+                       "      H:\n        apply:\n          n: state.n\n            + state.w\n";
+    expect_problem(text, "10:21: aggregates.A.events.E.apply.n: unknown field 'q' of state (did you "
+                         "mean 'n'?)");
+    expect_problem(text, "16:23: aggregates.A.events.F.apply.n: unknown field 'r' of state (did you "
+                         "mean 'n'?)");
+    expect_problem(text, "20:21: aggregates.A.events.G.apply.n: unknown field 'z' of state (did you "
+                         "mean 'n'?)");
+    expect_problem(text, "24:21: aggregates.A.events.H.apply.n: unknown field 'w' of state (did you "
+                         "mean 'n'?)");
+}
+
 static void test_projection_mistakes(void **st)
 {
-    char *t = xasprintf("%sprojections:\n  P:\n    key: meta.aggregateId\n    columns: {total: 0}\n    on:\n"
-                        "      MoneyDeposit: {total: \"row.total + 1\"}\n"
-                        "      MoneyDeposited: {totl: \"row.total + event.amount\"}\n",
-                        BASE);
-    expect_problem(t, "24:7: projections.P.on.MoneyDeposit: unknown event type 'MoneyDeposit' (did you mean "
-                      "'MoneyDeposited'?)");
-    expect_problem(t, "25:24: projections.P.on.MoneyDeposited.totl: unknown column 'totl' of projection P (did you mean "
+    char *t = xasprintf(
+        "%sprojections:\n  P:\n    key: meta.aggregateId\n    columns: {total: 0}\n    on:\n"
+        "      MoneyDeposit: {total: \"row.total + 1\"}\n"
+        "      MoneyDeposited: {totl: \"row.total + event.amount\"}\n",
+        BASE);
+    expect_problem(
+        t, "24:7: projections.P.on.MoneyDeposit: unknown event type 'MoneyDeposit' (did you mean "
+           "'MoneyDeposited'?)");
+    expect_problem(t, "25:24: projections.P.on.MoneyDeposited.totl: unknown column 'totl' of "
+                      "projection P (did you mean "
                       "'total'?)");
     free(t);
     t = xasprintf("%sprojections:\n  P:\n    columns: {total: 0}\n    on:\n"
@@ -474,11 +548,13 @@ static void test_projection_mistakes(void **st)
     t = xasprintf("%sprojections:\n  P:\n    columns: {total: 0}\n    on:\n"
                   "      MoneyDeposited: {delete: true, set: {total: \"1\"}}\n",
                   BASE);
-    expect_problem(t, "23:38: projections.P.on.MoneyDeposited.set: a handler either deletes the row or sets columns, "
+    expect_problem(t, "23:38: projections.P.on.MoneyDeposited.set: a handler either deletes the "
+                      "row or sets columns, "
                       "not both");
     free(t);
     t = xasprintf("%sprojections:\n  P:\n    columns: {total: 0}\n", BASE);
-    expect_problem(t, "20:3: projections.P: a projection needs `on:`, the events it folds and what each one sets");
+    expect_problem(t, "20:3: projections.P: a projection needs `on:`, the events it folds and what "
+                      "each one sets");
     free(t);
 }
 
@@ -487,17 +563,21 @@ static void test_source_mistakes(void **st)
     expect_problem("sources:\n  s:\n    format: cvs\n",
                    "3:13: sources.s.format: unknown format 'cvs' (did you mean 'csv'?)");
     expect_problem("sources:\n  s:\n    format: csv\n    delimiter: ';;'\n",
-                   "4:16: sources.s.delimiter: the delimiter must be one character (not a quote or a line break), got "
+                   "4:16: sources.s.delimiter: the delimiter must be one character (not a quote or "
+                   "a line break), got "
                    "';;'");
     expect_problem("sources:\n  s:\n    format: csv\n    records: items\n",
                    "4:5: sources.s.records: `records` is for the json format only");
     expect_problem("sources:\n  s:\n    format: ndjson\n    timezone: CET\n",
-                   "4:15: sources.s.timezone: timezone must be an offset from UTC such as \"+02:00\", \"-0500\" or "
+                   "4:15: sources.s.timezone: timezone must be an offset from UTC such as "
+                   "\"+02:00\", \"-0500\" or "
                    "\"Z\", got 'CET'");
-    expect_problem("sources:\n  s:\n    format: ndjson\n    stream: state.x\n", "4:13: sources.s.stream: "
+    expect_problem("sources:\n  s:\n    format: ndjson\n    stream: state.x\n",
+                   "4:13: sources.s.stream: "
                    "'state' is not available in source; use record");
-    expect_problem("sources:\n  s:\n    type: record.t\n", "3:5: sources.s: a source needs `format:` (ndjson, json, "
-                                                            "csv or cloudevents)");
+    expect_problem("sources:\n  s:\n    type: record.t\n",
+                   "3:5: sources.s: a source needs `format:` (ndjson, json, "
+                   "csv or cloudevents)");
 }
 
 static void test_scenario_mistakes(void **st)
@@ -508,29 +588,44 @@ static void test_scenario_mistakes(void **st)
                         "      - {stream: Account-A, type: MoneyDeposit, data: {amount: 1}}\n"
                         "      - {stream: Account-A, type: MoneyDeposited, data: {amount: x}}\n"
                         "    when: {command: Deposti, payload: {accountId: A, amount: 1}}\n"
-                        "    then: {rejected: no, events: [], projections: {Nope: []}}\n"
+                        "    then: {rejected: no, events: [{type: MoneyDeposited, data: {amout: "
+                        "1}}], projections: {Nope: []}}\n"
                         "  - name: one\n"
                         "    then: {state: {balance: 1}}\n",
                         BASE);
-    expect_problem(t, "22:35: scenarios[0].given[0].type: unknown event type 'MoneyDeposit' (did you mean "
-                      "'MoneyDeposited'?)");
-    expect_problem(t, "23:66: scenarios[0].given[1].data.amount: field 'amount': expected int, got string \"x\"");
-    expect_problem(t, "24:21: scenarios[0].when.command: unknown command 'Deposti' (did you mean 'Deposit'?)");
-    expect_problem(t, "25:26: scenarios[0].then.events: a rejected command appends nothing: give `rejected` or "
-                      "`events`, not both");
-    expect_problem(t, "25:52: scenarios[0].then.projections.Nope: unknown projection 'Nope'");
-    expect_problem(t, "26:11: scenarios[1]: another scenario has this name (line 20); give each its own");
-    expect_problem(t, "27:19: scenarios[1].then.state: without `when`, `state` names its instance: {aggregate: Name, "
+    expect_problem(
+        t, "22:35: scenarios[0].given[0].type: unknown event type 'MoneyDeposit' (did you mean "
+           "'MoneyDeposited'?)");
+    expect_problem(
+        t,
+        "23:66: scenarios[0].given[1].data.amount: field 'amount': expected int, got string \"x\"");
+    expect_problem(
+        t, "24:21: scenarios[0].when.command: unknown command 'Deposti' (did you mean 'Deposit'?)");
+    expect_problem(
+        t,
+        "25:26: scenarios[0].then.events: a rejected command appends nothing: give `rejected` or "
+        "`events`, not both");
+    expect_problem(t, "25:92: scenarios[0].then.projections.Nope: unknown projection 'Nope'");
+    expect_problem(t, "25:65: scenarios[0].then.events[0].data.amout: unknown field 'amout' of "
+                      "event 'MoneyDeposited' "
+                      "(did you mean 'amount'?)");
+    expect_problem(
+        t, "26:11: scenarios[1]: another scenario has this name (line 20); give each its own");
+    expect_problem(t, "27:19: scenarios[1].then.state: without `when`, `state` names its instance: "
+                      "{aggregate: Name, "
                       "id: ..., field: value}");
     free(t);
-    expect_problem("scenarios:\n  - name: x\n", "2:5: scenarios[0]: a scenario needs `then:` (rejected, events, state "
-                                                 "or projections)");
+    expect_problem("scenarios:\n  - name: x\n",
+                   "2:5: scenarios[0]: a scenario needs `then:` (rejected, events, state "
+                   "or projections)");
 }
 
 static void test_unique_names(void **st)
 {
-    char *t = xasprintf("%s  Other:\n    id: y\n    events:\n      MoneyDeposited: {fields: {n: int}}\n", BASE);
-    expect_problem(t, "22:7: aggregates.Other.events.MoneyDeposited: event type 'MoneyDeposited' is also defined in "
+    char *t = xasprintf(
+        "%s  Other:\n    id: y\n    events:\n      MoneyDeposited: {fields: {n: int}}\n", BASE);
+    expect_problem(t, "22:7: aggregates.Other.events.MoneyDeposited: event type 'MoneyDeposited' "
+                      "is also defined in "
                       "aggregate 'Account' (line 16); an event type is unique across the domain");
     free(t);
 }
@@ -572,22 +667,27 @@ static void test_many_problems_all_reported(void **st)
 static void test_yaml_tab(void **st)
 {
     expect_problem("aggregates:\n\tA:\n    id: x\n",
-                   "2:1: aggregates: a tab is used for indentation; YAML allows only spaces there (replace the tab "
+                   "2:1: aggregates: a tab is used for indentation; YAML allows only spaces there "
+                   "(replace the tab "
                    "with spaces)");
     expect_problem("aggregates:\n  A:\n    id: x\n  \tstate: {}\n",
-                   "4:3: aggregates.A.id: a tab is used for indentation; YAML allows only spaces there (replace the "
+                   "4:3: aggregates.A.id: a tab is used for indentation; YAML allows only spaces "
+                   "there (replace the "
                    "tab with spaces)");
 }
 
 static void test_yaml_duplicate_key(void **st)
 {
     expect_problem("domain: a\naggregates: {}\ndomain: b\n",
-                   "3:1: domain: duplicate key 'domain' (first defined at line 1, column 1); a key may appear only once");
+                   "3:1: domain: duplicate key 'domain' (first defined at line 1, column 1); a key "
+                   "may appear only once");
     /* Deeper, and the rest of the file is still checked. */
     char *t = xasprintf("%s        fields: {amount: string}\nbogus: 1\n", BASE);
-    expect_problem(t, "19:9: aggregates.Account.events.MoneyDeposited.fields: duplicate key 'fields' (first defined at "
+    expect_problem(t, "19:9: aggregates.Account.events.MoneyDeposited.fields: duplicate key "
+                      "'fields' (first defined at "
                       "line 17, column 9); a key may appear only once");
-    expect_problem(t, "20:1: bogus: unknown key 'bogus'; expected one of: domain, description, version, aggregates, "
+    expect_problem(t, "20:1: bogus: unknown key 'bogus'; expected one of: domain, description, "
+                      "version, aggregates, "
                       "projections, sources, scenarios");
     free(t);
 }
@@ -607,37 +707,53 @@ static void test_yaml_alias_bomb(void **st)
     if (!strstr(all, "aliases expand to more than 10000 nodes"))
         fail_msg("the alias bomb was not refused:%s", all);
     free(all);
-    expect_problem("a: *nope\n", "1:4: a: alias '*nope' refers to no anchor '&nope' defined before it (or to the node "
-                                 "that contains it)");
+    expect_problem(
+        "a: *nope\n",
+        "1:4: a: alias '*nope' refers to no anchor '&nope' defined before it (or to the node "
+        "that contains it)");
     /* Small aliases are fine. */
-    expect_ok("aggregates:\n  A:\n    id: x\n    state: &s {n: int}\n  B:\n    id: y\n    state: *s\n");
+    expect_ok(
+        "aggregates:\n  A:\n    id: x\n    state: &s {n: int}\n  B:\n    id: y\n    state: *s\n");
 }
 
 static void test_yaml_bad_bytes(void **st)
 {
     expect_problem("domain: t\naggregates:\n  A\xff: {}\n",
                    "3:4: the file is not valid UTF-8 (byte 0xFF); save it as UTF-8");
-    expect_problem("domain: \xc3\xa9t\xc3\xa9\n  \xe2\x82:\n", "2:3: the file is not valid UTF-8 (byte 0xE2); save it as UTF-8");
-    expect_problem_n("domain: t\nx: a\0b\n", 15, "2:5: the file contains a NUL byte; a domain file is UTF-8 text");
+    expect_problem("domain: \xc3\xa9t\xc3\xa9\n  \xe2\x82:\n",
+                   "2:3: the file is not valid UTF-8 (byte 0xE2); save it as UTF-8");
+    expect_problem_n("domain: t\nx: a\0b\n", 15,
+                     "2:5: the file contains a NUL byte; a domain file is UTF-8 text");
     /* Overlong encodings and surrogates are not UTF-8 either. */
-    expect_problem("x: \xc0\xaf\n", "1:4: the file is not valid UTF-8 (byte 0xC0); save it as UTF-8");
-    expect_problem("x: \xed\xa0\x80\n", "1:4: the file is not valid UTF-8 (byte 0xED); save it as UTF-8");
+    expect_problem("x: \xc0\xaf\n",
+                   "1:4: the file is not valid UTF-8 (byte 0xC0); save it as UTF-8");
+    expect_problem("x: \xed\xa0\x80\n",
+                   "1:4: the file is not valid UTF-8 (byte 0xED); save it as UTF-8");
 }
 
 static void test_yaml_empty_and_shape(void **st)
 {
-    expect_problem("", "1:1: the file is empty; a domain file is a YAML mapping (domain:, aggregates:, ...)");
-    expect_problem("# only a comment\n\n", "1:1: the file is empty; a domain file is a YAML mapping (domain:, "
-                                           "aggregates:, ...)");
-    expect_problem("- a\n- b\n", "1:1: the top level must be a mapping, not a list; a domain file is a YAML mapping "
-                                 "(domain:, aggregates:, ...)");
-    expect_problem("just text\n", "1:1: the top level must be a mapping, not a scalar; a domain file is a YAML "
-                                  "mapping (domain:, aggregates:, ...)");
-    expect_problem("a: 1\n---\nb: 2\n", "2:1: a second YAML document starts here; a domain file holds exactly one");
-    expect_problem("a: [1, 2\nb: 3\n", "2:2: a[2]: YAML syntax error: did not find expected ',' or ']' (while parsing a "
-                                       "flow sequence started at line 1, column 4)");
+    expect_problem(
+        "", "1:1: the file is empty; a domain file is a YAML mapping (domain:, aggregates:, ...)");
+    expect_problem("# only a comment\n\n",
+                   "1:1: the file is empty; a domain file is a YAML mapping (domain:, "
+                   "aggregates:, ...)");
+    expect_problem(
+        "- a\n- b\n",
+        "1:1: the top level must be a mapping, not a list; a domain file is a YAML mapping "
+        "(domain:, aggregates:, ...)");
+    expect_problem("just text\n",
+                   "1:1: the top level must be a mapping, not a scalar; a domain file is a YAML "
+                   "mapping (domain:, aggregates:, ...)");
+    expect_problem("a: 1\n---\nb: 2\n",
+                   "2:1: a second YAML document starts here; a domain file holds exactly one");
+    expect_problem(
+        "a: [1, 2\nb: 3\n",
+        "2:2: a[2]: YAML syntax error: did not find expected ',' or ']' (while parsing a "
+        "flow sequence started at line 1, column 4)");
     expect_problem("? [a]\n: 1\n", "1:3: a key must be a plain name, not a list");
-    expect_problem("aggregates: [A]\n", "1:13: aggregates: expected the aggregates (a mapping), got a list");
+    expect_problem("aggregates: [A]\n",
+                   "1:13: aggregates: expected the aggregates (a mapping), got a list");
 }
 
 static void test_yaml_size_cap(void **st)
@@ -712,12 +828,15 @@ static void test_field_check(void **st)
     value_free(s);
     v = value_int(3);
     assert_int_equal(field_check(&c->payload[4], &v, &e), ST_ERR);
-    assert_string_equal(e.msg, "field 'price': expected float, got int 3 (write it with a decimal point)");
+    assert_string_equal(e.msg,
+                        "field 'price': expected float, got int 3 (write it with a decimal point)");
     v = value_double(3.5);
     assert_int_equal(field_check(&c->payload[4], &v, &e), ST_OK);
     s = value_cstring("yesterday");
     assert_int_equal(field_check(&c->payload[5], &s, &e), ST_ERR);
-    assert_string_equal(e.msg, "field 'at': \"yesterday\" is not a timestamp (ISO-8601, e.g. 2026-11-27T10:00:00Z)");
+    assert_string_equal(
+        e.msg,
+        "field 'at': \"yesterday\" is not a timestamp (ISO-8601, e.g. 2026-11-27T10:00:00Z)");
     value_free(s);
     s = value_cstring("2026-11-27T10:00:00Z");
     assert_int_equal(field_check(&c->payload[5], &s, &e), ST_OK);
@@ -744,7 +863,8 @@ static void test_source_map_file(void **st)
     char path[] = "/tmp/strata-test-map-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    const char *text = "format: json\nrecords: Records\nstream: record.repo\ntype: record.type\ntimezone: \"+02:00\"\n";
+    const char *text = "format: json\nrecords: Records\nstream: record.repo\ntype: "
+                       "record.type\ntimezone: \"+02:00\"\n";
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
     struct diag_list dl;
@@ -789,7 +909,8 @@ static void test_diag_print(void **st)
     FILE *f = fmemopen(buf, sizeof buf - 1, "w");
     diag_list_print(&dl, f);
     fclose(f);
-    assert_string_equal(buf, "my.yaml:5:5: error: aggregates.A.stat: unknown key 'stat' (did you mean 'state'?)\n");
+    assert_string_equal(
+        buf, "my.yaml:5:5: error: aggregates.A.stat: unknown key 'stat' (did you mean 'state'?)\n");
     diag_list_done(&dl);
     assert_null(domain_load("/nonexistent/d.yaml", &dl));
     memset(buf, 0, sizeof buf);
@@ -818,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_apply_unknown_state_field),
         cmocka_unit_test(test_upcast_chain),
         cmocka_unit_test(test_expression_positions),
+        cmocka_unit_test(test_multiline_expression_positions),
         cmocka_unit_test(test_projection_mistakes),
         cmocka_unit_test(test_source_mistakes),
         cmocka_unit_test(test_scenario_mistakes),

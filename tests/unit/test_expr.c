@@ -677,13 +677,14 @@ static void test_caps(void **st)
 
 static void test_budget(void **st)
 {
-    /* a hostile nest of macros: 10^5 elements at the innermost level */
+    /* a hostile nest of macros: 10^6 elements at the innermost level */
     EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
-               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, a + b + c + d + e)))))",
-               "evaluation budget exhausted (more than 100000 steps)");
+               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f,"
+               " a + b + c + d + e + f))))))",
+               "evaluation budget exhausted (more than 1000000 steps)");
     /* the budget is not absorbed by || */
     EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
-               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].all(e, e > 0))))) == [] || true",
+               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].all(f, f > 0)))))) == [] || true",
                "budget exhausted");
     /* a small budget from the caller */
     struct expr_vars v = *std_vars();
@@ -704,13 +705,18 @@ static void test_budget(void **st)
                ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
                ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
                "result too large");
-    EXPECT_ERR("'0123456789012345678901234567890123456789012345678901234567890123456789'.split('')"
-               ".map(a, (a + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
-               ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
-               "budget exhausted");
+    /* string bytes count against the budget (here the caller's smaller one) */
+    v.budget = 100000;
+    assert_int_equal(run_expr("'0123456789012345678901234567890123456789012345678901234567890123456789'.split('')"
+                              ".map(a, (a + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
+                              ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
+                              &v, out, sizeof out),
+                     ST_ERR);
+    assert_non_null(strstr(out, "budget exhausted"));
     /* list growth */
     EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10]"
-               ".map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, 'abcdefghijklmnopqrstuvwxyz'.split(''))))))",
+               ".map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f,"
+               " 'abcdefghijklmnopqrstuvwxyz'.split('')))))))",
                "budget exhausted");
 }
 

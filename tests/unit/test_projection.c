@@ -299,8 +299,9 @@ static void test_catch_up_and_rows(void **state)
     /* The typed table, as a person with sqlite3 sees it. */
     sqlite3 *db = (sqlite3 *)store_sqlite_db(s);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT key, balance, typeof(balance), typeof(ratio), "
-                                            "tags FROM proj_Balances ORDER BY key LIMIT 1",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT key, balance, typeof(balance), typeof(ratio), "
+                                        "tags FROM proj_Balances ORDER BY key LIMIT 1",
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -621,25 +622,28 @@ static void test_keyless_and_delete(void **state)
     char *j = query_json(s, d, "Totals", 0);
     assert_string_equal(j, "[{\"total\":0,\"count\":0,\"big\":[]}]");
     free(j);
-    deposit(s, 1, 10);           /* 1 */
-    deposit(s, 2, 5);            /* 2 */
-    close_account(s, 1, "done"); /* 3: deletes A1 from Balances; Totals: when is false */
-    deposit(s, 2, 1);            /* 4 */
+    deposit(s, 1, 10);            /* 1 */
+    deposit(s, 2, 5);             /* 2 */
+    close_account(s, 1, "done");  /* 3: deletes A1 from Balances; Totals: when is false */
+    deposit(s, 2, 1);             /* 4 */
     close_account(s, 2, "reset"); /* 5: Totals back to its defaults */
-    deposit(s, 1, 7);            /* 6: A1 comes back from the defaults */
+    deposit(s, 1, 7);             /* 6: A1 comes back from the defaults */
     catch_up_all(s, d);
     j = query_json(s, d, "Balances", 2);
-    assert_string_equal(j, "[{\"key\":\"A1\",\"balance\":10,\"n\":1,\"last\":1,\"ratio\":0.5,\"tags\":[]},"
-                           "{\"key\":\"A2\",\"balance\":5,\"n\":1,\"last\":2,\"ratio\":0.5,\"tags\":[]}]");
+    assert_string_equal(
+        j, "[{\"key\":\"A1\",\"balance\":10,\"n\":1,\"last\":1,\"ratio\":0.5,\"tags\":[]},"
+           "{\"key\":\"A2\",\"balance\":5,\"n\":1,\"last\":2,\"ratio\":0.5,\"tags\":[]}]");
     free(j);
     j = query_json(s, d, "Balances", 3);
-    assert_string_equal(j, "[{\"key\":\"A2\",\"balance\":5,\"n\":1,\"last\":2,\"ratio\":0.5,\"tags\":[]}]");
+    assert_string_equal(
+        j, "[{\"key\":\"A2\",\"balance\":5,\"n\":1,\"last\":2,\"ratio\":0.5,\"tags\":[]}]");
     free(j);
     j = query_json(s, d, "Balances", 5);
     assert_string_equal(j, "[]");
     free(j);
     j = query_json(s, d, "Balances", 6);
-    assert_string_equal(j, "[{\"key\":\"A1\",\"balance\":7,\"n\":1,\"last\":6,\"ratio\":0.5,\"tags\":[]}]");
+    assert_string_equal(
+        j, "[{\"key\":\"A1\",\"balance\":7,\"n\":1,\"last\":6,\"ratio\":0.5,\"tags\":[]}]");
     free(j);
     j = query_json(s, d, "Totals", 4);
     assert_string_equal(j, "[{\"total\":16,\"count\":3,\"big\":[]}]");
@@ -713,9 +717,8 @@ static struct store *fresh_copy(struct store *src, int64_t p)
     for (size_t i = 0; i < l.len; i++) {
         struct new_event ne = {l.items[i].type, l.items[i].schema, l.items[i].time, l.items[i].data,
                                l.items[i].meta};
-        assert_int_equal(store_append(dst, l.items[i].stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL,
-                                      &e),
-                         ST_OK);
+        assert_int_equal(
+            store_append(dst, l.items[i].stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL, &e), ST_OK);
     }
     assert_int_equal(store_commit(dst, &e), ST_OK);
     event_list_done(&l);
@@ -756,6 +759,21 @@ static void test_query_at_equals_fresh_fold(void **state)
             free(want);
             free(got);
         }
+        /* The row count at P (one seek in the counts table) equals the fresh fold's,
+         * and a page of rows at P is that slice of the whole answer. */
+        int64_t want_n, got_n;
+        assert_int_equal(projection_count(fresh, d, "Balances", 0, &want_n, &e), ST_OK);
+        assert_int_equal(projection_count(s, d, "Balances", p, &got_n, &e), ST_OK);
+        assert_int_equal(got_n, want_n);
+        value all, page;
+        assert_int_equal(projection_query(s, d, "Balances", NULL, p, 0, 0, &all, &e), ST_OK);
+        assert_int_equal((int64_t)value_list_len(&all), want_n);
+        assert_int_equal(projection_query(s, d, "Balances", NULL, p, 3, 5, &page, &e), ST_OK);
+        for (size_t i = 0; i < value_list_len(&page); i++)
+            assert_true(value_equal(value_list_at(&page, i), value_list_at(&all, 3 + i)));
+        assert_int_equal(value_list_len(&page), want_n > 3 ? (want_n - 3 < 5 ? want_n - 3 : 5) : 0);
+        value_free(all);
+        value_free(page);
         /* --key at P equals the fresh fold's row for that key. */
         char key[16];
         snprintf(key, sizeof key, "A%u", rand_r(&seed) % 30);
@@ -836,7 +854,8 @@ static void test_bank_domain(void **state)
     struct new_event dep = {"MoneyDeposited", 1, NULL, "{\"amount\":5}", NULL};
     struct new_event big = {"MoneyWithdrawn", 1, NULL, "{\"amount\":1000}", NULL};
     err e = {0};
-    assert_int_equal(store_append(s, "Account-A", STORE_NO_STREAM, NULL, &opened, 1, NULL, &e), ST_OK);
+    assert_int_equal(store_append(s, "Account-A", STORE_NO_STREAM, NULL, &opened, 1, NULL, &e),
+                     ST_OK);
     assert_int_equal(store_append(s, "Account-A", 1, NULL, &dep, 1, NULL, &e), ST_OK);
     assert_int_equal(store_append(s, "Account-A", 2, NULL, &big, 1, NULL, &e), ST_OK);
     catch_up_all(s, d);

@@ -159,8 +159,7 @@ static void test_expected_versions(void **state)
     assert_int_equal(s->ops->count_streams(s), 0);
 
     assert_int_equal(store_append(s, "Account-A", STORE_NO_STREAM, NULL, &n, 1, NULL, &e), ST_OK);
-    assert_int_equal(store_append(s, "Account-A", STORE_ANY_VERSION, NULL, &n, 1, NULL, &e),
-                     ST_OK);
+    assert_int_equal(store_append(s, "Account-A", STORE_ANY_VERSION, NULL, &n, 1, NULL, &e), ST_OK);
     assert_int_equal(store_append(s, "Account-A", 2, NULL, &n, 1, NULL, &e), ST_OK);
 
     /* Wrong expected versions: conflict, nothing appended. */
@@ -392,11 +391,14 @@ static void test_paging_filters(void **state)
     for (int i = 0; i < 200; i++) {
         char data[100];
         snprintf(data, sizeof data, "{\"i\":%d,\"note\":\"%s\"}", i,
-                 i % 17 == 0 ? "50% off" : i % 13 == 0 ? "a_b" : i % 11 == 0 ? "PerCent" : "x");
-        struct new_event n = {types[(i * 7) % 3], 1, NULL, data, i % 5 == 0 ? "{\"m\":\"zz\"}" : NULL};
+                 i % 17 == 0   ? "50% off"
+                 : i % 13 == 0 ? "a_b"
+                 : i % 11 == 0 ? "PerCent"
+                               : "x");
+        struct new_event n = {types[(i * 7) % 3], 1, NULL, data,
+                              i % 5 == 0 ? "{\"m\":\"zz\"}" : NULL};
         assert_int_equal(
-            store_append(s, streams[(i * i) % 3], STORE_ANY_VERSION, NULL, &n, 1, NULL, &e),
-            ST_OK);
+            store_append(s, streams[(i * i) % 3], STORE_ANY_VERSION, NULL, &n, 1, NULL, &e), ST_OK);
     }
     assert_int_equal(store_commit(s, &e), ST_OK);
     struct event_list all;
@@ -416,13 +418,13 @@ static void test_paging_filters(void **state)
         {.type = "Withdrawn"},
         {.type = "Noted", .from = 20, .to = 180},
         {.stream = "Account-A", .type = "Deposited"},
-        {.text = "50%"},   /* the % is literal, not a wildcard */
+        {.text = "50%"}, /* the % is literal, not a wildcard */
         {.text = "0%"},
-        {.text = "a_b"},   /* the _ is literal */
+        {.text = "a_b"},     /* the _ is literal */
         {.text = "percent"}, /* LIKE is case-insensitive for ASCII */
-        {.text = "zz"},    /* in meta */
-        {.text = "Order"}, /* in stream */
-        {.text = "draw"},  /* in type */
+        {.text = "zz"},      /* in meta */
+        {.text = "Order"},   /* in stream */
+        {.text = "draw"},    /* in type */
         {.text = "x", .stream = "Account-B", .type = "Noted", .from = 5, .to = 190},
         {.from = 300},
         {.from = 80, .to = 40},
@@ -904,7 +906,7 @@ static void test_position_at_time(void **state)
 static void test_streams(void **state)
 {
     struct store *s = open_ok(":memory:");
-    static const char *const names[] = {"Account-B", "Account-A", "Order-1", "Account-C",
+    static const char *const names[] = {"Account-B", "Account-A", "Order-1",   "Account-C",
                                         "Acc",       "Order-2",   "B\xff\xff", "B\xff"};
     for (int round = 0; round < 3; round++)
         for (size_t i = 0; i < sizeof names / sizeof *names; i++)

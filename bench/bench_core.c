@@ -1,0 +1,535 @@
+/* bench_core.c: the store-side figures of `make bench` (bench/README.md).
+ *
+ * Builds the BENCH_SCALE-event store through store_append in large transactions
+ * (that is the append_batch figure), then measures on that store, each against
+ * raw SQLite doing the same work in the same run:
+ *   append_batch     store_append, 10,000 events a transaction   vs raw INSERTs
+ *   replay           events decoded and folded through apply      vs reading the rows
+ *   project_catchup  AccountList folded from position 0           vs reading the rows
+ *   query_at         AccountList (all keys) right after random P  vs reading the table now
+ *   state_at         the hot 10,000-event stream at random P      vs the snapshot and
+ *                                                                   tail rows read raw
+ *   exec_latency     one Deposit end to end, synchronous=FULL     vs one raw INSERT
+ *                                                                   transaction, FULL
+ * It leaves the store (projections caught up) for bench_tui. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "core/aggregate.h"
+#include "core/domain.h"
+#include "core/projection.h"
+#include "core/store.h"
+#include "core/util.h"
+#include "core/value.h"
+
+#define APPEND_TXN 10000 /* events per transaction when building the store */
+#define ITER_PAGE 1000   /* events per page when replaying */
+
+static struct domain *load_domain(const char *path)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load(path, &dl);
+    if (!d) {
+        diag_list_print(&dl, stderr);
+        bench_die("cannot load %s", path);
+    }
+    diag_list_done(&dl);
+    return d;
+}
+
+static struct store *open_store(const char *path)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT; /* synchronous=FULL */
+    opt.create = false;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(path, &opt, &e);
+    if (!s)
+        bench_die("%s: %s", path, e.msg);
+    return s;
+}
+
+static int samples_wanted(int dflt)
+{
+    const char *s = getenv("BENCH_SAMPLES");
+    int v = s && *s ? atoi(s) : dflt;
+    return v < 10 ? 10 : v;
+}
+
+/* ---- append_batch ---- */
+
+static struct rate append_strata(const struct dataset *ds, const char *path)
+{
+    bench_fresh_store(path);
+    struct store *s = open_store(path);
+    err e;
+    err_clear(&e);
+    double t0 = bench_now(), c0 = bench_cpu();
+    for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
+        if (store_begin(s, &e) != ST_OK)
+            bench_die("begin: %s", e.msg);
+        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
+        for (size_t j = i; j < end; j++) {
+            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j], ds->meta[j]};
+            if (store_append(s, ds->stream_names[ds->stream[j]], STORE_ANY_VERSION, NULL, &ne, 1,
+                             NULL, &e) != ST_OK)
+                bench_die("append %zu: %s", j + 1, e.msg);
+        }
+        if (store_commit(s, &e) != ST_OK)
+            bench_die("commit: %s", e.msg);
+    }
+    struct rate r = bench_rate((double)ds->n, t0, c0);
+    store_close(s);
+    return r;
+}
+
+static struct rate append_raw(const struct dataset *ds, const char *path)
+{
+    bench_fresh_store(path); /* the same schema, made by Strata, then written raw */
+    struct raw_writer w;
+    raw_writer_open(&w, path, 2, ds->nstreams);
+    double t0 = bench_now(), c0 = bench_cpu();
+    for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
+        raw_writer_begin(&w);
+        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
+        for (size_t j = i; j < end; j++)
+            raw_writer_add(&w, ds->stream[j], ds->stream_names[ds->stream[j]], ds->type[j],
+                           ds->schema[j], ds->time[j], ds->data[j], ds->meta[j]);
+        raw_writer_commit(&w);
+    }
+    struct rate r = bench_rate((double)ds->n, t0, c0);
+    raw_writer_close(&w);
+    return r;
+}
+
+/* ---- reading the same rows raw: the baseline of replay and catch-up ---- */
+
+static struct rate read_rows_raw(const char *path, int64_t *rows_out)
+{
+    sqlite3 *db = raw_open(path, 2);
+    sqlite3_stmt *st = raw_prepare(db, "SELECT e.position, s.name, e.version, e.type, e.schema, "
+                                       "e.time, e.data, e.meta FROM event_log e CROSS JOIN "
+                                       "streams s ON s.id = e.stream_id ORDER BY e.position");
+    double t0 = bench_now(), c0 = bench_cpu();
+    int64_t rows = raw_read_all(st);
+    struct rate r = bench_rate((double)rows, t0, c0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (rows_out)
+        *rows_out = rows;
+    return r;
+}
+
+/* ---- replay: every event decoded (upcast) and folded through apply ---- */
+
+struct state_slot {
+    char *stream; /* NULL = empty */
+    const struct aggregate_spec *agg;
+    const struct domain *dom;
+    value state;
+};
+
+struct state_table {
+    struct state_slot *slots;
+    size_t cap, len;
+};
+
+static struct state_slot *state_lookup(struct state_table *t, const char *stream,
+                                       const struct domain *const *doms, size_t ndoms)
+{
+    if (t->len * 2 >= t->cap) {
+        struct state_table bigger = {xcalloc(t->cap ? t->cap * 2 : 1024, sizeof *t->slots),
+                                     t->cap ? t->cap * 2 : 1024, 0};
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i].stream)
+                continue;
+            uint64_t h = hash_fnv1a(HASH_FNV_INIT, t->slots[i].stream, strlen(t->slots[i].stream));
+            size_t j = h & (bigger.cap - 1);
+            while (bigger.slots[j].stream)
+                j = (j + 1) & (bigger.cap - 1);
+            bigger.slots[j] = t->slots[i];
+            bigger.len++;
+        }
+        free(t->slots);
+        *t = bigger;
+    }
+    size_t n = strlen(stream);
+    uint64_t h = hash_fnv1a(HASH_FNV_INIT, stream, n);
+    size_t j = h & (t->cap - 1);
+    while (t->slots[j].stream) {
+        if (strcmp(t->slots[j].stream, stream) == 0)
+            return &t->slots[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    const struct aggregate_spec *a = NULL;
+    const struct domain *dom = NULL;
+    for (size_t k = 0; k < ndoms && !a; k++) {
+        const char *id;
+        a = aggregate_for_stream(doms[k], stream, &id);
+        dom = doms[k];
+    }
+    if (!a)
+        bench_die("replay: no aggregate owns stream %s", stream);
+    struct state_slot *sl = &t->slots[j];
+    sl->stream = xstrdup(stream);
+    sl->agg = a;
+    sl->dom = dom;
+    sl->state = aggregate_initial_state(a);
+    t->len++;
+    return sl;
+}
+
+static void state_table_done(struct state_table *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].stream) {
+            free(t->slots[i].stream);
+            value_free(t->slots[i].state);
+        }
+    free(t->slots);
+}
+
+static struct rate replay_strata(struct store *s, const struct domain *const *doms, size_t ndoms,
+                            int64_t *folded)
+{
+    struct state_table tab = {NULL, 0, 0};
+    struct event_filter f;
+    memset(&f, 0, sizeof f);
+    err e;
+    err_clear(&e);
+    int64_t n = 0;
+    double t0 = bench_now(), c0 = bench_cpu();
+    struct event_iter *it = store_iter_open(s, &f, ITER_PAGE);
+    const struct event *ev;
+    int rc;
+    while ((rc = store_iter_next(it, &ev, &e)) == 1) {
+        struct state_slot *sl = state_lookup(&tab, ev->stream, doms, ndoms);
+        struct decoded_event de;
+        if (event_decode(sl->dom, ev, true, &de, &e) != ST_OK)
+            bench_die("replay: decode %lld: %s", (long long)ev->position, e.msg);
+        if (aggregate_apply(sl->agg, &de, &sl->state, &e) != ST_OK)
+            bench_die("replay: apply %lld: %s", (long long)ev->position, e.msg);
+        decoded_event_done(&de);
+        n++;
+    }
+    if (rc < 0)
+        bench_die("replay: %s", e.msg);
+    store_iter_close(it);
+    struct rate rt = bench_rate((double)n, t0, c0);
+    state_table_done(&tab);
+    *folded = n;
+    return rt;
+}
+
+/* ---- state_at: the raw reads a point-in-time load needs ---- */
+
+struct raw_state_at {
+    sqlite3 *db;
+    sqlite3_stmt *stream, *snap, *tail;
+};
+
+static double state_at_raw(struct raw_state_at *r, const char *rules_hash, int64_t pos)
+{
+    double t0 = bench_now();
+    sqlite3_bind_text(r->stream, 1, HOT_STREAM, -1, SQLITE_STATIC);
+    if (sqlite3_step(r->stream) != SQLITE_ROW)
+        bench_die("state_at raw: no stream %s", HOT_STREAM);
+    int64_t id = sqlite3_column_int64(r->stream, 0);
+    sqlite3_reset(r->stream);
+    sqlite3_bind_int64(r->snap, 1, id);
+    sqlite3_bind_text(r->snap, 2, rules_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(r->snap, 3, pos);
+    int64_t from = 0;
+    if (sqlite3_step(r->snap) == SQLITE_ROW) {
+        from = sqlite3_column_int64(r->snap, 0);
+        volatile const unsigned char *txt = sqlite3_column_text(r->snap, 2);
+        (void)txt;
+    }
+    sqlite3_reset(r->snap);
+    sqlite3_bind_int64(r->tail, 1, id);
+    sqlite3_bind_int64(r->tail, 2, from);
+    sqlite3_bind_int64(r->tail, 3, pos);
+    raw_read_all(r->tail);
+    return (bench_now() - t0) * 1000;
+}
+
+/* ---- exec_latency baseline: one raw insert transaction, synchronous=FULL ---- */
+
+struct raw_exec {
+    sqlite3 *db;
+    sqlite3_stmt *begin, *ins, *upd, *commit;
+    int64_t stream_id, version;
+};
+
+static void raw_exec_open(struct raw_exec *r, const char *path)
+{
+    r->db = raw_open(path, 2);
+    raw_exec(r->db, "INSERT OR IGNORE INTO streams(name, version, last_position) "
+                    "VALUES('Account-raw', 0, 0)");
+    sqlite3_stmt *st = raw_prepare(r->db, "SELECT id, version FROM streams WHERE name = 'Account-raw'");
+    if (sqlite3_step(st) != SQLITE_ROW)
+        bench_die("exec raw: no stream");
+    r->stream_id = sqlite3_column_int64(st, 0);
+    r->version = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    r->begin = raw_prepare(r->db, "BEGIN IMMEDIATE");
+    r->ins = raw_prepare(r->db, "INSERT INTO event_log(stream_id, version, type, schema, time, "
+                                "data, meta) VALUES(?1, ?2, 'MoneyDeposited', 1, ?3, "
+                                "'{\"amount\":5}', '{\"command\":\"Deposit\"}')");
+    r->upd = raw_prepare(r->db, "UPDATE streams SET version = ?2, last_position = "
+                                "last_insert_rowid() WHERE id = ?1");
+    r->commit = raw_prepare(r->db, "COMMIT");
+}
+
+static void step_or_die(sqlite3_stmt *st)
+{
+    if (sqlite3_step(st) != SQLITE_DONE)
+        bench_die("%s: %s", sqlite3_sql(st), sqlite3_errmsg(sqlite3_db_handle(st)));
+    sqlite3_reset(st);
+}
+
+static double raw_exec_once(struct raw_exec *r)
+{
+    char tm[TIME_TEXT_LEN + 1];
+    double t0 = bench_now();
+    time_format_ms(time_now_ms(), tm);
+    step_or_die(r->begin);
+    r->version++;
+    sqlite3_bind_int64(r->ins, 1, r->stream_id);
+    sqlite3_bind_int64(r->ins, 2, r->version);
+    sqlite3_bind_text(r->ins, 3, tm, -1, SQLITE_TRANSIENT);
+    step_or_die(r->ins);
+    sqlite3_bind_int64(r->upd, 1, r->stream_id);
+    sqlite3_bind_int64(r->upd, 2, r->version);
+    step_or_die(r->upd);
+    step_or_die(r->commit);
+    return (bench_now() - t0) * 1000;
+}
+
+static void raw_exec_close(struct raw_exec *r)
+{
+    sqlite3_finalize(r->begin);
+    sqlite3_finalize(r->ins);
+    sqlite3_finalize(r->upd);
+    sqlite3_finalize(r->commit);
+    sqlite3_close(r->db);
+}
+
+int main(void)
+{
+    size_t n = (size_t)bench_scale();
+    int reps = bench_reps();
+    char *db = bench_path("bench.db");
+    char *rawdb = bench_path("raw.db");
+    err e;
+    err_clear(&e);
+
+    double t_gen = bench_now();
+    struct dataset ds;
+    dataset_make(&ds, n);
+    bench_note("generated %zu events: %zu accounts, a hot stream of %zu, in %.1f s", n,
+               ds.naccounts, ds.hot_len, bench_now() - t_gen);
+
+    /* append_batch; the last Strata run's store is the one the read figures use */
+    struct rate *sa = xcalloc((size_t)reps, sizeof *sa), *ra = xcalloc((size_t)reps, sizeof *ra);
+    for (int r = 0; r < reps; r++) {
+        ra[r] = append_raw(&ds, rawdb);
+        sa[r] = append_strata(&ds, db);
+        bench_note("append_batch run %d: strata %.0f/s raw %.0f/s", r + 1, sa[r].wall, ra[r].wall);
+    }
+    bench_remove_db(rawdb);
+    bench_rates("append_batch", sa, ra, reps, "events/s");
+
+    struct domain *bank = load_domain("domains/bank.yaml");
+    struct domain *counter = load_domain("bench/counter.yaml");
+    const struct domain *doms[2] = {bank, counter};
+    struct store *s = open_store(db);
+    int64_t head = 0;
+    if (store_head(s, &head, &e) != ST_OK || head != (int64_t)n)
+        bench_die("the store's head is %lld, expected %zu (%s)", (long long)head, n, e.msg);
+
+    /* replay */
+    for (int r = 0; r < reps; r++) {
+        int64_t folded = 0, rows = 0;
+        ra[r] = read_rows_raw(db, &rows);
+        sa[r] = replay_strata(s, doms, 2, &folded);
+        if (folded != head || rows != head)
+            bench_die("replay folded %lld events and read %lld rows of %lld", (long long)folded,
+                      (long long)rows, (long long)head);
+    }
+    bench_rates("replay", sa, ra, reps, "events/s");
+
+    /* project_catchup: the first run is a catch-up from 0, later ones rebuilds */
+    if (projection_setup(s, bank, &e) != ST_OK)
+        bench_die("projection setup: %s", e.msg);
+    for (int r = 0; r < reps; r++) {
+        ra[r] = read_rows_raw(db, NULL);
+        double t0 = bench_now(), c0 = bench_cpu();
+        int rc;
+        if (r == 0) {
+            int64_t processed = 0;
+            rc = projection_catch_up(s, bank, "AccountList", 0, true, &processed, &e);
+        } else {
+            rc = projection_rebuild(s, bank, "AccountList", &e);
+        }
+        if (rc != ST_OK)
+            bench_die("catch-up: %s", e.msg);
+        sa[r] = bench_rate((double)head, t0, c0);
+        bench_note("project_catchup run %d: strata %.0f/s raw %.0f/s", r + 1, sa[r].wall, ra[r].wall);
+    }
+    bench_rates("project_catchup", sa, ra, reps, "events/s");
+    {
+        double t0 = bench_now();
+        if (projection_catch_up(s, bank, NULL, 0, true, NULL, &e) != ST_OK)
+            bench_die("catch-up: %s", e.msg);
+        bench_note("the other projections caught up in %.1f s", bench_now() - t0);
+        struct proj_lag *lags;
+        size_t nl;
+        if (projection_status(s, bank, &lags, &nl, &e) != ST_OK)
+            bench_die("status: %s", e.msg);
+        for (size_t i = 0; i < nl; i++)
+            if (lags[i].checkpoint != head)
+                bench_die("projection %s is at %lld of %lld (%s)", lags[i].name,
+                          (long long)lags[i].checkpoint, (long long)head,
+                          lags[i].error ? lags[i].error : proj_status_name(lags[i].status));
+        proj_lag_free(lags, nl);
+    }
+
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+    /* query_at: every row of AccountList right after a random past position */
+    {
+        int ns = samples_wanted(n >= 100000 ? 200 : 50);
+        double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
+        sqlite3 *raw = raw_open(db, 2);
+        sqlite3_stmt *rows_now = raw_prepare(raw, "SELECT * FROM \"proj_AccountList\" ORDER BY key");
+        size_t nrows = 0;
+        for (int i = 0; i < ns; i++) {
+            int64_t p = 1 + (int64_t)(bench_rand(&rng) % (uint64_t)head);
+            double t0 = bench_now();
+            raw_read_all(rows_now);
+            bt[i] = (bench_now() - t0) * 1000;
+            value rows;
+            t0 = bench_now();
+            if (projection_query(s, bank, "AccountList", NULL, p, 0, 0, &rows, &e) != ST_OK)
+                bench_die("query at %lld: %s", (long long)p, e.msg);
+            st[i] = (bench_now() - t0) * 1000;
+            nrows += value_list_len(&rows);
+            value_free(rows);
+        }
+        bench_note("query_at: %d samples, %.0f rows on average", ns, (double)nrows / ns);
+        sqlite3_finalize(rows_now);
+        sqlite3_close(raw);
+        bench_latency_pair("query_at", st, (size_t)ns, bt, (size_t)ns);
+        free(st);
+        free(bt);
+    }
+
+    /* state_at: the hot stream at a random position; snapshots written first */
+    {
+        const struct aggregate_spec *a = domain_aggregate(counter, "Counter");
+        struct agg_state ag;
+        double t0 = bench_now();
+        if (aggregate_load(s, counter, a, "hot", 0, true, &ag, &e) != ST_OK)
+            bench_die("load hot: %s", e.msg);
+        bench_note("state_at: hot stream at version %lld, snapshots written in %.2f s",
+                   (long long)ag.version, bench_now() - t0);
+        agg_state_done(&ag);
+        int ns = samples_wanted(500);
+        double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
+        struct raw_state_at r;
+        r.db = raw_open(db, 2);
+        r.stream = raw_prepare(r.db, "SELECT id FROM streams WHERE name = ?1");
+        r.snap = raw_prepare(r.db, "SELECT version, position, state FROM snapshots WHERE "
+                                   "stream_id = ?1 AND rules_hash = ?2 AND position <= ?3 "
+                                   "ORDER BY version DESC LIMIT 1");
+        r.tail = raw_prepare(r.db, "SELECT position, version, type, schema, time, data, meta "
+                                   "FROM event_log WHERE stream_id = ?1 AND version > ?2 AND "
+                                   "position <= ?3 ORDER BY version");
+        int64_t most = 0;
+        for (int i = 0; i < ns; i++) {
+            int64_t p = ds.first_hot + (int64_t)(bench_rand(&rng) % (uint64_t)(head - ds.first_hot + 1));
+            bt[i] = state_at_raw(&r, a->rules_hash, p);
+            t0 = bench_now();
+            if (aggregate_load(s, counter, a, "hot", p, false, &ag, &e) != ST_OK)
+                bench_die("state at %lld: %s", (long long)p, e.msg);
+            st[i] = (bench_now() - t0) * 1000;
+            if (ag.replayed > most)
+                most = ag.replayed;
+            agg_state_done(&ag);
+        }
+        bench_note("state_at: %d samples, at most %lld events replayed after a snapshot", ns,
+                   (long long)most);
+        if (most > a->snapshot_every)
+            bench_note("WARNING: state_at replayed %lld events, more than snapshot_every (%d)",
+                       (long long)most, a->snapshot_every);
+        sqlite3_finalize(r.stream);
+        sqlite3_finalize(r.snap);
+        sqlite3_finalize(r.tail);
+        sqlite3_close(r.db);
+        bench_latency_pair("state_at", st, (size_t)ns, bt, (size_t)ns);
+        free(st);
+        free(bt);
+    }
+
+    /* exec_latency: Deposit on random accounts (snapshots warmed first), FULL */
+    {
+        int ns = samples_wanted(n >= 100000 ? 300 : 60);
+        const struct command_spec *dep = domain_command(bank, "Deposit");
+        const struct aggregate_spec *acc = domain_aggregate(bank, "Account");
+        char **ids = xcalloc((size_t)ns, sizeof *ids);
+        for (int i = 0; i < ns; i++) {
+            ids[i] = xasprintf("%llu", (unsigned long long)(bench_rand(&rng) % ds.naccounts));
+            struct agg_state ag;
+            if (aggregate_load(s, bank, acc, ids[i], 0, true, &ag, &e) != ST_OK)
+                bench_die("load account %s: %s", ids[i], e.msg);
+            agg_state_done(&ag);
+        }
+        double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
+        struct raw_exec r;
+        raw_exec_open(&r, db);
+        for (int i = 0; i < ns; i++) {
+            bt[i] = raw_exec_once(&r);
+            value payload = value_map(2);
+            value_map_set(&payload, "accountId", value_cstring(ids[i]));
+            value_map_set(&payload, "amount", value_int(5));
+            struct command_request req;
+            memset(&req, 0, sizeof req);
+            req.command = dep;
+            req.payload = payload;
+            req.expected_version = STORE_ANY_VERSION;
+            struct command_result res;
+            command_result_init(&res);
+            double t0 = bench_now();
+            int rc = command_execute(s, bank, &req, &res, &e);
+            st[i] = (bench_now() - t0) * 1000;
+            if (rc != ST_OK)
+                bench_die("exec Deposit %s: %s", ids[i], e.msg);
+            command_result_done(&res);
+            value_free(payload);
+        }
+        raw_exec_close(&r);
+        bench_latency_pair("exec_latency", st, (size_t)ns, bt, (size_t)ns);
+        for (int i = 0; i < ns; i++)
+            free(ids[i]);
+        free(ids);
+        free(st);
+        free(bt);
+    }
+
+    /* Leave the projections at the head for the workbench figures. */
+    if (projection_catch_up(s, bank, NULL, 0, true, NULL, &e) != ST_OK)
+        bench_die("catch-up: %s", e.msg);
+    store_close(s);
+    domain_free(bank);
+    domain_free(counter);
+    dataset_done(&ds);
+    free(sa);
+    free(ra);
+    free(db);
+    free(rawdb);
+    return 0;
+}

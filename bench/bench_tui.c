@@ -1,0 +1,278 @@
+/* bench_tui.c: the workbench figures of `make bench` (bench/README.md).
+ *
+ *   scrub_frame  the workbench (script mode, in-memory 80x24 screen, projections
+ *                view on AccountList) moving the scrubber one event back (`[`) on the
+ *                BENCH_SCALE-event store that bench_core built: the time to draw the
+ *                frame after the step, as the workbench itself reports it
+ *                (STRATA_TUI_TIMING); p50 and p99.
+ *                Baseline: raw SQLite reading what that frame shows (the row count,
+ *                one screen of rows, the time of the event at P).
+ *   tui_rss      peak RSS of the workbench running the same short script on the
+ *                big store and on a 1,000-event store; ratio = small/large, so 1.0
+ *                means the size of the store does not show in memory.
+ *
+ * Usage: bench_tui STRATA_BINARY (run from the repository's root). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "core/domain.h"
+#include "core/projection.h"
+#include "core/store.h"
+#include "core/util.h"
+
+#define SCREEN_ROWS 20 /* rows of a read model one 80x24 screen shows, about */
+#define SMALL_EVENTS 1000
+
+static const char *strata_bin;
+
+/* Starts `strata tui` on db with STRATA_SCRIPT=script, output to log. */
+static pid_t spawn_tui(const char *db, const char *script, const char *log)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        setenv("STRATA_SCRIPT", script, 1);
+        setenv("STRATA_NO_DISPLAY", "1", 1);
+        setenv("STRATA_SCRIPT_TIMEOUT", "600", 1);
+        setenv("LINES", "24", 1);
+        setenv("COLUMNS", "80", 1);
+        setenv("TERM", "xterm-256color", 1);
+        setenv("NO_COLOR", "1", 1);
+        setenv("TZ", "UTC", 1);
+        execl(strata_bin, strata_bin, "tui", "--domain", "domains/bank.yaml", "--db", db,
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid, const char *log, struct rusage *ru)
+{
+    int status;
+    struct rusage tmp;
+    if (wait4(pid, &status, 0, ru ? ru : &tmp) < 0)
+        bench_die("wait: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char *text = NULL;
+        size_t len;
+        err e;
+        if (read_file(log, &text, &len, &e) == ST_OK)
+            fprintf(stderr, "%s", text);
+        free(text);
+        bench_die("the workbench ended with status %d (log: %s)", status, log);
+    }
+}
+
+/* The raw reads one frame of the projections view needs. */
+struct raw_frame {
+    sqlite3 *db;
+    sqlite3_stmt *count, *page, *time;
+};
+
+static double raw_frame_once(struct raw_frame *r, int64_t pos)
+{
+    double t0 = bench_now();
+    raw_read_all(r->count);
+    raw_read_all(r->page);
+    sqlite3_bind_int64(r->time, 1, pos);
+    raw_read_all(r->time);
+    return (bench_now() - t0) * 1000;
+}
+
+/* Plays `:goto P` then `[` steps from a few starting points over the upper half of
+ * the store, with the workbench's frame timing on (STRATA_TUI_TIMING: one line
+ * "draw MS ms view=NAME as_of=P head=H" per frame drawn). A step's frame is a
+ * frame of the projections view whose as_of is one less than the frame's before. */
+static void scrub_frame(const char *db, int64_t head, int steps)
+{
+    char *script = bench_path("scrub.script"), *timing = bench_path("scrub.timing");
+    char *log = bench_path("scrub.log");
+    int starts = steps >= 50 ? 5 : 1;
+    int per = steps / starts;
+    uint64_t rng = 7;
+    FILE *f = fopen(script, "w");
+    if (!f)
+        bench_die("%s: %s", script, strerror(errno));
+    fprintf(f, "4\n");
+    int64_t *from = xcalloc((size_t)starts, sizeof *from);
+    for (int s = 0; s < starts; s++) {
+        from[s] = head / 2 + per + 1 + (int64_t)(bench_rand(&rng) % (uint64_t)(head / 2 - per - 2));
+        fprintf(f, ":goto %lld\n", (long long)from[s]);
+        for (int i = 0; i < per; i++)
+            fprintf(f, "[\n");
+    }
+    fprintf(f, ":quit\n");
+    fclose(f);
+    unlink(timing);
+    setenv("STRATA_TUI_TIMING", timing, 1);
+    double t0 = bench_now();
+    pid_t pid = spawn_tui(db, script, log);
+    reap(pid, log, NULL);
+    unsetenv("STRATA_TUI_TIMING");
+    double total = bench_now() - t0;
+
+    double *st = xcalloc((size_t)steps + 1, sizeof *st);
+    size_t k = 0;
+    f = fopen(timing, "r");
+    if (!f)
+        bench_die("%s: the workbench wrote no frame timing (STRATA_TUI_TIMING): %s", timing,
+                  strerror(errno));
+    char line[512];
+    long long prev = -1;
+    while (fgets(line, sizeof line, f)) {
+        double ms;
+        char view[64];
+        long long as_of, h;
+        if (sscanf(line, "draw %lf ms view=%63s as_of=%lld head=%lld", &ms, view, &as_of, &h) != 4)
+            continue;
+        if (strcmp(view, "projections") == 0 && prev > 1 && as_of == prev - 1 && k < (size_t)steps)
+            st[k++] = ms;
+        prev = as_of;
+    }
+    fclose(f);
+    if (k < (size_t)(starts * per) / 2)
+        bench_die("scrub_frame: found %zu step frames of %d in %s", k, starts * per, timing);
+    bench_note("scrub_frame: %zu steps timed by the workbench; the whole script took %.1f s", k,
+               total);
+
+    struct raw_frame rf;
+    rf.db = raw_open(db, 1);
+    rf.count = raw_prepare(rf.db, "SELECT count(*) FROM \"proj_AccountList\"");
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT * FROM \"proj_AccountList\" ORDER BY key LIMIT %d", SCREEN_ROWS);
+    rf.page = raw_prepare(rf.db, sql);
+    rf.time = raw_prepare(rf.db, "SELECT time FROM event_log WHERE position = ?1");
+    double *bt = xcalloc(k, sizeof *bt);
+    for (size_t i = 0; i < k; i++)
+        bt[i] = raw_frame_once(&rf, from[(i / (size_t)per) % (size_t)starts] - (int64_t)(i % (size_t)per) - 1);
+    bench_latency_pair("scrub_frame", st, k, bt, k);
+    sqlite3_finalize(rf.count);
+    sqlite3_finalize(rf.page);
+    sqlite3_finalize(rf.time);
+    sqlite3_close(rf.db);
+    unlink(script);
+    unlink(timing);
+    unlink(log);
+    free(from);
+    free(st);
+    free(bt);
+    free(script);
+    free(timing);
+    free(log);
+}
+
+/* Peak RSS (MB) of the workbench playing a short tour on db. */
+static double tui_peak_mb(const char *db, int64_t head)
+{
+    char *script = bench_path("rss.script"), *log = bench_path("rss.log");
+    FILE *f = fopen(script, "w");
+    if (!f)
+        bench_die("%s: %s", script, strerror(errno));
+    fprintf(f, "2\n<Down>\n<Enter>\n:goto %lld\n[\n3\n<Enter>\n4\n[\n]\n:goto end\n1\n:quit\n",
+            (long long)(head / 2));
+    fclose(f);
+    struct rusage ru;
+    pid_t pid = spawn_tui(db, script, log);
+    reap(pid, log, &ru);
+    unlink(script);
+    unlink(log);
+    free(script);
+    free(log);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+static void build_small_store(const char *path)
+{
+    struct dataset ds;
+    dataset_make(&ds, SMALL_EVENTS);
+    bench_fresh_store(path);
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(path, &opt, &e);
+    if (!s || store_begin(s, &e) != ST_OK)
+        bench_die("%s: %s", path, e.msg);
+    for (size_t j = 0; j < ds.n; j++) {
+        struct new_event ne = {ds.type[j], ds.schema[j], ds.time[j], ds.data[j], ds.meta[j]};
+        if (store_append(s, ds.stream_names[ds.stream[j]], STORE_ANY_VERSION, NULL, &ne, 1, NULL,
+                         &e) != ST_OK)
+            bench_die("append: %s", e.msg);
+    }
+    if (store_commit(s, &e) != ST_OK)
+        bench_die("commit: %s", e.msg);
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *bank = domain_load("domains/bank.yaml", &dl);
+    if (!bank)
+        bench_die("cannot load domains/bank.yaml");
+    diag_list_done(&dl);
+    if (projection_catch_up(s, bank, NULL, 0, true, NULL, &e) != ST_OK)
+        bench_die("catch-up: %s", e.msg);
+    domain_free(bank);
+    store_close(s);
+    dataset_done(&ds);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        bench_die("usage: bench_tui STRATA_BINARY");
+    strata_bin = argv[1];
+    int reps = bench_reps();
+    int64_t n = bench_scale();
+    char *db = bench_path("bench.db");
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.create = false;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(db, &opt, &e);
+    int64_t head = 0;
+    if (!s || store_head(s, &head, &e) != ST_OK)
+        bench_die("%s: %s (bench_core builds it first)", db, e.msg);
+    store_close(s);
+    if (head < n)
+        bench_die("%s holds %lld events, fewer than BENCH_SCALE (%lld): run bench_core first", db,
+                  (long long)head, (long long)n);
+
+    const char *ss = getenv("BENCH_SAMPLES");
+    int steps = ss && *ss ? atoi(ss) : (n >= 100000 ? 200 : 40);
+    if (steps < 10)
+        steps = 10;
+    scrub_frame(db, head, steps);
+
+    char *small = bench_path("small.db");
+    build_small_store(small);
+    double *big_mb = xcalloc((size_t)reps, sizeof *big_mb);
+    double *small_mb = xcalloc((size_t)reps, sizeof *small_mb);
+    for (int r = 0; r < reps; r++) {
+        small_mb[r] = tui_peak_mb(small, SMALL_EVENTS);
+        big_mb[r] = tui_peak_mb(db, head);
+        bench_note("tui_rss run %d: %.1f MB on %lld events, %.1f MB on %d", r + 1, big_mb[r],
+                   (long long)head, small_mb[r], SMALL_EVENTS);
+    }
+    double big = bench_median(big_mb, (size_t)reps), sm = bench_median(small_mb, (size_t)reps);
+    bench_line("tui_rss", big, "MB", sm, "MB", big > 0 ? sm / big : 0);
+    bench_remove_db(small);
+    free(small);
+    free(big_mb);
+    free(small_mb);
+    free(db);
+    return 0;
+}

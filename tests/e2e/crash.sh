@@ -1,0 +1,239 @@
+#!/bin/sh
+# crash.sh: crash safety. Kills `strata exec` loops, `strata import` and
+# `strata project` with SIGKILL at random moments and checks, after every kill,
+# what design.md's "Guarantees" promise:
+#   - the store passes `PRAGMA integrity_check`, positions have no gaps;
+#   - (exec) every event an exec printed before it died is in the store, verbatim;
+#     no command is half there: every commandId appears exactly 3 times (the
+#     domain tests/domains/triple.yaml emits 3 events per command), contiguously;
+#   - (import) a large canonical NDJSON file is all there or not at all;
+#   - (project) after a kill, `project` again gives the same rows as a rebuild
+#     from scratch (`project --rebuild NAME`), and as a fold done in SQL.
+# The kill moments come from awk's rand() seeded with STRATA_CRASH_SEED (default:
+# the clock; printed, so a failure can be replayed). STRATA_CRASH_KILLS=N sets the
+# number of kills (default 60: half exec, a quarter import, a quarter project).
+. "$(dirname "$0")/lib.sh"
+# On a watchdog's SIGTERM, still remove $TMP: an exec loop left behind then stops at
+# its next command (its output files can no longer be opened).
+trap 'exit 143' TERM INT HUP
+D="$ROOT/tests/domains/triple.yaml"
+KILLS=${STRATA_CRASH_KILLS:-60}
+SEED=${STRATA_CRASH_SEED:-$(date +%s)}
+echo "# seed $SEED (STRATA_CRASH_SEED=$SEED replays these kill moments), $KILLS kills"
+
+n_exec=$((KILLS / 2))
+n_import=$((KILLS / 4))
+n_project=$((KILLS - n_exec - n_import))
+survived=0   # kills after which every check passed
+landed=0     # kills that hit a strata process still running
+checked=0    # events checked in all
+bad=0        # failed checks, reported one TAP line per kind at the end of a part
+
+# rand_ms MIN MAX: the next random delay in milliseconds from the seeded stream.
+awk -v s="$SEED" -v n=$((KILLS * 4 + 10)) 'BEGIN { srand(s); for (i = 0; i < n; i++) print rand() }' >"$TMP/rand"
+_ri=0
+rand_ms() {
+    _ri=$((_ri + 1))
+    r=$(sed -n "${_ri}p" "$TMP/rand")
+    awk -v r="$r" -v lo="$1" -v hi="$2" 'BEGIN { printf "%d\n", lo + r * (hi - lo) }'
+}
+sleep_ms() { sleep "$(awk -v m="$1" 'BEGIN { printf "%.3f\n", m / 1000 }')"; }
+
+q() { sqlite3 -batch "$1" "$2" 2>&1; }
+
+# store_ok DB WHAT: integrity_check and gap-free positions; prints a problem or nothing.
+store_ok() {
+    ic=$(q "$1" 'PRAGMA integrity_check')
+    [ "$ic" = ok ] || { echo "integrity_check after $2: $ic"; return; }
+    gaps=$(q "$1" 'SELECT count(*) = coalesce(max(position), 0) FROM events')
+    [ "$gaps" = 1 ] || echo "positions have gaps after $2: $(q "$1" 'SELECT count(*), max(position) FROM events')"
+}
+
+# ---- (a) exec loops -------------------------------------------------------------------
+A="$TMP/a.db"
+mkdir -p "$TMP/out"
+next=1
+problems=""
+i=0
+while [ $i -lt "$n_exec" ]; do
+    i=$((i + 1))
+    # Restart from the command that was in flight when the last kill came: if it
+    # committed, running it again with the same id appends nothing.
+    setsid sh -c '
+        i=$1; shift
+        end=$((i + 2000))
+        while [ $i -lt $end ]; do
+            echo $i >"$0/cur"
+            "$@" Tick counterId=c$((i % 5)) n=$((i % 7 + 1)) --id cmd-$i >"$0/out/cmd-$i" 2>"$0/out/cmd-$i.err" || exit 1
+            i=$((i + 1))
+        done' "$TMP" "$next" "$STRATA" --domain "$D" --db "$A" exec &
+    pg=$!
+    sleep_ms "$(rand_ms 30 400)"
+    # (dash's kill takes no "--"; the negative id names setsid's process group)
+    kill -9 "-$pg" 2>/dev/null && landed=$((landed + 1))
+    wait "$pg" 2>/dev/null
+    # (empty when the kill came between the truncation and the write of cur)
+    cur=$(cat "$TMP/cur" 2>/dev/null)
+    case "$cur" in '' | *[!0-9]*) ;; *) next=$cur ;; esac
+    p=$(store_ok "$A" "exec kill $i")
+    # Acknowledged: whole lines an exec printed (a file cut mid-line loses its last line).
+    for f in "$TMP"/out/cmd-*; do
+        case "$f" in *.err) continue ;; esac
+        [ -s "$f" ] || continue
+        if [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" = '\n' ]; then cat "$f"; else sed '$d' "$f"; fi
+    done >"$TMP/acked"
+    "$STRATA" export --db "$A" >"$TMP/export" 2>"$TMP/export.err" || p="$p export failed: $(cat "$TMP/export.err")"
+    lost=$(grep -Fxv -f "$TMP/export" "$TMP/acked" | head -3)
+    [ -n "$lost" ] && p="$p acknowledged events missing or changed: $lost"
+    half=$(q "$A" "SELECT json_extract(meta,'\$.commandId') AS id, count(*), max(position) - min(position)
+                   FROM events GROUP BY id HAVING count(*) != 3 OR max(position) - min(position) != 2 LIMIT 3")
+    [ -n "$half" ] && p="$p commands not exactly 3 contiguous events (id|count|span): $half"
+    # (a repeated id says so on stderr; only crashes and raw SQLite errors count)
+    stderr_bad=$(cat "$TMP"/out/*.err 2>/dev/null | grep -E 'Sanitizer|runtime error|database is locked|malformed' | head -3)
+    [ -n "$stderr_bad" ] && p="$p exec wrote to stderr: $stderr_bad"
+    if [ -z "$p" ]; then
+        survived=$((survived + 1))
+    else
+        bad=$((bad + 1))
+        problems="$problems
+exec kill $i: $p"
+    fi
+    checked=$((checked + $(wc -l <"$TMP/acked")))
+done
+acked_cmds=$(cat "$TMP/acked" | wc -l)
+acked_cmds=$((acked_cmds / 3))
+stored=$(q "$A" 'SELECT count(*) FROM events')
+if [ -z "$problems" ]; then
+    ok "exec: $n_exec kills, $acked_cmds acknowledged commands all there, $stored events, none half there"
+else
+    not_ok "exec: every acknowledged event kept, no command half there" "$problems"
+fi
+# The state each counter reached is the fold of the stored events (no torn snapshot).
+st_bad=""
+for c in 0 1 2 3 4; do
+    want=$(q "$A" "SELECT coalesce(sum(json_extract(data,'\$.n')), 0) FROM events WHERE stream = 'Counter-c$c' AND type = 'TickCounted'")
+    [ "$want" = 0 ] && continue
+    got=$("$STRATA" --domain "$D" --db "$A" state Counter "c$c" 2>&1)
+    case "$got" in *"\"total\":$want}"* | *"\"total\":$want,"*) ;; *) st_bad="$st_bad c$c: want total $want, got $got" ;; esac
+done
+expect_eq "$st_bad" "" "exec: each counter's state is the fold of its stored events"
+
+# ---- (b) import of a large canonical file -------------------------------------------
+B="$TMP/b.db"
+BATCH=20000
+problems=""
+i=0
+finished=0
+while [ $i -lt "$n_import" ]; do
+    i=$((i + 1))
+    # A batch of new streams (Bulk-I-J), so it is valid whatever the earlier kills left.
+    awk -v n=$BATCH -v b="$i" 'BEGIN { for (k = 0; k < n; k++) { s = "Bulk-" b "-" (k % 40); v[s]++;
+        printf "{\"position\":%d,\"stream\":\"%s\",\"version\":%d,\"type\":\"Bulk\",\"schema\":1,\"time\":\"2026-01-01T00:00:%02d.%03dZ\",\"data\":{\"k\":%d,\"pad\":\"%s\"},\"meta\":{\"batch\":%d}}\n",
+            k + 1, s, v[s], k % 60, k % 1000, k, "abcdefghijklmnopqrstuvwxyz0123456789", b } }' >"$TMP/batch.ndjson"
+    before=$(q "$B" 'SELECT count(*) FROM events' 2>/dev/null)
+    case "$before" in '' | *[!0-9]*) before=0 ;; esac
+    "$STRATA" import --db "$B" "$TMP/batch.ndjson" >"$TMP/imp.out" 2>"$TMP/imp.err" &
+    pid=$!
+    sleep_ms "$(rand_ms 0 700)"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    [ "$rc" = 137 ] && landed=$((landed + 1))
+    [ "$rc" = 0 ] && finished=$((finished + 1))
+    p=""
+    if [ "$rc" != 137 ] && [ "$rc" != 0 ]; then p="import exited $rc: $(head -c 300 "$TMP/imp.err")"; fi
+    if [ -f "$B" ]; then
+        p="$p$(store_ok "$B" "import kill $i")"
+        got=$(q "$B" "SELECT count(*) FROM events WHERE stream LIKE 'Bulk-$i-%'")
+        after=$(q "$B" 'SELECT count(*) FROM events')
+        case "$got" in
+        0) [ -s "$TMP/imp.out" ] && p="$p import printed '$(cat "$TMP/imp.out")' but none of its events are there" ;;
+        $BATCH) ;;
+        *) p="$p import of $BATCH events left $got of them (half there)" ;;
+        esac
+        [ "$after" = $((before + got)) ] || p="$p store had $before events, the batch added $got, now $after"
+        if [ "$got" = $BATCH ]; then
+            # what is there is exactly the file (data and meta byte for byte)
+            "$STRATA" export --db "$B" --from $((before + 1)) | sed 's/^{"position":[0-9]*,/{/' >"$TMP/b.exp"
+            sed 's/^{"position":[0-9]*,/{/' "$TMP/batch.ndjson" | cmp -s - "$TMP/b.exp" || p="$p imported events differ from the file"
+        fi
+        checked=$((checked + BATCH))
+    elif [ "$rc" = 0 ]; then
+        p="$p import succeeded but there is no store"
+    fi
+    if [ -z "$p" ]; then survived=$((survived + 1)); else bad=$((bad + 1)); problems="$problems
+import kill $i: $p"; fi
+done
+if [ -z "$problems" ]; then
+    ok "import: $n_import kills of a $BATCH-event import, each all or nothing ($finished finished before the kill)"
+else
+    not_ok "import: all or nothing under SIGKILL" "$problems"
+fi
+
+# ---- (c) projections catching up ----------------------------------------------------
+C="$TMP/c.db"
+TICKS=4000 # commands per batch: 12000 events
+problems=""
+i=0
+S() { "$STRATA" --domain "$D" --db "$C" "$@"; }
+# The projections' rows, folded in SQL straight from the events table.
+sql_totals() {
+    q "$C" "SELECT '{\"key\":' || json_quote(substr(stream, 9)) || ',\"ticks\":' || count(*) || ',\"total\":' ||
+                   sum(json_extract(data,'\$.n')) || ',\"last\":' || max(position) || '}'
+            FROM events WHERE type = 'TickCounted' GROUP BY stream ORDER BY substr(stream, 9)"
+}
+sql_overall() {
+    q "$C" "SELECT '{\"events\":' || count(*) || ',\"finished\":' || sum(type = 'TickFinished') || '}'
+            FROM events WHERE type IN ('TickStarted','TickCounted','TickFinished')"
+}
+while [ $i -lt "$n_project" ]; do
+    i=$((i + 1))
+    awk -v n=$TICKS -v b="$i" 'BEGIN { for (c = 0; c < n; c++) { s = "Counter-b" b "x" (c % 10); m = c % 9 + 1;
+        for (j = 0; j < 3; j++) { v[s]++;
+            if (j == 0) { t = "TickStarted"; d = "{\"n\":" m "}" }
+            else if (j == 1) { t = "TickCounted"; d = "{\"n\":" m ",\"before\":" (tot[s] + 0) "}"; tot[s] += m }
+            else { t = "TickFinished"; d = "{\"after\":" tot[s] "}" }
+            printf "{\"position\":1,\"stream\":\"%s\",\"version\":%d,\"type\":\"%s\",\"schema\":1,\"time\":\"2026-01-01T00:00:00.000Z\",\"data\":%s,\"meta\":{\"command\":\"Tick\",\"commandId\":\"b%d-%d\"}}\n",
+                s, v[s], t, d, b, c } } }' >"$TMP/ticks.ndjson"
+    if ! "$STRATA" import --db "$C" "$TMP/ticks.ndjson" >/dev/null 2>"$TMP/imp.err"; then
+        problems="$problems
+importing batch $i failed: $(tail -3 "$TMP/imp.err")"
+        break
+    fi
+    # Every third kill lands in a rebuild (the old table must stay until the swap).
+    if [ $((i % 3)) = 0 ]; then what="project --rebuild-all"; else what="project"; fi
+    # (not through S: a backgrounded function is a subshell, and the kill would miss strata)
+    "$STRATA" --domain "$D" --db "$C" $what >"$TMP/p.out" 2>"$TMP/p.err" &
+    pid=$!
+    sleep_ms "$(rand_ms 0 500)"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    [ "$rc" = 137 ] && landed=$((landed + 1))
+    p=$(store_ok "$C" "$what kill $i")
+    [ "$rc" != 137 ] && [ "$rc" != 0 ] && p="$p $what exited $rc: $(head -c 300 "$TMP/p.err")"
+    S project >"$TMP/p.out" 2>"$TMP/p.err" || p="$p project after the kill failed: $(cat "$TMP/p.err" "$TMP/p.out")"
+    for name in Totals Overall; do
+        S query $name >"$TMP/caught.$name" 2>&1
+        S project --rebuild $name >/dev/null 2>"$TMP/p.err" || p="$p project --rebuild $name failed: $(cat "$TMP/p.err")"
+        S query $name >"$TMP/rebuilt.$name" 2>&1
+        cmp -s "$TMP/caught.$name" "$TMP/rebuilt.$name" ||
+            p="$p $name caught up after the kill differs from a rebuild: $(diff "$TMP/caught.$name" "$TMP/rebuilt.$name" | head -4)"
+    done
+    sql_totals >"$TMP/sql.Totals"
+    sql_overall >"$TMP/sql.Overall"
+    cmp -s "$TMP/sql.Totals" "$TMP/rebuilt.Totals" || p="$p Totals differs from the fold in SQL: $(diff "$TMP/sql.Totals" "$TMP/rebuilt.Totals" | head -4)"
+    cmp -s "$TMP/sql.Overall" "$TMP/rebuilt.Overall" || p="$p Overall differs from the fold in SQL: $(diff "$TMP/sql.Overall" "$TMP/rebuilt.Overall" | head -4)"
+    checked=$((checked + TICKS * 3))
+    if [ -z "$p" ]; then survived=$((survived + 1)); else bad=$((bad + 1)); problems="$problems
+project kill $i: $p"; fi
+done
+if [ -z "$problems" ]; then
+    ok "project: $n_project kills while catching up or rebuilding; caught up equals rebuilt equals the SQL fold"
+else
+    not_ok "project: caught up after a kill equals a rebuild" "$problems"
+fi
+
+echo "# kills survived: $survived of $KILLS ($landed landed on a running strata), events checked: $checked"
+expect_eq "$survived" "$KILLS" "every kill survived with nothing lost"
+done_testing
