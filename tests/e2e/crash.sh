@@ -40,6 +40,7 @@ rand_ms() {
 sleep_ms() { sleep "$(awk -v m="$1" 'BEGIN { printf "%.3f\n", m / 1000 }')"; }
 
 q() { sqlite3 -batch "$1" "$2" 2>&1; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # store_ok DB WHAT: integrity_check and gap-free positions; prints a problem or nothing.
 store_ok() {
@@ -59,7 +60,9 @@ while [ $i -lt "$n_exec" ]; do
     i=$((i + 1))
     # Restart from the command that was in flight when the last kill came: if it
     # committed, running it again with the same id appends nothing.
+    rm -f "$TMP/pg"
     setsid sh -c '
+        echo $$ >"$0/pg.new" && mv "$0/pg.new" "$0/pg"
         i=$1; shift
         end=$((i + 2000))
         while [ $i -lt $end ]; do
@@ -67,11 +70,19 @@ while [ $i -lt "$n_exec" ]; do
             "$@" Tick counterId=c$((i % 5)) n=$((i % 7 + 1)) --id cmd-$i >"$0/out/cmd-$i" 2>"$0/out/cmd-$i.err" || exit 1
             i=$((i + 1))
         done' "$TMP" "$next" "$STRATA" --domain "$D" --db "$A" exec &
-    pg=$!
+    bg=$!
+    # The loop leads its own session: its id names the process group to kill
+    # (setsid may have forked, so $! is not always it).
+    w=0
+    while [ ! -s "$TMP/pg" ] && [ $w -lt 500 ]; do sleep 0.01; w=$((w + 1)); done
+    pg=$(cat "$TMP/pg")
     sleep_ms "$(rand_ms 30 400)"
-    # (dash's kill takes no "--"; the negative id names setsid's process group)
+    # (dash's kill takes no "--"; a negative id names a process group)
     kill -9 "-$pg" 2>/dev/null && landed=$((landed + 1))
-    wait "$pg" 2>/dev/null
+    wait "$bg" 2>/dev/null
+    # The loop's shell may be reaped before its strata has finished dying.
+    w=0
+    while kill -0 "-$pg" 2>/dev/null && [ $w -lt 500 ]; do sleep 0.01; w=$((w + 1)); done
     # (empty when the kill came between the truncation and the write of cur)
     cur=$(cat "$TMP/cur" 2>/dev/null)
     case "$cur" in '' | *[!0-9]*) ;; *) next=$cur ;; esac
@@ -124,17 +135,27 @@ BATCH=20000
 problems=""
 i=0
 finished=0
-while [ $i -lt "$n_import" ]; do
-    i=$((i + 1))
-    # A batch of new streams (Bulk-I-J), so it is valid whatever the earlier kills left.
-    awk -v n=$BATCH -v b="$i" 'BEGIN { for (k = 0; k < n; k++) { s = "Bulk-" b "-" (k % 40); v[s]++;
+# gen_batch I: a batch of new streams (Bulk-I-J), valid whatever earlier kills left.
+gen_batch() {
+    awk -v n=$BATCH -v b="$1" 'BEGIN { for (k = 0; k < n; k++) { s = "Bulk-" b "-" (k % 40); v[s]++;
         printf "{\"position\":%d,\"stream\":\"%s\",\"version\":%d,\"type\":\"Bulk\",\"schema\":1,\"time\":\"2026-01-01T00:00:%02d.%03dZ\",\"data\":{\"k\":%d,\"pad\":\"%s\"},\"meta\":{\"batch\":%d}}\n",
             k + 1, s, v[s], k % 60, k % 1000, k, "abcdefghijklmnopqrstuvwxyz0123456789", b } }' >"$TMP/batch.ndjson"
+}
+# Kill moments spread over how long one import takes here (this build, this load).
+gen_batch 0
+t0=$(now_ms)
+"$STRATA" import --db "$TMP/calibrate.db" "$TMP/batch.ndjson" >/dev/null 2>&1
+took=$(($(now_ms) - t0))
+span=$((took * 5 / 4 + 20))
+echo "# import of $BATCH events takes $took ms here; kills within 0-$span ms"
+while [ $i -lt "$n_import" ]; do
+    i=$((i + 1))
+    gen_batch $i
     before=$(q "$B" 'SELECT count(*) FROM events' 2>/dev/null)
     case "$before" in '' | *[!0-9]*) before=0 ;; esac
     "$STRATA" import --db "$B" "$TMP/batch.ndjson" >"$TMP/imp.out" 2>"$TMP/imp.err" &
     pid=$!
-    sleep_ms "$(rand_ms 0 700)"
+    sleep_ms "$(rand_ms 0 $span)"
     kill -9 "$pid" 2>/dev/null
     wait "$pid"
     rc=$?
@@ -172,11 +193,22 @@ fi
 
 # ---- (c) projections catching up ----------------------------------------------------
 C="$TMP/c.db"
-TICKS=4000 # commands per batch: 12000 events
+TICKS=1500 # commands per batch: 4500 events
 problems=""
 i=0
 S() { "$STRATA" --domain "$D" --db "$C" "$@"; }
-# The projections' rows, folded in SQL straight from the events table.
+# gen_ticks I: TICKS Tick commands' events in ten new streams, as exec would write them.
+gen_ticks() {
+    awk -v n=$TICKS -v b="$1" 'BEGIN { for (c = 0; c < n; c++) { s = "Counter-b" b "x" (c % 10); m = c % 9 + 1;
+        for (j = 0; j < 3; j++) { v[s]++;
+            if (j == 0) { t = "TickStarted"; d = "{\"n\":" m "}" }
+            else if (j == 1) { t = "TickCounted"; d = "{\"n\":" m ",\"before\":" (tot[s] + 0) "}"; tot[s] += m }
+            else { t = "TickFinished"; d = "{\"after\":" tot[s] "}" }
+            printf "{\"position\":1,\"stream\":\"%s\",\"version\":%d,\"type\":\"%s\",\"schema\":1,\"time\":\"2026-01-01T00:00:00.000Z\",\"data\":%s,\"meta\":{\"command\":\"Tick\",\"commandId\":\"b%d-%d\"}}\n",
+                s, v[s], t, d, b, c } } }' >"$TMP/ticks.ndjson"
+}
+# The projections' rows, folded in SQL straight from the events table: a rebuild
+# from scratch that shares no code with Strata's.
 sql_totals() {
     q "$C" "SELECT '{\"key\":' || json_quote(substr(stream, 9)) || ',\"ticks\":' || count(*) || ',\"total\":' ||
                    sum(json_extract(data,'\$.n')) || ',\"last\":' || max(position) || '}'
@@ -186,15 +218,17 @@ sql_overall() {
     q "$C" "SELECT '{\"events\":' || count(*) || ',\"finished\":' || sum(type = 'TickFinished') || '}'
             FROM events WHERE type IN ('TickStarted','TickCounted','TickFinished')"
 }
+# Kill moments spread over how long catching up one batch takes here.
+gen_ticks 0
+"$STRATA" import --db "$TMP/calibrate-c.db" "$TMP/ticks.ndjson" >/dev/null 2>&1
+t0=$(now_ms)
+"$STRATA" --domain "$D" --db "$TMP/calibrate-c.db" project >/dev/null 2>&1
+took=$(($(now_ms) - t0))
+span=$((took * 3 / 2 + 20))
+echo "# catching up $((TICKS * 3)) events takes $took ms here; kills within 0-$span ms"
 while [ $i -lt "$n_project" ]; do
     i=$((i + 1))
-    awk -v n=$TICKS -v b="$i" 'BEGIN { for (c = 0; c < n; c++) { s = "Counter-b" b "x" (c % 10); m = c % 9 + 1;
-        for (j = 0; j < 3; j++) { v[s]++;
-            if (j == 0) { t = "TickStarted"; d = "{\"n\":" m "}" }
-            else if (j == 1) { t = "TickCounted"; d = "{\"n\":" m ",\"before\":" (tot[s] + 0) "}"; tot[s] += m }
-            else { t = "TickFinished"; d = "{\"after\":" tot[s] "}" }
-            printf "{\"position\":1,\"stream\":\"%s\",\"version\":%d,\"type\":\"%s\",\"schema\":1,\"time\":\"2026-01-01T00:00:00.000Z\",\"data\":%s,\"meta\":{\"command\":\"Tick\",\"commandId\":\"b%d-%d\"}}\n",
-                s, v[s], t, d, b, c } } }' >"$TMP/ticks.ndjson"
+    gen_ticks $i
     if ! "$STRATA" import --db "$C" "$TMP/ticks.ndjson" >/dev/null 2>"$TMP/imp.err"; then
         problems="$problems
 importing batch $i failed: $(tail -3 "$TMP/imp.err")"
@@ -205,7 +239,7 @@ importing batch $i failed: $(tail -3 "$TMP/imp.err")"
     # (not through S: a backgrounded function is a subshell, and the kill would miss strata)
     "$STRATA" --domain "$D" --db "$C" $what >"$TMP/p.out" 2>"$TMP/p.err" &
     pid=$!
-    sleep_ms "$(rand_ms 0 500)"
+    sleep_ms "$(rand_ms 0 $span)"
     kill -9 "$pid" 2>/dev/null
     wait "$pid"
     rc=$?
@@ -213,23 +247,26 @@ importing batch $i failed: $(tail -3 "$TMP/imp.err")"
     p=$(store_ok "$C" "$what kill $i")
     [ "$rc" != 137 ] && [ "$rc" != 0 ] && p="$p $what exited $rc: $(head -c 300 "$TMP/p.err")"
     S project >"$TMP/p.out" 2>"$TMP/p.err" || p="$p project after the kill failed: $(cat "$TMP/p.err" "$TMP/p.out")"
-    for name in Totals Overall; do
-        S query $name >"$TMP/caught.$name" 2>&1
-        S project --rebuild $name >/dev/null 2>"$TMP/p.err" || p="$p project --rebuild $name failed: $(cat "$TMP/p.err")"
-        S query $name >"$TMP/rebuilt.$name" 2>&1
-        cmp -s "$TMP/caught.$name" "$TMP/rebuilt.$name" ||
-            p="$p $name caught up after the kill differs from a rebuild: $(diff "$TMP/caught.$name" "$TMP/rebuilt.$name" | head -4)"
-    done
     sql_totals >"$TMP/sql.Totals"
     sql_overall >"$TMP/sql.Overall"
-    cmp -s "$TMP/sql.Totals" "$TMP/rebuilt.Totals" || p="$p Totals differs from the fold in SQL: $(diff "$TMP/sql.Totals" "$TMP/rebuilt.Totals" | head -4)"
-    cmp -s "$TMP/sql.Overall" "$TMP/rebuilt.Overall" || p="$p Overall differs from the fold in SQL: $(diff "$TMP/sql.Overall" "$TMP/rebuilt.Overall" | head -4)"
-    checked=$((checked + TICKS * 3))
+    for name in Totals Overall; do
+        S query $name >"$TMP/caught.$name" 2>&1
+        cmp -s "$TMP/sql.$name" "$TMP/caught.$name" ||
+            p="$p $name caught up after the kill differs from the fold in SQL: $(diff "$TMP/sql.$name" "$TMP/caught.$name" | head -4)"
+        # Strata's own rebuild every third kill and at the end (it costs the whole store).
+        if [ $((i % 3)) = 0 ] || [ $i = "$n_project" ]; then
+            S project --rebuild $name >/dev/null 2>"$TMP/p.err" || p="$p project --rebuild $name failed: $(cat "$TMP/p.err")"
+            S query $name >"$TMP/rebuilt.$name" 2>&1
+            cmp -s "$TMP/caught.$name" "$TMP/rebuilt.$name" ||
+                p="$p $name caught up after the kill differs from a rebuild: $(diff "$TMP/caught.$name" "$TMP/rebuilt.$name" | head -4)"
+        fi
+    done
+    checked=$((checked + $(q "$C" 'SELECT count(*) FROM events')))
     if [ -z "$p" ]; then survived=$((survived + 1)); else bad=$((bad + 1)); problems="$problems
 project kill $i: $p"; fi
 done
 if [ -z "$problems" ]; then
-    ok "project: $n_project kills while catching up or rebuilding; caught up equals rebuilt equals the SQL fold"
+    ok "project: $n_project kills while catching up or rebuilding; caught up equals the SQL fold and a rebuild"
 else
     not_ok "project: caught up after a kill equals a rebuild" "$problems"
 fi
