@@ -30,17 +30,6 @@ static const char usage[] =
 
 enum { OPT_FROM = OPT_FIRST_FREE, OPT_TO, OPT_STREAM, OPT_TYPE, OPT_LIMIT, OPT_RAW };
 
-static bool parse_count(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
-
 int cmd_events(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -63,11 +52,11 @@ int cmd_events(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_FROM:
-            if (!parse_count(optarg, &f.from))
+            if (!cli_parse_count(optarg, &f.from))
                 return cli_usage_error(&c, "--from takes a position (a whole number), not '%s'", optarg);
             break;
         case OPT_TO:
-            if (!parse_count(optarg, &f.to))
+            if (!cli_parse_count(optarg, &f.to))
                 return cli_usage_error(&c, "--to takes a position (a whole number), not '%s'", optarg);
             break;
         case OPT_STREAM:
@@ -77,7 +66,7 @@ int cmd_events(int argc, char **argv)
             f.type = optarg;
             break;
         case OPT_LIMIT:
-            if (!parse_count(optarg, &limit))
+            if (!cli_parse_count(optarg, &limit))
                 return cli_usage_error(&c, "--limit takes a whole number, not '%s'", optarg);
             break;
         case OPT_RAW:

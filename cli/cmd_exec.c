@@ -46,15 +46,11 @@ int cmd_exec(int argc, char **argv)
         case OPT_ID:
             req.command_id = optarg;
             break;
-        case OPT_EXPECT: {
-            char *end;
-            long long n = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || n < 0)
+        case OPT_EXPECT:
+            if (!cli_parse_count(optarg, &req.expected_version))
                 return cli_usage_error(&c, "--expect-version wants a version (0 or more), not '%s'",
                                        optarg);
-            req.expected_version = n;
             break;
-        }
         case OPT_CORR:
             req.correlation_id = optarg;
             break;

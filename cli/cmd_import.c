@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "core/import.h"
+#include "cli/file_options.h"
 
 static const char usage[] =
     "usage: strata import FILE... [--source NAME | --map FILE] [--skip-bad] [--sort time]\n"
@@ -32,40 +32,25 @@ static const char usage[] =
     "exit status: 0 imported, 1 bad records or unreadable files (nothing imported\n"
     "unless --skip-bad), 2 usage, 4 another writer took a version meanwhile\n";
 
-enum { OPT_SOURCE = OPT_FIRST_FREE, OPT_MAP, OPT_SKIP_BAD, OPT_SORT };
-
 int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"map", required_argument, NULL, OPT_MAP},
-        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
-        {"sort", required_argument, NULL, OPT_SORT},
+        FILE_OPTIONS,
         COMMON_OPTIONS,
         {0, 0, 0, 0},
     };
     struct cli c;
     cli_init(&c, "import", usage);
-    const char *source = NULL, *map = NULL;
-    struct import_options o;
-    memset(&o, 0, sizeof o);
-    int opt;
+    struct file_options fo;
+    memset(&fo, 0, sizeof fo);
+    int opt, handled;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if ((handled = file_option(&c, &fo, opt, optarg)) != 0) {
+            if (handled != 1)
+                return handled;
+            continue;
+        }
         switch (opt) {
-        case OPT_SOURCE:
-            source = optarg;
-            break;
-        case OPT_MAP:
-            map = optarg;
-            break;
-        case OPT_SKIP_BAD:
-            o.skip_bad = true;
-            break;
-        case OPT_SORT:
-            if (strcmp(optarg, "time") != 0)
-                return cli_usage_error(&c, "--sort takes 'time', not '%s'", optarg);
-            o.sort_time = true;
-            break;
         case ':':
             return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
         case '?':
@@ -79,24 +64,16 @@ int cmd_import(int argc, char **argv)
         return cli_help(&c);
     if (optind >= argc)
         return cli_usage_error(&c, "no files given");
-    if (source && map)
-        return cli_usage_error(&c, "give --source NAME or --map FILE, not both");
-
-    int rc = cli_load_domain(&c, source != NULL);
-    if (rc != ST_OK)
-        return rc;
-    err e;
-    err_clear(&e);
-    struct source_spec *src = NULL;
-    bool owned = false;
-    rc = import_pick_source(c.domain, source, map, &src, &owned, stderr, &e);
+    int rc = file_options_source(&c, &fo);
     if (rc != ST_OK) {
         cli_done(&c);
-        return rc == ST_USAGE ? cli_usage_error(&c, "%s", e.msg) : cli_fail(&c, &e);
+        return rc;
     }
+    err e;
+    err_clear(&e);
+    struct import_options o = fo.o;
     rc = cli_open_store(&c, true, false);
     if (rc == ST_OK) {
-        o.source = src;
         o.progress = isatty(STDERR_FILENO);
         struct import_result res;
         size_t nfiles = (size_t)(argc - optind);
@@ -106,8 +83,7 @@ int cmd_import(int argc, char **argv)
         else
             rc = cli_fail(&c, &e);
     }
-    if (owned)
-        source_free(src);
+    file_options_done(&fo);
     cli_done(&c);
     return rc;
 }

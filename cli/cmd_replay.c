@@ -10,7 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "core/import.h"
+#include "cli/file_options.h"
 
 static const char usage[] =
     "usage: strata replay FILE... [--speed X | --rate N] [--source NAME | --map FILE]\n"
@@ -34,7 +34,7 @@ static const char usage[] =
     "exit status: 0 done or stopped, 1 a bad record or an unreadable file, 2 usage,\n"
     "4 another writer took a version meanwhile\n";
 
-enum { OPT_SOURCE = OPT_FIRST_FREE, OPT_MAP, OPT_SKIP_BAD, OPT_SORT, OPT_SPEED, OPT_RATE };
+enum { OPT_SPEED = OPT_FIRST_FREE, OPT_RATE };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -57,10 +57,7 @@ static bool parse_positive(const char *s, double *out)
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"map", required_argument, NULL, OPT_MAP},
-        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
-        {"sort", required_argument, NULL, OPT_SORT},
+        FILE_OPTIONS,
         {"speed", required_argument, NULL, OPT_SPEED},
         {"rate", required_argument, NULL, OPT_RATE},
         COMMON_OPTIONS,
@@ -68,35 +65,25 @@ int cmd_replay(int argc, char **argv)
     };
     struct cli c;
     cli_init(&c, "replay", usage);
-    const char *source = NULL, *map = NULL;
-    struct import_options o;
-    memset(&o, 0, sizeof o);
-    o.replay = true;
+    struct file_options fo;
+    memset(&fo, 0, sizeof fo);
+    struct import_options *op = &fo.o;
     bool have_speed = false;
-    int opt;
+    int opt, handled;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if ((handled = file_option(&c, &fo, opt, optarg)) != 0) {
+            if (handled != 1)
+                return handled;
+            continue;
+        }
         switch (opt) {
-        case OPT_SOURCE:
-            source = optarg;
-            break;
-        case OPT_MAP:
-            map = optarg;
-            break;
-        case OPT_SKIP_BAD:
-            o.skip_bad = true;
-            break;
-        case OPT_SORT:
-            if (strcmp(optarg, "time") != 0)
-                return cli_usage_error(&c, "--sort takes 'time', not '%s'", optarg);
-            o.sort_time = true;
-            break;
         case OPT_SPEED:
-            if (!parse_positive(optarg, &o.speed))
+            if (!parse_positive(optarg, &op->speed))
                 return cli_usage_error(&c, "--speed takes a number above 0, not '%s'", optarg);
             have_speed = true;
             break;
         case OPT_RATE:
-            if (!parse_positive(optarg, &o.rate))
+            if (!parse_positive(optarg, &op->rate))
                 return cli_usage_error(&c, "--rate takes a number of events a second above 0, not '%s'",
                                        optarg);
             break;
@@ -113,25 +100,20 @@ int cmd_replay(int argc, char **argv)
         return cli_help(&c);
     if (optind >= argc)
         return cli_usage_error(&c, "no file given");
-    if (have_speed && o.rate > 0)
+    if (have_speed && op->rate > 0)
         return cli_usage_error(&c, "give --speed X or --rate N, not both");
-    if (source && map)
-        return cli_usage_error(&c, "give --source NAME or --map FILE, not both");
-    if (!have_speed && o.rate <= 0)
-        o.speed = 1.0;
+    if (!have_speed && op->rate <= 0)
+        op->speed = 1.0;
 
-    int rc = cli_load_domain(&c, source != NULL);
-    if (rc != ST_OK)
-        return rc;
-    err e;
-    err_clear(&e);
-    struct source_spec *src = NULL;
-    bool owned = false;
-    rc = import_pick_source(c.domain, source, map, &src, &owned, stderr, &e);
+    int rc = file_options_source(&c, &fo);
     if (rc != ST_OK) {
         cli_done(&c);
-        return rc == ST_USAGE ? cli_usage_error(&c, "%s", e.msg) : cli_fail(&c, &e);
+        return rc;
     }
+    err e;
+    err_clear(&e);
+    struct import_options o = fo.o;
+    o.replay = true;
     rc = cli_open_store(&c, true, false);
     if (rc == ST_OK) {
         /* No SA_RESTART: a signal cuts the pacing sleep short; the append in
@@ -144,7 +126,6 @@ int cmd_replay(int argc, char **argv)
         sigaction(SIGTERM, &sa, &old_term);
         stop_requested = 0;
         o.stop = &stop_requested;
-        o.source = src;
         struct import_result res;
         size_t nfiles = (size_t)(argc - optind);
         rc = import_files(c.store, argv + optind, nfiles, &o, &res, &e);
@@ -161,8 +142,7 @@ int cmd_replay(int argc, char **argv)
                         (long long)res.imported);
         }
     }
-    if (owned)
-        source_free(src);
+    file_options_done(&fo);
     cli_done(&c);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* common.c: options, domain and store opening shared by the subcommands. */
 #include "cli/common.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,11 +124,8 @@ int cli_resolve_at(struct cli *c, const char *at, const char *at_time, int64_t *
     if (at && at_time)
         return cli_usage_error(c, "give --at or --at-time, not both");
     if (at) {
-        char *end;
-        long long p = strtoll(at, &end, 10);
-        if (!*at || *end || p < 1)
+        if (!cli_parse_count(at, position) || *position < 1)
             return cli_usage_error(c, "--at wants a position (1 or more), not '%s'", at);
-        *position = p;
     } else if (at_time) {
         int64_t ms;
         if (!time_parse(at_time, strlen(at_time), 0, &ms))
@@ -147,3 +145,14 @@ int cli_resolve_at(struct cli *c, const char *at, const char *at_time, int64_t *
     return ST_OK;
 }
 
+
+bool cli_parse_count(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno || v < 0)
+        return false;
+    *out = v;
+    return true;
+}

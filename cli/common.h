@@ -41,6 +41,8 @@ int cli_load_domain(struct cli *c, bool required);
  * folder. create: make it if missing. read_only: do not write. */
 int cli_open_store(struct cli *c, bool create, bool read_only);
 void cli_done(struct cli *c);
+/* Reads a whole number >= 0 (a position, a count). False when s is anything else. */
+bool cli_parse_count(const char *s, int64_t *out);
 /* --at P or --at-time TIME (either may be NULL) into a global position, 0 = now.
  * Needs the store open. Prints the problem and returns its status on error. */
 int cli_resolve_at(struct cli *c, const char *at, const char *at_time, int64_t *position);

@@ -221,34 +221,12 @@ char *aggregate_stream(const struct aggregate_spec *a, const char *id)
     return xasprintf("%s-%s", a->name, id);
 }
 
-static value zero_of(ftype t)
-{
-    switch (t) {
-    case F_STRING:
-    case F_TIMESTAMP:
-        return value_cstring("");
-    case F_INT:
-        return value_int(0);
-    case F_FLOAT:
-        return value_double(0.0);
-    case F_BOOL:
-        return value_bool(false);
-    case F_LIST:
-        return value_list(0);
-    case F_MAP:
-        return value_map(0);
-    case F_ANY:
-    default:
-        return value_null();
-    }
-}
-
 value aggregate_initial_state(const struct aggregate_spec *a)
 {
     value st = value_map(a->nstate);
     for (size_t i = 0; i < a->nstate; i++) {
         const struct field_spec *f = &a->state[i];
-        value_map_set(&st, f->name, f->has_default ? value_ref(&f->def) : zero_of(f->type));
+        value_map_set(&st, f->name, f->has_default ? value_ref(&f->def) : ftype_zero(f->type));
     }
     return st;
 }

@@ -26,6 +26,9 @@ typedef enum ftype {
     F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY
 } ftype;
 const char *ftype_name(ftype t);
+/* The value a field of type t starts at when it has no default: "" 0 0.0 false
+ * [] {}, and null for timestamp and any. */
+value ftype_zero(ftype t);
 
 /* A field of a payload, of an event's `fields`, or of an aggregate's `state`. */
 struct field_spec {

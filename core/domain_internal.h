@@ -110,7 +110,6 @@ void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx,
 void field_spec_done(struct field_spec *f);
 bool ftype_parse(const char *s, ftype *t);
 /* The type's zero value: "" 0 0.0 false [] {}, null for timestamp and any. */
-value ftype_zero(ftype t);
 /* A YAML plain value made to fit a field of type t where that is lossless (an
  * int for a float field becomes a double). Takes v. */
 value field_coerce(ftype t, value v);

@@ -352,6 +352,34 @@ static bool key_text(const value *v, strbuf *out)
     }
 }
 
+/* Is a the same value as b? The same heap part counts as the same without a look
+ * inside: a column no `set` touched still shares its part with the row before,
+ * and comparing a long list item by item on every event would make a growing
+ * list cost quadratic time. */
+static bool same_value(const value *a, const value *b)
+{
+    if (a->type != b->type)
+        return false;
+    if ((a->type == V_LIST && a->u.l == b->u.l) || (a->type == V_MAP && a->u.m == b->u.m) ||
+        (a->type == V_STRING && a->u.s == b->u.s))
+        return true;
+    return value_equal(a, b);
+}
+
+/* Do two rows (maps of columns) hold the same values? */
+static bool rows_same(const value *a, const value *b)
+{
+    if (a->type != V_MAP || b->type != V_MAP || value_map_len(a) != value_map_len(b))
+        return a->type == b->type && value_equal(a, b);
+    for (size_t i = 0; i < value_map_len(a); i++) {
+        const value *k = value_map_key_at(a, i);
+        const value *other = value_map_getn(b, value_str(k), value_strlen(k));
+        if (!other || !same_value(&a->u.m->entries[i].val, other))
+            return false;
+    }
+    return true;
+}
+
 /* Folds one event into the rows. */
 static enum fold_result fold_event(struct fold *f, const struct event *ev, err *e)
 {
@@ -438,9 +466,10 @@ static enum fold_result fold_event(struct fold *f, const struct event *ev, err *
         }
     }
     /* Nothing changed: no history entry, no write. */
-    if (deleted ? !found : (found && value_equal(&next, &row)))
+    if (deleted ? !found : (found && rows_same(&next, &row)))
         goto out;
-    if (f->be->history_put(f->w, key, ev->position, deleted ? NULL : &next, !found, e) != ST_OK) {
+    if (f->be->history_put(f->w, key, ev->position, found ? &row : NULL, deleted ? NULL : &next,
+                           !found, e) != ST_OK) {
         res = FOLD_ERROR;
         goto out;
     }

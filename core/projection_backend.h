@@ -11,8 +11,9 @@
  * - the current rows, one column per declared column plus `key` (a projection
  *   without key keeps its single row under the key "");
  * - the row history: for every change, (key, valid_from = the position of the
- *   event that made it, the whole row or "deleted"), so that the read model as
- *   of position P is, for each key, its newest history entry with valid_from <= P;
+ *   event that made it, the row or what changed in it, or "deleted"), so that the
+ *   read model as of position P is, for each key, what its history entries with
+ *   valid_from <= P add up to;
  * - the keys ever seen, with the first position they appeared at, so that a read
  *   at P visits each key once and seeks its history once;
  * - while rebuilding, a second set of the same tables that replaces the first in
@@ -66,9 +67,12 @@ struct proj_backend {
     /* The current row of key: *found false (and *row null) when there is none. */
     int (*row_get)(struct proj_writer *w, const char *key, value *row, bool *found, err *e);
     /* Records that key had this row (NULL: was deleted) from `position` on: one
-     * history entry, and the key in the keys table when is_new. */
-    int (*history_put)(struct proj_writer *w, const char *key, int64_t position, const value *row,
-                       bool is_new, err *e);
+     * history entry, and the key in the keys table when is_new. prev is the row
+     * just before (NULL when the key had none), as row_get or the previous
+     * history_put of this writer gave it: the backend may store only what
+     * changed from it. */
+    int (*history_put)(struct proj_writer *w, const char *key, int64_t position, const value *prev,
+                       const value *row, bool is_new, err *e);
     /* Writes the current row of key (NULL: deletes it) into the typed table. */
     int (*row_store)(struct proj_writer *w, const char *key, const value *row, err *e);
     void (*writer_close)(struct proj_writer *w);
