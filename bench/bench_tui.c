@@ -103,7 +103,7 @@ static double raw_frame_once(struct raw_frame *r, int64_t pos)
 static void scrub_frame(const char *db, int64_t head, int steps)
 {
     char *script = bench_path("scrub.script"), *timing = bench_path("scrub.timing");
-    char *log = bench_path("scrub.log");
+    char *log = bench_path("scrub.log"), *screen = bench_path("scrub.screen");
     int starts = steps >= 50 ? 5 : 1;
     int per = steps / starts;
     uint64_t rng = 7;
@@ -118,7 +118,7 @@ static void scrub_frame(const char *db, int64_t head, int steps)
         for (int i = 0; i < per; i++)
             fprintf(f, "[\n");
     }
-    fprintf(f, ":quit\n");
+    fprintf(f, ":save-display %s\n:quit\n", screen);
     fclose(f);
     unlink(timing);
     setenv("STRATA_TUI_TIMING", timing, 1);
@@ -151,6 +151,18 @@ static void scrub_frame(const char *db, int64_t head, int steps)
         bench_die("scrub_frame: found %zu step frames of %d in %s", k, starts * per, timing);
     bench_note("scrub_frame: %zu steps timed by the workbench; the whole script took %.1f s", k,
                total);
+    /* A fast frame that shows an error instead of rows would be a false figure. */
+    char *text = NULL;
+    size_t len;
+    err e;
+    if (read_file(screen, &text, &len, &e) != ST_OK)
+        bench_die("scrub_frame: the workbench saved no screen: %s", e.msg);
+    if (!strstr(text, "AccountList: ") || !strstr(text, "as of #"))
+        bench_note("WARNING: scrub_frame: the last screen does not show AccountList's rows as of "
+                   "a position:\n%s", text);
+    free(text);
+    unlink(screen);
+    free(screen);
 
     struct raw_frame rf;
     rf.db = raw_open(db, 1);

@@ -104,12 +104,14 @@ const struct projection_spec *projection_find(const struct domain *d, const char
     return p;
 }
 
-/* Table names are proj_NAME, proj_NAME_history, proj_NAME_keys and the same with
+/* Table names are proj_NAME, proj_NAME_history (with its index
+ * proj_NAME_history_by_key), proj_NAME_keys, proj_NAME_counts and the same with
  * __rebuild: two projections whose names make the same table would share it. */
 static int check_names(const struct domain *d, err *e)
 {
-    static const char *const suffixes[] = {"_history", "_keys", "__rebuild", "__rebuild_history",
-                                           "__rebuild_keys"};
+    static const char *const suffixes[] = {"_history", "_keys", "_counts", "_history_by_key",
+                                           "__rebuild", "__rebuild_history", "__rebuild_keys",
+                                           "__rebuild_counts"};
     for (size_t i = 0; i < d->nprojections; i++) {
         const struct projection_spec *p = &d->projections[i];
         for (size_t c = 0; c < p->ncolumns; c++)
@@ -374,7 +376,7 @@ static bool rows_same(const value *a, const value *b)
     for (size_t i = 0; i < value_map_len(a); i++) {
         const value *k = value_map_key_at(a, i);
         const value *other = value_map_getn(b, value_str(k), value_strlen(k));
-        if (!other || !same_value(&a->u.m->entries[i].val, other))
+        if (!other || !same_value(value_map_val_at(a, i), other))
             return false;
     }
     return true;

@@ -9,31 +9,57 @@
  *                      TEXT by the default's type, lists and maps as JSON text,
  *                      booleans as 0/1, no declared type when the default is null.
  *                      A projection without key keeps its one row under key ''.
- *   proj_NAME_history  (key, valid_from, row) PRIMARY KEY (key, valid_from)
- *                      one entry per change: the whole row as JSON (exact types),
- *                      or NULL when the event deleted the row.
+ *   proj_NAME_history  (valid_from INTEGER PRIMARY KEY, key, row, changes)
+ *                      one entry per change, at the position of the event that made
+ *                      it (an event changes at most one row of a projection, so the
+ *                      position alone is unique). Either `row`, the whole row as
+ *                      JSON (exact types); or `changes`, what changed since the
+ *                      key's previous entry: {"set": {column: value, ...},
+ *                      "append": {column: [items added at the list's end], ...}};
+ *                      or neither: the event deleted the row.
+ *     index proj_NAME_history_by_key (key): ordered by (key, valid_from), since
+ *                      valid_from is the rowid.
  *   proj_NAME_keys     (key PRIMARY KEY, first_position) every key ever seen.
+ *   proj_NAME_counts   (valid_from PRIMARY KEY, n) the number of rows after each
+ *                      change that added or removed one.
  *
- * Why this design for reads at a past position P: the answer is, for each key, its
- * newest history entry with valid_from <= P. Both extra tables are WITHOUT ROWID,
- * so the history's primary key IS the (key, valid_from) index, clustered: one
- * B-tree seek per key lands on the entry and its row, with no second lookup. A read
- * of all keys walks proj_NAME_keys in key order (the order the answer wants) and
- * seeks the history once per key, inside one statement (a correlated subquery
- * with ORDER BY valid_from DESC LIMIT 1, which SQLite runs as a single descending
- * seek); --key is a single seek. The cost is O(keys * log(history)), independent
- * of how far back P is, where periodic copies plus replay would cost a replay of
- * up to a copy interval of events per read, and valid-from/valid-to ranges would
- * need an update of the previous entry on every change (twice the writes during
- * catch-up) for no faster reads. Writing costs one history insert per change.
+ * Why this design for reads at a past position P: the row of a key at P is its
+ * newest entry with valid_from <= P, or, when that is a change entry, the newest
+ * whole entry before it plus the change entries after that. The index finds the
+ * newest entry in one descending seek; a read of all keys walks proj_NAME_keys in
+ * key order (the order the answer wants) with one such seek per key inside one
+ * statement (a correlated subquery), and walks back only for the keys whose
+ * newest entry is a change entry. --key is one seek (plus that walk). The cost is
+ * O(keys * log(history)), independent of how far back P is, where periodic copies
+ * plus replay would replay up to a copy interval of events per read, and
+ * valid-from/valid-to ranges would update the previous entry on every change.
+ *
+ * Why change entries: a row that keeps a growing list (a keyless statistics row
+ * collecting ids, say) made every event write the whole row again, so catch-up
+ * wrote O(events * row) bytes, quadratic in the list's length. A change entry
+ * holds only the columns that changed, and a list that grew at its end only the
+ * items added, so an event costs what it changed. A key gets a whole entry again
+ * after full_len / CHANGE_BYTES_PER_ENTRY change entries (8 to 512), or sooner
+ * when its change entries add up to the size of the whole row: whole entries then
+ * cost at most CHANGE_BYTES_PER_ENTRY bytes per change, and a read replays at most
+ * one whole row plus about as many bytes again of changes. Rows whose whole entry
+ * is at most FULL_ROW_SMALL bytes are always written whole: for them a change
+ * entry saves little, and a read of many keys stays one seek per key.
+ *
+ * Why the history is ordered by position, not by key: entries are appended at the
+ * end of the table, so a batch dirties few pages; ordered by (key, valid_from), a
+ * batch touching thousands of keys dirtied a page per event, and every commit
+ * wrote that many pages to the log (the index, a few bytes per entry, still does,
+ * but it is several times smaller than the rows).
+ *
  * The history also serves the current row to the fold (row_get), so values come
  * back with their exact types (an int stays an int, a string that looks like JSON
  * stays a string), which the typed table cannot promise.
  *
- * While rebuilding, the same three tables exist with the suffix __rebuild
- * (proj_NAME__rebuild, proj_NAME__rebuild_history, proj_NAME__rebuild_keys);
- * the swap drops the live ones and renames these in one transaction, so a reader
- * sees the old read model or the new one, never half of one. */
+ * While rebuilding, the same tables exist with the suffix __rebuild
+ * (proj_NAME__rebuild, proj_NAME__rebuild_history, ...); the swap drops the live
+ * ones and renames these in one transaction, so a reader sees the old read model
+ * or the new one, never half of one. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +95,28 @@ static void add_table(strbuf *sb, const char *name, bool rebuild, enum table_kin
         sb_adds(sb, "_keys");
     else if (kind == T_COUNTS)
         sb_adds(sb, "_counts");
+    sb_addc(sb, '"');
+}
+
+/* The name of the index of p's history by key: proj_NAME_history_by_key, and
+ * for a rebuild proj_NAME_history_by_key_<when it was made>. ALTER TABLE RENAME
+ * keeps an index's name, so after a rebuild's swap the live history keeps the
+ * rebuild's index; a name of its own per rebuild keeps the next rebuild's index
+ * from meeting it (and no name says "rebuild" once swapped in). */
+static void add_history_index(strbuf *sb, const char *name, bool rebuild)
+{
+    static unsigned counter;
+    sb_addc(sb, '"');
+    sb_adds(sb, "proj_");
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            sb_addc(sb, '"');
+        sb_addc(sb, *c);
+    }
+    sb_adds(sb, "_history_by_key");
+    if (rebuild)
+        sb_addf(sb, "_%llx_%x", (unsigned long long)time_now_ms(),
+                __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
     sb_addc(sb, '"');
 }
 
@@ -181,8 +229,12 @@ static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool re
     }
     sb_adds(sql, ") WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
     add_table(sql, p->name, rebuild, T_HISTORY);
-    sb_adds(sql, "(key TEXT NOT NULL, valid_from INTEGER NOT NULL, row TEXT, "
-                 "PRIMARY KEY (key, valid_from)) WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
+    sb_adds(sql, "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT);\n"
+                 "CREATE INDEX IF NOT EXISTS ");
+    add_history_index(sql, p->name, rebuild);
+    sb_adds(sql, " ON ");
+    add_table(sql, p->name, rebuild, T_HISTORY);
+    sb_adds(sql, "(key);\nCREATE TABLE IF NOT EXISTS "); /* + rowid: (key, valid_from) */
     add_table(sql, p->name, rebuild, T_KEYS);
     sb_adds(sql,
             "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n"
@@ -404,6 +456,175 @@ static int sq_set_throttle(struct store *s, const char *name, int64_t throttle, 
     return set_control(s, name, "UPDATE projections SET throttle = ? WHERE name = ?", throttle, e);
 }
 
+/* ---- the history: whole rows and change entries ---- */
+
+/* Rows whose newest whole entry is at most this long are always written whole:
+ * for them a change entry saves little, and a read stays one seek per key. */
+#define FULL_ROW_SMALL 512
+/* A key gets a new whole entry after full_len / CHANGE_BYTES_PER_ENTRY change
+ * entries (within [CHANGES_MIN, CHANGES_MAX]), or sooner once its change entries
+ * add up to as many bytes as the whole row: writing whole rows then costs at most
+ * CHANGE_BYTES_PER_ENTRY bytes per change, and a read at most one whole row plus
+ * about as many bytes again of changes. */
+#define CHANGE_BYTES_PER_ENTRY 128
+#define CHANGES_MIN 8
+#define CHANGES_MAX 512
+
+/* A key's entries since its newest whole one. */
+struct chain {
+    size_t n;        /* change entries */
+    size_t bytes;    /* their length in all */
+    size_t full_len; /* the length of the whole entry */
+};
+
+#define CHAIN_BITS 26
+#define CHAIN_CAP (((uint64_t)1 << CHAIN_BITS) - 1)
+
+static int64_t chain_pack(const struct chain *c)
+{
+    uint64_t n = c->n > 4095 ? 4095 : c->n;
+    uint64_t b = c->bytes > CHAIN_CAP ? CHAIN_CAP : c->bytes;
+    uint64_t f = c->full_len > CHAIN_CAP ? CHAIN_CAP : c->full_len;
+    return (int64_t)((n << (2 * CHAIN_BITS)) | (b << CHAIN_BITS) | f);
+}
+
+static void chain_unpack(int64_t packed, struct chain *c)
+{
+    uint64_t u = (uint64_t)packed;
+    c->n = (size_t)(u >> (2 * CHAIN_BITS));
+    c->bytes = (size_t)((u >> CHAIN_BITS) & CHAIN_CAP);
+    c->full_len = (size_t)(u & CHAIN_CAP);
+}
+
+/* As in projection.c: the same heap part is the same value without a look inside
+ * (a column no `set` touched still shares its part with the row before). */
+static bool same_value(const value *a, const value *b)
+{
+    if (a->type != b->type)
+        return false;
+    if ((a->type == V_LIST && a->u.l == b->u.l) || (a->type == V_MAP && a->u.m == b->u.m) ||
+        (a->type == V_STRING && a->u.s == b->u.s))
+        return true;
+    return value_equal(a, b);
+}
+
+/* When the list nv is the list pv with items added at its end: the index of the
+ * first one added (> 0). Otherwise 0. */
+static size_t appended_from(const value *pv, const value *nv)
+{
+    if (pv->type != V_LIST || nv->type != V_LIST)
+        return 0;
+    size_t n = value_list_len(pv);
+    if (n == 0 || value_list_len(nv) <= n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!same_value(value_list_at(pv, i), value_list_at(nv, i)))
+            return 0;
+    return n;
+}
+
+/* The history of one key, newest first, from position ?2 back (?1 = the key). */
+static void add_history_walk_sql(strbuf *sql, const struct projection_spec *p, bool rebuild)
+{
+    sb_adds(sql, "SELECT row, changes FROM ");
+    add_table(sql, p->name, rebuild, T_HISTORY);
+    sb_adds(sql, " WHERE key = ?1 AND valid_from <= ?2 ORDER BY valid_from DESC");
+}
+
+/* Applies one change entry {"set": {col: value}, "append": {col: [items]}} to row. */
+static bool changes_apply(value *row, const value *ch)
+{
+    if (ch->type != V_MAP || row->type != V_MAP)
+        return false;
+    const value *set = value_map_get(ch, "set"), *app = value_map_get(ch, "append");
+    if ((set && set->type != V_MAP) || (app && app->type != V_MAP))
+        return false;
+    for (size_t i = 0; set && i < value_map_len(set); i++) {
+        const value *k = value_map_key_at(set, i);
+        value_map_setn(row, value_str(k), value_strlen(k), value_ref(value_map_val_at(set, i)));
+    }
+    for (size_t i = 0; app && i < value_map_len(app); i++) {
+        const value *k = value_map_key_at(app, i), *items = value_map_val_at(app, i);
+        const value *cur = value_map_getn(row, value_str(k), value_strlen(k));
+        if (!cur || cur->type != V_LIST || items->type != V_LIST)
+            return false;
+        /* Take the list out of the row so that pushing does not copy it. */
+        value list = value_ref(cur);
+        value_map_setn(row, value_str(k), value_strlen(k), value_null());
+        for (size_t j = 0; j < value_list_len(items); j++)
+            value_list_push(&list, value_ref(value_list_at(items, j)));
+        value_map_setn(row, value_str(k), value_strlen(k), list);
+    }
+    return true;
+}
+
+/* The row of key right after position `at`, from its history through st (a
+ * statement of add_history_walk_sql): the newest whole entry at or before `at`
+ * plus the change entries after it. *found false (and *row null) when the key had
+ * no row then. chain (may be NULL) receives the entries that took. */
+static int history_row_at(sqlite3 *db, sqlite3_stmt *st, const struct projection_spec *p,
+                          const char *key, int64_t at, value *row, bool *found,
+                          struct chain *chain, err *e)
+{
+    *row = value_null();
+    *found = false;
+    struct chain ch = {0, 0, 0};
+    value changes = value_list(0); /* newest first */
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    int rc = ST_OK, step;
+    bool bad = false;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int col = sqlite3_column_type(st, 0) != SQLITE_NULL   ? 0
+                  : sqlite3_column_type(st, 1) != SQLITE_NULL ? 1
+                                                              : -1;
+        if (col < 0) {
+            bad = value_list_len(&changes) > 0; /* a change entry right after a delete */
+            break;
+        }
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        size_t len = (size_t)sqlite3_column_bytes(st, col);
+        value v;
+        json_error je;
+        if (json_parse(t, len, &v, &je) != ST_OK) {
+            rc = err_set(e, ST_ERR, "projection %s: a stored history entry of key '%s' is not JSON: %s",
+                         p->name, key, je.msg);
+            break;
+        }
+        if (col == 0) {
+            *row = v;
+            *found = true;
+            ch.full_len = len;
+            break;
+        }
+        value_list_push(&changes, v);
+        ch.n++;
+        ch.bytes += len;
+    }
+    if (rc == ST_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = sql_error(db, e, "reading a projection row");
+    if (rc == ST_OK && !*found && value_list_len(&changes) > 0)
+        bad = true; /* change entries with no whole row before them */
+    for (size_t i = value_list_len(&changes); rc == ST_OK && !bad && i > 0; i--)
+        if (!changes_apply(row, value_list_at(&changes, i - 1)))
+            bad = true;
+    if (rc == ST_OK && bad)
+        rc = err_set(e, ST_ERR, "projection %s: the stored history of key '%s' is damaged "
+                                "(rebuild the projection)",
+                     p->name, key);
+    if (rc != ST_OK) {
+        value_free(*row);
+        *row = value_null();
+        *found = false;
+    }
+    value_free(changes);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (chain)
+        *chain = ch;
+    return rc;
+}
+
 /* ---- writing rows ---- */
 
 struct proj_writer {
@@ -411,7 +632,32 @@ struct proj_writer {
     const struct projection_spec *p;
     sqlite3_stmt *get, *hist, *key, *count, *upsert, *del;
     strbuf tmp;
+    /* key -> its chain (chain_pack) since its newest whole-row entry, for the rows
+     * big enough to get change entries; null (or absent): write the next entry
+     * whole. Filled by row_get and history_put: the fold asks row_get for every
+     * key it has not cached since its last rollback, so a chain here is never one
+     * a rolled-back batch left. */
+    value chains;
 };
+
+static bool chain_get(struct proj_writer *w, const char *key, struct chain *c)
+{
+    const value *v = value_map_get(&w->chains, key);
+    if (!v || v->type != V_INT)
+        return false;
+    chain_unpack(v->u.i, c);
+    return true;
+}
+
+/* Remembers key's chain (NULL: write its next entry whole). Small rows are not
+ * remembered: they are always written whole. */
+static void chain_set(struct proj_writer *w, const char *key, const struct chain *c)
+{
+    if (c && c->full_len > FULL_ROW_SMALL)
+        value_map_set(&w->chains, key, value_int(chain_pack(c)));
+    else if (value_map_len(&w->chains) > 0 && value_map_get(&w->chains, key))
+        value_map_set(&w->chains, key, value_null());
+}
 
 static void sq_writer_close(struct proj_writer *w)
 {
@@ -424,6 +670,7 @@ static void sq_writer_close(struct proj_writer *w)
     sqlite3_finalize(w->upsert);
     sqlite3_finalize(w->del);
     sb_done(&w->tmp);
+    value_free(w->chains);
     free(w);
 }
 
@@ -434,18 +681,17 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     w->db = db_of(s);
     w->p = p;
     sb_init(&w->tmp);
+    w->chains = value_map(16);
     strbuf sql;
     sb_init(&sql);
 
-    sb_adds(&sql, "SELECT row FROM ");
-    add_table(&sql, p->name, rebuild, T_HISTORY);
-    sb_adds(&sql, " WHERE key = ? ORDER BY valid_from DESC LIMIT 1");
+    add_history_walk_sql(&sql, p, rebuild);
     w->get = prepare(w->db, sql.buf, e, "reading a projection row");
 
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR REPLACE INTO ");
     add_table(&sql, p->name, rebuild, T_HISTORY);
-    sb_adds(&sql, "(key, valid_from, row) VALUES(?, ?, ?)");
+    sb_adds(&sql, "(key, valid_from, row, changes) VALUES(?, ?, ?, ?)");
     if (w->get)
         w->hist = prepare(w->db, sql.buf, e, "writing a projection's history");
 
@@ -502,27 +748,10 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
 
 static int sq_row_get(struct proj_writer *w, const char *key, value *row, bool *found, err *e)
 {
-    *row = value_null();
-    *found = false;
-    sqlite3_stmt *st = w->get;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int rc = ST_OK;
-    if (step == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            const char *t = (const char *)sqlite3_column_text(st, 0);
-            json_error je;
-            if (json_parse(t, (size_t)sqlite3_column_bytes(st, 0), row, &je) != ST_OK)
-                rc = err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not JSON: %s",
-                             w->p->name, key, je.msg);
-            else
-                *found = true;
-        }
-    } else if (step != SQLITE_DONE) {
-        rc = sql_error(w->db, e, "reading a projection row");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    struct chain ch;
+    int rc = history_row_at(w->db, w->get, w->p, key, INT64_MAX, row, found, &ch, e);
+    if (rc == ST_OK)
+        chain_set(w, key, *found ? &ch : NULL);
     return rc;
 }
 
@@ -534,17 +763,100 @@ static int step_done(struct proj_writer *w, sqlite3_stmt *st, err *e, const char
     return rc;
 }
 
+/* Writes into w->tmp the change entry that turns prev into row, or returns false
+ * when a change entry cannot say it (the columns differ in name or order). */
+static bool changes_write(const value *prev, const value *row, strbuf *out)
+{
+    size_t n = value_map_len(row);
+    if (prev->type != V_MAP || row->type != V_MAP || value_map_len(prev) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const value *k = value_map_key_at(row, i), *pk = value_map_key_at(prev, i);
+        if (value_strlen(k) != value_strlen(pk) ||
+            memcmp(value_str(k), value_str(pk), value_strlen(k)) != 0)
+            return false;
+    }
+    sb_reset(out);
+    bool any_set = false, any_append = false;
+    /* Two passes: first the columns set whole, then the lists that grew at their end. */
+    for (int pass = 0; pass < 2; pass++) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++) {
+            const value *pv = value_map_val_at(prev, i), *nv = value_map_val_at(row, i);
+            if (same_value(pv, nv))
+                continue;
+            size_t from = appended_from(pv, nv);
+            if ((pass == 1) != (from > 0))
+                continue;
+            if (!any) {
+                sb_adds(out, pass == 0 ? "{\"set\":{" : (any_set ? ",\"append\":{" : "{\"append\":{"));
+                any = true;
+            } else {
+                sb_addc(out, ',');
+            }
+            const value *k = value_map_key_at(row, i);
+            json_write_string(out, value_str(k), value_strlen(k));
+            sb_addc(out, ':');
+            if (pass == 0) {
+                json_write(out, nv);
+            } else {
+                sb_addc(out, '[');
+                for (size_t j = from; j < value_list_len(nv); j++) {
+                    if (j > from)
+                        sb_addc(out, ',');
+                    json_write(out, value_list_at(nv, j));
+                }
+                sb_addc(out, ']');
+            }
+        }
+        if (any)
+            sb_addc(out, '}');
+        if (pass == 0)
+            any_set = any;
+        else
+            any_append = any;
+    }
+    if (!any_set && !any_append)
+        sb_adds(out, "{}");
+    else
+        sb_addc(out, '}');
+    return true;
+}
+
 static int sq_history_put(struct proj_writer *w, const char *key, int64_t position,
-                          const value *row, bool is_new, err *e)
+                          const value *prev, const value *row, bool is_new, err *e)
 {
     sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->hist, 2, position);
     if (row) {
-        sb_reset(&w->tmp);
-        json_write(&w->tmp, row);
-        sqlite3_bind_text(w->hist, 3, w->tmp.buf, (int)w->tmp.len, SQLITE_STATIC);
+        struct chain ch;
+        bool whole = true;
+        if (prev && chain_get(w, key, &ch) && changes_write(prev, row, &w->tmp)) {
+            size_t most = ch.full_len / CHANGE_BYTES_PER_ENTRY;
+            most = most < CHANGES_MIN ? CHANGES_MIN : most > CHANGES_MAX ? CHANGES_MAX : most;
+            if (ch.n + 1 <= most && ch.bytes + w->tmp.len < ch.full_len) {
+                whole = false;
+                ch.n++;
+                ch.bytes += w->tmp.len;
+                chain_set(w, key, &ch);
+                sqlite3_bind_null(w->hist, 3);
+                sqlite3_bind_text(w->hist, 4, w->tmp.buf, (int)w->tmp.len, SQLITE_STATIC);
+            }
+        }
+        if (whole) {
+            sb_reset(&w->tmp);
+            json_write(&w->tmp, row);
+            ch.n = 0;
+            ch.bytes = 0;
+            ch.full_len = w->tmp.len;
+            chain_set(w, key, &ch);
+            sqlite3_bind_text(w->hist, 3, w->tmp.buf, (int)w->tmp.len, SQLITE_STATIC);
+            sqlite3_bind_null(w->hist, 4);
+        }
     } else {
+        chain_set(w, key, NULL);
         sqlite3_bind_null(w->hist, 3);
+        sqlite3_bind_null(w->hist, 4);
     }
     int rc = step_done(w, w->hist, e, "writing a projection's history");
     if (rc != ST_OK)
@@ -718,14 +1030,38 @@ static int parse_keyed_row(const struct projection_spec *p, const char *key, sql
     return ST_OK;
 }
 
-static int parse_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st, int col,
-                     value *out, err *e)
+/* {"key": key, ...row} for a key whose newest entry at `at` is a change entry:
+ * its history walked back to the whole row (*walk is prepared on first use). */
+static int walked_keyed_row(sqlite3 *db, sqlite3_stmt **walk, const struct projection_spec *p,
+                            const char *key, int64_t at, value *out, err *e)
 {
-    json_error je;
-    if (json_parse((const char *)sqlite3_column_text(st, col),
-                   (size_t)sqlite3_column_bytes(st, col), out, &je) != ST_OK)
-        return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not JSON: %s",
-                       p->name, key, je.msg);
+    if (!*walk) {
+        strbuf sql;
+        sb_init(&sql);
+        add_history_walk_sql(&sql, p, false);
+        *walk = prepare(db, sql.buf, e, "reading a projection");
+        sb_done(&sql);
+        if (!*walk)
+            return ST_ERR;
+    }
+    value row;
+    bool found;
+    int rc = history_row_at(db, *walk, p, key, at, &row, &found, NULL, e);
+    if (rc != ST_OK)
+        return rc;
+    if (!found || row.type != V_MAP) {
+        value_free(row);
+        return err_set(e, ST_ERR, "projection %s: the stored history of key '%s' is damaged "
+                                  "(rebuild the projection)",
+                       p->name, key);
+    }
+    *out = value_map(value_map_len(&row) + 1);
+    value_map_set(out, "key", value_cstring(key));
+    for (size_t i = 0; i < value_map_len(&row); i++) {
+        const value *k = value_map_key_at(&row, i);
+        value_map_setn(out, value_str(k), value_strlen(k), value_ref(value_map_val_at(&row, i)));
+    }
+    value_free(row);
     return ST_OK;
 }
 
@@ -762,13 +1098,14 @@ static int sq_rows_at(struct store *s, const struct projection_spec *p, const ch
     sb_init(&sql);
     bool keyless = p->key == NULL;
     if (keyless) {
-        sb_adds(&sql, "SELECT '', row FROM ");
-        add_table(&sql, p->name, false, T_HISTORY);
-        sb_adds(&sql, " WHERE key = '' AND valid_from <= ?1 ORDER BY valid_from DESC LIMIT 1");
+        add_history_walk_sql(&sql, p, false);
     } else {
         /* One pass over the keys in key order, one descending seek in the history
-         * per key (see the comment at the top of this file). */
-        sb_adds(&sql, "SELECT k.key, (SELECT h.row FROM ");
+         * per key (see the comment at the top of this file). The seek gives the
+         * newest entry's whole row, NULL when deleted, or '' when it is a change
+         * entry: then that key's history is walked back to its whole row. */
+        sb_adds(&sql, "SELECT k.key, (SELECT CASE WHEN h.row IS NOT NULL THEN h.row "
+                      "WHEN h.changes IS NOT NULL THEN '' END FROM ");
         add_table(&sql, p->name, false, T_HISTORY);
         sb_adds(&sql, " h WHERE h.key = k.key AND h.valid_from <= ?1 "
                       "ORDER BY h.valid_from DESC LIMIT 1) FROM ");
@@ -782,23 +1119,23 @@ static int sq_rows_at(struct store *s, const struct projection_spec *p, const ch
     sb_done(&sql);
     if (!st)
         return err_prefix(e, "projection %s", p->name), ST_ERR;
-    sqlite3_bind_int64(st, 1, at);
-    if (key && !keyless)
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (!keyless) {
+        sqlite3_bind_int64(st, 1, at);
+        if (key)
+            sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    }
 
     int rc = ST_OK;
     int64_t n = 0;
     strbuf tmp;
     sb_init(&tmp);
+    sqlite3_stmt *walk_st = NULL; /* a key's history, for rows ending in change entries */
     if (keyless) {
         /* The single row always exists: defaults until an event changed it, and
          * defaults again after a delete. */
         value row = value_null();
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL)
-            rc = parse_row(p, "", st, 1, &row, e);
-        else if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = sql_error(db, e, "reading a projection");
+        bool found;
+        rc = history_row_at(db, st, p, "", at, &row, &found, NULL, e);
         if (rc == ST_OK) {
             if (row.type == V_NULL)
                 row = defaults_row(p);
@@ -832,8 +1169,12 @@ static int sq_rows_at(struct store *s, const struct projection_spec *p, const ch
             }
             const char *k = (const char *)sqlite3_column_text(st, 0);
             value row;
-            if ((rc = parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
+            if (sqlite3_column_bytes(st, 1) > 0) {
+                if ((rc = parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
+                    break;
+            } else if ((rc = walked_keyed_row(db, &walk_st, p, k, at, &row, e)) != ST_OK) {
                 break;
+            }
             value_list_push(rows, row);
         }
         if (rc == ST_OK && step != SQLITE_DONE && step != SQLITE_ROW)
@@ -843,6 +1184,7 @@ static int sq_rows_at(struct store *s, const struct projection_spec *p, const ch
     }
 finish:
     sqlite3_finalize(st);
+    sqlite3_finalize(walk_st);
     sb_done(&tmp);
     if (count)
         *count = n;

@@ -1,0 +1,154 @@
+#!/bin/sh
+# concurrency.sh: concurrent writers on shared aggregates (the shipped bank).
+#
+# WORKERS processes each issue CMDS random deposits and withdrawals on two shared
+# accounts at once, logging each command's id, amount and exit status; a reader
+# meanwhile lists and folds in a loop, timing every call. Then:
+#   - every exit status is 0, 3 (rejected) or 4 (a conflict retries did not
+#     resolve, and it says so); "database is locked" never reaches stderr;
+#   - no balance is below zero at any position of either stream (folded here with
+#     awk, and asked of `strata state --at` at sampled positions);
+#   - the store holds exactly the accepted commands (each commandId once, with its
+#     amount), and each final balance is opening + accepted deposits - accepted
+#     withdrawals: no lost update, no phantom;
+#   - no reader call waited more than a second.
+# STRATA_CONC_WORKERS, STRATA_CONC_CMDS and STRATA_CONC_SEED change the run.
+. "$(dirname "$0")/lib.sh"
+D="$ROOT/domains/bank.yaml"
+DB="$TMP/bank.db"
+WORKERS=${STRATA_CONC_WORKERS:-4}
+CMDS=${STRATA_CONC_CMDS:-50}
+SEED=${STRATA_CONC_SEED:-$(date +%s)}
+OPEN=300
+echo "# seed $SEED, $WORKERS workers x $CMDS commands"
+trap 'exit 143' TERM INT HUP
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+for acc in A B; do
+    run "$STRATA" --domain "$D" --db "$DB" exec OpenAccount accountId=$acc owner=Owner$acc initialDeposit=$OPEN --id open-$acc
+    [ "$RC" = 0 ] || { not_ok "opening account $acc" "$ERR"; done_testing; exit 1; }
+done
+
+# Each worker's plan: KIND ACCOUNT AMOUNT, one command a line (half withdrawals, so
+# that some are refused for want of funds).
+w=0
+while [ $w -lt "$WORKERS" ]; do
+    w=$((w + 1))
+    awk -v s="$SEED" -v w=$w -v n="$CMDS" 'BEGIN { srand((s % 1000000) * 16 + w);
+        for (k = 1; k <= n; k++) printf "%s %s %d\n", (rand() < 0.5 ? "Deposit" : "Withdraw"),
+            (rand() < 0.5 ? "A" : "B"), 1 + int(rand() * 150) }' >"$TMP/plan.$w"
+done
+
+# The reader: until the writers are done, time one `events --limit 1` and one
+# `state` after the other (milliseconds, with the process's own start-up).
+(
+    while [ ! -e "$TMP/writers-done" ]; do
+        t0=$(now_ms)
+        "$STRATA" --db "$DB" events --limit 1 >/dev/null 2>>"$TMP/reader.err" || echo "events failed $?" >>"$TMP/reader.err"
+        t1=$(now_ms)
+        "$STRATA" --domain "$D" --db "$DB" state Account A >/dev/null 2>>"$TMP/reader.err" || echo "state failed $?" >>"$TMP/reader.err"
+        t2=$(now_ms)
+        echo "$((t1 - t0)) $((t2 - t1))" >>"$TMP/reader.log"
+    done
+) &
+reader=$!
+
+t_start=$(now_ms)
+pids=""
+w=0
+while [ $w -lt "$WORKERS" ]; do
+    w=$((w + 1))
+    (
+        k=0
+        while read -r kind acc amount; do
+            k=$((k + 1))
+            "$STRATA" --domain "$D" --db "$DB" exec "$kind" accountId="$acc" amount="$amount" --id "w$w-$k" \
+                >"$TMP/out.$w.$k" 2>"$TMP/err.$w.$k"
+            echo "w$w-$k $kind $acc $amount $?" >>"$TMP/log.$w"
+        done <"$TMP/plan.$w"
+    ) &
+    pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+t_writers=$(($(now_ms) - t_start))
+touch "$TMP/writers-done"
+wait "$reader"
+
+cat "$TMP"/log.* >"$TMP/log"
+total=$(wc -l <"$TMP/log" | tr -d ' ')
+accepted=$(awk '$5 == 0' "$TMP/log" | wc -l | tr -d ' ')
+rejected=$(awk '$5 == 3' "$TMP/log" | wc -l | tr -d ' ')
+conflicts=$(awk '$5 == 4' "$TMP/log" | wc -l | tr -d ' ')
+other=$(awk '$5 != 0 && $5 != 3 && $5 != 4' "$TMP/log")
+reader_calls=$(wc -l <"$TMP/reader.log" | tr -d ' ')
+reader_max=$(awk '{ for (i = 1; i <= 2; i++) if ($i > m) m = $i } END { print m + 0 }' "$TMP/reader.log")
+echo "# $total commands in $t_writers ms: $accepted accepted, $rejected rejected, $conflicts conflicts (exit 4)"
+echo "# reader: $reader_calls rounds of events --limit 1 + state, max wait $reader_max ms"
+
+expect_eq "$total" $((WORKERS * CMDS)) "every worker ran every command"
+expect_eq "$other" "" "every exit status is 0, 3 or 4"
+locked=$(cat "$TMP"/err.* "$TMP/reader.err" 2>/dev/null | grep -i 'database is locked' | head -3)
+expect_eq "$locked" "" "'database is locked' never reaches the user"
+bad4=""
+for id in $(awk '$5 == 4 { print $1 }' "$TMP/log"); do
+    w=${id%%-*}; w=${w#w}; k=${id#*-}
+    grep -q 'gave up after' "$TMP/err.$w.$k" || bad4="$bad4 $id: $(cat "$TMP/err.$w.$k")"
+done
+expect_eq "$bad4" "" "exit 4 only when retries were exhausted ($conflicts times), and it says so"
+bad3=""
+for id in $(awk '$5 == 3 { print $1 }' "$TMP/log"); do
+    w=${id%%-*}; w=${w#w}; k=${id#*-}
+    grep -q 'insufficient funds' "$TMP/err.$w.$k" || bad3="$bad3 $id: $(cat "$TMP/err.$w.$k")"
+done
+expect_eq "$bad3" "" "every refusal is for want of funds ($rejected times)"
+crashed=$(cat "$TMP"/err.* "$TMP/reader.err" 2>/dev/null | grep -E 'Sanitizer|runtime error|failed [0-9]' | head -3)
+expect_eq "$crashed" "" "no writer or reader crashed or failed"
+
+# The store, as NDJSON: exactly the accepted commands, each once, with its amount.
+"$STRATA" --db "$DB" events >"$TMP/events" 2>"$TMP/events.err"
+# commandId kind account amount, from the store (one line per money event)
+sed -n 's/.*"stream":"Account-\([A-Z]\)".*"type":"Money\(Deposited\|Withdrawn\)".*"data":{"amount":\([0-9]*\)}.*"commandId":"\([^"]*\)".*/\4 \2 \1 \3/p' \
+    "$TMP/events" | sed 's/ Deposited / Deposit /; s/ Withdrawn / Withdraw /' | sort >"$TMP/stored"
+awk '$5 == 0 { print $1, $2, $3, $4 }' "$TMP/log" | sort >"$TMP/accepted"
+if cmp -s "$TMP/stored" "$TMP/accepted"; then
+    ok "the store holds exactly the $accepted accepted commands, each once, with its amount"
+else
+    not_ok "the store holds exactly the accepted commands" "$(diff "$TMP/accepted" "$TMP/stored" | head -10)"
+fi
+half=$(sqlite3 "$DB" "SELECT json_extract(meta,'\$.commandId') id, count(*) c, group_concat(type) FROM events
+                     GROUP BY id HAVING NOT (c = 1 OR (c = 2 AND group_concat(type) = 'MoneyWithdrawn,LowBalanceWarned'))")
+expect_eq "$half" "" "each command's events are all there (a warning only beside its withdrawal)"
+expect_eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "integrity_check is ok"
+
+for acc in A B; do
+    want=$(awk -v a=$acc -v o=$OPEN 'BEGIN { b = o } $5 == 0 && $3 == a { b += ($2 == "Deposit" ? $4 : -$4) } END { print b }' "$TMP/log")
+    run "$STRATA" --domain "$D" --db "$DB" state Account $acc
+    expect_contains "$OUT" "\"balance\":$want}" "Account $acc ends at opening + accepted deposits - accepted withdrawals ($want)"
+    # Balance after every event of the stream, folded here: never below zero.
+    grep "\"stream\":\"Account-$acc\"" "$TMP/events" | awk '
+        /"type":"AccountOpened"/ { match($0, /"initialDeposit":[0-9]+/); b = substr($0, RSTART + 17, RLENGTH - 17) + 0 }
+        /"type":"MoneyDeposited"/ { match($0, /"amount":[0-9]+/); b += substr($0, RSTART + 9, RLENGTH - 9) }
+        /"type":"MoneyWithdrawn"/ { match($0, /"amount":[0-9]+/); b -= substr($0, RSTART + 9, RLENGTH - 9) }
+        { match($0, /"position":[0-9]+/); print substr($0, RSTART + 11, RLENGTH - 11), b }' >"$TMP/fold.$acc"
+    neg=$(awk '$2 < 0' "$TMP/fold.$acc" | head -3)
+    expect_eq "$neg" "" "Account $acc: no balance below zero at any of its $(wc -l <"$TMP/fold.$acc" | tr -d ' ') positions"
+    last=$(tail -1 "$TMP/fold.$acc" | cut -d' ' -f2)
+    expect_eq "$last" "$want" "Account $acc: the fold of its events agrees"
+    # strata's own view of the past at every third position agrees with the fold
+    differ=""
+    n=0
+    while read -r pos bal; do
+        n=$((n + 1))
+        [ $((n % 3)) = 1 ] || continue
+        got=$("$STRATA" --domain "$D" --db "$DB" state Account $acc --at "$pos" 2>&1)
+        case "$got" in *"\"balance\":$bal}"*) ;; *) differ="$differ at $pos: want $bal, got $got" ;; esac
+    done <"$TMP/fold.$acc"
+    expect_eq "$differ" "" "Account $acc: state --at agrees with the fold at sampled positions"
+done
+
+if [ "$reader_max" -le 1000 ]; then
+    ok "a reader never waited more than a second (max $reader_max ms over $reader_calls rounds)"
+else
+    not_ok "a reader never waited more than a second" "max $reader_max ms" "$(sort -n "$TMP/reader.log" | tail -5)"
+fi
+done_testing
