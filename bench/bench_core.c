@@ -207,12 +207,8 @@ static struct rate replay_strata(struct store *s, const struct domain *const *do
     int rc;
     while ((rc = store_iter_next(it, &ev, &e)) == 1) {
         struct state_slot *sl = state_lookup(&tab, ev->stream, doms, ndoms);
-        struct decoded_event de;
-        if (event_decode(sl->dom, ev, true, &de, &e) != ST_OK)
-            bench_die("replay: decode %lld: %s", (long long)ev->position, e.msg);
-        if (aggregate_apply(sl->agg, &de, &sl->state, &e) != ST_OK)
-            bench_die("replay: apply %lld: %s", (long long)ev->position, e.msg);
-        decoded_event_done(&de);
+        if (aggregate_fold(sl->dom, sl->agg, ev, &sl->state, &e) != ST_OK)
+            bench_die("replay: fold %lld: %s", (long long)ev->position, e.msg);
         n++;
     }
     if (rc < 0)

@@ -167,25 +167,43 @@ static int build_meta(const struct domain *d, const struct event *ev,
     return ST_OK;
 }
 
-int event_decode(const struct domain *d, const struct event *ev, bool upcast,
-                 struct decoded_event *out, err *e)
+/* True when folding an event of this type reads `meta` (in apply, or in an
+ * upcast's set): otherwise a replay need not build it, which is a fifth of the
+ * work of folding a small event. */
+static bool spec_reads_meta(const struct event_spec *spec)
+{
+    if (!spec)
+        return false;
+    for (size_t i = 0; i < spec->napply; i++)
+        if (expr_uses_root(spec->apply[i].value, ROOT_META))
+            return true;
+    for (size_t i = 0; i < spec->nupcasts; i++)
+        for (size_t j = 0; j < spec->upcasts[i].nset; j++)
+            if (expr_uses_root(spec->upcasts[i].set[j].value, ROOT_META))
+                return true;
+    return false;
+}
+
+/* event_decode, with `meta` left null when need_meta is false. */
+static int decode(const struct domain *d, const struct event *ev, bool upcast, bool need_meta,
+                  const struct event_spec *spec, struct decoded_event *out, err *e)
 {
     memset(out, 0, sizeof *out);
     out->ev = ev;
-    out->spec = d ? domain_event(d, ev->type) : NULL;
+    out->spec = spec;
     out->schema = ev->schema;
+    out->meta = value_null();
     json_error je;
     if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
         return err_set(e, ST_ERR, "event %s at position %lld: data is not valid JSON: %s", ev->type,
                        (long long)ev->position, je.msg);
-    int rc = build_meta(d, ev, out->spec, &out->meta, e);
+    int rc = need_meta ? build_meta(d, ev, out->spec, &out->meta, e) : ST_OK;
     if (rc != ST_OK) {
         value_free(out->data);
         out->data = value_null();
         return rc;
     }
-    if (upcast && out->spec) {
-        const struct event_spec *spec = out->spec;
+    if (upcast && spec) {
         if (ev->schema > spec->version || ev->schema < 1) {
             decoded_event_done(out);
             return err_set(e, ST_ERR,
@@ -204,6 +222,12 @@ int event_decode(const struct domain *d, const struct event *ev, bool upcast,
         }
     }
     return ST_OK;
+}
+
+int event_decode(const struct domain *d, const struct event *ev, bool upcast,
+                 struct decoded_event *out, err *e)
+{
+    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, out, e);
 }
 
 void decoded_event_done(struct decoded_event *de)
@@ -272,16 +296,24 @@ int aggregate_apply(const struct aggregate_spec *a, const struct decoded_event *
     return ST_OK;
 }
 
+int aggregate_fold(const struct domain *d, const struct aggregate_spec *a,
+                   const struct event *ev, value *state, err *e)
+{
+    struct decoded_event de;
+    const struct event_spec *spec = domain_event(d, ev->type);
+    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, &de, e);
+    if (rc != ST_OK)
+        return rc;
+    rc = aggregate_apply(a, &de, state, e);
+    decoded_event_done(&de);
+    return rc;
+}
+
 /* Folds one stored event into st. */
 static int fold_event(const struct domain *d, const struct aggregate_spec *a,
                       const struct event *ev, struct agg_state *st, err *e)
 {
-    struct decoded_event de;
-    int rc = event_decode(d, ev, true, &de, e);
-    if (rc != ST_OK)
-        return rc;
-    rc = aggregate_apply(a, &de, &st->state, e);
-    decoded_event_done(&de);
+    int rc = aggregate_fold(d, a, ev, &st->state, e);
     if (rc != ST_OK)
         return rc;
     st->version = ev->version;

@@ -58,6 +58,11 @@ value aggregate_initial_state(const struct aggregate_spec *a);
 int aggregate_apply(const struct aggregate_spec *a, const struct decoded_event *de, value *state,
                     err *e);
 
+/* Decodes, upcasts and applies one stored event to state (owned, replaced): what a
+ * replay does per event. It builds `meta` only when the event's rules read it. */
+int aggregate_fold(const struct domain *d, const struct aggregate_spec *a,
+                   const struct event *ev, value *state, err *e);
+
 /* Loads the state of instance `id` as of global position max_position (0 = now),
  * using the newest snapshot at or before it whose rules hash matches. When
  * write_snapshots is true, snapshots due by snapshot_every are written on the way. */

@@ -72,6 +72,9 @@ struct expr_error {
 expr *expr_compile(const char *src, size_t len, const struct expr_env *env, struct expr_error *ee);
 void expr_free(expr *x);
 const char *expr_source(const expr *x);
+/* True when x may read root r (so a caller can skip building a root no expression
+ * reads, such as `meta` in a replay). Never false when x does read it. */
+bool expr_uses_root(const expr *x, enum expr_root r);
 /* The statically known result type, EXPR_T_ANY when not known. */
 expr_type expr_result_type(const expr *x);
 

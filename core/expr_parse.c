@@ -1622,4 +1622,13 @@ void expr_free(expr *x)
 
 const char *expr_source(const expr *x) { return x->src; }
 
+bool expr_uses_root(const expr *x, enum expr_root r)
+{
+    /* Every node ever made is listed, folded-away ones too: a conservative answer. */
+    for (size_t i = 0; i < x->nnodes; i++)
+        if (x->nodes[i]->kind == N_ROOT && x->nodes[i]->slot == (int)r)
+            return true;
+    return false;
+}
+
 expr_type expr_result_type(const expr *x) { return x->root->type; }

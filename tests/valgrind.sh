@@ -8,6 +8,9 @@
 #   sh tests/valgrind.sh            the normal build (./strata)
 #   STRATA_BIN=path sh tests/valgrind.sh
 . "$(dirname "$0")/e2e/lib.sh"
+# (lib.sh finds the repository from tests/e2e/; this script is one level up)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STRATA=${STRATA_BIN:-$ROOT/strata}
 trap 'exit 143' TERM INT HUP
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "ok 1 - valgrind # SKIP valgrind is not installed"

@@ -18,6 +18,14 @@
 # that says why.
 . "$(dirname "$0")/lib.sh"
 trap 'exit 143' TERM INT HUP
+# Undo what would keep $TMP from being removed: immutable files, the tmpfs.
+cleanup() {
+    chattr -i "$TMP/h/ro/r.db" "$TMP/h/rodir" 2>/dev/null
+    chmod -R u+w "$TMP" 2>/dev/null
+    umount "$TMP/h/full" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
 BANK="$ROOT/domains/bank.yaml"
 DB="$TMP/bank.db"
 H="$TMP/h"
