@@ -65,7 +65,7 @@ test:
 
 # Only the normal build's tests (quicker while working).
 test-fast: all unit
-	@STRATA_SKIP_ASAN=1 sh tests/run.sh
+	@STRATA_SKIP_ASAN=1 STRATA_SKIP_VALGRIND=1 STRATA_SKIP_FUZZ=1 sh tests/run.sh
 
 run:
 	@$(MAKE) --no-print-directory deps
@@ -78,6 +78,7 @@ bench:
 	@sh bench/run.sh
 
 fuzz:
+	@$(MAKE) --no-print-directory deps NEED_TEST=1
 	@sh tests/fuzz/run.sh
 
 format:

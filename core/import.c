@@ -260,6 +260,7 @@ static int import_one(struct importer *im, const char *path)
     strbuf where;
     sb_init(&where);
     int rc, result = 0;
+    int64_t records_before = im->res->records;
     while (!stopped(im) && (rc = reader_next(r, &rec, im->e)) != 0) {
         if (rc < 0) {
             result = -1;
@@ -313,6 +314,10 @@ static int import_one(struct importer *im, const char *path)
         if (im->res->stopped)
             break;
     }
+    /* A file with no records at all is almost always the wrong file (or a failed
+     * download): say so, as a bad record of its own, rather than import nothing. */
+    if (result == 0 && !stopped(im) && im->res->records == records_before)
+        report_bad(im, path, "the file holds no records (it is empty)");
     uint64_t d, t;
     reader_progress(r, &d, &t);
     im->bytes_before += t ? t : d;

@@ -17,9 +17,15 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
         err_set(e, ST_USAGE, "no store file given");
         return NULL;
     }
-    struct store_options defaults = STORE_OPTIONS_DEFAULT;
-    if (!opt)
-        opt = &defaults;
+    struct store_options o = STORE_OPTIONS_DEFAULT;
+    if (opt)
+        o = *opt;
+    const char *busy = getenv("STRATA_BUSY_TIMEOUT"), *pages = getenv("STRATA_MAX_PAGES");
+    if (busy && *busy)
+        o.busy_timeout_ms = atoi(busy);
+    if (pages && *pages)
+        o.max_pages = atoll(pages);
+    opt = &o;
     /* Every path is an SQLite file today (":memory:" included); a PostgreSQL URL
      * would be recognised here and handed to its own backend. */
     return store_sqlite_open(path, opt, e);

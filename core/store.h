@@ -86,8 +86,9 @@ struct store_options {
     bool read_only;      /* open read-only; writes fail with a clear error */
     int synchronous;     /* 2 = FULL (the default: survives power loss), 1 = NORMAL, 0 = OFF */
     int busy_timeout_ms; /* how long to wait for another writer; default 10000 */
+    int64_t max_pages;   /* a size limit in pages of the file (0 = none): for tests of a full disk */
 };
-#define STORE_OPTIONS_DEFAULT {true, false, 2, 10000}
+#define STORE_OPTIONS_DEFAULT {true, false, 2, 10000, 0}
 
 struct store;
 
@@ -153,7 +154,10 @@ struct store {
 /* Opens (or creates) a store. "file.db" is SQLite; ":memory:" is a private
  * in-memory SQLite store (for `strata test`). On error returns NULL with e set:
  * a file that is not SQLite, a SQLite file that is not a Strata store, a store
- * from a newer format, a read-only file opened for writing, ... each said plainly. */
+ * from a newer format, a read-only file opened for writing, ... each said plainly.
+ * Two environment variables adjust opt for tests and scripts: STRATA_BUSY_TIMEOUT
+ * (milliseconds to wait for another writer) and STRATA_MAX_PAGES (a size limit, to
+ * see what a full disk does). */
 struct store *store_open(const char *path, const struct store_options *opt, err *e);
 void store_close(struct store *s);
 

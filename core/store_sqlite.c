@@ -177,8 +177,35 @@ static int db_fail(struct sq_store *ss, int rc, err *e, const char *doing)
     case SQLITE_NOTADB:
         return err_set(e, ST_ERR, "%s is not a Strata store (not an SQLite database)", path);
     case SQLITE_IOERR:
+        if (sqlite3_system_errno(ss->db) == ENOSPC)
+            return err_set(e, ST_ERR,
+                           "%s: the disk is full while %s; nothing of it was written", path,
+                           doing);
         return err_set(e, ST_ERR, "%s: I/O error while %s (%s)", path, doing,
                        sqlite3_errmsg(ss->db));
+    case SQLITE_CANTOPEN: {
+        int sys = sqlite3_system_errno(ss->db);
+        /* SQLite's own errno is often that of the -wal or -shm file it failed to
+         * create, so ask the folder itself. */
+        char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        bool dir_ro = access(slash ? dir : ".", W_OK) != 0;
+        free(dir);
+        if (dir_ro)
+            return err_set(e, ST_ERR,
+                           "%s: cannot open the store while %s: its folder is read-only (SQLite "
+                           "needs to create %s-wal and %s-shm beside it)",
+                           path, doing, path, path);
+        if (sys == EACCES || sys == EPERM || sys == EROFS)
+            return err_set(e, ST_ERR,
+                           "%s: cannot open the store while %s: %s: the store or its folder is "
+                           "read-only (SQLite needs to create %s-wal and %s-shm beside it)",
+                           path, doing, strerror(sys), path, path);
+        return err_set(e, ST_ERR, "%s: cannot open the store while %s: %s", path, doing,
+                       sys ? strerror(sys) : sqlite3_errmsg(ss->db));
+    }
     default:
         return err_set(e, ST_ERR, "%s: error while %s: %s", path, doing, sqlite3_errmsg(ss->db));
     }
@@ -1227,8 +1254,10 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
                            : SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE));
     int rc = sqlite3_open_v2(path, &ss->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        err_set(e, ST_ERR, "cannot open store %s: %s", path,
-                ss->db ? sqlite3_errmsg(ss->db) : sqlite3_errstr(rc));
+        if (ss->db)
+            db_fail(ss, rc, e, "opening it");
+        else
+            err_set(e, ST_ERR, "cannot open store %s: %s", path, sqlite3_errstr(rc));
         goto fail;
     }
     sqlite3_extended_result_codes(ss->db, 1);
@@ -1268,6 +1297,11 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
     if (exec(ss, "PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=16384", e,
              "setting the cache size") != ST_OK)
         goto fail;
+    if (opt->max_pages > 0) {
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count=%lld", (long long)opt->max_pages);
+        if (exec(ss, pragma, e, "setting a size limit") != ST_OK)
+            goto fail;
+    }
     if (kind == FILE_EMPTY && create_schema(ss, e) != ST_OK)
         goto fail;
     return &ss->base;

@@ -5,7 +5,8 @@
 # (CMOCKA_MESSAGE_OUTPUT=TAP), the end-to-end scripts in tests/e2e/ and the
 # scripted workbench tests in tests/tui/. Each suite runs against the normal build
 # (./strata) and then, unless STRATA_SKIP_ASAN is set, against the sanitizer build
-# (build/asan/strata). A suite that exits non-zero without a failing test line
+# (build/asan/strata), and the main commands run once more under valgrind
+# memcheck (tests/valgrind.sh). A suite that exits non-zero without a failing test line
 # counts as one failure (a crash, a sanitizer report, a hang killed by the watchdog).
 cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
@@ -66,6 +67,18 @@ for b in $builds; do
         run_suite "$b/tui/$(basename "$t" .sh)" sh "$t"
     done
 done
+
+# Memcheck over the main commands of the normal build (the sanitizer build cannot
+# run under valgrind).
+if [ -z "$STRATA_SKIP_VALGRIND" ]; then
+    export STRATA_BIN="$top/strata"
+    run_suite "build/valgrind" sh tests/valgrind.sh
+fi
+# Each libFuzzer target briefly (`make fuzz` runs them for longer), after replaying
+# the crashing inputs kept in tests/fuzz/regressions/.
+if [ -z "$STRATA_SKIP_FUZZ" ]; then
+    run_suite "build/fuzz" env FUZZ_SECONDS="${STRATA_FUZZ_SECONDS:-5}" sh tests/fuzz/run.sh
+fi
 
 echo
 [ -n "$failures" ] && echo "failed suites:$failures"

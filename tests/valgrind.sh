@@ -4,7 +4,8 @@
 # forgotten). Each command is one TAP line: ok when it exits as expected and
 # memcheck reports no error and no definite leak (--error-exitcode=97).
 #
-# Slow (about a minute), so not under tests/e2e: .ci/run runs it after make test.
+# Slow (about a minute), so not under tests/e2e: tests/run.sh runs it once, for
+# the normal build, after the other suites (STRATA_SKIP_VALGRIND=1 skips it).
 #   sh tests/valgrind.sh            the normal build (./strata)
 #   STRATA_BIN=path sh tests/valgrind.sh
 . "$(dirname "$0")/e2e/lib.sh"
