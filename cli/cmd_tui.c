@@ -1,6 +1,7 @@
 /* cmd_tui.c: `strata tui`, the workbench (tui/tui.h). Opens the domain and the
  * store (creating it when missing, so a first run has somewhere to write), then
- * hands both to tui_run, which restores the terminal on every way out. */
+ * hands both to tui_run, which restores the terminal on every way out. With --db
+ * and no domain it opens on an empty domain, for inspecting an imported log. */
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "tui/tui.h"
@@ -11,6 +12,7 @@ static const char usage[] =
     "Opens the workbench on a domain and its store: the domain, the command form,\n"
     "events, streams, projections with lag gauges, and a timeline to scrub through\n"
     "history. ? shows the keys; : opens the command palette; q quits.\n"
+    "With --db and no domain, it opens the store alone: events, streams, timeline.\n"
     "\n"
     "environment:\n"
     "  STRATA_SCRIPT=FILE     play keys and :commands from FILE, one a line, then quit\n"
@@ -34,7 +36,21 @@ int cmd_tui(int argc, char **argv)
         return cli_help(&c);
     if (optind < argc && argv[optind][0] != 0)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    int rc = cli_load_domain(&c, true);
+    int rc = ST_OK;
+    if (c.domain_path || !c.db_path) {
+        rc = cli_load_domain(&c, true);
+    } else {
+        /* A store and no domain: someone inspecting a log they imported. The
+         * events, streams and timeline need no domain, so open on an empty one. */
+        static const char none[] = "domain: \"(no domain)\"\n"
+                                   "description: events and streams only; give --domain for "
+                                   "commands and projections\n";
+        struct diag_list diags;
+        diag_list_init(&diags);
+        c.domain = domain_load_buffer("(no domain)", none, sizeof none - 1, &diags);
+        diag_list_done(&diags);
+        rc = c.domain ? ST_OK : ST_ERR;
+    }
     if (rc != ST_OK)
         return rc;
     rc = cli_open_store(&c, true, false);

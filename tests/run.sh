@@ -17,6 +17,8 @@ passed=0
 failed=0
 failures=""
 
+# A user's own settings must not leak into the tests.
+unset STRATA_DOMAIN STRATA_DB STRATA_SCRIPT STRATA_NOW STRATA_BUSY_TIMEOUT STRATA_MAX_PAGES
 # Pinned so that screens and messages are the same on every machine.
 export TZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1
 export CMOCKA_MESSAGE_OUTPUT=TAP
