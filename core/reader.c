@@ -933,7 +933,8 @@ static int open_csv(struct reader *r, err *e)
             return -1;
         }
         for (size_t k = 0; k < i; k++)
-            if (value_strlen(&r->hkeys[k]) == f->len && memcmp(value_str(&r->hkeys[k]), f->buf, f->len) == 0) {
+            if (value_strlen(&r->hkeys[k]) == f->len &&
+                (f->len == 0 || memcmp(value_str(&r->hkeys[k]), f->buf, f->len) == 0)) {
                 err_set(e, ST_ERR, "%s:%lld: error: header row: duplicate column name '%.80s' (columns %zu and %zu)",
                         r->name, (long long)r->line, f->buf, k + 1, i + 1);
                 return -1;

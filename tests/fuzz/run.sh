@@ -2,7 +2,8 @@
 # run.sh: builds each libFuzzer target (tests/fuzz/fuzz_*.c) with clang, ASan and
 # UBSan, and runs it for FUZZ_SECONDS (default 60) seeded from the project's own
 # files (samples, domains, test data). Prints a TAP line per target, so tests/run.sh
-# can run it briefly in every `make test` (STRATA_FUZZ_SECONDS, default 5 there).
+# can run it briefly and repeatably in every `make test` (FUZZ_RUNS inputs each, a
+# fixed seed).
 # A crashing input is kept in tests/fuzz/regressions/<target>/ (commit it: every
 # later run replays it first, so a fixed crash stays fixed).
 #   FUZZ_SECONDS=600 make fuzz          ten minutes each
@@ -66,12 +67,21 @@ for t in $targets; do
         fi
     fi
     mkdir -p "$regress"
-    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    # FUZZ_RUNS (with FUZZ_SEED) makes a run repeatable, as `make test` wants;
+    # otherwise it runs for FUZZ_SECONDS with a fresh seed, as exploring wants.
+    if [ -n "$FUZZ_RUNS" ]; then
+        budget="-runs=$FUZZ_RUNS -seed=${FUZZ_SEED:-1}"
+        what="$FUZZ_RUNS runs (seed ${FUZZ_SEED:-1})"
+    else
+        budget="-max_total_time=$secs"
+        what="${secs}s"
+    fi
+    "$bin" $budget -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$regress/" "$corpus" >"$out/fuzz_$t.log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/fuzz_$t.log" | grep -o '[0-9]*$')
     if [ $rc = 0 ]; then
-        tap ok "fuzz $t: ${secs}s, ${execs:-?} inputs, nothing found"
+        tap ok "fuzz $t: $what, ${execs:-?} inputs, nothing found"
     else
         tap "not ok" "fuzz $t: found a crash after ${execs:-?} inputs (kept in $regress/; log $out/fuzz_$t.log)"
         grep -E "ERROR|SUMMARY" "$out/fuzz_$t.log" | head -5 | sed 's/^/#   /'
