@@ -28,15 +28,12 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok, 1 the store cannot be read, 2 usage\n";
 
-enum { OPT_FROM = OPT_FIRST_FREE, OPT_TO, OPT_STREAM, OPT_TYPE, OPT_LIMIT, OPT_RAW };
+enum { OPT_LIMIT = OPT_FIRST_FREE, OPT_RAW };
 
 int cmd_events(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {"stream", required_argument, NULL, OPT_STREAM},
-        {"type", required_argument, NULL, OPT_TYPE},
+        FILTER_OPTIONS,
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"raw", no_argument, NULL, OPT_RAW},
         COMMON_OPTIONS,
@@ -49,22 +46,14 @@ int cmd_events(int argc, char **argv)
     int64_t limit = -1;
     bool raw = false;
     int opt;
+    int handled;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if ((handled = cli_filter_option(&c, opt, optarg, &f)) != 0) {
+            if (handled != 1)
+                return handled;
+            continue;
+        }
         switch (opt) {
-        case OPT_FROM:
-            if (!cli_parse_count(optarg, &f.from))
-                return cli_usage_error(&c, "--from takes a position (a whole number), not '%s'", optarg);
-            break;
-        case OPT_TO:
-            if (!cli_parse_count(optarg, &f.to))
-                return cli_usage_error(&c, "--to takes a position (a whole number), not '%s'", optarg);
-            break;
-        case OPT_STREAM:
-            f.stream = optarg;
-            break;
-        case OPT_TYPE:
-            f.type = optarg;
-            break;
         case OPT_LIMIT:
             if (!cli_parse_count(optarg, &limit))
                 return cli_usage_error(&c, "--limit takes a whole number, not '%s'", optarg);

@@ -30,15 +30,12 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok, 1 the store cannot be read or output failed, 2 usage\n";
 
-enum { OPT_FROM = OPT_FIRST_FREE, OPT_TO, OPT_STREAM, OPT_TYPE, OPT_FORMAT };
+enum { OPT_FORMAT = OPT_FIRST_FREE };
 
 int cmd_export(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {"stream", required_argument, NULL, OPT_STREAM},
-        {"type", required_argument, NULL, OPT_TYPE},
+        FILTER_OPTIONS,
         {"format", required_argument, NULL, OPT_FORMAT},
         COMMON_OPTIONS,
         {0, 0, 0, 0},
@@ -49,22 +46,14 @@ int cmd_export(int argc, char **argv)
     memset(&f, 0, sizeof f);
     export_format fmt = EXPORT_NDJSON;
     int opt;
+    int handled;
     while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if ((handled = cli_filter_option(&c, opt, optarg, &f)) != 0) {
+            if (handled != 1)
+                return handled;
+            continue;
+        }
         switch (opt) {
-        case OPT_FROM:
-            if (!cli_parse_count(optarg, &f.from))
-                return cli_usage_error(&c, "--from takes a position (a whole number), not '%s'", optarg);
-            break;
-        case OPT_TO:
-            if (!cli_parse_count(optarg, &f.to))
-                return cli_usage_error(&c, "--to takes a position (a whole number), not '%s'", optarg);
-            break;
-        case OPT_STREAM:
-            f.stream = optarg;
-            break;
-        case OPT_TYPE:
-            f.type = optarg;
-            break;
         case OPT_FORMAT:
             if (!export_format_parse(optarg, &fmt))
                 return cli_usage_error(&c, "unknown format '%s' (ndjson, cloudevents or csv)", optarg);

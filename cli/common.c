@@ -156,3 +156,25 @@ bool cli_parse_count(const char *s, int64_t *out)
     *out = v;
     return true;
 }
+
+int cli_filter_option(struct cli *c, int opt, const char *arg, struct event_filter *f)
+{
+    switch (opt) {
+    case OPT_FROM:
+        if (!cli_parse_count(arg, &f->from))
+            return cli_usage_error(c, "--from takes a position (a whole number), not '%s'", arg);
+        return 1;
+    case OPT_TO:
+        if (!cli_parse_count(arg, &f->to))
+            return cli_usage_error(c, "--to takes a position (a whole number), not '%s'", arg);
+        return 1;
+    case OPT_STREAM:
+        f->stream = arg;
+        return 1;
+    case OPT_TYPE:
+        f->type = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}

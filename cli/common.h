@@ -28,7 +28,18 @@ struct cli {
     bool want_help;
 };
 
+/* The event filter options that `events` and `export` share: --from P, --to P,
+ * --stream S, --type T. Put FILTER_OPTIONS in the option table and hand each code
+ * to cli_filter_option. */
+enum { OPT_FROM = OPT_FIRST_FREE + 80, OPT_TO, OPT_STREAM, OPT_TYPE };
+#define FILTER_OPTIONS                                                                             \
+    {"from", required_argument, NULL, OPT_FROM}, {"to", required_argument, NULL, OPT_TO},          \
+        {"stream", required_argument, NULL, OPT_STREAM}, {"type", required_argument, NULL, OPT_TYPE}
+
 void cli_init(struct cli *c, const char *name, const char *usage);
+/* Handles one filter option into f: 1 when it was one, 0 when not, ST_USAGE (the
+ * problem printed) when its value was wrong. */
+int cli_filter_option(struct cli *c, int opt, const char *arg, struct event_filter *f);
 /* Handles a common option code from getopt_long. Returns true if it was one. */
 bool cli_common_option(struct cli *c, int opt, const char *arg);
 /* Prints usage to stderr and returns ST_USAGE (for a misuse) */
