@@ -18,7 +18,19 @@
  * projection marked failed (its position, the event as NDJSON and the error), and
  * the other projections carry on. Rows read during a fold are cached across
  * batches of one call, as long as the checkpoint is still the one this call wrote
- * (otherwise someone else moved it and the cache is dropped). */
+ * (otherwise someone else moved it and the cache is dropped).
+ *
+ * Projections due at the same checkpoint (a fresh store, `strata project`, the
+ * runner following the head) share their batches: one transaction reads and
+ * decodes each event once and folds it into each of them in turn, then writes
+ * each one's rows, history and record. Each keeps its own checkpoint, status and
+ * failure: one that fails stops at the event before (its changes up to there
+ * commit with it) and the others fold on through the batch. A crash loses the
+ * whole batch for all of them, so nothing is counted twice. Reading and decoding
+ * an event is about 30% of folding it into one of bank's projections (writing the
+ * history and rows is most of the rest), and N projections now pay it once.
+ * Rebuilding and throttled projections, and those at other checkpoints, go alone
+ * (a batch of one), as before. */
 #include "projection.h"
 
 #include <errno.h>
@@ -266,8 +278,11 @@ struct fold {
     value cache;      /* key -> row, or null when the key has no row */
     int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
     value dirty;      /* keys changed in this batch -> true */
-    struct event_list page;
     strbuf key;
+    int64_t budget;    /* events it may still fold in this call; -1 = no limit */
+    int64_t processed; /* events folded in this call */
+    bool active;       /* still going in this call */
+    bool moved;        /* left its group: another process moved its checkpoint */
 };
 
 static void fold_init(struct fold *f, const struct proj_backend *be, const struct domain *d,
@@ -281,8 +296,9 @@ static void fold_init(struct fold *f, const struct proj_backend *be, const struc
     f->cache = value_map(64);
     f->cache_at = -1;
     f->dirty = value_map(64);
-    event_list_init(&f->page);
     sb_init(&f->key);
+    f->budget = -1;
+    f->active = true;
 }
 
 static void fold_done(struct fold *f)
@@ -291,7 +307,6 @@ static void fold_done(struct fold *f)
         f->be->writer_close(f->w);
     value_free(f->cache);
     value_free(f->dirty);
-    event_list_done(&f->page);
     sb_done(&f->key);
 }
 
@@ -382,22 +397,16 @@ static bool rows_same(const value *a, const value *b)
     return true;
 }
 
-/* Folds one event into the rows. */
-static enum fold_result fold_event(struct fold *f, const struct event *ev, err *e)
+/* Folds one event, decoded once for every projection of its batch (de), into the
+ * rows with handler h. */
+static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
+                                   const struct event *ev, const struct decoded_event *de, err *e)
 {
     const struct projection_spec *p = f->p;
-    const struct handler_spec *h = handler_for(p, ev->type);
-    if (!h)
-        return FOLD_OK;
-    struct decoded_event de;
-    if (event_decode(f->d, ev, true, &de, e) != ST_OK) {
-        err_prefix(e, "projections.%s.on.%s", p->name, ev->type);
-        return FOLD_FAILED;
-    }
     struct expr_vars vars;
     memset(&vars, 0, sizeof vars);
-    vars.roots[ROOT_EVENT] = de.data;
-    vars.roots[ROOT_META] = de.meta;
+    vars.roots[ROOT_EVENT] = de->data;
+    vars.roots[ROOT_META] = de->meta;
     enum fold_result res = FOLD_OK;
     value row = value_null(), next = value_null();
     bool found = false;
@@ -482,7 +491,6 @@ out:
         e->code = ST_ERR;
     value_free(row);
     value_free(next);
-    decoded_event_done(&de);
     return res;
 }
 
@@ -523,130 +531,237 @@ static void record_clear_error(struct proj_record *rec)
     rec->error_position = 0;
 }
 
-/* What one batch found. */
+/* What one batch did to one projection. */
 struct batch_out {
     size_t folded; /* events folded (and committed) */
     bool stop;     /* nothing more to do now: at the head, failed, swapped, or not ours */
     bool failed;   /* an event failed */
+    bool moved;    /* someone else moved its checkpoint away from the others' (it sat out) */
 };
 
-/* Folds one batch of at most `limit` events with position <= to (0 = the head), in
- * one transaction. honour: stop when paused. */
-static int fold_batch(struct store *s, struct fold *f, size_t limit, int64_t to, bool honour,
-                      struct batch_out *out, err *e)
+/* One projection's part in a batch. */
+struct part {
+    struct fold *f;
+    struct batch_out *out;
+    struct proj_record rec;
+    bool have_rec;
+    bool in;                      /* folding this batch */
+    const struct handler_spec *h; /* its handler for the event at hand */
+    int64_t last;                 /* the last position folded */
+    const struct event *bad;      /* the event that failed, if one did */
+    err why;                      /* and why */
+};
+
+/* Writes one projection's share of a batch, inside the batch's transaction: its
+ * changed rows, its new checkpoint and status, its failure, its swap. */
+static int part_finish(struct store *s, struct part *pt, int64_t begin_ms, int64_t start,
+                       bool page_short, int64_t to, err *e)
 {
-    memset(out, 0, sizeof *out);
+    struct fold *f = pt->f;
     const struct proj_backend *be = f->be;
     const struct projection_spec *p = f->p;
-    int64_t begin_ms = time_now_ms();
-    int rc = store_begin(s, e);
-    if (rc != ST_OK)
-        return rc;
-    struct proj_record rec;
-    rc = be->record_get(s, p->name, &rec, e);
-    if (rc == ST_NOT_FOUND)
-        rc = err_set(e, ST_ERR, "projection %s: its record vanished from the store", p->name);
-    if (rc != ST_OK)
-        goto fail;
-    /* Someone (another process, a person) may have changed things since this call
-     * looked: re-check under the write lock. */
-    bool rebuilding = rec.rebuild_checkpoint >= 0;
-    if (rec.error || (honour && rec.paused) || rebuilding != f->rebuild ||
-        (!f->rebuild && strcmp(rec.rules_hash, p->rules_hash) != 0) ||
-        (f->rebuild && strcmp(rec.rebuild_hash, p->rules_hash) != 0)) {
-        out->stop = true;
-        store_rollback(s);
-        proj_record_done(&rec);
-        return ST_OK;
-    }
-    int64_t start = f->rebuild ? rec.rebuild_checkpoint : rec.checkpoint;
-    if (to > 0 && start >= to) {
-        out->stop = true;
-        store_rollback(s);
-        proj_record_done(&rec);
-        return ST_OK;
-    }
-    if (start != f->cache_at || value_map_len(&f->cache) > CACHE_MAX_KEYS)
-        cache_reset(f);
-
-    struct event_filter filter;
-    memset(&filter, 0, sizeof filter);
-    filter.to = to;
-    event_list_clear(&f->page);
-    if ((rc = store_read_page(s, &filter, start, false, limit, &f->page, e)) != ST_OK)
-        goto fail;
-    int64_t last = start;
-    err why;
-    err_clear(&why);
-    const struct event *bad = NULL;
-    for (size_t i = 0; i < f->page.len; i++) {
-        const struct event *ev = &f->page.items[i];
-        enum fold_result fr = fold_event(f, ev, &why);
-        if (fr == FOLD_ERROR) {
-            *e = why;
-            rc = ST_ERR;
-            goto fail;
-        }
-        if (fr == FOLD_FAILED) {
-            bad = ev;
-            break;
-        }
-        last = ev->position;
-        out->folded++;
-    }
+    struct proj_record *rec = &pt->rec;
+    struct batch_out *out = pt->out;
+    int rc;
     if ((rc = flush_dirty(f, e)) != ST_OK)
-        goto fail;
-
+        return rc;
     int64_t now = time_now_ms();
-    rec.updated_ms = now;
-    samples_add(&rec, begin_ms, start, now, last);
-    bool at_end = !bad && f->page.len < limit; /* the head (or `to`), under the write lock */
+    rec->updated_ms = now;
+    samples_add(rec, begin_ms, start, now, pt->last);
+    bool at_end = !pt->bad && page_short; /* the head (or `to`), under the write lock */
     if (f->rebuild) {
-        rec.rebuild_checkpoint = last;
+        rec->rebuild_checkpoint = pt->last;
     } else {
-        rec.checkpoint = last;
-        snprintf(rec.status, sizeof rec.status, "%s", at_end && to == 0 ? "live" : "catching up");
+        rec->checkpoint = pt->last;
+        snprintf(rec->status, sizeof rec->status, "%s", at_end && to == 0 ? "live" : "catching up");
     }
-    if (bad) {
-        record_fail(&rec, bad, &why);
+    if (pt->bad) {
+        record_fail(rec, pt->bad, &pt->why);
         out->failed = true;
         out->stop = true;
         if (f->rebuild) {
             /* The old read model stays; the half-built one goes. */
             if ((rc = be->rebuild_drop(s, p, e)) != ST_OK)
-                goto fail;
-            rec.rebuild_checkpoint = -1;
-            rec.rebuild_hash[0] = '\0';
+                return rc;
+            rec->rebuild_checkpoint = -1;
+            rec->rebuild_hash[0] = '\0';
         }
     } else if (f->rebuild && at_end && to == 0) {
         /* Caught up: swap the new tables in, in this same transaction. */
         if ((rc = be->rebuild_swap(s, p, e)) != ST_OK)
-            goto fail;
-        rec.checkpoint = last;
-        snprintf(rec.rules_hash, sizeof rec.rules_hash, "%s", p->rules_hash);
-        rec.rebuild_checkpoint = -1;
-        rec.rebuild_hash[0] = '\0';
-        snprintf(rec.status, sizeof rec.status, "live");
+            return rc;
+        rec->checkpoint = pt->last;
+        snprintf(rec->rules_hash, sizeof rec->rules_hash, "%s", p->rules_hash);
+        rec->rebuild_checkpoint = -1;
+        rec->rebuild_hash[0] = '\0';
+        snprintf(rec->status, sizeof rec->status, "live");
         out->stop = true;
     } else if (at_end) {
         out->stop = true;
     }
-    if ((rc = be->record_put(s, p->name, &rec, e)) != ST_OK)
-        goto fail;
-    if ((rc = store_commit(s, e)) != ST_OK) {
-        cache_reset(f);
-        proj_record_done(&rec);
+    return be->record_put(s, p->name, rec, e);
+}
+
+/* Folds one batch of at most `limit` events with position <= to (0 = the head) into
+ * the n projections of folds, in one transaction: the events are read and decoded
+ * once, and each is folded into every projection in turn. The first projection
+ * that may go on says where the batch starts (its checkpoint, as committed now);
+ * one whose checkpoint is elsewhere (another process moved it) sits the batch out
+ * (outs[i].moved). An event that fails in one projection ends the batch for that
+ * one only: its changes before the event commit with it marked failed, and the
+ * others fold on. A storage error rolls everything back. honour: stop when paused.
+ * outs has n entries; page is scratch. */
+static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t limit, int64_t to,
+                      bool honour, struct event_list *page, struct batch_out *outs, err *e)
+{
+    memset(outs, 0, n * sizeof *outs);
+    const struct proj_backend *be = folds[0]->be;
+    const struct domain *d = folds[0]->d;
+    int64_t begin_ms = time_now_ms();
+    int rc = store_begin(s, e);
+    if (rc != ST_OK)
         return rc;
+    struct part *parts = xcalloc(n, sizeof *parts);
+    const char *who = folds[0]->p->name; /* the projection an error is about */
+    int64_t start = -1;
+    size_t nin = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct part *pt = &parts[i];
+        struct fold *f = folds[i];
+        pt->f = f;
+        pt->out = &outs[i];
+        err_clear(&pt->why);
+        who = f->p->name;
+        rc = be->record_get(s, f->p->name, &pt->rec, e);
+        pt->have_rec = rc == ST_OK;
+        if (rc == ST_NOT_FOUND)
+            rc =
+                err_set(e, ST_ERR, "projection %s: its record vanished from the store", f->p->name);
+        if (rc != ST_OK)
+            goto fail;
+        /* Someone (another process, a person) may have changed things since this
+         * call looked: re-check under the write lock. */
+        const struct proj_record *rec = &pt->rec;
+        bool rebuilding = rec->rebuild_checkpoint >= 0;
+        int64_t at = f->rebuild ? rec->rebuild_checkpoint : rec->checkpoint;
+        if (rec->error || (honour && rec->paused) || rebuilding != f->rebuild ||
+            (!f->rebuild && strcmp(rec->rules_hash, f->p->rules_hash) != 0) ||
+            (f->rebuild && strcmp(rec->rebuild_hash, f->p->rules_hash) != 0) ||
+            (to > 0 && at >= to)) {
+            outs[i].stop = true;
+            continue;
+        }
+        if (start < 0) {
+            start = at;
+        } else if (at != start) {
+            outs[i].moved = outs[i].stop = true;
+            continue;
+        }
+        pt->in = true;
+        pt->last = start;
+        nin++;
+        if (start != f->cache_at || value_map_len(&f->cache) > CACHE_MAX_KEYS)
+            cache_reset(f);
     }
-    f->cache_at = out->stop && (bad || f->rebuild) ? -1 : last;
-    proj_record_done(&rec);
-    return ST_OK;
+    if (nin == 0) {
+        store_rollback(s);
+        goto done;
+    }
+
+    struct event_filter filter;
+    memset(&filter, 0, sizeof filter);
+    filter.to = to;
+    event_list_clear(page);
+    who = n == 1 ? folds[0]->p->name : NULL; /* a shared read is no one projection's */
+    if ((rc = store_read_page(s, &filter, start, false, limit, page, e)) != ST_OK)
+        goto fail;
+    size_t going = nin; /* projections in the batch that have not failed */
+    for (size_t j = 0; j < page->len && going > 0; j++) {
+        const struct event *ev = &page->items[j];
+        bool any = false;
+        for (size_t i = 0; i < n; i++) {
+            struct part *pt = &parts[i];
+            if (pt->in && !pt->bad) {
+                pt->h = handler_for(pt->f->p, ev->type);
+                any = any || pt->h;
+            }
+        }
+        struct decoded_event de;
+        err derr;
+        err_clear(&derr);
+        bool decoded = any && event_decode(d, ev, true, &de, &derr) == ST_OK;
+        for (size_t i = 0; i < n; i++) {
+            struct part *pt = &parts[i];
+            if (!pt->in || pt->bad)
+                continue;
+            if (pt->h && !decoded) {
+                pt->why = derr;
+                err_prefix(&pt->why, "projections.%s.on.%s", pt->f->p->name, ev->type);
+                pt->bad = ev;
+                going--;
+                continue;
+            }
+            if (pt->h) {
+                enum fold_result fr = fold_event(pt->f, pt->h, ev, &de, &pt->why);
+                if (fr == FOLD_ERROR) {
+                    *e = pt->why;
+                    rc = ST_ERR;
+                    who = pt->f->p->name;
+                    decoded_event_done(&de);
+                    goto fail;
+                }
+                if (fr == FOLD_FAILED) {
+                    pt->bad = ev;
+                    going--;
+                    continue;
+                }
+            }
+            pt->last = ev->position;
+            pt->out->folded++;
+        }
+        if (decoded)
+            decoded_event_done(&de);
+    }
+    bool page_short = page->len < limit;
+    for (size_t i = 0; i < n; i++) {
+        if (!parts[i].in)
+            continue;
+        who = parts[i].f->p->name;
+        if ((rc = part_finish(s, &parts[i], begin_ms, start, page_short, to, e)) != ST_OK)
+            goto fail;
+    }
+    if ((rc = store_commit(s, e)) != ST_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (parts[i].in)
+                cache_reset(parts[i].f);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct fold *f = parts[i].f;
+        if (parts[i].in)
+            f->cache_at = outs[i].stop && (parts[i].bad || f->rebuild) ? -1 : parts[i].last;
+    }
+done:
+    rc = ST_OK;
+out:
+    for (size_t i = 0; i < n; i++)
+        if (parts[i].have_rec)
+            proj_record_done(&parts[i].rec);
+    free(parts);
+    return rc;
 fail:
     store_rollback(s);
-    cache_reset(f);
-    proj_record_done(&rec);
-    err_prefix(e, "projection %s", p->name);
-    return rc ? rc : ST_ERR;
+    for (size_t i = 0; i < n; i++) {
+        cache_reset(folds[i]);
+        value_free(folds[i]->dirty);
+        folds[i]->dirty = value_map(64);
+        outs[i].folded = 0;
+    }
+    if (who)
+        err_prefix(e, "projection %s", who);
+    if (rc == ST_OK)
+        rc = ST_ERR;
+    goto out;
 }
 
 /* How many events a throttled projection may fold now: a token bucket of one
@@ -693,34 +808,49 @@ static int rebuild_begin(struct store *s, const struct proj_backend *be,
     return rc;
 }
 
-/* Brings one projection forward by at most max_events (0 = no limit) up to
- * position `to` (0 = the head). */
-static int catch_up_one(struct store *s, const struct domain *d, const struct proj_backend *be,
-                        const struct projection_spec *p, int64_t to, int64_t max_events,
-                        bool ignore_controls, int64_t *processed, err *e)
+/* How one projection is to be brought forward by a call. */
+struct plan {
+    bool go;          /* there is something to fold */
+    bool rebuild;     /* into the rebuild tables */
+    bool shareable;   /* may share batches with others at the same checkpoint */
+    int64_t budget;   /* events it may fold; -1 = no limit */
+    int64_t progress; /* its checkpoint (or the rebuild's) as this call found it */
+    int64_t to;       /* fold nothing after this position (0 = the head) */
+};
+
+/* Looks at p's record and decides whether and how far to fold it, by at most
+ * max_events (0 = no limit) up to position `to` (0 = the head). A rebuild whose
+ * definition changed meanwhile starts over here, with the new one. */
+static int plan_one(struct store *s, const struct proj_backend *be, const struct projection_spec *p,
+                    int64_t to, int64_t max_events, bool ignore_controls, struct plan *pl, err *e)
 {
+    memset(pl, 0, sizeof *pl);
     int rc = ensure_one(s, be, p, e);
     if (rc != ST_OK)
         return rc;
     struct proj_record rec;
-    if ((rc = be->record_get(s, p->name, &rec, e)) != ST_OK)
-        return rc;
-    bool rebuild = rec.rebuild_checkpoint >= 0;
-    int64_t budget = max_events > 0 ? max_events : -1;
-    bool skip = rec.error != NULL || (!ignore_controls && rec.paused);
-    if (!skip && rebuild && strcmp(rec.rebuild_hash, p->rules_hash) != 0) {
+    for (;;) {
+        if ((rc = be->record_get(s, p->name, &rec, e)) != ST_OK)
+            return rc;
+        bool skip = rec.error != NULL || (!ignore_controls && rec.paused);
+        if (skip || rec.rebuild_checkpoint < 0 || strcmp(rec.rebuild_hash, p->rules_hash) == 0)
+            break;
         /* The definition changed while rebuilding: start over with the new one. */
         proj_record_done(&rec);
         if ((rc = rebuild_begin(s, be, p, e)) != ST_OK)
             return rc;
-        return catch_up_one(s, d, be, p, to, max_events, ignore_controls, processed, e);
     }
+    bool rebuild = rec.rebuild_checkpoint >= 0;
+    int64_t budget = max_events > 0 ? max_events : -1;
+    bool skip = rec.error != NULL || (!ignore_controls && rec.paused);
     /* A stale table was built by other rules: folding on with these would mix two
      * definitions in one read model. It waits for a rebuild. */
     if (!skip && !rebuild && strcmp(rec.rules_hash, p->rules_hash) != 0)
         skip = true;
+    bool throttled = false;
     if (!skip && !ignore_controls) {
         int64_t tb = throttle_budget(&rec, time_now_ms());
+        throttled = tb >= 0;
         if (tb == 0)
             skip = true;
         else if (tb > 0 && (budget < 0 || tb < budget))
@@ -739,30 +869,74 @@ static int catch_up_one(struct store *s, const struct domain *d, const struct pr
         return rc;
     if (!rebuild && progress >= (to > 0 && to < head ? to : head))
         return ST_OK;
+    pl->go = true;
+    pl->rebuild = rebuild;
+    pl->shareable = !rebuild && !throttled;
+    pl->budget = budget;
+    pl->progress = progress;
+    pl->to = to;
+    return ST_OK;
+}
 
-    struct fold f;
-    fold_init(&f, be, d, p, rebuild);
-    rc = be->writer_open(s, p, rebuild, &f.w, e);
+/* Brings the n projections of folds (each with its budget, all at one checkpoint
+ * when n > 1) forward together up to `to` (0 = the head), batch by batch, until
+ * each has stopped or spent its budget. *total_left (-1 = no limit) caps the events
+ * folded by all of them together and is reduced by what they fold. A projection
+ * whose checkpoint another process moved leaves the group (f->moved). */
+static int run_folds(struct store *s, struct fold **folds, size_t n, int64_t to,
+                     int64_t *total_left, bool honour, err *e)
+{
+    const struct proj_backend *be = folds[0]->be;
+    int rc = ST_OK;
+    for (size_t i = 0; rc == ST_OK && i < n; i++)
+        if (!folds[i]->w)
+            rc = be->writer_open(s, folds[i]->p, folds[i]->rebuild, &folds[i]->w, e);
+    if (rc != ST_OK)
+        return rc;
+    struct fold **act = xcalloc(n, sizeof *act);
+    struct batch_out *outs = xcalloc(n, sizeof *outs);
+    struct event_list page;
+    event_list_init(&page);
     int saved;
     be->batches_begin(s, &saved);
     /* Each commit costs a sync of the log, so a long catch-up grows its batches
      * while each stays short enough not to keep writers waiting. */
     size_t batch = BATCH;
-    while (rc == ST_OK && budget != 0) {
+    for (;;) {
+        size_t na = 0;
+        for (size_t i = 0; i < n; i++)
+            if (folds[i]->active && folds[i]->budget != 0)
+                act[na++] = folds[i];
+        if (*total_left == 0 || na == 0)
+            break;
         size_t limit = batch;
-        if (budget > 0 && budget < (int64_t)limit)
-            limit = (size_t)budget;
-        struct batch_out out;
+        for (size_t i = 0; i < na; i++)
+            if (act[i]->budget > 0 && act[i]->budget < (int64_t)limit)
+                limit = (size_t)act[i]->budget;
+        if (*total_left > 0) {
+            /* Every event is folded into each of them: the budget is shared. */
+            if (*total_left < (int64_t)na)
+                na = (size_t)*total_left;
+            if (*total_left / (int64_t)na < (int64_t)limit)
+                limit = (size_t)(*total_left / (int64_t)na);
+        }
         int64_t t0 = time_now_ms();
-        rc = fold_batch(s, &f, limit, to, !ignore_controls, &out, e);
+        rc = fold_batch(s, act, na, limit, to, honour, &page, outs, e);
         if (rc != ST_OK)
             break;
-        if (processed)
-            *processed += (int64_t)out.folded;
-        if (budget > 0)
-            budget -= (int64_t)out.folded;
-        if (out.stop)
-            break;
+        for (size_t i = 0; i < na; i++) {
+            struct fold *f = act[i];
+            int64_t k = (int64_t)outs[i].folded;
+            f->processed += k;
+            if (f->budget > 0)
+                f->budget -= k;
+            if (*total_left > 0)
+                *total_left -= k;
+            if (outs[i].stop)
+                f->active = false;
+            if (outs[i].moved)
+                f->moved = true;
+        }
         int64_t took = time_now_ms() - t0;
         if (took < BATCH_QUICK_MS / 2 && batch < BATCH_MAX)
             batch *= 2;
@@ -770,7 +944,80 @@ static int catch_up_one(struct store *s, const struct domain *d, const struct pr
             batch /= 2;
     }
     be->batches_end(s, saved);
-    fold_done(&f);
+    event_list_done(&page);
+    free(outs);
+    free(act);
+    return rc;
+}
+
+/* Brings the projections of d forward up to `to` (0 = the head): `only` alone when
+ * not NULL, else each of them. Those due at the same checkpoint, neither
+ * rebuilding nor throttled, share their batches: each batch of events is read and
+ * decoded once and folded into all of them, in one transaction (each keeps its
+ * own checkpoint, status and failure). max_total (0 = no limit) caps the events
+ * folded by all together, max_each (0 = no limit) by each. processed_each (may be
+ * NULL; d->nprojections entries) and *processed (may be NULL) receive the counts. */
+static int catch_up(struct store *s, const struct domain *d, const struct proj_backend *be,
+                    const struct projection_spec *only, int64_t to, int64_t max_total,
+                    int64_t max_each, bool ignore_controls, int64_t *processed_each,
+                    int64_t *processed, err *e)
+{
+    size_t n = only ? 1 : d->nprojections;
+    if (n == 0)
+        return ST_OK;
+    struct plan *plans = xcalloc(n, sizeof *plans);
+    struct fold *fs = xcalloc(n, sizeof *fs);
+    struct fold **group = xcalloc(n, sizeof *group);
+    bool *inited = xcalloc(n, sizeof *inited);
+    int64_t total_left = max_total > 0 ? max_total : -1;
+    int rc = ST_OK;
+    for (size_t i = 0; rc == ST_OK && i < n; i++) {
+        const struct projection_spec *p = only ? only : &d->projections[i];
+        rc = plan_one(s, be, p, to, max_each, ignore_controls, &plans[i], e);
+        if (rc == ST_OK && plans[i].go) {
+            fold_init(&fs[i], be, d, p, plans[i].rebuild);
+            fs[i].budget = plans[i].budget;
+            inited[i] = true;
+        }
+    }
+    /* In domain order: each projection with those after it that share its checkpoint. */
+    for (size_t i = 0; rc == ST_OK && i < n; i++) {
+        if (!plans[i].go || !fs[i].active)
+            continue; /* nothing to do, or done with an earlier group */
+        size_t ng = 0;
+        group[ng++] = &fs[i];
+        for (size_t j = i + 1; plans[i].shareable && j < n; j++)
+            if (plans[j].go && plans[j].shareable && plans[j].progress == plans[i].progress &&
+                fs[j].active)
+                group[ng++] = &fs[j];
+        rc = run_folds(s, group, ng, plans[i].to, &total_left, !ignore_controls, e);
+        /* Those that left the group, because another process moved them, go on alone. */
+        for (size_t k = 0; rc == ST_OK && k < ng; k++) {
+            struct fold *f = group[k];
+            if (!f->moved)
+                continue;
+            f->moved = false;
+            f->active = true;
+            rc = run_folds(s, &f, 1, plans[i].to, &total_left, !ignore_controls, e);
+            f->moved = false;
+        }
+        for (size_t k = 0; k < ng; k++)
+            group[k]->active = false;
+    }
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (processed_each)
+            processed_each[i] = fs[i].processed;
+        total += fs[i].processed;
+        if (inited[i])
+            fold_done(&fs[i]);
+    }
+    if (processed)
+        *processed = total;
+    free(inited);
+    free(group);
+    free(fs);
+    free(plans);
     return rc;
 }
 
@@ -786,25 +1033,11 @@ int projection_catch_up_to(struct store *s, const struct domain *d, const char *
     int rc = check_names(d, e);
     if (rc != ST_OK)
         return rc;
-    if (name) {
-        const struct projection_spec *p = projection_find(d, name, e);
-        if (!p)
-            return ST_NOT_FOUND;
-        return catch_up_one(s, d, be, p, to_position, max_events, ignore_controls, processed, e);
-    }
-    int64_t total = 0;
-    for (size_t i = 0; i < d->nprojections; i++) {
-        int64_t n = 0, left = max_events > 0 ? max_events - total : 0;
-        if (max_events > 0 && left <= 0)
-            break;
-        rc = catch_up_one(s, d, be, &d->projections[i], to_position, left, ignore_controls, &n, e);
-        total += n;
-        if (rc != ST_OK)
-            break;
-    }
-    if (processed)
-        *processed = total;
-    return rc;
+    const struct projection_spec *only = NULL;
+    if (name && !(only = projection_find(d, name, e)))
+        return ST_NOT_FOUND;
+    return catch_up(s, d, be, only, to_position, only ? 0 : max_events, only ? max_events : 0,
+                    ignore_controls, NULL, processed, e);
 }
 
 int projection_catch_up(struct store *s, const struct domain *d, const char *name,
@@ -1105,13 +1338,12 @@ static void *runner_main(void *arg)
         err e;
         err_clear(&e);
         int64_t done = 0;
-        int rc = ST_OK;
-        for (size_t i = 0; rc == ST_OK && i < r->d->nprojections; i++) {
-            int64_t n = 0;
-            rc = projection_catch_up(r->s, r->d, r->d->projections[i].name, RUNNER_SLICE, false, &n,
-                                     &e);
-            done += n;
-        }
+        /* Each projection by at most RUNNER_SLICE events, those at one checkpoint
+         * sharing their batches. */
+        const struct proj_backend *be = proj_backend_for(r->s, &e);
+        int rc = be ? check_names(r->d, &e) : ST_ERR;
+        if (rc == ST_OK)
+            rc = catch_up(r->s, r->d, be, NULL, 0, 0, RUNNER_SLICE, false, NULL, &done, &e);
         bool settled = rc == ST_OK && all_settled(r->s, r->d, &e);
 
         pthread_mutex_lock(&r->lock);

@@ -2,11 +2,12 @@
  *
  * Catch-up, batches that commit whole or not at all (a stopped run and a process
  * killed with SIGKILL mid-way both resume without counting an event twice),
- * failure isolation, pause and throttle, rebuild equal to an incremental build,
- * staleness after a definition change, the keyless and delete cases, reads at a
- * past position checked against a fresh fold (a seeded property test), the
- * runner thread, and the shipped bank domain. Each test works in its own store
- * file under a private temp folder. */
+ * failure isolation (also in the middle of a batch that projections share), a
+ * fold of all projections together equal to folding each alone, pause and
+ * throttle, rebuild equal to an incremental build, staleness after a definition
+ * change, the keyless and delete cases, reads at a past position checked against
+ * a fresh fold (a seeded property test), the runner thread, and the shipped bank
+ * domain. Each test works in its own store file under a private temp folder. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -788,6 +789,166 @@ static void test_query_at_equals_fresh_fold(void **state)
     domain_free(d);
 }
 
+/* Projections at one checkpoint share their batches (each event read and decoded
+ * once); one that fails in the middle of a shared batch stops there alone: its
+ * rows up to the event before commit with its checkpoint, and the others fold the
+ * rest of that batch and the batches after it in the same call. */
+static void test_failure_mid_shared_batch(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_V1);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    unsigned seed = 5;
+    int64_t sums[6] = {0};
+    deposits(s, 250, 6, &seed, sums);
+    deposit(s, 2, 0); /* position 251: Ratio divides by it */
+    deposits(s, 2749, 6, &seed, sums);
+    err e = {0};
+    int64_t processed = 0;
+    assert_int_equal(projection_catch_up(s, d, NULL, 0, true, &processed, &e), ST_OK);
+    assert_int_equal(processed, 3000 + 3000 + 250);
+    struct proj_lag l = lag_of(s, d, "Ratio");
+    assert_int_equal(l.status, PROJ_FAILED);
+    assert_int_equal(l.error_position, 251);
+    assert_int_equal(l.checkpoint, 250);
+    assert_non_null(strstr(l.error, "projections.Ratio.on.MoneyDeposited.set.r"));
+    assert_non_null(strstr(l.error_event, "\"position\":251"));
+    lag_done(&l);
+    static const char *const others[] = {"Balances", "Totals"};
+    for (size_t k = 0; k < 2; k++) {
+        l = lag_of(s, d, others[k]);
+        assert_int_equal(l.status, PROJ_LIVE);
+        assert_int_equal(l.checkpoint, 3000);
+        assert_null(l.error);
+        lag_done(&l);
+    }
+    value rows = query(s, d, "Balances", NULL, 0);
+    for (int a = 0; a < 6; a++) {
+        char key[16];
+        snprintf(key, sizeof key, "A%d", a);
+        assert_int_equal(row_int(&rows, key, "balance"), sums[a]);
+    }
+    value_free(rows);
+    /* Ratio's rows are those of a fresh fold of the events before the bad one,
+     * and so are the others' at that position. */
+    struct store *fresh = fresh_copy(s, 250);
+    catch_up_all(fresh, d);
+    static const char *const all[] = {"Balances", "Totals", "Ratio"};
+    for (size_t k = 0; k < 3; k++) {
+        char *want = query_json(fresh, d, all[k], 0);
+        char *got = query_json(s, d, all[k], k == 2 ? 0 : 250);
+        assert_string_equal(want, got);
+        free(want);
+        free(got);
+    }
+    store_close(fresh);
+    /* New events go to the others only. */
+    deposits(s, 10, 6, &seed, NULL);
+    assert_int_equal(projection_catch_up(s, d, NULL, 0, true, &processed, &e), ST_OK);
+    assert_int_equal(processed, 20);
+    store_close(s);
+    free(path);
+    domain_free(d);
+}
+
+/* Folding every projection together (shared batches, in uneven steps, from
+ * different checkpoints, with a failure) leaves exactly the tables, history,
+ * checkpoints and failures that folding each one alone leaves. */
+static void test_together_equals_alone(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_V1);
+    char *path_a = new_path(), *path_b = new_path();
+    struct store *a = open_ok(path_a), *b = open_ok(path_b);
+    unsigned seed = 424242;
+    err e = {0};
+    struct store *both[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        unsigned ws = 99;
+        assert_int_equal(store_begin(both[k], &e), ST_OK);
+        for (int i = 0; i < 2600; i++) {
+            int acct = (int)(rand_r(&ws) % 40);
+            unsigned r = rand_r(&ws) % 50;
+            if (i == 1900)
+                deposit(both[k], acct, 0); /* Ratio fails here */
+            else if (r < 3)
+                close_account(both[k], acct, r == 0 ? "reset" : "done");
+            else
+                deposit(both[k], acct, 1 + (int)(rand_r(&ws) % 100));
+        }
+        assert_int_equal(store_commit(both[k], &e), ST_OK);
+    }
+    /* a: one projection ahead of the others, then all together in uneven steps. */
+    int64_t n = 0, total_a = 0, total_b = 0;
+    assert_int_equal(projection_catch_up(a, d, "Totals", 333, true, &n, &e), ST_OK);
+    total_a += n;
+    while (projection_catch_up(a, d, NULL, 1 + rand_r(&seed) % 1500, true, &n, &e) == ST_OK &&
+           n > 0)
+        total_a += n;
+    assert_int_equal(e.code, ST_OK);
+    /* b: each alone, in uneven steps. */
+    static const char *const names[] = {"Balances", "Totals", "Ratio"};
+    for (size_t k = 0; k < 3; k++)
+        while (projection_catch_up(b, d, names[k], 1 + rand_r(&seed) % 900, true, &n, &e) ==
+                   ST_OK &&
+               n > 0)
+            total_b += n;
+    assert_int_equal(e.code, ST_OK);
+    assert_int_equal(total_a, total_b);
+    assert_int_equal(total_a, 2600 + 2600 + 1900);
+    for (size_t k = 0; k < 3; k++) {
+        struct proj_lag la = lag_of(a, d, names[k]), lb = lag_of(b, d, names[k]);
+        assert_int_equal(la.status, lb.status);
+        assert_int_equal(la.checkpoint, lb.checkpoint);
+        assert_int_equal(la.error_position, lb.error_position);
+        if (la.error || lb.error) {
+            assert_non_null(la.error);
+            assert_non_null(lb.error);
+            assert_string_equal(la.error, lb.error);
+            assert_string_equal(la.error_event, lb.error_event);
+        }
+        lag_done(&la);
+        lag_done(&lb);
+        for (int t = 0; t < 12; t++) {
+            int64_t p = t == 0 ? 0 : 1 + (int64_t)(rand_r(&seed) % 1900);
+            char *ja = query_json(a, d, names[k], p), *jb = query_json(b, d, names[k], p);
+            if (strcmp(ja, jb) != 0)
+                fail_msg("%s at %lld:\n  together: %.300s\n  alone:    %.300s", names[k],
+                         (long long)p, ja, jb);
+            free(ja);
+            free(jb);
+        }
+    }
+    /* The history tables are the same, entry for entry. */
+    sqlite3 *da = (sqlite3 *)store_sqlite_db(a), *db = (sqlite3 *)store_sqlite_db(b);
+    static const char *const sql[] = {
+        "SELECT count(*), total(valid_from), group_concat(key || ifnull(row, '') || "
+        "ifnull(changes, ''), '|') FROM (SELECT * FROM proj_Balances_history ORDER BY valid_from)",
+        "SELECT count(*), total(valid_from), group_concat(key || ifnull(row, '') || "
+        "ifnull(changes, ''), '|') FROM (SELECT * FROM proj_Totals_history ORDER BY valid_from)",
+        "SELECT count(*), total(valid_from), group_concat(key || ifnull(row, '') || "
+        "ifnull(changes, ''), '|') FROM (SELECT * FROM proj_Ratio_history ORDER BY valid_from)",
+    };
+    for (size_t k = 0; k < 3; k++) {
+        sqlite3_stmt *sa, *sb;
+        assert_int_equal(sqlite3_prepare_v2(da, sql[k], -1, &sa, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, sql[k], -1, &sb, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(sa), SQLITE_ROW);
+        assert_int_equal(sqlite3_step(sb), SQLITE_ROW);
+        assert_true(sqlite3_column_int64(sa, 0) > 0);
+        assert_int_equal(sqlite3_column_int64(sa, 0), sqlite3_column_int64(sb, 0));
+        assert_true(sqlite3_column_double(sa, 1) == sqlite3_column_double(sb, 1));
+        assert_string_equal((const char *)sqlite3_column_text(sa, 2),
+                            (const char *)sqlite3_column_text(sb, 2));
+        sqlite3_finalize(sa);
+        sqlite3_finalize(sb);
+    }
+    store_close(a);
+    store_close(b);
+    free(path_a);
+    free(path_b);
+    domain_free(d);
+}
+
 /* Rows that grow long lists: their history holds change entries (only what
  * changed, lists by what was appended) between periodic whole rows. Reads at
  * random positions must still equal a fresh fold, across deletes, lists cut
@@ -994,6 +1155,8 @@ int main(void)
         cmocka_unit_test(test_batches_resume_without_double_counting),
         cmocka_unit_test(test_killed_mid_way),
         cmocka_unit_test(test_failure_is_isolated),
+        cmocka_unit_test(test_failure_mid_shared_batch),
+        cmocka_unit_test(test_together_equals_alone),
         cmocka_unit_test(test_pause_and_throttle),
         cmocka_unit_test(test_rebuild_equals_incremental),
         cmocka_unit_test(test_stale_after_definition_change),
