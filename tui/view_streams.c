@@ -256,19 +256,24 @@ static void streams_draw(struct view *v, struct area a)
         attr_t attr = cur ? tui_attr(TC_CURSOR) : 0;
         int y = a.y + 1 + (int)i;
         draw_blank(y, a.x, a.w, attr);
+        /* Stream names get what the version column leaves (foreign logs have long
+         * ones, such as ARNs), at least 31 columns. */
+        int name_w = a.w - 32 > 31 ? a.w - 32 : 31;
+        int vx = a.x + 2 + name_w;
         if (app->as_of) {
             int64_t ver = 0;
             err e;
             err_clear(&e);
             store_stream_version(app->store, si->name, app->as_of, &ver, &e);
-            draw_field(y, a.x + 2, 31, si->name, attr);
+            draw_field(y, a.x + 2, name_w - 1, si->name, attr);
             if (ver == 0)
-                draw_str(y, a.x + 33, a.w - 33, "(not yet created)", cur ? attr : tui_attr(TC_DIM));
+                draw_str(y, vx, a.w - (vx - a.x), "(not yet created)",
+                         cur ? attr : tui_attr(TC_DIM));
             else
-                draw_fmt(y, a.x + 33, a.w - 33, attr, "v%-6lld", (long long)ver);
+                draw_fmt(y, vx, a.w - (vx - a.x), attr, "v%-6lld", (long long)ver);
         } else {
-            draw_field(y, a.x + 2, 31, si->name, attr);
-            draw_fmt(y, a.x + 33, a.w - 33, attr, "v%-6lld last event #%lld",
+            draw_field(y, a.x + 2, name_w - 1, si->name, attr);
+            draw_fmt(y, vx, a.w - (vx - a.x), attr, "v%-6lld last event #%lld",
                      (long long)si->version, (long long)si->last_position);
         }
     }
