@@ -12,29 +12,29 @@
 
 /* ---- problems and paths ---- */
 
-void ld_diag_at(struct loader *L, int line, int col, const char *fmt, ...)
+static void diag_vat(struct loader *L, int line, int col, const char *fmt, va_list ap)
 {
     strbuf sb;
     sb_init(&sb);
-    va_list ap;
-    va_start(ap, fmt);
     sb_vaddf(&sb, fmt, ap);
-    va_end(ap);
     diag_add(L->diags, L->file, line, col, L->path.buf ? L->path.buf : "", sb.buf);
     sb_done(&sb);
 }
 
-void ld_diag(struct loader *L, const struct ynode *n, const char *fmt, ...)
+void ld_diag_at(struct loader *L, int line, int col, const char *fmt, ...)
 {
-    strbuf sb;
-    sb_init(&sb);
     va_list ap;
     va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
+    diag_vat(L, line, col, fmt, ap);
     va_end(ap);
-    diag_add(L->diags, L->file, n ? n->line : 0, n ? n->col : 0, L->path.buf ? L->path.buf : "",
-             sb.buf);
-    sb_done(&sb);
+}
+
+void ld_diag(struct loader *L, const struct ynode *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vat(L, n ? n->line : 0, n ? n->col : 0, fmt, ap);
+    va_end(ap);
 }
 
 size_t ld_push(struct loader *L, const char *key)

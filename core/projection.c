@@ -369,20 +369,6 @@ static bool key_text(const value *v, strbuf *out)
     }
 }
 
-/* Is a the same value as b? The same heap part counts as the same without a look
- * inside: a column no `set` touched still shares its part with the row before,
- * and comparing a long list item by item on every event would make a growing
- * list cost quadratic time. */
-static bool same_value(const value *a, const value *b)
-{
-    if (a->type != b->type)
-        return false;
-    if ((a->type == V_LIST && a->u.l == b->u.l) || (a->type == V_MAP && a->u.m == b->u.m) ||
-        (a->type == V_STRING && a->u.s == b->u.s))
-        return true;
-    return value_equal(a, b);
-}
-
 /* Do two rows (maps of columns) hold the same values? */
 static bool rows_same(const value *a, const value *b)
 {
@@ -391,7 +377,7 @@ static bool rows_same(const value *a, const value *b)
     for (size_t i = 0; i < value_map_len(a); i++) {
         const value *k = value_map_key_at(a, i);
         const value *other = value_map_getn(b, value_str(k), value_strlen(k));
-        if (!other || !same_value(value_map_val_at(a, i), other))
+        if (!other || !value_same(value_map_val_at(a, i), other))
             return false;
     }
     return true;

@@ -496,18 +496,6 @@ static void chain_unpack(int64_t packed, struct chain *c)
     c->full_len = (size_t)(u & CHAIN_CAP);
 }
 
-/* As in projection.c: the same heap part is the same value without a look inside
- * (a column no `set` touched still shares its part with the row before). */
-static bool same_value(const value *a, const value *b)
-{
-    if (a->type != b->type)
-        return false;
-    if ((a->type == V_LIST && a->u.l == b->u.l) || (a->type == V_MAP && a->u.m == b->u.m) ||
-        (a->type == V_STRING && a->u.s == b->u.s))
-        return true;
-    return value_equal(a, b);
-}
-
 /* When the list nv is the list pv with items added at its end: the index of the
  * first one added (> 0). Otherwise 0. */
 static size_t appended_from(const value *pv, const value *nv)
@@ -518,7 +506,7 @@ static size_t appended_from(const value *pv, const value *nv)
     if (n == 0 || value_list_len(nv) <= n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!same_value(value_list_at(pv, i), value_list_at(nv, i)))
+        if (!value_same(value_list_at(pv, i), value_list_at(nv, i)))
             return 0;
     return n;
 }
@@ -783,7 +771,7 @@ static bool changes_write(const value *prev, const value *row, strbuf *out)
         bool any = false;
         for (size_t i = 0; i < n; i++) {
             const value *pv = value_map_val_at(prev, i), *nv = value_map_val_at(row, i);
-            if (same_value(pv, nv))
+            if (value_same(pv, nv))
                 continue;
             size_t from = appended_from(pv, nv);
             if ((pass == 1) != (from > 0))

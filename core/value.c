@@ -541,6 +541,16 @@ static const struct vmap_entry **sorted_entries(const struct vmap *m)
     return e;
 }
 
+bool value_same(const value *a, const value *b)
+{
+    if (a->type != b->type)
+        return false;
+    if ((a->type == V_LIST && a->u.l == b->u.l) || (a->type == V_MAP && a->u.m == b->u.m) ||
+        (a->type == V_STRING && a->u.s == b->u.s))
+        return true;
+    return value_equal(a, b);
+}
+
 int value_compare(const value *a, const value *b)
 {
     if (a->type != b->type)

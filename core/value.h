@@ -110,6 +110,11 @@ bool value_map_remove(value *map, const char *key, size_t klen);            /* t
 /* Comparison. value_equal follows CEL: an int and a double are never equal
  * (different types); lists and maps compare element-wise, maps regardless of order. */
 bool value_equal(const value *a, const value *b);
+/* For change detection: true when a and b are the same heap part (a column that
+ * nothing touched still shares it with the row before: no look inside, so a long
+ * list costs nothing), else value_equal. Unlike value_equal, a shared list holding
+ * NaN is the same as itself. */
+bool value_same(const value *a, const value *b);
 /* A total order for sorting (type first, then content); not CEL's `<`. */
 int value_compare(const value *a, const value *b);
 
