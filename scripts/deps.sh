@@ -4,7 +4,7 @@
 # stops and prints the exact apt-get line to run.
 want="gcc make pkg-config libncurses-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev"
 if [ "$1" = test ]; then
-    want="$want libcmocka-dev sqlite3 tmux clang libclang-rt-dev valgrind e2fsprogs"
+    want="$want libcmocka-dev sqlite3 tmux clang libclang-rt-dev valgrind e2fsprogs python3"
 fi
 missing=""
 for p in $want; do

@@ -3,7 +3,8 @@
 #
 # Suites speak TAP ("ok N - name" / "not ok N - name"): the cmocka unit tests
 # (CMOCKA_MESSAGE_OUTPUT=TAP), the end-to-end scripts in tests/e2e/ and the
-# scripted workbench tests in tests/tui/. Each suite runs against the normal build
+# scripted workbench tests in tests/tui/, and cel-spec's conformance cases
+# (tests/cel/run.py, normal build only). Each suite runs against the normal build
 # (./strata) and then, unless STRATA_SKIP_ASAN is set, against the sanitizer build
 # (build/asan/strata), and the main commands run once more under valgrind
 # memcheck (tests/valgrind.sh). A suite that exits non-zero without a failing test line
@@ -72,6 +73,9 @@ for b in $builds; do
         [ -f "$t" ] || continue
         run_suite "$b/tui/$(basename "$t" .sh)" sh "$t"
     done
+    # cel-spec's conformance cases that fall in the subset (tests/cel/run.py); the
+    # normal build is enough: the sanitizers see the same code through the unit tests.
+    [ "$b" = build ] && run_suite "$b/cel/conformance" python3 tests/cel/run.py
 done
 
 # Memcheck over the main commands of the normal build (the sanitizer build cannot
