@@ -566,6 +566,9 @@ size_t palette_help(const char *const **names, const char *const **args, const c
     return nverbs;
 }
 
+/* ---------------------------------------------------------------------------
+ * Running a line. */
+
 void palette_run(struct tui *app, const char *line)
 {
     while (*line == ':' || *line == ' ')
@@ -604,6 +607,9 @@ void palette_run(struct tui *app, const char *line)
 }
 
 /* Candidates for completing word `idx` (prefix `pre`) of words w. */
+/* ---------------------------------------------------------------------------
+ * What Tab may complete. */
+
 void palette_candidates(struct tui *app, struct words *w, int idx, const char *pre,
                         struct words *out)
 {

@@ -29,6 +29,9 @@
 #include "tui/script.h"
 #include "tui/terminal.h"
 
+/* ---------------------------------------------------------------------------
+ * The message line, switching views, marking what is shown out of date. */
+
 void tui_message(struct tui *app, const char *fmt, ...)
 {
     va_list ap;
@@ -127,6 +130,9 @@ void tui_goto(struct tui *app, int64_t pos)
     else
         tui_message(app, "Live: showing the store as it is now (head %lld).", (long long)app->head);
 }
+
+/* ---------------------------------------------------------------------------
+ * Drawing a frame. */
 
 static void draw_message(struct tui *app, int y)
 {
@@ -448,6 +454,9 @@ static void views_close(struct tui *app)
         if (app->views[i].ops && app->views[i].ops->close)
             app->views[i].ops->close(&app->views[i]);
 }
+
+/* ---------------------------------------------------------------------------
+ * Opening a view with an argument. */
 
 int tui_open_view_words(struct tui *app, enum view_id id, int argc, const char *const *argv)
 {

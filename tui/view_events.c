@@ -325,10 +325,9 @@ static void events_draw(struct view *v, struct area a)
             detail_build(v, sel);
         }
         struct area d = {dy + 1, a.x, detail_h, a.w};
-        ev->detail_sc.cur = ev->detail_sc.top;
         if ((long)ev->detail_lines.len > ev->detail_sc.top + detail_h)
             draw_str(dy, a.x + a.w - 26, 24, " J/K scroll the detail ", tui_attr(TC_DIM));
-        lines_draw(&ev->detail_lines, &ev->detail_sc, d, false);
+        lines_draw_page(&ev->detail_lines, &ev->detail_sc, d);
     }
 }
 

@@ -279,8 +279,7 @@ static void form_draw(struct view *v, struct area a)
     y++;
     if (fv->result.len && y < a.y + a.h) {
         struct area ra = {y, a.x, a.y + a.h - y, a.w};
-        fv->rsc.cur = fv->rsc.top;
-        lines_draw(&fv->result, &fv->rsc, ra, false);
+        lines_draw_page(&fv->result, &fv->rsc, ra);
     }
 }
 
