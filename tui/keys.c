@@ -113,7 +113,7 @@ static void bind_key(enum keymap km, int key, enum request req)
     bindings[nbindings++] = (struct binding){km, key, req};
 }
 
-void keys_init(void)
+int keys_init(err *e)
 {
     keys_done();
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
@@ -123,9 +123,14 @@ void keys_init(void)
                 p++;
             if (!*p)
                 break;
+            const char *at = p;
             int k = key_parse(&p);
-            if (k < 0)
-                continue;
+            if (k < 0) {
+                /* A typo in request.h's table: say so rather than leave a key unbound. */
+                keys_done();
+                return err_set(e, ST_ERR, "request.h: unknown key name '%.*s' in \"%s\"",
+                               (int)(p - at), at, requests[i].keys);
+            }
             bind_key(requests[i].keymap, k, requests[i].request);
             /* Terminals disagree on what Enter and Backspace send. */
             if (k == '\n') {
@@ -138,6 +143,7 @@ void keys_init(void)
             }
         }
     }
+    return ST_OK;
 }
 
 void keys_done(void)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/util.h"
 #include "tui/view_table.h"
 
 /* One row a line: clang-format would reflow these rows differently on every run. */
@@ -101,8 +102,9 @@ struct request_info {
 const struct request_info *request_table(size_t *count);
 const char *keymap_title(enum keymap km);
 
-/* Builds the binding table from the request table (once, at startup). */
-void keys_init(void);
+/* Builds the binding table from the request table (once, at startup); an
+ * unknown key name in the table is an error, not a key left unbound. */
+int keys_init(err *e);
 /* Frees the binding table. */
 void keys_done(void);
 /* The request bound to key in keymap km (then in the generic keymap); REQ_NONE if

@@ -514,7 +514,13 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
 
     err e;
     err_clear(&e);
+    if (keys_init(&e) != ST_OK) {
+        fprintf(stderr, "strata tui: %s\n", e.msg);
+        free(app);
+        return ST_ERR;
+    }
     if (projection_setup(s, d, &e) != ST_OK) {
+        keys_done();
         fprintf(stderr, "strata tui: %s\n", e.msg);
         free(app);
         return e.code ? e.code : ST_ERR;
@@ -527,7 +533,6 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     const char *tf = getenv("STRATA_TUI_TIMING");
     if (tf && *tf)
         timing = fopen(tf, "a");
-    keys_init();
     palette_init();
     terminal_install_signals();
     err_clear(&e);
