@@ -65,10 +65,6 @@ void tui_colors_init(bool allow_color)
     }
 }
 
-bool tui_colors_on(void)
-{
-    return colors_on;
-}
 attr_t tui_attr(enum tui_color c)
 {
     return c < TC_COUNT ? scheme[c] : 0;

@@ -57,7 +57,6 @@ enum tui_color {
 /* Chooses the scheme: colours when allowed (NO_COLOR unset, terminal able), else
  * monochrome attributes. Call after the screen is initialised. */
 void tui_colors_init(bool allow_color);
-bool tui_colors_on(void);
 /* The attribute for a meaning in the active scheme. */
 attr_t tui_attr(enum tui_color c);
 /* True when the locale is UTF-8 (then block characters are used for bars). */

@@ -2,13 +2,14 @@
 #include "tui/request.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "tui/draw.h"
 
 static const struct request_info requests[] = {
-#define REQ_ROW(km, name, keys, help) {KM_##km, REQ_##name, #name, keys, help},
+#define REQ_ROW(km, name, keys, help) {KM_##km, REQ_##name, keys, help},
     TUI_REQUESTS(REQ_ROW)
 #undef REQ_ROW
 };
@@ -99,18 +100,22 @@ struct binding {
     int key;
     enum request req;
 };
-static struct binding bindings[256];
-static size_t nbindings;
+/* Grows with the table (xrealloc fails fast), so no binding is ever dropped. */
+static struct binding *bindings;
+static size_t nbindings, cap_bindings;
 
 static void bind_key(enum keymap km, int key, enum request req)
 {
-    if (nbindings < sizeof bindings / sizeof bindings[0])
-        bindings[nbindings++] = (struct binding){km, key, req};
+    if (nbindings == cap_bindings) {
+        cap_bindings = cap_bindings ? cap_bindings * 2 : 128;
+        bindings = xrealloc(bindings, cap_bindings * sizeof *bindings);
+    }
+    bindings[nbindings++] = (struct binding){km, key, req};
 }
 
-void keys_init(void)
+int keys_init(err *e)
 {
-    nbindings = 0;
+    keys_done();
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
         const char *p = requests[i].keys;
         while (*p) {
@@ -118,9 +123,14 @@ void keys_init(void)
                 p++;
             if (!*p)
                 break;
+            const char *at = p;
             int k = key_parse(&p);
-            if (k < 0)
-                continue;
+            if (k < 0) {
+                /* A typo in request.h's table: say so rather than leave a key unbound. */
+                keys_done();
+                return err_set(e, ST_ERR, "request.h: unknown key name '%.*s' in \"%s\"",
+                               (int)(p - at), at, requests[i].keys);
+            }
             bind_key(requests[i].keymap, k, requests[i].request);
             /* Terminals disagree on what Enter and Backspace send. */
             if (k == '\n') {
@@ -133,6 +143,14 @@ void keys_init(void)
             }
         }
     }
+    return ST_OK;
+}
+
+void keys_done(void)
+{
+    free(bindings);
+    bindings = NULL;
+    nbindings = cap_bindings = 0;
 }
 
 enum request keys_lookup(enum keymap km, int key)

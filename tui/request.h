@@ -12,10 +12,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/util.h"
+#include "tui/view_table.h"
+
+/* One row a line: clang-format would reflow these rows differently on every run. */
+// clang-format off
 #define TUI_KEYMAPS(K)                                                                             \
     K(GENERIC, "Everywhere")                                                                       \
-    K(DOMAIN, "Domain view") K(EVENTS, "Events view") K(STREAMS, "Streams view")                   \
-        K(PROJECTIONS, "Projections view") K(FORM, "Command form")
+    K(DOMAIN, "Domain view")                                                                       \
+    K(EVENTS, "Events view")                                                                       \
+    K(STREAMS, "Streams view")                                                                     \
+    K(PROJECTIONS, "Projections view")                                                             \
+    K(FORM, "Command form")
+// clang-format on
 
 enum keymap {
 #define KM_ENUM(n, title) KM_##n,
@@ -24,13 +33,11 @@ enum keymap {
         KM_COUNT
 };
 
+/* The view requests (REQ_VIEW_DOMAIN ...) come first, one per row of TUI_VIEWS. */
+#define TUI_VIEW_REQUEST(R, id, name, title, keys, help) R(GENERIC, VIEW_##id, keys, help)
+
 #define TUI_REQUESTS(R)                                                                            \
-    R(GENERIC, VIEW_DOMAIN, "1", "Domain: aggregates, commands, events, projections")              \
-    R(GENERIC, VIEW_EVENTS, "2", "Events: every event in the store, newest first")                 \
-    R(GENERIC, VIEW_STREAMS, "3", "Streams: each instance's state and history")                    \
-    R(GENERIC, VIEW_PROJECTIONS, "4", "Projections: read models and their lag gauges")             \
-    R(GENERIC, VIEW_FORM, "5", "Command form (the last command chosen)")                           \
-    R(GENERIC, VIEW_HELP, "? <F1>", "This help")                                                   \
+    TUI_VIEWS(TUI_VIEW_REQUEST, R)                                                                 \
     R(GENERIC, VIEW_NEXT, "<Tab>", "Next view")                                                    \
     R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous view")                                              \
     R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")            \
@@ -88,7 +95,6 @@ enum request {
 struct request_info {
     enum keymap keymap;
     enum request request;
-    const char *name; /* "scrub-back": the name used in help */
     const char *keys; /* default keys, as in the table */
     const char *help;
 };
@@ -96,8 +102,11 @@ struct request_info {
 const struct request_info *request_table(size_t *count);
 const char *keymap_title(enum keymap km);
 
-/* Builds the binding table from the request table (once, at startup). */
-void keys_init(void);
+/* Builds the binding table from the request table (once, at startup); an
+ * unknown key name in the table is an error, not a key left unbound. */
+int keys_init(err *e);
+/* Frees the binding table. */
+void keys_done(void);
 /* The request bound to key in keymap km (then in the generic keymap); REQ_NONE if
  * none. */
 enum request keys_lookup(enum keymap km, int key);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "core/json.h"
+#include "tui/lines.h"
 #include "tui/tui.h"
 
 struct domain_view {
@@ -193,13 +194,7 @@ static void open_form(struct view *v)
         tui_message(v->app, "Move to a command (j/k) and press Enter to open its form");
         return;
     }
-    err e;
-    err_clear(&e);
-    if (form_set_command(&v->app->views[VIEW_FORM], dv->cmd[dv->sc.cur], NULL, 0, &e) != ST_OK) {
-        tui_error(v->app, "%s", e.msg);
-        return;
-    }
-    tui_show(v->app, VIEW_FORM);
+    tui_open_view(v->app, VIEW_FORM, dv->cmd[dv->sc.cur]->name);
 }
 
 static enum request domain_request(struct view *v, enum request req)
@@ -226,7 +221,6 @@ static void domain_click(struct view *v, int row)
 }
 
 const struct view_ops view_domain_ops = {
-    .name = "domain",
     .keymap = KM_DOMAIN,
     .open = domain_open,
     .close = domain_close,

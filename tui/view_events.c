@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/json.h"
+#include "tui/lines.h"
 #include "tui/tui.h"
 
 struct events_view {
@@ -118,7 +119,8 @@ static const struct event *events_selected(struct events_view *ev)
     return &ev->page.items[ev->cursor];
 }
 
-void events_set_filter(struct view *v, const char *stream, const char *type, const char *text)
+static void events_set_filter(struct view *v, const char *stream, const char *type,
+                              const char *text)
 {
     struct events_view *ev = v->priv;
     free(ev->stream);
@@ -130,6 +132,24 @@ void events_set_filter(struct view *v, const char *stream, const char *type, con
     ev->top_after = 0;
     ev->cursor = 0;
     events_invalidate(ev);
+}
+
+/* The words: the filters, as --stream S, --type T, --text X (none: no filter). */
+static int events_open_with(struct view *v, int argc, const char *const *argv, err *e)
+{
+    const char *f[3] = {NULL, NULL, NULL};
+    static const char *const names[3] = {"--stream", "--type", "--text"};
+    for (int i = 0; i < argc; i += 2) {
+        int k = 0;
+        while (k < 3 && strcmp(argv[i], names[k]) != 0)
+            k++;
+        if (k == 3 || i + 1 >= argc)
+            return err_set(e, ST_USAGE, "events: '%s' is not --stream S, --type T or --text X",
+                           argv[i]);
+        f[k] = argv[i + 1];
+    }
+    events_set_filter(v, f[0], f[1], f[2]);
+    return ST_OK;
 }
 
 static void events_open(struct view *v)
@@ -305,10 +325,9 @@ static void events_draw(struct view *v, struct area a)
             detail_build(v, sel);
         }
         struct area d = {dy + 1, a.x, detail_h, a.w};
-        ev->detail_sc.cur = ev->detail_sc.top;
         if ((long)ev->detail_lines.len > ev->detail_sc.top + detail_h)
             draw_str(dy, a.x + a.w - 26, 24, " J/K scroll the detail ", tui_attr(TC_DIM));
-        lines_draw(&ev->detail_lines, &ev->detail_sc, d, false);
+        lines_draw_page(&ev->detail_lines, &ev->detail_sc, d);
     }
 }
 
@@ -452,8 +471,7 @@ static enum request events_request(struct view *v, enum request req)
         break;
     case REQ_EVENTS_STREAM:
         if (sel) {
-            streams_open(&app->views[VIEW_STREAMS], sel->stream);
-            tui_show(app, VIEW_STREAMS);
+            tui_open_view(app, VIEW_STREAMS, sel->stream);
         }
         break;
     default:
@@ -474,11 +492,11 @@ static void events_click(struct view *v, int row)
 }
 
 const struct view_ops view_events_ops = {
-    .name = "events",
     .keymap = KM_EVENTS,
     .open = events_open,
     .close = events_close,
     .draw = events_draw,
     .request = events_request,
     .click = events_click,
+    .open_with = events_open_with,
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/json.h"
+#include "tui/lines.h"
 #include "tui/tui.h"
 
 struct form_view {
@@ -75,7 +76,9 @@ static void form_check(struct form_view *fv, size_t i)
     free(arg);
 }
 
-int form_set_command(struct view *v, const struct command_spec *c, char **args, int nargs, err *e)
+/* Loads a command into the form; args are field=value words. */
+static int form_set_command(struct view *v, const struct command_spec *c, const char *const *args,
+                            int nargs, err *e)
 {
     struct form_view *fv = v->priv;
     form_clear(fv);
@@ -125,7 +128,8 @@ int form_set_command(struct view *v, const struct command_spec *c, char **args, 
     return rc;
 }
 
-void form_submit(struct view *v, const char *command_id)
+/* Submits the form; command_id may be NULL. */
+static void form_submit(struct view *v, const char *command_id)
 {
     struct form_view *fv = v->priv;
     struct tui *app = v->app;
@@ -275,9 +279,38 @@ static void form_draw(struct view *v, struct area a)
     y++;
     if (fv->result.len && y < a.y + a.h) {
         struct area ra = {y, a.x, a.y + a.h - y, a.w};
-        fv->rsc.cur = fv->rsc.top;
-        lines_draw(&fv->result, &fv->rsc, ra, false);
+        lines_draw_page(&fv->result, &fv->rsc, ra);
     }
+}
+
+/* The words: a command, field=value words, then --submit to send it at once
+ * (with --id ID, its command id). */
+static int form_open_with(struct view *v, int argc, const char *const *argv, err *e)
+{
+    if (argc < 1)
+        return err_set(e, ST_USAGE, "the form takes a command");
+    const struct command_spec *c = domain_command(v->app->domain, argv[0]);
+    if (!c)
+        return err_set(e, ST_USAGE, "no command '%s'", argv[0]);
+    const char **fields = xcalloc((size_t)argc, sizeof *fields);
+    int nfields = 0;
+    bool submit = false;
+    const char *id = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--submit") == 0)
+            submit = true;
+        else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+            id = argv[++i];
+        else
+            fields[nfields++] = argv[i];
+    }
+    int rc = form_set_command(v, c, fields, nfields, e);
+    free(fields);
+    if (rc != ST_OK)
+        return rc;
+    if (submit)
+        form_submit(v, id);
+    return ST_OK;
 }
 
 static enum request form_request(struct view *v, enum request req)
@@ -345,7 +378,6 @@ static void form_click(struct view *v, int row)
 }
 
 const struct view_ops view_form_ops = {
-    .name = "form",
     .keymap = KM_FORM,
     .text_input = true,
     .open = form_open,
@@ -353,5 +385,6 @@ const struct view_ops view_form_ops = {
     .draw = form_draw,
     .request = form_request,
     .key = form_key,
+    .open_with = form_open_with,
     .click = form_click,
 };

@@ -2,6 +2,8 @@
  * the palette's verbs, so that it always says what the program does. */
 #include <string.h>
 
+#include "tui/lines.h"
+#include "tui/palette_verbs.h"
 #include "tui/tui.h"
 
 struct help_view {
@@ -60,50 +62,21 @@ static void help_draw(struct view *v, struct area a)
     struct help_view *h = v->priv;
     if (h->lines.len == 0)
         help_build(h);
-    /* No cursor: the first visible line is the cursor, so j/k scroll. */
-    h->sc.cur = h->sc.top;
-    lines_draw(&h->lines, &h->sc, a, false);
+    lines_draw_page(&h->lines, &h->sc, a);
 }
 
 static enum request help_request(struct view *v, enum request req)
 {
     struct help_view *h = v->priv;
     int rows = v->last.h > 0 ? v->last.h : 10;
-    long n = (long)h->lines.len;
-    long maxtop = n - rows > 0 ? n - rows : 0;
-    switch (req) {
-    case REQ_MOVE_DOWN:
-        h->sc.top++;
-        break;
-    case REQ_MOVE_UP:
-        h->sc.top--;
-        break;
-    case REQ_PAGE_DOWN:
-        h->sc.top += rows;
-        break;
-    case REQ_PAGE_UP:
-        h->sc.top -= rows;
-        break;
-    case REQ_MOVE_FIRST:
-        h->sc.top = 0;
-        break;
-    case REQ_MOVE_LAST:
-        h->sc.top = maxtop;
-        break;
-    case REQ_ENTER:
+    if (req == REQ_ENTER)
         return REQ_BACK;
-    default:
-        return req;
-    }
-    if (h->sc.top > maxtop)
-        h->sc.top = maxtop;
-    if (h->sc.top < 0)
-        h->sc.top = 0;
-    return REQ_NONE;
+    if (scroll_page_request(&h->sc, req, (long)h->lines.len, rows))
+        return REQ_NONE;
+    return req;
 }
 
 const struct view_ops view_help_ops = {
-    .name = "help",
     .keymap = KM_GENERIC,
     .open = help_open,
     .close = help_close,

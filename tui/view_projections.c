@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "core/json.h"
+#include "tui/lines.h"
+#include "tui/palette_verbs.h"
 #include "tui/tui.h"
 
 #define SORT_MAX 5000
@@ -46,10 +48,14 @@ static void proj_close(struct view *v)
     free(pv);
 }
 
-bool projections_select(struct view *v, const char *name, const char *key)
+/* The words: a projection, and optionally the key of the one row to show. */
+static int proj_open_with(struct view *v, int argc, const char *const *argv, err *e)
 {
     struct proj_view *pv = v->priv;
     const struct domain *d = v->app->domain;
+    if (argc < 1 || argc > 2)
+        return err_set(e, ST_USAGE, "the projections view takes a projection and a key");
+    const char *name = argv[0], *key = argc > 1 ? argv[1] : NULL;
     for (size_t i = 0; i < d->nprojections; i++)
         if (strcmp(d->projections[i].name, name) == 0) {
             if (pv->sel != i) {
@@ -60,9 +66,9 @@ bool projections_select(struct view *v, const char *name, const char *key)
             free(pv->key);
             pv->key = key && *key ? xstrdup(key) : NULL;
             pv->sorted_valid = false;
-            return true;
+            return ST_OK;
         }
-    return false;
+    return err_set(e, ST_USAGE, "no projection '%s'", name);
 }
 
 static const struct proj_lag *lag_of(struct tui *app, const char *name)
@@ -464,11 +470,11 @@ static void proj_click(struct view *v, int row)
 }
 
 const struct view_ops view_projections_ops = {
-    .name = "projections",
     .keymap = KM_PROJECTIONS,
     .open = proj_open,
     .close = proj_close,
     .draw = proj_draw,
     .request = proj_request,
     .click = proj_click,
+    .open_with = proj_open_with,
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/json.h"
+#include "tui/lines.h"
 #include "tui/tui.h"
 
 #define HISTORY_MAX 200
@@ -49,13 +50,29 @@ static void streams_close(struct view *v)
     free(sv);
 }
 
-void streams_open(struct view *v, const char *stream)
+static void stream_select(struct view *v, const char *stream)
 {
     struct streams_view *sv = v->priv;
     free(sv->open);
     sv->open = xstrdup(stream);
     sv->detail_valid = false;
     sv->dsc.top = sv->dsc.cur = 0;
+}
+
+/* The words: a stream to open; none goes back to the list. */
+static int streams_open_with(struct view *v, int argc, const char *const *argv, err *e)
+{
+    struct streams_view *sv = v->priv;
+    if (argc > 1)
+        return err_set(e, ST_USAGE, "the streams view takes one stream");
+    if (argc == 1) {
+        stream_select(v, argv[0]);
+    } else {
+        free(sv->open);
+        sv->open = NULL;
+        sv->valid = false;
+    }
+    return ST_OK;
 }
 
 static void list_load(struct view *v, size_t rows)
@@ -235,8 +252,7 @@ static void streams_draw(struct view *v, struct area a)
             sv->detail_gen = app->generation;
             sv->detail_raw = sv->raw;
         }
-        sv->dsc.cur = sv->dsc.top;
-        lines_draw(&sv->detail, &sv->dsc, a, false);
+        lines_draw_page(&sv->detail, &sv->dsc, a);
         return;
     }
     size_t rows = a.h > 1 ? (size_t)a.h - 1 : 1;
@@ -283,27 +299,10 @@ static enum request streams_request(struct view *v, enum request req)
 {
     struct streams_view *sv = v->priv;
     if (sv->open) {
-        long n = (long)sv->detail.len, h = v->last.h > 0 ? v->last.h : 10;
-        long maxtop = n - h > 0 ? n - h : 0;
+        long h = v->last.h > 0 ? v->last.h : 10;
+        if (scroll_page_request(&sv->dsc, req, (long)sv->detail.len, h))
+            return REQ_NONE;
         switch (req) {
-        case REQ_MOVE_DOWN:
-            sv->dsc.top++;
-            break;
-        case REQ_MOVE_UP:
-            sv->dsc.top--;
-            break;
-        case REQ_PAGE_DOWN:
-            sv->dsc.top += h;
-            break;
-        case REQ_PAGE_UP:
-            sv->dsc.top -= h;
-            break;
-        case REQ_MOVE_FIRST:
-            sv->dsc.top = 0;
-            break;
-        case REQ_MOVE_LAST:
-            sv->dsc.top = maxtop;
-            break;
         case REQ_STREAMS_RAW:
             sv->raw = !sv->raw;
             break;
@@ -315,17 +314,13 @@ static enum request streams_request(struct view *v, enum request req)
         default:
             return req;
         }
-        if (sv->dsc.top > maxtop)
-            sv->dsc.top = maxtop;
-        if (sv->dsc.top < 0)
-            sv->dsc.top = 0;
         return REQ_NONE;
     }
     long rows = v->last.h > 1 ? v->last.h - 1 : 1;
     if (req == REQ_STREAMS_OPEN || req == REQ_ENTER) {
         long i = sv->sc.cur - (long)sv->offset;
         if (i >= 0 && (size_t)i < sv->npage)
-            streams_open(v, sv->page[i].name);
+            stream_select(v, sv->page[i].name);
         return REQ_NONE;
     }
     if (req == REQ_STREAMS_RAW) {
@@ -345,17 +340,17 @@ static void streams_click(struct view *v, int row)
     long i = (long)sv->offset + row - 1;
     if (i < (long)(sv->offset + sv->npage)) {
         if (sv->sc.cur == i)
-            streams_open(v, sv->page[i - (long)sv->offset].name);
+            stream_select(v, sv->page[i - (long)sv->offset].name);
         sv->sc.cur = i;
     }
 }
 
 const struct view_ops view_streams_ops = {
-    .name = "streams",
     .keymap = KM_STREAMS,
     .open = streams_open_view,
     .close = streams_close,
     .draw = streams_draw,
     .request = streams_request,
     .click = streams_click,
+    .open_with = streams_open_with,
 };

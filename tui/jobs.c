@@ -1,0 +1,97 @@
+/* jobs.c: background jobs (jobs.h): rebuilds, imports and replays run on their own
+ * thread and their own store connection, so the screen stays responsive. */
+#include "tui/jobs.h"
+
+#include <stdlib.h>
+
+#include "tui/tui.h"
+
+static void *job_thread(void *arg)
+{
+    struct tui_job *job = arg;
+    job->status = job->run(job);
+    __atomic_store_n(&job->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                   const char *arg1, const char *arg2, int64_t num, double real)
+{
+    int slot = -1;
+    for (int i = 0; i < TUI_MAX_JOBS; i++)
+        if (!app->jobs[i]) {
+            slot = i;
+            break;
+        }
+    if (slot < 0) {
+        tui_error(app, "too many jobs running; wait for one to finish");
+        return false;
+    }
+    struct tui_job *job = xcalloc(1, sizeof *job);
+    job->what = xstrdup(what);
+    job->run = run;
+    job->app = app;
+    job->arg1 = arg1 ? xstrdup(arg1) : NULL;
+    job->arg2 = arg2 ? xstrdup(arg2) : NULL;
+    job->num = num;
+    job->real = real;
+    err_clear(&job->e);
+    if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
+        tui_error(app, "%s: cannot start a thread", what);
+        free(job->what);
+        free(job->arg1);
+        free(job->arg2);
+        free(job);
+        return false;
+    }
+    job->started = true;
+    app->jobs[slot] = job;
+    tui_message(app, "%s: started", what);
+    return true;
+}
+
+static void job_free(struct tui_job *job)
+{
+    if (job->started)
+        pthread_join(job->thread, NULL);
+    free(job->what);
+    free(job->arg1);
+    free(job->arg2);
+    free(job);
+}
+
+void tui_jobs_reap(struct tui *app)
+{
+    for (int i = 0; i < TUI_MAX_JOBS; i++) {
+        struct tui_job *job = app->jobs[i];
+        if (!job || !__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
+            continue;
+        if (job->status == ST_OK)
+            tui_message(app, "%s: done%s%s", job->what, job->e.msg[0] ? ": " : "", job->e.msg);
+        else
+            tui_error(app, "%s: %s", job->what, job->e.msg[0] ? job->e.msg : "failed");
+        job_free(job);
+        app->jobs[i] = NULL;
+        if (app->runner)
+            projection_runner_poke(app->runner);
+        tui_changed(app);
+    }
+}
+
+bool tui_jobs_running(struct tui *app)
+{
+    for (int i = 0; i < TUI_MAX_JOBS; i++)
+        if (app->jobs[i])
+            return true;
+    return false;
+}
+
+void tui_jobs_stop_all(struct tui *app)
+{
+    for (int i = 0; i < TUI_MAX_JOBS; i++)
+        if (app->jobs[i]) {
+            app->jobs[i]->stop = 1;
+            job_free(app->jobs[i]);
+            app->jobs[i] = NULL;
+        }
+}

@@ -1,0 +1,43 @@
+/* jobs.h: background work (a rebuild, an import, a replay), each on its own
+ * thread and its own store connection, so that the screen stays responsive. The
+ * main loop reaps finished jobs and reports them on the message line. */
+#ifndef STRATA_TUI_JOBS_H
+#define STRATA_TUI_JOBS_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+#define TUI_MAX_JOBS 8
+
+struct tui;
+
+/* A background job on its own store connection. */
+struct tui_job {
+    pthread_t thread;
+    bool started;
+    volatile int done;          /* set by the job when it has finished */
+    volatile sig_atomic_t stop; /* set by the workbench to end a replay early */
+    char *what;                 /* "rebuild AccountList" */
+    int status;                 /* ST_OK or the error's code */
+    err e;
+    int (*run)(struct tui_job *job); /* runs in the thread */
+    struct tui *app;
+    char *arg1, *arg2;
+    int64_t num;
+    double real;
+};
+
+/* Starts a background job; false (with a message) when too many run. */
+bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                   const char *arg1, const char *arg2, int64_t num, double real);
+bool tui_jobs_running(struct tui *app);
+/* Reports and frees the jobs that have finished. */
+void tui_jobs_reap(struct tui *app);
+/* Asks every job to stop, waits for each and frees it (on the way out). */
+void tui_jobs_stop_all(struct tui *app);
+
+#endif

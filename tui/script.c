@@ -1,0 +1,102 @@
+/* script.c: the script player (script.h). A line is either keys (`j`, `<Enter>`,
+ * `<C-x>`, see key_parse) fed to the workbench as if typed, or a `:` command run as
+ * typed in the palette. Before each line it waits until background jobs are done
+ * and every projection has caught up with the head, so screens are reproducible. */
+#include "tui/script.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui/jobs.h"
+#include "tui/palette_verbs.h"
+#include "tui/terminal.h"
+#include "tui/tui.h"
+
+static bool settled(struct tui *app)
+{
+    if (tui_jobs_running(app))
+        return false;
+    if (app->runner && !projection_runner_settled(app->runner))
+        return false;
+    for (size_t i = 0; i < app->nlags; i++) {
+        const struct proj_lag *l = &app->lags[i];
+        if (l->status == PROJ_PAUSED || l->status == PROJ_FAILED)
+            continue;
+        if (l->checkpoint < app->head || l->status == PROJ_REBUILDING)
+            return false;
+    }
+    return true;
+}
+
+static void wait_settled(struct tui *app, int64_t timeout_ms)
+{
+    int64_t deadline = time_now_ms() + timeout_ms;
+    for (;;) {
+        tui_poll(app, true);
+        if (settled(app) || terminal_stop_signal())
+            break;
+        if (time_now_ms() > deadline) {
+            tui_error(app, "script: gave up waiting for projections to settle");
+            break;
+        }
+        if (app->runner)
+            projection_runner_poke(app->runner);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    tui_poll(app, true);
+}
+
+int script_run(struct tui *app, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(app->script_problem, sizeof app->script_problem, "STRATA_SCRIPT: %s: %s", path,
+                 strerror(errno));
+        return ST_ERR;
+    }
+    const char *to = getenv("STRATA_SCRIPT_TIMEOUT");
+    int64_t timeout_ms = to && atoi(to) > 0 ? (int64_t)atoi(to) * 1000 : 20000;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0;
+    int status = ST_OK;
+    while (!app->quit && !terminal_stop_signal() && (n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (n == 0 || line[0] == '#')
+            continue;
+        wait_settled(app, timeout_ms);
+        if (line[0] == ':') {
+            /* A command line runs as typed in the palette; a palette the script
+             * opened with <Colon> stays open (so its line can be saved). */
+            palette_run(app, line + 1);
+        } else {
+            const char *p = line;
+            while (*p && !app->quit) {
+                const char *at = p;
+                int k = key_parse(&p);
+                if (k < 0) {
+                    if (!app->script_problem[0])
+                        snprintf(app->script_problem, sizeof app->script_problem,
+                                 "%s:%d: unknown key name '%.*s' (keys: j, <Enter>, <C-x>, "
+                                 "<Down>, <Esc>, <Tab>, <lt> ...)",
+                                 path, lineno, (int)(p - at), at);
+                    status = ST_ERR;
+                    continue;
+                }
+                tui_handle_key(app, k);
+            }
+        }
+        if (app->dirty)
+            tui_draw(app);
+    }
+    free(line);
+    fclose(f);
+    return status;
+}
