@@ -616,7 +616,7 @@ static void test_scenario_mistakes(void **st)
                       "id: ..., field: value}");
     free(t);
     expect_problem("scenarios:\n  - name: x\n",
-                   "2:5: scenarios[0]: a scenario needs `then:` (rejected, events, state "
+                   "2:5: scenarios[0]: a scenario needs `then:` (rejected, invalid, events, state "
                    "or projections)");
 }
 
