@@ -563,9 +563,8 @@ static const struct command_spec *when_load(struct loader *L, const struct ynode
     ld_pop(L, m);
     if ((x = ynode_get(n, "expect_version"))) {
         m = ld_push(L, "expect_version");
-        sc->has_when_expect_version =
-            ld_int(L, x, "expect_version (the stream's version)", 0, INT64_MAX,
-                   &sc->when_expect_version);
+        sc->has_when_expect_version = ld_int(L, x, "expect_version (the stream's version)", 0,
+                                             INT64_MAX, &sc->when_expect_version);
         ld_pop(L, m);
     }
     if ((x = ynode_get(n, "time"))) {
@@ -654,7 +653,8 @@ static void expected_rows_load(struct loader *L, const struct ynode *rows,
             const struct ynode *kn = ynode_get(row, "key");
             if (p->key && !kn)
                 ld_diag(L, row, "a row of %s needs `key:` (which row is meant?)", p->name);
-            else if (kn && kn->kind != YN_SCALAR)
+            size_t m3 = ld_push(L, "key");
+            if (kn && kn->kind != YN_SCALAR)
                 ld_diag(L, kn, "a row's key is a scalar, got %s", ynode_kind_name(kn));
             for (size_t q = 0; kn && kn->kind == YN_SCALAR && q < r; q++) {
                 const struct ynode *prev = rows->items[q];
@@ -664,13 +664,15 @@ static void expected_rows_load(struct loader *L, const struct ynode *rows,
                     break;
                 }
             }
+            ld_pop(L, m3);
         }
         ld_pop(L, m2);
     }
 }
 
 /* {contains: [rows], absent: [keys]}: either or both. */
-static void rows_check_load(struct loader *L, const struct ynode *x, const struct projection_spec *p)
+static void rows_check_load(struct loader *L, const struct ynode *x,
+                            const struct projection_spec *p)
 {
     ld_check_keys(L, x, then_rows_keys, sizeof then_rows_keys / sizeof then_rows_keys[0]);
     const struct ynode *c = ynode_get(x, "contains"), *a = ynode_get(x, "absent");
@@ -697,7 +699,8 @@ static void rows_check_load(struct loader *L, const struct ynode *x, const struc
                     const struct ynode *row = cr->items[r];
                     const struct ynode *rk = row->kind == YN_MAP ? ynode_get(row, "key") : NULL;
                     if (rk && rk->kind == YN_SCALAR && !strcmp(rk->text, k->text)) {
-                        ld_diag(L, k, "key '%s' is expected both present (contains[%zu]) and absent",
+                        ld_diag(L, k,
+                                "key '%s' is expected both present (contains[%zu]) and absent",
                                 k->text, r);
                         break;
                     }
