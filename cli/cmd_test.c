@@ -1,6 +1,8 @@
 /* cmd_test.c: `strata test FILE...`: run each domain's scenarios; the closing line
  * is "N passed, N failed". */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -9,7 +11,10 @@
 static const char usage[] =
     "usage: strata test [FILE...]\n"
     "Runs the scenarios of each domain file (or of --domain), each against a fresh\n"
-    "in-memory store, and ends with \"N passed, N failed\". Exit 0 when all passed.\n";
+    "in-memory store, and ends with \"N passed, N failed\". Exit 0 when all passed.\n"
+    "Scenarios run at a fixed clock (given events from 2026-01-01T00:00:00.000Z, a\n"
+    "second apart; the command a second after the last).\n"
+    "  STRATA_NOW=TIME   the command's clock in scenarios whose `when` has no `time`\n";
 
 int cmd_test(int argc, char **argv)
 {
@@ -25,6 +30,14 @@ int cmd_test(int argc, char **argv)
     int nfiles = argc - optind;
     if (nfiles == 0 && !c.domain_path)
         return cli_usage_error(&c, "which domain? give FILE... or --domain FILE");
+    struct scenario_options sopt = {false, 0};
+    const char *now = getenv("STRATA_NOW");
+    if (now && *now) {
+        if (strlen(now) <= 10 || !time_parse(now, strlen(now), 0, &sopt.now_ms))
+            return cli_usage_error(&c, "STRATA_NOW: '%s' is not a time (2026-01-01T00:00:00Z)",
+                                   now);
+        sopt.has_now = true;
+    }
     int passed = 0, failed = 0, broken = 0;
     for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
         const char *path = nfiles ? argv[optind + i] : c.domain_path;
@@ -42,7 +55,7 @@ int cmd_test(int argc, char **argv)
             const struct scenario_spec *sc = &d->scenarios[j];
             strbuf report;
             sb_init(&report);
-            if (scenario_run(d, sc, &report) == ST_OK) {
+            if (scenario_run(d, sc, &sopt, &report) == ST_OK) {
                 printf("ok   %s: %s\n", path, sc->name);
                 passed++;
             } else {

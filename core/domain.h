@@ -183,14 +183,21 @@ struct scenario_spec {
     bool has_when;
     char *when_command;
     value when_payload;    /* a map */
+    bool has_when_expect_version;
+    int64_t when_expect_version; /* `expect_version: N`: run with that expected version */
+    bool has_when_time;
+    int64_t when_time_ms;  /* `time: T`: the command's clock (what now() returns) */
     /* then */
     char *then_rejected;   /* expected rejection message, or NULL */
+    char *then_invalid;    /* expected payload refusal: text its message contains, or NULL */
     bool has_then_events;
     value then_events;     /* list of {type, data} maps */
     bool has_then_state;
     value then_state;      /* map of fields; without `when` it also names aggregate and id */
     bool has_then_projections;
-    value then_projections; /* map: projection name -> list of rows */
+    /* map: projection name -> a list of rows (exactly these) or a map {contains: [rows],
+     * absent: [keys]}; the loader has checked the shape */
+    value then_projections;
     struct srcpos pos;
 };
 

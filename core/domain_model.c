@@ -226,6 +226,7 @@ void scenario_spec_done(struct scenario_spec *s)
     free(s->when_command);
     value_free(s->when_payload);
     free(s->then_rejected);
+    free(s->then_invalid);
     value_free(s->then_events);
     value_free(s->then_state);
     value_free(s->then_projections);

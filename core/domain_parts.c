@@ -383,9 +383,25 @@ void sources_load(struct loader *L, const struct ynode *map)
 
 static const char *const scenario_keys[] = {"name", "given", "when", "then"};
 static const char *const given_keys[] = {"stream", "type", "schema", "time", "data"};
-static const char *const when_keys[] = {"command", "payload"};
-static const char *const then_keys[] = {"rejected", "events", "state", "projections"};
+static const char *const when_keys[] = {"command", "payload", "expect_version", "time"};
+static const char *const then_keys[] = {"rejected", "invalid", "events", "state", "projections"};
 static const char *const then_event_keys[] = {"type", "data"};
+static const char *const then_rows_keys[] = {"contains", "absent"};
+
+/* A scenario's clock is an instant, so a bare date (midnight? in which zone?) is
+ * refused, as a timestamp field refuses it. */
+static bool scenario_time(struct loader *L, const struct ynode *x, int64_t *ms)
+{
+    const char *s = ld_string(L, x, "a time (ISO-8601)");
+    if (!s)
+        return false;
+    size_t n = strlen(s);
+    if (n <= 10 || !time_parse(s, n, 0, ms)) {
+        ld_diag(L, x, "'%s' is not a time; write ISO-8601 such as 2026-11-27T10:00:00Z", s);
+        return false;
+    }
+    return true;
+}
 
 static void unknown_data_field(struct loader *L, const struct event_spec *e, const struct ynode *k)
 {
@@ -477,12 +493,9 @@ static void given_load(struct loader *L, const struct ynode *n, struct scenario_
     }
     if ((x = ynode_get(n, "time"))) {
         size_t m = ld_push(L, "time");
-        const char *s = ld_string(L, x, "a time (ISO-8601)");
         int64_t ms;
-        if (s && !time_parse(s, strlen(s), 0, &ms))
-            ld_diag(L, x, "'%s' is not a time; write ISO-8601 such as 2026-11-27T10:00:00Z", s);
-        else if (s)
-            g->time = xstrdup(s);
+        if (scenario_time(L, x, &ms))
+            g->time = xstrdup(x->text);
         ld_pop(L, m);
     }
     x = ynode_get(n, "data");
@@ -504,7 +517,7 @@ static void given_load(struct loader *L, const struct ynode *n, struct scenario_
 static const struct command_spec *when_load(struct loader *L, const struct ynode *n,
                                             struct scenario_spec *sc)
 {
-    if (!ld_expect_map(L, n, "a command {command, payload}", false))
+    if (!ld_expect_map(L, n, "a command {command, payload, expect_version, time}", false))
         return NULL;
     ld_check_keys(L, n, when_keys, sizeof when_keys / sizeof when_keys[0]);
     sc->has_when = true;
@@ -548,6 +561,17 @@ static const struct command_spec *when_load(struct loader *L, const struct ynode
         sc->when_payload = value_map(0);
     }
     ld_pop(L, m);
+    if ((x = ynode_get(n, "expect_version"))) {
+        m = ld_push(L, "expect_version");
+        sc->has_when_expect_version = ld_int(L, x, "expect_version (the stream's version)", 0,
+                                             INT64_MAX, &sc->when_expect_version);
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(n, "time"))) {
+        m = ld_push(L, "time");
+        sc->has_when_time = scenario_time(L, x, &sc->when_time_ms);
+        ld_pop(L, m);
+    }
     return c;
 }
 
@@ -601,6 +625,92 @@ static void then_state_load(struct loader *L, const struct ynode *x, const struc
         check_state_fields(L, a, x, true);
 }
 
+/* Rows a projection is expected to hold, exactly or some of them: each a map of
+ * known columns; a keyed projection's rows name their key, since a row without one
+ * could be any row; no key twice (two expectations about one row). */
+static void expected_rows_load(struct loader *L, const struct ynode *rows,
+                               const struct projection_spec *p)
+{
+    if (!ld_expect_seq(L, rows, "a list of rows", false) || !p)
+        return;
+    for (size_t r = 0; r < rows->n; r++) {
+        size_t m2 = ld_push_index(L, r);
+        const struct ynode *row = rows->items[r];
+        if (ld_expect_map(L, row, "a row {column: value}", false)) {
+            for (size_t j = 0; j < row->n; j++) {
+                const struct ynode *ck = ynode_keynode(row, j);
+                if (!strcmp(ck->text, "key") || is_column(p, ck->text))
+                    continue;
+                const char *s = suggest_name(ck->text, p->columns, p->ncolumns);
+                size_t m3 = ld_push(L, ck->text);
+                if (s)
+                    ld_diag(L, ck, "unknown column '%s' of projection %s (did you mean '%s'?)",
+                            ck->text, p->name, s);
+                else
+                    ld_diag(L, ck, "unknown column '%s' of projection %s", ck->text, p->name);
+                ld_pop(L, m3);
+            }
+            const struct ynode *kn = ynode_get(row, "key");
+            if (p->key && !kn)
+                ld_diag(L, row, "a row of %s needs `key:` (which row is meant?)", p->name);
+            size_t m3 = ld_push(L, "key");
+            if (kn && kn->kind != YN_SCALAR)
+                ld_diag(L, kn, "a row's key is a scalar, got %s", ynode_kind_name(kn));
+            for (size_t q = 0; kn && kn->kind == YN_SCALAR && q < r; q++) {
+                const struct ynode *prev = rows->items[q];
+                const struct ynode *pk = prev->kind == YN_MAP ? ynode_get(prev, "key") : NULL;
+                if (pk && pk->kind == YN_SCALAR && !strcmp(pk->text, kn->text)) {
+                    ld_diag(L, kn, "row [%zu] has this key too; expect each row once", q);
+                    break;
+                }
+            }
+            ld_pop(L, m3);
+        }
+        ld_pop(L, m2);
+    }
+}
+
+/* {contains: [rows], absent: [keys]}: either or both. */
+static void rows_check_load(struct loader *L, const struct ynode *x,
+                            const struct projection_spec *p)
+{
+    ld_check_keys(L, x, then_rows_keys, sizeof then_rows_keys / sizeof then_rows_keys[0]);
+    const struct ynode *c = ynode_get(x, "contains"), *a = ynode_get(x, "absent");
+    if (!c && !a)
+        ld_diag(L, x, "expected `contains: [rows]` and/or `absent: [keys]`");
+    if (c) {
+        size_t m = ld_push(L, "contains");
+        expected_rows_load(L, c, p);
+        ld_pop(L, m);
+    }
+    if (a) {
+        size_t m = ld_push(L, "absent");
+        if (p && !p->key)
+            ld_diag(L, ynode_getkey(x, "absent"),
+                    "%s has no key (it is a single row), so no row of it can be absent", p->name);
+        else if (ld_expect_seq(L, a, "the keys of rows that must not exist", false))
+            for (size_t i = 0; i < a->n; i++) {
+                const struct ynode *k = a->items[i];
+                size_t m2 = ld_push_index(L, i);
+                if (k->kind != YN_SCALAR)
+                    ld_diag(L, k, "expected a row's key (a scalar), got %s", ynode_kind_name(k));
+                const struct ynode *cr = c && c->kind == YN_SEQ ? c : NULL;
+                for (size_t r = 0; k->kind == YN_SCALAR && cr && r < cr->n; r++) {
+                    const struct ynode *row = cr->items[r];
+                    const struct ynode *rk = row->kind == YN_MAP ? ynode_get(row, "key") : NULL;
+                    if (rk && rk->kind == YN_SCALAR && !strcmp(rk->text, k->text)) {
+                        ld_diag(L, k,
+                                "key '%s' is expected both present (contains[%zu]) and absent",
+                                k->text, r);
+                        break;
+                    }
+                }
+                ld_pop(L, m2);
+            }
+        ld_pop(L, m);
+    }
+}
+
 static void then_projections_load(struct loader *L, const struct ynode *x, struct scenario_spec *sc)
 {
     if (!ld_expect_map(L, x, "the expected rows {Projection: [{column: value}]}", false))
@@ -622,29 +732,15 @@ static void then_projections_load(struct loader *L, const struct ynode *x, struc
                 ld_diag(L, k, "unknown projection '%s'", k->text);
             free(names);
         }
-        if (ld_expect_seq(L, rows, "a list of rows", false) && p) {
-            for (size_t r = 0; r < rows->n; r++) {
-                size_t m2 = ld_push_index(L, r);
-                const struct ynode *row = rows->items[r];
-                if (ld_expect_map(L, row, "a row {column: value}", false))
-                    for (size_t j = 0; j < row->n; j++) {
-                        const struct ynode *ck = ynode_keynode(row, j);
-                        if (!strcmp(ck->text, "key") || is_column(p, ck->text))
-                            continue;
-                        const char *s = suggest_name(ck->text, p->columns, p->ncolumns);
-                        size_t m3 = ld_push(L, ck->text);
-                        if (s)
-                            ld_diag(L, ck,
-                                    "unknown column '%s' of projection %s (did you mean '%s'?)",
-                                    ck->text, p->name, s);
-                        else
-                            ld_diag(L, ck, "unknown column '%s' of projection %s", ck->text,
-                                    p->name);
-                        ld_pop(L, m3);
-                    }
-                ld_pop(L, m2);
-            }
-        }
+        /* A list is every row the projection holds; a map checks some of them. */
+        if (rows && rows->kind == YN_MAP)
+            rows_check_load(L, rows, p);
+        else if (rows && rows->kind == YN_SEQ)
+            expected_rows_load(L, rows, p);
+        else
+            ld_diag(L, rows,
+                    "expected every row (a list) or {contains: [rows], absent: [keys]}, got %s",
+                    ynode_kind_name(rows));
         ld_pop(L, m);
     }
 }
@@ -652,7 +748,8 @@ static void then_projections_load(struct loader *L, const struct ynode *x, struc
 static void then_load(struct loader *L, const struct ynode *n, const struct command_spec *c,
                       struct scenario_spec *sc)
 {
-    if (!ld_expect_map(L, n, "the expectations {rejected | events | state | projections}", false))
+    if (!ld_expect_map(L, n, "the expectations {rejected | invalid | events | state | projections}",
+                       false))
         return;
     ld_check_keys(L, n, then_keys, sizeof then_keys / sizeof then_keys[0]);
     const struct ynode *x;
@@ -665,6 +762,19 @@ static void then_load(struct loader *L, const struct ynode *n, const struct comm
             ld_diag(L, ynode_getkey(n, "rejected"), "`rejected` needs a `when` command to reject");
         ld_pop(L, m);
     }
+    if ((x = ynode_get(n, "invalid"))) {
+        size_t m = ld_push(L, "invalid");
+        const char *s = ld_string(L, x, "text the payload's refusal contains");
+        if (s)
+            sc->then_invalid = xstrdup(s);
+        if (!sc->has_when)
+            ld_diag(L, ynode_getkey(n, "invalid"), "`invalid` needs a `when` command to refuse");
+        else if (sc->then_rejected)
+            ld_diag(L, ynode_getkey(n, "invalid"),
+                    "a refused payload never reaches the rules: give `invalid` or `rejected`, "
+                    "not both");
+        ld_pop(L, m);
+    }
     if ((x = ynode_get(n, "events"))) {
         size_t m = ld_push(L, "events");
         if (!sc->has_when)
@@ -674,6 +784,9 @@ static void then_load(struct loader *L, const struct ynode *n, const struct comm
             ld_diag(L, ynode_getkey(n, "events"),
                     "a rejected command appends nothing: give `rejected` or `events`, "
                     "not both");
+        else if (sc->then_invalid)
+            ld_diag(L, ynode_getkey(n, "events"),
+                    "a refused payload appends nothing: give `invalid` or `events`, not both");
         if (ld_expect_seq(L, x, "the events expected, in order", true)) {
             for (size_t i = 0; i < x->n; i++) {
                 const struct ynode *ev = x->items[i];
@@ -722,7 +835,7 @@ static void then_load(struct loader *L, const struct ynode *n, const struct comm
         ld_pop(L, m);
     }
     if (!n->n)
-        ld_diag(L, n, "`then` needs at least one of rejected, events, state, projections");
+        ld_diag(L, n, "`then` needs at least one of rejected, invalid, events, state, projections");
 }
 
 static void scenario_load(struct loader *L, const struct ynode *n, struct scenario_spec *sc)
@@ -763,7 +876,7 @@ static void scenario_load(struct loader *L, const struct ynode *n, struct scenar
         ld_pop(L, m);
     }
     if (!(x = ynode_get(n, "then"))) {
-        ld_diag(L, n, "a scenario needs `then:` (rejected, events, state or projections)");
+        ld_diag(L, n, "a scenario needs `then:` (rejected, invalid, events, state or projections)");
     } else {
         size_t m = ld_push(L, "then");
         then_load(L, x, c, sc);

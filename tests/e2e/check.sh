@@ -13,9 +13,9 @@ for f in domains/*.yaml; do
 done
 
 run "$STRATA" check domains/bank.yaml
-expect_out "domains/bank.yaml: ok: 1 aggregate, 4 commands, 5 events, 2 projections, 10 scenarios" "bank's exact ok line"
+expect_out "domains/bank.yaml: ok: 1 aggregate, 4 commands, 5 events, 2 projections, 13 scenarios" "bank's exact ok line"
 run "$STRATA" check domains/library.yaml
-expect_out "domains/library.yaml: ok: 1 aggregate, 3 commands, 3 events, 2 projections, 7 scenarios" "library's exact ok line"
+expect_out "domains/library.yaml: ok: 1 aggregate, 3 commands, 3 events, 2 projections, 9 scenarios" "library's exact ok line"
 
 B=tests/domains/bad
 run "$STRATA" check $B/unknown_key.yaml

@@ -172,11 +172,11 @@ static void test_bank_model(void **st)
     assert_int_equal(s->delimiter, ',');
     assert_non_null(s->stream);
     assert_null(s->skip);
-    assert_int_equal(d->nscenarios, 10);
+    assert_int_equal(d->nscenarios, 13);
     assert_string_equal(d->scenarios[0].then_rejected, "insufficient funds");
     assert_int_equal(d->scenarios[1].given[0].schema, 1);
     assert_true(d->scenarios[1].has_then_events && d->scenarios[1].has_then_state);
-    assert_false(d->scenarios[9].has_when);
+    assert_false(d->scenarios[12].has_when);
     assert_null(domain_command(d, "Nope"));
     assert_null(domain_event(d, "Nope"));
     domain_free(d);
@@ -616,7 +616,7 @@ static void test_scenario_mistakes(void **st)
                       "id: ..., field: value}");
     free(t);
     expect_problem("scenarios:\n  - name: x\n",
-                   "2:5: scenarios[0]: a scenario needs `then:` (rejected, events, state "
+                   "2:5: scenarios[0]: a scenario needs `then:` (rejected, invalid, events, state "
                    "or projections)");
 }
 
