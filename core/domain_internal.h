@@ -66,7 +66,7 @@ void ld_check_keys(struct loader *L, const struct ynode *map, const char *const 
 /* Checks a name against [A-Za-z_][A-Za-z0-9_]*; kind is "field", "event", ... */
 bool ld_check_name(struct loader *L, const struct ynode *keynode, const char *kind);
 bool ld_valid_name(const char *s);
-/* did_you_mean, also catching two swapped neighbours ("cvs" for "csv"). */
+/* did_you_mean (util.h), within the file's budget for suggestions. */
 const char *ld_suggest(const char *word, const char *const *candidates, size_t n);
 /* A scalar's text, or NULL with a problem when n is not a scalar. */
 const char *ld_string(struct loader *L, const struct ynode *n, const char *what);
