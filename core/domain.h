@@ -25,6 +25,7 @@ struct srcpos {
 typedef enum ftype {
     F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY
 } ftype;
+/* "string", "int", ... (domain_schema.c, with the rest of what types are). */
 const char *ftype_name(ftype t);
 /* The value a field of type t starts at when it has no default: "" 0 0.0 false
  * [] {}, and null for timestamp and any. */
