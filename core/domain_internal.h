@@ -6,8 +6,9 @@
  * Parts, each using only those below it: domain_load.c (the file, the top level,
  * aggregates, commands, events) and domain_parts.c (projections, sources,
  * scenarios); field.c (reading field specs, and field_check); domain_util.c (these
- * helpers); domain_model.c (diag lists, freeing, lookups, hashing);
- * domain_schema.c (field types and specs as data); yaml_tree.c (YAML). */
+ * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
+ * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
+ * domain, with "did you mean" for typed names: domain_lookup.c (domain.h). */
 #ifndef STRATA_DOMAIN_INTERNAL_H
 #define STRATA_DOMAIN_INTERNAL_H
 
