@@ -14,6 +14,7 @@
 
 #include "bench/bench.h"
 #include "core/domain.h"
+#include "core/event_format.h"
 #include "core/import.h"
 #include "core/store.h"
 #include "core/util.h"

@@ -75,17 +75,9 @@ int cmd_exec(int argc, char **argv)
         return rc;
     err e;
     err_clear(&e);
-    req.command = domain_command(c.domain, words[0]);
+    req.command = domain_find_command(c.domain, words[0], &e);
     if (!req.command) {
-        const char *names[256];
-        size_t k = 0;
-        for (size_t i = 0; i < c.domain->naggregates; i++)
-            for (size_t j = 0; j < c.domain->aggregates[i].ncommands && k < 256; j++)
-                names[k++] = c.domain->aggregates[i].commands[j].name;
-        const char *hint = did_you_mean(words[0], names, k);
-        fprintf(stderr, "strata exec: no command '%s' in domain %s%s%s%s\n", words[0],
-                c.domain->name, hint ? " (did you mean '" : "", hint ? hint : "",
-                hint ? "'?)" : "");
+        fprintf(stderr, "strata exec: %s\n", e.msg);
         cli_done(&c);
         return ST_ERR;
     }

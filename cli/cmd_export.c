@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "core/import.h"
+#include "core/event_format.h"
 
 static const char usage[] =
     "usage: strata export [--from P] [--to P] [--stream S] [--type T]\n"

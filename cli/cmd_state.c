@@ -40,15 +40,11 @@ int cmd_state(int argc, char **argv)
     int rc = cli_load_domain(&c, true);
     if (rc != ST_OK)
         return rc;
-    const struct aggregate_spec *a = domain_aggregate(c.domain, agg_name);
+    err e;
+    err_clear(&e);
+    const struct aggregate_spec *a = domain_find_aggregate(c.domain, agg_name, &e);
     if (!a) {
-        const char *names[128];
-        size_t k = 0;
-        for (size_t i = 0; i < c.domain->naggregates && k < 128; i++)
-            names[k++] = c.domain->aggregates[i].name;
-        const char *hint = did_you_mean(agg_name, names, k);
-        fprintf(stderr, "strata state: no aggregate '%s' in domain %s%s%s%s\n", agg_name,
-                c.domain->name, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        fprintf(stderr, "strata state: %s\n", e.msg);
         cli_done(&c);
         return ST_ERR;
     }
@@ -63,8 +59,6 @@ int cmd_state(int argc, char **argv)
         cli_done(&c);
         return rc;
     }
-    err e;
-    err_clear(&e);
     struct agg_state st;
     rc = aggregate_load(c.store, c.domain, a, id, position, false, &st, &e);
     if (rc != ST_OK) {

@@ -25,6 +25,7 @@ struct srcpos {
 typedef enum ftype {
     F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY
 } ftype;
+/* "string", "int", ... (domain_schema.c, with the rest of what types are). */
 const char *ftype_name(ftype t);
 /* The value a field of type t starts at when it has no default: "" 0 0.0 false
  * [] {}, and null for timestamp and any. */
@@ -244,11 +245,26 @@ struct source_spec *source_load_map(const char *path, struct diag_list *diags);
 void source_free(struct source_spec *src);
 void domain_free(struct domain *d);
 
-/* Lookups; NULL when absent. */
+/* Lookups (domain_lookup.c); NULL when absent (or when d or name is NULL). */
 struct aggregate_spec *domain_aggregate(const struct domain *d, const char *name);
 struct command_spec *domain_command(const struct domain *d, const char *name);
 struct event_spec *domain_event(const struct domain *d, const char *type);
 struct projection_spec *domain_projection(const struct domain *d, const char *name);
 struct source_spec *domain_source(const struct domain *d, const char *name);
+
+/* Lookups of a name a user typed (command line, workbench palette and forms): the
+ * same as above, but a miss also fills e (when not NULL) with code ST_NOT_FOUND
+ * and a message ready to show, with no prefix:
+ *   unknown command 'Depositt' (did you mean 'Deposit'?)
+ *   unknown command 'Zzz' in domain bank        (nothing close enough)
+ *   unknown command 'Zzz': domain bank has no commands
+ * (likewise "unknown aggregate", "unknown event type", "unknown projection").
+ * The suggestion is util.h's did_you_mean over every name of that kind in the
+ * domain, however many there are. A NULL name is looked up as "". The result
+ * points into d (never freed by the caller); e is left as it was on a hit. */
+struct aggregate_spec *domain_find_aggregate(const struct domain *d, const char *name, err *e);
+struct command_spec *domain_find_command(const struct domain *d, const char *name, err *e);
+struct event_spec *domain_find_event(const struct domain *d, const char *type, err *e);
+struct projection_spec *domain_find_projection(const struct domain *d, const char *name, err *e);
 
 #endif

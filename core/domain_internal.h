@@ -3,14 +3,17 @@
  * that turn YAML nodes into names, numbers, plain values, field specs and
  * compiled expressions while recording every problem as a diag.
  *
- * Parts: domain_load.c (the file, the top level, aggregates, commands, events),
- * domain_util.c (these helpers),
- * domain_parts.c (projections, sources, scenarios), domain_model.c (diag lists,
- * freeing, lookups), field.c (field specs and field_check), yaml_tree.c (YAML). */
+ * Parts, each using only those below it: domain_load.c (the file, the top level,
+ * aggregates, commands, events) and domain_parts.c (projections, sources,
+ * scenarios); field.c (reading field specs, and field_check); domain_util.c (these
+ * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
+ * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
+ * domain, with "did you mean" for typed names: domain_lookup.c (domain.h). */
 #ifndef STRATA_DOMAIN_INTERNAL_H
 #define STRATA_DOMAIN_INTERNAL_H
 
 #include "core/domain.h"
+#include "core/domain_schema.h"
 #include "core/yaml_tree.h"
 
 /* A sorted index of names, so lookups while loading stay fast in big files. */
@@ -66,7 +69,7 @@ void ld_check_keys(struct loader *L, const struct ynode *map, const char *const 
 /* Checks a name against [A-Za-z_][A-Za-z0-9_]*; kind is "field", "event", ... */
 bool ld_check_name(struct loader *L, const struct ynode *keynode, const char *kind);
 bool ld_valid_name(const char *s);
-/* did_you_mean, also catching two swapped neighbours ("cvs" for "csv"). */
+/* did_you_mean (util.h), within the file's budget for suggestions. */
 const char *ld_suggest(const char *word, const char *const *candidates, size_t n);
 /* A scalar's text, or NULL with a problem when n is not a scalar. */
 const char *ld_string(struct loader *L, const struct ynode *n, const char *what);
@@ -93,10 +96,11 @@ void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_
 void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n);
 void schema_done(struct schema_buf *sb);
 const struct expr_schema *meta_schema(void);
-expr_type ftype_expr_type(ftype t);
-/* Whether a statically known expression type can go into a field of type t. */
-bool ftype_accepts(ftype t, expr_type et);
 const char *etype_name(expr_type t);
+/* A type as the expression compiler names it ("int", "double"); defined in
+ * expr_parse.c, whose header (expr_internal.h) is the expression module's own and
+ * clashes with ours (F_INT), so it is declared here for the loader's messages. */
+const char *expr_type_name(expr_type t);
 
 /* field.c: field specs. */
 enum field_ctx { FIELD_PAYLOAD, FIELD_EVENT, FIELD_STATE };
@@ -107,13 +111,6 @@ bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *
 /* Reads a mapping of fields; *out gets an array of n entries. */
 void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx,
                   struct field_spec **out, size_t *n);
-void field_spec_done(struct field_spec *f);
-bool ftype_parse(const char *s, ftype *t);
-/* The type's zero value: "" 0 0.0 false [] {}, null for timestamp and any. */
-/* A YAML plain value made to fit a field of type t where that is lossless (an
- * int for a float field becomes a double). Takes v. */
-value field_coerce(ftype t, value v);
-const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name);
 /* did_you_mean over field names. */
 const char *fields_suggest(const struct field_spec *f, size_t n, const char *name);
 

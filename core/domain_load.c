@@ -886,7 +886,12 @@ static char *read_source(const char *path, size_t *len, struct diag_list *diags)
     err e;
     err_clear(&e);
     if (read_file(path, &text, len, &e) != ST_OK) {
-        diag_add(diags, path, 0, 0, "", e.msg[0] ? e.msg : "cannot read the file");
+        /* read_file says "PATH: cannot open: ..."; the diag prints PATH already. */
+        const char *msg = e.msg;
+        size_t pl = strlen(path);
+        if (strncmp(msg, path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
+            msg += pl + 2;
+        diag_add(diags, path, 0, 0, "", msg[0] ? msg : "cannot read the file");
         return NULL;
     }
     return text;

@@ -1,6 +1,6 @@
 /* domain_model.c: the domain model's plumbing: lists of problems (diags),
- * freeing everything a loaded domain owns, lookups by name, and the hashing that
- * gives each aggregate and projection its rules_hash. */
+ * freeing everything a loaded domain owns, and the hashing that gives each
+ * aggregate and projection its rules_hash. (Lookups by name: domain_lookup.c.) */
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,50 +260,4 @@ void domain_free(struct domain *d)
         scenario_spec_done(&d->scenarios[i]);
     free(d->scenarios);
     free(d);
-}
-
-/* ---- lookups ---- */
-
-struct aggregate_spec *domain_aggregate(const struct domain *d, const char *name)
-{
-    for (size_t i = 0; d && name && i < d->naggregates; i++)
-        if (d->aggregates[i].name && strcmp(d->aggregates[i].name, name) == 0)
-            return &d->aggregates[i];
-    return NULL;
-}
-
-struct command_spec *domain_command(const struct domain *d, const char *name)
-{
-    for (size_t i = 0; d && name && i < d->naggregates; i++)
-        for (size_t j = 0; j < d->aggregates[i].ncommands; j++)
-            if (d->aggregates[i].commands[j].name &&
-                strcmp(d->aggregates[i].commands[j].name, name) == 0)
-                return &d->aggregates[i].commands[j];
-    return NULL;
-}
-
-struct event_spec *domain_event(const struct domain *d, const char *type)
-{
-    for (size_t i = 0; d && type && i < d->naggregates; i++)
-        for (size_t j = 0; j < d->aggregates[i].nevents; j++)
-            if (d->aggregates[i].events[j].name &&
-                strcmp(d->aggregates[i].events[j].name, type) == 0)
-                return &d->aggregates[i].events[j];
-    return NULL;
-}
-
-struct projection_spec *domain_projection(const struct domain *d, const char *name)
-{
-    for (size_t i = 0; d && name && i < d->nprojections; i++)
-        if (d->projections[i].name && strcmp(d->projections[i].name, name) == 0)
-            return &d->projections[i];
-    return NULL;
-}
-
-struct source_spec *domain_source(const struct domain *d, const char *name)
-{
-    for (size_t i = 0; d && name && i < d->nsources; i++)
-        if (d->sources[i].name && strcmp(d->sources[i].name, name) == 0)
-            return &d->sources[i];
-    return NULL;
 }

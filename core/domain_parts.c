@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/domain_internal.h"
+#include "core/reader.h" /* the table of format names */
 
 /* did_you_mean over every event type of the domain. */
 static const char *suggest_event(const struct domain *d, const char *name)
@@ -248,7 +249,6 @@ void projections_load(struct loader *L, const struct ynode *map)
 
 static const char *const source_keys[] = {"format", "records", "delimiter", "timezone", "skip",
                                           "stream", "type",    "time",      "data",     "meta"};
-static const char *const source_formats[] = {"ndjson", "json", "csv", "cloudevents"};
 
 /* "Z", "UTC", "+02:00", "-0530", "+02" -> minutes east of UTC. */
 static bool parse_timezone(const char *s, int *out)
@@ -296,22 +296,14 @@ bool source_parse(struct loader *L, const struct ynode *key, const struct ynode 
     } else {
         size_t m = ld_push(L, "format");
         const char *f = ld_string(L, x, "a format (ndjson, json, csv or cloudevents)");
-        if (f) {
-            size_t i = 0;
-            while (i < 4 && strcmp(f, source_formats[i]) != 0)
-                i++;
-            if (i < 4) {
-                s->format = (source_format)i;
-            } else {
-                const char *sg = ld_suggest(f, source_formats, 4);
-                if (sg)
-                    ld_diag(L, x, "unknown format '%s' (did you mean '%s'?)", f, sg);
-                else
-                    ld_diag(
-                        L, x,
+        if (f && !reader_format_parse(f, &s->format)) {
+            const char *sg = reader_format_suggest(f);
+            if (sg)
+                ld_diag(L, x, "unknown format '%s' (did you mean '%s'?)", f, sg);
+            else
+                ld_diag(L, x,
                         "unknown format '%s'; the formats are ndjson, json, csv and cloudevents",
                         f);
-            }
         }
         ld_pop(L, m);
     }

@@ -161,22 +161,7 @@ const char *ld_suggest(const char *word, const char *const *candidates, size_t n
     if (cost > suggest_budget)
         return NULL;
     suggest_budget -= cost;
-    const char *s = did_you_mean(word, candidates, n);
-    if (s)
-        return s;
-    size_t wl = strlen(word);
-    for (size_t i = 0; i < n; i++) {
-        if (strlen(candidates[i]) != wl || wl < 2)
-            continue;
-        size_t first = 0;
-        while (first < wl && word[first] == candidates[i][first])
-            first++;
-        if (first + 1 < wl && word[first] == candidates[i][first + 1] &&
-            word[first + 1] == candidates[i][first] &&
-            strcmp(word + first + 2, candidates[i] + first + 2) == 0)
-            return candidates[i];
-    }
-    return NULL;
+    return did_you_mean(word, candidates, n);
 }
 
 bool ld_valid_name(const char *s)
@@ -529,7 +514,7 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
         expr_type t = expr_result_type(x);
         if (t != EXPR_T_ANY && t != EXPR_T_BOOL) {
             ld_diag(L, n, "`%s` is %s %s, not a condition (it must be true or false)", n->text,
-                    t == EXPR_T_INT ? "an" : "a", etype_name(t));
+                    t == EXPR_T_INT ? "an" : "a", expr_type_name(t));
             expr_free(x);
             return NULL;
         }

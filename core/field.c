@@ -1,129 +1,24 @@
 /* field.c: fields of payloads, events and state: reading their specs from the
  * domain file (types, defaults, constraints) and checking values against them.
+ * What a type is (names, zero values) lives below, in domain_schema.c.
  *
  * Types are strict, as in CEL: a float field takes a double, not an int, when a
  * payload is checked (field_check). Defaults written in the domain file are the
  * exception: `default: 0` on a float field is read as 0.0, because the author's
  * meaning is plain and YAML has no way to write "an int-looking double" short of
- * `0.0`. A state field without a default starts at its type's zero value:
- * "" for string, 0 for int, 0.0 for float, false for bool, [] for list, {} for
- * map, and null for timestamp (there is no sensible zero time) and any. */
+ * `0.0`. A state field without a default starts at its type's zero value
+ * (ftype_zero). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/domain_internal.h"
 #include "core/json.h"
 
-static const char *const ftype_names[] = {"string",    "int",  "float", "bool",
-                                          "timestamp", "list", "map",   "any"};
-#define NFTYPES (sizeof ftype_names / sizeof ftype_names[0])
-
-const char *ftype_name(ftype t)
-{
-    return (unsigned)t < NFTYPES ? ftype_names[t] : "?";
-}
-
-bool ftype_parse(const char *s, ftype *t)
-{
-    for (size_t i = 0; i < NFTYPES; i++)
-        if (strcmp(s, ftype_names[i]) == 0) {
-            *t = (ftype)i;
-            return true;
-        }
-    return false;
-}
-
-/* Names people reach for that mean one of ours. */
-static const char *ftype_synonym(const char *s)
-{
-    static const char *const syn[][2] = {
-        {"integer", "int"},    {"int64", "int"},      {"long", "int"},   {"double", "float"},
-        {"number", "float"},   {"boolean", "bool"},   {"str", "string"}, {"text", "string"},
-        {"array", "list"},     {"object", "map"},     {"dict", "map"},   {"datetime", "timestamp"},
-        {"time", "timestamp"}, {"date", "timestamp"},
-    };
-    for (size_t i = 0; i < sizeof syn / sizeof syn[0]; i++)
-        if (strcmp(s, syn[i][0]) == 0)
-            return syn[i][1];
-    const char *d = ld_suggest(s, ftype_names, NFTYPES);
-    if (d)
-        return d;
-    /* A word that starts with a type's name ("integr", "booll") means that type. */
-    for (size_t i = 0; i < NFTYPES; i++)
-        if (strlen(s) >= 3 && strncmp(s, ftype_names[i], strlen(ftype_names[i])) == 0)
-            return ftype_names[i];
-    return NULL;
-}
-
-value ftype_zero(ftype t)
-{
-    switch (t) {
-    case F_STRING:
-        return value_cstring("");
-    case F_INT:
-        return value_int(0);
-    case F_FLOAT:
-        return value_double(0.0);
-    case F_BOOL:
-        return value_bool(false);
-    case F_LIST:
-        return value_list(0);
-    case F_MAP:
-        return value_map(0);
-    default:
-        return value_null();
-    }
-}
-
-value field_coerce(ftype t, value v)
-{
-    if (t == F_FLOAT && v.type == V_INT)
-        return value_double((double)v.u.i);
-    return v;
-}
-
-expr_type ftype_expr_type(ftype t)
-{
-    switch (t) {
-    case F_STRING:
-        return EXPR_T_STRING;
-    case F_INT:
-        return EXPR_T_INT;
-    case F_FLOAT:
-        return EXPR_T_DOUBLE;
-    case F_BOOL:
-        return EXPR_T_BOOL;
-    case F_LIST:
-        return EXPR_T_LIST;
-    case F_MAP:
-        return EXPR_T_MAP;
-    default:
-        return EXPR_T_ANY; /* timestamps are text, but now() may be typed apart */
-    }
-}
-
-bool ftype_accepts(ftype t, expr_type et)
-{
-    if (et == EXPR_T_ANY || et == EXPR_T_NULL || t == F_ANY)
-        return true;
-    if (t == F_TIMESTAMP)
-        return et == EXPR_T_STRING || et == EXPR_T_TIMESTAMP;
-    return ftype_expr_type(t) == et;
-}
-
 const char *etype_name(expr_type t)
 {
     static const char *const names[] = {"any",    "null",      "bool", "int", "double",
                                         "string", "timestamp", "list", "map"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
-}
-
-const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (f[i].name && strcmp(f[i].name, name) == 0)
-            return &f[i];
-    return NULL;
 }
 
 const char *fields_suggest(const struct field_spec *f, size_t n, const char *name)
@@ -136,20 +31,6 @@ const char *fields_suggest(const struct field_spec *f, size_t n, const char *nam
     const char *s = ld_suggest(name, names, k);
     free(names);
     return s;
-}
-
-void field_spec_done(struct field_spec *f)
-{
-    free(f->name);
-    value_free(f->def);
-    value_free(f->min);
-    value_free(f->max);
-    if (f->pattern) {
-        regfree(&f->pattern_re);
-        free(f->pattern);
-    }
-    value_free(f->enum_values);
-    memset(f, 0, sizeof *f);
 }
 
 /* ---- checking values ---- */
@@ -317,7 +198,7 @@ static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
     }
     if (ftype_parse(n->text, t))
         return true;
-    const char *s = ftype_synonym(n->text);
+    const char *s = ftype_suggest(n->text);
     if (s)
         ld_diag(L, n, "unknown type '%s' (did you mean '%s'?)", n->text, s);
     else

@@ -1,5 +1,6 @@
-/* import.h: appending events from files (import, replay) and writing them out
- * (export), the engine under `strata import`, `strata replay` and `strata export`.
+/* import.h: appending events from files (import, replay), the engine under
+ * `strata import` and `strata replay`. (Writing them out, `strata export`, is
+ * event_format.h's.)
  *
  * Import reads every record of every file in order (core/reader.h), maps it
  * (core/mapping.h: through a source, or as Strata's canonical NDJSON when there is
@@ -74,24 +75,5 @@ int import_pick_source(const struct domain *d, const char *name, const char *map
  * "imported 12 events (positions 1-12) from 2 files in 0.03 s (400 events/s)",
  * with the records passed over by `skip` and the bad records skipped when any. */
 void import_print_summary(FILE *out, const struct import_result *res, size_t nfiles, bool replay);
-
-/* Export formats. */
-typedef enum export_format { EXPORT_NDJSON, EXPORT_CLOUDEVENTS, EXPORT_CSV } export_format;
-bool export_format_parse(const char *name, export_format *out);
-
-/* What comes before the first event (the CSV header row; nothing otherwise). */
-void export_begin(strbuf *sb, export_format f);
-/* Appends one event, with its line end:
- * - ndjson: design.md's canonical line (event_write_ndjson);
- * - cloudevents: one structured CloudEvent (JSON format) per line:
- *   {"specversion":"1.0","id":"<stream>-<version>","source":"strata","subject":<stream>,
- *    "type":..,"time":..,"datacontenttype":"application/json","strataposition":P,
- *    "strataversion":V,"strataschema":S[,"stratameta":"<meta JSON as a string>"],"data":{..}}
- *   (extension values that do not fit CloudEvents' 32-bit integer are strings);
- *   importing it back with format cloudevents and `stream: record.subject` gives
- *   the same streams, types, times and data;
- * - csv: position,stream,version,type,schema,time,data,meta with RFC 4180 quoting
- *   (meta empty when there is none). */
-void export_event(strbuf *sb, export_format f, const struct event *ev);
 
 #endif

@@ -494,16 +494,21 @@ bool cloudevents_check(const value *ev, char *reason, size_t n)
     return true;
 }
 
+/* The one table of format names, indexed by source_format: the domain loader
+ * reads `format:` with it and names formats in messages with it. */
+static const char *const format_names[] = {
+    [SRC_NDJSON] = "ndjson",
+    [SRC_JSON] = "json",
+    [SRC_CSV] = "csv",
+    [SRC_CLOUDEVENTS] = "cloudevents",
+};
+#define NFORMATS (sizeof format_names / sizeof format_names[0])
+
 bool reader_format_parse(const char *name, source_format *out)
 {
-    static const struct {
-        const char *name;
-        source_format f;
-    } names[] = {{"ndjson", SRC_NDJSON}, {"jsonl", SRC_NDJSON}, {"json", SRC_JSON},
-                 {"csv", SRC_CSV}, {"cloudevents", SRC_CLOUDEVENTS}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i].name) == 0) {
-            *out = names[i].f;
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (source_format)i;
             return true;
         }
     return false;
@@ -511,13 +516,12 @@ bool reader_format_parse(const char *name, source_format *out)
 
 const char *reader_format_name(source_format f)
 {
-    switch (f) {
-    case SRC_NDJSON: return "ndjson";
-    case SRC_JSON: return "json";
-    case SRC_CSV: return "csv";
-    case SRC_CLOUDEVENTS: return "cloudevents";
-    }
-    return "?";
+    return (unsigned)f < NFORMATS ? format_names[f] : "?";
+}
+
+const char *reader_format_suggest(const char *name)
+{
+    return did_you_mean(name, format_names, NFORMATS);
 }
 
 /* ---- documents (json, cloudevents batches) ------------------------------------------ */
@@ -1116,8 +1120,6 @@ void reader_close(struct reader *r)
     free(r->fields);
     free(r);
 }
-
-const char *reader_name(const struct reader *r) { return r->name; }
 
 void reader_progress(const struct reader *r, uint64_t *done, uint64_t *total)
 {

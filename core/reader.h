@@ -75,7 +75,6 @@ struct reader *reader_open_buffer(const char *name, const void *buf, size_t len,
 int reader_next(struct reader *r, struct record *rec, err *e);
 void reader_close(struct reader *r);
 
-const char *reader_name(const struct reader *r);
 /* How far reading has got: bytes of the file consumed (compressed bytes for
  * .gz) and the file's size (0 when unknown, e.g. standard input). */
 void reader_progress(const struct reader *r, uint64_t *done, uint64_t *total);
@@ -91,8 +90,11 @@ bool rfc3339_check(const char *s, size_t len);
 /* UTF-8 well-formedness (no overlongs, no surrogates, nothing above U+10FFFF). */
 bool reader_utf8_valid(const char *s, size_t len);
 
-/* Parses a format name ("ndjson", "json", "csv", "cloudevents"); false if unknown. */
+/* Format names ("ndjson", "json", "csv", "cloudevents"), from one table: parses
+ * one (false if unknown), names one ("?" for a value out of range), and suggests
+ * the one an unknown name was meant to be (did_you_mean; NULL when none is close). */
 bool reader_format_parse(const char *name, source_format *out);
 const char *reader_format_name(source_format f);
+const char *reader_format_suggest(const char *name);
 
 #endif

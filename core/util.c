@@ -371,44 +371,87 @@ uint64_t hash_fnv1a(uint64_t h, const void *data, size_t n)
     return h;
 }
 
+/* Optimal string alignment (Damerau-Levenshtein without moving a letter twice):
+ * insertions, deletions, substitutions and swaps of two neighbours ("cvs" for
+ * "csv") each count 1. Three rows of the table are enough: a swap looks back two. */
 int edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 100;
-    int row[65];
+    int *rows = xmalloc(3 * (lb + 1) * sizeof *rows);
+    int *pp = rows, *prev = rows + lb + 1, *cur = rows + 2 * (lb + 1);
     for (size_t j = 0; j <= lb; j++)
-        row[j] = (int)j;
+        prev[j] = (int)j;
     for (size_t i = 1; i <= la; i++) {
-        int prev = row[0];
-        row[0] = (int)i;
+        cur[0] = (int)i;
         for (size_t j = 1; j <= lb; j++) {
-            int cur = row[j];
             int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            int best = prev + cost;
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
+            int best = prev[j - 1] + cost;
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                pp[j - 2] + 1 < best)
+                best = pp[j - 2] + 1;
+            cur[j] = best;
         }
+        int *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
     }
-    return row[lb];
+    int d = prev[lb];
+    free(rows);
+    return d;
+}
+
+static bool same_ignoring_case(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y - 'A' + 'a');
+        if (x != y || !x)
+            return x == y;
+    }
+    return true;
 }
 
 const char *did_you_mean(const char *word, const char *const *candidates, size_t n)
 {
+    /* How plausible a candidate is, best first: the same but for case (0), a few
+     * edits away (1), or what the word starts to spell (2). Within a class, fewer
+     * edits (or fewer letters left to type) win, then the earlier candidate. */
+    size_t wl = strlen(word);
+    if (wl == 0)
+        return NULL; /* nothing typed means nothing in particular */
+    int limit = wl / 3 > 1 ? (int)(wl / 3) : 1;
     const char *best = NULL;
-    int best_d = 100;
+    int best_class = 3, best_d = 0;
     for (size_t i = 0; i < n; i++) {
-        int d = edit_distance(word, candidates[i]);
-        if (d < best_d) {
+        const char *c = candidates[i];
+        if (!c)
+            continue;
+        size_t cl = strlen(c);
+        int cls, d = 0;
+        if (cl == wl && same_ignoring_case(word, c, wl)) {
+            cls = 0;
+        } else if ((cl > wl ? cl - wl : wl - cl) <= (size_t)limit &&
+                   (d = edit_distance(word, c)) <= limit) {
+            cls = 1;
+        } else if (wl >= 3 && cl > wl && same_ignoring_case(word, c, wl)) {
+            cls = 2;
+            d = (int)(cl - wl);
+        } else {
+            continue;
+        }
+        if (cls < best_class || (cls == best_class && d < best_d)) {
+            best = c;
+            best_class = cls;
             best_d = d;
-            best = candidates[i];
         }
     }
-    size_t wl = strlen(word);
-    int limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
-    return best_d <= limit ? best : NULL;
+    return best;
 }

@@ -79,9 +79,16 @@ bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms);
 uint64_t hash_fnv1a(uint64_t h, const void *data, size_t n);
 #define HASH_FNV_INIT 1469598103934665603ULL
 
-/* Edit distance, for "did you mean" suggestions; capped at 100. */
+/* Edit distance for "did you mean": insertions, deletions, substitutions and swaps
+ * of two neighbouring letters each count 1 (optimal string alignment). */
 int edit_distance(const char *a, const char *b);
-/* The candidate closest to `word` if it is plausibly what was meant, else NULL. */
+/* The one "did you mean" of Strata: the name among candidates[0..n) (any n; NULL
+ * entries are skipped) that `word` was plausibly meant to be, or NULL when none is
+ * close enough to be meant (the nearest name is not suggested for its own sake).
+ * Close enough, in this order of preference: the same but for case ("deposit" for
+ * "Deposit"); at most max(1, strlen(word)/3) edits away ("Depositt", "Deopsit");
+ * or, for a word of 3 characters or more, the start of the name, ignoring case
+ * ("Dep" for "Deposit"). Ties go to fewer edits, then to the earlier candidate. */
 const char *did_you_mean(const char *word, const char *const *candidates, size_t n);
 
 #endif

@@ -17,6 +17,10 @@ expect_out "domains/bank.yaml: ok: 1 aggregate, 4 commands, 5 events, 2 projecti
 run "$STRATA" check domains/library.yaml
 expect_out "domains/library.yaml: ok: 1 aggregate, 3 commands, 3 events, 2 projections, 9 scenarios" "library's exact ok line"
 
+run "$STRATA" check tests/domains/no_such_file.yaml
+expect_rc 1 "a missing domain file exits 1"
+expect_eq "$ERR" "tests/domains/no_such_file.yaml: error: cannot open: No such file or directory" "a missing domain file: its path once"
+
 B=tests/domains/bad
 run "$STRATA" check $B/unknown_key.yaml
 expect_rc 1 "unknown key exits 1"

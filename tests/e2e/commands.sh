@@ -25,11 +25,17 @@ expect_rc 1 "a constraint that fails exits 1"
 expect_contains "$ERR" "amount" "the constraint error names the field"
 S exec Withdrw accountId=A amount=5
 expect_rc 1 "an unknown command exits 1"
-expect_contains "$ERR" "did you mean 'Withdraw'" "an unknown command suggests the right one"
+expect_eq "$ERR" "strata exec: unknown command 'Withdrw' (did you mean 'Withdraw'?)" "an unknown command suggests the right one"
+S exec Transfer accountId=A amount=5
+expect_rc 1 "a far-off unknown command exits 1"
+expect_eq "$ERR" "strata exec: unknown command 'Transfer' in domain bank" "a far-off command gets no suggestion"
 S exec Withdraw accountId=A amount=60
 expect_rc 0 "a withdrawal within the balance succeeds"
 expect_contains "$OUT" '"type":"LowBalanceWarned"' "emit with when adds a second event"
 
+S state Acount A
+expect_rc 1 "state of an unknown aggregate exits 1"
+expect_eq "$ERR" "strata state: unknown aggregate 'Acount' (did you mean 'Account'?)" "an unknown aggregate suggests the right one"
 S state Account A
 expect_rc 0 "state prints"
 expect_out '{"stream":"Account-A","version":4,"position":4,"state":{"status":"open","owner":"Alice","balance":90}}' "state is the fold of every event"

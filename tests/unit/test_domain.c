@@ -917,8 +917,114 @@ static void test_diag_print(void **st)
     f = fmemopen(buf, sizeof buf - 1, "w");
     diag_list_print(&dl, f);
     fclose(f);
-    assert_true(strncmp(buf, "/nonexistent/d.yaml: error: ", 28) == 0);
+    /* The path once, not twice. */
+    assert_string_equal(buf,
+                        "/nonexistent/d.yaml: error: cannot open: No such file or directory\n");
     diag_list_done(&dl);
+}
+
+/* ---- did_you_mean and the domain_find_* lookups ---- */
+
+static void test_suggester(void **st)
+{
+    const char *const cmds[] = {"OpenAccount", "Deposit", "Withdraw", "CloseAccount"};
+    assert_string_equal(did_you_mean("Depositt", cmds, 4), "Deposit");
+    assert_string_equal(did_you_mean("Deopsit", cmds, 4), "Deposit"); /* a swap is one edit */
+    assert_string_equal(did_you_mean("deposit", cmds, 4), "Deposit"); /* case only */
+    assert_string_equal(did_you_mean("WITHDRAW", cmds, 4), "Withdraw");
+    assert_string_equal(did_you_mean("close", cmds, 4), "CloseAccount"); /* a prefix */
+    assert_string_equal(did_you_mean("Open", cmds, 4), "OpenAccount");
+    assert_string_equal(did_you_mean("Withdrew", cmds, 4), "Withdraw");
+    const char *const formats[] = {"ndjson", "json", "csv", "cloudevents"};
+    assert_string_equal(did_you_mean("cvs", formats, 4), "csv");
+    /* Not whatever is nearest: only a name close enough to be meant. */
+    assert_null(did_you_mean("Transfer", cmds, 4));
+    assert_null(did_you_mean("abcd", (const char *const[]){"wxyz"}, 1));
+    assert_null(did_you_mean("Dx", cmds, 4)); /* two letters are no prefix to go on */
+    assert_null(did_you_mean("", cmds, 4));
+    assert_null(did_you_mean("Deposit", cmds, 0));
+    /* NULL entries are skipped; ties go to the earlier name. */
+    const char *const holes[] = {NULL, "state", NULL, "stats"};
+    assert_string_equal(did_you_mean("stat", holes, 4), "state");
+    /* Long names: no cap on their length. */
+    char longname[201], typo[201];
+    memset(longname, 'a', 200);
+    longname[200] = '\0';
+    memcpy(typo, longname, sizeof typo);
+    typo[100] = 'b';
+    const char *const longs[] = {"short", longname};
+    assert_ptr_equal(did_you_mean(typo, longs, 2), longname);
+    assert_int_equal(edit_distance(typo, longname), 1);
+    assert_int_equal(edit_distance("ca", "ac"), 1);
+    assert_int_equal(edit_distance("kitten", "sitting"), 3);
+}
+
+static void test_domain_find(void **st)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load("domains/bank.yaml", &dl);
+    assert_non_null(d);
+    err e;
+    err_clear(&e);
+    /* Hits return what the plain lookups return, and leave e alone. */
+    assert_ptr_equal(domain_find_command(d, "Deposit", &e), domain_command(d, "Deposit"));
+    assert_ptr_equal(domain_find_aggregate(d, "Account", &e), &d->aggregates[0]);
+    assert_ptr_equal(domain_find_event(d, "MoneyDeposited", &e), domain_event(d, "MoneyDeposited"));
+    assert_ptr_equal(domain_find_projection(d, "BankStats", &e), domain_projection(d, "BankStats"));
+    assert_int_equal(e.code, ST_OK);
+    assert_string_equal(e.msg, "");
+
+    assert_null(domain_find_command(d, "Depositt", &e));
+    assert_int_equal(e.code, ST_NOT_FOUND);
+    assert_string_equal(e.msg, "unknown command 'Depositt' (did you mean 'Deposit'?)");
+    assert_null(domain_find_command(d, "Transfer", &e));
+    assert_string_equal(e.msg, "unknown command 'Transfer' in domain bank");
+    assert_null(domain_find_aggregate(d, "Acount", &e));
+    assert_string_equal(e.msg, "unknown aggregate 'Acount' (did you mean 'Account'?)");
+    assert_null(domain_find_event(d, "MoneyDeposit", &e));
+    assert_string_equal(e.msg,
+                        "unknown event type 'MoneyDeposit' (did you mean 'MoneyDeposited'?)");
+    assert_null(domain_find_projection(d, "bankstats", &e));
+    assert_string_equal(e.msg, "unknown projection 'bankstats' (did you mean 'BankStats'?)");
+    assert_null(domain_find_projection(d, "Ledger", &e));
+    assert_string_equal(e.msg, "unknown projection 'Ledger' in domain bank");
+    assert_null(domain_find_command(d, NULL, &e));
+    assert_string_equal(e.msg, "unknown command '' in domain bank");
+    assert_null(domain_find_command(d, "Deposit2", NULL)); /* e may be NULL */
+    domain_free(d);
+    diag_list_done(&dl);
+}
+
+/* More names than any old fixed array held (the command line kept 256 commands,
+ * 128 aggregates): the name meant is the 299th of 300, and is still found. */
+static void test_domain_find_many(void **st)
+{
+    struct domain *d = xcalloc(1, sizeof *d);
+    d->name = xstrdup("big");
+    d->naggregates = 300;
+    d->aggregates = xcalloc(300, sizeof *d->aggregates);
+    d->aggregates[0].ncommands = 300;
+    d->aggregates[0].commands = xcalloc(300, sizeof *d->aggregates[0].commands);
+    for (size_t i = 0; i < 300; i++) {
+        d->aggregates[i].name = xasprintf("Agg%03zu_Store", i + 1);
+        d->aggregates[0].commands[i].name = xasprintf("C%03zu_Name", i + 1);
+    }
+    err e;
+    err_clear(&e);
+    assert_null(domain_find_command(d, "C299_Nmae", &e));
+    assert_string_equal(e.msg, "unknown command 'C299_Nmae' (did you mean 'C299_Name'?)");
+    assert_null(domain_find_aggregate(d, "Agg299_Stroe", &e));
+    assert_string_equal(e.msg, "unknown aggregate 'Agg299_Stroe' (did you mean 'Agg299_Store'?)");
+    assert_ptr_equal(domain_find_command(d, "C299_Name", &e), &d->aggregates[0].commands[298]);
+    /* Far off: no suggestion, however many names there are to pick from. */
+    assert_null(domain_find_command(d, "Withdraw", &e));
+    assert_string_equal(e.msg, "unknown command 'Withdraw' in domain big");
+    assert_null(domain_find_event(d, "Opened", &e));
+    assert_string_equal(e.msg, "unknown event type 'Opened': domain big has no events");
+    assert_null(domain_find_projection(d, "P", &e));
+    assert_string_equal(e.msg, "unknown projection 'P': domain big has no projections");
+    domain_free(d);
 }
 
 int main(void)
@@ -955,6 +1061,9 @@ int main(void)
         cmocka_unit_test(test_field_check),
         cmocka_unit_test(test_source_map_file),
         cmocka_unit_test(test_diag_print),
+        cmocka_unit_test(test_suggester),
+        cmocka_unit_test(test_domain_find),
+        cmocka_unit_test(test_domain_find_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/event_format.h"
 #include "core/import.h"
 #include "core/json.h"
 #include "core/mapping.h"

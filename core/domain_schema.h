@@ -1,0 +1,32 @@
+/* domain_schema.h: field types and field specs as data, below the loader: the
+ * names of the types, their zero values, what an expression of a given static type
+ * may be stored in them, and freeing a field spec. Nothing here reads YAML or
+ * reports problems, so the loader (domain_util.c, field.c, domain_load.c) and the
+ * model (domain_model.c) can both build on it without calling back into each
+ * other. ftype_name and ftype_zero, which the rest of Strata uses, are declared in
+ * domain.h beside the enum; they are defined here too. */
+#ifndef STRATA_DOMAIN_SCHEMA_H
+#define STRATA_DOMAIN_SCHEMA_H
+
+#include "core/domain.h"
+
+/* A type's name as written in a domain file ("int"); false when s is none. */
+bool ftype_parse(const char *s, ftype *t);
+/* The type a user meant by an unknown name: a synonym ("integer", "double",
+ * "boolean", ...), a near miss ("flaot"), or a word starting with a type's name
+ * ("integr"). NULL when nothing fits. */
+const char *ftype_suggest(const char *s);
+/* The static expression type of a field of type t (EXPR_T_ANY for timestamp and any). */
+expr_type ftype_expr_type(ftype t);
+/* Whether a statically known expression type can go into a field of type t. */
+bool ftype_accepts(ftype t, expr_type et);
+/* A YAML plain value made to fit a field of type t where that is lossless (an
+ * int for a float field becomes a double). Takes v. */
+value field_coerce(ftype t, value v);
+
+/* The field named `name` among f[0..n), or NULL. */
+const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name);
+/* Frees what f owns and zeroes it. */
+void field_spec_done(struct field_spec *f);
+
+#endif
