@@ -115,6 +115,16 @@ const struct field_spec *fields_find(const struct field_spec *f, size_t n, const
     return NULL;
 }
 
+const char *fields_did_you_mean(const struct field_spec *f, size_t n, const char *word)
+{
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = f[i].name;
+    const char *hint = did_you_mean(word, names, n);
+    free(names);
+    return hint;
+}
+
 void field_spec_done(struct field_spec *f)
 {
     free(f->name);

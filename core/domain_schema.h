@@ -26,6 +26,10 @@ value field_coerce(ftype t, value v);
 
 /* The field named `name` among f[0..n), or NULL. */
 const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name);
+/* The field name among f[0..n) that word was probably meant to be (util.h's did_you_mean;
+ * the loader has its own, budgeted per file, in domain_internal.h),
+ * or NULL when none is close enough. */
+const char *fields_did_you_mean(const struct field_spec *f, size_t n, const char *word);
 /* Frees what f owns and zeroes it. */
 void field_spec_done(struct field_spec *f);
 

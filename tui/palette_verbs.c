@@ -137,16 +137,11 @@ static bool at_option(struct tui *app, struct words *w, int64_t *pos)
 
 static const struct projection_spec *find_projection(struct tui *app, const char *name)
 {
-    const struct projection_spec *p = name ? domain_projection(app->domain, name) : NULL;
-    if (!p) {
-        const char *names[64];
-        size_t n = 0;
-        for (size_t i = 0; i < app->domain->nprojections && n < 64; i++)
-            names[n++] = app->domain->projections[i].name;
-        const char *dym = name ? did_you_mean(name, names, n) : NULL;
-        tui_error(app, "no projection '%s'%s%s%s", name ? name : "", dym ? " (did you mean '" : "",
-                  dym ? dym : "", dym ? "'?)" : "");
-    }
+    err e;
+    err_clear(&e);
+    const struct projection_spec *p = domain_find_projection(app->domain, name, &e);
+    if (!p)
+        tui_error(app, "%s", e.msg);
     return p;
 }
 
@@ -156,16 +151,11 @@ static void verb_exec(struct tui *app, struct words *w)
         tui_error(app, "usage: :exec COMMAND [field=value ...] [--id ID] [--payload JSON]");
         return;
     }
-    const struct command_spec *c = domain_command(app->domain, w->v[1]);
+    err e;
+    err_clear(&e);
+    const struct command_spec *c = domain_find_command(app->domain, w->v[1], &e);
     if (!c) {
-        const char *names[256];
-        size_t n = 0;
-        for (size_t i = 0; i < app->domain->naggregates; i++)
-            for (size_t j = 0; j < app->domain->aggregates[i].ncommands && n < 256; j++)
-                names[n++] = app->domain->aggregates[i].commands[j].name;
-        const char *dym = did_you_mean(w->v[1], names, n);
-        tui_error(app, "no command '%s'%s%s%s", w->v[1], dym ? " (did you mean '" : "",
-                  dym ? dym : "", dym ? "'?)" : "");
+        tui_error(app, "%s", e.msg);
         return;
     }
     struct words args;

@@ -5,6 +5,7 @@
  * or the rule that rejected it with the values involved. */
 #include <stdio.h>
 
+#include "core/domain_schema.h"
 #include "core/json.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
@@ -103,12 +104,8 @@ static int form_set_command(struct view *v, const struct command_spec *c, const 
                !(strlen(c->payload[i].name) == n && strncmp(c->payload[i].name, args[k], n) == 0))
             i++;
         if (i == c->npayload) {
-            const char *names[128];
-            size_t nn = 0;
-            for (size_t j = 0; j < c->npayload && nn < 128; j++)
-                names[nn++] = c->payload[j].name;
             char *word = xstrndup(args[k], n);
-            const char *dym = did_you_mean(word, names, nn);
+            const char *dym = fields_did_you_mean(c->payload, c->npayload, word);
             rc = err_set(e, ST_USAGE, "%s has no field '%s'%s%s%s", c->name, word,
                          dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
             free(word);
