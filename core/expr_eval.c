@@ -17,6 +17,7 @@
 #include "expr_internal.h"
 
 #include "json.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -78,15 +79,6 @@ static const char *tname(const value *v) { return vtype_name(v->type); }
 static value str_value(const char *s, size_t len) { return value_string(len ? s : "", len); }
 
 /* ---- UTF-8 helpers (strings in values are valid UTF-8) ---- */
-
-static size_t cp_count(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
-    return n;
-}
 
 /* Byte offset of code point index cp (cp <= number of code points). */
 static size_t cp_offset(const char *s, size_t len, size_t cp)
@@ -440,7 +432,7 @@ static bool fn_replace(struct ectx *c, const struct node *n, const value *args, 
     size_t ls = value_strlen(&args[0]), lo = value_strlen(&args[1]), lw = value_strlen(&args[2]);
     size_t count = 0;
     if (lo == 0) {
-        count = cp_count(s, ls) + 1;
+        count = utf8_count(s, ls) + 1;
     } else {
         for (size_t i = 0; i + lo <= ls;) {
             if (memcmp(s + i, o, lo) == 0) {
@@ -489,7 +481,7 @@ static bool fn_split(struct ectx *c, const struct node *n, const value *args, va
     size_t ls = value_strlen(&args[0]), lsep = value_strlen(&args[1]);
     size_t parts = 1;
     if (lsep == 0) {
-        parts = cp_count(s, ls);
+        parts = utf8_count(s, ls);
     } else {
         for (size_t i = 0; i + lsep <= ls;) {
             if (memcmp(s + i, sep, lsep) == 0) {
@@ -534,7 +526,7 @@ static bool ev_call(struct ectx *c, const struct node *n, value *args, int nargs
     switch (n->op) {
     case F_SIZE:
         if (a->type == V_STRING)
-            *out = value_int((int64_t)cp_count(value_str(a), value_strlen(a)));
+            *out = value_int((int64_t)utf8_count(value_str(a), value_strlen(a)));
         else if (a->type == V_LIST)
             *out = value_int((int64_t)value_list_len(a));
         else if (a->type == V_MAP)
@@ -713,7 +705,7 @@ static bool ev_call(struct ectx *c, const struct node *n, value *args, int nargs
         for (int i = 1; i < nargs; i++)
             if (args[i].type != V_INT)
                 return fn_overload(c, n, args, nargs);
-        size_t cps = cp_count(s, ls);
+        size_t cps = utf8_count(s, ls);
         int64_t from = args[1].u.i, to = nargs > 2 ? args[2].u.i : (int64_t)cps;
         if (from < 0 || (uint64_t)from > cps)
             return efail(c, n, "substring() index out of range: %lld (the string has %zu characters)",

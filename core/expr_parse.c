@@ -10,6 +10,7 @@
  * message. Parser recursion is capped at EXPR_MAX_DEPTH and so is the height of
  * the tree built, which bounds the C stack both here and in the evaluator. */
 #include "expr_internal.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -87,66 +88,6 @@ static int hex_val(int c)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not valid
- * (overlong forms, surrogates and code points past U+10FFFF are refused). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-static void utf8_put(strbuf *sb, uint32_t cp)
-{
-    char b[4];
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        sb_add(sb, b, 1);
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        sb_add(sb, b, 2);
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        sb_add(sb, b, 3);
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        sb_add(sb, b, 4);
-    }
-}
-
 /* strtod in the "C" locale, whatever the program's locale is (the workbench sets
  * one for wide characters, and a decimal comma must not change what `1.5` means). */
 static locale_t c_locale;
@@ -188,7 +129,7 @@ static bool lex_string(struct parser *p, size_t start, bool raw)
             return false;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq((const unsigned char *)s + i, p->len - i);
+            size_t n = utf8_seq(s + i, p->len - i);
             if (!n) {
                 fail(p, i, "invalid UTF-8 in string");
                 return false;
@@ -228,7 +169,7 @@ static bool lex_string(struct parser *p, size_t start, bool raw)
                 if (i + 1 < p->len && s[i] >= '0' && s[i] <= '7' && s[i + 1] >= '0' && s[i + 1] <= '7') {
                     cp = (uint32_t)((e - '0') * 64 + (s[i] - '0') * 8 + (s[i + 1] - '0'));
                     i += 2;
-                    utf8_put(sb, cp);
+                    utf8_append(sb, cp);
                     continue;
                 }
                 fail(p, esc, "an octal escape needs three digits, like \\101");
@@ -251,7 +192,7 @@ static bool lex_string(struct parser *p, size_t start, bool raw)
             fail(p, esc, "escape '\\%c' is not a valid code point", e);
             return false;
         }
-        utf8_put(sb, cp);
+        utf8_append(sb, cp);
     }
     p->pos = i;
     p->tok.t = T_STRING;

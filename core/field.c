@@ -13,6 +13,7 @@
 
 #include "core/domain_internal.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 static const char *const ftype_names[] = {"string",    "int",  "float", "bool",
                                           "timestamp", "list", "map",   "any"};
@@ -171,15 +172,6 @@ static const char *value_kind(const value *v)
     return v->type == V_DOUBLE ? "float" : vtype_name(v->type);
 }
 
-static size_t utf8_length(const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            k++;
-    return k;
-}
-
 static bool type_fits(ftype t, const value *v)
 {
     switch (t) {
@@ -263,7 +255,7 @@ int field_check(const struct field_spec *f, const value *v, err *e)
         int64_t n = -1;
         const char *unit = "";
         if (v->type == V_STRING) {
-            n = (int64_t)utf8_length(value_str(v), value_strlen(v));
+            n = (int64_t)utf8_count(value_str(v), value_strlen(v));
             unit = " characters";
         } else if (v->type == V_LIST) {
             n = (int64_t)value_list_len(v);
