@@ -124,20 +124,6 @@ static bool is_space_cp(uint32_t c)
 
 /* ---- formatting ---- */
 
-/* snprintf honours LC_NUMERIC; whatever the locale, the decimal point is '.'. */
-static void fix_decimal_point(char *s)
-{
-    for (char *q = s; *q; q++)
-        if (*q != '-' && *q != '+' && *q != 'e' && (*q < '0' || *q > '9')) {
-            *q = '.';
-            char *r = q + 1;
-            while (*r && *r != 'e' && (*r < '0' || *r > '9'))
-                r++;
-            memmove(q + 1, r, strlen(r) + 1);
-            return;
-        }
-}
-
 /* A double as CEL (cel-go, Go's %g with the shortest round-trip digits) writes
  * it: 1.5, 100000, 1e+06, 1.5e-07, -0.0045, NaN, +Inf, -Inf. */
 static void format_double_cel(strbuf *sb, double d)
@@ -158,8 +144,7 @@ static void format_double_cel(strbuf *sb, double d)
     int prec;
     for (prec = 1; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
-        fix_decimal_point(buf);
-        if (expr_strtod(buf, NULL) == d || prec == 17)
+        if (strtod(buf, NULL) == d || prec == 17)
             break;
     }
     /* buf is [-]D[.DDD]e[+-]XX: collect the digits and the exponent */
@@ -389,7 +374,7 @@ static bool parse_double_str(const char *s, size_t len, double *out)
     if (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n' || buf[0] == '\r' || buf[0] == '\f' || buf[0] == '\v')
         return false;
     char *end;
-    double d = expr_strtod(buf, &end);
+    double d = strtod(buf, &end);
     if (*end)
         return false;
     *out = d;

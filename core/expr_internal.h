@@ -82,10 +82,6 @@ struct expr {
  * node is then left for run time, where the error is reported in context). */
 bool expr_fold(const struct node *n, value *out);
 
-/* strtod in the "C" locale, whatever the program's locale (the workbench sets one
- * for wide characters; a decimal comma must not change what `1.5` means). */
-double expr_strtod(const char *s, char **end);
-
 /* "int", "double", ... as CEL names them; EXPR_T_ANY is "dyn". */
 const char *expr_type_name(expr_type t);
 /* The static type of a value. */

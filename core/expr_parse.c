@@ -13,9 +13,7 @@
 #include "utf8.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,18 +84,6 @@ static int hex_val(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* strtod in the "C" locale, whatever the program's locale is (the workbench sets
- * one for wide characters, and a decimal comma must not change what `1.5` means). */
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-static void c_locale_init(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-
-double expr_strtod(const char *s, char **end)
-{
-    pthread_once(&c_locale_once, c_locale_init);
-    return c_locale ? strtod_l(s, end, c_locale) : strtod(s, end);
 }
 
 static bool lex_string(struct parser *p, size_t start, bool raw)
@@ -265,7 +251,7 @@ static bool lex_number(struct parser *p, size_t start)
             buf[n] = 0;
             errno = 0;
             char *end;
-            double d = expr_strtod(buf, &end);
+            double d = strtod(buf, &end);
             if (isinf(d)) {
                 fail(p, start, "number literal out of range");
                 return false;

@@ -12,37 +12,18 @@
  * Numbers: integers are accumulated exactly in 64 bits (beyond int64 is an error,
  * never rounded). Doubles take an exact fast path when the decimal mantissa fits
  * in 53 bits and the power of ten is exactly representable (Clinger: one correctly
- * rounded IEEE operation on two exact operands); otherwise strtod_l with the "C"
- * locale on a bounded copy, so LC_NUMERIC can never change what "1.5" means. */
+ * rounded IEEE operation on two exact operands); otherwise strtod on a bounded copy.
+ * Plain strtod and snprintf("%.17g") read and write '.' because LC_NUMERIC is
+ * always "C": the only locale category Strata ever sets is LC_CTYPE (tui.c, for
+ * wide characters), so no user locale can change what "1.5" means. */
 #include "json.h"
 #include "utf8.h"
 
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the "C" locale for strtod_l / number text ---- */
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_init(void)
-{
-    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
-/* strtod that always reads '.' as the decimal point. */
-static double strtod_c(const char *s, char **endp)
-{
-    pthread_once(&c_locale_once, c_locale_init);
-    if (c_locale)
-        return strtod_l(s, endp, c_locale);
-    return strtod(s, endp); /* newlocale failed: the program never sets LC_NUMERIC anyway */
-}
 
 /* ---- parser ---- */
 
@@ -381,7 +362,7 @@ static bool parse_number(parser *ps, value *out)
         char *buf = n < sizeof small ? small : xmalloc(n + 1);
         memcpy(buf, n0, n);
         buf[n] = '\0';
-        d = strtod_c(buf, NULL);
+        d = strtod(buf, NULL);
         if (buf != small)
             free(buf);
         if (isinf(d))
@@ -588,25 +569,6 @@ static void write_int(strbuf *sb, int64_t i)
     sb_add(sb, p, (size_t)(buf + sizeof buf - p));
 }
 
-/* snprintf's %g follows LC_NUMERIC; put a '.' back wherever the locale put its
- * decimal point (anything that is not a digit, sign, 'e' or '.'). */
-static void fix_decimal_point(char *buf)
-{
-    char *w = buf;
-    bool in_point = false;
-    for (char *r = buf; *r; r++) {
-        bool normal = (*r >= '0' && *r <= '9') || *r == '-' || *r == '+' || *r == 'e' || *r == '.';
-        if (normal) {
-            *w++ = *r;
-            in_point = false;
-        } else if (!in_point) {
-            *w++ = '.';
-            in_point = true;
-        }
-    }
-    *w = '\0';
-}
-
 void json_write_double(strbuf *sb, double d)
 {
     if (!isfinite(d)) {
@@ -616,8 +578,7 @@ void json_write_double(strbuf *sb, double d)
     char buf[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, d);
-        fix_decimal_point(buf);
-        if (prec == 17 || strtod_c(buf, NULL) == d)
+        if (prec == 17 || strtod(buf, NULL) == d)
             break;
     }
     sb_adds(sb, buf);
