@@ -96,7 +96,6 @@ const struct expr_schema *meta_schema(void);
 expr_type ftype_expr_type(ftype t);
 /* Whether a statically known expression type can go into a field of type t. */
 bool ftype_accepts(ftype t, expr_type et);
-const char *etype_name(expr_type t);
 
 /* field.c: field specs. */
 enum field_ctx { FIELD_PAYLOAD, FIELD_EVENT, FIELD_STATE };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/domain_internal.h"
+#include "core/expr_types.h"
 #include "core/utf8.h"
 
 /* ---- problems and paths ---- */
@@ -521,7 +522,7 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
         expr_type t = expr_result_type(x);
         if (t != EXPR_T_ANY && t != EXPR_T_BOOL) {
             ld_diag(L, n, "`%s` is %s %s, not a condition (it must be true or false)", n->text,
-                    t == EXPR_T_INT ? "an" : "a", etype_name(t));
+                    t == EXPR_T_INT ? "an" : "a", expr_type_name(t));
             expr_free(x);
             return NULL;
         }

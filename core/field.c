@@ -112,13 +112,6 @@ bool ftype_accepts(ftype t, expr_type et)
     return ftype_expr_type(t) == et;
 }
 
-const char *etype_name(expr_type t)
-{
-    static const char *const names[] = {"any",    "null",      "bool", "int", "double",
-                                        "string", "timestamp", "list", "map"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
-}
-
 const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
