@@ -96,11 +96,6 @@ void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_
 void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n);
 void schema_done(struct schema_buf *sb);
 const struct expr_schema *meta_schema(void);
-const char *etype_name(expr_type t);
-/* A type as the expression compiler names it ("int", "double"); defined in
- * expr_parse.c, whose header (expr_internal.h) is the expression module's own and
- * clashes with ours (F_INT), so it is declared here for the loader's messages. */
-const char *expr_type_name(expr_type t);
 
 /* field.c: field specs. */
 enum field_ctx { FIELD_PAYLOAD, FIELD_EVENT, FIELD_STATE };

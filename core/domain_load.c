@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/domain_internal.h"
+#include "core/expr_types.h"
 
 /* ---- rules: {rule, message} ---- */
 
@@ -249,7 +250,7 @@ static void assigns_load(struct loader *L, const struct ynode *map, const struct
             expr_type t = expr_result_type(a->value);
             if (!ftype_accepts(f->type, t))
                 ld_diag(L, v, "`%s` is %s %s, but field '%s' of %s is %s", v->text,
-                        t == EXPR_T_INT ? "an" : "a", etype_name(t), f->name, target_what,
+                        t == EXPR_T_INT ? "an" : "a", expr_type_name(t), f->name, target_what,
                         ftype_name(f->type));
         }
         ld_pop(L, m);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/domain_internal.h"
+#include "core/expr_types.h"
+#include "core/utf8.h"
 
 /* ---- problems and paths ---- */
 
@@ -393,15 +395,6 @@ bool ld_value(struct loader *L, const struct ynode *n, value *out)
 
 /* ---- expressions ---- */
 
-static size_t utf8_chars(const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            k++;
-    return k;
-}
-
 /* Byte offset of 1-based line/col (col in characters), or (size_t)-1. */
 static size_t file_offset(struct loader *L, int line, int col)
 {
@@ -478,7 +471,7 @@ static bool locate_in_file(struct loader *L, const struct ynode *n, size_t off, 
             hi = mid;
     }
     *line = (int)lo + 1;
-    *col = 1 + (int)utf8_chars(t + L->line_starts[lo], fi - L->line_starts[lo]);
+    *col = 1 + (int)utf8_count(t + L->line_starts[lo], fi - L->line_starts[lo]);
     return true;
 }
 
@@ -500,7 +493,7 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
         int line = n->line, col = 0;
         if (one_line)
             col = n->col + (n->style == YS_SINGLE || n->style == YS_DOUBLE ? 1 : 0) +
-                  (int)utf8_chars(n->text, off);
+                  (int)utf8_count(n->text, off);
         else if (!locate_in_file(L, n, off, &line, &col))
             col = 0;
         if (col > 0)

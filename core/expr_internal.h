@@ -1,6 +1,9 @@
-/* expr_internal.h: the compiled form of an expression, shared by the parser and
- * compiler (expr_parse.c) and the evaluator (expr_eval.c). Not a public header:
- * everything outside core/expr_*.c goes through expr.h.
+/* expr_internal.h: the compiled form of an expression (the tree's node and the
+ * expr that owns it), shared by the parser (expr_parse.c), the checker
+ * (expr_check.c), the evaluator (expr_eval.c, expr_fn.c) and the explanations
+ * (expr_explain.c). It has no functions: each of those files declares its own in
+ * a header named after it. Not a public header: everything outside core/expr_*.c
+ * goes through expr.h.
  *
  * A compiled expression is a tree of nodes. Names are resolved while parsing
  * (`state` becomes N_ROOT with slot ROOT_STATE, a macro's variable becomes N_LOCAL
@@ -13,6 +16,7 @@
 #define STRATA_EXPR_INTERNAL_H
 
 #include "expr.h"
+#include "expr_types.h"
 
 /* Results bigger than this (list elements, map entries, string bytes) are an
  * error, so that no expression can build something that exhausts memory. */
@@ -39,58 +43,32 @@ typedef enum node_kind {
     N_MACRO,  /* op: enum macro; kids[0] the range, then the body (map may have 2) */
 } node_kind;
 
-enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN };
-
-enum fn {
-    F_SIZE, F_INT, F_DOUBLE, F_STRING, F_NOW, F_PUT, F_REMOVE,
-    F_CONTAINS, F_STARTS_WITH, F_ENDS_WITH, F_LOWER_ASCII, F_UPPER_ASCII, F_TRIM,
-    F_SUBSTRING, F_REPLACE, F_SPLIT,
-};
-
-enum macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER };
-
 struct node {
     node_kind kind;
-    int op;            /* enum binop / fn / macro */
-    int column;        /* 1-based byte column errors point at */
-    uint32_t start;    /* source span [start, end), for explanations */
+    int op;         /* enum binop / fn / macro (expr_types.h) */
+    int column;     /* 1-based byte column errors point at */
+    uint32_t start; /* source span [start, end), for explanations */
     uint32_t end;
-    int height;        /* 1 + the tallest kid */
-    int slot;          /* N_ROOT, N_LOCAL, N_MACRO (the variable's slot) */
-    bool method;       /* N_CALL written as a method: kids[0].f(...) */
-    bool big_literal;  /* N_CONST: the literal 9223372036854775808, legal only after '-' */
-    bool borrow;       /* evaluates to a pointer into a held value: a constant, root,
-                          macro variable, or a field or index of one (expr_eval.c) */
-    expr_type type;    /* static type, EXPR_T_ANY when unknown */
-    char *name;        /* N_SELECT / N_HAS: the field (NUL-terminated) */
+    int height;       /* 1 + the tallest kid */
+    int slot;         /* N_ROOT, N_LOCAL, N_MACRO (the variable's slot) */
+    bool method;      /* N_CALL written as a method: kids[0].f(...) */
+    bool big_literal; /* N_CONST: the literal 9223372036854775808, legal only after '-' */
+    bool borrow;      /* evaluates to a pointer into a held value: a constant, root,
+                         macro variable, or a field or index of one (expr_eval.c) */
+    expr_type type;   /* static type, EXPR_T_ANY when unknown */
+    char *name;       /* N_SELECT / N_HAS: the field (NUL-terminated) */
     size_t namelen;
-    value cval;        /* N_CONST */
+    value cval; /* N_CONST */
     struct node **kids;
     int nkids;
 };
 
 struct expr {
-    char *src;          /* a NUL-terminated copy of the source */
+    char *src; /* a NUL-terminated copy of the source */
     size_t len;
     struct node *root;
     struct node **nodes; /* every node ever made, for freeing (folding leaves some unreachable) */
     size_t nnodes;
 };
-
-/* Evaluates a node whose kids are all constants, for constant folding at compile
- * time. Returns true and *out (owned) on success; false when evaluation fails (the
- * node is then left for run time, where the error is reported in context). */
-bool expr_fold(const struct node *n, value *out);
-
-/* strtod in the "C" locale, whatever the program's locale (the workbench sets one
- * for wide characters; a decimal comma must not change what `1.5` means). */
-double expr_strtod(const char *s, char **end);
-
-/* "int", "double", ... as CEL names them; EXPR_T_ANY is "dyn". */
-const char *expr_type_name(expr_type t);
-/* The static type of a value. */
-expr_type expr_type_of(const value *v);
-/* The function's name as written ("size", "startsWith"). */
-const char *expr_fn_name(int fn);
 
 #endif

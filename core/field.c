@@ -13,13 +13,7 @@
 
 #include "core/domain_internal.h"
 #include "core/json.h"
-
-const char *etype_name(expr_type t)
-{
-    static const char *const names[] = {"any",    "null",      "bool", "int", "double",
-                                        "string", "timestamp", "list", "map"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
-}
+#include "core/utf8.h"
 
 const char *fields_suggest(const struct field_spec *f, size_t n, const char *name)
 {
@@ -50,15 +44,6 @@ static void show_value(strbuf *sb, const value *v)
 static const char *value_kind(const value *v)
 {
     return v->type == V_DOUBLE ? "float" : vtype_name(v->type);
-}
-
-static size_t utf8_length(const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            k++;
-    return k;
 }
 
 static bool type_fits(ftype t, const value *v)
@@ -144,7 +129,7 @@ int field_check(const struct field_spec *f, const value *v, err *e)
         int64_t n = -1;
         const char *unit = "";
         if (v->type == V_STRING) {
-            n = (int64_t)utf8_length(value_str(v), value_strlen(v));
+            n = (int64_t)utf8_count(value_str(v), value_strlen(v));
             unit = " characters";
         } else if (v->type == V_LIST) {
             n = (int64_t)value_list_len(v);

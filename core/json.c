@@ -12,36 +12,18 @@
  * Numbers: integers are accumulated exactly in 64 bits (beyond int64 is an error,
  * never rounded). Doubles take an exact fast path when the decimal mantissa fits
  * in 53 bits and the power of ten is exactly representable (Clinger: one correctly
- * rounded IEEE operation on two exact operands); otherwise strtod_l with the "C"
- * locale on a bounded copy, so LC_NUMERIC can never change what "1.5" means. */
+ * rounded IEEE operation on two exact operands); otherwise strtod on a bounded copy.
+ * Plain strtod and snprintf("%.17g") read and write '.' because LC_NUMERIC is
+ * always "C": the only locale category Strata ever sets is LC_CTYPE (tui.c, for
+ * wide characters), so no user locale can change what "1.5" means. */
 #include "json.h"
+#include "utf8.h"
 
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the "C" locale for strtod_l / number text ---- */
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_init(void)
-{
-    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
-/* strtod that always reads '.' as the decimal point. */
-static double strtod_c(const char *s, char **endp)
-{
-    pthread_once(&c_locale_once, c_locale_init);
-    if (c_locale)
-        return strtod_l(s, endp, c_locale);
-    return strtod(s, endp); /* newlocale failed: the program never sets LC_NUMERIC anyway */
-}
 
 /* ---- parser ---- */
 
@@ -75,34 +57,6 @@ static const unsigned char str_class[256] = {
     4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xe0 */
     4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xf0 */
 };
-
-/* Length of the valid UTF-8 sequence at q (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0 when it is not valid. */
-static size_t utf8_seq(const unsigned char *q, const unsigned char *end)
-{
-    unsigned c = q[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0; /* a continuation byte, or an overlong 2-byte lead */
-    if (c < 0xE0)
-        return end - q >= 2 && (q[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c < 0xF0) {
-        if (end - q < 3 || (q[1] & 0xC0) != 0x80 || (q[2] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xE0 && q[1] < 0xA0) || (c == 0xED && q[1] > 0x9F))
-            return 0; /* overlong, or a UTF-16 surrogate */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (end - q < 4 || (q[1] & 0xC0) != 0x80 || (q[2] & 0xC0) != 0x80 || (q[3] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xF0 && q[1] < 0x90) || (c == 0xF4 && q[1] > 0x8F))
-            return 0; /* overlong, or above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
 
 /* Records an error at `at`; always returns false so callers can `return fail(...)`. */
 static bool fail(parser *ps, const char *at, const char *fmt, ...)
@@ -182,32 +136,6 @@ static int hex4(const char *p)
     return v;
 }
 
-static void add_utf8(strbuf *sb, unsigned cp)
-{
-    char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    sb_add(sb, b, n);
-}
-
 /* Decodes one escape at p (which points at the backslash) into sb; returns the
  * position after it, or NULL after reporting an error. */
 static const char *parse_escape(parser *ps, const char *p, strbuf *sb)
@@ -259,10 +187,10 @@ static const char *parse_escape(parser *ps, const char *p, strbuf *sb)
                        "invalid \\u escape: high surrogate \\u%04X not followed by a low surrogate",
                        (unsigned)cp),
                    NULL;
-        add_utf8(sb, 0x10000 + (((unsigned)cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00));
+        utf8_append(sb, 0x10000 + (((unsigned)cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00));
         return p + 12;
     }
-    add_utf8(sb, (unsigned)cp);
+    utf8_append(sb, (unsigned)cp);
     return p + 6;
 }
 
@@ -290,7 +218,7 @@ static bool parse_string(parser *ps, value *out)
             return fail(ps, (const char *)q, "control character U+%04X in string (must be escaped)",
                         *q);
         default: {
-            size_t n = utf8_seq(q, end);
+            size_t n = utf8_seq((const char *)q, (size_t)(end - q));
             if (!n)
                 return fail(ps, (const char *)q, "invalid UTF-8 byte %s in string",
                             show_byte(tmp, *q));
@@ -328,7 +256,7 @@ escaped:
             return fail(ps, (const char *)q, "control character U+%04X in string (must be escaped)",
                         *q);
         default: {
-            size_t n = utf8_seq(q, end);
+            size_t n = utf8_seq((const char *)q, (size_t)(end - q));
             if (!n)
                 return fail(ps, (const char *)q, "invalid UTF-8 byte %s in string",
                             show_byte(tmp, *q));
@@ -434,7 +362,7 @@ static bool parse_number(parser *ps, value *out)
         char *buf = n < sizeof small ? small : xmalloc(n + 1);
         memcpy(buf, n0, n);
         buf[n] = '\0';
-        d = strtod_c(buf, NULL);
+        d = strtod(buf, NULL);
         if (buf != small)
             free(buf);
         if (isinf(d))
@@ -641,25 +569,6 @@ static void write_int(strbuf *sb, int64_t i)
     sb_add(sb, p, (size_t)(buf + sizeof buf - p));
 }
 
-/* snprintf's %g follows LC_NUMERIC; put a '.' back wherever the locale put its
- * decimal point (anything that is not a digit, sign, 'e' or '.'). */
-static void fix_decimal_point(char *buf)
-{
-    char *w = buf;
-    bool in_point = false;
-    for (char *r = buf; *r; r++) {
-        bool normal = (*r >= '0' && *r <= '9') || *r == '-' || *r == '+' || *r == 'e' || *r == '.';
-        if (normal) {
-            *w++ = *r;
-            in_point = false;
-        } else if (!in_point) {
-            *w++ = '.';
-            in_point = true;
-        }
-    }
-    *w = '\0';
-}
-
 void json_write_double(strbuf *sb, double d)
 {
     if (!isfinite(d)) {
@@ -669,8 +578,7 @@ void json_write_double(strbuf *sb, double d)
     char buf[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, d);
-        fix_decimal_point(buf);
-        if (prec == 17 || strtod_c(buf, NULL) == d)
+        if (prec == 17 || strtod(buf, NULL) == d)
             break;
     }
     sb_adds(sb, buf);
@@ -731,7 +639,7 @@ void json_write_string(strbuf *sb, const char *s, size_t len)
             /* Valid UTF-8 goes out raw. A string built in code with invalid bytes
              * gets U+FFFD for each bad byte, so the output is always valid JSON
              * (the parser would refuse anything else). */
-            size_t n = utf8_seq(p, end);
+            size_t n = utf8_seq((const char *)p, (size_t)(end - p));
             if (n) {
                 sb_add(sb, (const char *)p, n);
                 p += n;

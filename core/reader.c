@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "json.h"
+#include "utf8.h"
 
 #define CHUNK (256u * 1024u)
 #define IN_EOF (-1)
@@ -181,55 +182,6 @@ static int in_rest(struct reader *r, strbuf *sb, err *e)
 }
 
 /* ---- small checks ------------------------------------------------------------------ */
-
-bool reader_utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-        /* ASCII, the common case, eight bytes at a time */
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ULL)
-                break;
-            i += 8;
-        }
-        if (i >= len)
-            break;
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 static bool two_digits(const char *s, int *out)
 {
@@ -931,7 +883,7 @@ static int open_csv(struct reader *r, err *e)
     r->hkeys = xcalloc(r->ncols, sizeof *r->hkeys);
     for (size_t i = 0; i < r->ncols; i++) {
         strbuf *f = &r->fields[i];
-        if (!reader_utf8_valid(f->buf, f->len)) {
+        if (!utf8_valid(f->buf, f->len)) {
             err_set(e, ST_ERR, "%s:%lld: error: header row: column %zu's name is not valid UTF-8",
                     r->name, (long long)r->line, i + 1);
             return -1;
@@ -973,7 +925,7 @@ static int next_csv(struct reader *r, struct record *rec, err *e)
             return 1;
         }
         for (size_t i = 0; i < r->ncols; i++)
-            if (!reader_utf8_valid(r->fields[i].buf, r->fields[i].len)) {
+            if (!utf8_valid(r->fields[i].buf, r->fields[i].len)) {
                 rec->bad = true;
                 snprintf(rec->reason, sizeof rec->reason, "field '%.60s' is not valid UTF-8",
                          value_str(&r->hkeys[i]));

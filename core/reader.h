@@ -87,8 +87,6 @@ bool cloudevents_check(const value *ev, char *reason, size_t n);
 /* RFC 3339 date-time (what CloudEvents' `time` must be): seconds required, a
  * zone (Z or +hh:mm) required. */
 bool rfc3339_check(const char *s, size_t len);
-/* UTF-8 well-formedness (no overlongs, no surrogates, nothing above U+10FFFF). */
-bool reader_utf8_valid(const char *s, size_t len);
 
 /* Format names ("ndjson", "json", "csv", "cloudevents"), from one table: parses
  * one (false if unknown), names one ("?" for a value out of range), and suggests

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/utf8.h"
 #include "core/util.h"
 
 struct frame {
@@ -175,41 +176,6 @@ static int leading_tab_col(const char *text, size_t len, int line)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not valid. */
-static int utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    int n;
-    unsigned min;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2;
-        min = 0x80;
-        c &= 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        min = 0x800;
-        c &= 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4;
-        min = 0x10000;
-        c &= 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)n > left)
-        return 0;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* The checks on raw bytes, before libyaml sees them. */
 static bool check_bytes(const char *text, size_t len, struct yproblems *probs)
 {
@@ -227,7 +193,7 @@ static bool check_bytes(const char *text, size_t len, struct yproblems *probs)
                         "the file contains a NUL byte; a domain file is UTF-8 text");
             return false;
         }
-        int n = utf8_seq(s + i, len - i);
+        size_t n = utf8_seq(text + i, len - i);
         if (n == 0) {
             int l, c;
             pos_of_offset(text, len, i, &l, &c);
@@ -235,7 +201,7 @@ static bool check_bytes(const char *text, size_t len, struct yproblems *probs)
                         "the file is not valid UTF-8 (byte 0x%02X); save it as UTF-8", s[i]);
             return false;
         }
-        i += (size_t)n;
+        i += n;
     }
     return true;
 }

@@ -9,6 +9,8 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "core/utf8.h"
+
 static attr_t scheme[TC_COUNT];
 static bool colors_on;
 
@@ -80,39 +82,6 @@ bool tui_utf8(void)
     return cached;
 }
 
-/* Decodes one UTF-8 sequence at s (n bytes left). Returns its length and the code
- * point in *cp, or 0 when the bytes are not well-formed UTF-8 (overlongs,
- * surrogates and values past U+10FFFF included). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        len = 2, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* Code points that must not reach the terminal even though they are valid UTF-8:
  * C1 controls, bidirectional overrides and isolates (they reorder what follows),
  * and anything the C library does not call printable. */
@@ -134,7 +103,7 @@ void tui_sanitize(strbuf *out, const char *s, size_t len)
     size_t i = 0;
     while (i < len) {
         uint32_t cp;
-        size_t n = utf8_decode(p + i, len - i, &cp);
+        size_t n = utf8_decode(s + i, len - i, &cp);
         if (n == 0) {
             sb_addf(out, "\\x%02X", p[i]);
             i++;

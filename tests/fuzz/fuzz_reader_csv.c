@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/reader.h"
+#include "core/utf8.h"
 
 static void check(int ok, const char *what)
 {
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < value_map_len(&rec.v); i++) {
             const value *v = value_map_val_at(&rec.v, i);
             check(v->type == V_STRING, "CSV fields are strings");
-            check(reader_utf8_valid(value_str(v), value_strlen(v)), "fields are UTF-8");
+            check(utf8_valid(value_str(v), value_strlen(v)), "fields are UTF-8");
         }
     }
     check(rc == 0 || e.msg[0] != '\0', "an error without a message");

@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "core/reader.h"
+#include "core/utf8.h"
 
 /* Reads every record of buf and describes each as one line:
  * "WHERE: JSON" or "WHERE: bad: REASON"; a fatal error as "ERROR: MSG". */
@@ -263,11 +264,11 @@ static void test_rfc3339(void **st)
 
 static void test_utf8(void **st)
 {
-    assert_true(reader_utf8_valid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
-    assert_false(reader_utf8_valid("\xc3", 1));
-    assert_false(reader_utf8_valid("\xc0\x80", 2));         /* overlong */
-    assert_false(reader_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(reader_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+    assert_true(utf8_valid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
+    assert_false(utf8_valid("\xc3", 1));
+    assert_false(utf8_valid("\xc0\x80", 2));         /* overlong */
+    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
 }
 
 /* The CloudEvents conformance files (cloudevents/conformance, format/json): every

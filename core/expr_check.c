@@ -1,0 +1,334 @@
+/* expr_check.c: the static checks of the compile step (expr_check.h), run on
+ * the tree the parser built: each node's static type from its kids', the
+ * operand types of operators, functions and macros that are certainly wrong
+ * (reported at compile time, when a domain loads, instead of on some event in a
+ * replay), unknown fields of roots whose schema is known, and the folding of
+ * constant subtrees (by the evaluator's expr_fold, the one definition of what an
+ * operator does). Apart from the parser because none of this depends on syntax:
+ * it is the one place that knows the type rules. */
+#include "expr_check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr_eval.h"
+
+#define TM EXPR_TM
+
+static void __attribute__((format(printf, 3, 4)))
+fail(struct expr_errsink *p, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    expr_vfail(p, at, fmt, ap);
+    va_end(ap);
+}
+
+/* An unknown field of a root whose schema is known: "unknown field 'balanse' of
+ * state (did you mean 'balance'?)". Sets n->type from the schema when it knows it. */
+void expr_check_root_field(struct expr_errsink *p, const struct expr_env *env, struct node *n,
+                           const struct node *base, const char *field, size_t at)
+{
+    if (!env || base->kind != N_ROOT)
+        return;
+    const struct expr_schema *sc = env->schema[base->slot];
+    if (!sc || !sc->fields)
+        return;
+    for (size_t i = 0; i < sc->nfields; i++) {
+        if (strcmp(sc->fields[i], field) == 0) {
+            if (sc->types)
+                n->type = sc->types[i];
+            return;
+        }
+    }
+    const char *dym = did_you_mean(field, sc->fields, sc->nfields);
+    if (dym)
+        fail(p, at, "unknown field '%s' of %s (did you mean '%s'?)", field,
+             expr_root_name(base->slot), dym);
+    else
+        fail(p, at, "unknown field '%s' of %s", field, expr_root_name(base->slot));
+}
+
+/* A timestamp is ISO text at run time: a string for every operator. */
+static expr_type norm(expr_type t)
+{
+    return t == EXPR_T_TIMESTAMP ? EXPR_T_STRING : t;
+}
+
+/* The types each operator accepts (both operands the same type). */
+static unsigned op_types(int op)
+{
+    switch (op) {
+    case OP_ADD:
+        return TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM(EXPR_T_STRING) | TM(EXPR_T_LIST);
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+        return TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE);
+    case OP_MOD:
+        return TM(EXPR_T_INT);
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
+        return TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM(EXPR_T_STRING) | TM(EXPR_T_BOOL);
+    default:
+        return ~0u;
+    }
+}
+
+static void check_bool_operand(struct expr_errsink *p, const struct node *n, const struct node *k,
+                               const char *what)
+{
+    expr_type t = norm(k->type);
+    if (t != EXPR_T_ANY && t != EXPR_T_BOOL)
+        fail(p, (size_t)n->column - 1, "%s needs a bool, got %s", what, expr_type_name(k->type));
+}
+
+static void type_bin(struct expr_errsink *p, struct node *n)
+{
+    expr_type a = norm(n->kids[0]->type), b = norm(n->kids[1]->type);
+    int op = n->op;
+    size_t at = (size_t)n->column - 1;
+    if (op == OP_EQ || op == OP_NE) {
+        n->type = EXPR_T_BOOL;
+        return;
+    }
+    if (op == OP_IN) {
+        if (b != EXPR_T_ANY && b != EXPR_T_LIST && b != EXPR_T_MAP)
+            fail(p, at, "no such overload: %s in %s", expr_type_name(a), expr_type_name(b));
+        n->type = EXPR_T_BOOL;
+        return;
+    }
+    unsigned ok = op_types(op);
+    bool cmp = op >= OP_LT;
+    if ((a != EXPR_T_ANY && !(ok & TM(a))) || (b != EXPR_T_ANY && !(ok & TM(b))) ||
+        (a != EXPR_T_ANY && b != EXPR_T_ANY && a != b)) {
+        fail(p, at, "no such overload: %s %s %s", expr_type_name(a), expr_op_text(op),
+             expr_type_name(b));
+        return;
+    }
+    if (cmp)
+        n->type = EXPR_T_BOOL;
+    else if (a != EXPR_T_ANY)
+        n->type = a;
+    else
+        n->type = b;
+}
+
+static void type_call(struct expr_errsink *p, struct node *n)
+{
+    const struct expr_fninfo *f = expr_fn_info(n->op);
+    expr_type r = n->nkids ? n->kids[0]->type : EXPR_T_ANY;
+    if (n->nkids && r != EXPR_T_ANY && !(f->recv & TM(r))) {
+        if (n->method)
+            fail(p, (size_t)n->column - 1, "no such overload: %s.%s()", expr_type_name(r), f->name);
+        else
+            fail(p, (size_t)n->column - 1, "no such overload: %s(%s%s)", f->name, expr_type_name(r),
+                 n->nkids > 1 ? ", ..." : "");
+        return;
+    }
+    /* argument types of the string methods and of put's key */
+    for (int i = 1; i < n->nkids; i++) {
+        expr_type t = norm(n->kids[i]->type);
+        if (t == EXPR_T_ANY)
+            continue;
+        expr_type want = EXPR_T_ANY;
+        switch (n->op) {
+        case FN_CONTAINS:
+        case FN_STARTS_WITH:
+        case FN_ENDS_WITH:
+        case FN_REPLACE:
+        case FN_SPLIT:
+            want = EXPR_T_STRING;
+            break;
+        case FN_SUBSTRING:
+            want = EXPR_T_INT;
+            break;
+        case FN_PUT:
+            if (i == 1)
+                want = EXPR_T_STRING;
+            break;
+        default:
+            break;
+        }
+        if (want != EXPR_T_ANY && t != want) {
+            fail(p, n->kids[i]->start, "%s() needs %s %s here, got %s", f->name,
+                 want == EXPR_T_INT ? "an" : "a", expr_type_name(want), expr_type_name(t));
+            return;
+        }
+    }
+    switch (n->op) {
+    case FN_SIZE:
+        n->type = EXPR_T_INT;
+        break;
+    case FN_INT:
+        n->type = EXPR_T_INT;
+        break;
+    case FN_DOUBLE:
+        n->type = EXPR_T_DOUBLE;
+        break;
+    case FN_STRING:
+        n->type = EXPR_T_STRING;
+        break;
+    case FN_NOW:
+        n->type = EXPR_T_TIMESTAMP;
+        break;
+    case FN_PUT:
+        n->type = EXPR_T_MAP;
+        break;
+    case FN_REMOVE:
+        n->type = r == EXPR_T_LIST || r == EXPR_T_MAP ? r : EXPR_T_ANY;
+        break;
+    case FN_CONTAINS:
+    case FN_STARTS_WITH:
+    case FN_ENDS_WITH:
+        n->type = EXPR_T_BOOL;
+        break;
+    case FN_SPLIT:
+        n->type = EXPR_T_LIST;
+        break;
+    default:
+        n->type = EXPR_T_STRING;
+        break;
+    }
+}
+
+/* Bottom-up: the kids' types are known when their parent is typed, and a parent
+ * whose kids all folded to constants may fold too. The recursion is bounded by
+ * the tree's height cap. */
+static void compile_node(struct expr_errsink *p, struct node *n)
+{
+    for (int i = 0; i < n->nkids && !p->failed; i++)
+        compile_node(p, n->kids[i]);
+    if (p->failed)
+        return;
+    bool foldable = true;
+    switch (n->kind) {
+    case N_CONST:
+        n->type = expr_type_of(&n->cval);
+        n->borrow = true;
+        return;
+    case N_ROOT:
+        n->type = n->slot == ROOT_RECORD ? EXPR_T_ANY : EXPR_T_MAP;
+        n->borrow = true;
+        return;
+    case N_LOCAL:
+        n->type = EXPR_T_ANY;
+        n->borrow = true;
+        return;
+    case N_LIST:
+        n->type = EXPR_T_LIST;
+        break;
+    case N_MAP:
+        n->type = EXPR_T_MAP;
+        for (int i = 0; i < n->nkids; i += 2) {
+            expr_type t = norm(n->kids[i]->type);
+            if (t != EXPR_T_ANY && t != EXPR_T_STRING) {
+                fail(p, n->kids[i]->start, "map keys must be strings, got %s", expr_type_name(t));
+                return;
+            }
+        }
+        break;
+    case N_SELECT:
+    case N_HAS: {
+        expr_type t = n->kids[0]->type;
+        if (t != EXPR_T_ANY && t != EXPR_T_MAP) {
+            fail(p, (size_t)n->column - 1, "cannot select field '%s' of %s", n->name,
+                 expr_type_name(t));
+            return;
+        }
+        if (n->kind == N_HAS)
+            n->type = EXPR_T_BOOL;
+        break;
+    }
+    case N_INDEX: {
+        expr_type t = norm(n->kids[0]->type), k = norm(n->kids[1]->type);
+        if ((t == EXPR_T_LIST && k != EXPR_T_ANY && k != EXPR_T_INT) ||
+            (t == EXPR_T_MAP && k != EXPR_T_ANY && k != EXPR_T_STRING) ||
+            (t != EXPR_T_ANY && t != EXPR_T_LIST && t != EXPR_T_MAP)) {
+            fail(p, (size_t)n->column - 1, "no such overload: %s[%s]", expr_type_name(t),
+                 expr_type_name(k));
+            return;
+        }
+        break;
+    }
+    case N_NOT:
+        check_bool_operand(p, n, n->kids[0], "'!'");
+        n->type = EXPR_T_BOOL;
+        break;
+    case N_NEG: {
+        expr_type t = n->kids[0]->type;
+        if (t != EXPR_T_ANY && t != EXPR_T_INT && t != EXPR_T_DOUBLE) {
+            fail(p, (size_t)n->column - 1, "no such overload: -%s", expr_type_name(t));
+            return;
+        }
+        n->type = t;
+        break;
+    }
+    case N_BIN:
+        type_bin(p, n);
+        break;
+    case N_AND:
+    case N_OR:
+        check_bool_operand(p, n, n->kids[0], n->kind == N_AND ? "'&&'" : "'||'");
+        check_bool_operand(p, n, n->kids[1], n->kind == N_AND ? "'&&'" : "'||'");
+        n->type = EXPR_T_BOOL;
+        break;
+    case N_COND:
+        check_bool_operand(p, n, n->kids[0], "the condition of '? :'");
+        n->type = n->kids[1]->type == n->kids[2]->type ? n->kids[1]->type : EXPR_T_ANY;
+        break;
+    case N_CALL:
+        type_call(p, n);
+        if (n->op == FN_NOW)
+            return; /* the clock is not a constant */
+        break;
+    case N_MACRO: {
+        expr_type t = n->kids[0]->type;
+        if (t != EXPR_T_ANY && t != EXPR_T_LIST && t != EXPR_T_MAP) {
+            fail(p, (size_t)n->column - 1, "%s() ranges over a list or a map, not %s",
+                 expr_macro_name(n->op), expr_type_name(t));
+            return;
+        }
+        if (n->op != M_MAP || n->nkids == 3)
+            check_bool_operand(p, n, n->kids[1],
+                               n->op == M_MAP ? "map()'s filter" : "the macro's predicate");
+        n->type = n->op == M_MAP || n->op == M_FILTER ? EXPR_T_LIST : EXPR_T_BOOL;
+        foldable = false; /* its body refers to the variable */
+        break;
+    }
+    }
+    if (p->failed)
+        return;
+    if (n->kind == N_SELECT)
+        n->borrow = n->kids[0]->borrow;
+    else if (n->kind == N_INDEX)
+        n->borrow = n->kids[0]->borrow && n->kids[1]->borrow;
+    if (!foldable)
+        return;
+    for (int i = 0; i < n->nkids; i++)
+        if (n->kids[i]->kind != N_CONST)
+            return;
+    value v;
+    if (!expr_fold(n, &v))
+        return; /* left for run time, where the error is reported in context */
+    for (int i = 0; i < n->nkids; i++) {
+        value_free(n->kids[i]->cval);
+        n->kids[i]->cval = value_null();
+    }
+    free(n->kids);
+    n->kids = NULL;
+    n->nkids = 0;
+    free(n->name);
+    n->name = NULL;
+    n->kind = N_CONST;
+    n->cval = v;
+    n->type = expr_type_of(&v);
+    n->borrow = true;
+}
+
+void expr_check_tree(struct expr_errsink *sink, struct node *root)
+{
+    compile_node(sink, root);
+}

@@ -1,0 +1,18 @@
+/* expr_check.h: the static checks of a parsed expression (core/expr_check.c). */
+#ifndef STRATA_EXPR_CHECK_H
+#define STRATA_EXPR_CHECK_H
+
+#include "expr_internal.h"
+
+/* Types the tree bottom-up, refuses what is certainly wrong ("no such overload:
+ * string - int", "map keys must be strings") and folds constant subtrees. The
+ * first problem goes to *sink. */
+void expr_check_tree(struct expr_errsink *sink, struct node *root);
+
+/* n selects field of root node base: when the root's schema in env is known, an
+ * unknown field is an error ("unknown field 'balanse' of state (did you mean
+ * 'balance'?)") and a known one gives n its type. at: the field name's offset. */
+void expr_check_root_field(struct expr_errsink *sink, const struct expr_env *env, struct node *n,
+                           const struct node *base, const char *field, size_t at);
+
+#endif
