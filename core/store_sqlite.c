@@ -919,6 +919,11 @@ struct sqlite3 *store_sqlite_db(struct store *s)
     return SQ(s)->db;
 }
 
+int store_sqlite_error(struct store *s, int rc, err *e, const char *doing)
+{
+    return sq_fail(SQ(s), rc, e, doing);
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
