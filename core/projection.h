@@ -24,8 +24,8 @@ enum proj_status {
     PROJ_FAILED,          /* an event made an expression fail; see error */
     PROJ_REBUILDING,      /* building anew beside the current table */
 };
-const char *
-proj_status_name(enum proj_status s); /* "catching up", "live", "paused", "failed", "rebuilding" */
+/* "catching up", "live", "paused", "failed", "rebuilding" */
+const char *proj_status_name(enum proj_status s);
 
 /* How far behind one projection is: the numbers behind the workbench's gauges and
  * `strata project --status`. */

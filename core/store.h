@@ -136,6 +136,7 @@ struct store_ops {
     /* Streams whose name starts with prefix (NULL = all), by name, paged. */
     int (*list_streams)(struct store *s, const char *prefix, size_t offset, size_t limit,
                         struct stream_info **out, size_t *n, err *e);
+    /* How many streams there are (*count 0 on error, with e set). */
     int (*count_streams)(struct store *s, int64_t *count, err *e);
     /* The last position whose event's time is at or before `time` (contract text
      * form); 0 if none. */
