@@ -18,7 +18,8 @@ static const char usage[] =
     "  --id ID              a command id: running it again appends nothing and prints\n"
     "                       what the first run appended\n"
     "  --expect-version N   fail with exit 4 unless the stream is at version N (no retry)\n"
-    "exit: 0 ok, 1 bad input, 2 usage, 3 rejected by a rule, 4 concurrency conflict\n";
+    "exit: 0 ok, 1 bad input, 2 usage, 3 rejected by a rule, 4 concurrency conflict\n"
+    "STRATA_REPORT_RETRIES=1 prints `retries: N` on stderr (conflicts decided again)\n";
 
 int cmd_exec(int argc, char **argv)
 {
@@ -125,6 +126,9 @@ int cmd_exec(int argc, char **argv)
     struct command_result res;
     command_result_init(&res);
     rc = command_execute(c.store, c.domain, &req, &res, &e);
+    /* For tests/e2e/concurrency.sh, which sums how often competing writers collided. */
+    if (getenv("STRATA_REPORT_RETRIES"))
+        fprintf(stderr, "retries: %d\n", res.attempts > 1 ? res.attempts - 1 : 0);
     if (rc == ST_OK) {
         strbuf sb;
         sb_init(&sb);

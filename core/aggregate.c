@@ -16,6 +16,31 @@
 #define LOAD_PAGE 512
 #define DEFAULT_RETRIES 10
 
+/* ---- the retry backoff's randomness ----
+ *
+ * Writers that collide on a stream must not wait the same times, or they collide
+ * again: rand() unseeded gives every process the same sequence. Each thread (the
+ * workbench's threads too) gets its own splitmix64 state, seeded from the process
+ * id, the clock in nanoseconds and the state's own address. */
+
+static _Thread_local uint64_t backoff_state;
+
+static uint64_t backoff_random(void)
+{
+    if (backoff_state == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        backoff_state = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec * 1000000000u ^
+                        (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)&backoff_state;
+        if (backoff_state == 0)
+            backoff_state = 1;
+    }
+    uint64_t z = (backoff_state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
 /* ---- decoding and upcasting ---- */
 
 static void meta_set_str(value *m, const char *k, const char *s)
@@ -34,8 +59,7 @@ int event_upcast(const struct event_spec *spec, int from, value *data, const val
             return err_set(e, ST_ERR, "event %s: no upcast from version %d to %d", spec->name, v,
                            v + 1);
         if (data->type != V_MAP)
-            return err_set(e, ST_ERR, "event %s: data is not an object, cannot upcast",
-                           spec->name);
+            return err_set(e, ST_ERR, "event %s: data is not an object, cannot upcast", spec->name);
         for (size_t i = 0; i < st->nrename; i++) {
             const value *old = value_map_get(data, st->rename_from[i]);
             if (!old)
@@ -116,8 +140,8 @@ const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const 
 
 /* `meta` for expressions: what the store knows of the event, then what the event
  * carries (command, commandId, ...) without overriding the former. */
-static int build_meta(const struct domain *d, const struct event *ev,
-                      const struct event_spec *spec, value *out, err *e)
+static int build_meta(const struct domain *d, const struct event *ev, const struct event_spec *spec,
+                      value *out, err *e)
 {
     value m = value_map(16);
     meta_set_str(&m, "stream", ev->stream);
@@ -296,8 +320,8 @@ int aggregate_apply(const struct aggregate_spec *a, const struct decoded_event *
     return ST_OK;
 }
 
-int aggregate_fold(const struct domain *d, const struct aggregate_spec *a,
-                   const struct event *ev, value *state, err *e)
+int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const struct event *ev,
+                   value *state, err *e)
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
@@ -519,8 +543,7 @@ static int parse_typed(const struct field_spec *f, const char *text, value *out,
     }
 }
 
-int command_payload_from_args(const struct command_spec *c, char **args, int n, value *out,
-                              err *e)
+int command_payload_from_args(const struct command_spec *c, char **args, int n, value *out, err *e)
 {
     value p = value_map((size_t)n);
     for (int i = 0; i < n; i++) {
@@ -605,8 +628,8 @@ static char *command_meta(const struct command_request *req, const char *command
 struct decision {
     size_t n;
     const struct event_spec **specs;
-    char **data;     /* canonical JSON */
-    value *states;   /* state after each event (for snapshots) */
+    char **data;   /* canonical JSON */
+    value *states; /* state after each event (for snapshots) */
 };
 
 static void decision_done(struct decision *dc)
@@ -828,7 +851,8 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         }
         /* Someone else appended to this stream: decide again on the fresh state, after
          * a short randomised pause so that competing writers spread out. */
-        struct timespec pause = {0, (long)(1000000L * (1 + rand() % (4 << (attempt < 5 ? attempt : 5))))};
+        long most_ms = 4L << (attempt < 5 ? attempt : 5);
+        struct timespec pause = {0, 1000000L * (1 + (long)(backoff_random() % (uint64_t)most_ms))};
         nanosleep(&pause, NULL);
     }
 done:

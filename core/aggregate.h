@@ -60,8 +60,8 @@ int aggregate_apply(const struct aggregate_spec *a, const struct decoded_event *
 
 /* Decodes, upcasts and applies one stored event to state (owned, replaced): what a
  * replay does per event. It builds `meta` only when the event's rules read it. */
-int aggregate_fold(const struct domain *d, const struct aggregate_spec *a,
-                   const struct event *ev, value *state, err *e);
+int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const struct event *ev,
+                   value *state, err *e);
 
 /* Loads the state of instance `id` as of global position max_position (0 = now),
  * using the newest snapshot at or before it whose rules hash matches. When
@@ -84,11 +84,13 @@ struct command_request {
 
 struct command_result {
     int status;                 /* ST_OK, ST_REJECTED, ST_CONFLICT, ST_ERR */
-    bool duplicate;             /* the command id had been seen: appended holds the first run's events */
+    bool duplicate;             /* the command id was seen: appended holds the first run's events */
     struct event_list appended; /* the events appended */
     char *rejected;             /* the rule's message when rejected */
-    char *explanation;          /* the failed rule with its values: "state.balance (150) >= payload.amount (151) is false" */
-    int attempts;               /* how many times it decided */
+    /* The failed rule with its values:
+     * "state.balance (150) >= payload.amount (151) is false". */
+    char *explanation;
+    int attempts; /* how many times it decided (1 + the conflicts it retried) */
 };
 void command_result_init(struct command_result *r);
 void command_result_done(struct command_result *r);
@@ -96,13 +98,13 @@ void command_result_done(struct command_result *r);
 /* Validates payload against the command's schema, filling defaults: a new map in
  * *out. A missing required field, a wrong type or a broken constraint is ST_ERR
  * naming the field and the constraint. */
-int command_validate_payload(const struct command_spec *c, const value *payload, value *out, err *e);
+int command_validate_payload(const struct command_spec *c, const value *payload, value *out,
+                             err *e);
 
 /* Parses `field=value` words into a payload, typed by the command's schema:
  * amount=50 is the int 50 when amount is an int, and an error naming the field when
  * it is not a number. Strings are taken as they are; list/map/any fields read JSON. */
-int command_payload_from_args(const struct command_spec *c, char **args, int n, value *out,
-                              err *e);
+int command_payload_from_args(const struct command_spec *c, char **args, int n, value *out, err *e);
 
 /* Runs a command end to end. Returns res->status; e is set for ST_ERR and
  * ST_CONFLICT (and holds the rejection message for ST_REJECTED). */

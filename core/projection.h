@@ -13,6 +13,7 @@
 #define STRATA_PROJECTION_H
 
 #include "domain.h"
+#include "projection_runner.h"
 #include "store.h"
 #include "value.h"
 
@@ -23,25 +24,26 @@ enum proj_status {
     PROJ_FAILED,          /* an event made an expression fail; see error */
     PROJ_REBUILDING,      /* building anew beside the current table */
 };
-const char *proj_status_name(enum proj_status s); /* "catching up", "live", "paused", "failed", "rebuilding" */
+/* "catching up", "live", "paused", "failed", "rebuilding" */
+const char *proj_status_name(enum proj_status s);
 
 /* How far behind one projection is: the numbers behind the workbench's gauges and
  * `strata project --status`. */
 struct proj_lag {
     char *name;
     enum proj_status status;
-    bool stale;              /* the definition changed since the table was built: rebuild it */
-    int64_t checkpoint;      /* last position folded in */
-    int64_t head;            /* the store's head when measured */
-    int64_t events_behind;   /* head - checkpoint */
-    double seconds_behind;   /* age of the oldest event not yet folded in (0 when live) */
-    double rate;             /* events folded per second over the last few seconds */
-    double eta_seconds;      /* time to catch up at that rate (-1 when unknown) */
-    int64_t throttle;        /* at most this many events per second (0 = unthrottled) */
+    bool stale;                 /* the definition changed since the table was built: rebuild it */
+    int64_t checkpoint;         /* last position folded in */
+    int64_t head;               /* the store's head when measured */
+    int64_t events_behind;      /* head - checkpoint */
+    double seconds_behind;      /* age of the oldest event not yet folded in (0 when live) */
+    double rate;                /* events folded per second over the last few seconds */
+    double eta_seconds;         /* time to catch up at that rate (-1 when unknown) */
+    int64_t throttle;           /* at most this many events per second (0 = unthrottled) */
     int64_t rebuild_checkpoint; /* when rebuilding: how far the new table is */
-    int64_t error_position;  /* when failed: the event that failed */
-    char *error;             /* when failed: the error, with the expression and its place */
-    char *error_event;       /* when failed: the event as NDJSON */
+    int64_t error_position;     /* when failed: the event that failed */
+    char *error;                /* when failed: the error, with the expression and its place */
+    char *error_event;          /* when failed: the event as NDJSON */
 };
 void proj_lag_free(struct proj_lag *lags, size_t n);
 
@@ -68,12 +70,23 @@ int projection_catch_up_to(struct store *s, const struct domain *d, const char *
                            int64_t to_position, int64_t max_events, bool ignore_controls,
                            int64_t *processed, err *e);
 
-/* Rebuilds `name` from position 0 into a new table and swaps it in, in one
- * transaction, once caught up, so no reader sees a half-built read model. */
+/* One round of a runner: each projection of d (honouring pause and throttle)
+ * by at most max_each events, those at one checkpoint sharing their batches.
+ * *processed (may be NULL) counts the events folded. */
+int projection_catch_up_round(struct store *s, const struct domain *d, int64_t max_each,
+                              int64_t *processed, err *e);
+
+/* Rebuilds `name` from position 0 into new tables and swaps them in, in one
+ * transaction, once caught up, so no reader sees a half-built read model; returns
+ * when swapped in (or with the error that stopped it). Anyone else folding the
+ * projection meanwhile helps rather than races: every batch starts, under the
+ * write lock, from the rebuild checkpoint the last one committed, and whichever
+ * batch reaches the head swaps. The workbench's :rebuild runs this in a
+ * background job on a store connection of its own, beside its runner. */
 int projection_rebuild(struct store *s, const struct domain *d, const char *name, err *e);
 /* Only starts a rebuild: empty new tables, the record marked "rebuilding"; whoever
- * catches up next (a runner, projection_catch_up) builds it and swaps it in. The
- * workbench uses this so that its runner thread does the work. */
+ * catches up next (a runner, projection_catch_up) builds it and swaps it in.
+ * projection_rebuild is this plus catching up until the swap. */
 int projection_rebuild_start(struct store *s, const struct domain *d, const char *name, err *e);
 
 /* Lag of every projection, in domain order. */
@@ -83,7 +96,8 @@ int projection_status(struct store *s, const struct domain *d, struct proj_lag *
 /* Teaching controls, stored in the store so that every process follows them.
  * Resuming (paused = false) a failed projection also clears its failure, so it
  * retries from its checkpoint (after an upcaster was fixed, say). */
-int projection_pause(struct store *s, const struct domain *d, const char *name, bool paused, err *e);
+int projection_pause(struct store *s, const struct domain *d, const char *name, bool paused,
+                     err *e);
 int projection_throttle(struct store *s, const struct domain *d, const char *name,
                         int64_t events_per_second, err *e);
 
@@ -95,30 +109,9 @@ int projection_throttle(struct store *s, const struct domain *d, const char *nam
 int projection_query(struct store *s, const struct domain *d, const char *name, const char *key,
                      int64_t at_position, size_t offset, size_t limit, value *rows, err *e);
 /* How many rows `name` had right after at_position (0 = now). */
-int projection_count(struct store *s, const struct domain *d, const char *name,
-                     int64_t at_position, int64_t *count, err *e);
+int projection_count(struct store *s, const struct domain *d, const char *name, int64_t at_position,
+                     int64_t *count, err *e);
 
-/* A runner: a thread with its own store connection that keeps every projection
- * caught up with the store, following events other processes append, until
- * stopped. The workbench runs one; `strata project --follow` runs one. */
-struct proj_runner;
-/* db_path must name a file (an in-memory store cannot be shared). The runner
- * evaluates the projections' expressions of d in its thread: while it runs, no
- * other thread should fold projections of the same domain (values share
- * reference counts); ask the runner instead (projection_rebuild_start, then poke).
- * Returns NULL with e set when the store cannot be opened. */
-struct proj_runner *projection_runner_start(const char *db_path, const struct domain *d, err *e);
-/* True when every projection that is not paused or failed is at the head (the
- * workbench's script mode waits for this before each step). Throttled and stale
- * projections count as settled too: they are held back on purpose. */
-bool projection_runner_settled(struct proj_runner *r);
-/* Waits (polling) until settled or timeout_ms passed; returns settled. */
-bool projection_runner_wait_settled(struct proj_runner *r, int timeout_ms);
-/* True (and the error in e) when the runner's last round failed (the store was
- * busy too long, a disk error, ...); it keeps retrying every second. */
-bool projection_runner_error(struct proj_runner *r, err *e);
-/* Asks the runner to look for new events now (after this process appended). */
-void projection_runner_poke(struct proj_runner *r);
-void projection_runner_stop(struct proj_runner *r);
+/* The runner thread that keeps projections caught up: projection_runner.h. */
 
 #endif

@@ -1,10 +1,11 @@
 /* projection_backend.h: private to projections: where read models are stored.
  *
- * projection.c holds the logic (folding events, failure isolation, lag, rebuild,
- * the runner) and reaches storage only through this table of operations, as the
- * event store does (store.h): projection_sqlite.c implements it with tables in
- * the store's own SQLite file, and a PostgreSQL backend would implement the same
- * table with no change above it.
+ * projection.c and the files beside it hold the logic (projection_fold.c folding
+ * events with failure isolation, projection_lag.c lag and rate,
+ * projection_runner.c the runner) and reach storage only through this table of
+ * operations, as the event store does (store.h): projection_sqlite*.c implement
+ * it with tables in the store's own SQLite file, and a PostgreSQL backend would
+ * implement the same table with no change above it.
  *
  * What a backend stores, per projection NAME:
  * - one status record (the `projections` table in SQLite);
@@ -41,6 +42,12 @@ struct proj_record {
     char *samples; /* JSON [[ms, checkpoint], ...], recent progress for the rate; may be NULL */
 };
 void proj_record_done(struct proj_record *r);
+/* Forgets a failure (error, its event and position), as a retry or a rebuild does. */
+void proj_record_clear_error(struct proj_record *r);
+
+/* The map of p's defaults: the row a key starts from (and a keyless projection's
+ * single row until an event changes it). */
+value proj_defaults_row(const struct projection_spec *p);
 
 /* Prepared access to one projection's tables (live or rebuild) on one store
  * handle, valid across transactions of that handle. */

@@ -59,14 +59,19 @@
  * While rebuilding, the same tables exist with the suffix __rebuild
  * (proj_NAME__rebuild, proj_NAME__rebuild_history, ...); the swap drops the live
  * ones and renames these in one transaction, so a reader sees the old read model
- * or the new one, never half of one. */
+ * or the new one, never half of one.
+ *
+ * This file holds the records, writing rows and history, rebuilds and batches'
+ * durability; reading rows back is in projection_sqlite_history.c, table names
+ * and SQL helpers in projection_sqlite_sql.c. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
-#include "projection_backend.h"
+#include "projection_sqlite_internal.h"
+#include "sqlite_util.h"
 #include "store_sqlite.h"
 
 static const char RECORD_TABLE_SQL[] =
@@ -74,29 +79,6 @@ static const char RECORD_TABLE_SQL[] =
     "DEFAULT 0, status TEXT, rules_hash TEXT, paused INTEGER NOT NULL DEFAULT 0, throttle INTEGER "
     "NOT NULL DEFAULT 0, error TEXT, error_position INTEGER, error_event TEXT, updated_at TEXT, "
     "rebuild_checkpoint INTEGER, rebuild_hash TEXT, rate_samples TEXT)";
-
-enum table_kind { T_ROWS, T_HISTORY, T_KEYS, T_COUNTS };
-
-/* Appends the quoted name of one of p's tables: "proj_NAME[__rebuild][_history|_keys]". */
-static void add_table(strbuf *sb, const char *name, bool rebuild, enum table_kind kind)
-{
-    sb_addc(sb, '"');
-    sb_adds(sb, "proj_");
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            sb_addc(sb, '"');
-        sb_addc(sb, *c);
-    }
-    if (rebuild)
-        sb_adds(sb, "__rebuild");
-    if (kind == T_HISTORY)
-        sb_adds(sb, "_history");
-    else if (kind == T_KEYS)
-        sb_adds(sb, "_keys");
-    else if (kind == T_COUNTS)
-        sb_adds(sb, "_counts");
-    sb_addc(sb, '"');
-}
 
 /* The name of the index of p's history by key: proj_NAME_history_by_key, and
  * for a rebuild proj_NAME_history_by_key_<when it was made>. ALTER TABLE RENAME
@@ -106,61 +88,12 @@ static void add_table(strbuf *sb, const char *name, bool rebuild, enum table_kin
 static void add_history_index(strbuf *sb, const char *name, bool rebuild)
 {
     static unsigned counter;
-    sb_addc(sb, '"');
-    sb_adds(sb, "proj_");
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            sb_addc(sb, '"');
-        sb_addc(sb, *c);
-    }
-    sb_adds(sb, "_history_by_key");
+    char suffix[64] = "_history_by_key";
     if (rebuild)
-        sb_addf(sb, "_%llx_%x", (unsigned long long)time_now_ms(),
-                __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    sb_addc(sb, '"');
-}
-
-static void add_ident(strbuf *sb, const char *name)
-{
-    sb_addc(sb, '"');
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            sb_addc(sb, '"');
-        sb_addc(sb, *c);
-    }
-    sb_addc(sb, '"');
-}
-
-static sqlite3 *db_of(struct store *s)
-{
-    return (sqlite3 *)store_sqlite_db(s);
-}
-
-static int sql_error(sqlite3 *db, err *e, const char *doing)
-{
-    return err_set(e, ST_ERR, "%s: %s", doing, sqlite3_errmsg(db));
-}
-
-static int exec_sql(sqlite3 *db, const char *sql, err *e, const char *doing)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(e, ST_ERR, "%s: %s", doing, msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return ST_ERR;
-    }
-    return ST_OK;
-}
-
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, err *e, const char *doing)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sql_error(db, e, doing);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
+        snprintf(suffix, sizeof suffix, "_history_by_key_%llx_%x",
+                 (unsigned long long)time_now_ms(),
+                 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    sqlu_add_ident(sb, "proj_", name, suffix);
 }
 
 static const char *column_type(const value *def)
@@ -207,44 +140,35 @@ static void bind_value(sqlite3_stmt *st, int i, const value *v, strbuf *tmp)
     }
 }
 
-/* The map of p's defaults: the row a key starts from. */
-static value defaults_row(const struct projection_spec *p)
-{
-    value row = value_map(p->ncolumns);
-    for (size_t i = 0; i < p->ncolumns; i++)
-        value_map_set(&row, p->columns[i], value_ref(&p->defaults[i]));
-    return row;
-}
-
 /* CREATE TABLE statements for p's three tables (live or rebuild). */
 static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool rebuild)
 {
     sb_adds(sql, "CREATE TABLE IF NOT EXISTS ");
-    add_table(sql, p->name, rebuild, T_ROWS);
+    psq_add_table(sql, p->name, rebuild, T_ROWS);
     sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL");
     for (size_t i = 0; i < p->ncolumns; i++) {
         sb_adds(sql, ", ");
-        add_ident(sql, p->columns[i]);
+        sqlu_add_ident(sql, NULL, p->columns[i], NULL);
         sb_adds(sql, column_type(&p->defaults[i]));
     }
     sb_adds(sql, ") WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
-    add_table(sql, p->name, rebuild, T_HISTORY);
+    psq_add_table(sql, p->name, rebuild, T_HISTORY);
     sb_adds(sql, "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT);\n"
                  "CREATE INDEX IF NOT EXISTS ");
     add_history_index(sql, p->name, rebuild);
     sb_adds(sql, " ON ");
-    add_table(sql, p->name, rebuild, T_HISTORY);
+    psq_add_table(sql, p->name, rebuild, T_HISTORY);
     sb_adds(sql, "(key);\nCREATE TABLE IF NOT EXISTS "); /* + rowid: (key, valid_from) */
-    add_table(sql, p->name, rebuild, T_KEYS);
-    sb_adds(sql,
-            "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n"
-            "CREATE TABLE IF NOT EXISTS ");
-    add_table(sql, p->name, rebuild, T_COUNTS);
+    psq_add_table(sql, p->name, rebuild, T_KEYS);
+    sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n"
+                 "CREATE TABLE IF NOT EXISTS ");
+    psq_add_table(sql, p->name, rebuild, T_COUNTS);
     sb_adds(sql, "(valid_from INTEGER PRIMARY KEY, n INTEGER NOT NULL);\n");
 }
 
 /* Gives a keyless projection its single row of defaults in the typed table. */
-static int insert_keyless_row(sqlite3 *db, const struct projection_spec *p, bool rebuild, err *e)
+static int insert_keyless_row(struct store *s, const struct projection_spec *p, bool rebuild,
+                              err *e)
 {
     if (p->key)
         return ST_OK;
@@ -252,18 +176,18 @@ static int insert_keyless_row(sqlite3 *db, const struct projection_spec *p, bool
     sb_init(&sql);
     sb_init(&tmp);
     sb_adds(&sql, "INSERT OR IGNORE INTO ");
-    add_table(&sql, p->name, rebuild, T_ROWS);
+    psq_add_table(&sql, p->name, rebuild, T_ROWS);
     sb_adds(&sql, " VALUES(''");
     for (size_t i = 0; i < p->ncolumns; i++)
         sb_adds(&sql, ", ?");
     sb_adds(&sql, ")");
     int rc = ST_ERR;
-    sqlite3_stmt *st = prepare(db, sql.buf, e, "creating the row of a projection without key");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "creating the row of a projection without key");
     if (st) {
         for (size_t i = 0; i < p->ncolumns; i++)
             bind_value(st, (int)i + 1, &p->defaults[i], &tmp);
         rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK
-                                             : sql_error(db, e, "creating the row of a projection");
+                                             : psq_error(s, e, "creating the row of a projection");
         sqlite3_finalize(st);
     }
     sb_done(&sql);
@@ -276,7 +200,7 @@ static int in_transaction(struct store *s,
                           int (*f)(struct store *, const struct projection_spec *, err *),
                           const struct projection_spec *p, err *e)
 {
-    if (!sqlite3_get_autocommit(db_of(s)))
+    if (!sqlite3_get_autocommit(psq_db(s)))
         return f(s, p, e);
     int rc = store_begin(s, e);
     if (rc != ST_OK)
@@ -290,28 +214,28 @@ static int in_transaction(struct store *s,
 
 static int ensure_in_tx(struct store *s, const struct projection_spec *p, err *e)
 {
-    sqlite3 *db = db_of(s);
-    if (exec_sql(db, RECORD_TABLE_SQL, e, "creating the projections table") != ST_OK)
+    if (psq_exec(s, RECORD_TABLE_SQL, e, "creating the projections table") != ST_OK)
         return ST_ERR;
     strbuf sql;
     sb_init(&sql);
     add_create_sql(&sql, p, false);
-    int rc = exec_sql(db, sql.buf, e, "creating a projection's tables");
+    int rc = psq_exec(s, sql.buf, e, "creating a projection's tables");
     sb_done(&sql);
     if (rc != ST_OK)
         return err_prefix(e, "projection %s", p->name), rc;
-    if ((rc = insert_keyless_row(db, p, false, e)) != ST_OK)
+    if ((rc = insert_keyless_row(s, p, false, e)) != ST_OK)
         return rc;
-    sqlite3_stmt *st = prepare(db,
-                               "INSERT OR IGNORE INTO projections(name, checkpoint, status, "
-                               "rules_hash, paused, throttle) VALUES(?, 0, 'catching up', ?, 0, 0)",
-                               e, "creating a projection's record");
+    sqlite3_stmt *st =
+        psq_prepare(s,
+                    "INSERT OR IGNORE INTO projections(name, checkpoint, status, "
+                    "rules_hash, paused, throttle) VALUES(?, 0, 'catching up', ?, 0, 0)",
+                    e, "creating a projection's record");
     if (!st)
         return ST_ERR;
     sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, p->rules_hash, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK
-                                         : sql_error(db, e, "creating a projection's record");
+    rc =
+        sqlite3_step(st) == SQLITE_DONE ? ST_OK : psq_error(s, e, "creating a projection's record");
     sqlite3_finalize(st);
     return rc;
 }
@@ -319,20 +243,6 @@ static int ensure_in_tx(struct store *s, const struct projection_spec *p, err *e
 static int sq_ensure(struct store *s, const struct projection_spec *p, err *e)
 {
     return in_transaction(s, ensure_in_tx, p, e);
-}
-
-void proj_record_done(struct proj_record *r)
-{
-    free(r->error);
-    free(r->error_event);
-    free(r->samples);
-    r->error = r->error_event = r->samples = NULL;
-}
-
-static char *column_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
 }
 
 static void column_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
@@ -343,7 +253,7 @@ static void column_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
 
 static int sq_record_get(struct store *s, const char *name, struct proj_record *r, err *e)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = psq_db(s);
     memset(r, 0, sizeof *r);
     r->rebuild_checkpoint = -1;
     sqlite3_stmt *st = NULL;
@@ -355,7 +265,7 @@ static int sq_record_get(struct store *s, const char *name, struct proj_record *
         /* No projections table yet: no record either. */
         int nf = strstr(sqlite3_errmsg(db), "no such table") != NULL;
         sqlite3_finalize(st);
-        return nf ? ST_NOT_FOUND : sql_error(db, e, "reading a projection's record");
+        return nf ? ST_NOT_FOUND : psq_error(s, e, "reading a projection's record");
     }
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
@@ -366,9 +276,9 @@ static int sq_record_get(struct store *s, const char *name, struct proj_record *
         column_copy(st, 2, r->rules_hash, sizeof r->rules_hash);
         r->paused = sqlite3_column_int64(st, 3) != 0;
         r->throttle = sqlite3_column_int64(st, 4);
-        r->error = column_dup(st, 5);
+        r->error = sqlu_column_dup(st, 5);
         r->error_position = sqlite3_column_int64(st, 6);
-        r->error_event = column_dup(st, 7);
+        r->error_event = sqlu_column_dup(st, 7);
         const unsigned char *t = sqlite3_column_text(st, 8);
         int64_t ms = 0;
         if (t && time_parse((const char *)t, strlen((const char *)t), 0, &ms))
@@ -376,11 +286,11 @@ static int sq_record_get(struct store *s, const char *name, struct proj_record *
         r->rebuild_checkpoint =
             sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9);
         column_copy(st, 10, r->rebuild_hash, sizeof r->rebuild_hash);
-        r->samples = column_dup(st, 11);
+        r->samples = sqlu_column_dup(st, 11);
     } else if (step == SQLITE_DONE) {
         rc = ST_NOT_FOUND;
     } else {
-        rc = sql_error(db, e, "reading a projection's record");
+        rc = psq_error(s, e, "reading a projection's record");
     }
     sqlite3_finalize(st);
     return rc;
@@ -396,13 +306,13 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
 
 static int sq_record_put(struct store *s, const char *name, const struct proj_record *r, err *e)
 {
-    sqlite3 *db = db_of(s);
-    sqlite3_stmt *st = prepare(db,
-                               "UPDATE projections SET checkpoint = ?, status = ?, rules_hash = ?, "
-                               "error = ?, error_position = ?, error_event = ?, updated_at = ?, "
-                               "rebuild_checkpoint = ?, rebuild_hash = ?, rate_samples = ? "
-                               "WHERE name = ?",
-                               e, "writing a projection's record");
+    sqlite3_stmt *st =
+        psq_prepare(s,
+                    "UPDATE projections SET checkpoint = ?, status = ?, rules_hash = ?, "
+                    "error = ?, error_position = ?, error_event = ?, updated_at = ?, "
+                    "rebuild_checkpoint = ?, rebuild_hash = ?, rate_samples = ? "
+                    "WHERE name = ?",
+                    e, "writing a projection's record");
     if (!st)
         return ST_ERR;
     char when[TIME_TEXT_LEN + 1] = "";
@@ -426,21 +336,20 @@ static int sq_record_put(struct store *s, const char *name, const struct proj_re
     bind_text_or_null(st, 10, r->samples);
     sqlite3_bind_text(st, 11, name, -1, SQLITE_STATIC);
     int rc =
-        sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(db, e, "writing a projection's record");
+        sqlite3_step(st) == SQLITE_DONE ? ST_OK : psq_error(s, e, "writing a projection's record");
     sqlite3_finalize(st);
     return rc;
 }
 
 static int set_control(struct store *s, const char *name, const char *sql, int64_t v, err *e)
 {
-    sqlite3 *db = db_of(s);
-    sqlite3_stmt *st = prepare(db, sql, e, "changing a projection's controls");
+    sqlite3_stmt *st = psq_prepare(s, sql, e, "changing a projection's controls");
     if (!st)
         return ST_ERR;
     sqlite3_bind_int64(st, 1, v);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK
-                                             : sql_error(db, e, "changing a projection's controls");
+                                             : psq_error(s, e, "changing a projection's controls");
     sqlite3_finalize(st);
     return rc;
 }
@@ -469,13 +378,6 @@ static int sq_set_throttle(struct store *s, const char *name, int64_t throttle, 
 #define CHANGE_BYTES_PER_ENTRY 128
 #define CHANGES_MIN 8
 #define CHANGES_MAX 512
-
-/* A key's entries since its newest whole one. */
-struct chain {
-    size_t n;        /* change entries */
-    size_t bytes;    /* their length in all */
-    size_t full_len; /* the length of the whole entry */
-};
 
 #define CHAIN_BITS 26
 #define CHAIN_CAP (((uint64_t)1 << CHAIN_BITS) - 1)
@@ -511,111 +413,10 @@ static size_t appended_from(const value *pv, const value *nv)
     return n;
 }
 
-/* The history of one key, newest first, from position ?2 back (?1 = the key). */
-static void add_history_walk_sql(strbuf *sql, const struct projection_spec *p, bool rebuild)
-{
-    sb_adds(sql, "SELECT row, changes FROM ");
-    add_table(sql, p->name, rebuild, T_HISTORY);
-    sb_adds(sql, " WHERE key = ?1 AND valid_from <= ?2 ORDER BY valid_from DESC");
-}
-
-/* Applies one change entry {"set": {col: value}, "append": {col: [items]}} to row. */
-static bool changes_apply(value *row, const value *ch)
-{
-    if (ch->type != V_MAP || row->type != V_MAP)
-        return false;
-    const value *set = value_map_get(ch, "set"), *app = value_map_get(ch, "append");
-    if ((set && set->type != V_MAP) || (app && app->type != V_MAP))
-        return false;
-    for (size_t i = 0; set && i < value_map_len(set); i++) {
-        const value *k = value_map_key_at(set, i);
-        value_map_setn(row, value_str(k), value_strlen(k), value_ref(value_map_val_at(set, i)));
-    }
-    for (size_t i = 0; app && i < value_map_len(app); i++) {
-        const value *k = value_map_key_at(app, i), *items = value_map_val_at(app, i);
-        const value *cur = value_map_getn(row, value_str(k), value_strlen(k));
-        if (!cur || cur->type != V_LIST || items->type != V_LIST)
-            return false;
-        /* Take the list out of the row so that pushing does not copy it. */
-        value list = value_ref(cur);
-        value_map_setn(row, value_str(k), value_strlen(k), value_null());
-        for (size_t j = 0; j < value_list_len(items); j++)
-            value_list_push(&list, value_ref(value_list_at(items, j)));
-        value_map_setn(row, value_str(k), value_strlen(k), list);
-    }
-    return true;
-}
-
-/* The row of key right after position `at`, from its history through st (a
- * statement of add_history_walk_sql): the newest whole entry at or before `at`
- * plus the change entries after it. *found false (and *row null) when the key had
- * no row then. chain (may be NULL) receives the entries that took. */
-static int history_row_at(sqlite3 *db, sqlite3_stmt *st, const struct projection_spec *p,
-                          const char *key, int64_t at, value *row, bool *found,
-                          struct chain *chain, err *e)
-{
-    *row = value_null();
-    *found = false;
-    struct chain ch = {0, 0, 0};
-    value changes = value_list(0); /* newest first */
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at);
-    int rc = ST_OK, step;
-    bool bad = false;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int col = sqlite3_column_type(st, 0) != SQLITE_NULL   ? 0
-                  : sqlite3_column_type(st, 1) != SQLITE_NULL ? 1
-                                                              : -1;
-        if (col < 0) {
-            bad = value_list_len(&changes) > 0; /* a change entry right after a delete */
-            break;
-        }
-        const char *t = (const char *)sqlite3_column_text(st, col);
-        size_t len = (size_t)sqlite3_column_bytes(st, col);
-        value v;
-        json_error je;
-        if (json_parse(t, len, &v, &je) != ST_OK) {
-            rc = err_set(e, ST_ERR, "projection %s: a stored history entry of key '%s' is not JSON: %s",
-                         p->name, key, je.msg);
-            break;
-        }
-        if (col == 0) {
-            *row = v;
-            *found = true;
-            ch.full_len = len;
-            break;
-        }
-        value_list_push(&changes, v);
-        ch.n++;
-        ch.bytes += len;
-    }
-    if (rc == ST_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = sql_error(db, e, "reading a projection row");
-    if (rc == ST_OK && !*found && value_list_len(&changes) > 0)
-        bad = true; /* change entries with no whole row before them */
-    for (size_t i = value_list_len(&changes); rc == ST_OK && !bad && i > 0; i--)
-        if (!changes_apply(row, value_list_at(&changes, i - 1)))
-            bad = true;
-    if (rc == ST_OK && bad)
-        rc = err_set(e, ST_ERR, "projection %s: the stored history of key '%s' is damaged "
-                                "(rebuild the projection)",
-                     p->name, key);
-    if (rc != ST_OK) {
-        value_free(*row);
-        *row = value_null();
-        *found = false;
-    }
-    value_free(changes);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (chain)
-        *chain = ch;
-    return rc;
-}
-
 /* ---- writing rows ---- */
 
 struct proj_writer {
+    struct store *s;
     sqlite3 *db;
     const struct projection_spec *p;
     sqlite3_stmt *get, *hist, *key, *count, *upsert, *del;
@@ -666,63 +467,64 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
                           struct proj_writer **out, err *e)
 {
     struct proj_writer *w = xcalloc(1, sizeof *w);
-    w->db = db_of(s);
+    w->s = s;
+    w->db = psq_db(s);
     w->p = p;
     sb_init(&w->tmp);
     w->chains = value_map(16);
     strbuf sql;
     sb_init(&sql);
 
-    add_history_walk_sql(&sql, p, rebuild);
-    w->get = prepare(w->db, sql.buf, e, "reading a projection row");
+    psq_add_history_walk_sql(&sql, p, rebuild);
+    w->get = psq_prepare(w->s, sql.buf, e, "reading a projection row");
 
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR REPLACE INTO ");
-    add_table(&sql, p->name, rebuild, T_HISTORY);
+    psq_add_table(&sql, p->name, rebuild, T_HISTORY);
     sb_adds(&sql, "(key, valid_from, row, changes) VALUES(?, ?, ?, ?)");
     if (w->get)
-        w->hist = prepare(w->db, sql.buf, e, "writing a projection's history");
+        w->hist = psq_prepare(w->s, sql.buf, e, "writing a projection's history");
 
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR IGNORE INTO ");
-    add_table(&sql, p->name, rebuild, T_KEYS);
+    psq_add_table(&sql, p->name, rebuild, T_KEYS);
     sb_adds(&sql, "(key, first_position) VALUES(?, ?)");
     if (w->hist)
-        w->key = prepare(w->db, sql.buf, e, "writing a projection's keys");
+        w->key = psq_prepare(w->s, sql.buf, e, "writing a projection's keys");
 
     /* The number of rows after a change that adds or removes one, read from the
      * previous entry inside the same transaction, so a rolled-back batch cannot
      * leave a count behind. */
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR REPLACE INTO ");
-    add_table(&sql, p->name, rebuild, T_COUNTS);
+    psq_add_table(&sql, p->name, rebuild, T_COUNTS);
     sb_adds(&sql, "(valid_from, n) VALUES(?1, ?2 + coalesce((SELECT n FROM ");
-    add_table(&sql, p->name, rebuild, T_COUNTS);
+    psq_add_table(&sql, p->name, rebuild, T_COUNTS);
     sb_adds(&sql, " WHERE valid_from < ?1 ORDER BY valid_from DESC LIMIT 1), 0))");
     if (w->key)
-        w->count = prepare(w->db, sql.buf, e, "writing a projection's row counts");
+        w->count = psq_prepare(w->s, sql.buf, e, "writing a projection's row counts");
 
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR REPLACE INTO ");
-    add_table(&sql, p->name, rebuild, T_ROWS);
+    psq_add_table(&sql, p->name, rebuild, T_ROWS);
     sb_adds(&sql, "(key");
     for (size_t i = 0; i < p->ncolumns; i++) {
         sb_adds(&sql, ", ");
-        add_ident(&sql, p->columns[i]);
+        sqlu_add_ident(&sql, NULL, p->columns[i], NULL);
     }
     sb_adds(&sql, ") VALUES(?");
     for (size_t i = 0; i < p->ncolumns; i++)
         sb_adds(&sql, ", ?");
     sb_adds(&sql, ")");
     if (w->count)
-        w->upsert = prepare(w->db, sql.buf, e, "writing a projection row");
+        w->upsert = psq_prepare(w->s, sql.buf, e, "writing a projection row");
 
     sb_reset(&sql);
     sb_adds(&sql, "DELETE FROM ");
-    add_table(&sql, p->name, rebuild, T_ROWS);
+    psq_add_table(&sql, p->name, rebuild, T_ROWS);
     sb_adds(&sql, " WHERE key = ?");
     if (w->upsert)
-        w->del = prepare(w->db, sql.buf, e, "deleting a projection row");
+        w->del = psq_prepare(w->s, sql.buf, e, "deleting a projection row");
     sb_done(&sql);
 
     if (!w->del) {
@@ -737,7 +539,7 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
 static int sq_row_get(struct proj_writer *w, const char *key, value *row, bool *found, err *e)
 {
     struct chain ch;
-    int rc = history_row_at(w->db, w->get, w->p, key, INT64_MAX, row, found, &ch, e);
+    int rc = psq_history_row_at(w->s, w->get, w->p, key, INT64_MAX, row, found, &ch, e);
     if (rc == ST_OK)
         chain_set(w, key, *found ? &ch : NULL);
     return rc;
@@ -745,7 +547,7 @@ static int sq_row_get(struct proj_writer *w, const char *key, value *row, bool *
 
 static int step_done(struct proj_writer *w, sqlite3_stmt *st, err *e, const char *doing)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : sql_error(w->db, e, doing);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? ST_OK : psq_error(w->s, e, doing);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc;
@@ -777,7 +579,8 @@ static bool changes_write(const value *prev, const value *row, strbuf *out)
             if ((pass == 1) != (from > 0))
                 continue;
             if (!any) {
-                sb_adds(out, pass == 0 ? "{\"set\":{" : (any_set ? ",\"append\":{" : "{\"append\":{"));
+                sb_adds(out,
+                        pass == 0 ? "{\"set\":{" : (any_set ? ",\"append\":{" : "{\"append\":{"));
                 any = true;
             } else {
                 sb_addc(out, ',');
@@ -885,7 +688,7 @@ static void add_drop_sql(strbuf *sql, const char *name, bool rebuild)
     static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS, T_COUNTS};
     for (size_t i = 0; i < 4; i++) {
         sb_adds(sql, "DROP TABLE IF EXISTS ");
-        add_table(sql, name, rebuild, kinds[i]);
+        psq_add_table(sql, name, rebuild, kinds[i]);
         sb_adds(sql, ";\n");
     }
 }
@@ -895,7 +698,7 @@ static int sq_rebuild_drop(struct store *s, const struct projection_spec *p, err
     strbuf sql;
     sb_init(&sql);
     add_drop_sql(&sql, p->name, true);
-    int rc = exec_sql(db_of(s), sql.buf, e, "dropping a rebuild's tables");
+    int rc = psq_exec(s, sql.buf, e, "dropping a rebuild's tables");
     sb_done(&sql);
     return rc;
 }
@@ -906,10 +709,10 @@ static int sq_rebuild_reset(struct store *s, const struct projection_spec *p, er
     sb_init(&sql);
     add_drop_sql(&sql, p->name, true);
     add_create_sql(&sql, p, true);
-    int rc = exec_sql(db_of(s), sql.buf, e, "creating a rebuild's tables");
+    int rc = psq_exec(s, sql.buf, e, "creating a rebuild's tables");
     sb_done(&sql);
     if (rc == ST_OK)
-        rc = insert_keyless_row(db_of(s), p, true, e);
+        rc = insert_keyless_row(s, p, true, e);
     return rc;
 }
 
@@ -921,12 +724,12 @@ static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err
     add_drop_sql(&sql, p->name, false);
     for (size_t i = 0; i < 4; i++) {
         sb_adds(&sql, "ALTER TABLE ");
-        add_table(&sql, p->name, true, kinds[i]);
+        psq_add_table(&sql, p->name, true, kinds[i]);
         sb_adds(&sql, " RENAME TO ");
-        add_table(&sql, p->name, false, kinds[i]);
+        psq_add_table(&sql, p->name, false, kinds[i]);
         sb_adds(&sql, ";\n");
     }
-    int rc = exec_sql(db_of(s), sql.buf, e, "swapping a rebuilt projection in");
+    int rc = psq_exec(s, sql.buf, e, "swapping a rebuilt projection in");
     sb_done(&sql);
     return rc;
 }
@@ -943,18 +746,13 @@ static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err
 
 static int read_synchronous(sqlite3 *db)
 {
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    int64_t v = -1;
+    return sqlu_query_int(db, "PRAGMA synchronous", &v) == SQLITE_OK ? (int)v : -1;
 }
 
 static void sq_batches_begin(struct store *s, int *saved)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = psq_db(s);
     *saved = sqlite3_get_autocommit(db) ? read_synchronous(db) : -1;
     if (*saved > 1)
         sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
@@ -965,7 +763,7 @@ static void sq_batches_end(struct store *s, int saved)
     if (saved > 1) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA synchronous=%d", saved);
-        sqlite3_exec(db_of(s), sql, NULL, NULL, NULL);
+        sqlite3_exec(psq_db(s), sql, NULL, NULL, NULL);
     }
 }
 
@@ -974,10 +772,10 @@ static void sq_batches_end(struct store *s, int saved)
 static int sq_read_begin(struct store *s, bool *began, err *e)
 {
     *began = false;
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = psq_db(s);
     if (!sqlite3_get_autocommit(db))
         return ST_OK;
-    if (exec_sql(db, "BEGIN", e, "starting a read") != ST_OK)
+    if (psq_exec(s, "BEGIN", e, "starting a read") != ST_OK)
         return ST_ERR;
     *began = true;
     return ST_OK;
@@ -986,197 +784,7 @@ static int sq_read_begin(struct store *s, bool *began, err *e)
 static void sq_read_end(struct store *s, bool began)
 {
     if (began)
-        sqlite3_exec(db_of(s), "COMMIT", NULL, NULL, NULL);
-}
-
-/* Parses a stored row into {"key": key, ...row}: the key is spliced into the
- * row's JSON text so that each row is parsed once into one map (a read of 10,000
- * rows spends much of its time allocating). */
-static int parse_keyed_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st,
-                           int col, strbuf *tmp, value *out, err *e)
-{
-    const char *text = (const char *)sqlite3_column_text(st, col);
-    size_t len = (size_t)sqlite3_column_bytes(st, col);
-    sb_reset(tmp);
-    sb_adds(tmp, "{\"key\":");
-    json_write_string(tmp, key, strlen(key));
-    size_t i = 0;
-    while (i < len && text[i] != '{')
-        i++;
-    i++; /* past '{' */
-    size_t j = i;
-    while (j < len && (text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r'))
-        j++;
-    if (j < len && text[j] != '}')
-        sb_addc(tmp, ',');
-    if (i <= len)
-        sb_add(tmp, text + i, len - i);
-    json_error je;
-    if (i > len || json_parse(tmp->buf, tmp->len, out, &je) != ST_OK)
-        return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not a JSON object",
-                       p->name, key);
-    return ST_OK;
-}
-
-/* {"key": key, ...row} for a key whose newest entry at `at` is a change entry:
- * its history walked back to the whole row (*walk is prepared on first use). */
-static int walked_keyed_row(sqlite3 *db, sqlite3_stmt **walk, const struct projection_spec *p,
-                            const char *key, int64_t at, value *out, err *e)
-{
-    if (!*walk) {
-        strbuf sql;
-        sb_init(&sql);
-        add_history_walk_sql(&sql, p, false);
-        *walk = prepare(db, sql.buf, e, "reading a projection");
-        sb_done(&sql);
-        if (!*walk)
-            return ST_ERR;
-    }
-    value row;
-    bool found;
-    int rc = history_row_at(db, *walk, p, key, at, &row, &found, NULL, e);
-    if (rc != ST_OK)
-        return rc;
-    if (!found || row.type != V_MAP) {
-        value_free(row);
-        return err_set(e, ST_ERR, "projection %s: the stored history of key '%s' is damaged "
-                                  "(rebuild the projection)",
-                       p->name, key);
-    }
-    *out = value_map(value_map_len(&row) + 1);
-    value_map_set(out, "key", value_cstring(key));
-    for (size_t i = 0; i < value_map_len(&row); i++) {
-        const value *k = value_map_key_at(&row, i);
-        value_map_setn(out, value_str(k), value_strlen(k), value_ref(value_map_val_at(&row, i)));
-    }
-    value_free(row);
-    return ST_OK;
-}
-
-/* How many rows a keyed projection had right after position `at`. */
-static int count_at(sqlite3 *db, const struct projection_spec *p, int64_t at, int64_t *count,
-                    err *e)
-{
-    strbuf sql;
-    sb_init(&sql);
-    sb_adds(&sql, "SELECT n FROM ");
-    add_table(&sql, p->name, false, T_COUNTS);
-    sb_adds(&sql, " WHERE valid_from <= ?1 ORDER BY valid_from DESC LIMIT 1");
-    sqlite3_stmt *st = prepare(db, sql.buf, e, "counting a projection's rows");
-    sb_done(&sql);
-    if (!st)
-        return ST_ERR;
-    sqlite3_bind_int64(st, 1, at);
-    int step = sqlite3_step(st);
-    int rc = ST_OK;
-    *count = 0;
-    if (step == SQLITE_ROW)
-        *count = sqlite3_column_int64(st, 0);
-    else if (step != SQLITE_DONE)
-        rc = sql_error(db, e, "counting a projection's rows");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int sq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
-                      size_t offset, size_t limit, value *rows, int64_t *count, err *e)
-{
-    sqlite3 *db = db_of(s);
-    strbuf sql;
-    sb_init(&sql);
-    bool keyless = p->key == NULL;
-    if (keyless) {
-        add_history_walk_sql(&sql, p, false);
-    } else {
-        /* One pass over the keys in key order, one descending seek in the history
-         * per key (see the comment at the top of this file). The seek gives the
-         * newest entry's whole row, NULL when deleted, or '' when it is a change
-         * entry: then that key's history is walked back to its whole row. */
-        sb_adds(&sql, "SELECT k.key, (SELECT CASE WHEN h.row IS NOT NULL THEN h.row "
-                      "WHEN h.changes IS NOT NULL THEN '' END FROM ");
-        add_table(&sql, p->name, false, T_HISTORY);
-        sb_adds(&sql, " h WHERE h.key = k.key AND h.valid_from <= ?1 "
-                      "ORDER BY h.valid_from DESC LIMIT 1) FROM ");
-        add_table(&sql, p->name, false, T_KEYS);
-        sb_adds(&sql, " k WHERE k.first_position <= ?1");
-        if (key)
-            sb_adds(&sql, " AND k.key = ?2");
-        sb_adds(&sql, " ORDER BY k.key");
-    }
-    sqlite3_stmt *st = prepare(db, sql.buf, e, "reading a projection");
-    sb_done(&sql);
-    if (!st)
-        return err_prefix(e, "projection %s", p->name), ST_ERR;
-    if (!keyless) {
-        sqlite3_bind_int64(st, 1, at);
-        if (key)
-            sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    }
-
-    int rc = ST_OK;
-    int64_t n = 0;
-    strbuf tmp;
-    sb_init(&tmp);
-    sqlite3_stmt *walk_st = NULL; /* a key's history, for rows ending in change entries */
-    if (keyless) {
-        /* The single row always exists: defaults until an event changed it, and
-         * defaults again after a delete. */
-        value row = value_null();
-        bool found;
-        rc = history_row_at(db, st, p, "", at, &row, &found, NULL, e);
-        if (rc == ST_OK) {
-            if (row.type == V_NULL)
-                row = defaults_row(p);
-            n = 1;
-            if (offset == 0)
-                value_list_push(rows, row);
-            else
-                value_free(row);
-        }
-    } else {
-        /* The count comes from the counts table in one seek, so the walk over the
-         * keys can stop at the end of the page asked for. */
-        bool counted = false;
-        if (count && !key) {
-            if ((rc = count_at(db, p, at, count, e)) != ST_OK)
-                goto finish;
-            counted = true;
-        }
-        int step = SQLITE_DONE;
-        bool walk = !counted || (uint64_t)*count > (uint64_t)offset;
-        while (walk && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-                continue; /* not there at `at`, or deleted by then */
-            n++;
-            if ((size_t)(n - 1) < offset)
-                continue;
-            if (limit && (size_t)(n - 1) >= offset + limit) {
-                if (counted || !count)
-                    break;
-                continue;
-            }
-            const char *k = (const char *)sqlite3_column_text(st, 0);
-            value row;
-            if (sqlite3_column_bytes(st, 1) > 0) {
-                if ((rc = parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
-                    break;
-            } else if ((rc = walked_keyed_row(db, &walk_st, p, k, at, &row, e)) != ST_OK) {
-                break;
-            }
-            value_list_push(rows, row);
-        }
-        if (rc == ST_OK && step != SQLITE_DONE && step != SQLITE_ROW)
-            rc = sql_error(db, e, "reading a projection");
-        if (counted)
-            n = *count;
-    }
-finish:
-    sqlite3_finalize(st);
-    sqlite3_finalize(walk_st);
-    sb_done(&tmp);
-    if (count)
-        *count = n;
-    return rc;
+        sqlite3_exec(psq_db(s), "COMMIT", NULL, NULL, NULL);
 }
 
 const struct proj_backend proj_backend_sqlite = {
@@ -1198,7 +806,7 @@ const struct proj_backend proj_backend_sqlite = {
     .batches_end = sq_batches_end,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
-    .rows_at = sq_rows_at,
+    .rows_at = psq_rows_at,
 };
 
 const struct proj_backend *proj_backend_for(struct store *s, err *e)

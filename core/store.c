@@ -87,9 +87,9 @@ int store_stream_version(struct store *s, const char *stream, int64_t max_positi
     return s->ops->stream_version(s, stream, max_position, version, e);
 }
 
-int64_t store_count_streams(struct store *s)
+int store_count_streams(struct store *s, int64_t *count, err *e)
 {
-    return s->ops->count_streams(s);
+    return s->ops->count_streams(s, count, e);
 }
 
 int store_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,

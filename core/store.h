@@ -43,8 +43,8 @@ struct event_list {
     size_t len, cap;
 };
 void event_list_init(struct event_list *l);
-void event_list_done(struct event_list *l);      /* frees every event's strings and the array */
-void event_list_clear(struct event_list *l);     /* frees the events, keeps the array */
+void event_list_done(struct event_list *l);  /* frees every event's strings and the array */
+void event_list_clear(struct event_list *l); /* frees the events, keeps the array */
 void event_list_push_copy(struct event_list *l, const struct event *ev); /* deep copy */
 
 /* An event to append. The store assigns position and version. */
@@ -85,10 +85,14 @@ struct store_options {
     bool create;         /* create the file (and the schema) if missing */
     bool read_only;      /* open read-only; writes fail with a clear error */
     int synchronous;     /* 2 = FULL (the default: survives power loss), 1 = NORMAL, 0 = OFF */
-    int busy_timeout_ms; /* how long to wait for another writer; default 10000 */
-    int64_t max_pages;   /* a size limit in pages of the file (0 = none): for tests of a full disk */
+    int busy_timeout_ms; /* how long to wait for another writer; default STORE_BUSY_TIMEOUT_MS */
+    int64_t max_pages; /* a size limit in pages of the file (0 = none): for tests of a full disk */
 };
-#define STORE_OPTIONS_DEFAULT {true, false, 2, 10000, 0}
+#define STORE_BUSY_TIMEOUT_MS 10000 /* the default wait for another writer */
+#define STORE_OPTIONS_DEFAULT                                                                      \
+    {                                                                                              \
+        true, false, 2, STORE_BUSY_TIMEOUT_MS, 0                                                   \
+    }
 
 struct store;
 
@@ -117,8 +121,8 @@ struct store_ops {
     /* Up to `limit` events matching f with position > after (ascending), or, when
      * `backward`, with position < after (descending; after = 0 means from the head).
      * Appends them to out. */
-    int (*read_page)(struct store *s, const struct event_filter *f, int64_t after,
-                     bool backward, size_t limit, struct event_list *out, err *e);
+    int (*read_page)(struct store *s, const struct event_filter *f, int64_t after, bool backward,
+                     size_t limit, struct event_list *out, err *e);
 
     /* Events of one stream with version >= from_version and position <= max_position
      * (0 = no limit), ascending, at most limit (0 = no limit). */
@@ -132,7 +136,8 @@ struct store_ops {
     /* Streams whose name starts with prefix (NULL = all), by name, paged. */
     int (*list_streams)(struct store *s, const char *prefix, size_t offset, size_t limit,
                         struct stream_info **out, size_t *n, err *e);
-    int64_t (*count_streams)(struct store *s);
+    /* How many streams there are (*count 0 on error, with e set). */
+    int (*count_streams)(struct store *s, int64_t *count, err *e);
     /* The last position whose event's time is at or before `time` (contract text
      * form); 0 if none. */
     int (*position_at_time)(struct store *s, const char *time, int64_t *position, err *e);
@@ -179,7 +184,7 @@ int store_stream_version(struct store *s, const char *stream, int64_t max_positi
 int store_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,
                        struct stream_info **out, size_t *n, err *e);
 void stream_info_free(struct stream_info *infos, size_t n);
-int64_t store_count_streams(struct store *s);
+int store_count_streams(struct store *s, int64_t *count, err *e);
 int store_position_at_time(struct store *s, const char *time, int64_t *position, err *e);
 int store_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                        const struct snapshot *snap, err *e);

@@ -24,4 +24,9 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
  * events view are always current. */
 struct sqlite3 *store_sqlite_db(struct store *s);
 
+/* The store's message for SQLite result code rc on its connection (a locked store
+ * and how long it waited, a full disk, a read-only file, ...), saying what was
+ * being done, for modules that keep their own tables in the file. Returns ST_ERR. */
+int store_sqlite_error(struct store *s, int rc, err *e, const char *doing);
+
 #endif

@@ -79,9 +79,12 @@ static void list_load(struct view *v, size_t rows)
 {
     struct streams_view *sv = v->priv;
     struct tui *app = v->app;
-    sv->total = store_count_streams(app->store);
-    if (sv->total < 0)
-        sv->total = 0;
+    int64_t total = 0;
+    err ce;
+    err_clear(&ce);
+    if (store_count_streams(app->store, &total, &ce) != ST_OK)
+        tui_error(app, "counting streams: %s", ce.msg);
+    sv->total = total;
     scroll_fix(&sv->sc, (long)sv->total, (long)rows);
     size_t want = (size_t)sv->sc.top;
     if (sv->valid && sv->gen == app->generation && sv->offset == want && sv->rows == rows)

@@ -12,6 +12,9 @@
 #     amount), and each final balance is opening + accepted deposits - accepted
 #     withdrawals: no lost update, no phantom;
 #   - no reader call waited more than a second.
+# It also prints, as a TAP comment, how many conflict retries the writers needed in
+# all (each exec reports its own with STRATA_REPORT_RETRIES=1): competing writers
+# that wait the same backoff collide again, so this number shows whether they spread.
 # STRATA_CONC_WORKERS, STRATA_CONC_CMDS and STRATA_CONC_SEED change the run.
 . "$(dirname "$0")/lib.sh"
 D="$ROOT/domains/bank.yaml"
@@ -75,7 +78,7 @@ while [ $w -lt "$WORKERS" ]; do
         k=0
         while read -r kind acc amount; do
             k=$((k + 1))
-            "$STRATA" --domain "$D" --db "$DB" exec "$kind" accountId="$acc" amount="$amount" --id "w$w-$k" \
+            STRATA_REPORT_RETRIES=1 "$STRATA" --domain "$D" --db "$DB" exec "$kind" accountId="$acc" amount="$amount" --id "w$w-$k" \
                 >"$TMP/out.$w.$k" 2>"$TMP/err.$w.$k"
             echo "w$w-$k $kind $acc $amount $?" >>"$TMP/log.$w"
         done <"$TMP/plan.$w"
@@ -98,6 +101,9 @@ other=$(awk '$5 != 0 && $5 != 3 && $5 != 4' "$TMP/log")
 reader_calls=$(wc -l <"$TMP/reader.log" | tr -d ' ')
 reader_max=$(awk '{ for (i = 1; i <= 2; i++) if ($i > m) m = $i } END { print m + 0 }' "$TMP/reader.log")
 echo "# $total commands in $t_writers ms: $accepted accepted, $rejected rejected, $conflicts conflicts (exit 4)"
+# Each exec said how many times it decided again after a conflict (retries: N).
+retries=$(cat "$TMP"/err.* 2>/dev/null | awk '/^retries: / { n += $2 } END { print n + 0 }')
+echo "# retries: $retries over $total commands"
 echo "# reader: $reader_calls rounds of events --limit 1 + state, max wait $reader_max ms"
 
 expect_eq "$total" $((WORKERS * CMDS)) "every worker ran every command"

@@ -359,24 +359,40 @@ static void test_killed_mid_way(void **state)
     int64_t sums[50] = {0};
     deposits(s, 30000, 50, &seed, sums);
     store_close(s);
-    /* A child folds; it is killed with SIGKILL part way through a batch. */
+    /* A child folds in small batches (a commit every 250 events, over a hundred to
+     * go) and says so once its first batch is committed; it is killed with SIGKILL
+     * right then, so the kill lands part way: after some batches, before the end,
+     * most likely inside one. A sleep instead let a fast machine fold all 30,000
+     * first (or a slow one none), and the test passed without testing anything. */
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        close(ready[0]);
         struct store *cs = open_ok(path);
         err e = {0};
-        projection_catch_up(cs, d, "Balances", 0, false, NULL, &e);
+        int64_t processed = 0;
+        projection_catch_up(cs, d, "Balances", 250, false, &processed, &e);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        while (processed > 0)
+            projection_catch_up(cs, d, "Balances", 250, false, &processed, &e);
         _exit(0);
     }
-    struct timespec ts = {0, 60 * 1000000L};
-    nanosleep(&ts, NULL);
+    close(ready[1]);
+    char byte;
+    assert_int_equal(read(ready[0], &byte, 1), 1);
     kill(pid, SIGKILL);
+    close(ready[0]);
     int status;
     waitpid(pid, &status, 0);
     s = open_ok(path);
     struct proj_lag l = lag_of(s, d, "Balances");
     int64_t reached = l.checkpoint;
     lag_done(&l);
+    assert_true(reached > 0);     /* the first batch was committed before the kill */
+    assert_true(reached < 30000); /* and the kill came before the end */
     /* Whatever it reached was committed whole: the rows agree with the checkpoint. */
     value rows = query(s, d, "Balances", NULL, 0);
     int64_t n = 0;

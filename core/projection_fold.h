@@ -1,0 +1,39 @@
+/* projection_fold.h: private to projections: bringing a group of projections
+ * forward batch by batch, each batch one transaction that folds events into rows
+ * (projection_fold.c). projection.c plans who folds what; this does the folding. */
+#ifndef STRATA_PROJECTION_FOLD_H
+#define STRATA_PROJECTION_FOLD_H
+
+#include "projection_backend.h"
+
+/* One projection being folded by one call. */
+struct fold {
+    const struct proj_backend *be;
+    const struct domain *d;
+    const struct projection_spec *p;
+    bool rebuild; /* into the rebuild tables */
+    struct proj_writer *w;
+    value cache;      /* key -> row, or null when the key has no row */
+    int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
+    value dirty;      /* keys changed in this batch -> true */
+    strbuf key;
+    int64_t budget;    /* events it may still fold in this call; -1 = no limit */
+    int64_t processed; /* events folded in this call */
+    bool active;       /* still going in this call */
+    bool moved;        /* left its group: another process moved its checkpoint */
+};
+
+void fold_init(struct fold *f, const struct proj_backend *be, const struct domain *d,
+               const struct projection_spec *p, bool rebuild);
+void fold_done(struct fold *f);
+
+/* Brings the n projections of folds (each with its budget, all at one checkpoint
+ * when n > 1) forward together up to `to` (0 = the head), batch by batch, until
+ * each has stopped or spent its budget. *total_left (-1 = no limit) caps the events
+ * folded by all of them together and is reduced by what they fold. A projection
+ * whose checkpoint another process moved leaves the group (f->moved). honour: stop
+ * at a pause. */
+int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t *total_left,
+             bool honour, err *e);
+
+#endif

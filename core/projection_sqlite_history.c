@@ -1,0 +1,296 @@
+/* projection_sqlite_history.c: reading read-model rows back from their history
+ * (projection_sqlite.c's first comment says how it is laid out and why): one
+ * key's row at a position, whole entries plus the change entries after them, and
+ * every row (or a page of them) as it was right after a position, with the count. */
+#include "projection_sqlite_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* Applies one change entry {"set": {col: value}, "append": {col: [items]}} to row. */
+static bool changes_apply(value *row, const value *ch)
+{
+    if (ch->type != V_MAP || row->type != V_MAP)
+        return false;
+    const value *set = value_map_get(ch, "set"), *app = value_map_get(ch, "append");
+    if ((set && set->type != V_MAP) || (app && app->type != V_MAP))
+        return false;
+    for (size_t i = 0; set && i < value_map_len(set); i++) {
+        const value *k = value_map_key_at(set, i);
+        value_map_setn(row, value_str(k), value_strlen(k), value_ref(value_map_val_at(set, i)));
+    }
+    for (size_t i = 0; app && i < value_map_len(app); i++) {
+        const value *k = value_map_key_at(app, i), *items = value_map_val_at(app, i);
+        const value *cur = value_map_getn(row, value_str(k), value_strlen(k));
+        if (!cur || cur->type != V_LIST || items->type != V_LIST)
+            return false;
+        /* Take the list out of the row so that pushing does not copy it. */
+        value list = value_ref(cur);
+        value_map_setn(row, value_str(k), value_strlen(k), value_null());
+        for (size_t j = 0; j < value_list_len(items); j++)
+            value_list_push(&list, value_ref(value_list_at(items, j)));
+        value_map_setn(row, value_str(k), value_strlen(k), list);
+    }
+    return true;
+}
+
+/* The row of key right after position `at`, from its history through st (a
+ * statement of add_history_walk_sql): the newest whole entry at or before `at`
+ * plus the change entries after it. *found false (and *row null) when the key had
+ * no row then. chain (may be NULL) receives the entries that took. */
+int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projection_spec *p,
+                       const char *key, int64_t at, value *row, bool *found, struct chain *chain,
+                       err *e)
+{
+    *row = value_null();
+    *found = false;
+    struct chain ch = {0, 0, 0};
+    value changes = value_list(0); /* newest first */
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    int rc = ST_OK, step;
+    bool bad = false;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int col = sqlite3_column_type(st, 0) != SQLITE_NULL   ? 0
+                  : sqlite3_column_type(st, 1) != SQLITE_NULL ? 1
+                                                              : -1;
+        if (col < 0) {
+            bad = value_list_len(&changes) > 0; /* a change entry right after a delete */
+            break;
+        }
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        size_t len = (size_t)sqlite3_column_bytes(st, col);
+        value v;
+        json_error je;
+        if (json_parse(t, len, &v, &je) != ST_OK) {
+            rc = err_set(e, ST_ERR,
+                         "projection %s: a stored history entry of key '%s' is not JSON: %s",
+                         p->name, key, je.msg);
+            break;
+        }
+        if (col == 0) {
+            *row = v;
+            *found = true;
+            ch.full_len = len;
+            break;
+        }
+        value_list_push(&changes, v);
+        ch.n++;
+        ch.bytes += len;
+    }
+    if (rc == ST_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = psq_error(s, e, "reading a projection row");
+    if (rc == ST_OK && !*found && value_list_len(&changes) > 0)
+        bad = true; /* change entries with no whole row before them */
+    for (size_t i = value_list_len(&changes); rc == ST_OK && !bad && i > 0; i--)
+        if (!changes_apply(row, value_list_at(&changes, i - 1)))
+            bad = true;
+    if (rc == ST_OK && bad)
+        rc = err_set(e, ST_ERR,
+                     "projection %s: the stored history of key '%s' is damaged "
+                     "(rebuild the projection)",
+                     p->name, key);
+    if (rc != ST_OK) {
+        value_free(*row);
+        *row = value_null();
+        *found = false;
+    }
+    value_free(changes);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (chain)
+        *chain = ch;
+    return rc;
+}
+
+/* Parses a stored row into {"key": key, ...row}: the key is spliced into the
+ * row's JSON text so that each row is parsed once into one map (a read of 10,000
+ * rows spends much of its time allocating). */
+static int parse_keyed_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st,
+                           int col, strbuf *tmp, value *out, err *e)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    sb_reset(tmp);
+    sb_adds(tmp, "{\"key\":");
+    json_write_string(tmp, key, strlen(key));
+    size_t i = 0;
+    while (i < len && text[i] != '{')
+        i++;
+    i++; /* past '{' */
+    size_t j = i;
+    while (j < len && (text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r'))
+        j++;
+    if (j < len && text[j] != '}')
+        sb_addc(tmp, ',');
+    if (i <= len)
+        sb_add(tmp, text + i, len - i);
+    json_error je;
+    if (i > len || json_parse(tmp->buf, tmp->len, out, &je) != ST_OK)
+        return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not a JSON object",
+                       p->name, key);
+    return ST_OK;
+}
+
+/* {"key": key, ...row} for a key whose newest entry at `at` is a change entry:
+ * its history walked back to the whole row (*walk is prepared on first use). */
+static int walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
+                            const char *key, int64_t at, value *out, err *e)
+{
+    if (!*walk) {
+        strbuf sql;
+        sb_init(&sql);
+        psq_add_history_walk_sql(&sql, p, false);
+        *walk = psq_prepare(s, sql.buf, e, "reading a projection");
+        sb_done(&sql);
+        if (!*walk)
+            return ST_ERR;
+    }
+    value row;
+    bool found;
+    int rc = psq_history_row_at(s, *walk, p, key, at, &row, &found, NULL, e);
+    if (rc != ST_OK)
+        return rc;
+    if (!found || row.type != V_MAP) {
+        value_free(row);
+        return err_set(e, ST_ERR,
+                       "projection %s: the stored history of key '%s' is damaged "
+                       "(rebuild the projection)",
+                       p->name, key);
+    }
+    *out = value_map(value_map_len(&row) + 1);
+    value_map_set(out, "key", value_cstring(key));
+    for (size_t i = 0; i < value_map_len(&row); i++) {
+        const value *k = value_map_key_at(&row, i);
+        value_map_setn(out, value_str(k), value_strlen(k), value_ref(value_map_val_at(&row, i)));
+    }
+    value_free(row);
+    return ST_OK;
+}
+
+/* How many rows a keyed projection had right after position `at`. */
+static int count_at(struct store *s, const struct projection_spec *p, int64_t at, int64_t *count,
+                    err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT n FROM ");
+    psq_add_table(&sql, p->name, false, T_COUNTS);
+    sb_adds(&sql, " WHERE valid_from <= ?1 ORDER BY valid_from DESC LIMIT 1");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "counting a projection's rows");
+    sb_done(&sql);
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_int64(st, 1, at);
+    int step = sqlite3_step(st);
+    int rc = ST_OK;
+    *count = 0;
+    if (step == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = psq_error(s, e, "counting a projection's rows");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                size_t offset, size_t limit, value *rows, int64_t *count, err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    bool keyless = p->key == NULL;
+    if (keyless) {
+        psq_add_history_walk_sql(&sql, p, false);
+    } else {
+        /* One pass over the keys in key order, one descending seek in the history
+         * per key (see the comment at the top of this file). The seek gives the
+         * newest entry's whole row, NULL when deleted, or '' when it is a change
+         * entry: then that key's history is walked back to its whole row. */
+        sb_adds(&sql, "SELECT k.key, (SELECT CASE WHEN h.row IS NOT NULL THEN h.row "
+                      "WHEN h.changes IS NOT NULL THEN '' END FROM ");
+        psq_add_table(&sql, p->name, false, T_HISTORY);
+        sb_adds(&sql, " h WHERE h.key = k.key AND h.valid_from <= ?1 "
+                      "ORDER BY h.valid_from DESC LIMIT 1) FROM ");
+        psq_add_table(&sql, p->name, false, T_KEYS);
+        sb_adds(&sql, " k WHERE k.first_position <= ?1");
+        if (key)
+            sb_adds(&sql, " AND k.key = ?2");
+        sb_adds(&sql, " ORDER BY k.key");
+    }
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection");
+    sb_done(&sql);
+    if (!st)
+        return err_prefix(e, "projection %s", p->name), ST_ERR;
+    if (!keyless) {
+        sqlite3_bind_int64(st, 1, at);
+        if (key)
+            sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    }
+
+    int rc = ST_OK;
+    int64_t n = 0;
+    strbuf tmp;
+    sb_init(&tmp);
+    sqlite3_stmt *walk_st = NULL; /* a key's history, for rows ending in change entries */
+    if (keyless) {
+        /* The single row always exists: defaults until an event changed it, and
+         * defaults again after a delete. */
+        value row = value_null();
+        bool found;
+        rc = psq_history_row_at(s, st, p, "", at, &row, &found, NULL, e);
+        if (rc == ST_OK) {
+            if (row.type == V_NULL)
+                row = proj_defaults_row(p);
+            n = 1;
+            if (offset == 0)
+                value_list_push(rows, row);
+            else
+                value_free(row);
+        }
+    } else {
+        /* The count comes from the counts table in one seek, so the walk over the
+         * keys can stop at the end of the page asked for. */
+        bool counted = false;
+        if (count && !key) {
+            if ((rc = count_at(s, p, at, count, e)) != ST_OK)
+                goto finish;
+            counted = true;
+        }
+        int step = SQLITE_DONE;
+        bool walk = !counted || (uint64_t)*count > (uint64_t)offset;
+        while (walk && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+                continue; /* not there at `at`, or deleted by then */
+            n++;
+            if ((size_t)(n - 1) < offset)
+                continue;
+            if (limit && (size_t)(n - 1) >= offset + limit) {
+                if (counted || !count)
+                    break;
+                continue;
+            }
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            value row;
+            if (sqlite3_column_bytes(st, 1) > 0) {
+                if ((rc = parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
+                    break;
+            } else if ((rc = walked_keyed_row(s, &walk_st, p, k, at, &row, e)) != ST_OK) {
+                break;
+            }
+            value_list_push(rows, row);
+        }
+        if (rc == ST_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+            rc = psq_error(s, e, "reading a projection");
+        if (counted)
+            n = *count;
+    }
+finish:
+    sqlite3_finalize(st);
+    sqlite3_finalize(walk_st);
+    sb_done(&tmp);
+    if (count)
+        *count = n;
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* store_sqlite_internal.h: what the SQLite store's two halves share, private to
+ * them: store_sqlite.c (the operations) and store_sqlite_schema.c (opening a file:
+ * what it is, its schema, its connection settings). Nothing else includes this. */
+#ifndef STRATA_STORE_SQLITE_INTERNAL_H
+#define STRATA_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_sqlite_cache.h"
+
+/* The statements prepared once per connection (STMT_SQL in store_sqlite.c). */
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_STREAM_GET,
+    S_STREAM_NEW,
+    S_STREAM_SET,
+    S_EVENT_INS,
+    S_CMD_GET,
+    S_CMD_INS,
+    S_RANGE,
+    S_HEAD,
+    S_POS_OF_VERSION,
+    S_READ_STREAM,
+    S_LIST_RANGE,
+    S_LIST_FROM,
+    S_COUNT_STREAMS,
+    S_AT_TIME,
+    S_SNAP_PUT,
+    S_SNAP_GET,
+    S_NSTMT
+};
+
+/* read_page's statements, one per combination of these bits, built on first use. */
+enum { PAGE_STREAM = 1, PAGE_TYPE = 2, PAGE_TEXT = 4, PAGE_BACKWARD = 8, PAGE_NSTMT = 16 };
+
+enum tx_state {
+    TX_NONE,   /* autocommit: each append is its own transaction */
+    TX_OPEN,   /* between begin and commit */
+    TX_ABORTED /* a write failed mid-way and the whole transaction was rolled back */
+};
+
+struct sq_store {
+    struct store base;
+    sqlite3 *db;
+    bool read_only;
+    int busy_ms;
+    enum tx_state tx;
+    sqlite3_stmt *stmt[S_NSTMT];
+    sqlite3_stmt *page[PAGE_NSTMT];
+    struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Turns an SQLite failure into a message a user can act on (sqlu_error with the
+ * store's path and busy timeout). `doing` says what was being attempted. Returns
+ * ST_ERR. */
+int sq_fail(struct sq_store *ss, int rc, err *e, const char *doing);
+
+/* BEGIN IMMEDIATE, COMMIT (writing the streams rows the cache left dirty first) and
+ * ROLLBACK of the store's own transactions. */
+int sq_tx_begin(struct sq_store *ss, err *e);
+int sq_tx_commit(struct sq_store *ss, err *e);
+void sq_tx_rollback(struct sq_store *ss);
+
+#endif
