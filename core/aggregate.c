@@ -15,6 +15,7 @@
  * never holds more than a page in memory. */
 #define LOAD_PAGE 512
 #define DEFAULT_RETRIES 10
+#define LOCKED_AFTER_CONFLICTS 3
 
 /* ---- the retry backoff's randomness ----
  *
@@ -788,8 +789,20 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         rc = ST_OK;
     }
 
+    bool in_tx = false;
     for (int attempt = 0;; attempt++) {
         res->attempts = attempt + 1;
+        /* Attempts decide outside the write lock, so that concurrent writers overlap
+         * their loading and deciding. But on a busy stream a writer can lose every
+         * race: after LOCKED_AFTER_CONFLICTS conflicts the attempt takes the write lock
+         * first, and loads, decides and appends with no one able to append in
+         * between, so it cannot conflict again. */
+        if (attempt >= LOCKED_AFTER_CONFLICTS && req->expected_version == STORE_ANY_VERSION) {
+            rc = store_begin(s, e);
+            if (rc != ST_OK)
+                break;
+            in_tx = true;
+        }
         struct agg_state st;
         rc = aggregate_load(s, d, a, id, 0, false, &st, e);
         if (rc != ST_OK)
@@ -845,6 +858,10 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         }
         if (rc != ST_CONFLICT || req->expected_version != STORE_ANY_VERSION)
             break;
+        if (in_tx) {
+            store_rollback(s);
+            in_tx = false;
+        }
         if (attempt + 1 >= max_retries) {
             err_prefix(e, "gave up after %d attempts", attempt + 1);
             break;
@@ -854,6 +871,14 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         long most_ms = 4L << (attempt < 5 ? attempt : 5);
         struct timespec pause = {0, 1000000L * (1 + (long)(backoff_random() % (uint64_t)most_ms))};
         nanosleep(&pause, NULL);
+    }
+    if (in_tx) {
+        if (rc == ST_OK)
+            rc = store_commit(s, e);
+        else
+            store_rollback(s);
+        if (rc != ST_OK)
+            event_list_clear(&res->appended); /* nothing of this attempt was kept */
     }
 done:
     free(meta_json);
