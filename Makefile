@@ -10,14 +10,15 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS      = ncursesw sqlite3 yaml-0.1 jansson zlib
-TEST_PKGS = cmocka
+PKGS      = ncursesw sqlite3 yaml-0.1 zlib
+TEST_PKGS = cmocka jansson
 WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT      ?= -O2 -g
 SAN      ?=
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) -I. \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CORE_SRC = $(sort $(wildcard core/*.c))
@@ -50,7 +51,7 @@ $(BIN): $(APP_OBJ) $(LIBCORE)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBCORE) $(LIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -o $@ $< $(LIBCORE) $(LIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BIN)
 
