@@ -1,5 +1,5 @@
 /* fuzz_reader_cloudevents.c: libFuzzer target for the CloudEvents reader
- * (core/reader.c: single events, batches, NDJSON, and cloudevents_check) and the
+ * (core/reader.c: single events, batches, NDJSON; core/cloudevents.c) and the
  * CloudEvents defaults of core/mapping.c.
  *
  * Whatever the bytes: no crash, leak or out-of-bounds read; every accepted event

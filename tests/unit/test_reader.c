@@ -1,6 +1,7 @@
-/* test_reader.c: the record readers (core/reader.c): CSV quoting and its broken
- * forms, NDJSON lines, JSON documents, CloudEvents validation (each rule, and the
- * CloudEvents conformance files when ../shared/data is present), .gz files. */
+/* test_reader.c: the record readers (core/reader.c, core/cloudevents.c): CSV
+ * quoting and its broken forms, NDJSON lines, JSON documents, CloudEvents
+ * validation (each rule, and the CloudEvents conformance files when
+ * ../shared/data is present), .gz files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
