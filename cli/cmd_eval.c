@@ -39,9 +39,9 @@ static const char *const root_names[ROOT_COUNT] = {"payload", "state", "event", 
 /* Fills vars from a JSON object of root names; on error fills e. */
 static int load_vars(const char *text, struct expr_vars *vars, value *holder, err *e)
 {
-    json_error je;
+    err je;
     if (json_parse(text, strlen(text), holder, &je) != ST_OK)
-        return err_set(e, ST_ERR, "--vars: invalid JSON at column %d: %s", je.column, je.msg);
+        return err_set(e, ST_ERR, "--vars: invalid JSON at column %d: %s", je.col, je.msg);
     if (holder->type != V_MAP)
         return err_set(e, ST_ERR, "--vars: expected a JSON object such as {\"state\": {...}}, got %s",
                        vtype_name(holder->type));
@@ -108,10 +108,10 @@ int cmd_eval(int argc, char **argv)
 
     err e;
     err_clear(&e);
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), NULL, &ee);
     if (!x) {
-        fprintf(stderr, "strata eval: `%s`: column %d: %s\n", src, ee.column, ee.msg);
+        fprintf(stderr, "strata eval: `%s`: column %d: %s\n", src, ee.col, ee.msg);
         return ST_ERR;
     }
     struct expr_vars vars;

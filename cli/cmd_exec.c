@@ -84,10 +84,10 @@ int cmd_exec(int argc, char **argv)
     }
     value payload = value_map(0);
     if (payload_json) {
-        json_error je;
+        err je;
         value_free(payload);
         if (json_parse(payload_json, strlen(payload_json), &payload, &je) != ST_OK) {
-            fprintf(stderr, "strata exec: --payload: invalid JSON at column %d: %s\n", je.column,
+            fprintf(stderr, "strata exec: --payload: invalid JSON at column %d: %s\n", je.col,
                     je.msg);
             cli_done(&c);
             return ST_ERR;

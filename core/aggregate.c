@@ -172,7 +172,7 @@ static int build_meta(const struct domain *d, const struct event *ev, const stru
     value_map_set(&m, "schema", value_int(ev->schema));
     if (ev->meta && ev->meta[0]) {
         value stored;
-        json_error je;
+        err je;
         if (json_parse(ev->meta, strlen(ev->meta), &stored, &je) != ST_OK) {
             value_free(m);
             return err_set(e, ST_ERR, "event at position %lld: meta is not valid JSON: %s",
@@ -218,7 +218,7 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
     out->spec = spec;
     out->schema = ev->schema;
     out->meta = value_null();
-    json_error je;
+    err je;
     if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
         return err_set(e, ST_ERR, "event %s at position %lld: data is not valid JSON: %s", ev->type,
                        (long long)ev->position, je.msg);
@@ -372,7 +372,7 @@ int aggregate_load(struct store *s, const struct domain *d, const struct aggrega
         memset(&snap, 0, sizeof snap);
         rc = store_snapshot_get(s, stream, a->rules_hash, max_position, &snap, e);
         if (rc == ST_OK) {
-            json_error je;
+            err je;
             if (json_parse(snap.state, strlen(snap.state), &out->state, &je) == ST_OK &&
                 out->state.type == V_MAP) {
                 out->version = snap.version;
@@ -526,7 +526,7 @@ static int parse_typed(const struct field_spec *f, const char *text, value *out,
     case F_LIST:
     case F_MAP:
     case F_ANY: {
-        json_error je;
+        err je;
         if (json_parse(text, strlen(text), out, &je) == ST_OK)
             return ST_OK;
         if (f->type == F_ANY) {
@@ -534,7 +534,7 @@ static int parse_typed(const struct field_spec *f, const char *text, value *out,
             return ST_OK;
         }
         return err_set(e, ST_ERR, "field '%s': not valid JSON for a %s: %s (column %d)", f->name,
-                       ftype_name(f->type), je.msg, je.column);
+                       ftype_name(f->type), je.msg, je.col);
     }
     case F_STRING:
     case F_TIMESTAMP:

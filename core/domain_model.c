@@ -40,16 +40,18 @@ void diag_add(struct diag_list *d, const char *file, int line, int col, const ch
 
 void diag_list_print(const struct diag_list *d, FILE *out)
 {
+    strbuf place; /* FILE:LINE:COL: error: , as every error of Strata (err_format_place) */
+    sb_init(&place);
     for (size_t i = 0; i < d->len; i++) {
         const struct diag *g = &d->items[i];
-        if (g->line > 0)
-            fprintf(out, "%s:%d:%d: error: ", g->file, g->line, g->col);
-        else
-            fprintf(out, "%s: error: ", g->file);
+        sb_reset(&place);
+        err_format_place(&place, g->file, g->line, g->col);
+        fputs(place.len ? place.buf : "", out);
         if (g->path[0])
             fprintf(out, "%s: ", g->path);
         fprintf(out, "%s\n", g->message);
     }
+    sb_done(&place);
 }
 
 static int diag_cmp(const void *a, const void *b)

@@ -481,11 +481,11 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
         ld_diag(L, n, "expected an expression (a string), got %s", ynode_kind_name(n));
         return NULL;
     }
-    struct expr_error ee;
+    err ee;
     memset(&ee, 0, sizeof ee);
     expr *x = expr_compile(n->text, n->len, env, &ee);
     if (!x) {
-        size_t off = ee.column > 1 ? (size_t)ee.column - 1 : 0;
+        size_t off = ee.col > 1 ? (size_t)ee.col - 1 : 0;
         if (off > n->len)
             off = n->len;
         bool one_line = n->end_line == n->line && n->style != YS_LITERAL && n->style != YS_FOLDED &&
@@ -500,7 +500,7 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
             ld_diag_at(L, line, col, "%s", ee.msg[0] ? ee.msg : "invalid expression");
         else
             ld_diag(L, n, "%s (at column %d of the expression)",
-                    ee.msg[0] ? ee.msg : "invalid expression", ee.column);
+                    ee.msg[0] ? ee.msg : "invalid expression", ee.col);
         return NULL;
     }
     if (cond) {

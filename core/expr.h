@@ -59,17 +59,13 @@ struct expr_env {
 
 typedef struct expr expr;
 
-/* A compile error: the column (1-based, in bytes, within the expression's source)
- * and a message that names what is wrong, e.g. "unknown field 'balanse' of state
- * (did you mean 'balance'?)". */
-struct expr_error {
-    int column;
-    char msg[512];
-};
-
 /* Compiles src[0..len). env may be NULL (every root allowed, nothing checked,
- * as `strata eval` does). Returns NULL on error with ee filled. */
-expr *expr_compile(const char *src, size_t len, const struct expr_env *env, struct expr_error *ee);
+ * as `strata eval` does). Returns NULL on error with ee (if not NULL) filled: a
+ * message that names what is wrong, e.g. "unknown field 'balanse' of state (did
+ * you mean 'balance'?)", and ee->col, the column (1-based, in bytes, within the
+ * expression's source). No file and no line: the caller knows where the
+ * expression stands (a domain file's line and column, an option). */
+expr *expr_compile(const char *src, size_t len, const struct expr_env *env, err *ee);
 void expr_free(expr *x);
 const char *expr_source(const expr *x);
 /* True when x may read root r (so a caller can skip building a root no expression

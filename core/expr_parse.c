@@ -729,21 +729,19 @@ static struct node *parse_expr(struct parser *p)
     return p->err.failed ? NULL : c;
 }
 
-expr *expr_compile(const char *src, size_t len, const struct expr_env *env, struct expr_error *ee)
+expr *expr_compile(const char *src, size_t len, const struct expr_env *env, err *ee)
 {
-    struct expr_error dummy;
+    err dummy;
     if (!ee)
         ee = &dummy;
     if (!src) {
         src = "";
         len = 0;
     }
-    ee->column = 0;
-    ee->msg[0] = 0;
+    err_clear(ee);
     if (len > EXPR_MAX_LENGTH) {
-        ee->column = 1;
-        snprintf(ee->msg, sizeof ee->msg, "expression too long (%zu bytes; at most %d)", len,
-                 EXPR_MAX_LENGTH);
+        err_set_at(ee, ST_ERR, NULL, 0, 1, "expression too long (%zu bytes; at most %d)", len,
+                   EXPR_MAX_LENGTH);
         return NULL;
     }
     struct expr *x = xcalloc(1, sizeof *x);

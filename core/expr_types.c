@@ -133,8 +133,7 @@ void expr_vfail(struct expr_errsink *s, size_t at, const char *fmt, va_list ap)
     if (s->failed)
         return;
     s->failed = true;
-    s->ee->column = (int)at + 1;
-    vsnprintf(s->ee->msg, sizeof s->ee->msg, fmt, ap);
+    err_vset_at(s->ee, ST_ERR, NULL, 0, (int)at + 1, fmt, ap);
 }
 
 void expr_fail(struct expr_errsink *s, size_t at, const char *fmt, ...)

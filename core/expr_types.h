@@ -88,9 +88,9 @@ const char *expr_type_name(expr_type t);
 expr_type expr_type_of(const value *v);
 
 /* A compilation's error: the first one is kept (later ones are consequences) as a
- * 1-based column and a message in *ee. */
+ * 1-based column (ee->col) and a message in *ee. */
 struct expr_errsink {
-    struct expr_error *ee;
+    err *ee;
     bool failed;
 };
 /* Records an error at byte offset at (0-based) unless one is recorded already. */

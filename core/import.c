@@ -272,7 +272,7 @@ static int import_one(struct importer *im, const char *path)
         sb_reset(&where);
         record_where(r, &rec, &where);
         if (rec.bad) {
-            report_bad(im, where.buf, rec.reason);
+            report_bad(im, where.buf, rec.reason.msg);
             if (im->o->replay && !im->o->skip_bad) {
                 err_set(im->e, ST_ERR, "replay stopped at the first bad record (%s)", where.buf);
                 result = -1;

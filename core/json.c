@@ -29,7 +29,7 @@
 
 typedef struct parser {
     const char *start, *p, *end;
-    json_error *je;
+    err *e; /* NULL: the caller only wants to know whether the text is JSON */
     int depth;
     value *stack; /* finished values not yet inside a container */
     size_t sp, cap;
@@ -63,8 +63,8 @@ static bool fail(parser *ps, const char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static bool fail(parser *ps, const char *at, const char *fmt, ...)
 {
-    json_error *je = ps->je;
-    if (!je)
+    err *e = ps->e;
+    if (!e)
         return false;
     int line = 1;
     const char *line_start = ps->start;
@@ -73,15 +73,15 @@ static bool fail(parser *ps, const char *at, const char *fmt, ...)
             line++;
             line_start = q + 1;
         }
-    je->line = line;
     /* Clamped: a single line longer than 2 GiB still gets a usable offset. */
     size_t col = (size_t)(at - line_start) + 1;
-    je->column = col > INT_MAX ? INT_MAX : (int)col;
-    je->offset = (size_t)(at - ps->start);
+    /* No file: the text is the caller's (a line of a file, an option), which words
+     * the place itself; the parts stay in e for it. */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(je->msg, sizeof je->msg, fmt, ap);
+    err_vset_at(e, ST_ERR, NULL, line, col > INT_MAX ? INT_MAX : (int)col, fmt, ap);
     va_end(ap);
+    e->offset = (size_t)(at - ps->start);
     return false;
 }
 
@@ -523,12 +523,12 @@ static bool parse_value(parser *ps)
     }
 }
 
-int json_parse(const char *text, size_t len, value *out, json_error *je)
+int json_parse(const char *text, size_t len, value *out, err *e)
 {
     parser ps;
     ps.start = ps.p = text;
     ps.end = text + len;
-    ps.je = je;
+    ps.e = e;
     ps.depth = 0;
     ps.stack = ps.small;
     ps.sp = 0;

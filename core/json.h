@@ -20,17 +20,13 @@
 
 #define JSON_MAX_DEPTH 512
 
-/* Where a parse failed: 1-based line and column (in bytes), and byte offset. */
-typedef struct json_error {
-    int line, column;
-    size_t offset;
-    char msg[160];
-} json_error;
-
 /* Parses exactly one JSON value from text[0..len) (surrounding whitespace
  * allowed). On success returns ST_OK and *out owns the value. On failure returns
- * ST_ERR, fills je (if not NULL), and *out is untouched. */
-int json_parse(const char *text, size_t len, value *out, json_error *je);
+ * ST_ERR and *out is untouched; e (if not NULL) gets the message ("invalid UTF-8
+ * byte 0xFF in string") and where it failed: e->line and e->col (1-based, the
+ * column in bytes) and e->offset (bytes from text). e->file stays empty and msg
+ * has no place in it: the caller knows what the text was and says so. */
+int json_parse(const char *text, size_t len, value *out, err *e);
 
 /* Appends the canonical compact form of v to sb. */
 void json_write(strbuf *sb, const value *v);

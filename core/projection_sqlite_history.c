@@ -63,7 +63,7 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
         const char *t = (const char *)sqlite3_column_text(st, col);
         size_t len = (size_t)sqlite3_column_bytes(st, col);
         value v;
-        json_error je;
+        err je;
         if (json_parse(t, len, &v, &je) != ST_OK) {
             rc = err_set(e, ST_ERR,
                          "projection %s: a stored history entry of key '%s' is not JSON: %s",
@@ -127,7 +127,7 @@ static int parse_keyed_row(const struct projection_spec *p, const char *key, sql
         sb_addc(tmp, ',');
     if (i <= len)
         sb_add(tmp, text + i, len - i);
-    json_error je;
+    err je;
     if (i > len || json_parse(tmp->buf, tmp->len, out, &je) != ST_OK)
         return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not a JSON object",
                        p->name, key);

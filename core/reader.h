@@ -20,7 +20,7 @@
  *   whole file.
  * - cloudevents: structured-mode JSON (CloudEvents 1.0 JSON format): one event
  *   object, a batch (an array of events), or NDJSON with one event per line. Each
- *   event is checked against the CloudEvents 1.0 rules (cloudevents_check); an
+ *   event is checked against the CloudEvents 1.0 rules (cloudevents.h); an
  *   invalid event is a bad record whose reason says which rule it breaks.
  *
  * Every format streams line by line except json documents and cloudevents
@@ -36,8 +36,8 @@
 #include "util.h"
 #include "value.h"
 
-#define READER_MAX_LINE (64u << 20)             /* bytes in one line or one CSV record */
-#define READER_MAX_DOCUMENT (1024ull << 20)     /* bytes in a json document read whole */
+#define READER_MAX_LINE (64u << 20)         /* bytes in one line or one CSV record */
+#define READER_MAX_DOCUMENT (1024ull << 20) /* bytes in a json document read whole */
 
 struct reader_options {
     source_format format;
@@ -48,12 +48,13 @@ struct reader_options {
 /* One record. Filled by reader_next; everything in it is owned by the reader and
  * valid until the next reader_next or reader_close (take a value_ref to keep v). */
 struct record {
-    value v;          /* the record; null when bad */
-    int64_t line;     /* 1-based line where the record starts; 0 when numbered by index */
-    int64_t index;    /* 0-based index among the records of the file (array index for json) */
-    bool bad;         /* the record could not be read: `reason` says why */
-    char reason[512];
-    const char *raw;  /* line-based JSON formats: the line's text (no line end), else NULL */
+    value v;         /* the record; null when bad */
+    int64_t line;    /* 1-based line where the record starts; 0 when numbered by index */
+    int64_t index;   /* 0-based index among the records of the file (array index for json) */
+    bool bad;        /* the record could not be read: `reason` says why */
+    err reason;      /* reason.msg has no place (record_where gives it); reason.col is
+                        the column in the record's line when known (invalid JSON) */
+    const char *raw; /* line-based JSON formats: the line's text (no line end), else NULL */
     size_t raw_len;
 };
 
@@ -78,15 +79,9 @@ void reader_close(struct reader *r);
 /* How far reading has got: bytes of the file consumed (compressed bytes for
  * .gz) and the file's size (0 when unknown, e.g. standard input). */
 void reader_progress(const struct reader *r, uint64_t *done, uint64_t *total);
-/* Appends where rec stood: "FILE:LINE" or "FILE:[INDEX]". */
+/* Appends where rec stood: "FILE:LINE", "FILE:LINE:COL" when the reason of a bad
+ * record has a column, or "FILE:[INDEX]". */
 void record_where(const struct reader *r, const struct record *rec, strbuf *sb);
-
-/* Checks one structured CloudEvent against CloudEvents 1.0 (JSON format). Returns
- * true when valid; otherwise false with the reason in reason[0..n). */
-bool cloudevents_check(const value *ev, char *reason, size_t n);
-/* RFC 3339 date-time (what CloudEvents' `time` must be): seconds required, a
- * zone (Z or +hh:mm) required. */
-bool rfc3339_check(const char *s, size_t len);
 
 /* Format names ("ndjson", "json", "csv", "cloudevents"), from one table: parses
  * one (false if unknown), names one ("?" for a value out of range), and suggests

@@ -96,7 +96,7 @@ static bool check_events(const value *want, const struct event_list *got, strbuf
         }
         if (wd) {
             value gd;
-            json_error je;
+            err je;
             if (json_parse(ev->data, strlen(ev->data), &gd, &je) != ST_OK)
                 gd = value_null();
             if (!value_equal(wd, &gd)) {

@@ -61,16 +61,87 @@ char *xasprintf(const char *fmt, ...)
     return sb_steal(&sb);
 }
 
+/* Copies what has been formatted into msg (truncating), keeping msg's invariant:
+ * msg is the place prefix then what went wrong, and msg + what is the latter. */
+static void err_store(err *e, const strbuf *place, const char *fmt, va_list ap)
+{
+    size_t n = place->len < sizeof e->msg - 1 ? place->len : sizeof e->msg - 1;
+    if (n)
+        memcpy(e->msg, place->buf, n);
+    e->msg[n] = '\0';
+    e->what = n;
+    vsnprintf(e->msg + n, sizeof e->msg - n, fmt, ap);
+}
+
+static void err_forget_place(err *e)
+{
+    e->file[0] = '\0';
+    e->line = 0;
+    e->col = 0;
+    e->offset = 0;
+    e->what = 0;
+}
+
 int err_set(err *e, int code, const char *fmt, ...)
 {
     if (!e)
         return code;
     e->code = code;
+    err_forget_place(e);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     return code;
+}
+
+void err_format_place(strbuf *sb, const char *file, int64_t line, int col)
+{
+    if (!file || !file[0])
+        return;
+    sb_adds(sb, file);
+    if (line > 0) {
+        sb_addf(sb, ":%lld", (long long)line);
+        if (col > 0)
+            sb_addf(sb, ":%d", col);
+    }
+    sb_adds(sb, ": error: ");
+}
+
+int err_vset_at(err *e, int code, const char *file, int64_t line, int col, const char *fmt,
+                va_list ap)
+{
+    if (!e)
+        return code;
+    strbuf place; /* built first: file may be e->file itself (placing an error again) */
+    sb_init(&place);
+    err_format_place(&place, file, line, col);
+    if (!file)
+        e->file[0] = '\0';
+    else if (file != e->file)
+        snprintf(e->file, sizeof e->file, "%s", file);
+    e->code = code;
+    e->line = line > 0 ? line : 0;
+    e->col = col > 0 ? col : 0;
+    e->offset = 0;
+    err_store(e, &place, fmt, ap);
+    sb_done(&place);
+    return code;
+}
+
+int err_set_at(err *e, int code, const char *file, int64_t line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset_at(e, code, file, line, col, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *err_what(const err *e)
+{
+    size_t n = strnlen(e->msg, sizeof e->msg);
+    return e->msg + (e->what < n ? e->what : n);
 }
 
 void err_prefix(err *e, const char *fmt, ...)
@@ -83,9 +154,11 @@ void err_prefix(err *e, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof old);
+    size_t at = err_what(e) - e->msg; /* the place, if any, stays in front */
     strbuf sb;
     sb_init(&sb);
-    sb_addf(&sb, "%s: %s", prefix, old);
+    sb_add(&sb, old, at);
+    sb_addf(&sb, "%s: %s", prefix, old + at);
     size_t n = sb.len < sizeof e->msg - 1 ? sb.len : sizeof e->msg - 1;
     memcpy(e->msg, sb.buf, n);
     e->msg[n] = '\0';
@@ -96,6 +169,7 @@ void err_clear(err *e)
 {
     if (e) {
         e->code = ST_OK;
+        err_forget_place(e);
         e->msg[0] = '\0';
     }
 }

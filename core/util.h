@@ -13,6 +13,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A growable byte buffer, always NUL-terminated (buf may hold NULs too). */
+typedef struct strbuf {
+    char *buf;
+    size_t len;
+    size_t cap;
+} strbuf;
+
+void sb_init(strbuf *sb);
+void sb_done(strbuf *sb);  /* frees; sb may be reused after sb_init */
+void sb_reset(strbuf *sb); /* len = 0, keeps the memory */
+void sb_add(strbuf *sb, const char *s, size_t n);
+void sb_adds(strbuf *sb, const char *s);
+void sb_addc(strbuf *sb, char c);
+void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
+char *sb_steal(strbuf *sb); /* returns buf (caller frees); sb is left empty */
+
 /* Status codes. Their numeric values are the exit codes of `strata`. */
 enum status {
     ST_OK = 0,        /* success */
@@ -24,16 +41,52 @@ enum status {
     ST_NOT_FOUND = 6, /* internal: no such stream / row / name (exit code 1) */
 };
 
-/* What went wrong, in words a user can act on: "what and where". */
+/* What went wrong, in words a user can act on: "what and where". The one error
+ * carrier of Strata: store operations, the JSON parser, the expression compiler
+ * and the record readers all fill it.
+ *
+ * `msg` is always the whole message, ready to print, so a caller that only prints
+ * errors never needs more than e->msg. When the error has a place in a file
+ * (err_set_at), msg starts with it, "FILE:LINE:COL: error: ", rendered by
+ * err_format_place (the one definition of that form), and the place is also kept
+ * in parts for callers that use it (a test's column, a reader's line offset).
+ *
+ * A line or column without a file is relative to a text the caller named (the
+ * `--payload` option, one expression): it is kept in the parts but not put into
+ * msg, and the caller words it ("--payload: invalid JSON at column 7: ...").
+ *
+ * The file name is copied (a small fixed buffer, not a pointer): errors outlive
+ * the reader or loader that made them. msg keeps the name whole; `file` is
+ * truncated past ERR_FILE_MAX - 1 bytes. */
+#define ERR_MSG_MAX 1024
+#define ERR_FILE_MAX 256
 typedef struct err {
-    int code;        /* an enum status, ST_OK when nothing is set */
-    char msg[1024];  /* NUL-terminated; truncated when longer */
+    int code;                /* an enum status, ST_OK when nothing is set */
+    int col;                 /* 1-based column in bytes; 0 = unknown */
+    int64_t line;            /* 1-based line; 0 = unknown */
+    size_t offset;           /* byte offset of the place in the text parsed (JSON) */
+    size_t what;             /* msg + what is the message without its place prefix */
+    char file[ERR_FILE_MAX]; /* the place's file; "" when none */
+    char msg[ERR_MSG_MAX];   /* NUL-terminated; truncated when longer */
 } err;
 
-/* Sets e->code and e->msg (printf-style); returns code so callers can
- * `return err_set(e, ST_ERR, "...")`. A NULL e is allowed and ignored. */
+/* Sets e->code and e->msg (printf-style) and forgets any place; returns code so
+ * callers can `return err_set(e, ST_ERR, "...")`. A NULL e is allowed and ignored. */
 int err_set(err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Puts "PREFIX: " in front of an existing message (for adding context on the way up). */
+/* The same with a place: file (NULL or "" for none), line and col (0 = unknown).
+ * With a file, msg becomes "FILE:LINE:COL: error: MESSAGE" (unknown parts left
+ * out: "FILE:LINE: error: ...", "FILE: error: ..."); without one, msg is MESSAGE. */
+int err_set_at(err *e, int code, const char *file, int64_t line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+int err_vset_at(err *e, int code, const char *file, int64_t line, int col, const char *fmt,
+                va_list ap);
+/* Appends the place prefix "FILE:LINE:COL: error: " (unknown parts left out; nothing
+ * without a file). Every "FILE:LINE:COL: error:" that Strata prints comes from here. */
+void err_format_place(strbuf *sb, const char *file, int64_t line, int col);
+/* The message without its place prefix ("invalid JSON: ..."); e->msg when no place. */
+const char *err_what(const err *e);
+/* Puts "PREFIX: " in front of what went wrong, for adding context on the way up;
+ * a place stays in front ("FILE:3: error: PREFIX: ..."). */
 void err_prefix(err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_clear(err *e);
 
@@ -43,23 +96,6 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A growable byte buffer, always NUL-terminated (buf may hold NULs too). */
-typedef struct strbuf {
-    char *buf;
-    size_t len;
-    size_t cap;
-} strbuf;
-
-void sb_init(strbuf *sb);
-void sb_done(strbuf *sb);                 /* frees; sb may be reused after sb_init */
-void sb_reset(strbuf *sb);                /* len = 0, keeps the memory */
-void sb_add(strbuf *sb, const char *s, size_t n);
-void sb_adds(strbuf *sb, const char *s);
-void sb_addc(strbuf *sb, char c);
-void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
-char *sb_steal(strbuf *sb);               /* returns buf (caller frees); sb is left empty */
 
 /* Reads a whole file (or "-" for stdin) into memory, NUL-terminated.
  * On error returns ST_ERR with the reason in e, and *out is untouched. */

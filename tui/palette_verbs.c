@@ -166,10 +166,10 @@ static void verb_exec(struct tui *app, struct words *w)
             id = w->v[++i];
         } else if (strcmp(w->v[i], "--payload") == 0 && i + 1 < w->n) {
             value pv;
-            json_error je;
+            err je;
             const char *text = w->v[++i];
             if (json_parse(text, strlen(text), &pv, &je) != ST_OK) {
-                tui_error(app, "--payload: %s (column %d)", je.msg, je.column);
+                tui_error(app, "--payload: %s (column %d)", je.msg, je.col);
                 words_done(&args);
                 return;
             }

@@ -175,7 +175,7 @@ static void events_close(struct view *v)
 static void add_pretty(struct lines *l, const char *json)
 {
     value val;
-    json_error je;
+    err je;
     if (json_parse(json, strlen(json), &val, &je) == ST_OK) {
         strbuf sb;
         sb_init(&sb);

@@ -44,7 +44,7 @@ cat >"$TMP/bad.ndjson" <<'EOF'
 EOF
 run "$STRATA" import --db "$TMP/b.db" "$TMP/bad.ndjson"
 expect_rc 1 "bad canonical lines: exit 1"
-expect_contains "$ERR" "bad.ndjson:2: error: invalid JSON at column" "invalid JSON"
+expect_contains "$ERR" "bad.ndjson:2:77: error: invalid JSON: expected ',' or '}' after object member" "invalid JSON, placed at FILE:LINE:COL"
 expect_contains "$ERR" "bad.ndjson:3: error: missing key 'data'" "missing key"
 expect_contains "$ERR" "bad.ndjson:4: error: 'version' must be an integer >= 1, got string" "wrong type"
 expect_contains "$ERR" "bad.ndjson:5: error: unknown key 'extra'" "unknown key"

@@ -40,7 +40,7 @@ static void make_vars(void)
         "[1,\"two\",{\"three\":3.0}]",
     };
     for (int r = 0; r < ROOT_COUNT; r++) {
-        json_error je;
+        err je;
         if (json_parse(roots[r], strlen(roots[r]), &vars.roots[r], &je) != ST_OK)
             abort();
     }
@@ -53,12 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!vars_made)
         make_vars();
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile((const char *)data, size, NULL, &ee);
     if (!x) {
         char detail[600];
-        snprintf(detail, sizeof detail, "column %d: %s", ee.column, ee.msg);
-        check(ee.column >= 1 && (size_t)ee.column <= size + 1 && ee.msg[0], "bad compile error", detail);
+        snprintf(detail, sizeof detail, "column %d: %s", ee.col, ee.msg);
+        check(ee.col >= 1 && (size_t)ee.col <= size + 1 && ee.msg[0], "bad compile error", detail);
         return 0;
     }
     value v;

@@ -26,9 +26,9 @@ static void check(int ok, const char *what, const char *detail)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     value v;
-    json_error je;
+    err je;
     if (json_parse((const char *)data, size, &v, &je) != ST_OK) {
-        check(je.line >= 1 && je.column >= 1 && je.offset <= size && je.msg[0],
+        check(je.line >= 1 && je.col >= 1 && je.offset <= size && je.msg[0],
               "bad error position", je.msg);
         return 0;
     }
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_write(&w1, &v);
 
     value again;
-    json_error je2;
+    err je2;
     int rc = json_parse(w1.buf, w1.len, &again, &je2);
     check(rc == ST_OK, "canonical output does not parse", je2.msg);
     json_write(&w2, &again);

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(rec.line > last_line, "line numbers must increase");
         last_line = rec.line;
         if (rec.bad) {
-            check(rec.reason[0] != '\0', "a bad record without a reason");
+            check(rec.reason.msg[0] != '\0', "a bad record without a reason");
             continue;
         }
         check(rec.v.type == V_MAP, "a CSV record is a map");

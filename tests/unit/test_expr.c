@@ -20,7 +20,7 @@
 static value test_root(const char *json)
 {
     value v;
-    json_error je;
+    err je;
     int rc = json_parse(json, strlen(json), &v, &je);
     if (rc != ST_OK)
         fail_msg("bad fixture JSON %s: %s", json, je.msg);
@@ -60,10 +60,10 @@ static int teardown_all(void **st)
  * the JSON of the result in out, else the status and the message in out. */
 static int run_expr(const char *src, const struct expr_vars *vars, char *out, size_t outsz)
 {
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), NULL, &ee);
     if (!x) {
-        snprintf(out, outsz, "compile: column %d: %s", ee.column, ee.msg);
+        snprintf(out, outsz, "compile: column %d: %s", ee.col, ee.msg);
         return -1;
     }
     value v;
@@ -107,15 +107,15 @@ static void want_error(int line, const char *src, const char *want)
 static void want_compile_error(int line, const char *src, const struct expr_env *env, int col,
                                      const char *want)
 {
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), env, &ee);
     if (x) {
         expr_free(x);
         fail_msg("line %d: `%s`: expected a compile error \"%s\", but it compiled", line, src, want);
     }
-    if (!strstr(ee.msg, want) || (col && ee.column != col))
+    if (!strstr(ee.msg, want) || (col && ee.col != col))
         fail_msg("line %d: `%s`: expected column %d \"%s\", got column %d \"%s\"", line, src, col, want,
-                 ee.column, ee.msg);
+                 ee.col, ee.msg);
 }
 #define EXPECT_COMPILE_ERR(src, col, want) want_compile_error(__LINE__, src, NULL, col, want)
 
@@ -192,10 +192,10 @@ static void test_literal_errors(void **st)
     EXPECT_COMPILE_ERR("{1: 2}", 2, "map keys must be strings, got int");
     EXPECT_COMPILE_ERR("1 < 2 < 3", 7, "comparisons do not chain");
 
-    struct expr_error ee;
+    err ee;
     const char nul[] = {'1', '+', 0, '2'};
     assert_null(expr_compile(nul, sizeof nul, NULL, &ee));
-    assert_int_equal(ee.column, 3);
+    assert_int_equal(ee.col, 3);
     assert_non_null(strstr(ee.msg, "NUL"));
 }
 
@@ -746,10 +746,10 @@ static struct expr_env rule_env(void)
 
 static void want_compiles(const struct expr_env *env, const char *src, expr_type type)
 {
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), env, &ee);
     if (!x)
-        fail_msg("`%s` should compile: column %d: %s", src, ee.column, ee.msg);
+        fail_msg("`%s` should compile: column %d: %s", src, ee.col, ee.msg);
     if (expr_result_type(x) != type)
         fail_msg("`%s`: type %d, expected %d", src, (int)expr_result_type(x), (int)type);
     expr_free(x);
@@ -825,7 +825,7 @@ static void test_static_checks(void **st)
 
 static void test_eval_bool_and_api(void **st)
 {
-    struct expr_error ee;
+    err ee;
     const char *src = "state.balance >= payload.amount";
     expr *x = expr_compile(src, strlen(src), NULL, &ee);
     assert_non_null(x);
@@ -890,7 +890,7 @@ static void test_eval_bool_and_api(void **st)
 
 static void want_explain(const char *src, const struct expr_vars *vars, const char *want)
 {
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), NULL, &ee);
     if (!x)
         fail_msg("`%s`: %s", src, ee.msg);

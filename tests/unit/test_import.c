@@ -21,7 +21,7 @@
 static value parse(const char *json)
 {
     value v;
-    json_error je;
+    err je;
     if (json_parse(json, strlen(json), &v, &je) != ST_OK)
         fail_msg("bad test JSON: %s", je.msg);
     return v;
@@ -29,7 +29,7 @@ static value parse(const char *json)
 
 static expr *compile(const char *src)
 {
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), NULL, &ee);
     if (!x)
         fail_msg("bad test expression %s: %s", src, ee.msg);
@@ -301,7 +301,7 @@ static void test_import_all_or_nothing(void **st)
     char text[512] = "";
     rewind(errs);
     assert_non_null(fgets(text, sizeof text, errs));
-    assert_non_null(strstr(text, ":2: error: invalid JSON at column 1"));
+    assert_non_null(strstr(text, ":2:1: error: invalid JSON: "));
 
     o.skip_bad = true;
     assert_int_equal(import_files(s, files, 2, &o, &res, &e), ST_OK);

@@ -24,10 +24,10 @@
 static value parse_ok(const char *text)
 {
     value v;
-    json_error je;
+    err je;
     int rc = json_parse(text, strlen(text), &v, &je);
     if (rc != ST_OK)
-        fail_msg("parse of %s failed at %d:%d: %s", text, je.line, je.column, je.msg);
+        fail_msg("parse of %s failed at %d:%d: %s", text, (int)je.line, je.col, je.msg);
     return v;
 }
 
@@ -193,7 +193,7 @@ static void test_doubles_write(void **state)
         json_write_double(&sb, d);
         assert_non_null(strpbrk(sb.buf, ".e"));
         value v;
-        json_error je;
+        err je;
         assert_int_equal(json_parse(sb.buf, sb.len, &v, &je), ST_OK);
         assert_int_equal(v.type, V_DOUBLE);
         if (memcmp(&v.u.d, &d, sizeof d) != 0)
@@ -288,13 +288,13 @@ static void test_utf8_validity(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(buf, sizeof buf, "\"a%sb\"", bad[i]);
         value v = value_int(12345);
-        json_error je;
+        err je;
         assert_int_equal(json_parse(buf, strlen(buf), &v, &je), ST_ERR);
         assert_true(v.type == V_INT && v.u.i == 12345); /* untouched */
         if (!strstr(je.msg, "invalid UTF-8"))
             fail_msg("bad UTF-8 case %zu: %s", i, je.msg);
         assert_int_equal(je.line, 1);
-        assert_int_equal(je.column, 3);
+        assert_int_equal(je.col, 3);
     }
 }
 
@@ -392,20 +392,20 @@ static void test_errors(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct error_case *c = &cases[i];
         size_t len = c->len ? c->len : strlen(c->text);
-        json_error je;
+        err je;
         memset(&je, 0, sizeof je);
         value v = value_null();
         int rc = json_parse(c->text, len, &v, &je);
         if (rc != ST_ERR)
             fail_msg("case %zu (%s) was accepted", i, c->text);
-        if (je.line != c->line || je.column != c->column || !strstr(je.msg, c->msg))
-            fail_msg("case %zu (%s): got %d:%d %s; want %d:%d %s", i, c->text, je.line, je.column,
+        if (je.line != c->line || je.col != c->column || !strstr(je.msg, c->msg))
+            fail_msg("case %zu (%s): got %d:%d %s; want %d:%d %s", i, c->text, (int)je.line, je.col,
                      je.msg, c->line, c->column, c->msg);
         assert_int_equal(v.type, V_NULL);
         /* The offset agrees with line and column on one-line inputs. */
         if (c->line == 1)
             assert_int_equal(je.offset, (size_t)c->column - 1);
-        /* A NULL json_error is allowed. */
+        /* A NULL err is allowed. */
         assert_int_equal(json_parse(c->text, len, &v, NULL), ST_ERR);
     }
 }
@@ -432,7 +432,7 @@ static void test_depth_cap(void **state)
     memset(text, '[', n);
     memset(text + n, ']', n);
     value v;
-    json_error je;
+    err je;
     assert_int_equal(json_parse(text, 2 * n, &v, &je), ST_OK);
     value_free(v);
     /* One more level is refused, at the bracket that goes too deep. */
@@ -440,7 +440,7 @@ static void test_depth_cap(void **state)
     memset(text + n + 1, ']', n + 1);
     assert_int_equal(json_parse(text, 2 * n + 2, &v, &je), ST_ERR);
     assert_non_null(strstr(je.msg, "nesting deeper than 512 levels"));
-    assert_int_equal(je.column, (int)n + 1);
+    assert_int_equal(je.col, (int)n + 1);
     /* The same through objects. */
     strbuf sb;
     sb_init(&sb);
@@ -482,7 +482,7 @@ static void test_large_object(void **state)
         sb_addf(&sb, "%s\"key%d\":%d", i ? "," : "", i, i);
     sb_addc(&sb, '}');
     value v;
-    json_error je;
+    err je;
     assert_int_equal(json_parse(sb.buf, sb.len, &v, &je), ST_OK);
     assert_int_equal(value_map_len(&v), N);
     char key[32];
@@ -950,7 +950,7 @@ static void differ_one(const strbuf *sb, struct diff_stats *st)
     json_error_t jerr;
     json_t *j = json_loadb(sb->buf, sb->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     value v;
-    json_error je;
+    err je;
     int rc = json_parse(sb->buf, sb->len, &v, &je);
     if (rc == ST_OK && j) {
         if (!same_as_jansson(&v, j)) {

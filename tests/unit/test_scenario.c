@@ -21,7 +21,7 @@
 static value parse(const char *json)
 {
     value v;
-    json_error je;
+    err je;
     if (json_parse(json, strlen(json), &v, &je) != ST_OK)
         fail_msg("bad JSON in a test: %s", json);
     return v;
