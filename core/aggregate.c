@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "domain_schema.h"
 #include "json.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
@@ -487,7 +488,7 @@ int command_validate_payload(const struct command_spec *c, const value *payload,
             err_prefix(e, "%s", c->name);
             return rc;
         }
-        value_map_set(&v, f->name, value_ref(given));
+        value_map_set(&v, f->name, field_coerce(f->type, value_ref(given))); /* canonical text */
     }
     *out = v;
     return ST_OK;
@@ -675,12 +676,20 @@ static int decide(const struct domain *d, const struct command_request *req, con
     memset(&vars, 0, sizeof vars);
     vars.roots[ROOT_PAYLOAD] = *payload;
     vars.roots[ROOT_STATE] = st->state;
-    vars.now_ms = req->now_ms ? req->now_ms : time_now_ms();
+    /* now() is the time the events will carry, not a second reading of the clock */
+    if (!time_parse(time_text, strlen(time_text), 0, &vars.now_ms))
+        vars.now_ms = req->now_ms ? req->now_ms : time_now_ms();
+    value meta = value_map(2); /* what require and emit know of the stream */
+    value_map_set(&meta, "stream", value_cstring(stream));
+    value_map_set(&meta, "version", value_int(st->version));
+    vars.roots[ROOT_META] = meta;
 
     for (size_t i = 0; i < c->nrequire; i++) {
         int rc = check_rule(&c->require[i], &vars, res, e);
-        if (rc != ST_OK)
+        if (rc != ST_OK) {
+            value_free(meta);
             return rc;
+        }
     }
     memset(dc, 0, sizeof *dc);
     dc->specs = xcalloc(c->nemits ? c->nemits : 1, sizeof *dc->specs);
@@ -752,6 +761,7 @@ static int decide(const struct domain *d, const struct command_request *req, con
             rc = check_rule(&a->invariants[i], &vars, res, e);
     }
     value_free(state);
+    value_free(meta);
     if (rc != ST_OK)
         decision_done(dc);
     return rc;

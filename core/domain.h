@@ -23,12 +23,12 @@ struct srcpos {
 
 /* Field types of the contract. */
 typedef enum ftype {
-    F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY
+    F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY, F_DURATION
 } ftype;
 /* "string", "int", ... (domain_schema.c, with the rest of what types are). */
 const char *ftype_name(ftype t);
 /* The value a field of type t starts at when it has no default: "" 0 0.0 false
- * [] {}, and null for timestamp and any. */
+ * [] {} "0s", and null for timestamp and any. */
 value ftype_zero(ftype t);
 
 /* A field of a payload, of an event's `fields`, or of an aggregate's `state`. */
@@ -50,7 +50,9 @@ struct field_spec {
 
 /* Checks v against f (type, min/max, lengths, pattern, enum). On failure returns
  * ST_ERR with a message naming the field and the constraint, e.g.
- * "field 'amount': 0 is below the minimum 1". */
+ * "field 'amount': 0 is below the minimum 1". A timestamp must be an ISO-8601
+ * date-time with an offset or Z, a duration CEL's text ("90m"); field_coerce
+ * (domain_schema.h) then gives the canonical text to store. */
 int field_check(const struct field_spec *f, const value *v, err *e);
 
 /* A rule: a boolean expression and the message shown when it is false. */

@@ -96,6 +96,9 @@ void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_
 void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n);
 void schema_done(struct schema_buf *sb);
 const struct expr_schema *meta_schema(void);
+/* `meta` in a command's `require` and `emit`: only what is known before the command
+ * runs, the stream and its version (the expected version a decision was made at). */
+const struct expr_schema *command_meta_schema(void);
 
 /* field.c: field specs. */
 enum field_ctx { FIELD_PAYLOAD, FIELD_EVENT, FIELD_STATE };

@@ -474,9 +474,14 @@ static void command_load(struct loader *L, struct aggregate_spec *a, const struc
     }
     struct schema_buf ps;
     schema_from_fields(&ps, c->payload, c->npayload);
-    struct expr_env env = {ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE), {NULL}, "require"};
+    /* now() is the command's clock, recorded as its events' time, so a replay that
+     * reads those events reproduces what require saw. */
+    struct expr_env env = {ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE) | ROOT_BIT(ROOT_META) |
+                               EXPR_ALLOW_NOW,
+                           {NULL}, "require"};
     env.schema[ROOT_PAYLOAD] = &ps.s;
     env.schema[ROOT_STATE] = state_schema;
+    env.schema[ROOT_META] = command_meta_schema();
     const struct ynode *x;
     if ((x = ynode_get(val, "require"))) {
         size_t m2 = ld_push(L, "require");
@@ -486,7 +491,6 @@ static void command_load(struct loader *L, struct aggregate_spec *a, const struc
     if ((x = ynode_get(val, "emit"))) {
         size_t m2 = ld_push(L, "emit");
         struct expr_env eenv = env;
-        eenv.allowed |= EXPR_ALLOW_NOW;
         eenv.slot = "emit";
         if (ld_expect_seq(L, x, "a list of events to emit", true) && x->n) {
             c->emits = xcalloc(x->n, sizeof *c->emits);

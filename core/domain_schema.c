@@ -3,15 +3,17 @@
  * freeing a field spec. It depends on nothing of the loader, which builds on it.
  *
  * A state field without a default starts at its type's zero value: "" for string,
- * 0 for int, 0.0 for float, false for bool, [] for list, {} for map, and null for
- * timestamp (there is no sensible zero time) and any. */
+ * 0 for int, 0.0 for float, false for bool, [] for list, {} for map, "0s" for
+ * duration, and null for timestamp (there is no sensible zero time) and any. */
 #include "core/domain_schema.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const ftype_names[] = {"string",    "int",  "float", "bool",
-                                          "timestamp", "list", "map",   "any"};
+#include "core/instant.h"
+
+static const char *const ftype_names[] = {"string", "int", "float", "bool",    "timestamp",
+                                          "list",   "map", "any",   "duration"};
 #define NFTYPES (sizeof ftype_names / sizeof ftype_names[0])
 
 const char *ftype_name(ftype t)
@@ -66,6 +68,8 @@ value ftype_zero(ftype t)
         return value_list(0);
     case F_MAP:
         return value_map(0);
+    case F_DURATION:
+        return value_cstring("0s");
     default:
         return value_null();
     }
@@ -75,6 +79,27 @@ value field_coerce(ftype t, value v)
 {
     if (t == F_FLOAT && v.type == V_INT)
         return value_double((double)v.u.i);
+    /* An instant written at any offset is stored in the one form that sorts and
+     * compares as text too; a duration as CEL writes it ("90m" is "5400s"). */
+    if (t == F_TIMESTAMP && v.type == V_STRING) {
+        int64_t sec;
+        int32_t ns;
+        if (!instant_parse(value_str(&v), value_strlen(&v), &sec, &ns))
+            return v;
+        char text[INSTANT_TEXT_LEN + 1];
+        instant_format(sec, ns, text);
+        value_free(v);
+        return value_string(text, INSTANT_TEXT_LEN);
+    }
+    if (t == F_DURATION && v.type == V_STRING) {
+        int64_t d;
+        if (!duration_parse(value_str(&v), value_strlen(&v), &d))
+            return v;
+        char text[DURATION_TEXT_MAX];
+        size_t n = duration_format(d, text);
+        value_free(v);
+        return value_string(text, n);
+    }
     return v;
 }
 
@@ -93,8 +118,12 @@ expr_type ftype_expr_type(ftype t)
         return EXPR_T_LIST;
     case F_MAP:
         return EXPR_T_MAP;
+    case F_TIMESTAMP:
+        return EXPR_T_TIMESTAMP; /* stored as text, read by expressions as an instant */
+    case F_DURATION:
+        return EXPR_T_DURATION;
     default:
-        return EXPR_T_ANY; /* timestamps are text, but now() may be typed apart */
+        return EXPR_T_ANY;
     }
 }
 
@@ -102,8 +131,6 @@ bool ftype_accepts(ftype t, expr_type et)
 {
     if (et == EXPR_T_ANY || et == EXPR_T_NULL || t == F_ANY)
         return true;
-    if (t == F_TIMESTAMP)
-        return et == EXPR_T_STRING || et == EXPR_T_TIMESTAMP;
     return ftype_expr_type(t) == et;
 }
 

@@ -16,12 +16,14 @@ bool ftype_parse(const char *s, ftype *t);
  * "boolean", ...), a near miss ("flaot"), or a word starting with a type's name
  * ("integr"). NULL when nothing fits. */
 const char *ftype_suggest(const char *s);
-/* The static expression type of a field of type t (EXPR_T_ANY for timestamp and any). */
+/* The static expression type of a field of type t (EXPR_T_ANY for any). */
 expr_type ftype_expr_type(ftype t);
 /* Whether a statically known expression type can go into a field of type t. */
 bool ftype_accepts(ftype t, expr_type et);
-/* A YAML plain value made to fit a field of type t where that is lossless (an
- * int for a float field becomes a double). Takes v. */
+/* A value made to fit a field of type t where that keeps its meaning (an int for
+ * a float field becomes a double; a timestamp's text becomes the canonical UTC
+ * text, 2026-03-01T08:00:00.000Z; a duration's becomes "5400s"). Text that is not
+ * a timestamp or duration is left for field_check to refuse. Takes v. */
 value field_coerce(ftype t, value v);
 
 /* The field named `name` among f[0..n), or NULL. */

@@ -581,9 +581,17 @@ const struct expr_schema *meta_schema(void)
     static const char *const names[] = {"stream",   "aggregate", "aggregateId",   "version",
                                         "position", "time",      "type",          "schema",
                                         "command",  "commandId", "correlationId", "causationId"};
-    static const expr_type types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_STRING, EXPR_T_INT,
-                                      EXPR_T_INT,    EXPR_T_ANY,    EXPR_T_STRING, EXPR_T_INT,
+    static const expr_type types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_STRING,    EXPR_T_INT,
+                                      EXPR_T_INT,    EXPR_T_TIMESTAMP, EXPR_T_STRING, EXPR_T_INT,
                                       EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY};
     static const struct expr_schema s = {names, types, sizeof names / sizeof names[0]};
+    return &s;
+}
+
+const struct expr_schema *command_meta_schema(void)
+{
+    static const char *const names[] = {"stream", "version"};
+    static const expr_type types[] = {EXPR_T_STRING, EXPR_T_INT};
+    static const struct expr_schema s = {names, types, 2};
     return &s;
 }

@@ -27,7 +27,7 @@ enum expr_root {
     ROOT_COUNT
 };
 #define ROOT_BIT(r) (1u << (r))
-#define EXPR_ALLOW_NOW (1u << 16) /* now() is allowed (only in `emit`) */
+#define EXPR_ALLOW_NOW (1u << 16) /* now() is allowed (in `require` and `emit`: the command's clock) */
 
 /* Caps that keep hostile expressions harmless. */
 #define EXPR_MAX_LENGTH 8192     /* characters in one expression's source */
@@ -39,7 +39,7 @@ enum expr_root {
 /* Type hints for static checks; EXPR_T_ANY when unknown. */
 typedef enum expr_type {
     EXPR_T_ANY = 0, EXPR_T_NULL, EXPR_T_BOOL, EXPR_T_INT, EXPR_T_DOUBLE,
-    EXPR_T_STRING, EXPR_T_TIMESTAMP, EXPR_T_LIST, EXPR_T_MAP
+    EXPR_T_STRING, EXPR_T_TIMESTAMP, EXPR_T_LIST, EXPR_T_MAP, EXPR_T_DURATION
 } expr_type;
 
 /* What is known of one root's fields, for "unknown field" errors with "did you
@@ -77,11 +77,13 @@ expr_type expr_result_type(const expr *x);
 /* The values the roots have for one evaluation. Unused roots may stay null. */
 struct expr_vars {
     value roots[ROOT_COUNT]; /* borrowed: not freed by expr_eval */
-    int64_t now_ms;          /* what now() returns (as a timestamp string) */
+    int64_t now_ms;          /* what now() returns (a timestamp) */
     int64_t budget;          /* 0 = EXPR_DEFAULT_BUDGET */
 };
 
-/* Evaluates x. On success returns ST_OK and *out owns the result. On error returns
+/* Evaluates x. On success returns ST_OK and *out owns the result, in which every
+ * timestamp and duration has become its canonical text (2026-03-01T08:00:00.000Z,
+ * 5400s), the form fields store: values outside expressions are JSON's. On error returns
  * ST_ERR with e->msg like "`state.balance / payload.n`: column 15: division by zero". */
 int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e);
 /* Evaluates x as a condition: non-bool results are an error. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "expr_eval.h"
+#include "expr_time.h"
 
 #define TM EXPR_TM
 
@@ -49,12 +50,6 @@ void expr_check_root_field(struct expr_errsink *p, const struct expr_env *env, s
         fail(p, at, "unknown field '%s' of %s", field, expr_root_name(base->slot));
 }
 
-/* A timestamp is ISO text at run time: a string for every operator. */
-static expr_type norm(expr_type t)
-{
-    return t == EXPR_T_TIMESTAMP ? EXPR_T_STRING : t;
-}
-
 /* The types each operator accepts (both operands the same type). */
 static unsigned op_types(int op)
 {
@@ -80,14 +75,48 @@ static unsigned op_types(int op)
 static void check_bool_operand(struct expr_errsink *p, const struct node *n, const struct node *k,
                                const char *what)
 {
-    expr_type t = norm(k->type);
+    expr_type t = k->type;
     if (t != EXPR_T_ANY && t != EXPR_T_BOOL)
         fail(p, (size_t)n->column - 1, "%s needs a bool, got %s", what, expr_type_name(k->type));
 }
 
+/* a OP b when a or b is a timestamp or a duration: CEL's overloads are
+ * timestamp +- duration, duration + timestamp, timestamp - timestamp (a duration),
+ * duration +- duration, and comparisons within one type. With a dyn operand
+ * the result is left to run time. */
+static void type_time_bin(struct expr_errsink *p, struct node *n, expr_type a, expr_type b)
+{
+    const expr_type T = EXPR_T_TIMESTAMP, D = EXPR_T_DURATION, ANY = EXPR_T_ANY;
+    int op = n->op;
+    expr_type r = ANY;
+    bool ok;
+    if (op >= OP_LT && op <= OP_GE) {
+        ok = a == ANY || b == ANY || a == b;
+        r = EXPR_T_BOOL;
+    } else if (op == OP_ADD) {
+        ok = (a == T && (b == D || b == ANY)) || (a == D && (b == T || b == D || b == ANY)) ||
+             (a == ANY && (b == T || b == D));
+        if (a != ANY && b != ANY)
+            r = a == T || b == T ? T : D;
+    } else if (op == OP_SUB) {
+        ok = (a == T && (b == T || b == D || b == ANY)) || (a == D && (b == D || b == ANY)) ||
+             (a == ANY && (b == T || b == D));
+        if (a != ANY && b != ANY)
+            r = a == T && b == D ? T : D;
+    } else {
+        ok = false;
+    }
+    if (!ok) {
+        fail(p, (size_t)n->column - 1, "no such overload: %s %s %s", expr_type_name(a),
+             expr_op_text(op), expr_type_name(b));
+        return;
+    }
+    n->type = r;
+}
+
 static void type_bin(struct expr_errsink *p, struct node *n)
 {
-    expr_type a = norm(n->kids[0]->type), b = norm(n->kids[1]->type);
+    expr_type a = n->kids[0]->type, b = n->kids[1]->type;
     int op = n->op;
     size_t at = (size_t)n->column - 1;
     if (op == OP_EQ || op == OP_NE) {
@@ -98,6 +127,10 @@ static void type_bin(struct expr_errsink *p, struct node *n)
         if (b != EXPR_T_ANY && b != EXPR_T_LIST && b != EXPR_T_MAP)
             fail(p, at, "no such overload: %s in %s", expr_type_name(a), expr_type_name(b));
         n->type = EXPR_T_BOOL;
+        return;
+    }
+    if (expr_time_typed(a) || expr_time_typed(b)) {
+        type_time_bin(p, n, a, b);
         return;
     }
     unsigned ok = op_types(op);
@@ -130,7 +163,7 @@ static void type_call(struct expr_errsink *p, struct node *n)
     }
     /* argument types of the string methods and of put's key */
     for (int i = 1; i < n->nkids; i++) {
-        expr_type t = norm(n->kids[i]->type);
+        expr_type t = n->kids[i]->type;
         if (t == EXPR_T_ANY)
             continue;
         expr_type want = EXPR_T_ANY;
@@ -144,6 +177,18 @@ static void type_call(struct expr_errsink *p, struct node *n)
             break;
         case FN_SUBSTRING:
             want = EXPR_T_INT;
+            break;
+        case FN_GET_FULL_YEAR:
+        case FN_GET_MONTH:
+        case FN_GET_DAY_OF_MONTH:
+        case FN_GET_DATE:
+        case FN_GET_DAY_OF_WEEK:
+        case FN_GET_DAY_OF_YEAR:
+        case FN_GET_HOURS:
+        case FN_GET_MINUTES:
+        case FN_GET_SECONDS:
+        case FN_GET_MILLISECONDS:
+            want = EXPR_T_STRING; /* a time zone */
             break;
         case FN_PUT:
             if (i == 1)
@@ -172,7 +217,23 @@ static void type_call(struct expr_errsink *p, struct node *n)
         n->type = EXPR_T_STRING;
         break;
     case FN_NOW:
+    case FN_TIMESTAMP:
         n->type = EXPR_T_TIMESTAMP;
+        break;
+    case FN_DURATION:
+        n->type = EXPR_T_DURATION;
+        break;
+    case FN_GET_FULL_YEAR:
+    case FN_GET_MONTH:
+    case FN_GET_DAY_OF_MONTH:
+    case FN_GET_DATE:
+    case FN_GET_DAY_OF_WEEK:
+    case FN_GET_DAY_OF_YEAR:
+    case FN_GET_HOURS:
+    case FN_GET_MINUTES:
+    case FN_GET_SECONDS:
+    case FN_GET_MILLISECONDS:
+        n->type = EXPR_T_INT;
         break;
     case FN_PUT:
         n->type = EXPR_T_MAP;
@@ -223,7 +284,7 @@ static void compile_node(struct expr_errsink *p, struct node *n)
     case N_MAP:
         n->type = EXPR_T_MAP;
         for (int i = 0; i < n->nkids; i += 2) {
-            expr_type t = norm(n->kids[i]->type);
+            expr_type t = n->kids[i]->type;
             if (t != EXPR_T_ANY && t != EXPR_T_STRING) {
                 fail(p, n->kids[i]->start, "map keys must be strings, got %s", expr_type_name(t));
                 return;
@@ -243,7 +304,7 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         break;
     }
     case N_INDEX: {
-        expr_type t = norm(n->kids[0]->type), k = norm(n->kids[1]->type);
+        expr_type t = n->kids[0]->type, k = n->kids[1]->type;
         if ((t == EXPR_T_LIST && k != EXPR_T_ANY && k != EXPR_T_INT) ||
             (t == EXPR_T_MAP && k != EXPR_T_ANY && k != EXPR_T_STRING) ||
             (t != EXPR_T_ANY && t != EXPR_T_LIST && t != EXPR_T_MAP)) {
@@ -301,10 +362,12 @@ static void compile_node(struct expr_errsink *p, struct node *n)
     }
     if (p->failed)
         return;
+    /* A timestamp or duration field is stored as text and read as what it is: a
+     * new value, not a pointer into the one held. */
     if (n->kind == N_SELECT)
-        n->borrow = n->kids[0]->borrow;
+        n->borrow = n->kids[0]->borrow && !expr_time_typed(n->type);
     else if (n->kind == N_INDEX)
-        n->borrow = n->kids[0]->borrow && n->kids[1]->borrow;
+        n->borrow = n->kids[0]->borrow && n->kids[1]->borrow && !expr_time_typed(n->type);
     if (!foldable)
         return;
     for (int i = 0; i < n->nkids; i++)

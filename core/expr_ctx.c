@@ -16,6 +16,7 @@ void ectx_init(struct ectx *c, const struct expr_vars *vars)
     c->budget_total = c->budget;
     c->err_col = 0;
     c->fatal = false;
+    c->made_time = false;
     c->msg[0] = 0;
 }
 
@@ -61,7 +62,14 @@ void ectx_describe(strbuf *sb, const value *v)
 {
     strbuf t;
     sb_init(&t);
+    /* as CEL writes them, so that an instant is not taken for a string */
+    if (v->type == V_TIMESTAMP)
+        sb_adds(&t, "timestamp(");
+    else if (v->type == V_DURATION)
+        sb_adds(&t, "duration(");
     json_write(&t, v);
+    if (v->type == V_TIMESTAMP || v->type == V_DURATION)
+        sb_addc(&t, ')');
     if (t.len > 60) {
         size_t cut = 57;
         while (cut > 0 && ((unsigned char)t.buf[cut] & 0xC0) == 0x80)

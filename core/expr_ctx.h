@@ -14,6 +14,7 @@ struct ectx {
     const value *locals[EXPR_MAX_DEPTH];
     int err_col;
     bool fatal;
+    bool made_time; /* a timestamp or duration was made: the result may need its text */
     char msg[480];
 };
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "expr_fn.h"
+#include "expr_time.h"
 
 /* ---- evaluation ---- */
 
@@ -80,6 +81,8 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
         }
         return no_overload_bin(c, n, a, b);
     }
+    if (a->type >= V_TIMESTAMP || b->type >= V_TIMESTAMP) /* a timestamp or a duration */
+        return expr_time_bin(c, n, a, b, out);
     if (a->type != b->type)
         return no_overload_bin(c, n, a, b);
     if (op >= OP_LT) {
@@ -183,7 +186,7 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
 
 /* ---- fields and indexes, on borrowed values ---- */
 
-static const value null_value = {V_NULL, {0}};
+static const value null_value = {V_NULL, 0, {0}};
 
 /* b.f: the field, borrowed from b. */
 static bool select_field(struct ectx *c, const struct node *n, const value *b, const value **out)
@@ -243,6 +246,7 @@ static bool ev_borrow(struct ectx *c, const struct node *n, const value **out)
     c->budget--;
     switch (n->kind) {
     case N_CONST:
+        c->made_time |= n->cval.type >= V_TIMESTAMP; /* folded: timestamp('...') */
         *out = &n->cval;
         return true;
     case N_ROOT:
@@ -479,6 +483,7 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
     c->budget--;
     switch (n->kind) {
     case N_CONST:
+        c->made_time |= n->cval.type >= V_TIMESTAMP; /* folded: timestamp('...') */
         *out = value_ref(&n->cval);
         return true;
     case N_ROOT:
@@ -556,8 +561,12 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
             ok = has_field(c, n, b, out);
         } else {
             ok = n->kind == N_SELECT ? select_field(c, n, b, &p) : index_value(c, n, b, k, &p);
-            if (ok)
-                *out = value_ref(p); /* before tb is freed: p may point into it */
+            /* before tb is freed: p may point into it. A field the schema types as a
+             * timestamp or duration is stored as text and read as what it is. */
+            if (ok && expr_time_typed(n->type))
+                ok = expr_time_lift(c, n, p, out);
+            else if (ok)
+                *out = value_ref(p);
         }
         value_free(tb);
         if (n->kind == N_INDEX)
@@ -672,7 +681,7 @@ int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e)
     value v;
     if (!ev(&c, x->root, &v))
         return report(x, &c, e);
-    *out = v;
+    *out = c.made_time ? expr_time_text(v) : v; /* what leaves is JSON's: text */
     return ST_OK;
 }
 

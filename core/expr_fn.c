@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expr_time.h"
 #include "utf8.h"
 
 /* ---- UTF-8 helpers (strings in values are valid UTF-8) ---- */
@@ -290,6 +291,9 @@ static bool fn_split(struct ectx *c, const struct node *n, const value *args, va
 
 bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, value *out)
 {
+    int timed = expr_time_call(c, n, args, nargs, out);
+    if (timed >= 0)
+        return timed > 0;
     value *a = args;
     switch (n->op) {
     case FN_SIZE:
@@ -370,12 +374,6 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
         default:
             return fn_overload(c, n, args, nargs);
         }
-    }
-    case FN_NOW: {
-        char buf[TIME_TEXT_LEN + 1];
-        time_format_ms(c->vars ? c->vars->now_ms : 0, buf);
-        *out = value_cstring(buf);
-        return true;
     }
     case FN_PUT:
         if (a->type != V_MAP || args[1].type != V_STRING)

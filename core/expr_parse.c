@@ -444,7 +444,7 @@ static struct node *parse_primary(struct parser *p)
         struct node *n = node_new(p, N_CALL, start, start, end);
         n->op = f->fn;
         if (f->fn == FN_NOW && p->env && !(p->env->allowed & EXPR_ALLOW_NOW)) {
-            fail(p, start, "now() is only allowed in emit");
+            fail(p, start, "now() is only allowed in require and emit (a command's clock)");
             return NULL;
         }
         parse_args(p, n);

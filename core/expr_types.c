@@ -14,11 +14,26 @@
 
 static const struct expr_fninfo functions[] = {
     {"size", FN_SIZE, true, true, 0, 0, TM_STRINGISH | TM(EXPR_T_LIST) | TM(EXPR_T_MAP)},
-    {"int", FN_INT, true, false, 1, 1, TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH},
+    {"int", FN_INT, true, false, 1, 1,
+     TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH | TM(EXPR_T_TIMESTAMP)},
     {"double", FN_DOUBLE, true, false, 1, 1, TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH},
     {"string", FN_STRING, true, false, 1, 1,
-     TM(EXPR_T_BOOL) | TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH},
+     TM(EXPR_T_BOOL) | TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH | EXPR_TM_TIME},
     {"now", FN_NOW, true, false, 0, 0, 0},
+    {"timestamp", FN_TIMESTAMP, true, false, 1, 1,
+     TM(EXPR_T_STRING) | TM(EXPR_T_INT) | TM(EXPR_T_TIMESTAMP)},
+    {"duration", FN_DURATION, true, false, 1, 1, TM(EXPR_T_STRING) | TM(EXPR_T_DURATION)},
+    /* the accessors take an optional time zone ("UTC", "+02:00") */
+    {"getFullYear", FN_GET_FULL_YEAR, false, true, 0, 1, TM(EXPR_T_TIMESTAMP)},
+    {"getMonth", FN_GET_MONTH, false, true, 0, 1, TM(EXPR_T_TIMESTAMP)},
+    {"getDayOfMonth", FN_GET_DAY_OF_MONTH, false, true, 0, 1, TM(EXPR_T_TIMESTAMP)},
+    {"getDate", FN_GET_DATE, false, true, 0, 1, TM(EXPR_T_TIMESTAMP)},
+    {"getDayOfWeek", FN_GET_DAY_OF_WEEK, false, true, 0, 1, TM(EXPR_T_TIMESTAMP)},
+    {"getDayOfYear", FN_GET_DAY_OF_YEAR, false, true, 0, 1, TM(EXPR_T_TIMESTAMP)},
+    {"getHours", FN_GET_HOURS, false, true, 0, 1, EXPR_TM_TIME},
+    {"getMinutes", FN_GET_MINUTES, false, true, 0, 1, EXPR_TM_TIME},
+    {"getSeconds", FN_GET_SECONDS, false, true, 0, 1, EXPR_TM_TIME},
+    {"getMilliseconds", FN_GET_MILLISECONDS, false, true, 0, 1, EXPR_TM_TIME},
     {"put", FN_PUT, true, false, 3, 3, TM(EXPR_T_MAP)},
     {"remove", FN_REMOVE, true, false, 2, 2, TM(EXPR_T_MAP) | TM(EXPR_T_LIST)},
     {"contains", FN_CONTAINS, false, true, 1, 1, TM_STRINGISH},
@@ -103,6 +118,8 @@ const char *expr_type_name(expr_type t)
         return "list";
     case EXPR_T_MAP:
         return "map";
+    case EXPR_T_DURATION:
+        return "duration";
     }
     return "?";
 }
@@ -124,6 +141,10 @@ expr_type expr_type_of(const value *v)
         return EXPR_T_LIST;
     case V_MAP:
         return EXPR_T_MAP;
+    case V_TIMESTAMP:
+        return EXPR_T_TIMESTAMP;
+    case V_DURATION:
+        return EXPR_T_DURATION;
     }
     return EXPR_T_ANY;
 }

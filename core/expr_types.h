@@ -38,6 +38,18 @@ enum fn {
     FN_DOUBLE,
     FN_STRING,
     FN_NOW,
+    FN_TIMESTAMP, /* timestamp(), duration() and the accessors: expr_time.c */
+    FN_DURATION,
+    FN_GET_FULL_YEAR,
+    FN_GET_MONTH,
+    FN_GET_DAY_OF_MONTH,
+    FN_GET_DATE,
+    FN_GET_DAY_OF_WEEK,
+    FN_GET_DAY_OF_YEAR,
+    FN_GET_HOURS,
+    FN_GET_MINUTES,
+    FN_GET_SECONDS,
+    FN_GET_MILLISECONDS,
     FN_PUT,
     FN_REMOVE,
     FN_CONTAINS,
@@ -56,8 +68,10 @@ enum macro { M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER, M_COUNT };
 
 /* A set of expression types, as a bit mask. */
 #define EXPR_TM(t) (1u << (t))
-/* A timestamp is ISO text at run time: wherever a string goes, it goes too. */
-#define EXPR_TM_STRINGISH (EXPR_TM(EXPR_T_STRING) | EXPR_TM(EXPR_T_TIMESTAMP))
+/* What the string functions take. Only strings: a timestamp is an instant, not
+ * text (string(t) gives its text). */
+#define EXPR_TM_STRINGISH EXPR_TM(EXPR_T_STRING)
+#define EXPR_TM_TIME (EXPR_TM(EXPR_T_TIMESTAMP) | EXPR_TM(EXPR_T_DURATION))
 
 struct expr_fninfo {
     const char *name;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/domain_internal.h"
+#include "core/instant.h"
 #include "core/json.h"
 #include "core/utf8.h"
 
@@ -51,6 +52,7 @@ static bool type_fits(ftype t, const value *v)
     switch (t) {
     case F_STRING:
     case F_TIMESTAMP:
+    case F_DURATION:
         return v->type == V_STRING;
     case F_INT:
         return v->type == V_INT;
@@ -116,10 +118,24 @@ int field_check(const struct field_spec *f, const value *v, err *e)
         return ST_ERR;
     }
     if (f->type == F_TIMESTAMP) {
-        int64_t ms;
-        if (!time_parse(value_str(v), value_strlen(v), 0, &ms))
-            return fail(e, f, v, " is not a timestamp (ISO-8601, e.g. 2026-11-27T10:00:00Z)", NULL,
-                        NULL);
+        int64_t sec;
+        int32_t ns;
+        if (!instant_parse(value_str(v), value_strlen(v), &sec, &ns))
+            return fail(e, f, v,
+                        value_strlen(v) == 10 && value_str(v)[4] == '-'
+                            ? " is a date without a time; a timestamp is an instant (ISO-8601 "
+                              "date-time with an offset or Z, e.g. 2026-11-27T10:00:00Z)"
+                            : " is not a timestamp (ISO-8601 with an offset or Z, e.g. "
+                              "2026-11-27T10:00:00Z)",
+                        NULL, NULL);
+    }
+    if (f->type == F_DURATION) {
+        int64_t d;
+        if (!duration_parse(value_str(v), value_strlen(v), &d))
+            return fail(e, f, v,
+                        " is not a duration (e.g. \"90m\", \"1.5h\", \"36h\", \"5400s\"; units "
+                        "h, m, s, ms, us, ns)",
+                        NULL, NULL);
     }
     if (f->has_min && (v->type == V_INT || v->type == V_DOUBLE) && num_cmp(v, &f->min) < 0)
         return fail(e, f, v, " is below the minimum ", &f->min, NULL);
@@ -177,7 +193,8 @@ static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
     if (!n || n->kind != YN_SCALAR || ynode_is_null(n)) {
         ld_diag(
             L, n,
-            "expected a type name (string, int, float, bool, timestamp, list, map or any), got %s",
+            "expected a type name (string, int, float, bool, timestamp, duration, list, map or any), "
+            "got %s",
             ynode_kind_name(n));
         return false;
     }
@@ -188,8 +205,8 @@ static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
         ld_diag(L, n, "unknown type '%s' (did you mean '%s'?)", n->text, s);
     else
         ld_diag(L, n,
-                "unknown type '%s'; the types are string, int, float, bool, timestamp, list, map "
-                "and any",
+                "unknown type '%s'; the types are string, int, float, bool, timestamp, duration, "
+                "list, map and any",
                 n->text);
     return false;
 }

@@ -17,6 +17,7 @@
  * always "C": the only locale category Strata ever sets is LC_CTYPE (tui.c, for
  * wide characters), so no user locale can change what "1.5" means. */
 #include "json.h"
+#include "instant.h"
 #include "utf8.h"
 
 #include <limits.h>
@@ -681,6 +682,19 @@ static void write_value(strbuf *sb, const value *v, int indent, int level)
     case V_STRING:
         json_write_string(sb, v->u.s->text, v->u.s->len);
         break;
+    case V_TIMESTAMP: {
+        /* JSON has no instants: the canonical text, as a timestamp field stores it */
+        char t[INSTANT_TEXT_LEN + 1];
+        instant_format(v->u.i, (int32_t)v->ns, t);
+        json_write_string(sb, t, INSTANT_TEXT_LEN);
+        break;
+    }
+    case V_DURATION: {
+        char t[DURATION_TEXT_MAX];
+        size_t n = duration_format(v->u.i, t);
+        json_write_string(sb, t, n);
+        break;
+    }
     case V_LIST: {
         size_t n = value_list_len(v);
         sb_addc(sb, '[');

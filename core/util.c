@@ -297,7 +297,7 @@ int64_t time_now_ms(void)
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm),
  * so no time zone or locale of the machine can leak in. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -307,7 +307,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -327,7 +327,7 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
     int64_t rem = ms - days * 86400000;
     int64_t y;
     unsigned mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    time_civil_from_days(days, &y, &mo, &d);
     if (y < 0 || y > 9999) {
         y = y < 0 ? 0 : 9999;
     }
@@ -429,7 +429,7 @@ bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms)
             }
         }
     }
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = time_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t t = ((days * 24 + h) * 60 + mi) * 60 + sec;
     *ms = t * 1000 + frac_ms - (int64_t)offset * 60000;
     return true;

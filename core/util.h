@@ -110,6 +110,10 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1]);
  * '+hh:mm', '-hh:mm', '+hhmm', or nothing (then default_offset_min applies, minutes
  * east of UTC). A bare date means midnight. Returns true and *ms on success. */
 bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month and day 1-based), and
+ * back: the one calendar of Strata (instant.c builds CEL's timestamps on it). */
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
+void time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* 64-bit FNV-1a, for rule hashes (not for security). */
 uint64_t hash_fnv1a(uint64_t h, const void *data, size_t n);

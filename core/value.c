@@ -479,6 +479,10 @@ bool value_equal(const value *a, const value *b)
         return a->u.i == b->u.i;
     case V_DOUBLE:
         return a->u.d == b->u.d; /* NaN != NaN, -0.0 == 0.0, as in CEL */
+    case V_TIMESTAMP:
+        return a->u.i == b->u.i && a->ns == b->ns;
+    case V_DURATION:
+        return a->u.i == b->u.i;
     case V_STRING:
         return a->u.s == b->u.s ||
                (a->u.s->len == b->u.s->len && memcmp(a->u.s->text, b->u.s->text, a->u.s->len) == 0);
@@ -572,6 +576,12 @@ int value_compare(const value *a, const value *b)
     }
     case V_STRING:
         return cmp_bytes(a->u.s->text, a->u.s->len, b->u.s->text, b->u.s->len);
+    case V_TIMESTAMP:
+        if (a->u.i != b->u.i)
+            return a->u.i < b->u.i ? -1 : 1;
+        return a->ns < b->ns ? -1 : a->ns > b->ns;
+    case V_DURATION:
+        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
     case V_LIST: {
         const struct vlist *x = a->u.l, *y = b->u.l;
         for (size_t i = 0; i < x->len && i < y->len; i++) {
@@ -619,6 +629,10 @@ const char *vtype_name(vtype t)
         return "list";
     case V_MAP:
         return "map";
+    case V_TIMESTAMP:
+        return "timestamp";
+    case V_DURATION:
+        return "duration";
     }
     return "?";
 }

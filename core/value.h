@@ -3,6 +3,9 @@
  * Payloads, state, event data, projection rows and expression results are all
  * values: null, bool, int64, double, string, list or map (JSON's model, with ints
  * and doubles kept distinct so 9007199254740993 survives and 1 != 1.0 in type).
+ * Expressions also make CEL's timestamps and durations (core/instant.h); they
+ * never leave an evaluation as such (expr_eval turns them into their text), and
+ * JSON writes them as that text.
  *
  * A `value` is a small handle passed by value. Scalars live inside it; strings,
  * lists and maps live on the heap with a reference count, so sharing a sub-value
@@ -28,6 +31,8 @@ typedef enum vtype {
     V_STRING,
     V_LIST,
     V_MAP,
+    V_TIMESTAMP, /* u.i seconds since the epoch, ns the nanoseconds within it */
+    V_DURATION,  /* u.i signed nanoseconds */
 } vtype;
 
 struct vstring;
@@ -36,6 +41,7 @@ struct vmap;
 
 typedef struct value {
     vtype type;
+    uint32_t ns; /* V_TIMESTAMP only (it sits in what would be padding); else unset */
     union {
         bool b;
         int64_t i;
@@ -76,6 +82,8 @@ static inline value value_null(void) { value v; v.type = V_NULL; v.u.i = 0; retu
 static inline value value_bool(bool b) { value v; v.type = V_BOOL; v.u.i = 0; v.u.b = b; return v; }
 static inline value value_int(int64_t i) { value v; v.type = V_INT; v.u.i = i; return v; }
 static inline value value_double(double d) { value v; v.type = V_DOUBLE; v.u.d = d; return v; }
+static inline value value_timestamp(int64_t sec, uint32_t ns) { value v; v.type = V_TIMESTAMP; v.ns = ns; v.u.i = sec; return v; }
+static inline value value_duration(int64_t ns) { value v; v.type = V_DURATION; v.ns = 0; v.u.i = ns; return v; }
 value value_string(const char *s, size_t len); /* copies s */
 value value_cstring(const char *s);            /* copies s up to its NUL */
 value value_list(size_t capacity_hint);        /* empty list */
@@ -118,7 +126,8 @@ bool value_same(const value *a, const value *b);
 /* A total order for sorting (type first, then content); not CEL's `<`. */
 int value_compare(const value *a, const value *b);
 
-const char *vtype_name(vtype t); /* "null", "bool", "int", "double", "string", "list", "map" */
+const char *vtype_name(vtype t); /* "null", "bool", "int", "double", "string", "list", "map",
+                                    "timestamp", "duration" */
 
 /* Hash of a string's bytes (cached in the vstring). */
 uint32_t value_string_hash(const value *s);

@@ -59,12 +59,13 @@ STRATA_FUNCS = {"size", "int", "double", "string", "bool", "now", "put", "remove
                 "timestamp", "duration"}
 STRATA_METHODS = {"size", "contains", "startsWith", "endsWith", "lowerAscii", "upperAscii", "trim",
                   "substring", "replace", "split", "all", "exists", "exists_one", "map", "filter",
-                  "getFullYear", "getMonth", "getDayOfMonth", "getDayOfWeek", "getHours", "getMinutes"}
+                  "getFullYear", "getMonth", "getDayOfMonth", "getDayOfWeek", "getHours", "getMinutes",
+                  "getDate", "getDayOfYear", "getSeconds", "getMilliseconds"}
 MACROS = {"all", "exists", "exists_one", "map", "filter"}
 # CEL library functions (standard and extensions) that are not in the subset. A call
 # of any other unknown name (f_unknown(17)) is not skipped: it is an error in both.
 CEL_OUTSIDE = {"matches", "charAt", "indexOf", "lastIndexOf", "join", "quote", "format", "reverse",
-               "getDate", "getDayOfYear", "getSeconds", "getMilliseconds", "sort", "slice",
+               "sort", "slice",
                "flatten", "distinct", "range", "exists_one_of", "transformList", "transformMap",
                "strings.quote", "math.greatest", "math.least", "base64.encode", "base64.decode"}
 ROOTS = {"payload", "state", "event", "row", "meta", "record"}

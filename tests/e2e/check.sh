@@ -38,7 +38,7 @@ expect_eq "$ERR" "$B/upcast_gap.yaml:11:11: error: aggregates.A.events.Renamed.u
 run "$STRATA" check $B/expression.yaml
 expect_rc 1 "expression exits 1"
 expect_eq "$ERR" "$B/expression.yaml:11:27: error: aggregates.A.commands.Spend.require[0].rule: unknown field 'balanse' of state (did you mean 'balance'?)
-$B/expression.yaml:12:21: error: aggregates.A.commands.Spend.require[1].rule: now() is only allowed in emit" "expression problems at their columns"
+$B/expression.yaml:12:27: error: aggregates.A.commands.Spend.require[1].rule: no such overload: string + timestamp" "expression problems at their columns"
 
 run "$STRATA" check $B/tab.yaml
 expect_rc 1 "tab exits 1"

@@ -106,7 +106,7 @@ run "$STRATA" eval '1' --vars '{"stat": {}}'
 expect_rc 1 "unknown --vars name exits 1"
 expect_contains "$ERR" "unknown name 'stat' (did you mean 'state'?)" "unknown --vars name is named"
 
-run "$STRATA" eval 'now().startsWith("20")'
+run "$STRATA" eval 'string(now()).startsWith("20")'
 expect_out "true" "now() is allowed in eval"
 
 # usage

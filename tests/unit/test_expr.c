@@ -515,7 +515,8 @@ static void test_size_and_conversions(void **st)
 static void test_now(void **st)
 {
     EXPECT("now()", "\"2026-11-27T10:00:00.123Z\"");
-    EXPECT("size(now())", "24");
+    EXPECT("string(now())", "\"2026-11-27T10:00:00.123Z\"");
+    EXPECT_COMPILE_ERR("size(now())", 1, "no such overload: size(timestamp)");
     EXPECT_COMPILE_ERR("now(1)", 1, "now() takes 0 arguments, got 1");
 }
 
@@ -764,7 +765,7 @@ static void test_static_checks(void **st)
     EXPECT_ENV_ERR(&env, "has(state.balanse)", 11, "unknown field 'balanse' of state (did you mean 'balance'?)");
     EXPECT_ENV_ERR(&env, "state['balanse'] > 1", 7, "unknown field 'balanse' of state (did you mean 'balance'?)");
     EXPECT_ENV_ERR(&env, "payload.zzzzzz", 9, "unknown field 'zzzzzz' of payload");
-    EXPECT_ENV_ERR(&env, "now() == ''", 1, "now() is only allowed in emit");
+    EXPECT_ENV_ERR(&env, "now() == ''", 1, "now() is only allowed in require and emit (a command's clock)");
     EXPECT_ENV_ERR(&env, "'a' - 1", 5, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.balance + 'x'", 15, "no such overload: int + string");
     EXPECT_ENV_ERR(&env, "state.balance + 1.5", 15, "no such overload: int + double");
@@ -787,7 +788,18 @@ static void test_static_checks(void **st)
     want_compiles(&env, "state.status == 'open' && state.balance == 0", EXPR_T_BOOL);
     want_compiles(&env, "state.balance - payload.amount", EXPR_T_INT);
     want_compiles(&env, "state.owner + '!'", EXPR_T_STRING);
-    want_compiles(&env, "payload.when < '2027'", EXPR_T_BOOL); /* timestamps are strings */
+    /* a timestamp field is an instant, not text */
+    EXPECT_ENV_ERR(&env, "payload.when < '2027'", 14, "no such overload: timestamp < string");
+    EXPECT_ENV_ERR(&env, "'at ' + payload.when", 7, "no such overload: string + timestamp");
+    EXPECT_ENV_ERR(&env, "payload.when.size()", 14, "no such overload: timestamp.size()");
+    want_compiles(&env, "payload.when < timestamp('2027-01-01T00:00:00Z')", EXPR_T_BOOL);
+    want_compiles(&env, "payload.when + duration('36h')", EXPR_T_TIMESTAMP);
+    want_compiles(&env, "payload.when - payload.when", EXPR_T_DURATION);
+    want_compiles(&env, "string(payload.when)", EXPR_T_STRING);
+    want_compiles(&env, "payload.when.getHours('+02:00')", EXPR_T_INT);
+    EXPECT_ENV_ERR(&env, "duration('1h') - payload.when", 16, "no such overload: duration - timestamp");
+    EXPECT_ENV_ERR(&env, "payload.when * 2", 14, "no such overload: timestamp * int");
+    EXPECT_ENV_ERR(&env, "payload.when.getHours(2)", 23, "getHours() needs a string here, got int");
     want_compiles(&env, "has(state.lines) && state.lines.p1 > 0", EXPR_T_BOOL);
     want_compiles(&env, "state.lines.anything", EXPR_T_ANY); /* only the root's fields are known */
     want_compiles(&env, "state.balance", EXPR_T_INT);
@@ -810,7 +822,7 @@ static void test_static_checks(void **st)
     want_compiles(&apply, "event.amount + 1.5", EXPR_T_DOUBLE);
     EXPECT_ENV_ERR(&apply, "event.amout", 7, "unknown field 'amout' of event (did you mean 'amount'?)");
     EXPECT_ENV_ERR(&apply, "payload.x", 1, "'payload' is not available in apply; use state or event");
-    EXPECT_ENV_ERR(&apply, "now()", 1, "now() is only allowed in emit");
+    EXPECT_ENV_ERR(&apply, "now()", 1, "now() is only allowed in require and emit (a command's clock)");
     /* a root without a schema: fields unchecked */
     want_compiles(&apply, "state.whatever", EXPR_T_ANY);
     /* no roots at all */
