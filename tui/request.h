@@ -41,7 +41,8 @@ enum keymap {
     R(GENERIC, VIEW_NEXT, "<Tab>", "Next view")                                                    \
     R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous view")                                              \
     R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")            \
-    R(GENERIC, QUIT, "q <C-c>", "Quit (the store is left as it is)")                               \
+    R(GENERIC, QUIT, "q", "Quit (the store is left as it is)")                                     \
+    R(GENERIC, INTERRUPT, "<C-c>", "Cancel the palette or the edit; outside them, quit")           \
     R(GENERIC, BACK, "<Esc> <Backspace>", "Close the detail / go back")                            \
     R(GENERIC, MOVE_UP, "k <Up>", "Move up")                                                       \
     R(GENERIC, MOVE_DOWN, "j <Down>", "Move down")                                                 \
@@ -77,10 +78,12 @@ enum keymap {
     R(PROJECTIONS, PROJ_REBUILD, "R", "Rebuild the projection from the first event")               \
     R(PROJECTIONS, PROJ_SORT, "o", "Sort the rows by the next column")                             \
     R(PROJECTIONS, PROJ_SORT_REVERSE, "O", "Reverse the sort")                                     \
-    R(FORM, FORM_NEXT_FIELD, "<Tab> <Down>", "Next field")                                         \
-    R(FORM, FORM_PREV_FIELD, "<S-Tab> <Up>", "Previous field")                                     \
-    R(FORM, FORM_SUBMIT, "<Enter>",                                                                \
-      "Submit: run the command, show its events or why it was rejected")                           \
+    R(FORM, FORM_NEXT_FIELD, "j <Down>", "Next field")                                             \
+    R(FORM, FORM_PREV_FIELD, "k <Up>", "Previous field")                                           \
+    R(FORM, FORM_EDIT, "<Enter> e i",                                                              \
+      "Edit the field (-- EDIT --): type; Enter ends, Esc or C-c restores, Tab moves on")          \
+    R(FORM, FORM_SUBMIT, "s",                                                                      \
+      "Send the command with the values shown (the preview says what it will append)")             \
     R(FORM, FORM_CLEAR_FIELD, "<C-u>", "Clear the field")                                          \
     R(FORM, FORM_LEAVE, "<Esc>", "Leave the form (back to the domain)")
 

@@ -243,6 +243,11 @@ static void generic_request(struct tui *app, enum request req)
     case REQ_QUIT:
         app->quit = true;
         break;
+    case REQ_INTERRUPT:
+        /* Nothing to cancel: Ctrl-C quits, with the status a shell expects. */
+        app->quit = true;
+        app->exit_status = 128 + 2;
+        break;
     case REQ_BACK:
         if (app->current == VIEW_HELP)
             tui_show(app, app->previous);
@@ -335,6 +340,12 @@ void tui_handle_key(struct tui *app, int key)
 {
     app->dirty = true;
     if (app->palette_active) {
+        if (key == 3) {
+            /* Ctrl-C cancels the prompt, as in every shell (Esc does the same). */
+            palette_key(app, 27);
+            tui_message(app, "Cancelled (Ctrl-C again quits)");
+            return;
+        }
         palette_key(app, key);
         return;
     }
@@ -345,26 +356,11 @@ void tui_handle_key(struct tui *app, int key)
         return;
     }
     struct view *v = &app->views[app->current];
-    if (v->ops->text_input && v->ops->key) {
-        /* The view's own bindings first (Tab, Enter, Esc), then typing, then the
-         * generic bindings for keys that cannot be text. */
-        enum request r = keys_lookup(v->ops->keymap, key);
-        size_t n;
-        const struct request_info *t = request_table(&n);
-        bool own = false;
-        for (size_t i = 0; i < n && r != REQ_NONE; i++)
-            if (t[i].request == r && t[i].keymap == v->ops->keymap)
-                own = true;
-        if (own) {
-            dispatch(app, r);
-            return;
-        }
-        if (v->ops->key(v, key))
-            return;
-        if (r != REQ_NONE)
-            dispatch(app, r);
-        else
-            tui_message(app, "%s is not bound here; ? lists the keys", key_name(key));
+    if (v->ops->typing && v->ops->typing(v)) {
+        /* Editing: every key is the field's; the view says which it ignores. */
+        if (!v->ops->key || !v->ops->key(v, key))
+            tui_message(app, "%s does nothing while editing (Enter or Esc ends the edit)",
+                        key_name(key));
         return;
     }
     enum request r = keys_lookup(v->ops->keymap, key);
@@ -570,6 +566,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
             int ch = getch();
             if (terminal_stop_signal())
                 break;
+            if (terminal_take_interrupt())
+                tui_handle_key(app, 3);
             if (ch != ERR)
                 tui_handle_key(app, ch);
             tui_poll(app, false);
@@ -592,6 +590,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
         fprintf(stderr, "strata tui: %s\n", app->script_problem);
     if (terminal_stop_signal() && !app->quit)
         status = 128 + terminal_stop_signal();
+    else if (app->quit && app->exit_status && status == ST_OK)
+        status = app->exit_status;
     free(app);
     return status;
 }

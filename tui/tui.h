@@ -48,7 +48,8 @@ struct tui {
     bool deterministic; /* script mode: no wall-clock or rate text on screen */
     int64_t now_ms;     /* STRATA_NOW: the clock commands see (0 = the real one) */
     bool quit;
-    bool dirty; /* redraw needed */
+    int exit_status; /* what quitting returns (130 after Ctrl-C, as shells expect) */
+    bool dirty;      /* redraw needed */
 
     struct view views[VIEW_COUNT];
     enum view_id current, previous;
