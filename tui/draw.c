@@ -235,6 +235,56 @@ void draw_field(int y, int x, int w, const char *s, attr_t attr)
     draw_blank(y, x + used, w - used, attr);
 }
 
+int draw_str_mid(int y, int x, int w, const char *s, attr_t attr)
+{
+    if (w <= 0 || y < 0 || y >= LINES || x >= COLS)
+        return 0;
+    if (x + w > COLS)
+        w = COLS - x;
+    size_t cap = strlen(s ? s : "") * 4 + 4;
+    wchar_t *buf = xmalloc(cap * sizeof *buf);
+    int used;
+    size_t n = to_wide(s ? s : "", 1 << 20, buf, cap, &used);
+    if (used <= w || w < 5) {
+        free(buf);
+        return draw_str(y, x, w, s, attr);
+    }
+    /* Keep the head and the tail (ids end names: Application-21), an ellipsis
+     * between; the tail gets the odd column. */
+    int head_w = (w - 1) / 2, tail_w = w - 1 - head_w;
+    size_t h = 0;
+    int hw = 0;
+    while (h < n) {
+        int cw = wcwidth(buf[h]) > 0 ? wcwidth(buf[h]) : 1;
+        if (hw + cw > head_w)
+            break;
+        hw += cw;
+        h++;
+    }
+    size_t t = n;
+    int tw = 0;
+    while (t > h) {
+        int cw = wcwidth(buf[t - 1]) > 0 ? wcwidth(buf[t - 1]) : 1;
+        if (tw + cw > tail_w)
+            break;
+        tw += cw;
+        t--;
+    }
+    wchar_t *out = xmalloc((h + (n - t) + 2) * sizeof *out);
+    memcpy(out, buf, h * sizeof *out);
+    out[h] = tui_utf8() ? L'\x2026' : L'~';
+    memcpy(out + h + 1, buf + t, (n - t) * sizeof *out);
+    attr_t old_attr;
+    short old_pair;
+    attr_get(&old_attr, &old_pair, NULL);
+    attrset(attr);
+    mvaddnwstr(y, x, out, (int)(h + 1 + (n - t)));
+    attrset(old_attr);
+    free(out);
+    free(buf);
+    return hw + 1 + tw;
+}
+
 int text_width(const char *s)
 {
     size_t cap = strlen(s) * 4 + 2;

@@ -72,6 +72,9 @@ int draw_str(int y, int x, int maxw, const char *s, attr_t attr);
 /* The same with printf formatting (the result is sanitised like any string). */
 int draw_fmt(int y, int x, int maxw, attr_t attr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Draws s (sanitised) in at most w columns, cut in the middle when too long
+ * ("Applic…ion-21": names often differ at their end); returns the columns used. */
+int draw_str_mid(int y, int x, int w, const char *s, attr_t attr);
 /* Draws s left-aligned in exactly w columns, padded with blanks in attr. */
 void draw_field(int y, int x, int w, const char *s, attr_t attr);
 /* Fills w columns with blanks in attr. */
