@@ -38,8 +38,10 @@ enum keymap {
 
 #define TUI_REQUESTS(R)                                                                            \
     TUI_VIEWS(TUI_VIEW_REQUEST, R)                                                                 \
-    R(GENERIC, VIEW_NEXT, "<Tab>", "Next view")                                                    \
-    R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous view")                                              \
+    R(GENERIC, VIEW_NEXT, "<Tab>", "Next pane (dashboard) or next view")                           \
+    R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous pane or previous view")                             \
+    R(GENERIC, ZOOM, "z",                                                                          \
+      "Zoom: the focused pane over the whole screen, or back to the dashboard")                    \
     R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")            \
     R(GENERIC, QUIT, "q", "Quit (the store is left as it is)")                                     \
     R(GENERIC, INTERRUPT, "<C-c>", "Cancel the palette or the edit; outside them, quit")           \

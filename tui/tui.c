@@ -59,6 +59,10 @@ void tui_show(struct tui *app, enum view_id id)
     if (id != app->current)
         app->previous = app->current;
     app->current = id;
+    /* The view takes its pane of the dashboard, and the focus with it. */
+    int s = layout_slot(id);
+    if (s >= 0)
+        app->slot[s] = id;
     app->dirty = true;
 }
 
@@ -185,11 +189,22 @@ static void draw_frame(struct tui *app)
     }
     frame_draw_header(app);
     frame_draw_tabs_or_banner(app);
-    struct area a = {2, 0, LINES - 5, COLS};
-    struct view *v = &app->views[app->current];
-    v->last = a;
-    app->cursor_y = app->cursor_x = -1;
-    v->ops->draw(v, a);
+    layout_compute(app, &app->layout);
+    /* The focused pane last: where the cursor goes is its to say. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < app->layout.npanes; i++) {
+            const struct pane *p = &app->layout.panes[i];
+            if ((p->view == app->current) != (pass == 1))
+                continue;
+            struct view *v = &app->views[p->view];
+            v->last = p->a;
+            app->cursor_y = app->cursor_x = -1;
+            v->ops->draw(v, p->a);
+        }
+    if (app->layout.sep_x >= 0)
+        frame_draw_separator(app, app->layout.sep_x, app->layout.panes[0].a);
+    if (app->layout.gauges.h > 0)
+        frame_draw_gauges(app, app->layout.gauges);
     frame_draw_scrubber(app, LINES - 3);
     draw_message(app, LINES - 1);
     if (app->palette_active && app->message[0]) {
@@ -226,17 +241,33 @@ static void generic_request(struct tui *app, enum request req)
         }
     switch (req) {
     case REQ_VIEW_NEXT:
-    case REQ_VIEW_PREV: {
-        /* Through the tabs; from a view without a tab (help), i is one past them. */
-        struct tab tabs[VIEW_COUNT];
-        int n = frame_tabs(tabs);
-        int i = 0;
-        while (i < n && tabs[i].view != app->current)
-            i++;
-        i = req == REQ_VIEW_NEXT ? (i + 1) % n : (i + n - 1) % n;
-        tui_show(app, tabs[i].view);
+    case REQ_VIEW_PREV:
+        if (tui_dashboard(app) && layout_slot(app->current) >= 0) {
+            /* Two panes: either key moves the focus to the other one. */
+            tui_show(app, app->slot[1 - layout_slot(app->current)]);
+            break;
+        }
+        {
+            /* Through the tabs; from a view without a tab (help), i is one past them. */
+            struct tab tabs[VIEW_COUNT];
+            int n = frame_tabs(tabs);
+            int i = 0;
+            while (i < n && tabs[i].view != app->current)
+                i++;
+            i = req == REQ_VIEW_NEXT ? (i + 1) % n : (i + n - 1) % n;
+            tui_show(app, tabs[i].view);
+            break;
+        }
+    case REQ_ZOOM:
+        if (!layout_dashboard_fits()) {
+            tui_message(app, "One view at a time: the dashboard needs %dx%d at least",
+                        LAYOUT_DASH_COLS, LAYOUT_DASH_LINES);
+            break;
+        }
+        app->zoomed = !app->zoomed;
+        tui_message(app, app->zoomed ? "Zoomed: z returns to the dashboard"
+                                     : "Dashboard: Tab or a number focuses a pane, z zooms");
         break;
-    }
     case REQ_PROMPT:
         tui_prompt(app, "");
         break;
@@ -330,8 +361,17 @@ static void handle_mouse(struct tui *app)
         int64_t pos;
         if (frame_scrub_at(app, me.x, &pos))
             tui_goto(app, pos);
-    } else if (me.y >= v->last.y && me.y < v->last.y + v->last.h && v->ops->click) {
-        v->ops->click(v, me.y - v->last.y);
+    } else {
+        /* A click in a pane focuses it, then selects the row under it. */
+        int i = layout_pane_at(&app->layout, me.y, me.x);
+        if (i >= 0) {
+            enum view_id id = app->layout.panes[i].view;
+            if (id != app->current)
+                tui_show(app, id);
+            v = &app->views[id];
+            if (v->ops->click)
+                v->ops->click(v, me.y - v->last.y);
+        }
     }
     app->dirty = true;
 }
@@ -490,6 +530,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     app->db_path = db_path;
     app->store = s;
     app->current = app->previous = VIEW_DOMAIN;
+    app->slot[0] = VIEW_DOMAIN;
+    app->slot[1] = VIEW_STREAMS;
     const char *script = getenv("STRATA_SCRIPT");
     app->script = script && *script;
     app->deterministic = app->script;

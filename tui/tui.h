@@ -24,6 +24,7 @@
 #include "core/store.h"
 #include "tui/draw.h"
 #include "tui/jobs.h"
+#include "tui/layout.h"
 #include "tui/request.h"
 #include "tui/views.h"
 
@@ -52,7 +53,10 @@ struct tui {
     bool dirty;      /* redraw needed */
 
     struct view views[VIEW_COUNT];
-    enum view_id current, previous;
+    enum view_id current, previous; /* current: the view keys go to (the focused pane) */
+    enum view_id slot[2];           /* the dashboard's left and right views */
+    bool zoomed;                    /* z: the focused pane over the whole body */
+    struct layout layout;           /* this frame's panes (for the mouse) */
 
     char message[1024];
     bool message_error;
@@ -85,6 +89,12 @@ static inline int64_t tui_position(const struct tui *app)
 static inline int64_t tui_shown_head(const struct tui *app)
 {
     return app->as_of ? app->as_of : app->head;
+}
+
+/* True when this frame is the dashboard (big enough, not zoomed, not help). */
+static inline bool tui_dashboard(const struct tui *app)
+{
+    return !app->zoomed && app->current != VIEW_HELP && layout_dashboard_fits();
 }
 
 /* Sets the message line (printf style; sanitised when drawn). */
