@@ -142,10 +142,15 @@ void frame_draw_tabs_or_banner(struct tui *app)
         x += draw_fmt(1, x, COLS - x, a, " %d %s ", i + 1, view_title(tabs[i].view));
         x += draw_str(1, x, COLS - x, " ", 0);
     }
-    const char *hint = "? help  : palette  q quit";
-    int hw = text_width(hint);
-    if (COLS - hw - 1 > x)
-        draw_str(1, COLS - hw - 1, hw, hint, tui_attr(TC_DIM));
+    /* The longest hint that fits: at 80 columns the tabs leave room for a short one. */
+    static const char *const hints[] = {"? help  : palette  q quit", "? help  q quit", "? help"};
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        int hw = text_width(hints[i]);
+        if (COLS - hw - 1 > x) {
+            draw_str(1, COLS - hw - 1, hw, hints[i], tui_attr(TC_DIM));
+            break;
+        }
+    }
 }
 
 /* Reads the time of one event, in ms since the epoch (0 when unknown). */

@@ -39,6 +39,8 @@ void tui_message(struct tui *app, const char *fmt, ...)
     vsnprintf(app->message, sizeof app->message, fmt, ap);
     va_end(ap);
     app->message_error = false;
+    app->message_asof = false;
+    app->message_ms = time_now_ms();
     app->dirty = true;
 }
 
@@ -49,6 +51,8 @@ void tui_error(struct tui *app, const char *fmt, ...)
     vsnprintf(app->message, sizeof app->message, fmt, ap);
     va_end(ap);
     app->message_error = true;
+    app->message_asof = false;
+    app->message_ms = time_now_ms();
     app->dirty = true;
 }
 
@@ -118,6 +122,18 @@ void tui_poll(struct tui *app, bool force_status)
     tui_jobs_reap(app);
 }
 
+/* tui_goto's message, from the state now: the head moves on while it shows. */
+static void asof_message(struct tui *app)
+{
+    if (app->as_of)
+        snprintf(app->message, sizeof app->message,
+                 "As of position %lld of %lld: every pane shows history. L returns to live.",
+                 (long long)app->as_of, (long long)app->head);
+    else
+        snprintf(app->message, sizeof app->message,
+                 "Live: showing the store as it is now (head %lld).", (long long)app->head);
+}
+
 void tui_goto(struct tui *app, int64_t pos)
 {
     int64_t old = app->as_of;
@@ -127,12 +143,9 @@ void tui_goto(struct tui *app, int64_t pos)
         app->as_of = pos;
     if (old != app->as_of)
         tui_changed(app);
-    if (app->as_of)
-        tui_message(app,
-                    "As of position %lld of %lld: every pane shows history. L returns to live.",
-                    (long long)app->as_of, (long long)app->head);
-    else
-        tui_message(app, "Live: showing the store as it is now (head %lld).", (long long)app->head);
+    tui_message(app, "%s", "");
+    app->message_asof = true;
+    asof_message(app);
 }
 
 /* ---------------------------------------------------------------------------
@@ -144,6 +157,15 @@ static void draw_message(struct tui *app, int y)
     if (app->palette_active) {
         palette_draw(app, y);
         return;
+    }
+    if (app->message_asof && app->message[0]) /* not once something cleared it */
+        asof_message(app);
+    /* A message says what just happened; after a while it would mislead. A
+     * script's screens must not depend on the clock, so there they stay. */
+    if (!app->deterministic && !app->message_error && app->message[0] &&
+        time_now_ms() - app->message_ms > 10000) {
+        app->message[0] = 0;
+        app->message_asof = false;
     }
     if (!app->message[0])
         return;
@@ -235,6 +257,9 @@ static void generic_request(struct tui *app, enum request req)
         page = 1;
     for (int v = 0; v < VIEW_COUNT; v++)
         if (req == view_request((enum view_id)v)) {
+            /* Help opens at its top (its open_with rewinds it), not where it was left. */
+            if (v == VIEW_HELP)
+                tui_open_view(app, VIEW_HELP, NULL);
             tui_show(app, (enum view_id)v);
             app->dirty = true;
             return;

@@ -60,6 +60,8 @@ struct tui {
 
     char message[1024];
     bool message_error;
+    bool message_asof;  /* the message is tui_goto's: recomputed when drawn */
+    int64_t message_ms; /* when it was set: plain messages expire (not in scripts) */
 
     /* Events-per-second sparkline: one sample per second. */
     double spark[TUI_SPARK];
