@@ -100,6 +100,8 @@ enum request {
 struct request_info {
     enum keymap keymap;
     enum request request;
+    const char *name; /* "EVENTS_FILTER_TYPE": bound in the keys file as events-filter-type
+                         or, in its own keymap, filter-type */
     const char *keys; /* default keys, as in the table */
     const char *help;
 };
@@ -110,6 +112,14 @@ const char *keymap_title(enum keymap km);
 /* Builds the binding table from the request table (once, at startup); an
  * unknown key name in the table is an error, not a key left unbound. */
 int keys_init(err *e);
+/* Reads a key-binding file (tig's ~/.tigrc way), one binding a line:
+ *   bind KEYMAP KEY REQUEST     e.g. bind events t filter-type, bind generic J move-down
+ * KEYMAP is generic, domain, events, streams, projections or form; KEY a key name
+ * as scripts write them; REQUEST a request's name in lower case with dashes, the
+ * keymap's prefix optional. `#` starts a comment. A binding from the file comes
+ * before the defaults. Every problem is appended to problems as "FILE:LINE: ..."
+ * (one a line) and parsing goes on; a missing file is no problem. */
+void keys_load_file(const char *path, strbuf *problems);
 /* Frees the binding table. */
 void keys_done(void);
 /* The request bound to key in keymap km (then in the generic keymap); REQ_NONE if

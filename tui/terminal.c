@@ -158,10 +158,12 @@ int terminal_start(bool want_tty, err *e)
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    const char *nc = getenv("NO_COLOR");
-    tui_colors_init(!(nc && *nc));
+    const char *bad_theme; /* said on the message line by tui.c */
+    tui_colors_init(theme_from_env(&bad_theme));
     if (term.tty && !getenv("STRATA_NO_MOUSE"))
-        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON4_PRESSED |
+                      BUTTON5_PRESSED | REPORT_MOUSE_POSITION,
+                  NULL);
     return ST_OK;
 }
 

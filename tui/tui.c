@@ -359,46 +359,55 @@ static void dispatch(struct tui *app, enum request req)
     app->dirty = true;
 }
 
+void tui_mouse(struct tui *app, int y, int x, mmask_t bstate)
+{
+    app->dirty = true;
+    if (app->no_mouse)
+        return;
+    int pane = layout_pane_at(&app->layout, y, x);
+    if (bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        /* The wheel scrolls the pane under the pointer (and focuses it). */
+        if (pane >= 0 && app->layout.panes[pane].view != app->current)
+            tui_show(app, app->layout.panes[pane].view);
+        dispatch(app, bstate & BUTTON4_PRESSED ? REQ_MOVE_UP : REQ_MOVE_DOWN);
+        return;
+    }
+    int64_t pos;
+    if (app->scrub_drag && (bstate & (REPORT_MOUSE_POSITION | BUTTON1_RELEASED))) {
+        /* Dragging the scrubber: the pointer's column, whatever its row. */
+        if (frame_scrub_at(app, x, &pos))
+            tui_goto(app, pos);
+        if (bstate & BUTTON1_RELEASED)
+            app->scrub_drag = false;
+        return;
+    }
+    if (!(bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+        return;
+    if (y == 1 && !app->as_of) {
+        /* A click on a tab: the tab bar's own layout says which. */
+        enum view_id tab = frame_tab_at(x);
+        if (tab < VIEW_COUNT)
+            tui_show(app, tab);
+    } else if (y == LINES - 3 && app->head > 0) {
+        if (frame_scrub_at(app, x, &pos))
+            tui_goto(app, pos);
+        app->scrub_drag = (bstate & BUTTON1_PRESSED) != 0;
+    } else if (pane >= 0) {
+        /* A click in a pane focuses it, then selects the row under it. */
+        enum view_id id = app->layout.panes[pane].view;
+        if (id != app->current)
+            tui_show(app, id);
+        struct view *v = &app->views[id];
+        if (v->ops->click)
+            v->ops->click(v, y - v->last.y);
+    }
+}
+
 static void handle_mouse(struct tui *app)
 {
     MEVENT me;
-    if (getmouse(&me) != OK)
-        return;
-    struct view *v = &app->views[app->current];
-    if (me.bstate & BUTTON4_PRESSED) {
-        dispatch(app, REQ_MOVE_UP);
-        return;
-    }
-    if (me.bstate & BUTTON5_PRESSED) {
-        dispatch(app, REQ_MOVE_DOWN);
-        return;
-    }
-    if (!(me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
-        return;
-    if (me.y == 1 && !app->as_of) {
-        /* A click on a tab: the tab bar's own layout says which. */
-        enum view_id tab = frame_tab_at(me.x);
-        if (tab < VIEW_COUNT) {
-            tui_show(app, tab);
-            return;
-        }
-    } else if (me.y == LINES - 3 && app->head > 0) {
-        int64_t pos;
-        if (frame_scrub_at(app, me.x, &pos))
-            tui_goto(app, pos);
-    } else {
-        /* A click in a pane focuses it, then selects the row under it. */
-        int i = layout_pane_at(&app->layout, me.y, me.x);
-        if (i >= 0) {
-            enum view_id id = app->layout.panes[i].view;
-            if (id != app->current)
-                tui_show(app, id);
-            v = &app->views[id];
-            if (v->ops->click)
-                v->ops->click(v, me.y - v->last.y);
-        }
-    }
-    app->dirty = true;
+    if (getmouse(&me) == OK)
+        tui_mouse(app, me.y, me.x, me.bstate);
 }
 
 void tui_handle_key(struct tui *app, int key)
@@ -544,6 +553,30 @@ int tui_open_view(struct tui *app, enum view_id id, const char *arg)
     return tui_open_view_words(app, id, arg ? 1 : 0, &arg);
 }
 
+/* $XDG_CONFIG_HOME/strata/keys, else ~/.config/strata/keys: its problems go to
+ * the message line, and the workbench starts anyway. */
+static void load_user_keys(struct tui *app)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    char *path = xdg && *xdg     ? xasprintf("%s/strata/keys", xdg)
+                 : home && *home ? xasprintf("%s/.config/strata/keys", home)
+                                 : NULL;
+    if (!path)
+        return;
+    strbuf problems;
+    sb_init(&problems);
+    keys_load_file(path, &problems);
+    if (problems.len) {
+        problems.buf[--problems.len] = 0; /* the last newline */
+        for (char *p = problems.buf; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        tui_error(app, "%s", problems.buf);
+    }
+    sb_done(&problems);
+    free(path);
+}
+
 int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path)
 {
     /* Only the character set: numbers, times and sorting stay the C locale's,
@@ -555,6 +588,7 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     app->db_path = db_path;
     app->store = s;
     app->current = app->previous = VIEW_DOMAIN;
+    app->no_mouse = getenv("STRATA_NO_MOUSE") != NULL;
     app->slot[0] = VIEW_DOMAIN;
     app->slot[1] = VIEW_STREAMS;
     const char *script = getenv("STRATA_SCRIPT");
@@ -621,6 +655,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     else
         tui_message(app,
                     "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
+    load_user_keys(app);
+    const char *bad_theme;
+    theme_from_env(&bad_theme);
+    if (bad_theme)
+        tui_error(app, "STRATA_THEME: unknown theme '%s' (dark, light or mono)", bad_theme);
 
     if (app->script) {
         tui_draw(app);

@@ -57,6 +57,8 @@ struct tui {
     enum view_id slot[2];           /* the dashboard's left and right views */
     bool zoomed;                    /* z: the focused pane over the whole body */
     struct layout layout;           /* this frame's panes (for the mouse) */
+    bool no_mouse;                  /* STRATA_NO_MOUSE: the mouse is the terminal's */
+    bool scrub_drag;                /* button 1 went down on the scrubber */
 
     char message[1024];
     bool message_error;
@@ -124,6 +126,10 @@ int tui_open_view(struct tui *app, enum view_id id, const char *arg);
 /* The same with the view's words (see each view's open_with: a projection and a
  * key; a command, field=value words and --submit [--id ID]; --stream S ...). */
 int tui_open_view_words(struct tui *app, enum view_id id, int argc, const char *const *argv);
+/* Handles one mouse event at (y, x): bstate as curses reports it (BUTTON1_CLICKED,
+ * BUTTON1_PRESSED / REPORT_MOUSE_POSITION / BUTTON1_RELEASED for a drag, BUTTON4/5
+ * for the wheel). The script player feeds `:mouse` steps through here. */
+void tui_mouse(struct tui *app, int y, int x, mmask_t bstate);
 /* Handles one key as typed (the script player feeds keys through here). */
 void tui_handle_key(struct tui *app, int key);
 /* Draws the whole screen now. */
