@@ -898,3 +898,40 @@ done:
     value_free(payload);
     return res->status = rc;
 }
+
+/* The same decision as command_execute, stopped before the append: the workbench's
+ * form shows what a command would do while it is being typed. */
+int command_preview(struct store *s, const struct domain *d, const struct command_request *req,
+                    struct agg_state *st, struct command_result *res, err *e)
+{
+    const struct command_spec *c = req->command;
+    memset(st, 0, sizeof *st);
+    value payload;
+    int rc = command_validate_payload(c, &req->payload, &payload, e);
+    if (rc != ST_OK)
+        return res->status = rc;
+    char *id = NULL;
+    rc = payload_id(c, &payload, &id, e);
+    if (rc == ST_OK)
+        rc = aggregate_load(s, d, c->aggregate, id, 0, false, st, e);
+    if (rc == ST_OK) {
+        char *stream = aggregate_stream(c->aggregate, id);
+        char *meta_json = command_meta(req, "preview");
+        char time_text[TIME_TEXT_LEN + 1];
+        time_format_ms(req->now_ms ? req->now_ms : time_now_ms(), time_text);
+        struct decision dc;
+        rc = decide(d, req, &payload, stream, st, time_text, meta_json, &dc, res, e);
+        for (size_t i = 0; rc == ST_OK && i < dc.n; i++) {
+            struct event ev = {0, st->version + (int64_t)i + 1, dc.specs[i]->version, stream,
+                               (char *)dc.specs[i]->name, time_text, dc.data[i], NULL};
+            event_list_push_copy(&res->appended, &ev);
+        }
+        if (rc == ST_OK)
+            decision_done(&dc);
+        free(meta_json);
+        free(stream);
+    }
+    free(id);
+    value_free(payload);
+    return res->status = rc;
+}

@@ -111,4 +111,12 @@ int command_payload_from_args(const struct command_spec *c, char **args, int n, 
 int command_execute(struct store *s, const struct domain *d, const struct command_request *req,
                     struct command_result *res, err *e);
 
+/* Decides a command on the current state without appending anything: validates the
+ * payload, loads the state (into *st, which the caller frees with agg_state_done,
+ * also on error), checks require, evaluates emit, checks invariants. On ST_OK
+ * res->appended holds the events it would append (position 0); ST_REJECTED and
+ * ST_ERR are reported as command_execute reports them. */
+int command_preview(struct store *s, const struct domain *d, const struct command_request *req,
+                    struct agg_state *st, struct command_result *res, err *e);
+
 #endif

@@ -11,67 +11,6 @@
 
 #include "core/utf8.h"
 
-static attr_t scheme[TC_COUNT];
-static bool colors_on;
-
-/* Colour scheme: foreground, background (-1 = the terminal's default), extra attrs. */
-struct color_def {
-    short fg, bg;
-    attr_t extra;
-    attr_t mono; /* what the meaning becomes without colour */
-};
-
-static const struct color_def color_defs[TC_COUNT] = {
-    [TC_NORMAL] = {-1, -1, 0, 0},
-    [TC_HEADER] = {COLOR_WHITE, COLOR_BLUE, 0, A_REVERSE},
-    [TC_HEADER_KEY] = {COLOR_YELLOW, COLOR_BLUE, A_BOLD, A_REVERSE | A_BOLD},
-    [TC_TAB] = {-1, -1, 0, 0},
-    [TC_TAB_ACTIVE] = {COLOR_BLACK, COLOR_CYAN, A_BOLD, A_REVERSE | A_BOLD},
-    [TC_TITLE] = {COLOR_CYAN, -1, A_BOLD, A_BOLD | A_UNDERLINE},
-    [TC_CURSOR] = {COLOR_BLACK, COLOR_CYAN, 0, A_REVERSE},
-    [TC_ASOF] = {COLOR_WHITE, COLOR_RED, A_BOLD, A_REVERSE | A_BOLD},
-    [TC_ERROR] = {COLOR_RED, -1, A_BOLD, A_BOLD},
-    [TC_OK] = {COLOR_GREEN, -1, 0, 0},
-    [TC_DIM] = {-1, -1, A_DIM, A_DIM},
-    [TC_KEY] = {COLOR_YELLOW, -1, A_BOLD, A_BOLD},
-    [TC_LABEL] = {COLOR_CYAN, -1, 0, A_BOLD},
-    [TC_BAR_BORDER] = {-1, -1, A_BOLD, A_BOLD},
-    [TC_BAR_FILL] = {COLOR_GREEN, -1, 0, 0},
-    [TC_BAR_SHADOW] = {COLOR_BLACK, -1, A_BOLD, A_DIM},
-    [TC_METER_TEXT] = {COLOR_CYAN, -1, 0, A_BOLD},
-    [TC_STATUS_LIVE] = {COLOR_GREEN, -1, A_BOLD, 0},
-    [TC_STATUS_BUSY] = {COLOR_YELLOW, -1, A_BOLD, A_BOLD},
-    [TC_STATUS_PAUSED] = {COLOR_MAGENTA, -1, A_BOLD, A_UNDERLINE},
-    [TC_SCRUB_HIST] = {COLOR_BLUE, -1, 0, 0},
-    [TC_SCRUB_MARK] = {COLOR_BLACK, COLOR_YELLOW, A_BOLD, A_REVERSE | A_BOLD},
-    [TC_FIELD] = {-1, -1, A_UNDERLINE, A_UNDERLINE},
-    [TC_FIELD_FOCUS] = {COLOR_BLACK, COLOR_WHITE, 0, A_REVERSE},
-    [TC_CHANGE] = {COLOR_YELLOW, -1, 0, 0},
-};
-
-void tui_colors_init(bool allow_color)
-{
-    colors_on = allow_color && has_colors() && start_color() == OK;
-    if (colors_on)
-        use_default_colors();
-    for (int i = 0; i < TC_COUNT; i++) {
-        const struct color_def *d = &color_defs[i];
-        if (!colors_on) {
-            scheme[i] = d->mono;
-        } else if (d->fg == -1 && d->bg == -1) {
-            scheme[i] = d->extra;
-        } else {
-            init_pair((short)i, d->fg, d->bg);
-            scheme[i] = COLOR_PAIR(i) | d->extra;
-        }
-    }
-}
-
-attr_t tui_attr(enum tui_color c)
-{
-    return c < TC_COUNT ? scheme[c] : 0;
-}
-
 bool tui_utf8(void)
 {
     static int cached = -1;
@@ -233,6 +172,56 @@ void draw_field(int y, int x, int w, const char *s, attr_t attr)
 {
     int used = draw_str(y, x, w, s, attr);
     draw_blank(y, x + used, w - used, attr);
+}
+
+int draw_str_mid(int y, int x, int w, const char *s, attr_t attr)
+{
+    if (w <= 0 || y < 0 || y >= LINES || x >= COLS)
+        return 0;
+    if (x + w > COLS)
+        w = COLS - x;
+    size_t cap = strlen(s ? s : "") * 4 + 4;
+    wchar_t *buf = xmalloc(cap * sizeof *buf);
+    int used;
+    size_t n = to_wide(s ? s : "", 1 << 20, buf, cap, &used);
+    if (used <= w || w < 5) {
+        free(buf);
+        return draw_str(y, x, w, s, attr);
+    }
+    /* Keep the head and the tail (ids end names: Application-21), an ellipsis
+     * between; the tail gets the odd column. */
+    int head_w = (w - 1) / 2, tail_w = w - 1 - head_w;
+    size_t h = 0;
+    int hw = 0;
+    while (h < n) {
+        int cw = wcwidth(buf[h]) > 0 ? wcwidth(buf[h]) : 1;
+        if (hw + cw > head_w)
+            break;
+        hw += cw;
+        h++;
+    }
+    size_t t = n;
+    int tw = 0;
+    while (t > h) {
+        int cw = wcwidth(buf[t - 1]) > 0 ? wcwidth(buf[t - 1]) : 1;
+        if (tw + cw > tail_w)
+            break;
+        tw += cw;
+        t--;
+    }
+    wchar_t *out = xmalloc((h + (n - t) + 2) * sizeof *out);
+    memcpy(out, buf, h * sizeof *out);
+    out[h] = tui_utf8() ? L'\x2026' : L'~';
+    memcpy(out + h + 1, buf + t, (n - t) * sizeof *out);
+    attr_t old_attr;
+    short old_pair;
+    attr_get(&old_attr, &old_pair, NULL);
+    attrset(attr);
+    mvaddnwstr(y, x, out, (int)(h + 1 + (n - t)));
+    attrset(old_attr);
+    free(out);
+    free(buf);
+    return hw + 1 + tw;
 }
 
 int text_width(const char *s)

@@ -1,9 +1,7 @@
 /* draw.h: everything the workbench puts on the screen goes through here.
  *
  * Colours are named by meaning (htop's way): a view asks for TC_CURSOR or
- * TC_BAR_FILL, and the active scheme maps the meaning to attributes: colour pairs
- * when the terminal has colours and NO_COLOR is not set, otherwise bold, reverse,
- * underline and dim, so nothing depends on colour alone.
+ * TC_BAR_FILL, and the theme (theme.h) maps the meaning to attributes.
  *
  * Untrusted text (stream names, event types, data, file names, error messages that
  * quote them) is never written raw: draw_str and friends pass every string through
@@ -20,45 +18,8 @@
 
 #include "core/util.h"
 
-#define TUI_COLORS(C)                                                                              \
-    C(NORMAL)                                                                                      \
-    C(HEADER)        /* the header line */                                                         \
-    C(HEADER_KEY)    /* the names in it */                                                         \
-    C(TAB)           /* an inactive view tab */                                                    \
-    C(TAB_ACTIVE)    /* the current view's tab */                                                  \
-    C(TITLE)         /* a pane's title */                                                          \
-    C(CURSOR)        /* the selected line */                                                       \
-    C(ASOF)          /* the "as of" banner: history, not now */                                    \
-    C(ERROR)         /* error messages, rejections, failed projections */                          \
-    C(OK)            /* success */                                                                 \
-    C(DIM)           /* secondary text */                                                          \
-    C(KEY)           /* key names in help and hints */                                             \
-    C(LABEL)         /* field and column names */                                                  \
-    C(BAR_BORDER)    /* the [ ] around a meter */                                                  \
-    C(BAR_FILL)      /* the done part of a meter */                                                \
-    C(BAR_SHADOW)    /* the rest of a meter */                                                     \
-    C(METER_TEXT)    /* numbers inside a meter */                                                  \
-    C(STATUS_LIVE)   /* projection status: live */                                                 \
-    C(STATUS_BUSY)   /* catching up, rebuilding */                                                 \
-    C(STATUS_PAUSED) /* paused by a person */                                                      \
-    C(SCRUB_HIST)    /* the scrubber's density histogram */                                        \
-    C(SCRUB_MARK)    /* the scrubber's current position */                                         \
-    C(FIELD)         /* an input field */                                                          \
-    C(FIELD_FOCUS)   /* the input field being edited */                                            \
-    C(CHANGE)        /* what an event changed in a state */
+#include "tui/theme.h"
 
-enum tui_color {
-#define TC_ENUM(n) TC_##n,
-    TUI_COLORS(TC_ENUM)
-#undef TC_ENUM
-        TC_COUNT
-};
-
-/* Chooses the scheme: colours when allowed (NO_COLOR unset, terminal able), else
- * monochrome attributes. Call after the screen is initialised. */
-void tui_colors_init(bool allow_color);
-/* The attribute for a meaning in the active scheme. */
-attr_t tui_attr(enum tui_color c);
 /* True when the locale is UTF-8 (then block characters are used for bars). */
 bool tui_utf8(void);
 
@@ -72,6 +33,9 @@ int draw_str(int y, int x, int maxw, const char *s, attr_t attr);
 /* The same with printf formatting (the result is sanitised like any string). */
 int draw_fmt(int y, int x, int maxw, attr_t attr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Draws s (sanitised) in at most w columns, cut in the middle when too long
+ * ("Applic…ion-21": names often differ at their end); returns the columns used. */
+int draw_str_mid(int y, int x, int w, const char *s, attr_t attr);
 /* Draws s left-aligned in exactly w columns, padded with blanks in attr. */
 void draw_field(int y, int x, int w, const char *s, attr_t attr);
 /* Fills w columns with blanks in attr. */

@@ -142,10 +142,15 @@ void frame_draw_tabs_or_banner(struct tui *app)
         x += draw_fmt(1, x, COLS - x, a, " %d %s ", i + 1, view_title(tabs[i].view));
         x += draw_str(1, x, COLS - x, " ", 0);
     }
-    const char *hint = "? help  : palette  q quit";
-    int hw = text_width(hint);
-    if (COLS - hw - 1 > x)
-        draw_str(1, COLS - hw - 1, hw, hint, tui_attr(TC_DIM));
+    /* The longest hint that fits: at 80 columns the tabs leave room for a short one. */
+    static const char *const hints[] = {"? help  : palette  q quit", "? help  q quit", "? help"};
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        int hw = text_width(hints[i]);
+        if (COLS - hw - 1 > x) {
+            draw_str(1, COLS - hw - 1, hw, hints[i], tui_attr(TC_DIM));
+            break;
+        }
+    }
 }
 
 /* Reads the time of one event, in ms since the epoch (0 when unknown). */
@@ -264,4 +269,39 @@ bool frame_scrub_at(struct tui *app, int x, int64_t *pos)
     /* The last column is the head: live. */
     *pos = c == w - 1 ? 0 : (int64_t)c * app->head / w + 1;
     return true;
+}
+
+void frame_draw_separator(struct tui *app, int x, struct area a)
+{
+    /* The rule is bright on the focused pane's side: a hint that shows without
+     * colour too ("<" or ">" at its top points at the focused pane). */
+    bool left = layout_slot(app->current) == 0;
+    const char *rule = tui_utf8() ? "\xe2\x94\x82" : "|";
+    for (int y = a.y; y < a.y + a.h; y++)
+        draw_str(y, x, 1, rule, tui_attr(TC_DIM));
+    draw_str(a.y, x, 1, left ? "<" : ">", tui_attr(TC_KEY));
+}
+
+void frame_draw_gauges(struct tui *app, struct area a)
+{
+    int per_row = a.w / 40 > 0 ? a.w / 40 : 1;
+    int gw = a.w / per_row;
+    for (size_t i = 0; i < app->nlags; i++) {
+        int row = (int)i / per_row, col = (int)i % per_row;
+        if (row >= a.h)
+            break;
+        const struct proj_lag *l = &app->lags[i];
+        int y = a.y + row, x = a.x + col * gw;
+        enum tui_color c = l->status == PROJ_FAILED   ? TC_ERROR
+                           : l->status == PROJ_PAUSED ? TC_STATUS_PAUSED
+                           : l->events_behind == 0    ? TC_STATUS_LIVE
+                                                      : TC_STATUS_BUSY;
+        int capw = gw / 3;
+        draw_str_mid(y, x, capw, l->name, tui_attr(TC_LABEL));
+        char text[64];
+        snprintf(text, sizeof text, "%lld/%lld", (long long)l->checkpoint, (long long)l->head);
+        double total = l->head > 0 ? (double)l->head : 1,
+               done = l->head > 0 ? (double)l->checkpoint : 1;
+        draw_meter(y, x + capw + 1, gw - capw - 2, done, total, c, text);
+    }
 }

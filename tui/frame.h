@@ -27,6 +27,11 @@ enum view_id frame_tab_at(int x);
 void frame_draw_header(struct tui *app);
 /* The tabs, or in "as of" mode the banner that says the panes show history. */
 void frame_draw_tabs_or_banner(struct tui *app);
+/* The dashboard's rule between its panes, at column x, as tall as area a; the
+ * focused pane's side says which it is. */
+void frame_draw_separator(struct tui *app, int x, struct area a);
+/* The dashboard's lag gauges, side by side, one per projection, in area a. */
+void frame_draw_gauges(struct tui *app, struct area a);
 /* The scrubber's histogram on row y and its label on row y + 1. */
 void frame_draw_scrubber(struct tui *app, int y);
 /* The histogram's width in columns (one scrubber page). */

@@ -1,6 +1,8 @@
-/* keys.c: key names, the binding table built from request.h, and lookup. */
+/* keys.c: key names, the binding table built from request.h and the user's
+ * key-binding file, and lookup. */
 #include "tui/request.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,7 @@
 #include "tui/draw.h"
 
 static const struct request_info requests[] = {
-#define REQ_ROW(km, name, keys, help) {KM_##km, REQ_##name, keys, help},
+#define REQ_ROW(km, name, keys, help) {KM_##km, REQ_##name, #name, keys, help},
     TUI_REQUESTS(REQ_ROW)
 #undef REQ_ROW
 };
@@ -103,6 +105,7 @@ struct binding {
 /* Grows with the table (xrealloc fails fast), so no binding is ever dropped. */
 static struct binding *bindings;
 static size_t nbindings, cap_bindings;
+static size_t nuser; /* bindings[0..nuser) come from the user's file */
 
 static void bind_key(enum keymap km, int key, enum request req)
 {
@@ -150,16 +153,122 @@ void keys_done(void)
 {
     free(bindings);
     bindings = NULL;
-    nbindings = cap_bindings = 0;
+    nbindings = cap_bindings = nuser = 0;
+}
+
+/* The view's keymap, then the generic one, within bindings[from..to). */
+static enum request lookup_in(size_t from, size_t to, enum keymap km, int key)
+{
+    for (size_t i = from; i < to; i++)
+        if (bindings[i].km == km && bindings[i].key == key)
+            return bindings[i].req;
+    for (size_t i = from; i < to; i++)
+        if (bindings[i].km == KM_GENERIC && bindings[i].key == key)
+            return bindings[i].req;
+    return REQ_NONE;
 }
 
 enum request keys_lookup(enum keymap km, int key)
 {
-    for (size_t i = 0; i < nbindings; i++)
-        if (bindings[i].km == km && bindings[i].key == key)
-            return bindings[i].req;
-    for (size_t i = 0; i < nbindings; i++)
-        if (bindings[i].km == KM_GENERIC && bindings[i].key == key)
-            return bindings[i].req;
-    return REQ_NONE;
+    /* What the user bound wins over every default, generic or not. */
+    enum request r = lookup_in(0, nuser, km, key);
+    return r != REQ_NONE ? r : lookup_in(nuser, nbindings, km, key);
+}
+
+/* "EVENTS_FILTER_TYPE" matches "events-filter-type", and "filter-type" when the
+ * keymap is events. */
+static bool request_named(const struct request_info *r, const char *kmname, const char *word)
+{
+    char full[96];
+    size_t n = 0;
+    for (const char *p = r->name; *p && n + 1 < sizeof full; p++)
+        full[n++] = *p == '_' ? '-' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    full[n] = 0;
+    if (strcmp(full, word) == 0)
+        return true;
+    size_t kl = strlen(kmname);
+    return strncmp(full, kmname, kl) == 0 && full[kl] == '-' && strcmp(full + kl + 1, word) == 0;
+}
+
+static void bind_first(enum keymap km, int key, enum request req)
+{
+    bind_key(km, key, req);
+    /* The file's bindings are looked up before the defaults. */
+    struct binding b = bindings[nbindings - 1];
+    memmove(bindings + nuser + 1, bindings + nuser, (nbindings - 1 - nuser) * sizeof *bindings);
+    bindings[nuser++] = b;
+}
+
+void keys_load_file(const char *file, strbuf *problems)
+{
+    /* Messages name the file as the user knows it: ~/.config/strata/keys. */
+    const char *home = getenv("HOME");
+    size_t hl = home ? strlen(home) : 0;
+    char shown[600];
+    if (hl > 1 && strncmp(file, home, hl) == 0 && file[hl] == '/')
+        snprintf(shown, sizeof shown, "~%s", file + hl);
+    else
+        snprintf(shown, sizeof shown, "%s", file);
+    const char *path = shown;
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        if (errno != ENOENT)
+            sb_addf(problems, "%s: %s\n", path, strerror(errno));
+        return;
+    }
+    static const char *const kmnames[KM_COUNT] = {"generic", "domain",      "events",
+                                                  "streams", "projections", "form"};
+    char line[512];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash && (hash == line || hash[-1] == ' ' || hash[-1] == '\t'))
+            *hash = 0;
+        char w[4][128];
+        int n = sscanf(line, "%127s %127s %127s %127s", w[0], w[1], w[2], w[3]);
+        if (n <= 0)
+            continue;
+        if (strcmp(w[0], "bind") != 0) {
+            sb_addf(problems, "%s:%d: unknown command '%s' (only bind KEYMAP KEY REQUEST)\n", path,
+                    lineno, w[0]);
+            continue;
+        }
+        if (n != 4) {
+            sb_addf(problems, "%s:%d: bind wants KEYMAP KEY REQUEST\n", path, lineno);
+            continue;
+        }
+        int km = 0;
+        while (km < KM_COUNT && strcmp(kmnames[km], w[1]) != 0)
+            km++;
+        if (km == KM_COUNT) {
+            sb_addf(problems,
+                    "%s:%d: unknown keymap '%s' (generic, domain, events, streams, "
+                    "projections, form)\n",
+                    path, lineno, w[1]);
+            continue;
+        }
+        const char *kp = w[2];
+        int key = key_parse(&kp);
+        if (key < 0 || *kp) {
+            sb_addf(problems, "%s:%d: unknown key '%s' (j, <Enter>, <C-x>, <Down> ...)\n", path,
+                    lineno, w[2]);
+            continue;
+        }
+        const struct request_info *found = NULL;
+        for (size_t i = 0; i < sizeof requests / sizeof requests[0] && !found; i++)
+            if (request_named(&requests[i], kmnames[km], w[3]))
+                found = &requests[i];
+        if (!found) {
+            sb_addf(problems, "%s:%d: unknown request '%s' (? lists them)\n", path, lineno, w[3]);
+            continue;
+        }
+        if (found->keymap != KM_GENERIC && found->keymap != (enum keymap)km) {
+            sb_addf(problems, "%s:%d: %s belongs to the %s keymap, not %s\n", path, lineno, w[3],
+                    kmnames[found->keymap], w[1]);
+            continue;
+        }
+        bind_first((enum keymap)km, key, found->request);
+    }
+    fclose(f);
 }

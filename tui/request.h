@@ -38,10 +38,13 @@ enum keymap {
 
 #define TUI_REQUESTS(R)                                                                            \
     TUI_VIEWS(TUI_VIEW_REQUEST, R)                                                                 \
-    R(GENERIC, VIEW_NEXT, "<Tab>", "Next view")                                                    \
-    R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous view")                                              \
+    R(GENERIC, VIEW_NEXT, "<Tab>", "Next pane (dashboard) or next view")                           \
+    R(GENERIC, VIEW_PREV, "<S-Tab>", "Previous pane or previous view")                             \
+    R(GENERIC, ZOOM, "z",                                                                          \
+      "Zoom: the focused pane over the whole screen, or back to the dashboard")                    \
     R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")            \
-    R(GENERIC, QUIT, "q <C-c>", "Quit (the store is left as it is)")                               \
+    R(GENERIC, QUIT, "q", "Quit (the store is left as it is)")                                     \
+    R(GENERIC, INTERRUPT, "<C-c>", "Cancel the palette or the edit; outside them, quit")           \
     R(GENERIC, BACK, "<Esc> <Backspace>", "Close the detail / go back")                            \
     R(GENERIC, MOVE_UP, "k <Up>", "Move up")                                                       \
     R(GENERIC, MOVE_DOWN, "j <Down>", "Move down")                                                 \
@@ -77,10 +80,12 @@ enum keymap {
     R(PROJECTIONS, PROJ_REBUILD, "R", "Rebuild the projection from the first event")               \
     R(PROJECTIONS, PROJ_SORT, "o", "Sort the rows by the next column")                             \
     R(PROJECTIONS, PROJ_SORT_REVERSE, "O", "Reverse the sort")                                     \
-    R(FORM, FORM_NEXT_FIELD, "<Tab> <Down>", "Next field")                                         \
-    R(FORM, FORM_PREV_FIELD, "<S-Tab> <Up>", "Previous field")                                     \
-    R(FORM, FORM_SUBMIT, "<Enter>",                                                                \
-      "Submit: run the command, show its events or why it was rejected")                           \
+    R(FORM, FORM_NEXT_FIELD, "j <Down>", "Next field")                                             \
+    R(FORM, FORM_PREV_FIELD, "k <Up>", "Previous field")                                           \
+    R(FORM, FORM_EDIT, "<Enter> e i",                                                              \
+      "Edit the field (-- EDIT --): type; Enter ends, Esc or C-c restores, Tab moves on")          \
+    R(FORM, FORM_SUBMIT, "s",                                                                      \
+      "Send the command with the values shown (the preview says what it will append)")             \
     R(FORM, FORM_CLEAR_FIELD, "<C-u>", "Clear the field")                                          \
     R(FORM, FORM_LEAVE, "<Esc>", "Leave the form (back to the domain)")
 
@@ -95,6 +100,8 @@ enum request {
 struct request_info {
     enum keymap keymap;
     enum request request;
+    const char *name; /* "EVENTS_FILTER_TYPE": bound in the keys file as events-filter-type
+                         or, in its own keymap, filter-type */
     const char *keys; /* default keys, as in the table */
     const char *help;
 };
@@ -105,6 +112,14 @@ const char *keymap_title(enum keymap km);
 /* Builds the binding table from the request table (once, at startup); an
  * unknown key name in the table is an error, not a key left unbound. */
 int keys_init(err *e);
+/* Reads a key-binding file (tig's ~/.tigrc way), one binding a line:
+ *   bind KEYMAP KEY REQUEST     e.g. bind events t filter-type, bind generic J move-down
+ * KEYMAP is generic, domain, events, streams, projections or form; KEY a key name
+ * as scripts write them; REQUEST a request's name in lower case with dashes, the
+ * keymap's prefix optional. `#` starts a comment. A binding from the file comes
+ * before the defaults. Every problem is appended to problems as "FILE:LINE: ..."
+ * (one a line) and parsing goes on; a missing file is no problem. */
+void keys_load_file(const char *path, strbuf *problems);
 /* Frees the binding table. */
 void keys_done(void);
 /* The request bound to key in keymap km (then in the generic keymap); REQ_NONE if

@@ -1,6 +1,8 @@
 /* script.c: the script player (script.h). A line is either keys (`j`, `<Enter>`,
  * `<C-x>`, see key_parse) fed to the workbench as if typed, or a `:` command run as
- * typed in the palette. Before each line it waits until background jobs are done
+ * typed in the palette, or `:mouse X Y ACTION` (click, press, drag, release,
+ * wheel-up, wheel-down at column X, row Y), a mouse event played as if the
+ * terminal had sent it. Before each line it waits until background jobs are done
  * and every projection has caught up with the head, so screens are reproducible. */
 #include "tui/script.h"
 
@@ -50,6 +52,29 @@ static void wait_settled(struct tui *app, int64_t timeout_ms)
     tui_poll(app, true);
 }
 
+/* ":mouse X Y ACTION" (after the ":mouse "); false when malformed. */
+static bool play_mouse(struct tui *app, const char *args)
+{
+    static const struct {
+        const char *name;
+        mmask_t bstate;
+    } actions[] = {
+        {"click", BUTTON1_CLICKED},      {"press", BUTTON1_PRESSED},
+        {"drag", REPORT_MOUSE_POSITION}, {"release", BUTTON1_RELEASED},
+        {"wheel-up", BUTTON4_PRESSED},   {"wheel-down", BUTTON5_PRESSED},
+    };
+    int x, y;
+    char what[16];
+    if (sscanf(args, "%d %d %15s", &x, &y, what) != 3)
+        return false;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(actions[i].name, what) == 0) {
+            tui_mouse(app, y, x, actions[i].bstate);
+            return true;
+        }
+    return false;
+}
+
 int script_run(struct tui *app, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -72,7 +97,14 @@ int script_run(struct tui *app, const char *path)
         if (n == 0 || line[0] == '#')
             continue;
         wait_settled(app, timeout_ms);
-        if (line[0] == ':') {
+        if (strncmp(line, ":mouse ", 7) == 0) {
+            if (!play_mouse(app, line + 7) && !app->script_problem[0]) {
+                snprintf(app->script_problem, sizeof app->script_problem,
+                         "%s:%d: :mouse X Y click|press|drag|release|wheel-up|wheel-down", path,
+                         lineno);
+                status = ST_ERR;
+            }
+        } else if (line[0] == ':') {
             /* A command line runs as typed in the palette; a palette the script
              * opened with <Colon> stays open (so its line can be saved). */
             palette_run(app, line + 1);

@@ -30,6 +30,9 @@ static struct {
 } term;
 
 static volatile sig_atomic_t stop_signal;
+/* Ctrl-C arrives as SIGINT (cbreak mode keeps the terminal's signal keys): the
+ * main loop takes it as a key, so that it cancels a prompt instead of quitting. */
+static volatile sig_atomic_t interrupts;
 static struct sigaction old_fatal[32];
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
 
@@ -59,6 +62,11 @@ static void on_fatal(int sig)
 
 static void on_stop(int sig)
 {
+    if (sig == SIGINT && !stop_signal && !interrupts) {
+        interrupts = 1;
+        return;
+    }
+    /* A Ctrl-C the main loop has not taken yet (it is busy): stop as before. */
     if (stop_signal) {
         /* A second Ctrl-C while the first is being honoured: leave now. The
          * store is safe: SQLite rolls back what was not committed. */
@@ -150,11 +158,21 @@ int terminal_start(bool want_tty, err *e)
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    const char *nc = getenv("NO_COLOR");
-    tui_colors_init(!(nc && *nc));
+    const char *bad_theme; /* said on the message line by tui.c */
+    tui_colors_init(theme_from_env(&bad_theme));
     if (term.tty && !getenv("STRATA_NO_MOUSE"))
-        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON4_PRESSED |
+                      BUTTON5_PRESSED | REPORT_MOUSE_POSITION,
+                  NULL);
     return ST_OK;
+}
+
+bool terminal_take_interrupt(void)
+{
+    if (!interrupts)
+        return false;
+    interrupts = 0;
+    return true;
 }
 
 int terminal_stop_signal(void)

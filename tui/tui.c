@@ -39,6 +39,8 @@ void tui_message(struct tui *app, const char *fmt, ...)
     vsnprintf(app->message, sizeof app->message, fmt, ap);
     va_end(ap);
     app->message_error = false;
+    app->message_asof = false;
+    app->message_ms = time_now_ms();
     app->dirty = true;
 }
 
@@ -49,6 +51,8 @@ void tui_error(struct tui *app, const char *fmt, ...)
     vsnprintf(app->message, sizeof app->message, fmt, ap);
     va_end(ap);
     app->message_error = true;
+    app->message_asof = false;
+    app->message_ms = time_now_ms();
     app->dirty = true;
 }
 
@@ -59,6 +63,10 @@ void tui_show(struct tui *app, enum view_id id)
     if (id != app->current)
         app->previous = app->current;
     app->current = id;
+    /* The view takes its pane of the dashboard, and the focus with it. */
+    int s = layout_slot(id);
+    if (s >= 0)
+        app->slot[s] = id;
     app->dirty = true;
 }
 
@@ -114,6 +122,18 @@ void tui_poll(struct tui *app, bool force_status)
     tui_jobs_reap(app);
 }
 
+/* tui_goto's message, from the state now: the head moves on while it shows. */
+static void asof_message(struct tui *app)
+{
+    if (app->as_of)
+        snprintf(app->message, sizeof app->message,
+                 "As of position %lld of %lld: every pane shows history. L returns to live.",
+                 (long long)app->as_of, (long long)app->head);
+    else
+        snprintf(app->message, sizeof app->message,
+                 "Live: showing the store as it is now (head %lld).", (long long)app->head);
+}
+
 void tui_goto(struct tui *app, int64_t pos)
 {
     int64_t old = app->as_of;
@@ -123,12 +143,9 @@ void tui_goto(struct tui *app, int64_t pos)
         app->as_of = pos;
     if (old != app->as_of)
         tui_changed(app);
-    if (app->as_of)
-        tui_message(app,
-                    "As of position %lld of %lld: every pane shows history. L returns to live.",
-                    (long long)app->as_of, (long long)app->head);
-    else
-        tui_message(app, "Live: showing the store as it is now (head %lld).", (long long)app->head);
+    tui_message(app, "%s", "");
+    app->message_asof = true;
+    asof_message(app);
 }
 
 /* ---------------------------------------------------------------------------
@@ -140,6 +157,15 @@ static void draw_message(struct tui *app, int y)
     if (app->palette_active) {
         palette_draw(app, y);
         return;
+    }
+    if (app->message_asof && app->message[0]) /* not once something cleared it */
+        asof_message(app);
+    /* A message says what just happened; after a while it would mislead. A
+     * script's screens must not depend on the clock, so there they stay. */
+    if (!app->deterministic && !app->message_error && app->message[0] &&
+        time_now_ms() - app->message_ms > 10000) {
+        app->message[0] = 0;
+        app->message_asof = false;
     }
     if (!app->message[0])
         return;
@@ -185,11 +211,22 @@ static void draw_frame(struct tui *app)
     }
     frame_draw_header(app);
     frame_draw_tabs_or_banner(app);
-    struct area a = {2, 0, LINES - 5, COLS};
-    struct view *v = &app->views[app->current];
-    v->last = a;
-    app->cursor_y = app->cursor_x = -1;
-    v->ops->draw(v, a);
+    layout_compute(app, &app->layout);
+    /* The focused pane last: where the cursor goes is its to say. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < app->layout.npanes; i++) {
+            const struct pane *p = &app->layout.panes[i];
+            if ((p->view == app->current) != (pass == 1))
+                continue;
+            struct view *v = &app->views[p->view];
+            v->last = p->a;
+            app->cursor_y = app->cursor_x = -1;
+            v->ops->draw(v, p->a);
+        }
+    if (app->layout.sep_x >= 0)
+        frame_draw_separator(app, app->layout.sep_x, app->layout.panes[0].a);
+    if (app->layout.gauges.h > 0)
+        frame_draw_gauges(app, app->layout.gauges);
     frame_draw_scrubber(app, LINES - 3);
     draw_message(app, LINES - 1);
     if (app->palette_active && app->message[0]) {
@@ -220,28 +257,52 @@ static void generic_request(struct tui *app, enum request req)
         page = 1;
     for (int v = 0; v < VIEW_COUNT; v++)
         if (req == view_request((enum view_id)v)) {
+            /* Help opens at its top (its open_with rewinds it), not where it was left. */
+            if (v == VIEW_HELP)
+                tui_open_view(app, VIEW_HELP, NULL);
             tui_show(app, (enum view_id)v);
             app->dirty = true;
             return;
         }
     switch (req) {
     case REQ_VIEW_NEXT:
-    case REQ_VIEW_PREV: {
-        /* Through the tabs; from a view without a tab (help), i is one past them. */
-        struct tab tabs[VIEW_COUNT];
-        int n = frame_tabs(tabs);
-        int i = 0;
-        while (i < n && tabs[i].view != app->current)
-            i++;
-        i = req == REQ_VIEW_NEXT ? (i + 1) % n : (i + n - 1) % n;
-        tui_show(app, tabs[i].view);
+    case REQ_VIEW_PREV:
+        if (tui_dashboard(app) && layout_slot(app->current) >= 0) {
+            /* Two panes: either key moves the focus to the other one. */
+            tui_show(app, app->slot[1 - layout_slot(app->current)]);
+            break;
+        }
+        {
+            /* Through the tabs; from a view without a tab (help), i is one past them. */
+            struct tab tabs[VIEW_COUNT];
+            int n = frame_tabs(tabs);
+            int i = 0;
+            while (i < n && tabs[i].view != app->current)
+                i++;
+            i = req == REQ_VIEW_NEXT ? (i + 1) % n : (i + n - 1) % n;
+            tui_show(app, tabs[i].view);
+            break;
+        }
+    case REQ_ZOOM:
+        if (!layout_dashboard_fits()) {
+            tui_message(app, "One view at a time: the dashboard needs %dx%d at least",
+                        LAYOUT_DASH_COLS, LAYOUT_DASH_LINES);
+            break;
+        }
+        app->zoomed = !app->zoomed;
+        tui_message(app, app->zoomed ? "Zoomed: z returns to the dashboard"
+                                     : "Dashboard: Tab or a number focuses a pane, z zooms");
         break;
-    }
     case REQ_PROMPT:
         tui_prompt(app, "");
         break;
     case REQ_QUIT:
         app->quit = true;
+        break;
+    case REQ_INTERRUPT:
+        /* Nothing to cancel: Ctrl-C quits, with the status a shell expects. */
+        app->quit = true;
+        app->exit_status = 128 + 2;
         break;
     case REQ_BACK:
         if (app->current == VIEW_HELP)
@@ -298,43 +359,67 @@ static void dispatch(struct tui *app, enum request req)
     app->dirty = true;
 }
 
+void tui_mouse(struct tui *app, int y, int x, mmask_t bstate)
+{
+    app->dirty = true;
+    if (app->no_mouse)
+        return;
+    int pane = layout_pane_at(&app->layout, y, x);
+    if (bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        /* The wheel scrolls the pane under the pointer (and focuses it). */
+        if (pane >= 0 && app->layout.panes[pane].view != app->current)
+            tui_show(app, app->layout.panes[pane].view);
+        dispatch(app, bstate & BUTTON4_PRESSED ? REQ_MOVE_UP : REQ_MOVE_DOWN);
+        return;
+    }
+    int64_t pos;
+    if (app->scrub_drag && (bstate & (REPORT_MOUSE_POSITION | BUTTON1_RELEASED))) {
+        /* Dragging the scrubber: the pointer's column, whatever its row. */
+        if (frame_scrub_at(app, x, &pos))
+            tui_goto(app, pos);
+        if (bstate & BUTTON1_RELEASED)
+            app->scrub_drag = false;
+        return;
+    }
+    if (!(bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+        return;
+    if (y == 1 && !app->as_of) {
+        /* A click on a tab: the tab bar's own layout says which. */
+        enum view_id tab = frame_tab_at(x);
+        if (tab < VIEW_COUNT)
+            tui_show(app, tab);
+    } else if (y == LINES - 3 && app->head > 0) {
+        if (frame_scrub_at(app, x, &pos))
+            tui_goto(app, pos);
+        app->scrub_drag = (bstate & BUTTON1_PRESSED) != 0;
+    } else if (pane >= 0) {
+        /* A click in a pane focuses it, then selects the row under it. */
+        enum view_id id = app->layout.panes[pane].view;
+        if (id != app->current)
+            tui_show(app, id);
+        struct view *v = &app->views[id];
+        if (v->ops->click)
+            v->ops->click(v, y - v->last.y);
+    }
+}
+
 static void handle_mouse(struct tui *app)
 {
     MEVENT me;
-    if (getmouse(&me) != OK)
-        return;
-    struct view *v = &app->views[app->current];
-    if (me.bstate & BUTTON4_PRESSED) {
-        dispatch(app, REQ_MOVE_UP);
-        return;
-    }
-    if (me.bstate & BUTTON5_PRESSED) {
-        dispatch(app, REQ_MOVE_DOWN);
-        return;
-    }
-    if (!(me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
-        return;
-    if (me.y == 1 && !app->as_of) {
-        /* A click on a tab: the tab bar's own layout says which. */
-        enum view_id tab = frame_tab_at(me.x);
-        if (tab < VIEW_COUNT) {
-            tui_show(app, tab);
-            return;
-        }
-    } else if (me.y == LINES - 3 && app->head > 0) {
-        int64_t pos;
-        if (frame_scrub_at(app, me.x, &pos))
-            tui_goto(app, pos);
-    } else if (me.y >= v->last.y && me.y < v->last.y + v->last.h && v->ops->click) {
-        v->ops->click(v, me.y - v->last.y);
-    }
-    app->dirty = true;
+    if (getmouse(&me) == OK)
+        tui_mouse(app, me.y, me.x, me.bstate);
 }
 
 void tui_handle_key(struct tui *app, int key)
 {
     app->dirty = true;
     if (app->palette_active) {
+        if (key == 3) {
+            /* Ctrl-C cancels the prompt, as in every shell (Esc does the same). */
+            palette_key(app, 27);
+            tui_message(app, "Cancelled (Ctrl-C again quits)");
+            return;
+        }
         palette_key(app, key);
         return;
     }
@@ -345,26 +430,11 @@ void tui_handle_key(struct tui *app, int key)
         return;
     }
     struct view *v = &app->views[app->current];
-    if (v->ops->text_input && v->ops->key) {
-        /* The view's own bindings first (Tab, Enter, Esc), then typing, then the
-         * generic bindings for keys that cannot be text. */
-        enum request r = keys_lookup(v->ops->keymap, key);
-        size_t n;
-        const struct request_info *t = request_table(&n);
-        bool own = false;
-        for (size_t i = 0; i < n && r != REQ_NONE; i++)
-            if (t[i].request == r && t[i].keymap == v->ops->keymap)
-                own = true;
-        if (own) {
-            dispatch(app, r);
-            return;
-        }
-        if (v->ops->key(v, key))
-            return;
-        if (r != REQ_NONE)
-            dispatch(app, r);
-        else
-            tui_message(app, "%s is not bound here; ? lists the keys", key_name(key));
+    if (v->ops->typing && v->ops->typing(v)) {
+        /* Editing: every key is the field's; the view says which it ignores. */
+        if (!v->ops->key || !v->ops->key(v, key))
+            tui_message(app, "%s does nothing while editing (Enter or Esc ends the edit)",
+                        key_name(key));
         return;
     }
     enum request r = keys_lookup(v->ops->keymap, key);
@@ -483,6 +553,30 @@ int tui_open_view(struct tui *app, enum view_id id, const char *arg)
     return tui_open_view_words(app, id, arg ? 1 : 0, &arg);
 }
 
+/* $XDG_CONFIG_HOME/strata/keys, else ~/.config/strata/keys: its problems go to
+ * the message line, and the workbench starts anyway. */
+static void load_user_keys(struct tui *app)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    char *path = xdg && *xdg     ? xasprintf("%s/strata/keys", xdg)
+                 : home && *home ? xasprintf("%s/.config/strata/keys", home)
+                                 : NULL;
+    if (!path)
+        return;
+    strbuf problems;
+    sb_init(&problems);
+    keys_load_file(path, &problems);
+    if (problems.len) {
+        problems.buf[--problems.len] = 0; /* the last newline */
+        for (char *p = problems.buf; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        tui_error(app, "%s", problems.buf);
+    }
+    sb_done(&problems);
+    free(path);
+}
+
 int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path)
 {
     /* Only the character set: numbers, times and sorting stay the C locale's,
@@ -494,6 +588,9 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     app->db_path = db_path;
     app->store = s;
     app->current = app->previous = VIEW_DOMAIN;
+    app->no_mouse = getenv("STRATA_NO_MOUSE") != NULL;
+    app->slot[0] = VIEW_DOMAIN;
+    app->slot[1] = VIEW_STREAMS;
     const char *script = getenv("STRATA_SCRIPT");
     app->script = script && *script;
     app->deterministic = app->script;
@@ -558,6 +655,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     else
         tui_message(app,
                     "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
+    load_user_keys(app);
+    const char *bad_theme;
+    theme_from_env(&bad_theme);
+    if (bad_theme)
+        tui_error(app, "STRATA_THEME: unknown theme '%s' (dark, light or mono)", bad_theme);
 
     if (app->script) {
         tui_draw(app);
@@ -570,6 +672,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
             int ch = getch();
             if (terminal_stop_signal())
                 break;
+            if (terminal_take_interrupt())
+                tui_handle_key(app, 3);
             if (ch != ERR)
                 tui_handle_key(app, ch);
             tui_poll(app, false);
@@ -592,6 +696,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
         fprintf(stderr, "strata tui: %s\n", app->script_problem);
     if (terminal_stop_signal() && !app->quit)
         status = 128 + terminal_stop_signal();
+    else if (app->quit && app->exit_status && status == ST_OK)
+        status = app->exit_status;
     free(app);
     return status;
 }

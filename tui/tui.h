@@ -24,6 +24,7 @@
 #include "core/store.h"
 #include "tui/draw.h"
 #include "tui/jobs.h"
+#include "tui/layout.h"
 #include "tui/request.h"
 #include "tui/views.h"
 
@@ -48,13 +49,21 @@ struct tui {
     bool deterministic; /* script mode: no wall-clock or rate text on screen */
     int64_t now_ms;     /* STRATA_NOW: the clock commands see (0 = the real one) */
     bool quit;
-    bool dirty; /* redraw needed */
+    int exit_status; /* what quitting returns (130 after Ctrl-C, as shells expect) */
+    bool dirty;      /* redraw needed */
 
     struct view views[VIEW_COUNT];
-    enum view_id current, previous;
+    enum view_id current, previous; /* current: the view keys go to (the focused pane) */
+    enum view_id slot[2];           /* the dashboard's left and right views */
+    bool zoomed;                    /* z: the focused pane over the whole body */
+    struct layout layout;           /* this frame's panes (for the mouse) */
+    bool no_mouse;                  /* STRATA_NO_MOUSE: the mouse is the terminal's */
+    bool scrub_drag;                /* button 1 went down on the scrubber */
 
     char message[1024];
     bool message_error;
+    bool message_asof;  /* the message is tui_goto's: recomputed when drawn */
+    int64_t message_ms; /* when it was set: plain messages expire (not in scripts) */
 
     /* Events-per-second sparkline: one sample per second. */
     double spark[TUI_SPARK];
@@ -86,6 +95,12 @@ static inline int64_t tui_shown_head(const struct tui *app)
     return app->as_of ? app->as_of : app->head;
 }
 
+/* True when this frame is the dashboard (big enough, not zoomed, not help). */
+static inline bool tui_dashboard(const struct tui *app)
+{
+    return !app->zoomed && app->current != VIEW_HELP && layout_dashboard_fits();
+}
+
 /* Sets the message line (printf style; sanitised when drawn). */
 void tui_message(struct tui *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tui_error(struct tui *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -111,6 +126,10 @@ int tui_open_view(struct tui *app, enum view_id id, const char *arg);
 /* The same with the view's words (see each view's open_with: a projection and a
  * key; a command, field=value words and --submit [--id ID]; --stream S ...). */
 int tui_open_view_words(struct tui *app, enum view_id id, int argc, const char *const *argv);
+/* Handles one mouse event at (y, x): bstate as curses reports it (BUTTON1_CLICKED,
+ * BUTTON1_PRESSED / REPORT_MOUSE_POSITION / BUTTON1_RELEASED for a drag, BUTTON4/5
+ * for the wheel). The script player feeds `:mouse` steps through here. */
+void tui_mouse(struct tui *app, int y, int x, mmask_t bstate);
 /* Handles one key as typed (the script player feeds keys through here). */
 void tui_handle_key(struct tui *app, int key);
 /* Draws the whole screen now. */

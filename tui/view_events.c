@@ -5,7 +5,13 @@
  *
  * The page is "the events with position < top_after that match the filter"
  * (top_after 0 = from the head, or from the "as of" position in time travel), so
- * scrolling over millions of events costs one small indexed read per step. */
+ * scrolling over millions of events costs one small indexed read per step.
+ *
+ * Rows show what the detail pane and the command line show: the data upcast to
+ * the event's current version (marked with an arrow), so the list never
+ * disagrees with them. Columns are as wide as the rows on screen need, up to a
+ * share of the width, and long names are cut in the middle, where ids usually
+ * are not. The filters combine; a filter line says which are on. */
 #include <stdio.h>
 
 #include "core/json.h"
@@ -17,6 +23,8 @@ struct events_view {
     int64_t top_after;          /* page = matching events with position < top_after (0 = head) */
     int cursor;                 /* row of the selection within the page */
     struct event_list page;
+    char **shown;      /* per page row: the data upcast (NULL = as stored, current) */
+    int *from_schema;  /* per page row: the stored schema when upcast, else 0 */
     size_t page_rows;  /* how many rows the page was read for */
     uint64_t page_gen; /* app->generation it was read at */
     bool page_valid;
@@ -38,6 +46,39 @@ static void events_filter(struct view *v, struct event_filter *f)
     f->stream = ev->stream;
     f->type = ev->type;
     f->text = ev->text;
+}
+
+static void shown_clear(struct events_view *ev)
+{
+    for (size_t i = 0; ev->shown && i < ev->page.len; i++)
+        free(ev->shown[i]);
+    free(ev->shown);
+    free(ev->from_schema);
+    ev->shown = NULL;
+    ev->from_schema = NULL;
+}
+
+/* Upcasts the rows of the page whose stored schema is older than the domain's:
+ * at most a screenful of decodes per page read. */
+static void shown_build(struct view *v)
+{
+    struct events_view *ev = v->priv;
+    ev->shown = xcalloc(ev->page.len + 1, sizeof *ev->shown);
+    ev->from_schema = xcalloc(ev->page.len + 1, sizeof *ev->from_schema);
+    for (size_t i = 0; i < ev->page.len; i++) {
+        const struct event *e = &ev->page.items[i];
+        const struct event_spec *spec = domain_event(v->app->domain, e->type);
+        if (!spec || spec->version == e->schema)
+            continue;
+        struct decoded_event de;
+        err er;
+        err_clear(&er);
+        if (event_decode(v->app->domain, e, true, &de, &er) != ST_OK)
+            continue; /* shown as stored; the detail pane says why */
+        ev->shown[i] = json_to_string(&de.data);
+        ev->from_schema[i] = e->schema;
+        decoded_event_done(&de);
+    }
 }
 
 static void events_invalidate(struct events_view *ev)
@@ -77,6 +118,7 @@ static void events_load(struct view *v, size_t rows)
     if (ev->page_valid && !(ev->top_after == 0 && ev->cursor == 0) && ev->cursor >= 0 &&
         (size_t)ev->cursor < ev->page.len)
         keep = ev->page.items[ev->cursor].position;
+    shown_clear(ev);
     event_list_clear(&ev->page);
     events_read(v, ev->top_after, true, rows, &ev->page);
     if (ev->page.len == 0 && ev->top_after != 0) {
@@ -105,6 +147,7 @@ static void events_load(struct view *v, size_t rows)
         }
         ev->cursor = found;
     }
+    shown_build(v);
     ev->page_valid = true;
     ev->page_gen = v->app->generation;
     ev->page_rows = rows;
@@ -163,6 +206,7 @@ static void events_open(struct view *v)
 static void events_close(struct view *v)
 {
     struct events_view *ev = v->priv;
+    shown_clear(ev);
     event_list_done(&ev->page);
     lines_done(&ev->detail_lines);
     free(ev->stream);
@@ -243,46 +287,66 @@ static void short_time(const char *t, char out[20])
         out[10] = ' ';
 }
 
+/* The widest text_width among the page's rows on screen, capped at cap. */
+static int column_width(struct events_view *ev, int rows, bool stream, int cap)
+{
+    int w = stream ? 6 : 4;
+    for (size_t r = 0; r < ev->page.len && (int)r < rows; r++) {
+        int tw = text_width(stream ? ev->page.items[r].stream : ev->page.items[r].type);
+        if (tw > w)
+            w = tw;
+    }
+    return w < cap ? w : cap;
+}
+
+static bool filtered(const struct events_view *ev)
+{
+    return ev->stream || ev->type || ev->text;
+}
+
 static void events_draw(struct view *v, struct area a)
 {
     struct events_view *ev = v->priv;
     struct tui *app = v->app;
-    int list_h = a.h - 1;
+    int top = filtered(ev) ? 2 : 1; /* title, and the filter line when filtered */
+    int list_h = a.h - top;
     int detail_h = 0;
     if (ev->detail) {
-        list_h = (a.h - 1) / 3;
+        list_h = (a.h - top) / 3;
         if (list_h < 3)
             list_h = 3;
-        detail_h = a.h - 1 - list_h - 1;
+        detail_h = a.h - top - list_h - 1;
     }
     if (list_h < 1)
         list_h = 1;
     events_load(v, (size_t)list_h);
 
-    /* Title: what is shown, and how it is filtered. */
     strbuf t;
     sb_init(&t);
     sb_adds(&t, "Events, newest first");
     if (app->as_of)
         sb_addf(&t, ", as of #%lld", (long long)app->as_of);
-    if (ev->stream || ev->type || ev->text) {
-        sb_adds(&t, "  filter:");
-        if (ev->stream)
-            sb_addf(&t, " stream=%s", ev->stream);
-        if (ev->type)
-            sb_addf(&t, " type=%s", ev->type);
-        if (ev->text)
-            sb_addf(&t, " text=\"%s\"", ev->text);
-        sb_adds(&t, " (c clears)");
-    } else {
-        sb_adds(&t, "  (s/t/ filter, Enter detail)");
-    }
+    sb_adds(&t, tui_utf8() ? "  (\xe2\x86\x91 upcast; s/t/ filter, Enter detail)"
+                           : "  (^ upcast; s/t/ filter, Enter detail)");
     draw_field(a.y, a.x, a.w, t.buf, tui_attr(TC_TITLE));
+    if (filtered(ev)) {
+        /* The filters combine: each one that is on, and how to clear them. */
+        sb_reset(&t);
+        sb_adds(&t, "Filter:");
+        if (ev->stream)
+            sb_addf(&t, "  stream=%s", ev->stream);
+        if (ev->type)
+            sb_addf(&t, "  type=%s", ev->type);
+        if (ev->text)
+            sb_addf(&t, "  text=\"%s\"", ev->text);
+        sb_adds(&t, "   (c clears)");
+        draw_field(a.y + 1, a.x, a.w, t.buf, tui_attr(TC_KEY));
+    }
     sb_done(&t);
 
     if (ev->page.len == 0) {
-        draw_str(a.y + 1, a.x + 2, a.w - 2,
-                 ev->stream || ev->type || ev->text ? "No events match the filter."
+        draw_str(a.y + top, a.x + 2, a.w - 2,
+                 filtered(ev) ? "No events match the filter."
                  : app->head == 0
                      ? "The store is empty: run a command (5 or :exec) or :import a file."
                      : "No events.",
@@ -291,26 +355,38 @@ static void events_draw(struct view *v, struct area a)
     int pw = 4;
     for (int64_t h = app->head; h >= 10000; h /= 10)
         pw++;
+    /* Names get what the rows on screen need, up to a quarter of the width each. */
+    int share = a.w / 4 > 14 ? a.w / 4 : 14;
+    int sw = column_width(ev, list_h, true, share);
+    int tw = column_width(ev, list_h, false, share);
+    const char *up = tui_utf8() ? "\xe2\x86\x91" : "^";
     for (size_t r = 0; r < ev->page.len && (int)r < list_h; r++) {
         const struct event *e = &ev->page.items[r];
-        int y = a.y + 1 + (int)r;
+        int y = a.y + top + (int)r;
         bool cur = (int)r == ev->cursor;
         attr_t base = cur ? tui_attr(TC_CURSOR) : 0;
         draw_blank(y, a.x, a.w, base);
         char tm[20];
         short_time(e->time, tm);
-        int x = a.x;
+        int x = a.x, end = a.x + a.w;
         x += draw_fmt(y, x, a.w, base, "%*lld ", pw, (long long)e->position);
-        x += draw_fmt(y, x, a.x + a.w - x, cur ? base : tui_attr(TC_DIM), "%s ", tm);
-        x += draw_fmt(y, x, a.x + a.w - x > 15 ? 15 : a.x + a.w - x, base, "%-14s", e->stream) + 1;
-        x += draw_fmt(y, x, a.x + a.w - x > 19 ? 19 : a.x + a.w - x,
-                      cur ? base : tui_attr(TC_LABEL), "%-18s", e->type) +
-             1;
-        draw_str(y, x, a.x + a.w - x, e->data, base);
+        if (a.w >= 70)
+            x += draw_fmt(y, x, end - x, cur ? base : tui_attr(TC_DIM), "%s ", tm);
+        draw_str_mid(y, x, end - x < sw ? end - x : sw, e->stream, base);
+        x += sw + 1;
+        bool upcast = ev->shown && ev->shown[r];
+        draw_str(y, x, end - x, upcast ? up : " ", cur ? base : tui_attr(TC_KEY));
+        x += 1;
+        if (x < end)
+            draw_str_mid(y, x, end - x < tw ? end - x : tw, e->type,
+                         cur ? base : tui_attr(TC_LABEL));
+        x += tw + 1;
+        if (x < end)
+            draw_str(y, x, end - x, upcast ? ev->shown[r] : e->data, base);
     }
 
     if (ev->detail) {
-        int dy = a.y + 1 + list_h;
+        int dy = a.y + top + list_h;
         draw_blank(dy, a.x, a.w, tui_attr(TC_DIM));
         const char *rule = tui_utf8() ? "\xe2\x94\x80" : "-";
         for (int i = 0; i < a.w; i++)
@@ -329,6 +405,58 @@ static void events_draw(struct view *v, struct area a)
             draw_str(dy, a.x + a.w - 26, 24, " J/K scroll the detail ", tui_attr(TC_DIM));
         lines_draw_page(&ev->detail_lines, &ev->detail_sc, d);
     }
+}
+
+/* Appends word to sb as the palette's split_words reads it back: as it is when
+ * it has no blank or quote, else in double quotes with \ and " escaped
+ * (type names such as "W_Afhandelen leads.COMPLETE" have blanks). */
+static void add_quoted(strbuf *sb, const char *word)
+{
+    if (*word && !strpbrk(word, " \t'\"\\")) {
+        sb_adds(sb, word);
+        return;
+    }
+    sb_addc(sb, '"');
+    for (const char *p = word; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sb_addc(sb, '\\');
+        sb_addc(sb, *p);
+    }
+    sb_addc(sb, '"');
+}
+
+/* s, t and /: the palette line with the filters that are on plus the one asked
+ * for (the selected event's stream or type; the text left to type), so that
+ * filters combine and the user sees the whole filter before running it. */
+static void filter_prompt(struct view *v, enum request req, const struct event *sel)
+{
+    struct events_view *ev = v->priv;
+    const char *stream = ev->stream, *type = ev->type, *text = ev->text;
+    if (req == REQ_EVENTS_FILTER_STREAM && sel)
+        stream = sel->stream;
+    if (req == REQ_EVENTS_FILTER_TYPE && sel)
+        type = sel->type;
+    if (req == REQ_EVENTS_FILTER_TEXT)
+        text = NULL;
+    strbuf sb;
+    sb_init(&sb);
+    sb_adds(&sb, "events");
+    if (stream) {
+        sb_adds(&sb, " --stream ");
+        add_quoted(&sb, stream);
+    }
+    if (type) {
+        sb_adds(&sb, " --type ");
+        add_quoted(&sb, type);
+    }
+    if (text) {
+        sb_adds(&sb, " --text ");
+        add_quoted(&sb, text);
+    }
+    if (req == REQ_EVENTS_FILTER_TEXT)
+        sb_adds(&sb, " --text ");
+    tui_prompt(v->app, sb.buf);
+    sb_done(&sb);
 }
 
 static void move_down(struct view *v)
@@ -408,7 +536,6 @@ static enum request events_request(struct view *v, enum request req)
     struct events_view *ev = v->priv;
     struct tui *app = v->app;
     const struct event *sel = events_selected(ev);
-    char buf[600];
     switch (req) {
     case REQ_MOVE_DOWN:
         move_down(v);
@@ -446,15 +573,9 @@ static enum request events_request(struct view *v, enum request req)
                                  : "Detail shows the data upcast to the event's current version");
         break;
     case REQ_EVENTS_FILTER_STREAM:
-        snprintf(buf, sizeof buf, "events --stream %s", sel ? sel->stream : "");
-        tui_prompt(app, buf);
-        break;
     case REQ_EVENTS_FILTER_TYPE:
-        snprintf(buf, sizeof buf, "events --type %s", sel ? sel->type : "");
-        tui_prompt(app, buf);
-        break;
     case REQ_EVENTS_FILTER_TEXT:
-        tui_prompt(app, "events --text ");
+        filter_prompt(v, req, sel);
         break;
     case REQ_EVENTS_FILTER_CLEAR:
         events_set_filter(v, NULL, NULL, NULL);
@@ -483,7 +604,7 @@ static enum request events_request(struct view *v, enum request req)
 static void events_click(struct view *v, int row)
 {
     struct events_view *ev = v->priv;
-    int r = row - 1;
+    int r = row - (filtered(ev) ? 2 : 1);
     if (r >= 0 && r < (int)ev->page.len && r < (int)ev->page_rows) {
         if (r == ev->cursor)
             ev->detail = !ev->detail;

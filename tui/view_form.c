@@ -1,12 +1,19 @@
 /* view_form.c: the command form: one input per payload field, typed by the
  * command's schema, defaults filled in, each field checked as it is typed
- * (command_payload_from_args for the type, field_check for the constraints).
- * Submitting runs the command (command_execute) and shows the events it appended,
- * or the rule that rejected it with the values involved. */
+ * (command_payload_from_args for the type, field_check for the constraints), and
+ * beside it what the command would do (form_preview.c).
+ *
+ * Typing is a mode (vim's way): Enter, e or i on a field starts editing it, shown
+ * by "-- EDIT --" and the cursor; Enter or Esc ends it (Esc restores the field).
+ * Outside it every key means what it means everywhere (`:` the palette, `q`
+ * quits), so a key meant for the workbench never lands in a field. A command is
+ * sent only by `s`, outside editing, with every field on screen: what is sent is
+ * what the user sees, and the preview says it before. */
 #include <stdio.h>
 
 #include "core/domain_schema.h"
 #include "core/json.h"
+#include "tui/form_preview.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
 
@@ -16,8 +23,14 @@ struct form_view {
     char **problem; /* per field, what is wrong (NULL when fine) */
     size_t nfields;
     size_t focus;
+    bool editing;
+    char *saved;      /* the field as it was when editing started (Esc restores it) */
+    bool all_visible; /* every field was on screen at the last draw */
     struct lines result;
     struct scroll rsc;
+    struct lines preview;
+    bool preview_dirty;
+    uint64_t preview_gen;
 };
 
 static void form_clear(struct form_view *fv)
@@ -32,13 +45,19 @@ static void form_clear(struct form_view *fv)
     fv->nfields = 0;
     fv->focus = 0;
     fv->cmd = NULL;
+    fv->editing = false;
+    free(fv->saved);
+    fv->saved = NULL;
     lines_clear(&fv->result);
+    lines_clear(&fv->preview);
+    fv->preview_dirty = true;
 }
 
 static void form_open(struct view *v)
 {
     struct form_view *fv = xcalloc(1, sizeof *fv);
     lines_init(&fv->result);
+    lines_init(&fv->preview);
     v->priv = fv;
 }
 
@@ -47,6 +66,7 @@ static void form_close(struct view *v)
     struct form_view *fv = v->priv;
     form_clear(fv);
     lines_done(&fv->result);
+    lines_done(&fv->preview);
     free(fv);
 }
 
@@ -54,6 +74,7 @@ static void form_close(struct view *v)
 static void form_check(struct form_view *fv, size_t i)
 {
     const struct field_spec *f = &fv->cmd->payload[i];
+    fv->preview_dirty = true;
     free(fv->problem[i]);
     fv->problem[i] = NULL;
     if (fv->text[i][0] == 0) {
@@ -154,8 +175,12 @@ static void form_submit(struct view *v, const char *command_id)
         tui_error(app, "%s: %s", fv->cmd->name, e.msg);
         return;
     }
+    /* Commands act on the present; showing their result in the past would lie.
+     * Leaving the past is said on the status line, not done silently. */
+    char past[96] = "";
     if (app->as_of) {
-        /* Commands act on the present; showing their result in the past would lie. */
+        snprintf(past, sizeof past, " (sent at the head: left \"as of #%lld\" for live)",
+                 (long long)app->as_of);
         tui_goto(app, 0);
     }
     struct command_request req;
@@ -184,8 +209,8 @@ static void form_submit(struct view *v, const char *command_id)
         }
         if (res.appended.len == 0)
             lines_add(&fv->result, tui_attr(TC_DIM), "  (no events: nothing to record)");
-        tui_message(app, "%s: %zu event%s appended", fv->cmd->name, res.appended.len,
-                    res.appended.len == 1 ? "" : "s");
+        tui_message(app, "%s: %zu event%s appended%s", fv->cmd->name, res.appended.len,
+                    res.appended.len == 1 ? "" : "s", past);
         if (app->runner)
             projection_runner_poke(app->runner);
         tui_poll(app, false);
@@ -195,12 +220,63 @@ static void form_submit(struct view *v, const char *command_id)
         if (res.explanation)
             lines_add(&fv->result, 0, "Why: %s", res.explanation);
         lines_add(&fv->result, tui_attr(TC_DIM), "Nothing was appended.");
-        tui_error(app, "%s rejected: %s", fv->cmd->name, res.rejected ? res.rejected : e.msg);
+        tui_error(app, "%s rejected: %s%s", fv->cmd->name, res.rejected ? res.rejected : e.msg,
+                  past);
     } else {
         lines_add(&fv->result, bad, "Failed: %s", e.msg[0] ? e.msg : "error");
         tui_error(app, "%s: %s", fv->cmd->name, e.msg[0] ? e.msg : "failed");
     }
     command_result_done(&res);
+    fv->preview_dirty = true;
+}
+
+/* One field's row: the marker, name, type, the input box and its check. */
+static void draw_field_row(struct view *v, size_t i, int y, int x0, int w, int lw, int iw)
+{
+    struct form_view *fv = v->priv;
+    struct tui *app = v->app;
+    const struct field_spec *f = &fv->cmd->payload[i];
+    bool focus = i == fv->focus;
+    bool editing = focus && fv->editing;
+    int x = x0;
+    x += draw_str(y, x, 2, focus ? "> " : "  ", tui_attr(TC_KEY));
+    draw_fmt(y, x, lw + 1, tui_attr(TC_LABEL), "%-*s", lw, f->name);
+    x += lw + 1;
+    draw_fmt(y, x, 10, tui_attr(TC_DIM), "%-9s", ftype_name(f->type));
+    x += 10;
+    /* The input: the end of the text when it is longer than the box. */
+    const char *t = fv->text[i];
+    int tw = text_width(t);
+    while (tw > iw - 1 && *t) {
+        t++;
+        while ((*t & 0xC0) == 0x80)
+            t++;
+        tw = text_width(t);
+    }
+    /* Brackets so that the box shows without colour too; braces while editing. */
+    draw_str(y, x, 1, editing ? "{" : "[", tui_attr(TC_DIM));
+    draw_field(y, x + 1, iw, t, tui_attr(editing ? TC_FIELD_FOCUS : TC_FIELD));
+    draw_str(y, x + 1 + iw, 1, editing ? "}" : "]", tui_attr(TC_DIM));
+    if (editing) {
+        app->cursor_y = y;
+        app->cursor_x = x + 1 + tw;
+    }
+    x += iw + 3;
+    int rest = x0 + w - x;
+    if (rest <= 0)
+        return;
+    if (fv->problem[i]) {
+        /* The row already names the field: "field 'amount': " would repeat it. */
+        const char *msg = fv->problem[i];
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "field '%s': ", f->name);
+        if (strncmp(msg, prefix, strlen(prefix)) == 0)
+            msg += strlen(prefix);
+        draw_fmt(y, x, rest, tui_attr(TC_ERROR), "%s %s", tui_utf8() ? "\xe2\x9c\x97" : "x", msg);
+    } else {
+        draw_fmt(y, x, rest, tui_attr(TC_OK), "%s%s", tui_utf8() ? "\xe2\x9c\x93" : "ok",
+                 fv->text[i][0] ? "" : " (optional)");
+    }
 }
 
 static void form_draw(struct view *v, struct area a)
@@ -216,9 +292,21 @@ static void form_draw(struct view *v, struct area a)
                  "or type :exec COMMAND field=value ... (Tab completes).", tui_attr(TC_DIM));
         return;
     }
-    draw_fmt(a.y, a.x, a.w, tui_attr(TC_TITLE),
-             "%s on %s  (Enter submits, Tab next field, Esc leaves)", fv->cmd->name,
-             fv->cmd->aggregate ? fv->cmd->aggregate->name : "?");
+    int x = a.x;
+    if (fv->editing)
+        x += draw_str(a.y, x, a.w, "-- EDIT -- ", tui_attr(TC_KEY));
+    draw_fmt(a.y, x, a.x + a.w - x, tui_attr(TC_TITLE), "%s on %s  %s", fv->cmd->name,
+             fv->cmd->aggregate ? fv->cmd->aggregate->name : "?",
+             fv->editing ? "(Enter ends, Esc restores, Tab next field)"
+                         : "(Enter edits, s sends, Esc leaves)");
+    if (fv->preview_dirty || fv->preview_gen != app->generation) {
+        form_preview_build(app, fv->cmd, fv->text, fv->nfields, &fv->preview);
+        fv->preview_dirty = false;
+        fv->preview_gen = app->generation;
+    }
+    /* Wide: the preview beside the fields; narrow: below them. */
+    bool wide = a.w >= 110;
+    int fw = wide ? a.w * 11 / 20 : a.w;
     int lw = 6;
     for (size_t i = 0; i < fv->nfields; i++) {
         int w = text_width(fv->cmd->payload[i].name);
@@ -227,55 +315,35 @@ static void form_draw(struct view *v, struct area a)
     }
     if (lw > 20)
         lw = 20;
-    int iw = a.w - lw - 14 - 36;
+    int iw = fw - lw - 14 - 36;
     if (iw < 12)
         iw = 12;
     if (iw > 40)
         iw = 40;
     int y = a.y + 2;
-    for (size_t i = 0; i < fv->nfields && y < a.y + a.h; i++, y++) {
-        const struct field_spec *f = &fv->cmd->payload[i];
-        bool focus = i == fv->focus;
-        int x = a.x;
-        x += draw_str(y, x, 2, focus ? "> " : "  ", tui_attr(TC_KEY));
-        draw_fmt(y, x, lw + 1, tui_attr(TC_LABEL), "%-*s", lw, f->name);
-        x += lw + 1;
-        draw_fmt(y, x, 10, tui_attr(TC_DIM), "%-9s", ftype_name(f->type));
-        x += 10;
-        /* The input: the end of the text when it is longer than the box. */
-        const char *t = fv->text[i];
-        int tw = text_width(t);
-        while (tw > iw - 1 && *t) {
-            t++;
-            while ((*t & 0xC0) == 0x80)
-                t++;
-            tw = text_width(t);
+    fv->all_visible = true;
+    for (size_t i = 0; i < fv->nfields; i++, y++) {
+        if (y >= a.y + a.h) {
+            fv->all_visible = false;
+            break;
         }
-        /* Brackets so that the box shows without colour too. */
-        draw_str(y, x, 1, "[", tui_attr(TC_DIM));
-        draw_field(y, x + 1, iw, t, tui_attr(focus ? TC_FIELD_FOCUS : TC_FIELD));
-        draw_str(y, x + 1 + iw, 1, "]", tui_attr(TC_DIM));
-        if (focus) {
-            app->cursor_y = y;
-            app->cursor_x = x + 1 + tw;
-        }
-        x += iw + 3;
-        if (fv->problem[i]) {
-            /* The row already names the field: "field 'amount': " would repeat it. */
-            const char *msg = fv->problem[i];
-            char prefix[160];
-            snprintf(prefix, sizeof prefix, "field '%s': ", f->name);
-            if (strncmp(msg, prefix, strlen(prefix)) == 0)
-                msg += strlen(prefix);
-            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_ERROR), "%s %s",
-                     tui_utf8() ? "\xe2\x9c\x97" : "x", msg);
-        } else
-            draw_fmt(y, x, a.x + a.w - x, tui_attr(TC_OK), "%s%s",
-                     tui_utf8() ? "\xe2\x9c\x93" : "ok", fv->text[i][0] ? "" : " (optional)");
+        draw_field_row(v, i, y, a.x, fw, lw, iw);
     }
     y++;
+    struct scroll psc = {0, 0};
+    if (wide) {
+        struct area pa = {a.y + 2, a.x + fw + 1, a.h - 2, a.w - fw - 1};
+        lines_draw_page(&fv->preview, &psc, pa);
+    } else if (y < a.y + a.h) {
+        int ph = (int)fv->preview.len;
+        if (ph > a.y + a.h - y)
+            ph = a.y + a.h - y;
+        struct area pa = {y, a.x, ph, a.w};
+        lines_draw_page(&fv->preview, &psc, pa);
+        y += ph + 1;
+    }
     if (fv->result.len && y < a.y + a.h) {
-        struct area ra = {y, a.x, a.y + a.h - y, a.w};
+        struct area ra = {y, a.x, a.y + a.h - y, fw};
         lines_draw_page(&fv->result, &fv->rsc, ra);
     }
 }
@@ -310,19 +378,62 @@ static int form_open_with(struct view *v, int argc, const char *const *argv, err
     return ST_OK;
 }
 
+static void edit_start(struct form_view *fv)
+{
+    if (!fv->cmd || fv->focus >= fv->nfields)
+        return;
+    fv->editing = true;
+    free(fv->saved);
+    fv->saved = xstrdup(fv->text[fv->focus]);
+}
+
+static void edit_end(struct form_view *fv, bool restore)
+{
+    if (restore && fv->saved && fv->focus < fv->nfields) {
+        free(fv->text[fv->focus]);
+        fv->text[fv->focus] = fv->saved;
+        fv->saved = NULL;
+        form_check(fv, fv->focus);
+    }
+    free(fv->saved);
+    fv->saved = NULL;
+    fv->editing = false;
+}
+
+static void focus_move(struct form_view *fv, int by)
+{
+    if (!fv->nfields)
+        return;
+    bool was = fv->editing;
+    if (was)
+        edit_end(fv, false);
+    fv->focus = (fv->focus + (by > 0 ? 1 : fv->nfields - 1)) % fv->nfields;
+    if (was)
+        edit_start(fv);
+}
+
 static enum request form_request(struct view *v, enum request req)
 {
     struct form_view *fv = v->priv;
     switch (req) {
     case REQ_FORM_NEXT_FIELD:
-        if (fv->nfields)
-            fv->focus = (fv->focus + 1) % fv->nfields;
+        focus_move(fv, 1);
         break;
     case REQ_FORM_PREV_FIELD:
-        if (fv->nfields)
-            fv->focus = (fv->focus + fv->nfields - 1) % fv->nfields;
+        focus_move(fv, -1);
+        break;
+    case REQ_FORM_EDIT:
+        if (!fv->cmd)
+            tui_error(v->app, "No command chosen: pick one in the domain view (1)");
+        edit_start(fv);
         break;
     case REQ_FORM_SUBMIT:
+        if (fv->cmd && !fv->all_visible) {
+            /* Sending values the user cannot see is how a form surprises. */
+            tui_error(v->app, "Not sent: some fields are off screen (z zooms, or a taller "
+                              "terminal); s sends only what is shown");
+            break;
+        }
         form_submit(v, NULL);
         break;
     case REQ_FORM_CLEAR_FIELD:
@@ -340,27 +451,61 @@ static enum request form_request(struct view *v, enum request req)
     return REQ_NONE;
 }
 
+static bool form_typing(struct view *v)
+{
+    struct form_view *fv = v->priv;
+    return fv->editing;
+}
+
+/* Keys while editing (form_typing); outside editing nothing is typed. */
 static bool form_key(struct view *v, int key)
 {
     struct form_view *fv = v->priv;
-    if (!fv->cmd || fv->focus >= fv->nfields)
+    if (!fv->editing || !fv->cmd || fv->focus >= fv->nfields)
         return false;
     char *t = fv->text[fv->focus];
     size_t n = strlen(t);
-    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+    switch (key) {
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
+        edit_end(fv, false);
+        return true;
+    case 27: /* Esc */
+    case 3:  /* C-c: cancels, as in every shell and editor */
+    case 7:  /* C-g */
+        edit_end(fv, true);
+        tui_message(v->app, "Edit cancelled: the field is as it was");
+        return true;
+    case '\t':
+    case KEY_DOWN:
+        focus_move(fv, 1);
+        return true;
+    case KEY_BTAB:
+    case KEY_UP:
+        focus_move(fv, -1);
+        return true;
+    case 21: /* C-u */
+        t[0] = 0;
+        break;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
         while (n > 0) {
             n--;
             if ((t[n] & 0xC0) != 0x80)
                 break;
         }
         t[n] = 0;
-    } else if (key >= 32 && key < 256 && key != 127) {
+        break;
+    default:
+        if (key < 32 || key >= 256)
+            return false;
         t = xrealloc(t, n + 2);
         t[n] = (char)key;
         t[n + 1] = 0;
         fv->text[fv->focus] = t;
-    } else {
-        return false;
+        break;
     }
     /* A multibyte character arrives a byte at a time: check once it is whole. */
     form_check(fv, fv->focus);
@@ -370,13 +515,16 @@ static bool form_key(struct view *v, int key)
 static void form_click(struct view *v, int row)
 {
     struct form_view *fv = v->priv;
-    if (row >= 2 && (size_t)(row - 2) < fv->nfields)
+    if (row >= 2 && (size_t)(row - 2) < fv->nfields) {
+        if (fv->editing)
+            edit_end(fv, false);
         fv->focus = (size_t)(row - 2);
+    }
 }
 
 const struct view_ops view_form_ops = {
     .keymap = KM_FORM,
-    .text_input = true,
+    .typing = form_typing,
     .open = form_open,
     .close = form_close,
     .draw = form_draw,

@@ -76,7 +76,16 @@ static enum request help_request(struct view *v, enum request req)
     return req;
 }
 
+/* No words: shown afresh, from the top. */
+static int help_open_with(struct view *v, int argc, const char *const *argv, err *e)
+{
+    struct help_view *h = v->priv;
+    h->sc.top = h->sc.cur = 0;
+    return ST_OK;
+}
+
 const struct view_ops view_help_ops = {
+    .open_with = help_open_with,
     .keymap = KM_GENERIC,
     .open = help_open,
     .close = help_close,

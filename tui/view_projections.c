@@ -137,6 +137,12 @@ static void draw_gauge(struct view *v, int y, struct area a, const struct projec
     snprintf(stats, sizeof stats, " %lld behind %s %s ", (long long)l->events_behind, secs, rate);
     int sw = text_width(stats), stw = text_width(status);
     int mw = a.w - capw - 1 - sw - stw;
+    if (mw < 12) {
+        /* A narrow screen: the bar matters more than the figures beside it. */
+        snprintf(stats, sizeof stats, " ");
+        sw = 1;
+        mw = a.w - capw - 1 - sw - stw;
+    }
     if (mw > 60)
         mw = 60;
     int x = a.x + capw + 1;
@@ -363,9 +369,10 @@ static void proj_draw(struct view *v, struct area a)
         draw_str(y++, a.x, a.w, "Fix the domain (or the event's source), then R rebuilds it.",
                  tui_attr(TC_DIM));
     }
-    y++;
+    if (a.h >= 10)
+        y++; /* a blank row, where there is room for one */
     struct area ra = {y, a.x, a.y + a.h - y, a.w};
-    if (ra.h >= 3)
+    if (ra.h >= 2)
         draw_rows(v, ra, p);
 }
 

@@ -28,10 +28,12 @@ struct area {
 };
 
 struct view_ops {
-    enum keymap keymap;            /* looked up before the generic keymap */
-    bool text_input;               /* printable keys go to `key` before bindings (the form) */
-    void (*open)(struct view *v);  /* allocate v->priv */
-    void (*close)(struct view *v); /* free v->priv */
+    enum keymap keymap; /* looked up before the generic keymap */
+    /* True while the view takes typing (the form's editing mode): then every key
+     * goes to `key` first, and keys it does not use are ignored. May be NULL. */
+    bool (*typing)(struct view *v);
+    void (*open)(struct view *v);                /* allocate v->priv */
+    void (*close)(struct view *v);               /* free v->priv */
     void (*draw)(struct view *v, struct area a); /* draw the whole area */
     /* Handle a request; return REQ_NONE when handled, or the request to hand to
      * the generic handler. */

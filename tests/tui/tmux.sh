@@ -94,6 +94,7 @@ check "back to live" "Live: showing the store as it is now"
 # Another process appends; the workbench shows it within a second or two.
 "$STRATA" exec --domain "$DOMAIN" --db "$TMP/bank.db" Deposit accountId=B amount=9 >/dev/null 2>&1
 check "live: an event appended by another process appears" "head 13" 5
+check "the status line follows the head (no stale message)" "as it is now (head 13)" 5
 T send-keys -t t 4
 check "projections: gauges follow the new event" "13/13" 5
 T send-keys -t t "?"
@@ -104,6 +105,18 @@ restored "q" 0
 
 start_tui
 check "second run starts" "head 13" 15
+# Ctrl-C (SIGINT from the terminal) cancels the palette, then an edit in the
+# form; only outside them does it quit.
+T send-keys -t t : "goto 5"
+check "the palette is open" ":goto 5"
+T send-keys -t t C-c
+check "Ctrl-C in the palette cancels it" "Cancelled (Ctrl-C again quits)"
+T send-keys -t t 1 j j j j j j j j Enter
+check "the form opens" "Deposit on Account"
+T send-keys -t t Enter x
+check "editing a field" "-- EDIT --"
+T send-keys -t t C-c
+check "Ctrl-C in an edit cancels it" "Edit cancelled"
 T send-keys -t t C-c
 restored "Ctrl-C" 130
 
