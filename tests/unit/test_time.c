@@ -132,7 +132,7 @@ static const char *eval_with(const char *src, const char *payload)
     env.allowed = ROOT_BIT(ROOT_PAYLOAD) | EXPR_ALLOW_NOW;
     env.schema[ROOT_PAYLOAD] = &payload_schema;
     env.slot = "test";
-    struct expr_error ee;
+    err ee;
     expr *x = expr_compile(src, strlen(src), &env, &ee);
     if (!x) {
         snprintf(out, sizeof out, "compile: %s", ee.msg);
@@ -140,7 +140,7 @@ static const char *eval_with(const char *src, const char *payload)
     }
     struct expr_vars vars;
     memset(&vars, 0, sizeof vars);
-    json_error je;
+    err je;
     if (json_parse(payload, strlen(payload), &vars.roots[ROOT_PAYLOAD], &je) != ST_OK)
         fail_msg("bad payload %s", payload);
     vars.now_ms = 1772352000123LL; /* 2026-03-01T08:00:00.123Z */
