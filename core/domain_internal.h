@@ -5,7 +5,8 @@
  *
  * Parts, each using only those below it: domain_load.c (the file, the top level,
  * aggregates, commands, events) and domain_parts.c (projections, sources,
- * scenarios); field.c (reading field specs, and field_check); domain_util.c (these
+ * scenarios); domain_upcast.c (an event's upcast steps and what their chain
+ * makes); field.c (reading field specs, and field_check); domain_util.c (these
  * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
  * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
  * domain, with "did you mean" for typed names: domain_lookup.c (domain.h). */
@@ -108,6 +109,12 @@ void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx,
                   struct field_spec **out, size_t *n);
 /* did_you_mean over field names. */
 const char *fields_suggest(const struct field_spec *f, size_t n, const char *name);
+
+/* domain_upcast.c: reads an event's `upcast:` list (un, NULL when absent) into
+ * e->upcasts, sorted by `from`, and checks the chain: a step from each older
+ * version, and its output against e's fields. evkey places "missing" problems. */
+void upcasts_load(struct loader *L, const struct ynode *un, const struct ynode *evkey,
+                  struct event_spec *e);
 
 /* domain_parts.c */
 void projections_load(struct loader *L, const struct ynode *map);

@@ -3,7 +3,8 @@
  * (not only the first) as FILE:LINE:COL: error: PATH: message.
  *
  * This part holds the top level of the file, and aggregates with their state,
- * events, commands and invariants. The loader's helpers (paths, names, plain
+ * events, commands and invariants; an event's upcast steps are in
+ * domain_upcast.c. The loader's helpers (paths, names, plain
  * values, expressions) are in domain_util.c; projections, sources and scenarios
  * in domain_parts.c; YAML itself is parsed by yaml_tree.c. */
 #include <stdlib.h>
@@ -56,166 +57,6 @@ static void rules_load(struct loader *L, const struct ynode *seq, const struct e
 }
 
 /* ---- events ---- */
-
-static char *name_of(struct loader *L, const struct ynode *n, const char *what)
-{
-    const char *s = ld_string(L, n, what);
-    if (!s)
-        return NULL;
-    if (!ld_valid_name(s)) {
-        ld_diag(L, n,
-                "invalid field name '%s': a name is letters, digits and _, and does not start with "
-                "a digit",
-                s);
-        return NULL;
-    }
-    return xstrdup(s);
-}
-
-static void upcast_load(struct loader *L, const struct ynode *n, struct event_spec *e,
-                        struct upcast_step *u)
-{
-    static const char *const keys[] = {"from", "rename", "default", "set", "drop"};
-    u->pos.line = n->line;
-    u->pos.col = n->col;
-    if (!ld_expect_map(L, n, "an upcast step {from: N, rename/default/set/drop}", false))
-        return;
-    ld_check_keys(L, n, keys, sizeof keys / sizeof keys[0]);
-    const struct ynode *x;
-    if (!(x = ynode_get(n, "from"))) {
-        ld_diag(L, n, "an upcast step needs `from:` (the version it reads)");
-    } else {
-        size_t m = ld_push(L, "from");
-        int64_t v;
-        if (e->version <= 1)
-            ld_diag(
-                L, x,
-                "the event is at version 1, so it has nothing to upcast; raise `version:` first");
-        else if (ld_int(L, x, "from", 1, e->version - 1, &v))
-            u->from = (int)v;
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "rename"))) {
-        size_t m = ld_push(L, "rename");
-        if (ld_expect_map(L, x, "a mapping old name: new name", true)) {
-            u->rename_from = xcalloc(x->n, sizeof *u->rename_from);
-            u->rename_to = xcalloc(x->n, sizeof *u->rename_to);
-            u->nrename = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                size_t m2 = ld_push(L, ynode_key(x, i));
-                u->rename_from[i] = xstrdup(ynode_key(x, i));
-                u->rename_to[i] = name_of(L, ynode_val(x, i), "the new field name");
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "default"))) {
-        size_t m = ld_push(L, "default");
-        if (ld_expect_map(L, x, "a mapping field: value", true)) {
-            u->default_names = xcalloc(x->n, sizeof *u->default_names);
-            u->default_values = xcalloc(x->n, sizeof *u->default_values);
-            u->ndefault = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                ld_check_name(L, ynode_keynode(x, i), "field");
-                u->default_names[i] = xstrdup(ynode_key(x, i));
-                size_t m2 = ld_push(L, ynode_key(x, i));
-                ld_value(L, ynode_val(x, i), &u->default_values[i]);
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "set"))) {
-        size_t m = ld_push(L, "set");
-        if (ld_expect_map(L, x, "a mapping field: expression", true)) {
-            struct expr_env env = {
-                ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "upcast set"};
-            env.schema[ROOT_META] = meta_schema();
-            u->set = xcalloc(x->n, sizeof *u->set);
-            u->nset = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                ld_check_name(L, ynode_keynode(x, i), "field");
-                u->set[i].name = xstrdup(ynode_key(x, i));
-                u->set[i].pos.line = ynode_keynode(x, i)->line;
-                u->set[i].pos.col = ynode_keynode(x, i)->col;
-                size_t m2 = ld_push(L, ynode_key(x, i));
-                u->set[i].value = ld_compile(L, ynode_val(x, i), &env, false);
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "drop"))) {
-        size_t m = ld_push(L, "drop");
-        if (ld_expect_seq(L, x, "a list of field names", true)) {
-            u->drop = xcalloc(x->n ? x->n : 1, sizeof *u->drop);
-            u->ndrop = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                size_t m2 = ld_push_index(L, i);
-                u->drop[i] = name_of(L, x->items[i], "a field name");
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-}
-
-static int upcast_cmp(const void *a, const void *b)
-{
-    const struct upcast_step *x = a, *y = b;
-    return x->from < y->from ? -1 : x->from > y->from;
-}
-
-/* Checks that the steps go from 1 to version-1, each once, and sorts them. */
-static void upcasts_check(struct loader *L, const struct ynode *un, const struct ynode *evkey,
-                          struct event_spec *e)
-{
-    if (e->version <= 1)
-        return;
-    size_t m = ld_push(L, "upcast");
-    bool complete = true;
-    for (size_t i = 0; i < e->nupcasts; i++)
-        if (e->upcasts[i].from == 0)
-            complete = false; /* already reported */
-    for (size_t i = 0; i < e->nupcasts; i++)
-        for (size_t j = 0; j < i; j++)
-            if (e->upcasts[i].from && e->upcasts[i].from == e->upcasts[j].from) {
-                size_t m2 = ld_push_index(L, i);
-                ld_diag_at(L, e->upcasts[i].pos.line, e->upcasts[i].pos.col,
-                           "a second upcast step from %d (the first is at line %d); each version "
-                           "has one step",
-                           e->upcasts[i].from, e->upcasts[j].pos.line);
-                ld_pop(L, m2);
-                complete = false;
-            }
-    if (complete) {
-        strbuf missing;
-        sb_init(&missing);
-        int nmissing = 0;
-        for (int v = 1; v < e->version; v++) {
-            bool found = false;
-            for (size_t i = 0; i < e->nupcasts && !found; i++)
-                found = e->upcasts[i].from == v;
-            if (!found) {
-                sb_addf(&missing, "%s%d", nmissing ? ", " : "", v);
-                nmissing++;
-            }
-        }
-        if (nmissing) {
-            const struct ynode *at = un && !ynode_is_null(un) ? un : evkey;
-            ld_diag(L, at,
-                    "event '%s' is at version %d, so it needs an upcast step from each older "
-                    "version (1 to %d); "
-                    "missing from: %s",
-                    e->name, e->version, e->version - 1, missing.buf);
-        }
-        sb_done(&missing);
-    }
-    if (e->nupcasts > 1)
-        qsort(e->upcasts, e->nupcasts, sizeof *e->upcasts, upcast_cmp);
-    ld_pop(L, m);
-}
 
 /* Reads `apply`-style assignments: each name must be one of targets, each value
  * an expression in env whose type (when known) fits the target field. */
@@ -307,21 +148,7 @@ static void event_load_rules(struct loader *L, const struct aggregate_spec *a,
         }
         ld_pop(L, m);
     }
-    const struct ynode *un = ynode_get(val, "upcast");
-    if (un) {
-        size_t m = ld_push(L, "upcast");
-        if (ld_expect_seq(L, un, "a list of upcast steps", true) && un->n) {
-            e->upcasts = xcalloc(un->n, sizeof *e->upcasts);
-            e->nupcasts = un->n;
-            for (size_t i = 0; i < un->n; i++) {
-                size_t m2 = ld_push_index(L, i);
-                upcast_load(L, un->items[i], e, &e->upcasts[i]);
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    upcasts_check(L, un, key, e);
+    upcasts_load(L, ynode_get(val, "upcast"), key, e);
     schema_done(&es);
 }
 

@@ -35,6 +35,21 @@ run "$STRATA" check $B/upcast_gap.yaml
 expect_rc 1 "upcast gap exits 1"
 expect_eq "$ERR" "$B/upcast_gap.yaml:11:11: error: aggregates.A.events.Renamed.upcast: event 'Renamed' is at version 3, so it needs an upcast step from each older version (1 to 2); missing from: 2" "upcast gap"
 
+# An upcast chain's output is checked against the current version's fields: the
+# step at fault is named (rename to an undeclared name, a default outside the
+# enum or of the wrong type, a set of the wrong type, a required field dropped,
+# and renames applied in order within one step).
+run "$STRATA" check $B/upcast_output.yaml
+expect_rc 1 "upcast output exits 1"
+expect_eq "$ERR" "$B/upcast_output.yaml:18:28: error: aggregates.A.events.Opened.upcast[0].rename.name: the step from 1 renames 'name' to 'ownr', a field version 3 does not declare (did you mean 'owner'?)
+$B/upcast_output.yaml:19:33: error: aggregates.A.events.Opened.upcast[0].default.currency: the default for 'currency' in the step from 1 does not fit version 3: field 'currency': \"GBP\" is not one of [\"EUR\",\"USD\"]
+$B/upcast_output.yaml:20:20: error: aggregates.A.events.Opened.upcast[0].drop[0]: the step from 1 drops 'amount', which version 3 requires (a required int), and no later step puts it back
+$B/upcast_output.yaml:22:25: error: aggregates.A.events.Opened.upcast[1].set.note: \`1 + 2\` is an int, but field 'note' of version 3 is string
+$B/upcast_output.yaml:23:33: error: aggregates.A.events.Opened.upcast[1].default.currency: the default for 'currency' in the step from 2 does not fit version 3: field 'currency': expected string, got int 7
+$B/upcast_output.yaml:24:20: error: aggregates.A.events.Opened.upcast[1].drop[0]: the step from 2 drops 'owner', which version 3 requires (a required string), and no later step puts it back
+$B/upcast_output.yaml:30:43: error: aggregates.A.events.Closed.upcast[0].rename.reason: the step from 1 renames 'reason' to 'motive', but version 2 requires 'reason' (a required string) and no later step puts it back
+$B/upcast_output.yaml:30:43: error: aggregates.A.events.Closed.upcast[0].rename.reason: the step from 1 renames 'reason' to 'motive', a field version 2 does not declare" "upcast output: every step at fault"
+
 run "$STRATA" check $B/expression.yaml
 expect_rc 1 "expression exits 1"
 expect_eq "$ERR" "$B/expression.yaml:11:27: error: aggregates.A.commands.Spend.require[0].rule: unknown field 'balanse' of state (did you mean 'balance'?)
