@@ -477,6 +477,12 @@ static bool locate_in_file(struct loader *L, const struct ynode *n, size_t off, 
 
 expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond)
 {
+    return ld_compile_for(L, n, env, cond, NULL);
+}
+
+expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env,
+                     bool cond, const char *note)
+{
     if (!n || n->kind != YN_SCALAR) {
         ld_diag(L, n, "expected an expression (a string), got %s", ynode_kind_name(n));
         return NULL;
@@ -496,11 +502,12 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
                   (int)utf8_count(n->text, off);
         else if (!locate_in_file(L, n, off, &line, &col))
             col = 0;
+        const char *msg = ee.msg[0] ? ee.msg : "invalid expression";
         if (col > 0)
-            ld_diag_at(L, line, col, "%s", ee.msg[0] ? ee.msg : "invalid expression");
+            ld_diag_at(L, line, col, "%s%s", msg, note ? note : "");
         else
-            ld_diag(L, n, "%s (at column %d of the expression)",
-                    ee.msg[0] ? ee.msg : "invalid expression", ee.column);
+            ld_diag(L, n, "%s (at column %d of the expression)%s", msg, ee.column,
+                    note ? note : "");
         return NULL;
     }
     if (cond) {

@@ -50,6 +50,25 @@ $B/upcast_output.yaml:24:20: error: aggregates.A.events.Opened.upcast[1].drop[0]
 $B/upcast_output.yaml:30:43: error: aggregates.A.events.Closed.upcast[0].rename.reason: the step from 1 renames 'reason' to 'motive', but version 2 requires 'reason' (a required string) and no later step puts it back
 $B/upcast_output.yaml:30:43: error: aggregates.A.events.Closed.upcast[0].rename.reason: the step from 1 renames 'reason' to 'motive', a field version 2 does not declare" "upcast output: every step at fault"
 
+# A projection key is compiled against each handled event's fields (a typo is
+# found with did-you-mean), and must be a scalar.
+run "$STRATA" check $B/projection_key.yaml
+expect_rc 1 "projection keys exits 1"
+expect_eq "$ERR" "$B/projection_key.yaml:17:16: error: projections.ByBooking.key: unknown field 'bookingID' of event (did you mean 'bookingId'?); the key is read for event 'Made' (line 20)
+$B/projection_key.yaml:22:10: error: projections.ByRooms.key: \`event.rooms\` is a list, but a key names one row: it must be a string or a number; the key is read for event 'Made' (line 25)" "projection keys"
+
+# A scenario's when.payload is checked against the command's payload fields
+# (not when then expects it refused); 'open' is too far from 'when' to suggest.
+run "$STRATA" check $B/scenario_when.yaml
+expect_rc 1 "scenario when exits 1"
+expect_eq "$ERR" "$B/scenario_when.yaml:18:39: error: scenarios[0].when.payload: missing field 'amount' of command Deposit's payload (a required int)
+$B/scenario_when.yaml:18:54: error: scenarios[0].when.payload.amont: unknown field 'amont' of command Deposit's payload (did you mean 'amount'?)
+$B/scenario_when.yaml:18:70: error: scenarios[0].when.payload.note: field 'note': expected string, got int 3
+$B/scenario_when.yaml:21:39: error: scenarios[1].when.payload: missing field 'accountId' of command Deposit's payload (a required string)
+$B/scenario_when.yaml:21:48: error: scenarios[1].when.payload.amount: field 'amount': 0 is below the minimum 1
+$B/scenario_when.yaml:27:5: error: scenarios[3].open: unknown key 'open'; expected one of: name, given, when, then
+$B/scenario_when.yaml:28:12: error: scenarios[3].then.events: \`events\` needs a \`when\` command (they are what it appends)" "scenario when"
+
 run "$STRATA" check $B/expression.yaml
 expect_rc 1 "expression exits 1"
 expect_eq "$ERR" "$B/expression.yaml:11:27: error: aggregates.A.commands.Spend.require[0].rule: unknown field 'balanse' of state (did you mean 'balance'?)

@@ -943,6 +943,11 @@ static void test_suggester(void **st)
     assert_null(did_you_mean("Dx", cmds, 4)); /* two letters are no prefix to go on */
     assert_null(did_you_mean("", cmds, 4));
     assert_null(did_you_mean("Deposit", cmds, 0));
+    /* A scenario key `open` where `when` is expected: one shared letter is not a
+     * typo of it (issue 13: "unknown key 'open' (did you mean 'when'?)"). */
+    const char *const scenario_keys[] = {"name", "given", "when", "then"};
+    assert_null(did_you_mean("open", scenario_keys, 4));
+    assert_string_equal(did_you_mean("wehn", scenario_keys, 4), "when");
     /* NULL entries are skipped; ties go to the earlier name. */
     const char *const holes[] = {NULL, "state", NULL, "stats"};
     assert_string_equal(did_you_mean("stat", holes, 4), "state");
