@@ -67,6 +67,14 @@ bool ld_expect_map(struct loader *L, const struct ynode *n, const char *what, bo
 bool ld_expect_seq(struct loader *L, const struct ynode *n, const char *what, bool allow_null);
 /* Reports every key of map not in allowed[0..n), with "did you mean". */
 void ld_check_keys(struct loader *L, const struct ynode *map, const char *const *allowed, size_t n);
+/* Key k stands where a name goes (what: "a command's name"), but is one of
+ * keys[0..n), the keys of `owner` whose keys stand at column owner_col: a key
+ * indented too deep or too little. Reports it as structural (sorted first, as
+ * the problems that follow may all come from it) and returns true. */
+bool ld_misplaced_key(struct loader *L, const struct ynode *k, const char *what,
+                      const char *const *keys, size_t n, const char *owner, int owner_col);
+/* The column of the first key of map (0 when it is not a mapping with keys). */
+int ld_keys_col(const struct ynode *map);
 /* Checks a name against [A-Za-z_][A-Za-z0-9_]*; kind is "field", "event", ... */
 bool ld_check_name(struct loader *L, const struct ynode *keynode, const char *kind);
 bool ld_valid_name(const char *s);

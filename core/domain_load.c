@@ -14,6 +14,30 @@
 #include "core/domain_internal.h"
 #include "core/expr_types.h"
 
+/* ---- indentation slips ---- */
+
+/* Entry i of map (an aggregate, a command, an event: its key is a name) may be a
+ * key indented wrongly: one of `outer` (the keys beside the map's own key, at
+ * outer_col) indented too deep, or one of `inner` (the keys of the entry before
+ * it, an `inner_kind`) indented too little. Returns true when it was reported. */
+static bool slipped_key(struct loader *L, const struct ynode *map, size_t i, const char *what,
+                        const char *const *outer, size_t nouter, const char *outer_owner,
+                        int outer_col, const char *const *inner, size_t ninner,
+                        const char *inner_kind)
+{
+    const struct ynode *k = ynode_keynode(map, i);
+    if (ld_misplaced_key(L, k, what, outer, nouter, outer_owner, outer_col))
+        return true;
+    if (i == 0)
+        return false;
+    char *owner = xasprintf("%s %s", inner_kind, ynode_key(map, i - 1));
+    bool r = ld_misplaced_key(L, k, what, inner, ninner, owner, ld_keys_col(ynode_val(map, i - 1)));
+    free(owner);
+    return r;
+}
+
+#define NKEYS(a) (sizeof(a) / sizeof(a)[0])
+
 /* ---- rules: {rule, message} ---- */
 
 static void rules_load(struct loader *L, const struct ynode *seq, const struct expr_env *env,
@@ -438,6 +462,11 @@ static void aggregate_load_shape(struct loader *L, const struct ynode *key, cons
                 e->pos.line = k->line;
                 e->pos.col = k->col;
                 ld_check_name(L, k, "event");
+                char *owner = xasprintf("aggregate %s", a->name);
+                slipped_key(L, x, i, "an event's name", aggregate_keys, NKEYS(aggregate_keys),
+                            owner, ynode_getkey(val, "events")->col, event_keys, NKEYS(event_keys),
+                            "event");
+                free(owner);
                 size_t m3 = ld_push(L, k->text);
                 event_load_fields(L, k, ynode_val(x, i), e);
                 ld_pop(L, m3);
@@ -473,8 +502,14 @@ static void aggregate_load_rules(struct loader *L, const struct ynode *key, cons
         if (ld_expect_map(L, x, "the aggregate's commands", true) && x->n) {
             a->commands = xcalloc(x->n, sizeof *a->commands);
             a->ncommands = x->n;
-            for (size_t i = 0; i < x->n; i++)
+            char *owner = xasprintf("aggregate %s", a->name);
+            for (size_t i = 0; i < x->n; i++) {
+                slipped_key(L, x, i, "a command's name", aggregate_keys, NKEYS(aggregate_keys),
+                            owner, ynode_getkey(val, "commands")->col, command_keys,
+                            NKEYS(command_keys), "command");
                 command_load(L, a, ynode_keynode(x, i), ynode_val(x, i), &a->commands[i], &ss.s);
+            }
+            free(owner);
         }
         ld_pop(L, m2);
     }
@@ -567,9 +602,11 @@ static char *basename_noext(const char *path)
 /* Copies the YAML layer's problems into diags. */
 static void add_yproblems(const char *file, struct yproblems *yp, struct diag_list *diags)
 {
-    for (size_t i = 0; i < yp->len; i++)
+    for (size_t i = 0; i < yp->len; i++) {
         diag_add(diags, file, yp->items[i].line, yp->items[i].col, yp->items[i].path,
                  yp->items[i].message);
+        diags->items[diags->len - 1].structural = true;
+    }
 }
 
 static void domain_read(struct loader *L, const struct ynode *root)
@@ -609,8 +646,12 @@ static void domain_read(struct loader *L, const struct ynode *root)
     if (have_aggs) {
         d->aggregates = xcalloc(aggs->n, sizeof *d->aggregates);
         d->naggregates = aggs->n;
-        for (size_t i = 0; i < aggs->n; i++)
+        for (size_t i = 0; i < aggs->n; i++) {
+            slipped_key(L, aggs, i, "an aggregate's name", top_keys, NKEYS(top_keys),
+                        "the domain", ynode_getkey(root, "aggregates")->col, aggregate_keys,
+                        NKEYS(aggregate_keys), "aggregate");
             aggregate_load_shape(L, ynode_keynode(aggs, i), ynode_val(aggs, i), &d->aggregates[i]);
+        }
         ld_pop(L, m);
         index_names(L, true); /* every event is known before any command refers to one */
         m = ld_push(L, "aggregates");

@@ -109,6 +109,31 @@ void ld_check_keys(struct loader *L, const struct ynode *map, const char *const 
     }
 }
 
+bool ld_misplaced_key(struct loader *L, const struct ynode *k, const char *what,
+                      const char *const *keys, size_t n, const char *owner, int owner_col)
+{
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        found = strcmp(k->text, keys[i]) == 0;
+    if (!found || owner_col <= 0 || owner_col == k->col)
+        return false;
+    int d = k->col > owner_col ? k->col - owner_col : owner_col - k->col;
+    size_t m = ld_push(L, k->text);
+    ld_diag(L, k,
+            "'%s' stands where %s goes (column %d), but it is a key of %s (column %d): indent it "
+            "%d space%s %s",
+            k->text, what, k->col, owner, owner_col, d, d == 1 ? "" : "s",
+            k->col > owner_col ? "less" : "more");
+    L->diags->items[L->diags->len - 1].structural = true;
+    ld_pop(L, m);
+    return true;
+}
+
+int ld_keys_col(const struct ynode *map)
+{
+    return map && map->kind == YN_MAP && map->n ? ynode_keynode(map, 0)->col : 0;
+}
+
 /* Suggestions cost an edit distance per candidate; a hostile file with many
  * unknown names and many candidates must not make loading quadratic, so the
  * work per file is bounded (suggestions simply stop when it runs out). */

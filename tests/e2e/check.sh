@@ -69,6 +69,17 @@ $B/scenario_when.yaml:21:48: error: scenarios[1].when.payload.amount: field 'amo
 $B/scenario_when.yaml:27:5: error: scenarios[3].open: unknown key 'open'; expected one of: name, given, when, then
 $B/scenario_when.yaml:28:12: error: scenarios[3].then.events: \`events\` needs a \`when\` command (they are what it appends)" "scenario when"
 
+# After an indentation slip the first error reported is its cause.
+run "$STRATA" check $B/indent_require.yaml
+expect_rc 1 "indentation slip (require) exits 1"
+expect_eq "$ERR" "$B/indent_require.yaml:14:7: error: aggregates.A.commands.require: 'require' stands where a command's name goes (column 7), but it is a key of command Withdraw (column 8): indent it 1 space more
+$B/indent_require.yaml:14:7: error: aggregates.A.commands.require: command 'require' has no payload field 'x', the aggregate's id: every command needs it to find its stream
+$B/indent_require.yaml:15:9: error: aggregates.A.commands.require: expected a command {payload, require, emit} (a mapping), got a list" "indentation slip (require)"
+
+run "$STRATA" check $B/indent_events.yaml
+expect_rc 1 "indentation slip (events) exits 1"
+expect_eq "$(printf '%s\n' "$ERR" | head -n 1)" "$B/indent_events.yaml:15:7: error: aggregates.A.commands.events: 'events' stands where a command's name goes (column 7), but it is a key of aggregate A (column 5): indent it 2 spaces less" "indentation slip (events): the slip is reported first, before the unknown events it causes"
+
 run "$STRATA" check $B/expression.yaml
 expect_rc 1 "expression exits 1"
 expect_eq "$ERR" "$B/expression.yaml:11:27: error: aggregates.A.commands.Spend.require[0].rule: unknown field 'balanse' of state (did you mean 'balance'?)
