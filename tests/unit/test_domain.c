@@ -692,6 +692,28 @@ static void test_yaml_duplicate_key(void **st)
     free(t);
 }
 
+/* A problem with the file's shape comes before those it may cause, even when
+ * they stand earlier in the file. */
+static void test_structural_problems_first(void **st)
+{
+    const char *text = "domain: t\nbogus: 1\naggregates:\n  A:\n    id: x\n    commands:\n"
+                       "      C:\n        payload: {x: string}\n        emit: [{E: {}}]\n"
+                       "      events:\n      E: {}\n";
+    char *all = problems_of(text, strlen(text));
+    const char *want = "\n10:7: aggregates.A.commands.events: 'events' stands where a command's "
+                       "name goes (column 7), but it is a key of aggregate A (column 5): indent "
+                       "it 2 spaces less\n";
+    if (strncmp(all, want, strlen(want)) != 0)
+        fail_msg("the slip should come first:%s", all);
+    assert_non_null(strstr(all, "\n2:1: bogus: unknown key 'bogus'"));
+    free(all);
+    /* YAML's own problems too (a duplicate key does not stop the checks). */
+    all = problems_of("domain: t\nbogus: 1\naggregates: {}\ndomain: u\n", 44);
+    const char *dup = "\n4:1: domain: duplicate key";
+    assert_true(strncmp(all, dup, strlen(dup)) == 0);
+    free(all);
+}
+
 static void test_yaml_alias_bomb(void **st)
 {
     const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
@@ -1122,6 +1144,7 @@ int main(void)
         cmocka_unit_test(test_many_problems_all_reported),
         cmocka_unit_test(test_yaml_tab),
         cmocka_unit_test(test_yaml_duplicate_key),
+        cmocka_unit_test(test_structural_problems_first),
         cmocka_unit_test(test_yaml_alias_bomb),
         cmocka_unit_test(test_yaml_bad_bytes),
         cmocka_unit_test(test_yaml_empty_and_shape),
