@@ -225,6 +225,10 @@ struct diag {
     int line, col;
     char *path;    /* aggregates.Account.commands.Withdraw.require[1].rule */
     char *message;
+    /* A problem with the file's shape (YAML itself, or a key at the wrong
+     * indentation): sorted before every other, since those may only follow
+     * from it. */
+    bool structural;
 };
 struct diag_list {
     struct diag *items;

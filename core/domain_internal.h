@@ -5,7 +5,8 @@
  *
  * Parts, each using only those below it: domain_load.c (the file, the top level,
  * aggregates, commands, events) and domain_parts.c (projections, sources,
- * scenarios); field.c (reading field specs, and field_check); domain_util.c (these
+ * scenarios); domain_upcast.c (an event's upcast steps and what their chain
+ * makes); field.c (reading field specs, and field_check); domain_util.c (these
  * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
  * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
  * domain, with "did you mean" for typed names: domain_lookup.c (domain.h). */
@@ -66,6 +67,14 @@ bool ld_expect_map(struct loader *L, const struct ynode *n, const char *what, bo
 bool ld_expect_seq(struct loader *L, const struct ynode *n, const char *what, bool allow_null);
 /* Reports every key of map not in allowed[0..n), with "did you mean". */
 void ld_check_keys(struct loader *L, const struct ynode *map, const char *const *allowed, size_t n);
+/* Key k stands where a name goes (what: "a command's name"), but is one of
+ * keys[0..n), the keys of `owner` whose keys stand at column owner_col: a key
+ * indented too deep or too little. Reports it as structural (sorted first, as
+ * the problems that follow may all come from it) and returns true. */
+bool ld_misplaced_key(struct loader *L, const struct ynode *k, const char *what,
+                      const char *const *keys, size_t n, const char *owner, int owner_col);
+/* The column of the first key of map (0 when it is not a mapping with keys). */
+int ld_keys_col(const struct ynode *map);
 /* Checks a name against [A-Za-z_][A-Za-z0-9_]*; kind is "field", "event", ... */
 bool ld_check_name(struct loader *L, const struct ynode *keynode, const char *kind);
 bool ld_valid_name(const char *s);
@@ -85,6 +94,11 @@ bool ld_value(struct loader *L, const struct ynode *n, value *out);
 /* Compiles the expression in scalar n. cond: the result must be bool when its
  * type is known statically. Problems are placed at the expression's column. */
 expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond);
+/* The same, with note (when not NULL) appended to each compile error's message,
+ * e.g. "; the key is read for event 'Booked' (line 20)" when one expression is
+ * checked against several schemas. */
+expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env,
+                     bool cond, const char *note);
 
 /* Schemas for expr_env: names borrowed from the fields, types owned. */
 struct schema_buf {
@@ -111,6 +125,12 @@ void fields_parse(struct loader *L, const struct ynode *map, enum field_ctx ctx,
                   struct field_spec **out, size_t *n);
 /* did_you_mean over field names. */
 const char *fields_suggest(const struct field_spec *f, size_t n, const char *name);
+
+/* domain_upcast.c: reads an event's `upcast:` list (un, NULL when absent) into
+ * e->upcasts, sorted by `from`, and checks the chain: a step from each older
+ * version, and its output against e's fields. evkey places "missing" problems. */
+void upcasts_load(struct loader *L, const struct ynode *un, const struct ynode *evkey,
+                  struct event_spec *e);
 
 /* domain_parts.c */
 void projections_load(struct loader *L, const struct ynode *map);

@@ -3,7 +3,8 @@
  * (not only the first) as FILE:LINE:COL: error: PATH: message.
  *
  * This part holds the top level of the file, and aggregates with their state,
- * events, commands and invariants. The loader's helpers (paths, names, plain
+ * events, commands and invariants; an event's upcast steps are in
+ * domain_upcast.c. The loader's helpers (paths, names, plain
  * values, expressions) are in domain_util.c; projections, sources and scenarios
  * in domain_parts.c; YAML itself is parsed by yaml_tree.c. */
 #include <stdlib.h>
@@ -12,6 +13,30 @@
 
 #include "core/domain_internal.h"
 #include "core/expr_types.h"
+
+/* ---- indentation slips ---- */
+
+/* Entry i of map (an aggregate, a command, an event: its key is a name) may be a
+ * key indented wrongly: one of `outer` (the keys beside the map's own key, at
+ * outer_col) indented too deep, or one of `inner` (the keys of the entry before
+ * it, an `inner_kind`) indented too little. Returns true when it was reported. */
+static bool slipped_key(struct loader *L, const struct ynode *map, size_t i, const char *what,
+                        const char *const *outer, size_t nouter, const char *outer_owner,
+                        int outer_col, const char *const *inner, size_t ninner,
+                        const char *inner_kind)
+{
+    const struct ynode *k = ynode_keynode(map, i);
+    if (ld_misplaced_key(L, k, what, outer, nouter, outer_owner, outer_col))
+        return true;
+    if (i == 0)
+        return false;
+    char *owner = xasprintf("%s %s", inner_kind, ynode_key(map, i - 1));
+    bool r = ld_misplaced_key(L, k, what, inner, ninner, owner, ld_keys_col(ynode_val(map, i - 1)));
+    free(owner);
+    return r;
+}
+
+#define NKEYS(a) (sizeof(a) / sizeof(a)[0])
 
 /* ---- rules: {rule, message} ---- */
 
@@ -56,166 +81,6 @@ static void rules_load(struct loader *L, const struct ynode *seq, const struct e
 }
 
 /* ---- events ---- */
-
-static char *name_of(struct loader *L, const struct ynode *n, const char *what)
-{
-    const char *s = ld_string(L, n, what);
-    if (!s)
-        return NULL;
-    if (!ld_valid_name(s)) {
-        ld_diag(L, n,
-                "invalid field name '%s': a name is letters, digits and _, and does not start with "
-                "a digit",
-                s);
-        return NULL;
-    }
-    return xstrdup(s);
-}
-
-static void upcast_load(struct loader *L, const struct ynode *n, struct event_spec *e,
-                        struct upcast_step *u)
-{
-    static const char *const keys[] = {"from", "rename", "default", "set", "drop"};
-    u->pos.line = n->line;
-    u->pos.col = n->col;
-    if (!ld_expect_map(L, n, "an upcast step {from: N, rename/default/set/drop}", false))
-        return;
-    ld_check_keys(L, n, keys, sizeof keys / sizeof keys[0]);
-    const struct ynode *x;
-    if (!(x = ynode_get(n, "from"))) {
-        ld_diag(L, n, "an upcast step needs `from:` (the version it reads)");
-    } else {
-        size_t m = ld_push(L, "from");
-        int64_t v;
-        if (e->version <= 1)
-            ld_diag(
-                L, x,
-                "the event is at version 1, so it has nothing to upcast; raise `version:` first");
-        else if (ld_int(L, x, "from", 1, e->version - 1, &v))
-            u->from = (int)v;
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "rename"))) {
-        size_t m = ld_push(L, "rename");
-        if (ld_expect_map(L, x, "a mapping old name: new name", true)) {
-            u->rename_from = xcalloc(x->n, sizeof *u->rename_from);
-            u->rename_to = xcalloc(x->n, sizeof *u->rename_to);
-            u->nrename = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                size_t m2 = ld_push(L, ynode_key(x, i));
-                u->rename_from[i] = xstrdup(ynode_key(x, i));
-                u->rename_to[i] = name_of(L, ynode_val(x, i), "the new field name");
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "default"))) {
-        size_t m = ld_push(L, "default");
-        if (ld_expect_map(L, x, "a mapping field: value", true)) {
-            u->default_names = xcalloc(x->n, sizeof *u->default_names);
-            u->default_values = xcalloc(x->n, sizeof *u->default_values);
-            u->ndefault = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                ld_check_name(L, ynode_keynode(x, i), "field");
-                u->default_names[i] = xstrdup(ynode_key(x, i));
-                size_t m2 = ld_push(L, ynode_key(x, i));
-                ld_value(L, ynode_val(x, i), &u->default_values[i]);
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "set"))) {
-        size_t m = ld_push(L, "set");
-        if (ld_expect_map(L, x, "a mapping field: expression", true)) {
-            struct expr_env env = {
-                ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "upcast set"};
-            env.schema[ROOT_META] = meta_schema();
-            u->set = xcalloc(x->n, sizeof *u->set);
-            u->nset = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                ld_check_name(L, ynode_keynode(x, i), "field");
-                u->set[i].name = xstrdup(ynode_key(x, i));
-                u->set[i].pos.line = ynode_keynode(x, i)->line;
-                u->set[i].pos.col = ynode_keynode(x, i)->col;
-                size_t m2 = ld_push(L, ynode_key(x, i));
-                u->set[i].value = ld_compile(L, ynode_val(x, i), &env, false);
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    if ((x = ynode_get(n, "drop"))) {
-        size_t m = ld_push(L, "drop");
-        if (ld_expect_seq(L, x, "a list of field names", true)) {
-            u->drop = xcalloc(x->n ? x->n : 1, sizeof *u->drop);
-            u->ndrop = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                size_t m2 = ld_push_index(L, i);
-                u->drop[i] = name_of(L, x->items[i], "a field name");
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-}
-
-static int upcast_cmp(const void *a, const void *b)
-{
-    const struct upcast_step *x = a, *y = b;
-    return x->from < y->from ? -1 : x->from > y->from;
-}
-
-/* Checks that the steps go from 1 to version-1, each once, and sorts them. */
-static void upcasts_check(struct loader *L, const struct ynode *un, const struct ynode *evkey,
-                          struct event_spec *e)
-{
-    if (e->version <= 1)
-        return;
-    size_t m = ld_push(L, "upcast");
-    bool complete = true;
-    for (size_t i = 0; i < e->nupcasts; i++)
-        if (e->upcasts[i].from == 0)
-            complete = false; /* already reported */
-    for (size_t i = 0; i < e->nupcasts; i++)
-        for (size_t j = 0; j < i; j++)
-            if (e->upcasts[i].from && e->upcasts[i].from == e->upcasts[j].from) {
-                size_t m2 = ld_push_index(L, i);
-                ld_diag_at(L, e->upcasts[i].pos.line, e->upcasts[i].pos.col,
-                           "a second upcast step from %d (the first is at line %d); each version "
-                           "has one step",
-                           e->upcasts[i].from, e->upcasts[j].pos.line);
-                ld_pop(L, m2);
-                complete = false;
-            }
-    if (complete) {
-        strbuf missing;
-        sb_init(&missing);
-        int nmissing = 0;
-        for (int v = 1; v < e->version; v++) {
-            bool found = false;
-            for (size_t i = 0; i < e->nupcasts && !found; i++)
-                found = e->upcasts[i].from == v;
-            if (!found) {
-                sb_addf(&missing, "%s%d", nmissing ? ", " : "", v);
-                nmissing++;
-            }
-        }
-        if (nmissing) {
-            const struct ynode *at = un && !ynode_is_null(un) ? un : evkey;
-            ld_diag(L, at,
-                    "event '%s' is at version %d, so it needs an upcast step from each older "
-                    "version (1 to %d); "
-                    "missing from: %s",
-                    e->name, e->version, e->version - 1, missing.buf);
-        }
-        sb_done(&missing);
-    }
-    if (e->nupcasts > 1)
-        qsort(e->upcasts, e->nupcasts, sizeof *e->upcasts, upcast_cmp);
-    ld_pop(L, m);
-}
 
 /* Reads `apply`-style assignments: each name must be one of targets, each value
  * an expression in env whose type (when known) fits the target field. */
@@ -307,21 +172,7 @@ static void event_load_rules(struct loader *L, const struct aggregate_spec *a,
         }
         ld_pop(L, m);
     }
-    const struct ynode *un = ynode_get(val, "upcast");
-    if (un) {
-        size_t m = ld_push(L, "upcast");
-        if (ld_expect_seq(L, un, "a list of upcast steps", true) && un->n) {
-            e->upcasts = xcalloc(un->n, sizeof *e->upcasts);
-            e->nupcasts = un->n;
-            for (size_t i = 0; i < un->n; i++) {
-                size_t m2 = ld_push_index(L, i);
-                upcast_load(L, un->items[i], e, &e->upcasts[i]);
-                ld_pop(L, m2);
-            }
-        }
-        ld_pop(L, m);
-    }
-    upcasts_check(L, un, key, e);
+    upcasts_load(L, ynode_get(val, "upcast"), key, e);
     schema_done(&es);
 }
 
@@ -615,6 +466,11 @@ static void aggregate_load_shape(struct loader *L, const struct ynode *key, cons
                 e->pos.line = k->line;
                 e->pos.col = k->col;
                 ld_check_name(L, k, "event");
+                char *owner = xasprintf("aggregate %s", a->name);
+                slipped_key(L, x, i, "an event's name", aggregate_keys, NKEYS(aggregate_keys),
+                            owner, ynode_getkey(val, "events")->col, event_keys, NKEYS(event_keys),
+                            "event");
+                free(owner);
                 size_t m3 = ld_push(L, k->text);
                 event_load_fields(L, k, ynode_val(x, i), e);
                 ld_pop(L, m3);
@@ -650,8 +506,14 @@ static void aggregate_load_rules(struct loader *L, const struct ynode *key, cons
         if (ld_expect_map(L, x, "the aggregate's commands", true) && x->n) {
             a->commands = xcalloc(x->n, sizeof *a->commands);
             a->ncommands = x->n;
-            for (size_t i = 0; i < x->n; i++)
+            char *owner = xasprintf("aggregate %s", a->name);
+            for (size_t i = 0; i < x->n; i++) {
+                slipped_key(L, x, i, "a command's name", aggregate_keys, NKEYS(aggregate_keys),
+                            owner, ynode_getkey(val, "commands")->col, command_keys,
+                            NKEYS(command_keys), "command");
                 command_load(L, a, ynode_keynode(x, i), ynode_val(x, i), &a->commands[i], &ss.s);
+            }
+            free(owner);
         }
         ld_pop(L, m2);
     }
@@ -744,9 +606,11 @@ static char *basename_noext(const char *path)
 /* Copies the YAML layer's problems into diags. */
 static void add_yproblems(const char *file, struct yproblems *yp, struct diag_list *diags)
 {
-    for (size_t i = 0; i < yp->len; i++)
+    for (size_t i = 0; i < yp->len; i++) {
         diag_add(diags, file, yp->items[i].line, yp->items[i].col, yp->items[i].path,
                  yp->items[i].message);
+        diags->items[diags->len - 1].structural = true;
+    }
 }
 
 static void domain_read(struct loader *L, const struct ynode *root)
@@ -786,8 +650,12 @@ static void domain_read(struct loader *L, const struct ynode *root)
     if (have_aggs) {
         d->aggregates = xcalloc(aggs->n, sizeof *d->aggregates);
         d->naggregates = aggs->n;
-        for (size_t i = 0; i < aggs->n; i++)
+        for (size_t i = 0; i < aggs->n; i++) {
+            slipped_key(L, aggs, i, "an aggregate's name", top_keys, NKEYS(top_keys),
+                        "the domain", ynode_getkey(root, "aggregates")->col, aggregate_keys,
+                        NKEYS(aggregate_keys), "aggregate");
             aggregate_load_shape(L, ynode_keynode(aggs, i), ynode_val(aggs, i), &d->aggregates[i]);
+        }
         ld_pop(L, m);
         index_names(L, true); /* every event is known before any command refers to one */
         m = ld_push(L, "aggregates");

@@ -36,6 +36,7 @@ void diag_add(struct diag_list *d, const char *file, int line, int col, const ch
     g->col = col;
     g->path = xstrdup(path ? path : "");
     g->message = xstrdup(msg ? msg : "");
+    g->structural = false;
 }
 
 void diag_list_print(const struct diag_list *d, FILE *out)
@@ -57,6 +58,8 @@ void diag_list_print(const struct diag_list *d, FILE *out)
 static int diag_cmp(const void *a, const void *b)
 {
     const struct diag *x = a, *y = b;
+    if (x->structural != y->structural)
+        return x->structural ? -1 : 1;
     if (x->line != y->line)
         return x->line < y->line ? -1 : 1;
     if (x->col != y->col)

@@ -154,6 +154,45 @@ static void handler_load(struct loader *L, struct projection_spec *p, const stru
     ld_pop(L, m);
 }
 
+/* The key is read for every event the projection handles, so it is compiled
+ * again against each one's fields (a misspelt field is found here, not at the
+ * first event), and it names one row, so it must be a scalar. */
+static bool key_is_scalar(struct loader *L, const struct ynode *kn, expr_type t, const char *note)
+{
+    if (t != EXPR_T_LIST && t != EXPR_T_MAP && t != EXPR_T_NULL)
+        return true;
+    ld_diag(L, kn, "`%s` is %s, but a key names one row: it must be a string or a number%s",
+            kn->text, t == EXPR_T_NULL ? "null" : t == EXPR_T_LIST ? "a list" : "a map",
+            note ? note : "");
+    return false;
+}
+
+static void key_check(struct loader *L, const struct projection_spec *p, const struct ynode *kn)
+{
+    if (!key_is_scalar(L, kn, expr_result_type(p->key), NULL))
+        return;
+    for (size_t i = 0; i < p->nhandlers; i++) {
+        const struct event_spec *e = ld_event(L, p->handlers[i].event_type);
+        if (!e)
+            continue; /* reported with its handler */
+        struct schema_buf es;
+        schema_from_fields(&es, e->fields, e->nfields);
+        struct expr_env env = {
+            ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "projection key"};
+        env.schema[ROOT_EVENT] = &es.s;
+        env.schema[ROOT_META] = meta_schema();
+        char *note = xasprintf("; the key is read for event '%s' (line %d)", e->name,
+                               p->handlers[i].pos.line);
+        expr *x = ld_compile_for(L, kn, &env, false, note);
+        bool ok = x && key_is_scalar(L, kn, expr_result_type(x), note);
+        free(note);
+        expr_free(x);
+        schema_done(&es);
+        if (!ok)
+            return; /* one mistake, one report */
+    }
+}
+
 static void projection_hash(struct projection_spec *p)
 {
     uint64_t h = HASH_FNV_INIT;
@@ -217,17 +256,23 @@ static void projection_load(struct loader *L, const struct ynode *key, const str
         p->key = ld_compile(L, x, &env, false);
         ld_pop(L, m2);
     }
-    x = ynode_get(val, "on");
-    if (!x) {
+    const struct ynode *on = ynode_get(val, "on");
+    if (!on) {
         ld_diag(L, key, "a projection needs `on:`, the events it folds and what each one sets");
     } else {
         size_t m2 = ld_push(L, "on");
-        if (ld_expect_map(L, x, "the handlers {EventType: {column: expression}}", false) && x->n) {
-            p->handlers = xcalloc(x->n, sizeof *p->handlers);
-            p->nhandlers = x->n;
-            for (size_t i = 0; i < x->n; i++)
-                handler_load(L, p, ynode_keynode(x, i), ynode_val(x, i), &p->handlers[i], &rs.s);
+        if (ld_expect_map(L, on, "the handlers {EventType: {column: expression}}", false) &&
+            on->n) {
+            p->handlers = xcalloc(on->n, sizeof *p->handlers);
+            p->nhandlers = on->n;
+            for (size_t i = 0; i < on->n; i++)
+                handler_load(L, p, ynode_keynode(on, i), ynode_val(on, i), &p->handlers[i], &rs.s);
         }
+        ld_pop(L, m2);
+    }
+    if (p->key && (x = ynode_get(val, "key"))) {
+        size_t m2 = ld_push(L, "key");
+        key_check(L, p, x);
         ld_pop(L, m2);
     }
     schema_done(&rs);
@@ -506,8 +551,48 @@ static void given_load(struct loader *L, const struct ynode *n, struct scenario_
     ld_pop(L, m);
 }
 
+/* Checks a scenario's payload as the command will (unknown fields, values,
+ * missing required fields), so a mistake in the scenario is found at load
+ * instead of as a failed run. */
+static void check_payload(struct loader *L, const struct command_spec *c, const struct ynode *data,
+                          const struct ynode *at)
+{
+    for (size_t i = 0; data && data->kind == YN_MAP && i < data->n; i++) {
+        const struct ynode *k = ynode_keynode(data, i);
+        const struct field_spec *f = fields_find(c->payload, c->npayload, k->text);
+        size_t m = ld_push(L, k->text);
+        if (!f) {
+            const char *s = fields_suggest(c->payload, c->npayload, k->text);
+            if (s)
+                ld_diag(L, k, "unknown field '%s' of command %s's payload (did you mean '%s'?)",
+                        k->text, c->name, s);
+            else
+                ld_diag(L, k, "unknown field '%s' of command %s's payload", k->text, c->name);
+        } else {
+            value v;
+            err er;
+            err_clear(&er);
+            /* null stands for "not given", as when the command runs */
+            if (ld_value(L, ynode_val(data, i), &v) && !(v.type == V_NULL && !f->optional) &&
+                field_check(f, &v, &er) != ST_OK)
+                ld_diag(L, ynode_val(data, i), "%s", er.msg);
+            value_free(v);
+        }
+        ld_pop(L, m);
+    }
+    for (size_t i = 0; i < c->npayload; i++) {
+        const struct field_spec *f = &c->payload[i];
+        const struct ynode *v = data && data->kind == YN_MAP ? ynode_get(data, f->name) : NULL;
+        if (f->required && (!v || (ynode_is_null(v) && f->type != F_ANY)))
+            ld_diag(L, at, "missing field '%s' of command %s's payload (a required %s)", f->name,
+                    c->name, ftype_name(f->type));
+    }
+}
+
+/* expect_invalid: the scenario expects the payload to be refused (`then:
+ * {invalid: ...}`), so it is not checked here. */
 static const struct command_spec *when_load(struct loader *L, const struct ynode *n,
-                                            struct scenario_spec *sc)
+                                            struct scenario_spec *sc, bool expect_invalid)
 {
     if (!ld_expect_map(L, n, "a command {command, payload, expect_version, time}", false))
         return NULL;
@@ -548,6 +633,8 @@ static const struct command_spec *when_load(struct loader *L, const struct ynode
         ld_diag(L, x, "expected the payload (a mapping), got %s", ynode_kind_name(x));
     if (x)
         ld_value(L, x, &sc->when_payload);
+    if (c && !expect_invalid && (!x || x->kind == YN_MAP || ynode_is_null(x)))
+        check_payload(L, c, x, x && !ynode_is_null(x) ? x : n);
     if (sc->when_payload.type != V_MAP) {
         value_free(sc->when_payload);
         sc->when_payload = value_map(0);
@@ -864,7 +951,8 @@ static void scenario_load(struct loader *L, const struct ynode *n, struct scenar
     const struct command_spec *c = NULL;
     if ((x = ynode_get(n, "when"))) {
         size_t m = ld_push(L, "when");
-        c = when_load(L, x, sc);
+        const struct ynode *tn = ynode_get(n, "then");
+        c = when_load(L, x, sc, tn && tn->kind == YN_MAP && ynode_get(tn, "invalid"));
         ld_pop(L, m);
     }
     if (!(x = ynode_get(n, "then"))) {

@@ -109,6 +109,31 @@ void ld_check_keys(struct loader *L, const struct ynode *map, const char *const 
     }
 }
 
+bool ld_misplaced_key(struct loader *L, const struct ynode *k, const char *what,
+                      const char *const *keys, size_t n, const char *owner, int owner_col)
+{
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        found = strcmp(k->text, keys[i]) == 0;
+    if (!found || owner_col <= 0 || owner_col == k->col)
+        return false;
+    int d = k->col > owner_col ? k->col - owner_col : owner_col - k->col;
+    size_t m = ld_push(L, k->text);
+    ld_diag(L, k,
+            "'%s' stands where %s goes (column %d), but it is a key of %s (column %d): indent it "
+            "%d space%s %s",
+            k->text, what, k->col, owner, owner_col, d, d == 1 ? "" : "s",
+            k->col > owner_col ? "less" : "more");
+    L->diags->items[L->diags->len - 1].structural = true;
+    ld_pop(L, m);
+    return true;
+}
+
+int ld_keys_col(const struct ynode *map)
+{
+    return map && map->kind == YN_MAP && map->n ? ynode_keynode(map, 0)->col : 0;
+}
+
 /* Suggestions cost an edit distance per candidate; a hostile file with many
  * unknown names and many candidates must not make loading quadratic, so the
  * work per file is bounded (suggestions simply stop when it runs out). */
@@ -422,15 +447,34 @@ static size_t file_offset(struct loader *L, int line, int col)
     return i;
 }
 
-/* Where byte `off` of a multi-line scalar's text stands in the file: walks the
- * file from the scalar's start alongside the text, treating a line break plus the
- * next line's indentation as what YAML folded it into (a space or a newline).
- * Returns false when the two do not line up (escapes in a double-quoted scalar). */
-static bool locate_in_file(struct loader *L, const struct ynode *n, size_t off, int *line, int *col)
+/* The span (expr.h) that starts at file byte fi for source byte off. */
+static struct expr_span span_at(struct loader *L, size_t fi, size_t off)
 {
+    size_t lo = 0, hi = L->nlines;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (L->line_starts[mid] <= fi)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    struct expr_span s = {off, (int)lo + 1,
+                          1 + (int)utf8_count(L->text + L->line_starts[lo],
+                                              fi - L->line_starts[lo])};
+    return s;
+}
+
+/* Where a scalar's text stands in the file, as spans (one per line it runs
+ * over): walks the file from the scalar's start alongside the text, treating a
+ * line break plus the next line's indentation as what YAML folded it into (a
+ * space or a newline). Returns how many spans, 0 when the two do not line up (an
+ * escape in a double-quoted scalar); *out is then NULL. */
+static size_t scalar_spans(struct loader *L, const struct ynode *n, struct expr_span **out)
+{
+    *out = NULL;
     size_t fi = file_offset(L, n->line, n->col);
     if (fi == (size_t)-1)
-        return false;
+        return 0;
     const char *t = L->text;
     if (n->style == YS_LITERAL || n->style == YS_FOLDED) {
         while (fi < L->len && t[fi] != '\n') /* the indicator line: `|`, `>-`, a comment */
@@ -441,13 +485,27 @@ static bool locate_in_file(struct loader *L, const struct ynode *n, size_t off, 
     bool at_line_start = n->style == YS_LITERAL || n->style == YS_FOLDED;
     if (at_line_start && fi < L->len)
         fi++; /* the indicator line's break */
+    size_t cap = 4, ns = 0;
+    struct expr_span *sp = xmalloc(cap * sizeof *sp);
+    if (!at_line_start)
+        sp[ns++] = span_at(L, fi < L->len ? fi : L->len - 1, 0);
     for (size_t ei = 0;; ei++) {
         if (at_line_start) { /* indentation and blank lines are not part of the text */
             while (fi < L->len && (t[fi] == ' ' || t[fi] == '\t' || t[fi] == '\n'))
                 fi++;
+            /* (what YAML kept of them: a literal's deeper indentation, a folded
+             * scalar's blank lines) */
+            while (ei < n->len &&
+                   (n->text[ei] == ' ' || n->text[ei] == '\t' || n->text[ei] == '\n'))
+                ei++;
             at_line_start = false;
+            if (fi >= L->len)
+                break;
+            if (ns == cap)
+                sp = xrealloc(sp, (cap *= 2) * sizeof *sp);
+            sp[ns++] = span_at(L, fi, ei);
         }
-        if (ei >= off)
+        if (ei >= n->len)
             break;
         char c = n->text[ei];
         if (fi < L->len && t[fi] == c) {
@@ -457,25 +515,21 @@ static bool locate_in_file(struct loader *L, const struct ynode *n, size_t off, 
             fi++; /* a line break YAML folded into c */
             at_line_start = true;
         } else if (c != ' ' && c != '\n') {
-            return false; /* an escape sequence, or something else that does not line up */
+            free(sp); /* an escape sequence, or something else that does not line up */
+            return 0;
         }
     }
-    if (fi >= L->len)
-        return false;
-    size_t lo = 0, hi = L->nlines;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (L->line_starts[mid] <= fi)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    *line = (int)lo + 1;
-    *col = 1 + (int)utf8_count(t + L->line_starts[lo], fi - L->line_starts[lo]);
-    return true;
+    *out = sp;
+    return ns;
 }
 
 expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond)
+{
+    return ld_compile_for(L, n, env, cond, NULL);
+}
+
+expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env,
+                     bool cond, const char *note)
 {
     if (!n || n->kind != YN_SCALAR) {
         ld_diag(L, n, "expected an expression (a string), got %s", ynode_kind_name(n));
@@ -484,25 +538,37 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
     err ee;
     memset(&ee, 0, sizeof ee);
     expr *x = expr_compile(n->text, n->len, env, &ee);
+    bool one_line = n->end_line == n->line && n->style != YS_LITERAL && n->style != YS_FOLDED &&
+                    !memchr(n->text, '\n', n->len);
+    struct expr_span *spans;
+    size_t nspans = scalar_spans(L, n, &spans);
+    struct expr_span first = {0, n->line,
+                              n->col + (n->style == YS_SINGLE || n->style == YS_DOUBLE ? 1 : 0)};
+    if (!nspans && one_line) { /* (an escape only shifts the columns after it a little) */
+        free(spans);
+        spans = xmalloc(sizeof *spans);
+        spans[0] = first;
+        nspans = 1;
+    }
     if (!x) {
         size_t off = ee.col > 1 ? (size_t)ee.col - 1 : 0;
         if (off > n->len)
             off = n->len;
-        bool one_line = n->end_line == n->line && n->style != YS_LITERAL && n->style != YS_FOLDED &&
-                        !memchr(n->text, '\n', n->len);
         int line = n->line, col = 0;
-        if (one_line)
-            col = n->col + (n->style == YS_SINGLE || n->style == YS_DOUBLE ? 1 : 0) +
-                  (int)utf8_count(n->text, off);
-        else if (!locate_in_file(L, n, off, &line, &col))
+        if (!expr_span_locate(n->text, spans, nspans, off, &line, &col))
             col = 0;
+        free(spans);
+        const char *msg = ee.msg[0] ? ee.msg : "invalid expression";
         if (col > 0)
-            ld_diag_at(L, line, col, "%s", ee.msg[0] ? ee.msg : "invalid expression");
+            ld_diag_at(L, line, col, "%s%s", msg, note ? note : "");
         else
-            ld_diag(L, n, "%s (at column %d of the expression)",
-                    ee.msg[0] ? ee.msg : "invalid expression", ee.col);
+            ld_diag(L, n, "%s (at column %d of the expression)%s", msg, ee.col,
+                    note ? note : "");
         return NULL;
     }
+    /* So that an error at run time names its place in the file too. */
+    expr_set_origin(x, L->file, spans, nspans);
+    free(spans);
     if (cond) {
         expr_type t = expr_result_type(x);
         if (t != EXPR_T_ANY && t != EXPR_T_BOOL) {

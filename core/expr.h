@@ -74,6 +74,24 @@ bool expr_uses_root(const expr *x, enum expr_root r);
 /* The statically known result type, EXPR_T_ANY when not known. */
 expr_type expr_result_type(const expr *x);
 
+/* Where an expression's source stood in a file (expr_origin.c), so that an
+ * evaluation error can name FILE:LINE:COL however the YAML scalar was written.
+ * A span says that the source from byte `off` on stands at line/col of the file
+ * (col in characters) and runs on along that line: a scalar on one line has one
+ * span; a literal (`|`) or folded (`>-`) one has one per line, since YAML joined
+ * its lines with newlines or spaces and dropped their indentation. */
+struct expr_span {
+    size_t off;
+    int line, col;
+};
+/* Gives x its origin: file and spans[0..n) (both copied; spans in order of off).
+ * Evaluation errors then read "FILE:LINE:COL: `SRC`: MESSAGE" in place of
+ * "`SRC`: column N: MESSAGE". */
+void expr_set_origin(expr *x, const char *file, const struct expr_span *spans, size_t n);
+/* The file position of byte off of src, by spans[0..n); false when n is 0. */
+bool expr_span_locate(const char *src, const struct expr_span *spans, size_t n, size_t off,
+                      int *line, int *col);
+
 /* The values the roots have for one evaluation. Unused roots may stay null. */
 struct expr_vars {
     value roots[ROOT_COUNT]; /* borrowed: not freed by expr_eval */
@@ -84,7 +102,9 @@ struct expr_vars {
 /* Evaluates x. On success returns ST_OK and *out owns the result, in which every
  * timestamp and duration has become its canonical text (2026-03-01T08:00:00.000Z,
  * 5400s), the form fields store: values outside expressions are JSON's. On error returns
- * ST_ERR with e->msg like "`state.balance / payload.n`: column 15: division by zero". */
+ * ST_ERR with e->msg like "`state.balance / payload.n`: column 15: division by zero",
+ * or "bank.yaml:14:29: `state.balance / payload.n`: division by zero" when x has
+ * an origin. */
 int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e);
 /* Evaluates x as a condition: non-bool results are an error. */
 int expr_eval_bool(const expr *x, const struct expr_vars *vars, bool *out, err *e);

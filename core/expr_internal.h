@@ -69,6 +69,9 @@ struct expr {
     struct node *root;
     struct node **nodes; /* every node ever made, for freeing (folding leaves some unreachable) */
     size_t nnodes;
+    char *file;               /* origin (expr_set_origin): the file, or NULL */
+    struct expr_span *spans;  /* where the source's lines stand in it */
+    size_t nspans;
 };
 
 #endif

@@ -790,6 +790,8 @@ void expr_free(expr *x)
     }
     free(x->nodes);
     free(x->src);
+    free(x->file);
+    free(x->spans);
     free(x);
 }
 

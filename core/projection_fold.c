@@ -67,9 +67,14 @@ enum fold_result { FOLD_OK, FOLD_FAILED /* the event's fault */, FOLD_ERROR /* s
 static void failure_where(const struct fold *f, struct srcpos pos, const char *path, err *e)
 {
     char where[512];
+    /* An expression's own error already names its exact place in the file. */
+    const char *file = f->d->file ? f->d->file : "domain";
+    size_t fl = strlen(file);
+    if (strncmp(e->msg, file, fl) == 0 && e->msg[fl] == ':')
+        pos.line = 0;
     if (pos.line > 0)
-        snprintf(where, sizeof where, "%s:%d:%d: projections.%s.%s",
-                 f->d->file ? f->d->file : "domain", pos.line, pos.col, f->p->name, path);
+        snprintf(where, sizeof where, "%s:%d:%d: projections.%s.%s", file, pos.line, pos.col,
+                 f->p->name, path);
     else
         snprintf(where, sizeof where, "projections.%s.%s", f->p->name, path);
     err_prefix(e, "%s", where);

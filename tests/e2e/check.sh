@@ -35,6 +35,51 @@ run "$STRATA" check $B/upcast_gap.yaml
 expect_rc 1 "upcast gap exits 1"
 expect_eq "$ERR" "$B/upcast_gap.yaml:11:11: error: aggregates.A.events.Renamed.upcast: event 'Renamed' is at version 3, so it needs an upcast step from each older version (1 to 2); missing from: 2" "upcast gap"
 
+# An upcast chain's output is checked against the current version's fields: the
+# step at fault is named (rename to an undeclared name, a default outside the
+# enum or of the wrong type, a set of the wrong type, a required field dropped,
+# and renames applied in order within one step).
+run "$STRATA" check $B/upcast_output.yaml
+expect_rc 1 "upcast output exits 1"
+expect_eq "$ERR" "$B/upcast_output.yaml:18:28: error: aggregates.A.events.Opened.upcast[0].rename.name: the step from 1 renames 'name' to 'ownr', a field version 3 does not declare (did you mean 'owner'?)
+$B/upcast_output.yaml:19:33: error: aggregates.A.events.Opened.upcast[0].default.currency: the default for 'currency' in the step from 1 does not fit version 3: field 'currency': \"GBP\" is not one of [\"EUR\",\"USD\"]
+$B/upcast_output.yaml:20:20: error: aggregates.A.events.Opened.upcast[0].drop[0]: the step from 1 drops 'amount', which version 3 requires (a required int), and no later step puts it back
+$B/upcast_output.yaml:22:25: error: aggregates.A.events.Opened.upcast[1].set.note: \`1 + 2\` is an int, but field 'note' of version 3 is string
+$B/upcast_output.yaml:23:33: error: aggregates.A.events.Opened.upcast[1].default.currency: the default for 'currency' in the step from 2 does not fit version 3: field 'currency': expected string, got int 7
+$B/upcast_output.yaml:24:20: error: aggregates.A.events.Opened.upcast[1].drop[0]: the step from 2 drops 'owner', which version 3 requires (a required string), and no later step puts it back
+$B/upcast_output.yaml:30:43: error: aggregates.A.events.Closed.upcast[0].rename.reason: the step from 1 renames 'reason' to 'motive', but version 2 requires 'reason' (a required string) and no later step puts it back
+$B/upcast_output.yaml:30:43: error: aggregates.A.events.Closed.upcast[0].rename.reason: the step from 1 renames 'reason' to 'motive', a field version 2 does not declare" "upcast output: every step at fault"
+
+# A projection key is compiled against each handled event's fields (a typo is
+# found with did-you-mean), and must be a scalar.
+run "$STRATA" check $B/projection_key.yaml
+expect_rc 1 "projection keys exits 1"
+expect_eq "$ERR" "$B/projection_key.yaml:17:16: error: projections.ByBooking.key: unknown field 'bookingID' of event (did you mean 'bookingId'?); the key is read for event 'Made' (line 20)
+$B/projection_key.yaml:22:10: error: projections.ByRooms.key: \`event.rooms\` is a list, but a key names one row: it must be a string or a number; the key is read for event 'Made' (line 25)" "projection keys"
+
+# A scenario's when.payload is checked against the command's payload fields
+# (not when then expects it refused); 'open' is too far from 'when' to suggest.
+run "$STRATA" check $B/scenario_when.yaml
+expect_rc 1 "scenario when exits 1"
+expect_eq "$ERR" "$B/scenario_when.yaml:18:39: error: scenarios[0].when.payload: missing field 'amount' of command Deposit's payload (a required int)
+$B/scenario_when.yaml:18:54: error: scenarios[0].when.payload.amont: unknown field 'amont' of command Deposit's payload (did you mean 'amount'?)
+$B/scenario_when.yaml:18:70: error: scenarios[0].when.payload.note: field 'note': expected string, got int 3
+$B/scenario_when.yaml:21:39: error: scenarios[1].when.payload: missing field 'accountId' of command Deposit's payload (a required string)
+$B/scenario_when.yaml:21:48: error: scenarios[1].when.payload.amount: field 'amount': 0 is below the minimum 1
+$B/scenario_when.yaml:27:5: error: scenarios[3].open: unknown key 'open'; expected one of: name, given, when, then
+$B/scenario_when.yaml:28:12: error: scenarios[3].then.events: \`events\` needs a \`when\` command (they are what it appends)" "scenario when"
+
+# After an indentation slip the first error reported is its cause.
+run "$STRATA" check $B/indent_require.yaml
+expect_rc 1 "indentation slip (require) exits 1"
+expect_eq "$ERR" "$B/indent_require.yaml:14:7: error: aggregates.A.commands.require: 'require' stands where a command's name goes (column 7), but it is a key of command Withdraw (column 8): indent it 1 space more
+$B/indent_require.yaml:14:7: error: aggregates.A.commands.require: command 'require' has no payload field 'x', the aggregate's id: every command needs it to find its stream
+$B/indent_require.yaml:15:9: error: aggregates.A.commands.require: expected a command {payload, require, emit} (a mapping), got a list" "indentation slip (require)"
+
+run "$STRATA" check $B/indent_events.yaml
+expect_rc 1 "indentation slip (events) exits 1"
+expect_eq "$(printf '%s\n' "$ERR" | head -n 1)" "$B/indent_events.yaml:15:7: error: aggregates.A.commands.events: 'events' stands where a command's name goes (column 7), but it is a key of aggregate A (column 5): indent it 2 spaces less" "indentation slip (events): the slip is reported first, before the unknown events it causes"
+
 run "$STRATA" check $B/expression.yaml
 expect_rc 1 "expression exits 1"
 expect_eq "$ERR" "$B/expression.yaml:11:27: error: aggregates.A.commands.Spend.require[0].rule: unknown field 'balanse' of state (did you mean 'balance'?)

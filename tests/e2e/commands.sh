@@ -114,4 +114,21 @@ expect_rc 1 "a failing scenario exits 1"
 expect_contains "$OUT" "0 passed, 1 failed" "and is counted"
 expect_contains "$OUT" "state.n: expected 3, got 2" "the failure shows expected and actual"
 
+# An expression that fails at run time names FILE:LINE:COL of its operator, also
+# on the third line of a folded scalar, in an emit, and in a projection's literal.
+cd "$ROOT" || exit 2
+R=tests/domains/runtime_error.yaml
+RDB="$TMP/runtime.db"
+run "$STRATA" --domain $R --db "$RDB" exec Split x=a parts=0
+expect_rc 1 "a rule that fails to evaluate exits 1"
+expect_eq "$ERR" "strata exec: $R:17:19: \`payload.parts >= 0 && state.n >= 0 && 100 / payload.parts > 1\`: division by zero" "a folded rule's error names its line and column"
+run "$STRATA" --domain $R --db "$RDB" exec Split x=a parts=1
+expect_rc 1 "an emit that fails to evaluate exits 1"
+expect_contains "$ERR" "$R:20:33: \`100 / (payload.parts - 1)\`: division by zero" "an emit's error names its line and column"
+run "$STRATA" --domain $R --db "$RDB" exec Split x=a parts=3
+expect_rc 0 "a command that evaluates appends"
+run "$STRATA" --domain $R --db "$RDB" project
+expect_rc 1 "a projection that fails exits 1"
+expect_contains "$OUT" "projections.Shares.on.Split.set.share: $R:33:16: \`" "a projection's literal expression names its line and column"
+
 done_testing

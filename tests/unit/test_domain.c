@@ -693,6 +693,28 @@ static void test_yaml_duplicate_key(void **st)
     free(t);
 }
 
+/* A problem with the file's shape comes before those it may cause, even when
+ * they stand earlier in the file. */
+static void test_structural_problems_first(void **st)
+{
+    const char *text = "domain: t\nbogus: 1\naggregates:\n  A:\n    id: x\n    commands:\n"
+                       "      C:\n        payload: {x: string}\n        emit: [{E: {}}]\n"
+                       "      events:\n      E: {}\n";
+    char *all = problems_of(text, strlen(text));
+    const char *want = "\n10:7: aggregates.A.commands.events: 'events' stands where a command's "
+                       "name goes (column 7), but it is a key of aggregate A (column 5): indent "
+                       "it 2 spaces less\n";
+    if (strncmp(all, want, strlen(want)) != 0)
+        fail_msg("the slip should come first:%s", all);
+    assert_non_null(strstr(all, "\n2:1: bogus: unknown key 'bogus'"));
+    free(all);
+    /* YAML's own problems too (a duplicate key does not stop the checks). */
+    all = problems_of("domain: t\nbogus: 1\naggregates: {}\ndomain: u\n", 44);
+    const char *dup = "\n4:1: domain: duplicate key";
+    assert_true(strncmp(all, dup, strlen(dup)) == 0);
+    free(all);
+}
+
 static void test_yaml_alias_bomb(void **st)
 {
     const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
@@ -943,6 +965,70 @@ static void test_diag_print(void **st)
     diag_list_done(&dl);
 }
 
+/* ---- where an evaluation error stands in the file ---- */
+
+/* Evaluates the first require rule of command C of text with payload {n: 0} and
+ * returns the error message (caller frees). */
+static char *runtime_error_of(const char *text)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load_buffer("t.yaml", text, strlen(text), &dl);
+    if (!d)
+        diag_list_print(&dl, stderr);
+    assert_non_null(d);
+    const struct command_spec *c = domain_command(d, "C");
+    assert_non_null(c);
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    value payload = value_map(1);
+    value_map_set(&payload, "n", value_int(0));
+    vars.roots[ROOT_PAYLOAD] = payload;
+    vars.roots[ROOT_STATE] = value_map(0);
+    bool ok;
+    err e;
+    err_clear(&e);
+    assert_int_equal(expr_eval_bool(c->require[0].rule, &vars, &ok, &e), ST_ERR);
+    value_free(payload);
+    value_free(vars.roots[ROOT_STATE]);
+    domain_free(d);
+    diag_list_done(&dl);
+    return xstrdup(e.msg);
+}
+
+#define RT_HEAD                                                                                    \
+    "domain: t\naggregates:\n  A:\n    id: x\n    commands:\n      C:\n"                          \
+    "        payload: {x: string, n: int}\n        require:\n"
+
+static void test_runtime_error_position(void **st)
+{
+    /* A folded scalar: its lines were joined with spaces; the division is on the
+     * third line (file line 12), its '/' at column 15. */
+    char *m = runtime_error_of(RT_HEAD "          - rule: >-\n"
+                                       "              payload.n >= 0 &&\n"
+                                       "              payload.n < 5 &&\n"
+                                       "              100 / payload.n > 1\n"
+                                       "            message: m\n");
+    assert_string_equal(m, "t.yaml:12:19: `payload.n >= 0 && payload.n < 5 && 100 / payload.n > "
+                           "1`: division by zero");
+    free(m);
+    /* A literal scalar keeps its newlines; the indentation is not part of the text. */
+    m = runtime_error_of(RT_HEAD "          - message: m\n"
+                                 "            rule: |\n"
+                                 "              payload.n >= 0 &&\n"
+                                 "                 100 / payload.n > 1\n");
+    assert_non_null(strstr(m, "t.yaml:12:22: `"));
+    assert_non_null(strstr(m, "`: division by zero"));
+    free(m);
+    /* Plain and quoted scalars: the same line, the quote counted. */
+    m = runtime_error_of(RT_HEAD "          - {rule: 1 / payload.n > 0, message: m}\n");
+    assert_string_equal(m, "t.yaml:9:22: `1 / payload.n > 0`: division by zero");
+    free(m);
+    m = runtime_error_of(RT_HEAD "          - {rule: \"1 / payload.n > 0\", message: m}\n");
+    assert_string_equal(m, "t.yaml:9:23: `1 / payload.n > 0`: division by zero");
+    free(m);
+}
+
 /* ---- did_you_mean and the domain_find_* lookups ---- */
 
 static void test_suggester(void **st)
@@ -963,6 +1049,11 @@ static void test_suggester(void **st)
     assert_null(did_you_mean("Dx", cmds, 4)); /* two letters are no prefix to go on */
     assert_null(did_you_mean("", cmds, 4));
     assert_null(did_you_mean("Deposit", cmds, 0));
+    /* A scenario key `open` where `when` is expected: one shared letter is not a
+     * typo of it (issue 13: "unknown key 'open' (did you mean 'when'?)"). */
+    const char *const scenario_keys[] = {"name", "given", "when", "then"};
+    assert_null(did_you_mean("open", scenario_keys, 4));
+    assert_string_equal(did_you_mean("wehn", scenario_keys, 4), "when");
     /* NULL entries are skipped; ties go to the earlier name. */
     const char *const holes[] = {NULL, "state", NULL, "stats"};
     assert_string_equal(did_you_mean("stat", holes, 4), "state");
@@ -1073,6 +1164,7 @@ int main(void)
         cmocka_unit_test(test_many_problems_all_reported),
         cmocka_unit_test(test_yaml_tab),
         cmocka_unit_test(test_yaml_duplicate_key),
+        cmocka_unit_test(test_structural_problems_first),
         cmocka_unit_test(test_yaml_alias_bomb),
         cmocka_unit_test(test_yaml_bad_bytes),
         cmocka_unit_test(test_yaml_empty_and_shape),
@@ -1081,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_field_check),
         cmocka_unit_test(test_source_map_file),
         cmocka_unit_test(test_diag_print),
+        cmocka_unit_test(test_runtime_error_position),
         cmocka_unit_test(test_suggester),
         cmocka_unit_test(test_domain_find),
         cmocka_unit_test(test_domain_find_many),

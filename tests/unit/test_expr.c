@@ -933,6 +933,31 @@ static void test_explain(void **st)
     want_explain("state.balance / payload.n > 1", v, "state.balance / payload.n > 1: division by zero");
     want_explain("state.balance", v, "state.balance is 150, not a bool");
     want_explain("state.balance > 1", v, "state.balance (150) > 1 is true");
+    /* Comprehensions say which element decided, with the variable bound to it. */
+    want_explain("[{'sku': 'A', 'qty': 1}, {'sku': 'B', 'qty': 0}].all(i, i.qty > 0)", v,
+                 "[{'sku': 'A', 'qty': 1}, {'sku': 'B', 'qty': 0}].all(i, i.qty > 0) is false: "
+                 "element 2 of 2 ({\"sku\":\"B\",\"qty\":0}): i.qty (0) > 0 is false");
+    want_explain("state.balance > 0 && [1, 2, 3].all(n, n < 3 || n == 5)", v,
+                 "[1, 2, 3].all(n, n < 3 || n == 5) is false: element 3 of 3 (3): n (3) < 3 is "
+                 "false, and n (3) == 5 is false");
+    want_explain("state.lines.all(k, state.lines[k] > 2)", v,
+                 "state.lines.all(k, state.lines[k] > 2) is false: key \"p1\": state.lines[k] (2) "
+                 "> 2 is false");
+    want_explain("[1, 2].exists(n, n > 5)", v,
+                 "[1, 2].exists(n, n > 5) is false: none of the 2 elements makes n > 5 true");
+    want_explain("[7].exists(n, n > 7)", v,
+                 "[7].exists(n, n > 7) is false: element 1 of 1 (7): n (7) > 7 is false");
+    want_explain("[].exists(n, n > 5)", v, "[].exists(n, n > 5) is false: [] is empty");
+    want_explain("[1, 6, 7].exists_one(n, n > 5)", v,
+                 "[1, 6, 7].exists_one(n, n > 5) is false: 2 elements make n > 5 true (2, 3), not "
+                 "exactly one");
+    want_explain("![1, 6].exists(n, n > 5)", v,
+                 "![1, 6].exists(n, n > 5) is false: [1, 6].exists(n, n > 5) is true: element 2 "
+                 "of 2 (6): n (6) > 5 is true");
+    /* Nested: the inner variable is bound too. */
+    want_explain("[[1], [2, 0]].all(l, l.all(n, n > 0))", v,
+                 "[[1], [2, 0]].all(l, l.all(n, n > 0)) is false: element 2 of 2 ([2,0]): l.all(n, "
+                 "n > 0) is false: element 2 of 2 (0): n (0) > 0 is false");
 }
 
 /* ---- CEL conformance (cel-spec tests/simple/testdata, the subset we accept) ---- */
