@@ -96,17 +96,27 @@ int cmd_events(int argc, char **argv)
         if ((n = store_iter_next(it, &ev, &e)) != 1)
             break;
         const struct event_spec *spec = c.domain ? domain_event(c.domain, ev->type) : NULL;
-        if (spec && ev->schema != spec->version) {
-            struct decoded_event de;
-            if (event_decode(c.domain, ev, true, &de, &e) != ST_OK) {
-                n = -1;
-                break;
+        struct decoded_event de;
+        err why;
+        err_clear(&why);
+        if (spec && event_decode(c.domain, ev, true, &de, &why) != ST_OK) {
+            /* A poison event (the domain cannot read it) is listed as stored, with
+             * the reason on stderr: one bad event must not hide the others. */
+            if (sb.len) {
+                fwrite(sb.buf, 1, sb.len, stdout);
+                sb_reset(&sb);
             }
+            fflush(stdout);
+            fprintf(stderr, "strata events: warning: %s (shown as stored)\n", why.msg);
+            event_write_ndjson(&sb, ev, NULL, 0);
+        } else if (spec && ev->schema != spec->version) {
             sb_reset(&data);
             json_write(&data, &de.data);
             event_write_ndjson(&sb, ev, data.buf, de.schema);
             decoded_event_done(&de);
         } else {
+            if (spec)
+                decoded_event_done(&de);
             event_write_ndjson(&sb, ev, NULL, 0);
         }
         if (sb.len >= 1 << 16) {

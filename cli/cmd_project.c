@@ -1,6 +1,7 @@
 /* cmd_project.c: `strata project`: bring projections up to the head, show their
  * lag, rebuild them, follow the store, and the teaching controls (pause, resume,
- * throttle) that every process obeys because they live in the store. */
+ * throttle) that every process obeys because they live in the store, and telling
+ * one to pass over an event it cannot fold (--skip). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 static const char usage[] =
     "usage: strata project [--rebuild NAME | --rebuild-all] [--status [--json]]\n"
     "                      [--follow] [--throttle NAME=N]... [--pause NAME]... [--resume NAME]...\n"
+    "                      [--skip NAME=POSITION]...\n"
     "With no option, brings every projection up to the head and prints one line\n"
     "each; paused projections stay where they are, throttled ones fold only what\n"
     "their throttle allows now, and stale ones (definition changed) wait for a\n"
@@ -27,7 +29,10 @@ static const char usage[] =
     "                   interrupted (SIGINT or SIGTERM)\n"
     "  --throttle NAME=N  fold at most N events per second (0 lifts it); stored\n"
     "  --pause NAME     stop folding NAME (stored: every process obeys it)\n"
-    "  --resume NAME    fold NAME again (a failed one retries from its checkpoint)\n";
+    "  --resume NAME    fold NAME again (a failed one retries from its checkpoint)\n"
+    "  --skip NAME=POSITION  pass over the event at POSITION in NAME from now on, in\n"
+    "                   every fold and rebuild (a poison event: see strata check --db);\n"
+    "                   stored with the reason; a projection failed at that event resumes\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -65,6 +70,7 @@ static void lag_json(strbuf *sb, const struct proj_lag *l)
     sb_adds(sb, ",\"eta_seconds\":");
     json_write_double(sb, l->eta_seconds);
     sb_addf(sb, ",\"throttle\":%lld", (long long)l->throttle);
+    sb_addf(sb, ",\"skipped\":%lld", (long long)l->skipped);
     if (l->status == PROJ_REBUILDING)
         sb_addf(sb, ",\"rebuild_checkpoint\":%lld", (long long)l->rebuild_checkpoint);
     if (l->status == PROJ_FAILED) {
@@ -109,6 +115,8 @@ static void print_status_table(const struct proj_lag *lags, size_t n)
             sb_addf(&notes, "new table at %lld; ", (long long)l->rebuild_checkpoint);
         if (l->status == PROJ_FAILED)
             sb_addf(&notes, "failed at position %lld; ", (long long)l->error_position);
+        if (l->skipped > 0)
+            sb_addf(&notes, "%lld skipped; ", (long long)l->skipped);
         if (notes.len >= 2)
             notes.buf[notes.len -= 2] = '\0';
         printf("%-*s  %-11s  %10lld  %10lld  %8lld  %8s  %9.1f  %7s  %s\n", (int)w, l->name,
@@ -126,6 +134,8 @@ static void print_status_table(const struct proj_lag *lags, size_t n)
             printf("  event: %s\n", l->error_event);
         printf("  fix the domain, then: strata project --rebuild %s (or --resume %s to retry)\n",
                l->name, l->name);
+        printf("  or pass over that event: strata project --skip %s=%lld\n", l->name,
+               (long long)l->error_position);
     }
 }
 
@@ -266,7 +276,8 @@ int cmd_project(int argc, char **argv)
         OPT_FOLLOW,
         OPT_THROTTLE,
         OPT_PAUSE,
-        OPT_RESUME
+        OPT_RESUME,
+        OPT_SKIP
     };
     static const struct option opts[] = {{"rebuild", required_argument, NULL, OPT_REBUILD},
                                          {"rebuild-all", no_argument, NULL, OPT_REBUILD_ALL},
@@ -276,12 +287,14 @@ int cmd_project(int argc, char **argv)
                                          {"throttle", required_argument, NULL, OPT_THROTTLE},
                                          {"pause", required_argument, NULL, OPT_PAUSE},
                                          {"resume", required_argument, NULL, OPT_RESUME},
+                                         {"skip", required_argument, NULL, OPT_SKIP},
                                          COMMON_OPTIONS,
                                          {0}};
     struct cli c;
     cli_init(&c, "project", usage);
     bool rebuild_all = false, status = false, json = false, follow_mode = false;
-    /* Controls and rebuilds in the order given: kind 'p'ause, 'r'esume, 't'hrottle, 'b'uild. */
+    /* Controls and rebuilds in the order given: kind 'p'ause, 'r'esume, 't'hrottle,
+     * 's'kip, 'b'uild. */
     struct action {
         char kind;
         char *name;
@@ -316,6 +329,16 @@ int cmd_project(int argc, char **argv)
                 goto out;
             }
             acts[nacts++] = (struct action){'t', name, n};
+            break;
+        }
+        case OPT_SKIP: {
+            char *name;
+            int64_t n;
+            if (!parse_throttle(optarg, &name, &n) || n < 1) {
+                rc = cli_usage_error(&c, "--skip wants NAME=POSITION, not '%s'", optarg);
+                goto out;
+            }
+            acts[nacts++] = (struct action){'s', name, n};
             break;
         }
         case OPT_PAUSE:
@@ -378,15 +401,22 @@ int cmd_project(int argc, char **argv)
             only_controls = false;
             continue;
         }
+        char *reason = NULL;
         if (a->kind == 't')
             rc = projection_throttle(c.store, c.domain, a->name, a->n, &e);
+        else if (a->kind == 's')
+            rc = projection_skip(c.store, c.domain, a->name, a->n, &reason, &e);
         else
             rc = projection_pause(c.store, c.domain, a->name, a->kind == 'p', &e);
         if (rc != ST_OK) {
             rc = cli_fail(&c, &e);
             goto out;
         }
-        if (!follow_mode && !status) {
+        if (a->kind == 's' && !follow_mode && !status)
+            printf("%s: passes over position %lld from now on (%s)\n", a->name, (long long)a->n,
+                   reason);
+        free(reason);
+        if (a->kind != 's' && !follow_mode && !status) {
             if (a->kind == 't' && a->n > 0)
                 printf("%s: throttled to %lld events per second\n", a->name, (long long)a->n);
             else if (a->kind == 't')

@@ -38,6 +38,8 @@ int file_options_source(struct cli *c, struct file_options *fo)
     if (rc != ST_OK)
         return rc == ST_USAGE ? cli_usage_error(c, "%s", e.msg) : cli_fail(c, &e);
     fo->o.source = fo->src;
+    /* A --map import reads the map alone; otherwise a domain checks every record. */
+    fo->o.domain = fo->map ? NULL : c->domain;
     return ST_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "domain_schema.h"
+#include "event_check.h"
 #include "json.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
@@ -210,9 +211,21 @@ static bool spec_reads_meta(const struct event_spec *spec)
     return false;
 }
 
-/* event_decode, with `meta` left null when need_meta is false. */
+/* " at position N" for messages, or "" for an event not stored yet (an import
+ * checks events before the store gives them a position). */
+static const char *at_position(const struct event *ev, char *buf, size_t n)
+{
+    if (ev->position <= 0)
+        return "";
+    snprintf(buf, n, " at position %lld", (long long)ev->position);
+    return buf;
+}
+
+/* event_decode, with `meta` left null when need_meta is false. parsed, when not
+ * NULL, is ev->data already parsed (an import has it), so it is not parsed twice. */
 static int decode(const struct domain *d, const struct event *ev, bool upcast, bool need_meta,
-                  const struct event_spec *spec, struct decoded_event *out, err *e)
+                  const struct event_spec *spec, const value *parsed, struct decoded_event *out,
+                  err *e)
 {
     memset(out, 0, sizeof *out);
     out->ev = ev;
@@ -220,9 +233,12 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
     out->schema = ev->schema;
     out->meta = value_null();
     err je;
-    if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
-        return err_set(e, ST_ERR, "event %s at position %lld: data is not valid JSON: %s", ev->type,
-                       (long long)ev->position, je.msg);
+    char at[48];
+    if (parsed)
+        out->data = value_ref(parsed);
+    else if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
+        return err_set(e, ST_ERR, "event %s%s: data is not valid JSON: %s", ev->type,
+                       at_position(ev, at, sizeof at), je.msg);
     int rc = need_meta ? build_meta(d, ev, out->spec, &out->meta, e) : ST_OK;
     if (rc != ST_OK) {
         value_free(out->data);
@@ -233,18 +249,31 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
         if (ev->schema > spec->version || ev->schema < 1) {
             decoded_event_done(out);
             return err_set(e, ST_ERR,
-                           "event %s at position %lld has schema version %d, but the domain "
-                           "knows versions 1 to %d of it",
-                           ev->type, (long long)ev->position, ev->schema, spec->version);
+                           "event %s%s: schema version %d, but the domain knows versions 1 to "
+                           "%d of it",
+                           ev->type, at_position(ev, at, sizeof at), ev->schema, spec->version);
         }
         if (ev->schema < spec->version) {
             rc = event_upcast(spec, ev->schema, &out->data, &out->meta, e);
             if (rc != ST_OK) {
-                err_prefix(e, "event at position %lld", (long long)ev->position);
+                err_prefix(e, "event %s%s", ev->type, at_position(ev, at, sizeof at));
                 decoded_event_done(out);
                 return rc;
             }
             out->schema = spec->version;
+        }
+        /* Every event is read as valid, or not at all: a value of the wrong type
+         * (from an import made without the domain, or from an upcast) would
+         * otherwise flow into state and from there into new events. */
+        rc = event_check_fields(spec, ev->schema, &out->data, e);
+        if (rc != ST_OK) {
+            if (ev->schema < spec->version)
+                err_prefix(e, "event %s%s (stored at schema %d)", ev->type,
+                           at_position(ev, at, sizeof at), ev->schema);
+            else
+                err_prefix(e, "event %s%s", ev->type, at_position(ev, at, sizeof at));
+            decoded_event_done(out);
+            return rc;
         }
     }
     return ST_OK;
@@ -253,7 +282,19 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e)
 {
-    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, out, e);
+    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, NULL, out, e);
+}
+
+int event_validate(const struct domain *d, const struct event *ev, const value *data, err *e)
+{
+    const struct event_spec *spec = domain_find_event(d, ev->type, e);
+    if (!spec)
+        return e ? (e->code = ST_ERR) : ST_ERR;
+    struct decoded_event de;
+    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, data, &de, e);
+    if (rc == ST_OK)
+        decoded_event_done(&de);
+    return rc;
 }
 
 void decoded_event_done(struct decoded_event *de)
@@ -327,7 +368,7 @@ int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, &de, e);
+    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, NULL, &de, e);
     if (rc != ST_OK)
         return rc;
     rc = aggregate_apply(a, &de, state, e);
@@ -720,6 +761,11 @@ static int decide(const struct domain *d, const struct command_request *req, con
             }
             value_map_set(&data, em->fields[j].name, fv);
         }
+        /* What is appended must be what the event declares, as for every other way
+         * in: an emit's expressions are checked statically only as far as types
+         * can be seen (a payload field of type any, a min the value can break). */
+        if (rc == ST_OK && (rc = event_check_fields(em->event, em->event->version, &data, e)) != ST_OK)
+            err_prefix(e, "%s: emit[%zu] %s", c->name, i, em->event->name);
         if (rc != ST_OK) {
             value_free(data);
             break;

@@ -32,6 +32,13 @@ int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e);
 void decoded_event_done(struct decoded_event *de);
 
+/* Checks that d can read ev as it would read it back, before it is appended (an
+ * import, a replay, a scenario's given) or over a stored one (`check --db`): a
+ * type d declares, a schema version it knows, data that, upcast to the current
+ * version, matches the declared fields (event_check.h). data, when not NULL, is
+ * ev->data already parsed. Returns ST_OK or ST_ERR with e saying why. */
+int event_validate(const struct domain *d, const struct event *ev, const value *data, err *e);
+
 /* Upcasts data (owned, replaced in place) from schema `from` to spec->version. */
 int event_upcast(const struct event_spec *spec, int from, value *data, const value *meta, err *e);
 

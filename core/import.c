@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "aggregate.h"
 #include "event_format.h"
 #include "json.h"
 #include "mapping.h"
@@ -116,6 +117,29 @@ static void report_bad(struct importer *im, const char *where, const char *reaso
     progress_clear(im);
     fprintf(im->errs, "%s: error: %s\n", where, reason);
     im->res->bad++;
+}
+
+/* With a domain, a record must be an event the domain can read (a known type and
+ * schema version, data that matches its fields after upcasting): what is appended
+ * is valid, whatever path it came by. The canonical line is already parsed, so its
+ * data is checked without parsing it again. Returns true when it may go on. */
+static bool domain_accepts(struct importer *im, const struct mapped_event *ev, const value *line,
+                           char *reason, size_t n)
+{
+    const struct domain *d = im->o->domain;
+    if (!d)
+        return true;
+    struct event stored = {0,        ev->version, ev->schema, ev->stream, ev->type, (char *)ev->time,
+                           ev->data, ev->meta};
+    const value *data = im->canonical ? value_map_get(line, "data") : NULL;
+    err e;
+    err_clear(&e);
+    if (event_validate(d, &stored, data && data->type == V_MAP ? data : NULL, &e) == ST_OK)
+        return true;
+    size_t len = strnlen(e.msg, n - 1); /* a long message is cut to the reason's room */
+    memcpy(reason, e.msg, len);
+    reason[len] = '\0';
+    return false;
 }
 
 /* ---- appending --------------------------------------------------------------------------- */
@@ -286,6 +310,10 @@ static int import_one(struct importer *im, const char *path)
         if (m == MAP_SKIP) {
             im->res->skipped++;
             continue;
+        }
+        if (m == MAP_OK && !domain_accepts(im, &ev, &rec.v, reason, sizeof reason)) {
+            mapped_event_done(&ev);
+            m = MAP_BAD;
         }
         if (m == MAP_BAD) {
             report_bad(im, where.buf, reason);

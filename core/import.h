@@ -32,6 +32,10 @@
 
 struct import_options {
     const struct source_spec *source; /* NULL: canonical NDJSON */
+    /* When not NULL, every record must be an event this domain can read (known
+     * type and schema, data valid after upcasting), or it is a bad record. NULL
+     * (a --map import, or no domain): records are taken as they are. */
+    const struct domain *domain;
     bool skip_bad;                    /* commit the good records, count the bad */
     bool sort_time;                   /* stable sort by time before appending */
     bool progress;                    /* draw a progress bar on `errors` (a terminal) */

@@ -463,6 +463,51 @@ int projection_pause(struct store *s, const struct domain *d, const char *name, 
     return rc;
 }
 
+int projection_skip(struct store *s, const struct domain *d, const char *name, int64_t position,
+                    char **reason_out, err *e)
+{
+    const struct projection_spec *p = projection_find(d, name, e);
+    if (!p)
+        return ST_NOT_FOUND;
+    int rc = projection_setup(s, d, e);
+    if (rc != ST_OK)
+        return rc;
+    const struct proj_backend *be = proj_backend_for(s, e);
+    if ((rc = store_begin(s, e)) != ST_OK)
+        return rc;
+    int64_t head = 0;
+    struct proj_record rec;
+    bool have = false;
+    if ((rc = store_head(s, &head, e)) == ST_OK && (position < 1 || position > head))
+        rc = err_set(e, ST_USAGE, "skip for %s: there is no event at position %lld (the head is %lld)",
+                     name, (long long)position, (long long)head);
+    if (rc == ST_OK)
+        have = (rc = be->record_get(s, name, &rec, e)) == ST_OK;
+    /* The failure it stopped at is the reason, when it is this event; and that
+     * failure is then cleared, so the projection resumes past it. */
+    bool stopped_here = have && rec.error && rec.error_position == position;
+    const char *reason = stopped_here ? rec.error : "skipped by hand";
+    if (rc == ST_OK)
+        rc = be->skip_add(s, name, position, reason, e);
+    if (rc == ST_OK && reason_out)
+        *reason_out = xstrdup(reason);
+    if (rc == ST_OK && stopped_here) {
+        proj_record_clear_error(&rec);
+        snprintf(rec.status, sizeof rec.status, "catching up");
+        rc = be->record_put(s, name, &rec, e);
+    }
+    if (have)
+        proj_record_done(&rec);
+    if (rc == ST_OK)
+        return store_commit(s, e);
+    store_rollback(s);
+    if (reason_out) {
+        free(*reason_out);
+        *reason_out = NULL;
+    }
+    return rc;
+}
+
 int projection_throttle(struct store *s, const struct domain *d, const char *name,
                         int64_t events_per_second, err *e)
 {

@@ -42,6 +42,7 @@ struct proj_lag {
     int64_t throttle;           /* at most this many events per second (0 = unthrottled) */
     int64_t rebuild_checkpoint; /* when rebuilding: how far the new table is */
     int64_t error_position;     /* when failed: the event that failed */
+    int64_t skipped;            /* events it was told to pass over (projection_skip) */
     char *error;                /* when failed: the error, with the expression and its place */
     char *error_event;          /* when failed: the event as NDJSON */
 };
@@ -100,6 +101,16 @@ int projection_pause(struct store *s, const struct domain *d, const char *name, 
                      err *e);
 int projection_throttle(struct store *s, const struct domain *d, const char *name,
                         int64_t events_per_second, err *e);
+
+/* Tells projection `name` to pass over the event at `position` (a poison event
+ * it cannot fold) from now on, in every later fold and rebuild: recorded in the
+ * store with the reason (the projection's failure, when it failed at that event,
+ * else "skipped by hand") and the time. When the projection had failed at that
+ * event its failure is cleared, so the next catch-up resumes past it. *reason_out
+ * (may be NULL; caller frees) receives the reason recorded. ST_USAGE for a
+ * position that is not in the store. */
+int projection_skip(struct store *s, const struct domain *d, const char *name, int64_t position,
+                    char **reason_out, err *e);
 
 /* Rows of `name`, ordered by key (a projection without key has one row), as a list
  * of maps {"key":..., column: value, ...} (no "key" for a keyless projection).

@@ -110,6 +110,16 @@ struct proj_backend {
      * were in all. */
     int (*rows_at)(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                    size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+
+    /* Events a projection passes over (a poison event it cannot fold, `strata
+     * project --skip`): kept apart from its tables, so that a rebuild skips them
+     * too. skip_add records (or re-records) one, in the caller's transaction;
+     * skips_get gives the positions in order (*positions malloc'd, NULL when none);
+     * skips_count says how many. */
+    int (*skip_add)(struct store *s, const char *name, int64_t position, const char *reason,
+                    err *e);
+    int (*skips_get)(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);
+    int (*skips_count)(struct store *s, const char *name, int64_t *count, err *e);
 };
 
 /* The backend for s, or NULL with e set when there is none for its kind of store. */

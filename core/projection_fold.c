@@ -260,7 +260,24 @@ struct part {
     int64_t last;                 /* the last position folded */
     const struct event *bad;      /* the event that failed, if one did */
     err why;                      /* and why */
+    int64_t *skips;               /* positions it was told to pass over, ascending */
+    size_t nskips;
+    bool skipping;                /* the event at hand is one of them */
 };
+
+/* Was the projection told to pass over the event at `position`? */
+static bool skipped(const struct part *pt, int64_t position)
+{
+    size_t lo = 0, hi = pt->nskips;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pt->skips[mid] < position)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < pt->nskips && pt->skips[lo] == position;
+}
 
 /* Writes one projection's share of a batch, inside the batch's transaction: its
  * changed rows, its new checkpoint and status, its failure, its swap. */
@@ -363,6 +380,10 @@ static int batch_join(struct batch *b, int64_t to, bool honour, struct batch_out
         }
         pt->in = true;
         pt->last = b->start;
+        /* Read under the same lock as the record, so a skip recorded meanwhile is seen
+         * by the batch that resumes the projection past it. */
+        if ((rc = be->skips_get(b->s, f->p->name, &pt->skips, &pt->nskips, e)) != ST_OK)
+            return rc;
         b->nin++;
         if (b->start != f->cache_at || value_map_len(&f->cache) > CACHE_MAX_KEYS)
             cache_reset(f);
@@ -379,7 +400,8 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
     for (size_t i = 0; i < b->n; i++) {
         struct part *pt = &b->parts[i];
         if (pt->in && !pt->bad) {
-            pt->h = handler_for(pt->f->p, ev->type);
+            pt->skipping = pt->nskips && skipped(pt, ev->position);
+            pt->h = pt->skipping ? NULL : handler_for(pt->f->p, ev->type);
             any = any || pt->h;
         }
     }
@@ -393,6 +415,10 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
         if (!pt->in || pt->bad)
             continue;
         enum fold_result fr = FOLD_OK;
+        if (pt->skipping) {
+            pt->last = ev->position; /* passed over, as it was told: not folded */
+            continue;
+        }
         if (pt->h && !decoded) {
             pt->why = derr;
             err_prefix(&pt->why, "projections.%s.on.%s", pt->f->p->name, ev->type);
@@ -501,9 +527,11 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
         store_rollback(s); /* none of them may go on: nothing was written */
     else
         rc = batch_commit(&b, outs, e);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (b.parts[i].have_rec)
             proj_record_done(&b.parts[i].rec);
+        free(b.parts[i].skips);
+    }
     free(b.parts);
     return rc;
 }

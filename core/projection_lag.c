@@ -164,6 +164,10 @@ int proj_lag_measure(struct store *s, const struct proj_backend *be,
     } else {
         out->status = out->events_behind > 0 ? PROJ_CATCHING_UP : PROJ_LIVE;
     }
+    if ((rc = be->skips_count(s, p->name, &out->skipped, e)) != ST_OK) {
+        proj_record_done(&rec);
+        return rc;
+    }
     out->rate = samples_rate(rec.samples, now, progress);
     out->seconds_behind = 0;
     if (out->events_behind > 0) {

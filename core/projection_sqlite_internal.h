@@ -1,8 +1,8 @@
 /* projection_sqlite_internal.h: what the SQLite read-model backend's files share,
  * private to them: projection_sqlite.c (records, writing rows and history,
  * rebuilds), projection_sqlite_history.c (reading rows back from the history, now
- * or at a past position) and projection_sqlite_sql.c (table names and SQL
- * helpers). The tables themselves are described at the top of projection_sqlite.c. */
+ * or at a past position), projection_sqlite_sql.c (table names and SQL
+ * helpers) and projection_sqlite_skips.c (events a projection passes over). The tables themselves are described at the top of projection_sqlite.c. */
 #ifndef STRATA_PROJECTION_SQLITE_INTERNAL_H
 #define STRATA_PROJECTION_SQLITE_INTERNAL_H
 
@@ -45,5 +45,10 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
 /* The backend's rows_at (see projection_backend.h). */
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                 size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+
+/* The backend's skip_add, skips_get and skips_count (projection_sqlite_skips.c). */
+int psq_skip_add(struct store *s, const char *name, int64_t position, const char *reason, err *e);
+int psq_skips_get(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);
+int psq_skips_count(struct store *s, const char *name, int64_t *count, err *e);
 
 #endif

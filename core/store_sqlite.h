@@ -29,4 +29,9 @@ struct sqlite3 *store_sqlite_db(struct store *s);
  * being done, for modules that keep their own tables in the file. Returns ST_ERR. */
 int store_sqlite_error(struct store *s, int rc, err *e, const char *doing);
 
+/* The format of the open file (store_migrate.h): the newest, unless the store was
+ * opened read-only and is older (then what newer formats add is absent, and
+ * readers treat it as empty). 0 if s is not an SQLite store. */
+int store_sqlite_format(struct store *s);
+
 #endif

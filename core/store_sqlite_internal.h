@@ -46,6 +46,7 @@ struct sq_store {
     struct store base;
     sqlite3 *db;
     bool read_only;
+    int format; /* the file's store format (older than the newest only when read-only) */
     int busy_ms;
     enum tx_state tx;
     sqlite3_stmt *stmt[S_NSTMT];

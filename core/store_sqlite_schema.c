@@ -1,8 +1,9 @@
 /* store_sqlite_schema.c: opening an SQLite store (store_sqlite_open): says what
  * the file is (a Strata store of a format this build reads, an empty database, or
- * something else, each said plainly), creates design.md's schema in a new one, and
- * sets the connection up (WAL, durability, cache, size limit). The operations on
- * an open store are in store_sqlite.c. */
+ * something else, each said plainly), creates a new store and upgrades an older
+ * one (by store_migrate.c's migrations, in one transaction under the write lock),
+ * and sets the connection up (WAL, durability, cache, size limit). The operations
+ * on an open store are in store_sqlite.c. */
 #include "store_sqlite.h"
 
 #include <errno.h>
@@ -13,51 +14,18 @@
 #include <unistd.h>
 
 #include "sqlite_util.h"
+#include "store_migrate.h"
 #include "store_sqlite_internal.h"
 
-/* What marks a Strata store: PRAGMA application_id (0x53545241, "STRA") and the
- * format version, in PRAGMA user_version and in strata_meta. Written as decimal
- * numbers so that the schema's SQL below can spell them with XSTR. */
-#define STRATA_APPLICATION_ID 1398035009
-#define STRATA_FORMAT_VERSION 1
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
-/* The schema of design.md, format version STRATA_FORMAT_VERSION. Written in one
- * transaction. There is an index on time (position_at_time) but none on type:
- * measured, it cost 10-15% of the append rate, while a type filter without it is a
- * position-ordered scan that stops as soon as a page is full. */
-/* The SQL is spliced with XSTR, which clang-format cannot lay out. */
-/* clang-format off */
-static const char SCHEMA_SQL[] =
-    "CREATE TABLE strata_meta(key TEXT PRIMARY KEY, value TEXT);\n"
-    "INSERT INTO strata_meta(key, value) VALUES('format_version', '"
-        XSTR(STRATA_FORMAT_VERSION) "');\n"
-    "CREATE TABLE streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,\n"
-    "  version INTEGER NOT NULL, last_position INTEGER NOT NULL);\n"
-    "CREATE TABLE event_log(position INTEGER PRIMARY KEY,\n"
-    "  stream_id INTEGER NOT NULL REFERENCES streams(id), version INTEGER NOT NULL,\n"
-    "  type TEXT NOT NULL, schema INTEGER NOT NULL, time TEXT NOT NULL,\n"
-    "  data TEXT NOT NULL, meta TEXT, UNIQUE(stream_id, version));\n"
-    "CREATE INDEX event_log_time ON event_log(time);\n"
-    "CREATE VIEW events AS SELECT e.position AS position, s.name AS stream,\n"
-    "  e.version AS version, e.type AS type, e.schema AS schema, e.time AS time,\n"
-    "  e.data AS data, e.meta AS meta\n"
-    "  FROM event_log e JOIN streams s ON s.id = e.stream_id ORDER BY e.position;\n"
-    "CREATE TABLE commands(id TEXT PRIMARY KEY, stream_id INTEGER NOT NULL,\n"
-    "  first_position INTEGER NOT NULL, last_position INTEGER NOT NULL);\n"
-    "CREATE TABLE snapshots(stream_id INTEGER NOT NULL, rules_hash TEXT NOT NULL,\n"
-    "  version INTEGER NOT NULL, position INTEGER NOT NULL, state TEXT NOT NULL,\n"
-    "  PRIMARY KEY(stream_id, rules_hash, version));\n"
-    "PRAGMA application_id = " XSTR(STRATA_APPLICATION_ID) ";\n"
-    "PRAGMA user_version = " XSTR(STRATA_FORMAT_VERSION) ";\n";
-/* clang-format on */
+/* What marks a Strata store: PRAGMA application_id (STRATA_APPLICATION_ID) and the
+ * format version, in PRAGMA user_version and in strata_meta. The formats and the
+ * migrations between them are in store_migrate.c. */
 
 enum file_kind { FILE_STRATA, FILE_EMPTY };
 
 /* Says what the open file is: a Strata store of a format we read, or an empty
  * database; anything else is an error. */
-static int classify(struct sq_store *ss, enum file_kind *kind, err *e)
+static int classify(struct sq_store *ss, enum file_kind *kind, int *format_out, err *e)
 {
     const char *path = ss->base.path;
     int64_t app = 0, format = 0, tables = 0;
@@ -69,20 +37,22 @@ static int classify(struct sq_store *ss, enum file_kind *kind, err *e)
     if (rc != SQLITE_OK)
         return sq_fail(ss, rc, e, "opening the store");
     if (app == STRATA_APPLICATION_ID) {
-        if (format > STRATA_FORMAT_VERSION)
+        if (format > store_format_latest())
             return err_set(e, ST_ERR,
                            "%s was written by a newer Strata (store format %lld; this build "
                            "reads up to %d)",
-                           path, (long long)format, STRATA_FORMAT_VERSION);
+                           path, (long long)format, store_format_latest());
         if (format < 1)
             return err_set(e, ST_ERR, "%s is a damaged Strata store (it records no format version)",
                            path);
         *kind = FILE_STRATA;
+        *format_out = (int)format;
         return ST_OK;
     }
     if (app != 0 || tables > 0)
         return err_set(e, ST_ERR, "%s is an SQLite database but not a Strata store", path);
     *kind = FILE_EMPTY;
+    *format_out = 0;
     return ST_OK;
 }
 
@@ -94,21 +64,31 @@ static int exec(struct sq_store *ss, const char *sql, err *e, const char *doing)
     return ST_OK;
 }
 
-/* Creates the schema in an empty database, unless another process got there first
- * (it is re-checked under the write lock). */
-static int create_schema(struct sq_store *ss, err *e)
+/* Brings an empty database or an older store to the newest format: under the
+ * write lock (BEGIN IMMEDIATE) it looks again, since another process may have
+ * created or upgraded it meanwhile, then runs every pending migration and records
+ * the new format, all in one transaction: a crash or an error leaves the store
+ * as it was. */
+static int upgrade(struct sq_store *ss, err *e)
 {
     if (sq_tx_begin(ss, e) != ST_OK)
         return ST_ERR;
     enum file_kind kind;
-    int rc = classify(ss, &kind, e);
-    if (rc == ST_OK && kind == FILE_EMPTY)
-        rc = exec(ss, SCHEMA_SQL, e, "creating the store");
+    int format = 0;
+    int rc = classify(ss, &kind, &format, e);
+    if (rc == ST_OK && format < store_format_latest()) {
+        rc = store_migrate_sqlite(ss->db, format, store_format_latest(), e);
+        if (rc != ST_OK)
+            err_prefix(e, "%s", ss->base.path);
+    }
     if (rc != ST_OK) {
         sq_tx_rollback(ss);
         return rc;
     }
-    return sq_tx_commit(ss, e);
+    if (sq_tx_commit(ss, e) != ST_OK)
+        return ST_ERR;
+    ss->format = store_format_latest();
+    return ST_OK;
 }
 
 struct store *store_sqlite_open(const char *path, const struct store_options *opt, err *e)
@@ -164,10 +144,23 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
     sqlite3_busy_timeout(ss->db, ss->busy_ms);
 
     enum file_kind kind;
-    if (classify(ss, &kind, e) != ST_OK)
+    int format = 0;
+    if (classify(ss, &kind, &format, e) != ST_OK)
         goto fail;
     if (kind == FILE_EMPTY && (read_only || (exists && !opt->create))) {
         err_set(e, ST_ERR, "%s is an empty SQLite database, not a Strata store", path);
+        goto fail;
+    }
+    ss->format = format;
+    /* Read-only, an older store is read as it is when what the newer formats add
+     * can be read as empty; otherwise it has to be upgraded first, which needs
+     * write access. Nothing is ever written through a read-only open. */
+    if (read_only && format < store_format_latest() && !store_format_readable(format)) {
+        err_set(e, ST_ERR,
+                "%s is a store of format %d and this build reads format %d: open it once "
+                "with write access (any command that writes, e.g. `strata project`) to "
+                "upgrade it",
+                path, format, store_format_latest());
         goto fail;
     }
     if (!read_only && !memory) {
@@ -196,11 +189,16 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
         if (exec(ss, pragma, e, "setting a size limit") != ST_OK)
             goto fail;
     }
-    if (kind == FILE_EMPTY && create_schema(ss, e) != ST_OK)
+    if (!read_only && format < store_format_latest() && upgrade(ss, e) != ST_OK)
         goto fail;
     return &ss->base;
 
 fail:
     store_sqlite_ops.close(&ss->base);
     return NULL;
+}
+
+int store_sqlite_format(struct store *s)
+{
+    return s && s->ops == &store_sqlite_ops ? ((struct sq_store *)s)->format : 0;
 }

@@ -47,6 +47,7 @@ static int job_import(struct tui_job *job)
     /* arg2 is the source's name; the domain outlives the job. */
     if (job->arg2)
         o.source = domain_source(job->app->domain, job->arg2);
+    o.domain = job->app->domain; /* what is appended must be valid for it */
     FILE *errs = tmpfile();
     o.errors = errs ? errs : stderr;
     o.replay = job->num != 0;

@@ -291,6 +291,124 @@ static void test_upcast_chain(void **unused)
     domain_free(d);
 }
 
+/* Every event read back is valid after its upcasts, and every event checked before
+ * it is appended (event_validate) too: a violation names the event, the upcast
+ * step and the field. */
+static void test_events_are_valid(void **unused)
+{
+    struct domain *d = load_counter(0);
+    struct store *s = mem_store();
+    err e;
+    err_clear(&e);
+    /* v1 whose `amount` is text: the rename carries the wrong type into `n`. */
+    struct new_event evs[] = {
+        {"Added", 1, "2026-01-01T00:00:00.000Z", "{\"amount\":\"ten\"}", NULL},
+        {"Added", 3, "2026-01-01T00:00:01.000Z", "{\"n\":5,\"tag\":\"t\"}", NULL},
+    };
+    assert_int_equal(store_append(s, "Counter-U", STORE_ANY_VERSION, NULL, evs, 1, NULL, &e),
+                     ST_OK);
+    assert_int_equal(store_append(s, "Counter-V", STORE_ANY_VERSION, NULL, &evs[1], 1, NULL, &e),
+                     ST_OK);
+    struct agg_state st;
+    const struct aggregate_spec *a = domain_aggregate(d, "Counter");
+    assert_int_equal(aggregate_load(s, d, a, "U", 0, false, &st, &e), ST_ERR);
+    assert_string_equal(e.msg, "event Added at position 1 (stored at schema 1): upcast step 1->2 "
+                               "(rename amount: n): field 'n': expected int, got string \"ten\"");
+    /* A missing field is blamed on the last step that should have made it. */
+    struct event v1 = {0, 1, 1, "Counter-W", "Added", "2026-01-01T00:00:00.000Z", "{}", NULL};
+    err_clear(&e);
+    assert_int_equal(event_validate(d, &v1, NULL, &e), ST_ERR);
+    assert_string_equal(e.msg, "event Added (stored at schema 1): upcast step 1->2 (rename "
+                               "amount: n): missing field 'n' (int)");
+    /* Stored at v2 without `n`: no step of the chain 2->3 sets it. */
+    v1.schema = 2;
+    assert_int_equal(event_validate(d, &v1, NULL, &e), ST_ERR);
+    assert_string_equal(e.msg, "event Added (stored at schema 2): upcast 2->3 (no step sets 'n'): "
+                               "missing field 'n' (int)");
+    /* The current version: an undeclared field, with a suggestion. */
+    struct event v3 = {0, 1, 3, "Counter-W", "Added", "2026-01-01T00:00:00.000Z",
+                       "{\"n\":1,\"tag\":\"x\",\"tga\":1}", NULL};
+    assert_int_equal(event_validate(d, &v3, NULL, &e), ST_ERR);
+    assert_string_equal(e.msg, "event Added: unknown field 'tga' of event Added (did you mean 'tag'?)");
+    v3.data = "{\"n\":1,\"tag\":\"x\"}";
+    assert_int_equal(event_validate(d, &v3, NULL, &e), ST_OK);
+    v3.type = "Addded";
+    assert_int_equal(event_validate(d, &v3, NULL, &e), ST_ERR);
+    assert_non_null(strstr(e.msg, "unknown event type 'Addded'"));
+    /* Another stream still loads. */
+    err_clear(&e);
+    assert_int_equal(aggregate_load(s, d, a, "V", 0, false, &st, &e), ST_OK);
+    assert_int_equal(state_int(&st, "total"), 5);
+    agg_state_done(&st);
+    store_close(s);
+    domain_free(d);
+}
+
+/* An emit whose value breaks the event's fields is refused before anything is
+ * appended, naming the command, the emit and the field. */
+static void test_emit_is_checked(void **unused)
+{
+    static const char yaml[] = "domain: t\n"
+                               "aggregates:\n"
+                               "  A:\n"
+                               "    id: id\n"
+                               "    commands:\n"
+                               "      Put:\n"
+                               "        payload: {id: string, v: any, n: int}\n"
+                               "        emit:\n"
+                               "          - Put: {s: payload.v, n: payload.n}\n"
+                               "    events:\n"
+                               "      Put:\n"
+                               "        fields: {s: string, n: {type: int, min: 1}}\n";
+    struct diag_list diags;
+    diag_list_init(&diags);
+    struct domain *d = domain_load_buffer("t.yaml", yaml, sizeof yaml - 1, &diags);
+    if (!d)
+        diag_list_print(&diags, stderr);
+    diag_list_done(&diags);
+    assert_non_null(d);
+    struct store *s = mem_store();
+    const char *cases[][3] = {
+        {"[1]", "1", "Put: emit[0] Put: field 's': expected string, got list [1]"},
+        {"\"x\"", "0", "Put: emit[0] Put: field 'n': 0 is below the minimum 1"},
+        {"\"x\"", "1", NULL},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        value payload = value_map(3);
+        value_map_set(&payload, "id", value_cstring("A"));
+        value v, n;
+        assert_int_equal(json_parse(cases[i][0], strlen(cases[i][0]), &v, NULL), ST_OK);
+        assert_int_equal(json_parse(cases[i][1], strlen(cases[i][1]), &n, NULL), ST_OK);
+        value_map_set(&payload, "v", v);
+        value_map_set(&payload, "n", n);
+        struct command_request req;
+        memset(&req, 0, sizeof req);
+        req.command = domain_command(d, "Put");
+        req.payload = payload;
+        req.expected_version = STORE_ANY_VERSION;
+        struct command_result res;
+        command_result_init(&res);
+        err e;
+        err_clear(&e);
+        int rc = command_execute(s, d, &req, &res, &e);
+        if (cases[i][2]) {
+            assert_int_equal(rc, ST_ERR);
+            assert_string_equal(e.msg, cases[i][2]);
+            assert_int_equal(res.appended.len, 0);
+        } else {
+            assert_int_equal(rc, ST_OK);
+        }
+        command_result_done(&res);
+        value_free(payload);
+    }
+    int64_t head = -1;
+    err e;
+    assert_int_equal(store_head(s, &head, &e), ST_OK);
+    assert_int_equal(head, 1); /* only the valid one */
+    store_close(s);
+    domain_free(d);
+}
+
 static void test_snapshots_bound_replay(void **unused)
 {
     struct domain *d = load_counter(10);
@@ -414,6 +532,8 @@ int main(void)
         cmocka_unit_test(test_idempotent_command_id),
         cmocka_unit_test(test_expected_version),
         cmocka_unit_test(test_upcast_chain),
+        cmocka_unit_test(test_events_are_valid),
+        cmocka_unit_test(test_emit_is_checked),
         cmocka_unit_test(test_snapshots_bound_replay),
         cmocka_unit_test(test_property_snapshot_equals_full_replay),
         cmocka_unit_test(test_snapshot_hash_guards_changes),

@@ -318,6 +318,62 @@ static void test_import_all_or_nothing(void **st)
     store_close(s);
 }
 
+/* With a domain, a record the domain cannot read is a bad record with FILE:LINE,
+ * and with --skip-bad the rest is imported. */
+static void test_import_checks_domain(void **st)
+{
+    static const char yaml[] = "domain: t\n"
+                               "aggregates:\n"
+                               "  A:\n"
+                               "    id: id\n"
+                               "    events:\n"
+                               "      T:\n"
+                               "        fields: {n: {type: int, min: 1}}\n";
+    struct diag_list diags;
+    diag_list_init(&diags);
+    struct domain *d = domain_load_buffer("t.yaml", yaml, sizeof yaml - 1, &diags);
+    diag_list_done(&diags);
+    assert_non_null(d);
+    struct store *s = mem_store();
+    char *file = write_temp(
+        "{\"stream\":\"A-1\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{\"n\":1}}\n"
+        "{\"stream\":\"A-1\",\"version\":2,\"type\":\"T\",\"time\":\"2026-01-01T00:00:01Z\",\"data\":{\"n\":0}}\n"
+        "{\"stream\":\"A-2\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:02Z\",\"data\":{\"n\":2}}\n");
+    char *files[] = {file};
+    FILE *errs = tmpfile();
+    struct import_options o;
+    memset(&o, 0, sizeof o);
+    o.errors = errs;
+    o.domain = d;
+    struct import_result res;
+    err e;
+    err_clear(&e);
+    assert_int_equal(import_files(s, files, 1, &o, &res, &e), ST_ERR);
+    assert_int_equal(res.bad, 1);
+    int64_t head;
+    assert_int_equal(store_head(s, &head, &e), ST_OK);
+    assert_int_equal(head, 0);
+    char text[512] = "";
+    rewind(errs);
+    assert_non_null(fgets(text, sizeof text, errs));
+    assert_non_null(strstr(text, ":2: error: event T: field 'n': 0 is below the minimum 1"));
+    o.skip_bad = true;
+    assert_int_equal(import_files(s, files, 1, &o, &res, &e), ST_OK);
+    assert_int_equal(res.imported, 2);
+    /* Without the domain the same file is taken as it is. */
+    struct store *s2 = mem_store();
+    o.domain = NULL;
+    o.skip_bad = false;
+    assert_int_equal(import_files(s2, files, 1, &o, &res, &e), ST_OK);
+    assert_int_equal(res.imported, 3);
+    fclose(errs);
+    unlink(file);
+    free(file);
+    store_close(s);
+    store_close(s2);
+    domain_free(d);
+}
+
 static void test_import_sort_time_and_export(void **st)
 {
     struct store *s = mem_store();
@@ -380,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_mapping_cloudevents_defaults),
         cmocka_unit_test(test_version_check),
         cmocka_unit_test(test_import_all_or_nothing),
+        cmocka_unit_test(test_import_checks_domain),
         cmocka_unit_test(test_import_sort_time_and_export),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

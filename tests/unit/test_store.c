@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/store.h"
+#include "core/store_migrate.h"
 #include "core/store_sqlite.h"
 
 static char tmpdir[256];
@@ -621,9 +622,12 @@ static void test_open_errors(void **state)
 
     char *newer = new_path("newer.db");
     store_close(open_ok(newer));
-    sql_on_file(newer, "PRAGMA user_version = 2;");
+    char newer_sql[64];
+    snprintf(newer_sql, sizeof newer_sql, "PRAGMA user_version = %d;", store_format_latest() + 1);
+    sql_on_file(newer, newer_sql);
     snprintf(want, sizeof want,
-             "%s was written by a newer Strata (store format 2; this build reads up to 1)", newer);
+             "%s was written by a newer Strata (store format %d; this build reads up to %d)", newer,
+             store_format_latest() + 1, store_format_latest());
     expect_open_error(newer, &opt, want);
 
     char *missing = new_path("missing.db");
@@ -1086,10 +1090,11 @@ static void test_schema(void **state)
     append1(s, "Account-B", "Closed", "{}", "2026-11-27T10:00:00.125Z");
     sqlite3 *db = store_sqlite_db(s);
     assert_non_null(db);
-    assert_int_equal(db_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(db_int(db, "PRAGMA user_version"), store_format_latest());
     assert_int_equal(db_int(db, "PRAGMA application_id"), 0x53545241);
-    assert_int_equal(db_int(db, "SELECT value = '1' FROM strata_meta WHERE key = 'format_version'"),
-                     1);
+    assert_int_equal(db_int(db, "SELECT CAST(value AS INTEGER) FROM strata_meta WHERE key = "
+                                "'format_version'"),
+                     store_format_latest());
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);

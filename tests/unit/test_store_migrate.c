@@ -1,0 +1,291 @@
+/* test_store_migrate.c: unit tests for the store's format migrations
+ * (core/store_migrate.h and their use when a store is opened): a store of each
+ * earlier format, built with the migrations as they shipped, is upgraded in place
+ * with its events intact; read-only it is read as it is and left untouched; two
+ * processes upgrading one store at once both succeed and upgrade it once; a
+ * migration that fails leaves the store as it was. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/store.h"
+#include "core/store_migrate.h"
+#include "core/store_sqlite.h"
+
+static char tmpdir[256];
+static int file_counter;
+
+static int setup_dir(void **state)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/strata-migrate-XXXXXX", base && *base ? base : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *new_path(const char *name)
+{
+    return xasprintf("%s/%d-%s", tmpdir, ++file_counter, name);
+}
+
+static int64_t db_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int64_t file_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    int64_t v = db_int(db, sql);
+    sqlite3_close(db);
+    return v;
+}
+
+/* A store of `format`, made as a build of that format made it (the migrations up
+ * to it, in WAL mode), holding three events written the way format 1 writes them. */
+static char *old_store(int format, const char *extra_sql)
+{
+    char *path = new_path("old.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL; BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    err e = {0};
+    if (store_migrate_sqlite(db, 0, format, &e) != ST_OK)
+        fail_msg("building format %d: %s", format, e.msg);
+    const char *events =
+        "INSERT INTO streams(id, name, version, last_position) VALUES(1, 'Account-A', 2, 3),"
+        " (2, 'Account-B', 1, 2);"
+        "INSERT INTO event_log VALUES(1, 1, 1, 'Opened', 1, '2026-11-27T10:00:00.000Z',"
+        " '{\"owner\":\"Alice\"}', '{\"command\":\"Open\"}');"
+        "INSERT INTO event_log VALUES(2, 2, 1, 'Opened', 1, '2026-11-27T10:00:01.000Z',"
+        " '{\"owner\":\"Bob\"}', NULL);"
+        "INSERT INTO event_log VALUES(3, 1, 2, 'Deposited', 1, '2026-11-27T10:00:02.000Z',"
+        " '{\"amount\":5}', NULL);";
+    assert_int_equal(sqlite3_exec(db, events, NULL, NULL, NULL), SQLITE_OK);
+    if (extra_sql)
+        assert_int_equal(sqlite3_exec(db, extra_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), format);
+    return path;
+}
+
+static void expect_events(struct store *s, int64_t n)
+{
+    struct event_list l;
+    event_list_init(&l);
+    struct event_filter f = {0};
+    err e = {0};
+    assert_int_equal(store_read_page(s, &f, 0, false, 100, &l, &e), ST_OK);
+    assert_int_equal((int64_t)l.len, n);
+    assert_string_equal(l.items[0].stream, "Account-A");
+    assert_string_equal(l.items[0].data, "{\"owner\":\"Alice\"}");
+    assert_string_equal(l.items[0].meta, "{\"command\":\"Open\"}");
+    assert_string_equal(l.items[1].stream, "Account-B");
+    assert_null(l.items[1].meta);
+    assert_int_equal(l.items[2].version, 2);
+    assert_string_equal(l.items[2].data, "{\"amount\":5}");
+    event_list_done(&l);
+}
+
+static int64_t append_one(struct store *s, const char *stream)
+{
+    struct new_event n = {"Deposited", 1, NULL, "{\"amount\":1}", NULL};
+    struct event_list out;
+    event_list_init(&out);
+    err e = {0};
+    if (store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, &out, &e) != ST_OK)
+        fail_msg("append: %s", e.msg);
+    int64_t p = out.items[0].position;
+    event_list_done(&out);
+    return p;
+}
+
+static void test_list_is_numbered(void **state)
+{
+    assert_true(store_nmigrations >= 2);
+    assert_int_equal(store_format_latest(), store_nmigrations);
+    for (int i = 0; i < store_nmigrations; i++) {
+        assert_int_equal(store_migrations[i].to, i + 1);
+        assert_non_null(store_migrations[i].name);
+        assert_true(store_migrations[i].sqlite_sql || store_migrations[i].sqlite_fn);
+    }
+    /* Format 1 is the first release's schema, kept as it was. */
+    assert_non_null(strstr(store_migrations[0].sqlite_sql, "CREATE TABLE event_log(position"));
+    assert_false(store_format_readable(0));
+    assert_true(store_format_readable(store_format_latest()));
+}
+
+/* Every earlier format is upgraded in place when opened for writing. */
+static void test_upgrade_each_format(void **state)
+{
+    for (int format = 1; format < store_format_latest(); format++) {
+        char *path = old_store(format, NULL);
+        struct store_options opt = STORE_OPTIONS_DEFAULT;
+        opt.create = false;
+        err e = {0};
+        struct store *s = store_open(path, &opt, &e);
+        if (!s)
+            fail_msg("opening format %d: %s", format, e.msg);
+        assert_int_equal(store_sqlite_format(s), store_format_latest());
+        sqlite3 *db = store_sqlite_db(s);
+        assert_int_equal(db_int(db, "PRAGMA user_version"), store_format_latest());
+        assert_int_equal(db_int(db, "SELECT CAST(value AS INTEGER) FROM strata_meta WHERE key = "
+                                    "'format_version'"),
+                         store_format_latest());
+        assert_int_equal(db_int(db, "PRAGMA application_id"), STRATA_APPLICATION_ID);
+        static const char *const tables[] = {"strata_meta",     "streams",  "event_log",
+                                             "events",          "commands", "snapshots",
+                                             "projection_skips"};
+        for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+            char sql[200];
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
+                     tables[i]);
+            if (db_int(db, sql) != 1)
+                fail_msg("format %d upgraded: no %s", format, tables[i]);
+        }
+        expect_events(s, 3);
+        assert_int_equal(append_one(s, "Account-A"), 4);
+        store_close(s);
+        /* Opened again, nothing more to do. */
+        s = store_open(path, &opt, &e);
+        assert_non_null(s);
+        expect_events(s, 4);
+        store_close(s);
+        free(path);
+    }
+}
+
+/* A new store is made by the same migrations, and looks the same as an upgraded one. */
+static void test_new_store_is_latest(void **state)
+{
+    char *path = new_path("new.db");
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    err e = {0};
+    struct store *s = store_open(path, &opt, &e);
+    assert_non_null(s);
+    assert_int_equal(store_sqlite_format(s), store_format_latest());
+    assert_int_equal(db_int(store_sqlite_db(s), "SELECT count(*) FROM projection_skips"), 0);
+    store_close(s);
+    free(path);
+}
+
+/* Read-only, an older store is read as it is and not written to. */
+static void test_read_only_old_store(void **state)
+{
+    char *path = old_store(1, NULL);
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.read_only = true;
+    err e = {0};
+    struct store *s = store_open(path, &opt, &e);
+    if (!s)
+        fail_msg("read-only open: %s", e.msg);
+    assert_int_equal(store_sqlite_format(s), 1);
+    expect_events(s, 3);
+    store_close(s);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                    "'projection_skips'"),
+                     0);
+    free(path);
+}
+
+/* A migration that fails leaves the store exactly as it was. */
+static void test_failed_upgrade_changes_nothing(void **state)
+{
+    /* A table in the way of migration 2. */
+    char *path = old_store(1, "CREATE TABLE projection_skips(x);");
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    err e = {0};
+    assert_null(store_open(path, &opt, &e));
+    assert_non_null(strstr(e.msg, "upgrading the store to format 2 (projection_skips)"));
+    assert_non_null(strstr(e.msg, path));
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(file_int(path, "SELECT value FROM strata_meta WHERE key = 'format_version'"),
+                     1);
+    free(path);
+}
+
+/* Two processes open one old store for writing at the same moment: one upgrades
+ * it under the write lock, the other finds it upgraded; both then append. */
+static void test_concurrent_upgrade(void **state)
+{
+    for (int round = 0; round < 5; round++) {
+        char *path = old_store(1, NULL);
+        int go[2];
+        assert_int_equal(pipe(go), 0);
+        pid_t kids[2];
+        for (int k = 0; k < 2; k++) {
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                char c;
+                close(go[1]);
+                if (read(go[0], &c, 1) < 0) /* start together */
+                    _exit(3);
+                struct store_options opt = STORE_OPTIONS_DEFAULT;
+                opt.create = false;
+                err e = {0};
+                struct store *s = store_open(path, &opt, &e);
+                if (!s) {
+                    fprintf(stderr, "child: %s\n", e.msg);
+                    _exit(1);
+                }
+                struct new_event n = {"Deposited", 1, NULL, "{\"amount\":1}", NULL};
+                int rc = store_append(s, "Account-B", STORE_ANY_VERSION, NULL, &n, 1, NULL, &e);
+                if (rc != ST_OK)
+                    fprintf(stderr, "child: %s\n", e.msg);
+                store_close(s);
+                _exit(rc == ST_OK ? 0 : 2);
+            }
+        }
+        close(go[0]);
+        close(go[1]); /* EOF wakes both */
+        for (int k = 0; k < 2; k++) {
+            int status;
+            assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        assert_int_equal(file_int(path, "PRAGMA user_version"), store_format_latest());
+        assert_int_equal(file_int(path, "SELECT count(*) FROM event_log"), 5);
+        assert_int_equal(file_int(path, "SELECT count(*) FROM strata_meta"), 1);
+        free(path);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_list_is_numbered),
+        cmocka_unit_test(test_upgrade_each_format),
+        cmocka_unit_test(test_new_store_is_latest),
+        cmocka_unit_test(test_read_only_old_store),
+        cmocka_unit_test(test_failed_upgrade_changes_nothing),
+        cmocka_unit_test(test_concurrent_upgrade),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
