@@ -1,16 +1,17 @@
 /* palette_verbs.h: the palette's commands (verbs): `:exec`, `:state`, `:query`,
- * `:goto`, `:import` ... They take the command line's arguments and show their
- * results in the workbench's panes. They are kept together, apart from the line
- * editor (palette.h), because they are to move to a command layer shared with the
- * CLI. */
+ * `:events` run the command layer shared with the command line (verbs/verb.h) and
+ * show what it printed in the output pane; `:goto`, `:import`, `:view` ... are the
+ * workbench's own. Apart from the line editor (palette.h). */
 #ifndef STRATA_TUI_PALETTE_VERBS_H
 #define STRATA_TUI_PALETTE_VERBS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tui/words.h"
 
 struct tui;
+struct lines;
 
 /* Runs one palette command line (`exec Deposit accountId=A amount=5`, with or
  * without the leading ':'); results go to panes and the message line. Scripts run
@@ -18,6 +19,9 @@ struct tui;
 void palette_run(struct tui *app, const char *line);
 /* Help lines for the verbs, for the help view: names, argument synopses, help. */
 size_t palette_help(const char *const **verbs, const char *const **args, const char *const **help);
+/* The output pane's lines (NULL before the first shared verb ran) and which run
+ * they are from. */
+const struct lines *palette_output(uint64_t *run);
 /* What may complete word idx (typed so far: pre) of the line whose earlier words
  * are w: verbs, then each verb's names and options. Candidates are pushed on out,
  * unfiltered (the editor keeps those that start with pre). */
