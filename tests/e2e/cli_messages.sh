@@ -54,4 +54,21 @@ expect_contains "$ERR" "stream Account-NoSuch has no events" "a note says the st
 S exec Deposit --payload '{"accountId":"A","amount":"5"}'
 expect_rc 1 "a string amount in --payload is refused"
 expect_contains "$ERR" "field 'amount': expected int" "the schema says why"
+# The workbench on a store path that does not exist creates it, and says so
+# (a mistyped --db looks just like this); with no domain it says there is none.
+printf ':save-display first.txt\n' >"$TMP/first.script"
+run sh -c "cd '$TMP' && env STRATA_SCRIPT=first.script STRATA_NO_DISPLAY=1 TERM=xterm LINES=24 COLUMNS=100 \
+    timeout 30 '$STRATA' tui --db typo.db"
+expect_rc 0 "the workbench opens on a new store"
+SCREEN=$(cat "$TMP/first.txt" 2>/dev/null)
+expect_contains "$SCREEN" "Created a new, empty store typo.db" "it says it created the store"
+expect_contains "$SCREEN" "No domain: events and streams only" "it says there is no domain"
+expect_not_contains "$SCREEN" "(no domain) (version" "not a domain called '(no domain)'"
+run sh -c "cd '$TMP' && env STRATA_SCRIPT=first.script STRATA_NO_DISPLAY=1 TERM=xterm LINES=24 COLUMNS=100 \
+    timeout 30 '$STRATA' tui --db typo.db"
+expect_not_contains "$(cat "$TMP/first.txt")" "Created a new" "a store that exists is not announced"
+
+# Throttling to 1 says "1 event", not "1 events".
+S project --throttle AccountList=1
+expect_contains "$OUT" "throttled to 1 event per second" "one event, singular"
 done_testing
