@@ -6,12 +6,10 @@
 #define STRATA_TUI_PALETTE_VERBS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "tui/words.h"
 
 struct tui;
-struct lines;
 
 /* Runs one palette command line (`exec Deposit accountId=A amount=5`, with or
  * without the leading ':'); results go to panes and the message line. Scripts run
@@ -19,9 +17,6 @@ struct lines;
 void palette_run(struct tui *app, const char *line);
 /* Help lines for the verbs, for the help view: names, argument synopses, help. */
 size_t palette_help(const char *const **verbs, const char *const **args, const char *const **help);
-/* The output pane's lines (NULL before the first shared verb ran) and which run
- * they are from. */
-const struct lines *palette_output(uint64_t *run);
 /* What may complete word idx (typed so far: pre) of the line whose earlier words
  * are w: verbs, then each verb's names and options. Candidates are pushed on out,
  * unfiltered (the editor keeps those that start with pre). */

@@ -4,8 +4,8 @@
  * (:state, :query, :events) open that view; this pane keeps their lines too
  * (:view output). */
 #include "tui/lines.h"
-#include "tui/palette_verbs.h"
 #include "tui/tui.h"
+#include "tui/verb_pane.h"
 
 struct output_view {
     struct scroll sc;
@@ -26,7 +26,7 @@ static void output_draw(struct view *v, struct area a)
 {
     struct output_view *o = v->priv;
     uint64_t run;
-    const struct lines *l = palette_output(&run);
+    const struct lines *l = verb_pane_lines(&run);
     if (run != o->seen) {
         o->seen = run;
         o->sc.top = o->sc.cur = 0;
@@ -45,7 +45,7 @@ static enum request output_request(struct view *v, enum request req)
 {
     struct output_view *o = v->priv;
     uint64_t run;
-    const struct lines *l = palette_output(&run);
+    const struct lines *l = verb_pane_lines(&run);
     int rows = v->last.h > 0 ? v->last.h : 10;
     if (req == REQ_BACK) {
         tui_show(v->app, v->app->previous);
