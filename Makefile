@@ -22,12 +22,16 @@ TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CORE_SRC = $(sort $(wildcard core/*.c))
+VERB_SRC = $(sort $(wildcard verbs/*.c))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
 TUI_SRC  = $(sort $(wildcard tui/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 
+# verbs/ (the command layer both front ends call) goes into the binary, not into
+# libstrata.a: unit tests exercise core/, and the verbs are tested through both
+# front ends (tests/verbs/).
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
-APP_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(TUI_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ  = $(VERB_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) $(TUI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBCORE  = $(BUILD)/libstrata.a
 BIN      = $(if $(filter build,$(BUILD)),strata,$(BUILD)/strata)
@@ -83,7 +87,7 @@ fuzz:
 	@sh tests/fuzz/run.sh
 
 format:
-	clang-format -i core/*.c core/*.h cli/*.c cli/*.h tui/*.c tui/*.h tests/unit/*.c
+	clang-format -i core/*.c core/*.h verbs/*.c verbs/*.h cli/*.c cli/*.h tui/*.c tui/*.h tests/unit/*.c
 
 clean:
 	rm -rf build strata

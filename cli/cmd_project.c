@@ -202,7 +202,7 @@ static void follow_line(const struct proj_lag *lags, size_t n, bool json)
             if (l->stale)
                 sb_adds(&sb, " stale");
             if (l->throttle > 0)
-                sb_addf(&sb, " max %lld/s", (long long)l->throttle);
+                sb_addf(&sb, " (throttled to %lld/s)", (long long)l->throttle);
         }
         sb_addc(&sb, '\n');
     }
@@ -418,7 +418,8 @@ int cmd_project(int argc, char **argv)
         free(reason);
         if (a->kind != 's' && !follow_mode && !status) {
             if (a->kind == 't' && a->n > 0)
-                printf("%s: throttled to %lld events per second\n", a->name, (long long)a->n);
+                printf("%s: throttled to %lld event%s per second\n", a->name, (long long)a->n,
+                       a->n == 1 ? "" : "s");
             else if (a->kind == 't')
                 printf("%s: throttle lifted\n", a->name);
             else

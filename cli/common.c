@@ -86,7 +86,8 @@ int cli_open_store(struct cli *c, bool create, bool read_only)
     static char *derived; /* lives as long as the process, like argv */
     if (!c->db_path) {
         if (!c->domain_path)
-            return cli_usage_error(c, "no store: give --db FILE (or --domain FILE, or set STRATA_DB)");
+            return cli_usage_error(c,
+                                   "no store: give --db FILE (or --domain FILE, or set STRATA_DB)");
         free(derived);
         derived = db_from_domain(c->domain_path);
         c->db_path = derived;
@@ -117,34 +118,6 @@ int cli_fail(struct cli *c, const err *e)
     fprintf(stderr, "strata %s: %s\n", c->name, e->msg[0] ? e->msg : "failed");
     return e->code && e->code != ST_NOT_FOUND && e->code != ST_DUPLICATE ? e->code : ST_ERR;
 }
-
-int cli_resolve_at(struct cli *c, const char *at, const char *at_time, int64_t *position)
-{
-    *position = 0;
-    if (at && at_time)
-        return cli_usage_error(c, "give --at or --at-time, not both");
-    if (at) {
-        if (!cli_parse_count(at, position) || *position < 1)
-            return cli_usage_error(c, "--at wants a position (1 or more), not '%s'", at);
-    } else if (at_time) {
-        int64_t ms;
-        if (!time_parse(at_time, strlen(at_time), 0, &ms))
-            return cli_usage_error(c, "--at-time: '%s' is not an ISO-8601 time "
-                                      "(e.g. 2026-11-27T10:00:00Z)", at_time);
-        char text[TIME_TEXT_LEN + 1];
-        time_format_ms(ms, text);
-        err e;
-        err_clear(&e);
-        if (store_position_at_time(c->store, text, position, &e) != ST_OK)
-            return cli_fail(c, &e);
-        if (*position == 0) {
-            fprintf(stderr, "strata %s: no events at or before %s\n", c->name, text);
-            return ST_ERR;
-        }
-    }
-    return ST_OK;
-}
-
 
 bool cli_parse_count(const char *s, int64_t *out)
 {

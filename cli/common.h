@@ -14,9 +14,11 @@
  * subcommand's option table (before the {0} terminator) and pass unknown option
  * codes to cli_common_option. */
 enum { OPT_DOMAIN = 1000, OPT_DB, OPT_HELP, OPT_FIRST_FREE = 1100 };
+// clang-format off
 #define COMMON_OPTIONS                                                                             \
     {"domain", required_argument, NULL, OPT_DOMAIN}, {"db", required_argument, NULL, OPT_DB},      \
         {"help", no_argument, NULL, OPT_HELP}
+// clang-format on
 
 struct cli {
     const char *name;        /* the subcommand, for messages */
@@ -32,9 +34,11 @@ struct cli {
  * --stream S, --type T. Put FILTER_OPTIONS in the option table and hand each code
  * to cli_filter_option. */
 enum { OPT_FROM = OPT_FIRST_FREE + 80, OPT_TO, OPT_STREAM, OPT_TYPE };
+// clang-format off
 #define FILTER_OPTIONS                                                                             \
     {"from", required_argument, NULL, OPT_FROM}, {"to", required_argument, NULL, OPT_TO},          \
         {"stream", required_argument, NULL, OPT_STREAM}, {"type", required_argument, NULL, OPT_TYPE}
+// clang-format on
 
 void cli_init(struct cli *c, const char *name, const char *usage);
 /* Handles one filter option into f: 1 when it was one, 0 when not, ST_USAGE (the
@@ -54,9 +58,6 @@ int cli_open_store(struct cli *c, bool create, bool read_only);
 void cli_done(struct cli *c);
 /* Reads a whole number >= 0 (a position, a count). False when s is anything else. */
 bool cli_parse_count(const char *s, int64_t *out);
-/* --at P or --at-time TIME (either may be NULL) into a global position, 0 = now.
- * Needs the store open. Prints the problem and returns its status on error. */
-int cli_resolve_at(struct cli *c, const char *at, const char *at_time, int64_t *position);
 /* Prints "strata NAME: MESSAGE" to stderr and returns e->code (or ST_ERR). */
 int cli_fail(struct cli *c, const err *e);
 

@@ -1,15 +1,19 @@
-/* main.c: `strata`, one program with subcommands (design.md, "The command line"). */
+/* main.c: `strata`, one program with subcommands (design.md, "The command line").
+ * A subcommand is either the command line's own (cli/cmd_NAME.c) or a verb shared
+ * with the workbench's palette (verbs/, run through cli/verb_out.h). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/verb_out.h"
 #include "core/util.h"
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "0.1.0"
 #endif
 
+/* run NULL: a shared verb (verb_find(name)), whose summary is its own. */
 struct subcommand {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -19,11 +23,11 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"tui", cmd_tui, "open the workbench (default when standard output is a terminal)"},
     {"check", cmd_check, "validate domain files"},
-    {"exec", cmd_exec, "run a command; print the events it appended"},
-    {"events", cmd_events, "list events as NDJSON"},
-    {"state", cmd_state, "print an aggregate's state, now or as it was"},
+    {"exec", NULL, NULL},
+    {"events", NULL, NULL},
+    {"state", NULL, NULL},
     {"project", cmd_project, "bring projections up to the head; status, rebuild, follow"},
-    {"query", cmd_query, "print a projection's rows, now or as they were"},
+    {"query", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", cmd_export, "write events (NDJSON, CloudEvents, CSV)"},
     {"test", cmd_test, "run a domain's scenarios"},
@@ -31,12 +35,18 @@ static const struct subcommand subcommands[] = {
     {"replay", cmd_replay, "append events from a file, paced in time"},
 };
 
+static const char *summary(const struct subcommand *s)
+{
+    const struct verb_def *v = s->run ? NULL : verb_find(s->name);
+    return v ? v->summary : s->summary;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: strata [--domain FILE] [--db FILE] COMMAND [ARGS...]\n\n"
                  "Strata is an event-sourcing workbench for the terminal.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(out, "  %-8s %s\n", subcommands[i].name, summary(&subcommands[i]));
     fprintf(out, "\ncommon options:\n"
                  "  --domain FILE  the domain (or STRATA_DOMAIN)\n"
                  "  --db FILE      the store (or STRATA_DB; default <domain>.db here)\n"
@@ -60,8 +70,23 @@ int main(int argc, char **argv)
             i++;
             continue;
         }
-        if (argv[i][0] == '-')
+        if (argv[i][0] == '-') {
+            /* Before the command only the common options are known: a typo
+             * here would otherwise make its value look like the command. */
+            static const char *const common[] = {"--domain", "--db", "--help", "--version"};
+            char word[128];
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(argv[i], "="), argv[i]);
+            bool known = strcmp(word, "-h") == 0;
+            for (size_t k = 0; k < 4; k++)
+                known = known || strcmp(word, common[k]) == 0;
+            if (!known) {
+                const char *dym = did_you_mean(word, common, 4);
+                fprintf(stderr, "strata: unknown option '%s'%s%s%s\n", word,
+                        dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
+                return ST_USAGE;
+            }
             continue;
+        }
         cmd_at = i;
         break;
     }
@@ -87,10 +112,17 @@ int main(int argc, char **argv)
                 if (j != cmd_at)
                     args[n++] = argv[j];
             args[n] = NULL;
+            if (!subcommands[i].run)
+                return cli_run_verb(verb_find(subcommands[i].name), n, args);
             return subcommands[i].run(n, args);
         }
     }
-    fprintf(stderr, "strata: unknown command '%s'\n\n", argv[cmd_at]);
+    const char *names[sizeof subcommands / sizeof subcommands[0]];
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        names[i] = subcommands[i].name;
+    const char *dym = did_you_mean(argv[cmd_at], names, sizeof names / sizeof names[0]);
+    fprintf(stderr, "strata: unknown command '%s'%s%s%s\n\n", argv[cmd_at],
+            dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
     usage(stderr);
     return ST_USAGE;
 }

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_sqlite.h"
 
@@ -26,9 +27,13 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
     if (pages && *pages)
         o.max_pages = atoll(pages);
     opt = &o;
+    bool existed = strcmp(path, ":memory:") == 0 || access(path, F_OK) == 0;
     /* Every path is an SQLite file today (":memory:" included); a PostgreSQL URL
      * would be recognised here and handed to its own backend. */
-    return store_sqlite_open(path, opt, e);
+    struct store *s = store_sqlite_open(path, opt, e);
+    if (s)
+        s->created = !existed;
+    return s;
 }
 
 void store_close(struct store *s)

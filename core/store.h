@@ -153,7 +153,9 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    char *path; /* as given to store_open */
+    char *path;   /* as given to store_open */
+    bool created; /* store_open made a new store (the file was missing): a
+                   * front end may say so, as a mistyped path looks like this */
 };
 
 /* Opens (or creates) a store. "file.db" is SQLite; ":memory:" is a private

@@ -2,8 +2,9 @@
 # run.sh: runs every test suite and prints the closing "N passed, N failed".
 #
 # Suites speak TAP ("ok N - name" / "not ok N - name"): the cmocka unit tests
-# (CMOCKA_MESSAGE_OUTPUT=TAP), the end-to-end scripts in tests/e2e/ and the
-# scripted workbench tests in tests/tui/, and cel-spec's conformance cases
+# (CMOCKA_MESSAGE_OUTPUT=TAP), the end-to-end scripts in tests/e2e/, the
+# scripted workbench tests in tests/tui/, the verb cases run through both front
+# ends (tests/verbs/), and cel-spec's conformance cases
 # (tests/cel/run.py, normal build only). Each suite runs against the normal build
 # (./strata) and then, unless STRATA_SKIP_ASAN is set, against the sanitizer build
 # (build/asan/strata), and the main commands run once more under valgrind
@@ -73,6 +74,8 @@ for b in $builds; do
         [ -f "$t" ] || continue
         run_suite "$b/tui/$(basename "$t" .sh)" sh "$t"
     done
+    # One table of verb cases through both front ends (tests/verbs/cases.txt).
+    run_suite "$b/verbs/cases" sh tests/verbs/run.sh
     # cel-spec's conformance cases that fall in the subset (tests/cel/run.py); the
     # normal build is enough: the sanitizers see the same code through the unit tests.
     [ "$b" = build ] && run_suite "$b/cel/conformance" python3 tests/cel/run.py

@@ -1,8 +1,10 @@
-/* palette_verbs.c: the palette's commands (palette_verbs.h): each verb checks its
- * arguments (design.md's command line), then opens the view that shows the result
- * (tui_open_view) or starts a background job; and what Tab may complete for each.
- * Kept in one file, apart from the line editor, to move to a command layer shared
- * with the CLI. */
+/* palette_verbs.c: the palette's commands (palette_verbs.h). The verbs shared
+ * with the command line (verbs/verb.h: :exec, :state, :query, :events) run there,
+ * with the command line's options, checks and messages; this file is their
+ * workbench output (the output pane, the message line, the view that shows the
+ * result). The workbench's own verbs (:goto, :view, :rebuild, :import ...) check
+ * their arguments here and open a view or start a background job. And what Tab
+ * may complete for each. */
 #include "tui/palette_verbs.h"
 
 #include <glob.h>
@@ -15,6 +17,8 @@
 #include "tui/jobs.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
+#include "tui/verb_pane.h"
+#include "verbs/verb.h"
 
 /* ---------------------------------------------------------------------------
  * Background jobs behind :rebuild, :import and :replay. */
@@ -111,31 +115,6 @@ static bool has_flag(struct words *w, const char *name)
     return false;
 }
 
-/* The position of a --at P or --at-time T option; false with a message when
- * malformed, true (and *pos untouched) when neither is there. */
-static bool at_option(struct tui *app, struct words *w, int64_t *pos)
-{
-    const char *at = opt_value(w, "--at");
-    const char *att = opt_value(w, "--at-time");
-    if (at) {
-        char *end;
-        long long p = strtoll(at, &end, 10);
-        if (*end || p < 1) {
-            tui_error(app, "--at wants a position (1 or more), not '%s'", at);
-            return false;
-        }
-        *pos = p;
-    } else if (att) {
-        err e;
-        err_clear(&e);
-        if (store_position_at_time(app->store, att, pos, &e) != ST_OK) {
-            tui_error(app, "--at-time %s: %s", att, e.msg);
-            return false;
-        }
-    }
-    return true;
-}
-
 static const struct projection_spec *find_projection(struct tui *app, const char *name)
 {
     err e;
@@ -144,144 +123,6 @@ static const struct projection_spec *find_projection(struct tui *app, const char
     if (!p)
         tui_error(app, "%s", e.msg);
     return p;
-}
-
-static void verb_exec(struct tui *app, struct words *w)
-{
-    if (w->n < 2) {
-        tui_error(app, "usage: :exec COMMAND [field=value ...] [--id ID] [--payload JSON]");
-        return;
-    }
-    err e;
-    err_clear(&e);
-    const struct command_spec *c = domain_find_command(app->domain, w->v[1], &e);
-    if (!c) {
-        tui_error(app, "%s", e.msg);
-        return;
-    }
-    struct words args;
-    memset(&args, 0, sizeof args);
-    const char *id = NULL;
-    for (int i = 2; i < w->n; i++) {
-        if (strcmp(w->v[i], "--id") == 0 && i + 1 < w->n) {
-            id = w->v[++i];
-        } else if (strcmp(w->v[i], "--payload") == 0 && i + 1 < w->n) {
-            value pv;
-            err je;
-            const char *text = w->v[++i];
-            if (json_parse(text, strlen(text), &pv, &je) != ST_OK) {
-                tui_error(app, "--payload: %s (column %d)", je.msg, je.col);
-                words_done(&args);
-                return;
-            }
-            if (pv.type != V_MAP) {
-                value_free(pv);
-                tui_error(app, "--payload wants a JSON object");
-                words_done(&args);
-                return;
-            }
-            for (size_t k = 0; k < value_map_len(&pv); k++) {
-                char *vt = tui_value_text(value_map_val_at(&pv, k));
-                words_push(&args, xasprintf("%s=%s", value_str(value_map_key_at(&pv, k)), vt));
-                free(vt);
-            }
-            value_free(pv);
-        } else if (strncmp(w->v[i], "--", 2) == 0) {
-            tui_error(app, "exec: unknown option %s (the workbench takes --id and --payload)",
-                      w->v[i]);
-            words_done(&args);
-            return;
-        } else {
-            words_push(&args, xstrdup(w->v[i]));
-        }
-    }
-    /* The form's words: the command, its fields, then submit (with the id). */
-    struct words fw;
-    memset(&fw, 0, sizeof fw);
-    words_push(&fw, xstrdup(c->name));
-    for (int i = 0; i < args.n; i++)
-        words_push(&fw, xstrdup(args.v[i]));
-    words_push(&fw, xstrdup("--submit"));
-    if (id) {
-        words_push(&fw, xstrdup("--id"));
-        words_push(&fw, xstrdup(id));
-    }
-    tui_open_view_words(app, VIEW_FORM, fw.n, (const char *const *)fw.v);
-    words_done(&fw);
-    words_done(&args);
-}
-
-static void verb_state(struct tui *app, struct words *w)
-{
-    if (w->n < 3) {
-        tui_error(app, "usage: :state AGGREGATE ID [--at P | --at-time TIME]");
-        return;
-    }
-    const struct aggregate_spec *a = domain_aggregate(app->domain, w->v[1]);
-    if (!a) {
-        tui_error(app, "no aggregate '%s'", w->v[1]);
-        return;
-    }
-    int64_t pos = -1;
-    if (!at_option(app, w, &pos))
-        return;
-    char *stream = aggregate_stream(a, w->v[2]);
-    if (pos >= 0)
-        tui_goto(app, pos);
-    tui_open_view(app, VIEW_STREAMS, stream);
-    free(stream);
-}
-
-static void verb_query(struct tui *app, struct words *w)
-{
-    if (w->n < 2) {
-        tui_error(app, "usage: :query PROJECTION [--key K] [--at P | --at-time TIME]");
-        return;
-    }
-    if (!find_projection(app, w->v[1]))
-        return;
-    int64_t pos = -1;
-    if (!at_option(app, w, &pos))
-        return;
-    if (pos >= 0)
-        tui_goto(app, pos);
-    const char *key = opt_value(w, "--key");
-    const char *pw[2] = {w->v[1], key};
-    tui_open_view_words(app, VIEW_PROJECTIONS, key ? 2 : 1, pw);
-}
-
-static void verb_events(struct tui *app, struct words *w)
-{
-    for (int i = 1; i < w->n; i++) {
-        const char *o = w->v[i];
-        if (strcmp(o, "--stream") && strcmp(o, "--type") && strcmp(o, "--text") &&
-            strcmp(o, "--at") && strcmp(o, "--at-time")) {
-            tui_error(app, "events: unknown argument '%s' (--stream S, --type T, --text X, --at P)",
-                      o);
-            return;
-        }
-        if (++i >= w->n) {
-            tui_error(app, "events: %s wants a value", o);
-            return;
-        }
-    }
-    int64_t pos = -1;
-    if (!at_option(app, w, &pos))
-        return;
-    if (pos >= 0)
-        tui_goto(app, pos);
-    /* The events view takes the filters as these options (none: no filter). */
-    static const char *const filters[] = {"--stream", "--type", "--text"};
-    const char *ew[6];
-    int n = 0;
-    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
-        const char *val = opt_value(w, filters[i]);
-        if (val) {
-            ew[n++] = filters[i];
-            ew[n++] = val;
-        }
-    }
-    tui_open_view_words(app, VIEW_EVENTS, n, ew);
 }
 
 static void start_rebuild(struct tui *app, const char *name)
@@ -369,7 +210,7 @@ static void verb_throttle(struct tui *app, struct words *w)
     tui_poll(app, true);
     tui_open_view(app, VIEW_PROJECTIONS, w->v[1]);
     if (n)
-        tui_message(app, "%s: at most %lld events a second", w->v[1], n);
+        tui_message(app, "%s: at most %lld event%s a second", w->v[1], n, n == 1 ? "" : "s");
     else
         tui_message(app, "%s: unthrottled", w->v[1]);
 }
@@ -517,12 +358,6 @@ static void verb_quit(struct tui *app, struct words *w)
 #define VIEW_WORD(X, id, name, title, keys, help) " " #name
 
 static const struct verb verbs[] = {
-    {"exec", "COMMAND [field=value ...] [--id ID]",
-     "run a command; its form shows the events or why it was rejected", verb_exec, false},
-    {"state", "AGGREGATE ID [--at P]", "an instance's state, history and changes", verb_state,
-     false},
-    {"query", "PROJECTION [--key K] [--at P]", "a projection's rows", verb_query, false},
-    {"events", "[--stream S] [--type T] [--text X]", "events, filtered", verb_events, false},
     {"project", "--rebuild NAME | --rebuild-all | --status",
      "rebuild read models, see their status", verb_project, false},
     {"rebuild", "PROJECTION", "rebuild one read model from the first event", verb_rebuild, false},
@@ -542,19 +377,27 @@ static const struct verb verbs[] = {
 };
 static const size_t nverbs = sizeof verbs / sizeof verbs[0];
 
+/* The shared verbs first (verbs/), then the workbench's own. */
+#define MAX_HELP 40
 size_t palette_help(const char *const **names, const char *const **args, const char *const **help)
 {
-    static const char *n[sizeof verbs / sizeof verbs[0]], *a[sizeof verbs / sizeof verbs[0]],
-        *h[sizeof verbs / sizeof verbs[0]];
-    for (size_t i = 0; i < nverbs; i++) {
-        n[i] = verbs[i].name;
-        a[i] = verbs[i].args;
-        h[i] = verbs[i].help;
+    static const char *n[MAX_HELP], *a[MAX_HELP], *h[MAX_HELP];
+    size_t nshared, k = 0;
+    const struct verb_def *const *shared = verb_list(&nshared);
+    for (size_t i = 0; i < nshared && k < MAX_HELP; i++, k++) {
+        n[k] = shared[i]->name;
+        a[k] = shared[i]->synopsis;
+        h[k] = shared[i]->summary;
+    }
+    for (size_t i = 0; i < nverbs && k < MAX_HELP; i++, k++) {
+        n[k] = verbs[i].name;
+        a[k] = verbs[i].args;
+        h[k] = verbs[i].help;
     }
     *names = n;
     *args = a;
     *help = h;
-    return nverbs;
+    return k;
 }
 
 /* ---------------------------------------------------------------------------
@@ -577,6 +420,14 @@ void palette_run(struct tui *app, const char *line)
     const char *verb = w.v[0];
     if (strcmp(verb, "q") == 0 || strcmp(verb, "q!") == 0)
         verb = "quit";
+    const struct verb_def *def = verb_find(verb);
+    if (def) {
+        app->message[0] = 0;
+        verb_pane_run(app, def, &w, line);
+        words_done(&w);
+        app->dirty = true;
+        return;
+    }
     for (size_t i = 0; i < nverbs; i++)
         if (strcmp(verbs[i].name, verb) == 0) {
             /* A fresh message for the result, except for the verbs that only
@@ -588,10 +439,10 @@ void palette_run(struct tui *app, const char *line)
             app->dirty = true;
             return;
         }
-    const char *names[sizeof verbs / sizeof verbs[0]];
-    for (size_t i = 0; i < nverbs; i++)
-        names[i] = verbs[i].name;
-    const char *dym = did_you_mean(verb, names, nverbs);
+    const char *const *names;
+    const char *const *unused_args, *const *unused_help;
+    size_t nnames = palette_help(&names, &unused_args, &unused_help);
+    const char *dym = did_you_mean(verb, names, nnames);
     tui_error(app, "unknown command '%s'%s%s%s; :help lists them", verb,
               dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
     words_done(&w);
@@ -601,6 +452,78 @@ void palette_run(struct tui *app, const char *line)
 /* ---------------------------------------------------------------------------
  * What Tab may complete. */
 
+/* A shared verb's own options (not --domain, --db, --help: the workbench has
+ * its domain and store). */
+static void verb_options(const struct verb_def *def, struct words *out)
+{
+    for (const struct option *o = def ? def->options : NULL; o && o->name; o++)
+        if (o->val < VOPT_DOMAIN || o->val >= VOPT_FIRST_FREE)
+            words_push(out, xasprintf("--%s", o->name));
+}
+
+/* The ids of aggregate a's instances that start with pre, each after `before`
+ * ("accountId=" when completing a field). */
+static void stream_ids(struct tui *app, const struct aggregate_spec *a, const char *pre,
+                       const char *before, struct words *out)
+{
+    char *prefix = aggregate_stream(a, pre);
+    size_t skip = strlen(prefix) - strlen(pre);
+    struct stream_info *si = NULL;
+    size_t n = 0;
+    err e;
+    err_clear(&e);
+    if (store_list_streams(app->store, prefix, 0, 200, &si, &n, &e) == ST_OK) {
+        for (size_t i = 0; i < n; i++)
+            words_push(out, xasprintf("%s%s", before, si[i].name + skip));
+        stream_info_free(si, n);
+    }
+    free(prefix);
+}
+
+/* After `:exec COMMAND`: the fields not given yet (`amount=`), or, after
+ * `field=`, its values: the known ids of the command's aggregate for the id
+ * field, true/false for a bool, the allowed values of an enum. */
+static void exec_candidates(struct tui *app, struct words *w, int idx, const char *pre,
+                            struct words *out)
+{
+    const struct command_spec *c = domain_command(app->domain, w->v[1]);
+    if (!c)
+        return;
+    const char *eq = strchr(pre, '=');
+    if (!eq) {
+        for (size_t i = 0; i < c->npayload; i++) {
+            size_t n = strlen(c->payload[i].name);
+            bool given = false;
+            for (int k = 2; k < idx; k++)
+                given =
+                    given || (strncmp(w->v[k], c->payload[i].name, n) == 0 && w->v[k][n] == '=');
+            if (!given)
+                words_push(out, xasprintf("%s=", c->payload[i].name));
+        }
+        return;
+    }
+    char *name = xstrndup(pre, (size_t)(eq - pre) + 1); /* "field=" */
+    name[eq - pre] = 0;
+    const struct field_spec *f = NULL;
+    for (size_t i = 0; i < c->npayload; i++)
+        if (strcmp(c->payload[i].name, name) == 0)
+            f = &c->payload[i];
+    name[eq - pre] = '=';
+    if (f && c->aggregate && strcmp(f->name, c->aggregate->id_field) == 0) {
+        stream_ids(app, c->aggregate, eq + 1, name, out);
+    } else if (f && f->type == F_BOOL) {
+        words_push(out, xasprintf("%strue", name));
+        words_push(out, xasprintf("%sfalse", name));
+    } else if (f && f->enum_values.type == V_LIST) {
+        for (size_t i = 0; i < value_list_len(&f->enum_values); i++) {
+            char *t = tui_value_text(value_list_at(&f->enum_values, i));
+            words_push(out, xasprintf("%s%s", name, t));
+            free(t);
+        }
+    }
+    free(name);
+}
+
 void palette_candidates(struct tui *app, struct words *w, int idx, const char *pre,
                         struct words *out)
 {
@@ -609,8 +532,15 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
     const char *prev = idx > 0 ? w->v[idx - 1] : NULL;
 #define ADD(s) words_push(out, xstrdup(s))
     if (idx == 0) {
-        for (size_t i = 0; i < nverbs; i++)
-            ADD(verbs[i].name);
+        const char *const *names, *const *args, *const *help;
+        size_t n = palette_help(&names, &args, &help);
+        for (size_t i = 0; i < n; i++)
+            ADD(names[i]);
+        return;
+    }
+    /* A shared verb's options come from its own table (verbs/). */
+    if (pre[0] == '-' && verb_find(verb)) {
+        verb_options(verb_find(verb), out);
         return;
     }
     if (strcmp(prev, "--source") == 0) {
@@ -641,15 +571,9 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
             for (size_t i = 0; i < d->naggregates; i++)
                 for (size_t j = 0; j < d->aggregates[i].ncommands; j++)
                     ADD(d->aggregates[i].commands[j].name);
-            return;
+        } else if (pre[0] != '-') {
+            exec_candidates(app, w, idx, pre, out);
         }
-        const struct command_spec *c = domain_command(d, w->v[1]);
-        if (c)
-            for (size_t i = 0; i < c->npayload; i++) {
-                char *s = xasprintf("%s=", c->payload[i].name);
-                words_push(out, s);
-            }
-        ADD("--id");
         return;
     }
     if (strcmp(verb, "state") == 0) {
@@ -658,23 +582,10 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
                 ADD(d->aggregates[i].name);
         } else if (idx == 2) {
             const struct aggregate_spec *a = domain_aggregate(d, w->v[1]);
-            if (!a)
-                return;
-            char *prefix = aggregate_stream(a, pre);
-            struct stream_info *si = NULL;
-            size_t n = 0;
-            err e;
-            err_clear(&e);
-            size_t skip = strlen(prefix) - strlen(pre);
-            if (store_list_streams(app->store, prefix, 0, 200, &si, &n, &e) == ST_OK) {
-                for (size_t i = 0; i < n; i++)
-                    ADD(si[i].name + skip);
-                stream_info_free(si, n);
-            }
-            free(prefix);
+            if (a)
+                stream_ids(app, a, pre, "", out);
         } else {
-            ADD("--at");
-            ADD("--at-time");
+            verb_options(verb_find(verb), out);
         }
         return;
     }
@@ -685,9 +596,7 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
             for (size_t i = 0; i < d->nprojections; i++)
                 ADD(d->projections[i].name);
         } else if (strcmp(verb, "query") == 0) {
-            ADD("--key");
-            ADD("--at");
-            ADD("--at-time");
+            verb_options(verb_find(verb), out);
         }
         return;
     }
@@ -698,10 +607,7 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
         return;
     }
     if (strcmp(verb, "events") == 0) {
-        ADD("--stream");
-        ADD("--type");
-        ADD("--text");
-        ADD("--at");
+        verb_options(verb_find(verb), out);
         return;
     }
     if (strcmp(verb, "goto") == 0) {

@@ -1,8 +1,7 @@
 /* palette_verbs.h: the palette's commands (verbs): `:exec`, `:state`, `:query`,
- * `:goto`, `:import` ... They take the command line's arguments and show their
- * results in the workbench's panes. They are kept together, apart from the line
- * editor (palette.h), because they are to move to a command layer shared with the
- * CLI. */
+ * `:events` run the command layer shared with the command line (verbs/verb.h) and
+ * show what it printed in the output pane; `:goto`, `:import`, `:view` ... are the
+ * workbench's own. Apart from the line editor (palette.h). */
 #ifndef STRATA_TUI_PALETTE_VERBS_H
 #define STRATA_TUI_PALETTE_VERBS_H
 

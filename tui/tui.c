@@ -652,6 +652,9 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     tui_poll(app, true);
     if (runner_problem[0])
         tui_error(app, "%s", runner_problem);
+    else if (s->created) /* a mistyped --db looks like this: say so */
+        tui_message(app, "Created a new, empty store %s (it did not exist). ? keys, q quits.",
+                    db_path);
     else
         tui_message(app,
                     "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");

@@ -70,8 +70,12 @@ static void domain_build(struct view *v)
         sb_addf(&sb, __VA_ARGS__);                                                                 \
         add_line(dv, c, attr, sb.buf);                                                             \
     } while (0)
-    LINE(NULL, title, "Domain %s (version %d)%s%s", d->name ? d->name : "?", d->version,
-         d->description ? ": " : "", d->description ? d->description : "");
+    if (!v->app->domain_path) /* `strata tui --db FILE`: an empty stand-in, not a domain */
+        LINE(NULL, title, "No domain%s%s", d->description ? ": " : "",
+             d->description ? d->description : "");
+    else
+        LINE(NULL, title, "Domain %s (version %d)%s%s", d->name ? d->name : "?", d->version,
+             d->description ? ": " : "", d->description ? d->description : "");
     for (size_t i = 0; i < d->naggregates; i++) {
         const struct aggregate_spec *a = &d->aggregates[i];
         LINE(NULL, title, "Aggregate %s  (stream %s-<%s>%s)", a->name, a->name, a->id_field,

@@ -146,6 +146,17 @@ static int form_set_command(struct view *v, const struct command_spec *c, const 
     return rc;
 }
 
+/* The message line after a failed submit: core's messages often name the
+ * command already ("Deposit: field 'amount': ..."), so it is not said twice. */
+static void form_error(struct tui *app, const char *name, const char *msg)
+{
+    size_t n = strlen(name);
+    if (strncmp(msg, name, n) == 0 && msg[n] == ':')
+        tui_error(app, "%s", msg);
+    else
+        tui_error(app, "%s: %s", name, msg);
+}
+
 /* Submits the form; command_id may be NULL. */
 static void form_submit(struct view *v, const char *command_id)
 {
@@ -172,7 +183,7 @@ static void form_submit(struct view *v, const char *command_id)
     free(args);
     if (rc != ST_OK) {
         lines_add(&fv->result, bad, "Not sent: %s", e.msg);
-        tui_error(app, "%s: %s", fv->cmd->name, e.msg);
+        form_error(app, fv->cmd->name, e.msg);
         return;
     }
     /* Commands act on the present; showing their result in the past would lie.
@@ -224,7 +235,7 @@ static void form_submit(struct view *v, const char *command_id)
                   past);
     } else {
         lines_add(&fv->result, bad, "Failed: %s", e.msg[0] ? e.msg : "error");
-        tui_error(app, "%s: %s", fv->cmd->name, e.msg[0] ? e.msg : "failed");
+        form_error(app, fv->cmd->name, e.msg[0] ? e.msg : "failed");
     }
     command_result_done(&res);
     fv->preview_dirty = true;

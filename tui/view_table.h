@@ -18,6 +18,7 @@
     V(X, PROJECTIONS, projections, "Projections", "4",                                             \
       "Projections: read models and their lag gauges")                                             \
     V(X, FORM, form, "Form", "5", "Command form (the last command chosen)")                        \
-    V(X, HELP, help, NULL, "? <F1>", "This help")
+    V(X, HELP, help, NULL, "? <F1>", "This help")                                                  \
+    V(X, OUTPUT, output, NULL, "", "Output of the palette's last command (:view output)")
 
 #endif

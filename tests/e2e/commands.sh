@@ -42,8 +42,9 @@ expect_out '{"stream":"Account-A","version":4,"position":4,"state":{"status":"op
 S state Account A --at 2
 expect_out '{"stream":"Account-A","version":2,"position":2,"state":{"status":"open","owner":"Alice","balance":150}}' "state --at shows the past"
 S state Account Z
-expect_rc 1 "an unknown instance exits 1"
-expect_contains "$ERR" "no events" "and says it has no events"
+expect_rc 0 "an instance without events shows its initial state (exit 0)"
+expect_out '{"stream":"Account-Z","version":0,"position":0,"state":{"status":"none","owner":"","balance":0}}' "the initial state, version 0"
+expect_contains "$ERR" "note: stream Account-Z has no events" "and a note says it has no events"
 S state Account A --at-time 1999-01-01T00:00:00Z
 expect_rc 1 "a time before the first event exits 1"
 S state Account A --at-time 2999-01-01

@@ -1,0 +1,190 @@
+/* verb_pane.c: the workbench's side of the command layer (verb_pane.h): the
+ * shared verbs' output in the workbench. The lines and messages go to the output
+ * pane (view_output.c), the first problem (or else the last summary) to the
+ * message line, and a result with a view of its own opens that view. */
+#include "tui/verb_pane.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/tui.h"
+
+#define OUTPUT_MAX_LINES 5000
+
+static struct {
+    struct lines lines;
+    bool ready;
+    uint64_t run;    /* counts the runs, so the pane starts each at its top */
+    bool said_error; /* the message line holds this run's first problem */
+    struct tui *app;
+    bool show_output; /* the verb asked for the pane itself */
+} pane;
+
+const struct lines *verb_pane_lines(uint64_t *run)
+{
+    *run = pane.run;
+    return pane.ready ? &pane.lines : NULL;
+}
+
+static void out_add(attr_t attr, const char *text, size_t len)
+{
+    if (pane.lines.len == OUTPUT_MAX_LINES)
+        lines_add(&pane.lines, tui_attr(TC_DIM), "... (more lines than the pane keeps)");
+    if (pane.lines.len >= OUTPUT_MAX_LINES)
+        return;
+    lines_add(&pane.lines, attr, "%.*s", (int)len, text);
+}
+
+static void out_line(void *ctx, const char *text, size_t len)
+{
+    out_add(0, text, len);
+}
+
+static void out_table_row(void *ctx, const char *const *cells, size_t n)
+{
+    strbuf sb;
+    sb_init(&sb);
+    for (size_t i = 0; i < n; i++)
+        sb_addf(&sb, "%s%-14s", i ? " " : "", cells[i] ? cells[i] : "");
+    out_add(0, sb.buf ? sb.buf : "", sb.len);
+    sb_done(&sb);
+}
+
+static void out_table_begin(void *ctx, const char *const *columns, size_t n)
+{
+    out_table_row(ctx, columns, n);
+}
+
+static void out_table_end(void *ctx)
+{
+}
+
+static void out_message(void *ctx, enum verb_level level, const char *verb, const char *text)
+{
+    bool bad = level == VERB_ERROR || level == VERB_REJECTED;
+    char *line = verb && (level == VERB_ERROR || level == VERB_NOTE || level == VERB_WARNING)
+                     ? xasprintf("%s: %s%s", verb, verb_level_prefix(level), text)
+                     : xstrdup(text);
+    out_add(tui_attr(bad ? TC_ERROR : TC_DIM), line, strlen(line));
+    /* The message line: the first problem stays; otherwise the latest word. */
+    if (bad && !pane.said_error) {
+        tui_error(pane.app, "%s", line);
+        pane.said_error = true;
+    } else if (!pane.said_error && (level == VERB_INFO || level == VERB_NOTE || level == VERB_WARNING)) {
+        tui_message(pane.app, "%s", line);
+    }
+    free(line);
+}
+
+static void out_usage(void *ctx, const char *verb, const char *usage_text)
+{
+    /* The pane has room for the usage; the message line keeps the problem. */
+    const char *s = usage_text;
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        out_add(tui_attr(TC_DIM), s, n);
+        s += n + (nl != NULL);
+    }
+}
+
+static void out_show(void *ctx, const struct verb_view *v)
+{
+    struct tui *app = pane.app;
+    if (v->kind == VERB_VIEW_OUTPUT) {
+        pane.show_output = true;
+        return;
+    }
+    if (v->position > 0 && v->position != app->as_of)
+        tui_goto(app, v->position);
+    if (v->kind == VERB_VIEW_STREAM) {
+        tui_open_view(app, VIEW_STREAMS, v->name);
+    } else if (v->kind == VERB_VIEW_PROJECTION) {
+        const char *pw[2] = {v->name, v->key};
+        tui_open_view_words(app, VIEW_PROJECTIONS, v->key ? 2 : 1, pw);
+    } else if (v->kind == VERB_VIEW_EVENTS) {
+        /* The events view takes its filters as options (none: no filter). */
+        const char *ew[6];
+        int n = 0;
+        if (v->filter->stream) {
+            ew[n++] = "--stream";
+            ew[n++] = v->filter->stream;
+        }
+        if (v->filter->type) {
+            ew[n++] = "--type";
+            ew[n++] = v->filter->type;
+        }
+        if (v->text) {
+            ew[n++] = "--text";
+            ew[n++] = v->text;
+        }
+        tui_open_view_words(app, VIEW_EVENTS, n, ew);
+    }
+}
+
+static const char *status_word(int rc)
+{
+    switch (rc) {
+    case ST_OK:
+        return "ok";
+    case ST_USAGE:
+        return "usage";
+    case ST_REJECTED:
+        return "rejected";
+    case ST_CONFLICT:
+        return "conflict";
+    default:
+        return "error";
+    }
+}
+
+void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w, const char *line)
+{
+    if (!pane.ready) {
+        lines_init(&pane.lines);
+        pane.ready = true;
+    }
+    lines_clear(&pane.lines);
+    pane.run++;
+    pane.said_error = false;
+    pane.show_output = false;
+    pane.app = app;
+    lines_add(&pane.lines, tui_attr(TC_TITLE), ":%s", line);
+    const struct verb_out vo = {
+        .line = out_line,
+        .table_begin = out_table_begin,
+        .table_row = out_table_row,
+        .table_end = out_table_end,
+        .message = out_message,
+        .usage = out_usage,
+        .show = out_show,
+    };
+    struct verb_ctx c;
+    memset(&c, 0, sizeof c);
+    c.out = &vo;
+    c.domain = app->domain;
+    c.store = app->store;
+    c.domain_path = app->domain_path;
+    c.db_path = app->db_path;
+    c.borrowed = true;
+    c.projections_live = app->runner != NULL;
+    c.now_ms = app->now_ms;
+    c.max_lines = OUTPUT_MAX_LINES;
+    bool writes = strcmp(def->name, "exec") == 0;
+    /* A command acts on the present; its result shown in the past would lie. */
+    c.as_of = writes ? 0 : app->as_of;
+    int rc = verb_run(def, &c, w->n, w->v);
+    lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
+              status_word(rc));
+    if (writes && rc == ST_OK) {
+        if (app->as_of)
+            tui_goto(app, 0);
+        if (app->runner)
+            projection_runner_poke(app->runner);
+        tui_poll(app, false);
+        tui_changed(app);
+    }
+    if (pane.show_output)
+        tui_show(app, VIEW_OUTPUT);
+}

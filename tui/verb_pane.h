@@ -1,0 +1,22 @@
+/* verb_pane.h: runs a verb shared with the command line (verbs/verb.h) in the
+ * workbench, on its domain and store and as of its scrubber, and keeps what the
+ * verb printed for the output pane (view_output.c). */
+#ifndef STRATA_TUI_VERB_PANE_H
+#define STRATA_TUI_VERB_PANE_H
+
+#include <stdint.h>
+
+#include "tui/lines.h"
+#include "tui/words.h"
+#include "verbs/verb.h"
+
+struct tui;
+
+/* Runs def with the words w (w->v[0] is the verb's name); line is what was typed,
+ * the pane's title. */
+void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w, const char *line);
+/* The output pane's lines (NULL before the first verb ran) and which run they are
+ * from (a new run starts at its top). */
+const struct lines *verb_pane_lines(uint64_t *run);
+
+#endif

@@ -1,0 +1,21 @@
+/* registry.c: the list of verbs (verb.h), one file each in verbs/. A new verb is
+ * its file and one line here; both front ends pick it up. */
+#include <string.h>
+
+#include "verbs/verb.h"
+
+static const struct verb_def *const verbs[] = {&verb_exec, &verb_events, &verb_state, &verb_query};
+
+const struct verb_def *const *verb_list(size_t *n)
+{
+    *n = sizeof verbs / sizeof verbs[0];
+    return verbs;
+}
+
+const struct verb_def *verb_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(verbs[i]->name, name) == 0)
+            return verbs[i];
+    return NULL;
+}

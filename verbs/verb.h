@@ -1,0 +1,151 @@
+/* verb.h: the command layer under both front ends. A verb (exec, state, query,
+ * events ...) is one file in verbs/ that parses its arguments from an argv with
+ * getopt_long, validates them, runs them against core/ and reports through an
+ * output interface (struct verb_out): the command line (cli/) prints NDJSON and
+ * messages on stdout and stderr, the workbench (tui/) puts the lines in its
+ * output pane and the messages on its message line. Options, validation and
+ * messages are written once, here, so the two front ends cannot drift.
+ *
+ * verbs/ sits between core/ (which never writes output) and the front ends
+ * (tui/ may not call cli/). */
+#ifndef STRATA_VERBS_VERB_H
+#define STRATA_VERBS_VERB_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/domain.h"
+#include "core/store.h"
+
+/* What a message is: VERB_INFO a summary a front end with panes shows (the
+ * command line prints only the result); VERB_NOTE something worth knowing about
+ * the result; VERB_WARNING something wrong that did not stop the verb (a poison
+ * event listed as stored); VERB_ERROR why the verb failed; VERB_REJECTED a rule of
+ * the domain refused a command (printed bare: "rejected: ..."). */
+enum verb_level { VERB_INFO, VERB_NOTE, VERB_WARNING, VERB_ERROR, VERB_REJECTED };
+/* "note: ", "warning: " or "": what a message of that level starts with. */
+const char *verb_level_prefix(enum verb_level level);
+
+/* Where a front end with panes may show a result in its own way. */
+enum verb_view_kind {
+    VERB_VIEW_OUTPUT,     /* the lines themselves (exec) */
+    VERB_VIEW_STREAM,     /* name: a stream; position */
+    VERB_VIEW_PROJECTION, /* name: a projection; key (or NULL); position */
+    VERB_VIEW_EVENTS,     /* filter and text */
+};
+struct verb_view {
+    enum verb_view_kind kind;
+    const char *name;
+    const char *key;
+    int64_t position; /* 0 = now */
+    const struct event_filter *filter;
+    const char *text; /* events: the --text filter */
+};
+
+/* The output interface. Every callback but show is required; text has no
+ * trailing newline. */
+struct verb_out {
+    void *ctx;
+    /* One line of the result: an NDJSON object. */
+    void (*line)(void *ctx, const char *text, size_t len);
+    /* A table: the column names, then rows of cells (the command line aligns it). */
+    void (*table_begin)(void *ctx, const char *const *columns, size_t n);
+    void (*table_row)(void *ctx, const char *const *cells, size_t n);
+    void (*table_end)(void *ctx);
+    /* A message about the run of verb `verb`. */
+    void (*message)(void *ctx, enum verb_level level, const char *verb, const char *text);
+    /* After a usage error: where to read more (the command line prints the usage). */
+    void (*usage)(void *ctx, const char *verb, const char *usage_text);
+    /* Optional: a front end with panes shows the result there. */
+    void (*show)(void *ctx, const struct verb_view *view);
+};
+
+struct verb_def;
+
+/* One run of a verb: its front end, the domain and the store. The command line
+ * gives paths (domain and store are opened when the verb needs them); the
+ * workbench gives its open domain and store (borrowed: left open). */
+struct verb_ctx {
+    const struct verb_def *def;
+    const struct verb_out *out;
+    const char *domain_path; /* --domain or STRATA_DOMAIN, or NULL */
+    const char *db_path;     /* --db or STRATA_DB, or derived from the domain */
+    struct domain *domain;
+    struct store *store;
+    bool borrowed;         /* domain and store are the front end's */
+    bool projections_live; /* a runner keeps projections caught up: do not */
+    int64_t as_of;         /* the position "now" means (the workbench's scrubber); 0 = head */
+    int64_t now_ms;        /* the clock commands see (0 = the real one) */
+    int64_t max_lines;     /* a front end that keeps the lines caps them (0: no cap) */
+    bool want_help;
+    char *owned_db_path; /* derived from the domain */
+};
+
+/* A verb: its names and texts, its long options (ending with VERB_COMMON_OPTIONS
+ * and {0}) and its run function, which returns an exit status (enum status). */
+struct verb_def {
+    const char *name;
+    const char *synopsis; /* the arguments, for help lines */
+    const char *summary;  /* one line */
+    const char *usage;    /* the full --help text */
+    const struct option *options;
+    int (*run)(struct verb_ctx *c, int argc, char **argv);
+};
+
+/* The common options: put VERB_COMMON_OPTIONS last in a verb's table. */
+enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FIRST_FREE = 1100 };
+// clang-format off
+#define VERB_COMMON_OPTIONS                                                                        \
+    {"domain", required_argument, NULL, VOPT_DOMAIN}, {"db", required_argument, NULL, VOPT_DB},    \
+        {"help", no_argument, NULL, VOPT_HELP}
+// clang-format on
+
+/* The verbs, one file each (verbs/NAME.c). */
+extern const struct verb_def verb_exec, verb_events, verb_state, verb_query;
+
+/* The verbs (verbs/registry.c), in the order help lists them. */
+const struct verb_def *const *verb_list(size_t *n);
+/* The verb called name, or NULL. */
+const struct verb_def *verb_find(const char *name);
+
+/* Runs def with argv (argv[0] is the verb's name) in c (domain, store, paths and
+ * out filled in by the front end); closes what it opened unless borrowed.
+ * Returns the exit status. */
+int verb_run(const struct verb_def *def, struct verb_ctx *c, int argc, char **argv);
+
+/* For the verbs' run functions: ------------------------------------------- */
+
+/* The next option of the verb's own (a code from its table), handling the
+ * common ones; -1 when the options end; -2 after a usage problem was reported
+ * (an unknown option, with a suggestion; a missing value): return ST_USAGE. */
+int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg);
+/* Reports a usage problem (and where to read the usage); returns ST_USAGE. */
+int verb_usage_error(struct verb_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Reports a message of the given level; returns the status given. */
+int verb_say(struct verb_ctx *c, enum verb_level level, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Reports e and returns its exit status (ST_ERR for not found or duplicate). */
+int verb_fail(struct verb_ctx *c, const err *e);
+/* Prints the usage text as the result (--help); returns ST_OK. */
+int verb_print_help(struct verb_ctx *c);
+/* The domain: loaded from domain_path when not given. required: a usage error
+ * when there is none. Returns a status, the problem reported. */
+int verb_need_domain(struct verb_ctx *c, bool required);
+/* The store: opened from db_path (else <domain basename>.db) when not given.
+ * create: make it if missing. */
+int verb_need_store(struct verb_ctx *c, bool create, bool read_only);
+/* Reads a whole number >= 0. False when s is anything else. */
+bool verb_parse_count(const char *s, int64_t *out);
+/* --at P or --at-time TIME (either may be NULL) into a global position, or
+ * c->as_of when neither is given. Needs the store; a position beyond the head,
+ * a bad time or a time before the first event is refused, the problem reported. */
+int verb_resolve_at(struct verb_ctx *c, const char *at, const char *at_time, int64_t *position);
+/* Emits one result line. */
+void verb_line(struct verb_ctx *c, const char *text, size_t len);
+/* Asks a front end with panes to show a result (no-op without one). */
+void verb_show(struct verb_ctx *c, const struct verb_view *v);
+
+#endif
