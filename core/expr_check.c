@@ -139,8 +139,10 @@ static void type_call(struct expr_errsink *p, struct node *n)
         case FN_STARTS_WITH:
         case FN_ENDS_WITH:
         case FN_REPLACE:
+            want = i == 3 ? EXPR_T_INT : EXPR_T_STRING; /* the limit, then the strings */
+            break;
         case FN_SPLIT:
-            want = EXPR_T_STRING;
+            want = i == 2 ? EXPR_T_INT : EXPR_T_STRING;
             break;
         case FN_SUBSTRING:
             want = EXPR_T_INT;
@@ -170,6 +172,9 @@ static void type_call(struct expr_errsink *p, struct node *n)
         break;
     case FN_STRING:
         n->type = EXPR_T_STRING;
+        break;
+    case FN_BOOL:
+        n->type = EXPR_T_BOOL;
         break;
     case FN_NOW:
         n->type = EXPR_T_TIMESTAMP;

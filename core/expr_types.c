@@ -18,6 +18,7 @@ static const struct expr_fninfo functions[] = {
     {"double", FN_DOUBLE, true, false, 1, 1, TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH},
     {"string", FN_STRING, true, false, 1, 1,
      TM(EXPR_T_BOOL) | TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH},
+    {"bool", FN_BOOL, true, false, 1, 1, TM(EXPR_T_BOOL) | TM(EXPR_T_STRING)},
     {"now", FN_NOW, true, false, 0, 0, 0},
     {"put", FN_PUT, true, false, 3, 3, TM(EXPR_T_MAP)},
     {"remove", FN_REMOVE, true, false, 2, 2, TM(EXPR_T_MAP) | TM(EXPR_T_LIST)},
@@ -28,8 +29,8 @@ static const struct expr_fninfo functions[] = {
     {"upperAscii", FN_UPPER_ASCII, false, true, 0, 0, TM_STRINGISH},
     {"trim", FN_TRIM, false, true, 0, 0, TM_STRINGISH},
     {"substring", FN_SUBSTRING, false, true, 1, 2, TM_STRINGISH},
-    {"replace", FN_REPLACE, false, true, 2, 2, TM_STRINGISH},
-    {"split", FN_SPLIT, false, true, 1, 1, TM_STRINGISH},
+    {"replace", FN_REPLACE, false, true, 2, 3, TM_STRINGISH}, /* 3rd: CEL's limit */
+    {"split", FN_SPLIT, false, true, 1, 2, TM_STRINGISH},     /* 2nd: CEL's limit */
 };
 #define NFUNCTIONS (sizeof functions / sizeof functions[0])
 

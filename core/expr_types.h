@@ -37,6 +37,7 @@ enum fn {
     FN_INT,
     FN_DOUBLE,
     FN_STRING,
+    FN_BOOL,
     FN_NOW,
     FN_PUT,
     FN_REMOVE,

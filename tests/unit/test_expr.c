@@ -134,6 +134,9 @@ static void test_literals(void **st)
     EXPECT("1.0", "1.0");
     EXPECT("1e3", "1000.0");
     EXPECT("2.5E-3", "0.0025");
+    EXPECT(".99", "0.99"); /* CEL allows a float without leading digits */
+    EXPECT(".5e1", "5.0");
+    EXPECT("-.5", "-0.5");
     EXPECT("true", "true");
     EXPECT("false", "false");
     EXPECT("null", "null");
@@ -189,6 +192,8 @@ static void test_literal_errors(void **st)
     EXPECT_COMPILE_ERR("1 2", 3, "unexpected a number after the expression");
     EXPECT_COMPILE_ERR("state.", 7, "expected a field or method name");
     EXPECT_COMPILE_ERR("for", 1, "reserved word");
+    EXPECT_COMPILE_ERR("{'if': 1}.if + if", 16, "'if' is a reserved word");
+    EXPECT_COMPILE_ERR("[1].0", 4, "unexpected a number after the expression");
     EXPECT_COMPILE_ERR("{1: 2}", 2, "map keys must be strings, got int");
     EXPECT_COMPILE_ERR("1 < 2 < 3", 7, "comparisons do not chain");
 
@@ -443,6 +448,36 @@ static void test_has(void **st)
 
 /* ---- functions and methods ---- */
 
+/* After a '.', CEL's reserved words are ordinary field (and method) names. */
+static void test_reserved_selectors(void **st)
+{
+    EXPECT("{'if': 1}.if", "1");
+    EXPECT("{'while': {'for': 'x'}}.while.for", "\"x\"");
+    EXPECT("has({'var': 1}.var)", "true");
+    EXPECT("{'as': 1}. as", "1"); /* whitespace after the dot */
+    EXPECT_COMPILE_ERR("[1].if()", 5, "unknown method 'if'");
+}
+
+static void test_bool_conversion(void **st)
+{
+    const char *yes[] = {"'1'", "'t'", "'true'", "'TRUE'", "'True'", "true"};
+    const char *no[] = {"'0'", "'f'", "'false'", "'FALSE'", "'False'", "false"};
+    char src[64];
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(src, sizeof src, "bool(%s)", yes[i]);
+        EXPECT(src, "true");
+        snprintf(src, sizeof src, "bool(%s)", no[i]);
+        EXPECT(src, "false");
+    }
+    EXPECT_ERR("bool('TrUe')", "bool() cannot convert \"TrUe\" to a bool");
+    EXPECT_ERR("bool('yes')", "cannot convert");
+    EXPECT_ERR("bool('')", "cannot convert");
+    EXPECT_ERR("bool(' true')", "cannot convert");
+    EXPECT_COMPILE_ERR("bool(1)", 1, "no such overload: bool(int)");
+    EXPECT_ERR("bool(state.balance)", "no such overload: bool(int)");
+    EXPECT("bool(state.status == 'open')", "true");
+}
+
 static void test_size_and_conversions(void **st)
 {
     EXPECT("size('')", "0");
@@ -472,7 +507,9 @@ static void test_size_and_conversions(void **st)
     EXPECT_ERR("int(1e99)", "range error");
     EXPECT_ERR("int(-1e19)", "range error");
     EXPECT_ERR("int(9223372036854775808.0)", "range error");
-    EXPECT("int(-9223372036854775808.0)", "-9223372036854775808");
+    /* cel-spec refuses -2^63 as a double too (its bounds are exclusive) */
+    EXPECT_ERR("int(-9223372036854775808.0)", "int() range error");
+    EXPECT("int(-9223372036854774784.0)", "-9223372036854774784");
     EXPECT_ERR("int(0.0 / 0.0)", "range error");
     EXPECT_ERR("int(state.tags)", "no such overload: int(list)");
 
@@ -557,9 +594,33 @@ static void test_string_methods(void **st)
     EXPECT_COMPILE_ERR("1.contains('a')", 3, "no such overload: int.contains()");
     EXPECT_COMPILE_ERR("'a'.substring('x')", 15, "substring() needs an int here, got string");
     EXPECT_COMPILE_ERR("'a'.substring()", 5, "substring() takes 1 to 2 arguments, got 0");
-    EXPECT_COMPILE_ERR("'a'.replace('a')", 5, "replace() takes 2 arguments, got 1");
+    EXPECT_COMPILE_ERR("'a'.replace('a')", 5, "replace() takes 2 to 3 arguments, got 1");
+    EXPECT_COMPILE_ERR("'a'.split(',', 1, 2)", 5, "split() takes 1 to 2 arguments, got 3");
     EXPECT_ERR("state.balance.contains('1')", "no such overload: int.contains(string)");
     EXPECT_ERR("state.owner.contains(state.balance)", "no such overload: string.contains(int)");
+}
+
+/* CEL's optional limit (Go's strings.SplitN and strings.Replace). */
+static void test_split_replace_limits(void **st)
+{
+    EXPECT("'hello world events!'.split(' ', 0)", "[]");
+    EXPECT("'hello world events!'.split(' ', 1)", "[\"hello world events!\"]");
+    EXPECT("'hello world events!'.split(' ', 2)", "[\"hello\",\"world events!\"]");
+    EXPECT("'a b'.split(' ', 9)", "[\"a\",\"b\"]");
+    EXPECT("'o\xc2\xa9o\xc2\xa9o'.split('\xc2\xa9', -1)", "[\"o\",\"o\",\"o\"]");
+    EXPECT("'abc'.split('', 2)", "[\"a\",\"bc\"]");
+    EXPECT("'abc'.split('', 0)", "[]");
+    EXPECT("''.split('', -1)", "[]");
+    EXPECT("'{0} days {0} hours'.replace('{0}', '2', 1)", "\"2 days {0} hours\"");
+    EXPECT("'aaa'.replace('a', 'b', 0)", "\"aaa\"");
+    EXPECT("'aaa'.replace('a', 'b', -1)", "\"bbb\"");
+    EXPECT("'aaa'.replace('a', 'b', 5)", "\"bbb\"");
+    EXPECT("'abc'.replace('', '-', 2)", "\"-a-bc\"");
+    EXPECT_COMPILE_ERR("'a'.split(',', '1')", 16, "split() needs an int here, got string");
+    EXPECT_COMPILE_ERR("'a'.replace('a', 'b', 1.0)", 23, "replace() needs an int here, got double");
+    EXPECT_ERR("'a'.split(',', payload.name)", "no such overload: string.split(string, string)");
+    EXPECT_ERR("'a'.replace('a', 'b', payload.name)",
+               "no such overload: string.replace(string, string, string)");
 }
 
 static void test_put_remove(void **st)
@@ -1154,9 +1215,12 @@ int main(void)
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_has),
+        cmocka_unit_test(test_reserved_selectors),
+        cmocka_unit_test(test_bool_conversion),
         cmocka_unit_test(test_size_and_conversions),
         cmocka_unit_test(test_now),
         cmocka_unit_test(test_string_methods),
+        cmocka_unit_test(test_split_replace_limits),
         cmocka_unit_test(test_put_remove),
         cmocka_unit_test(test_unknown_functions),
         cmocka_unit_test(test_macros),
