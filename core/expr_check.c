@@ -276,8 +276,16 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         break;
     case N_AND:
     case N_OR:
-        check_bool_operand(p, n, n->kids[0], n->kind == N_AND ? "'&&'" : "'||'");
-        check_bool_operand(p, n, n->kids[1], n->kind == N_AND ? "'&&'" : "'||'");
+        /* An operand that is certainly not a bool is refused here, when the domain
+         * loads, rather than met on some event, except when the other operand is
+         * a constant that decides the result (`false && 32`, `'x' || true`): CEL
+         * then never looks at it, so the expression is valid CEL with one value. */
+        for (int i = 0; i < 2; i++) {
+            const struct node *o = n->kids[1 - i];
+            if (o->kind == N_CONST && o->cval.type == V_BOOL && o->cval.u.b == (n->kind == N_OR))
+                continue;
+            check_bool_operand(p, n, n->kids[i], n->kind == N_AND ? "'&&'" : "'||'");
+        }
         n->type = EXPR_T_BOOL;
         break;
     case N_COND:

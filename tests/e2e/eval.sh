@@ -34,6 +34,12 @@ value "string(1.5)" '"1.5"'
 value "int('42')" '42'
 value "1 == 1.0" 'false'
 value "false && 1 / 0 == 1" 'false'
+value "'horses' || true" 'true'
+value ".99 > 9.9e-1" 'false'
+value "{'if': 1}.if" '1'
+value "bool('True')" 'true'
+value "'a b c'.split(' ', 2)" '["a","b c"]'
+value "'a a a'.replace('a', 'b', 2)" '"b b a"'
 value "'a\\tb'" '"a\tb"'
 value "size('héllo')" '5'
 value "put({'a': 1}, 'b', 2)" '{"a":1,"b":2}'
@@ -49,6 +55,10 @@ expect_rc 1 "1 + 1.5 exits 1"
 expect_contains "$ERR" '`1 + 1.5`: column 3: no such overload: int + double' "1 + 1.5 names the overload"
 expect_eq "$OUT" "" "1 + 1.5 prints nothing on stdout"
 expect_clean_stderr "1 + 1.5"
+
+run "$STRATA" eval 'true && 32'
+expect_rc 1 "a non-bool operand that matters exits 1"
+expect_contains "$ERR" "column 6: '&&' needs a bool, got int" "a non-bool operand that matters is refused"
 
 run "$STRATA" eval '9223372036854775807 + 1'
 expect_rc 1 "overflow exits 1"

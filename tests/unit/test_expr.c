@@ -393,6 +393,16 @@ static void test_logic(void **st)
     EXPECT_ERR("1 / 0 == 1 || 2 / 0 == 1", "column 3: division by zero"); /* the first error */
     EXPECT_ERR("state.balance && true", "'&&' needs bool operands, got int");
     EXPECT_ERR("state.balance || false", "'||' needs bool operands, got int");
+    /* a statically non-bool operand: only beside a constant that decides */
+    EXPECT("false && 32", "false");
+    EXPECT("'horses' && false", "false");
+    EXPECT("true || 32", "true");
+    EXPECT("'horses' || true", "true");
+    EXPECT("(1 > 2) && 'x'", "false"); /* folded to a constant first */
+    EXPECT_COMPILE_ERR("true && 32", 6, "'&&' needs a bool, got int");
+    EXPECT_COMPILE_ERR("'horses' || false", 10, "'||' needs a bool, got string");
+    EXPECT_COMPILE_ERR("false || 32", 7, "'||' needs a bool, got int");
+    EXPECT_COMPILE_ERR("32 && true", 4, "'&&' needs a bool, got int");
     EXPECT_ERR("!state.balance", "no such overload: !int");
     /* ?: */
     EXPECT("true ? 'a' : 1 / 0", "\"a\"");
@@ -835,6 +845,8 @@ static void test_static_checks(void **st)
     EXPECT_ENV_ERR(&env, "true + state.lines.x", 6, "no such overload: bool + dyn");
     EXPECT_ENV_ERR(&env, "1 && state.balance > 0", 3, "'&&' needs a bool, got int");
     EXPECT_ENV_ERR(&env, "state.status == 'open' || 'yes'", 24, "'||' needs a bool, got string");
+    EXPECT_ENV_ERR(&env, "state.balance && (1 < 2)", 15,
+                   "'&&' needs a bool, got int"); /* a constant that does not decide */
     EXPECT_ENV_ERR(&env, "!state.owner", 1, "'!' needs a bool, got string");
     EXPECT_ENV_ERR(&env, "state.balance ? 1 : 2", 15, "needs a bool, got int");
     EXPECT_ENV_ERR(&env, "size(state.balance)", 1, "no such overload: size(int)");
