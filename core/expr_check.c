@@ -102,8 +102,10 @@ static void type_bin(struct expr_errsink *p, struct node *n)
     }
     unsigned ok = op_types(op);
     bool cmp = op >= OP_LT;
+    /* an int and a double compare as numbers (cel-spec); arithmetic needs one type */
+    bool mixed_num = cmp && (TM(a) | TM(b)) == (TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE));
     if ((a != EXPR_T_ANY && !(ok & TM(a))) || (b != EXPR_T_ANY && !(ok & TM(b))) ||
-        (a != EXPR_T_ANY && b != EXPR_T_ANY && a != b)) {
+        (a != EXPR_T_ANY && b != EXPR_T_ANY && a != b && !mixed_num)) {
         fail(p, at, "no such overload: %s %s %s", expr_type_name(a), expr_op_text(op),
              expr_type_name(b));
         return;

@@ -11,9 +11,11 @@
  * unlike other errors it is never absorbed by && or ||, so a hostile expression
  * cannot hide it.
  *
- * Choices where CEL leaves room, documented for users in `strata eval --help`:
- * values of different types are never equal (`1 == 1.0` is false: Strata keeps
- * ints and doubles apart everywhere). */
+ * Equality and order follow cel-spec, documented for users in `strata eval
+ * --help`: an int and a double are equal when they are the same number (`1 ==
+ * 1.0`, `[1] == [1.0]`) and order as numbers (`1 < 1.5`); arithmetic still
+ * needs one type (`1 + 1.5` is an error). Other values of different types are
+ * never equal. Outside expressions values keep value_equal's exact types. */
 #include "expr_eval.h"
 
 #include <math.h>
@@ -55,7 +57,7 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
 {
     int op = n->op;
     if (op == OP_EQ || op == OP_NE) {
-        bool eq = value_equal(a, b);
+        bool eq = value_equal_cel(a, b);
         *out = value_bool(op == OP_EQ ? eq : !eq);
         return true;
     }
@@ -65,7 +67,7 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
             for (size_t i = 0; i < len; i++) {
                 if (!ectx_charge(c, n, 1))
                     return false;
-                if (value_equal(a, value_list_at(b, i))) {
+                if (value_equal_cel(a, value_list_at(b, i))) {
                     *out = value_bool(true);
                     return true;
                 }
@@ -79,6 +81,13 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
             return true;
         }
         return no_overload_bin(c, n, a, b);
+    }
+    if (op >= OP_LT && a->type != b->type && (a->type == V_INT || a->type == V_DOUBLE) &&
+        (b->type == V_INT || b->type == V_DOUBLE)) {
+        int k = value_num_cmp(a, b); /* 2: a NaN, and every comparison is false */
+        bool r = k != 2 && (op == OP_LT ? k < 0 : op == OP_LE ? k <= 0 : op == OP_GT ? k > 0 : k >= 0);
+        *out = value_bool(r);
+        return true;
     }
     if (a->type != b->type)
         return no_overload_bin(c, n, a, b);

@@ -471,7 +471,7 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
                 return false;
             value l = value_list(len);
             for (size_t i = 0; i < len; i++)
-                if (!value_equal(value_list_at(a, i), &args[1]))
+                if (!value_equal_cel(value_list_at(a, i), &args[1]))
                     value_list_push(&l, value_ref(value_list_at(a, i)));
             *out = l;
             return true;

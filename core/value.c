@@ -466,10 +466,47 @@ value value_copy_deep(const value *v)
 
 /* ---- comparison ---- */
 
-bool value_equal(const value *a, const value *b)
+/* An int and a double as cel-go compares them (compareIntDouble): a double
+ * beyond int64's range decides alone; within it the int is compared as a double
+ * (rounded), which is what cel-spec's cases expect (9223372036854775807 >=
+ * 9223372036854775808.0 is true). 2 when d is NaN. */
+static int cmp_int_double(int64_t i, double d)
+{
+    if (isnan(d))
+        return 2;
+    if (d < -9223372036854775808.0)
+        return 1;
+    if (d > 9223372036854775807.0) /* the double nearest INT64_MAX is 2^63 */
+        return -1;
+    double x = (double)i;
+    return x < d ? -1 : x > d;
+}
+
+int value_num_cmp(const value *a, const value *b)
+{
+    assert((a->type == V_INT || a->type == V_DOUBLE) && (b->type == V_INT || b->type == V_DOUBLE));
+    if (a->type == V_INT && b->type == V_INT)
+        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    if (a->type == V_DOUBLE && b->type == V_DOUBLE) {
+        double x = a->u.d, y = b->u.d;
+        return isnan(x) || isnan(y) ? 2 : x < y ? -1 : x > y;
+    }
+    if (a->type == V_INT)
+        return cmp_int_double(a->u.i, b->u.d);
+    int k = cmp_int_double(b->u.i, a->u.d);
+    return k == 2 ? 2 : -k;
+}
+
+static bool is_num(const value *v)
+{
+    return v->type == V_INT || v->type == V_DOUBLE;
+}
+
+/* value_equal (cel false) and value_equal_cel (cel true) in one walk. */
+static bool equal(const value *a, const value *b, bool cel)
 {
     if (a->type != b->type)
-        return false;
+        return cel && is_num(a) && is_num(b) && value_num_cmp(a, b) == 0;
     switch (a->type) {
     case V_NULL:
         return true;
@@ -488,7 +525,7 @@ bool value_equal(const value *a, const value *b)
         if (x->len != y->len)
             return false;
         for (size_t i = 0; i < x->len; i++)
-            if (!value_equal(&x->items[i], &y->items[i]))
+            if (!equal(&x->items[i], &y->items[i], cel))
                 return false;
         return true;
     }
@@ -508,13 +545,23 @@ bool value_equal(const value *a, const value *b)
                     return false;
                 other = &y->entries[j].val;
             }
-            if (!value_equal(&x->entries[i].val, other))
+            if (!equal(&x->entries[i].val, other, cel))
                 return false;
         }
         return true;
     }
     }
     return false;
+}
+
+bool value_equal(const value *a, const value *b)
+{
+    return equal(a, b, false);
+}
+
+bool value_equal_cel(const value *a, const value *b)
+{
+    return equal(a, b, true);
 }
 
 static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)

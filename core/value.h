@@ -107,9 +107,19 @@ void value_map_setn(value *map, const char *key, size_t klen, value val);
 void value_map_setv(value *map, value key, value val);                      /* takes key (a string) and val */
 bool value_map_remove(value *map, const char *key, size_t klen);            /* true if it was there */
 
-/* Comparison. value_equal follows CEL: an int and a double are never equal
- * (different types); lists and maps compare element-wise, maps regardless of order. */
+/* Comparison. value_equal is exact: an int and a double are never equal
+ * (different types: 1 and 1.0 are different JSON and different stored data);
+ * lists and maps compare element-wise, maps regardless of order. For stored
+ * data, JSON round trips and change detection. */
 bool value_equal(const value *a, const value *b);
+/* CEL's `==` (cel-spec's heterogeneous equality): as value_equal, except that an
+ * int and a double that are the same number are equal, at any depth (1 == 1.0,
+ * [1] == [1.0]). For the expression language only. */
+bool value_equal_cel(const value *a, const value *b);
+/* CEL's order of two numbers (each an int or a double, in any mix): -1, 0 or 1,
+ * or 2 when they are unordered (a NaN). An int and a double compare as cel-go
+ * does: the int as a double, unless the double is beyond int64's range. */
+int value_num_cmp(const value *a, const value *b);
 /* For change detection: true when a and b are the same heap part (a column that
  * nothing touched still shares it with the row before: no look inside, so a long
  * list costs nothing), else value_equal. Unlike value_equal, a shared list holding

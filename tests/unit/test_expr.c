@@ -326,20 +326,47 @@ static void test_comparisons(void **st)
     EXPECT("'\xc3\xa9' > 'z'", "true");
     EXPECT("false < true", "true");
     EXPECT("true <= true", "true");
-    EXPECT_ERR("1 < 1.5", "no such overload: int < double");
+    /* an int and a double order as numbers (cel-spec), as cel-go compares them */
+    EXPECT("1 < 1.5", "true");
+    EXPECT("2.0 <= 2", "true");
+    EXPECT("2 > 1.5", "true");
+    EXPECT("1 >= 1.0", "true");
+    EXPECT("1 < 0.0 / 0.0", "false");
+    EXPECT("1 >= 0.0 / 0.0", "false");
+    EXPECT("9223372036854775807 < 9223372036854775808.0", "false"); /* the int rounds to 2^63 */
+    EXPECT("9223372036854775807 < 9223372036854777857.0", "true");
+    EXPECT("-9223372036854775808 <= -9223372036854775809.0", "true");
+    EXPECT("-9223372036854775808 > -9223372036854777857.0", "true");
+    EXPECT("1e300 > 9223372036854775807", "true");
+    EXPECT("-1e300 < -9223372036854775808", "true");
+    EXPECT("state.balance < state.rate * 200.0", "true");
     EXPECT_ERR("'a' < 1", "no such overload: string < int");
     EXPECT_ERR("[1] < [2]", "no such overload: list < list");
     EXPECT_ERR("{} > {}", "no such overload: map > map");
     EXPECT_ERR("null < null", "no such overload: null < null");
-    EXPECT_ERR("state.balance < state.rate", "no such overload: int < double");
+    EXPECT_ERR("1 < true", "no such overload: int < bool");
 }
 
 static void test_equality(void **st)
 {
     EXPECT("1 == 1", "true");
     EXPECT("1 != 1", "false");
-    EXPECT("1 == 1.0", "false"); /* different types are never equal */
-    EXPECT("1 != 1.0", "true");
+    /* cel-spec's heterogeneous equality: an int and a double are compared as numbers */
+    EXPECT("1 == 1.0", "true");
+    EXPECT("1.0 == 1", "true");
+    EXPECT("1 != 1.0", "false");
+    EXPECT("1 == 1.5", "false");
+    EXPECT("-0.0 == 0", "true");
+    EXPECT("1 == 0.0 / 0.0", "false");
+    EXPECT("1 != 0.0 / 0.0", "true");
+    EXPECT("[1] == [1.0]", "true");
+    EXPECT("[[1, 2.0]] == [[1.0, 2]]", "true");
+    EXPECT("{'a': 1} == {'a': 1.0}", "true");
+    EXPECT("state.balance == 150.0", "true");
+    EXPECT("state.rate == 1", "false");
+    EXPECT("1 == '1'", "false"); /* other values of different types are never equal */
+    EXPECT("true == 1", "false");
+    EXPECT("null == 0.0", "false");
     EXPECT("'a' == 'a'", "true");
     EXPECT("'a' == \"a\"", "true");
     EXPECT("null == null", "true");
@@ -348,7 +375,6 @@ static void test_equality(void **st)
     EXPECT("[1, 2] == [1, 2]", "true");
     EXPECT("[1, 2] == [2, 1]", "false");
     EXPECT("{'a': 1, 'b': 2} == {'b': 2, 'a': 1}", "true");
-    EXPECT("{'a': 1} == {'a': 1.0}", "false");
     EXPECT("[] == {}", "false");
     EXPECT("-0.0 == 0.0", "true");
     EXPECT("state.nothing == null", "true");
@@ -359,7 +385,9 @@ static void test_in(void **st)
 {
     EXPECT("1 in [1, 2]", "true");
     EXPECT("3 in [1, 2]", "false");
-    EXPECT("1 in [1.0]", "false");
+    EXPECT("1 in [1.0]", "true");
+    EXPECT("2.0 in [1, 2]", "true");
+    EXPECT("2.5 in [1, 2]", "false");
     EXPECT("[1] in [[1], [2]]", "true");
     EXPECT("'a' in {'a': 1}", "true");
     EXPECT("'b' in {'a': 1}", "false");
@@ -645,7 +673,8 @@ static void test_put_remove(void **st)
     EXPECT("state.lines", "{\"p1\":2,\"p2\":3}"); /* the root is untouched (copy on write) */
     EXPECT("remove([1, 2, 1, 3], 1)", "[2,3]");
     EXPECT("remove(state.tags, 'a')", "[\"b\"]");
-    EXPECT("remove([1], 1.0)", "[1]");
+    EXPECT("remove([1, 2.0, 'x'], 1.0)", "[2.0,\"x\"]"); /* equal as == is */
+    EXPECT("remove([1, 2.0], 2)", "[1]");
     EXPECT_COMPILE_ERR("put([], 'a', 1)", 1, "no such overload: put(list, ...)");
     EXPECT_COMPILE_ERR("put({}, 1, 1)", 9, "put() needs a string here, got int");
     EXPECT_COMPILE_ERR("remove('abc', 'a')", 1, "no such overload: remove(string, ...)");
@@ -839,6 +868,7 @@ static void test_static_checks(void **st)
     EXPECT_ENV_ERR(&env, "'a' - 1", 5, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.balance + 'x'", 15, "no such overload: int + string");
     EXPECT_ENV_ERR(&env, "state.balance + 1.5", 15, "no such overload: int + double");
+    EXPECT_ENV_ERR(&env, "state.balance < 'x'", 15, "no such overload: int < string");
     EXPECT_ENV_ERR(&env, "state.balance >= payload.accountId", 15, "no such overload: int >= string");
     EXPECT_ENV_ERR(&env, "state.owner - payload.amount", 13, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.lines + 1", 13, "no such overload: map + int");
@@ -859,6 +889,8 @@ static void test_static_checks(void **st)
     want_compiles(&env, "state.balance >= payload.amount", EXPR_T_BOOL);
     want_compiles(&env, "state.status == 'open' && state.balance == 0", EXPR_T_BOOL);
     want_compiles(&env, "state.balance - payload.amount", EXPR_T_INT);
+    want_compiles(&env, "state.balance < 1.5 * 100.0", EXPR_T_BOOL); /* int and double compare */
+    want_compiles(&env, "state.balance == 1.5", EXPR_T_BOOL);
     want_compiles(&env, "state.owner + '!'", EXPR_T_STRING);
     want_compiles(&env, "payload.when < '2027'", EXPR_T_BOOL); /* timestamps are strings */
     want_compiles(&env, "has(state.lines) && state.lines.p1 > 0", EXPR_T_BOOL);

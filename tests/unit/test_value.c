@@ -1,6 +1,6 @@
 /* test_value.c: unit tests for core/value.c: every type, reference counting and
  * copy on write, insertion-ordered maps with their hash index (100k keys, remove),
- * CEL equality, the total order, deep copies, and freeing deeply nested values. */
+ * exact and CEL equality, the total order, deep copies, and freeing deeply nested values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,7 +284,7 @@ static value make_sample(int variant)
 static void test_equal(void **state)
 {
     value i1 = value_int(1), d1 = value_double(1.0);
-    assert_false(value_equal(&i1, &d1)); /* CEL: int and double never equal */
+    assert_false(value_equal(&i1, &d1)); /* exact: int and double never equal */
     value nan = value_double(NAN);
     assert_false(value_equal(&nan, &nan));
     value pz = value_double(0.0), nz = value_double(-0.0);
@@ -338,6 +338,53 @@ static void test_equal(void **state)
     value_free(y);
     value_free(z);
     value_free(ln);
+}
+
+/* CEL's == (heterogeneous numeric equality) and the order of numbers. */
+static void test_equal_cel(void **state)
+{
+    value i1 = value_int(1), d1 = value_double(1.0), d15 = value_double(1.5), s1 = value_cstring("1");
+    value nan = value_double(NAN), t = value_bool(true);
+    assert_true(value_equal_cel(&i1, &d1));
+    assert_true(value_equal_cel(&d1, &i1));
+    assert_false(value_equal_cel(&i1, &d15));
+    assert_false(value_equal_cel(&i1, &s1));
+    assert_false(value_equal_cel(&i1, &t));
+    assert_false(value_equal_cel(&i1, &nan));
+    assert_false(value_equal(&i1, &d1)); /* value_equal stays exact */
+
+    /* at any depth: lists and map values */
+    value l1 = value_list(0), l2 = value_list(0);
+    value_list_push(&l1, value_int(1));
+    value_list_push(&l2, value_double(1.0));
+    assert_true(value_equal_cel(&l1, &l2));
+    assert_false(value_equal(&l1, &l2));
+    value m1 = value_map(0), m2 = value_map(0);
+    value_map_set(&m1, "a", value_ref(&l1));
+    value_map_set(&m2, "a", value_ref(&l2));
+    assert_true(value_equal_cel(&m1, &m2));
+    assert_false(value_equal(&m1, &m2));
+
+    /* the order: -1, 0, 1, or 2 for a NaN */
+    value big = value_int(INT64_MAX), two63 = value_double(9223372036854775808.0);
+    value huge = value_double(1e300), small = value_int(INT64_MIN), nhuge = value_double(-1e300);
+    assert_int_equal(value_num_cmp(&i1, &d15), -1);
+    assert_int_equal(value_num_cmp(&d15, &i1), 1);
+    assert_int_equal(value_num_cmp(&i1, &d1), 0);
+    assert_int_equal(value_num_cmp(&i1, &nan), 2);
+    assert_int_equal(value_num_cmp(&nan, &i1), 2);
+    assert_int_equal(value_num_cmp(&nan, &nan), 2);
+    assert_int_equal(value_num_cmp(&big, &two63), 0); /* INT64_MAX as a double is 2^63 (cel-go) */
+    assert_int_equal(value_num_cmp(&big, &huge), -1);
+    assert_int_equal(value_num_cmp(&small, &nhuge), 1);
+    assert_int_equal(value_num_cmp(&huge, &small), 1);
+    assert_int_equal(value_num_cmp(&small, &big), -1);
+
+    value_free(s1);
+    value_free(l1);
+    value_free(l2);
+    value_free(m1);
+    value_free(m2);
 }
 
 static int cmp_values(const void *a, const void *b)
@@ -482,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_map_large),
         cmocka_unit_test(test_map_index_boundary),
         cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_equal_cel),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_copy_deep),
         cmocka_unit_test(test_free_deep_nesting),
