@@ -85,7 +85,10 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
     if (op >= OP_LT && a->type != b->type && (a->type == V_INT || a->type == V_DOUBLE) &&
         (b->type == V_INT || b->type == V_DOUBLE)) {
         int k = value_num_cmp(a, b); /* 2: a NaN, and every comparison is false */
-        bool r = k != 2 && (op == OP_LT ? k < 0 : op == OP_LE ? k <= 0 : op == OP_GT ? k > 0 : k >= 0);
+        bool r = k != 2 && (op == OP_LT   ? k < 0
+                            : op == OP_LE ? k <= 0
+                            : op == OP_GT ? k > 0
+                                          : k >= 0);
         *out = value_bool(r);
         return true;
     }
