@@ -77,6 +77,15 @@ static unsigned op_types(int op)
     }
 }
 
+/* True when n reads stored data (a root, or a field or element of one), whose
+ * maps have string keys only. */
+static bool reads_stored(const struct node *n)
+{
+    while (n->kind == N_SELECT || n->kind == N_INDEX)
+        n = n->kids[0];
+    return n->kind == N_ROOT;
+}
+
 static void check_bool_operand(struct expr_errsink *p, const struct node *n, const struct node *k,
                                const char *what)
 {
@@ -231,8 +240,9 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         n->type = EXPR_T_MAP;
         for (int i = 0; i < n->nkids; i += 2) {
             expr_type t = norm(n->kids[i]->type);
-            if (t != EXPR_T_ANY && t != EXPR_T_STRING) {
-                fail(p, n->kids[i]->start, "map keys must be strings, got %s", expr_type_name(t));
+            if (t != EXPR_T_ANY && t != EXPR_T_STRING && t != EXPR_T_INT && t != EXPR_T_BOOL) {
+                fail(p, n->kids[i]->start, "map keys must be strings, ints or bools, got %s",
+                     expr_type_name(t));
                 return;
             }
         }
@@ -251,11 +261,19 @@ static void compile_node(struct expr_errsink *p, struct node *n)
     }
     case N_INDEX: {
         expr_type t = norm(n->kids[0]->type), k = norm(n->kids[1]->type);
+        /* a map literal may have int and bool keys (and a double finds an int key);
+         * stored data's maps have string keys only, so another key there is an error */
+        unsigned literal_keys = TM(EXPR_T_ANY) | TM(EXPR_T_STRING) | TM(EXPR_T_INT) |
+                                TM(EXPR_T_BOOL) | TM(EXPR_T_DOUBLE);
+        bool stored = reads_stored(n->kids[0]);
+        bool stored_key = k == EXPR_T_ANY || k == EXPR_T_STRING;
         if ((t == EXPR_T_LIST && k != EXPR_T_ANY && k != EXPR_T_INT) ||
-            (t == EXPR_T_MAP && k != EXPR_T_ANY && k != EXPR_T_STRING) ||
+            (t == EXPR_T_MAP && !(literal_keys & TM(k))) ||
+            (t == EXPR_T_MAP && stored && !stored_key) ||
             (t != EXPR_T_ANY && t != EXPR_T_LIST && t != EXPR_T_MAP)) {
-            fail(p, (size_t)n->column - 1, "no such overload: %s[%s]", expr_type_name(t),
-                 expr_type_name(k));
+            bool hint = t == EXPR_T_MAP && stored && (literal_keys & TM(k)) && !stored_key;
+            fail(p, (size_t)n->column - 1, "no such overload: %s[%s]%s", expr_type_name(t),
+                 expr_type_name(k), hint ? " (stored maps have string keys)" : "");
             return;
         }
         break;

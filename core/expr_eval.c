@@ -76,8 +76,7 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
             return true;
         }
         if (b->type == V_MAP) {
-            *out = value_bool(a->type == V_STRING &&
-                              value_map_getn(b, value_str(a), value_strlen(a)) != NULL);
+            *out = value_bool(value_map_find(b, a) != NULL);
             return true;
         }
         return no_overload_bin(c, n, a, b);
@@ -221,16 +220,15 @@ static bool index_value(struct ectx *c, const struct node *n, const value *b, co
                         const value **out)
 {
     if (b->type == V_MAP) {
-        if (k->type == V_STRING) {
-            *out = value_map_getn(b, value_str(k), value_strlen(k));
-            if (!*out)
-                return ectx_fail(c, n, "no such key: %s", value_str(k));
+        *out = value_map_find(b, k);
+        if (*out)
             return true;
-        }
+        if (k->type == V_STRING)
+            return ectx_fail(c, n, "no such key: %s", value_str(k));
         strbuf sb;
         sb_init(&sb);
         ectx_describe(&sb, k);
-        ectx_fail(c, n, "no such key: %s (map keys are strings)", sb.buf);
+        ectx_fail(c, n, "no such key: %s", sb.buf);
         sb_done(&sb);
         return false;
     }
@@ -379,6 +377,7 @@ static bool ev_macro(struct ectx *c, const struct node *n, value *out)
     first.msg[0] = 0;
     int64_t count = 0;
     value acc = value_null();
+    value key; /* an int or bool key of the map, as the variable sees it */
     if (n->op == M_MAP || n->op == M_FILTER)
         acc = value_list(len < 64 ? len : 64);
     const struct node *pred = n->kids[1];
@@ -387,7 +386,7 @@ static bool ev_macro(struct ectx *c, const struct node *n, value *out)
             ok = false;
             break;
         }
-        c->locals[n->slot] = is_map ? value_map_key_at(&r, i) : value_list_at(&r, i);
+        c->locals[n->slot] = is_map ? value_map_key_cel(&r, i, &key) : value_list_at(&r, i);
         value v;
         if (n->op == M_MAP && n->nkids == 2) {
             if (!ev(c, pred, &v)) {
@@ -522,14 +521,19 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
                 value_free(m);
                 return false;
             }
-            if (k.type != V_STRING) {
-                ectx_fail(c, n->kids[i], "map keys must be strings, got %s", ectx_tname(&k));
+            if (k.type != V_STRING && k.type != V_INT && k.type != V_BOOL) {
+                ectx_fail(c, n->kids[i], "map keys must be strings, ints or bools, got %s",
+                          ectx_tname(&k));
                 value_free(k);
                 value_free(m);
                 return false;
             }
-            if (value_map_getn(&m, value_str(&k), value_strlen(&k))) {
-                ectx_fail(c, n->kids[i], "repeated map key '%s'", value_str(&k));
+            if (value_map_find(&m, &k)) {
+                strbuf sb;
+                sb_init(&sb);
+                ectx_describe(&sb, &k);
+                ectx_fail(c, n->kids[i], "repeated map key %s", sb.buf);
+                sb_done(&sb);
                 value_free(k);
                 value_free(m);
                 return false;
@@ -539,7 +543,8 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
                 value_free(m);
                 return false;
             }
-            value_map_setv(&m, k, v);
+            value_map_set_key(&m, &k, v);
+            value_free(k);
         }
         *out = m;
         return true;
@@ -684,6 +689,15 @@ int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e)
     value v;
     if (!ev(&c, x->root, &v))
         return report(x, &c, e);
+    if (x->string_keys && value_has_typed_keys(&v)) {
+        /* what a domain's expression gives is stored (an event, state, a row) */
+        ectx_fail(&c, x->root,
+                  "the result holds a map with int or bool keys, which stored data "
+                  "cannot have (stored maps have string keys: write {'1': ...})");
+        c.err_col = 1;
+        value_free(v);
+        return report(x, &c, e);
+    }
     *out = v;
     return ST_OK;
 }

@@ -461,8 +461,7 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
                 return false;
             *out = args[0];
             args[0] = value_null();
-            if (args[1].type == V_STRING)
-                value_map_remove(out, value_str(&args[1]), value_strlen(&args[1]));
+            value_map_remove_key(out, &args[1]); /* a key of another type is not there */
             return true;
         }
         if (a->type == V_LIST) {

@@ -69,6 +69,8 @@ struct expr {
     struct node *root;
     struct node **nodes; /* every node ever made, for freeing (folding leaves some unreachable) */
     size_t nnodes;
+    bool string_keys; /* a domain's expression with a map literal: expr_eval refuses a result
+                         holding a map with int or bool keys, which stored data cannot have */
 };
 
 #endif

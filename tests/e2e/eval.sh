@@ -43,6 +43,9 @@ value "{'if': 1}.if" '1'
 value "bool('True')" 'true'
 value "'a b c'.split(' ', 2)" '["a","b c"]'
 value "'a a a'.replace('a', 'b', 2)" '"b b a"'
+value "{1: 'one', true: 'yes'}" '{"1":"one","true":"yes"}'
+value "{1: 'one', 2: 'two'}[2]" '"two"'
+value "true in {true: 1}" 'true'
 value "'a\\tb'" '"a\tb"'
 value "size('héllo')" '5'
 value "put({'a': 1}, 'b', 2)" '{"a":1,"b":2}'
@@ -62,6 +65,10 @@ expect_clean_stderr "1 + 1.5"
 run "$STRATA" eval 'true && 32'
 expect_rc 1 "a non-bool operand that matters exits 1"
 expect_contains "$ERR" "column 6: '&&' needs a bool, got int" "a non-bool operand that matters is refused"
+
+run "$STRATA" eval "{1: 'a'}['1']"
+expect_rc 1 "an int key is not a string key"
+expect_contains "$ERR" "column 9: no such key: 1" "{1: 'a'}['1'] is no such key"
 
 run "$STRATA" eval '9223372036854775807 + 1'
 expect_rc 1 "overflow exits 1"

@@ -194,7 +194,8 @@ static void test_literal_errors(void **st)
     EXPECT_COMPILE_ERR("for", 1, "reserved word");
     EXPECT_COMPILE_ERR("{'if': 1}.if + if", 16, "'if' is a reserved word");
     EXPECT_COMPILE_ERR("[1].0", 4, "unexpected a number after the expression");
-    EXPECT_COMPILE_ERR("{1: 2}", 2, "map keys must be strings, got int");
+    EXPECT_COMPILE_ERR("{1.5: 2}", 2, "map keys must be strings, ints or bools, got double");
+    EXPECT_COMPILE_ERR("{null: 2}", 2, "map keys must be strings, ints or bools, got null");
     EXPECT_COMPILE_ERR("1 < 2 < 3", 7, "comparisons do not chain");
 
     struct expr_error ee;
@@ -464,7 +465,8 @@ static void test_fields(void **st)
     EXPECT_ERR("[1][1.0]", "no such overload: list[double]");
     EXPECT_COMPILE_ERR("1.x", 3, "cannot select field 'x' of int");
     EXPECT_COMPILE_ERR("'s'[0]", 4, "no such overload: string[int]");
-    EXPECT_COMPILE_ERR("{'a': 1}[0]", 9, "no such overload: map[int]");
+    EXPECT_ERR("{'a': 1}[0]", "column 9: no such key: 0"); /* a literal may have int keys */
+    EXPECT_COMPILE_ERR("{'a': 1}[[0]]", 9, "no such overload: map[list]");
 }
 
 static void test_has(void **st)
@@ -928,6 +930,119 @@ static void test_static_checks(void **st)
 
 /* ---- evaluation helpers of the API ---- */
 
+/* CEL map literals with int and bool keys (kept as text plus a kind: value.h). */
+static void test_map_keys(void **st)
+{
+    EXPECT("{0: 1, 2: 2, 5: true}[5]", "true");
+    EXPECT("{true: 5}[true]", "5");
+    EXPECT("{true: 1, false: 2}[false]", "2");
+    EXPECT("{-3: 'm'}[-3]", "\"m\"");
+    EXPECT("{9223372036854775807: 'max'}[9223372036854775807]", "\"max\"");
+    EXPECT("size({1: 'one', 2: 'two', 3: 'three'})", "3");
+    EXPECT("{1: 'a'}[1.0]", "\"a\""); /* a double finds the int key of its value */
+    EXPECT_ERR("{1: 'a'}[1.5]", "no such key: 1.5");
+    EXPECT_ERR("{1: 'a'}['1']", "no such key: 1"); /* 1 and '1' are different keys */
+    EXPECT_ERR("{'1': 'a'}[1]", "no such key: 1");
+    EXPECT_ERR("{true: 'a'}['true']", "no such key: true");
+    EXPECT_ERR("{1: 'a'}[true]", "no such key: true");
+    EXPECT_ERR("{1: 'a'}[[1]]", "no such overload: map[list]");
+    EXPECT("{1: 'a', '1': 'b'}['1']", "\"b\"");
+    EXPECT("{1: 'a', '1': 'b'}[1]", "\"a\"");
+    EXPECT("true in {true: 1}", "true");
+    EXPECT("1 in {1: 'a'}", "true");
+    EXPECT("1.0 in {1: 'a'}", "true");
+    EXPECT("'1' in {1: 'a'}", "false");
+    EXPECT("1 in {'1': 'a'}", "false");
+    EXPECT_ERR("{1: 'a', 1: 'b'}", "column 10: repeated map key 1");
+    EXPECT_ERR("{true: 'a', 1 == 1: 'b'}", "repeated map key true");
+    /* printed with the keys as JSON text */
+    EXPECT("{1: 'one', true: 'yes', 'k': 'v'}", "{\"1\":\"one\",\"true\":\"yes\",\"k\":\"v\"}");
+    /* equality: keys match by value and kind; values as == compares them */
+    EXPECT("{'k': 'v', 1: 1} == {'k': 'v', 1: 'v1'}", "false");
+    EXPECT("{1: 'hello', 2: 'world'} == {1: 'goodbye', 2: null}", "false");
+    EXPECT("{1: 1.0} != {1: 1.0}", "false");
+    EXPECT("{1: 1} == {1: 1.0}", "true");
+    EXPECT("{2: 'b', 1: 'a'} == {1: 'a', 2: 'b'}", "true");
+    EXPECT("{1: 'a'} == {'1': 'a'}", "false");
+    EXPECT("{true: 'a'} == {'true': 'a'}", "false");
+    /* macros see the keys as they were written */
+    EXPECT("{'key': 1, 1: 21}.exists(k, k != 2)", "true");
+    EXPECT("!{'key': 1, 1: 42}.exists(k, k == 2)", "true");
+    EXPECT("{6: 'six', 7: 'seven', 8: 'eight'}.exists_one(foo, foo % 5 == 2)", "true");
+    EXPECT("{1: 'a', true: 'b', 'c': 'c'}.map(k, k)", "[1,true,\"c\"]");
+    EXPECT("{1: 'a', 2: 'b', 3: 'c'}.filter(k, k > 1)", "[2,3]");
+    EXPECT("size({0: {0: {0: {0: 'foo'}}}})", "1");
+    EXPECT("{0: {1: 'x'}}[0][1]", "\"x\"");
+    /* put() keeps the kinds of the other keys; remove() takes any key */
+    EXPECT("put({1: 'a'}, 'b', 2)[1]", "\"a\"");
+    EXPECT("remove({1: 'a', '1': 'b'}, 1)", "{\"1\":\"b\"}");
+    EXPECT("remove({1: 'a', '1': 'b'}, '1')", "{\"1\":\"a\"}");
+    EXPECT("remove({true: 'a'}, 1)", "{\"true\":\"a\"}");
+    /* 32 int keys: the map's hash index knows kinds too */
+    EXPECT("{0: 'zero', 1: 'one', 2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', "
+           "8: 'eight', 9: 'nine', 10: 'ten', 11: 'eleven', 12: 'twelve', 13: 'thirteen', 14: 'fourteen', "
+           "15: 'fifteen', 16: 'sixteen', 17: 'seventeen', 18: 'eighteen', 19: 'nineteen', 20: 'twenty', "
+           "'17': 'text'}[17]",
+           "\"seventeen\"");
+}
+
+/* A domain's expression gives data to store, whose maps have string keys only. */
+static void test_map_keys_in_domains(void **st)
+{
+    struct expr_env env;
+    memset(&env, 0, sizeof env);
+    env.allowed = ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE);
+    env.slot = "emit";
+    /* certainly such a map: refused when the domain loads */
+    want_compile_error(__LINE__, "{1: 'a'}", &env, 1, "a map with int or bool keys cannot be stored");
+    want_compile_error(__LINE__, "{'a': {true: 1}}", &env, 1, "a map with int or bool keys cannot be stored");
+    want_compile_error(__LINE__, "{'a': 1, size(payload.x): 'b'}", &env, 10,
+                       "a map key that is int cannot be stored");
+    /* inside the expression such keys are fine */
+    const char *ok[] = {"{1: 'a', 2: 'b'}[payload.n]", "payload.n in {1: 'a'}", "{'k': payload.n}"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct expr_error ee;
+        expr *x = expr_compile(ok[i], strlen(ok[i]), &env, &ee);
+        if (!x)
+            fail_msg("`%s` should compile: %s", ok[i], ee.msg);
+        struct expr_vars vars;
+        memset(&vars, 0, sizeof vars);
+        vars.roots[ROOT_PAYLOAD] = test_root("{\"n\": 1}");
+        value v;
+        err e;
+        err_clear(&e);
+        assert_int_equal(expr_eval(x, &vars, &v, &e), ST_OK);
+        value_free(v);
+        value_free(vars.roots[ROOT_PAYLOAD]);
+        expr_free(x);
+    }
+    /* maybe such a map: refused when it is made */
+    const char *src = "payload.n > 0 ? [{payload.n: 'a'}] : []";
+    struct expr_error ee;
+    expr *x = expr_compile(src, strlen(src), &env, &ee);
+    assert_non_null(x);
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    vars.roots[ROOT_PAYLOAD] = test_root("{\"n\": 1}");
+    value v;
+    err e;
+    err_clear(&e);
+    assert_int_equal(expr_eval(x, &vars, &v, &e), ST_ERR);
+    assert_non_null(strstr(e.msg, "column 1: the result holds a map with int or bool keys"));
+    value_free(vars.roots[ROOT_PAYLOAD]);
+    vars.roots[ROOT_PAYLOAD] = test_root("{\"n\": 0}");
+    assert_int_equal(expr_eval(x, &vars, &v, &e), ST_OK);
+    value_free(v);
+    value_free(vars.roots[ROOT_PAYLOAD]);
+    expr_free(x);
+    /* stored maps have string keys: an int key there is a type error */
+    struct expr_env renv = rule_env();
+    EXPECT_ENV_ERR(&renv, "state.lines[1] > 0", 12,
+                   "no such overload: map[int] (stored maps have string keys)");
+    EXPECT_ENV_ERR(&renv, "state.lines[true] > 0", 12, "no such overload: map[bool]");
+    want_compiles(&renv, "state.lines['p1'] > 0", EXPR_T_BOOL);
+}
+
 static void test_eval_bool_and_api(void **st)
 {
     struct expr_error ee;
@@ -1271,6 +1386,8 @@ int main(void)
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_static_checks),
+        cmocka_unit_test(test_map_keys),
+        cmocka_unit_test(test_map_keys_in_domains),
         cmocka_unit_test(test_eval_bool_and_api),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_conformance),
