@@ -222,10 +222,12 @@ static const char *at_position(const struct event *ev, char *buf, size_t n)
 }
 
 /* event_decode, with `meta` left null when need_meta is false. parsed, when not
- * NULL, is ev->data already parsed (an import has it), so it is not parsed twice. */
+ * NULL, is ev->data already parsed (an import has it), so it is not parsed twice.
+ * as_stored: ev was read back from the store (not about to be appended), so a
+ * timestamp an older Strata kept as written is read as its instant. */
 static int decode(const struct domain *d, const struct event *ev, bool upcast, bool need_meta,
-                  const struct event_spec *spec, const value *parsed, struct decoded_event *out,
-                  err *e)
+                  const struct event_spec *spec, const value *parsed, bool as_stored,
+                  struct decoded_event *out, err *e)
 {
     memset(out, 0, sizeof *out);
     out->ev = ev;
@@ -265,7 +267,7 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
         /* Every event is read as valid, or not at all: a value of the wrong type
          * (from an import made without the domain, or from an upcast) would
          * otherwise flow into state and from there into new events. */
-        rc = event_check_fields(spec, ev->schema, &out->data, e);
+        rc = event_check_fields(spec, ev->schema, &out->data, as_stored, e);
         if (rc != ST_OK) {
             if (ev->schema < spec->version)
                 err_prefix(e, "event %s%s (stored at schema %d)", ev->type,
@@ -282,16 +284,17 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e)
 {
-    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, NULL, out, e);
+    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, NULL, true, out, e);
 }
 
-int event_validate(const struct domain *d, const struct event *ev, const value *data, err *e)
+int event_validate(const struct domain *d, const struct event *ev, const value *data,
+                   bool as_stored, err *e)
 {
     const struct event_spec *spec = domain_find_event(d, ev->type, e);
     if (!spec)
         return e ? (e->code = ST_ERR) : ST_ERR;
     struct decoded_event de;
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, data, &de, e);
+    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, data, as_stored, &de, e);
     if (rc == ST_OK)
         decoded_event_done(&de);
     return rc;
@@ -368,7 +371,7 @@ int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, NULL, &de, e);
+    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, NULL, true, &de, e);
     if (rc != ST_OK)
         return rc;
     rc = aggregate_apply(a, &de, state, e);
@@ -764,7 +767,7 @@ static int decide(const struct domain *d, const struct command_request *req, con
         /* What is appended must be what the event declares, as for every other way
          * in: an emit's expressions are checked statically only as far as types
          * can be seen (a payload field of type any, a min the value can break). */
-        if (rc == ST_OK && (rc = event_check_fields(em->event, em->event->version, &data, e)) != ST_OK)
+        if (rc == ST_OK && (rc = event_check_fields(em->event, em->event->version, &data, false, e)) != ST_OK)
             err_prefix(e, "%s: emit[%zu] %s", c->name, i, em->event->name);
         if (rc != ST_OK) {
             value_free(data);

@@ -36,8 +36,12 @@ void decoded_event_done(struct decoded_event *de);
  * import, a replay, a scenario's given) or over a stored one (`check --db`): a
  * type d declares, a schema version it knows, data that, upcast to the current
  * version, matches the declared fields (event_check.h). data, when not NULL, is
- * ev->data already parsed. Returns ST_OK or ST_ERR with e saying why. */
-int event_validate(const struct domain *d, const struct event *ev, const value *data, err *e);
+ * ev->data already parsed. as_stored: ev is a stored one (`check --db`), whose
+ * timestamps an older Strata may have kept as written (they are read as the instants
+ * they name); false before an append, where only normalized-able instants pass.
+ * Returns ST_OK or ST_ERR with e saying why. */
+int event_validate(const struct domain *d, const struct event *ev, const value *data,
+                   bool as_stored, err *e);
 
 /* Upcasts data (owned, replaced in place) from schema `from` to spec->version. */
 int event_upcast(const struct event_spec *spec, int from, value *data, const value *meta, err *e);

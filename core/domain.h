@@ -54,6 +54,10 @@ struct field_spec {
  * date-time with an offset or Z, a duration CEL's text ("90m"); field_coerce
  * (domain_schema.h) then gives the canonical text to store. */
 int field_check(const struct field_spec *f, const value *v, err *e);
+/* field_check for a value read back from a store: a timestamp an older Strata
+ * stored as written (a bare date, no offset) is read as the instant it names
+ * (instant_parse_stored) rather than refused; it is normalized when read. */
+int field_check_stored(const struct field_spec *f, const value *v, err *e);
 
 /* A rule: a boolean expression and the message shown when it is false. */
 struct rule_spec {

@@ -69,7 +69,8 @@ static int fail_at(const struct event_spec *spec, int from, const char *name, er
     return ST_ERR;
 }
 
-int event_check_fields(const struct event_spec *spec, int stored_schema, const value *data, err *e)
+int event_check_fields(const struct event_spec *spec, int stored_schema, const value *data,
+                       bool as_stored, err *e)
 {
     if (data->type != V_MAP) {
         err_set(e, ST_ERR, "data must be an object, not %s", vtype_name(data->type));
@@ -86,7 +87,7 @@ int event_check_fields(const struct event_spec *spec, int stored_schema, const v
             err_set(e, ST_ERR, "missing field '%s' (%s)", f->name, ftype_name(f->type));
             return fail_at(spec, stored_schema, f->name, e);
         }
-        if (field_check(f, v, e) != ST_OK)
+        if ((as_stored ? field_check_stored(f, v, e) : field_check(f, v, e)) != ST_OK)
             return fail_at(spec, stored_schema, f->name, e);
     }
     /* Undeclared fields: only when the data has more keys than the declared ones

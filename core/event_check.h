@@ -21,7 +21,10 @@
  *   upcast step 1->2 (set title): field 'title': expected string, got int 8
  * Otherwise the message is field_check's ("field 'amount': 0 is below the minimum
  * 1"), or "missing field 'owner' (string)", or "unknown field 'x'". Returns ST_OK
- * or ST_ERR with e set (no prefix: the caller says which event). */
-int event_check_fields(const struct event_spec *spec, int stored_schema, const value *data, err *e);
+ * or ST_ERR with e set (no prefix: the caller says which event). as_stored: data read
+ * back from a store, whose timestamps an older Strata may have kept as written
+ * (field_check_stored); false for data about to be appended. */
+int event_check_fields(const struct event_spec *spec, int stored_schema, const value *data,
+                       bool as_stored, err *e);
 
 #endif

@@ -7,8 +7,9 @@
  * expression can hang or exhaust memory, and nothing in the language reads files,
  * the environment, or the clock (except now(), and only where allowed).
  *
- * Semantics are CEL's: int64 and double distinct with no implicit conversion,
- * overflow and division by zero are errors, && and || short-circuit left to right
+ * Semantics are CEL's: int64 and double distinct with no implicit conversion
+ * in arithmetic (but `==` and `<` compare them as numbers, cel-spec's
+ * heterogeneous equality), overflow and division by zero are errors, && and || short-circuit left to right
  * (and, as in CEL, absorb an error on the side that does not matter). */
 #ifndef STRATA_EXPR_H
 #define STRATA_EXPR_H

@@ -72,6 +72,15 @@ static unsigned op_types(int op)
     }
 }
 
+/* True when n reads stored data (a root, or a field or element of one), whose
+ * maps have string keys only. */
+static bool reads_stored(const struct node *n)
+{
+    while (n->kind == N_SELECT || n->kind == N_INDEX)
+        n = n->kids[0];
+    return n->kind == N_ROOT;
+}
+
 static void check_bool_operand(struct expr_errsink *p, const struct node *n, const struct node *k,
                                const char *what)
 {
@@ -135,8 +144,10 @@ static void type_bin(struct expr_errsink *p, struct node *n)
     }
     unsigned ok = op_types(op);
     bool cmp = op >= OP_LT;
+    /* an int and a double compare as numbers (cel-spec); arithmetic needs one type */
+    bool mixed_num = cmp && (TM(a) | TM(b)) == (TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE));
     if ((a != EXPR_T_ANY && !(ok & TM(a))) || (b != EXPR_T_ANY && !(ok & TM(b))) ||
-        (a != EXPR_T_ANY && b != EXPR_T_ANY && a != b)) {
+        (a != EXPR_T_ANY && b != EXPR_T_ANY && a != b && !mixed_num)) {
         fail(p, at, "no such overload: %s %s %s", expr_type_name(a), expr_op_text(op),
              expr_type_name(b));
         return;
@@ -172,8 +183,10 @@ static void type_call(struct expr_errsink *p, struct node *n)
         case FN_STARTS_WITH:
         case FN_ENDS_WITH:
         case FN_REPLACE:
+            want = i == 3 ? EXPR_T_INT : EXPR_T_STRING; /* the limit, then the strings */
+            break;
         case FN_SPLIT:
-            want = EXPR_T_STRING;
+            want = i == 2 ? EXPR_T_INT : EXPR_T_STRING;
             break;
         case FN_SUBSTRING:
             want = EXPR_T_INT;
@@ -215,6 +228,9 @@ static void type_call(struct expr_errsink *p, struct node *n)
         break;
     case FN_STRING:
         n->type = EXPR_T_STRING;
+        break;
+    case FN_BOOL:
+        n->type = EXPR_T_BOOL;
         break;
     case FN_NOW:
     case FN_TIMESTAMP:
@@ -285,8 +301,9 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         n->type = EXPR_T_MAP;
         for (int i = 0; i < n->nkids; i += 2) {
             expr_type t = n->kids[i]->type;
-            if (t != EXPR_T_ANY && t != EXPR_T_STRING) {
-                fail(p, n->kids[i]->start, "map keys must be strings, got %s", expr_type_name(t));
+            if (t != EXPR_T_ANY && t != EXPR_T_STRING && t != EXPR_T_INT && t != EXPR_T_BOOL) {
+                fail(p, n->kids[i]->start, "map keys must be strings, ints or bools, got %s",
+                     expr_type_name(t));
                 return;
             }
         }
@@ -305,11 +322,19 @@ static void compile_node(struct expr_errsink *p, struct node *n)
     }
     case N_INDEX: {
         expr_type t = n->kids[0]->type, k = n->kids[1]->type;
+        /* a map literal may have int and bool keys (and a double finds an int key);
+         * stored data's maps have string keys only, so another key there is an error */
+        unsigned literal_keys = TM(EXPR_T_ANY) | TM(EXPR_T_STRING) | TM(EXPR_T_INT) |
+                                TM(EXPR_T_BOOL) | TM(EXPR_T_DOUBLE);
+        bool stored = reads_stored(n->kids[0]);
+        bool stored_key = k == EXPR_T_ANY || k == EXPR_T_STRING;
         if ((t == EXPR_T_LIST && k != EXPR_T_ANY && k != EXPR_T_INT) ||
-            (t == EXPR_T_MAP && k != EXPR_T_ANY && k != EXPR_T_STRING) ||
+            (t == EXPR_T_MAP && !(literal_keys & TM(k))) ||
+            (t == EXPR_T_MAP && stored && !stored_key) ||
             (t != EXPR_T_ANY && t != EXPR_T_LIST && t != EXPR_T_MAP)) {
-            fail(p, (size_t)n->column - 1, "no such overload: %s[%s]", expr_type_name(t),
-                 expr_type_name(k));
+            bool hint = t == EXPR_T_MAP && stored && (literal_keys & TM(k)) && !stored_key;
+            fail(p, (size_t)n->column - 1, "no such overload: %s[%s]%s", expr_type_name(t),
+                 expr_type_name(k), hint ? " (stored maps have string keys)" : "");
             return;
         }
         break;
@@ -332,8 +357,16 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         break;
     case N_AND:
     case N_OR:
-        check_bool_operand(p, n, n->kids[0], n->kind == N_AND ? "'&&'" : "'||'");
-        check_bool_operand(p, n, n->kids[1], n->kind == N_AND ? "'&&'" : "'||'");
+        /* An operand that is certainly not a bool is refused here, when the domain
+         * loads, rather than met on some event, except when the other operand is
+         * a constant that decides the result (`false && 32`, `'x' || true`): CEL
+         * then never looks at it, so the expression is valid CEL with one value. */
+        for (int i = 0; i < 2; i++) {
+            const struct node *o = n->kids[1 - i];
+            if (o->kind == N_CONST && o->cval.type == V_BOOL && o->cval.u.b == (n->kind == N_OR))
+                continue;
+            check_bool_operand(p, n, n->kids[i], n->kind == N_AND ? "'&&'" : "'||'");
+        }
         n->type = EXPR_T_BOOL;
         break;
     case N_COND:

@@ -11,9 +11,11 @@
  * unlike other errors it is never absorbed by && or ||, so a hostile expression
  * cannot hide it.
  *
- * Choices where CEL leaves room, documented for users in `strata eval --help`:
- * values of different types are never equal (`1 == 1.0` is false: Strata keeps
- * ints and doubles apart everywhere). */
+ * Equality and order follow cel-spec, documented for users in `strata eval
+ * --help`: an int and a double are equal when they are the same number (`1 ==
+ * 1.0`, `[1] == [1.0]`) and order as numbers (`1 < 1.5`); arithmetic still
+ * needs one type (`1 + 1.5` is an error). Other values of different types are
+ * never equal. Outside expressions values keep value_equal's exact types. */
 #include "expr_eval.h"
 
 #include <math.h>
@@ -56,7 +58,7 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
 {
     int op = n->op;
     if (op == OP_EQ || op == OP_NE) {
-        bool eq = value_equal(a, b);
+        bool eq = value_equal_cel(a, b);
         *out = value_bool(op == OP_EQ ? eq : !eq);
         return true;
     }
@@ -66,7 +68,7 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
             for (size_t i = 0; i < len; i++) {
                 if (!ectx_charge(c, n, 1))
                     return false;
-                if (value_equal(a, value_list_at(b, i))) {
+                if (value_equal_cel(a, value_list_at(b, i))) {
                     *out = value_bool(true);
                     return true;
                 }
@@ -75,14 +77,23 @@ static bool ev_bin(struct ectx *c, const struct node *n, const value *a, const v
             return true;
         }
         if (b->type == V_MAP) {
-            *out = value_bool(a->type == V_STRING &&
-                              value_map_getn(b, value_str(a), value_strlen(a)) != NULL);
+            *out = value_bool(value_map_find(b, a) != NULL);
             return true;
         }
         return no_overload_bin(c, n, a, b);
     }
     if (a->type >= V_TIMESTAMP || b->type >= V_TIMESTAMP) /* a timestamp or a duration */
         return expr_time_bin(c, n, a, b, out);
+    if (op >= OP_LT && a->type != b->type && (a->type == V_INT || a->type == V_DOUBLE) &&
+        (b->type == V_INT || b->type == V_DOUBLE)) {
+        int k = value_num_cmp(a, b); /* 2: a NaN, and every comparison is false */
+        bool r = k != 2 && (op == OP_LT   ? k < 0
+                            : op == OP_LE ? k <= 0
+                            : op == OP_GT ? k > 0
+                                          : k >= 0);
+        *out = value_bool(r);
+        return true;
+    }
     if (a->type != b->type)
         return no_overload_bin(c, n, a, b);
     if (op >= OP_LT) {
@@ -212,16 +223,15 @@ static bool index_value(struct ectx *c, const struct node *n, const value *b, co
                         const value **out)
 {
     if (b->type == V_MAP) {
-        if (k->type == V_STRING) {
-            *out = value_map_getn(b, value_str(k), value_strlen(k));
-            if (!*out)
-                return ectx_fail(c, n, "no such key: %s", value_str(k));
+        *out = value_map_find(b, k);
+        if (*out)
             return true;
-        }
+        if (k->type == V_STRING)
+            return ectx_fail(c, n, "no such key: %s", value_str(k));
         strbuf sb;
         sb_init(&sb);
         ectx_describe(&sb, k);
-        ectx_fail(c, n, "no such key: %s (map keys are strings)", sb.buf);
+        ectx_fail(c, n, "no such key: %s", sb.buf);
         sb_done(&sb);
         return false;
     }
@@ -371,6 +381,7 @@ static bool ev_macro(struct ectx *c, const struct node *n, value *out)
     first.msg[0] = 0;
     int64_t count = 0;
     value acc = value_null();
+    value key; /* an int or bool key of the map, as the variable sees it */
     if (n->op == M_MAP || n->op == M_FILTER)
         acc = value_list(len < 64 ? len : 64);
     const struct node *pred = n->kids[1];
@@ -379,7 +390,7 @@ static bool ev_macro(struct ectx *c, const struct node *n, value *out)
             ok = false;
             break;
         }
-        c->locals[n->slot] = is_map ? value_map_key_at(&r, i) : value_list_at(&r, i);
+        c->locals[n->slot] = is_map ? value_map_key_cel(&r, i, &key) : value_list_at(&r, i);
         value v;
         if (n->op == M_MAP && n->nkids == 2) {
             if (!ev(c, pred, &v)) {
@@ -515,14 +526,19 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
                 value_free(m);
                 return false;
             }
-            if (k.type != V_STRING) {
-                ectx_fail(c, n->kids[i], "map keys must be strings, got %s", ectx_tname(&k));
+            if (k.type != V_STRING && k.type != V_INT && k.type != V_BOOL) {
+                ectx_fail(c, n->kids[i], "map keys must be strings, ints or bools, got %s",
+                          ectx_tname(&k));
                 value_free(k);
                 value_free(m);
                 return false;
             }
-            if (value_map_getn(&m, value_str(&k), value_strlen(&k))) {
-                ectx_fail(c, n->kids[i], "repeated map key '%s'", value_str(&k));
+            if (value_map_find(&m, &k)) {
+                strbuf sb;
+                sb_init(&sb);
+                ectx_describe(&sb, &k);
+                ectx_fail(c, n->kids[i], "repeated map key %s", sb.buf);
+                sb_done(&sb);
                 value_free(k);
                 value_free(m);
                 return false;
@@ -532,7 +548,8 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
                 value_free(m);
                 return false;
             }
-            value_map_setv(&m, k, v);
+            value_map_set_key(&m, &k, v);
+            value_free(k);
         }
         *out = m;
         return true;
@@ -687,6 +704,15 @@ int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e)
     value v;
     if (!ev(&c, x->root, &v))
         return report(x, &c, e);
+    if (x->string_keys && value_has_typed_keys(&v)) {
+        /* what a domain's expression gives is stored (an event, state, a row) */
+        ectx_fail(&c, x->root,
+                  "the result holds a map with int or bool keys, which stored data "
+                  "cannot have (stored maps have string keys: write {'1': ...})");
+        c.err_col = 1;
+        value_free(v);
+        return report(x, &c, e);
+    }
     *out = c.made_time ? expr_time_text(v) : v; /* what leaves is JSON's: text */
     return ST_OK;
 }

@@ -1,5 +1,5 @@
 /* expr_fn.c: the built-in functions (expr_fn.h): size, int, double, string,
- * now, put, remove and the string methods, with CEL's semantics and every result
+ * bool, now, put, remove and the string methods, with CEL's semantics and every result
  * charged to the evaluation's budget before it is built. Strings are UTF-8, so
  * sizes and substring indexes count code points (core/utf8.h).
  *
@@ -193,17 +193,35 @@ static bool all_strings(const value *args, int nargs)
     return true;
 }
 
-/* s.replace(old, new): every occurrence; an empty `old` matches at every code
- * point boundary (as Go's strings.Replace, which cel-go uses). */
-static bool fn_replace(struct ectx *c, const struct node *n, const value *args, value *out)
+/* CEL's optional limit of split() and replace() (args[i], when given): a
+ * negative one is no limit (SIZE_MAX). Sets *max; false when it is not an int. */
+static bool limit_arg(const value *args, int nargs, int i, size_t *max)
+{
+    *max = SIZE_MAX;
+    if (nargs <= i)
+        return true;
+    if (args[i].type != V_INT)
+        return false;
+    if (args[i].u.i >= 0 && (uint64_t)args[i].u.i < SIZE_MAX)
+        *max = (size_t)args[i].u.i;
+    return true;
+}
+
+/* s.replace(old, new[, n]): every occurrence, or the first n; an empty `old`
+ * matches at every code point boundary (as Go's strings.Replace, which cel-go
+ * uses). */
+static bool fn_replace(struct ectx *c, const struct node *n, const value *args, int nargs,
+                       value *out)
 {
     const char *s = value_str(&args[0]), *o = value_str(&args[1]), *w = value_str(&args[2]);
     size_t ls = value_strlen(&args[0]), lo = value_strlen(&args[1]), lw = value_strlen(&args[2]);
-    size_t count = 0;
+    size_t max, count = 0;
+    if (!limit_arg(args, nargs, 3, &max))
+        return fn_overload(c, n, args, nargs);
     if (lo == 0) {
         count = utf8_count(s, ls) + 1;
     } else {
-        for (size_t i = 0; i + lo <= ls;) {
+        for (size_t i = 0; i + lo <= ls && count < max;) {
             if (memcmp(s + i, o, lo) == 0) {
                 count++;
                 i += lo;
@@ -212,6 +230,8 @@ static bool fn_replace(struct ectx *c, const struct node *n, const value *args, 
             }
         }
     }
+    if (count > max)
+        count = max;
     /* size before building, so that repeated replaces cannot grow without bound */
     double total = (double)ls - (double)count * (double)lo + (double)count * (double)lw;
     if (total > EXPR_MAX_RESULT)
@@ -220,19 +240,25 @@ static bool fn_replace(struct ectx *c, const struct node *n, const value *args, 
         return false;
     strbuf sb;
     sb_init(&sb);
+    size_t done = 0;
     if (lo == 0) {
         for (size_t i = 0; i < ls;) {
             size_t k = cp_len_at(s, ls, i);
-            sb_add(&sb, w, lw);
+            if (done < count) {
+                sb_add(&sb, w, lw);
+                done++;
+            }
             sb_add(&sb, s + i, k);
             i += k;
         }
-        sb_add(&sb, w, lw);
+        if (done < count)
+            sb_add(&sb, w, lw);
     } else {
         for (size_t i = 0; i < ls;) {
-            if (i + lo <= ls && memcmp(s + i, o, lo) == 0) {
+            if (done < count && i + lo <= ls && memcmp(s + i, o, lo) == 0) {
                 sb_add(&sb, w, lw);
                 i += lo;
+                done++;
             } else {
                 sb_addc(&sb, s[i]);
                 i++;
@@ -244,15 +270,23 @@ static bool fn_replace(struct ectx *c, const struct node *n, const value *args, 
     return true;
 }
 
-static bool fn_split(struct ectx *c, const struct node *n, const value *args, value *out)
+/* s.split(sep[, n]): as Go's strings.SplitN, which cel-go uses: at most n
+ * parts (the last one the rest of s), none when n is 0, all when n < 0. */
+static bool fn_split(struct ectx *c, const struct node *n, const value *args, int nargs, value *out)
 {
     const char *s = value_str(&args[0]), *sep = value_str(&args[1]);
     size_t ls = value_strlen(&args[0]), lsep = value_strlen(&args[1]);
-    size_t parts = 1;
+    size_t max, parts = 1;
+    if (!limit_arg(args, nargs, 2, &max))
+        return fn_overload(c, n, args, nargs);
+    if (max == 0) {
+        *out = value_list(0);
+        return true;
+    }
     if (lsep == 0) {
         parts = utf8_count(s, ls);
     } else {
-        for (size_t i = 0; i + lsep <= ls;) {
+        for (size_t i = 0; i + lsep <= ls && parts < max;) {
             if (memcmp(s + i, sep, lsep) == 0) {
                 parts++;
                 i += lsep;
@@ -261,21 +295,27 @@ static bool fn_split(struct ectx *c, const struct node *n, const value *args, va
             }
         }
     }
+    if (parts > max)
+        parts = max;
     if (parts > EXPR_MAX_RESULT)
         return ectx_too_large(c, n, parts, "elements");
     if (!ectx_charge(c, n, parts + ls / EXPR_BYTES_PER_UNIT))
         return false;
     value l = value_list(parts);
     if (lsep == 0) {
-        for (size_t i = 0; i < ls;) {
-            size_t k = cp_len_at(s, ls, i);
-            value_list_push(&l, value_string(s + i, k));
-            i += k;
+        size_t i = 0;
+        for (size_t k = 0; k + 1 < parts; k++) {
+            size_t cl = cp_len_at(s, ls, i);
+            value_list_push(&l, value_string(s + i, cl));
+            i += cl;
         }
+        if (parts) /* the last part: the rest (one code point when there is no limit) */
+            value_list_push(&l, ectx_str(s + i, ls - i));
     } else {
-        size_t from = 0;
-        for (size_t i = 0; i + lsep <= ls;) {
+        size_t from = 0, got = 1;
+        for (size_t i = 0; i + lsep <= ls && got < parts;) {
             if (memcmp(s + i, sep, lsep) == 0) {
+                got++;
                 value_list_push(&l, ectx_str(s + from, i - from));
                 i += lsep;
                 from = i;
@@ -311,8 +351,9 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
             *out = value_int(a->u.i);
         } else if (a->type == V_DOUBLE) {
             double d = trunc(a->u.d);
-            /* the doubles that fit: [-2^63, 2^63) */
-            if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+            /* (-2^63, 2^63), as cel-spec: -2^63 fits an int64 but is refused too,
+             * because cel-go's check compares with the bounds as doubles */
+            if (!(d > -9223372036854775808.0 && d < 9223372036854775808.0))
                 return ectx_fail(c, n, "int() range error: %g does not fit in an int", a->u.d);
             *out = value_int((int64_t)d);
         } else if (a->type == V_STRING) {
@@ -375,6 +416,30 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
             return fn_overload(c, n, args, nargs);
         }
     }
+    case FN_BOOL:
+        if (a->type == V_BOOL) {
+            *out = value_bool(a->u.b);
+        } else if (a->type == V_STRING) {
+            /* the spellings cel-spec accepts; others ("TrUe", "yes") are errors */
+            static const char *const spellings[] = {"1", "t", "true",  "TRUE",  "True",
+                                                    "0", "f", "false", "FALSE", "False"};
+            size_t k = 0, nsp = sizeof spellings / sizeof spellings[0];
+            while (k < nsp && !(strlen(spellings[k]) == value_strlen(a) &&
+                                memcmp(spellings[k], value_str(a), value_strlen(a)) == 0))
+                k++;
+            if (k == nsp) {
+                strbuf sb;
+                sb_init(&sb);
+                ectx_describe(&sb, a);
+                ectx_fail(c, n, "bool() cannot convert %s to a bool", sb.buf);
+                sb_done(&sb);
+                return false;
+            }
+            *out = value_bool(k < nsp / 2);
+        } else {
+            return fn_overload(c, n, args, nargs);
+        }
+        return true;
     case FN_PUT:
         if (a->type != V_MAP || args[1].type != V_STRING)
             return fn_overload(c, n, args, nargs);
@@ -394,8 +459,7 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
                 return false;
             *out = args[0];
             args[0] = value_null();
-            if (args[1].type == V_STRING)
-                value_map_remove(out, value_str(&args[1]), value_strlen(&args[1]));
+            value_map_remove_key(out, &args[1]); /* a key of another type is not there */
             return true;
         }
         if (a->type == V_LIST) {
@@ -404,7 +468,7 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
                 return false;
             value l = value_list(len);
             for (size_t i = 0; i < len; i++)
-                if (!value_equal(value_list_at(a, i), &args[1]))
+                if (!value_equal_cel(value_list_at(a, i), &args[1]))
                     value_list_push(&l, value_ref(value_list_at(a, i)));
             *out = l;
             return true;
@@ -413,8 +477,11 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
     default:
         break;
     }
-    /* the string methods */
-    if (!all_strings(args, n->op == FN_SUBSTRING ? 1 : nargs))
+    /* the string methods (the int arguments are checked by each) */
+    if (!all_strings(args, n->op == FN_SUBSTRING ? 1
+                           : n->op == FN_REPLACE ? 3
+                           : n->op == FN_SPLIT   ? 2
+                                                 : nargs))
         return fn_overload(c, n, args, nargs);
     const char *s = value_str(a);
     size_t ls = value_strlen(a);
@@ -497,9 +564,9 @@ bool expr_call(struct ectx *c, const struct node *n, value *args, int nargs, val
         return true;
     }
     case FN_REPLACE:
-        return fn_replace(c, n, args, out);
+        return fn_replace(c, n, args, nargs, out);
     case FN_SPLIT:
-        return fn_split(c, n, args, out);
+        return fn_split(c, n, args, nargs, out);
     default:
         return ectx_fail(c, n, "internal error: unknown function");
     }

@@ -72,6 +72,8 @@ struct expr {
     char *file;               /* origin (expr_set_origin): the file, or NULL */
     struct expr_span *spans;  /* where the source's lines stand in it */
     size_t nspans;
+    bool string_keys; /* a domain's expression with a map literal: expr_eval refuses a result
+                         holding a map with int or bool keys, which stored data cannot have */
 };
 
 #endif

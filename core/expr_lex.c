@@ -1,10 +1,11 @@
 /* expr_lex.c: the expression language's lexer (expr_lex.h): CEL's tokens from a
  * byte buffer with an explicit length: names and keywords (reserved words are
- * refused), int and double literals (range-checked here, so the parser never
- * sees a number that does not fit), and string literals in all of CEL's forms
- * (quotes, triple quotes, raw strings, escapes), decoded to UTF-8 with every byte
- * checked (core/utf8.h). Its own file because it is the one part of the front end
- * that reads bytes; the parser above it only sees tokens. */
+ * refused, except as a name after '.'), int and double literals (range-checked
+ * here, so the parser never sees a number that does not fit), and string
+ * literals in all of CEL's forms (quotes, triple quotes, raw strings, escapes),
+ * decoded to UTF-8 with every byte checked (core/utf8.h). Its own file because
+ * it is the one part of the front end that reads bytes; the parser above it
+ * only sees tokens. */
 #include "expr_lex.h"
 
 #include <errno.h>
@@ -283,6 +284,9 @@ void expr_lex_next(struct expr_lexer *p)
 {
     if (p->err->failed)
         return;
+    /* After a '.', a reserved word is a field or method name: CEL reserves the
+     * words only as identifiers, so `{'if': 1}.if` is valid CEL. */
+    bool after_dot = p->tok.t == T_DOT;
     sb_reset(&p->tok.str);
     const char *s = p->src;
     /* whitespace and // comments */
@@ -332,7 +336,7 @@ void expr_lex_next(struct expr_lexer *p)
         else if (n == 2 && memcmp(s + i, "in", 2) == 0)
             p->tok.t = T_IN;
         else {
-            for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+            for (size_t k = 0; k < sizeof reserved / sizeof reserved[0] && !after_dot; k++)
                 if (strlen(reserved[k]) == n && memcmp(reserved[k], s + i, n) == 0) {
                     fail(p, i, "'%s' is a reserved word in CEL", reserved[k]);
                     return;
@@ -342,7 +346,7 @@ void expr_lex_next(struct expr_lexer *p)
         }
         return;
     }
-    if (is_digit(c)) {
+    if (is_digit(c) || (c == '.' && is_digit((unsigned char)c1))) { /* .99, as CEL writes it */
         lex_number(p, i);
         return;
     }

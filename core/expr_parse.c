@@ -729,6 +729,32 @@ static struct node *parse_expr(struct parser *p)
     return p->err.failed ? NULL : c;
 }
 
+/* A domain's expression gives data to store (an event's field, state, a row),
+ * whose maps have string keys only: a result that is certainly a map with an
+ * int or bool key is refused when the domain loads. One that only may be is
+ * refused by expr_eval. */
+static void check_result_keys(struct parser *p, const struct node *root)
+{
+    if (root->kind == N_CONST && value_has_typed_keys(&root->cval)) {
+        fail(p, root->start,
+             "a map with int or bool keys cannot be stored (stored maps have "
+             "string keys: write {'1': ...})");
+        return;
+    }
+    if (root->kind != N_MAP)
+        return;
+    for (int i = 0; i < root->nkids; i += 2) {
+        expr_type t = root->kids[i]->type;
+        if (t == EXPR_T_INT || t == EXPR_T_BOOL) {
+            fail(p, root->kids[i]->start,
+                 "a map key that is %s cannot be stored (stored maps have "
+                 "string keys: write {'1': ...})",
+                 expr_type_name(t));
+            return;
+        }
+    }
+}
+
 expr *expr_compile(const char *src, size_t len, const struct expr_env *env, err *ee)
 {
     err dummy;
@@ -765,8 +791,14 @@ expr *expr_compile(const char *src, size_t len, const struct expr_env *env, err 
             fail(&p, p.lx.tok.start, "unexpected %s after the expression",
                  expr_tok_desc(p.lx.tok.t));
         if (!p.err.failed) {
+            /* Only a map literal makes int or bool keys (before folding, which turns it
+             * into a constant); a domain's roots hold stored data, with string keys. */
+            for (size_t i = 0; i < x->nnodes && env; i++)
+                x->string_keys |= x->nodes[i]->kind == N_MAP;
             expr_check_tree(&p.err, root);
             x->root = root;
+            if (x->string_keys && !p.err.failed)
+                check_result_keys(&p, root);
         }
     }
     expr_lex_done(&p.lx);

@@ -19,6 +19,7 @@ static const struct expr_fninfo functions[] = {
     {"double", FN_DOUBLE, true, false, 1, 1, TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH},
     {"string", FN_STRING, true, false, 1, 1,
      TM(EXPR_T_BOOL) | TM(EXPR_T_INT) | TM(EXPR_T_DOUBLE) | TM_STRINGISH | EXPR_TM_TIME},
+    {"bool", FN_BOOL, true, false, 1, 1, TM(EXPR_T_BOOL) | TM(EXPR_T_STRING)},
     {"now", FN_NOW, true, false, 0, 0, 0},
     {"timestamp", FN_TIMESTAMP, true, false, 1, 1,
      TM(EXPR_T_STRING) | TM(EXPR_T_INT) | TM(EXPR_T_TIMESTAMP)},
@@ -43,8 +44,8 @@ static const struct expr_fninfo functions[] = {
     {"upperAscii", FN_UPPER_ASCII, false, true, 0, 0, TM_STRINGISH},
     {"trim", FN_TRIM, false, true, 0, 0, TM_STRINGISH},
     {"substring", FN_SUBSTRING, false, true, 1, 2, TM_STRINGISH},
-    {"replace", FN_REPLACE, false, true, 2, 2, TM_STRINGISH},
-    {"split", FN_SPLIT, false, true, 1, 1, TM_STRINGISH},
+    {"replace", FN_REPLACE, false, true, 2, 3, TM_STRINGISH}, /* 3rd: CEL's limit */
+    {"split", FN_SPLIT, false, true, 1, 2, TM_STRINGISH},     /* 2nd: CEL's limit */
 };
 #define NFUNCTIONS (sizeof functions / sizeof functions[0])
 

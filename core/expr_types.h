@@ -37,6 +37,7 @@ enum fn {
     FN_INT,
     FN_DOUBLE,
     FN_STRING,
+    FN_BOOL,
     FN_NOW,
     FN_TIMESTAMP, /* timestamp(), duration() and the accessors: expr_time.c */
     FN_DURATION,

@@ -97,7 +97,19 @@ static int fail(err *e, const struct field_spec *f, const value *v, const char *
     return ST_ERR;
 }
 
+static int check(const struct field_spec *f, const value *v, bool stored, err *e);
+
 int field_check(const struct field_spec *f, const value *v, err *e)
+{
+    return check(f, v, false, e);
+}
+
+int field_check_stored(const struct field_spec *f, const value *v, err *e)
+{
+    return check(f, v, true, e);
+}
+
+static int check(const struct field_spec *f, const value *v, bool stored, err *e)
 {
     if (v->type == V_NULL) {
         if (f->optional || f->type == F_ANY || (f->has_default && f->def.type == V_NULL))
@@ -120,7 +132,9 @@ int field_check(const struct field_spec *f, const value *v, err *e)
     if (f->type == F_TIMESTAMP) {
         int64_t sec;
         int32_t ns;
-        if (!instant_parse(value_str(v), value_strlen(v), &sec, &ns))
+        bool ok = stored ? instant_parse_stored(value_str(v), value_strlen(v), &sec, &ns)
+                         : instant_parse(value_str(v), value_strlen(v), &sec, &ns);
+        if (!ok)
             return fail(e, f, v,
                         value_strlen(v) == 10 && value_str(v)[4] == '-'
                             ? " is a date without a time; a timestamp is an instant (ISO-8601 "

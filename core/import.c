@@ -134,7 +134,7 @@ static bool domain_accepts(struct importer *im, const struct mapped_event *ev, c
     const value *data = im->canonical ? value_map_get(line, "data") : NULL;
     err e;
     err_clear(&e);
-    if (event_validate(d, &stored, data && data->type == V_MAP ? data : NULL, &e) == ST_OK)
+    if (event_validate(d, &stored, data && data->type == V_MAP ? data : NULL, false, &e) == ST_OK)
         return true;
     size_t len = strnlen(e.msg, n - 1); /* a long message is cut to the reason's room */
     memcpy(reason, e.msg, len);

@@ -38,7 +38,7 @@ int poison_scan(struct store *s, const struct domain *d, poison_fn fn, void *ctx
         nchecked++;
         err why;
         err_clear(&why);
-        if (event_validate(d, ev, NULL, &why) == ST_OK)
+        if (event_validate(d, ev, NULL, true, &why) == ST_OK)
             continue;
         nfound++;
         struct poison p = {ev, bare_reason(ev, why.msg)};

@@ -44,7 +44,7 @@ static int given_events(struct store *s, const struct domain *d, const struct sc
         /* A given event is appended as any other: valid, after its upcasts (the
          * loader could check only those given at the current version). */
         struct event stored = {0, 0, ev.schema, g->stream, g->type, time_text, data, NULL};
-        if (event_validate(d, &stored, &g->data, &e) != ST_OK) {
+        if (event_validate(d, &stored, &g->data, false, &e) != ST_OK) {
             sb_addf(report, "  given[%zu]: %s\n", i, e.msg);
             free(data);
             return ST_ERR;

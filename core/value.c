@@ -1,5 +1,6 @@
 /* value.c: Strata's one value type: refcounted strings, lists and maps with copy
- * on write, insertion-ordered maps with a hash index once they grow large, CEL
+ * on write, insertion-ordered maps with a hash index once they grow large (and,
+ * for maps made by expressions, int and bool keys: enum vkey), exact and CEL
  * equality and a total order for sorting.
  *
  * Layout notes. A list or map made with a capacity hint gets its item array in the
@@ -19,6 +20,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +154,7 @@ value value_map(size_t capacity_hint)
     m->entries = map_inline(m);
     m->index = NULL;
     m->index_cap = 0;
+    m->kinds = NULL;
     value v;
     v.type = V_MAP;
     v.u.m = m;
@@ -192,12 +195,19 @@ static void index_rebuild(struct vmap *m)
         index_insert(m, i);
 }
 
-/* Position of key in m, or -1. */
-static ptrdiff_t map_find(const struct vmap *m, const char *key, size_t klen)
+static enum vkey kind_at(const struct vmap *m, size_t i)
 {
+    return m->kinds ? (enum vkey)m->kinds[i] : VKEY_STRING;
+}
+
+/* Position of the key of that kind and text in m, or -1. */
+static ptrdiff_t map_find(const struct vmap *m, enum vkey kind, const char *key, size_t klen)
+{
+    if (kind != VKEY_STRING && !m->kinds)
+        return -1;
     if (!m->index) {
         for (size_t i = 0; i < m->len; i++)
-            if (key_is(&m->entries[i].key, key, klen))
+            if (key_is(&m->entries[i].key, key, klen) && kind_at(m, i) == kind)
                 return (ptrdiff_t)i;
         return -1;
     }
@@ -208,7 +218,7 @@ static ptrdiff_t map_find(const struct vmap *m, const char *key, size_t klen)
         if (!e)
             return -1;
         const value *k = &m->entries[e - 1].key;
-        if (value_string_hash(k) == h && key_is(k, key, klen))
+        if (value_string_hash(k) == h && key_is(k, key, klen) && kind_at(m, e - 1) == kind)
             return (ptrdiff_t)(e - 1);
     }
 }
@@ -216,7 +226,7 @@ static ptrdiff_t map_find(const struct vmap *m, const char *key, size_t klen)
 const value *value_map_getn(const value *map, const char *key, size_t klen)
 {
     assert(map->type == V_MAP);
-    ptrdiff_t i = map_find(map->u.m, key, klen);
+    ptrdiff_t i = map_find(map->u.m, VKEY_STRING, key, klen);
     return i < 0 ? NULL : &map->u.m->entries[i].val;
 }
 
@@ -240,6 +250,8 @@ static void map_reserve(struct vmap *m, size_t need)
     } else {
         m->entries = xrealloc(m->entries, cap * sizeof *m->entries);
     }
+    if (m->kinds)
+        m->kinds = xrealloc(m->kinds, cap);
     m->cap = cap;
 }
 
@@ -260,15 +272,20 @@ static void map_unshare(value *map)
         memcpy(m->index, old->index, old->index_cap * sizeof *m->index);
         m->index_cap = old->index_cap;
     }
+    if (old->kinds) {
+        m->kinds = xcalloc(m->cap, 1);
+        memcpy(m->kinds, old->kinds, old->len);
+    }
     value_free(*map); /* our reference to the shared original */
     *map = copy;
 }
 
-/* Sets key (an owned V_STRING, or NULL to make one from kbytes) to val in an
- * unshared map. Shared by the three setters. */
-static void map_put(struct vmap *m, value *key, const char *kbytes, size_t klen, value val)
+/* Sets key (an owned V_STRING, or NULL to make one from kbytes) of that kind to
+ * val in an unshared map. Shared by the setters. */
+static void map_put(struct vmap *m, enum vkey kind, value *key, const char *kbytes, size_t klen,
+                    value val)
 {
-    ptrdiff_t i = map_find(m, kbytes, klen);
+    ptrdiff_t i = map_find(m, kind, kbytes, klen);
     if (i >= 0) {
         value old = m->entries[i].val;
         m->entries[i].val = val;
@@ -278,6 +295,10 @@ static void map_put(struct vmap *m, value *key, const char *kbytes, size_t klen,
         return;
     }
     map_reserve(m, m->len + 1);
+    if (kind != VKEY_STRING && !m->kinds)
+        m->kinds = xcalloc(m->cap, 1); /* the first key that is not a string */
+    if (m->kinds)
+        m->kinds[m->len] = (uint8_t)kind;
     struct vmap_entry *e = &m->entries[m->len++];
     e->key = key ? *key : value_string(kbytes, klen);
     e->val = val;
@@ -291,7 +312,7 @@ void value_map_setn(value *map, const char *key, size_t klen, value val)
 {
     assert(map->type == V_MAP);
     map_unshare(map);
-    map_put(map->u.m, NULL, key, klen, val);
+    map_put(map->u.m, VKEY_STRING, NULL, key, klen, val);
 }
 
 void value_map_set(value *map, const char *key, value val)
@@ -303,19 +324,98 @@ void value_map_setv(value *map, value key, value val)
 {
     assert(map->type == V_MAP && key.type == V_STRING);
     map_unshare(map);
-    map_put(map->u.m, &key, key.u.s->text, key.u.s->len, val);
+    map_put(map->u.m, VKEY_STRING, &key, key.u.s->text, key.u.s->len, val);
 }
 
-bool value_map_remove(value *map, const char *key, size_t klen)
+/* The canonical text of an int or bool key; 0 for another type. */
+static size_t key_text(const value *key, char buf[24])
+{
+    if (key->type == V_INT)
+        return (size_t)snprintf(buf, 24, "%lld", (long long)key->u.i);
+    if (key->type == V_BOOL) {
+        strcpy(buf, key->u.b ? "true" : "false");
+        return strlen(buf);
+    }
+    return 0;
+}
+
+void value_map_set_key(value *map, const value *key, value val)
 {
     assert(map->type == V_MAP);
-    if (map_find(map->u.m, key, klen) < 0)
+    if (key->type == V_STRING) {
+        value_map_setv(map, value_ref(key), val);
+        return;
+    }
+    char buf[24];
+    size_t n = key_text(key, buf);
+    assert(n > 0);
+    map_unshare(map);
+    map_put(map->u.m, key->type == V_INT ? VKEY_INT : VKEY_BOOL, NULL, buf, n, val);
+}
+
+const value *value_map_find(const value *map, const value *key)
+{
+    assert(map->type == V_MAP);
+    if (key->type == V_STRING)
+        return value_map_getn(map, key->u.s->text, key->u.s->len);
+    value k = *key;
+    if (k.type == V_DOUBLE) {
+        /* a double finds the int key of the same value, when it is one exactly */
+        double d = k.u.d;
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != trunc(d))
+            return NULL;
+        k = value_int((int64_t)d);
+    }
+    char buf[24];
+    size_t n = key_text(&k, buf);
+    if (!n)
+        return NULL;
+    ptrdiff_t i = map_find(map->u.m, k.type == V_INT ? VKEY_INT : VKEY_BOOL, buf, n);
+    return i < 0 ? NULL : &map->u.m->entries[i].val;
+}
+
+const value *value_map_key_cel(const value *map, size_t i, value *scratch)
+{
+    const value *k = &map->u.m->entries[i].key;
+    switch (kind_at(map->u.m, i)) {
+    case VKEY_INT:
+        *scratch = value_int(strtoll(k->u.s->text, NULL, 10)); /* its own canonical text */
+        return scratch;
+    case VKEY_BOOL:
+        *scratch = value_bool(k->u.s->len == 4);
+        return scratch;
+    default:
+        return k;
+    }
+}
+
+bool value_has_typed_keys(const value *v)
+{
+    if (v->type == V_LIST) {
+        for (size_t i = 0; i < v->u.l->len; i++)
+            if (value_has_typed_keys(&v->u.l->items[i]))
+                return true;
+    } else if (v->type == V_MAP) {
+        const struct vmap *m = v->u.m;
+        for (size_t i = 0; i < m->len; i++)
+            if (kind_at(m, i) != VKEY_STRING || value_has_typed_keys(&m->entries[i].val))
+                return true;
+    }
+    return false;
+}
+
+static bool map_remove(value *map, enum vkey kind, const char *key, size_t klen)
+{
+    assert(map->type == V_MAP);
+    if (map_find(map->u.m, kind, key, klen) < 0)
         return false;
     map_unshare(map);
     struct vmap *m = map->u.m;
-    size_t i = (size_t)map_find(m, key, klen);
+    size_t i = (size_t)map_find(m, kind, key, klen);
     value k = m->entries[i].key, v = m->entries[i].val;
     memmove(&m->entries[i], &m->entries[i + 1], (m->len - i - 1) * sizeof *m->entries);
+    if (m->kinds)
+        memmove(&m->kinds[i], &m->kinds[i + 1], m->len - i - 1);
     m->len--;
     /* Entry positions after i moved down by one, so the index is rebuilt (removal
      * is O(n) anyway because insertion order is kept). */
@@ -324,6 +424,20 @@ bool value_map_remove(value *map, const char *key, size_t klen)
     value_free(k);
     value_free(v);
     return true;
+}
+
+bool value_map_remove(value *map, const char *key, size_t klen)
+{
+    return map_remove(map, VKEY_STRING, key, klen);
+}
+
+bool value_map_remove_key(value *map, const value *key)
+{
+    if (key->type == V_STRING)
+        return map_remove(map, VKEY_STRING, key->u.s->text, key->u.s->len);
+    char buf[24];
+    size_t n = key_text(key, buf);
+    return n && map_remove(map, key->type == V_INT ? VKEY_INT : VKEY_BOOL, buf, n);
 }
 
 /* ---- reference counting ----
@@ -426,6 +540,7 @@ void value_free(value v)
             if (m->entries != map_inline(m))
                 free(m->entries);
             free(m->index);
+            free(m->kinds);
             free(m);
         }
     }
@@ -455,6 +570,10 @@ value value_copy_deep(const value *v)
             c->entries[i].val = value_copy_deep(&m->entries[i].val);
         }
         c->len = m->len;
+        if (m->kinds) {
+            c->kinds = xcalloc(c->cap, 1);
+            memcpy(c->kinds, m->kinds, m->len);
+        }
         if (m->index)
             index_rebuild(c);
         return copy;
@@ -466,10 +585,47 @@ value value_copy_deep(const value *v)
 
 /* ---- comparison ---- */
 
-bool value_equal(const value *a, const value *b)
+/* An int and a double as cel-go compares them (compareIntDouble): a double
+ * beyond int64's range decides alone; within it the int is compared as a double
+ * (rounded), which is what cel-spec's cases expect (9223372036854775807 >=
+ * 9223372036854775808.0 is true). 2 when d is NaN. */
+static int cmp_int_double(int64_t i, double d)
+{
+    if (isnan(d))
+        return 2;
+    if (d < -9223372036854775808.0)
+        return 1;
+    if (d > 9223372036854775807.0) /* the double nearest INT64_MAX is 2^63 */
+        return -1;
+    double x = (double)i;
+    return x < d ? -1 : x > d;
+}
+
+int value_num_cmp(const value *a, const value *b)
+{
+    assert((a->type == V_INT || a->type == V_DOUBLE) && (b->type == V_INT || b->type == V_DOUBLE));
+    if (a->type == V_INT && b->type == V_INT)
+        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    if (a->type == V_DOUBLE && b->type == V_DOUBLE) {
+        double x = a->u.d, y = b->u.d;
+        return isnan(x) || isnan(y) ? 2 : x < y ? -1 : x > y;
+    }
+    if (a->type == V_INT)
+        return cmp_int_double(a->u.i, b->u.d);
+    int k = cmp_int_double(b->u.i, a->u.d);
+    return k == 2 ? 2 : -k;
+}
+
+static bool is_num(const value *v)
+{
+    return v->type == V_INT || v->type == V_DOUBLE;
+}
+
+/* value_equal (cel false) and value_equal_cel (cel true) in one walk. */
+static bool equal(const value *a, const value *b, bool cel)
 {
     if (a->type != b->type)
-        return false;
+        return cel && is_num(a) && is_num(b) && value_num_cmp(a, b) == 0;
     switch (a->type) {
     case V_NULL:
         return true;
@@ -492,7 +648,7 @@ bool value_equal(const value *a, const value *b)
         if (x->len != y->len)
             return false;
         for (size_t i = 0; i < x->len; i++)
-            if (!value_equal(&x->items[i], &y->items[i]))
+            if (!equal(&x->items[i], &y->items[i], cel))
                 return false;
         return true;
     }
@@ -503,22 +659,34 @@ bool value_equal(const value *a, const value *b)
         for (size_t i = 0; i < x->len; i++) {
             /* Same position first: maps built the same way usually share an order. */
             const value *k = &x->entries[i].key;
+            enum vkey kind = kind_at(x, i);
             const value *other;
-            if (i < y->len && key_is(&y->entries[i].key, k->u.s->text, k->u.s->len)) {
+            if (i < y->len && key_is(&y->entries[i].key, k->u.s->text, k->u.s->len) &&
+                kind_at(y, i) == kind) {
                 other = &y->entries[i].val;
             } else {
-                ptrdiff_t j = map_find(y, k->u.s->text, k->u.s->len);
+                ptrdiff_t j = map_find(y, kind, k->u.s->text, k->u.s->len);
                 if (j < 0)
                     return false;
                 other = &y->entries[j].val;
             }
-            if (!value_equal(&x->entries[i].val, other))
+            if (!equal(&x->entries[i].val, other, cel))
                 return false;
         }
         return true;
     }
     }
     return false;
+}
+
+bool value_equal(const value *a, const value *b)
+{
+    return equal(a, b, false);
+}
+
+bool value_equal_cel(const value *a, const value *b)
+{
+    return equal(a, b, true);
 }
 
 static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
@@ -529,18 +697,28 @@ static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
     return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
+/* An entry with its key's kind, for sorting (the kind lives beside the entry). */
+struct kentry {
+    const struct vmap_entry *e;
+    enum vkey kind;
+};
+
 static int cmp_entry_keys(const void *pa, const void *pb)
 {
-    const struct vmap_entry *a = *(const struct vmap_entry *const *)pa;
-    const struct vmap_entry *b = *(const struct vmap_entry *const *)pb;
-    return cmp_bytes(a->key.u.s->text, a->key.u.s->len, b->key.u.s->text, b->key.u.s->len);
+    const struct kentry *a = pa, *b = pb;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    return cmp_bytes(a->e->key.u.s->text, a->e->key.u.s->len, b->e->key.u.s->text,
+                     b->e->key.u.s->len);
 }
 
-static const struct vmap_entry **sorted_entries(const struct vmap *m)
+static struct kentry *sorted_entries(const struct vmap *m)
 {
-    const struct vmap_entry **e = xmalloc((m->len ? m->len : 1) * sizeof *e);
-    for (size_t i = 0; i < m->len; i++)
-        e[i] = &m->entries[i];
+    struct kentry *e = xmalloc((m->len ? m->len : 1) * sizeof *e);
+    for (size_t i = 0; i < m->len; i++) {
+        e[i].e = &m->entries[i];
+        e[i].kind = kind_at(m, i);
+    }
     qsort(e, m->len, sizeof *e, cmp_entry_keys);
     return e;
 }
@@ -597,12 +775,12 @@ int value_compare(const value *a, const value *b)
         const struct vmap *x = a->u.m, *y = b->u.m;
         if (x->len != y->len)
             return x->len < y->len ? -1 : 1;
-        const struct vmap_entry **ex = sorted_entries(x), **ey = sorted_entries(y);
+        struct kentry *ex = sorted_entries(x), *ey = sorted_entries(y);
         int c = 0;
         for (size_t i = 0; i < x->len && !c; i++) {
-            c = value_compare(&ex[i]->key, &ey[i]->key);
+            c = cmp_entry_keys(&ex[i], &ey[i]);
             if (!c)
-                c = value_compare(&ex[i]->val, &ey[i]->val);
+                c = value_compare(&ex[i].e->val, &ey[i].e->val);
         }
         free(ex);
         free(ey);

@@ -66,7 +66,7 @@ struct vlist {
     value *items;
 };
 struct vmap_entry {
-    value key; /* always a V_STRING */
+    value key; /* always a V_STRING (an int or bool key as its text: see enum vkey) */
     value val;
 };
 struct vmap {
@@ -75,6 +75,8 @@ struct vmap {
     struct vmap_entry *entries; /* in insertion order */
     uint32_t *index;            /* hash index, built when the map grows large; NULL when small */
     size_t index_cap;
+    uint8_t *kinds;             /* enum vkey of each entry (cap of them); NULL while every key
+                                   is a string, which is every map outside expressions */
 };
 
 /* Constructors. */
@@ -104,7 +106,9 @@ static inline const value *value_list_at(const value *l, size_t i) { return &l->
 void value_list_push(value *list, value item);            /* takes item; copies list if shared */
 
 /* Maps: keys are strings, kept in insertion order; setting an existing key keeps
- * its place. Lookup is linear for small maps and hashed for large ones. */
+ * its place. Lookup is linear for small maps and hashed for large ones. The
+ * functions below that take a key as text name a string key: they neither find
+ * nor remove an int or bool key (see enum vkey). */
 static inline size_t value_map_len(const value *m) { return m->u.m->len; }
 static inline const value *value_map_key_at(const value *m, size_t i) { return &m->u.m->entries[i].key; }
 static inline const value *value_map_val_at(const value *m, size_t i) { return &m->u.m->entries[i].val; }
@@ -115,9 +119,45 @@ void value_map_setn(value *map, const char *key, size_t klen, value val);
 void value_map_setv(value *map, value key, value val);                      /* takes key (a string) and val */
 bool value_map_remove(value *map, const char *key, size_t klen);            /* true if it was there */
 
-/* Comparison. value_equal follows CEL: an int and a double are never equal
- * (different types); lists and maps compare element-wise, maps regardless of order. */
+/* The kind of a map key. Stored data (JSON, events, state, rows) has string keys
+ * only, but a CEL map literal may also have int and bool keys ({1: 'a'},
+ * {true: 5}). Such a key is kept as its canonical text ("1", "true") with its
+ * kind beside it (struct vmap.kinds), so that every key is still a V_STRING for
+ * the code that reads keys as text (JSON prints {1: 'a'} as {"1":"a"}), while
+ * lookups tell 1 from '1'. value_has_typed_keys finds such maps where they must
+ * not go (into stored data). */
+enum vkey { VKEY_STRING = 0, VKEY_INT, VKEY_BOOL };
+static inline enum vkey value_map_key_kind(const value *m, size_t i)
+{
+    return m->u.m->kinds ? (enum vkey)m->u.m->kinds[i] : VKEY_STRING;
+}
+/* Sets key (a string, int or bool, borrowed) to val (taken). */
+void value_map_set_key(value *map, const value *key, value val);
+/* Removes key (a string, int or bool); true if it was there. */
+bool value_map_remove_key(value *map, const value *key);
+/* CEL's lookup: the value of key (a string, int or bool; or a double that is
+ * an int's value exactly, as cel-spec's heterogeneous keys), or NULL when absent
+ * or when key cannot be a key. */
+const value *value_map_find(const value *map, const value *key);
+/* Key i as CEL sees it: the string key itself, or an int or bool made in
+ * *scratch (which needs no freeing). */
+const value *value_map_key_cel(const value *map, size_t i, value *scratch);
+/* True when v is or holds (at any depth) a map with an int or bool key. */
+bool value_has_typed_keys(const value *v);
+
+/* Comparison (a map's keys match by text and kind). value_equal is exact: an int and a double are never equal
+ * (different types: 1 and 1.0 are different JSON and different stored data);
+ * lists and maps compare element-wise, maps regardless of order. For stored
+ * data, JSON round trips and change detection. */
 bool value_equal(const value *a, const value *b);
+/* CEL's `==` (cel-spec's heterogeneous equality): as value_equal, except that an
+ * int and a double that are the same number are equal, at any depth (1 == 1.0,
+ * [1] == [1.0]). For the expression language only. */
+bool value_equal_cel(const value *a, const value *b);
+/* CEL's order of two numbers (each an int or a double, in any mix): -1, 0 or 1,
+ * or 2 when they are unordered (a NaN). An int and a double compare as cel-go
+ * does: the int as a double, unless the double is beyond int64's range. */
+int value_num_cmp(const value *a, const value *b);
 /* For change detection: true when a and b are the same heap part (a column that
  * nothing touched still shares it with the row before: no look inside, so a long
  * list costs nothing), else value_equal. Unlike value_equal, a shared list holding

@@ -85,6 +85,12 @@ expect_rc 1 "expression exits 1"
 expect_eq "$ERR" "$B/expression.yaml:11:27: error: aggregates.A.commands.Spend.require[0].rule: unknown field 'balanse' of state (did you mean 'balance'?)
 $B/expression.yaml:12:27: error: aggregates.A.commands.Spend.require[1].rule: no such overload: string + timestamp" "expression problems at their columns"
 
+run "$STRATA" check $B/map_keys.yaml
+expect_rc 1 "int and bool map keys in stored data exit 1"
+expect_eq "$ERR" "$B/map_keys.yaml:12:29: error: aggregates.A.commands.Tag.emit[0].Tagged.tags: a map with int or bool keys cannot be stored (stored maps have string keys: write {'1': ...})
+$B/map_keys.yaml:12:51: error: aggregates.A.commands.Tag.emit[0].Tagged.names: a map key that is int cannot be stored (stored maps have string keys: write {'1': ...})
+$B/map_keys.yaml:16:25: error: aggregates.A.events.Tagged.apply.seen: a map key that is bool cannot be stored (stored maps have string keys: write {'1': ...})" "int and bool map keys where data is stored, at their columns"
+
 run "$STRATA" check $B/tab.yaml
 expect_rc 1 "tab exits 1"
 expect_eq "$ERR" "$B/tab.yaml:4:1: error: aggregates.A: a tab is used for indentation; YAML allows only spaces there (replace the tab with spaces)" "tab"

@@ -32,8 +32,20 @@ value "[1, 2, 3].filter(x, x > 1)" '[2,3]'
 value "'Hello'.lowerAscii().startsWith('he')" 'true'
 value "string(1.5)" '"1.5"'
 value "int('42')" '42'
-value "1 == 1.0" 'false'
+value "1 == 1.0" 'true'
+value "[1] == [1.0]" 'true'
+value "1 < 1.5" 'true'
+value "'1' == 1" 'false'
 value "false && 1 / 0 == 1" 'false'
+value "'horses' || true" 'true'
+value ".99 > 9.9e-1" 'false'
+value "{'if': 1}.if" '1'
+value "bool('True')" 'true'
+value "'a b c'.split(' ', 2)" '["a","b c"]'
+value "'a a a'.replace('a', 'b', 2)" '"b b a"'
+value "{1: 'one', true: 'yes'}" '{"1":"one","true":"yes"}'
+value "{1: 'one', 2: 'two'}[2]" '"two"'
+value "true in {true: 1}" 'true'
 value "'a\\tb'" '"a\tb"'
 value "size('héllo')" '5'
 value "put({'a': 1}, 'b', 2)" '{"a":1,"b":2}'
@@ -49,6 +61,14 @@ expect_rc 1 "1 + 1.5 exits 1"
 expect_contains "$ERR" '`1 + 1.5`: column 3: no such overload: int + double' "1 + 1.5 names the overload"
 expect_eq "$OUT" "" "1 + 1.5 prints nothing on stdout"
 expect_clean_stderr "1 + 1.5"
+
+run "$STRATA" eval 'true && 32'
+expect_rc 1 "a non-bool operand that matters exits 1"
+expect_contains "$ERR" "column 6: '&&' needs a bool, got int" "a non-bool operand that matters is refused"
+
+run "$STRATA" eval "{1: 'a'}['1']"
+expect_rc 1 "an int key is not a string key"
+expect_contains "$ERR" "column 9: no such key: 1" "{1: 'a'}['1'] is no such key"
 
 run "$STRATA" eval '9223372036854775807 + 1'
 expect_rc 1 "overflow exits 1"

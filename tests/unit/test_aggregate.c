@@ -317,23 +317,23 @@ static void test_events_are_valid(void **unused)
     /* A missing field is blamed on the last step that should have made it. */
     struct event v1 = {0, 1, 1, "Counter-W", "Added", "2026-01-01T00:00:00.000Z", "{}", NULL};
     err_clear(&e);
-    assert_int_equal(event_validate(d, &v1, NULL, &e), ST_ERR);
+    assert_int_equal(event_validate(d, &v1, NULL, false, &e), ST_ERR);
     assert_string_equal(e.msg, "event Added (stored at schema 1): upcast step 1->2 (rename "
                                "amount: n): missing field 'n' (int)");
     /* Stored at v2 without `n`: no step of the chain 2->3 sets it. */
     v1.schema = 2;
-    assert_int_equal(event_validate(d, &v1, NULL, &e), ST_ERR);
+    assert_int_equal(event_validate(d, &v1, NULL, false, &e), ST_ERR);
     assert_string_equal(e.msg, "event Added (stored at schema 2): upcast 2->3 (no step sets 'n'): "
                                "missing field 'n' (int)");
     /* The current version: an undeclared field, with a suggestion. */
     struct event v3 = {0, 1, 3, "Counter-W", "Added", "2026-01-01T00:00:00.000Z",
                        "{\"n\":1,\"tag\":\"x\",\"tga\":1}", NULL};
-    assert_int_equal(event_validate(d, &v3, NULL, &e), ST_ERR);
+    assert_int_equal(event_validate(d, &v3, NULL, false, &e), ST_ERR);
     assert_string_equal(e.msg, "event Added: unknown field 'tga' of event Added (did you mean 'tag'?)");
     v3.data = "{\"n\":1,\"tag\":\"x\"}";
-    assert_int_equal(event_validate(d, &v3, NULL, &e), ST_OK);
+    assert_int_equal(event_validate(d, &v3, NULL, false, &e), ST_OK);
     v3.type = "Addded";
-    assert_int_equal(event_validate(d, &v3, NULL, &e), ST_ERR);
+    assert_int_equal(event_validate(d, &v3, NULL, false, &e), ST_ERR);
     assert_non_null(strstr(e.msg, "unknown event type 'Addded'"));
     /* Another stream still loads. */
     err_clear(&e);

@@ -134,6 +134,9 @@ static void test_literals(void **st)
     EXPECT("1.0", "1.0");
     EXPECT("1e3", "1000.0");
     EXPECT("2.5E-3", "0.0025");
+    EXPECT(".99", "0.99"); /* CEL allows a float without leading digits */
+    EXPECT(".5e1", "5.0");
+    EXPECT("-.5", "-0.5");
     EXPECT("true", "true");
     EXPECT("false", "false");
     EXPECT("null", "null");
@@ -189,7 +192,10 @@ static void test_literal_errors(void **st)
     EXPECT_COMPILE_ERR("1 2", 3, "unexpected a number after the expression");
     EXPECT_COMPILE_ERR("state.", 7, "expected a field or method name");
     EXPECT_COMPILE_ERR("for", 1, "reserved word");
-    EXPECT_COMPILE_ERR("{1: 2}", 2, "map keys must be strings, got int");
+    EXPECT_COMPILE_ERR("{'if': 1}.if + if", 16, "'if' is a reserved word");
+    EXPECT_COMPILE_ERR("[1].0", 4, "unexpected a number after the expression");
+    EXPECT_COMPILE_ERR("{1.5: 2}", 2, "map keys must be strings, ints or bools, got double");
+    EXPECT_COMPILE_ERR("{null: 2}", 2, "map keys must be strings, ints or bools, got null");
     EXPECT_COMPILE_ERR("1 < 2 < 3", 7, "comparisons do not chain");
 
     err ee;
@@ -321,20 +327,47 @@ static void test_comparisons(void **st)
     EXPECT("'\xc3\xa9' > 'z'", "true");
     EXPECT("false < true", "true");
     EXPECT("true <= true", "true");
-    EXPECT_ERR("1 < 1.5", "no such overload: int < double");
+    /* an int and a double order as numbers (cel-spec), as cel-go compares them */
+    EXPECT("1 < 1.5", "true");
+    EXPECT("2.0 <= 2", "true");
+    EXPECT("2 > 1.5", "true");
+    EXPECT("1 >= 1.0", "true");
+    EXPECT("1 < 0.0 / 0.0", "false");
+    EXPECT("1 >= 0.0 / 0.0", "false");
+    EXPECT("9223372036854775807 < 9223372036854775808.0", "false"); /* the int rounds to 2^63 */
+    EXPECT("9223372036854775807 < 9223372036854777857.0", "true");
+    EXPECT("-9223372036854775808 <= -9223372036854775809.0", "true");
+    EXPECT("-9223372036854775808 > -9223372036854777857.0", "true");
+    EXPECT("1e300 > 9223372036854775807", "true");
+    EXPECT("-1e300 < -9223372036854775808", "true");
+    EXPECT("state.balance < state.rate * 200.0", "true");
     EXPECT_ERR("'a' < 1", "no such overload: string < int");
     EXPECT_ERR("[1] < [2]", "no such overload: list < list");
     EXPECT_ERR("{} > {}", "no such overload: map > map");
     EXPECT_ERR("null < null", "no such overload: null < null");
-    EXPECT_ERR("state.balance < state.rate", "no such overload: int < double");
+    EXPECT_ERR("1 < true", "no such overload: int < bool");
 }
 
 static void test_equality(void **st)
 {
     EXPECT("1 == 1", "true");
     EXPECT("1 != 1", "false");
-    EXPECT("1 == 1.0", "false"); /* different types are never equal */
-    EXPECT("1 != 1.0", "true");
+    /* cel-spec's heterogeneous equality: an int and a double are compared as numbers */
+    EXPECT("1 == 1.0", "true");
+    EXPECT("1.0 == 1", "true");
+    EXPECT("1 != 1.0", "false");
+    EXPECT("1 == 1.5", "false");
+    EXPECT("-0.0 == 0", "true");
+    EXPECT("1 == 0.0 / 0.0", "false");
+    EXPECT("1 != 0.0 / 0.0", "true");
+    EXPECT("[1] == [1.0]", "true");
+    EXPECT("[[1, 2.0]] == [[1.0, 2]]", "true");
+    EXPECT("{'a': 1} == {'a': 1.0}", "true");
+    EXPECT("state.balance == 150.0", "true");
+    EXPECT("state.rate == 1", "false");
+    EXPECT("1 == '1'", "false"); /* other values of different types are never equal */
+    EXPECT("true == 1", "false");
+    EXPECT("null == 0.0", "false");
     EXPECT("'a' == 'a'", "true");
     EXPECT("'a' == \"a\"", "true");
     EXPECT("null == null", "true");
@@ -343,7 +376,6 @@ static void test_equality(void **st)
     EXPECT("[1, 2] == [1, 2]", "true");
     EXPECT("[1, 2] == [2, 1]", "false");
     EXPECT("{'a': 1, 'b': 2} == {'b': 2, 'a': 1}", "true");
-    EXPECT("{'a': 1} == {'a': 1.0}", "false");
     EXPECT("[] == {}", "false");
     EXPECT("-0.0 == 0.0", "true");
     EXPECT("state.nothing == null", "true");
@@ -354,7 +386,9 @@ static void test_in(void **st)
 {
     EXPECT("1 in [1, 2]", "true");
     EXPECT("3 in [1, 2]", "false");
-    EXPECT("1 in [1.0]", "false");
+    EXPECT("1 in [1.0]", "true");
+    EXPECT("2.0 in [1, 2]", "true");
+    EXPECT("2.5 in [1, 2]", "false");
     EXPECT("[1] in [[1], [2]]", "true");
     EXPECT("'a' in {'a': 1}", "true");
     EXPECT("'b' in {'a': 1}", "false");
@@ -388,6 +422,16 @@ static void test_logic(void **st)
     EXPECT_ERR("1 / 0 == 1 || 2 / 0 == 1", "column 3: division by zero"); /* the first error */
     EXPECT_ERR("state.balance && true", "'&&' needs bool operands, got int");
     EXPECT_ERR("state.balance || false", "'||' needs bool operands, got int");
+    /* a statically non-bool operand: only beside a constant that decides */
+    EXPECT("false && 32", "false");
+    EXPECT("'horses' && false", "false");
+    EXPECT("true || 32", "true");
+    EXPECT("'horses' || true", "true");
+    EXPECT("(1 > 2) && 'x'", "false"); /* folded to a constant first */
+    EXPECT_COMPILE_ERR("true && 32", 6, "'&&' needs a bool, got int");
+    EXPECT_COMPILE_ERR("'horses' || false", 10, "'||' needs a bool, got string");
+    EXPECT_COMPILE_ERR("false || 32", 7, "'||' needs a bool, got int");
+    EXPECT_COMPILE_ERR("32 && true", 4, "'&&' needs a bool, got int");
     EXPECT_ERR("!state.balance", "no such overload: !int");
     /* ?: */
     EXPECT("true ? 'a' : 1 / 0", "\"a\"");
@@ -421,7 +465,8 @@ static void test_fields(void **st)
     EXPECT_ERR("[1][1.0]", "no such overload: list[double]");
     EXPECT_COMPILE_ERR("1.x", 3, "cannot select field 'x' of int");
     EXPECT_COMPILE_ERR("'s'[0]", 4, "no such overload: string[int]");
-    EXPECT_COMPILE_ERR("{'a': 1}[0]", 9, "no such overload: map[int]");
+    EXPECT_ERR("{'a': 1}[0]", "column 9: no such key: 0"); /* a literal may have int keys */
+    EXPECT_COMPILE_ERR("{'a': 1}[[0]]", 9, "no such overload: map[list]");
 }
 
 static void test_has(void **st)
@@ -442,6 +487,36 @@ static void test_has(void **st)
 }
 
 /* ---- functions and methods ---- */
+
+/* After a '.', CEL's reserved words are ordinary field (and method) names. */
+static void test_reserved_selectors(void **st)
+{
+    EXPECT("{'if': 1}.if", "1");
+    EXPECT("{'while': {'for': 'x'}}.while.for", "\"x\"");
+    EXPECT("has({'var': 1}.var)", "true");
+    EXPECT("{'as': 1}. as", "1"); /* whitespace after the dot */
+    EXPECT_COMPILE_ERR("[1].if()", 5, "unknown method 'if'");
+}
+
+static void test_bool_conversion(void **st)
+{
+    const char *yes[] = {"'1'", "'t'", "'true'", "'TRUE'", "'True'", "true"};
+    const char *no[] = {"'0'", "'f'", "'false'", "'FALSE'", "'False'", "false"};
+    char src[64];
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(src, sizeof src, "bool(%s)", yes[i]);
+        EXPECT(src, "true");
+        snprintf(src, sizeof src, "bool(%s)", no[i]);
+        EXPECT(src, "false");
+    }
+    EXPECT_ERR("bool('TrUe')", "bool() cannot convert \"TrUe\" to a bool");
+    EXPECT_ERR("bool('yes')", "cannot convert");
+    EXPECT_ERR("bool('')", "cannot convert");
+    EXPECT_ERR("bool(' true')", "cannot convert");
+    EXPECT_COMPILE_ERR("bool(1)", 1, "no such overload: bool(int)");
+    EXPECT_ERR("bool(state.balance)", "no such overload: bool(int)");
+    EXPECT("bool(state.status == 'open')", "true");
+}
 
 static void test_size_and_conversions(void **st)
 {
@@ -472,7 +547,9 @@ static void test_size_and_conversions(void **st)
     EXPECT_ERR("int(1e99)", "range error");
     EXPECT_ERR("int(-1e19)", "range error");
     EXPECT_ERR("int(9223372036854775808.0)", "range error");
-    EXPECT("int(-9223372036854775808.0)", "-9223372036854775808");
+    /* cel-spec refuses -2^63 as a double too (its bounds are exclusive) */
+    EXPECT_ERR("int(-9223372036854775808.0)", "int() range error");
+    EXPECT("int(-9223372036854774784.0)", "-9223372036854774784");
     EXPECT_ERR("int(0.0 / 0.0)", "range error");
     EXPECT_ERR("int(state.tags)", "no such overload: int(list)");
 
@@ -558,9 +635,33 @@ static void test_string_methods(void **st)
     EXPECT_COMPILE_ERR("1.contains('a')", 3, "no such overload: int.contains()");
     EXPECT_COMPILE_ERR("'a'.substring('x')", 15, "substring() needs an int here, got string");
     EXPECT_COMPILE_ERR("'a'.substring()", 5, "substring() takes 1 to 2 arguments, got 0");
-    EXPECT_COMPILE_ERR("'a'.replace('a')", 5, "replace() takes 2 arguments, got 1");
+    EXPECT_COMPILE_ERR("'a'.replace('a')", 5, "replace() takes 2 to 3 arguments, got 1");
+    EXPECT_COMPILE_ERR("'a'.split(',', 1, 2)", 5, "split() takes 1 to 2 arguments, got 3");
     EXPECT_ERR("state.balance.contains('1')", "no such overload: int.contains(string)");
     EXPECT_ERR("state.owner.contains(state.balance)", "no such overload: string.contains(int)");
+}
+
+/* CEL's optional limit (Go's strings.SplitN and strings.Replace). */
+static void test_split_replace_limits(void **st)
+{
+    EXPECT("'hello world events!'.split(' ', 0)", "[]");
+    EXPECT("'hello world events!'.split(' ', 1)", "[\"hello world events!\"]");
+    EXPECT("'hello world events!'.split(' ', 2)", "[\"hello\",\"world events!\"]");
+    EXPECT("'a b'.split(' ', 9)", "[\"a\",\"b\"]");
+    EXPECT("'o\xc2\xa9o\xc2\xa9o'.split('\xc2\xa9', -1)", "[\"o\",\"o\",\"o\"]");
+    EXPECT("'abc'.split('', 2)", "[\"a\",\"bc\"]");
+    EXPECT("'abc'.split('', 0)", "[]");
+    EXPECT("''.split('', -1)", "[]");
+    EXPECT("'{0} days {0} hours'.replace('{0}', '2', 1)", "\"2 days {0} hours\"");
+    EXPECT("'aaa'.replace('a', 'b', 0)", "\"aaa\"");
+    EXPECT("'aaa'.replace('a', 'b', -1)", "\"bbb\"");
+    EXPECT("'aaa'.replace('a', 'b', 5)", "\"bbb\"");
+    EXPECT("'abc'.replace('', '-', 2)", "\"-a-bc\"");
+    EXPECT_COMPILE_ERR("'a'.split(',', '1')", 16, "split() needs an int here, got string");
+    EXPECT_COMPILE_ERR("'a'.replace('a', 'b', 1.0)", 23, "replace() needs an int here, got double");
+    EXPECT_ERR("'a'.split(',', payload.name)", "no such overload: string.split(string, string)");
+    EXPECT_ERR("'a'.replace('a', 'b', payload.name)",
+               "no such overload: string.replace(string, string, string)");
 }
 
 static void test_put_remove(void **st)
@@ -575,7 +676,8 @@ static void test_put_remove(void **st)
     EXPECT("state.lines", "{\"p1\":2,\"p2\":3}"); /* the root is untouched (copy on write) */
     EXPECT("remove([1, 2, 1, 3], 1)", "[2,3]");
     EXPECT("remove(state.tags, 'a')", "[\"b\"]");
-    EXPECT("remove([1], 1.0)", "[1]");
+    EXPECT("remove([1, 2.0, 'x'], 1.0)", "[2.0,\"x\"]"); /* equal as == is */
+    EXPECT("remove([1, 2.0], 2)", "[1]");
     EXPECT_COMPILE_ERR("put([], 'a', 1)", 1, "no such overload: put(list, ...)");
     EXPECT_COMPILE_ERR("put({}, 1, 1)", 9, "put() needs a string here, got int");
     EXPECT_COMPILE_ERR("remove('abc', 'a')", 1, "no such overload: remove(string, ...)");
@@ -769,12 +871,15 @@ static void test_static_checks(void **st)
     EXPECT_ENV_ERR(&env, "'a' - 1", 5, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.balance + 'x'", 15, "no such overload: int + string");
     EXPECT_ENV_ERR(&env, "state.balance + 1.5", 15, "no such overload: int + double");
+    EXPECT_ENV_ERR(&env, "state.balance < 'x'", 15, "no such overload: int < string");
     EXPECT_ENV_ERR(&env, "state.balance >= payload.accountId", 15, "no such overload: int >= string");
     EXPECT_ENV_ERR(&env, "state.owner - payload.amount", 13, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.lines + 1", 13, "no such overload: map + int");
     EXPECT_ENV_ERR(&env, "true + state.lines.x", 6, "no such overload: bool + dyn");
     EXPECT_ENV_ERR(&env, "1 && state.balance > 0", 3, "'&&' needs a bool, got int");
     EXPECT_ENV_ERR(&env, "state.status == 'open' || 'yes'", 24, "'||' needs a bool, got string");
+    EXPECT_ENV_ERR(&env, "state.balance && (1 < 2)", 15,
+                   "'&&' needs a bool, got int"); /* a constant that does not decide */
     EXPECT_ENV_ERR(&env, "!state.owner", 1, "'!' needs a bool, got string");
     EXPECT_ENV_ERR(&env, "state.balance ? 1 : 2", 15, "needs a bool, got int");
     EXPECT_ENV_ERR(&env, "size(state.balance)", 1, "no such overload: size(int)");
@@ -787,6 +892,8 @@ static void test_static_checks(void **st)
     want_compiles(&env, "state.balance >= payload.amount", EXPR_T_BOOL);
     want_compiles(&env, "state.status == 'open' && state.balance == 0", EXPR_T_BOOL);
     want_compiles(&env, "state.balance - payload.amount", EXPR_T_INT);
+    want_compiles(&env, "state.balance < 1.5 * 100.0", EXPR_T_BOOL); /* int and double compare */
+    want_compiles(&env, "state.balance == 1.5", EXPR_T_BOOL);
     want_compiles(&env, "state.owner + '!'", EXPR_T_STRING);
     /* a timestamp field is an instant, not text */
     EXPECT_ENV_ERR(&env, "payload.when < '2027'", 14, "no such overload: timestamp < string");
@@ -834,6 +941,119 @@ static void test_static_checks(void **st)
 }
 
 /* ---- evaluation helpers of the API ---- */
+
+/* CEL map literals with int and bool keys (kept as text plus a kind: value.h). */
+static void test_map_keys(void **st)
+{
+    EXPECT("{0: 1, 2: 2, 5: true}[5]", "true");
+    EXPECT("{true: 5}[true]", "5");
+    EXPECT("{true: 1, false: 2}[false]", "2");
+    EXPECT("{-3: 'm'}[-3]", "\"m\"");
+    EXPECT("{9223372036854775807: 'max'}[9223372036854775807]", "\"max\"");
+    EXPECT("size({1: 'one', 2: 'two', 3: 'three'})", "3");
+    EXPECT("{1: 'a'}[1.0]", "\"a\""); /* a double finds the int key of its value */
+    EXPECT_ERR("{1: 'a'}[1.5]", "no such key: 1.5");
+    EXPECT_ERR("{1: 'a'}['1']", "no such key: 1"); /* 1 and '1' are different keys */
+    EXPECT_ERR("{'1': 'a'}[1]", "no such key: 1");
+    EXPECT_ERR("{true: 'a'}['true']", "no such key: true");
+    EXPECT_ERR("{1: 'a'}[true]", "no such key: true");
+    EXPECT_ERR("{1: 'a'}[[1]]", "no such overload: map[list]");
+    EXPECT("{1: 'a', '1': 'b'}['1']", "\"b\"");
+    EXPECT("{1: 'a', '1': 'b'}[1]", "\"a\"");
+    EXPECT("true in {true: 1}", "true");
+    EXPECT("1 in {1: 'a'}", "true");
+    EXPECT("1.0 in {1: 'a'}", "true");
+    EXPECT("'1' in {1: 'a'}", "false");
+    EXPECT("1 in {'1': 'a'}", "false");
+    EXPECT_ERR("{1: 'a', 1: 'b'}", "column 10: repeated map key 1");
+    EXPECT_ERR("{true: 'a', 1 == 1: 'b'}", "repeated map key true");
+    /* printed with the keys as JSON text */
+    EXPECT("{1: 'one', true: 'yes', 'k': 'v'}", "{\"1\":\"one\",\"true\":\"yes\",\"k\":\"v\"}");
+    /* equality: keys match by value and kind; values as == compares them */
+    EXPECT("{'k': 'v', 1: 1} == {'k': 'v', 1: 'v1'}", "false");
+    EXPECT("{1: 'hello', 2: 'world'} == {1: 'goodbye', 2: null}", "false");
+    EXPECT("{1: 1.0} != {1: 1.0}", "false");
+    EXPECT("{1: 1} == {1: 1.0}", "true");
+    EXPECT("{2: 'b', 1: 'a'} == {1: 'a', 2: 'b'}", "true");
+    EXPECT("{1: 'a'} == {'1': 'a'}", "false");
+    EXPECT("{true: 'a'} == {'true': 'a'}", "false");
+    /* macros see the keys as they were written */
+    EXPECT("{'key': 1, 1: 21}.exists(k, k != 2)", "true");
+    EXPECT("!{'key': 1, 1: 42}.exists(k, k == 2)", "true");
+    EXPECT("{6: 'six', 7: 'seven', 8: 'eight'}.exists_one(foo, foo % 5 == 2)", "true");
+    EXPECT("{1: 'a', true: 'b', 'c': 'c'}.map(k, k)", "[1,true,\"c\"]");
+    EXPECT("{1: 'a', 2: 'b', 3: 'c'}.filter(k, k > 1)", "[2,3]");
+    EXPECT("size({0: {0: {0: {0: 'foo'}}}})", "1");
+    EXPECT("{0: {1: 'x'}}[0][1]", "\"x\"");
+    /* put() keeps the kinds of the other keys; remove() takes any key */
+    EXPECT("put({1: 'a'}, 'b', 2)[1]", "\"a\"");
+    EXPECT("remove({1: 'a', '1': 'b'}, 1)", "{\"1\":\"b\"}");
+    EXPECT("remove({1: 'a', '1': 'b'}, '1')", "{\"1\":\"a\"}");
+    EXPECT("remove({true: 'a'}, 1)", "{\"true\":\"a\"}");
+    /* 32 int keys: the map's hash index knows kinds too */
+    EXPECT("{0: 'zero', 1: 'one', 2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', "
+           "8: 'eight', 9: 'nine', 10: 'ten', 11: 'eleven', 12: 'twelve', 13: 'thirteen', 14: 'fourteen', "
+           "15: 'fifteen', 16: 'sixteen', 17: 'seventeen', 18: 'eighteen', 19: 'nineteen', 20: 'twenty', "
+           "'17': 'text'}[17]",
+           "\"seventeen\"");
+}
+
+/* A domain's expression gives data to store, whose maps have string keys only. */
+static void test_map_keys_in_domains(void **st)
+{
+    struct expr_env env;
+    memset(&env, 0, sizeof env);
+    env.allowed = ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE);
+    env.slot = "emit";
+    /* certainly such a map: refused when the domain loads */
+    want_compile_error(__LINE__, "{1: 'a'}", &env, 1, "a map with int or bool keys cannot be stored");
+    want_compile_error(__LINE__, "{'a': {true: 1}}", &env, 1, "a map with int or bool keys cannot be stored");
+    want_compile_error(__LINE__, "{'a': 1, size(payload.x): 'b'}", &env, 10,
+                       "a map key that is int cannot be stored");
+    /* inside the expression such keys are fine */
+    const char *ok[] = {"{1: 'a', 2: 'b'}[payload.n]", "payload.n in {1: 'a'}", "{'k': payload.n}"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        err ee;
+        expr *x = expr_compile(ok[i], strlen(ok[i]), &env, &ee);
+        if (!x)
+            fail_msg("`%s` should compile: %s", ok[i], ee.msg);
+        struct expr_vars vars;
+        memset(&vars, 0, sizeof vars);
+        vars.roots[ROOT_PAYLOAD] = test_root("{\"n\": 1}");
+        value v;
+        err e;
+        err_clear(&e);
+        assert_int_equal(expr_eval(x, &vars, &v, &e), ST_OK);
+        value_free(v);
+        value_free(vars.roots[ROOT_PAYLOAD]);
+        expr_free(x);
+    }
+    /* maybe such a map: refused when it is made */
+    const char *src = "payload.n > 0 ? [{payload.n: 'a'}] : []";
+    err ee;
+    expr *x = expr_compile(src, strlen(src), &env, &ee);
+    assert_non_null(x);
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    vars.roots[ROOT_PAYLOAD] = test_root("{\"n\": 1}");
+    value v;
+    err e;
+    err_clear(&e);
+    assert_int_equal(expr_eval(x, &vars, &v, &e), ST_ERR);
+    assert_non_null(strstr(e.msg, "column 1: the result holds a map with int or bool keys"));
+    value_free(vars.roots[ROOT_PAYLOAD]);
+    vars.roots[ROOT_PAYLOAD] = test_root("{\"n\": 0}");
+    assert_int_equal(expr_eval(x, &vars, &v, &e), ST_OK);
+    value_free(v);
+    value_free(vars.roots[ROOT_PAYLOAD]);
+    expr_free(x);
+    /* stored maps have string keys: an int key there is a type error */
+    struct expr_env renv = rule_env();
+    EXPECT_ENV_ERR(&renv, "state.lines[1] > 0", 12,
+                   "no such overload: map[int] (stored maps have string keys)");
+    EXPECT_ENV_ERR(&renv, "state.lines[true] > 0", 12, "no such overload: map[bool]");
+    want_compiles(&renv, "state.lines['p1'] > 0", EXPR_T_BOOL);
+}
 
 static void test_eval_bool_and_api(void **st)
 {
@@ -1191,15 +1411,20 @@ int main(void)
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_has),
+        cmocka_unit_test(test_reserved_selectors),
+        cmocka_unit_test(test_bool_conversion),
         cmocka_unit_test(test_size_and_conversions),
         cmocka_unit_test(test_now),
         cmocka_unit_test(test_string_methods),
+        cmocka_unit_test(test_split_replace_limits),
         cmocka_unit_test(test_put_remove),
         cmocka_unit_test(test_unknown_functions),
         cmocka_unit_test(test_macros),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_static_checks),
+        cmocka_unit_test(test_map_keys),
+        cmocka_unit_test(test_map_keys_in_domains),
         cmocka_unit_test(test_eval_bool_and_api),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_conformance),

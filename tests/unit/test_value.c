@@ -1,6 +1,6 @@
 /* test_value.c: unit tests for core/value.c: every type, reference counting and
  * copy on write, insertion-ordered maps with their hash index (100k keys, remove),
- * CEL equality, the total order, deep copies, and freeing deeply nested values. */
+ * exact and CEL equality, the total order, deep copies, and freeing deeply nested values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,7 +284,7 @@ static value make_sample(int variant)
 static void test_equal(void **state)
 {
     value i1 = value_int(1), d1 = value_double(1.0);
-    assert_false(value_equal(&i1, &d1)); /* CEL: int and double never equal */
+    assert_false(value_equal(&i1, &d1)); /* exact: int and double never equal */
     value nan = value_double(NAN);
     assert_false(value_equal(&nan, &nan));
     value pz = value_double(0.0), nz = value_double(-0.0);
@@ -338,6 +338,153 @@ static void test_equal(void **state)
     value_free(y);
     value_free(z);
     value_free(ln);
+}
+
+/* CEL's == (heterogeneous numeric equality) and the order of numbers. */
+static void test_equal_cel(void **state)
+{
+    value i1 = value_int(1), d1 = value_double(1.0), d15 = value_double(1.5), s1 = value_cstring("1");
+    value nan = value_double(NAN), t = value_bool(true);
+    assert_true(value_equal_cel(&i1, &d1));
+    assert_true(value_equal_cel(&d1, &i1));
+    assert_false(value_equal_cel(&i1, &d15));
+    assert_false(value_equal_cel(&i1, &s1));
+    assert_false(value_equal_cel(&i1, &t));
+    assert_false(value_equal_cel(&i1, &nan));
+    assert_false(value_equal(&i1, &d1)); /* value_equal stays exact */
+
+    /* at any depth: lists and map values */
+    value l1 = value_list(0), l2 = value_list(0);
+    value_list_push(&l1, value_int(1));
+    value_list_push(&l2, value_double(1.0));
+    assert_true(value_equal_cel(&l1, &l2));
+    assert_false(value_equal(&l1, &l2));
+    value m1 = value_map(0), m2 = value_map(0);
+    value_map_set(&m1, "a", value_ref(&l1));
+    value_map_set(&m2, "a", value_ref(&l2));
+    assert_true(value_equal_cel(&m1, &m2));
+    assert_false(value_equal(&m1, &m2));
+
+    /* the order: -1, 0, 1, or 2 for a NaN */
+    value big = value_int(INT64_MAX), two63 = value_double(9223372036854775808.0);
+    value huge = value_double(1e300), small = value_int(INT64_MIN), nhuge = value_double(-1e300);
+    assert_int_equal(value_num_cmp(&i1, &d15), -1);
+    assert_int_equal(value_num_cmp(&d15, &i1), 1);
+    assert_int_equal(value_num_cmp(&i1, &d1), 0);
+    assert_int_equal(value_num_cmp(&i1, &nan), 2);
+    assert_int_equal(value_num_cmp(&nan, &i1), 2);
+    assert_int_equal(value_num_cmp(&nan, &nan), 2);
+    assert_int_equal(value_num_cmp(&big, &two63), 0); /* INT64_MAX as a double is 2^63 (cel-go) */
+    assert_int_equal(value_num_cmp(&big, &huge), -1);
+    assert_int_equal(value_num_cmp(&small, &nhuge), 1);
+    assert_int_equal(value_num_cmp(&huge, &small), 1);
+    assert_int_equal(value_num_cmp(&small, &big), -1);
+
+    value_free(s1);
+    value_free(l1);
+    value_free(l2);
+    value_free(m1);
+    value_free(m2);
+}
+
+/* Int and bool keys (CEL map literals): text plus a kind beside the entry. */
+static void test_map_typed_keys(void **state)
+{
+    value one = value_int(1), t = value_bool(true), s1 = value_cstring("1"), d1 = value_double(1.0);
+    value m = value_map(0);
+    assert_false(value_has_typed_keys(&m));
+    value_map_set(&m, "a", value_int(0));
+    assert_null(m.u.m->kinds); /* no kinds while every key is a string */
+    value_map_set_key(&m, &one, value_cstring("int"));
+    value_map_set_key(&m, &s1, value_cstring("string"));
+    value_map_set_key(&m, &t, value_cstring("bool"));
+    assert_int_equal(value_map_len(&m), 4);
+    assert_true(value_has_typed_keys(&m));
+    /* every key is still a string, for the code that reads keys as text */
+    assert_string_equal(value_str(value_map_key_at(&m, 1)), "1");
+    assert_string_equal(value_str(value_map_key_at(&m, 3)), "true");
+    assert_int_equal(value_map_key_kind(&m, 0), VKEY_STRING);
+    assert_int_equal(value_map_key_kind(&m, 1), VKEY_INT);
+    assert_int_equal(value_map_key_kind(&m, 2), VKEY_STRING);
+    assert_int_equal(value_map_key_kind(&m, 3), VKEY_BOOL);
+    value scratch;
+    const value *k = value_map_key_cel(&m, 1, &scratch);
+    assert_int_equal(k->type, V_INT);
+    assert_true(k->u.i == 1);
+    k = value_map_key_cel(&m, 3, &scratch);
+    assert_int_equal(k->type, V_BOOL);
+    assert_true(k->u.b);
+    assert_int_equal(value_map_key_cel(&m, 2, &scratch)->type, V_STRING);
+    /* lookups tell 1 from '1'; text lookups see string keys only */
+    assert_string_equal(value_str(value_map_find(&m, &one)), "int");
+    assert_string_equal(value_str(value_map_find(&m, &d1)), "int");
+    assert_string_equal(value_str(value_map_find(&m, &s1)), "string");
+    assert_string_equal(value_str(value_map_find(&m, &t)), "bool");
+    assert_string_equal(value_str(value_map_get(&m, "1")), "string");
+    assert_null(value_map_get(&m, "true"));
+    value d15 = value_double(1.5), nul = value_null();
+    assert_null(value_map_find(&m, &d15));
+    assert_null(value_map_find(&m, &nul));
+    /* setting an existing key keeps its place */
+    value_map_set_key(&m, &one, value_cstring("int2"));
+    assert_int_equal(value_map_len(&m), 4);
+    assert_string_equal(value_str(value_map_val_at(&m, 1)), "int2");
+
+    /* copy on write, deep copies and equality keep the kinds */
+    value shared = value_ref(&m);
+    value_map_set(&m, "b", value_int(2));
+    assert_int_equal(value_map_len(&shared), 4);
+    assert_int_equal(value_map_key_kind(&m, 1), VKEY_INT);
+    value copy = value_copy_deep(&m);
+    assert_true(value_equal(&m, &copy));
+    assert_int_equal(value_compare(&m, &copy), 0);
+    assert_int_equal(value_map_key_kind(&copy, 3), VKEY_BOOL);
+    /* the same texts with other kinds: a different map */
+    value mi = value_map(0), other = value_map(0);
+    value_map_set_key(&mi, &one, value_int(0));
+    value_map_set(&other, "1", value_int(0));
+    assert_false(value_equal(&mi, &other));
+    assert_false(value_equal_cel(&mi, &other));
+    assert_true(value_compare(&mi, &other) != 0);
+    assert_int_equal(value_compare(&mi, &other), -value_compare(&other, &mi));
+    value_free(mi);
+
+    /* removal, by text (string keys only) and by key */
+    assert_false(value_map_remove(&m, "true", 4));
+    assert_true(value_map_remove_key(&m, &t));
+    assert_true(value_map_remove(&m, "1", 1)); /* the string key */
+    assert_int_equal(value_map_len(&m), 3);
+    assert_int_equal(value_map_key_kind(&m, 1), VKEY_INT);
+    assert_int_equal(value_map_key_kind(&m, 2), VKEY_STRING); /* "b" moved down with its kind */
+    assert_true(value_map_remove_key(&m, &one));
+    assert_false(value_has_typed_keys(&m));
+
+    /* nested, and past the hash index threshold */
+    value big = value_map(0);
+    for (int i = 0; i < 100; i++) {
+        value ki = value_int(i);
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", i);
+        value_map_set_key(&big, &ki, value_int(i * 2));
+        value_map_set(&big, buf, value_int(-i)); /* the same text as a string key */
+    }
+    assert_int_equal(value_map_len(&big), 200);
+    value k77 = value_int(77);
+    assert_true(value_map_find(&big, &k77)->u.i == 154);
+    assert_true(value_map_get(&big, "77")->u.i == -77);
+    value outer = value_list(0);
+    value_list_push(&outer, value_map(0));
+    assert_false(value_has_typed_keys(&outer));
+    value_list_push(&outer, value_ref(&big));
+    assert_true(value_has_typed_keys(&outer));
+
+    value_free(s1);
+    value_free(m);
+    value_free(shared);
+    value_free(copy);
+    value_free(other);
+    value_free(big);
+    value_free(outer);
 }
 
 static int cmp_values(const void *a, const void *b)
@@ -482,6 +629,8 @@ int main(void)
         cmocka_unit_test(test_map_large),
         cmocka_unit_test(test_map_index_boundary),
         cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_equal_cel),
+        cmocka_unit_test(test_map_typed_keys),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_copy_deep),
         cmocka_unit_test(test_free_deep_nesting),
