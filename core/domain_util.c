@@ -600,22 +600,8 @@ void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_
 
 static expr_type value_expr_type(const value *v)
 {
-    switch (v->type) {
-    case V_BOOL:
-        return EXPR_T_BOOL;
-    case V_INT:
-        return EXPR_T_INT;
-    case V_DOUBLE:
-        return EXPR_T_DOUBLE;
-    case V_STRING:
-        return EXPR_T_STRING;
-    case V_LIST:
-        return EXPR_T_LIST;
-    case V_MAP:
-        return EXPR_T_MAP;
-    default:
-        return EXPR_T_ANY; /* a null default says nothing of what comes later */
-    }
+    expr_type t = expr_type_of(v);
+    return t == EXPR_T_NULL ? EXPR_T_ANY : t; /* a null default says nothing of what comes later */
 }
 
 void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n)

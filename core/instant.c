@@ -9,20 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool digits(const char *s, size_t len, size_t at, size_t n, int *out)
-{
-    if (at + n > len)
-        return false;
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[at + i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *out = v;
-    return true;
-}
 
 static bool leap(int y)
 {
@@ -40,13 +26,13 @@ static bool read_offset(const char *s, size_t len, size_t p, int *offset_sec)
         return false;
     int sign = s[p] == '-' ? -1 : 1;
     int oh, om = 0;
-    if (!digits(s, len, p + 1, 2, &oh))
+    if (!parse_digits(s, len, p + 1, 2, &oh))
         return false;
     size_t q = p + 3;
     if (q < len && s[q] == ':')
         q++;
     if (q < len) {
-        if (!digits(s, len, q, 2, &om) || q + 2 != len)
+        if (!parse_digits(s, len, q, 2, &om) || q + 2 != len)
             return false;
     } else if (q != len || s[q - 1] == ':') {
         return false;
@@ -61,8 +47,8 @@ static bool parse(const char *s, size_t len, bool lenient, int64_t *sec, int32_t
 {
     int y, mo, d, h = 0, mi = 0, se = 0, offset = 0;
     int32_t frac = 0;
-    if (len < 10 || !digits(s, len, 0, 4, &y) || s[4] != '-' || !digits(s, len, 5, 2, &mo) ||
-        s[7] != '-' || !digits(s, len, 8, 2, &d))
+    if (len < 10 || !parse_digits(s, len, 0, 4, &y) || s[4] != '-' || !parse_digits(s, len, 5, 2, &mo) ||
+        s[7] != '-' || !parse_digits(s, len, 8, 2, &d))
         return false;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)))
@@ -75,12 +61,12 @@ static bool parse(const char *s, size_t len, bool lenient, int64_t *sec, int32_t
         if (s[p] != 'T' && s[p] != 't' && s[p] != ' ')
             return false;
         p++;
-        if (!digits(s, len, p, 2, &h) || p + 2 >= len || s[p + 2] != ':' ||
-            !digits(s, len, p + 3, 2, &mi))
+        if (!parse_digits(s, len, p, 2, &h) || p + 2 >= len || s[p + 2] != ':' ||
+            !parse_digits(s, len, p + 3, 2, &mi))
             return false;
         p += 5;
         if (p < len && s[p] == ':') {
-            if (!digits(s, len, p + 1, 2, &se))
+            if (!parse_digits(s, len, p + 1, 2, &se))
                 return false;
             p += 3;
             if (p < len && (s[p] == '.' || s[p] == ',')) {

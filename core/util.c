@@ -339,7 +339,7 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
     out[TIME_TEXT_LEN] = '\0';
 }
 
-static bool digits(const char *s, size_t len, size_t at, size_t n, int *out)
+bool parse_digits(const char *s, size_t len, size_t at, size_t n, int *out)
 {
     if (at + n > len)
         return false;
@@ -358,8 +358,8 @@ bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0;
     size_t p = 0;
-    if (!digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || !digits(s, len, 5, 2, &mo) ||
-        s[7] != '-' || !digits(s, len, 8, 2, &d))
+    if (!parse_digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || !parse_digits(s, len, 5, 2, &mo) ||
+        s[7] != '-' || !parse_digits(s, len, 8, 2, &d))
         return false;
     p = 10;
     int64_t frac_ms = 0;
@@ -375,12 +375,12 @@ bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms)
         if (s[p] != 'T' && s[p] != 't' && s[p] != ' ')
             return false;
         p++;
-        if (!digits(s, len, p, 2, &h) || p + 2 >= len || s[p + 2] != ':' ||
-            !digits(s, len, p + 3, 2, &mi))
+        if (!parse_digits(s, len, p, 2, &h) || p + 2 >= len || s[p + 2] != ':' ||
+            !parse_digits(s, len, p + 3, 2, &mi))
             return false;
         p += 5;
         if (p < len && s[p] == ':') {
-            if (!digits(s, len, p + 1, 2, &sec))
+            if (!parse_digits(s, len, p + 1, 2, &sec))
                 return false;
             p += 3;
             if (p < len && (s[p] == '.' || s[p] == ',')) {
@@ -407,13 +407,13 @@ bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms)
             } else if (s[p] == '+' || s[p] == '-') {
                 int oh, om;
                 int sign = s[p] == '-' ? -1 : 1;
-                if (!digits(s, len, p + 1, 2, &oh))
+                if (!parse_digits(s, len, p + 1, 2, &oh))
                     return false;
                 if (p + 3 < len && s[p + 3] == ':') {
-                    if (!digits(s, len, p + 4, 2, &om) || p + 6 != len)
+                    if (!parse_digits(s, len, p + 4, 2, &om) || p + 6 != len)
                         return false;
                 } else if (p + 5 == len) {
-                    if (!digits(s, len, p + 3, 2, &om))
+                    if (!parse_digits(s, len, p + 3, 2, &om))
                         return false;
                 } else if (p + 3 == len) {
                     om = 0;

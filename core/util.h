@@ -110,6 +110,10 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1]);
  * '+hh:mm', '-hh:mm', '+hhmm', or nothing (then default_offset_min applies, minutes
  * east of UTC). A bare date means midnight. Returns true and *ms on success. */
 bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms);
+/* Reads exactly n decimal digits of s at `at` (within len) into *out; false when
+ * there are fewer or any is not a digit. The date parsers (here and instant.c)
+ * share it. */
+bool parse_digits(const char *s, size_t len, size_t at, size_t n, int *out);
 /* Days since 1970-01-01 of a proleptic Gregorian date (month and day 1-based), and
  * back: the one calendar of Strata (instant.c builds CEL's timestamps on it). */
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
