@@ -1,5 +1,6 @@
 /* common.c: options, domain and store opening shared by the subcommands. */
 #include "cli/common.h"
+#include "core/about.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -59,6 +60,7 @@ int cli_load_domain(struct cli *c, bool required)
             return ST_OK;
         return cli_usage_error(c, "no domain: give --domain FILE or set STRATA_DOMAIN");
     }
+    c->domain_path = strata_domain_path(c->domain_path); /* `--domain bank`: core/about.h */
     struct diag_list diags;
     diag_list_init(&diags);
     c->domain = domain_load(c->domain_path, &diags);

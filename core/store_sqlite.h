@@ -29,4 +29,7 @@ struct sqlite3 *store_sqlite_db(struct store *s);
  * being done, for modules that keep their own tables in the file. Returns ST_ERR. */
 int store_sqlite_error(struct store *s, int rc, err *e, const char *doing);
 
+/* The format version a new SQLite store is written in (PRAGMA user_version). */
+int store_sqlite_format_version(void);
+
 #endif

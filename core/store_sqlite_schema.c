@@ -204,3 +204,5 @@ fail:
     store_sqlite_ops.close(&ss->base);
     return NULL;
 }
+
+int store_sqlite_format_version(void) { return STRATA_FORMAT_VERSION; }
