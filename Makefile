@@ -5,6 +5,10 @@
 #   make test     install, build, run every test (also under ASan + UBSan)
 #   make bench    benchmarks against raw SQLite (BENCH_SCALE sets the size)
 #   make fuzz     libFuzzer targets (FUZZ_SECONDS each)
+#   make install  the binary, man pages, completions, example domains and samples
+#                 under PREFIX (default /usr/local), staged under DESTDIR if set
+#   make uninstall  removes what make install put there
+#   make deb      a Debian package, build/deb/strata_VERSION_ARCH.deb
 #
 # BUILD names the folder for objects, so a sanitizer build lives beside the normal one.
 
@@ -36,8 +40,31 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBCORE  = $(BUILD)/libstrata.a
 BIN      = $(if $(filter build,$(BUILD)),strata,$(BUILD)/strata)
 
-.PHONY: all run test test-fast unit deps bench fuzz clean asan format
+.PHONY: all run test test-fast unit deps bench fuzz clean asan format install uninstall deb FORCE
 all: $(BIN)
+
+# The version (VERSION) and the commit it was built from, with "modified" when
+# the checkout had uncommitted changes; "unknown" outside a git checkout (a
+# tarball, even one unpacked inside another repository). strata_version.h is
+# rewritten only when this changes, so only cmd_version.o is rebuilt then.
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_TOP := $(shell git rev-parse --show-toplevel 2>/dev/null)
+ifeq ($(realpath $(GIT_TOP)),$(realpath $(CURDIR)))
+GIT_COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
+GIT_MODIFIED := $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo 1 || echo 0)
+else
+GIT_COMMIT := unknown
+GIT_MODIFIED := 0
+endif
+
+$(BUILD)/gen/strata_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define STRATA_VERSION "%s"\n#define STRATA_GIT "%s"\n#define STRATA_GIT_MODIFIED %s\n' \
+	    '$(VERSION)' '$(GIT_COMMIT)' '$(GIT_MODIFIED)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/cli/cmd_version.o: $(BUILD)/gen/strata_version.h
+$(BUILD)/cli/cmd_version.o: CFLAGS_ALL += -I$(BUILD)/gen
 
 deps:
 	@sh scripts/deps.sh $(if $(NEED_TEST),test,run)
@@ -85,6 +112,54 @@ bench:
 fuzz:
 	@$(MAKE) --no-print-directory deps NEED_TEST=1
 	@sh tests/fuzz/run.sh
+
+# Installing, with GNU's directory variables (as tig's Makefile has them); DESTDIR
+# stages the whole tree elsewhere (a package, a test). The binary finds the data
+# as ../share/strata beside itself (core/about.h), so a moved prefix still works.
+# INSTALL_BIN: the binary to install (the tests install the one they test).
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+datarootdir ?= $(prefix)/share
+datadir     ?= $(datarootdir)/strata
+mandir      ?= $(datarootdir)/man
+bashcompdir ?= $(datarootdir)/bash-completion/completions
+zshcompdir  ?= $(datarootdir)/zsh/site-functions
+INSTALL     ?= install
+INSTALL_BIN ?= $(BIN)
+MAN_PAGES    = man/strata.1 man/strata-domain.5 man/strata-workbench.7
+DOMAINS      = $(sort $(wildcard domains/*.yaml))
+SAMPLES      = samples/audit.json samples/audit.map.yaml samples/bank.ndjson \
+               samples/legacy-accounts.csv samples/legacy-accounts.csv.gz \
+               samples/legacy-accounts.map.yaml samples/orders.cloudevents.ndjson \
+               samples/orders.map.yaml
+
+install: $(INSTALL_BIN)
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(datadir)/domains $(DESTDIR)$(datadir)/samples \
+	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man7 \
+	    $(DESTDIR)$(bashcompdir) $(DESTDIR)$(zshcompdir)
+	$(INSTALL) -m 755 $(INSTALL_BIN) $(DESTDIR)$(bindir)/strata
+	$(INSTALL) -m 644 $(DOMAINS) $(DESTDIR)$(datadir)/domains
+	$(INSTALL) -m 644 $(SAMPLES) $(DESTDIR)$(datadir)/samples
+	$(INSTALL) -m 644 man/strata.1 $(DESTDIR)$(mandir)/man1
+	$(INSTALL) -m 644 man/strata-domain.5 $(DESTDIR)$(mandir)/man5
+	$(INSTALL) -m 644 man/strata-workbench.7 $(DESTDIR)$(mandir)/man7
+	$(INSTALL) -m 644 completion/strata.bash $(DESTDIR)$(bashcompdir)/strata
+	$(INSTALL) -m 644 completion/_strata $(DESTDIR)$(zshcompdir)/_strata
+
+# Removes the files by name, then the folders that only Strata used (rmdir
+# leaves a shared folder that still holds something else).
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/strata $(DESTDIR)$(bashcompdir)/strata $(DESTDIR)$(zshcompdir)/_strata
+	rm -f $(DESTDIR)$(mandir)/man1/strata.1 $(DESTDIR)$(mandir)/man5/strata-domain.5 \
+	    $(DESTDIR)$(mandir)/man7/strata-workbench.7
+	rm -f $(addprefix $(DESTDIR)$(datadir)/,$(DOMAINS) $(SAMPLES))
+	-rmdir $(DESTDIR)$(datadir)/domains $(DESTDIR)$(datadir)/samples $(DESTDIR)$(datadir) 2>/dev/null
+
+# A Debian package from a staged install (scripts/deb.sh says how).
+deb: all
+	@sh scripts/deb.sh $(VERSION) $(BIN)
 
 format:
 	clang-format -i core/*.c core/*.h verbs/*.c verbs/*.h cli/*.c cli/*.h tui/*.c tui/*.h tests/unit/*.c

@@ -13,5 +13,7 @@ int cmd_export(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /* common.c: options, domain and store opening shared by the subcommands. */
 #include "cli/common.h"
+#include "core/about.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +14,7 @@ void cli_init(struct cli *c, const char *name, const char *usage)
     c->usage = usage;
     const char *d = getenv("STRATA_DOMAIN");
     const char *db = getenv("STRATA_DB");
-    c->domain_path = d && *d ? d : NULL;
+    c->domain_path = d && *d ? strata_domain_path(d) : NULL; /* `bank`: core/about.h */
     c->db_path = db && *db ? db : NULL;
     optind = 0; /* reset getopt for this subcommand (GNU: also re-initialises) */
 }
@@ -22,7 +23,7 @@ bool cli_common_option(struct cli *c, int opt, const char *arg)
 {
     switch (opt) {
     case OPT_DOMAIN:
-        c->domain_path = arg;
+        c->domain_path = strata_domain_path(arg); /* `--domain bank`: core/about.h */
         return true;
     case OPT_DB:
         c->db_path = arg;

@@ -9,10 +9,6 @@
 #include "cli/verb_out.h"
 #include "core/util.h"
 
-#ifndef STRATA_VERSION
-#define STRATA_VERSION "0.1.0"
-#endif
-
 /* run NULL: a shared verb (verb_find(name)), whose summary is its own. */
 struct subcommand {
     const char *name;
@@ -33,6 +29,8 @@ static const struct subcommand subcommands[] = {
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", cmd_replay, "append events from a file, paced in time"},
+    {"version", cmd_version, "print the version (--verbose: libraries, store format, data)"},
+    {"__complete", cmd_complete, "names for the shell completions (hidden)"},
 };
 
 static const char *summary(const struct subcommand *s)
@@ -46,7 +44,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: strata [--domain FILE] [--db FILE] COMMAND [ARGS...]\n\n"
                  "Strata is an event-sourcing workbench for the terminal.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        fprintf(out, "  %-8s %s\n", subcommands[i].name, summary(&subcommands[i]));
+        if (subcommands[i].name[0] != '_') /* __complete is for the shell scripts */
+            fprintf(out, "  %-8s %s\n", subcommands[i].name, summary(&subcommands[i]));
     fprintf(out, "\ncommon options:\n"
                  "  --domain FILE  the domain (or STRATA_DOMAIN)\n"
                  "  --db FILE      the store (or STRATA_DB; default <domain>.db here)\n"
@@ -62,10 +61,8 @@ int main(int argc, char **argv)
      * value), so `strata --domain d.yaml exec ...` works as GNU getopt users expect. */
     int cmd_at = -1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--version") == 0) {
-            printf("strata %s\n", STRATA_VERSION);
-            return 0;
-        }
+        if (strcmp(argv[i], "--version") == 0)
+            return cmd_version(1, argv + i);
         if ((strcmp(argv[i], "--domain") == 0 || strcmp(argv[i], "--db") == 0) && i + 1 < argc) {
             i++;
             continue;

@@ -1,6 +1,7 @@
 /* verb_out.c: see verb_out.h. Output is written as it comes, except a table,
  * which is held until its end to align the columns. */
 #include "cli/verb_out.h"
+#include "core/about.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ int cli_run_verb(const struct verb_def *def, int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.out = &out;
     const char *d = getenv("STRATA_DOMAIN"), *db = getenv("STRATA_DB");
-    c.domain_path = d && *d ? d : NULL;
+    c.domain_path = d && *d ? strata_domain_path(d) : NULL; /* `bank`: core/about.h */
     c.db_path = db && *db ? db : NULL;
     int rc = verb_run(def, &c, argc, argv);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -6,6 +6,9 @@ want="gcc make pkg-config libncurses-dev libsqlite3-dev libyaml-dev zlib1g-dev"
 if [ "$1" = test ]; then
     # jansson is only the JSON tests' oracle; clang-format checks the layout in make test.
     want="$want libcmocka-dev libjansson-dev sqlite3 tmux clang clang-format libclang-rt-dev valgrind e2fsprogs python3"
+    # The man pages' lint (mandoc), the completions' tests (bash-completion, zsh)
+    # and the Debian package's build and check (dpkg-dev, lintian).
+    want="$want mandoc bash-completion zsh dpkg-dev lintian"
 fi
 missing=""
 for p in $want; do

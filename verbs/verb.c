@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/about.h"
+
 static void say(struct verb_ctx *c, enum verb_level level, const char *verb, const char *fmt,
                 va_list ap)
 {
@@ -112,7 +114,7 @@ int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg
                 return -2;
             }
             if (opt == VOPT_DOMAIN)
-                c->domain_path = optarg;
+                c->domain_path = strata_domain_path(optarg); /* `bank`: core/about.h */
             else
                 c->db_path = optarg;
             continue;
