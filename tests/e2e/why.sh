@@ -96,6 +96,11 @@ W Account ZZ
 expect_contains "$ERR" "stream Account-ZZ has no events" "an instance without events"
 W AccountList
 expect_rc 2 "a key is needed"
+# after an edit of a handler, the projection is stale: a note says whose rules wrote it
+sed 's|MoneyWithdrawn: {balance: "row.balance - event.amount"|MoneyWithdrawn: {balance: "row.balance - event.amount * 1"|' "$D" >"$TMP/edited.yaml"
+run "$STRATA" why --domain "$TMP/edited.yaml" --db "$DB" AccountList A balance
+expect_rc 0 "why on a stale projection"
+expect_contains "$ERR" "AccountList is stale (its definition changed)" "says so"
 expect_clean_stderr "why"
 
 done_testing
