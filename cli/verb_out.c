@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/utf8.h"
 
@@ -93,6 +94,7 @@ int cli_run_verb(const struct verb_def *def, int argc, char **argv)
         .table_end = out_table_end,
         .message = out_message,
         .usage = out_usage,
+        .tty = isatty(STDOUT_FILENO) == 1,
     };
     struct verb_ctx c;
     memset(&c, 0, sizeof c);

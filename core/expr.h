@@ -93,6 +93,10 @@ void expr_set_origin(expr *x, const char *file, const struct expr_span *spans, s
 bool expr_span_locate(const char *src, const struct expr_span *spans, size_t n, size_t off,
                       int *line, int *col);
 
+/* Where x's source starts in its file (FILE:LINE:COL for `strata why`): false
+ * when x has no origin. *file points into x. */
+bool expr_origin(const expr *x, const char **file, int *line, int *col);
+
 /* The values the roots have for one evaluation. Unused roots may stay null. */
 struct expr_vars {
     value roots[ROOT_COUNT]; /* borrowed: not freed by expr_eval */

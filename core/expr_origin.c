@@ -41,3 +41,11 @@ bool expr_span_locate(const char *src, const struct expr_span *spans, size_t n, 
     *col = s->col + (off > s->off ? (int)utf8_count(src + s->off, off - s->off) : 0);
     return true;
 }
+
+bool expr_origin(const expr *x, const char **file, int *line, int *col)
+{
+    if (!x || !x->file || !x->nspans)
+        return false;
+    *file = x->file;
+    return expr_span_locate(x->src, x->spans, x->nspans, 0, line, col);
+}

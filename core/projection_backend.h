@@ -111,6 +111,16 @@ struct proj_backend {
     int (*rows_at)(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                    size_t offset, size_t limit, value *rows, int64_t *count, err *e);
 
+    /* The history of one key ("" for a keyless projection), oldest first, up to
+     * position `at` (0 = all of it): fn gets each entry's position and the whole
+     * row from then on (NULL: that event deleted it), rebuilt from whole and
+     * change entries as the walk goes, so a walk costs one pass over the key's
+     * entries. fn returns ST_OK to go on; anything else ends the walk and is
+     * returned (provenance and bisect read this; core/provenance.h). */
+    int (*history_walk)(struct store *s, const struct projection_spec *p, const char *key,
+                        int64_t at, int (*fn)(void *ctx, int64_t position, const value *row, err *e),
+                        void *ctx, err *e);
+
     /* Events a projection passes over (a poison event it cannot fold, `strata
      * project --skip`): kept apart from its tables, so that a rebuild skips them
      * too. skip_add records (or re-records) one, in the caller's transaction;

@@ -157,7 +157,7 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     if (cached) {
         found = cached->type != V_NULL;
         row = value_ref(cached);
-    } else if (f->be->row_get(f->w, key, &row, &found, e) != ST_OK) {
+    } else if (f->w && f->be->row_get(f->w, key, &row, &found, e) != ST_OK) {
         res = FOLD_ERROR;
         goto out;
     }
@@ -197,13 +197,14 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     /* Nothing changed: no history entry, no write. */
     if (deleted ? !found : (found && rows_same(&next, &row)))
         goto out;
-    if (f->be->history_put(f->w, key, ev->position, found ? &row : NULL, deleted ? NULL : &next,
-                           !found, e) != ST_OK) {
+    if (f->w && f->be->history_put(f->w, key, ev->position, found ? &row : NULL,
+                                   deleted ? NULL : &next, !found, e) != ST_OK) {
         res = FOLD_ERROR;
         goto out;
     }
     value_map_setn(&f->cache, key, f->key.len, deleted ? value_null() : value_ref(&next));
-    value_map_setn(&f->dirty, key, f->key.len, value_bool(true));
+    if (f->w)
+        value_map_setn(&f->dirty, key, f->key.len, value_bool(true));
 out:
     if (res == FOLD_FAILED && e->code == ST_OK)
         e->code = ST_ERR;
@@ -602,4 +603,22 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
     free(outs);
     free(act);
     return rc;
+}
+
+/* The dry run keeps every row in f->cache, which a fold without a writer never
+ * trims (fold_event reads storage only through the writer). */
+int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e)
+{
+    const struct handler_spec *h = handler_for(f->p, ev->type);
+    *touched = h != NULL;
+    if (!h)
+        return ST_OK;
+    struct decoded_event de;
+    if (event_decode(f->d, ev, true, &de, e) != ST_OK) {
+        sb_reset(&f->key); /* not known: the row is not named */
+        return err_prefix(e, "projections.%s.on.%s", f->p->name, ev->type), ST_ERR;
+    }
+    enum fold_result fr = fold_event(f, h, ev, &de, e);
+    decoded_event_done(&de);
+    return fr == FOLD_OK ? ST_OK : ST_ERR;
 }

@@ -36,4 +36,11 @@ void fold_done(struct fold *f);
 int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t *total_left,
              bool honour, err *e);
 
+/* A dry run with the current rules (`strata bisect --fails`): folds ev into f's
+ * rows held in memory (f->cache; f was never given a writer, so nothing is read
+ * from or written to storage). *touched: f has a handler for ev's type. ST_OK,
+ * or ST_ERR with e saying why the event cannot be folded (f->key then names the
+ * row, when the key could be computed). */
+int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e);
+
 #endif

@@ -294,3 +294,64 @@ finish:
         *count = n;
     return rc;
 }
+
+int psq_history_walk(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     int (*fn)(void *ctx, int64_t position, const value *row, err *e), void *ctx,
+                     err *e)
+{
+    /* Ascending by (key, valid_from): the by-key index gives this order. */
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT valid_from, row, changes FROM ");
+    psq_add_table(&sql, p->name, false, T_HISTORY);
+    sb_adds(&sql, " WHERE key = ?1 AND valid_from <= ?2 ORDER BY valid_from");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's history");
+    sb_done(&sql);
+    if (!st)
+        return err_prefix(e, "projection %s", p->name), ST_ERR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at > 0 ? at : INT64_MAX);
+    value row = value_null(); /* null: no row (not yet, or deleted) */
+    int rc = ST_OK, step;
+    while (rc == ST_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t pos = sqlite3_column_int64(st, 0);
+        int col = sqlite3_column_type(st, 1) != SQLITE_NULL   ? 1
+                  : sqlite3_column_type(st, 2) != SQLITE_NULL ? 2
+                                                              : -1;
+        if (col < 0) {
+            value_free(row);
+            row = value_null();
+            rc = fn(ctx, pos, NULL, e);
+            continue;
+        }
+        value v;
+        err je;
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        if (json_parse(t, (size_t)sqlite3_column_bytes(st, col), &v, &je) != ST_OK) {
+            rc = err_set(e, ST_ERR,
+                         "projection %s: a stored history entry of key '%s' is not JSON: %s",
+                         p->name, key, je.msg);
+            break;
+        }
+        if (col == 1) {
+            value_free(row);
+            row = v;
+        } else {
+            bool ok = row.type == V_MAP && changes_apply(&row, &v);
+            value_free(v);
+            if (!ok) {
+                rc = err_set(e, ST_ERR,
+                             "projection %s: the stored history of key '%s' is damaged "
+                             "(rebuild the projection)",
+                             p->name, key);
+                break;
+            }
+        }
+        rc = fn(ctx, pos, &row, e);
+    }
+    if (rc == ST_OK && step != SQLITE_DONE)
+        rc = psq_error(s, e, "reading a projection's history");
+    value_free(row);
+    sqlite3_finalize(st);
+    return rc;
+}

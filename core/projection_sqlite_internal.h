@@ -46,6 +46,11 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                 size_t offset, size_t limit, value *rows, int64_t *count, err *e);
 
+/* The backend's history_walk (see projection_backend.h). */
+int psq_history_walk(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     int (*fn)(void *ctx, int64_t position, const value *row, err *e), void *ctx,
+                     err *e);
+
 /* The backend's skip_add, skips_get and skips_count (projection_sqlite_skips.c). */
 int psq_skip_add(struct store *s, const char *name, int64_t position, const char *reason, err *e);
 int psq_skips_get(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);

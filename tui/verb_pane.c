@@ -19,7 +19,13 @@ static struct {
     bool said_error; /* the message line holds this run's first problem */
     struct tui *app;
     bool show_output; /* the verb asked for the pane itself */
+    bool jumps;       /* its lines name positions (why, bisect): a cursor moves the timeline */
 } pane;
+
+bool verb_pane_jumps(void)
+{
+    return pane.jumps;
+}
 
 const struct lines *verb_pane_lines(uint64_t *run)
 {
@@ -149,6 +155,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     pane.run++;
     pane.said_error = false;
     pane.show_output = false;
+    pane.jumps = strcmp(def->name, "why") == 0 || strcmp(def->name, "bisect") == 0;
     pane.app = app;
     lines_add(&pane.lines, tui_attr(TC_TITLE), ":%s", line);
     const struct verb_out vo = {

@@ -19,4 +19,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
  * from (a new run starts at its top). */
 const struct lines *verb_pane_lines(uint64_t *run);
 
+/* The last run's lines name positions (`:why`, `:bisect`): the output pane then
+ * has a cursor, and Enter on a line moves the timeline to its "position". */
+bool verb_pane_jumps(void);
+
 #endif

@@ -376,6 +376,42 @@ static void proj_draw(struct view *v, struct area a)
         draw_rows(v, ra, p);
 }
 
+/* Enter on a row: its provenance (`:why NAME KEY`, into the output pane, whose
+ * lines each move the timeline to their event); the sorted column, when there
+ * is one, is the cell asked about. */
+static void why_row(struct view *v, const struct projection_spec *p)
+{
+    struct proj_view *pv = v->priv;
+    struct tui *app = v->app;
+    value list = value_null();
+    err e;
+    err_clear(&e);
+    if (rows_page(v, p, 0, (size_t)pv->sc.cur, 1, &list, &e) != ST_OK ||
+        list.type != V_LIST || value_list_len(&list) == 0) {
+        value_free(list);
+        tui_error(app, "%s", e.msg[0] ? e.msg : "no row here");
+        return;
+    }
+    const value *k = p->key ? value_map_get(value_list_at(&list, 0), "key") : NULL;
+    char *key = k ? tui_value_text(k) : xstrdup("-");
+    const char *field = NULL;
+    if (pv->sort_col >= 0)
+        column_index(p, pv->sort_col, &field);
+    if (field && strcmp(field, "key") == 0 && p->key)
+        field = NULL;
+    /* Quoted for the palette's words: a key may hold spaces. */
+    strbuf line;
+    sb_init(&line);
+    sb_addf(&line, "why %s '", p->name);
+    for (const char *c = key; *c; c++)
+        sb_adds(&line, *c == '\'' ? "'\"'\"'" : (char[2]){*c, 0});
+    sb_addf(&line, "'%s%s", field ? " " : "", field ? field : "");
+    palette_run(app, line.buf);
+    sb_done(&line);
+    free(key);
+    value_free(list);
+}
+
 static enum request proj_request(struct view *v, enum request req)
 {
     struct proj_view *pv = v->priv;
@@ -440,6 +476,9 @@ static enum request proj_request(struct view *v, enum request req)
         if (pv->sort_col < 0)
             pv->sort_col = 0;
         pv->sort_reverse = !pv->sort_reverse;
+        break;
+    case REQ_ENTER:
+        why_row(v, p);
         break;
     case REQ_BACK:
         if (!pv->key)

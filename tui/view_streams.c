@@ -7,8 +7,10 @@
  * so memory stays bounded however long the stream is. */
 #include <stdio.h>
 
+#include "core/aggregate.h"
 #include "core/json.h"
 #include "tui/lines.h"
+#include "tui/palette_verbs.h"
 #include "tui/tui.h"
 
 #define HISTORY_MAX 200
@@ -298,6 +300,26 @@ static void streams_draw(struct view *v, struct area a)
     }
 }
 
+/* Enter on an open stream: the provenance of its state's fields (`:why AGG ID`,
+ * into the output pane, each line moving the timeline to its event). */
+static void why_state(struct tui *app, const char *stream)
+{
+    const char *id;
+    const struct aggregate_spec *a = aggregate_for_stream(app->domain, stream, &id);
+    if (!a) {
+        tui_message(app, "%s belongs to no aggregate of the domain", stream);
+        return;
+    }
+    strbuf line;
+    sb_init(&line);
+    sb_addf(&line, "why %s '", a->name);
+    for (const char *c = id; *c; c++)
+        sb_adds(&line, *c == '\'' ? "'\"'\"'" : (char[2]){*c, 0});
+    sb_adds(&line, "'");
+    palette_run(app, line.buf);
+    sb_done(&line);
+}
+
 static enum request streams_request(struct view *v, enum request req)
 {
     struct streams_view *sv = v->priv;
@@ -308,6 +330,10 @@ static enum request streams_request(struct view *v, enum request req)
         switch (req) {
         case REQ_STREAMS_RAW:
             sv->raw = !sv->raw;
+            break;
+        case REQ_STREAMS_OPEN: /* Enter, in this keymap */
+        case REQ_ENTER:
+            why_state(v->app, sv->open);
             break;
         case REQ_BACK:
             free(sv->open);

@@ -60,6 +60,9 @@ struct verb_out {
     void (*usage)(void *ctx, const char *verb, const char *usage_text);
     /* Optional: a front end with panes shows the result there. */
     void (*show)(void *ctx, const struct verb_view *view);
+    /* The lines go to a terminal: a verb may print an aligned table instead of
+     * NDJSON (design.md: `--json` forces NDJSON, `--table` forces the table). */
+    bool tty;
 };
 
 struct verb_def;
@@ -104,6 +107,7 @@ enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FIRST_FREE = 1100 };
 
 /* The verbs, one file each (verbs/NAME.c). */
 extern const struct verb_def verb_exec, verb_events, verb_state, verb_query;
+extern const struct verb_def verb_why, verb_bisect;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);
