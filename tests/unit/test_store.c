@@ -635,6 +635,55 @@ static void test_two_writers_wait(void **state)
     free(path);
 }
 
+/* ---- waiting for the head ---- */
+
+struct late_writer {
+    const char *path;
+    int delay_ms;
+};
+
+static void *append_later(void *arg)
+{
+    struct late_writer *w = arg;
+    sleep_ms(w->delay_ms);
+    struct store *s = open_ok(w->path);
+    append1(s, "Account-W", "Late", "{}", NULL);
+    store_close(s);
+    return NULL;
+}
+
+static void test_wait_head(void **state)
+{
+    char *path = fresh_path("wait.db");
+    struct store *s = open_ok(path);
+    err e = {0};
+    int64_t head = -1;
+    /* Nothing comes: the wait takes its time and says where the head is. */
+    double t0 = now_s();
+    assert_int_equal(store_wait_head(s, 0, 150, &head, &e), ST_OK);
+    assert_int_equal(head, 0);
+    assert_true(now_s() - t0 >= 0.14);
+    /* A look (no time) at a head already past: at once. */
+    append1(s, "Account-A", "Opened", "{}", NULL);
+    assert_int_equal(store_wait_head(s, 0, 0, &head, &e), ST_OK);
+    assert_int_equal(head, 1);
+    /* Another handle appends 200 ms from now: the wait ends soon after, far
+     * before its 5 s. */
+    struct late_writer w = {path, 200};
+    pthread_t t;
+    t0 = now_s();
+    assert_int_equal(pthread_create(&t, NULL, append_later, &w), 0);
+    assert_int_equal(store_wait_head(s, 1, 5000, &head, &e), ST_OK);
+    double waited = now_s() - t0;
+    pthread_join(t, NULL);
+    assert_int_equal(head, 2);
+    assert_true(waited >= 0.15);
+    if (waited > 1.0)
+        fail_msg("the wait heard of the append after %.2f s", waited);
+    store_close(s);
+    free(path);
+}
+
 /* ---- snapshots ---- */
 
 static void test_snapshots(void **state)
@@ -893,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_reopen_keeps_everything),
         cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_two_writers_wait),
+        cmocka_unit_test(test_wait_head),
         cmocka_unit_test(test_snapshots),
         cmocka_unit_test(test_position_at_time),
         cmocka_unit_test(test_streams),
