@@ -14,7 +14,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS      = ncursesw sqlite3 yaml-0.1 zlib
+PKGS      = ncursesw sqlite3 yaml-0.1 zlib libpq
 TEST_PKGS = cmocka jansson
 WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT      ?= -O2 -g

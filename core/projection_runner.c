@@ -1,6 +1,8 @@
 /* projection_runner.c: the runner thread (see projection_runner.h): rounds of
- * projection_catch_up_round on its own store connection, then a wait for a poke or
- * RUNNER_POLL_MS; and whether everything is settled, for the workbench's scripts. */
+ * projection_catch_up_round on its own store connection, then a wait for new
+ * events (store_wait_head: a notification on PostgreSQL, a look at the head on
+ * SQLite), a poke, or RUNNER_POLL_MS; and whether everything is settled, for the
+ * workbench's scripts. */
 #include "projection_runner.h"
 
 #include <pthread.h>
@@ -10,8 +12,9 @@
 
 #include "projection.h"
 
-#define RUNNER_POLL_MS 100 /* how often the runner looks for new events */
-#define RUNNER_SLICE 5000  /* events per projection per round, so stop stays prompt */
+#define RUNNER_POLL_MS 100      /* a round at least this often (pauses, throttles set elsewhere) */
+#define RUNNER_WAIT_SLICE_MS 25 /* a poke waits at most this long for the head wait to end */
+#define RUNNER_SLICE 5000       /* events per projection per round, so stop stays prompt */
 
 struct proj_runner {
     pthread_t thread;
@@ -24,6 +27,7 @@ struct proj_runner {
     uint64_t poke_gen; /* bumped by every poke */
     bool settled;
     bool has_error;
+    int64_t head; /* the head as of the runner's last wait */
     err last_error;
 };
 
@@ -74,14 +78,25 @@ static void *runner_main(void *arg)
             break;
         if (done > 0 && !r->has_error)
             continue; /* more may be waiting: go on at once */
-        if (!r->poked) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            long wait_ms = r->has_error ? 1000 : RUNNER_POLL_MS;
-            ts.tv_nsec += wait_ms * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
-            pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+        /* Wait for the head to move (another process's append), a poke, or the
+         * round's period, in slices so that a poke is not kept waiting. */
+        int64_t until = time_now_ms() + (r->has_error ? 1000 : RUNNER_POLL_MS);
+        while (!r->poked && !r->stop) {
+            int64_t left = until - time_now_ms();
+            if (left <= 0)
+                break;
+            int64_t seen = r->head, now_head = seen;
+            pthread_mutex_unlock(&r->lock);
+            err ignored;
+            int wrc = store_wait_head(
+                r->s, seen, left < RUNNER_WAIT_SLICE_MS ? (int)left : RUNNER_WAIT_SLICE_MS,
+                &now_head, &ignored);
+            pthread_mutex_lock(&r->lock);
+            if (wrc != ST_OK)
+                break; /* the round says what is wrong */
+            r->head = now_head;
+            if (now_head > seen)
+                break;
         }
     }
     pthread_mutex_unlock(&r->lock);

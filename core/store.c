@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
+#include "store_backend.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 struct store *store_open(const char *path, const struct store_options *opt, err *e)
@@ -27,10 +30,10 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
     if (pages && *pages)
         o.max_pages = atoll(pages);
     opt = &o;
+    if (store_kind_of(path) == STORE_POSTGRESQL)
+        return store_pg_open(path, opt, e); /* a database: "created" means nothing here */
     bool existed = strcmp(path, ":memory:") == 0 || access(path, F_OK) == 0;
-    /* Every path is an SQLite file today (":memory:" included); a PostgreSQL URL
-     * would be recognised here and handed to its own backend. */
-    struct store *s = store_sqlite_open(path, opt, e);
+    struct store *s = store_sqlite_open(path, opt, e); /* ":memory:" included */
     if (s)
         s->created = !existed;
     return s;
@@ -86,6 +89,11 @@ int store_head(struct store *s, int64_t *position, err *e)
     return s->ops->head(s, position, e);
 }
 
+int store_wait_head(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e)
+{
+    return s->ops->wait_head(s, after, timeout_ms < 0 ? 0 : timeout_ms, head, e);
+}
+
 int store_stream_version(struct store *s, const char *stream, int64_t max_position,
                          int64_t *version, err *e)
 {
@@ -137,6 +145,87 @@ void snapshot_done(struct snapshot *snap)
     snap->state = NULL;
 }
 
+/* ---- helpers of the backends (store_backend.h) ---- */
+
+bool store_time_text(const char *in, char out[TIME_TEXT_LEN + 1])
+{
+    int64_t ms;
+    if (!in)
+        ms = time_now_ms();
+    else if (!time_parse(in, strlen(in), 0, &ms))
+        return false;
+    time_format_ms(ms, out);
+    return true;
+}
+
+int store_append_check(const char *stream, int64_t expected_version, const char *command_id,
+                       const struct new_event *events, size_t n, char (*times)[TIME_TEXT_LEN + 1],
+                       err *e)
+{
+    if (!stream || !*stream)
+        return err_set(e, ST_USAGE, "an append needs a stream name");
+    if (n == 0 || !events)
+        return err_set(e, ST_USAGE, "an append to %s needs at least one event", stream);
+    if (expected_version < STORE_ANY_VERSION)
+        return err_set(e, ST_USAGE, "bad expected version %lld for stream %s",
+                       (long long)expected_version, stream);
+    if (command_id && !*command_id)
+        return err_set(e, ST_USAGE, "an empty command id (leave it out instead)");
+    for (size_t i = 0; i < n; i++) {
+        const struct new_event *ev = &events[i];
+        if (!ev->type || !*ev->type)
+            return err_set(e, ST_USAGE, "event %zu of the append to %s has no type", i + 1, stream);
+        if (!ev->data)
+            return err_set(e, ST_USAGE, "event %zu of the append to %s has no data", i + 1, stream);
+        if (!store_time_text(ev->time, times[i]))
+            return err_set(e, ST_USAGE,
+                           "event %zu of the append to %s: bad time '%s' (expected ISO-8601 "
+                           "such as 2026-11-27T10:00:00.123Z)",
+                           i + 1, stream, ev->time);
+    }
+    return ST_OK;
+}
+
+struct event *event_list_add(struct event_list *l)
+{
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    return &l->items[l->len++];
+}
+
+void store_push_appended(struct event_list *out, const char *stream, int64_t first, int64_t version,
+                         const struct new_event *events, size_t n, char (*times)[TIME_TEXT_LEN + 1])
+{
+    for (size_t i = 0; i < n; i++) {
+        struct event *ev = event_list_add(out);
+        ev->position = first + (int64_t)i;
+        ev->version = version + (int64_t)i + 1;
+        ev->schema = events[i].schema;
+        ev->stream = xstrdup(stream);
+        ev->type = xstrdup(events[i].type);
+        ev->time = xstrdup(times[i]);
+        ev->data = xstrdup(events[i].data);
+        ev->meta = events[i].meta ? xstrdup(events[i].meta) : NULL;
+    }
+}
+
+int store_poll_head(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e)
+{
+    int64_t until = time_now_ms() + timeout_ms;
+    for (;;) {
+        if (s->ops->head(s, head, e) != ST_OK)
+            return ST_ERR;
+        int64_t left = until - time_now_ms();
+        if (*head > after || left <= 0)
+            return ST_OK;
+        long ms = left < STORE_WAIT_POLL_MS ? (long)left : STORE_WAIT_POLL_MS;
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* ---- event lists ---- */
 
 void event_list_init(struct event_list *l)
@@ -175,11 +264,7 @@ static char *dup_or_null(const char *s)
 
 void event_list_push_copy(struct event_list *l, const struct event *ev)
 {
-    if (l->len == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    struct event *d = &l->items[l->len++];
+    struct event *d = event_list_add(l);
     d->position = ev->position;
     d->version = ev->version;
     d->schema = ev->schema;

@@ -1,11 +1,11 @@
 /* store.h: the event store, as a table of operations.
  *
- * Everything above this header talks to "a store", never to SQLite: the SQLite
- * backend (store_sqlite.c) is one implementation of `struct store_ops`, and a
- * PostgreSQL backend can slot in later with no change above it (as a tig view is
- * a table of operations). The schema the SQLite backend writes is design.md's
- * contract: `SELECT ... FROM events` gives position, stream, version, type,
- * schema, time, data, meta.
+ * Everything above this header talks to "a store", never to SQLite or PostgreSQL:
+ * the SQLite backend (store_sqlite*.c) and the PostgreSQL backend (store_pg*.c,
+ * through libpq) are two implementations of `struct store_ops` (as a tig view is a
+ * table of operations), and store_open picks one by the look of the path. The
+ * schema each backend writes is design.md's contract: `SELECT ... FROM events`
+ * gives position, stream, version, type, schema, time, data, meta.
  *
  * Guarantees every backend keeps:
  * - events are never updated or deleted;
@@ -13,7 +13,10 @@
  * - an append with a wrong expected version is ST_CONFLICT and appends nothing;
  * - an append whose command id was already processed is ST_DUPLICATE, appends
  *   nothing, and hands back the events that command appended the first time;
- * - positions are 1, 2, 3, ... without gaps; versions are 1-based per stream;
+ * - positions are 1, 2, 3, ... without gaps, and become visible in that order (a
+ *   reader that has seen position P never later sees a new event below P);
+ *   versions are 1-based per stream;
+ * - begin takes the write lock: between begin and commit no other handle appends;
  * - reads never load the whole store: they come in pages.
  *
  * Threads: a store handle is used by one thread at a time; open another handle
@@ -97,7 +100,7 @@ struct store_options {
 struct store;
 
 struct store_ops {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql" */
     void (*close)(struct store *s);
 
     /* Transactions. Between begin and commit, appends are not committed one by one
@@ -130,6 +133,12 @@ struct store_ops {
                        int64_t max_position, size_t limit, struct event_list *out, err *e);
 
     int (*head)(struct store *s, int64_t *position, err *e); /* 0 when empty */
+    /* Waits until the head is past `after`, at most timeout_ms (0: only looks), and
+     * puts the head in *head (still <= after when the time ran out). How a follower
+     * (the projection runner, the workbench) learns of other processes' appends:
+     * SQLite looks at the head every STORE_WAIT_POLL_MS; PostgreSQL is told by a
+     * notification at the appending transaction's commit (store_pg.c). */
+    int (*wait_head)(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e);
     /* The stream's version as of max_position (0 = now); 0 if it has no events by then. */
     int (*stream_version)(struct store *s, const char *stream, int64_t max_position,
                           int64_t *version, err *e);
@@ -151,15 +160,30 @@ struct store_ops {
                         int64_t max_position, struct snapshot *out, err *e);
 };
 
+#define STORE_WAIT_POLL_MS 50 /* how often wait_head looks where nothing tells it */
+
 struct store {
     const struct store_ops *ops;
-    char *path;   /* as given to store_open */
+    char *path;   /* for messages: as given to store_open, any password masked */
     bool created; /* store_open made a new store (the file was missing): a
                    * front end may say so, as a mistyped path looks like this */
 };
 
+/* Which backend a path names: a libpq connection URI (postgresql://...,
+ * postgres://...) or a conninfo string after "postgresql:" ("postgresql:host=/run
+ * dbname=bank") is PostgreSQL; anything else is an SQLite file. */
+enum store_kind { STORE_SQLITE, STORE_POSTGRESQL };
+enum store_kind store_kind_of(const char *path);
+/* The path as it may be shown (messages, the workbench's header, status output):
+ * a password in a URI's user info, a `password=` or `sslpassword=` parameter of a
+ * URI's query or of a conninfo string, is replaced by "***". A file path comes back
+ * unchanged. The caller frees the result. */
+char *store_display_path(const char *path);
+
 /* Opens (or creates) a store. "file.db" is SQLite; ":memory:" is a private
- * in-memory SQLite store (for `strata test`). On error returns NULL with e set:
+ * in-memory SQLite store (for `strata test`); a PostgreSQL URI or conninfo (see
+ * store_kind_of) opens that database, creating the schema there when opt->create
+ * says so (the database itself must exist). On error returns NULL with e set:
  * a file that is not SQLite, a SQLite file that is not a Strata store, a store
  * from a newer format, a read-only file opened for writing, ... each said plainly.
  * Two environment variables adjust opt for tests and scripts: STRATA_BUSY_TIMEOUT
@@ -181,6 +205,7 @@ int store_read_page(struct store *s, const struct event_filter *f, int64_t after
 int store_read_stream(struct store *s, const char *stream, int64_t from_version,
                       int64_t max_position, size_t limit, struct event_list *out, err *e);
 int store_head(struct store *s, int64_t *position, err *e);
+int store_wait_head(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e);
 int store_stream_version(struct store *s, const char *stream, int64_t max_position,
                          int64_t *version, err *e);
 int store_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,

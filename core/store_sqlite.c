@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "sqlite_util.h"
+#include "store_backend.h"
 #include "store_sqlite_internal.h"
 
 /* The columns every event read selects, in the order read_event_row expects.
@@ -142,21 +143,12 @@ static int run_int(struct sq_store *ss, sqlite3_stmt *st, int64_t *out, bool *fo
     return ST_OK;
 }
 
-static void list_reserve(struct event_list *l)
-{
-    if (l->len == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-}
-
 /* Steps a statement selecting EVENT_COLS to the end, appending each row to out. */
 static int read_events(struct sq_store *ss, sqlite3_stmt *st, struct event_list *out, err *e)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        list_reserve(out);
-        struct event *ev = &out->items[out->len++];
+        struct event *ev = event_list_add(out);
         ev->position = sqlite3_column_int64(st, 0);
         ev->stream = sqlu_column_dup(st, 1);
         ev->version = sqlite3_column_int64(st, 2);
@@ -474,34 +466,9 @@ static int append_in_tx(struct sq_store *ss, const char *stream, int64_t expecte
             return ST_ERR;
     }
 
-    if (appended) {
-        for (size_t i = 0; i < n; i++) {
-            list_reserve(appended);
-            struct event *out = &appended->items[appended->len++];
-            out->position = first + (int64_t)i;
-            out->version = version + (int64_t)i + 1;
-            out->schema = events[i].schema;
-            out->stream = xstrdup(stream);
-            out->type = xstrdup(events[i].type);
-            out->time = xstrdup(times[i]);
-            out->data = xstrdup(events[i].data);
-            out->meta = events[i].meta ? xstrdup(events[i].meta) : NULL;
-        }
-    }
+    if (appended)
+        store_push_appended(appended, stream, first, version, events, n, times);
     return ST_OK;
-}
-
-/* Normalises a time to the contract's text form (so that text order is time
- * order); NULL means now. */
-static bool time_text(const char *in, char out[TIME_TEXT_LEN + 1])
-{
-    int64_t ms;
-    if (!in)
-        ms = time_now_ms();
-    else if (!time_parse(in, strlen(in), 0, &ms))
-        return false;
-    time_format_ms(ms, out);
-    return true;
 }
 
 static int sq_append(struct store *s, const char *stream, int64_t expected_version,
@@ -513,31 +480,9 @@ static int sq_append(struct store *s, const char *stream, int64_t expected_versi
         return read_only_error(ss, e);
     if (ss->tx == TX_ABORTED)
         return aborted_error(e);
-    if (!stream || !*stream)
-        return err_set(e, ST_USAGE, "an append needs a stream name");
-    if (n == 0 || !events)
-        return err_set(e, ST_USAGE, "an append to %s needs at least one event", stream);
-    if (expected_version < STORE_ANY_VERSION)
-        return err_set(e, ST_USAGE, "bad expected version %lld for stream %s",
-                       (long long)expected_version, stream);
-    if (command_id && !*command_id)
-        return err_set(e, ST_USAGE, "an empty command id (leave it out instead)");
-
     char small[4][TIME_TEXT_LEN + 1];
     char(*times)[TIME_TEXT_LEN + 1] = n <= 4 ? small : xmalloc(n * sizeof *times);
-    int rc = ST_OK;
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        const struct new_event *ev = &events[i];
-        if (!ev->type || !*ev->type)
-            rc = err_set(e, ST_USAGE, "event %zu of the append to %s has no type", i + 1, stream);
-        else if (!ev->data)
-            rc = err_set(e, ST_USAGE, "event %zu of the append to %s has no data", i + 1, stream);
-        else if (!time_text(ev->time, times[i]))
-            rc = err_set(e, ST_USAGE,
-                         "event %zu of the append to %s: bad time '%s' (expected ISO-8601 such "
-                         "as 2026-11-27T10:00:00.123Z)",
-                         i + 1, stream, ev->time);
-    }
+    int rc = store_append_check(stream, expected_version, command_id, events, n, times, e);
     if (rc != ST_OK)
         goto out;
 
@@ -814,7 +759,7 @@ static int sq_position_at_time(struct store *s, const char *time, int64_t *posit
     struct sq_store *ss = SQ(s);
     char text[TIME_TEXT_LEN + 1];
     *position = 0;
-    if (!time || !time_text(time, text))
+    if (!time || !store_time_text(time, text))
         return err_set(e, ST_USAGE,
                        "bad time '%s' (expected ISO-8601 such as 2026-11-27T10:00:00Z)",
                        time ? time : "");
@@ -935,6 +880,7 @@ const struct store_ops store_sqlite_ops = {
     .read_page = sq_read_page,
     .read_stream = sq_read_stream,
     .head = sq_head,
+    .wait_head = store_poll_head, /* nothing tells an SQLite reader of a commit */
     .stream_version = sq_stream_version,
     .list_streams = sq_list_streams,
     .count_streams = sq_count_streams,

@@ -2,10 +2,10 @@
 # deps.sh: installs the Debian packages Strata needs, if any are missing.
 # Usage: deps.sh run|test. As root with apt-get it installs them; otherwise it
 # stops and prints the exact apt-get line to run.
-want="gcc make pkg-config libncurses-dev libsqlite3-dev libyaml-dev zlib1g-dev"
+want="gcc make pkg-config libncurses-dev libsqlite3-dev libyaml-dev zlib1g-dev libpq-dev"
 if [ "$1" = test ]; then
     # jansson is only the JSON tests' oracle; clang-format checks the layout in make test.
-    want="$want libcmocka-dev libjansson-dev sqlite3 tmux clang clang-format libclang-rt-dev valgrind e2fsprogs python3"
+    want="$want libcmocka-dev libjansson-dev sqlite3 tmux clang clang-format libclang-rt-dev valgrind e2fsprogs python3 postgresql"
     # The man pages' lint (mandoc), the completions' tests (bash-completion, zsh)
     # and the Debian package's build and check (dpkg-dev, lintian).
     want="$want mandoc bash-completion zsh dpkg-dev lintian"

@@ -24,7 +24,12 @@ void frame_draw_header(struct tui *app)
     int x = 1;
     x += draw_str(0, x, COLS - x, "Strata", hk) + 2;
     x += draw_str(0, x, COLS - x, app->domain->name ? app->domain->name : "?", h) + 2;
-    x += draw_str(0, x, COLS - x, basename_of(app->db_path), h) + 2;
+    /* The store as store_display_path shows it (a PostgreSQL URI without its
+     * password); a file by its name only. */
+    const char *shown = app->store->path;
+    if (store_kind_of(shown) == STORE_SQLITE)
+        shown = basename_of(shown);
+    x += draw_str(0, x, COLS - x, shown, h) + 2;
     x += draw_fmt(0, x, COLS - x, h, "head %lld", (long long)app->head) + 2;
 
     /* The worst lag, at the right. */

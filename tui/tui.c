@@ -90,7 +90,8 @@ void tui_poll(struct tui *app, bool force_status)
     err e;
     err_clear(&e);
     int64_t h = 0;
-    if (store_head(app->store, &h, &e) == ST_OK && h != app->head) {
+    /* A look, not a wait: on PostgreSQL no round trip unless a commit was announced. */
+    if (store_wait_head(app->store, app->head, 0, &h, &e) == ST_OK && h != app->head) {
         app->head = h;
         tui_changed(app);
     }

@@ -1,8 +1,10 @@
 #!/bin/sh
 # commands.sh: strata exec, state (now, --at, --at-time), test, on the shipped bank.
 . "$(dirname "$0")/lib.sh"
+# One store per name: a file, or a PostgreSQL schema (STRATA_TEST_DB_KIND=pg).
+for _db in bank; do eval "DB_$_db=\$(fresh_db $_db)"; done
 D="$ROOT/domains/bank.yaml"
-DB="$TMP/bank.db"
+DB="$DB_bank"
 S() { run "$STRATA" --domain "$D" --db "$DB" "$@"; }
 
 S exec OpenAccount accountId=A owner=Alice initialDeposit=100

@@ -16,7 +16,7 @@ if ! command -v clang >/dev/null 2>&1; then
     echo "ok 1 - fuzz # SKIP clang is not installed"
     exit 0
 fi
-PKGS="sqlite3 yaml-0.1 jansson zlib"
+PKGS="sqlite3 yaml-0.1 jansson zlib libpq"
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -g -O1 -I. -fno-omit-frame-pointer $(pkg-config --cflags $PKGS)"
 SAN="-fsanitize=address,undefined"
 LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"

@@ -1,0 +1,37 @@
+/* store_backend.h: what store.c gives the store's backends (store_sqlite*.c,
+ * store_pg*.c), so that each checks an append's arguments, reports the events it
+ * appended and waits for the head the same way. Nothing above the backends
+ * includes this. */
+#ifndef STRATA_STORE_BACKEND_H
+#define STRATA_STORE_BACKEND_H
+
+#include "store.h"
+
+/* Checks an append's arguments as store.h's append describes them (a stream name,
+ * n >= 1 events each with a type and data, a valid expected version, no empty
+ * command id) and puts each event's time in the contract's text form into times
+ * (NULL: now; text order is then time order). ST_USAGE with e set when something
+ * does not fit. */
+int store_append_check(const char *stream, int64_t expected_version, const char *command_id,
+                       const struct new_event *events, size_t n, char (*times)[TIME_TEXT_LEN + 1],
+                       err *e);
+
+/* Puts a time in the contract's text form (so that text order is time order; NULL
+ * means now) into out; false when in is not an ISO-8601 time. */
+bool store_time_text(const char *in, char out[TIME_TEXT_LEN + 1]);
+
+/* Appends to out the n events as stored: positions first, first + 1, ..., versions
+ * version + 1, ... */
+void store_push_appended(struct event_list *out, const char *stream, int64_t first, int64_t version,
+                         const struct new_event *events, size_t n,
+                         char (*times)[TIME_TEXT_LEN + 1]);
+
+/* wait_head for a backend that nothing tells of new events: looks at the head
+ * (ops->head) every STORE_WAIT_POLL_MS until it is past `after` or timeout_ms
+ * passed. */
+int store_poll_head(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e);
+
+/* Grows l by one event and returns it (uninitialised). */
+struct event *event_list_add(struct event_list *l);
+
+#endif

@@ -1,0 +1,171 @@
+/* store_pg_conn.c: the PostgreSQL store's connection: its statements (prepared
+ * once per connection, run with text parameters), the session's settings, a
+ * connection lost between transactions opened again, and failures in words a
+ * user can act on, ending the caller's transaction as PostgreSQL does. The
+ * operations are in store_pg.c (appends, transactions, waiting) and
+ * store_pg_read.c (reads); opening a store in store_pg_schema.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_pg_internal.h"
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/* The columns every event read selects, in the order pg_read_events expects. */
+#define EVENT_COLS                                                                                 \
+    "SELECT e.position, s.name, e.version, e.type, e.schema, e.time, e.data, e.meta "              \
+    "FROM event_log e JOIN streams s ON s.id = e.stream_id "
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+static const char *const PG_SQL[P_NSTMT] = {
+    [P_LOCK] = "SELECT pg_advisory_xact_lock(" XSTR(PG_LOCK_SPACE) ", " XSTR(PG_LOCK_APPEND) ")",
+    [P_HEAD] = "SELECT coalesce(max(position), 0) FROM event_log",
+    [P_STREAM_GET] = "SELECT id, version FROM streams WHERE name = $1",
+    [P_STREAM_NEW] = "INSERT INTO streams(name, version, last_position) VALUES($1, 0, 0) "
+                     "RETURNING id",
+    [P_STREAM_SET] = "UPDATE streams SET version = $2, last_position = $3 WHERE id = $1",
+    [P_EVENT_INS] = "INSERT INTO event_log(position, stream_id, version, type, schema, time, "
+                    "data, meta) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+    [P_CMD_GET] = "SELECT first_position, last_position FROM commands WHERE id = $1",
+    [P_CMD_INS] = "INSERT INTO commands(id, stream_id, first_position, last_position) "
+                  "VALUES($1, $2, $3, $4)",
+    [P_NOTIFY] = "SELECT pg_notify('" PG_CHANNEL "', $1)",
+    [P_RANGE] = EVENT_COLS "WHERE e.position >= $1 AND e.position <= $2 ORDER BY e.position",
+    /* The stream's version as of a position: one probe of (stream_id, position). */
+    [P_VERSION_AT] = "SELECT version FROM event_log WHERE stream_id = $1 AND position <= $2 "
+                     "ORDER BY position DESC LIMIT 1",
+    [P_READ_STREAM] = EVENT_COLS "WHERE e.stream_id = $1 AND e.version >= $2 AND e.version <= $3 "
+                                 "ORDER BY e.version LIMIT $4",
+    [P_COUNT_STREAMS] = "SELECT count(*) FROM streams",
+    [P_AT_TIME] = "SELECT position FROM event_log WHERE time <= $1 "
+                  "ORDER BY time DESC, position DESC LIMIT 1",
+    [P_SNAP_PUT] = "INSERT INTO snapshots(stream_id, rules_hash, version, position, state) "
+                   "VALUES($1, $2, $3, $4, $5) ON CONFLICT (stream_id, rules_hash, version) "
+                   "DO UPDATE SET position = EXCLUDED.position, state = EXCLUDED.state",
+    [P_SNAP_GET] = "SELECT version, position, state FROM snapshots WHERE stream_id = $1 "
+                   "AND rules_hash = $2 AND position <= $3 ORDER BY version DESC LIMIT 1",
+};
+
+/* ---- running statements ---- */
+
+void pg_tx_forget(struct pg_store *ps)
+{
+    ps->next_pos = -1;
+    ps->notify_pos = 0;
+}
+
+int pg_fail(struct pg_store *ps, const PGresult *r, err *e, const char *doing)
+{
+    int rc = pgu_error(ps->conn, r, ps->base.path, ps->busy_ms, e, doing);
+    if (ps->tx == PG_TX_OWN) {
+        PGresult *rb = PQexec(ps->conn, "ROLLBACK");
+        PQclear(rb);
+        ps->tx = PG_TX_NONE;
+        pg_tx_forget(ps);
+    } else if (ps->tx == PG_TX_OPEN) {
+        /* PostgreSQL has dropped the transaction at its first error: say so, and
+         * refuse further work in it until the caller rolls back. */
+        PGresult *rb = PQexec(ps->conn, "ROLLBACK");
+        PQclear(rb);
+        ps->tx = PG_TX_ABORTED;
+        pg_tx_forget(ps);
+        if (e) {
+            size_t l = strlen(e->msg);
+            snprintf(e->msg + l, sizeof e->msg - l, "; the whole transaction was rolled back");
+        }
+    }
+    return rc;
+}
+
+/* A connection lost between transactions (a server restart) is opened again
+ * before the next statement; inside a transaction the loss is an error, since
+ * what the transaction did is gone. */
+int pg_ensure_connected(struct pg_store *ps, err *e)
+{
+    if (PQstatus(ps->conn) == CONNECTION_OK || ps->tx != PG_TX_NONE)
+        return ST_OK;
+    PQreset(ps->conn);
+    memset(ps->prepared, 0, sizeof ps->prepared);
+    memset(ps->page_prepared, 0, sizeof ps->page_prepared);
+    ps->listening = false;
+    if (PQstatus(ps->conn) != CONNECTION_OK)
+        return pg_fail(ps, NULL, e, "connecting again");
+    return pg_session_setup(ps, e);
+}
+
+PGresult *pg_run_sql(struct pg_store *ps, const char *name, bool *done, const char *sql, int n,
+                     const char *const *params, err *e, const char *doing)
+{
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return NULL;
+    if (!*done) {
+        PGresult *r = PQprepare(ps->conn, name, sql, 0, NULL);
+        if (!pgu_ok(r)) {
+            pg_fail(ps, r, e, "preparing a query");
+            PQclear(r);
+            return NULL;
+        }
+        PQclear(r);
+        *done = true;
+    }
+    PGresult *r = PQexecPrepared(ps->conn, name, n, params, NULL, NULL, 0);
+    if (!pgu_ok(r)) {
+        pg_fail(ps, r, e, doing);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const *params, err *e,
+                 const char *doing)
+{
+    char name[16];
+    snprintf(name, sizeof name, "strata_%d", (int)id);
+    return pg_run_sql(ps, name, &ps->prepared[id], PG_SQL[id], n, params, e, doing);
+}
+
+int pg_exec(struct pg_store *ps, const char *sql, err *e, const char *doing)
+{
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return ST_ERR;
+    PGresult *r = PQexec(ps->conn, sql);
+    int rc = pgu_ok(r) ? ST_OK : pg_fail(ps, r, e, doing);
+    PQclear(r);
+    return rc;
+}
+
+int pg_read_only_error(struct pg_store *ps, err *e)
+{
+    return err_set(e, ST_ERR, "the store is read-only: %s", ps->base.path);
+}
+
+int pg_session_setup(struct pg_store *ps, err *e)
+{
+    if (PQsetClientEncoding(ps->conn, "UTF8") != 0)
+        return pg_fail(ps, NULL, e, "setting the client encoding");
+    char sql[160];
+    /* Waiting for the append lock is bounded as SQLite's busy timeout bounds it. */
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d; SET default_transaction_read_only = %s",
+             ps->busy_ms, ps->read_only ? "on" : "off");
+    return pg_exec(ps, sql, e, "setting the session up");
+}
+
+int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
+                     bool *found, err *e)
+{
+    const char *params[1] = {name};
+    PGresult *r = pg_run(ps, P_STREAM_GET, 1, params, e, "looking up a stream");
+    if (!r)
+        return ST_ERR;
+    *found = PQntuples(r) > 0;
+    if (*found) {
+        *id = pgu_int(r, 0, 0);
+        *version = pgu_int(r, 0, 1);
+    }
+    PQclear(r);
+    return ST_OK;
+}

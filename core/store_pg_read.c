@@ -1,0 +1,359 @@
+/* store_pg_read.c: the PostgreSQL store's reads and snapshots (store.h's
+ * read_page, read_stream, head, stream_version, list_streams, count_streams,
+ * position_at_time, command_events, snapshot_put and snapshot_get).
+ *
+ * As on SQLite, reads are keyed by position (or, within one stream, by version),
+ * never by OFFSET, so a page costs the same at the head as at the tail; every
+ * read asks for at most one page. Parameters go as text and the values come back
+ * as text, so data and meta are the bytes that were appended. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_backend.h"
+#include "store_pg_internal.h"
+
+#define EVENT_COLS                                                                                 \
+    "SELECT e.position, s.name, e.version, e.type, e.schema, e.time, e.data, e.meta "              \
+    "FROM event_log e JOIN streams s ON s.id = e.stream_id "
+
+static struct pg_store *PS(struct store *s)
+{
+    return (struct pg_store *)s;
+}
+
+void pg_read_events(const PGresult *r, struct event_list *out)
+{
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows; i++) {
+        struct event *ev = event_list_add(out);
+        ev->position = pgu_int(r, i, 0);
+        ev->stream = pgu_dup(r, i, 1);
+        ev->version = pgu_int(r, i, 2);
+        ev->type = pgu_dup(r, i, 3);
+        ev->schema = (int)pgu_int(r, i, 4);
+        ev->time = pgu_dup(r, i, 5);
+        ev->data = pgu_dup(r, i, 6);
+        ev->meta = pgu_dup(r, i, 7);
+        if (!ev->stream)
+            ev->stream = xstrdup("");
+        if (!ev->type)
+            ev->type = xstrdup("");
+        if (!ev->time)
+            ev->time = xstrdup("");
+        if (!ev->data)
+            ev->data = xstrdup("{}");
+    }
+}
+
+/* Runs a statement selecting EVENT_COLS and appends its rows to out. */
+static int read_into(struct pg_store *ps, PGresult *r, struct event_list *out)
+{
+    if (!r)
+        return ST_ERR;
+    pg_read_events(r, out);
+    PQclear(r);
+    return ST_OK;
+}
+
+int pg_read_range(struct pg_store *ps, int64_t first, int64_t last, struct event_list *out, err *e)
+{
+    char a[24], b[24];
+    const char *params[2] = {pgu_i64(a, first), pgu_i64(b, last)};
+    return read_into(ps, pg_run(ps, P_RANGE, 2, params, e, "reading events"), out);
+}
+
+/* Runs a statement returning at most one integer: *out (0 when no row or NULL). */
+static int one_int(struct pg_store *ps, enum pg_stmt id, int n, const char *const *params,
+                   int64_t *out, bool *found, err *e, const char *doing)
+{
+    PGresult *r = pg_run(ps, id, n, params, e, doing);
+    *out = 0;
+    if (found)
+        *found = false;
+    if (!r)
+        return ST_ERR;
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+        *out = pgu_int(r, 0, 0);
+        if (found)
+            *found = true;
+    }
+    PQclear(r);
+    return ST_OK;
+}
+
+int pg_command_events(struct store *s, const char *command_id, struct event_list *out, err *e)
+{
+    struct pg_store *ps = PS(s);
+    if (!command_id)
+        return err_set(e, ST_NOT_FOUND, "no command id given");
+    const char *params[1] = {command_id};
+    PGresult *r = pg_run(ps, P_CMD_GET, 1, params, e, "looking up a command id");
+    if (!r)
+        return ST_ERR;
+    bool found = PQntuples(r) > 0;
+    int64_t first = found ? pgu_int(r, 0, 0) : 0, last = found ? pgu_int(r, 0, 1) : 0;
+    PQclear(r);
+    if (!found)
+        return err_set(e, ST_NOT_FOUND, "unknown command id: %s", command_id);
+    return pg_read_range(ps, first, last, out, e);
+}
+
+static void like_pattern(strbuf *sb, const char *text)
+{
+    sb_addc(sb, '%');
+    for (const char *p = text; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            sb_addc(sb, '\\');
+        sb_addc(sb, *p);
+    }
+    sb_addc(sb, '%');
+}
+
+/* The page statement for a combination of filters: $1 stream id, $2/$3 the
+ * positions (lo, hi], $4 type, $5 the ILIKE pattern, $6 the limit (NULL: none).
+ * ILIKE under the "C" collation folds ASCII only, as SQLite's LIKE does. */
+static char *page_sql(int bits)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, EVENT_COLS "WHERE ");
+    if (bits & PGP_STREAM)
+        sb_adds(&sql, "e.stream_id = $1 AND ");
+    else
+        sb_adds(&sql, "$1::bigint IS NULL AND ");
+    sb_adds(&sql, "e.position > $2 AND e.position <= $3");
+    sb_adds(&sql, bits & PGP_TYPE ? " AND e.type = $4" : " AND $4::text IS NULL");
+    if (bits & PGP_TEXT)
+        sb_adds(&sql, " AND (s.name ILIKE $5 OR e.type ILIKE $5 OR e.data ILIKE $5"
+                      " OR e.meta ILIKE $5)");
+    else
+        sb_adds(&sql, " AND $5::text IS NULL");
+    sb_addf(&sql, " ORDER BY e.position%s LIMIT $6", bits & PGP_BACKWARD ? " DESC" : "");
+    return sb_steal(&sql);
+}
+
+int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, bool backward,
+                 size_t limit, struct event_list *out, err *e)
+{
+    struct pg_store *ps = PS(s);
+    static const struct event_filter none;
+    if (!f)
+        f = &none;
+    /* The wanted positions are (lo, hi]. */
+    int64_t lo = f->from > 1 ? f->from - 1 : 0;
+    int64_t hi = f->to > 0 ? f->to : INT64_MAX;
+    if (!backward && after > lo)
+        lo = after;
+    if (backward && after > 0 && after - 1 < hi)
+        hi = after - 1;
+    if (hi <= lo)
+        return ST_OK;
+
+    bool text = f->text && *f->text;
+    int bits = (f->stream ? PGP_STREAM : 0) | (f->type ? PGP_TYPE : 0) | (text ? PGP_TEXT : 0) |
+               (backward ? PGP_BACKWARD : 0);
+    int64_t id = 0;
+    if (f->stream) {
+        int64_t current;
+        bool found;
+        if (pg_stream_lookup(ps, f->stream, &id, &current, &found, e) != ST_OK)
+            return ST_ERR;
+        if (!found)
+            return ST_OK;
+    }
+    char b1[24], b2[24], b3[24], b6[24], name[24];
+    strbuf pattern;
+    sb_init(&pattern);
+    if (text)
+        like_pattern(&pattern, f->text);
+    const char *params[6] = {f->stream ? pgu_i64(b1, id) : NULL,
+                             pgu_i64(b2, lo),
+                             pgu_i64(b3, hi),
+                             f->type,
+                             text ? pattern.buf : NULL,
+                             limit ? pgu_i64(b6, (int64_t)limit) : NULL};
+    snprintf(name, sizeof name, "strata_page_%d", bits);
+    char *sql = page_sql(bits);
+    PGresult *r =
+        pg_run_sql(ps, name, &ps->page_prepared[bits], sql, 6, params, e, "reading events");
+    free(sql);
+    sb_done(&pattern);
+    return read_into(ps, r, out);
+}
+
+/* The stream's version as of position pos (0 when it had no event by then). */
+static int version_at(struct pg_store *ps, int64_t id, int64_t pos, int64_t *out, err *e)
+{
+    char a[24], b[24];
+    const char *params[2] = {pgu_i64(a, id), pgu_i64(b, pos)};
+    return one_int(ps, P_VERSION_AT, 2, params, out, NULL, e, "reading a stream");
+}
+
+int pg_read_stream(struct store *s, const char *stream, int64_t from_version, int64_t max_position,
+                   size_t limit, struct event_list *out, err *e)
+{
+    struct pg_store *ps = PS(s);
+    int64_t id, vmax;
+    bool found;
+    if (!stream)
+        return err_set(e, ST_USAGE, "no stream given");
+    if (pg_stream_lookup(ps, stream, &id, &vmax, &found, e) != ST_OK)
+        return ST_ERR;
+    if (!found)
+        return ST_OK;
+    if (max_position > 0 && version_at(ps, id, max_position, &vmax, e) != ST_OK)
+        return ST_ERR;
+    char a[24], b[24], c[24], d[24];
+    const char *params[4] = {pgu_i64(a, id), pgu_i64(b, from_version), pgu_i64(c, vmax),
+                             limit ? pgu_i64(d, (int64_t)limit) : NULL};
+    return read_into(ps, pg_run(ps, P_READ_STREAM, 4, params, e, "reading a stream"), out);
+}
+
+int pg_head(struct store *s, int64_t *position, err *e)
+{
+    return one_int(PS(s), P_HEAD, 0, NULL, position, NULL, e, "reading the head position");
+}
+
+int pg_stream_version(struct store *s, const char *stream, int64_t max_position, int64_t *version,
+                      err *e)
+{
+    struct pg_store *ps = PS(s);
+    int64_t id, current;
+    bool found;
+    *version = 0;
+    if (!stream)
+        return err_set(e, ST_USAGE, "no stream given");
+    if (pg_stream_lookup(ps, stream, &id, &current, &found, e) != ST_OK)
+        return ST_ERR;
+    if (!found)
+        return ST_OK;
+    if (max_position <= 0) {
+        *version = current;
+        return ST_OK;
+    }
+    return version_at(ps, id, max_position, version, e);
+}
+
+int pg_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,
+                    struct stream_info **out, size_t *n, err *e)
+{
+    struct pg_store *ps = PS(s);
+    *out = NULL;
+    *n = 0;
+    /* LIKE 'prefix%' on a "C"-collated column is a range scan of the name index;
+     * run unprepared so that the planner sees the prefix. */
+    strbuf pattern;
+    sb_init(&pattern);
+    for (const char *p = prefix ? prefix : ""; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            sb_addc(&pattern, '\\');
+        sb_addc(&pattern, *p);
+    }
+    sb_addc(&pattern, '%');
+    char a[24], b[24];
+    const char *params[3] = {pattern.buf, limit ? pgu_i64(a, (int64_t)limit) : NULL,
+                             pgu_i64(b, (int64_t)offset)};
+    PGresult *r = PQexecParams(ps->conn,
+                               "SELECT name, version, last_position FROM streams "
+                               "WHERE name LIKE $1 ORDER BY name LIMIT $2 OFFSET $3",
+                               3, NULL, params, NULL, NULL, 0);
+    sb_done(&pattern);
+    if (!pgu_ok(r)) {
+        int rc = pg_fail(ps, r, e, "listing streams");
+        PQclear(r);
+        return rc;
+    }
+    int rows = PQntuples(r);
+    struct stream_info *infos = rows ? xcalloc((size_t)rows, sizeof *infos) : NULL;
+    for (int i = 0; i < rows; i++) {
+        infos[i].name = pgu_dup(r, i, 0);
+        if (!infos[i].name)
+            infos[i].name = xstrdup("");
+        infos[i].version = pgu_int(r, i, 1);
+        infos[i].last_position = pgu_int(r, i, 2);
+    }
+    PQclear(r);
+    *out = infos;
+    *n = (size_t)rows;
+    return ST_OK;
+}
+
+int pg_count_streams(struct store *s, int64_t *count, err *e)
+{
+    return one_int(PS(s), P_COUNT_STREAMS, 0, NULL, count, NULL, e, "counting streams");
+}
+
+int pg_position_at_time(struct store *s, const char *time, int64_t *position, err *e)
+{
+    struct pg_store *ps = PS(s);
+    char text[TIME_TEXT_LEN + 1];
+    *position = 0;
+    if (!time || !store_time_text(time, text))
+        return err_set(e, ST_USAGE,
+                       "bad time '%s' (expected ISO-8601 such as 2026-11-27T10:00:00Z)",
+                       time ? time : "");
+    const char *params[1] = {text};
+    return one_int(ps, P_AT_TIME, 1, params, position, NULL, e, "looking up a time");
+}
+
+/* ---- snapshots ---- */
+
+int pg_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
+                    const struct snapshot *snap, err *e)
+{
+    struct pg_store *ps = PS(s);
+    if (ps->read_only)
+        return pg_read_only_error(ps, e);
+    if (ps->tx == PG_TX_ABORTED)
+        return err_set(e, ST_ERR,
+                       "the transaction was rolled back after an earlier error; roll it back "
+                       "and start again");
+    if (!stream || !rules_hash || !snap || !snap->state)
+        return err_set(e, ST_USAGE, "a snapshot needs a stream, a rules hash and a state");
+    int64_t id, current;
+    bool found;
+    if (pg_stream_lookup(ps, stream, &id, &current, &found, e) != ST_OK)
+        return ST_ERR;
+    if (!found)
+        return err_set(e, ST_NOT_FOUND, "no such stream: %s", stream);
+    char a[24], b[24], c[24];
+    const char *params[5] = {pgu_i64(a, id), rules_hash, pgu_i64(b, snap->version),
+                             pgu_i64(c, snap->position), snap->state};
+    PGresult *r = pg_run(ps, P_SNAP_PUT, 5, params, e, "saving a snapshot");
+    PQclear(r);
+    return r ? ST_OK : ST_ERR;
+}
+
+int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
+                    int64_t max_position, struct snapshot *out, err *e)
+{
+    struct pg_store *ps = PS(s);
+    int64_t id, current;
+    bool found;
+    out->state = NULL;
+    if (!stream || !rules_hash)
+        return err_set(e, ST_USAGE, "a snapshot lookup needs a stream and a rules hash");
+    if (pg_stream_lookup(ps, stream, &id, &current, &found, e) != ST_OK)
+        return ST_ERR;
+    if (!found)
+        return err_set(e, ST_NOT_FOUND, "no snapshot of %s (no such stream)", stream);
+    char a[24], b[24];
+    const char *params[3] = {pgu_i64(a, id), rules_hash,
+                             pgu_i64(b, max_position > 0 ? max_position : INT64_MAX)};
+    PGresult *r = pg_run(ps, P_SNAP_GET, 3, params, e, "reading a snapshot");
+    if (!r)
+        return ST_ERR;
+    found = PQntuples(r) > 0;
+    if (found) {
+        out->version = pgu_int(r, 0, 0);
+        out->position = pgu_int(r, 0, 1);
+        out->state = pgu_dup(r, 0, 2);
+        if (!out->state)
+            out->state = xstrdup("null");
+    }
+    PQclear(r);
+    if (!found)
+        return err_set(e, ST_NOT_FOUND, "no snapshot of %s for these rules", stream);
+    return ST_OK;
+}
