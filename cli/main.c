@@ -33,6 +33,10 @@ static const struct subcommand subcommands[] = {
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", cmd_replay, "append events from a file, paced in time"},
+    {"stats", NULL, NULL},
+    {"variants", NULL, NULL},
+    {"flow", NULL, NULL},
+    {"durations", NULL, NULL},
 };
 
 static const char *summary(const struct subcommand *s)
@@ -46,7 +50,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: strata [--domain FILE] [--db FILE] COMMAND [ARGS...]\n\n"
                  "Strata is an event-sourcing workbench for the terminal.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        fprintf(out, "  %-8s %s\n", subcommands[i].name, summary(&subcommands[i]));
+        fprintf(out, "  %-9s %s\n", subcommands[i].name, summary(&subcommands[i]));
     fprintf(out, "\ncommon options:\n"
                  "  --domain FILE  the domain (or STRATA_DOMAIN)\n"
                  "  --db FILE      the store (or STRATA_DB; default <domain>.db here)\n"
