@@ -9,6 +9,9 @@
 #include "store.h"
 #include "store_sqlite_cache.h"
 
+/* The page cache a store connection keeps (PRAGMA cache_size: KiB when negative). */
+#define STORE_SQLITE_CACHE_SIZE "-32768"
+
 /* The statements prepared once per connection (STMT_SQL in store_sqlite.c). */
 enum stmt_id {
     S_BEGIN,
