@@ -7,6 +7,7 @@
 
 #include "core/event_expr.h"
 #include "core/instant.h"
+#include "core/json.h"
 
 int inspect_option(struct verb_ctx *c, struct inspect_args *a, int opt, const char *arg)
 {
@@ -107,10 +108,26 @@ void inspect_duration_human(strbuf *sb, int64_t ms)
         sb_addf(sb, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
     else if (s < 3600)
         sb_addf(sb, "%lldm", (long long)(s / 60));
-    else if (s < 86400)
+    else if (s < 86400 && s % 3600 / 60)
         sb_addf(sb, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else
+    else if (s < 86400)
+        sb_addf(sb, "%lldh", (long long)(s / 3600));
+    else if (s % 86400 / 3600)
         sb_addf(sb, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else
+        sb_addf(sb, "%lldd", (long long)(s / 86400));
+}
+
+void inspect_value_cell(strbuf *sb, const char *json)
+{
+    value v;
+    err je;
+    if (json[0] == '"' && json_parse(json, strlen(json), &v, &je) == ST_OK && v.type == V_STRING) {
+        inspect_cell(sb, value_str(&v)); /* a string shown as itself, not as JSON */
+        value_free(v);
+        return;
+    }
+    inspect_cell(sb, json);
 }
 
 void inspect_cell(strbuf *sb, const char *s)

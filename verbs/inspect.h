@@ -60,5 +60,7 @@ void inspect_duration_json(strbuf *sb, int64_t ms);
 void inspect_duration_human(strbuf *sb, int64_t ms);
 /* Untrusted text for a table cell: control characters shown escaped (\x1b). */
 void inspect_cell(strbuf *sb, const char *s);
+/* A JSON value for a table cell: a string as its text, anything else as JSON. */
+void inspect_value_cell(strbuf *sb, const char *json);
 
 #endif

@@ -50,7 +50,7 @@ static void emit(struct verb_ctx *c, const struct stats_result *r, const struct 
         if (g->bucket)
             inspect_cell(&cells[n++], g->bucket);
         if (with_value)
-            inspect_cell(&cells[n++], g->value ? g->value : "null");
+            inspect_value_cell(&cells[n++], g->value ? g->value : "null");
         sb_addf(&cells[n++], "%lld", (long long)g->count);
         if (!g->bucket) {
             sb_addf(&cells[n++], "%.1f%%", share * 100);
