@@ -15,19 +15,26 @@
 #include "sqlite_util.h"
 #include "store_sqlite_internal.h"
 
+/* sq_fail's message, without calling back into store_sqlite.c (which calls this
+ * file: check-cycles.py keeps the two one-way). */
+static int fail(struct sq_store *ss, int rc, err *e, const char *doing)
+{
+    return sqlu_error(ss->db, rc, ss->base.path, ss->busy_ms, e, doing);
+}
+
 static int stream_id_of(struct sq_store *ss, const char *name, int64_t *id, err *e)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(ss->db, "SELECT id FROM streams WHERE name = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sq_fail(ss, rc, e, "looking up a stream");
+        return fail(ss, rc, e, "looking up a stream");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     *id = -1;
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sq_fail(ss, rc, e, "looking up a stream");
+        return fail(ss, rc, e, "looking up a stream");
     return ST_OK;
 }
 
@@ -86,7 +93,7 @@ int sq_count_by(struct store *s, const struct event_filter *f, enum store_group 
     int rc = sqlite3_prepare_v2(ss->db, sql.buf, -1, &st, NULL);
     sb_done(&sql);
     if (rc != SQLITE_OK)
-        return sq_fail(ss, rc, e, "counting events");
+        return fail(ss, rc, e, "counting events");
     sqlite3_bind_int64(st, 1, f->from > 1 ? f->from - 1 : 0);
     sqlite3_bind_int64(st, 2, f->to > 0 ? f->to : INT64_MAX);
     if (f->type)
@@ -115,6 +122,6 @@ int sq_count_by(struct store *s, const struct event_filter *f, enum store_group 
     if (status != ST_OK)
         return status;
     if (rc != SQLITE_DONE)
-        return sq_fail(ss, rc, e, "counting events");
+        return fail(ss, rc, e, "counting events");
     return ST_OK;
 }
