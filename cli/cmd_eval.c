@@ -41,7 +41,9 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok, 1 the expression or --vars is wrong (message on stderr), 2 usage\n";
 
-static const char *const root_names[ROOT_COUNT] = {"payload", "state", "event", "row", "meta", "record"};
+/* The roots eval knows (ROOT_DEFAULT_BITS: the envelope's are for log filters). */
+static const char *const root_names[] = {"payload", "state", "event", "row", "meta", "record"};
+enum { NROOT_NAMES = sizeof root_names / sizeof root_names[0] };
 
 /* Fills vars from a JSON object of root names; on error fills e. */
 static int load_vars(const char *text, struct expr_vars *vars, value *holder, err *e)
@@ -55,11 +57,11 @@ static int load_vars(const char *text, struct expr_vars *vars, value *holder, er
     for (size_t i = 0; i < value_map_len(holder); i++) {
         const char *k = value_str(value_map_key_at(holder, i));
         int r;
-        for (r = 0; r < ROOT_COUNT; r++)
+        for (r = 0; r < NROOT_NAMES; r++)
             if (strcmp(k, root_names[r]) == 0)
                 break;
-        if (r == ROOT_COUNT) {
-            const char *dym = did_you_mean(k, root_names, ROOT_COUNT);
+        if (r == NROOT_NAMES) {
+            const char *dym = did_you_mean(k, root_names, NROOT_NAMES);
             if (dym)
                 return err_set(e, ST_ERR, "--vars: unknown name '%s' (did you mean '%s'?)", k, dym);
             return err_set(e, ST_ERR,

@@ -31,6 +31,10 @@ static const struct subcommand subcommands[] = {
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", cmd_replay, "append events from a file, paced in time"},
+    {"stats", NULL, NULL},
+    {"variants", NULL, NULL},
+    {"flow", NULL, NULL},
+    {"durations", NULL, NULL},
     {"version", cmd_version, "print the version (--verbose: libraries, store format, data)"},
     {"__complete", cmd_complete, "names for the shell completions (hidden)"},
 };
@@ -47,7 +51,7 @@ static void usage(FILE *out)
                  "Strata is an event-sourcing workbench for the terminal.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (subcommands[i].name[0] != '_') /* __complete is for the shell scripts */
-            fprintf(out, "  %-8s %s\n", subcommands[i].name, summary(&subcommands[i]));
+            fprintf(out, "  %-9s %s\n", subcommands[i].name, summary(&subcommands[i]));
     fprintf(out, "\ncommon options:\n"
                  "  --domain FILE  the domain (or STRATA_DOMAIN)\n"
                  "  --db FILE      the store (or STRATA_DB; default <domain>.db here)\n"

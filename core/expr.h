@@ -25,9 +25,20 @@ enum expr_root {
     ROOT_ROW,
     ROOT_META,
     ROOT_RECORD,
+    /* An event's envelope, for log filters (`--where`): `type == 'X'`. These are
+     * never implied by a NULL env (strata eval, the CEL conformance cases), only
+     * allowed by name, so nowhere else do `type` or `time` become reserved. */
+    ROOT_TYPE,     /* string */
+    ROOT_STREAM,   /* string */
+    ROOT_TIME,     /* timestamp */
+    ROOT_POSITION, /* int */
     ROOT_COUNT
 };
 #define ROOT_BIT(r) (1u << (r))
+#define ROOT_ENVELOPE_BITS                                                                         \
+    (ROOT_BIT(ROOT_TYPE) | ROOT_BIT(ROOT_STREAM) | ROOT_BIT(ROOT_TIME) | ROOT_BIT(ROOT_POSITION))
+/* The roots a NULL env allows: all but the envelope's. */
+#define ROOT_DEFAULT_BITS (((1u << ROOT_COUNT) - 1) & ~ROOT_ENVELOPE_BITS)
 #define EXPR_ALLOW_NOW (1u << 16) /* now() is allowed (in `require` and `emit`: the command's clock) */
 
 /* Caps that keep hostile expressions harmless. */

@@ -202,6 +202,8 @@ static struct node *resolve_name(struct parser *p, const char *name, size_t len,
     for (int r = 0; r < ROOT_COUNT; r++) {
         if (strlen(expr_root_name(r)) != len || memcmp(expr_root_name(r), name, len) != 0)
             continue;
+        if ((ROOT_BIT(r) & ROOT_ENVELOPE_BITS) && !(p->env && (p->env->allowed & ROOT_BIT(r))))
+            continue; /* an envelope name only where allowed by name: elsewhere unknown */
         if (p->env && !(p->env->allowed & ROOT_BIT(r))) {
             strbuf sb;
             sb_init(&sb);
@@ -222,7 +224,7 @@ static struct node *resolve_name(struct parser *p, const char *name, size_t len,
     const char *cands[ROOT_COUNT + EXPR_MAX_DEPTH];
     size_t nc = 0;
     for (int r = 0; r < ROOT_COUNT; r++)
-        if (!p->env || (p->env->allowed & ROOT_BIT(r)))
+        if ((p->env ? p->env->allowed : ROOT_DEFAULT_BITS) & ROOT_BIT(r))
             cands[nc++] = expr_root_name(r);
     const char *dym = did_you_mean(name, cands, nc);
     if (dym) {
@@ -230,7 +232,7 @@ static struct node *resolve_name(struct parser *p, const char *name, size_t len,
     } else {
         strbuf sb;
         sb_init(&sb);
-        root_list(p->env ? p->env->allowed : (1u << ROOT_COUNT) - 1, &sb);
+        root_list(p->env ? p->env->allowed : ROOT_DEFAULT_BITS, &sb);
         fail(p, start, "unknown name '%s'%s%s", name, sb.len ? "; expressions start from " : "",
              sb.buf ? sb.buf : "");
         sb_done(&sb);

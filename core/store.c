@@ -125,6 +125,14 @@ int store_position_at_time(struct store *s, const char *time, int64_t *position,
     return s->ops->position_at_time(s, time, position, e);
 }
 
+int store_count_by(struct store *s, const struct event_filter *f, enum store_group by,
+                   int bucket_len, store_count_fn fn, void *ctx, err *e)
+{
+    if (!s->ops->count_by)
+        return err_set(e, ST_ERR, "the %s store cannot count events by group", s->ops->name);
+    return s->ops->count_by(s, f, by, bucket_len, fn, ctx, e);
+}
+
 int store_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                        const struct snapshot *snap, err *e)
 {

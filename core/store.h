@@ -70,7 +70,23 @@ struct event_filter {
     const char *stream; /* exact stream name, or NULL */
     const char *type;   /* exact event type, or NULL */
     const char *text;   /* substring of stream, type, data or meta, or NULL (slow: a scan) */
+    bool envelope_only; /* data is read as "{}" and meta as NULL: for analyses of the
+                         * envelope (stream, type, time), which then read far less */
 };
+
+/* count_by: how a log's events are grouped (by the envelope alone, so a backend
+ * answers in one grouped query and no event's data is read). */
+enum store_group { STORE_GROUP_NONE, STORE_GROUP_TYPE, STORE_GROUP_STREAM };
+/* One group: value (NULL for STORE_GROUP_NONE), bucket (the first bucket_len
+ * characters of the time, NULL when bucket_len is 0), how many events, and the
+ * earliest and latest time among them. Strings valid during the call only. */
+struct store_count_row {
+    const char *value, *bucket;
+    int64_t count;
+    const char *first, *last;
+};
+/* Called for each group, in no particular order; a status other than ST_OK stops. */
+typedef int (*store_count_fn)(void *ctx, const struct store_count_row *row, err *e);
 
 struct stream_info {
     char *name;
@@ -150,6 +166,11 @@ struct store_ops {
     /* The last position whose event's time is at or before `time` (contract text
      * form); 0 if none. */
     int (*position_at_time)(struct store *s, const char *time, int64_t *position, err *e);
+    /* The events matching f (f->text must be NULL) grouped by `by` and, when
+     * bucket_len > 0, by the first bucket_len characters of their time (10: the
+     * day, 13: the hour, 16: the minute of the contract's time text). */
+    int (*count_by)(struct store *s, const struct event_filter *f, enum store_group by,
+                    int bucket_len, store_count_fn fn, void *ctx, err *e);
 
     /* Snapshots, keyed by stream and the hash of the rules that made them. */
     int (*snapshot_put)(struct store *s, const char *stream, const char *rules_hash,
@@ -213,6 +234,8 @@ int store_list_streams(struct store *s, const char *prefix, size_t offset, size_
 void stream_info_free(struct stream_info *infos, size_t n);
 int store_count_streams(struct store *s, int64_t *count, err *e);
 int store_position_at_time(struct store *s, const char *time, int64_t *position, err *e);
+int store_count_by(struct store *s, const struct event_filter *f, enum store_group by,
+                   int bucket_len, store_count_fn fn, void *ctx, err *e);
 int store_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                        const struct snapshot *snap, err *e);
 int store_snapshot_get(struct store *s, const char *stream, const char *rules_hash,

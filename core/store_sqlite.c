@@ -557,7 +557,11 @@ static sqlite3_stmt *page_stmt(struct sq_store *ss, int bits, err *e)
         return ss->page[bits];
     strbuf sql;
     sb_init(&sql);
-    sb_adds(&sql, EVENT_COLS "WHERE ");
+    if (bits & PAGE_ENVELOPE) /* the same columns, data and meta left out */
+        sb_adds(&sql, "SELECT e.position, s.name, e.version, e.type, e.schema, e.time, '{}', NULL "
+                      "FROM event_log e CROSS JOIN streams s ON s.id = e.stream_id WHERE ");
+    else
+        sb_adds(&sql, EVENT_COLS "WHERE ");
     if (bits & PAGE_STREAM)
         sb_adds(&sql, "e.stream_id = ?1 AND e.version > ?2 AND e.version <= ?3 AND ");
     sb_adds(&sql, "e.position > ?4 AND e.position <= ?5");
@@ -591,7 +595,8 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
         return ST_OK;
 
     int bits = (f->stream ? PAGE_STREAM : 0) | (f->type ? PAGE_TYPE : 0) |
-               (f->text && *f->text ? PAGE_TEXT : 0) | (backward ? PAGE_BACKWARD : 0);
+               (f->text && *f->text ? PAGE_TEXT : 0) | (backward ? PAGE_BACKWARD : 0) |
+               (f->envelope_only ? PAGE_ENVELOPE : 0);
     int64_t id = 0, vlo = 0, vhi = 0;
     if (f->stream) {
         int64_t current;
@@ -885,6 +890,7 @@ const struct store_ops store_sqlite_ops = {
     .list_streams = sq_list_streams,
     .count_streams = sq_count_streams,
     .position_at_time = sq_position_at_time,
+    .count_by = sq_count_by,
     .snapshot_put = sq_snapshot_put,
     .snapshot_get = sq_snapshot_get,
 };

@@ -9,6 +9,9 @@
 #include "store.h"
 #include "store_sqlite_cache.h"
 
+/* The page cache a store connection keeps (PRAGMA cache_size: KiB when negative). */
+#define STORE_SQLITE_CACHE_SIZE "-32768"
+
 /* The statements prepared once per connection (STMT_SQL in store_sqlite.c). */
 enum stmt_id {
     S_BEGIN,
@@ -34,7 +37,14 @@ enum stmt_id {
 };
 
 /* read_page's statements, one per combination of these bits, built on first use. */
-enum { PAGE_STREAM = 1, PAGE_TYPE = 2, PAGE_TEXT = 4, PAGE_BACKWARD = 8, PAGE_NSTMT = 16 };
+enum {
+    PAGE_STREAM = 1,
+    PAGE_TYPE = 2,
+    PAGE_TEXT = 4,
+    PAGE_BACKWARD = 8,
+    PAGE_ENVELOPE = 16, /* envelope_only: data and meta not read */
+    PAGE_NSTMT = 32
+};
 
 enum tx_state {
     TX_NONE,   /* autocommit: each append is its own transaction */
@@ -66,5 +76,9 @@ int sq_fail(struct sq_store *ss, int rc, err *e, const char *doing);
 int sq_tx_begin(struct sq_store *ss, err *e);
 int sq_tx_commit(struct sq_store *ss, err *e);
 void sq_tx_rollback(struct sq_store *ss);
+
+/* store_sqlite_count.c: the count_by operation. */
+int sq_count_by(struct store *s, const struct event_filter *f, enum store_group by, int bucket_len,
+                store_count_fn fn, void *ctx, err *e);
 
 #endif

@@ -1,5 +1,5 @@
-/* events.c: the `events` verb: [--stream S] [--type T] [--text X] [--from P]
- * [--to P] [--limit N] [--raw]: events as canonical NDJSON, in global order.
+/* events.c: the `events` verb: [--stream S] [--type T] [--text X] [--where EXPR]
+ * [--from P] [--to P] [--limit N] [--raw]: events as canonical NDJSON, in global order.
  * With a domain each event is upcast to its type's current version (design.md:
  * "upcast unless --raw"); without one, or with --raw, as stored. */
 #include <errno.h>
@@ -7,26 +7,41 @@
 #include <string.h>
 
 #include "core/aggregate.h"
+#include "core/event_expr.h"
 #include "core/event_format.h"
 #include "core/json.h"
+#include "verbs/inspect.h"
 #include "verbs/verb.h"
 
 static const char usage[] =
-    "usage: strata events [--stream S] [--type T] [--text X] [--from P] [--to P]\n"
-    "                     [--limit N] [--raw]\n"
+    "usage: strata events [--stream S] [--type T] [--text X] [--where EXPR] [--from P]\n"
+    "                     [--to P] [--limit N] [--raw]\n"
     "\n"
     "Lists events as NDJSON (Strata's event file format), in global order.\n"
     "\n"
     "  --stream S        only the events of stream S\n"
     "  --type T          only events of type T\n"
     "  --text X          only events whose line contains X\n"
+    "  --where EXPR      only events for which EXPR holds: CEL over event (the data),\n"
+    "                    meta, type, stream, time (a timestamp) and position, e.g.\n"
+    "                    \"type == 'Deposited' && event.amount > 100\"; on an event where\n"
+    "                    EXPR fails (a missing field) it does not hold\n"
     "  --from P, --to P  positions to start and end at (inclusive)\n"
     "  --limit N         at most N events\n"
     "  --raw             the events exactly as stored (no upcasting)\n"
     "\n"
     "exit status: 0 ok, 1 the store cannot be read, 2 usage\n";
 
-enum { OPT_STREAM = VOPT_FIRST_FREE, OPT_TYPE, OPT_TEXT, OPT_FROM, OPT_TO, OPT_LIMIT, OPT_RAW };
+enum {
+    OPT_STREAM = VOPT_FIRST_FREE,
+    OPT_TYPE,
+    OPT_TEXT,
+    OPT_FROM,
+    OPT_TO,
+    OPT_LIMIT,
+    OPT_RAW,
+    OPT_WHERE
+};
 static const struct option opts[] = {{"stream", required_argument, NULL, OPT_STREAM},
                                      {"type", required_argument, NULL, OPT_TYPE},
                                      {"text", required_argument, NULL, OPT_TEXT},
@@ -34,6 +49,7 @@ static const struct option opts[] = {{"stream", required_argument, NULL, OPT_STR
                                      {"to", required_argument, NULL, OPT_TO},
                                      {"limit", required_argument, NULL, OPT_LIMIT},
                                      {"raw", no_argument, NULL, OPT_RAW},
+                                     {"where", required_argument, NULL, OPT_WHERE},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
@@ -72,7 +88,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     memset(&f, 0, sizeof f);
     int64_t limit = -1;
     bool raw = false;
-    const char *text = NULL, *arg;
+    const char *text = NULL, *where_src = NULL, *arg;
     int opt;
     while ((opt = verb_next_option(c, argc, argv, &arg)) >= 0) {
         switch (opt) {
@@ -98,6 +114,9 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         case OPT_RAW:
             raw = true;
             break;
+        case OPT_WHERE:
+            where_src = arg;
+            break;
         }
     }
     if (opt == -2)
@@ -111,6 +130,12 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return rc;
     if ((rc = verb_need_store(c, false, true)) != ST_OK)
         return rc;
+    /* --where sees the event as stored (data before upcasting): the log's own fields */
+    expr *where = where_src ? inspect_compile(c, "--where", where_src, true) : NULL;
+    if (where_src && !where)
+        return ST_ERR;
+    struct event_vars vars;
+    event_vars_init(&vars, &where, 1);
     if (c->as_of && (f.to == 0 || f.to > c->as_of))
         f.to = c->as_of; /* the workbench in the past: nothing after its point */
     verb_show(c, &(struct verb_view){.kind = VERB_VIEW_EVENTS, .filter = &f, .text = text});
@@ -128,6 +153,11 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     while (limit < 0 || count < limit) {
         if ((n = store_iter_next(it, &ev, &e)) != 1)
             break;
+        if (where) {
+            event_vars_set(&vars, ev);
+            if (!event_expr_match(where, &vars))
+                continue;
+        }
         event_line(c, d, ev, &line, &data);
         if (text && !strstr(line.buf, text))
             continue;
@@ -139,6 +169,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         count++;
     }
     store_iter_close(it);
+    event_vars_done(&vars);
+    expr_free(where);
     sb_done(&line);
     sb_done(&data);
     return n < 0 ? verb_fail(c, &e) : ST_OK;
@@ -146,7 +178,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
 
 const struct verb_def verb_events = {
     .name = "events",
-    .synopsis = "[--stream S] [--type T] [--text X] [--from P] [--to P] [--limit N] [--raw]",
+    .synopsis = "[--stream S] [--type T] [--text X] [--where EXPR] [--from P] [--to P] [--limit N] "
+                "[--raw]",
     .summary = "list events as NDJSON",
     .usage = usage,
     .options = opts,

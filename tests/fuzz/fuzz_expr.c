@@ -41,6 +41,10 @@ static void make_vars(void)
     };
     for (int r = 0; r < ROOT_COUNT; r++) {
         err je;
+        if (!roots[r]) { /* the envelope's roots: not in a NULL env */
+            vars.roots[r] = value_null();
+            continue;
+        }
         if (json_parse(roots[r], strlen(roots[r]), &vars.roots[r], &je) != ST_OK)
             abort();
     }
