@@ -75,7 +75,8 @@ static void out_message(void *ctx, enum verb_level level, const char *verb, cons
         pane.said_error = true;
         snprintf(pane.said, sizeof pane.said, "%s", line);
         pane.said_bad = true;
-    } else if (!pane.said_error && (level == VERB_INFO || level == VERB_NOTE || level == VERB_WARNING)) {
+    } else if (!pane.said_error &&
+               (level == VERB_INFO || level == VERB_NOTE || level == VERB_WARNING)) {
         tui_message(pane.app, "%s", line);
         snprintf(pane.said, sizeof pane.said, "%s", line);
     }
