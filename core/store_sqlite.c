@@ -941,4 +941,6 @@ const struct store_ops store_sqlite_ops = {
     .position_at_time = sq_position_at_time,
     .snapshot_put = sq_snapshot_put,
     .snapshot_get = sq_snapshot_get,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
 };
