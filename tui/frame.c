@@ -24,7 +24,12 @@ void frame_draw_header(struct tui *app)
     int x = 1;
     x += draw_str(0, x, COLS - x, "Strata", hk) + 2;
     x += draw_str(0, x, COLS - x, app->domain->name ? app->domain->name : "?", h) + 2;
-    x += draw_str(0, x, COLS - x, basename_of(app->db_path), h) + 2;
+    x += draw_str(0, x, COLS - x, basename_of(app->db_path), h);
+    /* Made by this run: the welcome message says so once, the header for as long
+     * as the workbench runs (a mistyped --db otherwise looks like an empty log). */
+    if (app->store->created)
+        x += draw_str(0, x, COLS - x, " (new)", h);
+    x += 2;
     x += draw_fmt(0, x, COLS - x, h, "head %lld", (long long)app->head) + 2;
 
     /* The worst lag, at the right. */

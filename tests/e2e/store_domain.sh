@@ -77,4 +77,14 @@ run env STRATA_SCRIPT="$TMP/ask.script" STRATA_NO_DISPLAY=1 TERM=xterm LINES=24 
     timeout 60 "$STRATA" tui --force --domain "$CART" --db "$TMP/bank.db" </dev/null
 expect_rc 0 "tui --force applies it without asking"
 expect_eq "$(meta "$TMP/bank.db")" cart "and records it"
+
+# A store the workbench creates: its first write is the workbench's; the header
+# says (new) for as long as it runs.
+printf ':save-display %s\n' "$TMP/new.txt" >"$TMP/new.script"
+run env STRATA_SCRIPT="$TMP/new.script" STRATA_NO_DISPLAY=1 TERM=xterm LINES=24 COLUMNS=80 \
+    NO_COLOR=1 timeout 60 "$STRATA" tui --domain "$BANK" --db "$TMP/new.db" </dev/null
+expect_rc 0 "the workbench on a new store"
+expect_contains "$(head -1 "$TMP/new.txt")" "new.db (new)" "the header says the store is new"
+expect_contains "$(cat "$TMP/new.txt")" "Created a new, empty store" "and the message line"
+expect_eq "$(meta "$TMP/new.db")" bank "the new store records the workbench's domain"
 done_testing
