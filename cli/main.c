@@ -29,7 +29,7 @@ static const struct subcommand subcommands[] = {
     {"project", cmd_project, "bring projections up to the head; status, rebuild, follow"},
     {"query", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
-    {"export", cmd_export, "write events (NDJSON, CloudEvents, CSV)"},
+    {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", cmd_replay, "append events from a file, paced in time"},
