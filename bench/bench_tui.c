@@ -27,6 +27,7 @@
 #include "core/domain.h"
 #include "core/projection.h"
 #include "core/store.h"
+#include "core/store_domain.h"
 #include "core/util.h"
 
 #define SCREEN_ROWS 20 /* rows of a read model one 80x24 screen shows, about */
@@ -237,6 +238,10 @@ static void build_small_store(const char *path)
     diag_list_done(&dl);
     if (projection_catch_up(s, bank, NULL, 0, true, NULL, &e) != ST_OK)
         bench_die("catch-up: %s", e.msg);
+    /* The store records its domain, as `strata import --domain` would: the
+     * workbench would otherwise ask before applying bank to it. */
+    if (store_domain_record(s, bank->name, &e) != ST_OK)
+        bench_die("recording the domain: %s", e.msg);
     domain_free(bank);
     store_close(s);
     dataset_done(&ds);
@@ -258,6 +263,10 @@ int main(int argc, char **argv)
     int64_t head = 0;
     if (!s || store_head(s, &head, &e) != ST_OK)
         bench_die("%s: %s (bench_core builds it first)", db, e.msg);
+    /* bench_core fills it through the library, which records no domain: record
+     * the one the workbench is started with, or it would ask first. */
+    if (store_domain_record(s, "bank", &e) != ST_OK)
+        bench_die("%s: recording the domain: %s", db, e.msg);
     store_close(s);
     if (head < n)
         bench_die("%s holds %lld events, fewer than BENCH_SCALE (%lld): run bench_core first", db,

@@ -25,6 +25,8 @@ static const char usage[] =
     "                 (without it, one bad record means nothing is imported)\n"
     "  --sort time    append in time order (stable) instead of file order; holds\n"
     "                 every event in memory until the end of the files\n"
+    "  --force        with a domain, import into a store used with another domain\n"
+    "                 (or with none, but with events); it records this one\n"
     "\n"
     "Each bad record is reported as FILE:LINE: error: REASON (FILE:[INDEX] inside a\n"
     "JSON array). A progress bar is drawn on standard error when it is a terminal.\n"
@@ -36,6 +38,7 @@ int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
         FILE_OPTIONS,
+        FORCE_OPTION,
         COMMON_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -73,6 +76,9 @@ int cmd_import(int argc, char **argv)
     err_clear(&e);
     struct import_options o = fo.o;
     rc = cli_open_store(&c, true, false);
+    /* A --map import takes the events as they are: the domain is not used. */
+    if (rc == ST_OK && o.domain)
+        rc = cli_claim_store(&c);
     if (rc == ST_OK) {
         o.progress = isatty(STDERR_FILENO);
         struct import_result res;

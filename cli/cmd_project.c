@@ -32,7 +32,9 @@ static const char usage[] =
     "  --resume NAME    fold NAME again (a failed one retries from its checkpoint)\n"
     "  --skip NAME=POSITION  pass over the event at POSITION in NAME from now on, in\n"
     "                   every fold and rebuild (a poison event: see strata check --db);\n"
-    "                   stored with the reason; a projection failed at that event resumes\n";
+    "                   stored with the reason; a projection failed at that event resumes\n"
+    "  --force          use a store that was used with another domain (or with none,\n"
+    "                   but has events); it records this one\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -288,6 +290,7 @@ int cmd_project(int argc, char **argv)
                                          {"pause", required_argument, NULL, OPT_PAUSE},
                                          {"resume", required_argument, NULL, OPT_RESUME},
                                          {"skip", required_argument, NULL, OPT_SKIP},
+                                         FORCE_OPTION,
                                          COMMON_OPTIONS,
                                          {0}};
     struct cli c;
@@ -386,7 +389,7 @@ int cmd_project(int argc, char **argv)
             rc = cli_fail(&c, &e);
             goto out;
         }
-    if ((rc = cli_open_store(&c, false, false)) != ST_OK)
+    if ((rc = cli_open_store(&c, false, false)) != ST_OK || (rc = cli_claim_store(&c)) != ST_OK)
         goto out;
     if ((rc = projection_setup(c.store, c.domain, &e)) != ST_OK) {
         rc = cli_fail(&c, &e);

@@ -27,6 +27,8 @@ static const char usage[] =
     "  --skip-bad     report bad records and go on (by default replay stops at the\n"
     "                 first one; what was appended before it stays)\n"
     "  --sort time    replay in time order; reads every file before the first append\n"
+    "  --force        with a domain, replay into a store used with another domain\n"
+    "                 (or with none, but with events); it records this one\n"
     "\n"
     "Ctrl-C stops it cleanly (\"stopped after N events\", exit 0); nothing is printed\n"
     "per event, a summary at the end.\n"
@@ -60,6 +62,7 @@ int cmd_replay(int argc, char **argv)
         FILE_OPTIONS,
         {"speed", required_argument, NULL, OPT_SPEED},
         {"rate", required_argument, NULL, OPT_RATE},
+        FORCE_OPTION,
         COMMON_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -84,8 +87,8 @@ int cmd_replay(int argc, char **argv)
             break;
         case OPT_RATE:
             if (!parse_positive(optarg, &op->rate))
-                return cli_usage_error(&c, "--rate takes a number of events a second above 0, not '%s'",
-                                       optarg);
+                return cli_usage_error(
+                    &c, "--rate takes a number of events a second above 0, not '%s'", optarg);
             break;
         case ':':
             return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
@@ -115,6 +118,9 @@ int cmd_replay(int argc, char **argv)
     struct import_options o = fo.o;
     o.replay = true;
     rc = cli_open_store(&c, true, false);
+    /* A --map replay takes the events as they are: the domain is not used. */
+    if (rc == ST_OK && o.domain)
+        rc = cli_claim_store(&c);
     if (rc == ST_OK) {
         /* No SA_RESTART: a signal cuts the pacing sleep short; the append in
          * progress is not interrupted (SQLite retries its system calls). */
@@ -138,7 +144,8 @@ int cmd_replay(int argc, char **argv)
         } else {
             rc = cli_fail(&c, &e);
             if (res.imported > 0)
-                fprintf(stderr, "strata replay: %lld events appended before that stay in the store\n",
+                fprintf(stderr,
+                        "strata replay: %lld events appended before that stay in the store\n",
                         (long long)res.imported);
         }
     }

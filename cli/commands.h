@@ -9,7 +9,6 @@ int cmd_tui(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

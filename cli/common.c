@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/store_domain.h"
+
 void cli_init(struct cli *c, const char *name, const char *usage)
 {
     memset(c, 0, sizeof *c);
@@ -30,6 +32,9 @@ bool cli_common_option(struct cli *c, int opt, const char *arg)
         return true;
     case OPT_HELP:
         c->want_help = true;
+        return true;
+    case OPT_FORCE:
+        c->force = true;
         return true;
     default:
         return false;
@@ -100,6 +105,17 @@ int cli_open_store(struct cli *c, bool create, bool read_only)
     err_clear(&e);
     c->store = store_open(c->db_path, &opt, &e);
     if (!c->store)
+        return cli_fail(c, &e);
+    return ST_OK;
+}
+
+int cli_claim_store(struct cli *c)
+{
+    if (!c->domain || !c->domain_path || !c->store)
+        return ST_OK;
+    err e;
+    err_clear(&e);
+    if (store_domain_claim(c->store, c->domain->name, c->force, &e) != ST_OK)
         return cli_fail(c, &e);
     return ST_OK;
 }

@@ -13,11 +13,13 @@
 /* getopt_long entries for the common options; put COMMON_OPTIONS at the end of a
  * subcommand's option table (before the {0} terminator) and pass unknown option
  * codes to cli_common_option. */
-enum { OPT_DOMAIN = 1000, OPT_DB, OPT_HELP, OPT_FIRST_FREE = 1100 };
+enum { OPT_DOMAIN = 1000, OPT_DB, OPT_HELP, OPT_FORCE, OPT_FIRST_FREE = 1100 };
 // clang-format off
 #define COMMON_OPTIONS                                                                             \
     {"domain", required_argument, NULL, OPT_DOMAIN}, {"db", required_argument, NULL, OPT_DB},      \
         {"help", no_argument, NULL, OPT_HELP}
+/* --force: for the subcommands that write with a domain (cli_claim_store). */
+#define FORCE_OPTION {"force", no_argument, NULL, OPT_FORCE}
 // clang-format on
 
 struct cli {
@@ -28,6 +30,7 @@ struct cli {
     struct domain *domain;
     struct store *store;
     bool want_help;
+    bool force; /* --force: write with the domain even to a store used with another */
 };
 
 /* The event filter options that `events` and `export` share: --from P, --to P,
@@ -55,6 +58,12 @@ int cli_load_domain(struct cli *c, bool required);
 /* Opens the store: --db, else STRATA_DB, else <domain basename>.db in the current
  * folder. create: make it if missing. read_only: do not write. */
 int cli_open_store(struct cli *c, bool create, bool read_only);
+/* Before writing with the domain (appending, creating or folding projection
+ * tables): the store must record the domain's name, or record none and have no
+ * events yet (then it records it now); otherwise it is refused unless --force,
+ * which records it (core/store_domain.h). Without a domain given (--domain or
+ * STRATA_DOMAIN) there is nothing to check. Prints the problem; returns a status. */
+int cli_claim_store(struct cli *c);
 void cli_done(struct cli *c);
 /* Reads a whole number >= 0 (a position, a count). False when s is anything else. */
 bool cli_parse_count(const char *s, int64_t *out);

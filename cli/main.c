@@ -27,7 +27,7 @@ static const struct subcommand subcommands[] = {
     {"why", NULL, NULL},
     {"bisect", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
-    {"export", cmd_export, "write events (NDJSON, CloudEvents, CSV)"},
+    {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", cmd_replay, "append events from a file, paced in time"},

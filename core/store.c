@@ -100,6 +100,16 @@ int store_stream_version(struct store *s, const char *stream, int64_t max_positi
     return s->ops->stream_version(s, stream, max_position, version, e);
 }
 
+int store_meta_get(struct store *s, const char *key, char **value, err *e)
+{
+    return s->ops->meta_get(s, key, value, e);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value, err *e)
+{
+    return s->ops->meta_set(s, key, value, e);
+}
+
 int store_count_streams(struct store *s, int64_t *count, err *e)
 {
     return s->ops->count_streams(s, count, e);

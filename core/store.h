@@ -179,6 +179,12 @@ struct store_ops {
      * (0 = any); ST_NOT_FOUND if none. */
     int (*snapshot_get)(struct store *s, const char *stream, const char *rules_hash,
                         int64_t max_position, struct snapshot *out, err *e);
+
+    /* The store's notes about itself, by key (SQLite: strata_meta): *value is a
+     * new string, or ST_NOT_FOUND (NULL) when there is no such note. set writes
+     * one (replacing it); it fails on a read-only store. */
+    int (*meta_get)(struct store *s, const char *key, char **value, err *e);
+    int (*meta_set)(struct store *s, const char *key, const char *value, err *e);
 };
 
 #define STORE_WAIT_POLL_MS 50 /* how often wait_head looks where nothing tells it */
@@ -241,6 +247,8 @@ int store_snapshot_put(struct store *s, const char *stream, const char *rules_ha
 int store_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
                        int64_t max_position, struct snapshot *out, err *e);
 void snapshot_done(struct snapshot *snap);
+int store_meta_get(struct store *s, const char *key, char **value, err *e);
+int store_meta_set(struct store *s, const char *key, const char *value, err *e);
 
 /* An iterator over every event matching f, in pages of `page` events, so memory
  * stays bounded by the page. The event returned by next is valid until the next

@@ -893,4 +893,6 @@ const struct store_ops store_sqlite_ops = {
     .count_by = sq_count_by,
     .snapshot_put = sq_snapshot_put,
     .snapshot_get = sq_snapshot_get,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
 };

@@ -1,6 +1,6 @@
 /* store_sqlite_internal.h: what the SQLite store's two halves share, private to
  * them: store_sqlite.c (the operations) and store_sqlite_schema.c (opening a file:
- * what it is, its schema, its connection settings). Nothing else includes this. */
+ * what it is, its schema, its connection settings), and store_sqlite_meta.c. Nothing else includes this. */
 #ifndef STRATA_STORE_SQLITE_INTERNAL_H
 #define STRATA_STORE_SQLITE_INTERNAL_H
 
@@ -65,6 +65,10 @@ struct sq_store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+
+/* strata_meta's rows (store_sqlite_meta.c): store.h's meta_get and meta_set. */
+int sq_meta_get(struct store *s, const char *key, char **value, err *e);
+int sq_meta_set(struct store *s, const char *key, const char *value, err *e);
 
 /* Turns an SQLite failure into a message a user can act on (sqlu_error with the
  * store's path and busy timeout). `doing` says what was being attempted. Returns

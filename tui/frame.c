@@ -29,7 +29,12 @@ void frame_draw_header(struct tui *app)
     const char *shown = app->store->path;
     if (store_kind_of(shown) == STORE_SQLITE)
         shown = basename_of(shown);
-    x += draw_str(0, x, COLS - x, shown, h) + 2;
+    x += draw_str(0, x, COLS - x, shown, h);
+    /* Made by this run: the welcome message says so once, the header for as long
+     * as the workbench runs (a mistyped --db otherwise looks like an empty log). */
+    if (app->store->created)
+        x += draw_str(0, x, COLS - x, " (new)", h);
+    x += 2;
     x += draw_fmt(0, x, COLS - x, h, "head %lld", (long long)app->head) + 2;
 
     /* The worst lag, at the right. */

@@ -347,7 +347,8 @@ static void verb_view(struct tui *app, struct words *w)
 
 static void verb_help(struct tui *app, struct words *w)
 {
-    tui_show(app, VIEW_HELP);
+    /* At its top, as ? opens it: not where it was last scrolled. */
+    tui_open_view(app, VIEW_HELP, NULL);
 }
 static void verb_quit(struct tui *app, struct words *w)
 {

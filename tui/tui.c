@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "tui/ask_domain.h"
 #include "tui/frame.h"
 #include "tui/jobs.h"
 #include "tui/palette.h"
@@ -108,7 +109,7 @@ void tui_poll(struct tui *app, bool force_status)
         if (!app->deterministic)
             app->dirty = true;
     }
-    if (force_status || now - app->last_status_ms >= 500) {
+    if (!app->ask && (force_status || now - app->last_status_ms >= 500)) {
         struct proj_lag *lags = NULL;
         size_t n = 0;
         err_clear(&e);
@@ -206,6 +207,12 @@ static void draw_frame(struct tui *app)
     if (LINES < 10 || COLS < 40) {
         draw_str(0, 0, COLS, "The terminal is too small for the workbench (40x10 at least).",
                  tui_attr(TC_ERROR));
+        refresh();
+        app->dirty = false;
+        return;
+    }
+    if (app->ask) {
+        ask_domain_draw(app);
         refresh();
         app->dirty = false;
         return;
@@ -414,6 +421,10 @@ static void handle_mouse(struct tui *app)
 void tui_handle_key(struct tui *app, int key)
 {
     app->dirty = true;
+    if (app->ask) {
+        ask_domain_key(app, key);
+        return;
+    }
     if (app->palette_active) {
         if (key == 3) {
             /* Ctrl-C cancels the prompt, as in every shell (Esc does the same). */
@@ -578,7 +589,30 @@ static void load_user_keys(struct tui *app)
     free(path);
 }
 
-int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path)
+void tui_begin(struct tui *app, const char *said)
+{
+    err e;
+    err_clear(&e);
+    app->ask = NULL;
+    app->runner = projection_runner_start(app->db_path, app->domain, &e);
+    views_open(app);
+    tui_poll(app, true);
+    if (!app->runner)
+        tui_error(app, "projections will not follow: %s", e.msg);
+    else if (said)
+        tui_message(app, "%s", said);
+    else if (app->store->created) /* a mistyped --db looks like this: say so */
+        tui_message(app, "Created a new, empty store %s (it did not exist). ? keys, q quits.",
+                    app->db_path);
+    else
+        tui_message(app,
+                    "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
+    load_user_keys(app);
+    app->dirty = true;
+}
+
+int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path,
+            const struct tui_ask *ask)
 {
     /* Only the character set: numbers, times and sorting stay the C locale's,
      * so what the workbench shows does not depend on the user's locale. */
@@ -617,17 +651,16 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
         free(app);
         return ST_ERR;
     }
-    if (projection_setup(s, d, &e) != ST_OK) {
+    if (ask) {
+        /* Nothing is applied to the store before the user answers (ask_domain.c). */
+        app->ask = ask->question;
+        app->no_domain = ask->no_domain;
+    } else if (projection_setup(s, d, &e) != ST_OK) {
         keys_done();
         fprintf(stderr, "strata tui: %s\n", e.msg);
         free(app);
         return e.code ? e.code : ST_ERR;
     }
-    app->runner = projection_runner_start(db_path, d, &e);
-    char runner_problem[1100] = "";
-    if (!app->runner)
-        snprintf(runner_problem, sizeof runner_problem, "projections will not follow: %s", e.msg);
-
     const char *tf = getenv("STRATA_TUI_TIMING");
     if (tf && *tf)
         timing = fopen(tf, "a");
@@ -649,17 +682,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
      * exit, a failed assertion) runs no atexit handler: the SIGABRT handler
      * (terminal.c) restores it. */
     atexit(terminal_restore);
-    views_open(app);
-    tui_poll(app, true);
-    if (runner_problem[0])
-        tui_error(app, "%s", runner_problem);
-    else if (s->created) /* a mistyped --db looks like this: say so */
-        tui_message(app, "Created a new, empty store %s (it did not exist). ? keys, q quits.",
-                    db_path);
-    else
-        tui_message(app,
-                    "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
-    load_user_keys(app);
+    if (!app->ask)
+        tui_begin(app, NULL);
     const char *bad_theme;
     theme_from_env(&bad_theme);
     if (bad_theme)

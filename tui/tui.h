@@ -82,6 +82,11 @@ struct tui {
     bool palette_active;
     int cursor_y, cursor_x;   /* where the terminal cursor goes after drawing; -1 = hidden */
     char script_problem[600]; /* printed once the terminal is restored */
+
+    /* While not NULL, the workbench asks whether to apply the domain to a store
+     * used with another (or with none): ask_domain.h. Nothing else runs. */
+    const char *ask;
+    struct domain *no_domain; /* what 'n' opens the store with (the caller's) */
 };
 
 /* The position panes read at: 0 when live, else app->as_of. */
@@ -135,8 +140,22 @@ void tui_handle_key(struct tui *app, int key);
 /* Draws the whole screen now. */
 void tui_draw(struct tui *app);
 
+/* The question the workbench asks before applying domain d to a store that was
+ * used with another domain, or with none but has events (core/store_domain.h):
+ * `question` says why; 'y' records d's name in the store and goes on with d, 'n'
+ * opens the store with no_domain (events, streams, timeline) and writes nothing. */
+struct tui_ask {
+    const char *question;
+    struct domain *no_domain;
+};
+
 /* Runs the workbench on a loaded domain and an open store (both stay the
- * caller's). Returns the exit status. The terminal is restored on every way out. */
-int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path);
+ * caller's); ask: NULL, or the question to put first. Returns the exit status.
+ * The terminal is restored on every way out. */
+int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path,
+            const struct tui_ask *ask);
+/* Starts what works on the domain (the projection runner, the views), once it is
+ * settled; said: the first message (NULL: the welcome). */
+void tui_begin(struct tui *app, const char *said);
 
 #endif

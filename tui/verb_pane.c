@@ -20,6 +20,8 @@ static struct {
     struct tui *app;
     bool show_output; /* the verb asked for the pane itself */
     bool jumps;       /* its lines name positions (why, bisect): a cursor moves the timeline */
+    char said[512];   /* what the message line was last given, to say again */
+    bool said_bad;
 } pane;
 
 bool verb_pane_jumps(void)
@@ -77,8 +79,12 @@ static void out_message(void *ctx, enum verb_level level, const char *verb, cons
     if (bad && !pane.said_error) {
         tui_error(pane.app, "%s", line);
         pane.said_error = true;
-    } else if (!pane.said_error && (level == VERB_INFO || level == VERB_NOTE || level == VERB_WARNING)) {
+        snprintf(pane.said, sizeof pane.said, "%s", line);
+        pane.said_bad = true;
+    } else if (!pane.said_error &&
+               (level == VERB_INFO || level == VERB_NOTE || level == VERB_WARNING)) {
         tui_message(pane.app, "%s", line);
+        snprintf(pane.said, sizeof pane.said, "%s", line);
     }
     free(line);
 }
@@ -156,6 +162,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     pane.said_error = false;
     pane.show_output = false;
     pane.jumps = strcmp(def->name, "why") == 0 || strcmp(def->name, "bisect") == 0;
+    pane.said[0] = 0;
+    pane.said_bad = false;
     pane.app = app;
     lines_add(&pane.lines, tui_attr(TC_TITLE), ":%s", line);
     const struct verb_out vo = {
@@ -184,9 +192,19 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     int rc = verb_run(def, &c, w->n, w->v);
     lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
               status_word(rc));
+    /* Sent from the past, the command acted on the head: the workbench goes
+     * there too, and the message line says so (as the form does) instead of
+     * losing the result under the "Live" notice. */
+    if (writes && app->as_of && (rc == ST_OK || rc == ST_REJECTED)) {
+        int64_t past = app->as_of;
+        tui_goto(app, 0);
+        const char *fmt = "%s (sent at the head: left \"as of #%lld\" for live)";
+        if (pane.said[0] && pane.said_bad)
+            tui_error(app, fmt, pane.said, (long long)past);
+        else if (pane.said[0])
+            tui_message(app, fmt, pane.said, (long long)past);
+    }
     if (writes && rc == ST_OK) {
-        if (app->as_of)
-            tui_goto(app, 0);
         if (app->runner)
             projection_runner_poke(app->runner);
         tui_poll(app, false);

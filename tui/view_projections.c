@@ -119,7 +119,7 @@ static void draw_gauge(struct view *v, int y, struct area a, const struct projec
     snprintf(status, sizeof status, "%s%s", proj_status_name(l->status), l->stale ? " stale" : "");
     if (l->throttle > 0) {
         size_t n = strlen(status);
-        snprintf(status + n, sizeof status - n, " max %lld/s", (long long)l->throttle);
+        snprintf(status + n, sizeof status - n, " throttled to %lld/s", (long long)l->throttle);
     }
     double done = (double)l->checkpoint, total = (double)l->head;
     if (l->status == PROJ_REBUILDING) {

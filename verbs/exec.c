@@ -22,6 +22,8 @@ static const char usage[] =
     "  --id ID              a command id: running it again appends nothing and prints\n"
     "                       what the first run appended\n"
     "  --expect-version N   fail with exit 4 unless the stream is at version N (no retry)\n"
+    "  --force              append to a store used with another domain (or with none,\n"
+    "                       but with events); it records this one\n"
     "exit: 0 ok, 1 bad input, 2 usage, 3 rejected by a rule, 4 concurrency conflict\n"
     "STRATA_REPORT_RETRIES=1 prints `retries: N` on stderr (conflicts decided again)\n";
 
@@ -31,6 +33,7 @@ static const struct option opts[] = {{"payload", required_argument, NULL, OPT_PA
                                      {"expect-version", required_argument, NULL, OPT_EXPECT},
                                      {"correlation-id", required_argument, NULL, OPT_CORR},
                                      {"causation-id", required_argument, NULL, OPT_CAUSE},
+                                     VERB_FORCE_OPTION,
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 

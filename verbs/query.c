@@ -16,12 +16,15 @@ static const char usage[] =
     "{\"key\":\"A\",\"balance\":15,...} (no \"key\" for a projection without one).\n"
     "  --key K          only the row with key K\n"
     "  --at POSITION    the rows as they were right after that global position\n"
-    "  --at-time TIME   the rows as they were at TIME (ISO-8601)\n";
+    "  --at-time TIME   the rows as they were at TIME (ISO-8601)\n"
+    "  --force          fold into a store used with another domain (or with none, but\n"
+    "                   with events); it records this one\n";
 
 enum { OPT_KEY = VOPT_FIRST_FREE, OPT_AT, OPT_AT_TIME };
 static const struct option opts[] = {{"key", required_argument, NULL, OPT_KEY},
                                      {"at", required_argument, NULL, OPT_AT},
                                      {"at-time", required_argument, NULL, OPT_AT_TIME},
+                                     VERB_FORCE_OPTION,
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 

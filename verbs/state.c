@@ -46,7 +46,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     const struct aggregate_spec *a = domain_find_aggregate(c->domain, agg_name, &e);
     if (!a)
         return verb_say(c, VERB_ERROR, ST_ERR, "%s", e.msg);
-    if ((rc = verb_need_store(c, false, false)) != ST_OK)
+    if ((rc = verb_need_store(c, false, true)) != ST_OK)
         return rc;
     int64_t position = 0;
     if ((rc = verb_resolve_at(c, at, at_time, &position)) != ST_OK)

@@ -3,6 +3,8 @@
  * demand (or using the workbench's), --at/--at-time, and the output helpers. */
 #include "verbs/verb.h"
 
+#include "core/store_domain.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,6 +123,10 @@ int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg
         case VOPT_HELP:
             c->want_help = true;
             continue;
+        case VOPT_FORCE:
+            /* The workbench asked about its store when it opened it. */
+            c->force = true;
+            continue;
         default:
             return opt;
         }
@@ -188,7 +194,14 @@ int verb_need_store(struct verb_ctx *c, bool create, bool read_only)
     err e;
     err_clear(&e);
     c->store = store_open(c->db_path, &opt, &e);
-    return c->store ? ST_OK : verb_fail(c, &e);
+    if (!c->store)
+        return verb_fail(c, &e);
+    /* Writing with a domain (appending, folding projections) to a store used
+     * with another domain, or to an imported log, needs --force. */
+    if (!read_only && c->domain && c->domain_path &&
+        store_domain_claim(c->store, c->domain->name, c->force, &e) != ST_OK)
+        return verb_fail(c, &e);
+    return ST_OK;
 }
 
 bool verb_parse_count(const char *s, int64_t *out)

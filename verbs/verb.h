@@ -83,6 +83,7 @@ struct verb_ctx {
     int64_t now_ms;        /* the clock commands see (0 = the real one) */
     int64_t max_lines;     /* a front end that keeps the lines caps them (0: no cap) */
     bool want_help;
+    bool force;          /* --force: write with the domain to a store used with another */
     char *owned_db_path; /* derived from the domain */
 };
 
@@ -98,15 +99,18 @@ struct verb_def {
 };
 
 /* The common options: put VERB_COMMON_OPTIONS last in a verb's table. */
-enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FIRST_FREE = 1100 };
+enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FORCE, VOPT_FIRST_FREE = 1100 };
 // clang-format off
 #define VERB_COMMON_OPTIONS                                                                        \
     {"domain", required_argument, NULL, VOPT_DOMAIN}, {"db", required_argument, NULL, VOPT_DB},    \
         {"help", no_argument, NULL, VOPT_HELP}
+/* --force, for the verbs that write with a domain (see verb_need_store). */
+#define VERB_FORCE_OPTION {"force", no_argument, NULL, VOPT_FORCE}
 // clang-format on
 
 /* The verbs, one file each (verbs/NAME.c). */
-extern const struct verb_def verb_exec, verb_events, verb_state, verb_query;
+extern const struct verb_def verb_exec, verb_events, verb_state, verb_query,
+    verb_export;
 extern const struct verb_def verb_why, verb_bisect;
 /* Inspecting logs (verbs/inspect.h). */
 extern const struct verb_def verb_stats, verb_variants, verb_flow, verb_durations;
@@ -141,7 +145,9 @@ int verb_print_help(struct verb_ctx *c);
  * when there is none. Returns a status, the problem reported. */
 int verb_need_domain(struct verb_ctx *c, bool required);
 /* The store: opened from db_path (else <domain basename>.db) when not given.
- * create: make it if missing. */
+ * create: make it if missing. Opened for writing with a domain, the store must
+ * record that domain's name, or none and have no events (it records it now);
+ * otherwise it is refused unless --force (core/store_domain.h). */
 int verb_need_store(struct verb_ctx *c, bool create, bool read_only);
 /* Reads a whole number >= 0. False when s is anything else. */
 bool verb_parse_count(const char *s, int64_t *out);

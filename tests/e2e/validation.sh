@@ -92,7 +92,8 @@ expect_rc 0 "a poison event gets in through an import without the domain"
 run "$STRATA" state --domain "$D" --db "$P" Note P
 expect_rc 1 "its stream cannot be loaded"
 expect_eq "$ERR" "strata state: event Created at position 2 (stored at schema 1): upcast step 1->2 (rename name: title): field 'title': expected string, got int 8" "the error names the position, the upcast step and the field"
-run "$STRATA" exec --domain "$D" --db "$P" Copy noteId=P
+# --force: the imported log is the notes domain's (a store records its domain).
+run "$STRATA" exec --force --domain "$D" --db "$P" Copy noteId=P
 expect_rc 1 "a command cannot copy the bad value into a new event"
 expect_eq "$(count "$P")" 3 "nothing appended"
 
