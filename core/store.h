@@ -94,6 +94,18 @@ struct store_options {
         true, false, 2, STORE_BUSY_TIMEOUT_MS, 0                                                   \
     }
 
+/* What `strata doctor` asks of a store about its own health; each backend answers
+ * in its own way (SQLite: PRAGMAs and an integrity check). */
+struct store_health {
+    bool durable;        /* a commit survives a crash and a power loss */
+    char durability[96]; /* how it is set: "journal_mode wal, synchronous FULL" */
+    bool intact;         /* the backend's own integrity check passed */
+    char integrity[200]; /* its first complaint, or "ok" */
+    int64_t head;        /* the last position */
+    int64_t count;       /* how many events there are (head - count = missing positions) */
+    int64_t first_gap;   /* the first missing position, 0 when none */
+};
+
 struct store;
 
 struct store_ops {
@@ -149,6 +161,14 @@ struct store_ops {
      * (0 = any); ST_NOT_FOUND if none. */
     int (*snapshot_get)(struct store *s, const char *stream, const char *rules_hash,
                         int64_t max_position, struct snapshot *out, err *e);
+
+    /* When the event at position was appended (ms since the epoch, the writer's
+     * clock, one reading per transaction): not its `time`, which an import keeps
+     * from the source. ST_NOT_FOUND for events appended before the store kept it. */
+    int (*append_time)(struct store *s, int64_t position, int64_t *ms, err *e);
+    /* Durability, integrity and gaps in the positions (an integrity check reads the
+     * whole file: for `strata doctor`, not for a hot path). */
+    int (*health)(struct store *s, struct store_health *out, err *e);
 };
 
 struct store {
@@ -193,6 +213,8 @@ int store_snapshot_put(struct store *s, const char *stream, const char *rules_ha
 int store_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
                        int64_t max_position, struct snapshot *out, err *e);
 void snapshot_done(struct snapshot *snap);
+int store_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
+int store_health(struct store *s, struct store_health *out, err *e);
 
 /* An iterator over every event matching f, in pages of `page` events, so memory
  * stays bounded by the page. The event returned by next is valid until the next

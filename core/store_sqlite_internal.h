@@ -30,6 +30,7 @@ enum stmt_id {
     S_AT_TIME,
     S_SNAP_PUT,
     S_SNAP_GET,
+    S_TIME_INS,
     S_NSTMT
 };
 
@@ -52,6 +53,8 @@ struct sq_store {
     sqlite3_stmt *stmt[S_NSTMT];
     sqlite3_stmt *page[PAGE_NSTMT];
     struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
+    bool time_logged;          /* this transaction's append time is written */
+    int time_format;           /* the format that keeps append times (0: unknown yet) */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -66,5 +69,9 @@ int sq_fail(struct sq_store *ss, int rc, err *e, const char *doing);
 int sq_tx_begin(struct sq_store *ss, err *e);
 int sq_tx_commit(struct sq_store *ss, err *e);
 void sq_tx_rollback(struct sq_store *ss);
+
+/* The append-time operation (store_sqlite_health.c), and its store health check. */
+int sq_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
+int sq_health(struct store *s, struct store_health *out, err *e);
 
 #endif
