@@ -81,6 +81,9 @@ struct verb_ctx {
     int64_t max_lines;     /* a front end that keeps the lines caps them (0: no cap) */
     bool want_help;
     char *owned_db_path; /* derived from the domain */
+    /* The workbench's Log view: every command a verb runs is narrated to it
+     * (core/command_narrate.h); NULL: only `exec --explain` narrates. */
+    const struct command_narrator *narrate;
 };
 
 /* A verb: its names and texts, its long options (ending with VERB_COMMON_OPTIONS
