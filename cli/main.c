@@ -28,6 +28,8 @@ static const struct subcommand subcommands[] = {
     {"state", NULL, NULL},
     {"project", cmd_project, "bring projections up to the head; status, rebuild, follow"},
     {"query", NULL, NULL},
+    {"trace", NULL, NULL},  /* h20 */
+    {"doctor", NULL, NULL}, /* h20 */
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", cmd_export, "write events (NDJSON, CloudEvents, CSV)"},
     {"test", cmd_test, "run a domain's scenarios"},

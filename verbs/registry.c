@@ -4,7 +4,14 @@
 
 #include "verbs/verb.h"
 
-static const struct verb_def *const verbs[] = {&verb_exec, &verb_events, &verb_state, &verb_query};
+static const struct verb_def *const verbs[] = {
+    &verb_exec,
+    &verb_events,
+    &verb_state,
+    &verb_query,
+    &verb_trace,  /* h20 */
+    &verb_doctor, /* h20 */
+};
 
 const struct verb_def *const *verb_list(size_t *n)
 {
