@@ -10,6 +10,13 @@
 #include "store_migrate.h"
 #include "store_sqlite_internal.h"
 
+/* sqlu_error directly, not sq_fail: store_sqlite.c calls into this file, and
+ * calls must point one way (scripts/check-cycles.py). */
+static int fail(struct sq_store *ss, int rc, err *e, const char *doing)
+{
+    return sqlu_error(ss->db, rc, ss->base.path, ss->busy_ms, e, doing);
+}
+
 int sq_append_time(struct store *s, int64_t position, int64_t *ms, err *e)
 {
     struct sq_store *ss = (struct sq_store *)s;
@@ -25,7 +32,7 @@ int sq_append_time(struct store *s, int64_t position, int64_t *ms, err *e)
                                 "ORDER BY first_position DESC LIMIT 1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sq_fail(ss, rc, e, "reading an append time");
+        return fail(ss, rc, e, "reading an append time");
     sqlite3_bind_int64(st, 1, position);
     rc = sqlite3_step(st);
     bool found = rc == SQLITE_ROW;
@@ -33,7 +40,7 @@ int sq_append_time(struct store *s, int64_t position, int64_t *ms, err *e)
         *ms = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sq_fail(ss, rc, e, "reading an append time");
+        return fail(ss, rc, e, "reading an append time");
     return found
                ? ST_OK
                : err_set(e, ST_NOT_FOUND, "no append time for position %lld", (long long)position);
@@ -44,7 +51,7 @@ static int text_pragma(struct sq_store *ss, const char *sql, char *out, size_t c
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sq_fail(ss, rc, e, "checking the store");
+        return fail(ss, rc, e, "checking the store");
     rc = sqlite3_step(st);
     out[0] = 0;
     if (rc == SQLITE_ROW) {
@@ -53,7 +60,7 @@ static int text_pragma(struct sq_store *ss, const char *sql, char *out, size_t c
         rc = SQLITE_DONE;
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? ST_OK : sq_fail(ss, rc, e, "checking the store");
+    return rc == SQLITE_DONE ? ST_OK : fail(ss, rc, e, "checking the store");
 }
 
 int sq_health(struct store *s, struct store_health *out, err *e)
@@ -65,7 +72,7 @@ int sq_health(struct store *s, struct store_health *out, err *e)
         return ST_ERR;
     int rc = sqlu_query_int(ss->db, "PRAGMA synchronous", &sync);
     if (rc != SQLITE_OK)
-        return sq_fail(ss, rc, e, "checking the store");
+        return fail(ss, rc, e, "checking the store");
     static const char *const sync_names[] = {"OFF", "NORMAL", "FULL", "EXTRA"};
     const char *sync_name = sync >= 0 && sync <= 3 ? sync_names[sync] : "?";
     /* WAL with synchronous FULL: a commit is on disk when it returns. NORMAL in
@@ -80,7 +87,7 @@ int sq_health(struct store *s, struct store_health *out, err *e)
     if ((rc = sqlu_query_int(ss->db, "SELECT coalesce(max(position), 0) FROM event_log",
                              &out->head)) != SQLITE_OK ||
         (rc = sqlu_query_int(ss->db, "SELECT count(*) FROM event_log", &out->count)) != SQLITE_OK)
-        return sq_fail(ss, rc, e, "checking the positions");
+        return fail(ss, rc, e, "checking the positions");
     out->first_gap = 0;
     if (out->count < out->head) {
         /* The first position whose successor is missing (or 1 itself): one pass
@@ -93,7 +100,7 @@ int sq_health(struct store *s, struct store_health *out, err *e)
                             "+ 1) AND e.position < (SELECT max(position) FROM event_log)) END",
                             &g);
         if (rc != SQLITE_OK)
-            return sq_fail(ss, rc, e, "checking the positions");
+            return fail(ss, rc, e, "checking the positions");
         out->first_gap = g;
     }
     return ST_OK;
