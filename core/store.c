@@ -144,6 +144,22 @@ int store_health(struct store *s, struct store_health *out, err *e)
     return s->ops->health(s, out, e);
 }
 
+int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->ops->type_counts)
+        return err_set(e, ST_ERR, "the %s store cannot count its event types", s->ops->name);
+    return s->ops->type_counts(s, out, n, e);
+}
+
+void type_counts_free(struct type_count *tc, size_t n)
+{
+    for (size_t i = 0; tc && i < n; i++)
+        free(tc[i].type);
+    free(tc);
+}
+
 void snapshot_done(struct snapshot *snap)
 {
     if (!snap)

@@ -106,6 +106,14 @@ struct store_health {
     int64_t first_gap;   /* the first missing position, 0 when none */
 };
 
+/* How many events of one (type, schema version) the store holds. */
+struct type_count {
+    char *type;
+    int schema;
+    int64_t count;
+};
+void type_counts_free(struct type_count *tc, size_t n);
+
 struct store;
 
 struct store_ops {
@@ -169,6 +177,8 @@ struct store_ops {
     /* Durability, integrity and gaps in the positions (an integrity check reads the
      * whole file: for `strata doctor`, not for a hot path). */
     int (*health)(struct store *s, struct store_health *out, err *e);
+    /* Every (type, schema) the store holds, with counts, by type and schema. */
+    int (*type_counts)(struct store *s, struct type_count **out, size_t *n, err *e);
 };
 
 struct store {
@@ -215,6 +225,7 @@ int store_snapshot_get(struct store *s, const char *stream, const char *rules_ha
 void snapshot_done(struct snapshot *snap);
 int store_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
 int store_health(struct store *s, struct store_health *out, err *e);
+int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
 
 /* An iterator over every event matching f, in pages of `page` events, so memory
  * stays bounded by the page. The event returned by next is valid until the next

@@ -965,4 +965,5 @@ const struct store_ops store_sqlite_ops = {
     .snapshot_get = sq_snapshot_get,
     .append_time = sq_append_time,
     .health = sq_health,
+    .type_counts = sq_type_counts,
 };

@@ -105,3 +105,37 @@ int sq_health(struct store *s, struct store_health *out, err *e)
     }
     return ST_OK;
 }
+
+int sq_type_counts(struct store *s, struct type_count **out, size_t *n, err *e)
+{
+    struct sq_store *ss = (struct sq_store *)s;
+    sqlite3_stmt *st;
+    /* A scan of event_log (no index on type: see store_migrate.c, format 1). */
+    int rc = sqlite3_prepare_v2(ss->db,
+                                "SELECT type, schema, count(*) FROM event_log "
+                                "GROUP BY type, schema ORDER BY type, schema",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return fail(ss, rc, e, "counting event types");
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = xrealloc(*out, cap * sizeof **out);
+        }
+        struct type_count *tc = &(*out)[(*n)++];
+        tc->type = sqlu_column_dup(st, 0);
+        tc->schema = sqlite3_column_int(st, 1);
+        tc->count = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        type_counts_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return fail(ss, rc, e, "counting event types");
+    }
+    return ST_OK;
+}

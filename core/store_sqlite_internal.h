@@ -73,5 +73,6 @@ void sq_tx_rollback(struct sq_store *ss);
 /* The append-time operation (store_sqlite_health.c), and its store health check. */
 int sq_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
 int sq_health(struct store *s, struct store_health *out, err *e);
+int sq_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
 
 #endif
