@@ -177,8 +177,11 @@ static int check_projections(struct run *r, struct store *s, const struct domain
         const struct proj_lag *l = &lags[i];
         char item[200], lag[160];
         snprintf(item, sizeof item, "projection %s", l->name);
-        snprintf(lag, sizeof lag, "%lld behind, %.1fs since the oldest unfolded event was appended",
-                 (long long)l->events_behind, l->seconds_behind);
+        if (l->events_behind)
+            snprintf(lag, sizeof lag, "%lld behind, the oldest unfolded event appended %.1fs ago",
+                     (long long)l->events_behind, l->seconds_behind);
+        else
+            snprintf(lag, sizeof lag, "0 behind");
         if (l->status == PROJ_FAILED)
             say(r, DOCTOR_FAIL, item,
                 "fix the expression (or upcast) and `strata project --resume NAME`, or "

@@ -49,7 +49,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return verb_usage_error(c, "doctor takes no arguments");
     int rc = verb_need_domain(c, true);
     if (rc == ST_OK)
-        rc = verb_need_store(c, false, false);
+        rc = verb_need_store(c, false, true); /* read-only: the file as it is */
     if (rc != ST_OK)
         return rc;
     int fails = 0;
