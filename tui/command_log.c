@@ -13,16 +13,17 @@ struct entry {
     int64_t wait_for; /* fold up to this position; 0 = not waiting */
     bool *reported;   /* per projection: its "caught up" line is written */
     size_t nreported;
-    bool announced; /* the "N behind" lines are written */
+    bool announced;      /* the "N behind" lines are written */
+    int64_t head_before; /* the head when the command began */
 };
 
 static struct {
     struct entry ring[COMMAND_LOG_MAX];
-    size_t first, n;        /* the oldest entry and how many there are */
-    struct entry *open;     /* the entry being narrated */
-    struct lines flat;      /* newest first, for the view */
-    uint64_t generation;    /* bumped on every change */
-    uint64_t flat_gen;      /* the generation flat was built for */
+    size_t first, n;     /* the oldest entry and how many there are */
+    struct entry *open;  /* the entry being narrated */
+    struct lines flat;   /* newest first, for the view */
+    uint64_t generation; /* bumped on every change */
+    uint64_t flat_gen;   /* the generation flat was built for */
     struct command_narrator narrator;
 } log_;
 
@@ -54,6 +55,7 @@ const struct command_narrator *command_log_begin(struct tui *app, const char *ti
     memset(en, 0, sizeof *en);
     lines_init(&en->lines);
     lines_add(&en->lines, tui_attr(TC_TITLE), "%s", title);
+    en->head_before = app->head;
     log_.open = en;
     log_.generation++;
     log_.narrator.line = on_line;
@@ -90,7 +92,10 @@ static void follow(struct tui *app, struct entry *en)
     if (!en->announced) {
         for (size_t i = 0; i < n; i++) {
             const struct proj_lag *l = &app->lags[i];
-            int64_t behind = en->wait_for > l->checkpoint ? en->wait_for - l->checkpoint : 0;
+            /* Measured from the head before the command when the runner has
+             * already folded it: the lag the append made, whenever this runs. */
+            int64_t from = l->checkpoint < en->wait_for ? l->checkpoint : en->head_before;
+            int64_t behind = en->wait_for > from ? en->wait_for - from : 0;
             if (behind)
                 lines_add(&en->lines, 0, "  projection %s: %lld behind, folding", l->name,
                           (long long)behind);
@@ -102,13 +107,12 @@ static void follow(struct tui *app, struct entry *en)
         const struct proj_lag *l = &app->lags[i];
         if (!en->reported[i]) {
             if (l->checkpoint >= en->wait_for) {
-                lines_add(&en->lines, tui_attr(TC_OK),
-                          "  projection %s: folded up to #%lld, lag 0", l->name,
-                          (long long)en->wait_for);
+                lines_add(&en->lines, tui_attr(TC_OK), "  projection %s: folded up to #%lld, lag 0",
+                          l->name, (long long)en->wait_for);
                 en->reported[i] = true;
             } else if (l->status == PROJ_PAUSED || l->status == PROJ_FAILED || l->stale) {
-                lines_add(&en->lines, tui_attr(TC_DIM), "  projection %s: %s, not folding",
-                          l->name, l->stale ? "stale" : proj_status_name(l->status));
+                lines_add(&en->lines, tui_attr(TC_DIM), "  projection %s: %s, not folding", l->name,
+                          l->stale ? "stale" : proj_status_name(l->status));
                 en->reported[i] = true;
             }
         }
