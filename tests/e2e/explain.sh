@@ -48,6 +48,13 @@ r=$(cat "$TMP"/n*.txt | grep -c "outcome: accepted after")
 if [ "$n" -gt 0 ] && [ "$r" -gt 0 ]; then ok "concurrent writers: $n conflict lines, $r commands accepted after a retry"; else not_ok "concurrent writers narrate their conflicts" "$(cat "$TMP"/n1.txt)"; fi
 a=$(cat "$TMP"/n*.txt | grep -c "explain: outcome: accepted")
 expect_eq "$a" 30 "every concurrent command was accepted in the end"
+# Snapshots: written, then loaded from.
+sed 's/snapshot_every: 50/snapshot_every: 2/' "$ROOT/domains/bank.yaml" >"$TMP/snap.yaml"
+"$STRATA" exec OpenAccount accountId=S owner=Sa --domain "$TMP/snap.yaml" --db "$TMP/s.db" >/dev/null
+run "$STRATA" exec Deposit accountId=S amount=3 --explain --domain "$TMP/snap.yaml" --db "$TMP/s.db"
+expect_contains "$ERR" "explain: snapshot written: Account-S at version 2" "the snapshot written"
+run "$STRATA" exec Deposit accountId=S amount=3 --explain --domain "$TMP/snap.yaml" --db "$TMP/s.db"
+expect_contains "$ERR" "explain: state loaded: Account-S at version 2, from the snapshot at version 2 plus 0 events" "state loaded from the snapshot"
 run "$STRATA" exec Deposit accountId=A amount=1 --explain
 expect_clean_stderr "exec --explain"
 done_testing
