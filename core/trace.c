@@ -213,6 +213,21 @@ int trace_build(struct store *s, const char *id, struct trace *out, err *e)
     } else {
         struct origin o;
         origin_read(&roots.items[0], &o);
+        if (!is_command && o.command_id) {
+            /* An event of a command: the tree of that command, so that what the
+             * command caused through its other events shows too. */
+            struct event_list cmd;
+            event_list_init(&cmd);
+            err ignored;
+            if (store_command_events(s, o.command_id, &cmd, &ignored) == ST_OK && cmd.len) {
+                event_list_done(&roots);
+                roots = cmd;
+                is_command = true;
+                id = o.command_id;
+            } else {
+                event_list_done(&cmd);
+            }
+        }
         corr_owned = o.correlation ? xstrdup(o.correlation) : NULL;
         long root = is_command ? add(out, TRACE_COMMAND, -1, xstrdup(id), &o, &roots.items[0]) : -1;
         for (size_t i = 0; i < roots.len; i++)

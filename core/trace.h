@@ -37,8 +37,9 @@ struct trace {
     int64_t scanned; /* events the pass read (for the cost) */
 };
 
-/* Builds the tree under id: a command id, an event id STREAM-VERSION, a global
- * position or a correlation id (then each command of the correlation that no
+/* Builds the tree under id: a command id, an event id STREAM-VERSION or a global
+ * position (an event a command appended: the tree of that command; else the
+ * event's own), or a correlation id (then each command of the correlation that no
  * other in it caused is a root). ST_NOT_FOUND when id names none of these. */
 int trace_build(struct store *s, const char *id, struct trace *out, err *e);
 void trace_done(struct trace *t);

@@ -30,7 +30,7 @@ expect_contains "$OUT" "    Deposit cmdB on Account-A" "text: B indented two lev
 expect_contains "$OUT" "      Deposit cmdC on Account-A" "text: C indented three levels"
 
 run "$STRATA" trace Account-A-1 --json
-expect_contains "$OUT" '"depth":0,"parent":null,"kind":"event","id":"Account-A-1"' "an event id as the root"
+expect_contains "$OUT" '{"depth":0,"parent":null,"kind":"command","id":"cmdA"' "an event id: the tree of the command that appended it"
 expect_contains "$OUT" '"id":"cmdC"' "its tree reaches C"
 run "$STRATA" trace 1 --json
 expect_contains "$OUT" '"id":"Account-A-1"' "a position as the root"
