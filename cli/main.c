@@ -26,6 +26,8 @@ static const struct subcommand subcommands[] = {
     {"query", NULL, NULL},
     {"why", NULL, NULL},
     {"bisect", NULL, NULL},
+    {"trace", NULL, NULL},
+    {"doctor", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "command_ids.h"
+#include "command_narrate.h"
 #include "domain_schema.h"
 #include "event_check.h"
 #include "json.h"
@@ -18,31 +20,6 @@
 #define LOAD_PAGE 512
 #define DEFAULT_RETRIES 10
 #define LOCKED_AFTER_CONFLICTS 3
-
-/* ---- the retry backoff's randomness ----
- *
- * Writers that collide on a stream must not wait the same times, or they collide
- * again: rand() unseeded gives every process the same sequence. Each thread (the
- * workbench's threads too) gets its own splitmix64 state, seeded from the process
- * id, the clock in nanoseconds and the state's own address. */
-
-static _Thread_local uint64_t backoff_state;
-
-static uint64_t backoff_random(void)
-{
-    if (backoff_state == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        backoff_state = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec * 1000000000u ^
-                        (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)&backoff_state;
-        if (backoff_state == 0)
-            backoff_state = 1;
-    }
-    uint64_t z = (backoff_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
 
 /* ---- decoding and upcasting ---- */
 
@@ -643,19 +620,6 @@ static int payload_id(const struct command_spec *c, const value *payload, char *
     }
 }
 
-static char *make_command_id(void)
-{
-    /* Unique enough to tell commands apart in metadata: time, pid and a counter,
-     * mixed. Idempotency needs an id the caller chose (--id), not this one. */
-    static unsigned counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t h = HASH_FNV_INIT;
-    uint64_t parts[4] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec, (uint64_t)getpid(), ++counter};
-    h = hash_fnv1a(h, parts, sizeof parts);
-    return xasprintf("c-%016llx", (unsigned long long)h);
-}
-
 static char *command_meta(const struct command_request *req, const char *command_id)
 {
     value m = value_map(4);
@@ -730,6 +694,8 @@ static int decide(const struct domain *d, const struct command_request *req, con
 
     for (size_t i = 0; i < c->nrequire; i++) {
         int rc = check_rule(&c->require[i], &vars, res, e);
+        if (req->narrate) /* narration */
+            narrate_rule(req->narrate, "require", &c->require[i], &vars, rc);
         if (rc != ST_OK) {
             value_free(meta);
             return rc;
@@ -804,10 +770,15 @@ static int decide(const struct domain *d, const struct command_request *req, con
         dc->states[dc->n] = value_ref(&state);
         dc->n++;
     }
+    if (rc == ST_OK && req->narrate) /* narration */
+        narrate_emitted(req->narrate, &st->state, &state, dc->specs, dc->data, dc->n);
     if (rc == ST_OK) {
         vars.roots[ROOT_STATE] = state;
-        for (size_t i = 0; i < a->ninvariants && rc == ST_OK; i++)
+        for (size_t i = 0; i < a->ninvariants && rc == ST_OK; i++) {
             rc = check_rule(&a->invariants[i], &vars, res, e);
+            if (req->narrate) /* narration */
+                narrate_rule(req->narrate, "invariant", &a->invariants[i], &vars, rc);
+        }
     }
     value_free(state);
     value_free(meta);
@@ -825,6 +796,8 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
     int rc = command_validate_payload(c, &req->payload, &payload, e);
     if (rc != ST_OK)
         return res->status = rc;
+    if (req->narrate) /* narration */
+        narrate_payload(req->narrate, c, &req->payload, &payload);
     char *id = NULL;
     rc = payload_id(c, &payload, &id, e);
     if (rc != ST_OK) {
@@ -840,6 +813,9 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         rc = store_command_events(s, req->command_id, &res->appended, e);
         if (rc == ST_OK) {
             res->duplicate = true;
+            if (req->narrate) /* narration */
+                narrate_text(req->narrate, "command id %s was already processed: nothing to "
+                             "decide", req->command_id);
             goto done;
         }
         if (rc != ST_NOT_FOUND)
@@ -861,14 +837,20 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
             if (rc != ST_OK)
                 break;
             in_tx = true;
+            if (req->narrate) /* narration */
+                narrate_locked(req->narrate, attempt);
         }
         struct agg_state st;
         rc = aggregate_load(s, d, a, id, 0, false, &st, e);
         if (rc != ST_OK)
             break;
+        if (req->narrate) /* narration */
+            narrate_loaded(req->narrate, stream, &st);
         if (req->expected_version != STORE_ANY_VERSION && st.version != req->expected_version) {
             rc = err_set(e, ST_CONFLICT, "stream %s is at version %lld, expected %lld", stream,
                          (long long)st.version, (long long)req->expected_version);
+            if (req->narrate) /* narration */
+                narrate_append(req->narrate, stream, req->expected_version, attempt + 1, rc, NULL, e);
             agg_state_done(&st);
             break;
         }
@@ -896,13 +878,16 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         event_list_clear(&res->appended);
         rc = store_append(s, stream, st.version, command_id, evs, dc.n, &res->appended, e);
         free(evs);
+        if (req->narrate) /* narration */
+            narrate_append(req->narrate, stream, st.version, attempt + 1, rc, &res->appended, e);
         if (rc == ST_OK && a->snapshot_every > 0) {
             for (size_t i = 0; i < dc.n; i++) {
                 const struct event *ev = &res->appended.items[i];
                 if (ev->version % a->snapshot_every == 0) {
                     struct agg_state snap = {dc.states[i], ev->version, ev->position, 0, false};
                     err ignored;
-                    put_snapshot(s, a, stream, &snap, &ignored);
+                    if (put_snapshot(s, a, stream, &snap, &ignored) == ST_OK && req->narrate)
+                        narrate_snapshot(req->narrate, stream, ev->version); /* narration */
                 }
             }
         }

@@ -81,6 +81,8 @@ int aggregate_load(struct store *s, const struct domain *d, const struct aggrega
                    const char *id, int64_t max_position, bool write_snapshots,
                    struct agg_state *out, err *e);
 
+struct command_narrator; /* command_narrate.h */
+
 /* A command to run. */
 struct command_request {
     const struct command_spec *command;
@@ -91,6 +93,9 @@ struct command_request {
     int64_t expected_version;   /* STORE_ANY_VERSION: decide on fresh state, retry on conflict */
     int max_retries;            /* conflicts retried when expected_version is ANY; 0 = default 10 */
     int64_t now_ms;             /* what now() returns; 0 = the clock */
+    /* Tells each step (exec --explain, the workbench's Log view); NULL: none, and
+     * then nothing is formatted or allocated for it. */
+    const struct command_narrator *narrate;
 };
 
 struct command_result {

@@ -176,9 +176,14 @@ int proj_lag_measure(struct store *s, const struct proj_backend *be,
         struct event_list l;
         event_list_init(&l);
         rc = store_read_page(s, &f, progress, false, 1, &l, e);
+        /* The age of the oldest unfolded event is from when it was appended, not
+         * its own `time`: an imported log keeps times years old. Events appended
+         * before the store kept append times fall back to `time`. */
         int64_t t;
+        err ignored;
         if (rc == ST_OK && l.len == 1 &&
-            time_parse(l.items[0].time, strlen(l.items[0].time), 0, &t))
+            (store_append_time(s, l.items[0].position, &t, &ignored) == ST_OK ||
+             time_parse(l.items[0].time, strlen(l.items[0].time), 0, &t)))
             out->seconds_behind = t < now ? (double)(now - t) / 1000.0 : 0;
         event_list_done(&l);
     }

@@ -155,6 +155,37 @@ int store_snapshot_get(struct store *s, const char *stream, const char *rules_ha
     return s->ops->snapshot_get(s, stream, rules_hash, max_position, out, e);
 }
 
+int store_append_time(struct store *s, int64_t position, int64_t *ms, err *e)
+{
+    if (!s->ops->append_time)
+        return err_set(e, ST_NOT_FOUND, "the %s store keeps no append times", s->ops->name);
+    return s->ops->append_time(s, position, ms, e);
+}
+
+int store_health(struct store *s, struct store_health *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->ops->health)
+        return err_set(e, ST_ERR, "the %s store cannot check its health", s->ops->name);
+    return s->ops->health(s, out, e);
+}
+
+int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->ops->type_counts)
+        return err_set(e, ST_ERR, "the %s store cannot count its event types", s->ops->name);
+    return s->ops->type_counts(s, out, n, e);
+}
+
+void type_counts_free(struct type_count *tc, size_t n)
+{
+    for (size_t i = 0; tc && i < n; i++)
+        free(tc[i].type);
+    free(tc);
+}
+
 void snapshot_done(struct snapshot *snap)
 {
     if (!snap)

@@ -113,6 +113,26 @@ struct store_options {
         true, false, 2, STORE_BUSY_TIMEOUT_MS, 0                                                   \
     }
 
+/* What `strata doctor` asks of a store about its own health; each backend answers
+ * in its own way (SQLite: PRAGMAs and an integrity check). */
+struct store_health {
+    bool durable;        /* a commit survives a crash and a power loss */
+    char durability[96]; /* how it is set: "journal_mode wal, synchronous FULL" */
+    bool intact;         /* the backend's own integrity check passed */
+    char integrity[200]; /* its first complaint, or "ok" */
+    int64_t head;        /* the last position */
+    int64_t count;       /* how many events there are (head - count = missing positions) */
+    int64_t first_gap;   /* the first missing position, 0 when none */
+};
+
+/* How many events of one (type, schema version) the store holds. */
+struct type_count {
+    char *type;
+    int schema;
+    int64_t count;
+};
+void type_counts_free(struct type_count *tc, size_t n);
+
 struct store;
 
 struct store_ops {
@@ -185,6 +205,15 @@ struct store_ops {
      * one (replacing it); it fails on a read-only store. */
     int (*meta_get)(struct store *s, const char *key, char **value, err *e);
     int (*meta_set)(struct store *s, const char *key, const char *value, err *e);
+    /* When the event at position was appended (ms since the epoch, the writer's
+     * clock, one reading per transaction): not its `time`, which an import keeps
+     * from the source. ST_NOT_FOUND for events appended before the store kept it. */
+    int (*append_time)(struct store *s, int64_t position, int64_t *ms, err *e);
+    /* Durability, integrity and gaps in the positions (an integrity check reads the
+     * whole file: for `strata doctor`, not for a hot path). */
+    int (*health)(struct store *s, struct store_health *out, err *e);
+    /* Every (type, schema) the store holds, with counts, by type and schema. */
+    int (*type_counts)(struct store *s, struct type_count **out, size_t *n, err *e);
 };
 
 #define STORE_WAIT_POLL_MS 50 /* how often wait_head looks where nothing tells it */
@@ -249,6 +278,9 @@ int store_snapshot_get(struct store *s, const char *stream, const char *rules_ha
 void snapshot_done(struct snapshot *snap);
 int store_meta_get(struct store *s, const char *key, char **value, err *e);
 int store_meta_set(struct store *s, const char *key, const char *value, err *e);
+int store_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
+int store_health(struct store *s, struct store_health *out, err *e);
+int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
 
 /* An iterator over every event matching f, in pages of `page` events, so memory
  * stays bounded by the page. The event returned by next is valid until the next

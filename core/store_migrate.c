@@ -4,6 +4,7 @@
 #include "store_migrate.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* Format 1: design.md's schema, exactly as the first release created it (kept
  * verbatim: stores in the field were made by it, and the tests build format-1
@@ -42,15 +43,35 @@ static const char FORMAT2_SQL[] =
     "  reason TEXT NOT NULL, skipped_at TEXT NOT NULL, PRIMARY KEY(projection, position))\n"
     "  WITHOUT ROWID;\n";
 
+/* append_time: when each append committed (ms since the epoch, the writer's
+ * clock), one row per transaction keyed by its first position: the events from
+ * first_position up to the next row's were appended then. A projection's lag age
+ * is measured from it, not from the events' own `time` (an imported log keeps
+ * the times it was written with, years old). One row per transaction rather than
+ * a column per event: an import of a million events writes one row. Events
+ * appended before this format have no row (their age falls back to `time`). */
+static const char APPEND_TIME_SQL[] =
+    "CREATE TABLE append_times(first_position INTEGER PRIMARY KEY,\n"
+    "  appended_at INTEGER NOT NULL);\n";
+
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
+    {3, "append_time", true, APPEND_TIME_SQL, NULL},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 
 int store_format_latest(void)
 {
     return store_nmigrations;
+}
+
+int store_migration_number(const char *name)
+{
+    for (int i = 0; i < store_nmigrations; i++)
+        if (strcmp(store_migrations[i].name, name) == 0)
+            return store_migrations[i].to;
+    return 0;
 }
 
 bool store_format_readable(int from)

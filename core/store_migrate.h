@@ -43,6 +43,11 @@ extern const int store_nmigrations;
 /* The newest format: the number of the last migration. */
 int store_format_latest(void);
 
+/* The format a migration produces, by its name ("append_time"), or 0: code that
+ * needs what a migration added asks for it by name, never by number (numbers are
+ * assigned when branches merge). */
+int store_migration_number(const char *name);
+
 /* True when a store of format `from` can be read by this build without being
  * upgraded (every migration after it is read_compatible). */
 bool store_format_readable(int from);

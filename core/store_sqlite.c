@@ -21,6 +21,7 @@
 
 #include "sqlite_util.h"
 #include "store_backend.h"
+#include "store_migrate.h"
 #include "store_sqlite_internal.h"
 
 /* The columns every event read selects, in the order read_event_row expects.
@@ -58,6 +59,7 @@ static const char *const STMT_SQL[S_NSTMT] = {
                    "state) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_SNAP_GET] = "SELECT version, position, state FROM snapshots WHERE stream_id = ?1 "
                    "AND rules_hash = ?2 AND position <= ?3 ORDER BY version DESC LIMIT 1",
+    [S_TIME_INS] = "INSERT OR IGNORE INTO append_times(first_position, appended_at) VALUES(?1, ?2)",
 };
 
 static struct sq_store *SQ(struct store *s)
@@ -193,6 +195,7 @@ static int cache_flush(struct sq_store *ss, err *e)
 
 int sq_tx_begin(struct sq_store *ss, err *e)
 {
+    ss->time_logged = false;
     sqlite3_stmt *st = prep(ss, S_BEGIN, e);
     if (!st)
         return ST_ERR;
@@ -386,6 +389,23 @@ static int set_stream(struct sq_store *ss, int64_t id, int64_t version, int64_t 
     return run(ss, st, e, "appending events");
 }
 
+/* The transaction's append time (migration append_time): one row per
+ * transaction, at its first position, written by its first append. */
+static int log_append_time(struct sq_store *ss, int64_t first, err *e)
+{
+    ss->time_logged = true;
+    if (!ss->time_format)
+        ss->time_format = store_migration_number("append_time");
+    if (ss->format < ss->time_format)
+        return ST_OK;
+    sqlite3_stmt *st = prep(ss, S_TIME_INS, e);
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, time_now_ms());
+    return run(ss, st, e, "recording the append time");
+}
+
 /* The body of an append, inside a transaction. *wrote says whether anything was
  * written before a failure (then the transaction must go). */
 static int append_in_tx(struct sq_store *ss, const char *stream, int64_t expected,
@@ -450,6 +470,8 @@ static int append_in_tx(struct sq_store *ss, const char *stream, int64_t expecte
             first = last;
     }
 
+    if (!ss->time_logged && log_append_time(ss, first, e) != ST_OK)
+        return ST_ERR;
     if (ss->tx == TX_OPEN)
         stream_cache_put(&ss->cache, stream, id, version + (int64_t)n, last, true);
     else if (set_stream(ss, id, version + (int64_t)n, last, e) != ST_OK)
@@ -895,4 +917,7 @@ const struct store_ops store_sqlite_ops = {
     .snapshot_get = sq_snapshot_get,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
+    .append_time = sq_append_time,
+    .health = sq_health,
+    .type_counts = sq_type_counts,
 };

@@ -33,6 +33,7 @@ enum stmt_id {
     S_AT_TIME,
     S_SNAP_PUT,
     S_SNAP_GET,
+    S_TIME_INS,
     S_NSTMT
 };
 
@@ -62,6 +63,8 @@ struct sq_store {
     sqlite3_stmt *stmt[S_NSTMT];
     sqlite3_stmt *page[PAGE_NSTMT];
     struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
+    bool time_logged;          /* this transaction's append time is written */
+    int time_format;           /* the format that keeps append times (0: unknown yet) */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -84,5 +87,9 @@ void sq_tx_rollback(struct sq_store *ss);
 /* store_sqlite_count.c: the count_by operation. */
 int sq_count_by(struct store *s, const struct event_filter *f, enum store_group by, int bucket_len,
                 store_count_fn fn, void *ctx, err *e);
+/* The append-time operation (store_sqlite_health.c), and its store health check. */
+int sq_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
+int sq_health(struct store *s, struct store_health *out, err *e);
+int sq_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
 
 #endif

@@ -70,6 +70,7 @@ enum keymap {
     R(EVENTS, EVENTS_FILTER_TEXT, "/", "Filter by text (:events --text X)")                        \
     R(EVENTS, EVENTS_FILTER_CLEAR, "c", "Clear the filters")                                       \
     R(EVENTS, EVENTS_STREAM, "S", "Open the selected event's stream")                              \
+    R(EVENTS, EVENTS_TRACE, "T", "Trace: the causation tree under the selected event (:trace)")    \
     R(STREAMS, STREAMS_OPEN, "<Enter>",                                                            \
       "Open the stream: state, history, what each event changed")                                  \
     R(STREAMS, STREAMS_RAW, "r", "History: what each event changed / its data raw, as stored")     \

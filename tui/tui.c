@@ -11,6 +11,8 @@
  * line (or the palette). */
 #include "tui/tui.h"
 
+#include "tui/command_log.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
@@ -118,6 +120,7 @@ void tui_poll(struct tui *app, bool force_status)
             app->lags = lags;
             app->nlags = n;
             app->dirty = true;
+            command_log_poll(app); /* the Log view follows the folding */
         }
         app->last_status_ms = now;
     }

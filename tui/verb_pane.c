@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/command_log.h"
 #include "tui/tui.h"
 
 #define OUTPUT_MAX_LINES 5000
@@ -187,6 +188,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     c.now_ms = app->now_ms;
     c.max_lines = OUTPUT_MAX_LINES;
     bool writes = strcmp(def->name, "exec") == 0;
+    if (writes) /* every command is narrated into the Log view */
+        c.narrate = command_log_begin(app, line);
     /* A command acts on the present; its result shown in the past would lie. */
     c.as_of = writes ? 0 : app->as_of;
     int rc = verb_run(def, &c, w->n, w->v);
@@ -210,6 +213,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
         tui_poll(app, false);
         tui_changed(app);
     }
+    if (writes)
+        command_log_end(app, rc, app->head);
     if (pane.show_output)
         tui_show(app, VIEW_OUTPUT);
 }

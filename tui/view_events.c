@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
+#include "tui/verb_pane.h"
 
 struct events_view {
     char *stream, *type, *text; /* the filter; NULL = any */
@@ -531,6 +532,19 @@ static void move_last(struct view *v)
     event_list_done(&first);
 }
 
+/* T: `:trace STREAM-VERSION` for the selected event, its tree in the output pane. */
+static void trace_event(struct tui *app, const struct event *sel)
+{
+    char *line = xasprintf("trace %s-%lld", sel->stream, (long long)sel->version);
+    struct words w;
+    const char *bad = NULL;
+    if (split_words(line, &w, &bad)) {
+        verb_pane_run(app, verb_find("trace"), &w, line);
+        words_done(&w);
+    }
+    free(line);
+}
+
 static enum request events_request(struct view *v, enum request req)
 {
     struct events_view *ev = v->priv;
@@ -594,6 +608,10 @@ static enum request events_request(struct view *v, enum request req)
         if (sel) {
             tui_open_view(app, VIEW_STREAMS, sel->stream);
         }
+        break;
+    case REQ_EVENTS_TRACE:
+        if (sel) /* the shared verb, shown in the output pane */
+            trace_event(app, sel);
         break;
     default:
         return req;

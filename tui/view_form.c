@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "tui/form_preview.h"
 #include "tui/lines.h"
+#include "tui/command_log.h"
 #include "tui/tui.h"
 
 struct form_view {
@@ -201,6 +202,9 @@ static void form_submit(struct view *v, const char *command_id)
     req.command_id = command_id;
     req.expected_version = STORE_ANY_VERSION;
     req.now_ms = app->now_ms;
+    char *title = xasprintf("form: %s", fv->cmd->name); /* the Log view's entry */
+    req.narrate = command_log_begin(app, title);
+    free(title);
     struct command_result res;
     command_result_init(&res);
     err_clear(&e);
@@ -226,6 +230,7 @@ static void form_submit(struct view *v, const char *command_id)
             projection_runner_poke(app->runner);
         tui_poll(app, false);
         tui_changed(app);
+        command_log_end(app, rc, res.appended.len ? res.appended.items[res.appended.len - 1].position : 0);
     } else if (rc == ST_REJECTED) {
         lines_add(&fv->result, bad, "Rejected: %s", res.rejected ? res.rejected : e.msg);
         if (res.explanation)
@@ -237,6 +242,8 @@ static void form_submit(struct view *v, const char *command_id)
         lines_add(&fv->result, bad, "Failed: %s", e.msg[0] ? e.msg : "error");
         form_error(app, fv->cmd->name, e.msg[0] ? e.msg : "failed");
     }
+    if (rc != ST_OK)
+        command_log_end(app, rc, 0);
     command_result_done(&res);
     fv->preview_dirty = true;
 }

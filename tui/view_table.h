@@ -19,6 +19,7 @@
       "Projections: read models and their lag gauges")                                             \
     V(X, FORM, form, "Form", "5", "Command form (the last command chosen)")                        \
     V(X, HELP, help, NULL, "? <F1>", "This help")                                                  \
-    V(X, OUTPUT, output, NULL, "", "Output of the palette's last command (:view output)")
+    V(X, OUTPUT, output, NULL, "", "Output of the palette's last command (:view output)")         \
+    V(X, LOG, log, NULL, "N", "Log: every command narrated step by step (:view log)")
 
 #endif

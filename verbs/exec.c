@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/aggregate.h"
+#include "core/command_narrate.h"
+#include "core/projection.h"
 #include "core/event_format.h"
 #include "core/json.h"
 #include "verbs/verb.h"
@@ -24,16 +26,20 @@ static const char usage[] =
     "  --expect-version N   fail with exit 4 unless the stream is at version N (no retry)\n"
     "  --force              append to a store used with another domain (or with none,\n"
     "                       but with events); it records this one\n"
+    "  --explain            narrate each step on standard error (state loaded, payload,\n"
+    "                       each rule with its values, events, state changes, append,\n"
+    "                       conflicts and retries, snapshot, projections behind)\n"
     "exit: 0 ok, 1 bad input, 2 usage, 3 rejected by a rule, 4 concurrency conflict\n"
     "STRATA_REPORT_RETRIES=1 prints `retries: N` on stderr (conflicts decided again)\n";
 
-enum { OPT_PAYLOAD = VOPT_FIRST_FREE, OPT_ID, OPT_EXPECT, OPT_CORR, OPT_CAUSE };
+enum { OPT_PAYLOAD = VOPT_FIRST_FREE, OPT_ID, OPT_EXPECT, OPT_CORR, OPT_CAUSE, OPT_EXPLAIN };
 static const struct option opts[] = {{"payload", required_argument, NULL, OPT_PAYLOAD},
                                      {"id", required_argument, NULL, OPT_ID},
                                      {"expect-version", required_argument, NULL, OPT_EXPECT},
                                      {"correlation-id", required_argument, NULL, OPT_CORR},
                                      {"causation-id", required_argument, NULL, OPT_CAUSE},
                                      VERB_FORCE_OPTION,
+                                     {"explain", no_argument, NULL, OPT_EXPLAIN},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
@@ -93,9 +99,66 @@ static void report(struct verb_ctx *c, const struct command_request *req,
                  n == 1 ? "" : "s");
 }
 
+/* --explain: each step a message (standard error on the command line), and to the
+ * front end's own narrator (the workbench's Log view) when it has one. */
+struct explain_ctx {
+    struct verb_ctx *c; /* NULL: --explain not given */
+    const struct command_narrator *also;
+};
+
+static void explain_line(void *ctx, const char *text)
+{
+    struct explain_ctx *x = ctx;
+    if (x->c) {
+        char *line = xasprintf("explain: %s", text);
+        x->c->out->message(x->c->out->ctx, VERB_NOTE, NULL, line);
+        free(line);
+    }
+    if (x->also)
+        x->also->line(x->also->ctx, text);
+}
+
+/* The last steps: the outcome, and which projections are now behind (exec folds
+ * none; a runner, `strata project` or a workbench does). */
+static void explain_end(struct verb_ctx *c, const struct command_narrator *n,
+                        const struct command_request *req, const struct command_result *res, int rc)
+{
+    if (rc == ST_REJECTED)
+        narrate_text(n, "outcome: rejected (%s); nothing appended",
+                     res->rejected ? res->rejected : "a rule");
+    else if (rc == ST_CONFLICT)
+        narrate_text(n, "outcome: conflict; nothing appended");
+    else if (rc != ST_OK)
+        narrate_text(n, "outcome: error; nothing appended");
+    else if (res->attempts > 1)
+        narrate_text(n, "outcome: accepted after %d conflict%s (retried on fresh state)",
+                     res->attempts - 1, res->attempts == 2 ? "" : "s");
+    else
+        narrate_text(n, "outcome: accepted");
+    if (rc != ST_OK || res->appended.len == 0 || c->domain->nprojections == 0)
+        return;
+    if (c->projections_live) {
+        narrate_text(n, "projections: the workbench's runner folds the new events");
+        return;
+    }
+    struct proj_lag *lags = NULL;
+    size_t nl = 0;
+    err e;
+    if (projection_status(c->store, c->domain, &lags, &nl, &e) != ST_OK) {
+        narrate_text(n, "projections: cannot tell how far behind they are: %s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < nl; i++)
+        narrate_text(n, "projection %s: %lld event%s behind (%s; `strata project` folds them)",
+                     lags[i].name, (long long)lags[i].events_behind,
+                     lags[i].events_behind == 1 ? "" : "s", proj_status_name(lags[i].status));
+    proj_lag_free(lags, nl);
+}
+
 static int run(struct verb_ctx *c, int argc, char **argv)
 {
     const char *payload_json = NULL, *arg;
+    bool explain = false;
     struct command_request req;
     memset(&req, 0, sizeof req);
     req.expected_version = STORE_ANY_VERSION;
@@ -118,6 +181,9 @@ static int run(struct verb_ctx *c, int argc, char **argv)
             break;
         case OPT_CAUSE:
             req.causation_id = arg;
+            break;
+        case OPT_EXPLAIN:
+            explain = true;
             break;
         }
     }
@@ -148,9 +214,17 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return rc;
     }
     req.now_ms = c->now_ms;
+    struct explain_ctx ex = {c, c->narrate};
+    struct command_narrator narrator = {explain_line, &ex};
+    if (explain || c->narrate)
+        req.narrate = &narrator;
+    if (!explain)
+        ex.c = NULL;
     struct command_result res;
     command_result_init(&res);
     rc = command_execute(c->store, c->domain, &req, &res, &e);
+    if (explain || c->narrate)
+        explain_end(c, &narrator, &req, &res, rc);
     /* For tests/e2e/concurrency.sh, which sums how often competing writers collided. */
     if (getenv("STRATA_REPORT_RETRIES"))
         fprintf(stderr, "retries: %d\n", res.attempts > 1 ? res.attempts - 1 : 0);

@@ -4,10 +4,21 @@
 
 #include "verbs/verb.h"
 
-static const struct verb_def *const verbs[] = {&verb_exec, &verb_events, &verb_state, &verb_query,
-                                               &verb_export, &verb_why, &verb_bisect,
-                                               &verb_stats, &verb_variants, &verb_flow,
-                                               &verb_durations};
+static const struct verb_def *const verbs[] = {
+    &verb_exec,
+    &verb_events,
+    &verb_state,
+    &verb_query,
+    &verb_export,
+    &verb_why,
+    &verb_bisect,
+    &verb_trace,
+    &verb_doctor,
+    &verb_stats,
+    &verb_variants,
+    &verb_flow,
+    &verb_durations,
+};
 
 const struct verb_def *const *verb_list(size_t *n)
 {

@@ -85,6 +85,9 @@ struct verb_ctx {
     bool want_help;
     bool force;          /* --force: write with the domain to a store used with another */
     char *owned_db_path; /* derived from the domain */
+    /* The workbench's Log view: every command a verb runs is narrated to it
+     * (core/command_narrate.h); NULL: only `exec --explain` narrates. */
+    const struct command_narrator *narrate;
 };
 
 /* A verb: its names and texts, its long options (ending with VERB_COMMON_OPTIONS
@@ -114,6 +117,7 @@ extern const struct verb_def verb_exec, verb_events, verb_state, verb_query,
 extern const struct verb_def verb_why, verb_bisect;
 /* Inspecting logs (verbs/inspect.h). */
 extern const struct verb_def verb_stats, verb_variants, verb_flow, verb_durations;
+extern const struct verb_def verb_trace, verb_doctor;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);

@@ -159,7 +159,7 @@ static void test_upgrade_each_format(void **state)
         assert_int_equal(db_int(db, "PRAGMA application_id"), STRATA_APPLICATION_ID);
         static const char *const tables[] = {"strata_meta",     "streams",  "event_log",
                                              "events",          "commands", "snapshots",
-                                             "projection_skips"};
+                                             "projection_skips", "append_times"};
         for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
             char sql[200];
             snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
@@ -177,6 +177,45 @@ static void test_upgrade_each_format(void **state)
         store_close(s);
         free(path);
     }
+}
+
+/* append_time: a store from the format before it is upgraded; its old events have
+ * no append time (their lag age falls back to their own `time`), a new append has
+ * one, from the clock, and a transaction of many appends writes one row. */
+static void test_append_time_upgrade(void **state)
+{
+    int at = store_migration_number("append_time");
+    assert_true(at >= 2);
+    char *path = old_store(at - 1, NULL);
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.create = false;
+    err e = {0};
+    struct store *s = store_open(path, &opt, &e);
+    assert_non_null(s);
+    int64_t ms = 0;
+    assert_int_equal(store_append_time(s, 2, &ms, &e), ST_NOT_FOUND);
+    int64_t before = time_now_ms();
+    assert_int_equal(append_one(s, "Account-A"), 4);
+    assert_int_equal(store_append_time(s, 4, &ms, &e), ST_OK);
+    assert_true(ms >= before && ms <= time_now_ms());
+    assert_int_equal(store_append_time(s, 3, &ms, &e), ST_NOT_FOUND);
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    assert_int_equal(append_one(s, "Account-B"), 5);
+    assert_int_equal(append_one(s, "Account-A"), 6);
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    assert_int_equal(db_int(store_sqlite_db(s), "SELECT count(*) FROM append_times"), 2);
+    assert_int_equal(store_append_time(s, 6, &ms, &e), ST_OK);
+    assert_true(ms >= before);
+    store_close(s);
+    /* Read-only, a store of the format before is read as it is: no append times. */
+    char *old = old_store(at - 1, NULL);
+    opt.read_only = true;
+    s = store_open(old, &opt, &e);
+    assert_non_null(s);
+    assert_int_equal(store_append_time(s, 1, &ms, &e), ST_NOT_FOUND);
+    store_close(s);
+    free(old);
+    free(path);
 }
 
 /* A new store is made by the same migrations, and looks the same as an upgraded one. */
@@ -283,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_list_is_numbered),
         cmocka_unit_test(test_upgrade_each_format),
         cmocka_unit_test(test_new_store_is_latest),
+        cmocka_unit_test(test_append_time_upgrade),
         cmocka_unit_test(test_read_only_old_store),
         cmocka_unit_test(test_failed_upgrade_changes_nothing),
         cmocka_unit_test(test_concurrent_upgrade),
