@@ -12,6 +12,7 @@
 #include "domain_schema.h"
 #include "event_check.h"
 #include "json.h"
+#include "rule_message.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
  * never holds more than a page in memory. */
@@ -704,9 +705,9 @@ static int check_rule(const struct rule_spec *r, struct expr_vars *vars, struct 
     expr_explain(r->rule, vars, &sb);
     free(res->rejected);
     free(res->explanation);
-    res->rejected = xstrdup(r->message);
+    res->rejected = rule_message(r, vars);
     res->explanation = sb_steal(&sb);
-    return err_set(e, ST_REJECTED, "%s", r->message);
+    return err_set(e, ST_REJECTED, "%s", res->rejected);
 }
 
 /* decide + evolve: runs require, emit and invariants against st. */

@@ -62,7 +62,14 @@ int field_check_stored(const struct field_spec *f, const value *v, err *e);
 /* A rule: a boolean expression and the message shown when it is false. */
 struct rule_spec {
     expr *rule;
-    char *message;
+    char *message; /* as written, placeholders and all */
+    /* The message's {EXPR} placeholders, compiled when the domain loads
+     * (domain_message.c): the text shown is texts[0] holes[0] texts[1] ...
+     * holes[nholes - 1] texts[nholes] (rule_message.h formats it). texts is NULL
+     * when the message has no placeholder and no doubled brace. */
+    char **texts;
+    expr **holes;
+    size_t nholes;
     struct srcpos pos;
 };
 

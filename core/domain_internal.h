@@ -132,6 +132,12 @@ const char *fields_suggest(const struct field_spec *f, size_t n, const char *nam
 void upcasts_load(struct loader *L, const struct ynode *un, const struct ynode *evkey,
                   struct event_spec *e);
 
+/* domain_message.c: splits rs->message (read from node mn) around its {EXPR}
+ * placeholders and compiles each in env, the rule's own names; fills
+ * rs->texts, rs->holes, rs->nholes. Problems stand at the placeholder. */
+void message_load(struct loader *L, const struct ynode *mn, const struct expr_env *env,
+                  struct rule_spec *rs);
+
 /* domain_parts.c */
 void projections_load(struct loader *L, const struct ynode *map);
 void sources_load(struct loader *L, const struct ynode *map);

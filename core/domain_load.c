@@ -71,8 +71,10 @@ static void rules_load(struct loader *L, const struct ynode *seq, const struct e
             if (mn) {
                 size_t m2 = ld_push(L, "message");
                 const char *s = ld_string(L, mn, "a message (text)");
-                if (s)
+                if (s) {
                     rs->message = xstrdup(s);
+                    message_load(L, mn, env, rs);
+                }
                 ld_pop(L, m2);
             }
         }

@@ -127,6 +127,12 @@ static void rules_free(struct rule_spec *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         expr_free(r[i].rule);
         free(r[i].message);
+        for (size_t j = 0; r[i].texts && j <= r[i].nholes; j++)
+            free(r[i].texts[j]);
+        for (size_t j = 0; j < r[i].nholes; j++)
+            expr_free(r[i].holes[j]);
+        free(r[i].texts);
+        free(r[i].holes);
     }
     free(r);
 }

@@ -118,6 +118,14 @@ run "$STRATA" check "$TMP/missing.yaml"
 expect_rc 1 "missing file exits 1"
 expect_contains "$ERR" "$TMP/missing.yaml: error: " "missing file named"
 
+# A rule's message: each {placeholder} is compiled with the rule's names and a
+# problem stands at the placeholder; an unclosed '{' and a lone '}' are refused.
+run "$STRATA" check $B/message.yaml
+expect_rc 1 "message placeholders exits 1"
+expect_eq "$ERR" "$B/message.yaml:12:93: error: aggregates.Room.commands.Book.require[0].message: unknown field 'gust' of state (did you mean 'guest'?)
+$B/message.yaml:13:47: error: aggregates.Room.commands.Book.require[1].message: '{' starts a placeholder that is not closed: write {{ for a brace
+$B/message.yaml:14:43: error: aggregates.Room.commands.Book.require[2].message: a lone '}' in a message: write }} for a brace" "message placeholders"
+
 # Several files: every one is checked, good ones still say ok, the status is 1.
 run "$STRATA" check domains/cart.yaml $B/unknown_key.yaml domains/bank.yaml
 expect_rc 1 "a bad file among good ones exits 1"
