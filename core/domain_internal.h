@@ -4,8 +4,8 @@
  * compiled expressions while recording every problem as a diag.
  *
  * Parts, each using only those below it: domain_load.c (the file, the top level,
- * aggregates, commands, events) and domain_parts.c (projections, sources,
- * scenarios); domain_upcast.c (an event's upcast steps and what their chain
+ * aggregates, commands, events), domain_projection.c (projections),
+ * domain_parts.c (sources, scenarios), domain_message.c (rule messages); domain_upcast.c (an event's upcast steps and what their chain
  * makes); field.c (reading field specs, and field_check); domain_util.c (these
  * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
  * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
@@ -138,8 +138,17 @@ void upcasts_load(struct loader *L, const struct ynode *un, const struct ynode *
 void message_load(struct loader *L, const struct ynode *mn, const struct expr_env *env,
                   struct rule_spec *rs);
 
-/* domain_parts.c */
+/* Reports an unknown event type at `at`, with "did you mean" over the domain's
+ * events (domain_util.c, as the next one). */
+void ld_unknown_event(struct loader *L, const struct ynode *at, const char *name);
+/* ld_suggest over names[0..n) (NULL entries skipped). */
+const char *ld_suggest_names(const char *word, char *const *names, size_t n);
+
+/* domain_projection.c */
 void projections_load(struct loader *L, const struct ynode *map);
+bool projection_has_column(const struct projection_spec *p, const char *name);
+
+/* domain_parts.c */
 void sources_load(struct loader *L, const struct ynode *map);
 bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val,
                   struct source_spec *s);

@@ -661,3 +661,41 @@ const struct expr_schema *command_meta_schema(void)
     static const struct expr_schema s = {names, types, 2};
     return &s;
 }
+
+/* did_you_mean over every event type of the domain. */
+static const char *suggest_event(const struct domain *d, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        n += d->aggregates[i].nevents;
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        for (size_t j = 0; j < d->aggregates[i].nevents; j++)
+            if (d->aggregates[i].events[j].name)
+                names[k++] = d->aggregates[i].events[j].name;
+    const char *s = ld_suggest(name, names, k);
+    free(names);
+    return s;
+}
+
+void ld_unknown_event(struct loader *L, const struct ynode *at, const char *name)
+{
+    const char *s = suggest_event(L->d, name);
+    if (s)
+        ld_diag(L, at, "unknown event type '%s' (did you mean '%s'?)", name, s);
+    else
+        ld_diag(L, at, "unknown event type '%s': no aggregate of the domain defines it", name);
+}
+
+const char *ld_suggest_names(const char *word, char *const *names, size_t n)
+{
+    const char **v = xcalloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (names[i])
+            v[k++] = names[i];
+    const char *s = ld_suggest(word, v, k);
+    free(v);
+    return s;
+}
