@@ -41,7 +41,8 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok, 1 the expression or --vars is wrong (message on stderr), 2 usage\n";
 
-static const char *const root_names[ROOT_COUNT] = {"payload", "state", "event", "row", "meta", "record"};
+static const char *const root_names[ROOT_COUNT] = {"payload", "state", "event", "row",
+                                                   "meta",    "record", "key"};
 
 /* Fills vars from a JSON object of root names; on error fills e. */
 static int load_vars(const char *text, struct expr_vars *vars, value *holder, err *e)
@@ -63,7 +64,7 @@ static int load_vars(const char *text, struct expr_vars *vars, value *holder, er
             if (dym)
                 return err_set(e, ST_ERR, "--vars: unknown name '%s' (did you mean '%s'?)", k, dym);
             return err_set(e, ST_ERR,
-                           "--vars: unknown name '%s'; the names are payload, state, event, row, meta, record", k);
+                           "--vars: unknown name '%s'; the names are payload, state, event, row, meta, record, key", k);
         }
         vars->roots[r] = *value_map_val_at(holder, i); /* borrowed from holder */
     }

@@ -153,6 +153,9 @@ struct handler_spec {
     struct assign *set;
     size_t nset;
     bool delete_row;       /* `delete: true` */
+    /* `for_each: EXPR`: a list of row keys, used instead of the projection's key;
+     * the handler runs once per key, with `key` bound to it. NULL: the key. */
+    expr *for_each;
     struct srcpos pos;
 };
 
@@ -161,7 +164,14 @@ struct projection_spec {
     expr *key;             /* NULL: a single row */
     char **columns;        /* declared column names, in order */
     value *defaults;       /* their plain-YAML defaults */
+    /* Their types (`{type: int, default: 0}`, or the bare default's type), as
+     * field specs (name and type only), so a handler's value is checked by
+     * field_check before it is stored. */
+    struct field_spec *coltypes;
     size_t ncolumns;
+    /* Many rows: a key, or `for_each` in every handler. Without either, the
+     * projection is one row (key ''). */
+    bool keyed;
     struct handler_spec *handlers;
     size_t nhandlers;
     char rules_hash[17];   /* key, columns, defaults, handlers: a changed definition is stale */

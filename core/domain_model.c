@@ -201,12 +201,16 @@ void projection_spec_done(struct projection_spec *p)
     for (size_t i = 0; i < p->ncolumns; i++) {
         free(p->columns[i]);
         value_free(p->defaults[i]);
+        if (p->coltypes)
+            field_spec_done(&p->coltypes[i]);
     }
     free(p->columns);
     free(p->defaults);
+    free(p->coltypes);
     for (size_t i = 0; i < p->nhandlers; i++) {
         free(p->handlers[i].event_type);
         expr_free(p->handlers[i].when);
+        expr_free(p->handlers[i].for_each);
         assigns_free(p->handlers[i].set, p->handlers[i].nset);
     }
     free(p->handlers);

@@ -448,7 +448,7 @@ static void expected_rows_load(struct loader *L, const struct ynode *rows,
                 ld_pop(L, m3);
             }
             const struct ynode *kn = ynode_get(row, "key");
-            if (p->key && !kn)
+            if (p->keyed && !kn)
                 ld_diag(L, row, "a row of %s needs `key:` (which row is meant?)", p->name);
             size_t m3 = ld_push(L, "key");
             if (kn && kn->kind != YN_SCALAR)
@@ -482,7 +482,7 @@ static void rows_check_load(struct loader *L, const struct ynode *x,
     }
     if (a) {
         size_t m = ld_push(L, "absent");
-        if (p && !p->key)
+        if (p && !p->keyed)
             ld_diag(L, ynode_getkey(x, "absent"),
                     "%s has no key (it is a single row), so no row of it can be absent", p->name);
         else if (ld_expect_seq(L, a, "the keys of rows that must not exist", false))

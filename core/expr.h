@@ -25,6 +25,7 @@ enum expr_root {
     ROOT_ROW,
     ROOT_META,
     ROOT_RECORD,
+    ROOT_KEY, /* a projection handler with `for_each`: the row's key (text) */
     ROOT_COUNT
 };
 #define ROOT_BIT(r) (1u << (r))

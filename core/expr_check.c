@@ -287,7 +287,9 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         n->borrow = true;
         return;
     case N_ROOT:
-        n->type = n->slot == ROOT_RECORD ? EXPR_T_ANY : EXPR_T_MAP;
+        n->type = n->slot == ROOT_RECORD ? EXPR_T_ANY
+                  : n->slot == ROOT_KEY  ? EXPR_T_STRING
+                                         : EXPR_T_MAP;
         n->borrow = true;
         return;
     case N_LOCAL:

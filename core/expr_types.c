@@ -53,7 +53,7 @@ static const char *const macro_names[M_COUNT] = {"all", "exists", "exists_one", 
 static const char *const op_text[] = {
     "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "in"};
 static const char *const root_names[ROOT_COUNT] = {"payload", "state", "event",
-                                                   "row",     "meta",  "record"};
+                                                   "row",     "meta",  "record", "key"};
 
 const struct expr_fninfo *expr_fn_find(const char *name)
 {
