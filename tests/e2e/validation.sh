@@ -149,12 +149,12 @@ expect_rc 0 "a format-1 store is read as it is by a read-only command"
 expect_eq "$(sqlite3 "$O" "PRAGMA user_version")" 1 "reading did not upgrade it"
 run "$STRATA" project --domain "$D" --db "$O" --status
 expect_rc 0 "a writing command on a format-1 store"
-expect_eq "$(sqlite3 "$O" "PRAGMA user_version")" 2 "upgraded it in place to format 2"
-expect_eq "$(sqlite3 "$O" "select value from strata_meta where key = 'format_version'")" 2 "strata_meta says so too"
+expect_eq "$(sqlite3 "$O" "PRAGMA user_version")" 3 "upgraded it in place to format 3"
+expect_eq "$(sqlite3 "$O" "select value from strata_meta where key = 'format_version'")" 3 "strata_meta says so too"
 expect_eq "$(count "$O")" 1 "its events are intact"
 sqlite3 "$O" "PRAGMA user_version = 9;"
 run "$STRATA" events --db "$O"
 expect_rc 1 "a newer store is refused"
-expect_contains "$ERR" "was written by a newer Strata (store format 9; this build reads up to 2)" "plainly"
+expect_contains "$ERR" "was written by a newer Strata (store format 9; this build reads up to 3)" "plainly"
 
 done_testing
