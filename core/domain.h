@@ -31,10 +31,20 @@ const char *ftype_name(ftype t);
  * [] {} "0s", and null for timestamp and any. */
 value ftype_zero(ftype t);
 
+struct record_type;
+
 /* A field of a payload, of an event's `fields`, or of an aggregate's `state`. */
 struct field_spec {
     char *name;
     ftype type;
+    /* A declared record type (`types:`): the field is a map holding its fields
+     * (type F_MAP). NULL otherwise. */
+    const struct record_type *record;
+    /* `list<T>` / `map<T>` (type F_LIST / F_MAP): a spec of each element (name
+     * NULL, type T, required), and the schema expressions see for the container.
+     * NULL when the elements are not typed. */
+    struct field_spec *elem;
+    struct expr_schema *shape;
     bool required;      /* a bare type name, or a mapping with neither default nor optional */
     bool optional;
     bool has_default;
@@ -47,6 +57,23 @@ struct field_spec {
     value enum_values;  /* a list, or null when not set */
     struct srcpos pos;
 };
+
+/* A record type declared once under `types:` (domain_types.c) and used as a
+ * field type: `Booking`, `list<Booking>`, `map<Booking>`. */
+struct record_type {
+    char *name;
+    struct field_spec *fields;
+    size_t nfields;
+    /* what expressions know of it: names, types, nested schemas */
+    const char **names;
+    expr_type *types;
+    const struct expr_schema **subs;
+    struct expr_schema schema;
+    struct srcpos pos;
+};
+
+/* The type of f as written: "int", "Booking", "list<Booking>", "map<int>". */
+const char *field_type_name(const struct field_spec *f, char *buf, size_t size);
 
 /* Checks v against f (type, min/max, lengths, pattern, enum). On failure returns
  * ST_ERR with a message naming the field and the constraint, e.g.
@@ -230,6 +257,8 @@ struct domain {
     char *name;
     char *description;
     int version;
+    struct record_type *types; /* `types:` */
+    size_t ntypes;
     struct aggregate_spec *aggregates;
     size_t naggregates;
     struct projection_spec *projections;

@@ -104,6 +104,7 @@ expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_
 struct schema_buf {
     const char **names;
     expr_type *types;
+    const struct expr_schema **subs; /* records' and typed containers' schemas */
     struct expr_schema s;
 };
 void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_t n);
@@ -143,6 +144,13 @@ void message_load(struct loader *L, const struct ynode *mn, const struct expr_en
 void ld_unknown_event(struct loader *L, const struct ynode *at, const char *name);
 /* ld_suggest over names[0..n) (NULL entries skipped). */
 const char *ld_suggest_names(const char *word, char *const *names, size_t n);
+
+/* domain_types.c: the top-level `types:` map into L->d->types: every name
+ * first, so a record may name another declared after it (or itself), then
+ * their fields, then what expressions know of them. */
+void types_load(struct loader *L, const struct ynode *map);
+/* The record type called name, or NULL (domain_util.c). */
+const struct record_type *ld_record(const struct loader *L, const char *name);
 
 /* domain_projection.c */
 void projections_load(struct loader *L, const struct ynode *map);

@@ -593,8 +593,8 @@ static void index_names(struct loader *L, bool events)
 
 /* ---- the file ---- */
 
-static const char *const top_keys[] = {"domain",      "description", "version",  "aggregates",
-                                       "projections", "sources",     "scenarios"};
+static const char *const top_keys[] = {"domain",      "description", "version",  "types",
+                                       "aggregates",  "projections", "sources",  "scenarios"};
 
 static char *basename_noext(const char *path)
 {
@@ -644,6 +644,11 @@ static void domain_read(struct loader *L, const struct ynode *root)
         int64_t v;
         if (ld_int(L, x, "version", 0, 1000000000, &v))
             d->version = (int)v;
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(root, "types"))) {
+        size_t m = ld_push(L, "types");
+        types_load(L, x);
         ld_pop(L, m);
     }
     const struct ynode *aggs = ynode_get(root, "aggregates");

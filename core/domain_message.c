@@ -99,12 +99,11 @@ void message_load(struct loader *L, const struct ynode *mn, const struct expr_en
         else
             x = ld_compile(L, &h, env, false);
         free(h.text);
-        if (!x)
-            if (rs->nholes == cap) {
-                cap *= 2;
-                rs->texts = xrealloc(rs->texts, (cap + 1) * sizeof *rs->texts);
-                rs->holes = xrealloc(rs->holes, cap * sizeof *rs->holes);
-            }
+        if (rs->nholes == cap) {
+            cap *= 2;
+            rs->texts = xrealloc(rs->texts, (cap + 1) * sizeof *rs->texts);
+            rs->holes = xrealloc(rs->holes, cap * sizeof *rs->holes);
+        }
         rs->texts[rs->nholes] = xstrdup(lit.buf ? lit.buf : "");
         rs->holes[rs->nholes++] = x;
         sb_reset(&lit);

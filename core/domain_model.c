@@ -274,5 +274,15 @@ void domain_free(struct domain *d)
     for (size_t i = 0; i < d->nscenarios; i++)
         scenario_spec_done(&d->scenarios[i]);
     free(d->scenarios);
+    /* last: the fields above point at the records */
+    for (size_t i = 0; i < d->ntypes; i++) {
+        struct record_type *r = &d->types[i];
+        free(r->name);
+        fields_free(r->fields, r->nfields);
+        free(r->names);
+        free(r->types);
+        free(r->subs);
+    }
+    free(d->types);
     free(d);
 }

@@ -7,6 +7,7 @@
  * duration, and null for timestamp (there is no sensible zero time) and any. */
 #include "core/domain_schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,5 +164,27 @@ void field_spec_done(struct field_spec *f)
         free(f->pattern);
     }
     value_free(f->enum_values);
+    if (f->elem) {
+        field_spec_done(f->elem);
+        free(f->elem);
+    }
+    free(f->shape);
     memset(f, 0, sizeof *f);
+}
+
+const struct expr_schema *field_shape(const struct field_spec *f)
+{
+    return f->record ? &f->record->schema : f->shape;
+}
+
+const char *field_type_name(const struct field_spec *f, char *buf, size_t size)
+{
+    if (f->record)
+        return f->record->name;
+    if (f->elem) {
+        snprintf(buf, size, "%s<%s>", ftype_name(f->type),
+                 f->elem->record ? f->elem->record->name : ftype_name(f->elem->type));
+        return buf;
+    }
+    return ftype_name(f->type);
 }

@@ -32,6 +32,9 @@ const struct field_spec *fields_find(const struct field_spec *f, size_t n, const
  * the loader has its own, budgeted per file, in domain_internal.h),
  * or NULL when none is close enough. */
 const char *fields_did_you_mean(const struct field_spec *f, size_t n, const char *word);
+/* What expressions know of the value of field f: its record's schema, or the
+ * elements' of a list<T> or map<T>; NULL when nothing. */
+const struct expr_schema *field_shape(const struct field_spec *f);
 /* Frees what f owns and zeroes it. */
 void field_spec_done(struct field_spec *f);
 

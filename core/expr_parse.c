@@ -535,8 +535,10 @@ static struct node *parse_member(struct parser *p)
             ix->end = (uint32_t)p->lx.tok.end;
             if (!expect(p, T_RBRACKET, "to close '['"))
                 return NULL;
-            if (k->kind == N_CONST && k->cval.type == V_STRING &&
-                memchr(value_str(&k->cval), 0, value_strlen(&k->cval)) == NULL)
+            if (expr_check_element(p->env, ix, n))
+                ; /* an element of a typed list or map */
+            else if (k->kind == N_CONST && k->cval.type == V_STRING &&
+                     memchr(value_str(&k->cval), 0, value_strlen(&k->cval)) == NULL)
                 expr_check_root_field(&p->err, p->env, ix, n, value_str(&k->cval), k->start);
             n = ix;
         } else {

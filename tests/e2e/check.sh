@@ -126,6 +126,16 @@ expect_eq "$ERR" "$B/message.yaml:12:93: error: aggregates.Room.commands.Book.re
 $B/message.yaml:13:47: error: aggregates.Room.commands.Book.require[1].message: '{' starts a placeholder that is not closed: write {{ for a brace
 $B/message.yaml:14:43: error: aggregates.Room.commands.Book.require[2].message: a lone '}' in a message: write }} for a brace" "message placeholders"
 
+# Record types (`types:`): an unknown type name gets "did you mean", an unknown
+# element type is refused, and a record's fields are checked through a map of
+# records, with their types (a timestamp is not a condition).
+run "$STRATA" check $B/record_types.yaml
+expect_rc 1 "record types exits 1"
+expect_eq "$ERR" "$B/record_types.yaml:9:19: error: types.Stay.booking: unknown type 'Boking' (did you mean 'Booking'?)
+$B/record_types.yaml:9:34: error: types.Stay.rooms: unknown element type 'Room' in 'list<Room>': a type of the language (not list or map) or a record declared under \`types:\`
+$B/record_types.yaml:19:55: error: aggregates.Room.commands.Cancel.require[0].rule: unknown field 'too' of Booking (did you mean 'to'?)
+$B/record_types.yaml:20:20: error: aggregates.Room.commands.Cancel.require[1].rule: \`state.bookings[payload.bookingId].from\` is a timestamp, not a condition (it must be true or false)" "record types"
+
 # Several files: every one is checked, good ones still say ok, the status is 1.
 run "$STRATA" check domains/cart.yaml $B/unknown_key.yaml domains/bank.yaml
 expect_rc 1 "a bad file among good ones exits 1"
