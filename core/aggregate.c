@@ -533,7 +533,7 @@ int command_validate_payload(const struct command_spec *c, const value *payload,
             err_prefix(e, "%s", c->name);
             return rc;
         }
-        value_map_set(&v, f->name, field_coerce(f->type, value_ref(given))); /* canonical text */
+        value_map_set(&v, f->name, field_coerce_spec(f, value_ref(given))); /* canonical text */
     }
     *out = v;
     return ST_OK;

@@ -172,6 +172,34 @@ void field_spec_done(struct field_spec *f)
     memset(f, 0, sizeof *f);
 }
 
+value field_coerce_spec(const struct field_spec *f, value v)
+{
+    v = field_coerce(f->type, v);
+    if (f->record && v.type == V_MAP) {
+        for (size_t i = 0; i < f->record->nfields; i++) {
+            const struct field_spec *rf = &f->record->fields[i];
+            const value *x = rf->name ? value_map_get(&v, rf->name) : NULL;
+            if (x)
+                value_map_set(&v, rf->name, field_coerce_spec(rf, value_ref(x)));
+        }
+    } else if (f->elem && v.type == V_LIST) {
+        value out = value_list(value_list_len(&v));
+        for (size_t i = 0; i < value_list_len(&v); i++)
+            value_list_push(&out, field_coerce_spec(f->elem, value_ref(value_list_at(&v, i))));
+        value_free(v);
+        v = out;
+    } else if (f->elem && v.type == V_MAP) {
+        for (size_t i = 0; i < value_map_len(&v); i++) {
+            const value *k = value_map_key_at(&v, i);
+            char *key = xstrndup(value_str(k), value_strlen(k));
+            value c = field_coerce_spec(f->elem, value_ref(value_map_val_at(&v, i)));
+            value_map_set(&v, key, c);
+            free(key);
+        }
+    }
+    return v;
+}
+
 const struct expr_schema *field_shape(const struct field_spec *f)
 {
     return f->record ? &f->record->schema : f->shape;

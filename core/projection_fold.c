@@ -164,7 +164,7 @@ static bool column_set(const struct projection_spec *p, const struct assign *a, 
 {
     const struct field_spec *c = fields_find(p->coltypes, p->ncolumns, a->name);
     if (c && v.type != V_NULL) {
-        v = field_coerce(c->type, v);
+        v = field_coerce_spec(c, v);
         if (field_check(c, &v, e) != ST_OK) {
             value_free(v);
             const char *m = strncmp(e->msg, "field ", 6) == 0 ? e->msg + 6 : e->msg;

@@ -138,6 +138,18 @@ static void test_values_checked_deeply(void **state)
                  "[{\"booking\":{\"guest\":1,\"from\":\"2026-03-01T10:00:00Z\","
                  "\"status\":\"in\"},\"nights\":[]}]",
                  "field 'stays': [0].booking.guest: expected string, got int 1");
+    /* Timestamps inside are stored as the canonical text, as top-level ones. */
+    value v;
+    err e = {0};
+    const char *sj = "[{\"booking\":{\"guest\":\"a\",\"from\":\"2026-03-01T10:00:00+02:00\","
+                     "\"status\":\"in\"},\"nights\":[1]}]";
+    assert_int_equal(json_parse(sj, strlen(sj), &v, &e), ST_OK);
+    v = field_coerce_spec(stays, v);
+    char *js = json_to_string(&v);
+    assert_string_equal(js, "[{\"booking\":{\"guest\":\"a\",\"from\":\"2026-03-01T08:00:00.000Z\","
+                            "\"status\":\"in\"},\"nights\":[1]}]");
+    free(js);
+    value_free(v);
     expect_field(tags, "{\"a\":1,\"b\":2.5}", "field 'tags': ['b']: expected int, got float 2.5");
     domain_free(d);
 }
