@@ -5,11 +5,13 @@
  *
  * Parts, each using only those below it: domain_load.c (the file, the top level,
  * aggregates, commands, events), domain_projection.c (projections),
- * domain_parts.c (sources, scenarios), domain_message.c (rule messages); domain_upcast.c (an event's upcast steps and what their chain
- * makes); field.c (reading field specs, and field_check); domain_util.c (these
- * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
- * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
- * domain, with "did you mean" for typed names: domain_lookup.c (domain.h). */
+ * domain_parts.c (sources, scenarios), domain_types.c (record types under
+ * `types:`), domain_message.c (rule messages with placeholders);
+ * domain_upcast.c (an event's upcast steps and what their chain makes); field.c
+ * (reading field specs, and field_check); domain_util.c (these helpers);
+ * domain_model.c (diag lists, freeing, hashing); domain_schema.c (field types and
+ * specs as data); yaml_tree.c (YAML). Lookups by name of a loaded domain, with
+ * "did you mean" for typed names: domain_lookup.c (domain.h). */
 #ifndef STRATA_DOMAIN_INTERNAL_H
 #define STRATA_DOMAIN_INTERNAL_H
 

@@ -245,7 +245,7 @@ static void projection_hash(struct projection_spec *p)
 }
 
 /* Column i: a bare default (a column of the default's type; null: any), or a
- * field spec {type, default, min, max, enum, ...} as a state field is written. */
+ * field spec {type, default} as a state field is written. */
 static void column_load(struct loader *L, const struct ynode *k, const struct ynode *v,
                         struct projection_spec *p, size_t i)
 {
@@ -285,6 +285,7 @@ static void keyed_check(struct loader *L, struct projection_spec *p, const struc
         if (p->handlers[i].for_each)
             continue;
         size_t m = ld_push(L, "on");
+        ld_push(L, p->handlers[i].event_type);
         ld_diag(L, ynode_keynode(on, i),
                 "projection %s has no `key:`, so this handler needs `for_each:` like the others "
                 "(which rows does it change?)",

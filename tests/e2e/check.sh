@@ -136,6 +136,16 @@ $B/record_types.yaml:9:34: error: types.Stay.rooms: unknown element type 'Room' 
 $B/record_types.yaml:19:55: error: aggregates.Room.commands.Cancel.require[0].rule: unknown field 'too' of Booking (did you mean 'to'?)
 $B/record_types.yaml:20:20: error: aggregates.Room.commands.Cancel.require[1].rule: \`state.bookings[payload.bookingId].from\` is a timestamp, not a condition (it must be true or false)" "record types"
 
+# Projection rows: for_each must give a list, a keyless projection needs it in
+# every handler, `key` is bound only by for_each, a typed column refuses a value
+# of another type.
+run "$STRATA" check $B/projection_rows.yaml
+expect_rc 1 "projection rows exits 1"
+expect_eq "$ERR" "$B/projection_rows.yaml:18:19: error: projections.Nights.on.Booked.for_each: \`size(event.nights)\` is an int, but for_each gives a list of row keys
+$B/projection_rows.yaml:19:42: error: projections.Nights.on.Booked.set.count: \`event.guest\` is a string, but column 'count' is int
+$B/projection_rows.yaml:20:7: error: projections.Nights.on.Cancelled: projection Nights has no \`key:\`, so this handler needs \`for_each:\` like the others (which rows does it change?)
+$B/projection_rows.yaml:20:27: error: projections.Nights.on.Cancelled.guest: 'key' is not available in projection; use event, row or meta" "projection rows"
+
 # Several files: every one is checked, good ones still say ok, the status is 1.
 run "$STRATA" check domains/cart.yaml $B/unknown_key.yaml domains/bank.yaml
 expect_rc 1 "a bad file among good ones exits 1"

@@ -383,7 +383,7 @@ static void test_load_problems(void **state)
     t = xasprintf("%s      A: {for_each: \"event.xs\", set: {n: \"1\"}}\n      B: {n: \"2\"}\n",
                   HEAD);
     m = load_problem(t);
-    assert_string_equal(m, "15:7: projections.P.on: projection P has no `key:`, so this handler "
+    assert_string_equal(m, "15:7: projections.P.on.B: projection P has no `key:`, so this handler "
                            "needs `for_each:` like the others (which rows does it change?)");
     free(m);
     free(t);
