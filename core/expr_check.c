@@ -60,6 +60,22 @@ void expr_check_root_field(struct expr_errsink *p, const struct expr_env *env, s
         fail(p, at, "unknown field '%s' of %s", field, of);
 }
 
+void expr_check_macro_var(const struct expr_env *env, const struct node *range,
+                          const struct expr_schema **schema, expr_type *type)
+{
+    const struct expr_schema *sc = schema_of(env, range);
+    *schema = NULL;
+    *type = EXPR_T_ANY;
+    /* a map's macros range over its keys, which the schema says nothing of */
+    if (!sc || sc->fields || range->type != EXPR_T_LIST)
+        return;
+    *schema = sc->elem;
+    /* a timestamp element is text until it is read through a field or an
+     * index (expr_eval lifts it there), so the variable stays untyped */
+    if (!expr_time_typed(sc->elem_type))
+        *type = sc->elem_type;
+}
+
 bool expr_check_element(const struct expr_env *env, struct node *ix, const struct node *base)
 {
     const struct expr_schema *sc = schema_of(env, base);
@@ -313,7 +329,7 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         n->borrow = true;
         return;
     case N_LOCAL:
-        n->type = EXPR_T_ANY;
+        /* n->type: the parser's (the element type of a typed list), else any */
         n->borrow = true;
         return;
     case N_LIST:

@@ -21,6 +21,9 @@
 struct scope_var {
     const char *name;
     size_t len;
+    /* what is known of its value: the elements of a list<T> it ranges over */
+    const struct expr_schema *schema;
+    expr_type type;
 };
 
 struct parser {
@@ -196,6 +199,8 @@ static struct node *resolve_name(struct parser *p, const char *name, size_t len,
         if (p->locals[i].len == len && memcmp(p->locals[i].name, name, len) == 0) {
             struct node *n = node_new(p, N_LOCAL, start, start, end);
             n->slot = i;
+            n->schema = p->locals[i].schema;
+            n->type = p->locals[i].type;
             return n;
         }
     }
@@ -272,6 +277,8 @@ static struct node *parse_macro(struct parser *p, struct node *range, int m, siz
     advance(p);
     p->locals[p->nlocals].name = var;
     p->locals[p->nlocals].len = varlen;
+    expr_check_macro_var(p->env, range, &p->locals[p->nlocals].schema,
+                         &p->locals[p->nlocals].type);
     n->slot = p->nlocals++;
     int nbody = 0;
     for (;;) {

@@ -163,6 +163,19 @@ static void test_fields_checked_in_expressions(void **state)
     free(m);
     free(text);
     /* Through a list of records to a record inside: types are known on the way. */
+    /* A macro's variable over a list of records is one of them. */
+    text = with_rule("payload.stays.all(s, s.booking.gest != '')");
+    m = first_problem(text);
+    assert_string_equal(m, "18:51: aggregates.Room.commands.Book.require[0].rule: unknown field "
+                           "'gest' of Booking (did you mean 'guest'?)");
+    free(m);
+    free(text);
+    text = with_rule("payload.stays.all(s, s.nights.all(n, n + 'x' != ''))");
+    m = first_problem(text);
+    assert_string_equal(m, "18:59: aggregates.Room.commands.Book.require[0].rule: no such "
+                           "overload: int + string");
+    free(m);
+    free(text);
     text = with_rule("payload.stays[0].booking.from + 1 > now()");
     m = first_problem(text);
     assert_string_equal(m, "18:50: aggregates.Room.commands.Book.require[0].rule: no such "
