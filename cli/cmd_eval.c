@@ -65,7 +65,7 @@ static int load_vars(const char *text, struct expr_vars *vars, value *holder, er
             if (dym)
                 return err_set(e, ST_ERR, "--vars: unknown name '%s' (did you mean '%s'?)", k, dym);
             return err_set(e, ST_ERR,
-                           "--vars: unknown name '%s'; the names are payload, state, event, row, meta, record", k);
+                           "--vars: unknown name '%s'; the names are payload, state, event, row, meta, record, key", k);
         }
         vars->roots[r] = *value_map_val_at(holder, i); /* borrowed from holder */
     }

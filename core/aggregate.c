@@ -14,6 +14,7 @@
 #include "domain_schema.h"
 #include "event_check.h"
 #include "json.h"
+#include "rule_message.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
  * never holds more than a page in memory. */
@@ -509,7 +510,7 @@ int command_validate_payload(const struct command_spec *c, const value *payload,
             err_prefix(e, "%s", c->name);
             return rc;
         }
-        value_map_set(&v, f->name, field_coerce(f->type, value_ref(given))); /* canonical text */
+        value_map_set(&v, f->name, field_coerce_spec(f, value_ref(given))); /* canonical text */
     }
     *out = v;
     return ST_OK;
@@ -668,9 +669,9 @@ static int check_rule(const struct rule_spec *r, struct expr_vars *vars, struct 
     expr_explain(r->rule, vars, &sb);
     free(res->rejected);
     free(res->explanation);
-    res->rejected = xstrdup(r->message);
+    res->rejected = rule_message(r, vars);
     res->explanation = sb_steal(&sb);
-    return err_set(e, ST_REJECTED, "%s", r->message);
+    return err_set(e, ST_REJECTED, "%s", res->rejected);
 }
 
 /* decide + evolve: runs require, emit and invariants against st. */

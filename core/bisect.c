@@ -38,7 +38,7 @@ expr *bisect_compile(const struct projection_spec *p, const struct aggregate_spe
     const char **names = xcalloc(n + 1, sizeof *names);
     for (size_t i = 0; i < n; i++)
         names[i] = p ? p->columns[i] : a->state[i].name;
-    struct expr_schema schema = {names, NULL, n};
+    struct expr_schema schema = {.fields = names, .nfields = n};
     struct expr_env env;
     memset(&env, 0, sizeof env);
     enum expr_root root = p ? ROOT_ROW : ROOT_STATE;

@@ -31,10 +31,20 @@ const char *ftype_name(ftype t);
  * [] {} "0s", and null for timestamp and any. */
 value ftype_zero(ftype t);
 
+struct record_type;
+
 /* A field of a payload, of an event's `fields`, or of an aggregate's `state`. */
 struct field_spec {
     char *name;
     ftype type;
+    /* A declared record type (`types:`): the field is a map holding its fields
+     * (type F_MAP). NULL otherwise. */
+    const struct record_type *record;
+    /* `list<T>` / `map<T>` (type F_LIST / F_MAP): a spec of each element (name
+     * NULL, type T, required), and the schema expressions see for the container.
+     * NULL when the elements are not typed. */
+    struct field_spec *elem;
+    struct expr_schema *shape;
     bool required;      /* a bare type name, or a mapping with neither default nor optional */
     bool optional;
     bool has_default;
@@ -47,6 +57,23 @@ struct field_spec {
     value enum_values;  /* a list, or null when not set */
     struct srcpos pos;
 };
+
+/* A record type declared once under `types:` (domain_types.c) and used as a
+ * field type: `Booking`, `list<Booking>`, `map<Booking>`. */
+struct record_type {
+    char *name;
+    struct field_spec *fields;
+    size_t nfields;
+    /* what expressions know of it: names, types, nested schemas */
+    const char **names;
+    expr_type *types;
+    const struct expr_schema **subs;
+    struct expr_schema schema;
+    struct srcpos pos;
+};
+
+/* The type of f as written: "int", "Booking", "list<Booking>", "map<int>". */
+const char *field_type_name(const struct field_spec *f, char *buf, size_t size);
 
 /* Checks v against f (type, min/max, lengths, pattern, enum). On failure returns
  * ST_ERR with a message naming the field and the constraint, e.g.
@@ -62,7 +89,14 @@ int field_check_stored(const struct field_spec *f, const value *v, err *e);
 /* A rule: a boolean expression and the message shown when it is false. */
 struct rule_spec {
     expr *rule;
-    char *message;
+    char *message; /* as written, placeholders and all */
+    /* The message's {EXPR} placeholders, compiled when the domain loads
+     * (domain_message.c): the text shown is texts[0] holes[0] texts[1] ...
+     * holes[nholes - 1] texts[nholes] (rule_message.h formats it). texts is NULL
+     * when the message has no placeholder and no doubled brace. */
+    char **texts;
+    expr **holes;
+    size_t nholes;
     struct srcpos pos;
 };
 
@@ -146,6 +180,9 @@ struct handler_spec {
     struct assign *set;
     size_t nset;
     bool delete_row;       /* `delete: true` */
+    /* `for_each: EXPR`: a list of row keys, used instead of the projection's key;
+     * the handler runs once per key, with `key` bound to it. NULL: the key. */
+    expr *for_each;
     struct srcpos pos;
 };
 
@@ -154,7 +191,14 @@ struct projection_spec {
     expr *key;             /* NULL: a single row */
     char **columns;        /* declared column names, in order */
     value *defaults;       /* their plain-YAML defaults */
+    /* Their types (`{type: int, default: 0}`, or the bare default's type), as
+     * field specs (name and type only), so a handler's value is checked by
+     * field_check before it is stored. */
+    struct field_spec *coltypes;
     size_t ncolumns;
+    /* Many rows: a key, or `for_each` in every handler. Without either, the
+     * projection is one row (key ''). */
+    bool keyed;
     struct handler_spec *handlers;
     size_t nhandlers;
     char rules_hash[17];   /* key, columns, defaults, handlers: a changed definition is stale */
@@ -213,6 +257,8 @@ struct domain {
     char *name;
     char *description;
     int version;
+    struct record_type *types; /* `types:` */
+    size_t ntypes;
     struct aggregate_spec *aggregates;
     size_t naggregates;
     struct projection_spec *projections;

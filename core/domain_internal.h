@@ -4,12 +4,14 @@
  * compiled expressions while recording every problem as a diag.
  *
  * Parts, each using only those below it: domain_load.c (the file, the top level,
- * aggregates, commands, events) and domain_parts.c (projections, sources,
- * scenarios); domain_upcast.c (an event's upcast steps and what their chain
- * makes); field.c (reading field specs, and field_check); domain_util.c (these
- * helpers); domain_model.c (diag lists, freeing, hashing); domain_schema.c (field
- * types and specs as data); yaml_tree.c (YAML). Lookups by name of a loaded
- * domain, with "did you mean" for typed names: domain_lookup.c (domain.h). */
+ * aggregates, commands, events), domain_projection.c (projections),
+ * domain_parts.c (sources, scenarios), domain_types.c (record types under
+ * `types:`), domain_message.c (rule messages with placeholders);
+ * domain_upcast.c (an event's upcast steps and what their chain makes); field.c
+ * (reading field specs, and field_check); domain_util.c (these helpers);
+ * domain_model.c (diag lists, freeing, hashing); domain_schema.c (field types and
+ * specs as data); yaml_tree.c (YAML). Lookups by name of a loaded domain, with
+ * "did you mean" for typed names: domain_lookup.c (domain.h). */
 #ifndef STRATA_DOMAIN_INTERNAL_H
 #define STRATA_DOMAIN_INTERNAL_H
 
@@ -104,6 +106,7 @@ expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_
 struct schema_buf {
     const char **names;
     expr_type *types;
+    const struct expr_schema **subs; /* records' and typed containers' schemas */
     struct expr_schema s;
 };
 void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_t n);
@@ -132,8 +135,30 @@ const char *fields_suggest(const struct field_spec *f, size_t n, const char *nam
 void upcasts_load(struct loader *L, const struct ynode *un, const struct ynode *evkey,
                   struct event_spec *e);
 
-/* domain_parts.c */
+/* domain_message.c: splits rs->message (read from node mn) around its {EXPR}
+ * placeholders and compiles each in env, the rule's own names; fills
+ * rs->texts, rs->holes, rs->nholes. Problems stand at the placeholder. */
+void message_load(struct loader *L, const struct ynode *mn, const struct expr_env *env,
+                  struct rule_spec *rs);
+
+/* Reports an unknown event type at `at`, with "did you mean" over the domain's
+ * events (domain_util.c, as the next one). */
+void ld_unknown_event(struct loader *L, const struct ynode *at, const char *name);
+/* ld_suggest over names[0..n) (NULL entries skipped). */
+const char *ld_suggest_names(const char *word, char *const *names, size_t n);
+
+/* domain_types.c: the top-level `types:` map into L->d->types: every name
+ * first, so a record may name another declared after it (or itself), then
+ * their fields, then what expressions know of them. */
+void types_load(struct loader *L, const struct ynode *map);
+/* The record type called name, or NULL (domain_util.c). */
+const struct record_type *ld_record(const struct loader *L, const char *name);
+
+/* domain_projection.c */
 void projections_load(struct loader *L, const struct ynode *map);
+bool projection_has_column(const struct projection_spec *p, const char *name);
+
+/* domain_parts.c */
 void sources_load(struct loader *L, const struct ynode *map);
 bool source_parse(struct loader *L, const struct ynode *key, const struct ynode *val,
                   struct source_spec *s);

@@ -71,8 +71,10 @@ static void rules_load(struct loader *L, const struct ynode *seq, const struct e
             if (mn) {
                 size_t m2 = ld_push(L, "message");
                 const char *s = ld_string(L, mn, "a message (text)");
-                if (s)
+                if (s) {
                     rs->message = xstrdup(s);
+                    message_load(L, mn, env, rs);
+                }
                 ld_pop(L, m2);
             }
         }
@@ -591,8 +593,8 @@ static void index_names(struct loader *L, bool events)
 
 /* ---- the file ---- */
 
-static const char *const top_keys[] = {"domain",      "description", "version",  "aggregates",
-                                       "projections", "sources",     "scenarios"};
+static const char *const top_keys[] = {"domain",      "description", "version",  "types",
+                                       "aggregates",  "projections", "sources",  "scenarios"};
 
 static char *basename_noext(const char *path)
 {
@@ -642,6 +644,11 @@ static void domain_read(struct loader *L, const struct ynode *root)
         int64_t v;
         if (ld_int(L, x, "version", 0, 1000000000, &v))
             d->version = (int)v;
+        ld_pop(L, m);
+    }
+    if ((x = ynode_get(root, "types"))) {
+        size_t m = ld_push(L, "types");
+        types_load(L, x);
         ld_pop(L, m);
     }
     const struct ynode *aggs = ynode_get(root, "aggregates");

@@ -127,6 +127,12 @@ static void rules_free(struct rule_spec *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         expr_free(r[i].rule);
         free(r[i].message);
+        for (size_t j = 0; r[i].texts && j <= r[i].nholes; j++)
+            free(r[i].texts[j]);
+        for (size_t j = 0; j < r[i].nholes; j++)
+            expr_free(r[i].holes[j]);
+        free(r[i].texts);
+        free(r[i].holes);
     }
     free(r);
 }
@@ -195,12 +201,16 @@ void projection_spec_done(struct projection_spec *p)
     for (size_t i = 0; i < p->ncolumns; i++) {
         free(p->columns[i]);
         value_free(p->defaults[i]);
+        if (p->coltypes)
+            field_spec_done(&p->coltypes[i]);
     }
     free(p->columns);
     free(p->defaults);
+    free(p->coltypes);
     for (size_t i = 0; i < p->nhandlers; i++) {
         free(p->handlers[i].event_type);
         expr_free(p->handlers[i].when);
+        expr_free(p->handlers[i].for_each);
         assigns_free(p->handlers[i].set, p->handlers[i].nset);
     }
     free(p->handlers);
@@ -264,5 +274,15 @@ void domain_free(struct domain *d)
     for (size_t i = 0; i < d->nscenarios; i++)
         scenario_spec_done(&d->scenarios[i]);
     free(d->scenarios);
+    /* last: the fields above point at the records */
+    for (size_t i = 0; i < d->ntypes; i++) {
+        struct record_type *r = &d->types[i];
+        free(r->name);
+        fields_free(r->fields, r->nfields);
+        free(r->names);
+        free(r->types);
+        free(r->subs);
+    }
+    free(d->types);
     free(d);
 }

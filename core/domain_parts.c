@@ -1,294 +1,12 @@
-/* domain_parts.c: the parts of a domain file after the aggregates: projections
- * (key, columns, handlers), sources for foreign event files, and scenarios
- * (given / when / then). Everything they name (events, commands, projections,
+/* domain_parts.c: the parts of a domain file after the aggregates and
+ * projections (domain_projection.c): sources for foreign event files, and
+ * scenarios (given / when / then). Everything they name (events, commands, projections,
  * state fields, columns) must exist; every problem is reported. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/domain_internal.h"
 #include "core/reader.h" /* the table of format names */
-
-/* did_you_mean over every event type of the domain. */
-static const char *suggest_event(const struct domain *d, const char *name)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < d->naggregates; i++)
-        n += d->aggregates[i].nevents;
-    const char **names = xcalloc(n ? n : 1, sizeof *names);
-    size_t k = 0;
-    for (size_t i = 0; i < d->naggregates; i++)
-        for (size_t j = 0; j < d->aggregates[i].nevents; j++)
-            if (d->aggregates[i].events[j].name)
-                names[k++] = d->aggregates[i].events[j].name;
-    const char *s = ld_suggest(name, names, k);
-    free(names);
-    return s;
-}
-
-static void unknown_event(struct loader *L, const struct ynode *at, const char *name)
-{
-    const char *s = suggest_event(L->d, name);
-    if (s)
-        ld_diag(L, at, "unknown event type '%s' (did you mean '%s'?)", name, s);
-    else
-        ld_diag(L, at, "unknown event type '%s': no aggregate of the domain defines it", name);
-}
-
-static const char *suggest_name(const char *word, char *const *names, size_t n)
-{
-    const char **v = xcalloc(n ? n : 1, sizeof *v);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (names[i])
-            v[k++] = names[i];
-    const char *s = ld_suggest(word, v, k);
-    free(v);
-    return s;
-}
-
-/* ---- projections ---- */
-
-static const char *const projection_keys[] = {"key", "columns", "on", "description"};
-static const char *const handler_keys[] = {"when", "set", "delete"};
-
-static bool is_column(const struct projection_spec *p, const char *name)
-{
-    for (size_t i = 0; i < p->ncolumns; i++)
-        if (p->columns[i] && strcmp(p->columns[i], name) == 0)
-            return true;
-    return false;
-}
-
-/* The long form {when, set, delete} is recognised by those keys, unless the
- * projection has columns of the same names (then the map is the shorthand). */
-static bool handler_is_long_form(const struct projection_spec *p, const struct ynode *v)
-{
-    for (size_t i = 0; i < v->n; i++) {
-        const char *k = ynode_key(v, i);
-        if ((!strcmp(k, "when") || !strcmp(k, "set") || !strcmp(k, "delete")) && !is_column(p, k))
-            return true;
-    }
-    return false;
-}
-
-static void handler_set_load(struct loader *L, const struct projection_spec *p,
-                             const struct ynode *map, const struct expr_env *env,
-                             struct handler_spec *h)
-{
-    if (!map->n)
-        return;
-    h->set = xcalloc(map->n, sizeof *h->set);
-    h->nset = map->n;
-    for (size_t i = 0; i < map->n; i++) {
-        const struct ynode *k = ynode_keynode(map, i);
-        struct assign *a = &h->set[i];
-        a->name = xstrdup(k->text);
-        a->pos.line = k->line;
-        a->pos.col = k->col;
-        size_t m = ld_push(L, k->text);
-        if (!is_column(p, k->text)) {
-            const char *s = suggest_name(k->text, p->columns, p->ncolumns);
-            if (s)
-                ld_diag(L, k, "unknown column '%s' of projection %s (did you mean '%s'?)", k->text,
-                        p->name, s);
-            else
-                ld_diag(L, k, "unknown column '%s' of projection %s: declare it under `columns:`",
-                        k->text, p->name);
-        }
-        a->value = ld_compile(L, ynode_val(map, i), env, false);
-        ld_pop(L, m);
-    }
-}
-
-static void handler_load(struct loader *L, struct projection_spec *p, const struct ynode *key,
-                         const struct ynode *val, struct handler_spec *h,
-                         const struct expr_schema *row_schema)
-{
-    h->event_type = xstrdup(key->text);
-    h->pos.line = key->line;
-    h->pos.col = key->col;
-    size_t m = ld_push(L, key->text);
-    const struct event_spec *e = ld_event(L, key->text);
-    if (!e)
-        unknown_event(L, key, key->text);
-    struct schema_buf es;
-    memset(&es, 0, sizeof es);
-    struct expr_env env = {
-        ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META) | ROOT_BIT(ROOT_ROW), {NULL}, "projection"};
-    if (e) {
-        schema_from_fields(&es, e->fields, e->nfields);
-        env.schema[ROOT_EVENT] = &es.s;
-    }
-    env.schema[ROOT_META] = meta_schema();
-    env.schema[ROOT_ROW] = row_schema;
-    if (!ld_expect_map(L, val, "a handler: {column: expression} or {when, set, delete}", false)) {
-        /* reported */
-    } else if (!handler_is_long_form(p, val)) {
-        handler_set_load(L, p, val, &env, h);
-    } else {
-        ld_check_keys(L, val, handler_keys, sizeof handler_keys / sizeof handler_keys[0]);
-        const struct ynode *x;
-        if ((x = ynode_get(val, "when"))) {
-            size_t m2 = ld_push(L, "when");
-            h->when = ld_compile(L, x, &env, true);
-            ld_pop(L, m2);
-        }
-        if ((x = ynode_get(val, "delete"))) {
-            size_t m2 = ld_push(L, "delete");
-            ld_bool(L, x, "delete", &h->delete_row);
-            ld_pop(L, m2);
-        }
-        if ((x = ynode_get(val, "set"))) {
-            size_t m2 = ld_push(L, "set");
-            if (h->delete_row)
-                ld_diag(L, ynode_getkey(val, "set"),
-                        "a handler either deletes the row or sets columns, not both");
-            else if (ld_expect_map(L, x, "a mapping column: expression", true))
-                handler_set_load(L, p, x, &env, h);
-            ld_pop(L, m2);
-        }
-        if (!ynode_get(val, "set") && !ynode_get(val, "delete"))
-            ld_diag(L, val, "a handler in the long form needs `set:` or `delete: true`");
-    }
-    schema_done(&es);
-    ld_pop(L, m);
-}
-
-/* The key is read for every event the projection handles, so it is compiled
- * again against each one's fields (a misspelt field is found here, not at the
- * first event), and it names one row, so it must be a scalar. */
-static bool key_is_scalar(struct loader *L, const struct ynode *kn, expr_type t, const char *note)
-{
-    if (t != EXPR_T_LIST && t != EXPR_T_MAP && t != EXPR_T_NULL)
-        return true;
-    ld_diag(L, kn, "`%s` is %s, but a key names one row: it must be a string or a number%s",
-            kn->text, t == EXPR_T_NULL ? "null" : t == EXPR_T_LIST ? "a list" : "a map",
-            note ? note : "");
-    return false;
-}
-
-static void key_check(struct loader *L, const struct projection_spec *p, const struct ynode *kn)
-{
-    if (!key_is_scalar(L, kn, expr_result_type(p->key), NULL))
-        return;
-    for (size_t i = 0; i < p->nhandlers; i++) {
-        const struct event_spec *e = ld_event(L, p->handlers[i].event_type);
-        if (!e)
-            continue; /* reported with its handler */
-        struct schema_buf es;
-        schema_from_fields(&es, e->fields, e->nfields);
-        struct expr_env env = {
-            ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "projection key"};
-        env.schema[ROOT_EVENT] = &es.s;
-        env.schema[ROOT_META] = meta_schema();
-        char *note = xasprintf("; the key is read for event '%s' (line %d)", e->name,
-                               p->handlers[i].pos.line);
-        expr *x = ld_compile_for(L, kn, &env, false, note);
-        bool ok = x && key_is_scalar(L, kn, expr_result_type(x), note);
-        free(note);
-        expr_free(x);
-        schema_done(&es);
-        if (!ok)
-            return; /* one mistake, one report */
-    }
-}
-
-static void projection_hash(struct projection_spec *p)
-{
-    uint64_t h = HASH_FNV_INIT;
-    h = hash_str(h, p->key ? expr_source(p->key) : "(single row)");
-    for (size_t i = 0; i < p->ncolumns; i++) {
-        h = hash_str(h, p->columns[i]);
-        h = hash_value(h, &p->defaults[i]);
-    }
-    for (size_t i = 0; i < p->nhandlers; i++) {
-        const struct handler_spec *hs = &p->handlers[i];
-        h = hash_str(h, "on");
-        h = hash_str(h, hs->event_type);
-        h = hash_str(h, hs->when ? expr_source(hs->when) : NULL);
-        h = hash_str(h, hs->delete_row ? "delete" : "keep");
-        for (size_t j = 0; j < hs->nset; j++) {
-            h = hash_str(h, hs->set[j].name);
-            h = hash_str(h, hs->set[j].value ? expr_source(hs->set[j].value) : NULL);
-        }
-    }
-    hash_hex(h, p->rules_hash);
-}
-
-static void projection_load(struct loader *L, const struct ynode *key, const struct ynode *val,
-                            struct projection_spec *p)
-{
-    p->name = xstrdup(key->text);
-    p->pos.line = key->line;
-    p->pos.col = key->col;
-    ld_check_name(L, key, "projection");
-    size_t m = ld_push(L, key->text);
-    if (!ld_expect_map(L, val, "a projection {key, columns, on}", false)) {
-        ld_pop(L, m);
-        return;
-    }
-    ld_check_keys(L, val, projection_keys, sizeof projection_keys / sizeof projection_keys[0]);
-    const struct ynode *x;
-    if ((x = ynode_get(val, "columns"))) {
-        size_t m2 = ld_push(L, "columns");
-        if (ld_expect_map(L, x, "the columns {name: default value}", true) && x->n) {
-            p->columns = xcalloc(x->n, sizeof *p->columns);
-            p->defaults = xcalloc(x->n, sizeof *p->defaults);
-            p->ncolumns = x->n;
-            for (size_t i = 0; i < x->n; i++) {
-                ld_check_name(L, ynode_keynode(x, i), "column");
-                p->columns[i] = xstrdup(ynode_key(x, i));
-                size_t m3 = ld_push(L, ynode_key(x, i));
-                ld_value(L, ynode_val(x, i), &p->defaults[i]);
-                ld_pop(L, m3);
-            }
-        }
-        ld_pop(L, m2);
-    }
-    struct schema_buf rs;
-    schema_from_names(&rs, p->columns, p->defaults, p->ncolumns);
-    if ((x = ynode_get(val, "key"))) {
-        size_t m2 = ld_push(L, "key");
-        /* The key picks the row, so it cannot read the row. */
-        struct expr_env env = {
-            ROOT_BIT(ROOT_EVENT) | ROOT_BIT(ROOT_META), {NULL}, "projection key"};
-        env.schema[ROOT_META] = meta_schema();
-        p->key = ld_compile(L, x, &env, false);
-        ld_pop(L, m2);
-    }
-    const struct ynode *on = ynode_get(val, "on");
-    if (!on) {
-        ld_diag(L, key, "a projection needs `on:`, the events it folds and what each one sets");
-    } else {
-        size_t m2 = ld_push(L, "on");
-        if (ld_expect_map(L, on, "the handlers {EventType: {column: expression}}", false) &&
-            on->n) {
-            p->handlers = xcalloc(on->n, sizeof *p->handlers);
-            p->nhandlers = on->n;
-            for (size_t i = 0; i < on->n; i++)
-                handler_load(L, p, ynode_keynode(on, i), ynode_val(on, i), &p->handlers[i], &rs.s);
-        }
-        ld_pop(L, m2);
-    }
-    if (p->key && (x = ynode_get(val, "key"))) {
-        size_t m2 = ld_push(L, "key");
-        key_check(L, p, x);
-        ld_pop(L, m2);
-    }
-    schema_done(&rs);
-    projection_hash(p);
-    ld_pop(L, m);
-}
-
-void projections_load(struct loader *L, const struct ynode *map)
-{
-    if (!map->n)
-        return;
-    L->d->projections = xcalloc(map->n, sizeof *L->d->projections);
-    L->d->nprojections = map->n;
-    for (size_t i = 0; i < map->n; i++)
-        projection_load(L, ynode_keynode(map, i), ynode_val(map, i), &L->d->projections[i]);
-}
 
 /* ---- sources ---- */
 
@@ -517,7 +235,7 @@ static void given_load(struct loader *L, const struct ynode *n, struct scenario_
         if (s) {
             g->type = xstrdup(s);
             if (!(e = ld_event(L, s)))
-                unknown_event(L, x, s);
+                ld_unknown_event(L, x, s);
         }
         ld_pop(L, m);
     }
@@ -718,9 +436,9 @@ static void expected_rows_load(struct loader *L, const struct ynode *rows,
         if (ld_expect_map(L, row, "a row {column: value}", false)) {
             for (size_t j = 0; j < row->n; j++) {
                 const struct ynode *ck = ynode_keynode(row, j);
-                if (!strcmp(ck->text, "key") || is_column(p, ck->text))
+                if (!strcmp(ck->text, "key") || projection_has_column(p, ck->text))
                     continue;
-                const char *s = suggest_name(ck->text, p->columns, p->ncolumns);
+                const char *s = ld_suggest_names(ck->text, p->columns, p->ncolumns);
                 size_t m3 = ld_push(L, ck->text);
                 if (s)
                     ld_diag(L, ck, "unknown column '%s' of projection %s (did you mean '%s'?)",
@@ -730,7 +448,7 @@ static void expected_rows_load(struct loader *L, const struct ynode *rows,
                 ld_pop(L, m3);
             }
             const struct ynode *kn = ynode_get(row, "key");
-            if (p->key && !kn)
+            if (p->keyed && !kn)
                 ld_diag(L, row, "a row of %s needs `key:` (which row is meant?)", p->name);
             size_t m3 = ld_push(L, "key");
             if (kn && kn->kind != YN_SCALAR)
@@ -764,7 +482,7 @@ static void rows_check_load(struct loader *L, const struct ynode *x,
     }
     if (a) {
         size_t m = ld_push(L, "absent");
-        if (p && !p->key)
+        if (p && !p->keyed)
             ld_diag(L, ynode_getkey(x, "absent"),
                     "%s has no key (it is a single row), so no row of it can be absent", p->name);
         else if (ld_expect_seq(L, a, "the keys of rows that must not exist", false))
@@ -804,7 +522,7 @@ static void then_projections_load(struct loader *L, const struct ynode *x, struc
             char **names = xcalloc(L->d->nprojections ? L->d->nprojections : 1, sizeof *names);
             for (size_t j = 0; j < L->d->nprojections; j++)
                 names[j] = L->d->projections[j].name;
-            const char *s = suggest_name(k->text, names, L->d->nprojections);
+            const char *s = ld_suggest_names(k->text, names, L->d->nprojections);
             if (s)
                 ld_diag(L, k, "unknown projection '%s' (did you mean '%s'?)", k->text, s);
             else
@@ -880,7 +598,7 @@ static void then_load(struct loader *L, const struct ynode *n, const struct comm
                         size_t m3 = ld_push(L, "type");
                         const char *s = ld_string(L, t, "an event type");
                         if (s && !(e = ld_event(L, s)))
-                            unknown_event(L, t, s);
+                            ld_unknown_event(L, t, s);
                         ld_pop(L, m3);
                     }
                     const struct ynode *dn = ynode_get(ev, "data");

@@ -7,6 +7,7 @@
  * duration, and null for timestamp (there is no sensible zero time) and any. */
 #include "core/domain_schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,5 +164,55 @@ void field_spec_done(struct field_spec *f)
         free(f->pattern);
     }
     value_free(f->enum_values);
+    if (f->elem) {
+        field_spec_done(f->elem);
+        free(f->elem);
+    }
+    free(f->shape);
     memset(f, 0, sizeof *f);
+}
+
+value field_coerce_spec(const struct field_spec *f, value v)
+{
+    v = field_coerce(f->type, v);
+    if (f->record && v.type == V_MAP) {
+        for (size_t i = 0; i < f->record->nfields; i++) {
+            const struct field_spec *rf = &f->record->fields[i];
+            const value *x = rf->name ? value_map_get(&v, rf->name) : NULL;
+            if (x)
+                value_map_set(&v, rf->name, field_coerce_spec(rf, value_ref(x)));
+        }
+    } else if (f->elem && v.type == V_LIST) {
+        value out = value_list(value_list_len(&v));
+        for (size_t i = 0; i < value_list_len(&v); i++)
+            value_list_push(&out, field_coerce_spec(f->elem, value_ref(value_list_at(&v, i))));
+        value_free(v);
+        v = out;
+    } else if (f->elem && v.type == V_MAP) {
+        for (size_t i = 0; i < value_map_len(&v); i++) {
+            const value *k = value_map_key_at(&v, i);
+            char *key = xstrndup(value_str(k), value_strlen(k));
+            value c = field_coerce_spec(f->elem, value_ref(value_map_val_at(&v, i)));
+            value_map_set(&v, key, c);
+            free(key);
+        }
+    }
+    return v;
+}
+
+const struct expr_schema *field_shape(const struct field_spec *f)
+{
+    return f->record ? &f->record->schema : f->shape;
+}
+
+const char *field_type_name(const struct field_spec *f, char *buf, size_t size)
+{
+    if (f->record)
+        return f->record->name;
+    if (f->elem) {
+        snprintf(buf, size, "%s<%s>", ftype_name(f->type),
+                 f->elem->record ? f->elem->record->name : ftype_name(f->elem->type));
+        return buf;
+    }
+    return ftype_name(f->type);
 }

@@ -26,12 +26,20 @@ bool ftype_accepts(ftype t, expr_type et);
  * a timestamp or duration is left for field_check to refuse. Takes v. */
 value field_coerce(ftype t, value v);
 
+/* field_coerce for a field whose values may hold others (a record, list<T>,
+ * map<T>): every value inside made to fit its own field too, so a timestamp in
+ * a record is stored as the canonical text as a top-level one is. Takes v. */
+value field_coerce_spec(const struct field_spec *f, value v);
+
 /* The field named `name` among f[0..n), or NULL. */
 const struct field_spec *fields_find(const struct field_spec *f, size_t n, const char *name);
 /* The field name among f[0..n) that word was probably meant to be (util.h's did_you_mean;
  * the loader has its own, budgeted per file, in domain_internal.h),
  * or NULL when none is close enough. */
 const char *fields_did_you_mean(const struct field_spec *f, size_t n, const char *word);
+/* What expressions know of the value of field f: its record's schema, or the
+ * elements' of a list<T> or map<T>; NULL when nothing. */
+const struct expr_schema *field_shape(const struct field_spec *f);
 /* Frees what f owns and zeroes it. */
 void field_spec_done(struct field_spec *f);
 

@@ -583,19 +583,23 @@ expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_
 
 void schema_from_fields(struct schema_buf *sb, const struct field_spec *f, size_t n)
 {
+    memset(sb, 0, sizeof *sb);
     sb->names = xcalloc(n ? n : 1, sizeof *sb->names);
     sb->types = xcalloc(n ? n : 1, sizeof *sb->types);
+    sb->subs = xcalloc(n ? n : 1, sizeof *sb->subs);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!f[i].name)
             continue;
         sb->names[k] = f[i].name;
         sb->types[k] = ftype_expr_type(f[i].type);
+        sb->subs[k] = field_shape(&f[i]);
         k++;
     }
     sb->s.fields = sb->names;
     sb->s.types = sb->types;
     sb->s.nfields = k;
+    sb->s.subs = sb->subs;
 }
 
 static expr_type value_expr_type(const value *v)
@@ -606,6 +610,7 @@ static expr_type value_expr_type(const value *v)
 
 void schema_from_names(struct schema_buf *sb, char *const *names, const value *defaults, size_t n)
 {
+    memset(sb, 0, sizeof *sb);
     sb->names = xcalloc(n ? n : 1, sizeof *sb->names);
     sb->types = xcalloc(n ? n : 1, sizeof *sb->types);
     size_t k = 0;
@@ -625,6 +630,7 @@ void schema_done(struct schema_buf *sb)
 {
     free(sb->names);
     free(sb->types);
+    free(sb->subs);
     memset(sb, 0, sizeof *sb);
 }
 
@@ -636,7 +642,8 @@ const struct expr_schema *meta_schema(void)
     static const expr_type types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_STRING,    EXPR_T_INT,
                                       EXPR_T_INT,    EXPR_T_TIMESTAMP, EXPR_T_STRING, EXPR_T_INT,
                                       EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY};
-    static const struct expr_schema s = {names, types, sizeof names / sizeof names[0]};
+    static const struct expr_schema s = {
+        .fields = names, .types = types, .nfields = sizeof names / sizeof names[0]};
     return &s;
 }
 
@@ -644,6 +651,52 @@ const struct expr_schema *command_meta_schema(void)
 {
     static const char *const names[] = {"stream", "version"};
     static const expr_type types[] = {EXPR_T_STRING, EXPR_T_INT};
-    static const struct expr_schema s = {names, types, 2};
+    static const struct expr_schema s = {.fields = names, .types = types, .nfields = 2};
     return &s;
+}
+
+/* did_you_mean over every event type of the domain. */
+static const char *suggest_event(const struct domain *d, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        n += d->aggregates[i].nevents;
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < d->naggregates; i++)
+        for (size_t j = 0; j < d->aggregates[i].nevents; j++)
+            if (d->aggregates[i].events[j].name)
+                names[k++] = d->aggregates[i].events[j].name;
+    const char *s = ld_suggest(name, names, k);
+    free(names);
+    return s;
+}
+
+void ld_unknown_event(struct loader *L, const struct ynode *at, const char *name)
+{
+    const char *s = suggest_event(L->d, name);
+    if (s)
+        ld_diag(L, at, "unknown event type '%s' (did you mean '%s'?)", name, s);
+    else
+        ld_diag(L, at, "unknown event type '%s': no aggregate of the domain defines it", name);
+}
+
+const char *ld_suggest_names(const char *word, char *const *names, size_t n)
+{
+    const char **v = xcalloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (names[i])
+            v[k++] = names[i];
+    const char *s = ld_suggest(word, v, k);
+    free(v);
+    return s;
+}
+
+const struct record_type *ld_record(const struct loader *L, const char *name)
+{
+    for (size_t i = 0; i < L->d->ntypes; i++)
+        if (L->d->types[i].name && strcmp(L->d->types[i].name, name) == 0)
+            return &L->d->types[i];
+    return NULL;
 }

@@ -25,6 +25,7 @@ enum expr_root {
     ROOT_ROW,
     ROOT_META,
     ROOT_RECORD,
+    ROOT_KEY, /* a projection handler with `for_each`: the row's key (text) */
     /* An event's envelope, for log filters (`--where`): `type == 'X'`. These are
      * never implied by a NULL env (strata eval, the CEL conformance cases), only
      * allowed by name, so nowhere else do `type` or `time` become reserved. */
@@ -55,11 +56,19 @@ typedef enum expr_type {
 } expr_type;
 
 /* What is known of one root's fields, for "unknown field" errors with "did you
- * mean". When fields == NULL the root's fields are not known and not checked. */
+ * mean". When fields == NULL the root's fields are not known and not checked.
+ * Schemas nest, so that `state.bookings[b].guest` is checked too: a field whose
+ * value is a record has that record's schema in subs; a field that is a list or
+ * map of known elements has a schema with fields == NULL and elem (the
+ * elements' schema, or NULL) and elem_type. */
 struct expr_schema {
     const char *const *fields;   /* names */
     const expr_type *types;      /* same length; may be NULL */
     size_t nfields;
+    const struct expr_schema *const *subs; /* same length; may be NULL, as may each */
+    const char *name;                      /* in messages ("Booking"); NULL: the root's */
+    const struct expr_schema *elem;        /* a list or map: its elements' schema */
+    expr_type elem_type;                   /* a list or map: its elements' type */
 };
 
 /* Where an expression may be used and what it can see. */

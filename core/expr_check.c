@@ -25,29 +25,65 @@ fail(struct expr_errsink *p, size_t at, const char *fmt, ...)
     va_end(ap);
 }
 
-/* An unknown field of a root whose schema is known: "unknown field 'balanse' of
- * state (did you mean 'balance'?)". Sets n->type from the schema when it knows it. */
+/* The schema of what base evaluates to: a root's from env, else what the
+ * parser found for base (a record field, an element of a typed list or map). */
+static const struct expr_schema *schema_of(const struct expr_env *env, const struct node *base)
+{
+    if (base->kind == N_ROOT)
+        return env ? env->schema[base->slot] : NULL;
+    return base->schema;
+}
+
+/* An unknown field of a root or record whose schema is known: "unknown field
+ * 'balanse' of state (did you mean 'balance'?)", "unknown field 'too' of
+ * Booking". Sets n->type and n->schema from the schema when it knows them. */
 void expr_check_root_field(struct expr_errsink *p, const struct expr_env *env, struct node *n,
                            const struct node *base, const char *field, size_t at)
 {
-    if (!env || base->kind != N_ROOT)
-        return;
-    const struct expr_schema *sc = env->schema[base->slot];
+    const struct expr_schema *sc = schema_of(env, base);
     if (!sc || !sc->fields)
         return;
     for (size_t i = 0; i < sc->nfields; i++) {
         if (strcmp(sc->fields[i], field) == 0) {
             if (sc->types)
                 n->type = sc->types[i];
+            if (sc->subs)
+                n->schema = sc->subs[i];
             return;
         }
     }
+    const char *of = sc->name ? sc->name : expr_root_name(base->slot);
     const char *dym = did_you_mean(field, sc->fields, sc->nfields);
     if (dym)
-        fail(p, at, "unknown field '%s' of %s (did you mean '%s'?)", field,
-             expr_root_name(base->slot), dym);
+        fail(p, at, "unknown field '%s' of %s (did you mean '%s'?)", field, of, dym);
     else
-        fail(p, at, "unknown field '%s' of %s", field, expr_root_name(base->slot));
+        fail(p, at, "unknown field '%s' of %s", field, of);
+}
+
+void expr_check_macro_var(const struct expr_env *env, const struct node *range,
+                          const struct expr_schema **schema, expr_type *type)
+{
+    const struct expr_schema *sc = schema_of(env, range);
+    *schema = NULL;
+    *type = EXPR_T_ANY;
+    /* a map's macros range over its keys, which the schema says nothing of */
+    if (!sc || sc->fields || range->type != EXPR_T_LIST)
+        return;
+    *schema = sc->elem;
+    /* a timestamp element is text until it is read through a field or an
+     * index (expr_eval lifts it there), so the variable stays untyped */
+    if (!expr_time_typed(sc->elem_type))
+        *type = sc->elem_type;
+}
+
+bool expr_check_element(const struct expr_env *env, struct node *ix, const struct node *base)
+{
+    const struct expr_schema *sc = schema_of(env, base);
+    if (!sc || sc->fields || (!sc->elem && sc->elem_type == EXPR_T_ANY))
+        return false;
+    ix->schema = sc->elem;
+    ix->type = sc->elem_type;
+    return true;
 }
 
 /* The types each operator accepts (both operands the same type). */
@@ -287,15 +323,15 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         n->borrow = true;
         return;
     case N_ROOT:
-        n->type = n->slot == ROOT_RECORD                            ? EXPR_T_ANY
-                  : n->slot == ROOT_TYPE || n->slot == ROOT_STREAM ? EXPR_T_STRING
-                  : n->slot == ROOT_TIME                           ? EXPR_T_TIMESTAMP
-                  : n->slot == ROOT_POSITION                       ? EXPR_T_INT
-                                                                   : EXPR_T_MAP;
+        n->type = n->slot == ROOT_RECORD                                                  ? EXPR_T_ANY
+                  : n->slot == ROOT_KEY || n->slot == ROOT_TYPE || n->slot == ROOT_STREAM ? EXPR_T_STRING
+                  : n->slot == ROOT_TIME                                                 ? EXPR_T_TIMESTAMP
+                  : n->slot == ROOT_POSITION                                             ? EXPR_T_INT
+                                                                                         : EXPR_T_MAP;
         n->borrow = true;
         return;
     case N_LOCAL:
-        n->type = EXPR_T_ANY;
+        /* n->type: the parser's (the element type of a typed list), else any */
         n->borrow = true;
         return;
     case N_LIST:

@@ -9,10 +9,18 @@
  * first problem goes to *sink. */
 void expr_check_tree(struct expr_errsink *sink, struct node *root);
 
-/* n selects field of root node base: when the root's schema in env is known, an
- * unknown field is an error ("unknown field 'balanse' of state (did you mean
- * 'balance'?)") and a known one gives n its type. at: the field name's offset. */
+/* n selects field of node base (a root, or a record inside one): when base's
+ * schema is known, an unknown field is an error ("unknown field 'balanse' of
+ * state (did you mean 'balance'?)", "unknown field 'too' of Booking") and a
+ * known one gives n its type and schema. at: the field name's offset. */
 void expr_check_root_field(struct expr_errsink *sink, const struct expr_env *env, struct node *n,
                            const struct node *base, const char *field, size_t at);
+/* A macro's variable over range: when range is a list<T>, T's schema and type
+ * (a timestamp or duration type stays unknown: the element is its text). */
+void expr_check_macro_var(const struct expr_env *env, const struct node *range,
+                          const struct expr_schema **schema, expr_type *type);
+/* ix indexes base: when base is a list<T> or map<T>, gives ix T's type and
+ * schema and returns true. */
+bool expr_check_element(const struct expr_env *env, struct node *ix, const struct node *base);
 
 #endif

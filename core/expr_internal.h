@@ -56,6 +56,7 @@ struct node {
     bool borrow;      /* evaluates to a pointer into a held value: a constant, root,
                          macro variable, or a field or index of one (expr_eval.c) */
     expr_type type;   /* static type, EXPR_T_ANY when unknown */
+    const struct expr_schema *schema; /* what is known of its value's fields (or elements) */
     char *name;       /* N_SELECT / N_HAS: the field (NUL-terminated) */
     size_t namelen;
     value cval; /* N_CONST */

@@ -21,6 +21,9 @@
 struct scope_var {
     const char *name;
     size_t len;
+    /* what is known of its value: the elements of a list<T> it ranges over */
+    const struct expr_schema *schema;
+    expr_type type;
 };
 
 struct parser {
@@ -196,6 +199,8 @@ static struct node *resolve_name(struct parser *p, const char *name, size_t len,
         if (p->locals[i].len == len && memcmp(p->locals[i].name, name, len) == 0) {
             struct node *n = node_new(p, N_LOCAL, start, start, end);
             n->slot = i;
+            n->schema = p->locals[i].schema;
+            n->type = p->locals[i].type;
             return n;
         }
     }
@@ -274,6 +279,8 @@ static struct node *parse_macro(struct parser *p, struct node *range, int m, siz
     advance(p);
     p->locals[p->nlocals].name = var;
     p->locals[p->nlocals].len = varlen;
+    expr_check_macro_var(p->env, range, &p->locals[p->nlocals].schema,
+                         &p->locals[p->nlocals].type);
     n->slot = p->nlocals++;
     int nbody = 0;
     for (;;) {
@@ -537,8 +544,10 @@ static struct node *parse_member(struct parser *p)
             ix->end = (uint32_t)p->lx.tok.end;
             if (!expect(p, T_RBRACKET, "to close '['"))
                 return NULL;
-            if (k->kind == N_CONST && k->cval.type == V_STRING &&
-                memchr(value_str(&k->cval), 0, value_strlen(&k->cval)) == NULL)
+            if (expr_check_element(p->env, ix, n))
+                ; /* an element of a typed list or map */
+            else if (k->kind == N_CONST && k->cval.type == V_STRING &&
+                     memchr(value_str(&k->cval), 0, value_strlen(&k->cval)) == NULL)
                 expr_check_root_field(&p->err, p->env, ix, n, value_str(&k->cval), k->start);
             n = ix;
         } else {

@@ -53,7 +53,7 @@ static const char *const macro_names[M_COUNT] = {"all", "exists", "exists_one", 
 static const char *const op_text[] = {
     "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "in"};
 static const char *const root_names[ROOT_COUNT] = {
-    "payload", "state", "event", "row", "meta", "record", "type", "stream", "time", "position"};
+    "payload", "state", "event", "row", "meta", "record", "key", "type", "stream", "time", "position"};
 
 const struct expr_fninfo *expr_fn_find(const char *name)
 {

@@ -99,14 +99,103 @@ static int fail(err *e, const struct field_spec *f, const value *v, const char *
 
 static int check(const struct field_spec *f, const value *v, bool stored, err *e);
 
+static int check_deep(const struct field_spec *f, const value *v, bool stored, const char *top,
+                      strbuf *path, err *e);
+
 int field_check(const struct field_spec *f, const value *v, err *e)
 {
-    return check(f, v, false, e);
+    strbuf path;
+    sb_init(&path);
+    int rc = check_deep(f, v, false, f->name ? f->name : "?", &path, e);
+    sb_done(&path);
+    return rc;
 }
 
 int field_check_stored(const struct field_spec *f, const value *v, err *e)
 {
-    return check(f, v, true, e);
+    strbuf path;
+    sb_init(&path);
+    int rc = check_deep(f, v, true, f->name ? f->name : "?", &path, e);
+    sb_done(&path);
+    return rc;
+}
+
+/* e's message "field 'X': REST", for a value inside field top, becomes
+ * "field 'TOP': PATH: REST" (PATH like ['b1'].status). */
+static int at_path(err *e, const char *top, const strbuf *path)
+{
+    const char *rest = e->msg;
+    if (strncmp(rest, "field '", 7) == 0) {
+        const char *end = strstr(rest + 7, "': ");
+        if (end)
+            rest = end + 3;
+    }
+    char *m = xasprintf("field '%s': %s: %s", top, path->buf, rest);
+    err_set(e, ST_ERR, "%s", m);
+    free(m);
+    return ST_ERR;
+}
+
+/* Everything inside a value of a record type or of list<T> / map<T>, each with
+ * the path to it in the message. */
+static int check_inside(const struct field_spec *f, const value *v, bool stored, const char *top,
+                        strbuf *path, err *e)
+{
+    size_t mark = path->len;
+    int rc = ST_OK;
+    const struct record_type *r = f->record;
+    if (r && v->type == V_MAP) {
+        for (size_t i = 0; rc == ST_OK && i < r->nfields; i++) {
+            const struct field_spec *rf = &r->fields[i];
+            const value *x = rf->name ? value_map_get(v, rf->name) : NULL;
+            sb_addf(path, ".%s", rf->name ? rf->name : "?");
+            if (x) {
+                rc = check_deep(rf, x, stored, top, path, e);
+            } else if (rf->required) {
+                char tn[96];
+                err_set(e, ST_ERR, "field '%s': %s: missing (a required %s of %s)", top, path->buf,
+                        field_type_name(rf, tn, sizeof tn), r->name);
+                rc = ST_ERR;
+            }
+            path->len = mark;
+            path->buf[mark] = '\0';
+        }
+        for (size_t i = 0; rc == ST_OK && i < value_map_len(v); i++) {
+            const char *k = value_str(value_map_key_at(v, i));
+            if (fields_find(r->fields, r->nfields, k))
+                continue;
+            const char *dym = fields_did_you_mean(r->fields, r->nfields, k);
+            err_set(e, ST_ERR, "field '%s': %s%sunknown field '%s' of %s%s%s%s", top, path->buf,
+                    path->len ? ": " : "", k, r->name, dym ? " (did you mean '" : "",
+                    dym ? dym : "", dym ? "'?)" : "");
+            rc = ST_ERR;
+        }
+    } else if (f->elem && v->type == V_LIST) {
+        for (size_t i = 0; rc == ST_OK && i < value_list_len(v); i++) {
+            sb_addf(path, "[%zu]", i);
+            rc = check_deep(f->elem, value_list_at(v, i), stored, top, path, e);
+            path->len = mark;
+            path->buf[mark] = '\0';
+        }
+    } else if (f->elem && v->type == V_MAP) {
+        for (size_t i = 0; rc == ST_OK && i < value_map_len(v); i++) {
+            sb_addf(path, "['%s']", value_str(value_map_key_at(v, i)));
+            rc = check_deep(f->elem, value_map_val_at(v, i), stored, top, path, e);
+            path->len = mark;
+            path->buf[mark] = '\0';
+        }
+    }
+    return rc;
+}
+
+static int check_deep(const struct field_spec *f, const value *v, bool stored, const char *top,
+                      strbuf *path, err *e)
+{
+    if (check(f, v, stored, e) != ST_OK)
+        return path->len ? at_path(e, top, path) : ST_ERR;
+    if (v->type == V_NULL || (!f->record && !f->elem))
+        return ST_OK;
+    return check_inside(f, v, stored, top, path, e);
 }
 
 static int check(const struct field_spec *f, const value *v, bool stored, err *e)
@@ -120,8 +209,9 @@ static int check(const struct field_spec *f, const value *v, bool stored, err *e
     if (!type_fits(f->type, v)) {
         strbuf sb;
         sb_init(&sb);
+        char tn[96];
         sb_addf(&sb, "field '%s': expected %s, got %s ", f->name ? f->name : "?",
-                ftype_name(f->type), value_kind(v));
+                field_type_name(f, tn, sizeof tn), value_kind(v));
         show_value(&sb, v);
         if (f->type == F_FLOAT && v->type == V_INT)
             sb_adds(&sb, " (write it with a decimal point)");
@@ -202,8 +292,43 @@ static const char *const field_keys[] = {"type", "default",    "optional",   "mi
                                          "enum", "description"};
 static const char *const state_keys[] = {"type", "default", "description"};
 
-static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
+/* `list<T>` or `map<T>`, T a type of the language (not a list or map) or a
+ * record: f's element spec and the schema expressions see. */
+static bool read_container(struct loader *L, const struct ynode *n, struct field_spec *f)
 {
+    const char *s = n->text;
+    bool list = strncmp(s, "list<", 5) == 0;
+    size_t open = list ? 5 : 4, len = strlen(s);
+    char *inner = xstrndup(s + open, len - open - 1);
+    const struct record_type *r = ld_record(L, inner);
+    ftype t = F_ANY;
+    bool ok = r || (ftype_parse(inner, &t) && t != F_LIST && t != F_MAP);
+    if (!ok) {
+        ld_diag(L, n, "unknown element type '%s' in '%s': a type of the language (not list or map) "
+                      "or a record declared under `types:`",
+                inner, s);
+        free(inner);
+        return false;
+    }
+    free(inner);
+    f->type = list ? F_LIST : F_MAP;
+    struct field_spec *el = xcalloc(1, sizeof *el);
+    el->type = r ? F_MAP : t;
+    el->record = r;
+    el->required = true;
+    el->min_length = el->max_length = -1;
+    el->enum_values = value_null();
+    el->def = value_null();
+    f->elem = el;
+    f->shape = xcalloc(1, sizeof *f->shape);
+    f->shape->elem = r ? &r->schema : NULL;
+    f->shape->elem_type = ftype_expr_type(el->type);
+    return true;
+}
+
+static bool read_type(struct loader *L, const struct ynode *n, struct field_spec *f)
+{
+    ftype *t = &f->type;
     if (!n || n->kind != YN_SCALAR || ynode_is_null(n)) {
         ld_diag(
             L, n,
@@ -214,7 +339,25 @@ static bool read_type(struct loader *L, const struct ynode *n, ftype *t)
     }
     if (ftype_parse(n->text, t))
         return true;
-    const char *s = ftype_suggest(n->text);
+    size_t len = strlen(n->text);
+    if ((strncmp(n->text, "list<", 5) == 0 || strncmp(n->text, "map<", 4) == 0) && len &&
+        n->text[len - 1] == '>')
+        return read_container(L, n, f);
+    const struct record_type *r = ld_record(L, n->text);
+    if (r) {
+        *t = F_MAP; /* a record is a map holding its fields */
+        f->record = r;
+        return true;
+    }
+    const char **rn = xcalloc(L->d->ntypes + 1, sizeof *rn);
+    size_t nr = 0;
+    for (size_t i = 0; i < L->d->ntypes; i++)
+        if (L->d->types[i].name)
+            rn[nr++] = L->d->types[i].name;
+    const char *s = ld_suggest(n->text, rn, nr);
+    free(rn);
+    if (!s)
+        s = ftype_suggest(n->text);
     if (s)
         ld_diag(L, n, "unknown type '%s' (did you mean '%s'?)", n->text, s);
     else
@@ -280,7 +423,7 @@ static bool read_field_map(struct loader *L, const struct ynode *val, enum field
         return false;
     }
     size_t m = ld_push(L, "type");
-    ok = read_type(L, tn, &f->type);
+    ok = read_type(L, tn, f);
     ld_pop(L, m);
     if (!ok)
         return false;
@@ -385,7 +528,7 @@ bool field_parse(struct loader *L, const struct ynode *key, const struct ynode *
     bool ok = ld_check_name(L, key, "field");
     size_t m = ld_push(L, key->text);
     if (val && val->kind == YN_SCALAR && !ynode_is_null(val)) {
-        ok = read_type(L, val, &f->type) && ok;
+        ok = read_type(L, val, f) && ok;
         f->required = ctx != FIELD_STATE;
     } else if (val && val->kind == YN_MAP) {
         ok = read_field_map(L, val, ctx, f) && ok;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "domain_schema.h"
 #include "event_format.h"
 #include "json.h"
 #include "projection_lag.h"
@@ -115,8 +116,112 @@ static bool rows_same(const value *a, const value *b)
     return true;
 }
 
+/* The keys of the rows the event changes, as strings, into *keys (a list): its
+ * for_each list, else the projection's key, else the single row's ''. */
+static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
+                                   const struct expr_vars *vars, value *keys, err *e)
+{
+    const struct projection_spec *p = f->p;
+    *keys = value_list(1);
+    const expr *x = h->for_each ? h->for_each : p->key;
+    if (!x) {
+        value_list_push(keys, value_string("", 0));
+        return FOLD_OK;
+    }
+    char path[300];
+    snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
+    value k;
+    if (expr_eval(x, vars, &k, e) != ST_OK) {
+        failure_where(f, h->for_each ? h->pos : p->pos, path, e);
+        return FOLD_FAILED;
+    }
+    bool ok = true;
+    if (h->for_each && k.type != V_LIST) {
+        err_set(e, ST_ERR, "projections.%s.%s: `%s` gave %s%s, not a list of row keys", p->name,
+                path, expr_source(x), k.type == V_NULL ? "" : "a ", vtype_name(k.type));
+        ok = false;
+    }
+    size_t n = h->for_each && ok ? value_list_len(&k) : 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        const value *one = h->for_each ? value_list_at(&k, i) : &k;
+        ok = key_text(one, &f->key);
+        if (!ok)
+            err_set(e, ST_ERR, "projections.%s.%s: `%s` gave %s%s%s, not a string or a number",
+                    p->name, path, expr_source(x), h->for_each ? "a list holding " : "",
+                    one->type == V_NULL ? "" : "a ", vtype_name(one->type));
+        else
+            value_list_push(keys, value_string(f->key.buf ? f->key.buf : "", f->key.len));
+    }
+    value_free(k);
+    return ok ? FOLD_OK : FOLD_FAILED;
+}
+
+/* Sets column i of *row to v (taken), refusing a value its column's type cannot
+ * hold, so the failure names the column and the event that wrote it, rather than
+ * surfacing later in whatever handler reads it. Null clears a column of any type. */
+static bool column_set(const struct projection_spec *p, const struct assign *a, value *row,
+                       value v, err *e)
+{
+    const struct field_spec *c = fields_find(p->coltypes, p->ncolumns, a->name);
+    if (c && v.type != V_NULL) {
+        v = field_coerce_spec(c, v);
+        if (field_check(c, &v, e) != ST_OK) {
+            value_free(v);
+            const char *m = strncmp(e->msg, "field ", 6) == 0 ? e->msg + 6 : e->msg;
+            char *msg = xasprintf("column %s (from `%s`)", m, expr_source(a->value));
+            err_set(e, ST_ERR, "%s", msg);
+            free(msg);
+            return false;
+        }
+    }
+    value_map_set(row, a->name, v);
+    return true;
+}
+
+/* What an event did to one row, until it is written. */
+struct row_change {
+    value key;    /* its key (a string) */
+    value before; /* the row before the event (null when it had none) */
+    bool found;
+    value after; /* null when the event deleted it */
+};
+
+/* The row of key before this handler's run: what an earlier run for the same
+ * event made (a for_each list may name a key twice), else the cache, else
+ * storage; *found false when it has none (then *row is the defaults). */
+static enum fold_result row_before(struct fold *f, const value *done,
+                                   const struct row_change *ch, const char *key, size_t klen,
+                                   value *row, bool *found, err *e)
+{
+    const value *seen = value_map_getn(done, key, klen);
+    *found = false;
+    *row = value_null();
+    if (seen) {
+        const struct row_change *c = &ch[seen->u.i];
+        *found = c->after.type != V_NULL;
+        *row = value_ref(&c->after);
+    } else {
+        const value *cached = value_map_getn(&f->cache, key, klen);
+        if (cached) {
+            *found = cached->type != V_NULL;
+            *row = value_ref(cached);
+        } else if (!f->w) { /* a dry run (bisect --fails): rows live in the cache only */
+            *found = false;
+            *row = value_null();
+        } else if (f->be->row_get(f->w, key, row, found, e) != ST_OK) {
+            return FOLD_ERROR;
+        }
+    }
+    if (!*found) {
+        value_free(*row);
+        *row = proj_defaults_row(f->p);
+    }
+    return FOLD_OK;
+}
+
 /* Folds one event, decoded once for every projection of its batch (de), into the
- * rows with handler h. */
+ * rows with handler h: every row's new value first, then the writes, so an
+ * event that fails on its third key leaves nothing of itself behind. */
 static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
                                    const struct event *ev, const struct decoded_event *de, err *e)
 {
@@ -125,91 +230,92 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     memset(&vars, 0, sizeof vars);
     vars.roots[ROOT_EVENT] = de->data;
     vars.roots[ROOT_META] = de->meta;
-    enum fold_result res = FOLD_OK;
-    value row = value_null(), next = value_null();
-    bool found = false;
+    value keys;
+    enum fold_result res = event_keys(f, h, &vars, &keys, e);
+    size_t nkeys = value_list_len(&keys), nch = 0;
+    struct row_change *ch = xcalloc(nkeys ? nkeys : 1, sizeof *ch);
+    value done = value_map(nkeys); /* key -> index in ch */
     char path[300];
-
-    /* Which row. */
-    if (p->key) {
-        value k;
-        if (expr_eval(p->key, &vars, &k, e) != ST_OK) {
-            failure_where(f, p->pos, "key", e);
-            res = FOLD_FAILED;
-            goto out;
-        }
-        bool ok = key_text(&k, &f->key);
-        if (!ok)
-            err_set(e, ST_ERR, "projections.%s.key: `%s` gave %s%s, not a string or a number",
-                    p->name, expr_source(p->key), k.type == V_NULL ? "" : "a ", vtype_name(k.type));
-        value_free(k);
-        if (!ok) {
-            res = FOLD_FAILED;
-            goto out;
-        }
-    } else {
-        sb_reset(&f->key);
-    }
-    const char *key = f->key.buf ? f->key.buf : "";
-
-    /* The row before this event: the cache, else storage, else the defaults. */
-    const value *cached = value_map_getn(&f->cache, key, f->key.len);
-    if (cached) {
-        found = cached->type != V_NULL;
-        row = value_ref(cached);
-    } else if (f->w && f->be->row_get(f->w, key, &row, &found, e) != ST_OK) {
-        res = FOLD_ERROR;
-        goto out;
-    }
-    if (!found) {
-        value_free(row);
-        row = proj_defaults_row(p);
-    }
-    vars.roots[ROOT_ROW] = row;
-
-    if (h->when) {
-        bool yes;
-        if (expr_eval_bool(h->when, &vars, &yes, e) != ST_OK) {
+    for (size_t i = 0; res == FOLD_OK && i < nkeys; i++) {
+        const value *kv = value_list_at(&keys, i);
+        const char *key = value_str(kv);
+        size_t klen = value_strlen(kv);
+        value row, next = value_null();
+        bool found;
+        if ((res = row_before(f, &done, ch, key, klen, &row, &found, e)) != FOLD_OK)
+            break;
+        vars.roots[ROOT_ROW] = row;
+        vars.roots[ROOT_KEY] = *kv;
+        bool yes = true;
+        if (h->when && expr_eval_bool(h->when, &vars, &yes, e) != ST_OK) {
             snprintf(path, sizeof path, "on.%s.when", h->event_type);
             failure_where(f, h->pos, path, e);
             res = FOLD_FAILED;
-            goto out;
         }
-        if (!yes)
-            goto out;
-    }
-    bool deleted = h->delete_row && p->key;
-    if (h->delete_row && !p->key) {
-        next = proj_defaults_row(p); /* the single row is always there: back to its defaults */
-    } else if (!deleted) {
-        next = value_ref(&row);
-        for (size_t i = 0; i < h->nset; i++) {
-            value v;
-            if (expr_eval(h->set[i].value, &vars, &v, e) != ST_OK) {
-                snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[i].name);
-                failure_where(f, h->set[i].pos, path, e);
-                res = FOLD_FAILED;
-                goto out;
+        bool deleted = h->delete_row && p->keyed;
+        if (res != FOLD_OK || !yes) {
+            /* nothing for this key */
+        } else if (h->delete_row && !p->keyed) {
+            next = proj_defaults_row(p); /* the single row is always there: back to its defaults */
+        } else if (!deleted) {
+            next = value_ref(&row);
+            for (size_t j = 0; j < h->nset && res == FOLD_OK; j++) {
+                value v;
+                snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
+                if (expr_eval(h->set[j].value, &vars, &v, e) != ST_OK ||
+                    !column_set(p, &h->set[j], &next, v, e)) {
+                    failure_where(f, h->set[j].pos, path, e);
+                    res = FOLD_FAILED;
+                }
             }
-            value_map_set(&next, h->set[i].name, v);
         }
+        if (res == FOLD_OK && yes) {
+            const value *seen = value_map_getn(&done, key, klen);
+            struct row_change *c;
+            if (seen) {
+                c = &ch[seen->u.i];
+                value_free(c->after);
+            } else {
+                value_map_setn(&done, key, klen, value_int((int64_t)nch));
+                c = &ch[nch++];
+                c->key = value_ref(kv);
+                c->before = found ? value_ref(&row) : value_null();
+                c->found = found;
+            }
+            c->after = deleted ? value_null() : value_ref(&next);
+        }
+        value_free(row);
+        value_free(next);
     }
-    /* Nothing changed: no history entry, no write. */
-    if (deleted ? !found : (found && rows_same(&next, &row)))
-        goto out;
-    if (f->w && f->be->history_put(f->w, key, ev->position, found ? &row : NULL,
-                                   deleted ? NULL : &next, !found, e) != ST_OK) {
-        res = FOLD_ERROR;
-        goto out;
+    /* The writes: one history entry per row that changed. */
+    for (size_t i = 0; res == FOLD_OK && i < nch; i++) {
+        const struct row_change *c = &ch[i];
+        const value *k = &c->key;
+        bool deleted = c->after.type == V_NULL;
+        /* Nothing changed: no history entry, no write. */
+        if (deleted ? !c->found : (c->found && rows_same(&c->after, &c->before)))
+            continue;
+        if (f->w && f->be->history_put(f->w, value_str(k), ev->position,
+                                       c->found ? &c->before : NULL, deleted ? NULL : &c->after,
+                                       !c->found, e) != ST_OK) {
+            res = FOLD_ERROR;
+            break;
+        }
+        value_map_setn(&f->cache, value_str(k), value_strlen(k),
+                       deleted ? value_null() : value_ref(&c->after));
+        if (f->w)
+            value_map_setn(&f->dirty, value_str(k), value_strlen(k), value_bool(true));
     }
-    value_map_setn(&f->cache, key, f->key.len, deleted ? value_null() : value_ref(&next));
-    if (f->w)
-        value_map_setn(&f->dirty, key, f->key.len, value_bool(true));
-out:
+    for (size_t i = 0; i < nch; i++) {
+        value_free(ch[i].key);
+        value_free(ch[i].before);
+        value_free(ch[i].after);
+    }
+    free(ch);
+    value_free(done);
+    value_free(keys);
     if (res == FOLD_FAILED && e->code == ST_OK)
         e->code = ST_ERR;
-    value_free(row);
-    value_free(next);
     return res;
 }
 

@@ -9,19 +9,23 @@
  *                      TEXT by the default's type, lists and maps as JSON text,
  *                      booleans as 0/1, no declared type when the default is null.
  *                      A projection without key keeps its one row under key ''.
- *   proj_NAME_history  (valid_from INTEGER PRIMARY KEY, key, row, changes)
+ *   proj_NAME_history  (valid_from, key, row, changes), unique on (key, valid_from)
  *                      one entry per change, at the position of the event that made
- *                      it (an event changes at most one row of a projection, so the
- *                      position alone is unique). Either `row`, the whole row as
+ *                      it: one per row the event changed (a handler with for_each
+ *                      changes several rows at one position). Either `row`, the whole row as
  *                      JSON (exact types); or `changes`, what changed since the
  *                      key's previous entry: {"set": {column: value, ...},
  *                      "append": {column: [items added at the list's end], ...}};
  *                      or neither: the event deleted the row.
- *     index proj_NAME_history_by_key (key): ordered by (key, valid_from), since
- *                      valid_from is the rowid.
+ *     index proj_NAME_history_by_key (key, valid_from), unique: one entry per
+ *                      key and position. The rowid is implicit, so entries are
+ *                      still appended at the end (see below). Stores of format 2
+ *                      had valid_from as the rowid, unique alone; migration 3
+ *                      (store_migrate.c) re-keys them.
  *   proj_NAME_keys     (key PRIMARY KEY, first_position) every key ever seen.
  *   proj_NAME_counts   (valid_from PRIMARY KEY, n) the number of rows after each
- *                      change that added or removed one.
+ *                      event that added or removed some (the changes of one event
+ *                      add up in its entry).
  *
  * Why this design for reads at a past position P: the row of a key at P is its
  * newest entry with valid_from <= P, or, when that is a change entry, the newest
@@ -153,12 +157,13 @@ static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool re
     }
     sb_adds(sql, ") WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
     psq_add_table(sql, p->name, rebuild, T_HISTORY);
-    sb_adds(sql, "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT);\n"
-                 "CREATE INDEX IF NOT EXISTS ");
+    /* the shape migration 3 (store_migrate.c) gives a format-2 table */
+    sb_adds(sql, "(valid_from INTEGER NOT NULL, key TEXT NOT NULL, row TEXT, changes TEXT);\n"
+                 "CREATE UNIQUE INDEX IF NOT EXISTS ");
     add_history_index(sql, p->name, rebuild);
     sb_adds(sql, " ON ");
     psq_add_table(sql, p->name, rebuild, T_HISTORY);
-    sb_adds(sql, "(key);\nCREATE TABLE IF NOT EXISTS "); /* + rowid: (key, valid_from) */
+    sb_adds(sql, "(key, valid_from);\nCREATE TABLE IF NOT EXISTS ");
     psq_add_table(sql, p->name, rebuild, T_KEYS);
     sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n"
                  "CREATE TABLE IF NOT EXISTS ");
@@ -170,7 +175,7 @@ static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool re
 static int insert_keyless_row(struct store *s, const struct projection_spec *p, bool rebuild,
                               err *e)
 {
-    if (p->key)
+    if (p->keyed)
         return ST_OK;
     strbuf sql, tmp;
     sb_init(&sql);
@@ -500,7 +505,8 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     psq_add_table(&sql, p->name, rebuild, T_COUNTS);
     sb_adds(&sql, "(valid_from, n) VALUES(?1, ?2 + coalesce((SELECT n FROM ");
     psq_add_table(&sql, p->name, rebuild, T_COUNTS);
-    sb_adds(&sql, " WHERE valid_from < ?1 ORDER BY valid_from DESC LIMIT 1), 0))");
+    /* <= : an event that adds several rows adds to its own entry */
+    sb_adds(&sql, " WHERE valid_from <= ?1 ORDER BY valid_from DESC LIMIT 1), 0))");
     if (w->key)
         w->count = psq_prepare(w->s, sql.buf, e, "writing a projection's row counts");
 
@@ -652,7 +658,7 @@ static int sq_history_put(struct proj_writer *w, const char *key, int64_t positi
     int rc = step_done(w, w->hist, e, "writing a projection's history");
     if (rc != ST_OK)
         return rc;
-    if (w->p->key && (!row || is_new)) {
+    if (w->p->keyed && (!row || is_new)) {
         /* A row appeared or went away: the count changes at this position. */
         sqlite3_bind_int64(w->count, 1, position);
         sqlite3_bind_int64(w->count, 2, row ? 1 : -1);

@@ -200,7 +200,7 @@ int psq_rows_at(struct store *s, const struct projection_spec *p, const char *ke
 {
     strbuf sql;
     sb_init(&sql);
-    bool keyless = p->key == NULL;
+    bool keyless = !p->keyed;
     if (keyless) {
         psq_add_history_walk_sql(&sql, p, false);
     } else {

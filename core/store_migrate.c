@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 /* Format 1: design.md's schema, exactly as the first release created it (kept
  * verbatim: stores in the field were made by it, and the tests build format-1
@@ -53,11 +54,62 @@ static const char FORMAT2_SQL[] =
 static const char APPEND_TIME_SQL[] =
     "CREATE TABLE append_times(first_position INTEGER PRIMARY KEY,\n"
     "  appended_at INTEGER NOT NULL);\n";
+/* Format 4: a projection's row history keyed by (key, valid_from) rather than
+ * by valid_from alone, since one event may now change several rows of a
+ * projection (a handler's for_each). The history tables are created per
+ * projection, lazily, with CREATE TABLE IF NOT EXISTS, so an old table would
+ * keep its old shape for good; this rewrites each one in place (the same
+ * columns and entries, the rowid kept in position order so entries stay
+ * appended at the end), with a unique index on (key, valid_from) in place of the
+ * index on key. Rewriting, rather than dropping the tables and marking every
+ * projection for a rebuild, keeps every read model and `query --at` working
+ * with no refold: the old entries are valid in the new shape as they are (their
+ * valid_from was unique). The tables are found by the DDL Strata wrote for them
+ * (live and __rebuild ones alike). A store that lacks it can still be read as it
+ * is: readers ask for the same columns. */
+#define OLD_HISTORY_DDL "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT)"
+
+static int rekey_history(sqlite3 *db, err *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                           "instr(sql, '" OLD_HISTORY_DDL "') > 0",
+                           -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, ST_ERR, "finding the projection histories: %s", sqlite3_errmsg(db));
+    /* Collected first: the loop below changes sqlite_master. */
+    char **names = NULL;
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    int rc = ST_OK;
+    for (size_t i = 0; i < n; i++) {
+        char *sql = rc != ST_OK ? NULL : sqlite3_mprintf(
+            "CREATE TABLE strata_history_rekey(valid_from INTEGER NOT NULL, key TEXT NOT NULL, "
+            "row TEXT, changes TEXT);\n"
+            "INSERT INTO strata_history_rekey(rowid, valid_from, key, row, changes) "
+            "SELECT valid_from, valid_from, key, row, changes FROM \"%w\" ORDER BY valid_from;\n"
+            "DROP TABLE \"%w\";\n"
+            "ALTER TABLE strata_history_rekey RENAME TO \"%w\";\n"
+            "CREATE UNIQUE INDEX \"%w_by_key\" ON \"%w\"(key, valid_from);\n",
+            names[i], names[i], names[i], names[i], names[i]);
+        if (sql && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            rc = err_set(e, ST_ERR, "re-keying %s: %s", names[i], sqlite3_errmsg(db));
+        sqlite3_free(sql);
+        sqlite3_free(names[i]);
+    }
+    free(names);
+    return rc;
+}
 
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
     {3, "append_time", true, APPEND_TIME_SQL, NULL},
+    {4, "projection_history_rekey", true, NULL, rekey_history},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 

@@ -153,7 +153,8 @@ static void domain_build(struct view *v)
     for (size_t i = 0; i < d->nprojections; i++) {
         const struct projection_spec *p = &d->projections[i];
         sb_reset(&sb);
-        sb_addf(&sb, "  %s  key %s  columns ", p->name, p->key ? expr_source(p->key) : "(one row)");
+        const char *key = p->key ? expr_source(p->key) : p->keyed ? "(for_each)" : "(one row)";
+        sb_addf(&sb, "  %s  key %s  columns ", p->name, key);
         for (size_t k = 0; k < p->ncolumns; k++)
             sb_addf(&sb, "%s%s", k ? ", " : "", p->columns[k]);
         add_line(dv, NULL, 0, sb.buf);

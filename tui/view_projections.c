@@ -157,7 +157,7 @@ static void draw_gauge(struct view *v, int y, struct area a, const struct projec
 static int column_index(const struct projection_spec *p, int c, const char **name)
 {
     /* Column 0 is the key when the projection has one. */
-    if (p->key) {
+    if (p->keyed) {
         if (c == 0) {
             *name = "key";
             return 0;
@@ -170,7 +170,7 @@ static int column_index(const struct projection_spec *p, int c, const char **nam
 
 static int ncols(const struct projection_spec *p)
 {
-    return (int)p->ncolumns + (p->key ? 1 : 0);
+    return (int)p->ncolumns + (p->keyed ? 1 : 0);
 }
 
 static bool sort_cmp_rev;
@@ -256,7 +256,7 @@ static void draw_rows(struct view *v, struct area a, const struct projection_spe
     else if (sname)
         sb_addf(&t, ", sorted by %s%s (o: next column, O: reverse)", sname,
                 pv->sort_reverse ? " desc" : "");
-    else if (!p->key)
+    else if (!p->keyed)
         sb_adds(&t, " (a projection without a key)");
     else
         sb_adds(&t, ", by key (o sorts)");

@@ -118,6 +118,34 @@ run "$STRATA" check "$TMP/missing.yaml"
 expect_rc 1 "missing file exits 1"
 expect_contains "$ERR" "$TMP/missing.yaml: error: " "missing file named"
 
+# A rule's message: each {placeholder} is compiled with the rule's names and a
+# problem stands at the placeholder; an unclosed '{' and a lone '}' are refused.
+run "$STRATA" check $B/message.yaml
+expect_rc 1 "message placeholders exits 1"
+expect_eq "$ERR" "$B/message.yaml:12:93: error: aggregates.Room.commands.Book.require[0].message: unknown field 'gust' of state (did you mean 'guest'?)
+$B/message.yaml:13:47: error: aggregates.Room.commands.Book.require[1].message: '{' starts a placeholder that is not closed: write {{ for a brace
+$B/message.yaml:14:43: error: aggregates.Room.commands.Book.require[2].message: a lone '}' in a message: write }} for a brace" "message placeholders"
+
+# Record types (`types:`): an unknown type name gets "did you mean", an unknown
+# element type is refused, and a record's fields are checked through a map of
+# records, with their types (a timestamp is not a condition).
+run "$STRATA" check $B/record_types.yaml
+expect_rc 1 "record types exits 1"
+expect_eq "$ERR" "$B/record_types.yaml:9:19: error: types.Stay.booking: unknown type 'Boking' (did you mean 'Booking'?)
+$B/record_types.yaml:9:34: error: types.Stay.rooms: unknown element type 'Room' in 'list<Room>': a type of the language (not list or map) or a record declared under \`types:\`
+$B/record_types.yaml:19:55: error: aggregates.Room.commands.Cancel.require[0].rule: unknown field 'too' of Booking (did you mean 'to'?)
+$B/record_types.yaml:20:20: error: aggregates.Room.commands.Cancel.require[1].rule: \`state.bookings[payload.bookingId].from\` is a timestamp, not a condition (it must be true or false)" "record types"
+
+# Projection rows: for_each must give a list, a keyless projection needs it in
+# every handler, `key` is bound only by for_each, a typed column refuses a value
+# of another type.
+run "$STRATA" check $B/projection_rows.yaml
+expect_rc 1 "projection rows exits 1"
+expect_eq "$ERR" "$B/projection_rows.yaml:18:19: error: projections.Nights.on.Booked.for_each: \`size(event.nights)\` is an int, but for_each gives a list of row keys
+$B/projection_rows.yaml:19:42: error: projections.Nights.on.Booked.set.count: \`event.guest\` is a string, but column 'count' is int
+$B/projection_rows.yaml:20:7: error: projections.Nights.on.Cancelled: projection Nights has no \`key:\`, so this handler needs \`for_each:\` like the others (which rows does it change?)
+$B/projection_rows.yaml:20:27: error: projections.Nights.on.Cancelled.guest: 'key' is not available in projection; use event, row or meta" "projection rows"
+
 # Several files: every one is checked, good ones still say ok, the status is 1.
 run "$STRATA" check domains/cart.yaml $B/unknown_key.yaml domains/bank.yaml
 expect_rc 1 "a bad file among good ones exits 1"

@@ -175,4 +175,26 @@ S query Balances --key C
 expect_out '{"key":"C","balance":7,"deposits":10}' "the rebuilt table follows the new definition"
 S project --status --json
 expect_contains "$OUT" '"name":"Balances","status":"live","stale":false' "and is no longer stale"
+# One event, several rows (domains/hotel.yaml's for_each projection): a booking
+# holds a row per night, a cancellation deletes them, and `query --at` sees each
+# position exactly. Messages carry values.
+H="$TMP/hotel.db"
+HS() { run "$STRATA" --domain "$ROOT/domains/hotel.yaml" --db "$H" "$@"; }
+HS exec Book roomId=101 bookingId=b1 guest=ann from=2099-03-01T14:00:00Z to=2099-03-03T10:00:00Z 'nights=["2099-03-01","2099-03-02"]' expectedVersion=0
+expect_rc 0 "hotel: a booking of two nights"
+HS exec Book roomId=101 bookingId=b2 guest=bob from=2099-03-05T14:00:00Z to=2099-03-06T10:00:00Z 'nights=["2099-03-05"]' expectedVersion=0
+expect_rc 3 "hotel: a decision on an older version is rejected"
+expect_contains "$ERR$OUT" "room 101 is at version 1, not 0: reload and try again" "hotel: the message has the values"
+HS exec Book roomId=101 bookingId=b2 guest=bob from=2099-03-05T14:00:00Z to=2099-03-06T10:00:00Z 'nights=["2099-03-05"]' expectedVersion=1
+HS exec Cancel roomId=101 bookingId=b1
+expect_rc 0 "hotel: a cancellation"
+HS project
+HS query RoomAvailability
+expect_out '{"key":"101/2099-03-05","booked":true,"guest":"bob","bookingId":"b2"}' "hotel: the cancelled nights are gone"
+HS query RoomAvailability --at 2
+expect_out '{"key":"101/2099-03-01","booked":true,"guest":"ann","bookingId":"b1"}
+{"key":"101/2099-03-02","booked":true,"guest":"ann","bookingId":"b1"}
+{"key":"101/2099-03-05","booked":true,"guest":"bob","bookingId":"b2"}' "hotel: query --at before the cancellation"
+HS query RoomAvailability --at 1 --key 101/2099-03-02
+expect_out '{"key":"101/2099-03-02","booked":true,"guest":"ann","bookingId":"b1"}' "hotel: one night at position 1"
 done_testing

@@ -688,7 +688,7 @@ static void test_yaml_duplicate_key(void **st)
                       "'fields' (first defined at "
                       "line 17, column 9); a key may appear only once");
     expect_problem(t, "20:1: bogus: unknown key 'bogus'; expected one of: domain, description, "
-                      "version, aggregates, "
+                      "version, types, aggregates, "
                       "projections, sources, scenarios");
     free(t);
 }

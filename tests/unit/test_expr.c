@@ -827,12 +827,12 @@ static void test_budget(void **st)
 
 static const char *const state_fields[] = {"status", "owner", "balance", "lines"};
 static const expr_type state_types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_INT, EXPR_T_MAP};
-static const struct expr_schema state_schema = {state_fields, state_types, 4};
+static const struct expr_schema state_schema = {.fields = state_fields, .types = state_types, .nfields = 4};
 static const char *const payload_fields[] = {"accountId", "amount", "when"};
 static const expr_type payload_types[] = {EXPR_T_STRING, EXPR_T_INT, EXPR_T_TIMESTAMP};
-static const struct expr_schema payload_schema = {payload_fields, payload_types, 3};
+static const struct expr_schema payload_schema = {.fields = payload_fields, .types = payload_types, .nfields = 3};
 static const char *const event_fields[] = {"amount", "note"};
-static const struct expr_schema event_schema_untyped = {event_fields, NULL, 2};
+static const struct expr_schema event_schema_untyped = {.fields = event_fields, .types = NULL, .nfields = 2};
 
 static struct expr_env rule_env(void)
 {

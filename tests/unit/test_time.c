@@ -120,7 +120,7 @@ static void test_durations(void **st)
 static const char *const payload_names[] = {"from", "to", "stay", "note"};
 static const expr_type payload_types[] = {EXPR_T_TIMESTAMP, EXPR_T_TIMESTAMP, EXPR_T_DURATION,
                                           EXPR_T_STRING};
-static const struct expr_schema payload_schema = {payload_names, payload_types, 4};
+static const struct expr_schema payload_schema = {.fields = payload_names, .types = payload_types, .nfields = 4};
 
 /* Evaluates src with payload (JSON) typed by payload_schema; the JSON of the
  * result, or "error: ..." / "compile: ...". */
