@@ -246,3 +246,30 @@ void store_iter_close(struct event_iter *it)
     free((char *)it->f.text);
     free(it);
 }
+
+int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                       err *e)
+{
+    return s->ops->ledger_claim(s, id, position, fresh, e);
+}
+
+int store_type_counts(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                      err *e)
+{
+    *out = NULL;
+    *n = 0;
+    return s->ops->type_counts(s, max_position, out, n, e);
+}
+
+int store_query(struct store *s, const char *sql, int64_t timeout_ms,
+                const struct store_query_sink *sink, err *e)
+{
+    return s->ops->query(s, sql, timeout_ms, sink, e);
+}
+
+void type_counts_free(struct type_count *tc, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(tc[i].type);
+    free(tc);
+}

@@ -42,9 +42,22 @@ static const char FORMAT2_SQL[] =
     "  reason TEXT NOT NULL, skipped_at TEXT NOT NULL, PRIMARY KEY(projection, position))\n"
     "  WITHOUT ROWID;\n";
 
+/* import_ledger: the identities of the records imports appended (a 16-byte hash
+ * of the mapping's `id:`, of a CloudEvent's source and id, or of the raw record
+ * and its occurrence), so that importing a file again, or a file that overlaps
+ * one already imported, appends only what is new (core/import.c). WITHOUT ROWID:
+ * the key is the row, ~30 bytes each. position is the event the record became
+ * (for a person asking "where did this record go"). In PostgreSQL: identity
+ * BYTEA PRIMARY KEY, position BIGINT. A store without it has no ledger yet; an
+ * older build can still read the store. */
+static const char LEDGER_SQL[] =
+    "CREATE TABLE import_ledger(identity BLOB PRIMARY KEY, position INTEGER NOT NULL)\n"
+    "  WITHOUT ROWID;\n";
+
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
+    {3, "import_ledger", true, LEDGER_SQL, NULL},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 

@@ -906,6 +906,7 @@ static void sq_close(struct store *s)
         sqlite3_finalize(ss->stmt[i]);
     for (int i = 0; i < PAGE_NSTMT; i++)
         sqlite3_finalize(ss->page[i]);
+    sqlite3_finalize(ss->ledger_ins);
     stream_cache_clear(&ss->cache);
     sqlite3_close_v2(ss->db);
     free(ss->base.path);
@@ -941,4 +942,7 @@ const struct store_ops store_sqlite_ops = {
     .position_at_time = sq_position_at_time,
     .snapshot_put = sq_snapshot_put,
     .snapshot_get = sq_snapshot_get,
+    .ledger_claim = sq_ledger_claim,
+    .type_counts = sq_type_counts,
+    .query = sq_query,
 };

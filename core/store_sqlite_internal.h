@@ -52,9 +52,18 @@ struct sq_store {
     sqlite3_stmt *stmt[S_NSTMT];
     sqlite3_stmt *page[PAGE_NSTMT];
     struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
+    sqlite3_stmt *ledger_ins;  /* store_sqlite_query.c's, prepared on first use */
 };
 
 extern const struct store_ops store_sqlite_ops;
+
+/* store_sqlite_query.c: the import ledger, type counts and `strata sql`. */
+int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                    err *e);
+int sq_type_counts(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                   err *e);
+int sq_query(struct store *s, const char *sql, int64_t timeout_ms,
+             const struct store_query_sink *sink, err *e);
 
 /* Turns an SQLite failure into a message a user can act on (sqlu_error with the
  * store's path and busy timeout). `doing` says what was being attempted. Returns
