@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
     {"state", NULL, NULL},
     {"project", cmd_project, "bring projections up to the head; status, rebuild, follow"},
     {"query", NULL, NULL},
+    {"sql", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", cmd_export, "write events (NDJSON, CloudEvents, CSV)"},
     {"test", cmd_test, "run a domain's scenarios"},

@@ -4,7 +4,10 @@
 
 #include "verbs/verb.h"
 
-static const struct verb_def *const verbs[] = {&verb_exec, &verb_events, &verb_state, &verb_query};
+static const struct verb_def *const verbs[] = {
+    &verb_exec, &verb_events, &verb_state, &verb_query,
+    &verb_sql,
+};
 
 const struct verb_def *const *verb_list(size_t *n)
 {

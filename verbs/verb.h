@@ -104,6 +104,7 @@ enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FIRST_FREE = 1100 };
 
 /* The verbs, one file each (verbs/NAME.c). */
 extern const struct verb_def verb_exec, verb_events, verb_state, verb_query;
+extern const struct verb_def verb_sql;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);
