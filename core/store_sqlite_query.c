@@ -20,6 +20,13 @@
 
 #define SQ(s) ((struct sq_store *)(s))
 
+/* sq_fail's message, without calling back into store_sqlite.c (whose ops table
+ * points here: scripts/check-cycles.py). */
+static int fail(struct sq_store *ss, int rc, err *e, const char *doing)
+{
+    return sqlu_error(ss->db, rc, ss->base.path, ss->busy_ms, e, doing);
+}
+
 /* ---- the import ledger ---- */
 
 int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
@@ -32,7 +39,7 @@ int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t positio
             ss->db, "INSERT OR IGNORE INTO import_ledger(identity, position) VALUES(?1, ?2)", -1,
             SQLITE_PREPARE_PERSISTENT, &ss->ledger_ins, NULL);
         if (rc != SQLITE_OK)
-            return sq_fail(ss, rc, e, "preparing the import ledger");
+            return fail(ss, rc, e, "preparing the import ledger");
     }
     sqlite3_stmt *st = ss->ledger_ins;
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
@@ -40,7 +47,7 @@ int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t positio
     int rc = sqlite3_step(st);
     sqlu_reset(st);
     if (rc != SQLITE_DONE)
-        return sq_fail(ss, rc, e, "recording an import in the ledger");
+        return fail(ss, rc, e, "recording an import in the ledger");
     *fresh = sqlite3_changes(ss->db) > 0;
     return ST_OK;
 }
@@ -57,7 +64,7 @@ int sq_type_counts(struct store *s, int64_t max_position, struct type_count **ou
                                 "GROUP BY type ORDER BY 2 DESC, 1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sq_fail(ss, rc, e, "counting events by type");
+        return fail(ss, rc, e, "counting events by type");
     sqlite3_bind_int64(st, 1, max_position > 0 ? max_position : INT64_MAX);
     size_t cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -74,7 +81,7 @@ int sq_type_counts(struct store *s, int64_t max_position, struct type_count **ou
         type_counts_free(*out, *n);
         *out = NULL;
         *n = 0;
-        return sq_fail(ss, rc, e, "counting events by type");
+        return fail(ss, rc, e, "counting events by type");
     }
     return ST_OK;
 }
