@@ -83,15 +83,17 @@ void hash128(const void *data, size_t n, uint32_t seed, unsigned char out[IDENTI
 static void identity_of(const char *scope, const char *mapping, const void *payload, size_t len,
                         unsigned char out[IDENTITY_LEN])
 {
-    strbuf sb;
-    sb_init(&sb);
-    sb_add(&sb, scope, strlen(scope) + 1);
-    if (mapping)
-        sb_add(&sb, mapping, strlen(mapping));
-    sb_addc(&sb, '\0');
-    sb_add(&sb, payload, len);
-    hash128(sb.buf, sb.len, 0x5354524a, out);
-    sb_done(&sb);
+    size_t ls = strlen(scope) + 1, lm = mapping ? strlen(mapping) : 0, n = ls + lm + 1 + len;
+    unsigned char small[512];
+    unsigned char *buf = n <= sizeof small ? small : xmalloc(n); /* most fit: no malloc */
+    memcpy(buf, scope, ls);
+    if (lm)
+        memcpy(buf + ls, mapping, lm);
+    buf[ls + lm] = '\0';
+    memcpy(buf + ls + lm + 1, payload, len);
+    hash128(buf, n, 0x5354524a, out);
+    if (buf != small)
+        free(buf);
 }
 
 void identity_of_text(const char *mapping, const char *scope, const char *text, size_t len,
