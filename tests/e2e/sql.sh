@@ -53,6 +53,22 @@ run "$STRATA" sql --db "$TMP/none.db" "SELECT 1"
 expect_rc 1 "a missing store is not created"
 run test -e "$TMP/none.db"
 expect_rc 1 "... no file left behind"
+# the workbench on the log alone (no domain): the ; prompt and Insights
+cat >"$TMP/look.script" <<SCRIPT
+;SELECT stream, count(*) AS n FROM events GROUP BY stream ORDER BY n DESC LIMIT 3<Enter>
+:save-display $TMP/sql.txt
+;DROP TABLE event_log<Enter>
+:save-display $TMP/drop.txt
+6
+:save-display $TMP/insights.txt
+SCRIPT
+run env STRATA_SCRIPT="$TMP/look.script" STRATA_NO_DISPLAY=1 LINES=24 COLUMNS=80 \
+    timeout 60 "$STRATA" tui --db "$DB"
+expect_rc 0 "the workbench opens the log without a domain"
+expect_contains "$(cat "$TMP/sql.txt")" " rows" "; runs a statement and shows its rows"
+expect_contains "$(cat "$TMP/drop.txt")" "refused" "; refuses a statement that writes"
+expect_contains "$(cat "$TMP/insights.txt")" "Insights as of position $n: $n events" "Insights works without a domain"
+expect_clean_stderr "the workbench's SQL and Insights"
 expect_eq "$(sum)" "$before" "the store is unchanged (checksum before and after)"
 expect_clean_stderr "sql"
 done_testing
