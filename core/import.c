@@ -284,7 +284,7 @@ static int take(struct importer *im, struct mapped_event *ev, const char *where,
             mapped_event_done(ev);
             return -1;
         }
-        if (v == MAP_BAD && !(im->res->bad > 0 && !im->o->skip_bad)) {
+        if (v == MAP_BAD) { /* with or without --skip-bad: the same count either way */
             int p = canonical_present(im, ev);
             if (p != 0) {
                 if (p > 0)
