@@ -1,5 +1,5 @@
 /* cmd_import.c: `strata import FILE... [--source NAME | --map FILE] [--skip-bad]
- * [--sort time]`: appends events from files (design.md, "The command line"). */
+ * [--sort time] [--allow-duplicates]`: appends events from files (design.md, "The command line"). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 
 static const char usage[] =
     "usage: strata import FILE... [--source NAME | --map FILE] [--skip-bad] [--sort time]\n"
+    "                    [--allow-duplicates]\n"
     "\n"
     "Appends events from files to the store. With no source the files are Strata's\n"
     "own NDJSON (as `strata export` writes it): each stream's versions must continue\n"
@@ -27,6 +28,12 @@ static const char usage[] =
     "                 every event in memory until the end of the files\n"
     "  --force        with a domain, import into a store used with another domain\n"
     "                 (or with none, but with events); it records this one\n"
+    "  --allow-duplicates  append records already imported again (no ledger)\n"
+    "\n"
+    "Nothing is imported twice: a record already imported (known by the source's\n"
+    "`id:`, a CloudEvent's source and id, or a hash of the record and how many\n"
+    "identical ones came before it in its file) is counted as already present;\n"
+    "a canonical line whose stream version holds the identical event likewise.\n"
     "\n"
     "Each bad record is reported as FILE:LINE: error: REASON (FILE:[INDEX] inside a\n"
     "JSON array). A progress bar is drawn on standard error when it is a terminal.\n"

@@ -15,6 +15,9 @@ int file_option(struct cli *c, struct file_options *fo, int opt, const char *arg
     case OPT_SKIP_BAD:
         fo->o.skip_bad = true;
         return 1;
+    case OPT_ALLOW_DUPLICATES:
+        fo->o.allow_duplicates = true;
+        return 1;
     case OPT_SORT:
         if (strcmp(arg, "time") != 0)
             return cli_usage_error(c, "--sort takes 'time', not '%s'", arg);

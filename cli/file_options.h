@@ -1,15 +1,16 @@
 /* file_options.h: the options `strata import` and `strata replay` share (--source,
- * --map, --skip-bad, --sort time) and the choice of the source they name. */
+ * --map, --skip-bad, --sort time, --allow-duplicates) and the choice of the source they name. */
 #ifndef STRATA_CLI_FILE_OPTIONS_H
 #define STRATA_CLI_FILE_OPTIONS_H
 
 #include "cli/common.h"
 #include "core/import.h"
 
-enum { OPT_SOURCE = OPT_FIRST_FREE + 50, OPT_MAP, OPT_SKIP_BAD, OPT_SORT };
+enum { OPT_SOURCE = OPT_FIRST_FREE + 50, OPT_MAP, OPT_SKIP_BAD, OPT_SORT, OPT_ALLOW_DUPLICATES };
 #define FILE_OPTIONS                                                                               \
     {"source", required_argument, NULL, OPT_SOURCE}, {"map", required_argument, NULL, OPT_MAP},    \
-        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD}, {"sort", required_argument, NULL, OPT_SORT}
+        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD}, {"sort", required_argument, NULL, OPT_SORT}, \
+        {"allow-duplicates", no_argument, NULL, OPT_ALLOW_DUPLICATES}
 
 struct file_options {
     const char *source;       /* --source NAME, or NULL */

@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
     {"bisect", NULL, NULL},
     {"trace", NULL, NULL},
     {"doctor", NULL, NULL},
+    {"sql", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},

@@ -216,6 +216,7 @@ struct source_spec {
     int timezone_min;      /* offset east of UTC for times without a zone; 0 = UTC */
     bool has_timezone;
     expr *skip, *stream, *type, *time, *data, *meta; /* NULL = the format's default */
+    expr *id; /* the record's identity for the import ledger (core/import_identity.h), or NULL */
     struct srcpos pos;
 };
 

@@ -226,6 +226,7 @@ void source_spec_done(struct source_spec *s)
     expr_free(s->time);
     expr_free(s->data);
     expr_free(s->meta);
+    expr_free(s->id);
 }
 
 void scenario_spec_done(struct scenario_spec *s)

@@ -11,7 +11,7 @@
 /* ---- sources ---- */
 
 static const char *const source_keys[] = {"format", "records", "delimiter", "timezone", "skip",
-                                          "stream", "type",    "time",      "data",     "meta"};
+                                          "stream", "type",    "time",      "data",     "meta", "id"};
 
 /* "Z", "UTC", "+02:00", "-0530", "+02" -> minutes east of UTC. */
 static bool parse_timezone(const char *s, int *out)
@@ -106,9 +106,9 @@ bool source_parse(struct loader *L, const struct ynode *key, const struct ynode 
         ld_pop(L, m);
     }
     struct expr_env env = {ROOT_BIT(ROOT_RECORD), {NULL}, "source"};
-    static const char *const ex[] = {"skip", "stream", "type", "time", "data", "meta"};
-    expr **slots[] = {&s->skip, &s->stream, &s->type, &s->time, &s->data, &s->meta};
-    for (size_t i = 0; i < 6; i++) {
+    static const char *const ex[] = {"skip", "stream", "type", "time", "data", "meta", "id"};
+    expr **slots[] = {&s->skip, &s->stream, &s->type, &s->time, &s->data, &s->meta, &s->id};
+    for (size_t i = 0; i < 7; i++) {
         if (!(x = ynode_get(val, ex[i])))
             continue;
         size_t m = ld_push(L, ex[i]);

@@ -9,16 +9,24 @@
 
 #include "aggregate.h"
 #include "event_format.h"
+#include "import_identity.h"
 #include "json.h"
 #include "mapping.h"
 #include "reader.h"
 
 #define BATCH_MAX 512 /* events of one stream appended in one call */
 
+/* A record's identity for the ledger, when the ledger is on. */
+struct ident {
+    bool set;
+    unsigned char id[IDENTITY_LEN];
+};
+
 struct sorted_item {
     struct mapped_event ev;
     char *where;
     size_t seq; /* file order, so that the sort is stable */
+    struct ident id;
 };
 
 struct importer {
@@ -30,6 +38,9 @@ struct importer {
     bool canonical;
     int64_t now_ms;
     struct version_check vc;
+    int64_t base;            /* the head when the import's transaction began */
+    struct occurrences *occ; /* mapped imports with the ledger on */
+    strbuf raw;              /* a record's text when the reader has no line */
 
     /* events of one stream waiting to be appended together */
     struct mapped_event *batch;
@@ -43,8 +54,8 @@ struct importer {
     double start;
     double last_draw;
     bool drawn;
-    uint64_t bytes_total;     /* of all files */
-    uint64_t bytes_before;    /* of the files already read */
+    uint64_t bytes_total;  /* of all files */
+    uint64_t bytes_before; /* of the files already read */
     struct reader *cur;
 
     /* replay pacing */
@@ -129,8 +140,8 @@ static bool domain_accepts(struct importer *im, const struct mapped_event *ev, c
     const struct domain *d = im->o->domain;
     if (!d)
         return true;
-    struct event stored = {0,        ev->version, ev->schema, ev->stream, ev->type, (char *)ev->time,
-                           ev->data, ev->meta};
+    struct event stored = {0,        ev->version,      ev->schema, ev->stream,
+                           ev->type, (char *)ev->time, ev->data,   ev->meta};
     const value *data = im->canonical ? value_map_get(line, "data") : NULL;
     err e;
     err_clear(&e);
@@ -207,9 +218,63 @@ static bool replay_wait(struct importer *im, const struct mapped_event *ev)
     }
 }
 
-/* Takes one mapped event (ownership passes here). Returns 0, or -1 on a fatal
- * error (e set). */
-static int take(struct importer *im, struct mapped_event *ev, const char *where)
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* A canonical line whose version is taken: 1 when the stored event at that place
+ * is identical (already present), 0 when it is not (or the version leaves a gap),
+ * -1 when the store could not be read. Pending appends are flushed first, so that
+ * a line repeated within the import is compared with what it repeats. */
+static int canonical_present(struct importer *im, const struct mapped_event *ev)
+{
+    if (im->o->allow_duplicates || batch_flush(im) < 0)
+        return im->o->allow_duplicates ? 0 : -1;
+    struct event_list got;
+    event_list_init(&got);
+    if (store_read_stream(im->s, ev->stream, ev->version, 0, 1, &got, im->e) != ST_OK) {
+        event_list_done(&got);
+        return -1;
+    }
+    const struct event *x = got.len ? &got.items[0] : NULL;
+    int same = x && x->version == ev->version && x->schema == ev->schema &&
+               strcmp(x->type, ev->type) == 0 && strcmp(x->time, ev->time) == 0 &&
+               strcmp(x->data, ev->data) == 0 && same_text(x->meta, ev->meta);
+    event_list_done(&got);
+    return same;
+}
+
+/* The ledger: true when the record was imported before (counted, nothing to
+ * append); false when it is new (claimed at the position it will take). -1 on
+ * an error. Replay claims inside the transaction its append commits with. */
+static int ledger_seen(struct importer *im, const struct ident *id)
+{
+    int64_t position = im->base + im->res->imported + (int64_t)im->nbatch + 1;
+    if (im->o->replay) {
+        if (store_begin(im->s, im->e) != ST_OK || store_head(im->s, &position, im->e) != ST_OK)
+            return -1;
+        position++;
+    }
+    bool fresh;
+    if (store_ledger_claim(im->s, id->id, position, &fresh, im->e) != ST_OK) {
+        if (im->o->replay)
+            store_rollback(im->s);
+        return -1;
+    }
+    if (!fresh) {
+        if (im->o->replay)
+            store_rollback(im->s);
+        im->res->present++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Takes one mapped event (ownership passes here); id is its identity when the
+ * ledger is on. Returns 0, or -1 on a fatal error (e set). */
+static int take(struct importer *im, struct mapped_event *ev, const char *where,
+                const struct ident *id)
 {
     char reason[512];
     if (im->canonical) {
@@ -218,6 +283,15 @@ static int take(struct importer *im, struct mapped_event *ev, const char *where)
         if (v < 0) {
             mapped_event_done(ev);
             return -1;
+        }
+        if (v == MAP_BAD) { /* with or without --skip-bad: the same count either way */
+            int p = canonical_present(im, ev);
+            if (p != 0) {
+                if (p > 0)
+                    im->res->present++;
+                mapped_event_done(ev);
+                return p < 0 ? -1 : 0;
+            }
         }
         if (v == MAP_BAD) {
             report_bad(im, where, reason);
@@ -240,9 +314,28 @@ static int take(struct importer *im, struct mapped_event *ev, const char *where)
             mapped_event_done(ev);
             return 0;
         }
+        int seen = id && id->set ? ledger_seen(im, id) : 0;
+        if (seen != 0) {
+            mapped_event_done(ev);
+            return seen < 0 ? -1 : 0;
+        }
         im->batch[0] = *ev;
         im->nbatch = 1;
-        return batch_flush(im);
+        int rc = batch_flush(im);
+        if (id && id->set) {
+            if (rc == 0 && store_commit(im->s, im->e) != ST_OK)
+                rc = -1;
+            else if (rc < 0)
+                store_rollback(im->s);
+        }
+        return rc;
+    }
+    if (id && id->set) {
+        int seen = ledger_seen(im, id);
+        if (seen != 0) {
+            mapped_event_done(ev);
+            return seen < 0 ? -1 : 0;
+        }
     }
     if (im->nbatch > 0 &&
         (im->nbatch == BATCH_MAX || strcmp(im->batch[0].stream, ev->stream) != 0 ||
@@ -264,6 +357,61 @@ static int cmp_items(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The text a record without a line of its own (CSV, a JSON array's element) is
+ * known by: a CSV row's names and fields, separated by bytes text cannot hold
+ * (cheaper than JSON, which the import measured: ~1 us a record); anything else
+ * as JSON. */
+static void record_text(strbuf *sb, const value *v)
+{
+    sb_reset(sb);
+    if (v->type == V_MAP) {
+        size_t n = value_map_len(v);
+        for (size_t i = 0; i < n; i++) {
+            const value *k = value_map_key_at(v, i), *x = value_map_val_at(v, i);
+            if (k->type != V_STRING || x->type != V_STRING)
+                goto json;
+            sb_add(sb, value_str(k), value_strlen(k));
+            sb_addc(sb, '\x1f');
+            sb_add(sb, value_str(x), value_strlen(x));
+            sb_addc(sb, '\x1e');
+        }
+        return;
+    }
+json:
+    sb_reset(sb);
+    json_write(sb, v);
+}
+
+/* The identity of a mapped record for the ledger (import_identity.h). Returns
+ * MAP_OK (id filled, or left unset when the ledger is off) or MAP_BAD. */
+static int identify(struct importer *im, const struct record *rec, struct ident *id, char *reason,
+                    size_t n)
+{
+    id->set = false;
+    if (im->canonical || im->o->allow_duplicates)
+        return MAP_OK;
+    const struct source_spec *src = im->o->source;
+    char *text;
+    const char *scope;
+    if (mapping_record_id(src, &rec->v, &text, &scope, reason, n) != MAP_OK)
+        return MAP_BAD;
+    if (text) {
+        identity_of_text(src->name, scope, text, strlen(text), id->id);
+        free(text);
+    } else {
+        unsigned char h[IDENTITY_LEN];
+        if (rec->raw) {
+            hash128(rec->raw, rec->raw_len, 0, h);
+        } else {
+            record_text(&im->raw, &rec->v);
+            hash128(im->raw.buf, im->raw.len, 0, h);
+        }
+        identity_of_raw(src->name, h, occurrences_next(im->occ, h), id->id);
+    }
+    id->set = true;
+    return MAP_OK;
+}
+
 /* Reads one file; events go to take() or, when sorting, to im->items. Returns 0
  * or -1 (e set). */
 static int import_one(struct importer *im, const char *path)
@@ -278,7 +426,10 @@ static int import_one(struct importer *im, const char *path)
     if (!r)
         return -1;
     im->cur = r;
+    if (im->occ)
+        occurrences_reset(im->occ); /* occurrences count within one file */
     struct record rec;
+    struct ident id;
     struct mapped_event ev;
     char reason[512];
     strbuf where;
@@ -304,14 +455,18 @@ static int import_one(struct importer *im, const char *path)
             }
             continue;
         }
-        int m = im->canonical ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
-                              : mapping_apply(im->o->source, &rec.v, im->now_ms, &ev, reason,
-                                              sizeof reason);
+        int m = im->canonical
+                    ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
+                    : mapping_apply(im->o->source, &rec.v, im->now_ms, &ev, reason, sizeof reason);
         if (m == MAP_SKIP) {
             im->res->skipped++;
             continue;
         }
         if (m == MAP_OK && !domain_accepts(im, &ev, &rec.v, reason, sizeof reason)) {
+            mapped_event_done(&ev);
+            m = MAP_BAD;
+        }
+        if (m == MAP_OK && identify(im, &rec, &id, reason, sizeof reason) != MAP_OK) {
             mapped_event_done(&ev);
             m = MAP_BAD;
         }
@@ -333,9 +488,10 @@ static int import_one(struct importer *im, const char *path)
             it->ev = ev;
             it->where = xstrdup(where.buf);
             it->seq = im->nitems++;
+            it->id = id;
             continue;
         }
-        if (take(im, &ev, where.buf) < 0) {
+        if (take(im, &ev, where.buf, &id) < 0) {
             result = -1;
             break;
         }
@@ -371,7 +527,12 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     im.start = now_s();
     im.batch = xcalloc(BATCH_MAX, sizeof *im.batch);
     version_check_init(&im.vc);
+    sb_init(&im.raw);
+    if (!im.canonical && !o->allow_duplicates)
+        im.occ = occurrences_new();
     if (!im.canonical && mapping_check_source(o->source, e) != ST_OK) {
+        sb_done(&im.raw);
+        occurrences_free(im.occ);
         free(im.batch);
         version_check_done(&im.vc);
         return e->code;
@@ -387,7 +548,10 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     if (rc == ST_OK && !o->replay) {
         rc = store_begin(s, e);
         in_tx = rc == ST_OK;
+        if (in_tx) /* the head again, now that no other writer can move it */
+            rc = store_head(s, &head_before, e);
     }
+    im.base = head_before;
     int result = rc == ST_OK ? 0 : -1;
     for (size_t i = 0; i < nfiles && result == 0 && !res->stopped && !stopped(&im); i++)
         result = import_one(&im, files[i]);
@@ -398,7 +562,7 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
                 if (result == 0 && !res->stopped && !stopped(&im)) {
                     struct mapped_event ev = im.items[i].ev;
                     memset(&im.items[i].ev, 0, sizeof ev);
-                    result = take(&im, &ev, im.items[i].where);
+                    result = take(&im, &ev, im.items[i].where, &im.items[i].id);
                 }
                 mapped_event_done(&im.items[i].ev);
                 free(im.items[i].where);
@@ -416,6 +580,8 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     batch_clear(&im);
     free(im.batch);
     version_check_done(&im.vc);
+    sb_done(&im.raw);
+    occurrences_free(im.occ);
     if (result == 0)
         progress_draw(&im, true);
     progress_clear(&im);
@@ -426,8 +592,10 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     } else if (!o->replay && stopped(&im)) {
         status = err_set(e, ST_ERR, "interrupted: nothing was imported");
     } else if (res->bad > 0 && !o->skip_bad && !o->replay) {
-        status = err_set(e, ST_ERR, "%lld bad record%s: nothing was imported (use --skip-bad to import the good ones)",
-                         (long long)res->bad, res->bad == 1 ? "" : "s");
+        status = err_set(
+            e, ST_ERR,
+            "%lld bad record%s: nothing was imported (use --skip-bad to import the good ones)",
+            (long long)res->bad, res->bad == 1 ? "" : "s");
     }
     if (in_tx) {
         if (status == ST_OK) {
@@ -436,8 +604,10 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
             store_rollback(s);
         }
     }
-    if (status != ST_OK && !o->replay)
+    if (status != ST_OK && !o->replay) {
         res->imported = 0;
+        res->present = 0;
+    }
     if (res->imported > 0) {
         res->first_position = head_before + 1;
         res->last_position = head_before + res->imported;
@@ -471,13 +641,16 @@ int import_pick_source(const struct domain *d, const char *name, const char *map
     if (!name)
         return ST_OK;
     if (!d)
-        return err_set(e, ST_USAGE, "--source %s needs a domain (--domain FILE or STRATA_DOMAIN); "
-                                    "or describe the file with --map FILE", name);
+        return err_set(e, ST_USAGE,
+                       "--source %s needs a domain (--domain FILE or STRATA_DOMAIN); "
+                       "or describe the file with --map FILE",
+                       name);
     *out = domain_source(d, name);
     if (*out)
         return ST_OK;
     if (d->nsources == 0)
-        return err_set(e, ST_ERR, "the domain %s has no `sources:`; add one or use --map FILE", d->file);
+        return err_set(e, ST_ERR, "the domain %s has no `sources:`; add one or use --map FILE",
+                       d->file);
     const char **names = xcalloc(d->nsources, sizeof *names);
     strbuf list;
     sb_init(&list);
@@ -505,6 +678,8 @@ void import_print_summary(FILE *out, const struct import_result *res, size_t nfi
     if (res->imported > 0)
         fprintf(out, " (positions %lld-%lld)", (long long)res->first_position,
                 (long long)res->last_position);
+    if (res->present > 0)
+        fprintf(out, ", already present %lld,", (long long)res->present);
     fprintf(out, " from %zu file%s in %.2f s", nfiles, nfiles == 1 ? "" : "s", res->seconds);
     if (res->imported > 0 && res->seconds > 0)
         fprintf(out, " (%.0f events/s)", (double)res->imported / res->seconds);

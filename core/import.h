@@ -16,6 +16,13 @@
  * (memory grows with the number of records: about the size of the events' text);
  * without it, memory stays bounded by one record (plus the reader's window).
  *
+ * Nothing is imported twice (the import ledger): a mapped record whose identity
+ * (core/import_identity.h: the source's `id:`, a CloudEvent's source and id, or
+ * the raw record's hash and occurrence) is in the store's ledger is counted as
+ * already present and not appended; a canonical line whose (stream, version) is
+ * taken by an identical event likewise (by a different event: a bad record, as
+ * before). allow_duplicates turns the ledger off.
+ *
  * Replay is import paced in time, committing each event as it goes, so that a
  * workbench open on the same store sees them arrive: at `rate` events a second,
  * or following the events' own time stamps `speed` times faster. Setting *stop
@@ -39,6 +46,7 @@ struct import_options {
     bool skip_bad;                    /* commit the good records, count the bad */
     bool sort_time;                   /* stable sort by time before appending */
     bool progress;                    /* draw a progress bar on `errors` (a terminal) */
+    bool allow_duplicates;            /* no ledger: append every record, even one already imported */
     FILE *errors;                     /* where bad records are reported; NULL = stderr */
     /* replay */
     bool replay;                      /* commit each event as it goes, paced */
@@ -52,6 +60,7 @@ struct import_result {
     int64_t imported;  /* events appended (and committed) */
     int64_t skipped;   /* records the source's `skip` passed over */
     int64_t bad;       /* bad records */
+    int64_t present;   /* records already imported (the ledger, or identical canonical events) */
     int64_t first_position, last_position; /* of the appended events; 0 when none */
     double seconds;
     bool stopped;      /* replay: ended by *stop */
@@ -77,7 +86,9 @@ int import_pick_source(const struct domain *d, const char *name, const char *map
 
 /* Prints the one-line summary of an import or replay to out:
  * "imported 12 events (positions 1-12) from 2 files in 0.03 s (400 events/s)",
- * with the records passed over by `skip` and the bad records skipped when any. */
+ * with ", already present M" after the count when records were already imported
+ * ("imported 0 events, already present 100, from 1 file in 0.01 s"), and the
+ * records passed over by `skip` and the bad records skipped when any. */
 void import_print_summary(FILE *out, const struct import_result *res, size_t nfiles, bool replay);
 
 #endif

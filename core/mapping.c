@@ -256,6 +256,39 @@ fail:
     return rc;
 }
 
+int mapping_record_id(const struct source_spec *src, const value *record, char **text,
+                      const char **scope, char *reason, size_t n)
+{
+    *text = NULL;
+    *scope = NULL;
+    if (src->id) {
+        value v;
+        if (eval_slot(src->id, "id", record, &v, reason, n) != MAP_OK)
+            return MAP_BAD;
+        if (v.type == V_NULL) {
+            value_free(v);
+            return bad(reason, n, "id gave null: every record needs an identity");
+        }
+        *text = v.type == V_STRING ? xstrndup(value_str(&v), value_strlen(&v)) : json_to_string(&v);
+        *scope = "id";
+        value_free(v);
+        return MAP_OK;
+    }
+    if (src->format != SRC_CLOUDEVENTS || record->type != V_MAP)
+        return MAP_OK;
+    const value *source = value_map_get(record, "source"), *id = value_map_get(record, "id");
+    if (!source || !id || source->type != V_STRING || id->type != V_STRING)
+        return MAP_OK;
+    strbuf sb;
+    sb_init(&sb);
+    sb_add(&sb, value_str(source), value_strlen(source));
+    sb_addc(&sb, '\n');
+    sb_add(&sb, value_str(id), value_strlen(id));
+    *text = sb.buf; /* handed over */
+    *scope = "ce";
+    return MAP_OK;
+}
+
 /* ---- canonical NDJSON ----------------------------------------------------------------- */
 
 /* Skips one JSON value in already-validated text; returns the index after it. */

@@ -57,6 +57,15 @@ int mapping_check_source(const struct source_spec *src, err *e);
 int mapping_apply(const struct source_spec *src, const value *record, int64_t now_ms,
                   struct mapped_event *out, char *reason, size_t n);
 
+/* The text of a record's own identity, for the import ledger: the source's `id:`
+ * expression (a string as it is, anything else as JSON; scope "id"), else a
+ * CloudEvent's source and id (scope "ce", "SOURCE\nID"). MAP_OK with *text set
+ * (the caller frees it) and *scope; MAP_OK with *text NULL when the record has no
+ * identity of its own (the raw record's hash stands in); MAP_BAD when `id:` fails
+ * or gives null. */
+int mapping_record_id(const struct source_spec *src, const value *record, char **text,
+                      const char **scope, char *reason, size_t n);
+
 /* Reads one canonical NDJSON line: `parsed` is the line parsed as JSON, raw/len
  * its text (for data and meta byte for byte). Returns MAP_OK or MAP_BAD with the
  * reason. Versions are not checked here (see version_check). */

@@ -380,3 +380,32 @@ void store_iter_close(struct event_iter *it)
     free((char *)it->f.text);
     free(it);
 }
+
+int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                       err *e)
+{
+    if (!s->ops->ledger_claim)
+        return err_set(e, ST_ERR,
+                       "the %s store keeps no import ledger yet: import with --allow-duplicates",
+                       s->ops->name);
+    return s->ops->ledger_claim(s, id, position, fresh, e);
+}
+
+int store_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                      err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->ops->type_totals)
+        return err_set(e, ST_ERR, "the %s store cannot count its event types", s->ops->name);
+    return s->ops->type_totals(s, max_position, out, n, e);
+}
+
+int store_query(struct store *s, const char *sql, int64_t timeout_ms,
+                const struct store_query_sink *sink, err *e)
+{
+    if (!s->ops->query)
+        return err_set(e, ST_ERR, "the %s store cannot run SQL statements yet", s->ops->name);
+    return s->ops->query(s, sql, timeout_ms, sink, e);
+}
+

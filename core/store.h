@@ -125,7 +125,27 @@ struct store_health {
     int64_t first_gap;   /* the first missing position, 0 when none */
 };
 
-/* How many events of one (type, schema version) the store holds. */
+/* One value of a row of store_query: typed as the backend gives it. */
+enum store_cell_type { CELL_NULL, CELL_INT, CELL_FLOAT, CELL_TEXT, CELL_BLOB };
+struct store_cell {
+    enum store_cell_type type;
+    int64_t i;
+    double f;
+    const char *p; /* text (NUL-terminated) or blob bytes */
+    size_t len;
+};
+
+/* How store_query hands out its result: columns once, then each row (valid
+ * during the call). A non-zero return from row stops the statement (not an
+ * error: the caller wanted no more). */
+struct store_query_sink {
+    void *ctx;
+    void (*columns)(void *ctx, const char *const *names, size_t n);
+    int (*row)(void *ctx, const struct store_cell *cells, size_t n);
+};
+
+/* How many events of one (type, schema version) the store holds (type_counts), or
+ * of one type whatever its schema, schema 0 (type_totals). */
 struct type_count {
     char *type;
     int schema;
@@ -214,6 +234,25 @@ struct store_ops {
     int (*health)(struct store *s, struct store_health *out, err *e);
     /* Every (type, schema) the store holds, with counts, by type and schema. */
     int (*type_counts)(struct store *s, struct type_count **out, size_t *n, err *e);
+    /* The import ledger (core/import.c): records `id` (a 16-byte identity) as
+     * imported into the event at `position`; *fresh is false, and nothing changes,
+     * when it was there already. Inside the import's transaction. */
+    int (*ledger_claim)(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                        err *e);
+
+    /* How many events of each type there are up to max_position (0 = the head),
+     * by count descending then type, all schema versions together (schema 0). */
+    int (*type_totals)(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                       err *e);
+
+    /* Runs one read-only statement the user wrote (`strata sql`) on a separate
+     * read-only connection, stopped after timeout_ms (0 = no limit). Refused
+     * (ST_USAGE, e says why): a statement that writes, more than one statement,
+     * ATTACH/DETACH, a pragma that sets something. A statement stopped by the
+     * time limit is ST_ERR with a message that says so. SQLite: the events view
+     * and every table; PostgreSQL: a READ ONLY transaction with statement_timeout. */
+    int (*query)(struct store *s, const char *sql, int64_t timeout_ms,
+                 const struct store_query_sink *sink, err *e);
 };
 
 #define STORE_WAIT_POLL_MS 50 /* how often wait_head looks where nothing tells it */
@@ -281,6 +320,12 @@ int store_meta_set(struct store *s, const char *key, const char *value, err *e);
 int store_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
 int store_health(struct store *s, struct store_health *out, err *e);
 int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
+int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                       err *e);
+int store_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                      err *e);
+int store_query(struct store *s, const char *sql, int64_t timeout_ms,
+                const struct store_query_sink *sink, err *e);
 
 /* An iterator over every event matching f, in pages of `page` events, so memory
  * stays bounded by the page. The event returned by next is valid until the next

@@ -104,12 +104,24 @@ static int rekey_history(sqlite3 *db, err *e)
     free(names);
     return rc;
 }
+/* import_ledger: the identities of the records imports appended (a 16-byte hash
+ * of the mapping's `id:`, of a CloudEvent's source and id, or of the raw record
+ * and its occurrence), so that importing a file again, or a file that overlaps
+ * one already imported, appends only what is new (core/import.c). WITHOUT ROWID:
+ * the key is the row, ~30 bytes each. position is the event the record became
+ * (for a person asking "where did this record go"). In PostgreSQL: identity
+ * BYTEA PRIMARY KEY, position BIGINT. A store without it has no ledger yet; an
+ * older build can still read the store. */
+static const char LEDGER_SQL[] =
+    "CREATE TABLE import_ledger(identity BLOB PRIMARY KEY, position INTEGER NOT NULL)\n"
+    "  WITHOUT ROWID;\n";
 
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
     {3, "append_time", true, APPEND_TIME_SQL, NULL},
     {4, "projection_history_rekey", true, NULL, rekey_history},
+    {5, "import_ledger", true, LEDGER_SQL, NULL},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 

@@ -878,6 +878,7 @@ static void sq_close(struct store *s)
         sqlite3_finalize(ss->stmt[i]);
     for (int i = 0; i < PAGE_NSTMT; i++)
         sqlite3_finalize(ss->page[i]);
+    sqlite3_finalize(ss->ledger_ins);
     stream_cache_clear(&ss->cache);
     sqlite3_close_v2(ss->db);
     free(ss->base.path);
@@ -920,4 +921,7 @@ const struct store_ops store_sqlite_ops = {
     .append_time = sq_append_time,
     .health = sq_health,
     .type_counts = sq_type_counts,
+    .ledger_claim = sq_ledger_claim,
+    .type_totals = sq_type_totals,
+    .query = sq_query,
 };

@@ -65,6 +65,7 @@ struct sq_store {
     struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
     bool time_logged;          /* this transaction's append time is written */
     int time_format;           /* the format that keeps append times (0: unknown yet) */
+    sqlite3_stmt *ledger_ins;  /* store_sqlite_query.c's, prepared on first use */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -72,6 +73,13 @@ extern const struct store_ops store_sqlite_ops;
 /* strata_meta's rows (store_sqlite_meta.c): store.h's meta_get and meta_set. */
 int sq_meta_get(struct store *s, const char *key, char **value, err *e);
 int sq_meta_set(struct store *s, const char *key, const char *value, err *e);
+/* store_sqlite_query.c: the import ledger, type counts and `strata sql`. */
+int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                    err *e);
+int sq_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                   err *e);
+int sq_query(struct store *s, const char *sql, int64_t timeout_ms,
+             const struct store_query_sink *sink, err *e);
 
 /* Turns an SQLite failure into a message a user can act on (sqlu_error with the
  * store's path and busy timeout). `doing` says what was being attempted. Returns

@@ -14,8 +14,9 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
-                   const char *arg1, const char *arg2, int64_t num, double real)
+static struct tui_job *job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                                 const char *arg1, const char *arg2, int64_t num, double real,
+                                 void *data, void (*finish)(struct tui_job *), bool quiet)
 {
     int slot = -1;
     for (int i = 0; i < TUI_MAX_JOBS; i++)
@@ -25,7 +26,7 @@ bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job 
         }
     if (slot < 0) {
         tui_error(app, "too many jobs running; wait for one to finish");
-        return false;
+        return NULL;
     }
     struct tui_job *job = xcalloc(1, sizeof *job);
     job->what = xstrdup(what);
@@ -35,6 +36,9 @@ bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job 
     job->arg2 = arg2 ? xstrdup(arg2) : NULL;
     job->num = num;
     job->real = real;
+    job->quiet = quiet;
+    job->data = data;
+    job->finish = finish;
     err_clear(&job->e);
     if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
         tui_error(app, "%s: cannot start a thread", what);
@@ -42,12 +46,25 @@ bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job 
         free(job->arg1);
         free(job->arg2);
         free(job);
-        return false;
+        return NULL;
     }
     job->started = true;
     app->jobs[slot] = job;
-    tui_message(app, "%s: started", what);
-    return true;
+    if (!quiet)
+        tui_message(app, "%s: started", what);
+    return job;
+}
+
+bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                   const char *arg1, const char *arg2, int64_t num, double real)
+{
+    return job_start(app, what, run, arg1, arg2, num, real, NULL, NULL, false) != NULL;
+}
+
+bool tui_job_start_quiet(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                         void *data, void (*finish)(struct tui_job *))
+{
+    return job_start(app, what, run, NULL, NULL, 0, 0, data, finish, true) != NULL;
 }
 
 static void job_free(struct tui_job *job)
@@ -66,6 +83,17 @@ void tui_jobs_reap(struct tui *app)
         struct tui_job *job = app->jobs[i];
         if (!job || !__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
             continue;
+        if (job->quiet) {
+            /* The view that started it shows the result; nothing else changed. */
+            pthread_join(job->thread, NULL);
+            job->started = false;
+            if (job->finish)
+                job->finish(job);
+            job_free(job);
+            app->jobs[i] = NULL;
+            app->dirty = true;
+            continue;
+        }
         if (job->status == ST_OK)
             tui_message(app, "%s: done%s%s", job->what, job->e.msg[0] ? ": " : "", job->e.msg);
         else
@@ -90,8 +118,14 @@ void tui_jobs_stop_all(struct tui *app)
 {
     for (int i = 0; i < TUI_MAX_JOBS; i++)
         if (app->jobs[i]) {
-            app->jobs[i]->stop = 1;
-            job_free(app->jobs[i]);
+            struct tui_job *job = app->jobs[i];
+            job->stop = 1;
+            if (job->started)
+                pthread_join(job->thread, NULL);
+            job->started = false;
+            if (job->quiet && job->finish)
+                job->finish(job); /* so that the view frees what it handed over */
+            job_free(job);
             app->jobs[i] = NULL;
         }
 }

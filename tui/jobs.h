@@ -29,11 +29,19 @@ struct tui_job {
     char *arg1, *arg2;
     int64_t num;
     double real;
+    /* A quiet job (a view's own computation) says nothing on the message line:
+     * when it ends, finish (if set) runs on the main thread with data. */
+    bool quiet;
+    void *data;
+    void (*finish)(struct tui_job *job);
 };
 
 /* Starts a background job; false (with a message) when too many run. */
 bool tui_job_start(struct tui *app, const char *what, int (*run)(struct tui_job *),
                    const char *arg1, const char *arg2, int64_t num, double real);
+/* Starts a quiet job (see struct tui_job); false when too many run. */
+bool tui_job_start_quiet(struct tui *app, const char *what, int (*run)(struct tui_job *),
+                         void *data, void (*finish)(struct tui_job *));
 bool tui_jobs_running(struct tui *app);
 /* Reports and frees the jobs that have finished. */
 void tui_jobs_reap(struct tui *app);

@@ -216,8 +216,10 @@ void keys_load_file(const char *file, strbuf *problems)
             sb_addf(problems, "%s: %s\n", path, strerror(errno));
         return;
     }
-    static const char *const kmnames[KM_COUNT] = {"generic", "domain",      "events",
-                                                  "streams", "projections", "form"};
+    /* One name per row of TUI_KEYMAPS (request.h), in its order. */
+    static const char *const kmnames[] = {"generic",     "domain", "events", "streams",
+                                          "projections", "form",   "sql"};
+    _Static_assert(sizeof kmnames / sizeof kmnames[0] == KM_COUNT, "a name for every keymap");
     char line[512];
     int lineno = 0;
     while (fgets(line, sizeof line, f)) {
@@ -244,7 +246,7 @@ void keys_load_file(const char *file, strbuf *problems)
         if (km == KM_COUNT) {
             sb_addf(problems,
                     "%s:%d: unknown keymap '%s' (generic, domain, events, streams, "
-                    "projections, form)\n",
+                    "projections, form, sql)\n",
                     path, lineno, w[1]);
             continue;
         }

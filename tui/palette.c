@@ -1,6 +1,7 @@
 /* palette.c: the `:` command palette's line editor (palette.h): editing keys,
  * history (Up/Down) and the mechanics of Tab completion (the longest common
- * prefix, the list of choices). What the line means and what may complete it
+ * prefix, the list of choices). The same editor is the `;` SQL prompt, with a
+ * history of its own; its line goes to the SQL view (view_sql.c). What the line means and what may complete it
  * belong to the verbs (palette_verbs.c). */
 #include "tui/palette.h"
 
@@ -15,13 +16,22 @@
 #define PAL_MAX 1024
 #define PAL_HISTORY 100
 
+/* One history per prompt: commands and SQL do not mix. */
+struct history {
+    char *hist[PAL_HISTORY];
+    size_t nhist;
+};
+
 static struct {
     char buf[PAL_MAX];
     size_t len, cur;
-    char *hist[PAL_HISTORY];
-    size_t nhist;
+    struct history h[2]; /* [0] the palette's, [1] the SQL prompt's */
+    bool sql;            /* the `;` prompt */
     size_t hist_at; /* nhist = the line being typed */
 } pal;
+
+#define HIST (pal.h[pal.sql].hist)
+#define NHIST (pal.h[pal.sql].nhist)
 
 void palette_init(void)
 {
@@ -30,8 +40,9 @@ void palette_init(void)
 
 void palette_done(void)
 {
-    for (size_t i = 0; i < pal.nhist; i++)
-        free(pal.hist[i]);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < pal.h[k].nhist; i++)
+            free(pal.h[k].hist[i]);
     memset(&pal, 0, sizeof pal);
 }
 
@@ -39,29 +50,37 @@ static void history_add(const char *line)
 {
     if (!*line)
         return;
-    if (pal.nhist && strcmp(pal.hist[pal.nhist - 1], line) == 0)
+    if (NHIST && strcmp(HIST[NHIST - 1], line) == 0)
         return;
-    if (pal.nhist == PAL_HISTORY) {
-        free(pal.hist[0]);
-        memmove(pal.hist, pal.hist + 1, (PAL_HISTORY - 1) * sizeof pal.hist[0]);
-        pal.nhist--;
+    if (NHIST == PAL_HISTORY) {
+        free(HIST[0]);
+        memmove(HIST, HIST + 1, (PAL_HISTORY - 1) * sizeof HIST[0]);
+        NHIST--;
     }
-    pal.hist[pal.nhist++] = xstrdup(line);
+    HIST[NHIST++] = xstrdup(line);
 }
 
 void palette_open(struct tui *app, const char *prefill)
 {
     snprintf(pal.buf, sizeof pal.buf, "%s", prefill ? prefill : "");
     pal.len = pal.cur = strlen(pal.buf);
-    pal.hist_at = pal.nhist;
+    pal.sql = false;
+    pal.hist_at = NHIST;
     app->palette_active = true;
     app->message[0] = 0;
     app->dirty = true;
 }
 
+void palette_open_sql(struct tui *app)
+{
+    palette_open(app, NULL);
+    pal.sql = true;
+    pal.hist_at = NHIST;
+}
+
 void palette_draw(struct tui *app, int y)
 {
-    draw_str(y, 0, 1, ":", tui_attr(TC_KEY));
+    draw_str(y, 0, 1, pal.sql ? ";" : ":", tui_attr(TC_KEY));
     char save = pal.buf[pal.cur];
     pal.buf[pal.cur] = 0;
     int before = text_width(pal.buf);
@@ -177,11 +196,18 @@ bool palette_key(struct tui *app, int key)
         char line[PAL_MAX];
         memcpy(line, pal.buf, pal.len + 1);
         history_add(line);
-        palette_run(app, line);
+        if (pal.sql) {
+            const char *argv[1] = {line};
+            if (line[0])
+                tui_open_view_words(app, VIEW_SQL, 1, argv);
+        } else {
+            palette_run(app, line);
+        }
         return false;
     }
     case '\t':
-        complete(app);
+        if (!pal.sql)
+            complete(app);
         return true;
     case KEY_BACKSPACE:
     case 127:
@@ -249,13 +275,13 @@ bool palette_key(struct tui *app, int key)
     case KEY_UP:
     case 16: /* C-p */
         if (pal.hist_at > 0)
-            set_line(pal.hist[--pal.hist_at]);
+            set_line(HIST[--pal.hist_at]);
         return true;
     case KEY_DOWN:
     case 14: /* C-n */
-        if (pal.hist_at < pal.nhist) {
+        if (pal.hist_at < NHIST) {
             pal.hist_at++;
-            set_line(pal.hist_at < pal.nhist ? pal.hist[pal.hist_at] : "");
+            set_line(pal.hist_at < NHIST ? HIST[pal.hist_at] : "");
         }
         return true;
     case KEY_RESIZE:

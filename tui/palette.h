@@ -11,6 +11,9 @@ void palette_init(void);
 void palette_done(void);
 /* Opens the palette with text already typed (for keys like `s` in events). */
 void palette_open(struct tui *app, const char *prefill);
+/* Opens the `;` SQL prompt: the same editor, its own history; Enter shows the
+ * statement's rows in the SQL view. */
+void palette_open_sql(struct tui *app);
 /* Draws the palette line (when active) on row y. */
 void palette_draw(struct tui *app, int y);
 /* Feeds one key to an active palette; true while it stays open. */

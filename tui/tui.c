@@ -307,6 +307,9 @@ static void generic_request(struct tui *app, enum request req)
     case REQ_PROMPT:
         tui_prompt(app, "");
         break;
+    case REQ_SQL_PROMPT:
+        palette_open_sql(app);
+        break;
     case REQ_QUIT:
         app->quit = true;
         break;
@@ -711,11 +714,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
         }
     }
 
+    tui_jobs_stop_all(app); /* first: a view's quiet job hands its result to the view */
     views_close(app);
     terminal_restore();
     palette_done();
     keys_done();
-    tui_jobs_stop_all(app);
     if (app->runner)
         projection_runner_stop(app->runner);
     proj_lag_free(app->lags, app->nlags);

@@ -18,6 +18,7 @@ static const struct verb_def *const verbs[] = {
     &verb_variants,
     &verb_flow,
     &verb_durations,
+    &verb_sql,
 };
 
 const struct verb_def *const *verb_list(size_t *n)

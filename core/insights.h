@@ -1,0 +1,61 @@
+/* insights.h: a first look at a log, for the workbench's Insights view: event
+ * counts by type, the most common variants (a stream is a case; its variant is
+ * its sequence of types), the flow (how often type B directly follows type A
+ * within a case, with the start and the end of cases), and a histogram of case
+ * durations (first to last event), all as the log was up to a position.
+ *
+ * Type counts come from the store (store_type_counts); the rest from one pass
+ * over the events up to the position (store_iter_open: one page in memory at a
+ * time), with at most INSIGHTS_MAX_CASES cases tracked: events of further cases
+ * are counted by type only, and `cases_capped` says so. A variant keeps its first
+ * INSIGHTS_MAX_STEPS types (longer ones end in "..."). Memory: about 100 bytes
+ * a case, plus the variants' texts.
+ *
+ * To be shared later with the engines of `strata stats/variants/flow/durations`
+ * (core/inspect*.c, core/histogram.c); this is the workbench's own small copy. */
+#ifndef STRATA_INSIGHTS_H
+#define STRATA_INSIGHTS_H
+
+#include <signal.h>
+
+#include "store.h"
+#include "util.h"
+
+#define INSIGHTS_MAX_CASES 100000
+#define INSIGHTS_MAX_STEPS 64
+#define INSIGHTS_BUCKETS 8
+
+struct insight_variant {
+    char *text; /* "A → B → C" */
+    int64_t count;
+};
+
+/* A directly-follows pair; from or to is NULL for the start or the end of cases. */
+struct insight_flow {
+    const char *from, *to; /* point into types[] */
+    int64_t count;
+};
+
+struct insights {
+    int64_t position;         /* computed up to (inclusive) */
+    int64_t events;           /* events up to position */
+    struct type_count *types; /* by count descending */
+    size_t ntypes;
+    int64_t cases;                    /* cases tracked */
+    bool cases_capped;                /* more streams than INSIGHTS_MAX_CASES */
+    struct insight_variant *variants; /* by count descending */
+    size_t nvariants;
+    struct insight_flow *flows; /* by count descending */
+    size_t nflows;
+    int64_t buckets[INSIGHTS_BUCKETS]; /* case durations; labels from insights_bucket_label */
+};
+
+/* Computes the insights of s up to position (>= 1; beyond the head is the head).
+ * *stop (may be NULL) ends it early with ST_ERR "stopped". */
+int insights_compute(struct store *s, int64_t position, volatile sig_atomic_t *stop,
+                     struct insights *out, err *e);
+void insights_done(struct insights *in);
+/* "< 1 s", "< 1 min", ... "30 d or more". */
+const char *insights_bucket_label(int i);
+
+#endif

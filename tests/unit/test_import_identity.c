@@ -1,0 +1,96 @@
+/* test_import_identity.c: the import ledger's identities (core/import_identity.h):
+ * MurmurHash3 x64-128 against its reference values, identities that separate
+ * mappings, scopes and occurrences (and a CloudEvent's, which ignores the
+ * mapping), and the per-file occurrence count through a table that grows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/import_identity.h"
+
+static void hex(const unsigned char *b, char *out)
+{
+    for (int i = 0; i < IDENTITY_LEN; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* Reference values (the C++ reference implementation, little-endian output). */
+static void test_hash_reference(void **st)
+{
+    unsigned char h[IDENTITY_LEN];
+    char s[2 * IDENTITY_LEN + 1];
+    hash128("", 0, 0, h);
+    hex(h, s);
+    assert_string_equal(s, "00000000000000000000000000000000");
+    /* every tail length and one full block give different, stable hashes */
+    unsigned char seen[40][IDENTITY_LEN];
+    const char *text = "The quick brown fox jumps over the lazy dog";
+    for (size_t n = 0; n < 40; n++) {
+        hash128(text, n, 0, seen[n]);
+        unsigned char again[IDENTITY_LEN];
+        hash128(text, n, 0, again);
+        assert_memory_equal(seen[n], again, IDENTITY_LEN);
+        for (size_t m = 0; m < n; m++)
+            assert_memory_not_equal(seen[m], seen[n], IDENTITY_LEN);
+    }
+    hash128(text, strlen(text), 0, h);
+    hex(h, s);
+    assert_string_equal(s, "6c1b07bc7bbc4be347939ac4a93c437a"); /* h1 e34bbc7b..., h2 7a433ca9... */
+}
+
+static void test_identities_separate(void **st)
+{
+    unsigned char a[IDENTITY_LEN], b[IDENTITY_LEN], raw[IDENTITY_LEN];
+    identity_of_text("orders", "id", "42", 2, a);
+    identity_of_text("orders", "id", "42", 2, b);
+    assert_memory_equal(a, b, IDENTITY_LEN);
+    identity_of_text("payments", "id", "42", 2, b);
+    assert_memory_not_equal(a, b, IDENTITY_LEN); /* ids are a mapping's own */
+    identity_of_text("ab", "id", "c", 1, a);
+    identity_of_text("a", "id", "bc", 2, b);
+    assert_memory_not_equal(a, b, IDENTITY_LEN); /* the name's end is marked */
+    identity_of_text("orders", "ce", "/shop\ne-1", 9, a);
+    identity_of_text("other", "ce", "/shop\ne-1", 9, b);
+    assert_memory_equal(a, b, IDENTITY_LEN); /* source+id is global */
+    hash128("line", 4, 0, raw);
+    identity_of_raw("m", raw, 1, a);
+    identity_of_raw("m", raw, 2, b);
+    assert_memory_not_equal(a, b, IDENTITY_LEN);
+    identity_of_raw("m", raw, 1, b);
+    assert_memory_equal(a, b, IDENTITY_LEN);
+}
+
+static void test_occurrences(void **st)
+{
+    struct occurrences *o = occurrences_new();
+    unsigned char h[IDENTITY_LEN], first[IDENTITY_LEN];
+    hash128("same", 4, 0, first);
+    assert_int_equal(occurrences_next(o, first), 1);
+    char buf[32];
+    for (int i = 0; i < 5000; i++) { /* past several doublings */
+        snprintf(buf, sizeof buf, "record %d", i);
+        hash128(buf, strlen(buf), 0, h);
+        assert_int_equal(occurrences_next(o, h), 1);
+    }
+    assert_int_equal(occurrences_next(o, first), 2);
+    assert_int_equal(occurrences_next(o, first), 3);
+    occurrences_reset(o); /* a new file counts again */
+    assert_int_equal(occurrences_next(o, first), 1);
+    occurrences_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_reference),
+        cmocka_unit_test(test_identities_separate),
+        cmocka_unit_test(test_occurrences),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
