@@ -62,7 +62,10 @@ if command -v bash >/dev/null 2>&1; then
                  COMP_LINE="$*"; _strata; printf "%s\n" "${COMPREPLY[*]}"' \
             _ "$ROOT/completion/strata.bash" "$cword" "$@" 2>"$TMP/bash.err"
     }
-    expect_eq "$(bash_complete 1 strata st)" "state" "bash: strata st<Tab> -> state"
+    # `st` starts two subcommands (state, stats): Tab offers both; `sta` and `stat`
+    # likewise, and `state` is a word of its own.
+    expect_eq "$(bash_complete 1 strata st)" "state stats" "bash: strata st<Tab> offers state and stats"
+    expect_eq "$(bash_complete 1 strata stats)" "stats" "bash: strata stats<Tab> -> stats"
     expect_eq "$(STRATA_DOMAIN=$BANK bash_complete 2 strata query Acc)" "AccountList" \
         "bash: strata query Acc<Tab> -> AccountList (STRATA_DOMAIN)"
     expect_eq "$(bash_complete 4 strata --domain "$BANK" state '')" "Account" \
