@@ -1,0 +1,404 @@
+/* test_projection_at.c: projection reads in the past and property tests
+ * (core/projection.h): reads at a past position (query --at) checked against a
+ * fresh fold of a copied store (a seeded property test), failure isolation in
+ * the middle of a batch that projections share, a fold of all projections
+ * together equal to folding each alone, and the history of rows that grow long
+ * lists. Each test works in its own store file under a private temp folder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/domain.h"
+#include "core/json.h"
+#include "core/projection.h"
+#include "core/store.h"
+#include "core/store_sqlite.h"
+
+#include "test_projection_fixture.h"
+
+/* Copies events 1..p of src into a fresh store (same streams, types, data, times). */
+static struct store *fresh_copy(struct store *src, int64_t p)
+{
+    err e = {0};
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    struct store *dst = store_open(":memory:", &opt, &e);
+    assert_non_null(dst);
+    struct event_filter f;
+    memset(&f, 0, sizeof f);
+    f.to = p;
+    struct event_list l;
+    event_list_init(&l);
+    assert_int_equal(store_read_page(src, &f, 0, false, (size_t)p, &l, &e), ST_OK);
+    assert_int_equal(store_begin(dst, &e), ST_OK);
+    for (size_t i = 0; i < l.len; i++) {
+        struct new_event ne = {l.items[i].type, l.items[i].schema, l.items[i].time, l.items[i].data,
+                               l.items[i].meta};
+        assert_int_equal(
+            store_append(dst, l.items[i].stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL, &e), ST_OK);
+    }
+    assert_int_equal(store_commit(dst, &e), ST_OK);
+    event_list_done(&l);
+    return dst;
+}
+
+static void test_query_at_equals_fresh_fold(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_V1);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    unsigned seed = 20260101;
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < 900; i++) {
+        int a = (int)(rand_r(&seed) % 30);
+        if (rand_r(&seed) % 12 == 0)
+            close_account(s, a, rand_r(&seed) % 3 ? "done" : "reset");
+        else
+            deposit(s, a, 1 + (int)(rand_r(&seed) % 100));
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    /* Fold in uneven steps, so history spans many batches and calls. */
+    int64_t n;
+    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 700, true, &n, &e) == ST_OK && n > 0)
+        ;
+    for (int trial = 0; trial < 25; trial++) {
+        int64_t p = 1 + (int64_t)(rand_r(&seed) % 900);
+        struct store *fresh = fresh_copy(s, p);
+        catch_up_all(fresh, d);
+        static const char *const names[] = {"Balances", "Totals"};
+        for (size_t k = 0; k < 2; k++) {
+            char *want = query_json(fresh, d, names[k], 0);
+            char *got = query_json(s, d, names[k], p);
+            if (strcmp(want, got) != 0)
+                fail_msg("%s at %lld (seed trial %d):\n  fresh fold: %.300s\n  at P:       %.300s",
+                         names[k], (long long)p, trial, want, got);
+            free(want);
+            free(got);
+        }
+        /* The row count at P (one seek in the counts table) equals the fresh fold's,
+         * and a page of rows at P is that slice of the whole answer. */
+        int64_t want_n, got_n;
+        assert_int_equal(projection_count(fresh, d, "Balances", 0, &want_n, &e), ST_OK);
+        assert_int_equal(projection_count(s, d, "Balances", p, &got_n, &e), ST_OK);
+        assert_int_equal(got_n, want_n);
+        value all, page;
+        assert_int_equal(projection_query(s, d, "Balances", NULL, p, 0, 0, &all, &e), ST_OK);
+        assert_int_equal((int64_t)value_list_len(&all), want_n);
+        assert_int_equal(projection_query(s, d, "Balances", NULL, p, 3, 5, &page, &e), ST_OK);
+        for (size_t i = 0; i < value_list_len(&page); i++)
+            assert_true(value_equal(value_list_at(&page, i), value_list_at(&all, 3 + i)));
+        assert_int_equal(value_list_len(&page), want_n > 3 ? (want_n - 3 < 5 ? want_n - 3 : 5) : 0);
+        value_free(all);
+        value_free(page);
+        /* --key at P equals the fresh fold's row for that key. */
+        char key[16];
+        snprintf(key, sizeof key, "A%u", rand_r(&seed) % 30);
+        value a = query(fresh, d, "Balances", key, 0), b = query(s, d, "Balances", key, p);
+        assert_true(value_equal(&a, &b));
+        value_free(a);
+        value_free(b);
+        store_close(fresh);
+    }
+    store_close(s);
+    free(path);
+    domain_free(d);
+}
+
+/* Projections at one checkpoint share their batches (each event read and decoded
+ * once); one that fails in the middle of a shared batch stops there alone: its
+ * rows up to the event before commit with its checkpoint, and the others fold the
+ * rest of that batch and the batches after it in the same call. */
+static void test_failure_mid_shared_batch(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_V1);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    unsigned seed = 5;
+    int64_t sums[6] = {0};
+    deposits(s, 250, 6, &seed, sums);
+    deposit(s, 2, 0); /* position 251: Ratio divides by it */
+    deposits(s, 2749, 6, &seed, sums);
+    err e = {0};
+    int64_t processed = 0;
+    assert_int_equal(projection_catch_up(s, d, NULL, 0, true, &processed, &e), ST_OK);
+    assert_int_equal(processed, 3000 + 3000 + 250);
+    struct proj_lag l = lag_of(s, d, "Ratio");
+    assert_int_equal(l.status, PROJ_FAILED);
+    assert_int_equal(l.error_position, 251);
+    assert_int_equal(l.checkpoint, 250);
+    assert_non_null(strstr(l.error, "projections.Ratio.on.MoneyDeposited.set.r"));
+    assert_non_null(strstr(l.error_event, "\"position\":251"));
+    lag_done(&l);
+    static const char *const others[] = {"Balances", "Totals"};
+    for (size_t k = 0; k < 2; k++) {
+        l = lag_of(s, d, others[k]);
+        assert_int_equal(l.status, PROJ_LIVE);
+        assert_int_equal(l.checkpoint, 3000);
+        assert_null(l.error);
+        lag_done(&l);
+    }
+    value rows = query(s, d, "Balances", NULL, 0);
+    for (int a = 0; a < 6; a++) {
+        char key[16];
+        snprintf(key, sizeof key, "A%d", a);
+        assert_int_equal(row_int(&rows, key, "balance"), sums[a]);
+    }
+    value_free(rows);
+    /* Ratio's rows are those of a fresh fold of the events before the bad one,
+     * and so are the others' at that position. */
+    struct store *fresh = fresh_copy(s, 250);
+    catch_up_all(fresh, d);
+    static const char *const all[] = {"Balances", "Totals", "Ratio"};
+    for (size_t k = 0; k < 3; k++) {
+        char *want = query_json(fresh, d, all[k], 0);
+        char *got = query_json(s, d, all[k], k == 2 ? 0 : 250);
+        assert_string_equal(want, got);
+        free(want);
+        free(got);
+    }
+    store_close(fresh);
+    /* New events go to the others only. */
+    deposits(s, 10, 6, &seed, NULL);
+    assert_int_equal(projection_catch_up(s, d, NULL, 0, true, &processed, &e), ST_OK);
+    assert_int_equal(processed, 20);
+    store_close(s);
+    free(path);
+    domain_free(d);
+}
+
+/* Folding every projection together (shared batches, in uneven steps, from
+ * different checkpoints, with a failure) leaves exactly the tables, history,
+ * checkpoints and failures that folding each one alone leaves. */
+static void test_together_equals_alone(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_V1);
+    char *path_a = new_path(), *path_b = new_path();
+    struct store *a = open_ok(path_a), *b = open_ok(path_b);
+    unsigned seed = 424242;
+    err e = {0};
+    struct store *both[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        unsigned ws = 99;
+        assert_int_equal(store_begin(both[k], &e), ST_OK);
+        for (int i = 0; i < 2600; i++) {
+            int acct = (int)(rand_r(&ws) % 40);
+            unsigned r = rand_r(&ws) % 50;
+            if (i == 1900)
+                deposit(both[k], acct, 0); /* Ratio fails here */
+            else if (r < 3)
+                close_account(both[k], acct, r == 0 ? "reset" : "done");
+            else
+                deposit(both[k], acct, 1 + (int)(rand_r(&ws) % 100));
+        }
+        assert_int_equal(store_commit(both[k], &e), ST_OK);
+    }
+    /* a: one projection ahead of the others, then all together in uneven steps. */
+    int64_t n = 0, total_a = 0, total_b = 0;
+    assert_int_equal(projection_catch_up(a, d, "Totals", 333, true, &n, &e), ST_OK);
+    total_a += n;
+    while (projection_catch_up(a, d, NULL, 1 + rand_r(&seed) % 1500, true, &n, &e) == ST_OK &&
+           n > 0)
+        total_a += n;
+    assert_int_equal(e.code, ST_OK);
+    /* b: each alone, in uneven steps. */
+    static const char *const names[] = {"Balances", "Totals", "Ratio"};
+    for (size_t k = 0; k < 3; k++)
+        while (projection_catch_up(b, d, names[k], 1 + rand_r(&seed) % 900, true, &n, &e) ==
+                   ST_OK &&
+               n > 0)
+            total_b += n;
+    assert_int_equal(e.code, ST_OK);
+    assert_int_equal(total_a, total_b);
+    assert_int_equal(total_a, 2600 + 2600 + 1900);
+    for (size_t k = 0; k < 3; k++) {
+        struct proj_lag la = lag_of(a, d, names[k]), lb = lag_of(b, d, names[k]);
+        assert_int_equal(la.status, lb.status);
+        assert_int_equal(la.checkpoint, lb.checkpoint);
+        assert_int_equal(la.error_position, lb.error_position);
+        if (la.error || lb.error) {
+            assert_non_null(la.error);
+            assert_non_null(lb.error);
+            assert_string_equal(la.error, lb.error);
+            assert_string_equal(la.error_event, lb.error_event);
+        }
+        lag_done(&la);
+        lag_done(&lb);
+        for (int t = 0; t < 12; t++) {
+            int64_t p = t == 0 ? 0 : 1 + (int64_t)(rand_r(&seed) % 1900);
+            char *ja = query_json(a, d, names[k], p), *jb = query_json(b, d, names[k], p);
+            if (strcmp(ja, jb) != 0)
+                fail_msg("%s at %lld:\n  together: %.300s\n  alone:    %.300s", names[k],
+                         (long long)p, ja, jb);
+            free(ja);
+            free(jb);
+        }
+    }
+    /* The history tables are the same, entry for entry. */
+    sqlite3 *da = (sqlite3 *)store_sqlite_db(a), *db = (sqlite3 *)store_sqlite_db(b);
+    static const char *const sql[] = {
+        "SELECT count(*), total(valid_from), group_concat(key || ifnull(row, '') || "
+        "ifnull(changes, ''), '|') FROM (SELECT * FROM proj_Balances_history ORDER BY valid_from)",
+        "SELECT count(*), total(valid_from), group_concat(key || ifnull(row, '') || "
+        "ifnull(changes, ''), '|') FROM (SELECT * FROM proj_Totals_history ORDER BY valid_from)",
+        "SELECT count(*), total(valid_from), group_concat(key || ifnull(row, '') || "
+        "ifnull(changes, ''), '|') FROM (SELECT * FROM proj_Ratio_history ORDER BY valid_from)",
+    };
+    for (size_t k = 0; k < 3; k++) {
+        sqlite3_stmt *sa, *sb;
+        assert_int_equal(sqlite3_prepare_v2(da, sql[k], -1, &sa, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, sql[k], -1, &sb, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(sa), SQLITE_ROW);
+        assert_int_equal(sqlite3_step(sb), SQLITE_ROW);
+        assert_true(sqlite3_column_int64(sa, 0) > 0);
+        assert_int_equal(sqlite3_column_int64(sa, 0), sqlite3_column_int64(sb, 0));
+        assert_true(sqlite3_column_double(sa, 1) == sqlite3_column_double(sb, 1));
+        assert_string_equal((const char *)sqlite3_column_text(sa, 2),
+                            (const char *)sqlite3_column_text(sb, 2));
+        sqlite3_finalize(sa);
+        sqlite3_finalize(sb);
+    }
+    store_close(a);
+    store_close(b);
+    free(path_a);
+    free(path_b);
+    domain_free(d);
+}
+
+/* Rows that grow long lists: their history holds change entries (only what
+ * changed, lists by what was appended) between periodic whole rows. Reads at
+ * random positions must still equal a fresh fold, across deletes, lists cut
+ * short (a set, not an append), folding in uneven steps and a rebuild. */
+static const char DOMAIN_GROWING[] =
+    "domain: t\n"
+    "aggregates:\n"
+    "  Account:\n"
+    "    id: accountId\n"
+    "    state:\n"
+    "      balance: {type: int, default: 0}\n"
+    "    commands:\n"
+    "      Deposit:\n"
+    "        payload: {accountId: string, amount: int}\n"
+    "        emit:\n"
+    "          - MoneyDeposited: {amount: payload.amount}\n"
+    "    events:\n"
+    "      MoneyDeposited:\n"
+    "        fields: {amount: int}\n"
+    "        apply: {balance: \"state.balance + event.amount\"}\n"
+    "      AccountClosed:\n"
+    "        fields: {reason: string}\n"
+    "projections:\n"
+    "  Lists:\n"
+    "    key: meta.aggregateId\n"
+    "    columns: {items: [], n: 0, last: null, tags: {}}\n"
+    "    on:\n"
+    "      MoneyDeposited: {items: \"row.items + [event.amount]\", n: \"row.n + 1\", "
+    "last: meta.position}\n"
+    "      AccountClosed:\n"
+    "        when: \"event.reason != 'trim'\"\n"
+    "        delete: true\n"
+    "  Everything:\n"
+    "    columns: {big: [], total: 0, trims: 0}\n"
+    "    on:\n"
+    "      MoneyDeposited:\n"
+    "        when: \"event.amount > 20\"\n"
+    "        set: {big: \"row.big + [meta.aggregateId]\", total: \"row.total + event.amount\"}\n"
+    "      AccountClosed:\n"
+    "        when: \"event.reason == 'trim'\"\n"
+    "        set: {big: \"['trimmed']\", trims: \"row.trims + 1\"}\n";
+
+static void test_history_of_growing_lists(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_GROWING);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    unsigned seed = 7;
+    err e = {0};
+    const int N = 2500;
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < N; i++) {
+        int a = (int)(rand_r(&seed) % 5);
+        unsigned r = rand_r(&seed) % 200;
+        if (r == 0)
+            close_account(s, a, "done");
+        else if (r == 1)
+            close_account(s, a, "trim");
+        else
+            deposit(s, a, 100 + (int)(rand_r(&seed) % 900));
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    int64_t n;
+    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 400, true, &n, &e) == ST_OK && n > 0)
+        ;
+    /* The long rows got change entries, and whole rows now and then. */
+    sqlite3 *db = (sqlite3 *)store_sqlite_db(s);
+    static const char *const tables[] = {"proj_Lists_history", "proj_Everything_history"};
+    for (size_t t = 0; t < 2; t++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT sum(changes IS NOT NULL), sum(row IS NOT NULL), max(length(changes)) "
+                 "FROM \"%s\"",
+                 tables[t]);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_true(sqlite3_column_int(st, 0) > 100);
+        assert_true(sqlite3_column_int(st, 1) > 10);
+        assert_true(sqlite3_column_int(st, 2) < 300); /* never the whole list */
+        sqlite3_finalize(st);
+    }
+    static const char *const names[] = {"Lists", "Everything"};
+    for (int trial = 0; trial < 20; trial++) {
+        int64_t p = trial == 0 ? N : 1 + (int64_t)(rand_r(&seed) % (unsigned)N);
+        struct store *fresh = fresh_copy(s, p);
+        catch_up_all(fresh, d);
+        for (size_t k = 0; k < 2; k++) {
+            char *want = query_json(fresh, d, names[k], 0);
+            char *got = query_json(s, d, names[k], p);
+            if (strcmp(want, got) != 0)
+                fail_msg("%s at %lld:\n  fresh fold: %.300s\n  at P:       %.300s", names[k],
+                         (long long)p, want, got);
+            free(want);
+            free(got);
+        }
+        char key[16];
+        snprintf(key, sizeof key, "A%u", rand_r(&seed) % 5);
+        value a = query(fresh, d, "Lists", key, 0), b = query(s, d, "Lists", key, p);
+        assert_true(value_equal(&a, &b));
+        value_free(a);
+        value_free(b);
+        store_close(fresh);
+    }
+    /* A rebuild writes the same history again and reads the same. */
+    char *before = query_json(s, d, "Everything", N / 2);
+    assert_int_equal(projection_rebuild(s, d, "Everything", &e), ST_OK);
+    char *after = query_json(s, d, "Everything", N / 2);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    store_close(s);
+    free(path);
+    domain_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_failure_mid_shared_batch),
+        cmocka_unit_test(test_together_equals_alone),
+        cmocka_unit_test(test_query_at_equals_fresh_fold),
+        cmocka_unit_test(test_history_of_growing_lists),
+    };
+    return cmocka_run_group_tests_name("projection_at", tests, setup_dir, teardown_dir);
+}
