@@ -31,9 +31,9 @@ static __attribute__((unused)) struct expr_vars *std_vars(void)
     static bool made;
     if (!made) {
         memset(&vars, 0, sizeof vars);
-        vars.roots[ROOT_STATE] = test_root(
-            "{\"status\":\"open\",\"balance\":150,\"owner\":\"Alice\",\"lines\":{\"p1\":2,\"p2\":3},"
-            "\"tags\":[\"a\",\"b\"],\"rate\":1.5,\"nothing\":null}");
+        vars.roots[ROOT_STATE] = test_root("{\"status\":\"open\",\"balance\":150,\"owner\":"
+                                           "\"Alice\",\"lines\":{\"p1\":2,\"p2\":3},"
+                                           "\"tags\":[\"a\",\"b\"],\"rate\":1.5,\"nothing\":null}");
         vars.roots[ROOT_PAYLOAD] = test_root("{\"amount\":151,\"n\":0,\"name\":\"  Bob  \"}");
         vars.roots[ROOT_EVENT] = test_root("{\"amount\":5}");
         vars.roots[ROOT_ROW] = test_root("{\"open\":1,\"big\":[]}");
@@ -55,7 +55,8 @@ static __attribute__((unused)) int teardown_all(void **st)
 
 /* Evaluates src (env NULL) with the standard vars; on success returns ST_OK and
  * the JSON of the result in out, else the status and the message in out. */
-static __attribute__((unused)) int run_expr(const char *src, const struct expr_vars *vars, char *out, size_t outsz)
+static __attribute__((unused)) int run_expr(const char *src, const struct expr_vars *vars,
+                                            char *out, size_t outsz)
 {
     err ee;
     expr *x = expr_compile(src, strlen(src), NULL, &ee);
@@ -95,26 +96,28 @@ static __attribute__((unused)) void want_error(int line, const char *src, const 
     char out[2048];
     int rc = run_expr(src, NULL, out, sizeof out);
     if (rc == ST_OK)
-        fail_msg("line %d: `%s`: expected an error containing \"%s\", got value %s", line, src, want, out);
+        fail_msg("line %d: `%s`: expected an error containing \"%s\", got value %s", line, src,
+                 want, out);
     if (!strstr(out, want))
-        fail_msg("line %d: `%s`: expected an error containing \"%s\", got \"%s\"", line, src, want, out);
+        fail_msg("line %d: `%s`: expected an error containing \"%s\", got \"%s\"", line, src, want,
+                 out);
 }
 
 /* A compile error at `col` whose message contains `want`. */
-static __attribute__((unused)) void want_compile_error(int line, const char *src, const struct expr_env *env, int col,
-                                     const char *want)
+static __attribute__((unused)) void
+want_compile_error(int line, const char *src, const struct expr_env *env, int col, const char *want)
 {
     err ee;
     expr *x = expr_compile(src, strlen(src), env, &ee);
     if (x) {
         expr_free(x);
-        fail_msg("line %d: `%s`: expected a compile error \"%s\", but it compiled", line, src, want);
+        fail_msg("line %d: `%s`: expected a compile error \"%s\", but it compiled", line, src,
+                 want);
     }
     if (!strstr(ee.msg, want) || (col && ee.col != col))
-        fail_msg("line %d: `%s`: expected column %d \"%s\", got column %d \"%s\"", line, src, col, want,
-                 ee.col, ee.msg);
+        fail_msg("line %d: `%s`: expected column %d \"%s\", got column %d \"%s\"", line, src, col,
+                 want, ee.col, ee.msg);
 }
 #define EXPECT_COMPILE_ERR(src, col, want) want_compile_error(__LINE__, src, NULL, col, want)
-
 
 #endif

@@ -167,8 +167,8 @@ static inline void catch_up_all(struct store *s, const struct domain *d)
         fail_msg("catch_up: %s", e.msg);
 }
 
-static inline value query(struct store *s, const struct domain *d, const char *name, const char *key,
-                   int64_t at)
+static inline value query(struct store *s, const struct domain *d, const char *name,
+                          const char *key, int64_t at)
 {
     value rows;
     err e = {0};
@@ -177,7 +177,8 @@ static inline value query(struct store *s, const struct domain *d, const char *n
     return rows;
 }
 
-static inline char *query_json(struct store *s, const struct domain *d, const char *name, int64_t at)
+static inline char *query_json(struct store *s, const struct domain *d, const char *name,
+                               int64_t at)
 {
     value rows = query(s, d, name, NULL, at);
     char *j = json_to_string(&rows);
