@@ -264,16 +264,8 @@ static int pg_append(struct store *s, const char *stream, int64_t expected_versi
         tx_rollback(ps); /* a conflict or a repeat wrote nothing; a failure is gone anyway */
     /* In the caller's transaction a conflict or a repeat writes nothing and the
      * transaction goes on; a failed statement has ended it (pg_fail). */
-    if (rc != ST_OK && rc != ST_DUPLICATE && appended) {
-        while (appended->len > had) {
-            struct event *ev = &appended->items[--appended->len];
-            free(ev->stream);
-            free(ev->type);
-            free(ev->time);
-            free(ev->data);
-            free(ev->meta);
-        }
-    }
+    if (rc != ST_OK && rc != ST_DUPLICATE && appended)
+        store_drop_appended(appended, had);
 out:
     if (times != small)
         free(times);

@@ -140,14 +140,8 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
     static const struct event_filter none;
     if (!f)
         f = &none;
-    /* The wanted positions are (lo, hi]. */
-    int64_t lo = f->from > 1 ? f->from - 1 : 0;
-    int64_t hi = f->to > 0 ? f->to : INT64_MAX;
-    if (!backward && after > lo)
-        lo = after;
-    if (backward && after > 0 && after - 1 < hi)
-        hi = after - 1;
-    if (hi <= lo)
+    int64_t lo, hi; /* the wanted positions are (lo, hi] */
+    if (!store_page_window(f, after, backward, &lo, &hi))
         return ST_OK;
 
     bool text = f->text && *f->text;

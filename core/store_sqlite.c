@@ -529,16 +529,8 @@ static int sq_append(struct store *s, const char *stream, int64_t expected_versi
             snprintf(e->msg + l, sizeof e->msg - l, "; the whole transaction was rolled back");
         }
     }
-    if (rc != ST_OK && rc != ST_DUPLICATE && appended) {
-        while (appended->len > had) {
-            struct event *ev = &appended->items[--appended->len];
-            free(ev->stream);
-            free(ev->type);
-            free(ev->time);
-            free(ev->data);
-            free(ev->meta);
-        }
-    }
+    if (rc != ST_OK && rc != ST_DUPLICATE && appended)
+        store_drop_appended(appended, had);
 out:
     if (times != small)
         free(times);
@@ -606,14 +598,8 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
     static const struct event_filter none;
     if (!f)
         f = &none;
-    /* The wanted positions are (lo, hi]. */
-    int64_t lo = f->from > 1 ? f->from - 1 : 0;
-    int64_t hi = f->to > 0 ? f->to : INT64_MAX;
-    if (!backward && after > lo)
-        lo = after;
-    if (backward && after > 0 && after - 1 < hi)
-        hi = after - 1;
-    if (hi <= lo)
+    int64_t lo, hi; /* the wanted positions are (lo, hi] */
+    if (!store_page_window(f, after, backward, &lo, &hi))
         return ST_OK;
 
     int bits = (f->stream ? PAGE_STREAM : 0) | (f->type ? PAGE_TYPE : 0) |
