@@ -46,6 +46,19 @@ int verb_fail(struct verb_ctx *c, const err *e)
     return e->code && e->code != ST_NOT_FOUND && e->code != ST_DUPLICATE ? e->code : ST_ERR;
 }
 
+bool verb_options_stop(struct verb_ctx *c, int opt, int argc, char **argv, int *rc)
+{
+    if (opt == -2)
+        *rc = ST_USAGE;
+    else if (c->want_help)
+        *rc = verb_print_help(c);
+    else if (optind < argc)
+        *rc = verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    else
+        return false;
+    return true;
+}
+
 int verb_print_help(struct verb_ctx *c)
 {
     /* The usage is the result here: one line each, as a pane shows it. */
