@@ -138,6 +138,12 @@ int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg
  * arguments: true when the run stops here with *rc its status (a usage problem,
  * --help printed, an unexpected argument), false when it goes on. */
 bool verb_options_stop(struct verb_ctx *c, int opt, int argc, char **argv, int *rc);
+struct proj_lag;
+/* Calls fn with the lag of projection `name` (core/projection.h's
+ * projection_status); nothing when it cannot be read or there is no such
+ * projection: the lag only adds notes. */
+void verb_with_lag(struct verb_ctx *c, const char *name,
+                   void (*fn)(struct verb_ctx *c, const struct proj_lag *l, void *ctx), void *ctx);
 /* Reports a usage problem (and where to read the usage); returns ST_USAGE. */
 int verb_usage_error(struct verb_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
