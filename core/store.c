@@ -235,6 +235,17 @@ int store_append_check(const char *stream, int64_t expected_version, const char 
     return ST_OK;
 }
 
+void store_like_pattern(strbuf *sb, const char *text)
+{
+    sb_addc(sb, '%');
+    for (const char *p = text; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            sb_addc(sb, '\\');
+        sb_addc(sb, *p);
+    }
+    sb_addc(sb, '%');
+}
+
 bool store_page_window(const struct event_filter *f, int64_t after, bool backward, int64_t *lo,
                        int64_t *hi)
 {

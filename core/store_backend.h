@@ -41,6 +41,10 @@ void store_drop_appended(struct event_list *out, size_t had);
 bool store_page_window(const struct event_filter *f, int64_t after, bool backward, int64_t *lo,
                        int64_t *hi);
 
+/* Appends text as a LIKE pattern that matches it anywhere: %TEXT%, with % _ and \
+ * escaped by \ (both backends' text filter). */
+void store_like_pattern(strbuf *sb, const char *text);
+
 /* Grows l by one event and returns it (uninitialised). */
 struct event *event_list_add(struct event_list *l);
 

@@ -554,17 +554,6 @@ static int sq_command_events(struct store *s, const char *command_id, struct eve
     return read_range(ss, first, last, out, e);
 }
 
-static void like_pattern(strbuf *sb, const char *text)
-{
-    sb_addc(sb, '%');
-    for (const char *p = text; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            sb_addc(sb, '\\');
-        sb_addc(sb, *p);
-    }
-    sb_addc(sb, '%');
-}
-
 static sqlite3_stmt *page_stmt(struct sq_store *ss, int bits, err *e)
 {
     if (ss->page[bits])
@@ -634,7 +623,7 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
     if (f->type)
         bind_text(st, 6, f->type);
     if (bits & PAGE_TEXT) {
-        like_pattern(&pattern, f->text);
+        store_like_pattern(&pattern, f->text);
         bind_text(st, 7, pattern.buf);
     }
     sqlite3_bind_int64(st, 8, limit ? (int64_t)limit : -1);
