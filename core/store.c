@@ -235,6 +235,13 @@ int store_append_check(const char *stream, int64_t expected_version, const char 
     return ST_OK;
 }
 
+int store_aborted_error(err *e)
+{
+    return err_set(e, ST_ERR,
+                   "the transaction was rolled back after an earlier error; roll it back "
+                   "and start again");
+}
+
 void store_like_pattern(strbuf *sb, const char *text)
 {
     sb_addc(sb, '%');

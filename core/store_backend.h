@@ -41,6 +41,10 @@ void store_drop_appended(struct event_list *out, size_t had);
 bool store_page_window(const struct event_filter *f, int64_t after, bool backward, int64_t *lo,
                        int64_t *hi);
 
+/* The error of an operation in a transaction an earlier failure rolled back
+ * (ST_ERR). */
+int store_aborted_error(err *e);
+
 /* Appends text as a LIKE pattern that matches it anywhere: %TEXT%, with % _ and \
  * escaped by \ (both backends' text filter). */
 void store_like_pattern(strbuf *sb, const char *text);

@@ -79,13 +79,6 @@ static int read_only_error(struct sq_store *ss, err *e)
     return err_set(e, ST_ERR, "the store is read-only: %s", ss->base.path);
 }
 
-static int aborted_error(err *e)
-{
-    return err_set(e, ST_ERR,
-                   "the transaction was rolled back after an earlier error; roll it back "
-                   "and start again");
-}
-
 /* ---- statements ---- */
 
 static sqlite3_stmt *prep_sql(struct sq_store *ss, sqlite3_stmt **slot, const char *sql, err *e)
@@ -245,7 +238,7 @@ static int sq_commit(struct store *s, err *e)
 {
     struct sq_store *ss = SQ(s);
     if (ss->tx == TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     if (ss->tx == TX_NONE)
         return err_set(e, ST_ERR, "no transaction is open on %s", s->path);
     ss->tx = TX_NONE;
@@ -501,7 +494,7 @@ static int sq_append(struct store *s, const char *stream, int64_t expected_versi
     if (ss->read_only)
         return read_only_error(ss, e);
     if (ss->tx == TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     char small[4][TIME_TEXT_LEN + 1];
     char(*times)[TIME_TEXT_LEN + 1] = n <= 4 ? small : xmalloc(n * sizeof *times);
     int rc = store_append_check(stream, expected_version, command_id, events, n, times, e);
@@ -785,7 +778,7 @@ static int sq_snapshot_put(struct store *s, const char *stream, const char *rule
     if (ss->read_only)
         return read_only_error(ss, e);
     if (ss->tx == TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     if (!stream || !rules_hash || !snap || !snap->state)
         return err_set(e, ST_USAGE, "a snapshot needs a stream, a rules hash and a state");
     int64_t id, current;
