@@ -144,45 +144,38 @@ int bisect_projection(struct store *s, const struct domain *d, const struct proj
 
 /* ---- an instance's condition ---- */
 
+struct agg_bisect {
+    const expr *cond;
+    struct bisect_result *r;
+};
+
+static int agg_step(void *ctx, const struct event *ev, const value *before, const value *after,
+                    err *e)
+{
+    struct agg_bisect *b = ctx;
+    struct bisect_result *r = b->r;
+    bool holds = true;
+    int rc = test(b->cond, ROOT_STATE, after, ev->position, &holds, e);
+    r->events++;
+    if (rc != ST_OK || holds)
+        return rc;
+    r->holds = false;
+    r->position = ev->position;
+    r->type = xstrdup(ev->type);
+    r->stream = xstrdup(ev->stream);
+    r->before = value_ref(before);
+    r->after = value_ref(after);
+    return STOP;
+}
+
 int bisect_aggregate(struct store *s, const struct domain *d, const struct aggregate_spec *a,
                      const char *id, const expr *cond, int64_t at, struct bisect_result *r, err *e)
 {
     bisect_result_init(r);
     char *stream = aggregate_stream(a, id);
-    value state = aggregate_initial_state(a);
-    struct event_list page;
-    event_list_init(&page);
-    int64_t version = 0;
-    int rc = ST_OK;
-    for (;;) {
-        event_list_clear(&page);
-        rc = store_read_stream(s, stream, version + 1, at, PAGE, &page, e);
-        for (size_t i = 0; rc == ST_OK && i < page.len; i++) {
-            const struct event *ev = &page.items[i];
-            value before = value_ref(&state); /* shared: the fold copies on write */
-            bool holds = true;
-            rc = aggregate_fold(d, a, ev, &state, e);
-            if (rc == ST_OK)
-                rc = test(cond, ROOT_STATE, &state, ev->position, &holds, e);
-            r->events++;
-            version = ev->version;
-            if (rc == ST_OK && !holds) {
-                r->holds = false;
-                r->position = ev->position;
-                r->type = xstrdup(ev->type);
-                r->stream = xstrdup(ev->stream);
-                r->before = before;
-                r->after = value_ref(&state);
-                rc = STOP;
-            } else {
-                value_free(before);
-            }
-        }
-        if (rc != ST_OK || page.len < PAGE)
-            break;
-    }
-    event_list_done(&page);
-    value_free(state);
+    struct agg_bisect b = {cond, r};
+    int64_t version;
+    int rc = provenance_fold_stream(s, d, a, stream, at, agg_step, &b, &version, e);
     if (rc == ST_OK && version == 0)
         rc = err_set(e, ST_NOT_FOUND, "stream %s has no events", stream);
     free(stream);

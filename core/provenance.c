@@ -203,6 +203,56 @@ static void agg_locate(void *lctx, const char *name, struct prov_change *ch)
         }
 }
 
+int provenance_fold_stream(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                           const char *stream, int64_t at, fold_step_fn fn, void *ctx,
+                           int64_t *version, err *e)
+{
+    value state = aggregate_initial_state(a);
+    struct event_list page;
+    event_list_init(&page);
+    *version = 0;
+    int rc = ST_OK;
+    for (;;) {
+        event_list_clear(&page);
+        rc = store_read_stream(s, stream, *version + 1, at, PAGE, &page, e);
+        for (size_t i = 0; rc == ST_OK && i < page.len; i++) {
+            const struct event *ev = &page.items[i];
+            value before = value_ref(&state); /* shared: the fold copies on write */
+            rc = aggregate_fold(d, a, ev, &state, e);
+            if (rc == ST_OK)
+                rc = fn(ctx, ev, &before, &state, e);
+            value_free(before);
+            *version = ev->version;
+        }
+        if (rc != ST_OK || page.len < PAGE)
+            break;
+    }
+    event_list_done(&page);
+    value_free(state);
+    return rc;
+}
+
+struct agg_prov {
+    const struct domain *d;
+    const struct aggregate_spec *a;
+    const char **names;
+    const char *field;
+    prov_fn fn;
+    void *ctx;
+};
+
+static int agg_step(void *ctx, const struct event *ev, const value *before, const value *after,
+                    err *e)
+{
+    struct agg_prov *p = ctx;
+    struct agg_walk w = {p->d, domain_event(p->d, ev->type)};
+    struct prov_change ch;
+    memset(&ch, 0, sizeof ch);
+    ch.ev = ev;
+    return diff_fields(p->names, p->a->nstate, p->field, before, after, &ch, agg_locate, &w, p->fn,
+                       p->ctx, e);
+}
+
 int provenance_aggregate(struct store *s, const struct domain *d, const struct aggregate_spec *a,
                          const char *id, const char *field, int64_t at, prov_fn fn, void *ctx,
                          err *e)
@@ -211,37 +261,12 @@ int provenance_aggregate(struct store *s, const struct domain *d, const struct a
     const char **names = xcalloc(a->nstate + 1, sizeof *names);
     for (size_t i = 0; i < a->nstate; i++)
         names[i] = a->state[i].name;
-    value state = aggregate_initial_state(a);
-    struct event_list page;
-    event_list_init(&page);
-    int64_t version = 0;
-    int rc = ST_OK;
-    for (;;) {
-        event_list_clear(&page);
-        rc = store_read_stream(s, stream, version + 1, at, PAGE, &page, e);
-        for (size_t i = 0; rc == ST_OK && i < page.len; i++) {
-            const struct event *ev = &page.items[i];
-            value before = value_ref(&state); /* shared: the fold copies on write */
-            rc = aggregate_fold(d, a, ev, &state, e);
-            if (rc == ST_OK) {
-                struct agg_walk w = {d, domain_event(d, ev->type)};
-                struct prov_change ch;
-                memset(&ch, 0, sizeof ch);
-                ch.ev = ev;
-                rc = diff_fields(names, a->nstate, field, &before, &state, &ch, agg_locate, &w, fn,
-                                 ctx, e);
-            }
-            value_free(before);
-            version = ev->version;
-        }
-        if (rc != ST_OK || page.len < PAGE)
-            break;
-    }
+    struct agg_prov p = {d, a, names, field, fn, ctx};
+    int64_t version;
+    int rc = provenance_fold_stream(s, d, a, stream, at, agg_step, &p, &version, e);
     if (rc == ST_OK && version == 0)
         rc = err_set(e, ST_NOT_FOUND, "stream %s has no events%s", stream,
                      at ? " at or before that position" : "");
-    event_list_done(&page);
-    value_free(state);
     free(names);
     free(stream);
     return rc;

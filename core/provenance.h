@@ -56,4 +56,16 @@ int provenance_aggregate(struct store *s, const struct domain *d, const struct a
 /* Appends the stored event at `position` to out. ST_NOT_FOUND when there is none. */
 int store_event_at(struct store *s, int64_t position, struct event_list *out, err *e);
 
+/* Called by provenance_fold_stream after each event is folded, with the state
+ * before and after it (borrowed: value_ref to keep one). Any status but ST_OK
+ * stops the walk and is returned. */
+typedef int (*fold_step_fn)(void *ctx, const struct event *ev, const value *before,
+                            const value *after, err *e);
+/* Folds an aggregate instance's stream from its start (up to `at`, 0 = all), a
+ * page at a time, calling fn after each event; *version is the last event's
+ * version (0: no events). */
+int provenance_fold_stream(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                           const char *stream, int64_t at, fold_step_fn fn, void *ctx,
+                           int64_t *version, err *e);
+
 #endif

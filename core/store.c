@@ -8,8 +8,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store_backend.h"
 #include "store_pg.h"
@@ -233,6 +233,45 @@ int store_append_check(const char *stream, int64_t expected_version, const char 
                            i + 1, stream, ev->time);
     }
     return ST_OK;
+}
+
+int store_aborted_error(err *e)
+{
+    return err_set(e, ST_ERR,
+                   "the transaction was rolled back after an earlier error; roll it back "
+                   "and start again");
+}
+
+void store_like_pattern(strbuf *sb, const char *text)
+{
+    sb_addc(sb, '%');
+    for (const char *p = text; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            sb_addc(sb, '\\');
+        sb_addc(sb, *p);
+    }
+    sb_addc(sb, '%');
+}
+
+bool store_page_window(const struct event_filter *f, int64_t after, bool backward, int64_t *lo,
+                       int64_t *hi)
+{
+    int64_t from = f ? f->from : 0, to = f ? f->to : 0;
+    *lo = from > 1 ? from - 1 : 0;
+    *hi = to > 0 ? to : INT64_MAX;
+    if (!backward && after > *lo)
+        *lo = after;
+    if (backward && after > 0 && after - 1 < *hi)
+        *hi = after - 1;
+    return *hi > *lo;
+}
+
+static void event_free_strings(struct event *ev);
+
+void store_drop_appended(struct event_list *out, size_t had)
+{
+    while (out->len > had)
+        event_free_strings(&out->items[--out->len]);
 }
 
 struct event *event_list_add(struct event_list *l)

@@ -31,6 +31,24 @@ void store_push_appended(struct event_list *out, const char *stream, int64_t fir
  * passed. */
 int store_poll_head(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e);
 
+/* Drops from out the events past its first `had` (the ones a failed append pushed),
+ * freeing their strings. */
+void store_drop_appended(struct event_list *out, size_t had);
+
+/* The positions a read_page wants, (lo, hi]: the filter's from/to (f may be NULL:
+ * every event), narrowed by `after` (forward: past it; backward: before it). False
+ * when the window is empty. */
+bool store_page_window(const struct event_filter *f, int64_t after, bool backward, int64_t *lo,
+                       int64_t *hi);
+
+/* The error of an operation in a transaction an earlier failure rolled back
+ * (ST_ERR). */
+int store_aborted_error(err *e);
+
+/* Appends text as a LIKE pattern that matches it anywhere: %TEXT%, with % _ and \
+ * escaped by \ (both backends' text filter). */
+void store_like_pattern(strbuf *sb, const char *text);
+
 /* Grows l by one event and returns it (uninitialised). */
 struct event *event_list_add(struct event_list *l);
 

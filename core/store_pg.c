@@ -47,13 +47,6 @@ static struct pg_store *PS(struct store *s)
     return (struct pg_store *)s;
 }
 
-static int aborted_error(err *e)
-{
-    return err_set(e, ST_ERR,
-                   "the transaction was rolled back after an earlier error; roll it back "
-                   "and start again");
-}
-
 /* ---- transactions ---- */
 
 /* BEGIN and the append lock (see the top of the file). Waiting for the lock is
@@ -132,7 +125,7 @@ static int pg_commit(struct store *s, err *e)
 {
     struct pg_store *ps = PS(s);
     if (ps->tx == PG_TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     if (ps->tx == PG_TX_NONE)
         return err_set(e, ST_ERR, "no transaction is open on %s", s->path);
     return tx_commit(ps, e);
@@ -244,7 +237,7 @@ static int pg_append(struct store *s, const char *stream, int64_t expected_versi
     if (ps->read_only)
         return pg_read_only_error(ps, e);
     if (ps->tx == PG_TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     char small[4][TIME_TEXT_LEN + 1];
     char(*times)[TIME_TEXT_LEN + 1] = n <= 4 ? small : xmalloc(n * sizeof *times);
     int rc = store_append_check(stream, expected_version, command_id, events, n, times, e);
@@ -264,16 +257,8 @@ static int pg_append(struct store *s, const char *stream, int64_t expected_versi
         tx_rollback(ps); /* a conflict or a repeat wrote nothing; a failure is gone anyway */
     /* In the caller's transaction a conflict or a repeat writes nothing and the
      * transaction goes on; a failed statement has ended it (pg_fail). */
-    if (rc != ST_OK && rc != ST_DUPLICATE && appended) {
-        while (appended->len > had) {
-            struct event *ev = &appended->items[--appended->len];
-            free(ev->stream);
-            free(ev->type);
-            free(ev->time);
-            free(ev->data);
-            free(ev->meta);
-        }
-    }
+    if (rc != ST_OK && rc != ST_DUPLICATE && appended)
+        store_drop_appended(appended, had);
 out:
     if (times != small)
         free(times);

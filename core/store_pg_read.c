@@ -99,17 +99,6 @@ int pg_command_events(struct store *s, const char *command_id, struct event_list
     return pg_read_range(ps, first, last, out, e);
 }
 
-static void like_pattern(strbuf *sb, const char *text)
-{
-    sb_addc(sb, '%');
-    for (const char *p = text; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            sb_addc(sb, '\\');
-        sb_addc(sb, *p);
-    }
-    sb_addc(sb, '%');
-}
-
 /* The page statement for a combination of filters: $1 stream id, $2/$3 the
  * positions (lo, hi], $4 type, $5 the ILIKE pattern, $6 the limit (NULL: none).
  * ILIKE under the "C" collation folds ASCII only, as SQLite's LIKE does. */
@@ -140,14 +129,8 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
     static const struct event_filter none;
     if (!f)
         f = &none;
-    /* The wanted positions are (lo, hi]. */
-    int64_t lo = f->from > 1 ? f->from - 1 : 0;
-    int64_t hi = f->to > 0 ? f->to : INT64_MAX;
-    if (!backward && after > lo)
-        lo = after;
-    if (backward && after > 0 && after - 1 < hi)
-        hi = after - 1;
-    if (hi <= lo)
+    int64_t lo, hi; /* the wanted positions are (lo, hi] */
+    if (!store_page_window(f, after, backward, &lo, &hi))
         return ST_OK;
 
     bool text = f->text && *f->text;
@@ -166,7 +149,7 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
     strbuf pattern;
     sb_init(&pattern);
     if (text)
-        like_pattern(&pattern, f->text);
+        store_like_pattern(&pattern, f->text);
     const char *params[6] = {f->stream ? pgu_i64(b1, id) : NULL,
                              pgu_i64(b2, lo),
                              pgu_i64(b3, hi),

@@ -79,13 +79,6 @@ static int read_only_error(struct sq_store *ss, err *e)
     return err_set(e, ST_ERR, "the store is read-only: %s", ss->base.path);
 }
 
-static int aborted_error(err *e)
-{
-    return err_set(e, ST_ERR,
-                   "the transaction was rolled back after an earlier error; roll it back "
-                   "and start again");
-}
-
 /* ---- statements ---- */
 
 static sqlite3_stmt *prep_sql(struct sq_store *ss, sqlite3_stmt **slot, const char *sql, err *e)
@@ -245,7 +238,7 @@ static int sq_commit(struct store *s, err *e)
 {
     struct sq_store *ss = SQ(s);
     if (ss->tx == TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     if (ss->tx == TX_NONE)
         return err_set(e, ST_ERR, "no transaction is open on %s", s->path);
     ss->tx = TX_NONE;
@@ -501,7 +494,7 @@ static int sq_append(struct store *s, const char *stream, int64_t expected_versi
     if (ss->read_only)
         return read_only_error(ss, e);
     if (ss->tx == TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     char small[4][TIME_TEXT_LEN + 1];
     char(*times)[TIME_TEXT_LEN + 1] = n <= 4 ? small : xmalloc(n * sizeof *times);
     int rc = store_append_check(stream, expected_version, command_id, events, n, times, e);
@@ -529,16 +522,8 @@ static int sq_append(struct store *s, const char *stream, int64_t expected_versi
             snprintf(e->msg + l, sizeof e->msg - l, "; the whole transaction was rolled back");
         }
     }
-    if (rc != ST_OK && rc != ST_DUPLICATE && appended) {
-        while (appended->len > had) {
-            struct event *ev = &appended->items[--appended->len];
-            free(ev->stream);
-            free(ev->type);
-            free(ev->time);
-            free(ev->data);
-            free(ev->meta);
-        }
-    }
+    if (rc != ST_OK && rc != ST_DUPLICATE && appended)
+        store_drop_appended(appended, had);
 out:
     if (times != small)
         free(times);
@@ -560,17 +545,6 @@ static int sq_command_events(struct store *s, const char *command_id, struct eve
     if (!found)
         return err_set(e, ST_NOT_FOUND, "unknown command id: %s", command_id);
     return read_range(ss, first, last, out, e);
-}
-
-static void like_pattern(strbuf *sb, const char *text)
-{
-    sb_addc(sb, '%');
-    for (const char *p = text; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            sb_addc(sb, '\\');
-        sb_addc(sb, *p);
-    }
-    sb_addc(sb, '%');
 }
 
 static sqlite3_stmt *page_stmt(struct sq_store *ss, int bits, err *e)
@@ -606,14 +580,8 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
     static const struct event_filter none;
     if (!f)
         f = &none;
-    /* The wanted positions are (lo, hi]. */
-    int64_t lo = f->from > 1 ? f->from - 1 : 0;
-    int64_t hi = f->to > 0 ? f->to : INT64_MAX;
-    if (!backward && after > lo)
-        lo = after;
-    if (backward && after > 0 && after - 1 < hi)
-        hi = after - 1;
-    if (hi <= lo)
+    int64_t lo, hi; /* the wanted positions are (lo, hi] */
+    if (!store_page_window(f, after, backward, &lo, &hi))
         return ST_OK;
 
     int bits = (f->stream ? PAGE_STREAM : 0) | (f->type ? PAGE_TYPE : 0) |
@@ -648,7 +616,7 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
     if (f->type)
         bind_text(st, 6, f->type);
     if (bits & PAGE_TEXT) {
-        like_pattern(&pattern, f->text);
+        store_like_pattern(&pattern, f->text);
         bind_text(st, 7, pattern.buf);
     }
     sqlite3_bind_int64(st, 8, limit ? (int64_t)limit : -1);
@@ -810,7 +778,7 @@ static int sq_snapshot_put(struct store *s, const char *stream, const char *rule
     if (ss->read_only)
         return read_only_error(ss, e);
     if (ss->tx == TX_ABORTED)
-        return aborted_error(e);
+        return store_aborted_error(e);
     if (!stream || !rules_hash || !snap || !snap->state)
         return err_set(e, ST_USAGE, "a snapshot needs a stream, a rules hash and a state");
     int64_t id, current;

@@ -36,24 +36,14 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     while ((opt = verb_next_option(c, argc, argv, &arg)) >= 0)
         if (inspect_option(c, &a, opt, arg) == 2)
             return ST_USAGE;
-    if (opt == -2)
-        return ST_USAGE;
-    if (c->want_help)
-        return verb_print_help(c);
-    if (optind < argc)
-        return verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    int rc = inspect_prepare(c, &a);
-    if (rc != ST_OK) {
-        inspect_args_done(&a);
+    int rc;
+    if (verb_options_stop(c, opt, argc, argv, &rc))
         return rc;
-    }
+    if ((rc = inspect_prepare(c, &a)) != ST_OK)
+        return rc;
     struct cases_opts o = {.filter = a.filter, .where = a.where};
     struct cases_result r;
-    err e;
-    err_clear(&e);
-    if (inspect_cases(c->store, &o, &r, &e) != ST_OK) {
-        rc = verb_fail(c, &e);
-    } else {
+    if ((rc = inspect_run_cases(c, &o, &r)) == ST_OK) {
         struct durations_summary d;
         inspect_durations(&r, &d);
         strbuf sb;

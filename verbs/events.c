@@ -119,13 +119,10 @@ static int run(struct verb_ctx *c, int argc, char **argv)
             break;
         }
     }
-    if (opt == -2)
-        return ST_USAGE;
-    if (c->want_help)
-        return verb_print_help(c);
-    if (optind < argc)
-        return verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    int rc = raw ? ST_OK : verb_need_domain(c, false);
+    int rc;
+    if (verb_options_stop(c, opt, argc, argv, &rc))
+        return rc;
+    rc = raw ? ST_OK : verb_need_domain(c, false);
     if (rc != ST_OK)
         return rc;
     if ((rc = verb_need_store(c, false, true)) != ST_OK)

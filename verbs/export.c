@@ -79,18 +79,14 @@ static int run(struct verb_ctx *c, int argc, char **argv)
             break;
         case OPT_FORMAT:
             if (!export_format_parse(arg, &fmt))
-                return verb_usage_error(c, "unknown format '%s' (ndjson, cloudevents or csv)",
-                                        arg);
+                return verb_usage_error(c, "unknown format '%s' (ndjson, cloudevents or csv)", arg);
             break;
         }
     }
-    if (opt == -2)
-        return ST_USAGE;
-    if (c->want_help)
-        return verb_print_help(c);
-    if (optind < argc)
-        return verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    int rc = verb_need_store(c, false, true);
+    int rc;
+    if (verb_options_stop(c, opt, argc, argv, &rc))
+        return rc;
+    rc = verb_need_store(c, false, true);
     if (rc != ST_OK)
         return rc;
     if (c->as_of && (f.to == 0 || f.to > c->as_of))

@@ -62,16 +62,26 @@ expr *inspect_compile(struct verb_ctx *c, const char *what, const char *src, boo
 
 int inspect_prepare(struct verb_ctx *c, struct inspect_args *a)
 {
-    int rc = verb_need_store(c, false, true);
-    if (rc != ST_OK)
-        return rc;
     int64_t at = 0;
-    if ((rc = verb_resolve_at(c, a->at, NULL, &at)) != ST_OK)
-        return rc;
-    if (at && (a->filter.to == 0 || a->filter.to > at))
+    int rc = verb_need_store(c, false, true);
+    if (rc == ST_OK)
+        rc = verb_resolve_at(c, a->at, NULL, &at);
+    if (rc == ST_OK && at && (a->filter.to == 0 || a->filter.to > at))
         a->filter.to = at; /* the log as it was at P (or the workbench's point) */
-    if (a->where_src && !(a->where = inspect_compile(c, "--where", a->where_src, true)))
-        return ST_ERR;
+    if (rc == ST_OK && a->where_src &&
+        !(a->where = inspect_compile(c, "--where", a->where_src, true)))
+        rc = ST_ERR;
+    if (rc != ST_OK)
+        inspect_args_done(a);
+    return rc;
+}
+
+int inspect_run_cases(struct verb_ctx *c, const struct cases_opts *o, struct cases_result *r)
+{
+    err e;
+    err_clear(&e);
+    if (inspect_cases(c->store, o, r, &e) != ST_OK)
+        return verb_fail(c, &e);
     return ST_OK;
 }
 

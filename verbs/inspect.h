@@ -6,6 +6,7 @@
 #define STRATA_VERBS_INSPECT_H
 
 #include "core/expr.h"
+#include "core/inspect_cases.h"
 #include "core/util.h"
 #include "verbs/verb.h"
 
@@ -46,8 +47,12 @@ struct inspect_args {
 /* Handles a filter option: 1 when opt was one (2 after a usage problem: return
  * ST_USAGE), 0 when it was not. */
 int inspect_option(struct verb_ctx *c, struct inspect_args *a, int opt, const char *arg);
-/* After the options: opens the store, resolves --at, compiles --where. */
+/* After the options: opens the store, resolves --at, compiles --where. On failure
+ * a is done with (inspect_args_done) and the status is returned. */
 int inspect_prepare(struct verb_ctx *c, struct inspect_args *a);
+/* Runs inspect_cases over the store; a failure is reported (verb_fail) and its
+ * status returned. r is to be freed (cases_result_done) either way. */
+int inspect_run_cases(struct verb_ctx *c, const struct cases_opts *o, struct cases_result *r);
 void inspect_args_done(struct inspect_args *a);
 /* Compiles an expression given to option `what` ("--where", "--by"); reports
  * "--where: `SRC`: column N: MESSAGE" and returns NULL on error. want_bool: the

@@ -28,33 +28,23 @@ static const struct option opts[] = {{"key", required_argument, NULL, OPT_KEY},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
-/* Says why the rows may not be current. */
-static void note_lag(struct verb_ctx *c, const char *name, int64_t at)
+/* Says why the rows may not be current (ctx: the --at position, 0 = now). */
+static void note_lag(struct verb_ctx *c, const struct proj_lag *l, void *ctx)
 {
-    struct proj_lag *lags;
-    size_t n;
-    err e;
-    err_clear(&e);
-    if (projection_status(c->store, c->domain, &lags, &n, &e) != ST_OK)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        const struct proj_lag *l = &lags[i];
-        if (strcmp(l->name, name) != 0)
-            continue;
-        if (l->stale)
-            verb_say(c, VERB_NOTE, 0,
-                     "%s is stale (its definition changed); rebuild it with "
-                     "strata project --rebuild %s",
-                     name, name);
-        if (at == 0 && l->events_behind > 0 && l->status != PROJ_REBUILDING)
-            verb_say(c, VERB_NOTE, 0, "%s is %s at position %lld of %lld; the rows are as of %lld",
-                     name, proj_status_name(l->status), (long long)l->checkpoint,
-                     (long long)l->head, (long long)l->checkpoint);
-        if (l->status == PROJ_FAILED)
-            verb_say(c, VERB_NOTE, 0, "%s failed at position %lld: %s", name,
-                     (long long)l->error_position, l->error ? l->error : "");
-    }
-    proj_lag_free(lags, n);
+    int64_t at = *(const int64_t *)ctx;
+    const char *name = l->name;
+    if (l->stale)
+        verb_say(c, VERB_NOTE, 0,
+                 "%s is stale (its definition changed); rebuild it with "
+                 "strata project --rebuild %s",
+                 name, name);
+    if (at == 0 && l->events_behind > 0 && l->status != PROJ_REBUILDING)
+        verb_say(c, VERB_NOTE, 0, "%s is %s at position %lld of %lld; the rows are as of %lld",
+                 name, proj_status_name(l->status), (long long)l->checkpoint, (long long)l->head,
+                 (long long)l->checkpoint);
+    if (l->status == PROJ_FAILED)
+        verb_say(c, VERB_NOTE, 0, "%s failed at position %lld: %s", name,
+                 (long long)l->error_position, l->error ? l->error : "");
 }
 
 static int run(struct verb_ctx *c, int argc, char **argv)
@@ -93,7 +83,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return verb_fail(c, &e);
     value rows;
     rc = projection_query(c->store, c->domain, name, key, position, 0, 0, &rows, &e);
-    note_lag(c, name, position);
+    verb_with_lag(c, name, note_lag, &position);
     if (rc != ST_OK) {
         value_free(rows);
         return verb_fail(c, &e);

@@ -121,12 +121,9 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         else if (opt == OPT_TOP && !verb_parse_count(arg, &top))
             return verb_usage_error(c, "--top takes a whole number, not '%s'", arg);
     }
-    if (opt == -2)
-        return ST_USAGE;
-    if (c->want_help)
-        return verb_print_help(c);
-    if (optind < argc)
-        return verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    int rc;
+    if (verb_options_stop(c, opt, argc, argv, &rc))
+        return rc;
     struct stats_opts o;
     memset(&o, 0, sizeof o);
     if (over) {
@@ -139,11 +136,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         else
             return verb_usage_error(c, "--over takes day, hour or minute, not '%s'", over);
     }
-    int rc = inspect_prepare(c, &a);
-    if (rc != ST_OK) {
-        inspect_args_done(&a);
+    if ((rc = inspect_prepare(c, &a)) != ST_OK)
         return rc;
-    }
     expr *by = NULL;
     /* type and stream are the envelope's: counted by the store, no expression */
     o.by_field = over && !by_src ? STORE_GROUP_NONE : STORE_GROUP_TYPE;

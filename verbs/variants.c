@@ -61,24 +61,14 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         if (!h && opt == OPT_TOP && !verb_parse_count(arg, &top))
             return verb_usage_error(c, "--top takes a whole number, not '%s'", arg);
     }
-    if (opt == -2)
-        return ST_USAGE;
-    if (c->want_help)
-        return verb_print_help(c);
-    if (optind < argc)
-        return verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    int rc = inspect_prepare(c, &a);
-    if (rc != ST_OK) {
-        inspect_args_done(&a);
+    int rc;
+    if (verb_options_stop(c, opt, argc, argv, &rc))
         return rc;
-    }
+    if ((rc = inspect_prepare(c, &a)) != ST_OK)
+        return rc;
     struct cases_opts o = {.filter = a.filter, .where = a.where, .want_seq = true};
     struct cases_result r;
-    err e;
-    err_clear(&e);
-    if (inspect_cases(c->store, &o, &r, &e) != ST_OK) {
-        rc = verb_fail(c, &e);
-    } else {
+    if ((rc = inspect_run_cases(c, &o, &r)) == ST_OK) {
         struct variant *vs;
         size_t nv;
         inspect_variants(&r, &vs, &nv);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/about.h"
+#include "core/projection.h"
 
 static void say(struct verb_ctx *c, enum verb_level level, const char *verb, const char *fmt,
                 va_list ap)
@@ -44,6 +45,34 @@ int verb_fail(struct verb_ctx *c, const err *e)
 {
     verb_say(c, VERB_ERROR, 0, "%s", e->msg[0] ? e->msg : "failed");
     return e->code && e->code != ST_NOT_FOUND && e->code != ST_DUPLICATE ? e->code : ST_ERR;
+}
+
+bool verb_options_stop(struct verb_ctx *c, int opt, int argc, char **argv, int *rc)
+{
+    if (opt == -2)
+        *rc = ST_USAGE;
+    else if (c->want_help)
+        *rc = verb_print_help(c);
+    else if (optind < argc)
+        *rc = verb_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    else
+        return false;
+    return true;
+}
+
+void verb_with_lag(struct verb_ctx *c, const char *name,
+                   void (*fn)(struct verb_ctx *c, const struct proj_lag *l, void *ctx), void *ctx)
+{
+    struct proj_lag *lags;
+    size_t n;
+    err e;
+    err_clear(&e);
+    if (projection_status(c->store, c->domain, &lags, &n, &e) != ST_OK)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(lags[i].name, name) == 0)
+            fn(c, &lags[i], ctx);
+    proj_lag_free(lags, n);
 }
 
 int verb_print_help(struct verb_ctx *c)

@@ -112,8 +112,7 @@ enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FORCE, VOPT_FIRST_FREE = 110
 // clang-format on
 
 /* The verbs, one file each (verbs/NAME.c). */
-extern const struct verb_def verb_exec, verb_events, verb_state, verb_query,
-    verb_export;
+extern const struct verb_def verb_exec, verb_events, verb_state, verb_query, verb_export;
 extern const struct verb_def verb_why, verb_bisect;
 /* Inspecting logs (verbs/inspect.h). */
 extern const struct verb_def verb_stats, verb_variants, verb_flow, verb_durations;
@@ -136,6 +135,16 @@ int verb_run(const struct verb_def *def, struct verb_ctx *c, int argc, char **ar
  * common ones; -1 when the options end; -2 after a usage problem was reported
  * (an unknown option, with a suggestion; a missing value): return ST_USAGE. */
 int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg);
+/* After verb_next_option's loop returned opt (-1 or -2), for a verb that takes no
+ * arguments: true when the run stops here with *rc its status (a usage problem,
+ * --help printed, an unexpected argument), false when it goes on. */
+bool verb_options_stop(struct verb_ctx *c, int opt, int argc, char **argv, int *rc);
+struct proj_lag;
+/* Calls fn with the lag of projection `name` (core/projection.h's
+ * projection_status); nothing when it cannot be read or there is no such
+ * projection: the lag only adds notes. */
+void verb_with_lag(struct verb_ctx *c, const char *name,
+                   void (*fn)(struct verb_ctx *c, const struct proj_lag *l, void *ctx), void *ctx);
 /* Reports a usage problem (and where to read the usage); returns ST_USAGE. */
 int verb_usage_error(struct verb_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -89,22 +89,14 @@ static int emit(void *ctx, const struct prov_change *ch, err *e)
 
 /* A stale projection's history was written by rules since edited: the
  * expressions shown are today's, which may not be the ones that ran. */
-static void note_stale(struct verb_ctx *c, const char *name)
+static void note_stale(struct verb_ctx *c, const struct proj_lag *l, void *ctx)
 {
-    struct proj_lag *lags;
-    size_t n;
-    err e;
-    err_clear(&e);
-    if (projection_status(c->store, c->domain, &lags, &n, &e) != ST_OK)
-        return;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(lags[i].name, name) == 0 && lags[i].stale)
-            verb_say(c, VERB_NOTE, 0,
-                     "%s is stale (its definition changed): its history was folded by the "
-                     "rules before the change, the expressions shown are the current ones; "
-                     "rebuild it with strata project --rebuild %s",
-                     name, name);
-    proj_lag_free(lags, n);
+    if (l->stale)
+        verb_say(c, VERB_NOTE, 0,
+                 "%s is stale (its definition changed): its history was folded by the "
+                 "rules before the change, the expressions shown are the current ones; "
+                 "rebuild it with strata project --rebuild %s",
+                 l->name, l->name);
 }
 
 /* NAME is a projection or an aggregate; a miss suggests the nearest of both. */
@@ -199,7 +191,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     if (rc != ST_OK)
         return verb_fail(c, &e);
     if (p)
-        note_stale(c, p->name);
+        verb_with_lag(c, p->name, note_stale, NULL);
     if (o.n == 0)
         verb_say(c, VERB_NOTE, 0, "no event changed %s of %s %s%s", field ? field : "any field",
                  name, key, position ? " at or before that position" : "");

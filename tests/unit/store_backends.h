@@ -145,4 +145,44 @@ MAYBE_UNUSED static struct store *open_fresh(void)
     return s;
 }
 
+/* Helpers the store's tests share (cmocka.h included before this header). */
+
+MAYBE_UNUSED static struct new_event ev(const char *type, const char *data)
+{
+    struct new_event n = {type, 1, NULL, data, NULL};
+    return n;
+}
+
+/* Appends one event; fails the test on error. Returns its position. */
+MAYBE_UNUSED static int64_t append1(struct store *s, const char *stream, const char *type,
+                                    const char *data, const char *time)
+{
+    struct new_event n = {type, 1, time, data, NULL};
+    struct event_list out;
+    event_list_init(&out);
+    err e = {0};
+    int rc = store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, &out, &e);
+    if (rc != ST_OK)
+        fail_msg("append to %s: %s", stream, e.msg);
+    int64_t pos = out.items[0].position;
+    event_list_done(&out);
+    return pos;
+}
+
+MAYBE_UNUSED static int64_t head_of(struct store *s)
+{
+    int64_t h = -1;
+    err e = {0};
+    assert_int_equal(store_head(s, &h, &e), ST_OK);
+    return h;
+}
+
+MAYBE_UNUSED static int64_t version_of(struct store *s, const char *stream, int64_t max_position)
+{
+    int64_t v = -1;
+    err e = {0};
+    assert_int_equal(store_stream_version(s, stream, max_position, &v, &e), ST_OK);
+    return v;
+}
+
 #endif

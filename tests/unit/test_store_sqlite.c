@@ -21,44 +21,6 @@
 #include "core/store_sqlite.h"
 #include "store_backends.h"
 
-static struct new_event ev(const char *type, const char *data)
-{
-    struct new_event n = {type, 1, NULL, data, NULL};
-    return n;
-}
-
-/* Appends one event; fails the test on error. Returns its position. */
-static int64_t append1(struct store *s, const char *stream, const char *type, const char *data,
-                       const char *time)
-{
-    struct new_event n = {type, 1, time, data, NULL};
-    struct event_list out;
-    event_list_init(&out);
-    err e = {0};
-    int rc = store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, &out, &e);
-    if (rc != ST_OK)
-        fail_msg("append to %s: %s", stream, e.msg);
-    int64_t pos = out.items[0].position;
-    event_list_done(&out);
-    return pos;
-}
-
-static int64_t head_of(struct store *s)
-{
-    int64_t h = -1;
-    err e = {0};
-    assert_int_equal(store_head(s, &h, &e), ST_OK);
-    return h;
-}
-
-static int64_t version_of(struct store *s, const char *stream, int64_t max_position)
-{
-    int64_t v = -1;
-    err e = {0};
-    assert_int_equal(store_stream_version(s, stream, max_position, &v, &e), ST_OK);
-    return v;
-}
-
 /* Makes the next page allocation fail with SQLITE_FULL, like a full disk. */
 static void limit_pages(struct store *s, int extra)
 {
