@@ -162,7 +162,7 @@ deb: all
 	@sh scripts/deb.sh $(VERSION) $(BIN)
 
 format:
-	clang-format -i core/*.c core/*.h verbs/*.c verbs/*.h cli/*.c cli/*.h tui/*.c tui/*.h tests/unit/*.c
+	clang-format -i core/*.[ch] verbs/*.[ch] cli/*.[ch] tui/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build strata

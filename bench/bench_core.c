@@ -73,7 +73,8 @@ static struct rate append_strata(const struct dataset *ds, const char *path)
             bench_die("begin: %s", e.msg);
         size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
         for (size_t j = i; j < end; j++) {
-            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j], ds->meta[j]};
+            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j],
+                                   ds->meta[j]};
             if (store_append(s, ds->stream_names[ds->stream[j]], STORE_ANY_VERSION, NULL, &ne, 1,
                              NULL, &e) != ST_OK)
                 bench_die("append %zu: %s", j + 1, e.msg);
@@ -193,7 +194,7 @@ static void state_table_done(struct state_table *t)
 }
 
 static struct rate replay_strata(struct store *s, const struct domain *const *doms, size_t ndoms,
-                            int64_t *folded)
+                                 int64_t *folded)
 {
     struct state_table tab = {NULL, 0, 0};
     struct event_filter f;
@@ -265,7 +266,8 @@ static void raw_exec_open(struct raw_exec *r, const char *path)
     r->db = raw_open(path, 2);
     raw_exec(r->db, "INSERT OR IGNORE INTO streams(name, version, last_position) "
                     "VALUES('Account-raw', 0, 0)");
-    sqlite3_stmt *st = raw_prepare(r->db, "SELECT id, version FROM streams WHERE name = 'Account-raw'");
+    sqlite3_stmt *st =
+        raw_prepare(r->db, "SELECT id, version FROM streams WHERE name = 'Account-raw'");
     if (sqlite3_step(st) != SQLITE_ROW)
         bench_die("exec raw: no stream");
     r->stream_id = sqlite3_column_int64(st, 0);
@@ -374,7 +376,8 @@ int main(void)
         if (rc != ST_OK)
             bench_die("catch-up: %s", e.msg);
         sa[r] = bench_rate((double)head, t0, c0);
-        bench_note("project_catchup run %d: strata %.0f/s raw %.0f/s", r + 1, sa[r].wall, ra[r].wall);
+        bench_note("project_catchup run %d: strata %.0f/s raw %.0f/s", r + 1, sa[r].wall,
+                   ra[r].wall);
     }
     bench_rates("project_catchup", sa, ra, reps, "events/s");
     {
@@ -401,7 +404,8 @@ int main(void)
         int ns = samples_wanted(n >= 100000 ? 200 : 50);
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
         sqlite3 *raw = raw_open(db, 2);
-        sqlite3_stmt *rows_now = raw_prepare(raw, "SELECT * FROM \"proj_AccountList\" ORDER BY key");
+        sqlite3_stmt *rows_now =
+            raw_prepare(raw, "SELECT * FROM \"proj_AccountList\" ORDER BY key");
         size_t nrows = 0;
         for (int i = 0; i < ns; i++) {
             int64_t p = 1 + (int64_t)(bench_rand(&rng) % (uint64_t)head);
@@ -447,7 +451,8 @@ int main(void)
                                    "position <= ?3 ORDER BY version");
         int64_t most = 0;
         for (int i = 0; i < ns; i++) {
-            int64_t p = ds.first_hot + (int64_t)(bench_rand(&rng) % (uint64_t)(head - ds.first_hot + 1));
+            int64_t p =
+                ds.first_hot + (int64_t)(bench_rand(&rng) % (uint64_t)(head - ds.first_hot + 1));
             bt[i] = state_at_raw(&r, a->rules_hash, p);
             t0 = bench_now();
             if (aggregate_load(s, counter, a, "hot", p, false, &ag, &e) != ST_OK)

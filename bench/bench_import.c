@@ -74,7 +74,7 @@ static void name_index_done(struct name_index *m)
 }
 
 static struct rate import_strata(const char *db, const char *file, const struct source_spec *src,
-                            int64_t rows)
+                                 int64_t rows)
 {
     bench_fresh_store(db);
     struct store_options opt = STORE_OPTIONS_DEFAULT;
@@ -125,7 +125,7 @@ static void read_back(const char *db, struct event_list *out)
 }
 
 static struct rate import_raw(const char *db, const struct event_list *evs, const uint32_t *si,
-                         size_t nstreams)
+                              size_t nstreams)
 {
     bench_fresh_store(db);
     struct raw_writer w;
@@ -187,7 +187,8 @@ int main(void)
     for (int64_t i = 0; i < rows; i++) {
         uint64_t r = bench_rand(&rng);
         sb_addf(&sb, "%u,%s,%s,%u\r\n", (unsigned)((r >> 20) % ds.naccounts),
-                r % 3 ? "MoneyDeposited" : "MoneyWithdrawn", ds.time[i], (unsigned)(1 + (r >> 8) % 500));
+                r % 3 ? "MoneyDeposited" : "MoneyWithdrawn", ds.time[i],
+                (unsigned)(1 + (r >> 8) % 500));
     }
     write_file(csv, &sb);
 

@@ -160,7 +160,8 @@ static void scrub_frame(const char *db, int64_t head, int steps)
         bench_die("scrub_frame: the workbench saved no screen: %s", e.msg);
     if (!strstr(text, "AccountList: ") || !strstr(text, "as of #"))
         bench_note("WARNING: scrub_frame: the last screen does not show AccountList's rows as of "
-                   "a position:\n%s", text);
+                   "a position:\n%s",
+                   text);
     free(text);
     unlink(screen);
     free(screen);
@@ -169,12 +170,14 @@ static void scrub_frame(const char *db, int64_t head, int steps)
     rf.db = raw_open(db, 1);
     rf.count = raw_prepare(rf.db, "SELECT count(*) FROM \"proj_AccountList\"");
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT * FROM \"proj_AccountList\" ORDER BY key LIMIT %d", SCREEN_ROWS);
+    snprintf(sql, sizeof sql, "SELECT * FROM \"proj_AccountList\" ORDER BY key LIMIT %d",
+             SCREEN_ROWS);
     rf.page = raw_prepare(rf.db, sql);
     rf.time = raw_prepare(rf.db, "SELECT time FROM event_log WHERE position = ?1");
     double *bt = xcalloc(k, sizeof *bt);
     for (size_t i = 0; i < k; i++)
-        bt[i] = raw_frame_once(&rf, from[(i / (size_t)per) % (size_t)starts] - (int64_t)(i % (size_t)per) - 1);
+        bt[i] = raw_frame_once(&rf, from[(i / (size_t)per) % (size_t)starts] -
+                                        (int64_t)(i % (size_t)per) - 1);
     bench_latency_pair("scrub_frame", st, k, bt, k);
     sqlite3_finalize(rf.count);
     sqlite3_finalize(rf.page);

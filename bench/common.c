@@ -54,7 +54,10 @@ const char *bench_dir(void)
     return dir;
 }
 
-char *bench_path(const char *name) { return xasprintf("%s/%s", bench_dir(), name); }
+char *bench_path(const char *name)
+{
+    return xasprintf("%s/%s", bench_dir(), name);
+}
 
 void bench_die(const char *fmt, ...)
 {
@@ -173,7 +176,8 @@ void bench_rates(const char *name, const struct rate *strata, const struct rate 
         xs[3 * reps + i] = base[i].cpu;
     }
     double sw = bench_median(xs, (size_t)reps), bw = bench_median(xs + reps, (size_t)reps);
-    double sc = bench_median(xs + 2 * reps, (size_t)reps), bc = bench_median(xs + 3 * reps, (size_t)reps);
+    double sc = bench_median(xs + 2 * reps, (size_t)reps),
+           bc = bench_median(xs + 3 * reps, (size_t)reps);
     bench_throughput(name, sw, bw, unit);
     bench_note("%s per CPU second: strata %.0f baseline %.0f ratio %.3f", name, sc, bc,
                bc > 0 ? sc / bc : 0);
@@ -182,7 +186,8 @@ void bench_rates(const char *name, const struct rate *strata, const struct rate 
 
 void bench_latency(const char *name, double strata_ms, double baseline_ms)
 {
-    bench_line(name, strata_ms, "ms", baseline_ms, "ms", strata_ms > 0 ? baseline_ms / strata_ms : 0);
+    bench_line(name, strata_ms, "ms", baseline_ms, "ms",
+               strata_ms > 0 ? baseline_ms / strata_ms : 0);
 }
 
 void bench_latency_pair(const char *name, double *strata_ms, size_t ns, double *base_ms, size_t nb)
@@ -411,7 +416,10 @@ void raw_writer_open(struct raw_writer *w, const char *path, int synchronous, si
     sqlite3_finalize(head);
 }
 
-void raw_writer_begin(struct raw_writer *w) { step_done(w->begin); }
+void raw_writer_begin(struct raw_writer *w)
+{
+    step_done(w->begin);
+}
 
 void raw_writer_add(struct raw_writer *w, uint32_t si, const char *name, const char *type,
                     int schema, const char *time, const char *data, const char *meta)

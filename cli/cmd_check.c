@@ -133,7 +133,8 @@ int cmd_check(int argc, char **argv)
         return cli_help(&c);
     if (store) {
         if (argc - optind > 1)
-            return cli_usage_error(&c, "--db checks a store against one domain: give at most one FILE");
+            return cli_usage_error(&c,
+                                   "--db checks a store against one domain: give at most one FILE");
         if (optind < argc)
             c.domain_path = argv[optind];
         return check_store(&c);

@@ -36,7 +36,8 @@ static const char usage[] =
     "\n"
     "examples:\n"
     "  strata eval '1 + 2 * 3'\n"
-    "  strata eval 'state.balance >= payload.amount' --vars '{\"state\":{\"balance\":150},\"payload\":{\"amount\":151}}'\n"
+    "  strata eval 'state.balance >= payload.amount' --vars "
+    "'{\"state\":{\"balance\":150},\"payload\":{\"amount\":151}}'\n"
     "  strata eval \"[1, 2, 3].map(x, x * x)\"\n"
     "\n"
     "exit status: 0 ok, 1 the expression or --vars is wrong (message on stderr), 2 usage\n";
@@ -52,7 +53,8 @@ static int load_vars(const char *text, struct expr_vars *vars, value *holder, er
     if (json_parse(text, strlen(text), holder, &je) != ST_OK)
         return err_set(e, ST_ERR, "--vars: invalid JSON at column %d: %s", je.col, je.msg);
     if (holder->type != V_MAP)
-        return err_set(e, ST_ERR, "--vars: expected a JSON object such as {\"state\": {...}}, got %s",
+        return err_set(e, ST_ERR,
+                       "--vars: expected a JSON object such as {\"state\": {...}}, got %s",
                        vtype_name(holder->type));
     for (size_t i = 0; i < value_map_len(holder); i++) {
         const char *k = value_str(value_map_key_at(holder, i));
@@ -65,7 +67,9 @@ static int load_vars(const char *text, struct expr_vars *vars, value *holder, er
             if (dym)
                 return err_set(e, ST_ERR, "--vars: unknown name '%s' (did you mean '%s'?)", k, dym);
             return err_set(e, ST_ERR,
-                           "--vars: unknown name '%s'; the names are payload, state, event, row, meta, record, key", k);
+                           "--vars: unknown name '%s'; the names are payload, state, event, row, "
+                           "meta, record, key",
+                           k);
         }
         vars->roots[r] = *value_map_val_at(holder, i); /* borrowed from holder */
     }
@@ -105,7 +109,8 @@ int cmd_eval(int argc, char **argv)
         } else if (is_opt) {
             return cli_usage_error(&c, "unknown option '%s'", a);
         } else if (src) {
-            return cli_usage_error(&c, "unexpected argument '%s' (quote the whole expression as one argument)", a);
+            return cli_usage_error(
+                &c, "unexpected argument '%s' (quote the whole expression as one argument)", a);
         } else {
             src = a;
         }

@@ -1,5 +1,6 @@
 /* cmd_import.c: `strata import FILE... [--source NAME | --map FILE] [--skip-bad]
- * [--sort time] [--allow-duplicates]`: appends events from files (design.md, "The command line"). */
+ * [--sort time] [--allow-duplicates]`: appends events from files (design.md, "The command line").
+ */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

@@ -9,15 +9,18 @@
 enum { OPT_SOURCE = OPT_FIRST_FREE + 50, OPT_MAP, OPT_SKIP_BAD, OPT_SORT, OPT_ALLOW_DUPLICATES };
 #define FILE_OPTIONS                                                                               \
     {"source", required_argument, NULL, OPT_SOURCE}, {"map", required_argument, NULL, OPT_MAP},    \
-        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD}, {"sort", required_argument, NULL, OPT_SORT}, \
-        {"allow-duplicates", no_argument, NULL, OPT_ALLOW_DUPLICATES}
+        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},                                             \
+        {"sort", required_argument, NULL, OPT_SORT},                                               \
+    {                                                                                              \
+        "allow-duplicates", no_argument, NULL, OPT_ALLOW_DUPLICATES                                \
+    }
 
 struct file_options {
-    const char *source;       /* --source NAME, or NULL */
-    const char *map;          /* --map FILE, or NULL */
-    struct import_options o;  /* skip_bad and sort_time filled in */
-    struct source_spec *src;  /* after file_options_source: the source, or NULL (canonical) */
-    bool owned;               /* src is ours to free (it came from --map) */
+    const char *source;      /* --source NAME, or NULL */
+    const char *map;         /* --map FILE, or NULL */
+    struct import_options o; /* skip_bad and sort_time filled in */
+    struct source_spec *src; /* after file_options_source: the source, or NULL (canonical) */
+    bool owned;              /* src is ours to free (it came from --map) */
 };
 
 /* Handles one getopt code. Returns 1 when it was a file option, 0 when it was not,

@@ -734,7 +734,8 @@ static int decide(const struct domain *d, const struct command_request *req, con
         /* What is appended must be what the event declares, as for every other way
          * in: an emit's expressions are checked statically only as far as types
          * can be seen (a payload field of type any, a min the value can break). */
-        if (rc == ST_OK && (rc = event_check_fields(em->event, em->event->version, &data, false, e)) != ST_OK)
+        if (rc == ST_OK &&
+            (rc = event_check_fields(em->event, em->event->version, &data, false, e)) != ST_OK)
             err_prefix(e, "%s: emit[%zu] %s", c->name, i, em->event->name);
         if (rc != ST_OK) {
             value_free(data);
@@ -815,8 +816,10 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
         if (rc == ST_OK) {
             res->duplicate = true;
             if (req->narrate) /* narration */
-                narrate_text(req->narrate, "command id %s was already processed: nothing to "
-                             "decide", req->command_id);
+                narrate_text(req->narrate,
+                             "command id %s was already processed: nothing to "
+                             "decide",
+                             req->command_id);
             goto done;
         }
         if (rc != ST_NOT_FOUND)
@@ -851,7 +854,8 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
             rc = err_set(e, ST_CONFLICT, "stream %s is at version %lld, expected %lld", stream,
                          (long long)st.version, (long long)req->expected_version);
             if (req->narrate) /* narration */
-                narrate_append(req->narrate, stream, req->expected_version, attempt + 1, rc, NULL, e);
+                narrate_append(req->narrate, stream, req->expected_version, attempt + 1, rc, NULL,
+                               e);
             agg_state_done(&st);
             break;
         }
@@ -957,8 +961,14 @@ int command_preview(struct store *s, const struct domain *d, const struct comman
         struct decision dc;
         rc = decide(d, req, &payload, stream, st, time_text, meta_json, &dc, res, e);
         for (size_t i = 0; rc == ST_OK && i < dc.n; i++) {
-            struct event ev = {0, st->version + (int64_t)i + 1, dc.specs[i]->version, stream,
-                               (char *)dc.specs[i]->name, time_text, dc.data[i], NULL};
+            struct event ev = {0,
+                               st->version + (int64_t)i + 1,
+                               dc.specs[i]->version,
+                               stream,
+                               (char *)dc.specs[i]->name,
+                               time_text,
+                               dc.data[i],
+                               NULL};
             event_list_push_copy(&res->appended, &ev);
         }
         if (rc == ST_OK)

@@ -23,7 +23,15 @@ struct srcpos {
 
 /* Field types of the contract. */
 typedef enum ftype {
-    F_STRING, F_INT, F_FLOAT, F_BOOL, F_TIMESTAMP, F_LIST, F_MAP, F_ANY, F_DURATION
+    F_STRING,
+    F_INT,
+    F_FLOAT,
+    F_BOOL,
+    F_TIMESTAMP,
+    F_LIST,
+    F_MAP,
+    F_ANY,
+    F_DURATION
 } ftype;
 /* "string", "int", ... (domain_schema.c, with the rest of what types are). */
 const char *ftype_name(ftype t);
@@ -45,16 +53,16 @@ struct field_spec {
      * NULL when the elements are not typed. */
     struct field_spec *elem;
     struct expr_schema *shape;
-    bool required;      /* a bare type name, or a mapping with neither default nor optional */
+    bool required; /* a bare type name, or a mapping with neither default nor optional */
     bool optional;
     bool has_default;
-    value def;          /* the default (null when none) */
+    value def; /* the default (null when none) */
     bool has_min, has_max;
-    value min, max;     /* int or double, compared with the field's type */
+    value min, max;                 /* int or double, compared with the field's type */
     int64_t min_length, max_length; /* -1 when not set */
-    char *pattern;      /* POSIX extended regex source, or NULL */
-    regex_t pattern_re; /* compiled when pattern != NULL */
-    value enum_values;  /* a list, or null when not set */
+    char *pattern;                  /* POSIX extended regex source, or NULL */
+    regex_t pattern_re;             /* compiled when pattern != NULL */
+    value enum_values;              /* a list, or null when not set */
     struct srcpos pos;
 };
 
@@ -135,20 +143,25 @@ struct command_spec {
  * default, set, drop. */
 struct upcast_step {
     int from;
-    char **rename_from, **rename_to; size_t nrename;  /* old name -> new name */
-    char **default_names; value *default_values; size_t ndefault; /* only if absent */
-    struct assign *set; size_t nset;                 /* expressions over `event` (the data so far) */
-    char **drop; size_t ndrop;
+    char **rename_from, **rename_to;
+    size_t nrename; /* old name -> new name */
+    char **default_names;
+    value *default_values;
+    size_t ndefault; /* only if absent */
+    struct assign *set;
+    size_t nset; /* expressions over `event` (the data so far) */
+    char **drop;
+    size_t ndrop;
     struct srcpos pos;
 };
 
 struct event_spec {
     char *name;
     struct aggregate_spec *aggregate;
-    int version;               /* current schema version, default 1 */
+    int version; /* current schema version, default 1 */
     struct field_spec *fields;
     size_t nfields;
-    struct assign *apply;      /* state field := expression over state and event */
+    struct assign *apply; /* state field := expression over state and event */
     size_t napply;
     struct upcast_step *upcasts; /* sorted by from; upcasts[i].from == i + 1 */
     size_t nupcasts;
@@ -157,9 +170,9 @@ struct event_spec {
 
 struct aggregate_spec {
     char *name;
-    char *id_field;            /* payload field naming the instance; stream is NAME-<id> */
-    int snapshot_every;        /* 0 = no snapshots */
-    struct field_spec *state;  /* with defaults: the initial state */
+    char *id_field;           /* payload field naming the instance; stream is NAME-<id> */
+    int snapshot_every;       /* 0 = no snapshots */
+    struct field_spec *state; /* with defaults: the initial state */
     size_t nstate;
     struct rule_spec *invariants;
     size_t ninvariants;
@@ -176,10 +189,10 @@ struct aggregate_spec {
 /* A projection's handler for one event type. */
 struct handler_spec {
     char *event_type;
-    expr *when;            /* NULL = always */
+    expr *when; /* NULL = always */
     struct assign *set;
     size_t nset;
-    bool delete_row;       /* `delete: true` */
+    bool delete_row; /* `delete: true` */
     /* `for_each: EXPR`: a list of row keys, used instead of the projection's key;
      * the handler runs once per key, with `key` bound to it. NULL: the key. */
     expr *for_each;
@@ -188,9 +201,9 @@ struct handler_spec {
 
 struct projection_spec {
     char *name;
-    expr *key;             /* NULL: a single row */
-    char **columns;        /* declared column names, in order */
-    value *defaults;       /* their plain-YAML defaults */
+    expr *key;       /* NULL: a single row */
+    char **columns;  /* declared column names, in order */
+    value *defaults; /* their plain-YAML defaults */
     /* Their types (`{type: int, default: 0}`, or the bare default's type), as
      * field specs (name and type only), so a handler's value is checked by
      * field_check before it is stored. */
@@ -201,7 +214,7 @@ struct projection_spec {
     bool keyed;
     struct handler_spec *handlers;
     size_t nhandlers;
-    char rules_hash[17];   /* key, columns, defaults, handlers: a changed definition is stale */
+    char rules_hash[17]; /* key, columns, defaults, handlers: a changed definition is stale */
     struct srcpos pos;
 };
 
@@ -211,9 +224,10 @@ typedef enum source_format { SRC_NDJSON, SRC_JSON, SRC_CSV, SRC_CLOUDEVENTS } so
 struct source_spec {
     char *name;
     source_format format;
-    char *records;         /* json only: dotted path to the array of records, NULL = the document is the array */
-    char delimiter;        /* csv only; ',' by default */
-    int timezone_min;      /* offset east of UTC for times without a zone; 0 = UTC */
+    char *records;    /* json only: dotted path to the array of records, NULL = the document is the
+                         array */
+    char delimiter;   /* csv only; ',' by default */
+    int timezone_min; /* offset east of UTC for times without a zone; 0 = UTC */
     bool has_timezone;
     expr *skip, *stream, *type, *time, *data, *meta; /* NULL = the format's default */
     expr *id; /* the record's identity for the import ledger (core/import_identity.h), or NULL */
@@ -224,8 +238,8 @@ struct source_spec {
 struct scenario_event {
     char *stream;
     char *type;
-    int schema;            /* 0 = the event's current version */
-    char *time;            /* contract text form, or NULL */
+    int schema; /* 0 = the event's current version */
+    char *time; /* contract text form, or NULL */
     value data;
 };
 struct scenario_spec {
@@ -234,18 +248,18 @@ struct scenario_spec {
     size_t ngiven;
     bool has_when;
     char *when_command;
-    value when_payload;    /* a map */
+    value when_payload; /* a map */
     bool has_when_expect_version;
     int64_t when_expect_version; /* `expect_version: N`: run with that expected version */
     bool has_when_time;
-    int64_t when_time_ms;  /* `time: T`: the command's clock (what now() returns) */
+    int64_t when_time_ms; /* `time: T`: the command's clock (what now() returns) */
     /* then */
-    char *then_rejected;   /* expected rejection message, or NULL */
-    char *then_invalid;    /* expected payload refusal: text its message contains, or NULL */
+    char *then_rejected; /* expected rejection message, or NULL */
+    char *then_invalid;  /* expected payload refusal: text its message contains, or NULL */
     bool has_then_events;
-    value then_events;     /* list of {type, data} maps */
+    value then_events; /* list of {type, data} maps */
     bool has_then_state;
-    value then_state;      /* map of fields; without `when` it also names aggregate and id */
+    value then_state; /* map of fields; without `when` it also names aggregate and id */
     bool has_then_projections;
     /* map: projection name -> a list of rows (exactly these) or a map {contains: [rows],
      * absent: [keys]}; the loader has checked the shape */
@@ -254,7 +268,7 @@ struct scenario_spec {
 };
 
 struct domain {
-    char *file;            /* the path it was loaded from */
+    char *file; /* the path it was loaded from */
     char *name;
     char *description;
     int version;
@@ -274,7 +288,7 @@ struct domain {
 struct diag {
     char *file;
     int line, col;
-    char *path;    /* aggregates.Account.commands.Withdraw.require[1].rule */
+    char *path; /* aggregates.Account.commands.Withdraw.require[1].rule */
     char *message;
     /* A problem with the file's shape (YAML itself, or a key at the wrong
      * indentation): sorted before every other, since those may only follow

@@ -99,8 +99,8 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
 /* The same, with note (when not NULL) appended to each compile error's message,
  * e.g. "; the key is read for event 'Booked' (line 20)" when one expression is
  * checked against several schemas. */
-expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env,
-                     bool cond, const char *note);
+expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond,
+                     const char *note);
 
 /* Schemas for expr_env: names borrowed from the fields, types owned. */
 struct schema_buf {

@@ -331,7 +331,8 @@ static void command_load(struct loader *L, struct aggregate_spec *a, const struc
      * reads those events reproduces what require saw. */
     struct expr_env env = {ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE) | ROOT_BIT(ROOT_META) |
                                EXPR_ALLOW_NOW,
-                           {NULL}, "require"};
+                           {NULL},
+                           "require"};
     env.schema[ROOT_PAYLOAD] = &ps.s;
     env.schema[ROOT_STATE] = state_schema;
     env.schema[ROOT_META] = command_meta_schema();
@@ -593,8 +594,8 @@ static void index_names(struct loader *L, bool events)
 
 /* ---- the file ---- */
 
-static const char *const top_keys[] = {"domain",      "description", "version",  "types",
-                                       "aggregates",  "projections", "sources",  "scenarios"};
+static const char *const top_keys[] = {"domain",     "description", "version", "types",
+                                       "aggregates", "projections", "sources", "scenarios"};
 
 static char *basename_noext(const char *path)
 {
@@ -658,8 +659,8 @@ static void domain_read(struct loader *L, const struct ynode *root)
         d->aggregates = xcalloc(aggs->n, sizeof *d->aggregates);
         d->naggregates = aggs->n;
         for (size_t i = 0; i < aggs->n; i++) {
-            slipped_key(L, aggs, i, "an aggregate's name", top_keys, NKEYS(top_keys),
-                        "the domain", ynode_getkey(root, "aggregates")->col, aggregate_keys,
+            slipped_key(L, aggs, i, "an aggregate's name", top_keys, NKEYS(top_keys), "the domain",
+                        ynode_getkey(root, "aggregates")->col, aggregate_keys,
                         NKEYS(aggregate_keys), "aggregate");
             aggregate_load_shape(L, ynode_keynode(aggs, i), ynode_val(aggs, i), &d->aggregates[i]);
         }

@@ -10,8 +10,9 @@
 
 /* ---- sources ---- */
 
-static const char *const source_keys[] = {"format", "records", "delimiter", "timezone", "skip",
-                                          "stream", "type",    "time",      "data",     "meta", "id"};
+static const char *const source_keys[] = {"format", "records", "delimiter", "timezone",
+                                          "skip",   "stream",  "type",      "time",
+                                          "data",   "meta",    "id"};
 
 /* "Z", "UTC", "+02:00", "-0530", "+02" -> minutes east of UTC. */
 static bool parse_timezone(const char *s, int *out)

@@ -458,9 +458,9 @@ static struct expr_span span_at(struct loader *L, size_t fi, size_t off)
         else
             hi = mid;
     }
-    struct expr_span s = {off, (int)lo + 1,
-                          1 + (int)utf8_count(L->text + L->line_starts[lo],
-                                              fi - L->line_starts[lo])};
+    struct expr_span s = {
+        off, (int)lo + 1,
+        1 + (int)utf8_count(L->text + L->line_starts[lo], fi - L->line_starts[lo])};
     return s;
 }
 
@@ -528,8 +528,8 @@ expr *ld_compile(struct loader *L, const struct ynode *n, const struct expr_env 
     return ld_compile_for(L, n, env, cond, NULL);
 }
 
-expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env,
-                     bool cond, const char *note)
+expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_env *env, bool cond,
+                     const char *note)
 {
     if (!n || n->kind != YN_SCALAR) {
         ld_diag(L, n, "expected an expression (a string), got %s", ynode_kind_name(n));
@@ -562,8 +562,7 @@ expr *ld_compile_for(struct loader *L, const struct ynode *n, const struct expr_
         if (col > 0)
             ld_diag_at(L, line, col, "%s%s", msg, note ? note : "");
         else
-            ld_diag(L, n, "%s (at column %d of the expression)%s", msg, ee.col,
-                    note ? note : "");
+            ld_diag(L, n, "%s (at column %d of the expression)%s", msg, ee.col, note ? note : "");
         return NULL;
     }
     /* So that an error at run time names its place in the file too. */
@@ -639,9 +638,9 @@ const struct expr_schema *meta_schema(void)
     static const char *const names[] = {"stream",   "aggregate", "aggregateId",   "version",
                                         "position", "time",      "type",          "schema",
                                         "command",  "commandId", "correlationId", "causationId"};
-    static const expr_type types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_STRING,    EXPR_T_INT,
+    static const expr_type types[] = {EXPR_T_STRING, EXPR_T_STRING,    EXPR_T_STRING, EXPR_T_INT,
                                       EXPR_T_INT,    EXPR_T_TIMESTAMP, EXPR_T_STRING, EXPR_T_INT,
-                                      EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY,    EXPR_T_ANY};
+                                      EXPR_T_ANY,    EXPR_T_ANY,       EXPR_T_ANY,    EXPR_T_ANY};
     static const struct expr_schema s = {
         .fields = names, .types = types, .nfields = sizeof names / sizeof names[0]};
     return &s;

@@ -9,8 +9,8 @@
  *
  * Semantics are CEL's: int64 and double distinct with no implicit conversion
  * in arithmetic (but `==` and `<` compare them as numbers, cel-spec's
- * heterogeneous equality), overflow and division by zero are errors, && and || short-circuit left to right
- * (and, as in CEL, absorb an error on the side that does not matter). */
+ * heterogeneous equality), overflow and division by zero are errors, && and || short-circuit left
+ * to right (and, as in CEL, absorb an error on the side that does not matter). */
 #ifndef STRATA_EXPR_H
 #define STRATA_EXPR_H
 
@@ -40,19 +40,29 @@ enum expr_root {
     (ROOT_BIT(ROOT_TYPE) | ROOT_BIT(ROOT_STREAM) | ROOT_BIT(ROOT_TIME) | ROOT_BIT(ROOT_POSITION))
 /* The roots a NULL env allows: all but the envelope's. */
 #define ROOT_DEFAULT_BITS (((1u << ROOT_COUNT) - 1) & ~ROOT_ENVELOPE_BITS)
-#define EXPR_ALLOW_NOW (1u << 16) /* now() is allowed (in `require` and `emit`: the command's clock) */
+#define EXPR_ALLOW_NOW                                                                             \
+    (1u << 16) /* now() is allowed (in `require` and `emit`: the command's clock) */
 
 /* Caps that keep hostile expressions harmless. */
-#define EXPR_MAX_LENGTH 8192     /* characters in one expression's source */
-#define EXPR_MAX_DEPTH 64        /* nesting of the syntax tree */
-#define EXPR_DEFAULT_BUDGET 1000000 /* work units per evaluation (nodes + elements visited): enough for
-                                     a read model that keeps a list of 100k ids, small enough that the
-                                     worst expression still ends within tens of milliseconds */
+#define EXPR_MAX_LENGTH 8192 /* characters in one expression's source */
+#define EXPR_MAX_DEPTH 64    /* nesting of the syntax tree */
+#define EXPR_DEFAULT_BUDGET                                                                        \
+    1000000 /* work units per evaluation (nodes + elements visited): enough for                    \
+             a read model that keeps a list of 100k ids, small enough that the                     \
+             worst expression still ends within tens of milliseconds */
 
 /* Type hints for static checks; EXPR_T_ANY when unknown. */
 typedef enum expr_type {
-    EXPR_T_ANY = 0, EXPR_T_NULL, EXPR_T_BOOL, EXPR_T_INT, EXPR_T_DOUBLE,
-    EXPR_T_STRING, EXPR_T_TIMESTAMP, EXPR_T_LIST, EXPR_T_MAP, EXPR_T_DURATION
+    EXPR_T_ANY = 0,
+    EXPR_T_NULL,
+    EXPR_T_BOOL,
+    EXPR_T_INT,
+    EXPR_T_DOUBLE,
+    EXPR_T_STRING,
+    EXPR_T_TIMESTAMP,
+    EXPR_T_LIST,
+    EXPR_T_MAP,
+    EXPR_T_DURATION
 } expr_type;
 
 /* What is known of one root's fields, for "unknown field" errors with "did you
@@ -62,8 +72,8 @@ typedef enum expr_type {
  * map of known elements has a schema with fields == NULL and elem (the
  * elements' schema, or NULL) and elem_type. */
 struct expr_schema {
-    const char *const *fields;   /* names */
-    const expr_type *types;      /* same length; may be NULL */
+    const char *const *fields; /* names */
+    const expr_type *types;    /* same length; may be NULL */
     size_t nfields;
     const struct expr_schema *const *subs; /* same length; may be NULL, as may each */
     const char *name;                      /* in messages ("Booking"); NULL: the root's */
@@ -73,9 +83,9 @@ struct expr_schema {
 
 /* Where an expression may be used and what it can see. */
 struct expr_env {
-    unsigned allowed;                        /* ROOT_BIT(...) | EXPR_ALLOW_NOW */
+    unsigned allowed;                             /* ROOT_BIT(...) | EXPR_ALLOW_NOW */
     const struct expr_schema *schema[ROOT_COUNT]; /* NULL = fields unchecked */
-    const char *slot;                        /* for messages: "emit", "apply", "rule", ... */
+    const char *slot;                             /* for messages: "emit", "apply", "rule", ... */
 };
 
 typedef struct expr expr;

@@ -323,11 +323,12 @@ static void compile_node(struct expr_errsink *p, struct node *n)
         n->borrow = true;
         return;
     case N_ROOT:
-        n->type = n->slot == ROOT_RECORD                                                  ? EXPR_T_ANY
-                  : n->slot == ROOT_KEY || n->slot == ROOT_TYPE || n->slot == ROOT_STREAM ? EXPR_T_STRING
-                  : n->slot == ROOT_TIME                                                 ? EXPR_T_TIMESTAMP
-                  : n->slot == ROOT_POSITION                                             ? EXPR_T_INT
-                                                                                         : EXPR_T_MAP;
+        n->type = n->slot == ROOT_RECORD ? EXPR_T_ANY
+                  : n->slot == ROOT_KEY || n->slot == ROOT_TYPE || n->slot == ROOT_STREAM
+                      ? EXPR_T_STRING
+                  : n->slot == ROOT_TIME     ? EXPR_T_TIMESTAMP
+                  : n->slot == ROOT_POSITION ? EXPR_T_INT
+                                             : EXPR_T_MAP;
         n->borrow = true;
         return;
     case N_LOCAL:

@@ -688,8 +688,8 @@ static int report(const expr *x, const struct ectx *c, err *e)
     ectx_source_excerpt(&sb, x->src, x->len);
     int line, col;
     size_t off = c->err_col > 1 ? (size_t)c->err_col - 1 : 0;
-    if (x->file && expr_span_locate(x->src, x->spans, x->nspans, off < x->len ? off : x->len,
-                                    &line, &col))
+    if (x->file &&
+        expr_span_locate(x->src, x->spans, x->nspans, off < x->len ? off : x->len, &line, &col))
         err_set(e, ST_ERR, "%s:%d:%d: `%s`: %s", x->file, line, col, sb.buf, c->msg);
     else
         err_set(e, ST_ERR, "`%s`: column %d: %s", sb.buf, c->err_col, c->msg);

@@ -57,7 +57,7 @@ struct node {
                          macro variable, or a field or index of one (expr_eval.c) */
     expr_type type;   /* static type, EXPR_T_ANY when unknown */
     const struct expr_schema *schema; /* what is known of its value's fields (or elements) */
-    char *name;       /* N_SELECT / N_HAS: the field (NUL-terminated) */
+    char *name;                       /* N_SELECT / N_HAS: the field (NUL-terminated) */
     size_t namelen;
     value cval; /* N_CONST */
     struct node **kids;
@@ -70,8 +70,8 @@ struct expr {
     struct node *root;
     struct node **nodes; /* every node ever made, for freeing (folding leaves some unreachable) */
     size_t nnodes;
-    char *file;               /* origin (expr_set_origin): the file, or NULL */
-    struct expr_span *spans;  /* where the source's lines stand in it */
+    char *file;              /* origin (expr_set_origin): the file, or NULL */
+    struct expr_span *spans; /* where the source's lines stand in it */
     size_t nspans;
     bool string_keys; /* a domain's expression with a map literal: expr_eval refuses a result
                          holding a map with int or bool keys, which stored data cannot have */

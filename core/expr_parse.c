@@ -279,8 +279,7 @@ static struct node *parse_macro(struct parser *p, struct node *range, int m, siz
     advance(p);
     p->locals[p->nlocals].name = var;
     p->locals[p->nlocals].len = varlen;
-    expr_check_macro_var(p->env, range, &p->locals[p->nlocals].schema,
-                         &p->locals[p->nlocals].type);
+    expr_check_macro_var(p->env, range, &p->locals[p->nlocals].schema, &p->locals[p->nlocals].type);
     n->slot = p->nlocals++;
     int nbody = 0;
     for (;;) {

@@ -53,8 +53,7 @@ static bool no_overload(struct ectx *c, const struct node *n, const value *a, co
                      ectx_tname(b));
 }
 
-bool expr_time_bin(struct ectx *c, const struct node *n, const value *a, const value *b,
-                   value *out)
+bool expr_time_bin(struct ectx *c, const struct node *n, const value *a, const value *b, value *out)
 {
     int op = n->op;
     if (op >= OP_LT && op <= OP_GE) {
@@ -232,8 +231,7 @@ static int duration_field(struct ectx *c, const struct node *n, const value *arg
     return 1;
 }
 
-int expr_time_call(struct ectx *c, const struct node *n, const value *args, int nargs,
-                   value *out)
+int expr_time_call(struct ectx *c, const struct node *n, const value *args, int nargs, value *out)
 {
     const value *a = nargs ? &args[0] : NULL;
     switch (n->op) {

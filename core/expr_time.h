@@ -26,8 +26,7 @@ bool expr_time_bin(struct ectx *c, const struct node *n, const value *a, const v
 /* now(), timestamp(), duration(), the accessors, and int() and string() of a
  * timestamp or duration: 1 done, 0 failed (error in c), -1 when call n on these
  * arguments is none of those (the caller goes on). */
-int expr_time_call(struct ectx *c, const struct node *n, const value *args, int nargs,
-                   value *out);
+int expr_time_call(struct ectx *c, const struct node *n, const value *args, int nargs, value *out);
 
 /* v (taken) with every timestamp and duration in it, at any depth, replaced by
  * its canonical text. */

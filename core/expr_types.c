@@ -52,8 +52,9 @@ static const struct expr_fninfo functions[] = {
 static const char *const macro_names[M_COUNT] = {"all", "exists", "exists_one", "map", "filter"};
 static const char *const op_text[] = {
     "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "in"};
-static const char *const root_names[ROOT_COUNT] = {
-    "payload", "state", "event", "row", "meta", "record", "key", "type", "stream", "time", "position"};
+static const char *const root_names[ROOT_COUNT] = {"payload", "state",  "event",   "row",
+                                                   "meta",    "record", "key",     "type",
+                                                   "stream",  "time",   "position"};
 
 const struct expr_fninfo *expr_fn_find(const char *name)
 {

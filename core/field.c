@@ -304,8 +304,9 @@ static bool read_container(struct loader *L, const struct ynode *n, struct field
     ftype t = F_ANY;
     bool ok = r || (ftype_parse(inner, &t) && t != F_LIST && t != F_MAP);
     if (!ok) {
-        ld_diag(L, n, "unknown element type '%s' in '%s': a type of the language (not list or map) "
-                      "or a record declared under `types:`",
+        ld_diag(L, n,
+                "unknown element type '%s' in '%s': a type of the language (not list or map) "
+                "or a record declared under `types:`",
                 inner, s);
         free(inner);
         return false;
@@ -330,11 +331,11 @@ static bool read_type(struct loader *L, const struct ynode *n, struct field_spec
 {
     ftype *t = &f->type;
     if (!n || n->kind != YN_SCALAR || ynode_is_null(n)) {
-        ld_diag(
-            L, n,
-            "expected a type name (string, int, float, bool, timestamp, duration, list, map or any), "
-            "got %s",
-            ynode_kind_name(n));
+        ld_diag(L, n,
+                "expected a type name (string, int, float, bool, timestamp, duration, list, map or "
+                "any), "
+                "got %s",
+                ynode_kind_name(n));
         return false;
     }
     if (ftype_parse(n->text, t))

@@ -43,27 +43,27 @@ struct import_options {
      * type and schema, data valid after upcasting), or it is a bad record. NULL
      * (a --map import, or no domain): records are taken as they are. */
     const struct domain *domain;
-    bool skip_bad;                    /* commit the good records, count the bad */
-    bool sort_time;                   /* stable sort by time before appending */
-    bool progress;                    /* draw a progress bar on `errors` (a terminal) */
-    bool allow_duplicates;            /* no ledger: append every record, even one already imported */
-    FILE *errors;                     /* where bad records are reported; NULL = stderr */
+    bool skip_bad;         /* commit the good records, count the bad */
+    bool sort_time;        /* stable sort by time before appending */
+    bool progress;         /* draw a progress bar on `errors` (a terminal) */
+    bool allow_duplicates; /* no ledger: append every record, even one already imported */
+    FILE *errors;          /* where bad records are reported; NULL = stderr */
     /* replay */
-    bool replay;                      /* commit each event as it goes, paced */
-    double speed;                     /* > 0: follow the time stamps, this many times faster */
-    double rate;                      /* > 0: this many events a second (wins over speed) */
-    volatile sig_atomic_t *stop;      /* when it becomes non-zero, stop after the current append */
+    bool replay;                 /* commit each event as it goes, paced */
+    double speed;                /* > 0: follow the time stamps, this many times faster */
+    double rate;                 /* > 0: this many events a second (wins over speed) */
+    volatile sig_atomic_t *stop; /* when it becomes non-zero, stop after the current append */
 };
 
 struct import_result {
-    int64_t records;   /* records read (good, bad and skipped) */
-    int64_t imported;  /* events appended (and committed) */
-    int64_t skipped;   /* records the source's `skip` passed over */
-    int64_t bad;       /* bad records */
-    int64_t present;   /* records already imported (the ledger, or identical canonical events) */
+    int64_t records;  /* records read (good, bad and skipped) */
+    int64_t imported; /* events appended (and committed) */
+    int64_t skipped;  /* records the source's `skip` passed over */
+    int64_t bad;      /* bad records */
+    int64_t present;  /* records already imported (the ledger, or identical canonical events) */
     int64_t first_position, last_position; /* of the appended events; 0 when none */
     double seconds;
-    bool stopped;      /* replay: ended by *stop */
+    bool stopped; /* replay: ended by *stop */
 };
 
 /* Imports (or replays) files[0..nfiles). Returns ST_OK when everything wanted was

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static bool leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -47,8 +46,8 @@ static bool parse(const char *s, size_t len, bool lenient, int64_t *sec, int32_t
 {
     int y, mo, d, h = 0, mi = 0, se = 0, offset = 0;
     int32_t frac = 0;
-    if (len < 10 || !parse_digits(s, len, 0, 4, &y) || s[4] != '-' || !parse_digits(s, len, 5, 2, &mo) ||
-        s[7] != '-' || !parse_digits(s, len, 8, 2, &d))
+    if (len < 10 || !parse_digits(s, len, 0, 4, &y) || s[4] != '-' ||
+        !parse_digits(s, len, 5, 2, &mo) || s[7] != '-' || !parse_digits(s, len, 8, 2, &d))
         return false;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)))
@@ -204,14 +203,10 @@ static bool unit_at(const char *s, size_t len, size_t *p, int64_t *unit)
     static const struct {
         const char *name;
         int64_t ns;
-    } units[] = {{"ns", 1},
-                 {"us", 1000},
-                 {"\xc2\xb5s", 1000}, /* µs, micro sign */
-                 {"\xce\xbcs", 1000}, /* μs, Greek mu */
-                 {"ms", 1000000},
-                 {"s", NS_PER_SEC},
-                 {"m", 60 * NS_PER_SEC},
-                 {"h", 3600 * NS_PER_SEC}};
+    } units[] = {
+        {"ns", 1},           {"us", 1000},      {"\xc2\xb5s", 1000}, /* µs, micro sign */
+        {"\xce\xbcs", 1000},                                         /* μs, Greek mu */
+        {"ms", 1000000},     {"s", NS_PER_SEC}, {"m", 60 * NS_PER_SEC}, {"h", 3600 * NS_PER_SEC}};
     /* Longest first among those that match, so "ms" is not read as "m". */
     size_t best = 0;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
@@ -254,7 +249,8 @@ bool duration_parse(const char *s, size_t len, int64_t *ns)
             p++;
             while (p < len && s[p] >= '0' && s[p] <= '9') {
                 had_frac = true;
-                if (scale < (unsigned __int128)1000000000000000000ULL) { /* further digits are below 1ns */
+                if (scale <
+                    (unsigned __int128)1000000000000000000ULL) { /* further digits are below 1ns */
                     frac = frac * 10 + (unsigned)(s[p] - '0');
                     scale *= 10;
                 }
@@ -280,7 +276,8 @@ size_t duration_format(int64_t ns, char out[DURATION_TEXT_MAX])
 {
     uint64_t mag = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
     uint64_t whole = mag / (uint64_t)NS_PER_SEC, frac = mag % (uint64_t)NS_PER_SEC;
-    int n = snprintf(out, DURATION_TEXT_MAX, "%s%llu", ns < 0 ? "-" : "", (unsigned long long)whole);
+    int n =
+        snprintf(out, DURATION_TEXT_MAX, "%s%llu", ns < 0 ? "-" : "", (unsigned long long)whole);
     if (frac) {
         char f[16];
         snprintf(f, sizeof f, "%09llu", (unsigned long long)frac);

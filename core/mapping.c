@@ -34,17 +34,19 @@ int mapping_check_source(const struct source_spec *src, err *e)
     if (src->format == SRC_CLOUDEVENTS)
         return ST_OK;
     if (!src->stream)
-        return err_set(e, ST_USAGE, "source '%s' has no `stream:` expression (which stream does a record go to?)",
-                       name);
+        return err_set(
+            e, ST_USAGE,
+            "source '%s' has no `stream:` expression (which stream does a record go to?)", name);
     if (!src->type)
-        return err_set(e, ST_USAGE, "source '%s' has no `type:` expression (what is a record's event type?)",
+        return err_set(e, ST_USAGE,
+                       "source '%s' has no `type:` expression (what is a record's event type?)",
                        name);
     return ST_OK;
 }
 
 /* Evaluates one slot over the record; on error fills reason with the slot's name. */
-static int eval_slot(const expr *x, const char *slot, const value *record, value *out,
-                     char *reason, size_t n)
+static int eval_slot(const expr *x, const char *slot, const value *record, value *out, char *reason,
+                     size_t n)
 {
     struct expr_vars vars;
     memset(&vars, 0, sizeof vars);
@@ -383,7 +385,7 @@ static char *member_text(const char *raw, struct span sp, const value *v)
 }
 
 static const char *const canonical_keys[] = {"position", "stream", "version", "type",
-                                             "schema", "time", "data", "meta"};
+                                             "schema",   "time",   "data",    "meta"};
 
 int canonical_parse(const value *parsed, const char *raw, size_t len, struct mapped_event *out,
                     char *reason, size_t n)
@@ -436,7 +438,8 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
     if (v->type != V_STRING)
         return bad(reason, n, "'time' must be a string, got %s", vtype_name(v->type));
     if (!time_parse(value_str(v), value_strlen(v), 0, &out->time_ms))
-        return bad(reason, n, "unreadable time '%.60s' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)",
+        return bad(reason, n,
+                   "unreadable time '%.60s' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)",
                    value_str(v));
     time_format_ms(out->time_ms, out->time);
     v = value_map_get(parsed, "data");
@@ -444,7 +447,8 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
         return bad(reason, n, "'data' must be a JSON object, got %s", vtype_name(v->type));
     const value *meta = value_map_get(parsed, "meta");
     if (meta && meta->type != V_MAP && meta->type != V_NULL)
-        return bad(reason, n, "'meta' must be a JSON object or null, got %s", vtype_name(meta->type));
+        return bad(reason, n, "'meta' must be a JSON object or null, got %s",
+                   vtype_name(meta->type));
 
     out->stream = xstrdup(value_str(value_map_get(parsed, "stream")));
     out->type = xstrdup(value_str(value_map_get(parsed, "type")));
@@ -457,7 +461,10 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
     return MAP_OK;
 }
 
-void version_check_init(struct version_check *vc) { vc->versions = value_map(0); }
+void version_check_init(struct version_check *vc)
+{
+    vc->versions = value_map(0);
+}
 
 void version_check_done(struct version_check *vc)
 {
@@ -478,9 +485,11 @@ int version_check_next(struct version_check *vc, struct store *s, const char *st
     }
     if (version != last + 1) {
         if (version <= last)
-            return bad(reason, n, "version %lld of %s is already taken (the stream is at version %lld)",
+            return bad(reason, n,
+                       "version %lld of %s is already taken (the stream is at version %lld)",
                        (long long)version, stream, (long long)last);
-        return bad(reason, n, "version %lld of %s leaves a gap (the stream is at version %lld; expected %lld)",
+        return bad(reason, n,
+                   "version %lld of %s leaves a gap (the stream is at version %lld; expected %lld)",
                    (long long)version, stream, (long long)last, (long long)last + 1);
     }
     value_map_set(&vc->versions, stream, value_int(version));

@@ -36,12 +36,12 @@
 struct mapped_event {
     char *stream;
     char *type;
-    int schema;                     /* 1 for mapped records; the line's for canonical files */
-    int64_t version;                /* canonical: the line's version; 0 for mapped records */
-    int64_t time_ms;                /* UTC milliseconds, for --sort time and replay pacing */
-    char time[TIME_TEXT_LEN + 1];   /* contract text form */
-    char *data;                     /* JSON object text */
-    char *meta;                     /* JSON object text, or NULL */
+    int schema;                   /* 1 for mapped records; the line's for canonical files */
+    int64_t version;              /* canonical: the line's version; 0 for mapped records */
+    int64_t time_ms;              /* UTC milliseconds, for --sort time and replay pacing */
+    char time[TIME_TEXT_LEN + 1]; /* contract text form */
+    char *data;                   /* JSON object text */
+    char *meta;                   /* JSON object text, or NULL */
 };
 void mapped_event_done(struct mapped_event *m);
 

@@ -479,8 +479,9 @@ int projection_skip(struct store *s, const struct domain *d, const char *name, i
     struct proj_record rec;
     bool have = false;
     if ((rc = store_head(s, &head, e)) == ST_OK && (position < 1 || position > head))
-        rc = err_set(e, ST_USAGE, "skip for %s: there is no event at position %lld (the head is %lld)",
-                     name, (long long)position, (long long)head);
+        rc = err_set(e, ST_USAGE,
+                     "skip for %s: there is no event at position %lld (the head is %lld)", name,
+                     (long long)position, (long long)head);
     if (rc == ST_OK)
         have = (rc = be->record_get(s, name, &rec, e)) == ST_OK;
     /* The failure it stopped at is the reason, when it is this event; and that

@@ -118,8 +118,9 @@ struct proj_backend {
      * entries. fn returns ST_OK to go on; anything else ends the walk and is
      * returned (provenance and bisect read this; core/provenance.h). */
     int (*history_walk)(struct store *s, const struct projection_spec *p, const char *key,
-                        int64_t at, int (*fn)(void *ctx, int64_t position, const value *row, err *e),
-                        void *ctx, err *e);
+                        int64_t at,
+                        int (*fn)(void *ctx, int64_t position, const value *row, err *e), void *ctx,
+                        err *e);
 
     /* Events a projection passes over (a poison event it cannot fold, `strata
      * project --skip`): kept apart from its tables, so that a rebuild skips them

@@ -159,8 +159,8 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
 /* Sets column i of *row to v (taken), refusing a value its column's type cannot
  * hold, so the failure names the column and the event that wrote it, rather than
  * surfacing later in whatever handler reads it. Null clears a column of any type. */
-static bool column_set(const struct projection_spec *p, const struct assign *a, value *row,
-                       value v, err *e)
+static bool column_set(const struct projection_spec *p, const struct assign *a, value *row, value v,
+                       err *e)
 {
     const struct field_spec *c = fields_find(p->coltypes, p->ncolumns, a->name);
     if (c && v.type != V_NULL) {
@@ -189,9 +189,8 @@ struct row_change {
 /* The row of key before this handler's run: what an earlier run for the same
  * event made (a for_each list may name a key twice), else the cache, else
  * storage; *found false when it has none (then *row is the defaults). */
-static enum fold_result row_before(struct fold *f, const value *done,
-                                   const struct row_change *ch, const char *key, size_t klen,
-                                   value *row, bool *found, err *e)
+static enum fold_result row_before(struct fold *f, const value *done, const struct row_change *ch,
+                                   const char *key, size_t klen, value *row, bool *found, err *e)
 {
     const value *seen = value_map_getn(done, key, klen);
     *found = false;
@@ -295,9 +294,9 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         /* Nothing changed: no history entry, no write. */
         if (deleted ? !c->found : (c->found && rows_same(&c->after, &c->before)))
             continue;
-        if (f->w && f->be->history_put(f->w, value_str(k), ev->position,
-                                       c->found ? &c->before : NULL, deleted ? NULL : &c->after,
-                                       !c->found, e) != ST_OK) {
+        if (f->w &&
+            f->be->history_put(f->w, value_str(k), ev->position, c->found ? &c->before : NULL,
+                               deleted ? NULL : &c->after, !c->found, e) != ST_OK) {
             res = FOLD_ERROR;
             break;
         }
@@ -369,7 +368,7 @@ struct part {
     err why;                      /* and why */
     int64_t *skips;               /* positions it was told to pass over, ascending */
     size_t nskips;
-    bool skipping;                /* the event at hand is one of them */
+    bool skipping; /* the event at hand is one of them */
 };
 
 /* Was the projection told to pass over the event at `position`? */

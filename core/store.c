@@ -102,11 +102,16 @@ int store_stream_version(struct store *s, const char *stream, int64_t max_positi
 
 int store_meta_get(struct store *s, const char *key, char **value, err *e)
 {
+    *value = NULL;
+    if (!s->ops->meta_get)
+        return ST_NOT_FOUND; /* a backend that keeps no notes has none */
     return s->ops->meta_get(s, key, value, e);
 }
 
 int store_meta_set(struct store *s, const char *key, const char *value, err *e)
 {
+    if (!s->ops->meta_set)
+        return err_set(e, ST_ERR, "the %s store cannot keep notes", s->ops->name);
     return s->ops->meta_set(s, key, value, e);
 }
 
@@ -423,10 +428,12 @@ void store_iter_close(struct event_iter *it)
 int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
                        err *e)
 {
-    if (!s->ops->ledger_claim)
-        return err_set(e, ST_ERR,
-                       "the %s store keeps no import ledger yet: import with --allow-duplicates",
-                       s->ops->name);
+    /* A backend without a ledger (PostgreSQL, for now) imports every record, as
+     * --allow-duplicates does; README's PostgreSQL section says so. */
+    if (!s->ops->ledger_claim) {
+        *fresh = true;
+        return ST_OK;
+    }
     return s->ops->ledger_claim(s, id, position, fresh, e);
 }
 
@@ -447,4 +454,3 @@ int store_query(struct store *s, const char *sql, int64_t timeout_ms,
         return err_set(e, ST_ERR, "the %s store cannot run SQL statements yet", s->ops->name);
     return s->ops->query(s, sql, timeout_ms, sink, e);
 }
-

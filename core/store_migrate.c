@@ -4,8 +4,8 @@
 #include "store_migrate.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Format 1: design.md's schema, exactly as the first release created it (kept
  * verbatim: stores in the field were made by it, and the tests build format-1
@@ -67,7 +67,8 @@ static const char APPEND_TIME_SQL[] =
  * valid_from was unique). The tables are found by the DDL Strata wrote for them
  * (live and __rebuild ones alike). A store that lacks it can still be read as it
  * is: readers ask for the same columns. */
-#define OLD_HISTORY_DDL "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT)"
+#define OLD_HISTORY_DDL                                                                            \
+    "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT)"
 
 static int rekey_history(sqlite3 *db, err *e)
 {
@@ -87,15 +88,20 @@ static int rekey_history(sqlite3 *db, err *e)
     sqlite3_finalize(st);
     int rc = ST_OK;
     for (size_t i = 0; i < n; i++) {
-        char *sql = rc != ST_OK ? NULL : sqlite3_mprintf(
-            "CREATE TABLE strata_history_rekey(valid_from INTEGER NOT NULL, key TEXT NOT NULL, "
-            "row TEXT, changes TEXT);\n"
-            "INSERT INTO strata_history_rekey(rowid, valid_from, key, row, changes) "
-            "SELECT valid_from, valid_from, key, row, changes FROM \"%w\" ORDER BY valid_from;\n"
-            "DROP TABLE \"%w\";\n"
-            "ALTER TABLE strata_history_rekey RENAME TO \"%w\";\n"
-            "CREATE UNIQUE INDEX \"%w_by_key\" ON \"%w\"(key, valid_from);\n",
-            names[i], names[i], names[i], names[i], names[i]);
+        char *sql =
+            rc != ST_OK
+                ? NULL
+                : sqlite3_mprintf(
+                      "CREATE TABLE strata_history_rekey(valid_from INTEGER NOT NULL, key TEXT NOT "
+                      "NULL, "
+                      "row TEXT, changes TEXT);\n"
+                      "INSERT INTO strata_history_rekey(rowid, valid_from, key, row, changes) "
+                      "SELECT valid_from, valid_from, key, row, changes FROM \"%w\" ORDER BY "
+                      "valid_from;\n"
+                      "DROP TABLE \"%w\";\n"
+                      "ALTER TABLE strata_history_rekey RENAME TO \"%w\";\n"
+                      "CREATE UNIQUE INDEX \"%w_by_key\" ON \"%w\"(key, valid_from);\n",
+                      names[i], names[i], names[i], names[i], names[i]);
         if (sql && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
             rc = err_set(e, ST_ERR, "re-keying %s: %s", names[i], sqlite3_errmsg(db));
         sqlite3_free(sql);

@@ -351,4 +351,6 @@ const struct store_ops store_pg_ops = {
     .position_at_time = pg_position_at_time,
     .snapshot_put = pg_snapshot_put,
     .snapshot_get = pg_snapshot_get,
+    .meta_get = pg_meta_get,
+    .meta_set = pg_meta_set,
 };

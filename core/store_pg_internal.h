@@ -110,6 +110,9 @@ int pg_stream_version(struct store *s, const char *stream, int64_t max_position,
 int pg_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,
                     struct stream_info **out, size_t *n, err *e);
 int pg_count_streams(struct store *s, int64_t *count, err *e);
+/* strata_meta's rows: store.h's meta_get and meta_set (the store's domain). */
+int pg_meta_get(struct store *s, const char *key, char **value, err *e);
+int pg_meta_set(struct store *s, const char *key, const char *value, err *e);
 int pg_position_at_time(struct store *s, const char *time, int64_t *position, err *e);
 int pg_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                     const struct snapshot *snap, err *e);

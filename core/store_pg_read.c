@@ -340,3 +340,38 @@ int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
         return err_set(e, ST_NOT_FOUND, "no snapshot of %s for these rules", stream);
     return ST_OK;
 }
+
+/* ---- the store's notes about itself (strata_meta) ---- */
+
+int pg_meta_get(struct store *s, const char *key, char **value, err *e)
+{
+    struct pg_store *ps = PS(s);
+    *value = NULL;
+    const char *params[1] = {key};
+    PGresult *r = PQexecParams(ps->conn, "SELECT value FROM strata_meta WHERE key = $1", 1, NULL,
+                               params, NULL, NULL, 0);
+    if (!pgu_ok(r)) {
+        int rc = pg_fail(ps, r, e, "reading the store's notes");
+        PQclear(r);
+        return rc;
+    }
+    if (PQntuples(r) > 0)
+        *value = pgu_dup(r, 0, 0);
+    PQclear(r);
+    return *value ? ST_OK : ST_NOT_FOUND;
+}
+
+int pg_meta_set(struct store *s, const char *key, const char *value, err *e)
+{
+    struct pg_store *ps = PS(s);
+    if (ps->read_only)
+        return pg_read_only_error(ps, e);
+    const char *params[2] = {key, value};
+    PGresult *r = PQexecParams(ps->conn,
+                               "INSERT INTO strata_meta(key, value) VALUES($1, $2) "
+                               "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                               2, NULL, params, NULL, NULL, 0);
+    int rc = pgu_ok(r) ? ST_OK : pg_fail(ps, r, e, "writing the store's notes");
+    PQclear(r);
+    return rc;
+}

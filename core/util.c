@@ -333,8 +333,9 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
     }
     unsigned r = (unsigned)rem; /* 0 .. 86399999 */
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u, mo % 100u,
-             d % 100u, r / 3600000u % 100u, r / 60000u % 60u, r / 1000u % 60u, r % 1000u);
+    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u,
+             mo % 100u, d % 100u, r / 3600000u % 100u, r / 60000u % 60u, r / 1000u % 60u,
+             r % 1000u);
     memcpy(out, tmp, TIME_TEXT_LEN);
     out[TIME_TEXT_LEN] = '\0';
 }
@@ -358,8 +359,8 @@ bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0;
     size_t p = 0;
-    if (!parse_digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || !parse_digits(s, len, 5, 2, &mo) ||
-        s[7] != '-' || !parse_digits(s, len, 8, 2, &d))
+    if (!parse_digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' ||
+        !parse_digits(s, len, 5, 2, &mo) || s[7] != '-' || !parse_digits(s, len, 8, 2, &d))
         return false;
     p = 10;
     int64_t frac_ms = 0;

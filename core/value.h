@@ -58,7 +58,7 @@ struct vstring {
     uint32_t refs;
     uint32_t hash; /* 0 = not computed yet */
     size_t len;
-    char text[];   /* len bytes, then a NUL; may contain NUL bytes */
+    char text[]; /* len bytes, then a NUL; may contain NUL bytes */
 };
 struct vlist {
     uint32_t refs;
@@ -75,17 +75,56 @@ struct vmap {
     struct vmap_entry *entries; /* in insertion order */
     uint32_t *index;            /* hash index, built when the map grows large; NULL when small */
     size_t index_cap;
-    uint8_t *kinds;             /* enum vkey of each entry (cap of them); NULL while every key
-                                   is a string, which is every map outside expressions */
+    uint8_t *kinds; /* enum vkey of each entry (cap of them); NULL while every key
+                       is a string, which is every map outside expressions */
 };
 
 /* Constructors. */
-static inline value value_null(void) { value v; v.type = V_NULL; v.u.i = 0; return v; }
-static inline value value_bool(bool b) { value v; v.type = V_BOOL; v.u.i = 0; v.u.b = b; return v; }
-static inline value value_int(int64_t i) { value v; v.type = V_INT; v.u.i = i; return v; }
-static inline value value_double(double d) { value v; v.type = V_DOUBLE; v.u.d = d; return v; }
-static inline value value_timestamp(int64_t sec, uint32_t ns) { value v; v.type = V_TIMESTAMP; v.ns = ns; v.u.i = sec; return v; }
-static inline value value_duration(int64_t ns) { value v; v.type = V_DURATION; v.ns = 0; v.u.i = ns; return v; }
+static inline value value_null(void)
+{
+    value v;
+    v.type = V_NULL;
+    v.u.i = 0;
+    return v;
+}
+static inline value value_bool(bool b)
+{
+    value v;
+    v.type = V_BOOL;
+    v.u.i = 0;
+    v.u.b = b;
+    return v;
+}
+static inline value value_int(int64_t i)
+{
+    value v;
+    v.type = V_INT;
+    v.u.i = i;
+    return v;
+}
+static inline value value_double(double d)
+{
+    value v;
+    v.type = V_DOUBLE;
+    v.u.d = d;
+    return v;
+}
+static inline value value_timestamp(int64_t sec, uint32_t ns)
+{
+    value v;
+    v.type = V_TIMESTAMP;
+    v.ns = ns;
+    v.u.i = sec;
+    return v;
+}
+static inline value value_duration(int64_t ns)
+{
+    value v;
+    v.type = V_DURATION;
+    v.ns = 0;
+    v.u.i = ns;
+    return v;
+}
 value value_string(const char *s, size_t len); /* copies s */
 value value_cstring(const char *s);            /* copies s up to its NUL */
 value value_list(size_t capacity_hint);        /* empty list */
@@ -93,31 +132,52 @@ value value_map(size_t capacity_hint);         /* empty map */
 
 /* Reference counting. value_ref returns another reference to the same value. */
 value value_ref(const value *v);
-void value_free(value v);                      /* releases one reference; NULL-safe for scalars */
-value value_copy_deep(const value *v);         /* an unshared copy of every level */
+void value_free(value v);              /* releases one reference; NULL-safe for scalars */
+value value_copy_deep(const value *v); /* an unshared copy of every level */
 
 /* Strings. */
-static inline const char *value_str(const value *v) { return v->u.s->text; }
-static inline size_t value_strlen(const value *v) { return v->u.s->len; }
+static inline const char *value_str(const value *v)
+{
+    return v->u.s->text;
+}
+static inline size_t value_strlen(const value *v)
+{
+    return v->u.s->len;
+}
 
 /* Lists. */
-static inline size_t value_list_len(const value *l) { return l->u.l->len; }
-static inline const value *value_list_at(const value *l, size_t i) { return &l->u.l->items[i]; }
-void value_list_push(value *list, value item);            /* takes item; copies list if shared */
+static inline size_t value_list_len(const value *l)
+{
+    return l->u.l->len;
+}
+static inline const value *value_list_at(const value *l, size_t i)
+{
+    return &l->u.l->items[i];
+}
+void value_list_push(value *list, value item); /* takes item; copies list if shared */
 
 /* Maps: keys are strings, kept in insertion order; setting an existing key keeps
  * its place. Lookup is linear for small maps and hashed for large ones. The
  * functions below that take a key as text name a string key: they neither find
  * nor remove an int or bool key (see enum vkey). */
-static inline size_t value_map_len(const value *m) { return m->u.m->len; }
-static inline const value *value_map_key_at(const value *m, size_t i) { return &m->u.m->entries[i].key; }
-static inline const value *value_map_val_at(const value *m, size_t i) { return &m->u.m->entries[i].val; }
-const value *value_map_get(const value *map, const char *key);              /* NULL when absent */
+static inline size_t value_map_len(const value *m)
+{
+    return m->u.m->len;
+}
+static inline const value *value_map_key_at(const value *m, size_t i)
+{
+    return &m->u.m->entries[i].key;
+}
+static inline const value *value_map_val_at(const value *m, size_t i)
+{
+    return &m->u.m->entries[i].val;
+}
+const value *value_map_get(const value *map, const char *key); /* NULL when absent */
 const value *value_map_getn(const value *map, const char *key, size_t klen);
-void value_map_set(value *map, const char *key, value val);                 /* takes val */
+void value_map_set(value *map, const char *key, value val); /* takes val */
 void value_map_setn(value *map, const char *key, size_t klen, value val);
-void value_map_setv(value *map, value key, value val);                      /* takes key (a string) and val */
-bool value_map_remove(value *map, const char *key, size_t klen);            /* true if it was there */
+void value_map_setv(value *map, value key, value val);           /* takes key (a string) and val */
+bool value_map_remove(value *map, const char *key, size_t klen); /* true if it was there */
 
 /* The kind of a map key. Stored data (JSON, events, state, rows) has string keys
  * only, but a CEL map literal may also have int and bool keys ({1: 'a'},
@@ -145,10 +205,10 @@ const value *value_map_key_cel(const value *map, size_t i, value *scratch);
 /* True when v is or holds (at any depth) a map with an int or bool key. */
 bool value_has_typed_keys(const value *v);
 
-/* Comparison (a map's keys match by text and kind). value_equal is exact: an int and a double are never equal
- * (different types: 1 and 1.0 are different JSON and different stored data);
- * lists and maps compare element-wise, maps regardless of order. For stored
- * data, JSON round trips and change detection. */
+/* Comparison (a map's keys match by text and kind). value_equal is exact: an int and a double are
+ * never equal (different types: 1 and 1.0 are different JSON and different stored data); lists and
+ * maps compare element-wise, maps regardless of order. For stored data, JSON round trips and change
+ * detection. */
 bool value_equal(const value *a, const value *b);
 /* CEL's `==` (cel-spec's heterogeneous equality): as value_equal, except that an
  * int and a double that are the same number are equal, at any depth (1 == 1.0,

@@ -110,6 +110,9 @@ for b in $builds; do
     # cel-spec's conformance cases that fall in the subset (tests/cel/run.py); the
     # normal build is enough: the sanitizers see the same code through the unit tests.
     [ "$b" = build ] && run_suite "$b/cel/conformance" python3 tests/cel/run.py
+    # The codebase's shape: no cycles between files, none over 1,000 lines, the
+    # layout clang-format's (tests/shape/run.sh; normal build only).
+    [ "$b" = build ] && run_suite "$b/shape" sh tests/shape/run.sh
 done
 
 # Memcheck over the main commands of the normal build (the sanitizer build cannot

@@ -1,8 +1,8 @@
 /* palette.c: the `:` command palette's line editor (palette.h): editing keys,
  * history (Up/Down) and the mechanics of Tab completion (the longest common
  * prefix, the list of choices). The same editor is the `;` SQL prompt, with a
- * history of its own; its line goes to the SQL view (view_sql.c). What the line means and what may complete it
- * belong to the verbs (palette_verbs.c). */
+ * history of its own; its line goes to the SQL view (view_sql.c). What the line means and what may
+ * complete it belong to the verbs (palette_verbs.c). */
 #include "tui/palette.h"
 
 #include <stdio.h>
@@ -27,7 +27,7 @@ static struct {
     size_t len, cur;
     struct history h[2]; /* [0] the palette's, [1] the SQL prompt's */
     bool sql;            /* the `;` prompt */
-    size_t hist_at; /* nhist = the line being typed */
+    size_t hist_at;      /* nhist = the line being typed */
 } pal;
 
 #define HIST (pal.h[pal.sql].hist)

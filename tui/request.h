@@ -44,7 +44,7 @@ enum keymap {
     R(GENERIC, ZOOM, "z",                                                                          \
       "Zoom: the focused pane over the whole screen, or back to the dashboard")                    \
     R(GENERIC, PROMPT, ":", "Command palette (:exec, :goto, :query ... Tab completes)")            \
-    R(GENERIC, SQL_PROMPT, ";", "SQL prompt: one read-only statement, its rows in a table")       \
+    R(GENERIC, SQL_PROMPT, ";", "SQL prompt: one read-only statement, its rows in a table")        \
     R(GENERIC, QUIT, "q", "Quit (the store is left as it is)")                                     \
     R(GENERIC, INTERRUPT, "<C-c>", "Cancel the palette or the edit; outside them, quit")           \
     R(GENERIC, BACK, "<Esc> <Backspace>", "Close the detail / go back")                            \
@@ -90,7 +90,7 @@ enum keymap {
     R(FORM, FORM_SUBMIT, "s",                                                                      \
       "Send the command with the values shown (the preview says what it will append)")             \
     R(FORM, FORM_CLEAR_FIELD, "<C-u>", "Clear the field")                                          \
-    R(FORM, FORM_LEAVE, "<Esc>", "Leave the form (back to the domain)")                          \
+    R(FORM, FORM_LEAVE, "<Esc>", "Leave the form (back to the domain)")                            \
     R(SQL, SQL_LEFT, "<Left> h", "Scroll the columns left")                                        \
     R(SQL, SQL_RIGHT, "<Right> l", "Scroll the columns right")
 

@@ -13,9 +13,9 @@
 
 #include "core/domain_schema.h"
 #include "core/json.h"
+#include "tui/command_log.h"
 #include "tui/form_preview.h"
 #include "tui/lines.h"
-#include "tui/command_log.h"
 #include "tui/tui.h"
 
 struct form_view {
@@ -230,7 +230,8 @@ static void form_submit(struct view *v, const char *command_id)
             projection_runner_poke(app->runner);
         tui_poll(app, false);
         tui_changed(app);
-        command_log_end(app, rc, res.appended.len ? res.appended.items[res.appended.len - 1].position : 0);
+        command_log_end(app, rc,
+                        res.appended.len ? res.appended.items[res.appended.len - 1].position : 0);
     } else if (rc == ST_REJECTED) {
         lines_add(&fv->result, bad, "Rejected: %s", res.rejected ? res.rejected : e.msg);
         if (res.explanation)

@@ -386,8 +386,8 @@ static void why_row(struct view *v, const struct projection_spec *p)
     value list = value_null();
     err e;
     err_clear(&e);
-    if (rows_page(v, p, 0, (size_t)pv->sc.cur, 1, &list, &e) != ST_OK ||
-        list.type != V_LIST || value_list_len(&list) == 0) {
+    if (rows_page(v, p, 0, (size_t)pv->sc.cur, 1, &list, &e) != ST_OK || list.type != V_LIST ||
+        value_list_len(&list) == 0) {
         value_free(list);
         tui_error(app, "%s", e.msg[0] ? e.msg : "no row here");
         return;

@@ -10,9 +10,9 @@
 
 #include "core/aggregate.h"
 #include "core/command_narrate.h"
-#include "core/projection.h"
 #include "core/event_format.h"
 #include "core/json.h"
+#include "core/projection.h"
 #include "verbs/verb.h"
 
 static const char usage[] =

@@ -56,7 +56,7 @@ mv "$TMP/moved" "$D/usr"
 if command -v bash >/dev/null 2>&1; then
     got=$(PATH="$D/usr/bin:$PATH" bash -c '. "$1"; COMP_WORDS=(strata st); COMP_CWORD=1; _strata
         echo "${COMPREPLY[*]}"' _ "$D/usr/share/bash-completion/completions/strata" 2>&1)
-    expect_eq "$got" "state" "the installed bash completion: strata st<Tab> -> state"
+    expect_eq "$got" "state stats" "the installed bash completion: strata st<Tab> offers state and stats"
 fi
 
 run mk uninstall

@@ -33,7 +33,8 @@ static void make_vars(void)
 {
     static const char *const roots[ROOT_COUNT] = {
         "{\"accountId\":\"A\",\"amount\":151,\"n\":0,\"tags\":[\"x\",\"y\"]}",
-        "{\"status\":\"open\",\"balance\":150,\"lines\":{\"p1\":2,\"p2\":3},\"rate\":1.5,\"none\":null}",
+        "{\"status\":\"open\",\"balance\":150,\"lines\":{\"p1\":2,\"p2\":3},\"rate\":1.5,\"none\":"
+        "null}",
         "{\"amount\":5,\"note\":\"h\\u00e9\"}",
         "{\"open\":1,\"big\":[1,2,3]}",
         "{\"aggregateId\":\"A\",\"version\":3,\"time\":\"2026-11-27T10:00:00.000Z\"}",

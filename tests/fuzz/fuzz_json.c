@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     value v;
     err je;
     if (json_parse((const char *)data, size, &v, &je) != ST_OK) {
-        check(je.line >= 1 && je.col >= 1 && je.offset <= size && je.msg[0],
-              "bad error position", je.msg);
+        check(je.line >= 1 && je.col >= 1 && je.offset <= size && je.msg[0], "bad error position",
+              je.msg);
         return 0;
     }
     strbuf w1, w2, pretty;

@@ -9,9 +9,9 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
-sources=$(git ls-files 'core/*.[ch]' 'cli/*.[ch]' 'tui/*.[ch]' 'verbs/*.[ch]' 'tests/unit/*.c' \
+sources=$(git ls-files 'core/*.[ch]' 'cli/*.[ch]' 'tui/*.[ch]' 'verbs/*.[ch]' 'tests/unit/*.[ch]' \
     'tests/fuzz/*.c' 'bench/*.c' 2>/dev/null)
-[ -n "$sources" ] || sources=$(ls core/*.[ch] cli/*.[ch] tui/*.[ch] verbs/*.[ch] tests/unit/*.c \
+[ -n "$sources" ] || sources=$(ls core/*.[ch] cli/*.[ch] tui/*.[ch] verbs/*.[ch] tests/unit/*.[ch] \
     tests/fuzz/*.c bench/*.c 2>/dev/null)
 
 if out=$(python3 scripts/check-cycles.py build 2>&1); then

@@ -30,10 +30,12 @@ static const char *counter_yaml =
     "      - {rule: \"state.total <= 1000000\", message: \"total too large\"}\n"
     "    commands:\n"
     "      Add:\n"
-    "        payload: {counterId: string, n: {type: int, min: 1, max: 1000}, tag: {type: string, default: x}}\n"
+    "        payload: {counterId: string, n: {type: int, min: 1, max: 1000}, tag: {type: string, "
+    "default: x}}\n"
     "        require:\n"
     "          - {rule: \"payload.n != 13\", message: \"unlucky\"}\n"
-    "          - {rule: \"state.total + payload.n <= 500000\", message: \"would overflow the counter\"}\n"
+    "          - {rule: \"state.total + payload.n <= 500000\", message: \"would overflow the "
+    "counter\"}\n"
     "        emit:\n"
     "          - Added: {n: payload.n, tag: payload.tag}\n"
     "          - when: \"payload.n > 900\"\n"
@@ -42,7 +44,8 @@ static const char *counter_yaml =
     "      Added:\n"
     "        version: 3\n"
     "        fields: {n: int, tag: string}\n"
-    "        apply: {total: \"state.total + event.n\", count: \"state.count + 1\", last: event.tag,\n"
+    "        apply: {total: \"state.total + event.n\", count: \"state.count + 1\", last: "
+    "event.tag,\n"
     "                seen: \"state.seen + [event.n]\"}\n"
     "        upcast:\n"
     "          - from: 1\n"
@@ -326,10 +329,17 @@ static void test_events_are_valid(void **unused)
     assert_string_equal(e.msg, "event Added (stored at schema 2): upcast 2->3 (no step sets 'n'): "
                                "missing field 'n' (int)");
     /* The current version: an undeclared field, with a suggestion. */
-    struct event v3 = {0, 1, 3, "Counter-W", "Added", "2026-01-01T00:00:00.000Z",
-                       "{\"n\":1,\"tag\":\"x\",\"tga\":1}", NULL};
+    struct event v3 = {0,
+                       1,
+                       3,
+                       "Counter-W",
+                       "Added",
+                       "2026-01-01T00:00:00.000Z",
+                       "{\"n\":1,\"tag\":\"x\",\"tga\":1}",
+                       NULL};
     assert_int_equal(event_validate(d, &v3, NULL, false, &e), ST_ERR);
-    assert_string_equal(e.msg, "event Added: unknown field 'tga' of event Added (did you mean 'tag'?)");
+    assert_string_equal(e.msg,
+                        "event Added: unknown field 'tga' of event Added (did you mean 'tag'?)");
     v3.data = "{\"n\":1,\"tag\":\"x\"}";
     assert_int_equal(event_validate(d, &v3, NULL, false, &e), ST_OK);
     v3.type = "Addded";

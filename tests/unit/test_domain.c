@@ -214,9 +214,8 @@ static void test_field_check(void **st)
     s = value_cstring("yesterday");
     assert_int_equal(field_check(&c->payload[5], &s, &e), ST_ERR);
     assert_string_equal(
-        e.msg,
-        "field 'at': \"yesterday\" is not a timestamp (ISO-8601 with an offset or Z, e.g. "
-        "2026-11-27T10:00:00Z)");
+        e.msg, "field 'at': \"yesterday\" is not a timestamp (ISO-8601 with an offset or Z, e.g. "
+               "2026-11-27T10:00:00Z)");
     value_free(s);
     /* an impossible date, impossible hours, a day without a time, a time without an offset */
     const char *refused[] = {"2026-02-30T10:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T25:00:00Z",
@@ -353,7 +352,7 @@ static char *runtime_error_of(const char *text)
 }
 
 #define RT_HEAD                                                                                    \
-    "domain: t\naggregates:\n  A:\n    id: x\n    commands:\n      C:\n"                          \
+    "domain: t\naggregates:\n  A:\n    id: x\n    commands:\n      C:\n"                           \
     "        payload: {x: string, n: int}\n        require:\n"
 
 static void test_runtime_error_position(void **st)

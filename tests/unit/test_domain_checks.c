@@ -288,14 +288,18 @@ static void test_multiline_expression_positions(void **st)
                        "              + state.r\n"
                        "      G:\n        apply:\n          n: \"state.n\n            + state.z\"\n"
                        "      H:\n        apply:\n          n: state.n\n            + state.w\n";
-    expect_problem(text, "10:21: aggregates.A.events.E.apply.n: unknown field 'q' of state (did you "
-                         "mean 'n'?)");
-    expect_problem(text, "16:23: aggregates.A.events.F.apply.n: unknown field 'r' of state (did you "
-                         "mean 'n'?)");
-    expect_problem(text, "20:21: aggregates.A.events.G.apply.n: unknown field 'z' of state (did you "
-                         "mean 'n'?)");
-    expect_problem(text, "24:21: aggregates.A.events.H.apply.n: unknown field 'w' of state (did you "
-                         "mean 'n'?)");
+    expect_problem(text,
+                   "10:21: aggregates.A.events.E.apply.n: unknown field 'q' of state (did you "
+                   "mean 'n'?)");
+    expect_problem(text,
+                   "16:23: aggregates.A.events.F.apply.n: unknown field 'r' of state (did you "
+                   "mean 'n'?)");
+    expect_problem(text,
+                   "20:21: aggregates.A.events.G.apply.n: unknown field 'z' of state (did you "
+                   "mean 'n'?)");
+    expect_problem(text,
+                   "24:21: aggregates.A.events.H.apply.n: unknown field 'w' of state (did you "
+                   "mean 'n'?)");
 }
 
 static void test_projection_mistakes(void **st)

@@ -42,7 +42,8 @@ static void test_literals(void **st)
     EXPECT("'it\\'s'", "\"it's\"");
     EXPECT("\"say \\\"hi\\\"\"", "\"say \\\"hi\\\"\"");
     EXPECT("'a\\tb\\nc\\\\d'", "\"a\\tb\\nc\\\\d\"");
-    EXPECT("'\\x41\\u00e9\\U0001F600\\101'", "\"A\xc3\xa9\xf0\x9f\x98\x80" "A\"");
+    EXPECT("'\\x41\\u00e9\\U0001F600\\101'", "\"A\xc3\xa9\xf0\x9f\x98\x80"
+                                             "A\"");
     EXPECT("r'a\\nb'", "\"a\\\\nb\"");
     EXPECT("R\"x\\y\"", "\"x\\\\y\"");
     EXPECT("'''multi\nline'''", "\"multi\\nline\"");
@@ -108,9 +109,9 @@ static void test_precedence(void **st)
 {
     EXPECT("1 + 2 * 3", "7");
     EXPECT("(1 + 2) * 3", "9");
-    EXPECT("10 - 4 - 3", "3");          /* left associative */
+    EXPECT("10 - 4 - 3", "3"); /* left associative */
     EXPECT("100 / 10 / 5", "2");
-    EXPECT("2 * 3 % 4", "2");           /* (2*3)%4 */
+    EXPECT("2 * 3 % 4", "2"); /* (2*3)%4 */
     EXPECT("7 % 4 * 2", "6");
     EXPECT("-2 * 3", "-6");
     EXPECT("- -2", "2");
@@ -204,7 +205,8 @@ static void test_overflow(void **st)
     EXPECT_ERR("4611686018427387904 * 2", "integer overflow");
     EXPECT_ERR("1 / 0", "column 3: division by zero");
     EXPECT_ERR("1 % 0", "column 3: modulus by zero");
-    EXPECT_ERR("state.balance / payload.n", "`state.balance / payload.n`: column 15: division by zero");
+    EXPECT_ERR("state.balance / payload.n",
+               "`state.balance / payload.n`: column 15: division by zero");
     EXPECT_ERR("state.balance % payload.n", "modulus by zero");
 }
 
@@ -312,8 +314,9 @@ static void test_fields(void **st)
     EXPECT("state['balance']", "150");
     EXPECT("state.lines['p2']", "3");
     EXPECT("state.tags[1]", "\"b\"");
-    EXPECT("state", "{\"status\":\"open\",\"balance\":150,\"owner\":\"Alice\",\"lines\":{\"p1\":2,\"p2\":3},"
-                    "\"tags\":[\"a\",\"b\"],\"rate\":1.5,\"nothing\":null}");
+    EXPECT("state",
+           "{\"status\":\"open\",\"balance\":150,\"owner\":\"Alice\",\"lines\":{\"p1\":2,\"p2\":3},"
+           "\"tags\":[\"a\",\"b\"],\"rate\":1.5,\"nothing\":null}");
     EXPECT("record", "null");
     EXPECT_ERR("state.balanse", "`state.balanse`: column 7: no such key: balanse");
     EXPECT_ERR("state['nope']", "column 6: no such key: nope");
@@ -463,7 +466,8 @@ static void test_string_methods(void **st)
     EXPECT("'tacocat'.substring(0, 4)", "\"taco\"");
     EXPECT("'tacocat'.substring(7)", "\"\"");
     EXPECT("'ta\xc2\xa9o\xc2\xa9\xce\xb1T'.substring(2, 6)", "\"\xc2\xa9o\xc2\xa9\xce\xb1\"");
-    EXPECT_ERR("'tacocat'.substring(8)", "substring() index out of range: 8 (the string has 7 characters)");
+    EXPECT_ERR("'tacocat'.substring(8)",
+               "substring() index out of range: 8 (the string has 7 characters)");
     EXPECT_ERR("'tacocat'.substring(-1)", "index out of range: -1");
     EXPECT_ERR("'tacocat'.substring(4, 3)", "end 3 is before start 4");
     EXPECT("'hello hello'.replace('he', 'we')", "\"wello wello\"");
@@ -509,7 +513,8 @@ static void test_unknown_functions(void **st)
 {
     EXPECT_COMPILE_ERR("foo(1)", 1, "unknown function 'foo'");
     EXPECT_COMPILE_ERR("siz('a')", 1, "unknown function 'siz' (did you mean 'size'?)");
-    EXPECT_COMPILE_ERR("'a'.startswith('a')", 5, "unknown method 'startswith' (did you mean 'startsWith'?)");
+    EXPECT_COMPILE_ERR("'a'.startswith('a')", 5,
+                       "unknown method 'startswith' (did you mean 'startsWith'?)");
     EXPECT_COMPILE_ERR("contains('a', 'b')", 1, "contains() is a method, not a function");
     EXPECT_COMPILE_ERR("'a'.int()", 5, "int() is a function, not a method");
     EXPECT_COMPILE_ERR("matches('a')", 1, "unknown function 'matches'");
@@ -643,19 +648,22 @@ static void want_explain(const char *src, const struct expr_vars *vars, const ch
 static void test_explain(void **st)
 {
     struct expr_vars *v = std_vars();
-    want_explain("state.balance >= payload.amount", v, "state.balance (150) >= payload.amount (151) is false");
+    want_explain("state.balance >= payload.amount", v,
+                 "state.balance (150) >= payload.amount (151) is false");
     want_explain("state.status == 'open' && state.balance >= payload.amount", v,
-                   "state.balance (150) >= payload.amount (151) is false");
+                 "state.balance (150) >= payload.amount (151) is false");
     want_explain("state.status == 'closed' && state.balance >= payload.amount", v,
-                   "state.status (\"open\") == 'closed' is false");
+                 "state.status (\"open\") == 'closed' is false");
     want_explain("state.status == 'open' && state.balance > 0 && state.owner == 'Bob'", v,
-                   "state.owner (\"Alice\") == 'Bob' is false");
+                 "state.owner (\"Alice\") == 'Bob' is false");
     want_explain("state.balance < 0 || state.owner == 'Bob'", v,
-                   "state.balance (150) < 0 is false, and state.owner (\"Alice\") == 'Bob' is false");
-    want_explain("(state.balance - payload.amount) >= 0", v, "(state.balance - payload.amount) (-1) >= 0 is false");
+                 "state.balance (150) < 0 is false, and state.owner (\"Alice\") == 'Bob' is false");
+    want_explain("(state.balance - payload.amount) >= 0", v,
+                 "(state.balance - payload.amount) (-1) >= 0 is false");
     want_explain("'p9' in state.lines", v, "'p9' in state.lines ({\"p1\":2,\"p2\":3}) is false");
     want_explain("has(state.x)", v, "has(state.x) is false");
-    want_explain("state.balance / payload.n > 1", v, "state.balance / payload.n > 1: division by zero");
+    want_explain("state.balance / payload.n > 1", v,
+                 "state.balance / payload.n > 1: division by zero");
     want_explain("state.balance", v, "state.balance is 150, not a bool");
     want_explain("state.balance > 1", v, "state.balance (150) > 1 is true");
     /* Comprehensions say which element decided, with the variable bound to it. */

@@ -135,14 +135,17 @@ static void test_caps(void **st)
 static void test_budget(void **st)
 {
     /* a hostile nest of macros: 10^6 elements at the innermost level */
-    EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
-               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f,"
-               " a + b + c + d + e + f))))))",
-               "evaluation budget exhausted (more than 1000000 steps)");
+    EXPECT_ERR(
+        "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
+        " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f,"
+        " a + b + c + d + e + f))))))",
+        "evaluation budget exhausted (more than 1000000 steps)");
     /* the budget is not absorbed by || */
-    EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
-               " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].all(f, f > 0)))))) == [] || true",
-               "budget exhausted");
+    EXPECT_ERR(
+        "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c,"
+        " [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, "
+        "[1,2,3,4,5,6,7,8,9,10].all(f, f > 0)))))) == [] || true",
+        "budget exhausted");
     /* a small budget from the caller */
     struct expr_vars v = *std_vars();
     v.budget = 10;
@@ -159,20 +162,25 @@ static void test_budget(void **st)
                "result too large");
     /* growth that depends on the macro's variable (so it is not folded at compile time) */
     EXPECT_ERR("[1, 2].map(a, (string(a) + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
-               ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
+               ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', "
+               "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
                ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
                "result too large");
     /* string bytes count against the budget (here the caller's smaller one) */
     v.budget = 100000;
-    assert_int_equal(run_expr("'0123456789012345678901234567890123456789012345678901234567890123456789'.split('')"
-                              ".map(a, (a + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
-                              ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
-                              &v, out, sizeof out),
-                     ST_ERR);
+    assert_int_equal(
+        run_expr(
+            "'0123456789012345678901234567890123456789012345678901234567890123456789'.split('')"
+            ".map(a, (a + 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')"
+            ".replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').replace('x', "
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'))",
+            &v, out, sizeof out),
+        ST_ERR);
     assert_non_null(strstr(out, "budget exhausted"));
     /* list growth */
     EXPECT_ERR("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10]"
-               ".map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, [1,2,3,4,5,6,7,8,9,10].map(f,"
+               ".map(c, [1,2,3,4,5,6,7,8,9,10].map(d, [1,2,3,4,5,6,7,8,9,10].map(e, "
+               "[1,2,3,4,5,6,7,8,9,10].map(f,"
                " 'abcdefghijklmnopqrstuvwxyz'.split('')))))))",
                "budget exhausted");
 }
@@ -181,12 +189,15 @@ static void test_budget(void **st)
 
 static const char *const state_fields[] = {"status", "owner", "balance", "lines"};
 static const expr_type state_types[] = {EXPR_T_STRING, EXPR_T_STRING, EXPR_T_INT, EXPR_T_MAP};
-static const struct expr_schema state_schema = {.fields = state_fields, .types = state_types, .nfields = 4};
+static const struct expr_schema state_schema = {
+    .fields = state_fields, .types = state_types, .nfields = 4};
 static const char *const payload_fields[] = {"accountId", "amount", "when"};
 static const expr_type payload_types[] = {EXPR_T_STRING, EXPR_T_INT, EXPR_T_TIMESTAMP};
-static const struct expr_schema payload_schema = {.fields = payload_fields, .types = payload_types, .nfields = 3};
+static const struct expr_schema payload_schema = {
+    .fields = payload_fields, .types = payload_types, .nfields = 3};
 static const char *const event_fields[] = {"amount", "note"};
-static const struct expr_schema event_schema_untyped = {.fields = event_fields, .types = NULL, .nfields = 2};
+static const struct expr_schema event_schema_untyped = {
+    .fields = event_fields, .types = NULL, .nfields = 2};
 
 static struct expr_env rule_env(void)
 {
@@ -215,18 +226,25 @@ static void want_compiles(const struct expr_env *env, const char *src, expr_type
 static void test_static_checks(void **st)
 {
     struct expr_env env = rule_env();
-    EXPECT_ENV_ERR(&env, "row.open > 0", 1, "'row' is not available in a command's rule; use payload or state");
-    EXPECT_ENV_ERR(&env, "event.amount", 1, "'event' is not available in a command's rule; use payload or state");
-    EXPECT_ENV_ERR(&env, "state.balanse >= 0", 7, "unknown field 'balanse' of state (did you mean 'balance'?)");
-    EXPECT_ENV_ERR(&env, "has(state.balanse)", 11, "unknown field 'balanse' of state (did you mean 'balance'?)");
-    EXPECT_ENV_ERR(&env, "state['balanse'] > 1", 7, "unknown field 'balanse' of state (did you mean 'balance'?)");
+    EXPECT_ENV_ERR(&env, "row.open > 0", 1,
+                   "'row' is not available in a command's rule; use payload or state");
+    EXPECT_ENV_ERR(&env, "event.amount", 1,
+                   "'event' is not available in a command's rule; use payload or state");
+    EXPECT_ENV_ERR(&env, "state.balanse >= 0", 7,
+                   "unknown field 'balanse' of state (did you mean 'balance'?)");
+    EXPECT_ENV_ERR(&env, "has(state.balanse)", 11,
+                   "unknown field 'balanse' of state (did you mean 'balance'?)");
+    EXPECT_ENV_ERR(&env, "state['balanse'] > 1", 7,
+                   "unknown field 'balanse' of state (did you mean 'balance'?)");
     EXPECT_ENV_ERR(&env, "payload.zzzzzz", 9, "unknown field 'zzzzzz' of payload");
-    EXPECT_ENV_ERR(&env, "now() == ''", 1, "now() is only allowed in require and emit (a command's clock)");
+    EXPECT_ENV_ERR(&env, "now() == ''", 1,
+                   "now() is only allowed in require and emit (a command's clock)");
     EXPECT_ENV_ERR(&env, "'a' - 1", 5, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.balance + 'x'", 15, "no such overload: int + string");
     EXPECT_ENV_ERR(&env, "state.balance + 1.5", 15, "no such overload: int + double");
     EXPECT_ENV_ERR(&env, "state.balance < 'x'", 15, "no such overload: int < string");
-    EXPECT_ENV_ERR(&env, "state.balance >= payload.accountId", 15, "no such overload: int >= string");
+    EXPECT_ENV_ERR(&env, "state.balance >= payload.accountId", 15,
+                   "no such overload: int >= string");
     EXPECT_ENV_ERR(&env, "state.owner - payload.amount", 13, "no such overload: string - int");
     EXPECT_ENV_ERR(&env, "state.lines + 1", 13, "no such overload: map + int");
     EXPECT_ENV_ERR(&env, "true + state.lines.x", 6, "no such overload: bool + dyn");
@@ -258,7 +276,8 @@ static void test_static_checks(void **st)
     want_compiles(&env, "payload.when - payload.when", EXPR_T_DURATION);
     want_compiles(&env, "string(payload.when)", EXPR_T_STRING);
     want_compiles(&env, "payload.when.getHours('+02:00')", EXPR_T_INT);
-    EXPECT_ENV_ERR(&env, "duration('1h') - payload.when", 16, "no such overload: duration - timestamp");
+    EXPECT_ENV_ERR(&env, "duration('1h') - payload.when", 16,
+                   "no such overload: duration - timestamp");
     EXPECT_ENV_ERR(&env, "payload.when * 2", 14, "no such overload: timestamp * int");
     EXPECT_ENV_ERR(&env, "payload.when.getHours(2)", 23, "getHours() needs a string here, got int");
     want_compiles(&env, "has(state.lines) && state.lines.p1 > 0", EXPR_T_BOOL);
@@ -268,7 +287,8 @@ static void test_static_checks(void **st)
     want_compiles(&env, "payload", EXPR_T_MAP);
     want_compiles(&env, "size(state.owner)", EXPR_T_INT);
     want_compiles(&env, "[1, 2].map(x, x)", EXPR_T_LIST);
-    want_compiles(&env, "[1].all(row, row > 0)", EXPR_T_BOOL); /* a macro variable may be named row */
+    want_compiles(&env, "[1].all(row, row > 0)",
+                  EXPR_T_BOOL); /* a macro variable may be named row */
 
     /* emit allows now(); untyped schemas check names only */
     struct expr_env emit = env;
@@ -281,9 +301,12 @@ static void test_static_checks(void **st)
     apply.schema[ROOT_EVENT] = &event_schema_untyped;
     apply.slot = "apply";
     want_compiles(&apply, "event.amount + 1.5", EXPR_T_DOUBLE);
-    EXPECT_ENV_ERR(&apply, "event.amout", 7, "unknown field 'amout' of event (did you mean 'amount'?)");
-    EXPECT_ENV_ERR(&apply, "payload.x", 1, "'payload' is not available in apply; use state or event");
-    EXPECT_ENV_ERR(&apply, "now()", 1, "now() is only allowed in require and emit (a command's clock)");
+    EXPECT_ENV_ERR(&apply, "event.amout", 7,
+                   "unknown field 'amout' of event (did you mean 'amount'?)");
+    EXPECT_ENV_ERR(&apply, "payload.x", 1,
+                   "'payload' is not available in apply; use state or event");
+    EXPECT_ENV_ERR(&apply, "now()", 1,
+                   "now() is only allowed in require and emit (a command's clock)");
     /* a root without a schema: fields unchecked */
     want_compiles(&apply, "state.whatever", EXPR_T_ANY);
     /* no roots at all */
@@ -345,11 +368,14 @@ static void test_map_keys(void **st)
     EXPECT("remove({1: 'a', '1': 'b'}, '1')", "{\"1\":\"a\"}");
     EXPECT("remove({true: 'a'}, 1)", "{\"true\":\"a\"}");
     /* 32 int keys: the map's hash index knows kinds too */
-    EXPECT("{0: 'zero', 1: 'one', 2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', "
-           "8: 'eight', 9: 'nine', 10: 'ten', 11: 'eleven', 12: 'twelve', 13: 'thirteen', 14: 'fourteen', "
-           "15: 'fifteen', 16: 'sixteen', 17: 'seventeen', 18: 'eighteen', 19: 'nineteen', 20: 'twenty', "
-           "'17': 'text'}[17]",
-           "\"seventeen\"");
+    EXPECT(
+        "{0: 'zero', 1: 'one', 2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', "
+        "8: 'eight', 9: 'nine', 10: 'ten', 11: 'eleven', 12: 'twelve', 13: 'thirteen', 14: "
+        "'fourteen', "
+        "15: 'fifteen', 16: 'sixteen', 17: 'seventeen', 18: 'eighteen', 19: 'nineteen', 20: "
+        "'twenty', "
+        "'17': 'text'}[17]",
+        "\"seventeen\"");
 }
 
 /* A domain's expression gives data to store, whose maps have string keys only. */
@@ -360,8 +386,10 @@ static void test_map_keys_in_domains(void **st)
     env.allowed = ROOT_BIT(ROOT_PAYLOAD) | ROOT_BIT(ROOT_STATE);
     env.slot = "emit";
     /* certainly such a map: refused when the domain loads */
-    want_compile_error(__LINE__, "{1: 'a'}", &env, 1, "a map with int or bool keys cannot be stored");
-    want_compile_error(__LINE__, "{'a': {true: 1}}", &env, 1, "a map with int or bool keys cannot be stored");
+    want_compile_error(__LINE__, "{1: 'a'}", &env, 1,
+                       "a map with int or bool keys cannot be stored");
+    want_compile_error(__LINE__, "{'a': {true: 1}}", &env, 1,
+                       "a map with int or bool keys cannot be stored");
     want_compile_error(__LINE__, "{'a': 1, size(payload.x): 'b'}", &env, 10,
                        "a map key that is int cannot be stored");
     /* inside the expression such keys are fine */
@@ -523,7 +551,8 @@ static const struct conf_case conformance[] = {
     {"string", "''.startsWith('foo')", "false"},
     {"string", "'foobar'.startsWith('')", "true"},
     {"string", "''.startsWith('')", "true"},
-    {"string", "'\xd0\xb7\xd0\xb0\xd0\xb2\xd1\x82\xd1\x80\xd0\xb0'.startsWith('\xd0\xb7\xd0\xb0')", "true"},
+    {"string", "'\xd0\xb7\xd0\xb0\xd0\xb2\xd1\x82\xd1\x80\xd0\xb0'.startsWith('\xd0\xb7\xd0\xb0')",
+     "true"},
     {"string", "'foobar'.endsWith('bar')", "true"},
     {"string", "'foobar'.endsWith('foo')", "false"},
     {"string", "''.endsWith('foo')", "false"},
@@ -538,7 +567,10 @@ static const struct conf_case conformance[] = {
     {"string", "'hello'.contains('')", "true"},
     {"string", "'hello'.contains('ol')", "false"},
     {"string", "'abababc'.contains('ababc')", "true"},
-    {"string", "'Stra\xc3\x9f" "e'.contains('a\xc3\x9f')", "true"},
+    {"string",
+     "'Stra\xc3\x9f"
+     "e'.contains('a\xc3\x9f')",
+     "true"},
     /* string_ext.textproto (the methods Strata declares) */
     {"string_ext", "'tacocat'.substring(4)", "\"cat\""},
     {"string_ext", "'tacocat'.substring(7)", "\"\""},
@@ -614,10 +646,11 @@ static void test_conformance(void **st)
         char out[2048];
         int rc = run_expr(c->expr, NULL, out, sizeof out);
         bool want_err = strncmp(c->want, "error:", 6) == 0;
-        bool ok = want_err ? rc != ST_OK && strstr(out, c->want + 6) != NULL : rc == ST_OK && strcmp(out, c->want) == 0;
+        bool ok = want_err ? rc != ST_OK && strstr(out, c->want + 6) != NULL
+                           : rc == ST_OK && strcmp(out, c->want) == 0;
         if (!ok) {
-            print_error("%s: `%s`: expected %s, got %s%s\n", c->file, c->expr, c->want, rc == ST_OK ? "" : "error ",
-                        out);
+            print_error("%s: `%s`: expected %s, got %s%s\n", c->file, c->expr, c->want,
+                        rc == ST_OK ? "" : "error ", out);
             failures++;
         }
     }

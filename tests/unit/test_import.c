@@ -47,9 +47,10 @@ static void source_clear(struct source_spec *s)
 
 static void test_canonical_keeps_bytes(void **st)
 {
-    const char *line = "{\"position\":7,\"stream\":\"S\",\"version\":2,\"type\":\"T\",\"schema\":3,"
-                       "\"time\":\"2026-01-01 10:00:00+01:00\",\"data\":{ \"a\" : [1, {\"}\":\"\\\"]\"}] },"
-                       "\"meta\":{\"k\":1.50}}";
+    const char *line =
+        "{\"position\":7,\"stream\":\"S\",\"version\":2,\"type\":\"T\",\"schema\":3,"
+        "\"time\":\"2026-01-01 10:00:00+01:00\",\"data\":{ \"a\" : [1, {\"}\":\"\\\"]\"}] },"
+        "\"meta\":{\"k\":1.50}}";
     value v = parse(line);
     struct mapped_event ev;
     char reason[512];
@@ -64,7 +65,8 @@ static void test_canonical_keeps_bytes(void **st)
     value_free(v);
 
     /* duplicate keys: the last wins, as in the parsed value */
-    line = "{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{\"x\":1},\"data\":{\"y\":2}}";
+    line = "{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\","
+           "\"data\":{\"x\":1},\"data\":{\"y\":2}}";
     v = parse(line);
     assert_int_equal(canonical_parse(&v, line, strlen(line), &ev, reason, sizeof reason), MAP_OK);
     assert_string_equal(ev.data, "{\"y\":2}");
@@ -85,19 +87,28 @@ static void expect_canonical_bad(const char *line, const char *want)
 
 static void test_canonical_errors(void **st)
 {
-    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{},\"strem\":1}",
-                         "unknown key 'strem' (did you mean 'stream'?) (an event has position, stream, version, type, schema, time, data, meta)");
-    expect_canonical_bad("{\"stream\":\"S\",\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
-                         "missing key 'version'");
-    expect_canonical_bad("{\"stream\":\"S\",\"version\":0,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:"
+                         "00:00Z\",\"data\":{},\"strem\":1}",
+                         "unknown key 'strem' (did you mean 'stream'?) (an event has position, "
+                         "stream, version, type, schema, time, data, meta)");
+    expect_canonical_bad(
+        "{\"stream\":\"S\",\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+        "missing key 'version'");
+    expect_canonical_bad("{\"stream\":\"S\",\"version\":0,\"type\":\"T\",\"time\":\"2026-01-01T00:"
+                         "00:00Z\",\"data\":{}}",
                          "'version' must be an integer >= 1, got a smaller one");
-    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":3,\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
-                         "'type' must be a non-empty string, got int");
-    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-13-01T00:00:00Z\",\"data\":{}}",
-                         "unreadable time '2026-13-01T00:00:00Z' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)");
-    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":\"x\"}",
+    expect_canonical_bad(
+        "{\"stream\":\"S\",\"version\":1,\"type\":3,\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+        "'type' must be a non-empty string, got int");
+    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-13-01T00:"
+                         "00:00Z\",\"data\":{}}",
+                         "unreadable time '2026-13-01T00:00:00Z' (expected ISO-8601, e.g. "
+                         "2026-11-27T10:00:00.123Z)");
+    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:"
+                         "00:00Z\",\"data\":\"x\"}",
                          "'data' must be a JSON object, got string");
-    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"position\":-1,\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+    expect_canonical_bad("{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"position\":-1,\"time\":"
+                         "\"2026-01-01T00:00:00Z\",\"data\":{}}",
                          "'position' must be an integer >= 1, got a smaller one");
 }
 
@@ -115,7 +126,8 @@ static void test_mapping_expressions(void **st)
     struct mapped_event ev;
     char reason[512];
 
-    value r = parse("{\"account\":\"A\",\"kind\":\"Dep\",\"ts\":\"2026-01-01 12:00:00\",\"amount\":\"5\"}");
+    value r = parse(
+        "{\"account\":\"A\",\"kind\":\"Dep\",\"ts\":\"2026-01-01 12:00:00\",\"amount\":\"5\"}");
     assert_int_equal(mapping_apply(&s, &r, 0, &ev, reason, sizeof reason), MAP_OK);
     assert_string_equal(ev.stream, "Account-A");
     assert_string_equal(ev.type, "Dep");
@@ -190,18 +202,22 @@ static void test_mapping_cloudevents_defaults(void **st)
     s.format = SRC_CLOUDEVENTS;
     struct mapped_event ev;
     char reason[512];
-    value r = parse("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/shop\",\"subject\":\"o-1\",\"type\":\"placed\","
-                    "\"time\":\"2026-03-01T09:00:00+01:00\",\"ext\":5,\"note\":null,\"data\":{\"n\":1}}");
+    value r =
+        parse("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/"
+              "shop\",\"subject\":\"o-1\",\"type\":\"placed\","
+              "\"time\":\"2026-03-01T09:00:00+01:00\",\"ext\":5,\"note\":null,\"data\":{\"n\":1}}");
     assert_int_equal(mapping_apply(&s, &r, 0, &ev, reason, sizeof reason), MAP_OK);
     assert_string_equal(ev.stream, "/shop/o-1");
     assert_string_equal(ev.type, "placed");
     assert_string_equal(ev.time, "2026-03-01T08:00:00.000Z");
     assert_string_equal(ev.data, "{\"n\":1}");
-    assert_string_equal(ev.meta, "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/shop\",\"subject\":\"o-1\",\"ext\":5}");
+    assert_string_equal(ev.meta, "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/"
+                                 "shop\",\"subject\":\"o-1\",\"ext\":5}");
     mapped_event_done(&ev);
     value_free(r);
 
-    r = parse("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/shop\",\"type\":\"t\",\"data_base64\":\"AA==\"}");
+    r = parse("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/"
+              "shop\",\"type\":\"t\",\"data_base64\":\"AA==\"}");
     assert_int_equal(mapping_apply(&s, &r, 5, &ev, reason, sizeof reason), MAP_OK);
     assert_string_equal(ev.stream, "/shop");
     assert_string_equal(ev.time, "1970-01-01T00:00:00.005Z"); /* no time: the import's */
@@ -211,7 +227,8 @@ static void test_mapping_cloudevents_defaults(void **st)
 
     /* an expression overrides a default */
     s.stream = compile("record.subject");
-    r = parse("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/shop\",\"subject\":\"o-9\",\"type\":\"t\"}");
+    r = parse("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/"
+              "shop\",\"subject\":\"o-9\",\"type\":\"t\"}");
     assert_int_equal(mapping_apply(&s, &r, 0, &ev, reason, sizeof reason), MAP_OK);
     assert_string_equal(ev.stream, "o-9");
     mapped_event_done(&ev);
@@ -243,7 +260,8 @@ static void test_version_check(void **st)
     assert_int_equal(version_check_next(&vc, s, "S", 2, reason, sizeof reason, &e), MAP_OK);
     assert_int_equal(version_check_next(&vc, s, "S", 2, reason, sizeof reason, &e), MAP_BAD);
     assert_int_equal(version_check_next(&vc, s, "S", 4, reason, sizeof reason, &e), MAP_BAD);
-    assert_string_equal(reason, "version 4 of S leaves a gap (the stream is at version 2; expected 3)");
+    assert_string_equal(reason,
+                        "version 4 of S leaves a gap (the stream is at version 2; expected 3)");
     assert_int_equal(version_check_next(&vc, s, "New", 1, reason, sizeof reason, &e), MAP_OK);
     version_check_done(&vc);
     store_close(s);
@@ -280,9 +298,12 @@ static char *export_all(struct store *s, export_format f)
 static void test_import_all_or_nothing(void **st)
 {
     struct store *s = mem_store();
-    char *good = write_temp("{\"stream\":\"A\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}\n"
-                            "{\"stream\":\"A\",\"version\":2,\"type\":\"T\",\"time\":\"2026-01-01T00:00:01Z\",\"data\":{}}\n");
-    char *bad = write_temp("{\"stream\":\"B\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{}}\n"
+    char *good = write_temp("{\"stream\":\"A\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-"
+                            "01T00:00:00Z\",\"data\":{}}\n"
+                            "{\"stream\":\"A\",\"version\":2,\"type\":\"T\",\"time\":\"2026-01-"
+                            "01T00:00:01Z\",\"data\":{}}\n");
+    char *bad = write_temp("{\"stream\":\"B\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-"
+                           "01T00:00:00Z\",\"data\":{}}\n"
                            "not json\n");
     char *files[] = {good, bad};
     FILE *errs = tmpfile();
@@ -335,10 +356,12 @@ static void test_import_checks_domain(void **st)
     diag_list_done(&diags);
     assert_non_null(d);
     struct store *s = mem_store();
-    char *file = write_temp(
-        "{\"stream\":\"A-1\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\",\"data\":{\"n\":1}}\n"
-        "{\"stream\":\"A-1\",\"version\":2,\"type\":\"T\",\"time\":\"2026-01-01T00:00:01Z\",\"data\":{\"n\":0}}\n"
-        "{\"stream\":\"A-2\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:02Z\",\"data\":{\"n\":2}}\n");
+    char *file = write_temp("{\"stream\":\"A-1\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-"
+                            "01T00:00:00Z\",\"data\":{\"n\":1}}\n"
+                            "{\"stream\":\"A-1\",\"version\":2,\"type\":\"T\",\"time\":\"2026-01-"
+                            "01T00:00:01Z\",\"data\":{\"n\":0}}\n"
+                            "{\"stream\":\"A-2\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-"
+                            "01T00:00:02Z\",\"data\":{\"n\":2}}\n");
     char *files[] = {file};
     FILE *errs = tmpfile();
     struct import_options o;
@@ -377,7 +400,8 @@ static void test_import_checks_domain(void **st)
 static void test_import_sort_time_and_export(void **st)
 {
     struct store *s = mem_store();
-    char *csv = write_temp("id,t\n1,2026-01-01T00:00:03Z\n2,2026-01-01T00:00:01Z\n3,2026-01-01T00:00:03Z\n4,2026-01-01T00:00:02Z\n");
+    char *csv = write_temp("id,t\n1,2026-01-01T00:00:03Z\n2,2026-01-01T00:00:01Z\n3,2026-01-01T00:"
+                           "00:03Z\n4,2026-01-01T00:00:02Z\n");
     struct source_spec src;
     memset(&src, 0, sizeof src);
     src.format = SRC_CSV;
@@ -397,16 +421,22 @@ static void test_import_sort_time_and_export(void **st)
     /* stable: T1 and T3 share a time and keep their file order */
     assert_string_equal(out,
                         "position,stream,version,type,schema,time,data,meta\r\n"
-                        "1,S,1,T2,1,2026-01-01T00:00:01.000Z,\"{\"\"id\"\":\"\"2\"\",\"\"t\"\":\"\"2026-01-01T00:00:01Z\"\"}\",\"{\"\"id\"\":\"\"2\"\"}\"\r\n"
-                        "2,S,2,T4,1,2026-01-01T00:00:02.000Z,\"{\"\"id\"\":\"\"4\"\",\"\"t\"\":\"\"2026-01-01T00:00:02Z\"\"}\",\"{\"\"id\"\":\"\"4\"\"}\"\r\n"
-                        "3,S,3,T1,1,2026-01-01T00:00:03.000Z,\"{\"\"id\"\":\"\"1\"\",\"\"t\"\":\"\"2026-01-01T00:00:03Z\"\"}\",\"{\"\"id\"\":\"\"1\"\"}\"\r\n"
-                        "4,S,4,T3,1,2026-01-01T00:00:03.000Z,\"{\"\"id\"\":\"\"3\"\",\"\"t\"\":\"\"2026-01-01T00:00:03Z\"\"}\",\"{\"\"id\"\":\"\"3\"\"}\"\r\n");
+                        "1,S,1,T2,1,2026-01-01T00:00:01.000Z,\"{\"\"id\"\":\"\"2\"\",\"\"t\"\":"
+                        "\"\"2026-01-01T00:00:01Z\"\"}\",\"{\"\"id\"\":\"\"2\"\"}\"\r\n"
+                        "2,S,2,T4,1,2026-01-01T00:00:02.000Z,\"{\"\"id\"\":\"\"4\"\",\"\"t\"\":"
+                        "\"\"2026-01-01T00:00:02Z\"\"}\",\"{\"\"id\"\":\"\"4\"\"}\"\r\n"
+                        "3,S,3,T1,1,2026-01-01T00:00:03.000Z,\"{\"\"id\"\":\"\"1\"\",\"\"t\"\":"
+                        "\"\"2026-01-01T00:00:03Z\"\"}\",\"{\"\"id\"\":\"\"1\"\"}\"\r\n"
+                        "4,S,4,T3,1,2026-01-01T00:00:03.000Z,\"{\"\"id\"\":\"\"3\"\",\"\"t\"\":"
+                        "\"\"2026-01-01T00:00:03Z\"\"}\",\"{\"\"id\"\":\"\"3\"\"}\"\r\n");
     free(out);
     out = export_all(s, EXPORT_CLOUDEVENTS);
-    const char *prefix = "{\"specversion\":\"1.0\",\"id\":\"S-1\",\"source\":\"strata\",\"subject\":\"S\",\"type\":\"T2\","
-                         "\"time\":\"2026-01-01T00:00:01.000Z\",\"datacontenttype\":\"application/json\","
-                         "\"strataposition\":1,\"strataversion\":1,\"strataschema\":1,"
-                         "\"stratameta\":\"{\\\"id\\\":\\\"2\\\"}\",\"data\":{";
+    const char *prefix =
+        "{\"specversion\":\"1.0\",\"id\":\"S-1\",\"source\":\"strata\",\"subject\":\"S\",\"type\":"
+        "\"T2\","
+        "\"time\":\"2026-01-01T00:00:01.000Z\",\"datacontenttype\":\"application/json\","
+        "\"strataposition\":1,\"strataversion\":1,\"strataschema\":1,"
+        "\"stratameta\":\"{\\\"id\\\":\\\"2\\\"}\",\"data\":{";
     assert_true(strncmp(out, prefix, strlen(prefix)) == 0);
     /* every exported line is a valid CloudEvent */
     struct reader_options ro = {SRC_CLOUDEVENTS, NULL, 0};

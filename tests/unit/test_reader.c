@@ -71,12 +71,14 @@ static void test_csv_basic(void **st)
     /* no final newline */
     CSV("a,b\n1,2", "t:2: {\"a\":\"1\",\"b\":\"2\"}\n");
     /* empty fields, and an empty last field */
-    CSV("a,b,c\n,,\n1,,\n", "t:2: {\"a\":\"\",\"b\":\"\",\"c\":\"\"}\nt:3: {\"a\":\"1\",\"b\":\"\",\"c\":\"\"}\n");
+    CSV("a,b,c\n,,\n1,,\n",
+        "t:2: {\"a\":\"\",\"b\":\"\",\"c\":\"\"}\nt:3: {\"a\":\"1\",\"b\":\"\",\"c\":\"\"}\n");
     /* header only, empty file */
     CSV("a,b\n", "");
     CSV("", "");
     /* blank lines are skipped; line numbers stay true */
-    CSV("a,b\n\n1,2\n\n\n3,4\n", "t:3: {\"a\":\"1\",\"b\":\"2\"}\nt:6: {\"a\":\"3\",\"b\":\"4\"}\n");
+    CSV("a,b\n\n1,2\n\n\n3,4\n",
+        "t:3: {\"a\":\"1\",\"b\":\"2\"}\nt:6: {\"a\":\"3\",\"b\":\"4\"}\n");
     /* a byte order mark is not part of the first column's name */
     CSV("\xEF\xBB\xBFid,x\n1,2\n", "t:2: {\"id\":\"1\",\"x\":\"2\"}\n");
 }
@@ -102,27 +104,30 @@ static void test_csv_delimiter(void **st)
 {
     expect_read(SRC_CSV, NULL, ';', "a;b\n1,5;\"x;y\"\n", "t:2: {\"a\":\"1,5\",\"b\":\"x;y\"}\n");
     expect_read(SRC_CSV, NULL, '\t', "a\tb\n1\t2\n", "t:2: {\"a\":\"1\",\"b\":\"2\"}\n");
-    expect_read(SRC_CSV, NULL, '"', "a\n", "ERROR: t: error: a CSV delimiter may not be a quote or a line break\n");
+    expect_read(SRC_CSV, NULL, '"', "a\n",
+                "ERROR: t: error: a CSV delimiter may not be a quote or a line break\n");
 }
 
 static void test_csv_bad(void **st)
 {
     /* ragged rows */
-    CSV("a,b\n1\n1,2,3\n4,5\n",
-        "t:2: bad: row has 1 field, the header has 2\nt:3: bad: row has 3 fields, the header has 2\n"
-        "t:4: {\"a\":\"4\",\"b\":\"5\"}\n");
+    CSV("a,b\n1\n1,2,3\n4,5\n", "t:2: bad: row has 1 field, the header has 2\nt:3: bad: row has 3 "
+                                "fields, the header has 2\n"
+                                "t:4: {\"a\":\"4\",\"b\":\"5\"}\n");
     /* junk after a closing quote: reported, reading resumes at the next line */
-    CSV("a,b\n\"x\"y,2\n3,4\n",
-        "t:2: bad: unexpected 'y' after the closing quote of field 1 (a quote inside a quoted field is written \"\")\n"
-        "t:3: {\"a\":\"3\",\"b\":\"4\"}\n");
+    CSV("a,b\n\"x\"y,2\n3,4\n", "t:2: bad: unexpected 'y' after the closing quote of field 1 (a "
+                                "quote inside a quoted field is written \"\")\n"
+                                "t:3: {\"a\":\"3\",\"b\":\"4\"}\n");
     /* a quote left open to the end of the file */
-    CSV("a,b\n1,2\n\"open,3\n4,5\n",
-        "t:2: {\"a\":\"1\",\"b\":\"2\"}\nt:3: bad: unterminated quoted field (the quote opened at line 3)\n");
+    CSV("a,b\n1,2\n\"open,3\n4,5\n", "t:2: {\"a\":\"1\",\"b\":\"2\"}\nt:3: bad: unterminated "
+                                     "quoted field (the quote opened at line 3)\n");
     /* invalid UTF-8 */
     CSV("a\n\xff\n", "t:2: bad: field 'a' is not valid UTF-8\n");
     /* a broken or duplicated header ends the file */
-    CSV("a,a\n1,2\n", "ERROR: t:1: error: header row: duplicate column name 'a' (columns 1 and 2)\n");
-    CSV("\"a\nb\n", "ERROR: t:2: error: header row: unterminated quoted field (the quote opened at line 1)\n");
+    CSV("a,a\n1,2\n",
+        "ERROR: t:1: error: header row: duplicate column name 'a' (columns 1 and 2)\n");
+    CSV("\"a\nb\n",
+        "ERROR: t:2: error: header row: unterminated quoted field (the quote opened at line 1)\n");
 }
 
 static void test_ndjson(void **st)
@@ -149,12 +154,15 @@ static void test_json_documents(void **st)
     const char *doc = "{\"Records\":[{\"n\":1},{\"n\":2}],\"x\":{\"y\":[3]}}";
     expect_read(SRC_JSON, "Records", 0, doc, "t:[0]: {\"n\":1}\nt:[1]: {\"n\":2}\n");
     expect_read(SRC_JSON, "x.y", 0, doc, "t:[0]: 3\n");
-    expect_read(SRC_JSON, NULL, 0, "[{\"a\":1},\n {\"a\":2}]\n", "t:[0]: {\"a\":1}\nt:[1]: {\"a\":2}\n");
+    expect_read(SRC_JSON, NULL, 0, "[{\"a\":1},\n {\"a\":2}]\n",
+                "t:[0]: {\"a\":1}\nt:[1]: {\"a\":2}\n");
     expect_read(SRC_JSON, NULL, 0, "[]", "");
     expect_read(SRC_JSON, "records", 0, doc,
-                "ERROR: t: error: records path 'records': no key 'records' in the document (did you mean 'Records'?)\n");
+                "ERROR: t: error: records path 'records': no key 'records' in the document (did "
+                "you mean 'Records'?)\n");
     expect_read(SRC_JSON, NULL, 0, doc,
-                "ERROR: t: error: the document is an object, not an array of records; name the array with `records:` (arrays found at: 'Records')\n");
+                "ERROR: t: error: the document is an object, not an array of records; name the "
+                "array with `records:` (arrays found at: 'Records')\n");
     expect_read(SRC_JSON, "Records.n", 0, doc,
                 "ERROR: t: error: records path 'Records.n': 'n' is inside a list, not an object\n");
     expect_read(SRC_JSON, NULL, 0, "", "ERROR: t: error: empty file (expected a JSON document)\n");
@@ -180,26 +188,32 @@ static const char *ce_reason(const char *json)
 static void test_cloudevents_rules(void **st)
 {
     assert_null(ce_reason("{" CE_BASE "}"));
-    assert_null(ce_reason("{" CE_BASE ",\"time\":\"2018-04-05T17:31:00.123456789Z\",\"subject\":\"x\","
-                          "\"datacontenttype\":\"application/json; charset=utf-8\",\"dataschema\":\"https://x/y\","
-                          "\"data\":{\"a\":1},\"ext1\":5,\"flag\":true,\"note\":null}"));
+    assert_null(ce_reason(
+        "{" CE_BASE ",\"time\":\"2018-04-05T17:31:00.123456789Z\",\"subject\":\"x\","
+        "\"datacontenttype\":\"application/json; charset=utf-8\",\"dataschema\":\"https://x/y\","
+        "\"data\":{\"a\":1},\"ext1\":5,\"flag\":true,\"note\":null}"));
     assert_null(ce_reason("{" CE_BASE ",\"data_base64\":\"eyAieHl6IjogMTIzIH0=\"}"));
-    assert_null(ce_reason("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"#fragment\",\"type\":\"t\"}"));
+    assert_null(ce_reason(
+        "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"#fragment\",\"type\":\"t\"}"));
     assert_string_equal(ce_reason("[1]"), "a CloudEvent must be a JSON object, got list");
     assert_string_equal(ce_reason("{\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}"),
                         "missing required attribute 'specversion'");
-    assert_string_equal(ce_reason("{\"specversion\":\"0.9\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}"),
-                        "unsupported specversion '0.9' (expected \"1.0\")");
+    assert_string_equal(
+        ce_reason("{\"specversion\":\"0.9\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}"),
+        "unsupported specversion '0.9' (expected \"1.0\")");
     assert_string_equal(ce_reason("{\"specversion\":\"1.0\",\"source\":\"/s\",\"type\":\"t\"}"),
                         "missing required attribute 'id'");
-    assert_string_equal(ce_reason("{\"specversion\":\"1.0\",\"id\":\"\",\"source\":\"/s\",\"type\":\"t\"}"),
-                        "attribute 'id' must not be empty");
-    assert_string_equal(ce_reason("{\"specversion\":\"1.0\",\"id\":25,\"source\":\"/s\",\"type\":\"t\"}"),
-                        "attribute 'id' must be a string, got int");
+    assert_string_equal(
+        ce_reason("{\"specversion\":\"1.0\",\"id\":\"\",\"source\":\"/s\",\"type\":\"t\"}"),
+        "attribute 'id' must not be empty");
+    assert_string_equal(
+        ce_reason("{\"specversion\":\"1.0\",\"id\":25,\"source\":\"/s\",\"type\":\"t\"}"),
+        "attribute 'id' must be a string, got int");
     assert_string_equal(ce_reason("{\"specversion\":\"1.0\",\"id\":\"1\",\"type\":\"t\"}"),
                         "missing required attribute 'source'");
-    assert_string_equal(ce_reason("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"a b\",\"type\":\"t\"}"),
-                        "attribute 'source' is not a URI-reference: 'a b'");
+    assert_string_equal(
+        ce_reason("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"a b\",\"type\":\"t\"}"),
+        "attribute 'source' is not a URI-reference: 'a b'");
     assert_string_equal(ce_reason("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\"}"),
                         "missing required attribute 'type'");
     assert_string_equal(ce_reason("{" CE_BASE ",\"time\":\"2018-04-05T18:31Z\"}"),
@@ -207,19 +221,23 @@ static void test_cloudevents_rules(void **st)
     assert_non_null(ce_reason("{" CE_BASE ",\"time\":\"2018-04-05T18:31:00+25:00\"}"));
     assert_non_null(ce_reason("{" CE_BASE ",\"time\":\"2018-04-05T18:31:00+05\"}"));
     assert_non_null(ce_reason("{" CE_BASE ",\"time\":\"2018-02-30T18:31:00Z\"}"));
-    assert_string_equal(ce_reason("{" CE_BASE ",\"datacontenttype\":\"xyz\"}"),
-                        "attribute 'datacontenttype' is not a media type (RFC 2046 type/subtype): 'xyz'");
+    assert_string_equal(
+        ce_reason("{" CE_BASE ",\"datacontenttype\":\"xyz\"}"),
+        "attribute 'datacontenttype' is not a media type (RFC 2046 type/subtype): 'xyz'");
     assert_string_equal(ce_reason("{" CE_BASE ",\"dataschema\":\"\"}"),
                         "attribute 'dataschema' must not be empty");
     assert_string_equal(ce_reason("{" CE_BASE ",\"dataschema\":\"relative/path\"}"),
                         "attribute 'dataschema' is not an absolute URI: 'relative/path'");
-    assert_string_equal(ce_reason("{" CE_BASE ",\"subject\":\"\"}"), "attribute 'subject' must not be empty");
+    assert_string_equal(ce_reason("{" CE_BASE ",\"subject\":\"\"}"),
+                        "attribute 'subject' must not be empty");
     assert_string_equal(ce_reason("{" CE_BASE ",\"MyExtension\":\"x\"}"),
                         "attribute name 'MyExtension' is not made of lowercase letters and digits");
-    assert_string_equal(ce_reason("{" CE_BASE ",\"ext\":1.5}"),
-                        "extension attribute 'ext' must be a string, an integer or a boolean, got double");
-    assert_string_equal(ce_reason("{" CE_BASE ",\"ext\":{\"a\":1}}"),
-                        "extension attribute 'ext' must be a string, an integer or a boolean, got map");
+    assert_string_equal(
+        ce_reason("{" CE_BASE ",\"ext\":1.5}"),
+        "extension attribute 'ext' must be a string, an integer or a boolean, got double");
+    assert_string_equal(
+        ce_reason("{" CE_BASE ",\"ext\":{\"a\":1}}"),
+        "extension attribute 'ext' must be a string, an integer or a boolean, got map");
     assert_string_equal(ce_reason("{" CE_BASE ",\"ext\":4294967296}"),
                         "extension attribute 'ext' is an integer outside the 32-bit range");
     assert_string_equal(ce_reason("{" CE_BASE ",\"data\":\"x\",\"data_base64\":\"eA==\"}"),
@@ -240,7 +258,8 @@ static void test_cloudevents_shapes(void **st)
                 "t:4: bad: missing required attribute 'specversion'\n");
     /* a single event spread over lines */
     expect_read(SRC_CLOUDEVENTS, NULL, 0,
-                "\n{\n  \"specversion\": \"1.0\", \"id\": \"1\",\n  \"source\": \"/s\", \"type\": \"t\"\n}\n",
+                "\n{\n  \"specversion\": \"1.0\", \"id\": \"1\",\n  \"source\": \"/s\", \"type\": "
+                "\"t\"\n}\n",
                 "t:2: {\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}\n");
     /* a batch, with a non-object and an invalid event */
     snprintf(buf, sizeof buf, "[%s, \"x\", {\"specversion\":\"0.9\"}]", one);
@@ -323,7 +342,8 @@ static void test_cloudevents_conformance(void **st)
 {
     const char *dir = getenv("STRATA_SHARED_DATA");
     char probe[4096];
-    snprintf(probe, sizeof probe, "%s/cloudevents/conformance_json_valid-events.json", dir ? dir : "");
+    snprintf(probe, sizeof probe, "%s/cloudevents/conformance_json_valid-events.json",
+             dir ? dir : "");
     if (!dir || access(probe, R_OK) != 0) {
         skip(); /* shared data absent */
         return;
@@ -408,7 +428,8 @@ static void test_gz_and_files(void **st)
 
     r = reader_open("/nonexistent/file.csv", &o, &e);
     assert_null(r);
-    assert_string_equal(e.msg, "/nonexistent/file.csv: error: cannot open: No such file or directory");
+    assert_string_equal(e.msg,
+                        "/nonexistent/file.csv: error: cannot open: No such file or directory");
 }
 
 int main(void)

@@ -157,10 +157,9 @@ static void test_upgrade_each_format(void **state)
                                     "'format_version'"),
                          store_format_latest());
         assert_int_equal(db_int(db, "PRAGMA application_id"), STRATA_APPLICATION_ID);
-        static const char *const tables[] = {"strata_meta",     "streams",  "event_log",
-                                             "events",          "commands", "snapshots",
-                                             "projection_skips", "append_times",
-                                             "import_ledger"};
+        static const char *const tables[] = {"strata_meta",      "streams",      "event_log",
+                                             "events",           "commands",     "snapshots",
+                                             "projection_skips", "append_times", "import_ledger"};
         for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
             char sql[200];
             snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'",

@@ -46,22 +46,22 @@ static void test_parse_instants(void **st)
     assert_string_equal(norm("0001-01-01T00:00:00Z", false), "0001-01-01T00:00:00.000Z");
     assert_string_equal(norm("9999-12-31T23:59:59.999999999Z", false), "9999-12-31T23:59:59.999Z");
     const char *refused[] = {
-        "2026-02-30T10:00:00Z",  /* no such day */
-        "2026-02-29T10:00:00Z",  /* not a leap year */
-        "1900-02-29T10:00:00Z",  /* a century, not a leap year */
-        "2026-13-01T10:00:00Z",  /* no such month */
-        "2026-03-01T24:00:00Z",  /* 24:00 is the next day's 00:00: written so */
+        "2026-02-30T10:00:00Z", /* no such day */
+        "2026-02-29T10:00:00Z", /* not a leap year */
+        "1900-02-29T10:00:00Z", /* a century, not a leap year */
+        "2026-13-01T10:00:00Z", /* no such month */
+        "2026-03-01T24:00:00Z", /* 24:00 is the next day's 00:00: written so */
         "2026-03-01T25:00:00Z",
         "2026-03-01T10:60:00Z",
-        "2026-03-01T23:59:60Z",  /* leap seconds: CEL has none */
-        "2026-03-01",            /* a day, not an instant */
-        "2026-03-01T10:00:00",   /* no offset: which instant? */
+        "2026-03-01T23:59:60Z", /* leap seconds: CEL has none */
+        "2026-03-01",           /* a day, not an instant */
+        "2026-03-01T10:00:00",  /* no offset: which instant? */
         "2026-03-01T10:00:00+24:00",
         "2026-03-01T10:00:00+02:",
         "2026-03-01T10:00:00.Z",
         "2026-03-01T10:00:00.1234567890Z",
         "2026-03-01T10:00:00Zjunk",
-        "0000-12-31T10:00:00Z",  /* year 0 */
+        "0000-12-31T10:00:00Z",      /* year 0 */
         "0001-01-01T00:30:00+01:00", /* still year 0 in UTC */
         "10000-01-01T00:00:00Z",
         "",
@@ -108,8 +108,19 @@ static void test_durations(void **st)
     assert_string_equal(dur("5400s"), "5400s");
     assert_string_equal(dur("9223372036.854775807s"), "9223372036.854775807s");
     assert_string_equal(dur("-9223372036.854775808s"), "-9223372036.854775808s");
-    const char *refused[] = {"", "s", "1", "1d", "1 h", "1h ", "h1", "1.h.", "-", ".s",
-                             "9223372036.854775808s", "3000000h", "99999999999999999999999h"};
+    const char *refused[] = {"",
+                             "s",
+                             "1",
+                             "1d",
+                             "1 h",
+                             "1h ",
+                             "h1",
+                             "1.h.",
+                             "-",
+                             ".s",
+                             "9223372036.854775808s",
+                             "3000000h",
+                             "99999999999999999999999h"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         if (strcmp(dur(refused[i]), "refused") != 0)
             fail_msg("accepted duration %s as %s", refused[i], dur(refused[i]));
@@ -120,7 +131,8 @@ static void test_durations(void **st)
 static const char *const payload_names[] = {"from", "to", "stay", "note"};
 static const expr_type payload_types[] = {EXPR_T_TIMESTAMP, EXPR_T_TIMESTAMP, EXPR_T_DURATION,
                                           EXPR_T_STRING};
-static const struct expr_schema payload_schema = {.fields = payload_names, .types = payload_types, .nfields = 4};
+static const struct expr_schema payload_schema = {
+    .fields = payload_names, .types = payload_types, .nfields = 4};
 
 /* Evaluates src with payload (JSON) typed by payload_schema; the JSON of the
  * result, or "error: ..." / "compile: ...". */
@@ -160,13 +172,15 @@ static const char *eval_with(const char *src, const char *payload)
     return out;
 }
 
-#define P "{\"from\": \"2026-03-01T08:00:00Z\", \"to\": \"2026-03-01T09:00:00Z\", \"stay\": \"90m\", \"note\": \"x\"}"
+#define P                                                                                          \
+    "{\"from\": \"2026-03-01T08:00:00Z\", \"to\": \"2026-03-01T09:00:00Z\", \"stay\": \"90m\", "   \
+    "\"note\": \"x\"}"
 #define EV(src, want) assert_string_equal(eval_with(src, P), want)
-#define EV_HAS(src, part)                                                                        \
-    do {                                                                                         \
-        const char *got_ = eval_with(src, P);                                                    \
-        if (!strstr(got_, part))                                                                 \
-            fail_msg("`%s`: expected %s in %s", src, part, got_);                                \
+#define EV_HAS(src, part)                                                                          \
+    do {                                                                                           \
+        const char *got_ = eval_with(src, P);                                                      \
+        if (!strstr(got_, part))                                                                   \
+            fail_msg("`%s`: expected %s in %s", src, part, got_);                                  \
     } while (0)
 
 static void test_booking_overlap(void **st)
@@ -233,10 +247,10 @@ static void test_accessors(void **st)
     /* 2024-12-31T23:30:45.678Z, a Tuesday, the 366th day of a leap year */
     const char *t = "timestamp('2024-12-31T23:30:45.678Z')";
     char src[256];
-#define ACC(call, want)                                                                          \
-    do {                                                                                         \
-        snprintf(src, sizeof src, "%s.%s", t, call);                                             \
-        EV(src, want);                                                                           \
+#define ACC(call, want)                                                                            \
+    do {                                                                                           \
+        snprintf(src, sizeof src, "%s.%s", t, call);                                               \
+        EV(src, want);                                                                             \
     } while (0)
     ACC("getFullYear()", "2024");
     ACC("getMonth()", "11");
@@ -286,8 +300,8 @@ static void test_stored_text(void **st)
     assert_string_equal(eval_with("payload.from", "{\"from\": \"2026-03-01\"}"),
                         "\"2026-03-01T00:00:00.000Z\"");
     assert_string_equal(eval_with("payload.stay", "{\"stay\": \"1.5h\"}"), "\"5400s\"");
-    assert_string_equal(eval_with("payload['from'].getHours()", "{\"from\": \"2026-03-01T10:00:00+02:00\"}"),
-                        "8");
+    assert_string_equal(
+        eval_with("payload['from'].getHours()", "{\"from\": \"2026-03-01T10:00:00+02:00\"}"), "8");
     const char *got = eval_with("payload.from", "{\"from\": \"soon\"}");
     if (!strstr(got, "the stored value \"soon\" is not a timestamp"))
         fail_msg("got %s", got);
@@ -298,9 +312,9 @@ static void test_stored_text(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_instants), cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_parse_instants),  cmocka_unit_test(test_durations),
         cmocka_unit_test(test_booking_overlap), cmocka_unit_test(test_arithmetic),
-        cmocka_unit_test(test_accessors),      cmocka_unit_test(test_stored_text),
+        cmocka_unit_test(test_accessors),       cmocka_unit_test(test_stored_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -343,7 +343,8 @@ static void test_equal(void **state)
 /* CEL's == (heterogeneous numeric equality) and the order of numbers. */
 static void test_equal_cel(void **state)
 {
-    value i1 = value_int(1), d1 = value_double(1.0), d15 = value_double(1.5), s1 = value_cstring("1");
+    value i1 = value_int(1), d1 = value_double(1.0), d15 = value_double(1.5),
+          s1 = value_cstring("1");
     value nan = value_double(NAN), t = value_bool(true);
     assert_true(value_equal_cel(&i1, &d1));
     assert_true(value_equal_cel(&d1, &i1));
