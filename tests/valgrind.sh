@@ -50,7 +50,7 @@ printf '{"stream":"S","version":1,"type":"T","time":"2026-01-01T00:00:00Z","data
 vg 0 "check the shipped domains" check "$ROOT/domains/bank.yaml" "$ROOT/domains/cart.yaml" "$ROOT/domains/library.yaml"
 vg 1 "check a broken domain" check "$TMP/tab.yaml" "$ROOT/tests/domains/bad/alias_bomb.yaml"
 vg 0 "test: the bank's scenarios" test "$BANK"
-vg 0 "import canonical NDJSON" --db "$DB" import "$S/bank.ndjson"
+vg 0 "import canonical NDJSON" --domain "$BANK" --db "$DB" import "$S/bank.ndjson"
 vg 1 "import a bad canonical line" --db "$DB" import "$TMP/bad.ndjson"
 vg 0 "import a mapped .csv.gz" --domain "$BANK" --db "$TMP/legacy.db" import --source legacy-csv "$S/legacy-accounts.csv.gz"
 vg 1 "import a bad CSV record" --domain "$BANK" --db "$TMP/legacy.db" import --source legacy-csv "$TMP/bad.csv"
@@ -63,7 +63,7 @@ vg 1 "exec with a bad payload" --domain "$BANK" --db "$DB" exec Withdraw account
 vg 4 "exec with a wrong expected version" --domain "$BANK" --db "$DB" exec Deposit accountId=V amount=1 --expect-version 1
 vg 0 "state now" --domain "$BANK" --db "$DB" state Account A
 vg 0 "state --at" --domain "$BANK" --db "$DB" state Account A --at 10
-vg 1 "state of an unknown instance" --domain "$BANK" --db "$DB" state Account Nobody
+vg 0 "state of an instance with no events (its initial state)" --domain "$BANK" --db "$DB" state Account Nobody
 vg 0 "events" --db "$DB" events
 vg 0 "events --stream --raw" --domain "$BANK" --db "$DB" events --stream Account-A --raw
 vg 0 "export ndjson" --db "$DB" export

@@ -551,6 +551,10 @@ int tui_open_view_words(struct tui *app, enum view_id id, int argc, const char *
     if (id >= VIEW_COUNT)
         return ST_USAGE;
     struct view *v = &app->views[id];
+    if (!v->ops) { /* a view the workbench did not set up (no domain: no projections) */
+        tui_error(app, "the %s view is not available here", view_name(id));
+        return ST_USAGE;
+    }
     tui_show(app, id);
     if (!v->ops->open_with) {
         if (argc == 0)
