@@ -29,30 +29,6 @@
 #include "test_projection_fixture.h"
 
 /* Copies events 1..p of src into a fresh store (same streams, types, data, times). */
-static struct store *fresh_copy(struct store *src, int64_t p)
-{
-    err e = {0};
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    struct store *dst = store_open(":memory:", &opt, &e);
-    assert_non_null(dst);
-    struct event_filter f;
-    memset(&f, 0, sizeof f);
-    f.to = p;
-    struct event_list l;
-    event_list_init(&l);
-    assert_int_equal(store_read_page(src, &f, 0, false, (size_t)p, &l, &e), ST_OK);
-    assert_int_equal(store_begin(dst, &e), ST_OK);
-    for (size_t i = 0; i < l.len; i++) {
-        struct new_event ne = {l.items[i].type, l.items[i].schema, l.items[i].time, l.items[i].data,
-                               l.items[i].meta};
-        assert_int_equal(
-            store_append(dst, l.items[i].stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL, &e), ST_OK);
-    }
-    assert_int_equal(store_commit(dst, &e), ST_OK);
-    event_list_done(&l);
-    return dst;
-}
-
 static void test_query_at_equals_fresh_fold(void **state)
 {
     struct domain *d = load_domain(DOMAIN_V1);

@@ -229,4 +229,29 @@ static inline int64_t row_int(const value *rows, const char *key, const char *co
     return -1;
 }
 
+/* A new in-memory store holding the events up to p of src: a fresh fold's input. */
+static inline struct store *fresh_copy(struct store *src, int64_t p)
+{
+    err e = {0};
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    struct store *dst = store_open(":memory:", &opt, &e);
+    assert_non_null(dst);
+    struct event_filter f;
+    memset(&f, 0, sizeof f);
+    f.to = p;
+    struct event_list l;
+    event_list_init(&l);
+    assert_int_equal(store_read_page(src, &f, 0, false, (size_t)p, &l, &e), ST_OK);
+    assert_int_equal(store_begin(dst, &e), ST_OK);
+    for (size_t i = 0; i < l.len; i++) {
+        struct new_event ne = {l.items[i].type, l.items[i].schema, l.items[i].time, l.items[i].data,
+                               l.items[i].meta};
+        assert_int_equal(
+            store_append(dst, l.items[i].stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL, &e), ST_OK);
+    }
+    assert_int_equal(store_commit(dst, &e), ST_OK);
+    event_list_done(&l);
+    return dst;
+}
+
 #endif

@@ -26,9 +26,7 @@
 #include "core/store.h"
 #include "core/store_migrate.h"
 #include "core/store_sqlite.h"
-
-static char tmpdir[256];
-static int file_counter;
+#include "test_projection_fixture.h"
 
 /* Nights: one row per room and night, from the nights a booking lists (a night
  * listed twice counts once per event; a for_each over an empty list changes
@@ -64,20 +62,6 @@ static const char DOMAIN[] =
     "    on:\n"
     "      Booked: {nights: \"row.nights + size(event.nights)\", last: event.guest}\n";
 
-static struct domain *load_domain(const char *text)
-{
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", text, strlen(text), &diags);
-    if (!d) {
-        diag_list_print(&diags, stderr);
-        diag_list_done(&diags);
-        fail_msg("the test domain did not load");
-    }
-    diag_list_done(&diags);
-    return d;
-}
-
 /* The first problem loading text gives. */
 static char *load_problem(const char *text)
 {
@@ -90,20 +74,6 @@ static char *load_problem(const char *text)
                         diags.items[0].path, diags.items[0].message);
     diag_list_done(&diags);
     return m;
-}
-
-static int setup_dir(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/strata-keys-XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static struct store *open_new(void)
@@ -140,47 +110,14 @@ static void nights_json(unsigned *seed, strbuf *sb)
     sb_adds(sb, "]");
 }
 
-static void catch_up_all(struct store *s, const struct domain *d)
+/* One key's rows (or all, key NULL) at `at`, as JSON text. */
+static char *query_key_json(struct store *s, const struct domain *d, const char *name,
+                            const char *key, int64_t at)
 {
-    err e = {0};
-    if (projection_catch_up(s, d, NULL, 0, true, NULL, &e) != ST_OK)
-        fail_msg("catch_up: %s", e.msg);
-}
-
-static char *query_json(struct store *s, const struct domain *d, const char *name, const char *key,
-                        int64_t at)
-{
-    value rows;
-    err e = {0};
-    if (projection_query(s, d, name, key, at, 0, 0, &rows, &e) != ST_OK)
-        fail_msg("query %s at %lld: %s", name, (long long)at, e.msg);
+    value rows = query(s, d, name, key, at);
     char *j = json_to_string(&rows);
     value_free(rows);
     return j;
-}
-
-static struct store *fresh_copy(struct store *src, int64_t p)
-{
-    err e = {0};
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    struct store *dst = store_open(":memory:", &opt, &e);
-    assert_non_null(dst);
-    struct event_filter f;
-    memset(&f, 0, sizeof f);
-    f.to = p;
-    struct event_list l;
-    event_list_init(&l);
-    assert_int_equal(store_read_page(src, &f, 0, false, (size_t)p, &l, &e), ST_OK);
-    assert_int_equal(store_begin(dst, &e), ST_OK);
-    for (size_t i = 0; i < l.len; i++) {
-        struct new_event ne = {l.items[i].type, l.items[i].schema, l.items[i].time, l.items[i].data,
-                               l.items[i].meta};
-        assert_int_equal(
-            store_append(dst, l.items[i].stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL, &e), ST_OK);
-    }
-    assert_int_equal(store_commit(dst, &e), ST_OK);
-    event_list_done(&l);
-    return dst;
 }
 
 /* ---- tests ---- */
@@ -222,8 +159,8 @@ static void test_for_each_query_at_equals_fresh_fold(void **state)
         catch_up_all(fresh, d);
         static const char *const names[] = {"Nights", "Rooms"};
         for (size_t k = 0; k < 2; k++) {
-            char *want = query_json(fresh, d, names[k], NULL, 0);
-            char *got = query_json(s, d, names[k], NULL, at);
+            char *want = query_key_json(fresh, d, names[k], NULL, 0);
+            char *got = query_key_json(s, d, names[k], NULL, at);
             if (strcmp(want, got) != 0)
                 fail_msg("%s at %lld (trial %d):\n  fresh fold: %.400s\n  at P:       %.400s",
                          names[k], (long long)at, trial, want, got);
@@ -237,7 +174,8 @@ static void test_for_each_query_at_equals_fresh_fold(void **state)
         assert_int_equal(got_n, want_n);
         char key[32];
         snprintf(key, sizeof key, "%u/%u", 100 + rand_r(&seed) % 8, 1 + rand_r(&seed) % 6);
-        char *a = query_json(fresh, d, "Nights", key, 0), *b = query_json(s, d, "Nights", key, at);
+        char *a = query_key_json(fresh, d, "Nights", key, 0),
+             *b = query_key_json(s, d, "Nights", key, at);
         assert_string_equal(a, b);
         free(a);
         free(b);
@@ -257,7 +195,7 @@ static void test_key_named_twice(void **state)
     struct store *s = open_new();
     append(s, 7, "Booked", "{\"guest\":\"ann\",\"nights\":[1,2,1]}");
     catch_up_all(s, d);
-    char *j = query_json(s, d, "Nights", NULL, 0);
+    char *j = query_key_json(s, d, "Nights", NULL, 0);
     assert_string_equal(j, "[{\"key\":\"7/1\",\"guest\":\"ann\",\"times\":2},"
                            "{\"key\":\"7/2\",\"guest\":\"ann\",\"times\":1}]");
     free(j);
@@ -265,10 +203,10 @@ static void test_key_named_twice(void **state)
      * also lets it go), so both go; a third night never booked is no change. */
     append(s, 7, "Cancelled", "{\"nights\":[1,2,3]}");
     catch_up_all(s, d);
-    j = query_json(s, d, "Nights", NULL, 0);
+    j = query_key_json(s, d, "Nights", NULL, 0);
     assert_string_equal(j, "[]");
     free(j);
-    j = query_json(s, d, "Nights", NULL, 1);
+    j = query_key_json(s, d, "Nights", NULL, 1);
     assert_string_equal(j, "[{\"key\":\"7/1\",\"guest\":\"ann\",\"times\":2},"
                            "{\"key\":\"7/2\",\"guest\":\"ann\",\"times\":1}]");
     free(j);
@@ -313,7 +251,7 @@ static void test_failures_name_the_place(void **state)
     assert_non_null(why);
     assert_non_null(strstr(why, "projections.Nights.on.Booked.for_each"));
     free(why);
-    char *j = query_json(s, d, "Nights", NULL, 0);
+    char *j = query_key_json(s, d, "Nights", NULL, 0);
     assert_string_equal(j, "[{\"key\":\"1/1\",\"guest\":\"ann\",\"times\":1},"
                            "{\"key\":\"1/2\",\"guest\":\"ann\",\"times\":1}]");
     free(j);
