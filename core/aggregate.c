@@ -15,6 +15,7 @@
 #include "event_check.h"
 #include "json.h"
 #include "rule_message.h"
+#include "upcast_step.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
  * never holds more than a page in memory. */
@@ -32,73 +33,18 @@ static void meta_set_str(value *m, const char *k, const char *s)
 int event_upcast(const struct event_spec *spec, int from, value *data, const value *meta, err *e)
 {
     for (int v = from; v < spec->version; v++) {
-        const struct upcast_step *st = NULL;
-        for (size_t i = 0; i < spec->nupcasts; i++)
-            if (spec->upcasts[i].from == v)
-                st = &spec->upcasts[i];
+        const struct upcast_step *st = upcast_step_from(spec, v);
         if (!st)
             return err_set(e, ST_ERR, "event %s: no upcast from version %d to %d", spec->name, v,
                            v + 1);
-        if (data->type != V_MAP)
-            return err_set(e, ST_ERR, "event %s: data is not an object, cannot upcast", spec->name);
-        for (size_t i = 0; i < st->nrename; i++) {
-            const value *old = value_map_get(data, st->rename_from[i]);
-            if (!old)
-                continue;
-            value moved = value_ref(old);
-            value_map_remove(data, st->rename_from[i], strlen(st->rename_from[i]));
-            value_map_set(data, st->rename_to[i], moved);
-        }
-        for (size_t i = 0; i < st->ndefault; i++)
-            if (!value_map_get(data, st->default_names[i]))
-                value_map_set(data, st->default_names[i], value_ref(&st->default_values[i]));
-        if (st->nset) {
-            /* Every `set` sees the data as it was after rename and default. */
-            struct expr_vars vars;
-            memset(&vars, 0, sizeof vars);
-            vars.roots[ROOT_EVENT] = *data;
-            if (meta)
-                vars.roots[ROOT_META] = *meta;
-            value *results = xcalloc(st->nset, sizeof *results);
-            int rc = ST_OK;
-            for (size_t i = 0; i < st->nset && rc == ST_OK; i++) {
-                rc = expr_eval(st->set[i].value, &vars, &results[i], e);
-                if (rc != ST_OK) {
-                    err_prefix(e, "upcasting %s from version %d, set %s", spec->name, v,
-                               st->set[i].name);
-                    for (size_t j = 0; j < i; j++)
-                        value_free(results[j]);
-                }
-            }
-            if (rc != ST_OK) {
-                free(results);
-                return rc;
-            }
-            for (size_t i = 0; i < st->nset; i++)
-                value_map_set(data, st->set[i].name, results[i]);
-            free(results);
-        }
-        for (size_t i = 0; i < st->ndrop; i++)
-            value_map_remove(data, st->drop[i], strlen(st->drop[i]));
+        int rc = upcast_step_run(spec, st, data, meta, e);
+        if (rc != ST_OK)
+            return rc;
     }
     /* Upcast data reads as if it had been written now: the fields in the order the
      * event declares them, anything undeclared after them. */
-    if (from < spec->version && data->type == V_MAP && spec->nfields) {
-        value ordered = value_map(value_map_len(data));
-        for (size_t i = 0; i < spec->nfields; i++) {
-            const value *v = value_map_get(data, spec->fields[i].name);
-            if (v)
-                value_map_set(&ordered, spec->fields[i].name, value_ref(v));
-        }
-        for (size_t i = 0; i < value_map_len(data); i++) {
-            const value *k = value_map_key_at(data, i);
-            if (!value_map_getn(&ordered, value_str(k), value_strlen(k)))
-                value_map_setn(&ordered, value_str(k), value_strlen(k),
-                               value_ref(value_map_val_at(data, i)));
-        }
-        value_free(*data);
-        *data = ordered;
-    }
+    if (from < spec->version)
+        upcast_order_fields(spec, data);
     return ST_OK;
 }
 
