@@ -29,6 +29,8 @@ static const struct subcommand subcommands[] = {
     {"trace", NULL, NULL},
     {"doctor", NULL, NULL},
     {"sql", NULL, NULL},
+    {"upcast", NULL, NULL},
+    {"snapshots", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},

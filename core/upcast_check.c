@@ -14,8 +14,8 @@
 
 /* The spec of ev's type and ev's data and meta, parsed: what every chain starts
  * from. An event that cannot get that far is ST_ERR with e saying why. */
-static int prepare(const struct domain *d, const struct event *ev,
-                   const struct event_spec **spec, struct decoded_event *de, err *e)
+static int prepare(const struct domain *d, const struct event *ev, const struct event_spec **spec,
+                   struct decoded_event *de, err *e)
 {
     *spec = domain_find_event(d, ev->type, e);
     if (!*spec)
