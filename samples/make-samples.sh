@@ -18,6 +18,11 @@
 #   orders.map.yaml              format: cloudevents (the spec's defaults)
 #   audit.json                   {"Records": [...]}, not in time order (CloudTrail-like)
 #   audit.map.yaml               records: Records; import it with --sort time
+#   upcast-bank.ndjson           events stored at old schema versions, for the
+#   upcast-library.ndjson        domains whose events evolved (bank, library,
+#   upcast-hotel.ndjson          hotel): `strata events --raw` shows them as stored,
+#                                `strata events` upcast, `strata upcast --check`
+#                                runs every chain (the README's tour)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -149,6 +154,33 @@ stream: record.userIdentity.arn
 type: record.eventName
 time: record.eventTime
 data: "record.requestParameters == null ? {} : record.requestParameters"
+EOF
+
+# Events stored long ago, at old schema versions, beside new ones: what upcasting
+# is for. bank: AccountOpened v1 {name, deposit} (one without a deposit, so the
+# upcast's `has()` default shows); library: BookLent v1 {borrower, weeks} and v2
+# {member, days} under a v3 domain (a two-step chain); hotel: RoomBooked v1 called
+# the guest `name`.
+cat >"$here/upcast-bank.ndjson" <<'EOF'
+{"position":1,"stream":"Account-A","version":1,"type":"AccountOpened","schema":1,"time":"2024-03-01T09:00:00.000Z","data":{"name":"Alice","deposit":300},"meta":{"command":"OpenAccount","commandId":"u-1"}}
+{"position":2,"stream":"Account-B","version":1,"type":"AccountOpened","schema":1,"time":"2024-03-01T09:30:00.000Z","data":{"name":"Bob"},"meta":{"command":"OpenAccount","commandId":"u-2"}}
+{"position":3,"stream":"Account-A","version":2,"type":"MoneyDeposited","schema":1,"time":"2024-03-02T10:00:00.000Z","data":{"amount":50},"meta":{"command":"Deposit","commandId":"u-3"}}
+{"position":4,"stream":"Account-B","version":2,"type":"MoneyDeposited","schema":1,"time":"2024-03-02T11:00:00.000Z","data":{"amount":120},"meta":{"command":"Deposit","commandId":"u-4"}}
+{"position":5,"stream":"Account-C","version":1,"type":"AccountOpened","schema":2,"time":"2026-01-05T08:00:00.000Z","data":{"owner":"Carol","initialDeposit":200,"currency":"CHF"},"meta":{"command":"OpenAccount","commandId":"u-5"}}
+{"position":6,"stream":"Account-A","version":3,"type":"MoneyWithdrawn","schema":1,"time":"2026-01-06T12:00:00.000Z","data":{"amount":80},"meta":{"command":"Withdraw","commandId":"u-6"}}
+EOF
+
+cat >"$here/upcast-library.ndjson" <<'EOF'
+{"position":1,"stream":"Book-9780000000001","version":1,"type":"BookAdded","schema":1,"time":"2019-05-01T09:00:00.000Z","data":{"title":"Dune","copies":3},"meta":{"command":"AddBook","commandId":"l-1"}}
+{"position":2,"stream":"Book-9780000000001","version":2,"type":"BookLent","schema":1,"time":"2019-05-02T10:00:00.000Z","data":{"borrower":"ann","weeks":2},"meta":{"command":"LendBook","commandId":"l-2"}}
+{"position":3,"stream":"Book-9780000000001","version":3,"type":"BookLent","schema":2,"time":"2022-09-01T10:00:00.000Z","data":{"member":"bo","days":7},"meta":{"command":"LendBook","commandId":"l-3"}}
+{"position":4,"stream":"Book-9780000000001","version":4,"type":"BookReturned","schema":1,"time":"2022-09-05T16:00:00.000Z","data":{"member":"ann"},"meta":{"command":"ReturnBook","commandId":"l-4"}}
+{"position":5,"stream":"Book-9780000000001","version":5,"type":"BookLent","schema":3,"time":"2026-02-01T10:00:00.000Z","data":{"member":"cy","days":14,"channel":"kiosk"},"meta":{"command":"LendBook","commandId":"l-5"}}
+EOF
+
+cat >"$here/upcast-hotel.ndjson" <<'EOF'
+{"position":1,"stream":"Room-101","version":1,"type":"RoomBooked","schema":1,"time":"2025-06-01T12:00:00.000Z","data":{"bookingId":"b1","name":"Ines","from":"2025-07-01T14:00:00Z","to":"2025-07-03T10:00:00Z","nights":["2025-07-01","2025-07-02"]},"meta":{"command":"Book","commandId":"h-1"}}
+{"position":2,"stream":"Room-101","version":2,"type":"RoomBooked","schema":2,"time":"2026-01-10T12:00:00.000Z","data":{"bookingId":"b2","guest":"Jon","from":"2026-02-01T14:00:00Z","to":"2026-02-02T10:00:00Z","nights":["2026-02-01"]},"meta":{"command":"Book","commandId":"h-2"}}
 EOF
 
 echo "wrote the samples into $here"
