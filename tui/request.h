@@ -73,6 +73,8 @@ enum keymap {
     R(EVENTS, EVENTS_FILTER_CLEAR, "c", "Clear the filters")                                       \
     R(EVENTS, EVENTS_STREAM, "S", "Open the selected event's stream")                              \
     R(EVENTS, EVENTS_TRACE, "T", "Trace: the causation tree under the selected event (:trace)")    \
+    R(EVENTS, EVENTS_UPCAST, "U",                                                                  \
+      "Upcast: the selected event's chain step by step, field by field (:upcast)")                 \
     R(STREAMS, STREAMS_OPEN, "<Enter>",                                                            \
       "Open the stream: state, history, what each event changed")                                  \
     R(STREAMS, STREAMS_RAW, "r", "History: what each event changed / its data raw, as stored")     \

@@ -21,6 +21,7 @@ static struct {
     struct tui *app;
     bool show_output; /* the verb asked for the pane itself */
     bool jumps;       /* its lines name positions (why, bisect): a cursor moves the timeline */
+    bool marks;       /* its lines mark fields + added, - removed, ~ changed (upcast) */
     char said[512];   /* what the message line was last given, to say again */
     bool said_bad;
 } pane;
@@ -47,7 +48,10 @@ static void out_add(attr_t attr, const char *text, size_t len)
 
 static void out_line(void *ctx, const char *text, size_t len)
 {
-    out_add(0, text, len);
+    /* The upcast playground's fields: what a step changed stands out. */
+    bool marked = pane.marks && len > 4 && text[0] == ' ' && text[1] == ' ' && text[3] == ' ' &&
+                  (text[2] == '+' || text[2] == '-' || text[2] == '~');
+    out_add(marked ? tui_attr(TC_CHANGE) : 0, text, len);
 }
 
 static void out_table_row(void *ctx, const char *const *cells, size_t n)
@@ -163,6 +167,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     pane.said_error = false;
     pane.show_output = false;
     pane.jumps = strcmp(def->name, "why") == 0 || strcmp(def->name, "bisect") == 0;
+    pane.marks = strcmp(def->name, "upcast") == 0;
     pane.said[0] = 0;
     pane.said_bad = false;
     pane.app = app;

@@ -545,6 +545,20 @@ static void trace_event(struct tui *app, const struct event *sel)
     free(line);
 }
 
+/* The upcast playground: the selected event's chain, step by step, in the output
+ * pane (the shared verb). */
+static void upcast_event(struct tui *app, const struct event *sel)
+{
+    char *line = xasprintf("upcast %lld", (long long)sel->position);
+    struct words w;
+    const char *bad = NULL;
+    if (split_words(line, &w, &bad)) {
+        verb_pane_run(app, verb_find("upcast"), &w, line);
+        words_done(&w);
+    }
+    free(line);
+}
+
 static enum request events_request(struct view *v, enum request req)
 {
     struct events_view *ev = v->priv;
@@ -612,6 +626,10 @@ static enum request events_request(struct view *v, enum request req)
     case REQ_EVENTS_TRACE:
         if (sel) /* the shared verb, shown in the output pane */
             trace_event(app, sel);
+        break;
+    case REQ_EVENTS_UPCAST:
+        if (sel)
+            upcast_event(app, sel);
         break;
     default:
         return req;
