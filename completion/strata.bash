@@ -63,7 +63,7 @@ _strata()
         --domain=*) dom=(--domain "${w[i]#--domain=}") ;;
         --db | --payload | --id | --expect-version | --correlation-id | --causation-id | \
             --stream | --type | --from | --to | --limit | --at | --at-time | --key | \
-            --source | --map | --sort | --format | --vars | --speed | --rate | \
+            --source | --map | --sort | --format | --vars | --speed | --rate | --compare | --sample | --max | \
             --rebuild | --throttle | --pause | --resume) ((i++)) ;;
         -*) ;;
         *) if [[ -z $sub ]]; then sub=${w[i]}; else pos+=("${w[i]}"); fi ;;
@@ -83,7 +83,8 @@ _strata()
     --type) _strata_names types; return ;;
     --rebuild | --pause | --resume | --throttle) _strata_names projections; return ;;
     --payload | --id | --expect-version | --correlation-id | --causation-id | --stream | \
-        --from | --to | --limit | --at | --at-time | --key | --source | --vars | --speed | --rate)
+        --from | --to | --limit | --at | --at-time | --key | --source | --vars | --speed | --rate | \
+        --compare | --sample | --max)
         return
         ;;
     esac
