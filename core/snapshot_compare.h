@@ -9,8 +9,9 @@
  * a load at the head would read after the newest one (N = 0: no snapshots, every
  * event). A sample of streams (reservoir sampling, a fixed seed) keeps the state
  * each policy's newest snapshot would hold; each sampled stream is then loaded
- * once per policy and timed: the snapshot's JSON parsed (from memory: nothing is
- * stored), the events after it read from the store and folded. */
+ * three times per policy and the median kept: the snapshot's JSON parsed (from
+ * memory: nothing is stored), the events after it read from the store and
+ * folded. */
 #ifndef STRATA_SNAPSHOT_COMPARE_H
 #define STRATA_SNAPSHOT_COMPARE_H
 

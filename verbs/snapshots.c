@@ -160,7 +160,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         c->out->table_end(c->out->ctx);
     verb_say(c, table ? VERB_NOTE : VERB_INFO, 0,
              "%lld stream%s (%lld events) folded once; load times measured on %zu sampled "
-             "stream%s, one load each per policy, the snapshot parsed from memory; nothing "
+             "stream%s, the median of three loads per policy, the snapshot parsed from memory; nothing "
              "written",
              (long long)r.streams, r.streams == 1 ? "" : "s", (long long)r.events, r.sampled,
              r.sampled == 1 ? "" : "s");
