@@ -158,12 +158,13 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     }
     if (table)
         c->out->table_end(c->out->ctx);
-    verb_say(c, table ? VERB_NOTE : VERB_INFO, 0,
-             "%lld stream%s (%lld events) folded once; load times measured on %zu sampled "
-             "stream%s, the median of three loads per policy, the snapshot parsed from memory; nothing "
-             "written",
-             (long long)r.streams, r.streams == 1 ? "" : "s", (long long)r.events, r.sampled,
-             r.sampled == 1 ? "" : "s");
+    verb_say(
+        c, table ? VERB_NOTE : VERB_INFO, 0,
+        "%lld stream%s (%lld events) folded once; load times measured on %zu sampled "
+        "stream%s, the median of three loads per policy, the snapshot parsed from memory; nothing "
+        "written",
+        (long long)r.streams, r.streams == 1 ? "" : "s", (long long)r.events, r.sampled,
+        r.sampled == 1 ? "" : "s");
     if (r.failed_streams)
         verb_say(c, VERB_WARNING, 0, "%lld stream%s the domain cannot fold left out (first: %s)",
                  (long long)r.failed_streams, r.failed_streams == 1 ? "" : "s", r.first_failure);

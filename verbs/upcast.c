@@ -128,7 +128,12 @@ static void report_text(struct verb_ctx *c, const struct upcast_report *r, strbu
     }
     if (w > 40)
         w = 40;
-    sb_addf(sb, "%-*s  STORED  NOW  EVENTS  CLEAN  FAILED  MISMATCHED", w, "TYPE");
+    /* Number columns as wide as the largest count (the store's). */
+    char big[24];
+    int wn = snprintf(big, sizeof big, "%lld", (long long)r->events);
+    wn = wn < 6 ? 6 : wn;
+    sb_addf(sb, "%-*s  STORED  NOW  %*s  %*s  %*s  MISMATCHED", w, "TYPE", wn, "EVENTS", wn,
+            "CLEAN", wn, "FAILED");
     say_line(c, sb);
     for (size_t i = 0; i < r->n; i++) {
         const struct upcast_group *g = &r->groups[i];
@@ -140,8 +145,8 @@ static void report_text(struct verb_ctx *c, const struct upcast_report *r, strbu
             sb_addf(sb, "v%-3d", g->current);
         else
             sb_adds(sb, "-   ");
-        sb_addf(sb, " %6lld  %5lld  %6lld  %10lld", (long long)g->events, (long long)g->clean,
-                (long long)g->failed, (long long)g->mismatched);
+        sb_addf(sb, " %*lld  %*lld  %*lld  %10lld", wn, (long long)g->events, wn,
+                (long long)g->clean, wn, (long long)g->failed, (long long)g->mismatched);
         say_line(c, sb);
     }
     sb_reset(sb);

@@ -29,7 +29,7 @@ run "$STRATA" upcast --check --json --domain "$ROOT/domains/library.yaml" --db "
 expect_contains "$OUT" '{"kind":"group","type":"BookLent","schema":1,"current":3,"events":1,"clean":1,"failed":0,"mismatched":0}' "library: BookLent v1, per type and stored version"
 expect_contains "$OUT" '"before":{"borrower":"ann","weeks":2},"after":{"member":"ann","days":14,"channel":"desk"}' "library: a v1 sample through both steps"
 run "$STRATA" upcast --check --text --domain "$ROOT/domains/library.yaml" --db "$DB"
-expect_contains "$OUT" "BookLent      v1      v3        1      1       0           0" "--text: the table"
+expect_contains "$OUT" "BookLent      v1      v3        1       1       0           0" "--text: the table"
 expect_contains "$OUT" "sample: BookLent v2 -> v3 at position 3 (Book-9780000000001)" "--text: a sample"
 
 # The playground: one event's chain, step by step.
