@@ -46,6 +46,33 @@ run "$STRATA" upcast 2 --domain "$ROOT/domains/library.yaml" --db "$DB"
 expect_contains "$OUT" '"version":3,"step":"default channel","data":{"member":"ann","days":14,"channel":"desk"},"added":["channel"],"changed":[],"removed":[]}' "NDJSON: each step with what it added, changed, removed"
 expect_contains "$OUT" '{"position":2,"clean":true}' "NDJSON: the outcome"
 
+# A step that changes a field in place (euros to cents) is marked ~ with both values.
+cat >"$TMP/cents.yaml" <<'YAML'
+domain: cents
+aggregates:
+  Till:
+    id: tillId
+    state: {total: {type: int, default: 0}}
+    commands:
+      Pay:
+        payload: {tillId: string, amount: int}
+        emit: [{Paid: {amount: payload.amount}}]
+    events:
+      Paid:
+        version: 2
+        fields: {amount: int}
+        apply: {total: "state.total + event.amount"}
+        upcast:
+          - {from: 1, set: {amount: "event.amount * 100"}}
+YAML
+CDB=$(fresh_db cents)
+echo '{"position":1,"stream":"Till-1","version":1,"type":"Paid","schema":1,"time":"2020-01-01T00:00:00Z","data":{"amount":12}}' >"$TMP/cents.ndjson"
+"$STRATA" import --domain "$TMP/cents.yaml" --db "$CDB" "$TMP/cents.ndjson" >/dev/null
+run "$STRATA" upcast 1 --text --domain "$TMP/cents.yaml" --db "$CDB"
+expect_contains "$OUT" "  ~ amount: 12 -> 1200" "a changed field marked ~, before -> after"
+run "$STRATA" upcast 1 --domain "$TMP/cents.yaml" --db "$CDB"
+expect_contains "$OUT" '"added":[],"changed":["amount"],"removed":[]' "NDJSON: changed"
+
 # A planted bad upcast: no rename (owner is never made) and a set that fails
 # without a deposit.
 sed -e '/rename: {name: owner}/d' \
