@@ -102,6 +102,16 @@ if ! skip_on_pg "a read-only file"; then
     chmod u+w "$TMP/bank.db"
 fi
 
+# Untrusted text (a stream name with an escape sequence) never reaches the terminal raw.
+EDB=$(fresh_db evil)
+printf '%s\n' '{"position":1,"stream":"Account-\u001b[31mX","version":1,"type":"AccountOpened","schema":1,"time":"2020-01-01T00:00:00Z","data":{"name":"E\u001b]0;x\u0007","deposit":1}}' >"$TMP/evil.ndjson"
+"$STRATA" import --domain "$ROOT/domains/bank.yaml" --db "$EDB" "$TMP/evil.ndjson" >/dev/null
+esc=$(printf '\033')
+for args in "--check" "1"; do
+    run "$STRATA" upcast $args --text --domain "$ROOT/domains/bank.yaml" --db "$EDB"
+    expect_not_contains "$OUT" "$esc" "upcast $args --text: no escape byte from the log"
+done
+
 # Bad input.
 run "$STRATA" upcast --domain "$ROOT/domains/bank.yaml" --db "$DB"
 expect_rc 2 "neither --check nor a position: usage"
