@@ -165,9 +165,15 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         "written",
         (long long)r.streams, r.streams == 1 ? "" : "s", (long long)r.events, r.sampled,
         r.sampled == 1 ? "" : "s");
-    if (r.failed_streams)
+    if (r.failed_streams) {
+        strbuf why;
+        sb_init(&why);
+        verb_add_safe(&why, r.first_failure ? r.first_failure : "");
         verb_say(c, VERB_WARNING, 0, "%lld stream%s the domain cannot fold left out (first: %s)",
-                 (long long)r.failed_streams, r.failed_streams == 1 ? "" : "s", r.first_failure);
+                 (long long)r.failed_streams, r.failed_streams == 1 ? "" : "s",
+                 why.buf ? why.buf : "");
+        sb_done(&why);
+    }
     verb_show(c, &(struct verb_view){.kind = VERB_VIEW_OUTPUT});
     snapshot_comparison_done(&r);
     return ST_OK;

@@ -16,7 +16,6 @@
 #include "core/json.h"
 #include "core/upcast_check.h"
 #include "core/upcast_step.h"
-#include "core/utf8.h"
 #include "verbs/verb.h"
 
 static const char usage[] =
@@ -41,26 +40,10 @@ static const struct option opts[] = {{"check", no_argument, NULL, OPT_CHECK},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
-/* Untrusted text (stream names, types, messages quoting data) for a terminal:
- * control characters (C0, C1, DEL, line separators) and bytes that are not UTF-8
- * shown as U+FFFD, so that no escape sequence from the log reaches it. */
+/* Untrusted text (stream names, types, messages quoting data) for a terminal. */
 static void add_safe(strbuf *sb, const char *s)
 {
-    size_t n = strlen(s), i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
-        if (k == 0) {
-            utf8_append(sb, 0xFFFD);
-            i++;
-            continue;
-        }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
-            utf8_append(sb, 0xFFFD);
-        else
-            sb_add(sb, s + i, k);
-        i += k;
-    }
+    verb_add_safe(sb, s);
 }
 
 static void add_json_text(strbuf *sb, const char *json_text, bool text)

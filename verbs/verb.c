@@ -13,6 +13,7 @@
 
 #include "core/about.h"
 #include "core/projection.h"
+#include "core/utf8.h"
 
 static void say(struct verb_ctx *c, enum verb_level level, const char *verb, const char *fmt,
                 va_list ap)
@@ -296,4 +297,23 @@ int verb_run(const struct verb_def *def, struct verb_ctx *c, int argc, char **ar
     free(c->owned_db_path);
     c->owned_db_path = NULL;
     return rc;
+}
+
+void verb_add_safe(strbuf *sb, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = utf8_decode(s + i, n - i, &cp);
+        if (k == 0) {
+            utf8_append(sb, 0xFFFD);
+            i++;
+            continue;
+        }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+            utf8_append(sb, 0xFFFD);
+        else
+            sb_add(sb, s + i, k);
+        i += k;
+    }
 }

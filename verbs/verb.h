@@ -175,5 +175,9 @@ int verb_resolve_at(struct verb_ctx *c, const char *at, const char *at_time, int
 void verb_line(struct verb_ctx *c, const char *text, size_t len);
 /* Asks a front end with panes to show a result (no-op without one). */
 void verb_show(struct verb_ctx *c, const struct verb_view *v);
+/* Appends untrusted text (names and data from the log) for a terminal: control
+ * characters (C0, C1, DEL, line separators) and bytes that are not UTF-8 become
+ * U+FFFD, so that no escape sequence reaches it. */
+void verb_add_safe(strbuf *sb, const char *s);
 
 #endif
