@@ -40,16 +40,10 @@ static const struct option opts[] = {{"check", no_argument, NULL, OPT_CHECK},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
-/* Untrusted text (stream names, types, messages quoting data) for a terminal. */
-static void add_safe(strbuf *sb, const char *s)
-{
-    verb_add_safe(sb, s);
-}
-
 static void add_json_text(strbuf *sb, const char *json_text, bool text)
 {
     if (text)
-        add_safe(sb, json_text ? json_text : "null");
+        verb_add_safe(sb, json_text ? json_text : "null");
     else
         sb_adds(sb, json_text ? json_text : "null");
 }
@@ -136,7 +130,7 @@ static void report_text(struct verb_ctx *c, const struct upcast_report *r, strbu
     for (size_t i = 0; i < r->n; i++) {
         const struct upcast_group *g = &r->groups[i];
         size_t at = sb->len;
-        add_safe(sb, g->type);
+        verb_add_safe(sb, g->type);
         int len = (int)(sb->len - at);
         sb_addf(sb, "%*s  v%-5d  ", w > len ? w - len : 0, "", g->schema);
         if (g->current)
@@ -153,17 +147,17 @@ static void report_text(struct verb_ctx *c, const struct upcast_report *r, strbu
         for (size_t j = 0; j < g->nproblems; j++) {
             const struct upcast_problem *p = &g->problems[j];
             sb_addf(sb, "%s: ", p->mismatch ? "mismatch" : "failed");
-            add_safe(sb, g->type);
+            verb_add_safe(sb, g->type);
             sb_addf(sb, " v%d at position %lld (", g->schema, (long long)p->position);
-            add_safe(sb, p->stream);
+            verb_add_safe(sb, p->stream);
             sb_adds(sb, "): ");
-            add_safe(sb, p->error);
+            verb_add_safe(sb, p->error);
             say_line(c, sb);
         }
         if (g->nproblems < (size_t)(g->failed + g->mismatched)) {
             sb_addf(sb, "  ... and %lld more of ",
                     (long long)(g->failed + g->mismatched - (int64_t)g->nproblems));
-            add_safe(sb, g->type);
+            verb_add_safe(sb, g->type);
             sb_addf(sb, " v%d (--max N lists more)", g->schema);
             say_line(c, sb);
         }
@@ -173,10 +167,10 @@ static void report_text(struct verb_ctx *c, const struct upcast_report *r, strbu
         for (size_t j = 0; j < g->nsamples; j++) {
             const struct upcast_sample *s = &g->samples[j];
             sb_adds(sb, "sample: ");
-            add_safe(sb, g->type);
+            verb_add_safe(sb, g->type);
             sb_addf(sb, " v%d -> v%d at position %lld (", g->schema, g->current,
                     (long long)s->position);
-            add_safe(sb, s->stream);
+            verb_add_safe(sb, s->stream);
             sb_adds(sb, ")");
             say_line(c, sb);
             sb_adds(sb, "  before ");
@@ -226,15 +220,15 @@ static void field_line(struct verb_ctx *c, strbuf *sb, const char *mark, const v
                        const value *before, const value *now)
 {
     sb_adds(sb, mark);
-    add_safe(sb, value_str(k));
+    verb_add_safe(sb, value_str(k));
     sb_adds(sb, ": ");
     char *t = json_to_string(before ? before : now);
-    add_safe(sb, t);
+    verb_add_safe(sb, t);
     free(t);
     if (before && now) {
         t = json_to_string(now);
         sb_adds(sb, " -> ");
-        add_safe(sb, t);
+        verb_add_safe(sb, t);
         free(t);
     }
     say_line(c, sb);
@@ -246,7 +240,7 @@ static void version_text(struct verb_ctx *c, strbuf *sb, const value *prev, cons
     if (now->type != V_MAP) {
         char *t = json_to_string(now);
         sb_adds(sb, MARK_SAME);
-        add_safe(sb, t);
+        verb_add_safe(sb, t);
         free(t);
         say_line(c, sb);
         return;
@@ -324,9 +318,9 @@ static int run_trace(struct verb_ctx *c, bool text, const char *pos_text)
     int current = t.spec->version;
     if (text) {
         sb_addf(&sb, "#%lld ", (long long)pos);
-        add_safe(&sb, ev->stream);
+        verb_add_safe(&sb, ev->stream);
         sb_adds(&sb, " ");
-        add_safe(&sb, ev->type);
+        verb_add_safe(&sb, ev->type);
         if (t.stored < current)
             sb_addf(&sb, ": stored at version %d, the domain's is %d", t.stored, current);
         else
@@ -368,14 +362,14 @@ static int run_trace(struct verb_ctx *c, bool text, const char *pos_text)
     if (text) {
         if (!t.error) {
             sb_adds(&sb, "clean: matches the fields of ");
-            add_safe(&sb, ev->type);
+            verb_add_safe(&sb, ev->type);
             sb_addf(&sb, " v%d", current);
         } else {
             if (t.mismatch)
                 sb_addf(&sb, "mismatch: version %d does not match the fields: ", current);
             else
                 sb_addf(&sb, "failed: step %d->%d: ", t.stored + (int)t.n - 1, t.stored + (int)t.n);
-            add_safe(&sb, t.error);
+            verb_add_safe(&sb, t.error);
         }
     } else {
         sb_addf(&sb, "{\"position\":%lld,\"clean\":%s", (long long)pos, t.error ? "false" : "true");
