@@ -123,6 +123,11 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     if (snapshot_compare(c->store, c->domain, every, n, (size_t)sample, &r, &e) != ST_OK)
         return verb_fail(c, &e);
     bool table = format == 2 || (format == 0 && (c->borrowed || c->out->tty));
+    /* The domain's own policy, when its aggregates share one: that row is marked. */
+    int mine = c->domain->naggregates ? c->domain->aggregates[0].snapshot_every : -1;
+    for (size_t a = 1; a < c->domain->naggregates; a++)
+        if (c->domain->aggregates[a].snapshot_every != mine)
+            mine = -1;
     if (table) {
         static const char *const cols[] = {"SNAPSHOT_EVERY", "SNAPSHOTS", "BYTES",   "READ_MEAN",
                                            "READ_MAX",       "LOAD_P50",  "LOAD_P99"};
@@ -132,7 +137,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         const struct snapshot_policy *p = &r.policies[i];
         if (table) {
             char cells[7][32];
-            snprintf(cells[0], 32, p->every ? "%d" : "0 (none)", p->every);
+            snprintf(cells[0], 32, "%d%s%s", p->every, p->every ? "" : " (none)",
+                     p->every == mine ? " (current)" : "");
             snprintf(cells[1], 32, "%lld", (long long)p->snapshots);
             fmt_bytes(cells[2], 32, p->bytes);
             snprintf(cells[3], 32, "%.1f", p->read_mean);
@@ -144,14 +150,15 @@ static int run(struct verb_ctx *c, int argc, char **argv)
                 row[k] = cells[k];
             c->out->table_row(c->out->ctx, row, 7);
         } else {
-            char *line = xasprintf("{\"snapshot_every\":%d,\"snapshots\":%lld,\"bytes\":%lld,"
-                                   "\"events_read_mean\":%.2f,"
-                                   "\"events_read_max\":%lld,\"load_ms_p50\":%.4f,\"load_ms_p99\":%"
-                                   ".4f,\"streams\":%lld,"
-                                   "\"sampled\":%zu}",
-                                   p->every, (long long)p->snapshots, (long long)p->bytes,
-                                   p->read_mean, (long long)p->read_max, p->load_p50_ms,
-                                   p->load_p99_ms, (long long)r.streams, r.sampled);
+            char *line =
+                xasprintf("{\"snapshot_every\":%d,\"snapshots\":%lld,\"bytes\":%lld,"
+                          "\"events_read_mean\":%.2f,"
+                          "\"events_read_max\":%lld,\"load_ms_p50\":%.4f,\"load_ms_p99\":%"
+                          ".4f,\"streams\":%lld,"
+                          "\"sampled\":%zu,\"current\":%s}",
+                          p->every, (long long)p->snapshots, (long long)p->bytes, p->read_mean,
+                          (long long)p->read_max, p->load_p50_ms, p->load_p99_ms,
+                          (long long)r.streams, r.sampled, p->every == mine ? "true" : "false");
             verb_line(c, line, strlen(line));
             free(line);
         }

@@ -35,7 +35,7 @@ expect_contains "$(line 10)" '"events_read_mean":3.50,"events_read_max":7,' "10:
 expect_contains "$(line 100)" '"snapshots":2,' "100: 2 snapshots"
 expect_contains "$(line 100)" '"events_read_mean":28.50,"events_read_max":50,' "100: events read"
 expect_contains "$(line 1000)" '"snapshots":0,"bytes":0,"events_read_mean":128.50,"events_read_max":250,' "1000: longer than every stream, as none"
-expect_contains "$(line 10)" '"streams":2,"sampled":2}' "streams folded and sampled"
+expect_contains "$(line 10)" '"streams":2,"sampled":2,"current":false}' "streams folded and sampled"
 # Bytes: each snapshot is the state's JSON, e.g. {"status":"open","owner":"L","balance":9}.
 b10=$(line 10 | sed 's/.*"bytes":\([0-9]*\).*/\1/')
 b100=$(line 100 | sed 's/.*"bytes":\([0-9]*\).*/\1/')
@@ -49,6 +49,7 @@ run "$STRATA" snapshots --compare 0,50 --table --sample 1 --domain "$D" --db "$D
 expect_rc 0 "--table"
 expect_contains "$OUT" "SNAPSHOT_EVERY  SNAPSHOTS  BYTES" "the table's header"
 expect_contains "$OUT" "0 (none)" "policy 0 said as none"
+expect_contains "$OUT" "50 (current)" "the domain's own snapshot_every marked"
 expect_contains "$ERR" "2 streams (257 events) folded once; load times measured on 1 sampled stream" "how many streams were timed"
 
 # A stream the domain cannot fold is left out and said.
