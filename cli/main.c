@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
     {"tui", cmd_tui, "open the workbench (default when standard output is a terminal)"},
     {"check", cmd_check, "validate domain files"},
     {"exec", NULL, NULL},
+    {"race", NULL, NULL},
     {"events", NULL, NULL},
     {"state", NULL, NULL},
     {"project", cmd_project, "bring projections up to the head; status, rebuild, follow"},

@@ -43,40 +43,6 @@ static const struct option opts[] = {{"payload", required_argument, NULL, OPT_PA
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
-/* The payload: --payload's object, then the field=value words over it. */
-static int build_payload(struct verb_ctx *c, const struct command_spec *cmd, const char *json,
-                         char **words, int nwords, value *out)
-{
-    value payload = value_map(0);
-    if (json) {
-        err je;
-        value_free(payload);
-        if (json_parse(json, strlen(json), &payload, &je) != ST_OK)
-            return verb_say(c, VERB_ERROR, ST_ERR, "--payload: invalid JSON at column %d: %s",
-                            je.col, je.msg);
-        if (payload.type != V_MAP) {
-            value_free(payload);
-            return verb_say(c, VERB_ERROR, ST_ERR, "--payload must be a JSON object");
-        }
-    }
-    value from_args;
-    err e;
-    err_clear(&e);
-    int rc = command_payload_from_args(cmd, words, nwords, &from_args, &e);
-    if (rc != ST_OK) {
-        value_free(payload);
-        return rc == ST_USAGE ? verb_usage_error(c, "%s", e.msg) : verb_fail(c, &e);
-    }
-    for (size_t i = 0; i < value_map_len(&from_args); i++) {
-        const value *k = value_map_key_at(&from_args, i);
-        value_map_setn(&payload, value_str(k), value_strlen(k),
-                       value_ref(value_map_val_at(&from_args, i)));
-    }
-    value_free(from_args);
-    *out = payload;
-    return ST_OK;
-}
-
 static void report(struct verb_ctx *c, const struct command_request *req,
                    const struct command_result *res)
 {
@@ -206,8 +172,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     req.command = domain_find_command(c->domain, words[0], &e);
     if (!req.command)
         return verb_say(c, VERB_ERROR, ST_ERR, "%s", e.msg);
-    if ((rc = build_payload(c, req.command, payload_json, words + 1, nwords - 1, &req.payload)) !=
-        ST_OK)
+    if ((rc = verb_command_payload(c, req.command, payload_json, words + 1, nwords - 1,
+                                   &req.payload)) != ST_OK)
         return rc;
     if ((rc = verb_need_store(c, true, false)) != ST_OK) {
         value_free(req.payload);
