@@ -84,29 +84,30 @@ static char *stream_of(const struct command_spec *c, const value *payload)
  * loaded, the rules and the events, and the verdict. */
 static int decide_now(struct store *s, const struct domain *d, const struct command_request *req,
                       const char *stream, const struct command_narrator *n, struct agg_state *st,
-                      err *e)
+                      struct command_result *res, err *e)
 {
     struct kept k = {NULL, 0};
     struct command_narrator kn = {kept_line, &k};
     struct command_request r = *req;
     r.narrate = n ? &kn : NULL;
-    struct command_result res;
-    command_result_init(&res);
-    int rc = command_preview(s, d, &r, st, &res, e);
+    int rc = command_preview(s, d, &r, st, res, e);
     if (n && (rc == ST_OK || rc == ST_REJECTED))
         narrate_loaded(n, stream, st);
     kept_flush(&k, n);
     if (!n) {
     } else if (rc == ST_OK) {
         narrate_text(n, "decided on version %lld: %zu event%s to append", (long long)st->version,
-                     res.appended.len, res.appended.len == 1 ? "" : "s");
+                     res->appended.len, res->appended.len == 1 ? "" : "s");
     } else if (rc == ST_REJECTED) {
         narrate_text(n, "decided on version %lld: rejected (%s); nothing to append",
-                     (long long)st->version, res.rejected ? res.rejected : "a rule");
+                     (long long)st->version, res->rejected ? res->rejected : "a rule");
     } else {
         narrate_text(n, "cannot be decided: %s", e->msg);
     }
-    command_result_done(&res);
+    if (rc == ST_OK) { /* what it would append is not appended: the append says */
+        command_result_done(res);
+        command_result_init(res);
+    }
     return rc;
 }
 
@@ -135,14 +136,14 @@ int command_race(struct store *s, const struct domain *d, const struct command_r
     else if (n && sa_name && sb_name)
         narrate_text(n, "the commands write different streams (%s, %s): they cannot conflict",
                      sa_name, sb_name);
-    int pa = decide_now(s, d, &ra, sa_name, t1, &sa, e);
+    int pa = decide_now(s, d, &ra, sa_name, t1, &sa, &out->first, e);
     if (pa != ST_OK && pa != ST_REJECTED) {
         rc = pa;
         goto done;
     }
     err e2;
     err_clear(&e2);
-    int pb = decide_now(s, d, &rb, sb_name, t2, &sb, &e2);
+    int pb = decide_now(s, d, &rb, sb_name, t2, &sb, &out->second, &e2);
     if (pb != ST_OK && pb != ST_REJECTED) {
         *e = e2;
         rc = pb;

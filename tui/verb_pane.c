@@ -187,7 +187,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     c.projections_live = app->runner != NULL;
     c.now_ms = app->now_ms;
     c.max_lines = OUTPUT_MAX_LINES;
-    bool writes = strcmp(def->name, "exec") == 0;
+    bool writes = strcmp(def->name, "exec") == 0 || strcmp(def->name, "race") == 0;
     if (writes) /* every command is narrated into the Log view */
         c.narrate = command_log_begin(app, line);
     /* A command acts on the present; its result shown in the past would lie. */
