@@ -88,6 +88,9 @@ struct verb_ctx {
     /* The workbench's Log view: every command a verb runs is narrated to it
      * (core/command_narrate.h); NULL: only `exec --explain` narrates. */
     const struct command_narrator *narrate;
+    /* The workbench's `:record FILE`: each command exec runs is appended to it as a
+     * scenario (core/record.h), as `exec --record FILE` does; NULL: not recording. */
+    const char *record_path;
 };
 
 /* A verb: its names and texts, its long options (ending with VERB_COMMON_OPTIONS
