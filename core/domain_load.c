@@ -840,8 +840,8 @@ int domain_load_scenarios(struct domain *d, const char *path, struct diag_list *
     if (!text)
         return ST_ERR;
     size_t before = diags->len;
-    struct ynode *root =
-        parse_top(path, text, len, "a scenarios file is a YAML mapping (domain:, scenarios:)", diags);
+    struct ynode *root = parse_top(
+        path, text, len, "a scenarios file is a YAML mapping (domain:, scenarios:)", diags);
     if (root) {
         struct loader L;
         memset(&L, 0, sizeof L);

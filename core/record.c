@@ -30,8 +30,9 @@ static bool plain_ok(const char *s, size_t n)
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '_' || ch == '.' || ch == '/' || ch == '-' || ch == ' ';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '/' || ch == '-' ||
+                  ch == ' ';
         if (!ok || (ch == ' ' && s[i + 1] == ' '))
             return false;
     }
@@ -113,8 +114,8 @@ struct file_info {
     bool exists;
     char **names; /* the scenarios' names, to keep new ones unique */
     size_t nnames;
-    int indent;    /* where the scenarios' dashes stand */
-    bool newline;  /* the file ends with a newline */
+    int indent;   /* where the scenarios' dashes stand */
+    bool newline; /* the file ends with a newline */
 };
 
 static void file_info_done(struct file_info *fi)
@@ -177,8 +178,8 @@ static int read_file_info(const char *path, const struct domain *d, struct file_
             rc = err_set(e, ST_ERR, "%s:%d:%d: these scenarios are for the domain '%s', not '%s'",
                          path, dn->line, dn->col, dn->kind == YN_SCALAR ? dn->text : "?", d->name);
         else if (!ynode_is_null(sc) && sc->kind != YN_SEQ)
-            rc = err_set(e, ST_ERR, "%s:%d:%d: `scenarios:` is not a list", path, sc->line,
-                         sc->col);
+            rc =
+                err_set(e, ST_ERR, "%s:%d:%d: `scenarios:` is not a list", path, sc->line, sc->col);
         else if (sc->kind == YN_SEQ && sc->line == sk->line)
             rc = err_set(e, ST_ERR,
                          "%s:%d:%d: `scenarios:` is written inline; write its items one a line "
@@ -403,8 +404,7 @@ static void write_scenario(strbuf *sb, int ind, const char *name, const struct e
         sb_adds(sb, "}\n");
         return;
     }
-    sb_addf(sb, "%*s  then:\n%*s    events:%s\n", ind, "", ind, "",
-            res->appended.len ? "" : " []");
+    sb_addf(sb, "%*s  then:\n%*s    events:%s\n", ind, "", ind, "", res->appended.len ? "" : " []");
     for (size_t i = 0; i < res->appended.len; i++) {
         sb_addf(sb, "%*s      - {type: %s, data: ", ind, "", res->appended.items[i].type);
         yaml_json_text(sb, res->appended.items[i].data);
@@ -434,9 +434,8 @@ static void write_scenario(strbuf *sb, int ind, const char *name, const struct e
 }
 
 int record_scenario(struct store *s, const struct domain *d, const char *path,
-                    const struct command_request *req, int status,
-                    const struct command_result *res, const struct record_info *info,
-                    char **name_out, err *e)
+                    const struct command_request *req, int status, const struct command_result *res,
+                    const struct record_info *info, char **name_out, err *e)
 {
     if (status != ST_OK && status != ST_REJECTED)
         return err_set(e, ST_USAGE, "only an accepted or a rejected command is recorded");

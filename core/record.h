@@ -44,9 +44,8 @@ int record_check_file(const char *path, const struct domain *d, err *e);
  * (set it before running). *name_out (may be NULL; caller frees) gets the
  * scenario's name. Any other status is ST_USAGE: nothing to record. */
 int record_scenario(struct store *s, const struct domain *d, const char *path,
-                    const struct command_request *req, int status,
-                    const struct command_result *res, const struct record_info *info,
-                    char **name_out, err *e);
+                    const struct command_request *req, int status, const struct command_result *res,
+                    const struct record_info *info, char **name_out, err *e);
 
 /* Writes v as YAML flow text: plain scalars where they read back as the same
  * value, JSON's double-quoted strings otherwise (for tests). */

@@ -37,7 +37,15 @@ static const char usage[] =
     "exit: 0 ok, 1 bad input, 2 usage, 3 rejected by a rule, 4 concurrency conflict\n"
     "STRATA_REPORT_RETRIES=1 prints `retries: N` on stderr (conflicts decided again)\n";
 
-enum { OPT_PAYLOAD = VOPT_FIRST_FREE, OPT_ID, OPT_EXPECT, OPT_CORR, OPT_CAUSE, OPT_EXPLAIN, OPT_RECORD };
+enum {
+    OPT_PAYLOAD = VOPT_FIRST_FREE,
+    OPT_ID,
+    OPT_EXPECT,
+    OPT_CORR,
+    OPT_CAUSE,
+    OPT_EXPLAIN,
+    OPT_RECORD
+};
 static const struct option opts[] = {{"payload", required_argument, NULL, OPT_PAYLOAD},
                                      {"id", required_argument, NULL, OPT_ID},
                                      {"expect-version", required_argument, NULL, OPT_EXPECT},
@@ -137,7 +145,8 @@ static void record_one(struct verb_ctx *c, const char *path, const struct comman
                                 : "only an accepted or a rejected command makes a scenario");
         return;
     }
-    struct record_info info = {c->domain_path, c->borrowed ? "the workbench" : "strata exec --record",
+    struct record_info info = {c->domain_path,
+                               c->borrowed ? "the workbench" : "strata exec --record",
                                !c->projections_live, 0};
     char *name = NULL;
     err e;
