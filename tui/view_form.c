@@ -231,9 +231,7 @@ static void form_submit(struct view *v, const char *command_id)
     command_result_init(&res);
     err_clear(&e);
     rc = command_execute(app->store, app->domain, &req, &res, &e);
-    if (app->record_path && (rc == ST_OK || rc == ST_REJECTED) && !res.duplicate)
-        form_record(app, fv, &req, rc, &res);
-    value_free(payload);
+
     if (rc == ST_OK) {
         if (res.duplicate)
             lines_add(&fv->result, tui_attr(TC_OK),
@@ -269,6 +267,9 @@ static void form_submit(struct view *v, const char *command_id)
     }
     if (rc != ST_OK)
         command_log_end(app, rc, 0);
+    if (app->record_path && (rc == ST_OK || rc == ST_REJECTED) && !res.duplicate)
+        form_record(app, fv, &req, rc, &res);
+    value_free(payload);
     command_result_done(&res);
     fv->preview_dirty = true;
 }

@@ -68,13 +68,15 @@ expect_contains "$OUT" "1 passed, 0 failed" "and the scenario passes, upcasting 
 
 # The workbench: :record FILE ... :record stop.
 W=$TMP/workbench.yaml
-printf ':record %s\n:exec Deposit accountId=A amount=2\n:exec Withdraw accountId=A amount=100000\n:record stop\n:exec Deposit accountId=A amount=3\n' "$W" >"$TMP/rec.script"
+# (the form: open Deposit from the domain view, fill it, send it with s)
+printf ':record %s\njjjjjjjj\n<Enter>\n<Enter>\nA\n<Tab>\n25\n<Enter>\ns\n:exec Deposit accountId=A amount=2\n:exec Withdraw accountId=A amount=100000\n:record stop\n:exec Deposit accountId=A amount=3\n' "$W" >"$TMP/rec.script"
 STRATA_SCRIPT="$TMP/rec.script" STRATA_NO_DISPLAY=1 LINES=24 COLUMNS=80 STRATA_SCRIPT_TIMEOUT=20 \
     timeout 60 "$STRATA" tui --domain "$BANK" --db "$OLD" >/dev/null 2>"$TMP/tui.err"
 expect_eq "$?" 0 "a workbench records a session"
 run "$STRATA" test --domain "$BANK" "$W"
-expect_contains "$OUT" "2 passed, 0 failed" "strata test passes on it (after :record stop, nothing more was recorded)"
+expect_contains "$OUT" "3 passed, 0 failed" "strata test passes on it: the form's command and the palette's (after :record stop, nothing more)"
 expect_contains "$(cat "$W")" "by the workbench: Withdraw" "the comment says the workbench recorded it"
+expect_contains "$(cat "$W")" "when: {command: Deposit, time: \"" "the form's command is there, at its clock"
 
 # What is not recorded: a conflict, a command id seen before.
 n=$(grep -c '^  - name:' "$F")
