@@ -136,14 +136,22 @@ int command_race(struct store *s, const struct domain *d, const struct command_r
     else if (n && sa_name && sb_name)
         narrate_text(n, "the commands write different streams (%s, %s): they cannot conflict",
                      sa_name, sb_name);
+    /* Under the write lock, so that no other writer appends between the two loads:
+     * both see one state. Nothing is written; the lock is given back before the
+     * appends. */
+    if ((rc = store_begin(s, e)) != ST_OK)
+        goto done;
     int pa = decide_now(s, d, &ra, sa_name, t1, &sa, &out->first, e);
+    err e2;
+    err_clear(&e2);
+    int pb = pa == ST_OK || pa == ST_REJECTED
+                 ? decide_now(s, d, &rb, sb_name, t2, &sb, &out->second, &e2)
+                 : ST_ERR;
+    store_rollback(s);
     if (pa != ST_OK && pa != ST_REJECTED) {
         rc = pa;
         goto done;
     }
-    err e2;
-    err_clear(&e2);
-    int pb = decide_now(s, d, &rb, sb_name, t2, &sb, &out->second, &e2);
     if (pb != ST_OK && pb != ST_REJECTED) {
         *e = e2;
         rc = pb;

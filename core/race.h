@@ -2,12 +2,13 @@
  * `:race`), told step by step.
  *
  * Both commands are decided against the same loaded state, as two clients that
- * loaded it at the same moment would. The first appends with the version it
- * loaded; the second then appends with the same expected version and meets the
- * conflict (the store refuses it), and is decided again on the fresh state (a
- * retry, as `strata exec` does) or, without retry, stops there. Every step goes to
- * the narrator with the lines of core/command_narrate.h, each line starting with
- * "first: " or "second: " (or neither, for what concerns both). */
+ * loaded it at the same moment would (both loads under the store's write lock,
+ * so no other writer appends between them; nothing is written under it). The first appends with the
+ * version it loaded; the second then appends with the same expected version and meets the conflict
+ * (the store refuses it), and is decided again on the fresh state (a retry, as `strata exec` does)
+ * or, without retry, stops there. Every step goes to the narrator with the lines of
+ * core/command_narrate.h, each line starting with "first: " or "second: " (or neither, for what
+ * concerns both). */
 #ifndef STRATA_RACE_H
 #define STRATA_RACE_H
 
