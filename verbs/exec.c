@@ -151,9 +151,15 @@ static void record_one(struct verb_ctx *c, const char *path, const struct comman
     char *name = NULL;
     err e;
     err_clear(&e);
-    if (record_scenario(c->store, c->domain, path, req, rc, res, &info, &name, &e) == ST_OK)
-        verb_say(c, VERB_NOTE, 0, "recorded in %s as \"%s\"", path, name);
-    else
+    if (record_scenario(c->store, c->domain, path, req, rc, res, &info, &name, &e) == ST_OK) {
+        /* The name holds the payload's id: quoted as JSON, no control character
+         * reaches the terminal. */
+        value v = value_cstring(name);
+        char *quoted = json_to_string(&v);
+        value_free(v);
+        verb_say(c, VERB_NOTE, 0, "recorded in %s as %s", path, quoted);
+        free(quoted);
+    } else
         verb_say(c, VERB_WARNING, 0, "not recorded in %s: %s", path, e.msg);
     free(name);
 }
