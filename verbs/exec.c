@@ -103,9 +103,19 @@ static void explain_line(void *ctx, const char *text)
 static void explain_end(struct verb_ctx *c, const struct command_narrator *n,
                         const struct command_request *req, const struct command_result *res, int rc)
 {
-    if (rc == ST_REJECTED)
+    int conflicts = res->attempts > 1 ? res->attempts - 1 : 0;
+    if (rc == ST_REJECTED && conflicts)
+        narrate_text(n,
+                     "outcome: rejected (%s) after %d conflict%s (retried on fresh state); "
+                     "nothing appended",
+                     res->rejected ? res->rejected : "a rule", conflicts,
+                     conflicts == 1 ? "" : "s");
+    else if (rc == ST_REJECTED)
         narrate_text(n, "outcome: rejected (%s); nothing appended",
                      res->rejected ? res->rejected : "a rule");
+    else if (rc == ST_CONFLICT && res->attempts > 1)
+        narrate_text(n, "outcome: conflict; gave up after %d conflicts; nothing appended",
+                     res->attempts);
     else if (rc == ST_CONFLICT)
         narrate_text(n, "outcome: conflict; nothing appended");
     else if (rc != ST_OK)
