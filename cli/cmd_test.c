@@ -9,11 +9,13 @@
 #include "core/scenario.h"
 
 static const char usage[] =
-    "usage: strata test [FILE...]\n"
+    "usage: strata test [FILE...] [--domain FILE]\n"
     "Runs the scenarios of each domain file (or of --domain), each against a fresh\n"
     "in-memory store, and ends with \"N passed, N failed\". Exit 0 when all passed.\n"
     "Scenarios run at a fixed clock (given events from 2026-01-01T00:00:00.000Z, a\n"
     "second apart; the command a second after the last).\n"
+    "A FILE with scenarios but no aggregates (as `exec --record` writes) is run\n"
+    "against the domain given with --domain.\n"
     "  STRATA_NOW=TIME   the command's clock in scenarios whose `when` has no `time`\n";
 
 int cmd_test(int argc, char **argv)
@@ -43,7 +45,22 @@ int cmd_test(int argc, char **argv)
         const char *path = nfiles ? argv[optind + i] : c.domain_path;
         struct diag_list diags;
         diag_list_init(&diags);
-        struct domain *d = domain_load(path, &diags);
+        /* A scenarios file (exec --record's) is run against --domain. */
+        bool only_scenarios = nfiles && domain_file_is_scenarios(path);
+        if (only_scenarios && !c.domain_path) {
+            fprintf(stderr,
+                    "strata test: %s holds scenarios only: give the domain they test with "
+                    "--domain FILE\n",
+                    path);
+            diag_list_done(&diags);
+            broken++;
+            continue;
+        }
+        struct domain *d = domain_load(only_scenarios ? c.domain_path : path, &diags);
+        if (d && only_scenarios && domain_load_scenarios(d, path, &diags) != ST_OK) {
+            domain_free(d);
+            d = NULL;
+        }
         if (!d) {
             diag_list_print(&diags, stderr);
             diag_list_done(&diags);

@@ -31,6 +31,7 @@ static const struct subcommand subcommands[] = {
     {"sql", NULL, NULL},
     {"upcast", NULL, NULL},
     {"snapshots", NULL, NULL},
+    {"race", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},

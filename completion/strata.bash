@@ -64,7 +64,7 @@ _strata()
         --db | --payload | --id | --expect-version | --correlation-id | --causation-id | \
             --stream | --type | --from | --to | --limit | --at | --at-time | --key | \
             --source | --map | --sort | --format | --vars | --speed | --rate | --compare | --sample | --max | \
-            --rebuild | --throttle | --pause | --resume) ((i++)) ;;
+            --rebuild | --throttle | --pause | --resume | --record) ((i++)) ;;
         -*) ;;
         *) if [[ -z $sub ]]; then sub=${w[i]}; else pos+=("${w[i]}"); fi ;;
         esac
@@ -78,6 +78,7 @@ _strata()
         ;;
     --db) _strata_files db; return ;;
     --map) _strata_files map.yaml yaml yml; return ;;
+    --record) _strata_files yaml yml; return ;;
     --format) COMPREPLY=($(compgen -W "ndjson cloudevents csv" -- "$cur")); return ;;
     --sort) COMPREPLY=($(compgen -W "time" -- "$cur")); return ;;
     --type) _strata_names types; return ;;

@@ -307,6 +307,14 @@ void diag_list_print(const struct diag_list *d, FILE *out);
 /* Loads and checks a domain file. Returns the domain, or NULL when there were
  * problems (all of them in diags). */
 struct domain *domain_load(const char *path, struct diag_list *diags);
+/* Loads a scenarios file (`domain: NAME` and `scenarios:`, as `strata exec
+ * --record` writes them) against d, whose own scenarios it replaces. A file for
+ * another domain (its `domain:` names another), or any other top-level key, is a
+ * problem in diags. Returns ST_OK, or ST_ERR with the problems added. */
+int domain_load_scenarios(struct domain *d, const char *path, struct diag_list *diags);
+/* True when the file at path has a YAML mapping at its top without `aggregates:`
+ * (a scenarios file rather than a domain); false when it cannot tell. */
+bool domain_file_is_scenarios(const char *path);
 /* The same from a buffer; `name` is used as FILE in messages. Fuzz targets call this. */
 struct domain *domain_load_buffer(const char *name, const char *text, size_t len,
                                   struct diag_list *diags);

@@ -828,3 +828,76 @@ struct source_spec *source_load_map(const char *path, struct diag_list *diags)
     }
     return s;
 }
+
+/* ---- a scenarios file, loaded against a domain ---- */
+
+static const char *const scenario_file_keys[] = {"domain", "description", "scenarios"};
+
+int domain_load_scenarios(struct domain *d, const char *path, struct diag_list *diags)
+{
+    size_t len;
+    char *text = read_source(path, &len, diags);
+    if (!text)
+        return ST_ERR;
+    size_t before = diags->len;
+    struct ynode *root = parse_top(
+        path, text, len, "a scenarios file is a YAML mapping (domain:, scenarios:)", diags);
+    if (root) {
+        struct loader L;
+        memset(&L, 0, sizeof L);
+        ld_suggest_reset();
+        L.file = path;
+        L.text = text;
+        L.len = len;
+        L.diags = diags;
+        L.d = d;
+        sb_init(&L.path);
+        ld_check_keys(&L, root, scenario_file_keys, NKEYS(scenario_file_keys));
+        const struct ynode *x = ynode_get(root, "domain");
+        if (x && x->kind == YN_SCALAR && strcmp(x->text, d->name) != 0)
+            ld_diag(&L, x, "these scenarios are for the domain '%s', not '%s' (%s)", x->text,
+                    d->name, d->file);
+        index_names(&L, true);
+        index_names(&L, false);
+        for (size_t i = 0; i < d->nscenarios; i++)
+            scenario_spec_done(&d->scenarios[i]);
+        free(d->scenarios);
+        d->scenarios = NULL;
+        d->nscenarios = 0;
+        if ((x = ynode_get(root, "scenarios"))) {
+            size_t m = ld_push(&L, "scenarios");
+            if (ld_expect_seq(&L, x, "the scenarios", true))
+                scenarios_load(&L, x);
+            ld_pop(&L, m);
+        }
+        sb_done(&L.path);
+        free(L.events.refs);
+        free(L.commands.refs);
+        free(L.line_starts);
+        ynode_free(root);
+    }
+    free(text);
+    if (diags->len > before) {
+        diag_list_sort(diags);
+        return ST_ERR;
+    }
+    return ST_OK;
+}
+
+bool domain_file_is_scenarios(const char *path)
+{
+    struct diag_list diags;
+    diag_list_init(&diags);
+    size_t len;
+    char *text = read_source(path, &len, &diags);
+    bool yes = false;
+    if (text) {
+        struct ynode *root = parse_top(path, text, len, "", &diags);
+        yes = root && root->kind == YN_MAP && !ynode_get(root, "aggregates") &&
+              ynode_get(root, "scenarios");
+        ynode_free(root);
+        free(text);
+    }
+    diag_list_done(&diags);
+    return yes;
+}

@@ -36,6 +36,8 @@ void frame_draw_header(struct tui *app)
         x += draw_str(0, x, COLS - x, " (new)", h);
     x += 2;
     x += draw_fmt(0, x, COLS - x, h, "head %lld", (long long)app->head) + 2;
+    if (app->record_path) /* :record: every command sent becomes a scenario */
+        x += draw_fmt(0, x, COLS - x, hk, "REC %s", basename_of(app->record_path)) + 2;
 
     /* The worst lag, at the right. */
     char lag[160] = "lag: none";

@@ -14,6 +14,7 @@
 
 #include "core/import.h"
 #include "core/json.h"
+#include "core/record.h"
 #include "tui/jobs.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
@@ -345,6 +346,47 @@ static void verb_view(struct tui *app, struct words *w)
     sb_done(&sb);
 }
 
+/* :record FILE starts recording each command sent as a scenario; :record stop
+ * ends it; :record alone says whether it is on. */
+static void verb_record(struct tui *app, struct words *w)
+{
+    if (w->n == 1) {
+        if (app->record_path)
+            tui_message(app, "recording to %s: %d scenario%s so far (:record stop ends it)",
+                        app->record_path, app->recorded, app->recorded == 1 ? "" : "s");
+        else
+            tui_message(app, "not recording (:record FILE starts)");
+        return;
+    }
+    if (w->n != 2) {
+        tui_error(app, "usage: :record FILE | :record stop");
+        return;
+    }
+    if (strcmp(w->v[1], "stop") == 0) {
+        if (!app->record_path) {
+            tui_error(app, "not recording (:record FILE starts)");
+            return;
+        }
+        tui_message(app, "recording stopped: %d scenario%s in %s (strata test --domain %s %s)",
+                    app->recorded, app->recorded == 1 ? "" : "s", app->record_path,
+                    app->domain_path ? app->domain_path : "DOMAIN", app->record_path);
+        free(app->record_path);
+        app->record_path = NULL;
+        return;
+    }
+    err e;
+    err_clear(&e);
+    if (record_check_file(w->v[1], app->domain, &e) != ST_OK) {
+        tui_error(app, "%s", e.msg);
+        return;
+    }
+    free(app->record_path);
+    app->record_path = xstrdup(w->v[1]);
+    app->recorded = 0;
+    tui_message(app, "recording: each command sent becomes a scenario in %s (:record stop ends it)",
+                app->record_path);
+}
+
 static void verb_help(struct tui *app, struct words *w)
 {
     /* At its top, as ? opens it: not where it was last scrolled. */
@@ -370,6 +412,7 @@ static const struct verb verbs[] = {
     {"import", "FILE [--source NAME]", "append events from a file", verb_import, false},
     {"replay", "FILE [--rate N | --speed X]", "append events from a file, paced", verb_replay,
      false},
+    {"record", "FILE | stop", "each command sent becomes a scenario in FILE", verb_record, false},
     {"save-display", "FILE", "write the screen's text to FILE", verb_save_display, true},
     {"resize", "COLUMNS LINES", "resize the screen (scripts and tests)", verb_resize, true},
     {"view", "NAME", "show a view:" TUI_VIEWS(VIEW_WORD, _), verb_view, false},
@@ -620,8 +663,10 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
             ADD(view_name((enum view_id)i));
         return;
     }
+    if (strcmp(verb, "record") == 0 && idx == 1 && app->record_path)
+        ADD("stop");
     if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 ||
-        strcmp(verb, "save-display") == 0) {
+        strcmp(verb, "save-display") == 0 || strcmp(verb, "record") == 0) {
         if (pre[0] == '-') {
             ADD("--source");
             if (strcmp(verb, "replay") == 0) {

@@ -727,6 +727,7 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
         projection_runner_stop(app->runner);
     proj_lag_free(app->lags, app->nlags);
     free(app->hist);
+    free(app->record_path);
     if (timing)
         fclose(timing);
     timing = NULL;

@@ -87,6 +87,11 @@ struct tui {
      * used with another (or with none): ask_domain.h. Nothing else runs. */
     const char *ask;
     struct domain *no_domain; /* what 'n' opens the store with (the caller's) */
+
+    /* `:record FILE`: each command sent (palette or form) is appended to it as a
+     * scenario (core/record.h) until `:record stop`; the header says so. Owned. */
+    char *record_path;
+    int recorded; /* scenarios written since :record */
 };
 
 /* The position panes read at: 0 when live, else app->as_of. */

@@ -192,7 +192,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     c.projections_live = app->runner != NULL;
     c.now_ms = app->now_ms;
     c.max_lines = OUTPUT_MAX_LINES;
-    bool writes = strcmp(def->name, "exec") == 0;
+    c.record_path = app->record_path;
+    bool writes = strcmp(def->name, "exec") == 0 || strcmp(def->name, "race") == 0;
     if (writes) /* every command is narrated into the Log view */
         c.narrate = command_log_begin(app, line);
     /* A command acts on the present; its result shown in the past would lie. */
@@ -220,6 +221,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     }
     if (writes)
         command_log_end(app, rc, app->head);
+    if (app->record_path && strcmp(def->name, "exec") == 0 && (rc == ST_OK || rc == ST_REJECTED))
+        app->recorded++;
     if (pane.show_output)
         tui_show(app, VIEW_OUTPUT);
 }

@@ -13,6 +13,7 @@
 
 #include "core/domain_schema.h"
 #include "core/json.h"
+#include "core/record.h"
 #include "tui/command_log.h"
 #include "tui/form_preview.h"
 #include "tui/lines.h"
@@ -158,6 +159,25 @@ static void form_error(struct tui *app, const char *name, const char *msg)
         tui_error(app, "%s: %s", name, msg);
 }
 
+/* :record is on: the command sent becomes a scenario in the file. */
+static void form_record(struct tui *app, struct form_view *fv, const struct command_request *req,
+                        int rc, const struct command_result *res)
+{
+    struct record_info info = {app->domain_path, "the workbench", app->runner == NULL, 0};
+    char *name = NULL;
+    err e;
+    err_clear(&e);
+    if (record_scenario(app->store, app->domain, app->record_path, req, rc, res, &info, &name,
+                        &e) == ST_OK) {
+        lines_add(&fv->result, tui_attr(TC_DIM), "Recorded in %s as \"%s\".", app->record_path,
+                  name);
+        app->recorded++;
+    } else {
+        lines_add(&fv->result, tui_attr(TC_ERROR), "Not recorded: %s", e.msg);
+    }
+    free(name);
+}
+
 /* Submits the form; command_id may be NULL. */
 static void form_submit(struct view *v, const char *command_id)
 {
@@ -202,6 +222,8 @@ static void form_submit(struct view *v, const char *command_id)
     req.command_id = command_id;
     req.expected_version = STORE_ANY_VERSION;
     req.now_ms = app->now_ms;
+    if (app->record_path && !req.now_ms) /* the clock the recorded scenario keeps */
+        req.now_ms = time_now_ms();
     char *title = xasprintf("form: %s", fv->cmd->name); /* the Log view's entry */
     req.narrate = command_log_begin(app, title);
     free(title);
@@ -209,7 +231,7 @@ static void form_submit(struct view *v, const char *command_id)
     command_result_init(&res);
     err_clear(&e);
     rc = command_execute(app->store, app->domain, &req, &res, &e);
-    value_free(payload);
+
     if (rc == ST_OK) {
         if (res.duplicate)
             lines_add(&fv->result, tui_attr(TC_OK),
@@ -245,6 +267,9 @@ static void form_submit(struct view *v, const char *command_id)
     }
     if (rc != ST_OK)
         command_log_end(app, rc, 0);
+    if (app->record_path && (rc == ST_OK || rc == ST_REJECTED) && !res.duplicate)
+        form_record(app, fv, &req, rc, &res);
+    value_free(payload);
     command_result_done(&res);
     fv->preview_dirty = true;
 }

@@ -13,6 +13,7 @@
 #include "core/event_format.h"
 #include "core/json.h"
 #include "core/projection.h"
+#include "core/record.h"
 #include "verbs/verb.h"
 
 static const char usage[] =
@@ -29,10 +30,22 @@ static const char usage[] =
     "  --explain            narrate each step on standard error (state loaded, payload,\n"
     "                       each rule with its values, events, state changes, append,\n"
     "                       conflicts and retries, snapshot, projections behind)\n"
+    "  --record FILE        append the command and its outcome to FILE as a scenario\n"
+    "                       (given: the stream's events; when: the command at its\n"
+    "                       clock; then: its events or its rejection, and the rows it\n"
+    "                       changed); `strata test --domain DOMAIN FILE` runs them\n"
     "exit: 0 ok, 1 bad input, 2 usage, 3 rejected by a rule, 4 concurrency conflict\n"
     "STRATA_REPORT_RETRIES=1 prints `retries: N` on stderr (conflicts decided again)\n";
 
-enum { OPT_PAYLOAD = VOPT_FIRST_FREE, OPT_ID, OPT_EXPECT, OPT_CORR, OPT_CAUSE, OPT_EXPLAIN };
+enum {
+    OPT_PAYLOAD = VOPT_FIRST_FREE,
+    OPT_ID,
+    OPT_EXPECT,
+    OPT_CORR,
+    OPT_CAUSE,
+    OPT_EXPLAIN,
+    OPT_RECORD
+};
 static const struct option opts[] = {{"payload", required_argument, NULL, OPT_PAYLOAD},
                                      {"id", required_argument, NULL, OPT_ID},
                                      {"expect-version", required_argument, NULL, OPT_EXPECT},
@@ -40,42 +53,9 @@ static const struct option opts[] = {{"payload", required_argument, NULL, OPT_PA
                                      {"causation-id", required_argument, NULL, OPT_CAUSE},
                                      VERB_FORCE_OPTION,
                                      {"explain", no_argument, NULL, OPT_EXPLAIN},
+                                     {"record", required_argument, NULL, OPT_RECORD},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
-
-/* The payload: --payload's object, then the field=value words over it. */
-static int build_payload(struct verb_ctx *c, const struct command_spec *cmd, const char *json,
-                         char **words, int nwords, value *out)
-{
-    value payload = value_map(0);
-    if (json) {
-        err je;
-        value_free(payload);
-        if (json_parse(json, strlen(json), &payload, &je) != ST_OK)
-            return verb_say(c, VERB_ERROR, ST_ERR, "--payload: invalid JSON at column %d: %s",
-                            je.col, je.msg);
-        if (payload.type != V_MAP) {
-            value_free(payload);
-            return verb_say(c, VERB_ERROR, ST_ERR, "--payload must be a JSON object");
-        }
-    }
-    value from_args;
-    err e;
-    err_clear(&e);
-    int rc = command_payload_from_args(cmd, words, nwords, &from_args, &e);
-    if (rc != ST_OK) {
-        value_free(payload);
-        return rc == ST_USAGE ? verb_usage_error(c, "%s", e.msg) : verb_fail(c, &e);
-    }
-    for (size_t i = 0; i < value_map_len(&from_args); i++) {
-        const value *k = value_map_key_at(&from_args, i);
-        value_map_setn(&payload, value_str(k), value_strlen(k),
-                       value_ref(value_map_val_at(&from_args, i)));
-    }
-    value_free(from_args);
-    *out = payload;
-    return ST_OK;
-}
 
 static void report(struct verb_ctx *c, const struct command_request *req,
                    const struct command_result *res)
@@ -123,9 +103,19 @@ static void explain_line(void *ctx, const char *text)
 static void explain_end(struct verb_ctx *c, const struct command_narrator *n,
                         const struct command_request *req, const struct command_result *res, int rc)
 {
-    if (rc == ST_REJECTED)
+    int conflicts = res->attempts > 1 ? res->attempts - 1 : 0;
+    if (rc == ST_REJECTED && conflicts)
+        narrate_text(n,
+                     "outcome: rejected (%s) after %d conflict%s (retried on fresh state); "
+                     "nothing appended",
+                     res->rejected ? res->rejected : "a rule", conflicts,
+                     conflicts == 1 ? "" : "s");
+    else if (rc == ST_REJECTED)
         narrate_text(n, "outcome: rejected (%s); nothing appended",
                      res->rejected ? res->rejected : "a rule");
+    else if (rc == ST_CONFLICT && res->attempts > 1)
+        narrate_text(n, "outcome: conflict; gave up after %d conflicts; nothing appended",
+                     res->attempts);
     else if (rc == ST_CONFLICT)
         narrate_text(n, "outcome: conflict; nothing appended");
     else if (rc != ST_OK)
@@ -155,10 +145,40 @@ static void explain_end(struct verb_ctx *c, const struct command_narrator *n,
     proj_lag_free(lags, nl);
 }
 
+/* --record (or the workbench's :record): the command as a scenario in FILE. */
+static void record_one(struct verb_ctx *c, const char *path, const struct command_request *req,
+                       int rc, const struct command_result *res)
+{
+    if ((rc != ST_OK && rc != ST_REJECTED) || res->duplicate) {
+        verb_say(c, VERB_NOTE, 0, "not recorded in %s: %s", path,
+                 res->duplicate ? "the command id was processed before"
+                                : "only an accepted or a rejected command makes a scenario");
+        return;
+    }
+    struct record_info info = {c->domain_path,
+                               c->borrowed ? "the workbench" : "strata exec --record",
+                               !c->projections_live, 0};
+    char *name = NULL;
+    err e;
+    err_clear(&e);
+    if (record_scenario(c->store, c->domain, path, req, rc, res, &info, &name, &e) == ST_OK) {
+        /* The name holds the payload's id: quoted as JSON, no control character
+         * reaches the terminal. */
+        value v = value_cstring(name);
+        char *quoted = json_to_string(&v);
+        value_free(v);
+        verb_say(c, VERB_NOTE, 0, "recorded in %s as %s", path, quoted);
+        free(quoted);
+    } else
+        verb_say(c, VERB_WARNING, 0, "not recorded in %s: %s", path, e.msg);
+    free(name);
+}
+
 static int run(struct verb_ctx *c, int argc, char **argv)
 {
     const char *payload_json = NULL, *arg;
     bool explain = false;
+    const char *record = c->record_path;
     struct command_request req;
     memset(&req, 0, sizeof req);
     req.expected_version = STORE_ANY_VERSION;
@@ -185,6 +205,9 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         case OPT_EXPLAIN:
             explain = true;
             break;
+        case OPT_RECORD:
+            record = arg;
+            break;
         }
     }
     if (opt == -2)
@@ -206,14 +229,19 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     req.command = domain_find_command(c->domain, words[0], &e);
     if (!req.command)
         return verb_say(c, VERB_ERROR, ST_ERR, "%s", e.msg);
-    if ((rc = build_payload(c, req.command, payload_json, words + 1, nwords - 1, &req.payload)) !=
-        ST_OK)
+    /* The file is checked before anything is appended: a bad one leaves the store as it was. */
+    if (record && record_check_file(record, c->domain, &e) != ST_OK)
+        return verb_say(c, VERB_ERROR, ST_ERR, "--record: %s", e.msg);
+    if ((rc = verb_command_payload(c, req.command, payload_json, words + 1, nwords - 1,
+                                   &req.payload)) != ST_OK)
         return rc;
     if ((rc = verb_need_store(c, true, false)) != ST_OK) {
         value_free(req.payload);
         return rc;
     }
     req.now_ms = c->now_ms;
+    if (record && !req.now_ms) /* the clock the scenario's `when.time` keeps */
+        req.now_ms = time_now_ms();
     struct explain_ctx ex = {c, c->narrate};
     struct command_narrator narrator = {explain_line, &ex};
     if (explain || c->narrate)
@@ -242,6 +270,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     } else {
         verb_fail(c, &e);
     }
+    if (record)
+        record_one(c, record, &req, rc, &res);
     verb_show(c, &(struct verb_view){.kind = VERB_VIEW_OUTPUT});
     command_result_done(&res);
     value_free(req.payload);

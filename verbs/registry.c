@@ -4,11 +4,28 @@
 
 #include "verbs/verb.h"
 
+/* One verb per line (clang-format off keeps it so: merges then add lines). */
+/* clang-format off */
 static const struct verb_def *const verbs[] = {
-    &verb_exec,      &verb_events, &verb_state,  &verb_query,     &verb_export,   &verb_why,
-    &verb_bisect,    &verb_trace,  &verb_doctor, &verb_stats,     &verb_variants, &verb_flow,
-    &verb_durations, &verb_sql,    &verb_upcast, &verb_snapshots,
+    &verb_exec,
+    &verb_events,
+    &verb_state,
+    &verb_query,
+    &verb_export,
+    &verb_why,
+    &verb_bisect,
+    &verb_trace,
+    &verb_doctor,
+    &verb_stats,
+    &verb_variants,
+    &verb_flow,
+    &verb_durations,
+    &verb_sql,
+    &verb_upcast,
+    &verb_snapshots,
+    &verb_race,
 };
+/* clang-format on */
 
 const struct verb_def *const *verb_list(size_t *n)
 {

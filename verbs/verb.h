@@ -88,6 +88,9 @@ struct verb_ctx {
     /* The workbench's Log view: every command a verb runs is narrated to it
      * (core/command_narrate.h); NULL: only `exec --explain` narrates. */
     const struct command_narrator *narrate;
+    /* The workbench's `:record FILE`: each command exec runs is appended to it as a
+     * scenario (core/record.h), as `exec --record FILE` does; NULL: not recording. */
+    const char *record_path;
 };
 
 /* A verb: its names and texts, its long options (ending with VERB_COMMON_OPTIONS
@@ -112,6 +115,7 @@ enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FORCE, VOPT_FIRST_FREE = 110
 // clang-format on
 
 /* The verbs, one file each (verbs/NAME.c). */
+extern const struct verb_def verb_race;
 extern const struct verb_def verb_exec, verb_events, verb_state, verb_query, verb_export;
 extern const struct verb_def verb_why, verb_bisect;
 /* Inspecting logs (verbs/inspect.h). */
@@ -171,6 +175,16 @@ bool verb_parse_count(const char *s, int64_t *out);
  * c->as_of when neither is given. Needs the store; a position beyond the head,
  * a bad time or a time before the first event is refused, the problem reported. */
 int verb_resolve_at(struct verb_ctx *c, const char *at, const char *at_time, int64_t *position);
+/* A command's payload (verbs/command_args.c): the --payload object (json, may be
+ * NULL), then the field=value words over it, typed by cmd's schema. Returns a
+ * status, the problem reported. */
+int verb_command_payload(struct verb_ctx *c, const struct command_spec *cmd, const char *json,
+                         char **words, int nwords, value *out);
+/* Splits `CMD ARGS` into words as a shell would for simple cases (blanks
+ * separate, '...' and "..." quote, a backslash escapes): a NULL-terminated list
+ * freed with verb_words_free, or NULL with *bad at the quote left open. */
+char **verb_split_words(const char *line, int *n, const char **bad);
+void verb_words_free(char **w);
 /* Emits one result line. */
 void verb_line(struct verb_ctx *c, const char *text, size_t len);
 /* Asks a front end with panes to show a result (no-op without one). */

@@ -12,9 +12,15 @@
 #     amount), and each final balance is opening + accepted deposits - accepted
 #     withdrawals: no lost update, no phantom;
 #   - no reader call waited more than a second.
-# It also prints, as a TAP comment, how many conflict retries the writers needed in
-# all (each exec reports its own with STRATA_REPORT_RETRIES=1): competing writers
-# that wait the same backoff collide again, so this number shows whether they spread.
+# It also prints, as a TAP comment, how many conflicts and retries the writers met in
+# all, counted from their `exec --explain` narrations (and checked against what each
+# exec reports with STRATA_REPORT_RETRIES=1): competing writers that wait the same
+# backoff collide again, so these numbers show whether they spread.
+# Then eight real processes write one stream at once (STRATA_CONC_RACERS, each
+# STRATA_CONC_RACER_CMDS deposits): the conflicts and retries their --explain
+# narrations report are counted and must add up (every conflict retried but those
+# an exit 4 gave up on; each exec's count agrees with its own), and the stream holds
+# every deposit once.
 # STRATA_CONC_WORKERS, STRATA_CONC_CMDS and STRATA_CONC_SEED change the run.
 . "$(dirname "$0")/lib.sh"
 D="$ROOT/domains/bank.yaml"
@@ -78,7 +84,7 @@ while [ $w -lt "$WORKERS" ]; do
         k=0
         while read -r kind acc amount; do
             k=$((k + 1))
-            STRATA_REPORT_RETRIES=1 "$STRATA" --domain "$D" --db "$DB" exec "$kind" accountId="$acc" amount="$amount" --id "w$w-$k" \
+            STRATA_REPORT_RETRIES=1 "$STRATA" --domain "$D" --db "$DB" exec "$kind" accountId="$acc" amount="$amount" --id "w$w-$k" --explain \
                 >"$TMP/out.$w.$k" 2>"$TMP/err.$w.$k"
             echo "w$w-$k $kind $acc $amount $?" >>"$TMP/log.$w"
         done <"$TMP/plan.$w"
@@ -101,9 +107,12 @@ other=$(awk '$5 != 0 && $5 != 3 && $5 != 4' "$TMP/log")
 reader_calls=$(wc -l <"$TMP/reader.log" | tr -d ' ')
 reader_max=$(awk '{ for (i = 1; i <= 2; i++) if ($i > m) m = $i } END { print m + 0 }' "$TMP/reader.log")
 echo "# $total commands in $t_writers ms: $accepted accepted, $rejected rejected, $conflicts conflicts (exit 4)"
-# Each exec said how many times it decided again after a conflict (retries: N).
+# Each exec said how many times it decided again after a conflict (retries: N), and
+# its --explain narration told each conflict ("conflict on attempt N").
 retries=$(cat "$TMP"/err.* 2>/dev/null | awk '/^retries: / { n += $2 } END { print n + 0 }')
-echo "# retries: $retries over $total commands"
+explained=$(cat "$TMP"/err.* 2>/dev/null | grep -c '^explain: append .*: conflict on attempt')
+echo "# conflicts: $explained (from --explain), retries: $retries, over $total commands"
+expect_eq "$explained" $((retries + conflicts)) "--explain told every conflict: each retried, but the $conflicts an exit 4 gave up on"
 echo "# reader: $reader_calls rounds of events --limit 1 + state, max wait $reader_max ms"
 
 expect_eq "$total" $((WORKERS * CMDS)) "every worker ran every command"
@@ -181,4 +190,51 @@ if [ "$reader_max" -le 1000 ]; then
 else
     not_ok "a reader never waited more than a second" "max $reader_max ms" "$(sort -n "$TMP/reader.log" | tail -5)"
 fi
+# Eight real processes on one stream at once, each narrating with --explain.
+RACERS=${STRATA_CONC_RACERS:-8}
+RCMDS=${STRATA_CONC_RACER_CMDS:-12}
+run "$STRATA" --domain "$D" --db "$DB" exec OpenAccount accountId=R owner=Racers initialDeposit=0 --id open-R
+pids=""
+w=0
+while [ $w -lt "$RACERS" ]; do
+    w=$((w + 1))
+    (
+        k=0
+        while [ $k -lt "$RCMDS" ]; do
+            k=$((k + 1))
+            STRATA_REPORT_RETRIES=1 "$STRATA" --domain "$D" --db "$DB" exec Deposit accountId=R amount=1 --id "r$w-$k" --explain \
+                >/dev/null 2>"$TMP/rerr.$w.$k"
+            echo "r$w-$k $?" >>"$TMP/rlog.$w"
+        done
+    ) &
+    pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+cat "$TMP"/rlog.* >"$TMP/rlog"
+r_total=$(wc -l <"$TMP/rlog" | tr -d ' ')
+r_ok=$(awk '$2 == 0' "$TMP/rlog" | wc -l | tr -d ' ')
+r_gave=$(awk '$2 == 4' "$TMP/rlog" | wc -l | tr -d ' ')
+r_conflicts=$(cat "$TMP"/rerr.* | grep -c '^explain: append to Account-R .*: conflict on attempt')
+r_retries=$(cat "$TMP"/rerr.* | awk '/^explain: outcome: accepted after [0-9]+ conflict/ { n += $5 }
+    /^explain: outcome: rejected .* after [0-9]+ conflicts? \(retried/ { sub(/.* after /, ""); n += $1 } END { print n + 0 }')
+r_locked=$(cat "$TMP"/rerr.* | grep -c '^explain: after [0-9]* conflicts: decided under the write lock')
+echo "# $RACERS processes x $RCMDS deposits on one stream: $r_ok accepted, $r_gave gave up; --explain told $r_conflicts conflicts, $r_retries retries ($r_locked decided under the write lock)"
+expect_eq "$r_total" $((RACERS * RCMDS)) "every racer ran every deposit"
+expect_eq "$(awk '$2 != 0 && $2 != 4' "$TMP/rlog")" "" "every racer's deposit is accepted or gives up (exit 4)"
+if [ "$RACERS" -ge 4 ] && [ "$r_conflicts" -lt 1 ]; then
+    not_ok "$RACERS writers on one stream meet at least one conflict" "--explain told none"
+else
+    ok "$RACERS writers on one stream met $r_conflicts conflicts, as --explain told"
+fi
+expect_eq "$r_conflicts" $((r_retries + r_gave)) "each conflict was retried ($r_retries), but the $r_gave an exit 4 gave up on"
+differ=""
+for f in "$TMP"/rerr.*; do
+    told=$(grep -c '^explain: append .*: conflict on attempt' "$f")
+    own=$(sed -n 's/^retries: //p' "$f")
+    grep -q 'gave up after' "$f" && own=$((own + 1))
+    [ "$told" = "$own" ] || differ="$differ ${f##*/}: told $told, counted $own"
+done
+expect_eq "$differ" "" "each exec's --explain told as many conflicts as it counted"
+run "$STRATA" --domain "$D" --db "$DB" state Account R
+expect_contains "$OUT" "\"balance\":$r_ok}" "Account R holds every accepted deposit once ($r_ok)"
 done_testing
