@@ -136,6 +136,70 @@ static void out_show(void *ctx, const struct verb_view *v)
     }
 }
 
+/* ---------------------------------------------------------------------------
+ * A verb's long work (an import, a replay, a rebuild) as a background job on a
+ * store connection of its own; the message line says when it is done. */
+
+static int task_run(struct tui_job *job)
+{
+    struct verb_task *t = job->data;
+    struct store_options o = STORE_OPTIONS_DEFAULT;
+    o.create = false;
+    struct store *s = store_open(job->app->db_path, &o, &job->e);
+    if (!s)
+        return ST_ERR;
+    strbuf result;
+    sb_init(&result);
+    int rc = t->work(t, s, &result, &job->e);
+    store_close(s);
+    if (rc == ST_OK && result.len)
+        err_set(&job->e, ST_OK, "%s", result.buf);
+    else if (rc != ST_OK && t->after_error[0]) {
+        char was[sizeof job->e.msg];
+        snprintf(was, sizeof was, "%s", job->e.msg);
+        err_set(&job->e, rc, "%s; %s", was, t->after_error);
+    }
+    sb_done(&result);
+    return rc;
+}
+
+static void task_cleanup(struct tui_job *job)
+{
+    struct verb_task *t = job->data;
+    t->done(t);
+}
+
+static bool task_progress(struct tui_job *job, char *buf, size_t cap)
+{
+    struct verb_task *t = job->data;
+    int64_t records = t->progress_records, bytes = t->progress_bytes, total = t->progress_total;
+    if (records <= 0)
+        return false;
+    if (total > 0)
+        snprintf(buf, cap, "%lld records, %d%%", (long long)records, (int)(bytes * 100 / total));
+    else
+        snprintf(buf, cap, "%lld records", (long long)records);
+    return true;
+}
+
+static void task_setup(struct tui_job *job)
+{
+    struct verb_task *t = job->data;
+    job->cleanup = task_cleanup;
+    job->also_stop = &t->stop;
+    job->progress = task_progress;
+}
+
+static bool out_background(void *ctx, struct verb_task *t)
+{
+    struct tui *app = pane.app;
+    if (!tui_job_start_data(app, t->what, task_run, t, task_setup)) {
+        t->done(t);
+        return false;
+    }
+    return true;
+}
+
 static const char *status_word(int rc)
 {
     switch (rc) {
@@ -175,6 +239,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
         .message = out_message,
         .usage = out_usage,
         .show = out_show,
+        .background = out_background,
     };
     struct verb_ctx c;
     memset(&c, 0, sizeof c);
@@ -212,6 +277,11 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
             projection_runner_poke(app->runner);
         tui_poll(app, false);
         tui_changed(app);
+    } else if (rc == ST_OK && strcmp(def->name, "project") == 0) {
+        /* A control (pause, throttle ...) changed what the runner does. */
+        if (app->runner)
+            projection_runner_poke(app->runner);
+        tui_poll(app, true);
     }
     if (writes)
         command_log_end(app, rc, app->head);

@@ -12,6 +12,7 @@
  * events against the domain instead and lists each one the domain cannot read (a
  * poison event, core/poison.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/poison.h"

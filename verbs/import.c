@@ -191,7 +191,22 @@ static int work(struct verb_task *vt, struct store *s, strbuf *result, err *e)
         sigaction(SIGTERM, &old_term, NULL);
         stop_flag = NULL;
     }
-    if (rc == ST_OK) {
+    if (rc == ST_OK && vt->background) {
+        /* The message line: what changed, without the timing (a script's
+         * screens must not depend on the clock). */
+        sb_addf(result, "%lld event%s appended", (long long)res.imported,
+                res.imported == 1 ? "" : "s");
+        if (res.imported > 0)
+            sb_addf(result, " (positions %lld-%lld)", (long long)res.first_position,
+                    (long long)res.last_position);
+        if (res.present > 0)
+            sb_addf(result, ", %lld already present", (long long)res.present);
+        if (res.bad > 0)
+            sb_addf(result, ", %lld bad record%s skipped", (long long)res.bad,
+                    res.bad == 1 ? "" : "s");
+        if (res.stopped)
+            sb_adds(result, ", stopped early");
+    } else if (rc == ST_OK) {
         import_format_summary(result, &res, it->nfiles, o.replay);
     } else {
         if (tmp)

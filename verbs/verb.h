@@ -87,6 +87,8 @@ struct verb_out {
     void (*usage)(void *ctx, const char *verb, const char *usage_text);
     /* Optional: a front end with panes shows the result there. */
     void (*show)(void *ctx, const struct verb_view *view);
+    /* Optional: pushes the lines out now (a long-running verb's status lines). */
+    void (*flush)(void *ctx);
     /* Optional: runs a task in the background (the workbench); it owns t now
      * (calls t->done when finished). Without it the task runs at once. */
     bool (*background)(void *ctx, struct verb_task *t);
