@@ -124,6 +124,8 @@ void tui_jobs_reap(struct tui *app)
             tui_message(app, "%s: done%s%s", job->what, job->e.msg[0] ? ": " : "", job->e.msg);
         else
             tui_error(app, "%s: %s", job->what, job->e.msg[0] ? job->e.msg : "failed");
+        if (job->finish) /* whoever started it shows the result its own way too */
+            job->finish(job);
         job_free(job);
         app->jobs[i] = NULL;
         if (app->runner)

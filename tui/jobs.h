@@ -30,7 +30,9 @@ struct tui_job {
     int64_t num;
     double real;
     /* A quiet job (a view's own computation) says nothing on the message line:
-     * when it ends, finish (if set) runs on the main thread with data. */
+     * when it ends, finish (if set) runs on the main thread with data. A job
+     * that is not quiet reports on the message line, then runs finish (if set:
+     * the output pane adds the result of the verb that started it). */
     bool quiet;
     void *data;
     void (*finish)(struct tui_job *job);

@@ -23,6 +23,7 @@ static struct {
     bool jumps;       /* its lines name positions (why, bisect): a cursor moves the timeline */
     char said[512];   /* what the message line was last given, to say again */
     bool said_bad;
+    bool background; /* the run left its work to a background job: it says how it ended */
 } pane;
 
 bool verb_pane_jumps(void)
@@ -113,6 +114,8 @@ static void out_show(void *ctx, const struct verb_view *v)
         tui_goto(app, v->position);
     if (v->kind == VERB_VIEW_STREAM) {
         tui_open_view(app, VIEW_STREAMS, v->name);
+    } else if (v->kind == VERB_VIEW_PROJECTION && !v->name) {
+        tui_show(app, VIEW_PROJECTIONS);
     } else if (v->kind == VERB_VIEW_PROJECTION) {
         const char *pw[2] = {v->name, v->key};
         tui_open_view_words(app, VIEW_PROJECTIONS, v->key ? 2 : 1, pw);
@@ -182,9 +185,32 @@ static bool task_progress(struct tui_job *job, char *buf, size_t cap)
     return true;
 }
 
+static const char *status_word(int rc);
+
+/* The job ended: the run that started it (if the pane still shows it) gets its
+ * result and its exit status, as the command line's run would end. */
+static void task_finish(struct tui_job *job)
+{
+    if (!pane.ready || job->num != (int64_t)pane.run)
+        return;
+    int rc = job->status;
+    if (rc != ST_OK) /* as verb_fail maps it */
+        rc = job->e.code && job->e.code != ST_NOT_FOUND && job->e.code != ST_DUPLICATE
+                 ? job->e.code
+                 : ST_ERR;
+    if (job->e.msg[0])
+        lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_DIM : TC_ERROR), "%s: %s", job->what,
+                  job->e.msg);
+    lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
+              status_word(rc));
+}
+
 static void task_setup(struct tui_job *job)
 {
     struct verb_task *t = job->data;
+    job->finish = task_finish;
+    job->num = (int64_t)pane.run;
+    pane.background = true;
     job->cleanup = task_cleanup;
     job->also_stop = &t->stop;
     job->progress = task_progress;
@@ -229,6 +255,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     pane.jumps = strcmp(def->name, "why") == 0 || strcmp(def->name, "bisect") == 0;
     pane.said[0] = 0;
     pane.said_bad = false;
+    pane.background = false;
     pane.app = app;
     lines_add(&pane.lines, tui_attr(TC_TITLE), ":%s", line);
     const struct verb_out vo = {
@@ -258,8 +285,11 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     /* A command acts on the present; its result shown in the past would lie. */
     c.as_of = writes ? 0 : app->as_of;
     int rc = verb_run(def, &c, w->n, w->v);
-    lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
-              status_word(rc));
+    if (rc == ST_OK && pane.background)
+        lines_add(&pane.lines, tui_attr(TC_DIM), "(running in the background: its end follows)");
+    else
+        lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)",
+                  rc, status_word(rc));
     /* Sent from the past, the command acted on the head: the workbench goes
      * there too, and the message line says so (as the form does) instead of
      * losing the result under the "Live" notice. */
