@@ -169,6 +169,19 @@ static void verb_goto(struct tui *app, struct words *w)
     tui_goto(app, pos);
 }
 
+static void verb_reload(struct tui *app, struct words *w)
+{
+    if (w->n != 1) {
+        tui_error(app, "usage: :reload (the domain file, now; it is also watched)");
+        return;
+    }
+    if (!app->watching) {
+        tui_error(app, "reload: the workbench has no domain file");
+        return;
+    }
+    tui_reload_domain(app, true);
+}
+
 static void verb_save_display(struct tui *app, struct words *w)
 {
     if (w->n != 2) {
@@ -226,6 +239,8 @@ static const struct verb verbs[] = {
     {"throttle", "PROJECTION N", "at most N events a second (0: off)", verb_throttle, false},
     {"goto", "POSITION | TIME | end", "time travel to a position or a time; end = live", verb_goto,
      false},
+    {"reload", "", "reload the domain file now (it is watched: saving it reloads it too)",
+     verb_reload, false},
     {"save-display", "FILE", "write the screen's text to FILE", verb_save_display, true},
     {"resize", "COLUMNS LINES", "resize the screen (scripts and tests)", verb_resize, true},
     {"view", "NAME", "show a view:" TUI_VIEWS(VIEW_WORD, _), verb_view, false},

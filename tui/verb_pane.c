@@ -4,6 +4,7 @@
  * message line, and a result with a view of its own opens that view. */
 #include "tui/verb_pane.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,29 @@ static bool out_background(void *ctx, struct verb_task *t)
         return false;
     }
     return true;
+}
+
+void verb_pane_report(struct tui *app, const char *title)
+{
+    if (!pane.ready) {
+        lines_init(&pane.lines);
+        pane.ready = true;
+    }
+    lines_clear(&pane.lines);
+    pane.run++;
+    pane.jumps = false;
+    pane.app = app;
+    lines_add(&pane.lines, tui_attr(TC_TITLE), "%s", title);
+}
+
+void verb_pane_add(bool error, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    out_add(error ? tui_attr(TC_ERROR) : 0, text, strlen(text));
 }
 
 static const char *status_word(int rc)
