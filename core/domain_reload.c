@@ -113,8 +113,8 @@ int domain_reload(const char *path, const struct domain *old, struct domain_relo
             add(&r->removed, &r->nremoved, "%s", old->projections[i].name, NULL);
     commands_missing(d, old, &r->commands_added, &r->ncommands_added);
     commands_missing(old, d, &r->commands_removed, &r->ncommands_removed);
-    r->same = !r->nstale && !r->nadded && !r->nremoved && !r->ncommands_added &&
-              !r->ncommands_removed;
+    r->same =
+        !r->nstale && !r->nadded && !r->nremoved && !r->ncommands_added && !r->ncommands_removed;
     return ST_OK;
 }
 
@@ -171,8 +171,7 @@ void domain_reload_summary(const struct domain_reload *r, const char *path, strb
     sb_addf(sb, "%s reloaded", path);
     bool first = true;
     names(sb, &first, "command", "commands", r->commands_added, r->ncommands_added, " added");
-    names(sb, &first, "command", "commands", r->commands_removed, r->ncommands_removed,
-          " removed");
+    names(sb, &first, "command", "commands", r->commands_removed, r->ncommands_removed, " removed");
     names(sb, &first, "projection", "projections", r->added, r->nadded, " added");
     names(sb, &first, "projection", "projections", r->removed, r->nremoved, " removed");
     names(sb, &first, "projection", "projections", r->stale, r->nstale,

@@ -672,8 +672,7 @@ int import_pick_source(const struct domain *d, const char *name, const char *map
     return ST_ERR;
 }
 
-void import_format_summary(strbuf *out, const struct import_result *res, size_t nfiles,
-                           bool replay)
+void import_format_summary(strbuf *out, const struct import_result *res, size_t nfiles, bool replay)
 {
     if (replay && res->stopped)
         sb_addf(out, "stopped after %lld events", (long long)res->imported);

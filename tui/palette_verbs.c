@@ -489,9 +489,8 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
             ADD(view_name((enum view_id)i));
         return;
     }
-    if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 ||
-        strcmp(verb, "check") == 0 || strcmp(verb, "save-display") == 0 ||
-        strcmp(prev, "--map") == 0) {
+    if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 || strcmp(verb, "check") == 0 ||
+        strcmp(verb, "save-display") == 0 || strcmp(prev, "--map") == 0) {
         char *pat = xasprintf("%s*", pre);
         glob_t g;
         if (glob(pat, GLOB_MARK, NULL, &g) == 0) {

@@ -196,9 +196,8 @@ static void task_finish(struct tui_job *job)
         return;
     int rc = job->status;
     if (rc != ST_OK) /* as verb_fail maps it */
-        rc = job->e.code && job->e.code != ST_NOT_FOUND && job->e.code != ST_DUPLICATE
-                 ? job->e.code
-                 : ST_ERR;
+        rc = job->e.code && job->e.code != ST_NOT_FOUND && job->e.code != ST_DUPLICATE ? job->e.code
+                                                                                       : ST_ERR;
     if (job->e.msg[0])
         lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_DIM : TC_ERROR), "%s: %s", job->what,
                   job->e.msg);
@@ -312,8 +311,8 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     if (rc == ST_OK && pane.background)
         lines_add(&pane.lines, tui_attr(TC_DIM), "(running in the background: its end follows)");
     else
-        lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)",
-                  rc, status_word(rc));
+        lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
+                  status_word(rc));
     /* Sent from the past, the command acted on the head: the workbench goes
      * there too, and the message line says so (as the form does) instead of
      * losing the result under the "Live" notice. */

@@ -83,9 +83,8 @@ static int check_one(struct verb_ctx *c, const char *path)
 static int print_poison(const struct poison *p, void *ctx)
 {
     struct verb_ctx *c = ctx;
-    char *line = xasprintf("position %lld: stream %s, %s schema %d: %s",
-                           (long long)p->ev->position, p->ev->stream, p->ev->type, p->ev->schema,
-                           p->reason);
+    char *line = xasprintf("position %lld: stream %s, %s schema %d: %s", (long long)p->ev->position,
+                           p->ev->stream, p->ev->type, p->ev->schema, p->reason);
     verb_line(c, line, strlen(line));
     free(line);
     return 0;

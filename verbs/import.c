@@ -88,8 +88,11 @@ enum {
 // clang-format on
 
 static const struct option import_opts[] = {
-    FILE_OPTIONS, {"allow-duplicates", no_argument, NULL, OPT_ALLOW_DUPLICATES},
-    VERB_FORCE_OPTION, VERB_COMMON_OPTIONS, {0}};
+    FILE_OPTIONS,
+    {"allow-duplicates", no_argument, NULL, OPT_ALLOW_DUPLICATES},
+    VERB_FORCE_OPTION,
+    VERB_COMMON_OPTIONS,
+    {0}};
 static const struct option replay_opts[] = {FILE_OPTIONS,
                                             {"speed", required_argument, NULL, OPT_SPEED},
                                             {"rate", required_argument, NULL, OPT_RATE},
@@ -213,8 +216,7 @@ static int work(struct verb_task *vt, struct store *s, strbuf *result, err *e)
             first_problem(tmp, rc, e);
         if (o.replay && res.imported > 0)
             snprintf(vt->after_error, sizeof vt->after_error,
-                     "%lld events appended before that stay in the store",
-                     (long long)res.imported);
+                     "%lld events appended before that stay in the store", (long long)res.imported);
     }
     if (tmp)
         fclose(tmp);

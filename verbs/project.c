@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
 #include "core/projection.h"
 #include "verbs/project.h"
 
@@ -77,55 +76,6 @@ static void linef(struct verb_ctx *c, const char *fmt, ...)
     if (s)
         verb_line(c, s, strlen(s));
     free(s);
-}
-
-void project_fmt_seconds(char *buf, size_t cap, double s)
-{
-    if (s < 0)
-        snprintf(buf, cap, "-");
-    else if (s < 60)
-        snprintf(buf, cap, "%.1fs", s);
-    else if (s < 3600)
-        snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)s % 60);
-    else
-        snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
-}
-
-void project_lag_json(strbuf *sb, const struct proj_lag *l)
-{
-    sb_adds(sb, "{\"name\":");
-    json_write_string(sb, l->name, strlen(l->name));
-    sb_adds(sb, ",\"status\":");
-    json_write_string(sb, proj_status_name(l->status), strlen(proj_status_name(l->status)));
-    sb_addf(sb, ",\"stale\":%s,\"checkpoint\":%lld,\"head\":%lld,\"events_behind\":%lld",
-            l->stale ? "true" : "false", (long long)l->checkpoint, (long long)l->head,
-            (long long)l->events_behind);
-    sb_adds(sb, ",\"seconds_behind\":");
-    json_write_double(sb, l->seconds_behind);
-    sb_adds(sb, ",\"rate\":");
-    json_write_double(sb, l->rate);
-    sb_adds(sb, ",\"eta_seconds\":");
-    json_write_double(sb, l->eta_seconds);
-    sb_addf(sb, ",\"throttle\":%lld", (long long)l->throttle);
-    sb_addf(sb, ",\"skipped\":%lld", (long long)l->skipped);
-    if (l->status == PROJ_REBUILDING)
-        sb_addf(sb, ",\"rebuild_checkpoint\":%lld", (long long)l->rebuild_checkpoint);
-    if (l->status == PROJ_FAILED) {
-        sb_addf(sb, ",\"error_position\":%lld,\"error\":", (long long)l->error_position);
-        const char *m = l->error ? l->error : "";
-        json_write_string(sb, m, strlen(m));
-        sb_adds(sb, ",\"error_event\":");
-        /* The event is JSON already: embed it as an object, not a string. */
-        value ev;
-        if (l->error_event &&
-            json_parse(l->error_event, strlen(l->error_event), &ev, NULL) == ST_OK) {
-            json_write(sb, &ev);
-            value_free(ev);
-        } else {
-            sb_adds(sb, "null");
-        }
-    }
-    sb_adds(sb, "}");
 }
 
 static void print_status_table(struct verb_ctx *c, const struct proj_lag *lags, size_t n)
@@ -206,8 +156,8 @@ static int print_summary(struct verb_ctx *c, const struct proj_lag *lags, size_t
                       "--rebuild %s)",
                       l->name, (long long)l->checkpoint, (long long)l->head, l->name);
             else if (l->status == PROJ_LIVE && folded)
-                linef(c, "%s: live at %lld (%lld events folded)", l->name,
-                      (long long)l->checkpoint, f);
+                linef(c, "%s: live at %lld (%lld events folded)", l->name, (long long)l->checkpoint,
+                      f);
             else if (l->status == PROJ_LIVE)
                 linef(c, "%s: live at %lld", l->name, (long long)l->checkpoint);
             else if (l->throttle > 0)
@@ -484,8 +434,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
             break;
         case OPT_REBUILD_ALL:
         case OPT_REBUILD_STALE:
-            if (rebuild != REBUILD_NONE && rebuild != (opt == OPT_REBUILD_ALL ? REBUILD_ALL
-                                                                             : REBUILD_STALE))
+            if (rebuild != REBUILD_NONE &&
+                rebuild != (opt == OPT_REBUILD_ALL ? REBUILD_ALL : REBUILD_STALE))
                 rc = verb_usage_error(c, "give --rebuild-all or --rebuild-stale, not both");
             rebuild = opt == OPT_REBUILD_ALL ? REBUILD_ALL : REBUILD_STALE;
             break;
@@ -533,8 +483,8 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         else if (follow_mode && c->borrowed)
             rc = verb_usage_error(c, "--follow: the workbench follows the store already");
         else
-            rc = run_actions(c, acts, nacts, rebuild_named ? REBUILD_NAMED : rebuild, status,
-                             json, follow_mode);
+            rc = run_actions(c, acts, nacts, rebuild_named ? REBUILD_NAMED : rebuild, status, json,
+                             follow_mode);
     }
     for (size_t i = 0; i < nacts; i++)
         free(acts[i].name);

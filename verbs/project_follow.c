@@ -4,13 +4,64 @@
  * (core/domain_reload.h). On errors they are reported on standard error and the
  * old domain stays in force; on success the runner goes on with the new one, and
  * the projections whose rules changed are reported stale: they wait for
- * `strata project --rebuild-stale` rather than being folded on by mixed rules. */
+ * `strata project --rebuild-stale` rather than being folded on by mixed rules.
+ * And the lag as text and JSON, which `project --status` prints too. */
 #include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/domain_reload.h"
+#include "core/json.h"
 #include "verbs/project.h"
+
+void project_fmt_seconds(char *buf, size_t cap, double s)
+{
+    if (s < 0)
+        snprintf(buf, cap, "-");
+    else if (s < 60)
+        snprintf(buf, cap, "%.1fs", s);
+    else if (s < 3600)
+        snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    else
+        snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+}
+
+void project_lag_json(strbuf *sb, const struct proj_lag *l)
+{
+    sb_adds(sb, "{\"name\":");
+    json_write_string(sb, l->name, strlen(l->name));
+    sb_adds(sb, ",\"status\":");
+    json_write_string(sb, proj_status_name(l->status), strlen(proj_status_name(l->status)));
+    sb_addf(sb, ",\"stale\":%s,\"checkpoint\":%lld,\"head\":%lld,\"events_behind\":%lld",
+            l->stale ? "true" : "false", (long long)l->checkpoint, (long long)l->head,
+            (long long)l->events_behind);
+    sb_adds(sb, ",\"seconds_behind\":");
+    json_write_double(sb, l->seconds_behind);
+    sb_adds(sb, ",\"rate\":");
+    json_write_double(sb, l->rate);
+    sb_adds(sb, ",\"eta_seconds\":");
+    json_write_double(sb, l->eta_seconds);
+    sb_addf(sb, ",\"throttle\":%lld", (long long)l->throttle);
+    sb_addf(sb, ",\"skipped\":%lld", (long long)l->skipped);
+    if (l->status == PROJ_REBUILDING)
+        sb_addf(sb, ",\"rebuild_checkpoint\":%lld", (long long)l->rebuild_checkpoint);
+    if (l->status == PROJ_FAILED) {
+        sb_addf(sb, ",\"error_position\":%lld,\"error\":", (long long)l->error_position);
+        const char *m = l->error ? l->error : "";
+        json_write_string(sb, m, strlen(m));
+        sb_adds(sb, ",\"error_event\":");
+        /* The event is JSON already: embed it as an object, not a string. */
+        value ev;
+        if (l->error_event &&
+            json_parse(l->error_event, strlen(l->error_event), &ev, NULL) == ST_OK) {
+            json_write(sb, &ev);
+            value_free(ev);
+        } else {
+            sb_adds(sb, "null");
+        }
+    }
+    sb_adds(sb, "}");
+}
 
 static volatile sig_atomic_t stop_requested;
 

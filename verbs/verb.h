@@ -14,9 +14,9 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/domain.h"
 #include "core/store.h"

@@ -49,23 +49,22 @@ static void write_file(const char *text)
  * commands:), and projections (YAML lines under projections:). */
 static void write_domain(const char *name, const char *commands, const char *projections)
 {
-    char *text = xasprintf(
-        "domain: %s\n"
-        "aggregates:\n"
-        "  Note:\n"
-        "    id: noteId\n"
-        "    state: {text: {type: string, default: \"\"}}\n"
-        "    events:\n"
-        "      Written: {fields: {text: string}, apply: {text: event.text}}\n"
-        "    commands:\n"
-        "      Write:\n"
-        "        payload: {noteId: string, text: string}\n"
-        "        emit:\n"
-        "          - Written: {text: payload.text}\n"
-        "%s"
-        "projections:\n"
-        "%s",
-        name, commands, projections);
+    char *text = xasprintf("domain: %s\n"
+                           "aggregates:\n"
+                           "  Note:\n"
+                           "    id: noteId\n"
+                           "    state: {text: {type: string, default: \"\"}}\n"
+                           "    events:\n"
+                           "      Written: {fields: {text: string}, apply: {text: event.text}}\n"
+                           "    commands:\n"
+                           "      Write:\n"
+                           "        payload: {noteId: string, text: string}\n"
+                           "        emit:\n"
+                           "          - Written: {text: payload.text}\n"
+                           "%s"
+                           "projections:\n"
+                           "%s",
+                           name, commands, projections);
     write_file(text);
     free(text);
 }
@@ -153,10 +152,11 @@ static void errors_keep_the_domain(void **state)
 
 static void changes_are_listed(void **state)
 {
-    write_domain("notes", "", "  Notes:\n    key: meta.aggregateId\n    columns: {text: \"\"}\n"
-                              "    on:\n      Written: {text: event.text}\n"
-                              "  Count:\n    columns: {n: 0}\n    on:\n"
-                              "      Written: {n: \"row.n + 1\"}\n");
+    write_domain("notes", "",
+                 "  Notes:\n    key: meta.aggregateId\n    columns: {text: \"\"}\n"
+                 "    on:\n      Written: {text: event.text}\n"
+                 "  Count:\n    columns: {n: 0}\n    on:\n"
+                 "      Written: {n: \"row.n + 1\"}\n");
     struct domain *old = load_now();
     /* Count's rule changes (stale), Notes stays as it was, Erase is new. */
     char *projs = xasprintf("%s%s", NOTES, COUNT2);
