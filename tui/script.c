@@ -122,6 +122,7 @@ int script_run(struct tui *app, const char *path)
         if (n == 0 || line[0] == '#')
             continue;
         wait_settled(app, timeout_ms);
+        tui_reload_domain(app, false); /* between steps, as the main loop does between keys */
         if (strncmp(line, ":mouse ", 7) == 0) {
             if (!play_mouse(app, line + 7) && !app->script_problem[0]) {
                 snprintf(app->script_problem, sizeof app->script_problem,
@@ -137,7 +138,7 @@ int script_run(struct tui *app, const char *path)
                              lineno, problem);
                 status = ST_ERR;
             }
-            tui_poll(app, true); /* the workbench notices the change on its next tick */
+            tui_reload_domain(app, false); /* noticed at once, as on the next idle tick */
         } else if (line[0] == ':') {
             /* A command line runs as typed in the palette; a palette the script
              * opened with <Colon> stays open (so its line can be saved). */

@@ -126,7 +126,6 @@ void tui_poll(struct tui *app, bool force_status)
         app->last_status_ms = now;
     }
     tui_jobs_reap(app);
-    tui_reload_domain(app, false);
 }
 
 /* tui_goto's message, from the state now: the head moves on while it shows. */
@@ -815,6 +814,9 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
             if (ch != ERR)
                 tui_handle_key(app, ch);
             tui_poll(app, false);
+            /* Here, between keys: a reload reopens the views, which must not
+             * happen under a view's own handler. */
+            tui_reload_domain(app, false);
         }
     }
 

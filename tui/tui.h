@@ -164,11 +164,13 @@ struct tui_ask {
  * The terminal is restored on every way out. */
 int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path,
             const struct tui_ask *ask);
-/* Looks at the domain file (at most twice a second unless now; in scripts at
- * every poll) and reloads it when it changed (force: even when it did not):
+/* Looks at the domain file (at most twice a second; in scripts at every step)
+ * and reloads it when it changed (force: even when it did not):
  * on errors they go to the output pane with FILE:LINE:COL and the domain in
  * force stays; on success the views follow the new domain and the projections
  * whose rules changed are stale (B rebuilds them). */
+/* Called by the main loop between keys (and by the script player between
+ * steps, or :reload): never under a view's handler, since it reopens the views. */
 void tui_reload_domain(struct tui *app, bool force);
 /* Starts what works on the domain (the projection runner, the views), once it is
  * settled; said: the first message (NULL: the welcome). */
