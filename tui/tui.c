@@ -609,20 +609,27 @@ static void load_user_keys(struct tui *app)
 static void reload_report(struct tui *app, const struct domain_reload *r, const char *summary)
 {
     verb_pane_report(app, "domain reload");
+    /* Each problem as FILE:LINE:COL: error: PATH, and its message on a line of
+     * its own, so that a narrow pane shows both. */
     for (size_t i = 0; i < r->diags.len; i++) {
         const struct diag *g = &r->diags.items[i];
         if (g->line > 0)
-            verb_pane_add(true, "%s:%d:%d: error: %s%s%s", g->file, g->line, g->col, g->path,
-                          g->path[0] ? ": " : "", g->message);
+            verb_pane_add(true, "%s:%d:%d: error: %s%s", g->file, g->line, g->col, g->path,
+                          g->path[0] ? ":" : "");
         else
-            verb_pane_add(true, "%s: error: %s%s%s", g->file, g->path, g->path[0] ? ": " : "",
-                          g->message);
+            verb_pane_add(true, "%s: error: %s%s", g->file, g->path, g->path[0] ? ":" : "");
+        verb_pane_add(true, "    %s", g->message);
     }
-    verb_pane_add(!r->domain, "%s", summary);
-    if (!r->domain)
-        verb_pane_add(false, "Nothing was lost: the domain loaded before is in force. Fix the "
-                             "file and save it: it is reloaded then.");
-    else if (r->nstale)
+    if (!r->domain) {
+        verb_pane_add(false, "%s has %zu error%s: the domain in force stays.", app->domain_path,
+                      r->diags.len, r->diags.len == 1 ? "" : "s");
+        verb_pane_add(false, "Nothing was lost: commands still run with the domain loaded "
+                             "before.");
+        verb_pane_add(false, "Fix the file and save it: it is reloaded then (or :reload).");
+        return;
+    }
+    verb_pane_add(false, "%s", summary);
+    if (r->nstale)
         verb_pane_add(false, "Stale projections keep their rows and wait: B (or :project "
                              "--rebuild-stale) rebuilds them with the new rules.");
 }
