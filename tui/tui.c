@@ -657,6 +657,7 @@ void tui_reload_domain(struct tui *app, bool force)
     strbuf sum;
     sb_init(&sum);
     domain_reload_summary(&r, app->domain_path, &sum);
+    app->domain_file_bad = st != ST_OK;
     if (st != ST_OK) {
         reload_report(app, &r, sum.buf);
         tui_show(app, VIEW_OUTPUT);

@@ -94,6 +94,7 @@ struct tui {
      * end: a job started before a reload may still use the one it had). */
     struct domain_watch watch;
     bool watching;
+    bool domain_file_bad; /* the last reload failed: the header says so until one loads */
     int64_t watch_ms;
     struct domain **reloaded;
     size_t nreloaded;
