@@ -6,12 +6,8 @@
 #define STRATA_CLI_COMMANDS_H
 
 int cmd_tui(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_project(int argc, char **argv);
-int cmd_import(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
-int cmd_replay(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 

@@ -2,12 +2,11 @@
 #include "cli/common.h"
 #include "core/about.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/store_domain.h"
+#include "verbs/verb.h"
 
 void cli_init(struct cli *c, const char *name, const char *usage)
 {
@@ -77,16 +76,6 @@ int cli_load_domain(struct cli *c, bool required)
     return ST_OK;
 }
 
-/* "domains/bank.yaml" -> "bank.db" (in the current folder). */
-static char *db_from_domain(const char *domain_path)
-{
-    const char *base = strrchr(domain_path, '/');
-    base = base ? base + 1 : domain_path;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    return xasprintf("%.*s.db", (int)n, base);
-}
-
 int cli_open_store(struct cli *c, bool create, bool read_only)
 {
     static char *derived; /* lives as long as the process, like argv */
@@ -95,7 +84,7 @@ int cli_open_store(struct cli *c, bool create, bool read_only)
             return cli_usage_error(c,
                                    "no store: give --db FILE (or --domain FILE, or set STRATA_DB)");
         free(derived);
-        derived = db_from_domain(c->domain_path);
+        derived = verb_default_db(c->domain_path);
         c->db_path = derived;
     }
     struct store_options opt = STORE_OPTIONS_DEFAULT;
@@ -105,17 +94,6 @@ int cli_open_store(struct cli *c, bool create, bool read_only)
     err_clear(&e);
     c->store = store_open(c->db_path, &opt, &e);
     if (!c->store)
-        return cli_fail(c, &e);
-    return ST_OK;
-}
-
-int cli_claim_store(struct cli *c)
-{
-    if (!c->domain || !c->domain_path || !c->store)
-        return ST_OK;
-    err e;
-    err_clear(&e);
-    if (store_domain_claim(c->store, c->domain->name, c->force, &e) != ST_OK)
         return cli_fail(c, &e);
     return ST_OK;
 }
@@ -134,37 +112,4 @@ int cli_fail(struct cli *c, const err *e)
 {
     fprintf(stderr, "strata %s: %s\n", c->name, e->msg[0] ? e->msg : "failed");
     return e->code && e->code != ST_NOT_FOUND && e->code != ST_DUPLICATE ? e->code : ST_ERR;
-}
-
-bool cli_parse_count(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
-
-int cli_filter_option(struct cli *c, int opt, const char *arg, struct event_filter *f)
-{
-    switch (opt) {
-    case OPT_FROM:
-        if (!cli_parse_count(arg, &f->from))
-            return cli_usage_error(c, "--from takes a position (a whole number), not '%s'", arg);
-        return 1;
-    case OPT_TO:
-        if (!cli_parse_count(arg, &f->to))
-            return cli_usage_error(c, "--to takes a position (a whole number), not '%s'", arg);
-        return 1;
-    case OPT_STREAM:
-        f->stream = arg;
-        return 1;
-    case OPT_TYPE:
-        f->type = arg;
-        return 1;
-    default:
-        return 0;
-    }
 }

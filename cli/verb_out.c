@@ -77,6 +77,11 @@ static void out_message(void *ctx, enum verb_level level, const char *verb, cons
         fprintf(stderr, "strata %s: %s%s\n", verb, verb_level_prefix(level), text);
 }
 
+static void out_flush(void *ctx)
+{
+    fflush(stdout);
+}
+
 static void out_usage(void *ctx, const char *verb, const char *usage_text)
 {
     fputs(usage_text, stderr);
@@ -94,6 +99,8 @@ int cli_run_verb(const struct verb_def *def, int argc, char **argv)
         .table_end = out_table_end,
         .message = out_message,
         .usage = out_usage,
+        .flush = out_flush,
+        .errors = stderr,
         .tty = isatty(STDOUT_FILENO) == 1,
     };
     struct verb_ctx c;

@@ -88,7 +88,7 @@ static void progress_clear(struct importer *im)
 
 static void progress_draw(struct importer *im, bool force)
 {
-    if (!im->o->progress)
+    if (!im->o->progress && !im->o->on_progress)
         return;
     double t = now_s();
     if (!force && t - im->last_draw < 0.1)
@@ -101,6 +101,10 @@ static void progress_draw(struct importer *im, bool force)
         reader_progress(im->cur, &d, &tt);
         done += d;
     }
+    if (im->o->on_progress)
+        im->o->on_progress(im->o->progress_ctx, im->res->records, done, total);
+    if (!im->o->progress)
+        return;
     double rate = elapsed > 0 ? (double)im->res->records / elapsed : 0;
     fprintf(im->errs, "\r\033[K  %lld records  %.0f/s", (long long)im->res->records, rate);
     if (total > 0) {
@@ -668,25 +672,24 @@ int import_pick_source(const struct domain *d, const char *name, const char *map
     return ST_ERR;
 }
 
-void import_print_summary(FILE *out, const struct import_result *res, size_t nfiles, bool replay)
+void import_format_summary(strbuf *out, const struct import_result *res, size_t nfiles, bool replay)
 {
     if (replay && res->stopped)
-        fprintf(out, "stopped after %lld events", (long long)res->imported);
+        sb_addf(out, "stopped after %lld events", (long long)res->imported);
     else
-        fprintf(out, "%s %lld event%s", replay ? "replayed" : "imported", (long long)res->imported,
+        sb_addf(out, "%s %lld event%s", replay ? "replayed" : "imported", (long long)res->imported,
                 res->imported == 1 ? "" : "s");
     if (res->imported > 0)
-        fprintf(out, " (positions %lld-%lld)", (long long)res->first_position,
+        sb_addf(out, " (positions %lld-%lld)", (long long)res->first_position,
                 (long long)res->last_position);
     if (res->present > 0)
-        fprintf(out, ", already present %lld,", (long long)res->present);
-    fprintf(out, " from %zu file%s in %.2f s", nfiles, nfiles == 1 ? "" : "s", res->seconds);
+        sb_addf(out, ", already present %lld,", (long long)res->present);
+    sb_addf(out, " from %zu file%s in %.2f s", nfiles, nfiles == 1 ? "" : "s", res->seconds);
     if (res->imported > 0 && res->seconds > 0)
-        fprintf(out, " (%.0f events/s)", (double)res->imported / res->seconds);
+        sb_addf(out, " (%.0f events/s)", (double)res->imported / res->seconds);
     if (res->skipped > 0)
-        fprintf(out, "; %lld record%s passed over by skip", (long long)res->skipped,
+        sb_addf(out, "; %lld record%s passed over by skip", (long long)res->skipped,
                 res->skipped == 1 ? "" : "s");
     if (res->bad > 0)
-        fprintf(out, "; %lld bad record%s skipped", (long long)res->bad, res->bad == 1 ? "" : "s");
-    fputc('\n', out);
+        sb_addf(out, "; %lld bad record%s skipped", (long long)res->bad, res->bad == 1 ? "" : "s");
 }

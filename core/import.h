@@ -48,6 +48,11 @@ struct import_options {
     bool progress;         /* draw a progress bar on `errors` (a terminal) */
     bool allow_duplicates; /* no ledger: append every record, even one already imported */
     FILE *errors;          /* where bad records are reported; NULL = stderr */
+    /* Optional: told how far it got, about ten times a second (records read,
+     * bytes read of bytes_total, 0 when unknown), for a front end that shows
+     * progress its own way (the workbench's jobs). */
+    void (*on_progress)(void *ctx, int64_t records, uint64_t bytes, uint64_t bytes_total);
+    void *progress_ctx;
     /* replay */
     bool replay;                 /* commit each event as it goes, paced */
     double speed;                /* > 0: follow the time stamps, this many times faster */
@@ -84,11 +89,12 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
 int import_pick_source(const struct domain *d, const char *name, const char *map_path,
                        struct source_spec **out, bool *owned, FILE *msgs, err *e);
 
-/* Prints the one-line summary of an import or replay to out:
+/* Appends the one-line summary of an import or replay to out (no newline):
  * "imported 12 events (positions 1-12) from 2 files in 0.03 s (400 events/s)",
  * with ", already present M" after the count when records were already imported
  * ("imported 0 events, already present 100, from 1 file in 0.01 s"), and the
  * records passed over by `skip` and the bad records skipped when any. */
-void import_print_summary(FILE *out, const struct import_result *res, size_t nfiles, bool replay);
+void import_format_summary(strbuf *out, const struct import_result *res, size_t nfiles,
+                           bool replay);
 
 #endif

@@ -23,7 +23,11 @@ void frame_draw_header(struct tui *app)
     draw_blank(0, 0, COLS, h);
     int x = 1;
     x += draw_str(0, x, COLS - x, "Strata", hk) + 2;
-    x += draw_str(0, x, COLS - x, app->domain->name ? app->domain->name : "?", h) + 2;
+    x += draw_str(0, x, COLS - x, app->domain->name ? app->domain->name : "?", h);
+    /* The file's last save did not load: the domain shown is the one before. */
+    if (app->domain_file_bad)
+        x += draw_str(0, x, COLS - x, " (file has errors)", h);
+    x += 2;
     /* The store as store_display_path shows it (a PostgreSQL URI without its
      * password); a file by its name only. */
     const char *shown = app->store->path;

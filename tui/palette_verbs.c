@@ -1,10 +1,11 @@
 /* palette_verbs.c: the palette's commands (palette_verbs.h). The verbs shared
- * with the command line (verbs/verb.h: :exec, :state, :query, :events) run there,
+ * with the command line (verbs/verb.h: :exec, :state, :query, :events, :project,
+ * :import, :replay, :check ...) run there,
  * with the command line's options, checks and messages; this file is their
  * workbench output (the output pane, the message line, the view that shows the
- * result). The workbench's own verbs (:goto, :view, :rebuild, :import ...) check
- * their arguments here and open a view or start a background job. And what Tab
- * may complete for each. */
+ * result; their long work in background jobs, tui/jobs.c). The workbench's own
+ * verbs (:goto, :view, :rebuild, :pause ...) check their arguments here and open
+ * a view. And what Tab may complete for each. */
 #include "tui/palette_verbs.h"
 
 #include <glob.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/import.h"
 #include "core/json.h"
 #include "core/record.h"
 #include "tui/jobs.h"
@@ -20,72 +20,6 @@
 #include "tui/tui.h"
 #include "tui/verb_pane.h"
 #include "verbs/verb.h"
-
-/* ---------------------------------------------------------------------------
- * Background jobs behind :rebuild, :import and :replay. */
-
-static int job_open(struct tui_job *job, struct store **s)
-{
-    struct store_options o = STORE_OPTIONS_DEFAULT;
-    o.create = false;
-    *s = store_open(job->app->db_path, &o, &job->e);
-    return *s ? ST_OK : ST_ERR;
-}
-
-static int job_rebuild(struct tui_job *job)
-{
-    struct store *s;
-    if (job_open(job, &s) != ST_OK)
-        return ST_ERR;
-    int rc = projection_rebuild(s, job->app->domain, job->arg1, &job->e);
-    store_close(s);
-    return rc;
-}
-
-static int job_import(struct tui_job *job)
-{
-    struct store *s;
-    if (job_open(job, &s) != ST_OK)
-        return ST_ERR;
-    struct import_options o;
-    memset(&o, 0, sizeof o);
-    /* arg2 is the source's name; the domain outlives the job. */
-    if (job->arg2)
-        o.source = domain_source(job->app->domain, job->arg2);
-    o.domain = job->app->domain; /* what is appended must be valid for it */
-    FILE *errs = tmpfile();
-    o.errors = errs ? errs : stderr;
-    o.replay = job->num != 0;
-    o.rate = job->num > 0 ? (double)job->num : 0;
-    o.speed = job->real;
-    o.stop = &job->stop;
-    struct import_result res;
-    memset(&res, 0, sizeof res);
-    char *files[1] = {job->arg1};
-    int rc = import_files(s, files, 1, &o, &res, &job->e);
-    if (rc != ST_OK && errs) {
-        /* The first bad record says why; the summary says what it meant. */
-        char line[512] = "";
-        rewind(errs);
-        if (fgets(line, sizeof line, errs))
-            line[strcspn(line, "\n")] = 0;
-        if (line[0] && job->e.msg[0] && !strstr(job->e.msg, line)) {
-            char summary[sizeof job->e.msg];
-            snprintf(summary, sizeof summary, "%s", job->e.msg);
-            err_set(&job->e, rc, "%s (%s)", line, summary);
-        } else if (line[0] && !job->e.msg[0]) {
-            err_set(&job->e, rc, "%s", line);
-        }
-    } else if (rc == ST_OK) {
-        err_set(&job->e, ST_OK, "%lld events appended (positions %lld-%lld)%s",
-                (long long)res.imported, (long long)res.first_position,
-                (long long)res.last_position, res.stopped ? ", stopped early" : "");
-    }
-    if (errs)
-        fclose(errs);
-    store_close(s);
-    return rc;
-}
 
 /* ---------------------------------------------------------------------------
  * The verbs. */
@@ -100,22 +34,6 @@ struct verb {
     bool keeps_message;
 };
 
-static const char *opt_value(struct words *w, const char *name)
-{
-    for (int i = 1; i + 1 < w->n; i++)
-        if (strcmp(w->v[i], name) == 0)
-            return w->v[i + 1];
-    return NULL;
-}
-
-static bool has_flag(struct words *w, const char *name)
-{
-    for (int i = 1; i < w->n; i++)
-        if (strcmp(w->v[i], name) == 0)
-            return true;
-    return false;
-}
-
 static const struct projection_spec *find_projection(struct tui *app, const char *name)
 {
     err e;
@@ -126,38 +44,32 @@ static const struct projection_spec *find_projection(struct tui *app, const char
     return p;
 }
 
-static void start_rebuild(struct tui *app, const char *name)
+/* Runs a shared verb with these words, as if typed after ':'. */
+static void run_shared(struct tui *app, const char *name, int n, const char *const *args)
 {
-    char what[200];
-    snprintf(what, sizeof what, "rebuild %s", name);
-    tui_job_start(app, what, job_rebuild, name, NULL, 0, 0);
-    tui_open_view(app, VIEW_PROJECTIONS, name);
-}
-
-static void verb_project(struct tui *app, struct words *w)
-{
-    const char *name = opt_value(w, "--rebuild");
-    if (name) {
-        if (find_projection(app, name))
-            start_rebuild(app, name);
-    } else if (has_flag(w, "--rebuild-all")) {
-        for (size_t i = 0; i < app->domain->nprojections; i++)
-            start_rebuild(app, app->domain->projections[i].name);
-    } else if (w->n == 1 || has_flag(w, "--status")) {
-        tui_show(app, VIEW_PROJECTIONS);
-    } else {
-        tui_error(app, "usage: :project [--rebuild NAME | --rebuild-all | --status]");
+    struct words w;
+    memset(&w, 0, sizeof w);
+    words_push(&w, xstrdup(name));
+    strbuf line;
+    sb_init(&line);
+    sb_adds(&line, name);
+    for (int i = 0; i < n; i++) {
+        words_push(&w, xstrdup(args[i]));
+        sb_addf(&line, " %s", args[i]);
     }
+    verb_pane_run(app, verb_find(name), &w, line.buf);
+    sb_done(&line);
+    words_done(&w);
 }
 
+/* :rebuild NAME is `project --rebuild NAME` (verbs/project.c). */
 static void verb_rebuild(struct tui *app, struct words *w)
 {
     if (w->n != 2) {
         tui_error(app, "usage: :rebuild PROJECTION");
         return;
     }
-    if (find_projection(app, w->v[1]))
-        start_rebuild(app, w->v[1]);
+    run_shared(app, "project", 2, (const char *const[]){"--rebuild", w->v[1]});
 }
 
 static void verb_pause_resume(struct tui *app, struct words *w, bool pause)
@@ -258,55 +170,17 @@ static void verb_goto(struct tui *app, struct words *w)
     tui_goto(app, pos);
 }
 
-static void verb_import_replay(struct tui *app, struct words *w, bool replay)
+static void verb_reload(struct tui *app, struct words *w)
 {
-    const char *file = NULL;
-    const char *source = NULL;
-    int64_t rate = 0;
-    double speed = 0;
-    for (int i = 1; i < w->n; i++) {
-        const char *o = w->v[i];
-        if (strcmp(o, "--source") == 0 && i + 1 < w->n) {
-            source = w->v[++i];
-        } else if (replay && strcmp(o, "--rate") == 0 && i + 1 < w->n) {
-            rate = atoll(w->v[++i]);
-        } else if (replay && strcmp(o, "--speed") == 0 && i + 1 < w->n) {
-            speed = atof(w->v[++i]);
-        } else if (o[0] == '-' && o[1]) {
-            tui_error(app, "%s: unknown option %s", replay ? "replay" : "import", o);
-            return;
-        } else if (file) {
-            tui_error(app, "%s: one file at a time in the workbench", replay ? "replay" : "import");
-            return;
-        } else {
-            file = o;
-        }
-    }
-    if (!file) {
-        tui_error(app, replay ? "usage: :replay FILE [--rate N | --speed X] [--source NAME]"
-                              : "usage: :import FILE [--source NAME]");
+    if (w->n != 1) {
+        tui_error(app, "usage: :reload (the domain file, now; it is also watched)");
         return;
     }
-    if (source && !domain_source(app->domain, source)) {
-        tui_error(app, "no source '%s' in the domain", source);
+    if (!app->watching) {
+        tui_error(app, "reload: the workbench has no domain file");
         return;
     }
-    if (replay && rate <= 0 && speed <= 0)
-        speed = 1;
-    char what[300];
-    snprintf(what, sizeof what, "%s %s", replay ? "replay" : "import", file);
-    /* num: 0 = import, -1 = replay by speed, N = replay at N a second. */
-    tui_job_start(app, what, job_import, file, source, replay ? (rate > 0 ? rate : -1) : 0, speed);
-    tui_show(app, VIEW_EVENTS);
-}
-
-static void verb_import(struct tui *app, struct words *w)
-{
-    verb_import_replay(app, w, false);
-}
-static void verb_replay(struct tui *app, struct words *w)
-{
-    verb_import_replay(app, w, true);
+    tui_reload_domain(app, true);
 }
 
 static void verb_save_display(struct tui *app, struct words *w)
@@ -401,18 +275,15 @@ static void verb_quit(struct tui *app, struct words *w)
 #define VIEW_WORD(X, id, name, title, keys, help) " " #name
 
 static const struct verb verbs[] = {
-    {"project", "--rebuild NAME | --rebuild-all | --status",
-     "rebuild read models, see their status", verb_project, false},
     {"rebuild", "PROJECTION", "rebuild one read model from the first event", verb_rebuild, false},
     {"pause", "PROJECTION", "pause a projection", verb_pause, false},
     {"resume", "PROJECTION", "resume a paused projection", verb_resume, false},
     {"throttle", "PROJECTION N", "at most N events a second (0: off)", verb_throttle, false},
     {"goto", "POSITION | TIME | end", "time travel to a position or a time; end = live", verb_goto,
      false},
-    {"import", "FILE [--source NAME]", "append events from a file", verb_import, false},
-    {"replay", "FILE [--rate N | --speed X]", "append events from a file, paced", verb_replay,
-     false},
     {"record", "FILE | stop", "each command sent becomes a scenario in FILE", verb_record, false},
+    {"reload", "", "reload the domain file now (it is watched: saving it reloads it too)",
+     verb_reload, false},
     {"save-display", "FILE", "write the screen's text to FILE", verb_save_display, true},
     {"resize", "COLUMNS LINES", "resize the screen (scripts and tests)", verb_resize, true},
     {"view", "NAME", "show a view:" TUI_VIEWS(VIEW_WORD, _), verb_view, false},
@@ -645,9 +516,7 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
         return;
     }
     if (strcmp(verb, "project") == 0) {
-        ADD("--rebuild");
-        ADD("--rebuild-all");
-        ADD("--status");
+        verb_options(verb_find(verb), out);
         return;
     }
     if (strcmp(verb, "events") == 0) {
@@ -665,16 +534,9 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
     }
     if (strcmp(verb, "record") == 0 && idx == 1 && app->record_path)
         ADD("stop");
-    if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 ||
-        strcmp(verb, "save-display") == 0 || strcmp(verb, "record") == 0) {
-        if (pre[0] == '-') {
-            ADD("--source");
-            if (strcmp(verb, "replay") == 0) {
-                ADD("--rate");
-                ADD("--speed");
-            }
-            return;
-        }
+    if (strcmp(verb, "import") == 0 || strcmp(verb, "replay") == 0 || strcmp(verb, "check") == 0 ||
+        strcmp(verb, "save-display") == 0 || strcmp(verb, "record") == 0 ||
+        strcmp(prev, "--map") == 0) {
         char *pat = xasprintf("%s*", pre);
         glob_t g;
         if (glob(pat, GLOB_MARK, NULL, &g) == 0) {

@@ -62,6 +62,7 @@ enum keymap {
     R(GENERIC, SCRUB_PAGE_FORWARD, "}", "Time travel: one scrubber column forward")                \
     R(GENERIC, SCRUB_GOTO, "@", "Time travel: go to a position or a time (:goto)")                 \
     R(GENERIC, SCRUB_LIVE, "L", "Back to live: leave \"as of\" mode")                              \
+    R(GENERIC, REBUILD_STALE, "B", "Rebuild stale projections (rules changed by a reload)")        \
     R(DOMAIN, DOMAIN_OPEN, "<Enter> e", "On a command: open its form")                             \
     R(EVENTS, EVENTS_DETAIL, "<Enter>", "Show or hide the detail pane (data and meta)")            \
     R(EVENTS, EVENTS_RAW, "r", "Detail: raw as stored / upcast to the current version")            \

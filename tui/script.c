@@ -52,6 +52,31 @@ static void wait_settled(struct tui *app, int64_t timeout_ms)
     tui_poll(app, true);
 }
 
+/* ":copy-file FROM TO" (after the ":copy-file "): TO gets FROM's bytes, as an
+ * editor saving TO would (scripts test the live domain reload with it). */
+static bool copy_file(const char *args, char *problem, size_t cap)
+{
+    char from[200], to[200];
+    if (sscanf(args, "%199s %199s", from, to) != 2) {
+        snprintf(problem, cap, ":copy-file FROM TO");
+        return false;
+    }
+    FILE *in = fopen(from, "rb");
+    FILE *out = in ? fopen(to, "wb") : NULL;
+    bool ok = in && out;
+    char buf[8192];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (in)
+        fclose(in);
+    if (!ok)
+        snprintf(problem, cap, ":copy-file %s %s: %s", from, to, strerror(errno));
+    return ok;
+}
+
 /* ":mouse X Y ACTION" (after the ":mouse "); false when malformed. */
 static bool play_mouse(struct tui *app, const char *args)
 {
@@ -97,6 +122,7 @@ int script_run(struct tui *app, const char *path)
         if (n == 0 || line[0] == '#')
             continue;
         wait_settled(app, timeout_ms);
+        tui_reload_domain(app, false); /* between steps, as the main loop does between keys */
         if (strncmp(line, ":mouse ", 7) == 0) {
             if (!play_mouse(app, line + 7) && !app->script_problem[0]) {
                 snprintf(app->script_problem, sizeof app->script_problem,
@@ -104,6 +130,15 @@ int script_run(struct tui *app, const char *path)
                          lineno);
                 status = ST_ERR;
             }
+        } else if (strncmp(line, ":copy-file ", 11) == 0) {
+            char problem[500];
+            if (!copy_file(line + 11, problem, sizeof problem)) {
+                if (!app->script_problem[0])
+                    snprintf(app->script_problem, sizeof app->script_problem, "%s:%d: %s", path,
+                             lineno, problem);
+                status = ST_ERR;
+            }
+            tui_reload_domain(app, false); /* noticed at once, as on the next idle tick */
         } else if (line[0] == ':') {
             /* A command line runs as typed in the palette; a palette the script
              * opened with <Colon> stays open (so its line can be saved). */

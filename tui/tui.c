@@ -31,6 +31,7 @@
 #include "tui/palette_verbs.h"
 #include "tui/script.h"
 #include "tui/terminal.h"
+#include "tui/verb_pane.h"
 
 /* ---------------------------------------------------------------------------
  * The message line, switching views, marking what is shown out of date. */
@@ -322,6 +323,9 @@ static void generic_request(struct tui *app, enum request req)
         if (app->current == VIEW_HELP)
             tui_show(app, app->previous);
         break;
+    case REQ_REBUILD_STALE:
+        palette_run(app, "project --rebuild-stale");
+        break;
     case REQ_REFRESH:
         clearok(curscr, TRUE);
         app->dirty = true;
@@ -599,6 +603,105 @@ static void load_user_keys(struct tui *app)
     free(path);
 }
 
+/* ---------------------------------------------------------------------------
+ * Live domain reload. */
+
+static void reload_report(struct tui *app, const struct domain_reload *r, const char *summary)
+{
+    verb_pane_report(app, "domain reload");
+    /* Each problem as FILE:LINE:COL: error: PATH, and its message on a line of
+     * its own, so that a narrow pane shows both. */
+    for (size_t i = 0; i < r->diags.len; i++) {
+        const struct diag *g = &r->diags.items[i];
+        if (g->line > 0)
+            verb_pane_add(true, "%s:%d:%d: error: %s%s", g->file, g->line, g->col, g->path,
+                          g->path[0] ? ":" : "");
+        else
+            verb_pane_add(true, "%s: error: %s%s", g->file, g->path, g->path[0] ? ":" : "");
+        verb_pane_add(true, "    %s", g->message);
+    }
+    if (!r->domain) {
+        verb_pane_add(false, "%s has %zu error%s: the domain in force stays.", app->domain_path,
+                      r->diags.len, r->diags.len == 1 ? "" : "s");
+        verb_pane_add(false, "Nothing was lost: commands still run with the domain loaded "
+                             "before.");
+        verb_pane_add(false, "Fix the file and save it: it is reloaded then (or :reload).");
+        return;
+    }
+    verb_pane_add(false, "%s", summary);
+    if (r->nstale)
+        verb_pane_add(false, "Stale projections keep their rows and wait: B (or :project "
+                             "--rebuild-stale) rebuilds them with the new rules.");
+}
+
+void tui_reload_domain(struct tui *app, bool force)
+{
+    if (!app->watching || app->ask)
+        return;
+    int64_t now = time_now_ms();
+    if (!force && !app->deterministic && now - app->watch_ms < 500)
+        return;
+    app->watch_ms = now;
+    bool changed = domain_watch_changed(&app->watch);
+    if (!changed && !force)
+        return;
+    /* A view's own computation (Insights) hands its result to the view: let it
+     * finish first. */
+    for (int i = 0; i < TUI_MAX_JOBS; i++)
+        if (app->jobs[i] && app->jobs[i]->quiet) {
+            app->watch.seen = false; /* look again at the next tick */
+            return;
+        }
+    struct domain_reload r;
+    int st = domain_reload(app->domain_path, app->domain, &r);
+    strbuf sum;
+    sb_init(&sum);
+    domain_reload_summary(&r, app->domain_path, &sum);
+    app->domain_file_bad = st != ST_OK;
+    if (st != ST_OK) {
+        reload_report(app, &r, sum.buf);
+        tui_show(app, VIEW_OUTPUT);
+        tui_error(app, "%s", sum.buf);
+    } else {
+        /* The runner and the views use the domain: stop, switch, start again.
+         * The old domain stays allocated (a job may be using it). */
+        if (app->runner)
+            projection_runner_stop(app->runner);
+        app->runner = NULL;
+        enum view_id current = app->current, previous = app->previous;
+        enum view_id slot0 = app->slot[0], slot1 = app->slot[1];
+        views_close(app);
+        app->domain = r.domain;
+        app->reloaded = xrealloc(app->reloaded, (app->nreloaded + 1) * sizeof *app->reloaded);
+        app->reloaded[app->nreloaded++] = r.domain;
+        r.domain = NULL;
+        err e;
+        err_clear(&e);
+        if (projection_setup(app->store, app->domain, &e) != ST_OK)
+            tui_error(app, "%s", e.msg);
+        views_open(app);
+        app->current = current;
+        app->previous = previous;
+        app->slot[0] = slot0;
+        app->slot[1] = slot1;
+        err_clear(&e);
+        app->runner = projection_runner_start(app->db_path, app->domain, &e);
+        tui_poll(app, true);
+        tui_changed(app);
+        r.domain = app->domain; /* for the report: it loaded */
+        reload_report(app, &r, sum.buf);
+        r.domain = NULL;
+        if (!app->runner)
+            tui_error(app, "projections will not follow: %s", e.msg);
+        else if (r.nstale)
+            tui_message(app, "%s; B rebuilds", sum.buf);
+        else
+            tui_message(app, "%s", sum.buf);
+    }
+    sb_done(&sum);
+    domain_reload_done(&r);
+}
+
 void tui_begin(struct tui *app, const char *said)
 {
     err e;
@@ -618,6 +721,10 @@ void tui_begin(struct tui *app, const char *said)
         tui_message(app,
                     "Welcome: ? shows the keys, : opens the palette (Tab completes), q quits.");
     load_user_keys(app);
+    if (app->domain_path && !app->watching) {
+        domain_watch_init(&app->watch, app->domain_path);
+        app->watching = true;
+    }
     app->dirty = true;
 }
 
@@ -715,6 +822,9 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
             if (ch != ERR)
                 tui_handle_key(app, ch);
             tui_poll(app, false);
+            /* Here, between keys: a reload reopens the views, which must not
+             * happen under a view's own handler. */
+            tui_reload_domain(app, false);
         }
     }
 
@@ -726,6 +836,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     if (app->runner)
         projection_runner_stop(app->runner);
     proj_lag_free(app->lags, app->nlags);
+    if (app->watching)
+        domain_watch_done(&app->watch);
+    for (size_t i = 0; i < app->nreloaded; i++)
+        domain_free(app->reloaded[i]);
+    free(app->reloaded);
     free(app->hist);
     free(app->record_path);
     if (timing)

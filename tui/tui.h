@@ -20,6 +20,7 @@
 
 #include "core/aggregate.h"
 #include "core/domain.h"
+#include "core/domain_reload.h"
 #include "core/projection.h"
 #include "core/store.h"
 #include "tui/draw.h"
@@ -92,6 +93,15 @@ struct tui {
      * scenario (core/record.h) until `:record stop`; the header says so. Owned. */
     char *record_path;
     int recorded; /* scenarios written since :record */
+    /* Live domain reload (core/domain_reload.h): the domain file, polled on the
+     * idle tick; the domains loaded by reloads (the workbench's to free at the
+     * end: a job started before a reload may still use the one it had). */
+    struct domain_watch watch;
+    bool watching;
+    bool domain_file_bad; /* the last reload failed: the header says so until one loads */
+    int64_t watch_ms;
+    struct domain **reloaded;
+    size_t nreloaded;
 };
 
 /* The position panes read at: 0 when live, else app->as_of. */
@@ -159,6 +169,14 @@ struct tui_ask {
  * The terminal is restored on every way out. */
 int tui_run(struct domain *d, const char *domain_path, struct store *s, const char *db_path,
             const struct tui_ask *ask);
+/* Looks at the domain file (at most twice a second; in scripts at every step)
+ * and reloads it when it changed (force: even when it did not):
+ * on errors they go to the output pane with FILE:LINE:COL and the domain in
+ * force stays; on success the views follow the new domain and the projections
+ * whose rules changed are stale (B rebuilds them). */
+/* Called by the main loop between keys (and by the script player between
+ * steps, or :reload): never under a view's handler, since it reopens the views. */
+void tui_reload_domain(struct tui *app, bool force);
 /* Starts what works on the domain (the projection runner, the views), once it is
  * settled; said: the first message (NULL: the welcome). */
 void tui_begin(struct tui *app, const char *said);

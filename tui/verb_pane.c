@@ -4,6 +4,7 @@
  * message line, and a result with a view of its own opens that view. */
 #include "tui/verb_pane.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static struct {
     bool marks;       /* its lines mark fields + added, - removed, ~ changed (upcast) */
     char said[512];   /* what the message line was last given, to say again */
     bool said_bad;
+    bool background; /* the run left its work to a background job: it says how it ended */
 } pane;
 
 bool verb_pane_jumps(void)
@@ -117,6 +119,8 @@ static void out_show(void *ctx, const struct verb_view *v)
         tui_goto(app, v->position);
     if (v->kind == VERB_VIEW_STREAM) {
         tui_open_view(app, VIEW_STREAMS, v->name);
+    } else if (v->kind == VERB_VIEW_PROJECTION && !v->name) {
+        tui_show(app, VIEW_PROJECTIONS);
     } else if (v->kind == VERB_VIEW_PROJECTION) {
         const char *pw[2] = {v->name, v->key};
         tui_open_view_words(app, VIEW_PROJECTIONS, v->key ? 2 : 1, pw);
@@ -138,6 +142,115 @@ static void out_show(void *ctx, const struct verb_view *v)
         }
         tui_open_view_words(app, VIEW_EVENTS, n, ew);
     }
+}
+
+/* ---------------------------------------------------------------------------
+ * A verb's long work (an import, a replay, a rebuild) as a background job on a
+ * store connection of its own; the message line says when it is done. */
+
+static int task_run(struct tui_job *job)
+{
+    struct verb_task *t = job->data;
+    struct store_options o = STORE_OPTIONS_DEFAULT;
+    o.create = false;
+    struct store *s = store_open(job->app->db_path, &o, &job->e);
+    if (!s)
+        return ST_ERR;
+    strbuf result;
+    sb_init(&result);
+    int rc = t->work(t, s, &result, &job->e);
+    store_close(s);
+    if (rc == ST_OK && result.len)
+        err_set(&job->e, ST_OK, "%s", result.buf);
+    else if (rc != ST_OK && t->after_error[0]) {
+        char was[sizeof job->e.msg];
+        snprintf(was, sizeof was, "%s", job->e.msg);
+        err_set(&job->e, rc, "%s; %s", was, t->after_error);
+    }
+    sb_done(&result);
+    return rc;
+}
+
+static void task_cleanup(struct tui_job *job)
+{
+    struct verb_task *t = job->data;
+    t->done(t);
+}
+
+static bool task_progress(struct tui_job *job, char *buf, size_t cap)
+{
+    struct verb_task *t = job->data;
+    int64_t records = t->progress_records, bytes = t->progress_bytes, total = t->progress_total;
+    if (records <= 0)
+        return false;
+    if (total > 0)
+        snprintf(buf, cap, "%lld records, %d%%", (long long)records, (int)(bytes * 100 / total));
+    else
+        snprintf(buf, cap, "%lld records", (long long)records);
+    return true;
+}
+
+static const char *status_word(int rc);
+
+/* The job ended: the run that started it (if the pane still shows it) gets its
+ * result and its exit status, as the command line's run would end. */
+static void task_finish(struct tui_job *job)
+{
+    if (!pane.ready || job->num != (int64_t)pane.run)
+        return;
+    int rc = job->status;
+    if (rc != ST_OK) /* as verb_fail maps it */
+        rc = job->e.code && job->e.code != ST_NOT_FOUND && job->e.code != ST_DUPLICATE ? job->e.code
+                                                                                       : ST_ERR;
+    if (job->e.msg[0])
+        lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_DIM : TC_ERROR), "%s: %s", job->what,
+                  job->e.msg);
+    lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
+              status_word(rc));
+}
+
+static void task_setup(struct tui_job *job)
+{
+    struct verb_task *t = job->data;
+    job->finish = task_finish;
+    job->num = (int64_t)pane.run;
+    pane.background = true;
+    job->cleanup = task_cleanup;
+    job->also_stop = &t->stop;
+    job->progress = task_progress;
+}
+
+static bool out_background(void *ctx, struct verb_task *t)
+{
+    struct tui *app = pane.app;
+    if (!tui_job_start_data(app, t->what, task_run, t, task_setup)) {
+        t->done(t);
+        return false;
+    }
+    return true;
+}
+
+void verb_pane_report(struct tui *app, const char *title)
+{
+    if (!pane.ready) {
+        lines_init(&pane.lines);
+        pane.ready = true;
+    }
+    lines_clear(&pane.lines);
+    pane.run++;
+    pane.jumps = false;
+    pane.app = app;
+    lines_add(&pane.lines, tui_attr(TC_TITLE), "%s", title);
+}
+
+void verb_pane_add(bool error, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    out_add(error ? tui_attr(TC_ERROR) : 0, text, strlen(text));
 }
 
 static const char *status_word(int rc)
@@ -170,6 +283,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     pane.marks = strcmp(def->name, "upcast") == 0;
     pane.said[0] = 0;
     pane.said_bad = false;
+    pane.background = false;
     pane.app = app;
     lines_add(&pane.lines, tui_attr(TC_TITLE), ":%s", line);
     const struct verb_out vo = {
@@ -180,6 +294,7 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
         .message = out_message,
         .usage = out_usage,
         .show = out_show,
+        .background = out_background,
     };
     struct verb_ctx c;
     memset(&c, 0, sizeof c);
@@ -199,8 +314,11 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
     /* A command acts on the present; its result shown in the past would lie. */
     c.as_of = writes ? 0 : app->as_of;
     int rc = verb_run(def, &c, w->n, w->v);
-    lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
-              status_word(rc));
+    if (rc == ST_OK && pane.background)
+        lines_add(&pane.lines, tui_attr(TC_DIM), "(running in the background: its end follows)");
+    else
+        lines_add(&pane.lines, tui_attr(rc == ST_OK ? TC_OK : TC_ERROR), "(exit status %d: %s)", rc,
+                  status_word(rc));
     /* Sent from the past, the command acted on the head: the workbench goes
      * there too, and the message line says so (as the form does) instead of
      * losing the result under the "Live" notice. */
@@ -218,6 +336,11 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
             projection_runner_poke(app->runner);
         tui_poll(app, false);
         tui_changed(app);
+    } else if (rc == ST_OK && strcmp(def->name, "project") == 0) {
+        /* A control (pause, throttle ...) changed what the runner does. */
+        if (app->runner)
+            projection_runner_poke(app->runner);
+        tui_poll(app, true);
     }
     if (writes)
         command_log_end(app, rc, app->head);

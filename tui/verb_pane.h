@@ -19,6 +19,11 @@ void verb_pane_run(struct tui *app, const struct verb_def *def, struct words *w,
  * from (a new run starts at its top). */
 const struct lines *verb_pane_lines(uint64_t *run);
 
+/* Starts the output pane afresh with a title, for a report of the workbench's own
+ * (a domain reload); verb_pane_add adds its lines (error: in the error colour). */
+void verb_pane_report(struct tui *app, const char *title);
+void verb_pane_add(bool error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The last run's lines name positions (`:why`, `:bisect`): the output pane then
  * has a cursor, and Enter on a line moves the timeline to its "position". */
 bool verb_pane_jumps(void);

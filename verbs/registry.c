@@ -24,6 +24,10 @@ static const struct verb_def *const verbs[] = {
     &verb_upcast,
     &verb_snapshots,
     &verb_race,
+    &verb_project,
+    &verb_import,
+    &verb_replay,
+    &verb_check,
 };
 /* clang-format on */
 

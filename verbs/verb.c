@@ -149,6 +149,7 @@ int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg
                 c->domain_path = strata_domain_path(optarg); /* `bank`: core/about.h */
             else
                 c->db_path = optarg;
+            c->db_given |= opt == VOPT_DB;
             continue;
         case VOPT_HELP:
             c->want_help = true;
@@ -180,25 +181,58 @@ int verb_need_domain(struct verb_ctx *c, bool required)
     struct diag_list diags;
     diag_list_init(&diags);
     c->domain = domain_load(c->domain_path, &diags);
-    if (!c->domain) {
-        /* Each problem already says FILE:LINE:COL: error: ... */
-        for (size_t i = 0; i < diags.len; i++) {
-            const struct diag *g = &diags.items[i];
-            char where[600];
-            if (g->line > 0)
-                snprintf(where, sizeof where, "%s:%d:%d", g->file, g->line, g->col);
-            else
-                snprintf(where, sizeof where, "%s", g->file);
-            char text[1600];
-            snprintf(text, sizeof text, "%s: error: %s%s%s", where, g->path, g->path[0] ? ": " : "",
-                     g->message);
-            c->out->message(c->out->ctx, VERB_ERROR, NULL, text);
-        }
-        diag_list_done(&diags);
-        return ST_ERR;
-    }
+    if (!c->domain)
+        verb_diags(c, &diags);
     diag_list_done(&diags);
-    return ST_OK;
+    return c->domain ? ST_OK : ST_ERR;
+}
+
+void verb_diags(struct verb_ctx *c, const struct diag_list *diags)
+{
+    /* Each problem already says FILE:LINE:COL: error: ... */
+    for (size_t i = 0; i < diags->len; i++) {
+        const struct diag *g = &diags->items[i];
+        char where[600];
+        if (g->line > 0)
+            snprintf(where, sizeof where, "%s:%d:%d", g->file, g->line, g->col);
+        else
+            snprintf(where, sizeof where, "%s", g->file);
+        char text[1600];
+        snprintf(text, sizeof text, "%s: error: %s%s%s", where, g->path, g->path[0] ? ": " : "",
+                 g->message);
+        c->out->message(c->out->ctx, VERB_ERROR, NULL, text);
+    }
+}
+
+FILE *verb_errors_open(struct verb_ctx *c)
+{
+    if (c->out->errors)
+        return c->out->errors;
+    FILE *f = tmpfile();
+    return f ? f : stderr;
+}
+
+void verb_errors_close(struct verb_ctx *c, FILE *f)
+{
+    if (f == c->out->errors || f == stderr)
+        return;
+    rewind(f);
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (line[0])
+            c->out->message(c->out->ctx, VERB_ERROR, NULL, line);
+    }
+    fclose(f);
+}
+
+char *verb_default_db(const char *domain_path)
+{
+    const char *base = strrchr(domain_path, '/');
+    base = base ? base + 1 : domain_path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    return xasprintf("%.*s.db", (int)n, base);
 }
 
 int verb_need_store(struct verb_ctx *c, bool create, bool read_only)
@@ -209,13 +243,8 @@ int verb_need_store(struct verb_ctx *c, bool create, bool read_only)
         if (!c->domain_path)
             return verb_usage_error(
                 c, "no store: give --db FILE (or --domain FILE, or set STRATA_DB)");
-        /* "domains/bank.yaml" -> "bank.db", in the current folder. */
-        const char *base = strrchr(c->domain_path, '/');
-        base = base ? base + 1 : c->domain_path;
-        const char *dot = strrchr(base, '.');
-        size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
         free(c->owned_db_path);
-        c->owned_db_path = xasprintf("%.*s.db", (int)n, base);
+        c->owned_db_path = verb_default_db(c->domain_path);
         c->db_path = c->owned_db_path;
     }
     struct store_options opt = STORE_OPTIONS_DEFAULT;
@@ -279,6 +308,33 @@ int verb_resolve_at(struct verb_ctx *c, const char *at, const char *at_time, int
             return verb_say(c, VERB_ERROR, ST_ERR, "no events at or before %s", text);
     }
     return ST_OK;
+}
+
+int verb_task_run(struct verb_ctx *c, struct verb_task *t)
+{
+    if (c->out->background) {
+        t->background = true;
+        return c->out->background(c->out->ctx, t) ? ST_OK : ST_ERR;
+    }
+    strbuf result;
+    sb_init(&result);
+    err e;
+    err_clear(&e);
+    int rc = t->work(t, c->store, &result, &e);
+    const char *s = result.buf ? result.buf : "";
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        verb_line(c, s, n);
+        s += n + (nl != NULL);
+    }
+    sb_done(&result);
+    if (rc != ST_OK)
+        rc = e.msg[0] ? verb_fail(c, &e) : rc;
+    if (rc != ST_OK && t->after_error[0])
+        verb_say(c, VERB_ERROR, 0, "%s", t->after_error);
+    t->done(t);
+    return rc;
 }
 
 int verb_run(const struct verb_def *def, struct verb_ctx *c, int argc, char **argv)

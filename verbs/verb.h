@@ -12,9 +12,11 @@
 #define STRATA_VERBS_VERB_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/domain.h"
 #include "core/store.h"
@@ -44,8 +46,33 @@ struct verb_view {
     const char *text; /* events: the --text filter */
 };
 
-/* The output interface. Every callback but show is required; text has no
- * trailing newline. */
+/* Long work a verb hands to its front end (an import, a replay, a rebuild):
+ * the command line runs it at once on the verb's store; the workbench runs it in
+ * a background job, on a store connection of its own, and reports its result
+ * when it ends. Options, validation and messages came before, in the verb. */
+struct verb_task {
+    char what[256]; /* "import orders.csv": how the front end names it */
+    /* The work, on store s (which may be another connection to the verb's
+     * store, on another thread: no output here). Fills result with the lines of
+     * the result (newline-separated) or e; returns a status. */
+    int (*work)(struct verb_task *t, struct store *s, strbuf *result, err *e);
+    /* Frees the task (after work, or instead of it). */
+    void (*done)(struct verb_task *t);
+    /* Set by the front end: stop early (a replay ends after its current append). */
+    volatile sig_atomic_t stop;
+    /* Written by work as it goes (another thread may read them): records read,
+     * bytes read of bytes_total (0: unknown). */
+    volatile int64_t progress_records, progress_bytes, progress_total;
+    /* True when run by a front end in the background (reports go to the result,
+     * not to a terminal). */
+    bool background;
+    /* Said after the work's error (written by work): "5 events appended before
+     * that stay in the store". */
+    char after_error[256];
+};
+
+/* The output interface. Every callback but show, background and errors is
+ * required; text has no trailing newline. */
 struct verb_out {
     void *ctx;
     /* One line of the result: an NDJSON object. */
@@ -60,6 +87,15 @@ struct verb_out {
     void (*usage)(void *ctx, const char *verb, const char *usage_text);
     /* Optional: a front end with panes shows the result there. */
     void (*show)(void *ctx, const struct verb_view *view);
+    /* Optional: pushes the lines out now (a long-running verb's status lines). */
+    void (*flush)(void *ctx);
+    /* Optional: runs a task in the background (the workbench); it owns t now
+     * (calls t->done when finished). Without it the task runs at once. */
+    bool (*background)(void *ctx, struct verb_task *t);
+    /* Where an engine that reports to a stream as it goes (an import's bad
+     * records, its progress bar) writes: the command line's standard error.
+     * NULL: the reports are collected and given as messages. */
+    FILE *errors;
     /* The lines go to a terminal: a verb may print an aligned table instead of
      * NDJSON (design.md: `--json` forces NDJSON, `--table` forces the table). */
     bool tty;
@@ -84,6 +120,7 @@ struct verb_ctx {
     int64_t max_lines;     /* a front end that keeps the lines caps them (0: no cap) */
     bool want_help;
     bool force;          /* --force: write with the domain to a store used with another */
+    bool db_given;       /* --db was among the verb's arguments (not only STRATA_DB) */
     char *owned_db_path; /* derived from the domain */
     /* The workbench's Log view: every command a verb runs is narrated to it
      * (core/command_narrate.h); NULL: only `exec --explain` narrates. */
@@ -124,6 +161,8 @@ extern const struct verb_def verb_trace, verb_doctor;
 extern const struct verb_def verb_sql;
 /* What if (design.md, "Explain and what-if"). */
 extern const struct verb_def verb_upcast, verb_snapshots;
+/* Writing and checking: verbs/project.c, import.c (import and replay), check.c. */
+extern const struct verb_def verb_project, verb_import, verb_replay, verb_check;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);
@@ -185,6 +224,19 @@ int verb_command_payload(struct verb_ctx *c, const struct command_spec *cmd, con
  * freed with verb_words_free, or NULL with *bad at the quote left open. */
 char **verb_split_words(const char *line, int *n, const char **bad);
 void verb_words_free(char **w);
+/* Runs a task: hands it to the front end's background when there is one (true
+ * there: the task was started), else runs it now on c->store and emits its
+ * result lines. Returns a status (the problem reported). */
+int verb_task_run(struct verb_ctx *c, struct verb_task *t);
+/* Where an engine's stream reports go: out->errors, or a temporary file whose
+ * lines verb_errors_close gives as messages (then closes). */
+FILE *verb_errors_open(struct verb_ctx *c);
+void verb_errors_close(struct verb_ctx *c, FILE *f);
+/* "domains/bank.yaml" -> "bank.db": the store a domain uses by default (in the
+ * current folder). Freed by the caller. */
+char *verb_default_db(const char *domain_path);
+/* Reports a domain's load problems, each as FILE:LINE:COL: error: PATH: MESSAGE. */
+void verb_diags(struct verb_ctx *c, const struct diag_list *diags);
 /* Emits one result line. */
 void verb_line(struct verb_ctx *c, const char *text, size_t len);
 /* Asks a front end with panes to show a result (no-op without one). */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh: runs each case of tests/verbs/cases.txt through both front ends, the
 # command line (`strata VERB ...`) and the workbench's palette in script mode
+# (each in a folder holding bank.yaml and the files of tests/verbs/files/)
 # (`:VERB ...`, then `:view output` and `:save-display`), on fresh copies of the
 # same store, and checks that both end with the case's exit status, both say its
 # message, and both print as many result lines. One TAP line per check.
@@ -19,7 +20,7 @@ while IFS='|' read -r want msg inv; do
     inv=$(echo "$inv" | sed 's/^ *//; s/ *$//')
     d=$TMP/case$n
     mkdir -p "$d"
-    cp "$TMP/bank.yaml" "$d/"
+    cp "$TMP/bank.yaml" "$HERE"/files/* "$d/"
     cp "$TMP/fixture.db" "$d/cli.db"
     cp "$TMP/fixture.db" "$d/tui.db"
     # The command line.
