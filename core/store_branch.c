@@ -837,6 +837,13 @@ void branch_info_free(struct branch_info *bi, size_t n)
     free(bi);
 }
 
+void branch_info_free_one(struct branch_info *bi)
+{
+    free(bi->name);
+    free(bi->created_at);
+    bi->name = bi->created_at = NULL;
+}
+
 bool store_branch_name_ok(const char *name)
 {
     size_t n = name ? strlen(name) : 0;

@@ -28,6 +28,7 @@ struct branch_info {
     int64_t head;     /* its last position (fork when it has none) */
 };
 void branch_info_free(struct branch_info *b, size_t n);
+void branch_info_free_one(struct branch_info *b); /* its strings, not b */
 
 /* True when name may name a branch: 1..64 of [A-Za-z0-9_.-], not "main". */
 bool store_branch_name_ok(const char *name);
