@@ -204,8 +204,8 @@ struct plan {
  * max_events (0 = no limit) up to position `to` (0 = the head). A rebuild whose
  * definition changed meanwhile starts over here, with the new one. */
 static int plan_one(struct store *s, const struct domain *d, const struct proj_backend *be,
-                    const struct projection_spec *p,
-                    int64_t to, int64_t max_events, bool ignore_controls, struct plan *pl, err *e)
+                    const struct projection_spec *p, int64_t to, int64_t max_events,
+                    bool ignore_controls, struct plan *pl, err *e)
 {
     memset(pl, 0, sizeof *pl);
     int rc = ensure_one(s, d, be, p, e);

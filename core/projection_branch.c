@@ -333,8 +333,8 @@ const struct proj_backend proj_backend_branch = {
 static bool branch_table(const char *table, const char *branch)
 {
     static const char *const suffixes[] = {
-        "",           "_history",          "_keys",           "_counts",
-        "__rebuild",  "__rebuild_history", "__rebuild_keys",  "__rebuild_counts"};
+        "",          "_history",          "_keys",          "_counts",
+        "__rebuild", "__rebuild_history", "__rebuild_keys", "__rebuild_counts"};
     if (strncmp(table, "proj_", 5) != 0)
         return false;
     size_t bl = strlen(branch);

@@ -105,7 +105,7 @@ struct store_options {
     bool read_only;      /* open read-only; writes fail with a clear error */
     int synchronous;     /* 2 = FULL (the default: survives power loss), 1 = NORMAL, 0 = OFF */
     int busy_timeout_ms; /* how long to wait for another writer; default STORE_BUSY_TIMEOUT_MS */
-    int64_t max_pages; /* a size limit in pages of the file (0 = none): for tests of a full disk */
+    int64_t max_pages;  /* a size limit in pages of the file (0 = none): for tests of a full disk */
     const char *branch; /* a what-if branch to open (core/store_branch.h); NULL or "main": main */
 };
 #define STORE_BUSY_TIMEOUT_MS 10000 /* the default wait for another writer */
@@ -260,9 +260,9 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    char *path;   /* for messages: as given to store_open, any password masked */
-    bool created; /* store_open made a new store (the file was missing): a
-                   * front end may say so, as a mistyped path looks like this */
+    char *path;          /* for messages: as given to store_open, any password masked */
+    bool created;        /* store_open made a new store (the file was missing): a
+                          * front end may say so, as a mistyped path looks like this */
     struct store *under; /* a branch (core/store_branch.h): the main store it reads up
                           * to its fork point, and whose file holds it; else NULL */
 };

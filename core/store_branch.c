@@ -20,7 +20,8 @@
 #include "store_migrate.h"
 #include "store_sqlite.h"
 
-#define BR_COLS "SELECT position, stream, version, type, schema, time, data, meta FROM branch_events "
+#define BR_COLS                                                                                    \
+    "SELECT position, stream, version, type, schema, time, data, meta FROM branch_events "
 
 struct br_store {
     struct store base; /* base.under: main */
@@ -148,9 +149,9 @@ static int one_int(struct br_store *b, sqlite3_stmt *st, int64_t *out, bool *fou
 /* The branch's last position (the fork point when it has no events). */
 static int branch_head(struct br_store *b, int64_t *head, err *e)
 {
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "SELECT max(position) FROM branch_events WHERE branch = ?1", e,
-                               "reading a branch's head");
+    sqlite3_stmt *st =
+        prepare(b->db, b->main, "SELECT max(position) FROM branch_events WHERE branch = ?1", e,
+                "reading a branch's head");
     if (!st)
         return ST_ERR;
     bind_text(st, 1, b->name);
@@ -233,9 +234,9 @@ static int find_command(struct br_store *b, const char *command_id, struct event
     event_list_done(&l);
     if (*found)
         return ST_OK;
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               BR_COLS "WHERE branch = ?1 AND command_id = ?2 ORDER BY position", e,
-                               "looking up a command id");
+    sqlite3_stmt *st =
+        prepare(b->db, b->main, BR_COLS "WHERE branch = ?1 AND command_id = ?2 ORDER BY position",
+                e, "looking up a command id");
     if (!st)
         return ST_ERR;
     bind_text(st, 1, b->name);
@@ -436,9 +437,8 @@ static int br_read_stream(struct store *s, const char *stream, int64_t from_vers
         return err_set(e, ST_USAGE, "no stream given");
     int64_t mp = max_position > 0 ? max_position : INT64_MAX;
     size_t had = out->len;
-    if (b->fork > 0 &&
-        store_read_stream(b->main, stream, from_version, cap_at_fork(b, max_position), limit, out,
-                          e) != ST_OK)
+    if (b->fork > 0 && store_read_stream(b->main, stream, from_version,
+                                         cap_at_fork(b, max_position), limit, out, e) != ST_OK)
         return ST_ERR;
     size_t got = out->len - had;
     if (mp <= b->fork || (limit > 0 && got >= limit))
@@ -508,7 +508,8 @@ static int br_list_streams(struct store *s, const char *prefix, size_t offset, s
     if (b->fork > 0 && store_list_streams(b->main, prefix, offset, limit, &raw, &nraw, e) != ST_OK)
         return ST_ERR;
     bool full = limit > 0 && nraw == limit;
-    char *first = nraw ? xstrdup(raw[0].name) : NULL, *last = nraw ? xstrdup(raw[nraw - 1].name) : NULL;
+    char *first = nraw ? xstrdup(raw[0].name) : NULL,
+         *last = nraw ? xstrdup(raw[nraw - 1].name) : NULL;
     struct stream_info *list = NULL;
     size_t len = 0, cap = 0;
     int rc = ST_OK;
@@ -558,8 +559,9 @@ static int br_list_streams(struct store *s, const char *prefix, size_t offset, s
             }
         if (merged || sqlite3_column_int64(st, 3) != 1)
             continue; /* a stream of main's the branch went on with */
-        bool in = offset == 0 ? (!full || strcmp(name, last) <= 0)
-                              : (first && strcmp(name, first) > 0 && (!full || strcmp(name, last) <= 0));
+        bool in = offset == 0
+                      ? (!full || strcmp(name, last) <= 0)
+                      : (first && strcmp(name, first) > 0 && (!full || strcmp(name, last) <= 0));
         if (!in)
             continue;
         if (len == cap) {
@@ -662,7 +664,9 @@ static int br_count_by(struct store *s, const struct event_filter *f, enum store
     sb_addf(&sql,
             "SELECT %s AS k, %s AS bk, count(*), min(time), max(time) FROM branch_events "
             "WHERE branch = ?1 AND position > ?2 AND position <= ?3",
-            by == STORE_GROUP_TYPE ? "type" : by == STORE_GROUP_STREAM ? "stream" : "NULL",
+            by == STORE_GROUP_TYPE     ? "type"
+            : by == STORE_GROUP_STREAM ? "stream"
+                                       : "NULL",
             bucket);
     if (f->type)
         sb_adds(&sql, " AND type = ?4");
@@ -682,11 +686,10 @@ static int br_count_by(struct store *s, const struct event_filter *f, enum store
         bind_text(st, 5, f->stream);
     int rc = ST_OK, src;
     while (rc == ST_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_count_row row = {(const char *)sqlite3_column_text(st, 0),
-                                      (const char *)sqlite3_column_text(st, 1),
-                                      sqlite3_column_int64(st, 2),
-                                      (const char *)sqlite3_column_text(st, 3),
-                                      (const char *)sqlite3_column_text(st, 4)};
+        struct store_count_row row = {
+            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+            sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
+            (const char *)sqlite3_column_text(st, 4)};
         rc = fn(ctx, &row, e);
     }
     if (rc == ST_OK && src != SQLITE_DONE)
@@ -748,14 +751,13 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->type, y->type);
 }
 
-static int br_type_totals(struct store *s, int64_t max_position, struct type_count **out,
-                          size_t *n, err *e)
+static int br_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                          err *e)
 {
     struct br_store *b = BR(s);
     *out = NULL;
     *n = 0;
-    if (b->fork > 0 &&
-        store_type_totals(b->main, cap_at_fork(b, max_position), out, n, e) != ST_OK)
+    if (b->fork > 0 && store_type_totals(b->main, cap_at_fork(b, max_position), out, n, e) != ST_OK)
         return ST_ERR;
     sqlite3_stmt *st = prepare(b->db, b->main,
                                "SELECT type, count(*) FROM branch_events WHERE branch = ?1 AND "
@@ -825,200 +827,6 @@ const struct store_ops store_branch_ops = {
     .type_totals = br_type_totals,
     .query = br_query,
 };
-
-/* ---- managing branches ---- */
-
-void branch_info_free(struct branch_info *bi, size_t n)
-{
-    for (size_t i = 0; bi && i < n; i++) {
-        free(bi[i].name);
-        free(bi[i].created_at);
-    }
-    free(bi);
-}
-
-void branch_info_free_one(struct branch_info *bi)
-{
-    free(bi->name);
-    free(bi->created_at);
-    bi->name = bi->created_at = NULL;
-}
-
-bool store_branch_name_ok(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > 64 || strcmp(name, "main") == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
-/* main's SQLite connection, or NULL with e set (a branch, PostgreSQL, an old
- * read-only store). */
-static sqlite3 *main_db(struct store *s, err *e)
-{
-    if (s->under) {
-        err_set(e, ST_USAGE, "a branch is made from main, not from another branch");
-        return NULL;
-    }
-    sqlite3 *db = store_sqlite_db(s);
-    if (!db) {
-        err_set(e, ST_USAGE, "branches are not yet supported on %s stores",
-                store_kind_of(s->path) == STORE_POSTGRESQL ? "PostgreSQL" : s->ops->name);
-        return NULL;
-    }
-    if (store_sqlite_format(s) < store_migration_number("branches")) {
-        err_set(e, ST_ERR, "%s is an older store without branches (open it for writing once to "
-                           "upgrade it)",
-                s->path);
-        return NULL;
-    }
-    return db;
-}
-
-static const char INFO_SQL[] =
-    "SELECT b.name, b.fork_position, b.created_at, "
-    "(SELECT count(*) FROM branch_events e WHERE e.branch = b.name), "
-    "(SELECT max(position) FROM branch_events e WHERE e.branch = b.name) FROM branches b ";
-
-static void info_of(sqlite3_stmt *st, struct branch_info *bi)
-{
-    bi->name = sqlu_column_dup(st, 0);
-    bi->fork = sqlite3_column_int64(st, 1);
-    bi->created_at = sqlu_column_dup(st, 2);
-    bi->events = sqlite3_column_int64(st, 3);
-    bi->head = sqlite3_column_type(st, 4) == SQLITE_NULL ? bi->fork : sqlite3_column_int64(st, 4);
-    if (!bi->name)
-        bi->name = xstrdup("");
-    if (!bi->created_at)
-        bi->created_at = xstrdup("");
-}
-
-int store_branch_list(struct store *s, struct branch_info **out, size_t *n, err *e)
-{
-    *out = NULL;
-    *n = 0;
-    sqlite3 *db = main_db(s, e);
-    if (!db)
-        return ST_ERR;
-    char sql[sizeof INFO_SQL + 32];
-    snprintf(sql, sizeof sql, "%sORDER BY b.name", INFO_SQL);
-    sqlite3_stmt *st = prepare(db, s, sql, e, "listing branches");
-    if (!st)
-        return ST_ERR;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = xrealloc(*out, (*n + 1) * sizeof **out);
-        info_of(st, &(*out)[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        branch_info_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-        return store_sqlite_error(s, rc, e, "listing branches");
-    }
-    return ST_OK;
-}
-
-static int no_branch(struct store *s, const char *name, err *e)
-{
-    return err_set(e, ST_NOT_FOUND, "no branch '%s' in %s (strata branch list shows them)", name,
-                   s->path);
-}
-
-int store_branch_get(struct store *s, const char *name, struct branch_info *out, err *e)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3 *db = main_db(s, e);
-    if (!db)
-        return ST_ERR;
-    char sql[sizeof INFO_SQL + 32];
-    snprintf(sql, sizeof sql, "%sWHERE b.name = ?1", INFO_SQL);
-    sqlite3_stmt *st = prepare(db, s, sql, e, "reading a branch");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        info_of(st, out);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
-        return ST_OK;
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "reading a branch");
-    return no_branch(s, name, e);
-}
-
-int store_branch_create(struct store *s, const char *name, int64_t at, int64_t *fork, err *e)
-{
-    if (!store_branch_name_ok(name))
-        return err_set(e, ST_USAGE,
-                       "bad branch name '%s': 1 to 64 letters, digits, '_', '-' or '.', and "
-                       "not 'main'",
-                       name ? name : "");
-    sqlite3 *db = main_db(s, e);
-    if (!db)
-        return ST_ERR;
-    int64_t head = 0;
-    if (store_head(s, &head, e) != ST_OK)
-        return ST_ERR;
-    if (at < 0 || at > head)
-        return err_set(e, ST_USAGE, "--at %lld is past the head (%lld)", (long long)at,
-                       (long long)head);
-    *fork = at > 0 ? at : head;
-    char now[TIME_TEXT_LEN + 1];
-    store_time_text(NULL, now);
-    sqlite3_stmt *st = prepare(db, s,
-                               "INSERT INTO branches(name, fork_position, created_at) "
-                               "VALUES(?1, ?2, ?3)",
-                               e, "creating a branch");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, *fork);
-    bind_text(st, 3, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return err_set(e, ST_ERR, "branch '%s' exists already (strata branch drop %s first)", name,
-                       name);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "creating a branch");
-    return ST_OK;
-}
-
-int store_branch_drop(struct store *s, const char *name, err *e)
-{
-    sqlite3 *db = main_db(s, e);
-    if (!db)
-        return ST_ERR;
-    sqlite3_stmt *st = prepare(db, s, "DELETE FROM branches WHERE name = ?1", e,
-                               "dropping a branch");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "dropping a branch");
-    if (sqlite3_changes(db) == 0)
-        return no_branch(s, name, e);
-    if (!(st = prepare(db, s, "DELETE FROM branch_events WHERE branch = ?1", e,
-                       "dropping a branch's events")))
-        return ST_ERR;
-    bind_text(st, 1, name);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "dropping a branch's events");
-    return ST_OK;
-}
 
 struct store *store_branch_open(struct store *main, const char *name, err *e)
 {

@@ -30,8 +30,8 @@ static void line_of(struct verb_ctx *c, const struct branch_info *bi)
     sb_init(&sb);
     sb_adds(&sb, "{\"branch\":");
     json_write_string(&sb, bi->name, strlen(bi->name));
-    sb_addf(&sb, ",\"fork\":%lld,\"events\":%lld,\"head\":%lld,\"created\":",
-            (long long)bi->fork, (long long)bi->events, (long long)bi->head);
+    sb_addf(&sb, ",\"fork\":%lld,\"events\":%lld,\"head\":%lld,\"created\":", (long long)bi->fork,
+            (long long)bi->events, (long long)bi->head);
     json_write_string(&sb, bi->created_at, strlen(bi->created_at));
     sb_adds(&sb, "}");
     verb_line(c, sb.buf, sb.len);
@@ -89,8 +89,9 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return verb_usage_error(c, "give create NAME, list or drop NAME%s%s%s",
                                 sub ? " (not '" : "", sub ? sub : "", sub ? "')" : "");
     if ((list && nargs != 1) || (!list && nargs != 2))
-        return verb_usage_error(c, list ? "branch list takes no arguments"
-                                        : "give the branch's name (e.g. strata branch %s what-if)",
+        return verb_usage_error(c,
+                                list ? "branch list takes no arguments"
+                                     : "give the branch's name (e.g. strata branch %s what-if)",
                                 sub);
     if (at && !create)
         return verb_usage_error(c, "--at is for branch create");

@@ -53,8 +53,7 @@ static void add_streams(struct store *s, int64_t after, value *set, err *e, int 
     store_iter_close(it);
 }
 
-static void add_field(strbuf *sb, bool *first, const char *name, const value *from,
-                      const value *to)
+static void add_field(strbuf *sb, bool *first, const char *name, const value *from, const value *to)
 {
     static const value null_value;
     sb_adds(sb, *first ? "" : ",");
