@@ -64,7 +64,7 @@ _strata()
         --db | --payload | --id | --expect-version | --correlation-id | --causation-id | \
             --stream | --type | --from | --to | --limit | --at | --at-time | --key | \
             --source | --map | --sort | --format | --vars | --speed | --rate | \
-            --rebuild | --throttle | --pause | --resume) ((i++)) ;;
+            --rebuild | --throttle | --pause | --resume | --branch) ((i++)) ;;
         -*) ;;
         *) if [[ -z $sub ]]; then sub=${w[i]}; else pos+=("${w[i]}"); fi ;;
         esac
@@ -83,7 +83,8 @@ _strata()
     --type) _strata_names types; return ;;
     --rebuild | --pause | --resume | --throttle) _strata_names projections; return ;;
     --payload | --id | --expect-version | --correlation-id | --causation-id | --stream | \
-        --from | --to | --limit | --at | --at-time | --key | --source | --vars | --speed | --rate)
+        --from | --to | --limit | --at | --at-time | --key | --source | --vars | --speed | --rate | \
+        --branch)
         return
         ;;
     esac
@@ -97,6 +98,13 @@ _strata()
         return
     fi
     case $sub in
+    branch) ((${#pos[@]} == 0)) && COMPREPLY=($(compgen -W "create list drop" -- "$cur")) ;;
+    diff)
+        if ((${#pos[@]} == 0)); then
+            _strata_names aggregates
+            _strata_names projections
+        fi
+        ;;
     state) ((${#pos[@]} == 0)) && _strata_names aggregates ;;
     query) ((${#pos[@]} == 0)) && _strata_names projections ;;
     why)
