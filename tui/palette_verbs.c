@@ -27,6 +27,7 @@ static int job_open(struct tui_job *job, struct store **s)
 {
     struct store_options o = STORE_OPTIONS_DEFAULT;
     o.create = false;
+    o.branch = job->app->branch; /* the jobs work where the workbench is */
     *s = store_open(job->app->db_path, &o, &job->e);
     return *s ? ST_OK : ST_ERR;
 }
@@ -421,6 +422,15 @@ void palette_run(struct tui *app, const char *line)
     const char *verb = w.v[0];
     if (strcmp(verb, "q") == 0 || strcmp(verb, "q!") == 0)
         verb = "quit";
+    /* :branch NAME switches; :branch create|list|drop is the shared verb. */
+    if (strcmp(verb, "branch") == 0 && w.n == 2 && strcmp(w.v[1], "list") != 0 &&
+        strcmp(w.v[1], "create") != 0 && strcmp(w.v[1], "drop") != 0 && w.v[1][0] != '-') {
+        app->message[0] = 0;
+        tui_switch_branch(app, w.v[1]);
+        words_done(&w);
+        app->dirty = true;
+        return;
+    }
     const struct verb_def *def = verb_find(verb);
     if (def) {
         app->message[0] = 0;
