@@ -346,6 +346,15 @@ static void verb_view(struct tui *app, struct words *w)
     sb_done(&sb);
 }
 
+static void verb_compare(struct tui *app, struct words *w)
+{
+    if (w->n != 3 && w->n != 4) {
+        tui_error(app, "usage: :compare BRANCH AGGREGATE ID | BRANCH PROJECTION");
+        return;
+    }
+    tui_open_view_words(app, VIEW_COMPARE, w->n - 1, (const char *const *)w->v + 1);
+}
+
 static void verb_help(struct tui *app, struct words *w)
 {
     /* At its top, as ? opens it: not where it was last scrolled. */
@@ -374,6 +383,8 @@ static const struct verb verbs[] = {
     {"save-display", "FILE", "write the screen's text to FILE", verb_save_display, true},
     {"resize", "COLUMNS LINES", "resize the screen (scripts and tests)", verb_resize, true},
     {"view", "NAME", "show a view:" TUI_VIEWS(VIEW_WORD, _), verb_view, false},
+    {"compare", "BRANCH AGGREGATE ID | BRANCH PROJECTION", "main and a what-if branch side by side",
+     verb_compare, false},
     {"help", "", "the keys and these commands", verb_help, false},
     {"quit", "", "leave the workbench", verb_quit, false},
 };
