@@ -111,7 +111,7 @@ static void load(struct view *v)
             agg_state_done(&sm);
         }
     } else {
-        value rm = value_list(0), rb = value_list(0);
+        value rm = value_null(), rb = value_null();
         const char *name = c->args[0];
         rc = projection_catch_up(m, app->domain, name, 0, false, NULL, &e);
         if (rc == ST_OK)

@@ -162,7 +162,7 @@ static void row_line(struct verb_ctx *c, const char *proj, const char *key, cons
 static int diff_projection(struct verb_ctx *c, struct store *from, struct store *to,
                            const char *name, err *e)
 {
-    value ra = value_list(0), rb = value_list(0);
+    value ra = value_null(), rb = value_null();
     int rc = projection_catch_up(from, c->domain, name, 0, false, NULL, e);
     if (rc == ST_OK)
         rc = projection_catch_up(to, c->domain, name, 0, false, NULL, e);
