@@ -87,6 +87,22 @@ S diff --from early --to what-if AccountList
 expect_contains "$OUT" '"key":"C","change":"removed"' "a row only --from has: removed"
 expect_contains "$OUT" '"key":"B","change":"added"' "a row only --to has: added"
 
+# A branch's read model looks through to main's rows at the fork point for the
+# keys it has not touched: all of them agree with main's at the fork point.
+S query --branch early AccountList
+expect_contains "$OUT" '"key":"A","owner":"Alice","balance":100' "early: A as main had it at position 1"
+expect_contains "$OUT" '"key":"C","owner":"Carol"' "early: C, its own"
+expect_not_contains "$OUT" '"key":"B"' "early: B was opened after its fork point"
+S query --branch what-if AccountList --at 3
+mine=$OUT
+S query AccountList --at 3
+expect_eq "$mine" "$OUT" "a branch's read model at its fork point is main's"
+S why --branch what-if AccountList A balance
+expect_contains "$OUT" '"position":1,' "why on a branch: main's history up to the fork point"
+expect_contains "$OUT" '"position":4,"stream":"Account-A","version":3,"type":"MoneyWithdrawn"' "then the branch's"
+S project --branch what-if --status
+expect_rc 0 "project --status on a branch"
+
 # Bad input.
 S state --branch nope Account A
 expect_rc 1 "an unknown branch: exit 1"
