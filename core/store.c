@@ -38,7 +38,7 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
         struct store *pg = store_pg_open(path, opt, e); /* a database: "created" means nothing */
         if (pg && branch) {
             store_close(pg);
-            err_set(e, ST_USAGE, "branches are not yet supported on PostgreSQL stores");
+            err_set(e, ST_ERR, "branches are not yet supported on PostgreSQL stores");
             return NULL;
         }
         return pg;

@@ -74,7 +74,7 @@ static sqlite3 *main_db(struct store *s, err *e)
     }
     sqlite3 *db = store_sqlite_db(s);
     if (!db) {
-        err_set(e, ST_USAGE, "branches are not yet supported on %s stores",
+        err_set(e, ST_ERR, "branches are not yet supported on %s stores",
                 store_kind_of(s->path) == STORE_POSTGRESQL ? "PostgreSQL" : s->ops->name);
         return NULL;
     }
