@@ -637,25 +637,54 @@ static int br_position_at_time(struct store *s, const char *time, int64_t *posit
     return ST_OK;
 }
 
-/* count_by: main's groups up to the fork point, then the branch's own (a group
- * both have is reported twice: counts add up, callers that sum see it right). */
-static int br_count_by(struct store *s, const struct event_filter *f, enum store_group by,
-                       int bucket_len, store_count_fn fn, void *ctx, err *e)
+/* count_by's groups, gathered so that main's and the branch's merge. */
+struct group {
+    char *value, *bucket, *first, *last;
+    int64_t count;
+};
+struct groups {
+    struct group *items;
+    size_t n;
+};
+
+static bool same_text(const char *a, const char *b)
 {
-    struct br_store *b = BR(s);
-    static const struct event_filter none;
-    if (!f)
-        f = &none;
-    int64_t lo, hi;
-    if (!store_page_window(f, 0, false, &lo, &hi))
-        return ST_OK;
-    if (b->fork > lo) {
-        struct event_filter m = *f;
-        m.from = lo + 1;
-        m.to = hi < b->fork ? hi : b->fork;
-        if (store_count_by(b->main, &m, by, bucket_len, fn, ctx, e) != ST_OK)
-            return ST_ERR;
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static char *dup_text(const char *t)
+{
+    return t ? xstrdup(t) : NULL;
+}
+
+static int gather(void *ctx, const struct store_count_row *row, err *e)
+{
+    struct groups *g = ctx;
+    for (size_t i = 0; i < g->n; i++) {
+        struct group *x = &g->items[i];
+        if (same_text(x->value, row->value) && same_text(x->bucket, row->bucket)) {
+            x->count += row->count;
+            if (row->first && (!x->first || strcmp(row->first, x->first) < 0)) {
+                free(x->first);
+                x->first = xstrdup(row->first);
+            }
+            if (row->last && (!x->last || strcmp(row->last, x->last) > 0)) {
+                free(x->last);
+                x->last = xstrdup(row->last);
+            }
+            return ST_OK;
+        }
     }
+    g->items = xrealloc(g->items, (g->n + 1) * sizeof *g->items);
+    g->items[g->n++] = (struct group){dup_text(row->value), dup_text(row->bucket),
+                                      dup_text(row->first), dup_text(row->last), row->count};
+    return ST_OK;
+}
+
+/* The branch's own groups in (lo, hi], gathered into g. */
+static int count_branch(struct br_store *b, const struct event_filter *f, enum store_group by,
+                        int bucket_len, int64_t lo, int64_t hi, struct groups *g, err *e)
+{
     strbuf sql;
     sb_init(&sql);
     char bucket[48] = "NULL";
@@ -690,11 +719,47 @@ static int br_count_by(struct store *s, const struct event_filter *f, enum store
             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
             sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
             (const char *)sqlite3_column_text(st, 4)};
-        rc = fn(ctx, &row, e);
+        rc = gather(g, &row, e);
     }
     if (rc == ST_OK && src != SQLITE_DONE)
         rc = fail(b, src, e, "counting a branch's events");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* count_by: main's groups up to the fork point and the branch's own, merged
+ * (a group both have is one group). */
+static int br_count_by(struct store *s, const struct event_filter *f, enum store_group by,
+                       int bucket_len, store_count_fn fn, void *ctx, err *e)
+{
+    struct br_store *b = BR(s);
+    static const struct event_filter none;
+    if (!f)
+        f = &none;
+    int64_t lo, hi;
+    if (!store_page_window(f, 0, false, &lo, &hi))
+        return ST_OK;
+    struct groups g = {NULL, 0};
+    int rc = ST_OK;
+    if (b->fork > lo) {
+        struct event_filter m = *f;
+        m.from = lo + 1;
+        m.to = hi < b->fork ? hi : b->fork;
+        rc = store_count_by(b->main, &m, by, bucket_len, gather, &g, e);
+    }
+    if (rc == ST_OK)
+        rc = count_branch(b, f, by, bucket_len, lo, hi, &g, e);
+    for (size_t i = 0; i < g.n; i++) {
+        struct group *x = &g.items[i];
+        struct store_count_row row = {x->value, x->bucket, x->count, x->first, x->last};
+        if (rc == ST_OK)
+            rc = fn(ctx, &row, e);
+        free(x->value);
+        free(x->bucket);
+        free(x->first);
+        free(x->last);
+    }
+    free(g.items);
     return rc;
 }
 

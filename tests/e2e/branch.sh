@@ -100,6 +100,9 @@ expect_eq "$mine" "$OUT" "a branch's read model at its fork point is main's"
 S why --branch what-if AccountList A balance
 expect_contains "$OUT" '"position":1,' "why on a branch: main's history up to the fork point"
 expect_contains "$OUT" '"position":4,"stream":"Account-A","version":3,"type":"MoneyWithdrawn"' "then the branch's"
+S stats --branch what-if
+expect_eq "$(printf '%s\n' "$OUT" | grep -c '"value":"MoneyDeposited"')" 1 "stats on a branch: main's and the branch's events in one group"
+expect_contains "$OUT" '"value":"MoneyWithdrawn","count":1' "the branch's withdrawal counted"
 S project --branch what-if --status
 expect_rc 0 "project --status on a branch"
 
