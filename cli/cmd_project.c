@@ -223,7 +223,7 @@ static int follow(struct cli *c, bool json)
     sigaction(SIGTERM, &sa, NULL);
     err e;
     err_clear(&e);
-    struct proj_runner *r = projection_runner_start(c->db_path, c->domain, &e);
+    struct proj_runner *r = projection_runner_start_on(c->db_path, c->branch, c->domain, &e);
     if (!r)
         return cli_fail(c, &e);
     char last_error[sizeof e.msg] = "";

@@ -651,7 +651,7 @@ void tui_begin(struct tui *app, const char *said)
     err e;
     err_clear(&e);
     app->ask = NULL;
-    app->runner = projection_runner_start(app->db_path, app->domain, &e);
+    app->runner = projection_runner_start_on(app->db_path, app->branch, app->domain, &e);
     views_open(app);
     tui_poll(app, true);
     if (!app->runner)
@@ -680,6 +680,10 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     app->db_path = db_path;
     app->store = s;
     app->main_store = s;
+    /* Opened on a branch (--branch, STRATA_BRANCH): main is the one under it. */
+    const char *on = NULL;
+    if (store_branch_of(s, &on, NULL, &app->main_store))
+        app->branch = xstrdup(on);
     app->current = app->previous = VIEW_DOMAIN;
     app->no_mouse = getenv("STRATA_NO_MOUSE") != NULL;
     app->slot[0] = VIEW_DOMAIN;
