@@ -14,6 +14,7 @@
 
 #include "core/import.h"
 #include "core/json.h"
+#include "core/store_branch.h"
 #include "tui/jobs.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
@@ -634,6 +635,37 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
     }
     if (strcmp(verb, "goto") == 0) {
         ADD("end");
+        return;
+    }
+    /* :branch NAME (or main, create, list, drop), :compare BRANCH ..., and the
+     * branch after :branch drop, :diff --to and --from. */
+    bool branch_word =
+        (strcmp(verb, "branch") == 0 && (idx == 1 || (idx == 2 && strcmp(prev, "drop") == 0))) ||
+        (strcmp(verb, "compare") == 0 && idx == 1) ||
+        (strcmp(verb, "diff") == 0 && (strcmp(prev, "--to") == 0 || strcmp(prev, "--from") == 0));
+    if (branch_word) {
+        if (strcmp(verb, "branch") == 0 && idx == 1) {
+            ADD("create");
+            ADD("list");
+            ADD("drop");
+        }
+        if (idx == 1 || strcmp(prev, "--from") == 0)
+            ADD("main");
+        struct branch_info *bi = NULL;
+        size_t n = 0;
+        err e;
+        err_clear(&e);
+        if (store_branch_list(app->main_store, &bi, &n, &e) == ST_OK)
+            for (size_t i = 0; i < n; i++)
+                ADD(bi[i].name);
+        branch_info_free(bi, n);
+        return;
+    }
+    if (strcmp(verb, "compare") == 0 && idx == 2) {
+        for (size_t i = 0; i < d->naggregates; i++)
+            ADD(d->aggregates[i].name);
+        for (size_t i = 0; i < d->nprojections; i++)
+            ADD(d->projections[i].name);
         return;
     }
     if (strcmp(verb, "view") == 0) {
