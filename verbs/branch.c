@@ -38,11 +38,11 @@ static void line_of(struct verb_ctx *c, const struct branch_info *bi)
     sb_done(&sb);
 }
 
-static int do_list(struct verb_ctx *c, err *e)
+static int do_list(struct verb_ctx *c, struct store *m, err *e)
 {
     struct branch_info *bi = NULL;
     size_t n = 0;
-    if (store_branch_list(c->store, &bi, &n, e) != ST_OK)
+    if (store_branch_list(m, &bi, &n, e) != ST_OK)
         return verb_fail(c, e);
     for (size_t i = 0; i < n; i++)
         line_of(c, &bi[i]);
@@ -52,15 +52,15 @@ static int do_list(struct verb_ctx *c, err *e)
     return ST_OK;
 }
 
-static int do_drop(struct verb_ctx *c, const char *name, err *e)
+static int do_drop(struct verb_ctx *c, struct store *m, const char *name, err *e)
 {
-    int rc = store_begin(c->store, e);
-    if (rc == ST_OK && (rc = store_branch_drop(c->store, name, e)) == ST_OK)
-        rc = projection_branch_drop(c->store, name, e);
+    int rc = store_begin(m, e);
+    if (rc == ST_OK && (rc = store_branch_drop(m, name, e)) == ST_OK)
+        rc = projection_branch_drop(m, name, e);
     if (rc == ST_OK)
-        rc = store_commit(c->store, e);
+        rc = store_commit(m, e);
     else
-        store_rollback(c->store);
+        store_rollback(m);
     if (rc != ST_OK)
         return verb_fail(c, e);
     verb_say(c, VERB_INFO, 0, "dropped branch %s", name);
@@ -78,9 +78,6 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return ST_USAGE;
     if (c->want_help)
         return verb_print_help(c);
-    if (c->branch)
-        return verb_usage_error(c, "branch works on main's list of branches: leave out --branch "
-                                   "(and STRATA_BRANCH)");
     int nargs = argc - optind;
     const char *sub = nargs > 0 ? argv[optind] : NULL;
     bool create = sub && strcmp(sub, "create") == 0, drop = sub && strcmp(sub, "drop") == 0,
@@ -104,20 +101,24 @@ static int run(struct verb_ctx *c, int argc, char **argv)
                                 "bad branch name '%s': 1 to 64 letters, digits, '_', '-' or "
                                 "'.', and not 'main'",
                                 name);
+    c->branch = NULL; /* branches are main's: --branch and STRATA_BRANCH do not matter */
     int rc = verb_need_store(c, false, list);
     if (rc != ST_OK)
         return rc;
+    /* The workbench may be on a branch: its main store holds the list. */
+    struct store *m = c->store;
+    store_branch_of(c->store, NULL, NULL, &m);
     err e;
     err_clear(&e);
     if (list)
-        return do_list(c, &e);
+        return do_list(c, m, &e);
     if (drop)
-        return do_drop(c, name, &e);
+        return do_drop(c, m, name, &e);
     int64_t fork = 0;
-    if (store_branch_create(c->store, name, position, &fork, &e) != ST_OK)
+    if (store_branch_create(m, name, position, &fork, &e) != ST_OK)
         return verb_fail(c, &e);
     struct branch_info bi;
-    if (store_branch_get(c->store, name, &bi, &e) != ST_OK)
+    if (store_branch_get(m, name, &bi, &e) != ST_OK)
         return verb_fail(c, &e);
     line_of(c, &bi);
     branch_info_free_one(&bi);

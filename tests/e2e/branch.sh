@@ -23,6 +23,8 @@ S branch create early --at 1
 expect_contains "$OUT" '"branch":"early","fork":1' "forked at --at 1"
 S branch list
 expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 2 "branch list: two branches"
+run env STRATA_BRANCH=early "$STRATA" --domain "$D" --db "$DB" branch list
+expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 2 "branch list with STRATA_BRANCH set: main's list"
 
 # A withdrawal on the branch: positions go on from the fork point.
 S exec --branch what-if Withdraw accountId=A amount=120
