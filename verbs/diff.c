@@ -257,6 +257,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return verb_fail(c, &e);
     }
     struct store *fs = from ? from : c->store;
+    store_branch_of(c->store, NULL, NULL, from ? NULL : &fs); /* the workbench may be on a branch */
     int64_t fa = 0, fb = 0;
     rc = fork_of(fs, &fa, &e);
     if (rc == ST_OK)
