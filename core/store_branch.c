@@ -803,9 +803,41 @@ static int br_health(struct store *s, struct store_health *out, err *e)
     return store_health(BR(s)->main, out, e);
 }
 
+/* Every (type, schema) of main up to the fork point and of the branch. */
 static int br_type_counts(struct store *s, struct type_count **out, size_t *n, err *e)
 {
-    return store_type_counts(BR(s)->main, out, n, e);
+    struct br_store *b = BR(s);
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = prepare(b->db, b->main,
+                               "SELECT type, schema, sum(c) FROM (SELECT type, schema, count(*) AS "
+                               "c FROM event_log WHERE position <= ?2 GROUP BY type, schema "
+                               "UNION ALL SELECT type, schema, count(*) FROM branch_events WHERE "
+                               "branch = ?1 GROUP BY type, schema) GROUP BY type, schema "
+                               "ORDER BY type, schema",
+                               e, "counting event types");
+    if (!st)
+        return ST_ERR;
+    bind_text(st, 1, b->name);
+    sqlite3_bind_int64(st, 2, b->fork);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = xrealloc(*out, (*n + 1) * sizeof **out);
+        struct type_count *tc = &(*out)[(*n)++];
+        tc->type = sqlu_column_dup(st, 0);
+        if (!tc->type)
+            tc->type = xstrdup("");
+        tc->schema = sqlite3_column_int(st, 1);
+        tc->count = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        type_counts_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return fail(b, rc, e, "counting event types");
+    }
+    return ST_OK;
 }
 
 static int by_count(const void *a, const void *b)

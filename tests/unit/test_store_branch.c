@@ -124,6 +124,19 @@ static void test_reads_and_appends(void **state)
     int64_t count = 0;
     assert_int_equal(store_count_streams(b, &count, &e), ST_OK);
     assert_int_equal(count, 3);
+    /* Counts by type: main's up to the fork point and the branch's. */
+    struct type_count *tc = NULL;
+    assert_int_equal(store_type_counts(b, &tc, &n, &e), ST_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(tc[0].type, "Opened");
+    assert_int_equal(tc[0].count, 3);
+    assert_string_equal(tc[1].type, "Withdrawn");
+    assert_int_equal(tc[1].count, 1);
+    type_counts_free(tc, n);
+    assert_int_equal(store_type_totals(b, 0, &tc, &n, &e), ST_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(tc[0].count, 3);
+    type_counts_free(tc, n);
     store_close(b);
     free(path);
 }
