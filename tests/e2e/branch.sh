@@ -1,7 +1,7 @@
 #!/bin/sh
 # branch.sh: end-to-end tests of what-if branches on the bank domain: `branch
 # create|list|drop`, `--branch NAME` and STRATA_BRANCH on exec, state, events,
-# query, project, why and export; positions continuing from the fork point; main
+# query, project, why, bisect, export and stats; positions continuing from the fork point; main
 # untouched (its events, positions and read models); `diff` between main and a
 # branch and between two branches; bad names and unknown branches.
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +62,10 @@ expect_contains "$OUT" '"balance":30' "rebuilding main does not change the branc
 S why --branch what-if Account A balance
 expect_rc 0 "why --branch"
 expect_contains "$OUT" '"type":"MoneyWithdrawn"' "why on the branch sees its withdrawal"
+S bisect --branch what-if --aggregate Account --id A 'state.balance >= 100'
+expect_contains "$OUT" '"holds":false,"position":4' "bisect on a branch finds the branch's withdrawal"
+S bisect --aggregate Account --id A 'state.balance >= 100'
+expect_contains "$OUT" '"holds":true' "on main it still holds"
 S export --branch what-if
 expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 5 "export --branch"
 
