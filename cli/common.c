@@ -17,6 +17,8 @@ void cli_init(struct cli *c, const char *name, const char *usage)
     const char *db = getenv("STRATA_DB");
     c->domain_path = d && *d ? strata_domain_path(d) : NULL; /* `bank`: core/about.h */
     c->db_path = db && *db ? db : NULL;
+    const char *branch = getenv("STRATA_BRANCH");
+    c->branch = branch && *branch ? branch : NULL;
     optind = 0; /* reset getopt for this subcommand (GNU: also re-initialises) */
 }
 
@@ -31,6 +33,9 @@ bool cli_common_option(struct cli *c, int opt, const char *arg)
         return true;
     case OPT_HELP:
         c->want_help = true;
+        return true;
+    case OPT_BRANCH:
+        c->branch = arg;
         return true;
     case OPT_FORCE:
         c->force = true;
@@ -90,6 +95,7 @@ int cli_open_store(struct cli *c, bool create, bool read_only)
     struct store_options opt = STORE_OPTIONS_DEFAULT;
     opt.create = create;
     opt.read_only = read_only;
+    opt.branch = c->branch;
     err e;
     err_clear(&e);
     c->store = store_open(c->db_path, &opt, &e);

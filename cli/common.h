@@ -15,11 +15,11 @@
 /* getopt_long entries for the common options; put COMMON_OPTIONS at the end of a
  * subcommand's option table (before the {0} terminator) and pass unknown option
  * codes to cli_common_option. */
-enum { OPT_DOMAIN = 1000, OPT_DB, OPT_HELP, OPT_FORCE, OPT_FIRST_FREE = 1100 };
+enum { OPT_DOMAIN = 1000, OPT_DB, OPT_HELP, OPT_FORCE, OPT_BRANCH, OPT_FIRST_FREE = 1100 };
 // clang-format off
 #define COMMON_OPTIONS                                                                             \
     {"domain", required_argument, NULL, OPT_DOMAIN}, {"db", required_argument, NULL, OPT_DB},      \
-        {"help", no_argument, NULL, OPT_HELP}
+        {"help", no_argument, NULL, OPT_HELP}, {"branch", required_argument, NULL, OPT_BRANCH}
 /* --force: `tui` applies the domain to a store used with another. */
 #define FORCE_OPTION {"force", no_argument, NULL, OPT_FORCE}
 // clang-format on
@@ -29,6 +29,7 @@ struct cli {
     const char *usage;       /* its usage text, printed by --help and on misuse */
     const char *domain_path; /* --domain or STRATA_DOMAIN, or NULL */
     const char *db_path;     /* --db or STRATA_DB, or derived from the domain */
+    const char *branch;      /* --branch or STRATA_BRANCH: a what-if branch, or NULL (main) */
     struct domain *domain;
     struct store *store;
     bool want_help;

@@ -33,6 +33,8 @@ static const struct subcommand subcommands[] = {
     {"snapshots", NULL, NULL},
     {"race", NULL, NULL},
     {"import", NULL, NULL},
+    {"branch", NULL, NULL},
+    {"diff", NULL, NULL},
     {"export", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
@@ -61,6 +63,7 @@ static void usage(FILE *out)
     fprintf(out, "\ncommon options:\n"
                  "  --domain FILE  the domain (or STRATA_DOMAIN)\n"
                  "  --db FILE      the store (or STRATA_DB; default <domain>.db here)\n"
+                 "  --branch NAME  work on a what-if branch of the store (or STRATA_BRANCH)\n"
                  "  --help         help for a command: strata COMMAND --help\n"
                  "  --version      print the version\n"
                  "\nexit codes: 0 ok, 1 bad input or I/O error, 2 usage, 3 rejected by a rule,\n"
@@ -75,21 +78,24 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--version") == 0)
             return cmd_version(1, argv + i);
-        if ((strcmp(argv[i], "--domain") == 0 || strcmp(argv[i], "--db") == 0) && i + 1 < argc) {
+        if ((strcmp(argv[i], "--domain") == 0 || strcmp(argv[i], "--db") == 0 ||
+             strcmp(argv[i], "--branch") == 0) &&
+            i + 1 < argc) {
             i++;
             continue;
         }
         if (argv[i][0] == '-') {
             /* Before the command only the common options are known: a typo
              * here would otherwise make its value look like the command. */
-            static const char *const common[] = {"--domain", "--db", "--help", "--version"};
+            static const char *const common[] = {"--domain", "--db", "--branch", "--help",
+                                                 "--version"};
             char word[128];
             snprintf(word, sizeof word, "%.*s", (int)strcspn(argv[i], "="), argv[i]);
             bool known = strcmp(word, "-h") == 0;
-            for (size_t k = 0; k < 4; k++)
+            for (size_t k = 0; k < 5; k++)
                 known = known || strcmp(word, common[k]) == 0;
             if (!known) {
-                const char *dym = did_you_mean(word, common, 4);
+                const char *dym = did_you_mean(word, common, 5);
                 fprintf(stderr, "strata: unknown option '%s'%s%s%s\n", word,
                         dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
                 return ST_USAGE;

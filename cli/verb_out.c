@@ -109,6 +109,8 @@ int cli_run_verb(const struct verb_def *def, int argc, char **argv)
     const char *d = getenv("STRATA_DOMAIN"), *db = getenv("STRATA_DB");
     c.domain_path = d && *d ? strata_domain_path(d) : NULL; /* `bank`: core/about.h */
     c.db_path = db && *db ? db : NULL;
+    const char *branch = getenv("STRATA_BRANCH");
+    c.branch = branch && *branch ? branch : NULL;
     int rc = verb_run(def, &c, argc, argv);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "strata %s: cannot write the output\n", def->name);

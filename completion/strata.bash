@@ -64,7 +64,7 @@ _strata()
         --db | --payload | --id | --expect-version | --correlation-id | --causation-id | \
             --stream | --type | --from | --to | --limit | --at | --at-time | --key | \
             --source | --map | --sort | --format | --vars | --speed | --rate | --compare | --sample | --max | \
-            --rebuild | --throttle | --pause | --resume | --record) ((i++)) ;;
+            --rebuild | --throttle | --pause | --resume | --record | --branch) ((i++)) ;;
         -*) ;;
         *) if [[ -z $sub ]]; then sub=${w[i]}; else pos+=("${w[i]}"); fi ;;
         esac
@@ -85,7 +85,7 @@ _strata()
     --rebuild | --pause | --resume | --throttle) _strata_names projections; return ;;
     --payload | --id | --expect-version | --correlation-id | --causation-id | --stream | \
         --from | --to | --limit | --at | --at-time | --key | --source | --vars | --speed | --rate | \
-        --compare | --sample | --max)
+        --compare | --sample | --max | --branch)
         return
         ;;
     esac
@@ -99,6 +99,13 @@ _strata()
         return
     fi
     case $sub in
+    branch) ((${#pos[@]} == 0)) && COMPREPLY=($(compgen -W "create list drop" -- "$cur")) ;;
+    diff)
+        if ((${#pos[@]} == 0)); then
+            _strata_names aggregates
+            _strata_names projections
+        fi
+        ;;
     state) ((${#pos[@]} == 0)) && _strata_names aggregates ;;
     query) ((${#pos[@]} == 0)) && _strata_names projections ;;
     why)

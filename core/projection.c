@@ -43,6 +43,7 @@
 #include "projection_backend.h"
 #include "projection_fold.h"
 #include "projection_lag.h"
+#include "store_branch.h"
 
 /* ---- names and setup ---- */
 
@@ -114,13 +115,22 @@ static int check_names(const struct domain *d, err *e)
 }
 
 /* Creates p's tables and record unless its record exists (then they do too). */
-static int ensure_one(struct store *s, const struct proj_backend *be,
+static int ensure_one(struct store *s, const struct domain *d, const struct proj_backend *be,
                       const struct projection_spec *p, err *e)
 {
     struct proj_record rec;
     int rc = be->record_get(s, p->name, &rec, e);
     proj_record_done(&rec);
-    if (rc == ST_NOT_FOUND)
+    if (rc != ST_NOT_FOUND)
+        return rc;
+    /* A branch's read model starts from main's rows at the fork point
+     * (core/projection_branch.c): main's must have reached it. */
+    struct store *main = NULL;
+    int64_t fork = 0;
+    rc = ST_OK;
+    if (store_branch_of(s, NULL, &fork, &main) && fork > 0)
+        rc = projection_catch_up_to(main, d, p->name, fork, 0, true, NULL, e);
+    if (rc == ST_OK)
         rc = be->ensure(s, p, e);
     return rc;
 }
@@ -132,7 +142,7 @@ int projection_setup(struct store *s, const struct domain *d, err *e)
         return ST_ERR;
     int rc = check_names(d, e);
     for (size_t i = 0; rc == ST_OK && i < d->nprojections; i++)
-        rc = ensure_one(s, be, &d->projections[i], e);
+        rc = ensure_one(s, d, be, &d->projections[i], e);
     return rc;
 }
 
@@ -193,11 +203,12 @@ struct plan {
 /* Looks at p's record and decides whether and how far to fold it, by at most
  * max_events (0 = no limit) up to position `to` (0 = the head). A rebuild whose
  * definition changed meanwhile starts over here, with the new one. */
-static int plan_one(struct store *s, const struct proj_backend *be, const struct projection_spec *p,
-                    int64_t to, int64_t max_events, bool ignore_controls, struct plan *pl, err *e)
+static int plan_one(struct store *s, const struct domain *d, const struct proj_backend *be,
+                    const struct projection_spec *p, int64_t to, int64_t max_events,
+                    bool ignore_controls, struct plan *pl, err *e)
 {
     memset(pl, 0, sizeof *pl);
-    int rc = ensure_one(s, be, p, e);
+    int rc = ensure_one(s, d, be, p, e);
     if (rc != ST_OK)
         return rc;
     struct proj_record rec;
@@ -273,7 +284,7 @@ static int catch_up(struct store *s, const struct domain *d, const struct proj_b
     int rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         const struct projection_spec *p = only ? only : &d->projections[i];
-        rc = plan_one(s, be, p, to, max_each, ignore_controls, &plans[i], e);
+        rc = plan_one(s, d, be, p, to, max_each, ignore_controls, &plans[i], e);
         if (rc == ST_OK && plans[i].go) {
             fold_init(&fs[i], be, d, p, plans[i].rebuild);
             fs[i].budget = plans[i].budget;
@@ -370,7 +381,7 @@ int projection_rebuild_start(struct store *s, const struct domain *d, const char
         return ST_NOT_FOUND;
     int rc = check_names(d, e);
     if (rc == ST_OK)
-        rc = ensure_one(s, be, p, e);
+        rc = ensure_one(s, d, be, p, e);
     if (rc == ST_OK)
         rc = rebuild_begin(s, be, p, e);
     return rc;
@@ -538,7 +549,7 @@ static int query_rows(struct store *s, const struct domain *d, const char *name,
     const struct proj_backend *be = proj_backend_for(s, e);
     if (!be)
         return ST_ERR;
-    int rc = ensure_one(s, be, p, e);
+    int rc = ensure_one(s, d, be, p, e);
     if (rc != ST_OK)
         return rc;
     bool began;

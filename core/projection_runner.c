@@ -105,6 +105,12 @@ static void *runner_main(void *arg)
 
 struct proj_runner *projection_runner_start(const char *db_path, const struct domain *d, err *e)
 {
+    return projection_runner_start_on(db_path, NULL, d, e);
+}
+
+struct proj_runner *projection_runner_start_on(const char *db_path, const char *branch,
+                                               const struct domain *d, err *e)
+{
     if (!db_path || strcmp(db_path, ":memory:") == 0) {
         err_set(e, ST_ERR,
                 "the projection runner needs a store file: an in-memory store is private "
@@ -113,6 +119,7 @@ struct proj_runner *projection_runner_start(const char *db_path, const struct do
     }
     struct store_options opt = STORE_OPTIONS_DEFAULT;
     opt.create = false;
+    opt.branch = branch;
     struct store *s = store_open(db_path, &opt, e);
     if (!s)
         return NULL;

@@ -18,6 +18,9 @@ struct proj_runner;
  * each starting from the checkpoint the last one committed.
  * Returns NULL with e set when the store cannot be opened. */
 struct proj_runner *projection_runner_start(const char *db_path, const struct domain *d, err *e);
+/* The same on a what-if branch of the store (core/store_branch.h; NULL: main). */
+struct proj_runner *projection_runner_start_on(const char *db_path, const char *branch,
+                                               const struct domain *d, err *e);
 /* True when every projection that is not paused or failed is at the head (the
  * workbench's script mode waits for this before each step). Throttled and stale
  * projections count as settled too: they are held back on purpose. */

@@ -818,11 +818,3 @@ const struct proj_backend proj_backend_sqlite = {
     .skips_get = psq_skips_get,
     .skips_count = psq_skips_count,
 };
-
-const struct proj_backend *proj_backend_for(struct store *s, err *e)
-{
-    if (store_sqlite_db(s))
-        return &proj_backend_sqlite;
-    err_set(e, ST_ERR, "projections: no read-model backend for a %s store", s->ops->name);
-    return NULL;
-}

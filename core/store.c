@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "store_backend.h"
+#include "store_branch.h"
 #include "store_pg.h"
 #include "store_sqlite.h"
 
@@ -30,12 +31,24 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
     if (pages && *pages)
         o.max_pages = atoll(pages);
     opt = &o;
-    if (store_kind_of(path) == STORE_POSTGRESQL)
-        return store_pg_open(path, opt, e); /* a database: "created" means nothing here */
+    const char *branch = o.branch && *o.branch && strcmp(o.branch, "main") != 0 ? o.branch : NULL;
+    if (branch)
+        o.create = false; /* a branch is of a store that is there */
+    if (store_kind_of(path) == STORE_POSTGRESQL) {
+        struct store *pg = store_pg_open(path, opt, e); /* a database: "created" means nothing */
+        if (pg && branch) {
+            store_close(pg);
+            err_set(e, ST_ERR, "branches are not yet supported on PostgreSQL stores");
+            return NULL;
+        }
+        return pg;
+    }
     bool existed = strcmp(path, ":memory:") == 0 || access(path, F_OK) == 0;
     struct store *s = store_sqlite_open(path, opt, e); /* ":memory:" included */
     if (s)
         s->created = !existed;
+    if (s && branch)
+        return store_branch_open(s, branch, e); /* takes s, closing it on failure */
     return s;
 }
 

@@ -105,12 +105,13 @@ struct store_options {
     bool read_only;      /* open read-only; writes fail with a clear error */
     int synchronous;     /* 2 = FULL (the default: survives power loss), 1 = NORMAL, 0 = OFF */
     int busy_timeout_ms; /* how long to wait for another writer; default STORE_BUSY_TIMEOUT_MS */
-    int64_t max_pages; /* a size limit in pages of the file (0 = none): for tests of a full disk */
+    int64_t max_pages;  /* a size limit in pages of the file (0 = none): for tests of a full disk */
+    const char *branch; /* a what-if branch to open (core/store_branch.h); NULL or "main": main */
 };
 #define STORE_BUSY_TIMEOUT_MS 10000 /* the default wait for another writer */
 #define STORE_OPTIONS_DEFAULT                                                                      \
     {                                                                                              \
-        true, false, 2, STORE_BUSY_TIMEOUT_MS, 0                                                   \
+        true, false, 2, STORE_BUSY_TIMEOUT_MS, 0, NULL                                             \
     }
 
 /* What `strata doctor` asks of a store about its own health; each backend answers
@@ -259,9 +260,11 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    char *path;   /* for messages: as given to store_open, any password masked */
-    bool created; /* store_open made a new store (the file was missing): a
-                   * front end may say so, as a mistyped path looks like this */
+    char *path;          /* for messages: as given to store_open, any password masked */
+    bool created;        /* store_open made a new store (the file was missing): a
+                          * front end may say so, as a mistyped path looks like this */
+    struct store *under; /* a branch (core/store_branch.h): the main store it reads up
+                          * to its fork point, and whose file holds it; else NULL */
 };
 
 /* Which backend a path names: a libpq connection URI (postgresql://...,
@@ -283,7 +286,8 @@ char *store_display_path(const char *path);
  * from a newer format, a read-only file opened for writing, ... each said plainly.
  * Two environment variables adjust opt for tests and scripts: STRATA_BUSY_TIMEOUT
  * (milliseconds to wait for another writer) and STRATA_MAX_PAGES (a size limit, to
- * see what a full disk does). */
+ * see what a full disk does). opt->branch names a branch of the store to open
+ * instead of main (an unknown one is ST_NOT_FOUND, said plainly). */
 struct store *store_open(const char *path, const struct store_options *opt, err *e);
 void store_close(struct store *s);
 

@@ -122,12 +122,28 @@ static const char LEDGER_SQL[] =
     "CREATE TABLE import_ledger(identity BLOB PRIMARY KEY, position INTEGER NOT NULL)\n"
     "  WITHOUT ROWID;\n";
 
+/* branches: what-if branches of the log (core/store_branch.h). A branch sees
+ * main's events up to its fork point, then its own, which live in branch_events
+ * and never in event_log: main's positions, streams and `events` view are
+ * untouched by them. Creating a branch writes one row; nothing is copied. The
+ * same two tables, names and columns, exist on PostgreSQL (its twin of this
+ * migration). A store without them has no branches; an older build reads it
+ * as it is. */
+static const char BRANCHES_SQL[] =
+    "CREATE TABLE branches(name TEXT PRIMARY KEY, fork_position INTEGER NOT NULL,\n"
+    "  created_at TEXT NOT NULL);\n"
+    "CREATE TABLE branch_events(branch TEXT NOT NULL, position INTEGER NOT NULL,\n"
+    "  stream TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,\n"
+    "  schema INTEGER NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL, meta TEXT,\n"
+    "  command_id TEXT, PRIMARY KEY(branch, position), UNIQUE(branch, stream, version));\n";
+
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
     {3, "append_time", true, APPEND_TIME_SQL, NULL},
     {4, "projection_history_rekey", true, NULL, rekey_history},
     {5, "import_ledger", true, LEDGER_SQL, NULL},
+    {6, "branches", true, BRANCHES_SQL, NULL},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 

@@ -855,6 +855,8 @@ static void sq_close(struct store *s)
 
 struct sqlite3 *store_sqlite_db(struct store *s)
 {
+    while (s && s->under) /* a branch lives in its main store's file */
+        s = s->under;
     if (!s || s->ops != &store_sqlite_ops)
         return NULL;
     return SQ(s)->db;
@@ -862,6 +864,8 @@ struct sqlite3 *store_sqlite_db(struct store *s)
 
 int store_sqlite_error(struct store *s, int rc, err *e, const char *doing)
 {
+    while (s && s->under)
+        s = s->under;
     return sq_fail(SQ(s), rc, e, doing);
 }
 

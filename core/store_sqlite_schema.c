@@ -200,5 +200,7 @@ fail:
 
 int store_sqlite_format(struct store *s)
 {
+    while (s && s->under) /* a branch: its main store's file */
+        s = s->under;
     return s && s->ops == &store_sqlite_ops ? ((struct sq_store *)s)->format : 0;
 }

@@ -34,6 +34,9 @@ void frame_draw_header(struct tui *app)
     if (store_kind_of(shown) == STORE_SQLITE)
         shown = basename_of(shown);
     x += draw_str(0, x, COLS - x, shown, h);
+    /* A what-if branch, always said: what the panes show is not main. */
+    if (app->branch)
+        x += draw_fmt(0, x, COLS - x, hk, " @%s", app->branch);
     /* Made by this run: the welcome message says so once, the header for as long
      * as the workbench runs (a mistyped --db otherwise looks like an empty log). */
     if (app->store->created)

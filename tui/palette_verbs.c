@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "core/record.h"
+#include "core/store_branch.h"
 #include "tui/jobs.h"
 #include "tui/lines.h"
 #include "tui/tui.h"
@@ -261,6 +262,15 @@ static void verb_record(struct tui *app, struct words *w)
                 app->record_path);
 }
 
+static void verb_compare(struct tui *app, struct words *w)
+{
+    if (w->n != 3 && w->n != 4) {
+        tui_error(app, "usage: :compare BRANCH AGGREGATE ID | BRANCH PROJECTION");
+        return;
+    }
+    tui_open_view_words(app, VIEW_COMPARE, w->n - 1, (const char *const *)w->v + 1);
+}
+
 static void verb_help(struct tui *app, struct words *w)
 {
     /* At its top, as ? opens it: not where it was last scrolled. */
@@ -287,6 +297,8 @@ static const struct verb verbs[] = {
     {"save-display", "FILE", "write the screen's text to FILE", verb_save_display, true},
     {"resize", "COLUMNS LINES", "resize the screen (scripts and tests)", verb_resize, true},
     {"view", "NAME", "show a view:" TUI_VIEWS(VIEW_WORD, _), verb_view, false},
+    {"compare", "BRANCH AGGREGATE ID | BRANCH PROJECTION", "main and a what-if branch side by side",
+     verb_compare, false},
     {"help", "", "the keys and these commands", verb_help, false},
     {"quit", "", "leave the workbench", verb_quit, false},
 };
@@ -335,6 +347,15 @@ void palette_run(struct tui *app, const char *line)
     const char *verb = w.v[0];
     if (strcmp(verb, "q") == 0 || strcmp(verb, "q!") == 0)
         verb = "quit";
+    /* :branch NAME switches; :branch create|list|drop is the shared verb. */
+    if (strcmp(verb, "branch") == 0 && w.n == 2 && strcmp(w.v[1], "list") != 0 &&
+        strcmp(w.v[1], "create") != 0 && strcmp(w.v[1], "drop") != 0 && w.v[1][0] != '-') {
+        app->message[0] = 0;
+        tui_switch_branch(app, w.v[1]);
+        words_done(&w);
+        app->dirty = true;
+        return;
+    }
     const struct verb_def *def = verb_find(verb);
     if (def) {
         app->message[0] = 0;
@@ -525,6 +546,37 @@ void palette_candidates(struct tui *app, struct words *w, int idx, const char *p
     }
     if (strcmp(verb, "goto") == 0) {
         ADD("end");
+        return;
+    }
+    /* :branch NAME (or main, create, list, drop), :compare BRANCH ..., and the
+     * branch after :branch drop, :diff --to and --from. */
+    bool branch_word =
+        (strcmp(verb, "branch") == 0 && (idx == 1 || (idx == 2 && strcmp(prev, "drop") == 0))) ||
+        (strcmp(verb, "compare") == 0 && idx == 1) ||
+        (strcmp(verb, "diff") == 0 && (strcmp(prev, "--to") == 0 || strcmp(prev, "--from") == 0));
+    if (branch_word) {
+        if (strcmp(verb, "branch") == 0 && idx == 1) {
+            ADD("create");
+            ADD("list");
+            ADD("drop");
+        }
+        if (idx == 1 || strcmp(prev, "--from") == 0)
+            ADD("main");
+        struct branch_info *bi = NULL;
+        size_t n = 0;
+        err e;
+        err_clear(&e);
+        if (store_branch_list(app->main_store, &bi, &n, &e) == ST_OK)
+            for (size_t i = 0; i < n; i++)
+                ADD(bi[i].name);
+        branch_info_free(bi, n);
+        return;
+    }
+    if (strcmp(verb, "compare") == 0 && idx == 2) {
+        for (size_t i = 0; i < d->naggregates; i++)
+            ADD(d->aggregates[i].name);
+        for (size_t i = 0; i < d->nprojections; i++)
+            ADD(d->projections[i].name);
         return;
     }
     if (strcmp(verb, "view") == 0) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "core/store_branch.h"
 #include "tui/ask_domain.h"
 #include "tui/frame.h"
 #include "tui/jobs.h"
@@ -547,6 +548,52 @@ static void views_close(struct tui *app)
             app->views[i].ops->close(&app->views[i]);
 }
 
+void tui_switch_branch(struct tui *app, const char *name)
+{
+    bool to_main = strcmp(name, "main") == 0;
+    if (to_main ? !app->branch : (app->branch && strcmp(app->branch, name) == 0)) {
+        tui_message(app, "already on %s", to_main ? "main" : app->branch);
+        return;
+    }
+    struct store *s = NULL;
+    err e;
+    err_clear(&e);
+    if (!to_main) {
+        struct store_options o = STORE_OPTIONS_DEFAULT;
+        o.create = false;
+        o.branch = name;
+        if (!(s = store_open(app->db_path, &o, &e))) {
+            tui_error(app, "%s", e.msg);
+            return;
+        }
+    }
+    tui_jobs_stop_all(app);
+    views_close(app);
+    if (app->runner)
+        projection_runner_stop(app->runner);
+    store_close(app->branch_store);
+    free(app->branch);
+    app->branch_store = s;
+    app->branch = to_main ? NULL : xstrdup(name);
+    app->store = s ? s : app->main_store;
+    app->as_of = 0;
+    app->head = 0;
+    app->runner = projection_runner_start_on(app->db_path, app->branch, app->domain, &e);
+    views_open(app);
+    tui_poll(app, true);
+    app->generation++;
+    int64_t fork = 0;
+    store_branch_of(app->store, NULL, &fork, NULL);
+    if (!app->runner)
+        tui_error(app, "projections will not follow: %s", e.msg);
+    else if (to_main)
+        tui_message(app, "on main");
+    else
+        tui_message(app, "on branch %s (main up to position %lld, then its own events)", name,
+                    (long long)fork);
+    app->dirty = true;
+}
+
 /* ---------------------------------------------------------------------------
  * Opening a view with an argument. */
 
@@ -685,7 +732,7 @@ void tui_reload_domain(struct tui *app, bool force)
         app->slot[0] = slot0;
         app->slot[1] = slot1;
         err_clear(&e);
-        app->runner = projection_runner_start(app->db_path, app->domain, &e);
+        app->runner = projection_runner_start_on(app->db_path, app->branch, app->domain, &e);
         tui_poll(app, true);
         tui_changed(app);
         r.domain = app->domain; /* for the report: it loaded */
@@ -707,7 +754,7 @@ void tui_begin(struct tui *app, const char *said)
     err e;
     err_clear(&e);
     app->ask = NULL;
-    app->runner = projection_runner_start(app->db_path, app->domain, &e);
+    app->runner = projection_runner_start_on(app->db_path, app->branch, app->domain, &e);
     views_open(app);
     tui_poll(app, true);
     if (!app->runner)
@@ -739,6 +786,11 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     app->domain_path = domain_path;
     app->db_path = db_path;
     app->store = s;
+    app->main_store = s;
+    /* Opened on a branch (--branch, STRATA_BRANCH): main is the one under it. */
+    const char *on = NULL;
+    if (store_branch_of(s, &on, NULL, &app->main_store))
+        app->branch = xstrdup(on);
     app->current = app->previous = VIEW_DOMAIN;
     app->no_mouse = getenv("STRATA_NO_MOUSE") != NULL;
     app->slot[0] = VIEW_DOMAIN;
@@ -835,6 +887,8 @@ int tui_run(struct domain *d, const char *domain_path, struct store *s, const ch
     keys_done();
     if (app->runner)
         projection_runner_stop(app->runner);
+    store_close(app->branch_store); /* the caller closes main_store */
+    free(app->branch);
     proj_lag_free(app->lags, app->nlags);
     if (app->watching)
         domain_watch_done(&app->watch);

@@ -35,8 +35,11 @@ struct tui {
     struct domain *domain;
     const char *domain_path;
     const char *db_path;
-    struct store *store;
+    struct store *store; /* what the panes and verbs use: main_store or branch_store */
     struct proj_runner *runner;
+    struct store *main_store;   /* the store the workbench was opened with (the caller's) */
+    struct store *branch_store; /* a what-if branch of it (:branch NAME), owned; or NULL */
+    char *branch;               /* its name, or NULL on main */
 
     int64_t head;        /* the live head, polled */
     int64_t as_of;       /* 0 = live; else the position every pane shows */
@@ -120,6 +123,11 @@ static inline bool tui_dashboard(const struct tui *app)
 {
     return !app->zoomed && app->current != VIEW_HELP && layout_dashboard_fits();
 }
+
+/* Switches the workbench to what-if branch `name` of its store ("main": back to
+ * main): the panes, the verbs and the projection runner follow it, the header
+ * says which. An unknown branch is said on the message line; nothing changes. */
+void tui_switch_branch(struct tui *app, const char *name);
 
 /* Sets the message line (printf style; sanitised when drawn). */
 void tui_message(struct tui *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

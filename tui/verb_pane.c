@@ -153,6 +153,7 @@ static int task_run(struct tui_job *job)
     struct verb_task *t = job->data;
     struct store_options o = STORE_OPTIONS_DEFAULT;
     o.create = false;
+    o.branch = job->app->branch; /* a task works where the workbench is */
     struct store *s = store_open(job->app->db_path, &o, &job->e);
     if (!s)
         return ST_ERR;

@@ -58,6 +58,7 @@ static int job_run(struct tui_job *job)
     struct store_options o = STORE_OPTIONS_DEFAULT;
     o.create = false;
     o.read_only = true;
+    o.branch = job->app->branch;
     struct store *s = store_open(job->app->db_path, &o, &job->e);
     if (!s)
         return t->status = ST_ERR;

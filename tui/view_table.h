@@ -23,6 +23,7 @@
     V(X, LOG, log, NULL, "N", "Log: every command narrated step by step (:view log)")              \
     V(X, SQL, sql, NULL, "", "SQL: the rows of the last `;` statement (:view sql)")                \
     V(X, INSIGHTS, insights, NULL, "6",                                                            \
-      "Insights: types, variants, flow and case durations, as of the timeline")
+      "Insights: types, variants, flow and case durations, as of the timeline")                    \
+    V(X, COMPARE, compare, NULL, "", "Compare: main and a branch side by side (:compare ...)")
 
 #endif

@@ -131,7 +131,7 @@ static struct proj_runner *reload(struct verb_ctx *c, struct proj_runner *r)
                      "%zu stale projection%s wait%s for a rebuild, not folded on by the new rules: "
                      "strata project --rebuild-stale",
                      rl.nstale, rl.nstale == 1 ? "" : "s", rl.nstale == 1 ? "s" : "");
-        r = projection_runner_start(c->db_path, c->domain, &e);
+        r = projection_runner_start_on(c->db_path, c->branch, c->domain, &e);
         if (!r)
             verb_fail(c, &e);
     }
@@ -150,7 +150,7 @@ int project_follow(struct verb_ctx *c, bool json)
     sigaction(SIGTERM, &sa, NULL);
     err e;
     err_clear(&e);
-    struct proj_runner *r = projection_runner_start(c->db_path, c->domain, &e);
+    struct proj_runner *r = projection_runner_start_on(c->db_path, c->branch, c->domain, &e);
     if (!r)
         return verb_fail(c, &e);
     struct domain_watch w;

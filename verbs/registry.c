@@ -28,6 +28,8 @@ static const struct verb_def *const verbs[] = {
     &verb_import,
     &verb_replay,
     &verb_check,
+    &verb_branch,
+    &verb_diff,
 };
 /* clang-format on */
 

@@ -151,6 +151,13 @@ int verb_next_option(struct verb_ctx *c, int argc, char **argv, const char **arg
                 c->db_path = optarg;
             c->db_given |= opt == VOPT_DB;
             continue;
+        case VOPT_BRANCH:
+            if (c->borrowed) {
+                verb_usage_error(c, "--branch: the workbench switches branches with :branch NAME");
+                return -2;
+            }
+            c->branch = optarg;
+            continue;
         case VOPT_HELP:
             c->want_help = true;
             continue;
@@ -250,6 +257,7 @@ int verb_need_store(struct verb_ctx *c, bool create, bool read_only)
     struct store_options opt = STORE_OPTIONS_DEFAULT;
     opt.create = create;
     opt.read_only = read_only;
+    opt.branch = c->branch;
     err e;
     err_clear(&e);
     c->store = store_open(c->db_path, &opt, &e);

@@ -111,6 +111,7 @@ struct verb_ctx {
     const struct verb_out *out;
     const char *domain_path; /* --domain or STRATA_DOMAIN, or NULL */
     const char *db_path;     /* --db or STRATA_DB, or derived from the domain */
+    const char *branch;      /* --branch or STRATA_BRANCH: a what-if branch, or NULL (main) */
     struct domain *domain;
     struct store *store;
     bool borrowed;         /* domain and store are the front end's */
@@ -142,11 +143,11 @@ struct verb_def {
 };
 
 /* The common options: put VERB_COMMON_OPTIONS last in a verb's table. */
-enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FORCE, VOPT_FIRST_FREE = 1100 };
+enum { VOPT_DOMAIN = 1000, VOPT_DB, VOPT_HELP, VOPT_FORCE, VOPT_BRANCH, VOPT_FIRST_FREE = 1100 };
 // clang-format off
 #define VERB_COMMON_OPTIONS                                                                        \
     {"domain", required_argument, NULL, VOPT_DOMAIN}, {"db", required_argument, NULL, VOPT_DB},    \
-        {"help", no_argument, NULL, VOPT_HELP}
+        {"help", no_argument, NULL, VOPT_HELP}, {"branch", required_argument, NULL, VOPT_BRANCH}
 /* --force, for the verbs that write with a domain (see verb_need_store). */
 #define VERB_FORCE_OPTION {"force", no_argument, NULL, VOPT_FORCE}
 // clang-format on
@@ -163,6 +164,8 @@ extern const struct verb_def verb_sql;
 extern const struct verb_def verb_upcast, verb_snapshots;
 /* Writing and checking: verbs/project.c, import.c (import and replay), check.c. */
 extern const struct verb_def verb_project, verb_import, verb_replay, verb_check;
+/* What-if branches (verbs/branch.c, verbs/diff.c). */
+extern const struct verb_def verb_branch, verb_diff;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);

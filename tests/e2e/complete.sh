@@ -23,7 +23,7 @@ run "$STRATA" __complete options exec
 expect_contains " $(lines)" " --payload --id --expect-version " "options of exec, from its --help"
 expect_contains " $(lines)" " --domain --db --help " "every subcommand has the common options"
 run "$STRATA" __complete options
-expect_contains " $(lines)" " --domain --db --help --version " "strata's own options"
+expect_contains " $(lines)" " --domain --db --branch --help --version " "strata's own options"
 run "$STRATA" __complete --domain "$BANK" commands
 expect_out "OpenAccount
 Deposit

@@ -145,7 +145,7 @@ expect_clean_stderr "poison workflow"
 O=$TMP/old.db
 "$STRATA" exec --domain "$D" --db "$O" Create noteId=A title=x >/dev/null
 latest=$(sqlite3 "$O" "PRAGMA user_version") # the newest format, whatever its number
-sqlite3 "$O" "DROP TABLE projection_skips; DROP TABLE append_times; DROP TABLE import_ledger; UPDATE strata_meta SET value = '1' WHERE key = 'format_version'; PRAGMA user_version = 1;"
+sqlite3 "$O" "DROP TABLE projection_skips; DROP TABLE append_times; DROP TABLE import_ledger; DROP TABLE IF EXISTS branches; DROP TABLE IF EXISTS branch_events; UPDATE strata_meta SET value = '1' WHERE key = 'format_version'; PRAGMA user_version = 1;"
 run "$STRATA" events --domain "$D" --db "$O"
 expect_rc 0 "a format-1 store is read as it is by a read-only command"
 expect_eq "$(sqlite3 "$O" "PRAGMA user_version")" 1 "reading did not upgrade it"

@@ -159,7 +159,8 @@ static void test_upgrade_each_format(void **state)
         assert_int_equal(db_int(db, "PRAGMA application_id"), STRATA_APPLICATION_ID);
         static const char *const tables[] = {"strata_meta",      "streams",      "event_log",
                                              "events",           "commands",     "snapshots",
-                                             "projection_skips", "append_times", "import_ledger"};
+                                             "projection_skips", "append_times", "import_ledger",
+                                             "branches",         "branch_events"};
         for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
             char sql[200];
             snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
@@ -350,6 +351,52 @@ static void test_ledger_from_previous_format(void **state)
     free(path);
 }
 
+/* Branches arrive by their own migration: a store of every earlier format is
+ * upgraded in place, in one transaction, and gets the two tables with exactly
+ * the columns the PostgreSQL twin has. */
+static void test_branches_from_each_format(void **state)
+{
+    int br = store_migration_number("branches");
+    assert_true(br >= 6);
+    assert_true(store_migrations[br - 1].read_compatible);
+    for (int format = 1; format < br; format++) {
+        char *path = old_store(format, NULL);
+        assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                        "'branches'"),
+                         0);
+        struct store_options opt = STORE_OPTIONS_DEFAULT;
+        opt.create = false;
+        err e = {0};
+        struct store *s = store_open(path, &opt, &e);
+        if (!s)
+            fail_msg("opening format %d: %s", format, e.msg);
+        sqlite3 *db = store_sqlite_db(s);
+        assert_true(store_sqlite_format(s) >= br);
+        assert_int_equal(db_int(db, "SELECT count(*) FROM branches"), 0);
+        assert_int_equal(db_int(db, "SELECT count(*) FROM branch_events"), 0);
+        assert_int_equal(db_int(db, "SELECT group_concat(name, ',') = 'name,fork_position,"
+                                    "created_at' FROM pragma_table_info('branches')"),
+                         1);
+        assert_int_equal(db_int(db, "SELECT group_concat(name, ',') = 'branch,position,stream,"
+                                    "version,type,schema,time,data,meta,command_id' FROM "
+                                    "pragma_table_info('branch_events')"),
+                         1);
+        /* The primary key and the unique (branch, stream, version). */
+        assert_int_equal(
+            sqlite3_exec(db,
+                         "INSERT INTO branch_events VALUES('b', 4, 'S', 1, 'T', 1, 't', '{}', "
+                         "NULL, NULL);"
+                         "INSERT INTO branch_events VALUES('b', 5, 'S', 1, 'T', 1, 't', '{}', "
+                         "NULL, NULL);",
+                         NULL, NULL, NULL) &
+                0xff,
+            SQLITE_CONSTRAINT);
+        expect_events(s, 3);
+        store_close(s);
+        free(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_failed_upgrade_changes_nothing),
         cmocka_unit_test(test_concurrent_upgrade),
         cmocka_unit_test(test_ledger_from_previous_format),
+        cmocka_unit_test(test_branches_from_each_format),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
