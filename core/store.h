@@ -123,6 +123,9 @@ struct store_health {
     int64_t head;        /* the last position */
     int64_t count;       /* how many events there are (head - count = missing positions) */
     int64_t first_gap;   /* the first missing position, 0 when none */
+    /* How the backend names its checks and their fixes, for doctor's lines (NULL:
+     * SQLite's, "integrity_check" and its PRAGMAs). */
+    const char *integrity_check, *integrity_fix, *durability_fix;
 };
 
 /* One value of a row of store_query: typed as the backend gives it. */

@@ -200,6 +200,13 @@ static int append_locked(struct pg_store *ps, const char *stream, int64_t expect
         PQclear(r);
     }
     int64_t first = ps->next_pos, last = first + (int64_t)n - 1;
+    /* The transaction's append time (format 3): one row, at its first position. */
+    if (!ps->time_logged && ps->format >= 3) {
+        const char *tp[2] = {pgu_i64(b1, first), pgu_i64(b2, time_now_ms())};
+        if (run(ps, P_TIME_INS, 2, tp, e, "recording the append time") != ST_OK)
+            return ST_ERR;
+        ps->time_logged = true;
+    }
     for (size_t i = 0; i < n; i++) {
         char sch[24];
         const struct new_event *ev = &events[i];
@@ -323,6 +330,7 @@ static void pg_close(struct store *s)
     if (ps->conn)
         PQfinish(ps->conn); /* an open transaction is rolled back by the server */
     free(ps->base.path);
+    free(ps->conninfo);
     free(ps);
 }
 
@@ -353,4 +361,11 @@ const struct store_ops store_pg_ops = {
     .snapshot_get = pg_snapshot_get,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
+    .count_by = pg_count_by,
+    .append_time = pg_append_time,
+    .health = pg_health,
+    .type_counts = pg_type_counts,
+    .ledger_claim = pg_ledger_claim,
+    .type_totals = pg_type_totals,
+    .query = pg_query,
 };

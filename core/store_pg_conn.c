@@ -47,6 +47,8 @@ static const char *const PG_SQL[P_NSTMT] = {
                    "DO UPDATE SET position = EXCLUDED.position, state = EXCLUDED.state",
     [P_SNAP_GET] = "SELECT version, position, state FROM snapshots WHERE stream_id = $1 "
                    "AND rules_hash = $2 AND position <= $3 ORDER BY version DESC LIMIT 1",
+    [P_TIME_INS] = "INSERT INTO append_times(first_position, appended_at) VALUES($1, $2) "
+                   "ON CONFLICT (first_position) DO NOTHING",
 };
 
 /* ---- running statements ---- */
@@ -55,6 +57,7 @@ void pg_tx_forget(struct pg_store *ps)
 {
     ps->next_pos = -1;
     ps->notify_pos = 0;
+    ps->time_logged = false;
 }
 
 int pg_fail(struct pg_store *ps, const PGresult *r, err *e, const char *doing)
@@ -90,6 +93,7 @@ int pg_ensure_connected(struct pg_store *ps, err *e)
     PQreset(ps->conn);
     memset(ps->prepared, 0, sizeof ps->prepared);
     memset(ps->page_prepared, 0, sizeof ps->page_prepared);
+    ps->ledger_prepared = false;
     ps->listening = false;
     if (PQstatus(ps->conn) != CONNECTION_OK)
         return pg_fail(ps, NULL, e, "connecting again");

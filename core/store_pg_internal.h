@@ -29,6 +29,7 @@ enum pg_stmt {
     P_AT_TIME,
     P_SNAP_PUT,
     P_SNAP_GET,
+    P_TIME_INS,
     P_NSTMT
 };
 
@@ -64,6 +65,12 @@ struct pg_store {
     int64_t known_head; /* while listening: the head as last heard of */
     bool prepared[P_NSTMT];
     bool page_prepared[PGP_NSTMT];
+    bool ledger_prepared; /* the import ledger's statement (store_pg_ops.c) */
+    bool time_logged;     /* the open transaction's append time is recorded */
+    int64_t format;       /* the store's format (store_pg_schema.c) */
+    char *conninfo;       /* the path as given, password and all: for libpq only,
+                           * never for a message (store_pg_ops.c's query connects
+                           * with it) */
 };
 
 extern const struct store_ops store_pg_ops;
@@ -118,6 +125,19 @@ int pg_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                     const struct snapshot *snap, err *e);
 int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
                     int64_t max_position, struct snapshot *out, err *e);
+
+/* Looking at the log from outside the event model (store_pg_ops.c). */
+int pg_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                    err *e);
+int pg_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
+int pg_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                   err *e);
+int pg_count_by(struct store *s, const struct event_filter *f, enum store_group by, int bucket_len,
+                store_count_fn fn, void *ctx, err *e);
+int pg_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
+int pg_health(struct store *s, struct store_health *out, err *e);
+int pg_query(struct store *s, const char *sql, int64_t timeout_ms,
+             const struct store_query_sink *sink, err *e);
 
 /* Connection settings every session of the store needs (store_pg_schema.c): the
  * client encoding, the lock timeout, read-only. Run again after a reconnect. */
