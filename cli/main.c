@@ -31,6 +31,7 @@ static const struct subcommand subcommands[] = {
     {"sql", NULL, NULL},
     {"import", cmd_import, "append events from files (NDJSON, JSON, CSV, CloudEvents, .gz)"},
     {"export", NULL, NULL},
+    {"copy", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", cmd_replay, "append events from a file, paced in time"},

@@ -368,4 +368,6 @@ const struct store_ops store_pg_ops = {
     .ledger_claim = pg_ledger_claim,
     .type_totals = pg_type_totals,
     .query = pg_query,
+    .copy_put = pg_copy_put,
+    .clear_times = pg_clear_times,
 };

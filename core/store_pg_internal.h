@@ -139,6 +139,11 @@ int pg_health(struct store *s, struct store_health *out, err *e);
 int pg_query(struct store *s, const char *sql, int64_t timeout_ms,
              const struct store_query_sink *sink, err *e);
 
+/* What `strata copy` writes besides appends (store_pg_ops.c). */
+int pg_copy_put(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                err *e);
+int pg_clear_times(struct store *s, int64_t from, int64_t to, err *e);
+
 /* Connection settings every session of the store needs (store_pg_schema.c): the
  * client encoding, the lock timeout, read-only. Run again after a reconnect. */
 int pg_session_setup(struct pg_store *ps, err *e);

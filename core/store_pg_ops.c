@@ -508,3 +508,54 @@ int pg_query(struct store *s, const char *sql, int64_t timeout_ms,
     PQfinish(c); /* the transaction ends with the connection: nothing to keep */
     return status;
 }
+
+/* ---- what strata copy writes besides appends ---- */
+
+int pg_copy_put(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                err *e)
+{
+    struct pg_store *ps = PS(s);
+    if (ps->read_only)
+        return pg_read_only_error(ps, e);
+    if (ps->tx == PG_TX_ABORTED)
+        return store_aborted_error(e);
+    const struct store_copy_table *t = store_copy_table(table);
+    if (!t || n > 16)
+        return err_set(e, ST_USAGE, "%s is not a table a copy carries", table);
+    strbuf sql;
+    sb_init(&sql);
+    /* The table's name comes from store_copy_tables, never from input. */
+    sb_addf(&sql, "INSERT INTO %s(%s) VALUES(", t->name, t->columns);
+    for (size_t i = 0; i < n; i++)
+        sb_addf(&sql, "%s$%zu", i ? ", " : "", i + 1);
+    sb_adds(&sql, ") ON CONFLICT DO NOTHING");
+    const char *params[16];
+    char nums[16][32];
+    for (size_t i = 0; i < n; i++) {
+        const struct store_cell *c = &cells[i];
+        params[i] = NULL;
+        if (c->type == CELL_INT)
+            params[i] = pgu_i64(nums[i], c->i);
+        else if (c->type == CELL_FLOAT) {
+            snprintf(nums[i], sizeof nums[i], "%.17g", c->f);
+            params[i] = nums[i];
+        } else if (c->type == CELL_TEXT || c->type == CELL_BLOB)
+            params[i] = c->p; /* NUL-terminated (store.h's store_cell) */
+    }
+    PGresult *r = exec_params(ps, sql.buf, (int)n, params, e, "copying a row");
+    sb_done(&sql);
+    PQclear(r);
+    return r ? ST_OK : ST_ERR;
+}
+
+int pg_clear_times(struct store *s, int64_t from, int64_t to, err *e)
+{
+    struct pg_store *ps = PS(s);
+    char a[24], b[24];
+    const char *params[2] = {pgu_i64(a, from), pgu_i64(b, to)};
+    PGresult *r = exec_params(
+        ps, "DELETE FROM append_times WHERE first_position >= $1 AND first_position <= $2", 2,
+        params, e, "copying append times");
+    PQclear(r);
+    return r ? ST_OK : ST_ERR;
+}

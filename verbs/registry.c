@@ -7,7 +7,7 @@
 static const struct verb_def *const verbs[] = {
     &verb_exec,     &verb_events, &verb_state,     &verb_query,  &verb_export,
     &verb_why,      &verb_bisect, &verb_trace,     &verb_doctor, &verb_stats,
-    &verb_variants, &verb_flow,   &verb_durations, &verb_sql,
+    &verb_variants, &verb_flow,   &verb_durations, &verb_sql,    &verb_copy,
 };
 
 const struct verb_def *const *verb_list(size_t *n)

@@ -118,6 +118,8 @@ extern const struct verb_def verb_why, verb_bisect;
 extern const struct verb_def verb_stats, verb_variants, verb_flow, verb_durations;
 extern const struct verb_def verb_trace, verb_doctor;
 extern const struct verb_def verb_sql;
+/* Moving a store (verbs/copy.c). */
+extern const struct verb_def verb_copy;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);
