@@ -63,6 +63,19 @@ expect_eq "$("$STRATA" export --db "$C" | wc -l)" "$(wc -l <"$TMP/a.ndjson")" ".
 run "$STRATA" --domain "$D" --db "$C" state Account A
 expect_contains "$OUT" '"balance":155' "state at the copy (from its snapshot or a replay)"
 
+# Branches (store format 6) go along with their events: PostgreSQL to PostgreSQL.
+if [ -n "$PG_MODE" ]; then
+    psql "$M" -q -c "INSERT INTO branches VALUES('what-if', 3, '2026-02-01T00:00:00.000Z')" \
+        -c "INSERT INTO branch_events VALUES('what-if', 4, 'Account-A', 4, 'MoneyDeposited', 1, '2026-02-01T00:00:01.000Z', '{\"amount\":7}', NULL, 'b-1')" ||
+        not_ok "branch rows written"
+    M2=$(fresh_db mid2)
+    run "$STRATA" copy --from "$M" --to "$M2"
+    expect_rc 0 "copy PostgreSQL -> PostgreSQL"
+    expect_contains "$OUT" '"rows":3' "... with the skip, the branch and its event"
+    q="SELECT b.*, e.* FROM branches b JOIN branch_events e ON e.branch = b.name"
+    expect_eq "$(psql "$M2" -At -c "$q")" "$(psql "$M" -At -c "$q")" "... the same branch rows at the copy"
+fi
+
 # ---- resuming, refusing --------------------------------------------------------------------
 head=$(wc -l <"$TMP/a.ndjson" | tr -d ' ')
 half=$((head / 2))
