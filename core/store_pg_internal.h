@@ -34,7 +34,14 @@ enum pg_stmt {
 };
 
 /* read_page's statements, one per combination of these bits, prepared on first use. */
-enum { PGP_STREAM = 1, PGP_TYPE = 2, PGP_TEXT = 4, PGP_BACKWARD = 8, PGP_NSTMT = 16 };
+enum {
+    PGP_STREAM = 1,
+    PGP_TYPE = 2,
+    PGP_TEXT = 4,
+    PGP_BACKWARD = 8,
+    PGP_ENVELOPE = 16, /* envelope_only: data and meta not read */
+    PGP_NSTMT = 32
+};
 
 enum pg_tx {
     PG_TX_NONE,   /* no transaction */

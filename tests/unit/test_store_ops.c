@@ -164,6 +164,26 @@ static void test_count_by(void **state)
     free(path);
 }
 
+/* envelope_only reads data as "{}" and meta as NULL on both backends. */
+static void test_envelope_only(void **state)
+{
+    char *path;
+    struct store *s = small_log(&path);
+    struct event_filter f = {.envelope_only = true, .type = "Deposited"};
+    struct event_list out;
+    event_list_init(&out);
+    err e = {0};
+    assert_int_equal(store_read_page(s, &f, 0, false, 10, &out, &e), ST_OK);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(out.items[0].data, "{}");
+    assert_null(out.items[0].meta);
+    assert_string_equal(out.items[1].time, "2026-01-02T12:00:00.000Z");
+    assert_int_equal(out.items[1].schema, 2);
+    event_list_done(&out);
+    store_close(s);
+    free(path);
+}
+
 static void test_append_time_and_health(void **state)
 {
     char *path;
@@ -280,7 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ledger),   cmocka_unit_test(test_type_counts),
         cmocka_unit_test(test_count_by), cmocka_unit_test(test_append_time_and_health),
-        cmocka_unit_test(test_query),
+        cmocka_unit_test(test_query),    cmocka_unit_test(test_envelope_only),
     };
     int failed = cmocka_run_group_tests_name("store ops on sqlite", tests, setup_dir, teardown_dir);
     if (pg_base_uri())
