@@ -10,6 +10,7 @@
 
 #include "pg_util.h"
 #include "store.h"
+#include "store_sqlite_cache.h"
 
 /* The statements prepared once per connection (PG_SQL in store_pg_conn.c). */
 enum pg_stmt {
@@ -73,11 +74,16 @@ struct pg_store {
     bool prepared[P_NSTMT];
     bool page_prepared[PGP_NSTMT];
     bool ledger_prepared; /* the import ledger's statement (store_pg_ops.c) */
-    bool time_logged;     /* the open transaction's append time is recorded */
-    int64_t format;       /* the store's format (store_pg_schema.c) */
-    char *conninfo;       /* the path as given, password and all: for libpq only,
-                           * never for a message (store_pg_ops.c's query connects
-                           * with it) */
+    /* In the caller's transaction (PG_TX_OPEN) only: stream name -> (id, version),
+     * and the streams rows its appends changed, written once at commit rather than
+     * once per append (as the SQLite store does; the append lock is held, so no one
+     * else can change them meanwhile). */
+    struct stream_cache cache;
+    bool time_logged; /* the open transaction's append time is recorded */
+    int64_t format;   /* the store's format (store_pg_schema.c) */
+    char *conninfo;   /* the path as given, password and all: for libpq only,
+                       * never for a message (store_pg_ops.c's query connects
+                       * with it) */
 };
 
 extern const struct store_ops store_pg_ops;
@@ -104,6 +110,9 @@ int pg_ensure_connected(struct pg_store *ps, err *e);
 /* Forgets what the append lock's holder knew (next position, head to announce). */
 void pg_tx_forget(struct pg_store *ps);
 
+/* Writes the streams rows the open transaction's appends left dirty (the cache):
+ * at commit, and before a read of the streams table itself. */
+int pg_cache_flush(struct pg_store *ps, err *e);
 /* The stream's id and current version; *found false (and no error) if unknown. */
 int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
                      bool *found, err *e);

@@ -228,6 +228,8 @@ int pg_list_streams(struct store *s, const char *prefix, size_t offset, size_t l
     struct pg_store *ps = PS(s);
     *out = NULL;
     *n = 0;
+    if (pg_cache_flush(ps, e) != ST_OK)
+        return ST_ERR;
     /* LIKE 'prefix%' on a "C"-collated column is a range scan of the name index;
      * run unprepared so that the planner sees the prefix. */
     strbuf pattern;
