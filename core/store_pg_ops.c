@@ -531,6 +531,9 @@ int pg_copy_put(struct store *s, const char *table, const struct store_cell *cel
     sb_adds(&sql, ") ON CONFLICT DO NOTHING");
     const char *params[16];
     char nums[16][32];
+    strbuf blobs[16];
+    for (size_t i = 0; i < n; i++)
+        sb_init(&blobs[i]);
     for (size_t i = 0; i < n; i++) {
         const struct store_cell *c = &cells[i];
         params[i] = NULL;
@@ -539,11 +542,23 @@ int pg_copy_put(struct store *s, const char *table, const struct store_cell *cel
         else if (c->type == CELL_FLOAT) {
             snprintf(nums[i], sizeof nums[i], "%.17g", c->f);
             params[i] = nums[i];
-        } else if (c->type == CELL_TEXT || c->type == CELL_BLOB)
+        } else if (c->type == CELL_TEXT) {
             params[i] = c->p; /* NUL-terminated (store.h's store_cell) */
+        } else if (c->type == CELL_BLOB) {
+            /* bytea's hex input form */
+            static const char digits[] = "0123456789abcdef";
+            sb_adds(&blobs[i], "\\x");
+            for (size_t k = 0; k < c->len; k++) {
+                sb_addc(&blobs[i], digits[(unsigned char)c->p[k] >> 4]);
+                sb_addc(&blobs[i], digits[(unsigned char)c->p[k] & 15]);
+            }
+            params[i] = blobs[i].buf;
+        }
     }
     PGresult *r = exec_params(ps, sql.buf, (int)n, params, e, "copying a row");
     sb_done(&sql);
+    for (size_t i = 0; i < n; i++)
+        sb_done(&blobs[i]);
     PQclear(r);
     return r ? ST_OK : ST_ERR;
 }
