@@ -358,9 +358,11 @@ static int copy_ledger(struct store *src, struct store *dst, const char *where, 
 static int batch_extras(struct batch *b, err *e)
 {
     char sql[300], where[120];
+    /* The copy's own append times go, also when the source kept none (its events
+     * then have none at the copy either). */
+    if (b->dst_format >= 3 && store_clear_times(b->dst, b->lo + 1, b->hi, e) != ST_OK)
+        return ST_ERR;
     if (b->src_format >= 3 && b->dst_format >= 3) {
-        if (store_clear_times(b->dst, b->lo + 1, b->hi, e) != ST_OK)
-            return ST_ERR;
         snprintf(sql, sizeof sql,
                  "SELECT first_position, appended_at FROM append_times WHERE first_position > "
                  "%lld AND first_position <= %lld",

@@ -128,6 +128,18 @@ expect_contains "$OUT" "$resumed" "... resuming from where it was cut"
 "$STRATA" export --db "$K" >"$TMP/b2"
 if cmp -s "$TMP/b1" "$TMP/b2"; then ok "... and ends identical to the source"; else not_ok "... and ends identical to the source"; fi
 
+# A source of an older format (1: no skips, append times or ledger) is read as it
+# is and left at its format; its events have no append times at the copy either.
+O="$TMP/old.db"
+"$STRATA" import --db "$O" "$S/bank.ndjson" >/dev/null
+sqlite3 "$O" "DROP TABLE projection_skips; DROP TABLE append_times; DROP TABLE import_ledger; UPDATE strata_meta SET value = '1' WHERE key = 'format_version'; PRAGMA user_version = 1"
+O2=$(fresh_db fromold)
+run "$STRATA" copy --from "$O" --to "$O2"
+expect_rc 0 "a format-1 source copies"
+expect_eq "$(sqlite3 "$O" "PRAGMA user_version")" 1 "... and is not upgraded"
+expect_eq "$("$STRATA" sql --json --db "$O2" "SELECT count(*) AS n FROM append_times")" '{"n":0}' "... and its events have no append times at the copy"
+if [ "$("$STRATA" export --db "$O")" = "$("$STRATA" export --db "$O2")" ]; then ok "... the same export"; else not_ok "... the same export"; fi
+
 # ---- usage and messages --------------------------------------------------------------------
 run "$STRATA" copy --from "$A"
 expect_rc 2 "copy without --to is a usage error"
