@@ -114,7 +114,9 @@ struct store_options {
     }
 
 /* What `strata doctor` asks of a store about its own health; each backend answers
- * in its own way (SQLite: PRAGMAs and an integrity check). */
+ * in its own way (SQLite: PRAGMAs and an integrity check; PostgreSQL: the server's
+ * fsync, synchronous_commit and full_page_writes, and whether every stream's row
+ * agrees with its events, store_pg_ops.c). */
 struct store_health {
     bool durable;        /* a commit survives a crash and a power loss */
     char durability[96]; /* how it is set: "journal_mode wal, synchronous FULL" */
