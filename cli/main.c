@@ -36,6 +36,7 @@ static const struct subcommand subcommands[] = {
     {"branch", NULL, NULL},
     {"diff", NULL, NULL},
     {"export", NULL, NULL},
+    {"copy", NULL, NULL},
     {"test", cmd_test, "run a domain's scenarios"},
     {"eval", cmd_eval, "evaluate one expression"},
     {"replay", NULL, NULL},

@@ -215,12 +215,14 @@ static int check_store(struct run *r, struct store *s, err *e)
     if (rc != ST_OK)
         return rc;
     say(r, h.durable ? DOCTOR_OK : DOCTOR_FAIL, "durability",
-        "PRAGMA journal_mode=WAL on the file (any Strata write sets it) and synchronous FULL "
-        "(the default)",
+        h.durability_fix ? h.durability_fix
+                         : "PRAGMA journal_mode=WAL on the file (any Strata write sets it) and "
+                           "synchronous FULL (the default)",
         "%s", h.durability);
     say(r, h.intact ? DOCTOR_OK : DOCTOR_FAIL, "integrity",
-        "restore the file from a backup, or `sqlite3 FILE .recover`", "integrity_check: %s",
-        h.integrity);
+        h.integrity_fix ? h.integrity_fix
+                        : "restore the file from a backup, or `sqlite3 FILE .recover`",
+        "%s: %s", h.integrity_check ? h.integrity_check : "integrity_check", h.integrity);
     if (h.count == h.head)
         say(r, DOCTOR_OK, "positions", NULL, "1..%lld without gaps", (long long)h.head);
     else

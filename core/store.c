@@ -197,6 +197,42 @@ int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *
     return s->ops->type_counts(s, out, n, e);
 }
 
+const struct store_copy_table store_copy_tables[] = {
+    {"projection_skips", "projection, position, reason, skipped_at", 4, 2},
+    {"append_times", "first_position, appended_at", 2, 3},
+    {"branches", "name, fork_position, created_at", 3, 6},
+    {"branch_events",
+     "branch, position, stream, version, type, schema, time, data, meta, command_id", 10, 6},
+};
+const size_t store_ncopy_tables = sizeof store_copy_tables / sizeof store_copy_tables[0];
+
+const struct store_copy_table *store_copy_table(const char *name)
+{
+    for (size_t i = 0; name && i < store_ncopy_tables; i++)
+        if (strcmp(store_copy_tables[i].name, name) == 0)
+            return &store_copy_tables[i];
+    return NULL;
+}
+
+int store_copy_put(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                   err *e)
+{
+    const struct store_copy_table *t = store_copy_table(table);
+    if (!t || (size_t)t->ncols != n)
+        return err_set(e, ST_USAGE, "%s is not a table a copy carries with %zu columns",
+                       table ? table : "(none)", n);
+    if (!s->ops->copy_put)
+        return err_set(e, ST_ERR, "the %s store cannot take copied rows", s->ops->name);
+    return s->ops->copy_put(s, table, cells, n, e);
+}
+
+int store_clear_times(struct store *s, int64_t from, int64_t to, err *e)
+{
+    if (!s->ops->clear_times)
+        return err_set(e, ST_ERR, "the %s store cannot take copied rows", s->ops->name);
+    return s->ops->clear_times(s, from, to, e);
+}
+
 void type_counts_free(struct type_count *tc, size_t n)
 {
     for (size_t i = 0; tc && i < n; i++)

@@ -115,7 +115,9 @@ struct store_options {
     }
 
 /* What `strata doctor` asks of a store about its own health; each backend answers
- * in its own way (SQLite: PRAGMAs and an integrity check). */
+ * in its own way (SQLite: PRAGMAs and an integrity check; PostgreSQL: the server's
+ * fsync, synchronous_commit and full_page_writes, and whether every stream's row
+ * agrees with its events, store_pg_ops.c). */
 struct store_health {
     bool durable;        /* a commit survives a crash and a power loss */
     char durability[96]; /* how it is set: "journal_mode wal, synchronous FULL" */
@@ -124,6 +126,9 @@ struct store_health {
     int64_t head;        /* the last position */
     int64_t count;       /* how many events there are (head - count = missing positions) */
     int64_t first_gap;   /* the first missing position, 0 when none */
+    /* How the backend names its checks and their fixes, for doctor's lines (NULL:
+     * SQLite's, "integrity_check" and its PRAGMAs). */
+    const char *integrity_check, *integrity_fix, *durability_fix;
 };
 
 /* One value of a row of store_query: typed as the backend gives it. */
@@ -254,7 +259,31 @@ struct store_ops {
      * and every table; PostgreSQL: a READ ONLY transaction with statement_timeout. */
     int (*query)(struct store *s, const char *sql, int64_t timeout_ms,
                  const struct store_query_sink *sink, err *e);
+
+    /* For `strata copy` (core/store_copy.c), inside the caller's transaction:
+     * copy_put writes one row of a table copies carry as it is (one of
+     * store_copy_tables, cells in its columns' order; a row with the same key is
+     * left as it is); clear_times removes the append_times rows with
+     * first_position in [from, to] (the ones the copy's own appends wrote, before
+     * the source's are put). */
+    int (*copy_put)(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                    err *e);
+    int (*clear_times)(struct store *s, int64_t from, int64_t to, err *e);
 };
+
+/* The tables `strata copy` carries row by row (the rest go through the operations
+ * above: events and command ids by append, snapshots, notes, the ledger): their
+ * columns in order and the store format that added them. */
+struct store_copy_table {
+    const char *name;
+    const char *columns; /* "first_position, appended_at" */
+    int ncols;
+    int since_format;
+};
+extern const struct store_copy_table store_copy_tables[];
+extern const size_t store_ncopy_tables;
+/* The table of that name, or NULL (not one copies carry). */
+const struct store_copy_table *store_copy_table(const char *name);
 
 #define STORE_WAIT_POLL_MS 50 /* how often wait_head looks where nothing tells it */
 
@@ -330,6 +359,9 @@ int store_type_totals(struct store *s, int64_t max_position, struct type_count *
                       err *e);
 int store_query(struct store *s, const char *sql, int64_t timeout_ms,
                 const struct store_query_sink *sink, err *e);
+int store_copy_put(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                   err *e);
+int store_clear_times(struct store *s, int64_t from, int64_t to, err *e);
 
 /* An iterator over every event matching f, in pages of `page` events, so memory
  * stays bounded by the page. The event returned by next is valid until the next

@@ -77,8 +77,8 @@ static void tx_rollback(struct pg_store *ps)
 /* Announces the new head (delivered at commit only) and commits. */
 static int tx_commit(struct pg_store *ps, err *e)
 {
-    int rc = ST_OK;
-    if (ps->notify_pos > 0) {
+    int rc = pg_cache_flush(ps, e);
+    if (rc == ST_OK && ps->notify_pos > 0) {
         char pos[24];
         const char *params[1] = {pgu_i64(pos, ps->notify_pos)};
         PGresult *r = pg_run(ps, P_NOTIFY, 1, params, e, "announcing the new events");
@@ -200,6 +200,13 @@ static int append_locked(struct pg_store *ps, const char *stream, int64_t expect
         PQclear(r);
     }
     int64_t first = ps->next_pos, last = first + (int64_t)n - 1;
+    /* The transaction's append time (format 3): one row, at its first position. */
+    if (!ps->time_logged && ps->format >= 3) {
+        const char *tp[2] = {pgu_i64(b1, first), pgu_i64(b2, time_now_ms())};
+        if (run(ps, P_TIME_INS, 2, tp, e, "recording the append time") != ST_OK)
+            return ST_ERR;
+        ps->time_logged = true;
+    }
     for (size_t i = 0; i < n; i++) {
         char sch[24];
         const struct new_event *ev = &events[i];
@@ -214,9 +221,13 @@ static int append_locked(struct pg_store *ps, const char *stream, int64_t expect
         if (run(ps, P_EVENT_INS, 8, params, e, "appending events") != ST_OK)
             return ST_ERR;
     }
-    const char *sp[3] = {pgu_i64(b1, id), pgu_i64(b2, version + (int64_t)n), pgu_i64(b3, last)};
-    if (run(ps, P_STREAM_SET, 3, sp, e, "appending events") != ST_OK)
-        return ST_ERR;
+    if (ps->tx == PG_TX_OPEN) {
+        stream_cache_put(&ps->cache, stream, id, version + (int64_t)n, last, true);
+    } else {
+        const char *sp[3] = {pgu_i64(b1, id), pgu_i64(b2, version + (int64_t)n), pgu_i64(b3, last)};
+        if (run(ps, P_STREAM_SET, 3, sp, e, "appending events") != ST_OK)
+            return ST_ERR;
+    }
     if (command_id) {
         const char *cp[4] = {command_id, pgu_i64(b2, id), pgu_i64(b3, first), pgu_i64(b4, last)};
         if (run(ps, P_CMD_INS, 4, cp, e, "recording the command id") != ST_OK)
@@ -322,7 +333,9 @@ static void pg_close(struct store *s)
     struct pg_store *ps = PS(s);
     if (ps->conn)
         PQfinish(ps->conn); /* an open transaction is rolled back by the server */
+    stream_cache_clear(&ps->cache);
     free(ps->base.path);
+    free(ps->conninfo);
     free(ps);
 }
 
@@ -353,4 +366,13 @@ const struct store_ops store_pg_ops = {
     .snapshot_get = pg_snapshot_get,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
+    .count_by = pg_count_by,
+    .append_time = pg_append_time,
+    .health = pg_health,
+    .type_counts = pg_type_counts,
+    .ledger_claim = pg_ledger_claim,
+    .type_totals = pg_type_totals,
+    .query = pg_query,
+    .copy_put = pg_copy_put,
+    .clear_times = pg_clear_times,
 };

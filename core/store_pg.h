@@ -25,4 +25,10 @@ const char *store_pg_conninfo(const char *path);
  * their own tables in the same database; NULL if s is not one. Owned by the store. */
 struct pg_conn *store_pg_conn(struct store *s);
 
+/* The schema as numbered format steps (store_pg_schema.c): the SQL that takes a
+ * store from format n - 1 to n (NULL outside 1..latest), and the latest format.
+ * The tests build stores of every earlier format from them. */
+const char *store_pg_format_step(int n);
+int store_pg_format_latest(void);
+
 #endif

@@ -47,6 +47,8 @@ static const char *const PG_SQL[P_NSTMT] = {
                    "DO UPDATE SET position = EXCLUDED.position, state = EXCLUDED.state",
     [P_SNAP_GET] = "SELECT version, position, state FROM snapshots WHERE stream_id = $1 "
                    "AND rules_hash = $2 AND position <= $3 ORDER BY version DESC LIMIT 1",
+    [P_TIME_INS] = "INSERT INTO append_times(first_position, appended_at) VALUES($1, $2) "
+                   "ON CONFLICT (first_position) DO NOTHING",
 };
 
 /* ---- running statements ---- */
@@ -55,6 +57,8 @@ void pg_tx_forget(struct pg_store *ps)
 {
     ps->next_pos = -1;
     ps->notify_pos = 0;
+    ps->time_logged = false;
+    stream_cache_clear(&ps->cache);
 }
 
 int pg_fail(struct pg_store *ps, const PGresult *r, err *e, const char *doing)
@@ -90,6 +94,7 @@ int pg_ensure_connected(struct pg_store *ps, err *e)
     PQreset(ps->conn);
     memset(ps->prepared, 0, sizeof ps->prepared);
     memset(ps->page_prepared, 0, sizeof ps->page_prepared);
+    ps->ledger_prepared = false;
     ps->listening = false;
     if (PQstatus(ps->conn) != CONNECTION_OK)
         return pg_fail(ps, NULL, e, "connecting again");
@@ -157,6 +162,13 @@ int pg_session_setup(struct pg_store *ps, err *e)
 int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
                      bool *found, err *e)
 {
+    struct cache_entry *ce = ps->tx == PG_TX_OPEN ? stream_cache_find(&ps->cache, name) : NULL;
+    if (ce) {
+        *found = true;
+        *id = ce->id;
+        *version = ce->version;
+        return ST_OK;
+    }
     const char *params[1] = {name};
     PGresult *r = pg_run(ps, P_STREAM_GET, 1, params, e, "looking up a stream");
     if (!r)
@@ -165,7 +177,28 @@ int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t
     if (*found) {
         *id = pgu_int(r, 0, 0);
         *version = pgu_int(r, 0, 1);
+        if (ps->tx == PG_TX_OPEN)
+            stream_cache_put(&ps->cache, name, *id, *version, 0, false);
     }
     PQclear(r);
+    return ST_OK;
+}
+
+int pg_cache_flush(struct pg_store *ps, err *e)
+{
+    struct stream_cache *c = &ps->cache;
+    for (size_t i = 0; i < c->cap; i++) {
+        struct cache_entry *ce = &c->slots[i];
+        if (!ce->name || !ce->dirty)
+            continue;
+        char b1[24], b2[24], b3[24];
+        const char *sp[3] = {pgu_i64(b1, ce->id), pgu_i64(b2, ce->version),
+                             pgu_i64(b3, ce->last_position)};
+        PGresult *r = pg_run(ps, P_STREAM_SET, 3, sp, e, "appending events");
+        if (!r)
+            return ST_ERR;
+        PQclear(r);
+        ce->dirty = false;
+    }
     return ST_OK;
 }

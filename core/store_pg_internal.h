@@ -10,6 +10,7 @@
 
 #include "pg_util.h"
 #include "store.h"
+#include "store_sqlite_cache.h"
 
 /* The statements prepared once per connection (PG_SQL in store_pg_conn.c). */
 enum pg_stmt {
@@ -29,11 +30,19 @@ enum pg_stmt {
     P_AT_TIME,
     P_SNAP_PUT,
     P_SNAP_GET,
+    P_TIME_INS,
     P_NSTMT
 };
 
 /* read_page's statements, one per combination of these bits, prepared on first use. */
-enum { PGP_STREAM = 1, PGP_TYPE = 2, PGP_TEXT = 4, PGP_BACKWARD = 8, PGP_NSTMT = 16 };
+enum {
+    PGP_STREAM = 1,
+    PGP_TYPE = 2,
+    PGP_TEXT = 4,
+    PGP_BACKWARD = 8,
+    PGP_ENVELOPE = 16, /* envelope_only: data and meta not read */
+    PGP_NSTMT = 32
+};
 
 enum pg_tx {
     PG_TX_NONE,   /* no transaction */
@@ -64,6 +73,17 @@ struct pg_store {
     int64_t known_head; /* while listening: the head as last heard of */
     bool prepared[P_NSTMT];
     bool page_prepared[PGP_NSTMT];
+    bool ledger_prepared; /* the import ledger's statement (store_pg_ops.c) */
+    /* In the caller's transaction (PG_TX_OPEN) only: stream name -> (id, version),
+     * and the streams rows its appends changed, written once at commit rather than
+     * once per append (as the SQLite store does; the append lock is held, so no one
+     * else can change them meanwhile). */
+    struct stream_cache cache;
+    bool time_logged; /* the open transaction's append time is recorded */
+    int64_t format;   /* the store's format (store_pg_schema.c) */
+    char *conninfo;   /* the path as given, password and all: for libpq only,
+                       * never for a message (store_pg_ops.c's query connects
+                       * with it) */
 };
 
 extern const struct store_ops store_pg_ops;
@@ -90,6 +110,9 @@ int pg_ensure_connected(struct pg_store *ps, err *e);
 /* Forgets what the append lock's holder knew (next position, head to announce). */
 void pg_tx_forget(struct pg_store *ps);
 
+/* Writes the streams rows the open transaction's appends left dirty (the cache):
+ * at commit, and before a read of the streams table itself. */
+int pg_cache_flush(struct pg_store *ps, err *e);
 /* The stream's id and current version; *found false (and no error) if unknown. */
 int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
                      bool *found, err *e);
@@ -118,6 +141,24 @@ int pg_snapshot_put(struct store *s, const char *stream, const char *rules_hash,
                     const struct snapshot *snap, err *e);
 int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
                     int64_t max_position, struct snapshot *out, err *e);
+
+/* Looking at the log from outside the event model (store_pg_ops.c). */
+int pg_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
+                    err *e);
+int pg_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
+int pg_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
+                   err *e);
+int pg_count_by(struct store *s, const struct event_filter *f, enum store_group by, int bucket_len,
+                store_count_fn fn, void *ctx, err *e);
+int pg_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
+int pg_health(struct store *s, struct store_health *out, err *e);
+int pg_query(struct store *s, const char *sql, int64_t timeout_ms,
+             const struct store_query_sink *sink, err *e);
+
+/* What `strata copy` writes besides appends (store_pg_ops.c). */
+int pg_copy_put(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                err *e);
+int pg_clear_times(struct store *s, int64_t from, int64_t to, err *e);
 
 /* Connection settings every session of the store needs (store_pg_schema.c): the
  * client encoding, the lock timeout, read-only. Run again after a reconnect. */

@@ -106,7 +106,11 @@ static char *page_sql(int bits)
 {
     strbuf sql;
     sb_init(&sql);
-    sb_adds(&sql, EVENT_COLS "WHERE ");
+    if (bits & PGP_ENVELOPE)
+        sb_adds(&sql, "SELECT e.position, s.name, e.version, e.type, e.schema, e.time, '{}', "
+                      "NULL FROM event_log e JOIN streams s ON s.id = e.stream_id WHERE ");
+    else
+        sb_adds(&sql, EVENT_COLS "WHERE ");
     if (bits & PGP_STREAM)
         sb_adds(&sql, "e.stream_id = $1 AND ");
     else
@@ -135,7 +139,7 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
 
     bool text = f->text && *f->text;
     int bits = (f->stream ? PGP_STREAM : 0) | (f->type ? PGP_TYPE : 0) | (text ? PGP_TEXT : 0) |
-               (backward ? PGP_BACKWARD : 0);
+               (backward ? PGP_BACKWARD : 0) | (f->envelope_only ? PGP_ENVELOPE : 0);
     int64_t id = 0;
     if (f->stream) {
         int64_t current;
@@ -224,6 +228,8 @@ int pg_list_streams(struct store *s, const char *prefix, size_t offset, size_t l
     struct pg_store *ps = PS(s);
     *out = NULL;
     *n = 0;
+    if (pg_cache_flush(ps, e) != ST_OK)
+        return ST_ERR;
     /* LIKE 'prefix%' on a "C"-collated column is a range scan of the name index;
      * run unprepared so that the planner sees the prefix. */
     strbuf pattern;

@@ -16,7 +16,7 @@
 
 #include "store_pg_internal.h"
 
-#define PG_FORMAT_VERSION 1
+#define PG_FORMAT_VERSION 6
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -49,8 +49,57 @@ static const char FORMAT_1[] =
     "  version bigint NOT NULL, position bigint NOT NULL, state text NOT NULL,\n"
     "  PRIMARY KEY(stream_id, rules_hash, version));\n";
 
+/* Formats 2..6 are the SQLite store's migrations of the same numbers
+ * (store_migrate.c says why each exists), so that one format number means the same
+ * tables on both backends and `strata copy` can carry every one of them. */
+
+/* Format 2, projection_skips: events a projection was told to pass over. */
+static const char FORMAT_2[] =
+    "CREATE TABLE projection_skips(projection text COLLATE \"C\" NOT NULL,\n"
+    "  position bigint NOT NULL, reason text NOT NULL, skipped_at text COLLATE \"C\" NOT NULL,\n"
+    "  PRIMARY KEY(projection, position));\n";
+
+/* Format 3, append_time: when each appending transaction committed (ms since the
+ * epoch), one row per transaction keyed by its first position. */
+static const char FORMAT_3[] = "CREATE TABLE append_times(first_position bigint PRIMARY KEY,\n"
+                               "  appended_at bigint NOT NULL);\n";
+
+/* Format 4, projection_history_rekey: on SQLite it rewrites the per-projection
+ * history tables of format 1..3 to be keyed by (key, valid_from). A PostgreSQL
+ * store of format 1..3 never had history tables (its read models came later, and
+ * create theirs in the new shape), so there is nothing to rewrite: the step only
+ * records the number, and a format-4 store means the same on both backends. */
+static const char FORMAT_4[] = "SELECT 1";
+
+/* Format 5, import_ledger: the 16-byte identities of imported records. */
+static const char FORMAT_5[] = "CREATE TABLE import_ledger(identity bytea PRIMARY KEY,\n"
+                               "  position bigint NOT NULL);\n";
+
+/* Format 6, branches: named forks of the log (SQLite's migration 6, the same
+ * columns). */
+static const char FORMAT_6[] =
+    "CREATE TABLE branches(name text COLLATE \"C\" PRIMARY KEY, fork_position bigint NOT NULL,\n"
+    "  created_at text COLLATE \"C\" NOT NULL);\n"
+    "CREATE TABLE branch_events(branch text COLLATE \"C\" NOT NULL, position bigint NOT NULL,\n"
+    "  stream text COLLATE \"C\" NOT NULL, version bigint NOT NULL,\n"
+    "  type text COLLATE \"C\" NOT NULL, schema bigint NOT NULL, time text COLLATE \"C\" NOT "
+    "NULL,\n"
+    "  data text COLLATE \"C\" NOT NULL, meta text COLLATE \"C\", command_id text COLLATE \"C\",\n"
+    "  PRIMARY KEY(branch, position), UNIQUE(branch, stream, version));\n";
+
 /* FORMAT_STEPS[n] brings a store from format n - 1 to format n. */
-static const char *const FORMAT_STEPS[PG_FORMAT_VERSION + 1] = {NULL, FORMAT_1};
+static const char *const FORMAT_STEPS[PG_FORMAT_VERSION + 1] = {
+    NULL, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_4, FORMAT_5, FORMAT_6};
+
+const char *store_pg_format_step(int n)
+{
+    return n >= 1 && n <= PG_FORMAT_VERSION ? FORMAT_STEPS[n] : NULL;
+}
+
+int store_pg_format_latest(void)
+{
+    return PG_FORMAT_VERSION;
+}
 
 /* The tables a Strata store has: finding one of them without strata_meta means
  * the database holds something else under our names. */
@@ -157,6 +206,7 @@ struct store *store_pg_open(const char *path, const struct store_options *opt, e
     struct pg_store *ps = xcalloc(1, sizeof *ps);
     ps->base.ops = &store_pg_ops;
     ps->base.path = store_display_path(path);
+    ps->conninfo = xstrdup(path);
     ps->read_only = opt->read_only;
     ps->busy_ms = opt->busy_timeout_ms >= 0 ? opt->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS;
     ps->next_pos = -1;
@@ -190,6 +240,7 @@ struct store *store_pg_open(const char *path, const struct store_options *opt, e
     if (!ps->read_only && (kind == DB_EMPTY || format < PG_FORMAT_VERSION) &&
         upgrade(ps, e) != ST_OK)
         goto fail;
+    ps->format = ps->read_only && kind == DB_STRATA ? format : PG_FORMAT_VERSION;
     return &ps->base;
 
 fail:

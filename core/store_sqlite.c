@@ -896,4 +896,6 @@ const struct store_ops store_sqlite_ops = {
     .ledger_claim = sq_ledger_claim,
     .type_totals = sq_type_totals,
     .query = sq_query,
+    .copy_put = sq_copy_put,
+    .clear_times = sq_clear_times,
 };

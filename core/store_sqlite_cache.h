@@ -1,5 +1,6 @@
-/* store_sqlite_cache.h: the SQLite store's stream cache, stream name -> (id,
- * version), private to store_sqlite*.c.
+/* store_sqlite_cache.h: the stores' stream cache, stream name -> (id, version),
+ * private to the backends (store_sqlite*.c, and store_pg*.c, which keeps one the
+ * same way).
  *
  * Valid only inside an explicit transaction: while the store holds the write lock
  * nobody else can append, so an import of a million events need not look each

@@ -82,6 +82,11 @@ int sq_type_totals(struct store *s, int64_t max_position, struct type_count **ou
 int sq_query(struct store *s, const char *sql, int64_t timeout_ms,
              const struct store_query_sink *sink, err *e);
 
+/* store_sqlite_copy.c: what `strata copy` writes besides appends. */
+int sq_copy_put(struct store *s, const char *table, const struct store_cell *cells, size_t n,
+                err *e);
+int sq_clear_times(struct store *s, int64_t from, int64_t to, err *e);
+
 /* Turns an SQLite failure into a message a user can act on (sqlu_error with the
  * store's path and busy timeout). `doing` says what was being attempted. Returns
  * ST_ERR. */

@@ -30,6 +30,7 @@ static const struct verb_def *const verbs[] = {
     &verb_check,
     &verb_branch,
     &verb_diff,
+    &verb_copy,
 };
 /* clang-format on */
 

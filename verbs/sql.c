@@ -22,7 +22,9 @@ static const char usage[] =
     "json_extract(data, '$.amount')).\n"
     "Refused: statements that write, more than one statement, ATTACH, DETACH and\n"
     "pragmas that set something. The statement runs on its own read-only\n"
-    "connection; writers are not held up.\n"
+    "connection; writers are not held up. On PostgreSQL it is PostgreSQL's SQL\n"
+    "(data::jsonb->>'amount'), must be a query (SELECT, WITH, VALUES, TABLE,\n"
+    "EXPLAIN, SHOW) and runs in a READ ONLY transaction with statement_timeout.\n"
     "  --json           NDJSON even on a terminal\n"
     "  --timeout S      stop the statement after S seconds (default 10; 0: no limit)\n";
 

@@ -166,6 +166,8 @@ extern const struct verb_def verb_upcast, verb_snapshots;
 extern const struct verb_def verb_project, verb_import, verb_replay, verb_check;
 /* What-if branches (verbs/branch.c, verbs/diff.c). */
 extern const struct verb_def verb_branch, verb_diff;
+/* Moving a store (verbs/copy.c). */
+extern const struct verb_def verb_copy;
 
 /* The verbs (verbs/registry.c), in the order help lists them. */
 const struct verb_def *const *verb_list(size_t *n);

@@ -26,7 +26,7 @@ if ! command -v python3 >/dev/null; then skip "python3 is missing"; done_testing
 # --- BPIC 2012: 262,200 events in 13,087 cases -----------------------------
 BPIC=$DATA/process_mining/bpic2012.DERIVED.csv.gz
 if [ -f "$BPIC" ]; then
-    DB=$TMP/bpic.db
+    DB=$(fresh_db bpic)
     run "$STRATA" import --db "$DB" --map "$ROOT/tests/maps/bpic2012.map.yaml" "$BPIC"
     expect_rc 0 "BPIC 2012 imports"
     "$STRATA" events --raw --db "$DB" >"$TMP/bpic.ndjson"
@@ -72,7 +72,7 @@ fi
 # --- CloudTrail: 2,900 records in 55 files, out of time order ---------------
 CT=$DATA/audit_logs/invictus_cloudtrail
 if [ -d "$CT" ]; then
-    DB=$TMP/ct.db
+    DB=$(fresh_db ct)
     run "$STRATA" import --db "$DB" --map "$ROOT/tests/maps/cloudtrail.map.yaml" "$CT"/*.json
     expect_rc 0 "CloudTrail imports"
     "$STRATA" events --raw --db "$DB" >"$TMP/ct.ndjson"
@@ -89,7 +89,7 @@ fi
 # --- the textbook running example: 42 events in 6 cases ---------------------
 RE=$DATA/process_mining/running-example.csv
 if [ -f "$RE" ]; then
-    DB=$TMP/re.db
+    DB=$(fresh_db re)
     run "$STRATA" import --db "$DB" --map "$ROOT/tests/maps/pm4py.map.yaml" --sort time "$RE"
     expect_rc 0 "the running example imports"
     "$STRATA" events --raw --db "$DB" >"$TMP/re.ndjson"

@@ -2,7 +2,7 @@
 # log_inspect.sh: a user inspecting a foreign log with no domain: import through a
 # map file, then the workbench on the store alone (events, streams, timeline).
 . "$(dirname "$0")/lib.sh"
-DB="$TMP/log.db"
+DB=$(fresh_db log)
 run "$STRATA" import --db "$DB" --map "$ROOT/samples/audit.map.yaml" --sort time "$ROOT/samples/audit.json"
 expect_rc 0 "import a JSON log through a map file"
 cat >"$TMP/look.script" <<SCRIPT
