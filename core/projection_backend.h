@@ -131,11 +131,21 @@ struct proj_backend {
                     err *e);
     int (*skips_get)(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);
     int (*skips_count)(struct store *s, const char *name, int64_t *count, err *e);
+
+    /* Optional (NULL: the store's write transaction, store_begin and
+     * store_commit): the transaction of one fold batch over the n projections ps.
+     * A backend whose write transaction would hold up every append (PostgreSQL's
+     * append lock) opens one of its own, in which each of the n is folded by one
+     * process at a time; commit writes anything the batch's writers still hold. */
+    int (*batch_begin)(struct store *s, const struct projection_spec *const *ps, size_t n, err *e);
+    int (*batch_commit)(struct store *s, err *e);
+    void (*batch_rollback)(struct store *s);
 };
 
 /* The backend for s, or NULL with e set when there is none for its kind of store. */
 const struct proj_backend *proj_backend_for(struct store *s, err *e);
 
 extern const struct proj_backend proj_backend_sqlite;
+extern const struct proj_backend proj_backend_pg;
 
 #endif

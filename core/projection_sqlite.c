@@ -76,6 +76,7 @@
 #include "json.h"
 #include "projection_sqlite_internal.h"
 #include "sqlite_util.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 static const char RECORD_TABLE_SQL[] =
@@ -823,6 +824,8 @@ const struct proj_backend *proj_backend_for(struct store *s, err *e)
 {
     if (store_sqlite_db(s))
         return &proj_backend_sqlite;
+    if (store_pg_conn(s))
+        return &proj_backend_pg;
     err_set(e, ST_ERR, "projections: no read-model backend for a %s store", s->ops->name);
     return NULL;
 }
