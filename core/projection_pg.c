@@ -89,9 +89,17 @@ void ppg_add_table(strbuf *sb, const char *name, bool rebuild, enum ppg_table ki
     pgu_add_ident(sb, "proj_", name, suffix[rebuild][kind]);
 }
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* "relation ... already exists, skipping" and the like */
+}
+
 PGconn *ppg_conn(struct store *s)
 {
-    return (PGconn *)store_pg_conn(s);
+    PGconn *c = (PGconn *)store_pg_conn(s);
+    PQsetNoticeProcessor(c, quiet, NULL);
+    return c;
 }
 
 int ppg_error(struct store *s, const PGresult *r, err *e, const char *doing)

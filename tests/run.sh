@@ -61,7 +61,7 @@ run_suite() { # label, command...
 # e2e suites in PG_SUITES run again against it (STRATA_TEST_DB_KIND=pg), and
 # pg_store.sh compares it with SQLite. Stopped and removed at exit, failure or not.
 # Without a server installed (or with STRATA_SKIP_PG) those parts say they skip.
-PG_SUITES="commands export"
+PG_SUITES="commands export project"
 pgdir=
 if [ -z "$STRATA_SKIP_PG" ] && [ -z "$STRATA_TEST_PG_URI" ] &&
     { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }; then
