@@ -81,8 +81,11 @@ int ppg_rows_at(struct store *s, const struct projection_spec *p, const char *ke
     if (key)
         sb_adds(&sql, " AND k.key = $4");
     sb_adds(&sql, " ORDER BY k.key OFFSET $2 LIMIT $3");
-    const char *params[4] = {atb, pgu_i64(offb, (int64_t)offset),
-                             limit ? pgu_i64(limb, (int64_t)limit) : NULL, key};
+    /* A page past any end (the workbench asks for one to learn the count) is one
+     * PostgreSQL can say: its numbers are signed. */
+    int64_t off = offset > (size_t)INT64_MAX ? INT64_MAX : (int64_t)offset;
+    int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+    const char *params[4] = {atb, pgu_i64(offb, off), limit ? pgu_i64(limb, lim) : NULL, key};
     PGresult *r = ppg_run(s, sql.buf, key ? 4 : 3, params, e, "reading a projection");
     sb_done(&sql);
     if (!r)
