@@ -164,8 +164,8 @@ static struct rate append_raw(const struct dataset *ds, const char *uri)
                 const char *sp[4] = {sid, ds->stream_names[si], "0", "0"};
                 PQclear(pq_ok(c, PQexecPrepared(c, "stream", 4, sp, NULL, NULL, 0), "stream"));
             }
-            const char *p[8] = {pos,         sid,         ver,         ds->type[j],
-                                sch,         ds->time[j], ds->data[j], ds->meta[j]};
+            const char *p[8] = {pos, sid,         ver,         ds->type[j],
+                                sch, ds->time[j], ds->data[j], ds->meta[j]};
             PQclear(pq_ok(c, PQexecPrepared(c, "ins", 8, p, NULL, NULL, 0), "insert"));
         }
         for (size_t si = 0; si < ds->nstreams; si++) {
@@ -315,9 +315,9 @@ static double raw_exec_once(PGconn *c, int64_t stream_id)
     long long pos = atoll(PQgetvalue(h, 0, 0)) + 1;
     PQclear(h);
     const char *p1[1] = {sid};
-    PGresult *v = pq_ok(c, PQexecParams(c, "SELECT version FROM streams WHERE id = $1", 1, NULL, p1,
-                                        NULL, NULL, 0),
-                        "version");
+    PGresult *v = pq_ok(
+        c, PQexecParams(c, "SELECT version FROM streams WHERE id = $1", 1, NULL, p1, NULL, NULL, 0),
+        "version");
     long long ver = atoll(PQgetvalue(v, 0, 0)) + 1;
     PQclear(v);
     char ps[24], vs[24];
@@ -332,10 +332,11 @@ static double raw_exec_once(PGconn *c, int64_t stream_id)
                                4, NULL, p, NULL, NULL, 0),
                   "insert"));
     const char *u[3] = {sid, vs, ps};
-    PQclear(pq_ok(c,
-                  PQexecParams(c, "UPDATE streams SET version = $2, last_position = $3 WHERE id = $1",
-                               3, NULL, u, NULL, NULL, 0),
-                  "update"));
+    PQclear(
+        pq_ok(c,
+              PQexecParams(c, "UPDATE streams SET version = $2, last_position = $3 WHERE id = $1",
+                           3, NULL, u, NULL, NULL, 0),
+              "update"));
     pq_exec(c, "COMMIT");
     return (bench_now() - t0) * 1000;
 }
@@ -500,8 +501,8 @@ int main(void)
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
         PGconn *c = raw_connect(uri);
         pq_exec(c, "INSERT INTO streams(name, version, last_position) VALUES('Account-raw', 0, 0)");
-        PGresult *idr = pq_ok(c, PQexec(c, "SELECT id FROM streams WHERE name = 'Account-raw'"),
-                              "raw stream");
+        PGresult *idr =
+            pq_ok(c, PQexec(c, "SELECT id FROM streams WHERE name = 'Account-raw'"), "raw stream");
         int64_t sid = atoll(PQgetvalue(idr, 0, 0));
         PQclear(idr);
         for (int i = 0; i < ns; i++) {

@@ -4,8 +4,8 @@
  * events with failure isolation, projection_lag.c lag and rate,
  * projection_runner.c the runner) and reach storage only through this table of
  * operations, as the event store does (store.h): projection_sqlite*.c implement
- * it with tables in the store's own SQLite file, and a PostgreSQL backend would
- * implement the same table with no change above it.
+ * it with tables in the store's own SQLite file, projection_pg*.c with tables in
+ * the PostgreSQL store's database, with no change above it.
  *
  * What a backend stores, per projection NAME:
  * - one status record (the `projections` table in SQLite);

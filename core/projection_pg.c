@@ -892,9 +892,8 @@ static int pg_read_begin(struct store *s, bool *began, err *e)
     *began = false;
     if (!idle(s))
         return ST_OK;
-    if (ppg_ready(s, e) != ST_OK ||
-        ppg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e, "starting a read") !=
-            ST_OK)
+    if (ppg_ready(s, e) != ST_OK || ppg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                             e, "starting a read") != ST_OK)
         return ST_ERR;
     *began = true;
     return ST_OK;

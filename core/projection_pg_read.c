@@ -10,8 +10,8 @@
 #include "projection_pg_internal.h"
 
 /* {"key": key, ...row} from a stored row's JSON text. */
-static int keyed_row(const struct projection_spec *p, const char *key, const char *text,
-                     size_t len, value *out, err *e)
+static int keyed_row(const struct projection_spec *p, const char *key, const char *text, size_t len,
+                     value *out, err *e)
 {
     value row;
     err je;
@@ -193,9 +193,9 @@ int ppg_skips_get(struct store *s, const char *name, int64_t **positions, size_t
     if (!have)
         return ST_OK;
     const char *params[1] = {name};
-    PGresult *r = ppg_run(
-        s, "SELECT position FROM projection_skips WHERE projection = $1 ORDER BY position", 1,
-        params, e, "reading skipped events");
+    PGresult *r =
+        ppg_run(s, "SELECT position FROM projection_skips WHERE projection = $1 ORDER BY position",
+                1, params, e, "reading skipped events");
     if (!r)
         return ST_ERR;
     *n = (size_t)PQntuples(r);
