@@ -1,7 +1,8 @@
 /* projection_pg_internal.h: what the PostgreSQL read-model backend's files share,
- * private to them: projection_pg.c (records, writing rows and history, rebuilds,
- * batches and their locks) and projection_pg_read.c (rows now or at a past
- * position, a key's history, skipped events). The tables are described at the
+ * private to them: projection_pg_sql.c (table names, the connection, statements),
+ * projection_pg.c (records, writing rows and history, rebuilds, batches and their
+ * locks) and projection_pg_read.c (rows now or at a past position, a key's
+ * history, skipped events). The tables are described at the
  * top of projection_pg.c. */
 #ifndef STRATA_PROJECTION_PG_INTERNAL_H
 #define STRATA_PROJECTION_PG_INTERNAL_H
