@@ -120,8 +120,10 @@ static char *rows_json(struct store *s, const struct domain *d, const char *name
 {
     value rows;
     err e = {0};
-    if (projection_query(s, d, name, key, at, offset, limit, &rows, &e) != ST_OK)
+    if (projection_query(s, d, name, key, at, offset, limit, &rows, &e) != ST_OK) {
+        value_free(rows);
         return xasprintf("error: %s", e.msg);
+    }
     char *j = json_to_string(&rows);
     value_free(rows);
     return j;
