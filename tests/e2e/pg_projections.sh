@@ -24,16 +24,18 @@ for db in "$SQ" "$PG"; do
 done
 head=$("$STRATA" --db "$PG" events | wc -l | tr -d ' ')
 bad=""
+step=1
+[ -n "$SANITIZED" ] && step=7 # the sanitizer build is slower: every 7th position
 for name in AccountList BankStats; do
     at=1
     while [ "$at" -le "$head" ]; do
         a=$("$STRATA" --domain "$D" --db "$SQ" query "$name" --at "$at")
         b=$("$STRATA" --domain "$D" --db "$PG" query "$name" --at "$at")
         [ "$a" = "$b" ] || bad="$bad $name@$at"
-        at=$((at + 1))
+        at=$((at + step))
     done
 done
-expect_eq "$bad" "" "query --at gives SQLite's rows at each of the $head positions"
+expect_eq "$bad" "" "query --at gives SQLite's rows at the $head positions (every ${step})"
 a=$("$STRATA" --domain "$D" --db "$SQ" query AccountList --key B)
 b=$("$STRATA" --domain "$D" --db "$PG" query AccountList --key B)
 expect_eq "$b" "$a" "query --key too"
