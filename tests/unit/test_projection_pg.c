@@ -2,9 +2,10 @@
  * held to SQLite's: the same rows, counts and pages at every position after the
  * same events folded in batches of any size, failures at the same event, a
  * rebuild swapped in with the same rows (twice); several handles folding at once
- * while another appends count every event once; names PostgreSQL would cut are
- * refused plainly. Needs STRATA_TEST_PG_URI (tests/run.sh starts a server);
- * without it the cases skip. */
+ * while another appends count every event once; a connection the server drops
+ * fails one statement plainly and is then opened again (store_session changes); names PostgreSQL
+ * would cut are refused plainly. Needs STRATA_TEST_PG_URI (tests/run.sh starts a server); without
+ * it the cases skip. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -286,6 +287,52 @@ static void test_folders_count_once(void **state)
     domain_free(d);
 }
 
+/* A connection the server drops between batches is opened again by the next
+ * fold, and store_session says it is a new one. */
+static void test_reconnect(void **state)
+{
+    if (!pg_mode) {
+        skip();
+        return;
+    }
+    struct domain *d = load(DOMAIN);
+    struct store *s = open_fresh();
+    put(s, 1, "MoneyDeposited", "{\"amount\":5,\"tags\":[]}", 1);
+    err e = {0};
+    assert_int_equal(projection_catch_up(s, d, NULL, 0, true, NULL, &e), ST_OK);
+    int64_t before = store_session(s);
+    assert_true(before > 0);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)before);
+    PGresult *r = PQexec(pg_admin, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    usleep(100 * 1000);
+    /* libpq learns of the loss at the next statement, which fails plainly; the
+     * one after that connects again. */
+    int rc = projection_catch_up(s, d, NULL, 0, true, NULL, &e);
+    if (rc != ST_OK && !strstr(e.msg, "lost the connection to the store"))
+        fail_msg("the first fold after the drop: %s", e.msg);
+    put(s, 1, "MoneyDeposited", "{\"amount\":7,\"tags\":[]}", 2);
+    int64_t k = 0;
+    if (projection_catch_up(s, d, NULL, 0, true, &k, &e) != ST_OK)
+        fail_msg("catch-up after the connection was dropped: %s", e.msg);
+    assert_int_equal(k, 4); /* the new event, into each of the four */
+    int64_t after = store_session(s);
+    assert_true(after > 0 && after != before);
+    char *totals = rows_json(s, d, "Totals", NULL, 0, 0, 0);
+    assert_string_equal(totals, "[{\"total\":12,\"count\":2}]");
+    free(totals);
+    /* A file has no sessions. */
+    char *path = xasprintf("%s/file.db", tmpdir);
+    struct store *f = open_ok(path);
+    assert_int_equal(store_session(f), 0);
+    store_close(f);
+    free(path);
+    store_close(s);
+    domain_free(d);
+}
+
 static void test_long_name(void **state)
 {
     if (!pg_mode) {
@@ -311,6 +358,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_sqlite),
         cmocka_unit_test(test_folders_count_once),
+        cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_long_name),
     };
     if (pg_base_uri())
