@@ -194,11 +194,15 @@ echo ":save-display $TMP/after.txt" >&3
 echo ":exec Deposit accountId=A amount=7" >&3
 echo 2 >&3
 echo ":save-display $TMP/again.txt" >&3
+echo ":query AccountList" >&3
+echo ":save-display $TMP/rows.txt" >&3
 echo ":quit" >&3
 exec 3>&-
 wait $tui
 expect_eq "$?" "0" "the workbench carries on after its connections are dropped"
 expect_contains "$(tail -1 "$TMP/after.txt")" "Reconnected to the store after" "and says it connected again"
 expect_contains "$(cat "$TMP/again.txt")" 'MoneyDeposited {"amount":7}' "then takes commands as before"
-expect_not_contains "$(cat "$TMP/after.txt" "$TMP/again.txt")" "$pw" "never showing the password"
+expect_contains "$(cat "$TMP/rows.txt")" " Ann " "and its read models fold on (its runner connected again too)"
+expect_contains "$(grep ' Ann ' "$TMP/rows.txt")" " 7 " "with the deposit made after the drop"
+expect_not_contains "$(cat "$TMP/after.txt" "$TMP/again.txt" "$TMP/rows.txt")" "$pw" "never showing the password"
 done_testing
