@@ -51,6 +51,7 @@ cleanup() {
     return 0
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo "bench: scale ${BENCH_SCALE:-1000000} events, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)" >&2
 start=$(date +%s)

@@ -22,6 +22,7 @@ fi
 D="$ROOT/domains/bank.yaml"
 CL="$TMP/cluster"
 trap 'sh "$ROOT/scripts/pg-cluster.sh" stop "$CL"; _cleanup' EXIT
+trap 'exit 130' INT TERM # the EXIT trap then stops and removes the server
 if ! URI=$(sh "$ROOT/scripts/pg-cluster.sh" start "$CL" 2>"$TMP/cluster.log"); then
     not_ok "a throw-away PostgreSQL server starts" "$(tail -5 "$TMP/cluster.log")"
     done_testing
