@@ -11,6 +11,11 @@
 #   BENCH_DIR      where the stores and files go (default build/bench/data; removed
 #                  at the end unless BENCH_KEEP is set)
 #   CC             the compiler (default gcc)
+#   BENCH_PG_URI   a PostgreSQL server for the pg_* figures (default: the test
+#                  server's STRATA_TEST_PG_URI, else a throw-away one started with
+#                  scripts/pg-cluster.sh; without one they are skipped, saying so)
+#   BENCH_PG_SCALE events in the PostgreSQL store (default min(BENCH_SCALE, 100000))
+#   BENCH_WRITER_SECONDS  how long each pg_writers_N run lasts (default 3)
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -27,7 +32,7 @@ cflags=$(pkg-config --cflags $PKGS)
 libs="$(pkg-config --libs $PKGS) -lpthread -lm"
 out=build/bench
 mkdir -p "$out"
-for prog in bench_core bench_import bench_tui; do
+for prog in bench_core bench_import bench_tui bench_pg; do
     # Rebuild when a source or the library is newer than the program.
     if [ ! -x "$out/$prog" ] || [ -n "$(find bench/$prog.c bench/common.c bench/bench.h \
             build/libstrata.a -newer "$out/$prog" 2>/dev/null)" ]; then
@@ -39,11 +44,31 @@ done
 export BENCH_DIR="${BENCH_DIR:-$top/build/bench/data}"
 export TZ=UTC LC_ALL=C.UTF-8
 mkdir -p "$BENCH_DIR"
-[ -z "$BENCH_KEEP" ] && trap 'rm -rf "$BENCH_DIR"' EXIT
+pgdir=
+cleanup() {
+    [ -n "$pgdir" ] && sh "$top/scripts/pg-cluster.sh" stop "$pgdir"
+    [ -z "$BENCH_KEEP" ] && rm -rf "$BENCH_DIR"
+    return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo "bench: scale ${BENCH_SCALE:-1000000} events, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)" >&2
 start=$(date +%s)
 "$out/bench_core"
 "$out/bench_import"
 "$out/bench_tui" "$top/strata"
+# PostgreSQL: the given server, the test server, or a throw-away one.
+pguri=${BENCH_PG_URI:-$STRATA_TEST_PG_URI}
+if [ -z "$pguri" ] && [ -z "$STRATA_SKIP_PG" ]; then
+    pgdir=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench-pg.XXXXXX")
+    pguri=$(sh scripts/pg-cluster.sh start "$pgdir" 2>"$BENCH_DIR/pg-cluster.log") || pguri=
+fi
+if [ -n "$pguri" ]; then
+    BENCH_PG_URI="$pguri" "$out/bench_pg"
+else
+    why="no PostgreSQL server could be started (scripts/pg-cluster.sh; Debian: apt-get install postgresql)"
+    [ -n "$STRATA_SKIP_PG" ] && why="STRATA_SKIP_PG is set"
+    echo "bench: pg_* skipped: $why"
+fi
 echo "bench: done in $(( $(date +%s) - start )) s" >&2

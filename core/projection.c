@@ -7,7 +7,9 @@
  * Storage is reached only through projection_backend.h, so nothing here assumes
  * SQLite. How one batch works, and why it cannot count an event twice:
  *
- *   begin (the store takes the write lock: BEGIN IMMEDIATE for SQLite)
+ *   begin (the store takes the write lock: BEGIN IMMEDIATE for SQLite; on
+ *     PostgreSQL a transaction of the backend's own, under each projection's
+ *     advisory lock, so that appends go on: projection_pg.c)
  *   read the projection's record, so its checkpoint is the one committed now
  *   read up to BATCH events after the checkpoint
  *   fold them one by one (each event's changes are computed completely before any

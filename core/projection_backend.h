@@ -4,8 +4,8 @@
  * events with failure isolation, projection_lag.c lag and rate,
  * projection_runner.c the runner) and reach storage only through this table of
  * operations, as the event store does (store.h): projection_sqlite*.c implement
- * it with tables in the store's own SQLite file, and a PostgreSQL backend would
- * implement the same table with no change above it.
+ * it with tables in the store's own SQLite file, projection_pg*.c with tables in
+ * the PostgreSQL store's database, with no change above it.
  *
  * What a backend stores, per projection NAME:
  * - one status record (the `projections` table in SQLite);
@@ -131,11 +131,21 @@ struct proj_backend {
                     err *e);
     int (*skips_get)(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);
     int (*skips_count)(struct store *s, const char *name, int64_t *count, err *e);
+
+    /* Optional (NULL: the store's write transaction, store_begin and
+     * store_commit): the transaction of one fold batch over the n projections ps.
+     * A backend whose write transaction would hold up every append (PostgreSQL's
+     * append lock) opens one of its own, in which each of the n is folded by one
+     * process at a time; commit writes anything the batch's writers still hold. */
+    int (*batch_begin)(struct store *s, const struct projection_spec *const *ps, size_t n, err *e);
+    int (*batch_commit)(struct store *s, err *e);
+    void (*batch_rollback)(struct store *s);
 };
 
 /* The backend for s, or NULL with e set when there is none for its kind of store. */
 const struct proj_backend *proj_backend_for(struct store *s, err *e);
 
 extern const struct proj_backend proj_backend_sqlite;
+extern const struct proj_backend proj_backend_pg;
 
 #endif

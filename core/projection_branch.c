@@ -29,6 +29,7 @@
 #include "projection_sqlite_internal.h"
 #include "sqlite_util.h"
 #include "store_branch.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 const struct proj_backend *proj_backend_for(struct store *s, err *e)
@@ -37,6 +38,8 @@ const struct proj_backend *proj_backend_for(struct store *s, err *e)
         return &proj_backend_branch;
     if (store_sqlite_db(s))
         return &proj_backend_sqlite;
+    if (store_pg_conn(s))
+        return &proj_backend_pg;
     err_set(e, ST_ERR, "projections: no read-model backend for a %s store", s->ops->name);
     return NULL;
 }

@@ -573,11 +573,35 @@ static int batch_fold(struct batch *b, struct event_list *page, size_t limit, in
     return rc;
 }
 
+/* The batch's transaction: the backend's own when it has one (batch_begin in
+ * projection_backend.h), else the store's write transaction. */
+static int batch_tx_begin(struct batch *b, err *e)
+{
+    const struct proj_backend *be = b->folds[0]->be;
+    if (!be->batch_begin)
+        return store_begin(b->s, e);
+    const struct projection_spec **ps = xcalloc(b->n, sizeof *ps);
+    for (size_t i = 0; i < b->n; i++)
+        ps[i] = b->folds[i]->p;
+    int rc = be->batch_begin(b->s, ps, b->n, e);
+    free(ps);
+    return rc;
+}
+
+static void batch_tx_rollback(struct batch *b)
+{
+    const struct proj_backend *be = b->folds[0]->be;
+    if (be->batch_rollback)
+        be->batch_rollback(b->s);
+    else
+        store_rollback(b->s);
+}
+
 /* After an error inside the batch: rolls it back, and with it every projection's
  * cache and uncommitted rows; e says which projection it was about. */
 static int batch_abandon(struct batch *b, struct batch_out *outs, int rc, err *e)
 {
-    store_rollback(b->s);
+    batch_tx_rollback(b);
     for (size_t i = 0; i < b->n; i++) {
         cache_reset(b->folds[i]);
         value_free(b->folds[i]->dirty);
@@ -593,7 +617,8 @@ static int batch_abandon(struct batch *b, struct batch_out *outs, int rc, err *e
  * checkpoints, unless the commit failed, or one stopped failed or swapped. */
 static int batch_commit(struct batch *b, const struct batch_out *outs, err *e)
 {
-    int rc = store_commit(b->s, e);
+    const struct proj_backend *be = b->folds[0]->be;
+    int rc = be->batch_commit ? be->batch_commit(b->s, e) : store_commit(b->s, e);
     for (size_t i = 0; i < b->n; i++) {
         struct part *pt = &b->parts[i];
         if (!pt->in)
@@ -620,7 +645,7 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
 {
     memset(outs, 0, n * sizeof *outs);
     struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name};
-    int rc = store_begin(s, e);
+    int rc = batch_tx_begin(&b, e);
     if (rc != ST_OK)
         return rc;
     b.parts = xcalloc(n, sizeof *b.parts);
@@ -630,7 +655,7 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
     if (rc != ST_OK)
         rc = batch_abandon(&b, outs, rc, e);
     else if (b.nin == 0)
-        store_rollback(s); /* none of them may go on: nothing was written */
+        batch_tx_rollback(&b); /* none of them may go on: nothing was written */
     else
         rc = batch_commit(&b, outs, e);
     for (size_t i = 0; i < n; i++) {

@@ -76,6 +76,7 @@
 #include "json.h"
 #include "projection_sqlite_internal.h"
 #include "sqlite_util.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 static const char RECORD_TABLE_SQL[] =

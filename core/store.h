@@ -334,6 +334,10 @@ int store_read_stream(struct store *s, const char *stream, int64_t from_version,
                       int64_t max_position, size_t limit, struct event_list *out, err *e);
 int store_head(struct store *s, int64_t *position, err *e);
 int store_wait_head(struct store *s, int64_t after, int timeout_ms, int64_t *head, err *e);
+/* Which server session the store is on (store_session.c): a number that changes
+ * when a lost connection was opened again (PostgreSQL's backend process id), so a
+ * front end can say so; 0 for a file, which has no sessions. */
+int64_t store_session(struct store *s);
 int store_stream_version(struct store *s, const char *stream, int64_t max_position,
                          int64_t *version, err *e);
 int store_list_streams(struct store *s, const char *prefix, size_t offset, size_t limit,

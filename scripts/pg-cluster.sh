@@ -4,6 +4,8 @@
 #
 #   scripts/pg-cluster.sh start DIR   initdb in DIR/data, start the server, print its URI
 #   scripts/pg-cluster.sh stop DIR    stop it and remove DIR
+#   scripts/pg-cluster.sh crash DIR   stop it as a power cut would (pg_ctl stop -m immediate)
+#   scripts/pg-cluster.sh restart DIR start it again on the same port (after crash)
 #
 # The server listens on a Unix socket in DIR/sock and on a free TCP port on
 # 127.0.0.1 only, with fsync on (the store's durability is tested as it runs in
@@ -16,7 +18,7 @@
 set -eu
 
 usage() {
-    echo "usage: $0 start DIR | stop DIR" >&2
+    echo "usage: $0 start DIR | stop DIR | crash DIR | restart DIR" >&2
     exit 2
 }
 [ $# = 2 ] || usage
@@ -108,8 +110,20 @@ stop() {
     rm -rf "$dir"
 }
 
+crash() {
+    bin=$(bindir)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+}
+
+restart() {
+    bin=$(bindir)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+}
+
 case "$cmd" in
 start) start ;;
 stop) stop ;;
+crash) crash ;;
+restart) restart ;;
 *) usage ;;
 esac

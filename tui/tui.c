@@ -96,10 +96,28 @@ void tui_poll(struct tui *app, bool force_status)
     err_clear(&e);
     int64_t h = 0;
     /* A look, not a wait: on PostgreSQL no round trip unless a commit was announced. */
-    if (store_wait_head(app->store, app->head, 0, &h, &e) == ST_OK && h != app->head) {
+    int hrc = store_wait_head(app->store, app->head, 0, &h, &e);
+    if (hrc == ST_OK && h != app->head) {
         app->head = h;
         tui_changed(app);
     }
+    /* A server's connection lost: said once, and then that it was opened again
+     * (the store reconnects by itself at its next statement). */
+    if (hrc != ST_OK && !app->store_lost) {
+        app->store_lost = true;
+        tui_error(app, "%s", e.msg);
+    }
+    int64_t session = store_session(app->store);
+    if (session && app->store_session && session != app->store_session) {
+        char was[sizeof app->message];
+        snprintf(was, sizeof was, "%s",
+                 app->store_lost ? app->message : "the server closed the connection");
+        app->store_lost = false;
+        tui_message(app, "Reconnected to the store after: %s", was);
+        tui_changed(app);
+    }
+    if (session)
+        app->store_session = session;
     if (app->spark_ms == 0) {
         app->spark_ms = now;
         app->spark_head = app->head;

@@ -46,6 +46,10 @@ struct tui {
     uint64_t generation; /* bumped when what the panes show may have changed */
     int64_t last_poll_ms, last_status_ms;
 
+    /* A server's connection lost and opened again (tui_poll says so). */
+    int64_t store_session; /* store_session as last seen: a change means it reconnected */
+    bool store_lost;       /* the last poll lost the connection (said once) */
+
     struct proj_lag *lags; /* the latest projection_status, in domain order */
     size_t nlags;
 

@@ -5,8 +5,8 @@
 #   ROOT    the repository
 # With STRATA_TEST_DB_KIND=pg (and STRATA_TEST_PG_URI, from tests/run.sh), fresh_db
 # gives each store a fresh PostgreSQL schema instead of a file, so that the same
-# script runs against both backends; skip_on_pg marks what needs read models,
-# which have no PostgreSQL backend yet.
+# script runs against both backends; skip_on_pg marks what has no PostgreSQL
+# meaning (a check through sqlite3, say).
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 STRATA=${STRATA_BIN:-$ROOT/strata}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/strata-e2e.XXXXXX")

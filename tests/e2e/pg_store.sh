@@ -3,7 +3,7 @@
 # which tests/run.sh sets after starting scripts/pg-cluster.sh): the same NDJSON
 # imported into SQLite and PostgreSQL exports to identical bytes; psql sees the
 # contract's `events`; passwords never show in messages; a follower hears of an
-# append at once; what needs read models is skipped plainly.
+# append at once; read models fold there.
 . "$(dirname "$0")/lib.sh"
 if [ -z "$STRATA_TEST_PG_URI" ]; then
     echo "ok 1 # SKIP STRATA_TEST_PG_URI is not set (tests/run.sh starts a server)"
@@ -80,10 +80,8 @@ expect_rc 1 "a database without a store is not one"
 expect_contains "$ERR" "no such store" "and says so"
 expect_not_contains "$ERR" "$pw" "without the password"
 
-# ---- what needs read models -----------------------------------------------------------------
-skip_on_pg "strata project: read models have no PostgreSQL backend yet" || true
-skip_on_pg "strata query: read models have no PostgreSQL backend yet" || true
+# ---- read models in PostgreSQL (tests/e2e/pg_projections.sh goes further) ----------------------
 run "$STRATA" --domain "$D" --db "$B" project
-expect_rc 1 "project on PostgreSQL fails plainly"
-expect_contains "$ERR" "no read-model backend for a postgresql store" "saying read models are not there yet"
+expect_rc 0 "project on PostgreSQL folds the read models"
+expect_contains "$OUT" "AccountList: live at" "and says where each one is"
 done_testing

@@ -4,7 +4,7 @@
 # projection broken by a bad event and one whose definition changes.
 . "$(dirname "$0")/lib.sh"
 D="$TMP/ledger.yaml"
-DB="$TMP/ledger.db"
+DB=$(fresh_db ledger)
 cat >"$D" <<'EOF'
 domain: ledger
 aggregates:
@@ -143,8 +143,11 @@ expect_rc 2 "--throttle without =N is a usage error"
 S project --json
 expect_rc 2 "--json alone is a usage error"
 
-# A sqlite3 user sees the read model as a plain table.
-if command -v sqlite3 >/dev/null 2>&1; then
+# A sqlite3 (or psql) user sees the read model as a plain table.
+if [ -n "$PG_MODE" ]; then
+    expect_eq "$(psql "$DB" -At -c 'SELECT key, balance FROM "proj_Balances" ORDER BY key')" "A|15
+B|21" "proj_Balances is a plain table for psql"
+elif command -v sqlite3 >/dev/null 2>&1; then
     expect_eq "$(sqlite3 "$DB" 'SELECT key, balance FROM proj_Balances ORDER BY key')" "A|15
 B|21" "proj_Balances is a plain table for sqlite3"
 fi
@@ -178,7 +181,7 @@ expect_contains "$OUT" '"name":"Balances","status":"live","stale":false' "and is
 # One event, several rows (domains/hotel.yaml's for_each projection): a booking
 # holds a row per night, a cancellation deletes them, and `query --at` sees each
 # position exactly. Messages carry values.
-H="$TMP/hotel.db"
+H=$(fresh_db hotel)
 HS() { run "$STRATA" --domain "$ROOT/domains/hotel.yaml" --db "$H" "$@"; }
 HS exec Book roomId=101 bookingId=b1 guest=ann from=2099-03-01T14:00:00Z to=2099-03-03T10:00:00Z 'nights=["2099-03-01","2099-03-02"]' expectedVersion=0
 expect_rc 0 "hotel: a booking of two nights"

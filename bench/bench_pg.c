@@ -1,0 +1,563 @@
+/* bench_pg.c: the PostgreSQL figures of `make bench` (bench/README.md), against the
+ * server BENCH_PG_URI names (bench/run.sh starts a throw-away one, or skips these
+ * with a line saying so when none can be started). Each figure sets Strata on
+ * PostgreSQL against raw libpq doing the same work in the same run:
+ *   pg_append_batch     store_append, 10,000 events a transaction  vs raw INSERTs
+ *   pg_replay           events decoded and folded through apply    vs reading the rows
+ *   pg_project_catchup  AccountList folded from position 0         vs reading the rows
+ *   pg_exec_latency     one Deposit end to end (a durable commit)  vs one raw append
+ *                                                                    transaction
+ * and durable commands per second with 1, 4 and 8 writer processes, Strata on
+ * PostgreSQL against Strata on SQLite (synchronous=FULL) in the same run:
+ *   pg_writers_N        N processes, each its own connection, Deposit on random
+ *                       accounts for BENCH_WRITER_SECONDS (default 3)
+ * Every store is a schema of its own in the server's database, dropped at the end. */
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "core/aggregate.h"
+#include "core/domain.h"
+#include "core/projection.h"
+#include "core/store.h"
+#include "core/util.h"
+#include "core/value.h"
+
+#define APPEND_TXN 10000
+#define ACCOUNTS 200 /* accounts the writers deposit to */
+
+static const char *base_uri;
+static PGconn *admin;
+static int nschemas;
+
+static PGresult *pq_ok(PGconn *c, PGresult *r, const char *what)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        bench_die("%s: %s", what, PQerrorMessage(c));
+    return r;
+}
+
+static void pq_exec(PGconn *c, const char *sql)
+{
+    PQclear(pq_ok(c, PQexec(c, sql), sql));
+}
+
+/* A new empty schema and the URI of a store in it. */
+static char *fresh_pg(const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS bench_%s CASCADE; CREATE SCHEMA bench_%s",
+             name, name);
+    pq_exec(admin, sql);
+    nschemas++;
+    char sep = strchr(base_uri, '?') ? '&' : '?';
+    return xasprintf("%s%coptions=-csearch_path%%3Dbench_%s", base_uri, sep, name);
+}
+
+static struct store *open_store(const char *path, bool create)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.create = create;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(path, &opt, &e);
+    if (!s)
+        bench_die("%s: %s", path, e.msg);
+    return s;
+}
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* DROP SCHEMA ... CASCADE's notices */
+}
+
+static PGconn *raw_connect(const char *uri)
+{
+    PGconn *c = PQconnectdb(uri);
+    if (PQstatus(c) != CONNECTION_OK)
+        bench_die("raw connection: %s", PQerrorMessage(c));
+    PQsetNoticeProcessor(c, quiet, NULL);
+    return c;
+}
+
+static struct domain *load_domain(const char *path)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load(path, &dl);
+    if (!d) {
+        diag_list_print(&dl, stderr);
+        bench_die("cannot load %s", path);
+    }
+    diag_list_done(&dl);
+    return d;
+}
+
+/* ---- append_batch ---- */
+
+static struct rate append_strata(const struct dataset *ds, const char *uri)
+{
+    struct store *s = open_store(uri, true);
+    err e;
+    err_clear(&e);
+    double t0 = bench_now(), c0 = bench_cpu();
+    for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
+        if (store_begin(s, &e) != ST_OK)
+            bench_die("begin: %s", e.msg);
+        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
+        for (size_t j = i; j < end; j++) {
+            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j],
+                                   ds->meta[j]};
+            if (store_append(s, ds->stream_names[ds->stream[j]], STORE_ANY_VERSION, NULL, &ne, 1,
+                             NULL, &e) != ST_OK)
+                bench_die("append %zu: %s", j + 1, e.msg);
+        }
+        if (store_commit(s, &e) != ST_OK)
+            bench_die("commit: %s", e.msg);
+    }
+    struct rate r = bench_rate((double)ds->n, t0, c0);
+    store_close(s);
+    return r;
+}
+
+/* The same rows into the same schema (made by Strata) through prepared statements,
+ * positions, stream ids and versions kept in memory, streams written at commit. */
+static struct rate append_raw(const struct dataset *ds, const char *uri)
+{
+    store_close(open_store(uri, true));
+    PGconn *c = raw_connect(uri);
+    PQclear(pq_ok(c,
+                  PQprepare(c, "ins",
+                            "INSERT INTO event_log(position, stream_id, version, type, schema, "
+                            "time, data, meta) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                            0, NULL),
+                  "prepare"));
+    PQclear(pq_ok(c,
+                  PQprepare(c, "stream",
+                            "INSERT INTO streams(id, name, version, last_position) "
+                            "VALUES($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET version = "
+                            "EXCLUDED.version, last_position = EXCLUDED.last_position",
+                            0, NULL),
+                  "prepare"));
+    int64_t *version = xcalloc(ds->nstreams, sizeof *version);
+    int64_t *last = xcalloc(ds->nstreams, sizeof *last);
+    double t0 = bench_now(), c0 = bench_cpu();
+    for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
+        pq_exec(c, "BEGIN");
+        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
+        for (size_t j = i; j < end; j++) {
+            uint32_t si = ds->stream[j];
+            char pos[24], sid[24], ver[24], sch[24];
+            snprintf(pos, sizeof pos, "%zu", j + 1);
+            snprintf(sid, sizeof sid, "%u", si + 1);
+            snprintf(ver, sizeof ver, "%lld", (long long)++version[si]);
+            snprintf(sch, sizeof sch, "%d", ds->schema[j]);
+            last[si] = (int64_t)j + 1;
+            if (version[si] == 1) {
+                const char *sp[4] = {sid, ds->stream_names[si], "0", "0"};
+                PQclear(pq_ok(c, PQexecPrepared(c, "stream", 4, sp, NULL, NULL, 0), "stream"));
+            }
+            const char *p[8] = {pos, sid,         ver,         ds->type[j],
+                                sch, ds->time[j], ds->data[j], ds->meta[j]};
+            PQclear(pq_ok(c, PQexecPrepared(c, "ins", 8, p, NULL, NULL, 0), "insert"));
+        }
+        for (size_t si = 0; si < ds->nstreams; si++) {
+            if (!last[si])
+                continue;
+            char sid[24], ver[24], lp[24];
+            snprintf(sid, sizeof sid, "%zu", si + 1);
+            snprintf(ver, sizeof ver, "%lld", (long long)version[si]);
+            snprintf(lp, sizeof lp, "%lld", (long long)last[si]);
+            const char *sp[4] = {sid, ds->stream_names[si], ver, lp};
+            PQclear(pq_ok(c, PQexecPrepared(c, "stream", 4, sp, NULL, NULL, 0), "stream"));
+        }
+        pq_exec(c, "COMMIT");
+    }
+    struct rate r = bench_rate((double)ds->n, t0, c0);
+    free(version);
+    free(last);
+    PQfinish(c);
+    return r;
+}
+
+/* ---- reading the same rows raw: the baseline of replay and catch-up ---- */
+
+static struct rate read_rows_raw(const char *uri, int64_t *rows_out)
+{
+    PGconn *c = raw_connect(uri);
+    double t0 = bench_now(), c0 = bench_cpu();
+    PGresult *r = pq_ok(c,
+                        PQexec(c, "SELECT e.position, s.name, e.version, e.type, e.schema, "
+                                  "e.time, e.data, e.meta FROM event_log e JOIN streams s ON "
+                                  "s.id = e.stream_id ORDER BY e.position"),
+                        "read all");
+    int64_t rows = PQntuples(r);
+    volatile size_t touched = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < 8; j++)
+            touched += (size_t)PQgetlength(r, i, j) + (PQgetvalue(r, i, j)[0] != 0);
+    struct rate rt = bench_rate((double)rows, t0, c0);
+    PQclear(r);
+    PQfinish(c);
+    if (rows_out)
+        *rows_out = rows;
+    return rt;
+}
+
+/* ---- replay ---- */
+
+struct slot {
+    char *stream;
+    const struct aggregate_spec *agg;
+    const struct domain *dom;
+    value state;
+};
+
+static struct slot *slot_of(value *index, struct slot **slots, size_t *n, const char *stream,
+                            const struct domain *const *doms)
+{
+    const value *at = value_map_get(index, stream);
+    if (at)
+        return &(*slots)[at->u.i];
+    const struct aggregate_spec *a = NULL;
+    const struct domain *dom = NULL;
+    for (size_t k = 0; k < 2 && !a; k++) {
+        const char *id;
+        a = aggregate_for_stream(doms[k], stream, &id);
+        dom = doms[k];
+    }
+    if (!a)
+        bench_die("replay: no aggregate owns stream %s", stream);
+    *slots = xrealloc(*slots, (*n + 1) * sizeof **slots);
+    struct slot *sl = &(*slots)[*n];
+    sl->stream = xstrdup(stream);
+    sl->agg = a;
+    sl->dom = dom;
+    sl->state = aggregate_initial_state(a);
+    value_map_set(index, stream, value_int((int64_t)(*n)++));
+    return sl;
+}
+
+static struct rate replay_strata(struct store *s, const struct domain *const *doms, int64_t *folded)
+{
+    value index = value_map(64);
+    struct slot *slots = NULL;
+    size_t nslots = 0;
+    struct event_filter f;
+    memset(&f, 0, sizeof f);
+    err e;
+    err_clear(&e);
+    int64_t n = 0;
+    double t0 = bench_now(), c0 = bench_cpu();
+    struct event_iter *it = store_iter_open(s, &f, 1000);
+    const struct event *ev;
+    int rc;
+    while ((rc = store_iter_next(it, &ev, &e)) == 1) {
+        struct slot *sl = slot_of(&index, &slots, &nslots, ev->stream, doms);
+        if (aggregate_fold(sl->dom, sl->agg, ev, &sl->state, &e) != ST_OK)
+            bench_die("replay: fold %lld: %s", (long long)ev->position, e.msg);
+        n++;
+    }
+    if (rc < 0)
+        bench_die("replay: %s", e.msg);
+    store_iter_close(it);
+    struct rate rt = bench_rate((double)n, t0, c0);
+    for (size_t i = 0; i < nslots; i++) {
+        free(slots[i].stream);
+        value_free(slots[i].state);
+    }
+    free(slots);
+    value_free(index);
+    *folded = n;
+    return rt;
+}
+
+/* ---- exec_latency ---- */
+
+static double deposit(struct store *s, const struct domain *bank, const char *id, err *e)
+{
+    value payload = value_map(2);
+    value_map_set(&payload, "accountId", value_cstring(id));
+    value_map_set(&payload, "amount", value_int(5));
+    struct command_request req;
+    memset(&req, 0, sizeof req);
+    req.command = domain_command(bank, "Deposit");
+    req.payload = payload;
+    req.expected_version = STORE_ANY_VERSION;
+    struct command_result res;
+    command_result_init(&res);
+    double t0 = bench_now();
+    int rc = command_execute(s, bank, &req, &res, e);
+    double ms = (bench_now() - t0) * 1000;
+    command_result_done(&res);
+    value_free(payload);
+    return rc == ST_OK ? ms : -1;
+}
+
+/* One raw append transaction as the store makes it: the lock, the head, the
+ * stream's version, the insert, the stream's new version, commit. */
+static double raw_exec_once(PGconn *c, int64_t stream_id)
+{
+    char tm[TIME_TEXT_LEN + 1], sid[24];
+    time_format_ms(time_now_ms(), tm);
+    snprintf(sid, sizeof sid, "%lld", (long long)stream_id);
+    double t0 = bench_now();
+    pq_exec(c, "BEGIN");
+    pq_exec(c, "SELECT pg_advisory_xact_lock(1398035009, 1)");
+    PGresult *h = pq_ok(c, PQexec(c, "SELECT coalesce(max(position), 0) FROM event_log"), "head");
+    long long pos = atoll(PQgetvalue(h, 0, 0)) + 1;
+    PQclear(h);
+    const char *p1[1] = {sid};
+    PGresult *v = pq_ok(
+        c, PQexecParams(c, "SELECT version FROM streams WHERE id = $1", 1, NULL, p1, NULL, NULL, 0),
+        "version");
+    long long ver = atoll(PQgetvalue(v, 0, 0)) + 1;
+    PQclear(v);
+    char ps[24], vs[24];
+    snprintf(ps, sizeof ps, "%lld", pos);
+    snprintf(vs, sizeof vs, "%lld", ver);
+    const char *p[4] = {ps, sid, vs, tm};
+    PQclear(pq_ok(c,
+                  PQexecParams(c,
+                               "INSERT INTO event_log(position, stream_id, version, type, schema, "
+                               "time, data, meta) VALUES($1, $2, $3, 'MoneyDeposited', 1, $4, "
+                               "'{\"amount\":5}', '{\"command\":\"Deposit\"}')",
+                               4, NULL, p, NULL, NULL, 0),
+                  "insert"));
+    const char *u[3] = {sid, vs, ps};
+    PQclear(
+        pq_ok(c,
+              PQexecParams(c, "UPDATE streams SET version = $2, last_position = $3 WHERE id = $1",
+                           3, NULL, u, NULL, NULL, 0),
+              "update"));
+    pq_exec(c, "COMMIT");
+    return (bench_now() - t0) * 1000;
+}
+
+/* ---- concurrent writers ---- */
+
+static int writer_seconds(void)
+{
+    const char *v = getenv("BENCH_WRITER_SECONDS");
+    int s = v && *v ? atoi(v) : 3;
+    return s < 1 ? 1 : s;
+}
+
+/* A store with ACCOUNTS open accounts. */
+static void writers_setup(const char *path, const struct domain *bank)
+{
+    struct store *s = open_store(path, true);
+    const struct command_spec *open = domain_command(bank, "OpenAccount");
+    err e;
+    err_clear(&e);
+    for (int i = 0; i < ACCOUNTS; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "w%d", i);
+        value payload = value_map(2);
+        value_map_set(&payload, "accountId", value_cstring(id));
+        value_map_set(&payload, "owner", value_cstring("W"));
+        struct command_request req;
+        memset(&req, 0, sizeof req);
+        req.command = open;
+        req.payload = payload;
+        req.expected_version = STORE_ANY_VERSION;
+        struct command_result res;
+        command_result_init(&res);
+        if (command_execute(s, bank, &req, &res, &e) != ST_OK)
+            bench_die("open account: %s", e.msg);
+        command_result_done(&res);
+        value_free(payload);
+    }
+    store_close(s);
+}
+
+/* n processes, each with its own store handle, depositing on random accounts for
+ * the given seconds; returns commands acknowledged per second in all. */
+static double writers_run(const char *path, const struct domain *bank, int n, int seconds)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        bench_die("pipe");
+    pid_t *pids = xcalloc((size_t)n, sizeof *pids);
+    double t0 = bench_now();
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0)
+            bench_die("fork");
+        if (pids[i] == 0) {
+            close(fds[0]);
+            struct store *s = open_store(path, false);
+            uint64_t rng = 0x1234567ULL * (uint64_t)(i + 1);
+            long done = 0;
+            err e;
+            err_clear(&e);
+            double until = bench_now() + seconds;
+            while (bench_now() < until) {
+                char id[16];
+                snprintf(id, sizeof id, "w%d", (int)(bench_rand(&rng) % ACCOUNTS));
+                if (deposit(s, bank, id, &e) >= 0)
+                    done++;
+            }
+            store_close(s);
+            if (write(fds[1], &done, sizeof done) != (ssize_t)sizeof done)
+                _exit(1);
+            _exit(0);
+        }
+    }
+    close(fds[1]);
+    long total = 0, one;
+    for (int i = 0; i < n; i++) {
+        if (read(fds[0], &one, sizeof one) == (ssize_t)sizeof one)
+            total += one;
+    }
+    for (int i = 0; i < n; i++)
+        waitpid(pids[i], NULL, 0);
+    double took = bench_now() - t0;
+    close(fds[0]);
+    free(pids);
+    return (double)total / took;
+}
+
+int main(void)
+{
+    base_uri = getenv("BENCH_PG_URI");
+    if (!base_uri || !*base_uri)
+        bench_die("BENCH_PG_URI is not set (bench/run.sh sets it)");
+    admin = raw_connect(base_uri);
+    int64_t want = bench_scale();
+    const char *ps = getenv("BENCH_PG_SCALE");
+    if (ps && *ps)
+        want = atoll(ps);
+    else if (want > 100000)
+        want = 100000; /* a round trip per append: the PostgreSQL figures at 100,000 */
+    size_t n = (size_t)want;
+    int reps = bench_reps();
+    err e;
+    err_clear(&e);
+    struct dataset ds;
+    dataset_make(&ds, n);
+    bench_note("postgresql: %zu events (BENCH_PG_SCALE), server %d", n, PQserverVersion(admin));
+
+    struct rate *sa = xcalloc((size_t)reps, sizeof *sa), *ra = xcalloc((size_t)reps, sizeof *ra);
+    char *uri = NULL, *rawuri = NULL;
+    for (int r = 0; r < reps; r++) {
+        free(rawuri);
+        rawuri = fresh_pg("raw");
+        ra[r] = append_raw(&ds, rawuri);
+        free(uri);
+        uri = fresh_pg("main");
+        sa[r] = append_strata(&ds, uri);
+        bench_note("pg_append_batch run %d: strata %.0f/s raw %.0f/s", r + 1, sa[r].wall,
+                   ra[r].wall);
+    }
+    bench_rates("pg_append_batch", sa, ra, reps, "events/s");
+
+    struct domain *bank = load_domain("domains/bank.yaml");
+    struct domain *counter = load_domain("bench/counter.yaml");
+    const struct domain *doms[2] = {bank, counter};
+    struct store *s = open_store(uri, false);
+    int64_t head = 0;
+    if (store_head(s, &head, &e) != ST_OK || head != (int64_t)n)
+        bench_die("the store's head is %lld, expected %zu (%s)", (long long)head, n, e.msg);
+    for (int r = 0; r < reps; r++) {
+        int64_t folded = 0, rows = 0;
+        ra[r] = read_rows_raw(uri, &rows);
+        sa[r] = replay_strata(s, doms, &folded);
+        if (folded != head || rows != head)
+            bench_die("replay folded %lld and read %lld of %lld", (long long)folded,
+                      (long long)rows, (long long)head);
+    }
+    bench_rates("pg_replay", sa, ra, reps, "events/s");
+
+    if (projection_setup(s, bank, &e) != ST_OK)
+        bench_die("projection setup: %s", e.msg);
+    for (int r = 0; r < reps; r++) {
+        ra[r] = read_rows_raw(uri, NULL);
+        double t0 = bench_now(), c0 = bench_cpu();
+        int rc = r == 0 ? projection_catch_up(s, bank, "AccountList", 0, true, NULL, &e)
+                        : projection_rebuild(s, bank, "AccountList", &e);
+        if (rc != ST_OK)
+            bench_die("catch-up: %s", e.msg);
+        sa[r] = bench_rate((double)head, t0, c0);
+        bench_note("pg_project_catchup run %d: strata %.0f/s raw %.0f/s", r + 1, sa[r].wall,
+                   ra[r].wall);
+    }
+    bench_rates("pg_project_catchup", sa, ra, reps, "events/s");
+
+    /* exec_latency: Deposit on random accounts, the raw transaction on a stream of its own */
+    {
+        const char *sv = getenv("BENCH_SAMPLES");
+        int ns = sv && *sv ? atoi(sv) : (n >= 100000 ? 300 : 60);
+        if (ns < 10)
+            ns = 10;
+        uint64_t rng = 0x9e3779b97f4a7c15ULL;
+        double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
+        PGconn *c = raw_connect(uri);
+        pq_exec(c, "INSERT INTO streams(name, version, last_position) VALUES('Account-raw', 0, 0)");
+        PGresult *idr =
+            pq_ok(c, PQexec(c, "SELECT id FROM streams WHERE name = 'Account-raw'"), "raw stream");
+        int64_t sid = atoll(PQgetvalue(idr, 0, 0));
+        PQclear(idr);
+        for (int i = 0; i < ns; i++) {
+            char id[24];
+            snprintf(id, sizeof id, "%llu", (unsigned long long)(bench_rand(&rng) % ds.naccounts));
+            bt[i] = raw_exec_once(c, sid);
+            st[i] = deposit(s, bank, id, &e);
+            if (st[i] < 0)
+                bench_die("exec Deposit %s: %s", id, e.msg);
+        }
+        PQfinish(c);
+        bench_latency_pair("pg_exec_latency", st, (size_t)ns, bt, (size_t)ns);
+        free(st);
+        free(bt);
+    }
+    store_close(s);
+
+    /* durable commands per second, N writer processes: PostgreSQL beside SQLite */
+    {
+        int secs = writer_seconds();
+        char *pgw = fresh_pg("writers");
+        char *sqw = bench_path("writers.db");
+        bench_remove_db(sqw);
+        writers_setup(pgw, bank);
+        writers_setup(sqw, bank);
+        static const int counts[] = {1, 4, 8};
+        for (size_t k = 0; k < 3; k++) {
+            double *pv = xcalloc((size_t)reps, sizeof *pv), *sv = xcalloc((size_t)reps, sizeof *sv);
+            for (int r = 0; r < reps; r++) {
+                pv[r] = writers_run(pgw, bank, counts[k], secs);
+                sv[r] = writers_run(sqw, bank, counts[k], secs);
+                bench_note("pg_writers_%d run %d: postgresql %.0f/s sqlite %.0f/s", counts[k],
+                           r + 1, pv[r], sv[r]);
+            }
+            char name[32];
+            snprintf(name, sizeof name, "pg_writers_%d", counts[k]);
+            bench_throughput(name, bench_median(pv, (size_t)reps), bench_median(sv, (size_t)reps),
+                             "cmds/s");
+            free(pv);
+            free(sv);
+        }
+        bench_remove_db(sqw);
+        free(sqw);
+        free(pgw);
+    }
+
+    pq_exec(admin, "DROP SCHEMA IF EXISTS bench_raw CASCADE; DROP SCHEMA IF EXISTS bench_main "
+                   "CASCADE; DROP SCHEMA IF EXISTS bench_writers CASCADE");
+    PQfinish(admin);
+    domain_free(bank);
+    domain_free(counter);
+    dataset_done(&ds);
+    free(sa);
+    free(ra);
+    free(uri);
+    free(rawuri);
+    return 0;
+}
