@@ -30,6 +30,10 @@ struct decoded_event {
  * error naming the event and its position. d may be NULL (then nothing is upcast). */
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e);
+/* The same with only the parts `need` (META_*, domain.h) of `meta` built: what the
+ * expressions about to be evaluated read (a projection handler's meta_need). */
+int event_decode_need(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
+                      struct decoded_event *out, err *e);
 void decoded_event_done(struct decoded_event *de);
 
 /* Checks that d can read ev as it would read it back, before it is appended (an
