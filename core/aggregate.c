@@ -13,6 +13,7 @@
 #include "command_narrate.h"
 #include "domain_schema.h"
 #include "event_check.h"
+#include "event_meta.h"
 #include "json.h"
 #include "rule_message.h"
 
@@ -23,11 +24,6 @@
 #define LOCKED_AFTER_CONFLICTS 3
 
 /* ---- decoding and upcasting ---- */
-
-static void meta_set_str(value *m, const char *k, const char *s)
-{
-    value_map_set(m, k, value_cstring(s));
-}
 
 int event_upcast(const struct event_spec *spec, int from, value *data, const value *meta, err *e)
 {
@@ -102,113 +98,6 @@ int event_upcast(const struct event_spec *spec, int from, value *data, const val
     return ST_OK;
 }
 
-const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
-                                                  const char **id_out)
-{
-    if (!d)
-        return NULL;
-    for (size_t i = 0; i < d->naggregates; i++) {
-        const struct aggregate_spec *a = &d->aggregates[i];
-        size_t n = strlen(a->name);
-        if (strncmp(stream, a->name, n) == 0 && stream[n] == '-') {
-            if (id_out)
-                *id_out = stream + n + 1;
-            return a;
-        }
-    }
-    return NULL;
-}
-
-/* `meta` for expressions: what the store knows of the event, then what the event
- * carries (command, commandId, ...) without overriding the former; only the parts
- * in need (META_*: what the expressions to be evaluated read), so that a fold
- * whose key reads meta.aggregateId does not build and parse the rest. */
-static int build_meta(const struct domain *d, const struct event *ev, const struct event_spec *spec,
-                      unsigned need, value *out, err *e)
-{
-    value m = value_map(need == META_ALL ? 16 : 4);
-    if (need & META_STREAM)
-        meta_set_str(&m, "stream", ev->stream);
-    if (need & (META_AGGREGATE | META_AGGREGATE_ID)) {
-        const char *id = NULL;
-        const struct aggregate_spec *a = spec ? spec->aggregate : NULL;
-        const struct aggregate_spec *by_stream = aggregate_for_stream(d, ev->stream, &id);
-        if (!a)
-            a = by_stream;
-        value agg, agg_id;
-        if (a && by_stream == a) {
-            agg = value_cstring(a->name);
-            agg_id = value_cstring(id);
-        } else {
-            /* A stream Strata did not name: "Kind-rest" still splits at the first '-'. */
-            const char *dash = strchr(ev->stream, '-');
-            if (dash) {
-                agg = value_string(ev->stream, (size_t)(dash - ev->stream));
-                agg_id = value_cstring(dash + 1);
-            } else {
-                agg = value_cstring(a ? a->name : "");
-                agg_id = value_cstring(ev->stream);
-            }
-        }
-        if (need & META_AGGREGATE)
-            value_map_set(&m, "aggregate", agg);
-        else
-            value_free(agg);
-        if (need & META_AGGREGATE_ID)
-            value_map_set(&m, "aggregateId", agg_id);
-        else
-            value_free(agg_id);
-    }
-    if (need & META_VERSION)
-        value_map_set(&m, "version", value_int(ev->version));
-    if (need & META_POSITION)
-        value_map_set(&m, "position", value_int(ev->position));
-    if (need & META_TIME)
-        meta_set_str(&m, "time", ev->time);
-    if (need & META_TYPE)
-        meta_set_str(&m, "type", ev->type);
-    if (need & META_SCHEMA)
-        value_map_set(&m, "schema", value_int(ev->schema));
-    if ((need & META_STORED) && ev->meta && ev->meta[0]) {
-        value stored;
-        err je;
-        if (json_parse(ev->meta, strlen(ev->meta), &stored, &je) != ST_OK) {
-            value_free(m);
-            return err_set(e, ST_ERR, "event at position %lld: meta is not valid JSON: %s",
-                           (long long)ev->position, je.msg);
-        }
-        if (stored.type == V_MAP) {
-            for (size_t i = 0; i < value_map_len(&stored); i++) {
-                const value *k = value_map_key_at(&stored, i);
-                if (!value_map_getn(&m, value_str(k), value_strlen(k)))
-                    value_map_setn(&m, value_str(k), value_strlen(k),
-                                   value_ref(value_map_val_at(&stored, i)));
-            }
-        }
-        value_free(stored);
-    }
-    *out = m;
-    return ST_OK;
-}
-
-/* What of `meta` folding an event of this type reads (in apply, or in an
- * upcast's set): a replay builds only that (often nothing), where building all
- * of it was a fifth of the work of folding a small event. */
-static unsigned spec_meta_need(const struct event_spec *spec)
-{
-    if (!spec)
-        return 0;
-    if (spec->meta_known)
-        return spec->meta_need;
-    unsigned need = 0; /* a spec not made by the loader */
-    for (size_t i = 0; i < spec->napply; i++)
-        need |= meta_need_of(spec->apply[i].value);
-    for (size_t i = 0; i < spec->nupcasts; i++)
-        for (size_t j = 0; j < spec->upcasts[i].nset; j++)
-            need |= meta_need_of(spec->upcasts[i].set[j].value);
-    return need;
-}
-
 /* " at position N" for messages, or "" for an event not stored yet (an import
  * checks events before the store gives them a position). */
 static const char *at_position(const struct event *ev, char *buf, size_t n)
@@ -239,7 +128,7 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, u
     else if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
         return err_set(e, ST_ERR, "event %s%s: data is not valid JSON: %s", ev->type,
                        at_position(ev, at, sizeof at), je.msg);
-    int rc = need ? build_meta(d, ev, out->spec, need, &out->meta, e) : ST_OK;
+    int rc = need ? event_meta_build(d, ev, out->spec, need, &out->meta, e) : ST_OK;
     if (rc != ST_OK) {
         value_free(out->data);
         out->data = value_null();
@@ -291,7 +180,7 @@ int event_decode_need(const struct domain *d, const struct event *ev, bool upcas
 {
     const struct event_spec *spec = d ? domain_event(d, ev->type) : NULL;
     if (upcast)
-        need |= spec_meta_need(spec); /* its upcasts may read meta */
+        need |= event_spec_meta_need(spec); /* its upcasts may read meta */
     return decode(d, ev, upcast, need, spec, NULL, true, out, e);
 }
 
@@ -302,7 +191,7 @@ int event_validate(const struct domain *d, const struct event *ev, const value *
     if (!spec)
         return e ? (e->code = ST_ERR) : ST_ERR;
     struct decoded_event de;
-    int rc = decode(d, ev, true, spec_meta_need(spec), spec, data, as_stored, &de, e);
+    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, data, as_stored, &de, e);
     if (rc == ST_OK)
         decoded_event_done(&de);
     return rc;
@@ -379,7 +268,7 @@ int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
-    int rc = decode(d, ev, true, spec_meta_need(spec), spec, NULL, true, &de, e);
+    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, NULL, true, &de, e);
     if (rc != ST_OK)
         return rc;
     rc = aggregate_apply(a, &de, state, e);
@@ -789,7 +678,7 @@ static int decide(const struct domain *d, const struct command_request *req, con
         de.spec = em->event;
         de.data = data;
         de.schema = em->event->version;
-        rc = build_meta(d, &ev, em->event, META_ALL, &de.meta, e);
+        rc = event_meta_build(d, &ev, em->event, META_ALL, &de.meta, e);
         if (rc == ST_OK)
             rc = aggregate_apply(a, &de, &state, e);
         decoded_event_done(&de);

@@ -12,6 +12,7 @@
 #define STRATA_AGGREGATE_H
 
 #include "domain.h"
+#include "event_meta.h"
 #include "store.h"
 #include "value.h"
 
@@ -52,9 +53,7 @@ int event_upcast(const struct event_spec *spec, int from, value *data, const val
 
 /* The stream of an aggregate instance: "Account-42". Caller frees. */
 char *aggregate_stream(const struct aggregate_spec *a, const char *id);
-/* The aggregate that owns a stream name ("Account-42" -> Account), or NULL. */
-const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
-                                                  const char **id_out);
+/* aggregate_for_stream ("Account-42" -> Account) is in event_meta.h. */
 
 /* An aggregate instance's state as of a point. */
 struct agg_state {
