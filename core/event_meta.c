@@ -39,34 +39,26 @@ int event_meta_build(const struct domain *d, const struct event *ev, const struc
     if (need & META_STREAM)
         meta_set_str(&m, "stream", ev->stream);
     if (need & (META_AGGREGATE | META_AGGREGATE_ID)) {
-        const char *id = NULL;
+        const char *id = NULL, *agg;
+        size_t agg_len;
         const struct aggregate_spec *a = spec ? spec->aggregate : NULL;
         const struct aggregate_spec *by_stream = aggregate_for_stream(d, ev->stream, &id);
         if (!a)
             a = by_stream;
-        value agg, agg_id;
         if (a && by_stream == a) {
-            agg = value_cstring(a->name);
-            agg_id = value_cstring(id);
+            agg = a->name;
+            agg_len = strlen(agg);
         } else {
             /* A stream Strata did not name: "Kind-rest" still splits at the first '-'. */
             const char *dash = strchr(ev->stream, '-');
-            if (dash) {
-                agg = value_string(ev->stream, (size_t)(dash - ev->stream));
-                agg_id = value_cstring(dash + 1);
-            } else {
-                agg = value_cstring(a ? a->name : "");
-                agg_id = value_cstring(ev->stream);
-            }
+            agg = dash ? ev->stream : a ? a->name : "";
+            agg_len = dash ? (size_t)(dash - ev->stream) : strlen(agg);
+            id = dash ? dash + 1 : ev->stream;
         }
         if (need & META_AGGREGATE)
-            value_map_set(&m, "aggregate", agg);
-        else
-            value_free(agg);
+            value_map_set(&m, "aggregate", value_string(agg, agg_len));
         if (need & META_AGGREGATE_ID)
-            value_map_set(&m, "aggregateId", agg_id);
-        else
-            value_free(agg_id);
+            meta_set_str(&m, "aggregateId", id);
     }
     if (need & META_VERSION)
         value_map_set(&m, "version", value_int(ev->version));
