@@ -316,8 +316,31 @@ static void raw_exec_close(struct raw_exec *r)
     sqlite3_close(r->db);
 }
 
+/* BENCH_REPLAY_STORE=DB: only the replay figure, on that existing store (all of
+ * its streams the bank domain's), printed as `bench: replay_store events=N
+ * wall=S cpu=S events_per_cpu_s=R`; bench/why_bisect.sh compares `bisect
+ * --fails` with it on the same store. */
+static int replay_only(const char *db)
+{
+    struct domain *bank = load_domain("domains/bank.yaml");
+    const struct domain *doms[1] = {bank};
+    struct store *s = open_store(db);
+    double t0 = bench_now(), c0 = bench_cpu();
+    int64_t folded = 0;
+    replay_strata(s, doms, 1, &folded);
+    double w = bench_now() - t0, c = bench_cpu() - c0;
+    printf("bench: replay_store events=%lld wall=%.2fs cpu=%.2fs events_per_cpu_s=%.0f\n",
+           (long long)folded, w, c, c > 0 ? (double)folded / c : 0);
+    store_close(s);
+    domain_free(bank);
+    return 0;
+}
+
 int main(void)
 {
+    const char *only = getenv("BENCH_REPLAY_STORE");
+    if (only && *only)
+        return replay_only(only);
     size_t n = (size_t)bench_scale();
     int reps = bench_reps();
     char *db = bench_path("bench.db");

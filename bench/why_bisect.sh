@@ -77,3 +77,17 @@ sed -e "s|MoneyWithdrawn: {balance: \"row.balance - event.amount\", lastActivity
 time_it bisect_fails_projection $S bisect --domain "$DIR/edited.yaml" --db "$DB" --projection AccountList --fails --json
 time_it bisect_fails_aggregate $S bisect --domain "$DIR/edited.yaml" --db "$DB" --aggregate Account --fails --json
 time_it bisect_fails_aggregate_all_ok $S bisect --domain $D --db "$DB" --aggregate Account --fails --json
+time_it bisect_fails_projection_all_ok $S bisect --domain $D --db "$DB" --projection AccountList --fails --json
+
+# The replay on the same store, for comparison: bench_core's replay (every event
+# decoded and folded through apply, nothing written), built as bench/run.sh does.
+PKGS="ncursesw sqlite3 yaml-0.1 jansson zlib libpq"
+mkdir -p build/bench
+if [ ! -x build/bench/bench_core ] || [ -n "$(find bench/bench_core.c bench/common.c bench/bench.h \
+        build/libstrata.a -newer build/bench/bench_core 2>/dev/null)" ]; then
+    # shellcheck disable=SC2046
+    ${CC:-gcc} -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow \
+        -Wno-unused-parameter -O2 -g -I. $(pkg-config --cflags $PKGS) -o build/bench/bench_core \
+        bench/bench_core.c bench/common.c build/libstrata.a $(pkg-config --libs $PKGS) -lpthread -lm
+fi
+BENCH_REPLAY_STORE="$DB" build/bench/bench_core

@@ -13,6 +13,7 @@
 #include "command_narrate.h"
 #include "domain_schema.h"
 #include "event_check.h"
+#include "event_meta.h"
 #include "json.h"
 #include "rule_message.h"
 #include "upcast_step.h"
@@ -24,11 +25,6 @@
 #define LOCKED_AFTER_CONFLICTS 3
 
 /* ---- decoding and upcasting ---- */
-
-static void meta_set_str(value *m, const char *k, const char *s)
-{
-    value_map_set(m, k, value_cstring(s));
-}
 
 int event_upcast(const struct event_spec *spec, int from, value *data, const value *meta, err *e)
 {
@@ -48,93 +44,6 @@ int event_upcast(const struct event_spec *spec, int from, value *data, const val
     return ST_OK;
 }
 
-const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
-                                                  const char **id_out)
-{
-    if (!d)
-        return NULL;
-    for (size_t i = 0; i < d->naggregates; i++) {
-        const struct aggregate_spec *a = &d->aggregates[i];
-        size_t n = strlen(a->name);
-        if (strncmp(stream, a->name, n) == 0 && stream[n] == '-') {
-            if (id_out)
-                *id_out = stream + n + 1;
-            return a;
-        }
-    }
-    return NULL;
-}
-
-/* `meta` for expressions: what the store knows of the event, then what the event
- * carries (command, commandId, ...) without overriding the former. */
-static int build_meta(const struct domain *d, const struct event *ev, const struct event_spec *spec,
-                      value *out, err *e)
-{
-    value m = value_map(16);
-    meta_set_str(&m, "stream", ev->stream);
-    const char *id = NULL;
-    const struct aggregate_spec *a = spec ? spec->aggregate : NULL;
-    const struct aggregate_spec *by_stream = aggregate_for_stream(d, ev->stream, &id);
-    if (!a)
-        a = by_stream;
-    if (a && by_stream == a) {
-        meta_set_str(&m, "aggregate", a->name);
-        meta_set_str(&m, "aggregateId", id);
-    } else {
-        /* A stream Strata did not name: "Kind-rest" still splits at the first '-'. */
-        const char *dash = strchr(ev->stream, '-');
-        if (dash) {
-            value_map_set(&m, "aggregate", value_string(ev->stream, (size_t)(dash - ev->stream)));
-            meta_set_str(&m, "aggregateId", dash + 1);
-        } else {
-            meta_set_str(&m, "aggregate", a ? a->name : "");
-            meta_set_str(&m, "aggregateId", ev->stream);
-        }
-    }
-    value_map_set(&m, "version", value_int(ev->version));
-    value_map_set(&m, "position", value_int(ev->position));
-    meta_set_str(&m, "time", ev->time);
-    meta_set_str(&m, "type", ev->type);
-    value_map_set(&m, "schema", value_int(ev->schema));
-    if (ev->meta && ev->meta[0]) {
-        value stored;
-        err je;
-        if (json_parse(ev->meta, strlen(ev->meta), &stored, &je) != ST_OK) {
-            value_free(m);
-            return err_set(e, ST_ERR, "event at position %lld: meta is not valid JSON: %s",
-                           (long long)ev->position, je.msg);
-        }
-        if (stored.type == V_MAP) {
-            for (size_t i = 0; i < value_map_len(&stored); i++) {
-                const value *k = value_map_key_at(&stored, i);
-                if (!value_map_getn(&m, value_str(k), value_strlen(k)))
-                    value_map_setn(&m, value_str(k), value_strlen(k),
-                                   value_ref(value_map_val_at(&stored, i)));
-            }
-        }
-        value_free(stored);
-    }
-    *out = m;
-    return ST_OK;
-}
-
-/* True when folding an event of this type reads `meta` (in apply, or in an
- * upcast's set): otherwise a replay need not build it, which is a fifth of the
- * work of folding a small event. */
-static bool spec_reads_meta(const struct event_spec *spec)
-{
-    if (!spec)
-        return false;
-    for (size_t i = 0; i < spec->napply; i++)
-        if (expr_uses_root(spec->apply[i].value, ROOT_META))
-            return true;
-    for (size_t i = 0; i < spec->nupcasts; i++)
-        for (size_t j = 0; j < spec->upcasts[i].nset; j++)
-            if (expr_uses_root(spec->upcasts[i].set[j].value, ROOT_META))
-                return true;
-    return false;
-}
-
 /* " at position N" for messages, or "" for an event not stored yet (an import
  * checks events before the store gives them a position). */
 static const char *at_position(const struct event *ev, char *buf, size_t n)
@@ -145,11 +54,11 @@ static const char *at_position(const struct event *ev, char *buf, size_t n)
     return buf;
 }
 
-/* event_decode, with `meta` left null when need_meta is false. parsed, when not
+/* event_decode, with only the parts `need` of `meta` (null when 0). parsed, when not
  * NULL, is ev->data already parsed (an import has it), so it is not parsed twice.
  * as_stored: ev was read back from the store (not about to be appended), so a
  * timestamp an older Strata kept as written is read as its instant. */
-static int decode(const struct domain *d, const struct event *ev, bool upcast, bool need_meta,
+static int decode(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
                   const struct event_spec *spec, const value *parsed, bool as_stored,
                   struct decoded_event *out, err *e)
 {
@@ -165,7 +74,7 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
     else if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
         return err_set(e, ST_ERR, "event %s%s: data is not valid JSON: %s", ev->type,
                        at_position(ev, at, sizeof at), je.msg);
-    int rc = need_meta ? build_meta(d, ev, out->spec, &out->meta, e) : ST_OK;
+    int rc = need ? event_meta_build(d, ev, out->spec, need, &out->meta, e) : ST_OK;
     if (rc != ST_OK) {
         value_free(out->data);
         out->data = value_null();
@@ -208,7 +117,17 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e)
 {
-    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, NULL, true, out, e);
+    return decode(d, ev, upcast, META_ALL, d ? domain_event(d, ev->type) : NULL, NULL, true, out,
+                  e);
+}
+
+int event_decode_need(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
+                      struct decoded_event *out, err *e)
+{
+    const struct event_spec *spec = d ? domain_event(d, ev->type) : NULL;
+    if (upcast)
+        need |= event_spec_meta_need(spec); /* its upcasts may read meta */
+    return decode(d, ev, upcast, need, spec, NULL, true, out, e);
 }
 
 int event_validate(const struct domain *d, const struct event *ev, const value *data,
@@ -218,7 +137,7 @@ int event_validate(const struct domain *d, const struct event *ev, const value *
     if (!spec)
         return e ? (e->code = ST_ERR) : ST_ERR;
     struct decoded_event de;
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, data, as_stored, &de, e);
+    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, data, as_stored, &de, e);
     if (rc == ST_OK)
         decoded_event_done(&de);
     return rc;
@@ -295,7 +214,7 @@ int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, NULL, true, &de, e);
+    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, NULL, true, &de, e);
     if (rc != ST_OK)
         return rc;
     rc = aggregate_apply(a, &de, state, e);
@@ -705,7 +624,7 @@ static int decide(const struct domain *d, const struct command_request *req, con
         de.spec = em->event;
         de.data = data;
         de.schema = em->event->version;
-        rc = build_meta(d, &ev, em->event, &de.meta, e);
+        rc = event_meta_build(d, &ev, em->event, META_ALL, &de.meta, e);
         if (rc == ST_OK)
             rc = aggregate_apply(a, &de, &state, e);
         decoded_event_done(&de);

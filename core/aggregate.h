@@ -12,6 +12,7 @@
 #define STRATA_AGGREGATE_H
 
 #include "domain.h"
+#include "event_meta.h"
 #include "store.h"
 #include "value.h"
 
@@ -30,6 +31,10 @@ struct decoded_event {
  * error naming the event and its position. d may be NULL (then nothing is upcast). */
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e);
+/* The same with only the parts `need` (META_*, domain.h) of `meta` built: what the
+ * expressions about to be evaluated read (a projection handler's meta_need). */
+int event_decode_need(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
+                      struct decoded_event *out, err *e);
 void decoded_event_done(struct decoded_event *de);
 
 /* Checks that d can read ev as it would read it back, before it is appended (an
@@ -48,9 +53,7 @@ int event_upcast(const struct event_spec *spec, int from, value *data, const val
 
 /* The stream of an aggregate instance: "Account-42". Caller frees. */
 char *aggregate_stream(const struct aggregate_spec *a, const char *id);
-/* The aggregate that owns a stream name ("Account-42" -> Account), or NULL. */
-const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
-                                                  const char **id_out);
+/* aggregate_for_stream ("Account-42" -> Account) is in event_meta.h. */
 
 /* An aggregate instance's state as of a point. */
 struct agg_state {

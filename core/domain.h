@@ -118,6 +118,24 @@ struct assign {
 struct event_spec;
 struct aggregate_spec;
 
+/* The parts of `meta` (domain-language.md) that expressions read, so that folding
+ * an event builds only those: the store's own fields one by one, and the event's
+ * stored meta (command, commandId, ...: a JSON parse) as one part. */
+enum {
+    META_STREAM = 1u << 0,
+    META_AGGREGATE = 1u << 1,
+    META_AGGREGATE_ID = 1u << 2,
+    META_VERSION = 1u << 3,
+    META_POSITION = 1u << 4,
+    META_TIME = 1u << 5,
+    META_TYPE = 1u << 6,
+    META_SCHEMA = 1u << 7,
+    META_STORED = 1u << 8, /* the event's own meta, parsed */
+    META_ALL = (1u << 9) - 1,
+};
+/* What of `meta` x reads (x may be NULL: nothing). */
+unsigned meta_need_of(const expr *x);
+
 /* One `emit` entry of a command. */
 struct emit_spec {
     struct event_spec *event; /* the event emitted */
@@ -166,6 +184,10 @@ struct event_spec {
     struct upcast_step *upcasts; /* sorted by from; upcasts[i].from == i + 1 */
     size_t nupcasts;
     struct srcpos pos;
+    /* What of `meta` its apply and upcasts read (set with the aggregate's
+     * rules_hash); not known: all of it. */
+    unsigned meta_need;
+    bool meta_known;
 };
 
 struct aggregate_spec {
@@ -197,6 +219,10 @@ struct handler_spec {
      * the handler runs once per key, with `key` bound to it. NULL: the key. */
     expr *for_each;
     struct srcpos pos;
+    /* What of `meta` its when, for_each, set and the projection's key read (set
+     * with the projection's rules_hash); not known: all of it. */
+    unsigned meta_need;
+    bool meta_known;
 };
 
 struct projection_spec {

@@ -375,7 +375,14 @@ static void aggregate_hash(struct aggregate_spec *a)
         h = hash_value(h, &a->state[i].def);
     }
     for (size_t i = 0; i < a->nevents; i++) {
-        const struct event_spec *e = &a->events[i];
+        struct event_spec *e = &a->events[i];
+        e->meta_need = 0;
+        for (size_t j = 0; j < e->napply; j++)
+            e->meta_need |= meta_need_of(e->apply[j].value);
+        for (size_t j = 0; j < e->nupcasts; j++)
+            for (size_t k = 0; k < e->upcasts[j].nset; k++)
+                e->meta_need |= meta_need_of(e->upcasts[j].set[k].value);
+        e->meta_known = true;
         char v[16];
         snprintf(v, sizeof v, "v%d", e->version);
         h = hash_str(h, "event");

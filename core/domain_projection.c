@@ -229,7 +229,12 @@ static void projection_hash(struct projection_spec *p)
             h = hash_str(h, ftype_name(p->coltypes[i].type));
     }
     for (size_t i = 0; i < p->nhandlers; i++) {
-        const struct handler_spec *hs = &p->handlers[i];
+        struct handler_spec *hs = &p->handlers[i];
+        hs->meta_need = meta_need_of(hs->when) | meta_need_of(hs->for_each) |
+                        (hs->for_each ? 0 : meta_need_of(p->key));
+        for (size_t j = 0; j < hs->nset; j++)
+            hs->meta_need |= meta_need_of(hs->set[j].value);
+        hs->meta_known = true;
         h = hash_str(h, "on");
         h = hash_str(h, hs->event_type);
         h = hash_str(h, hs->when ? expr_source(hs->when) : NULL);

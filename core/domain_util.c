@@ -12,6 +12,29 @@
 #include "core/expr_types.h"
 #include "core/utf8.h"
 
+/* ---- what expressions read of meta ---- */
+
+static void meta_field(void *ctx, const char *name, size_t len)
+{
+    static const char *const names[] = {"stream",   "aggregate", "aggregateId", "version",
+                                        "position", "time",      "type",        "schema"};
+    unsigned *need = ctx;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0) {
+            *need |= 1u << i;
+            return;
+        }
+    *need |= META_STORED; /* command, commandId, ...: from the event's own meta */
+}
+
+unsigned meta_need_of(const expr *x)
+{
+    if (!x || !expr_uses_root(x, ROOT_META))
+        return 0;
+    unsigned need = 0;
+    return expr_root_fields(x, ROOT_META, meta_field, &need) ? need : META_ALL;
+}
+
 /* ---- problems and paths ---- */
 
 static void diag_vat(struct loader *L, int line, int col, const char *fmt, va_list ap)

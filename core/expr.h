@@ -102,6 +102,11 @@ const char *expr_source(const expr *x);
 /* True when x may read root r (so a caller can skip building a root no expression
  * reads, such as `meta` in a replay). Never false when x does read it. */
 bool expr_uses_root(const expr *x, enum expr_root r);
+/* When x reads root r only as `r.NAME` or `has(r.NAME)`: calls fn with each NAME
+ * (perhaps more than once) and returns true. False when it may read r some other
+ * way (whole, indexed, in a macro): then every part of r may be read. */
+bool expr_root_fields(const expr *x, enum expr_root r,
+                      void (*fn)(void *ctx, const char *name, size_t len), void *ctx);
 /* The statically known result type, EXPR_T_ANY when not known. */
 expr_type expr_result_type(const expr *x);
 

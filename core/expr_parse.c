@@ -851,6 +851,30 @@ bool expr_uses_root(const expr *x, enum expr_root r)
     return false;
 }
 
+bool expr_root_fields(const expr *x, enum expr_root r,
+                      void (*fn)(void *ctx, const char *name, size_t len), void *ctx)
+{
+    /* Every node ever made is listed, folded-away ones too: a conservative answer.
+     * A root node read by anything but a field selection is "read whole". */
+    for (size_t i = 0; i < x->nnodes; i++) {
+        const struct node *n = x->nodes[i];
+        if (n->kind == N_ROOT && n->slot == (int)r && n == x->root)
+            return false;
+        for (int k = 0; k < n->nkids; k++) {
+            const struct node *kid = n->kids[k];
+            if (!kid || kid->kind != N_ROOT || kid->slot != (int)r)
+                continue;
+            if ((n->kind == N_SELECT || n->kind == N_HAS) && k == 0 && n->name)
+                fn(ctx, n->name, n->namelen);
+            else if (n->kind == N_SELECT && !n->name)
+                continue; /* has(r.f)'s argument, whose name the N_HAS node took */
+            else
+                return false;
+        }
+    }
+    return true;
+}
+
 expr_type expr_result_type(const expr *x)
 {
     return x->root->type;

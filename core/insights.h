@@ -4,15 +4,12 @@
  * within a case, with the start and the end of cases), and a histogram of case
  * durations (first to last event), all as the log was up to a position.
  *
- * Type counts come from the store (store_type_counts); the rest from one pass
- * over the events up to the position (store_iter_open: one page in memory at a
- * time), with at most INSIGHTS_MAX_CASES cases tracked: events of further cases
- * are counted by type only, and `cases_capped` says so. A variant keeps its first
- * INSIGHTS_MAX_STEPS types (longer ones end in "..."). Memory: about 100 bytes
- * a case, plus the variants' texts.
- *
- * To be shared later with the engines of `strata stats/variants/flow/durations`
- * (core/inspect*.c, core/histogram.c); this is the workbench's own small copy. */
+ * The numbers come from the engines the verbs use (insights.c): the counts by
+ * type from inspect_stats (`strata stats`, one grouped query in the store), the
+ * cases from inspect_cases and inspect_variants (`strata variants`, `flow`,
+ * `durations`: one pass over the envelopes up to the position, one page in
+ * memory at a time; memory follows the number of cases). A variant's text shows
+ * its first INSIGHTS_MAX_STEPS types (longer ones end in "..."). */
 #ifndef STRATA_INSIGHTS_H
 #define STRATA_INSIGHTS_H
 
@@ -21,7 +18,6 @@
 #include "store.h"
 #include "util.h"
 
-#define INSIGHTS_MAX_CASES 100000
 #define INSIGHTS_MAX_STEPS 64
 #define INSIGHTS_BUCKETS 8
 
@@ -41,8 +37,7 @@ struct insights {
     int64_t events;           /* events up to position */
     struct type_count *types; /* by count descending */
     size_t ntypes;
-    int64_t cases;                    /* cases tracked */
-    bool cases_capped;                /* more streams than INSIGHTS_MAX_CASES */
+    int64_t cases;                    /* cases (streams) up to position */
     struct insight_variant *variants; /* by count descending */
     size_t nvariants;
     struct insight_flow *flows; /* by count descending */

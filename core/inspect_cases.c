@@ -93,6 +93,11 @@ int inspect_cases(struct store *s, const struct cases_opts *o, struct cases_resu
     const struct event *ev;
     int n;
     while ((n = store_iter_next(it, &ev, e)) == 1) {
+        if (o->stop && *o->stop) {
+            err_set(e, ST_ERR, "stopped");
+            n = -1;
+            break;
+        }
         if (o->where) {
             event_vars_set(&v, ev);
             if (!event_expr_match(o->where, &v))

@@ -15,6 +15,7 @@
 #ifndef STRATA_INSPECT_CASES_H
 #define STRATA_INSPECT_CASES_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "expr.h"
@@ -44,6 +45,7 @@ struct cases_opts {
     struct event_filter filter;
     const expr *where;
     bool want_seq, want_flow;
+    volatile sig_atomic_t *stop; /* may be NULL; set: ends early with ST_ERR "stopped" */
 };
 
 struct cases_result {

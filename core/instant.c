@@ -140,10 +140,28 @@ void instant_split(int64_t sec, int32_t ns, int offset_sec, struct instant_field
     f->ns = ns;
 }
 
+static void put_digits(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
+
 void instant_format(int64_t sec, int32_t ns, char out[INSTANT_TEXT_LEN + 1])
 {
     struct instant_fields f;
     instant_split(sec, ns, 0, &f);
+    if (f.year >= 0 && ns >= 0 && INSTANT_TEXT_LEN == 24) {
+        /* by hand: snprintf was a sixth of a projection's dry run (a time per event) */
+        memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+        put_digits(out, f.year % 10000, 4);
+        put_digits(out + 5, f.month, 2);
+        put_digits(out + 8, f.mday, 2);
+        put_digits(out + 11, f.hour, 2);
+        put_digits(out + 14, f.minute, 2);
+        put_digits(out + 17, f.second, 2);
+        put_digits(out + 20, (int)(ns / 1000000), 3);
+        return;
+    }
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", f.year % 10000, f.month,
              f.mday, f.hour, f.minute, f.second, (int)(ns / 1000000));

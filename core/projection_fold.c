@@ -53,6 +53,12 @@ static void cache_reset(struct fold *f)
     f->cache_at = -1;
 }
 
+/* What of `meta` folding with h reads (all of it for a handler the loader did not make). */
+static unsigned handler_meta_need(const struct handler_spec *h)
+{
+    return h->meta_known ? h->meta_need : META_ALL;
+}
+
 static const struct handler_spec *handler_for(const struct projection_spec *p, const char *type)
 {
     for (size_t i = 0; i < p->nhandlers; i++)
@@ -128,13 +134,20 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
         value_list_push(keys, value_string("", 0));
         return FOLD_OK;
     }
-    char path[300];
-    snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
+    char path[300]; /* made only for a failure: most events do not need it */
     value k;
     if (expr_eval(x, vars, &k, e) != ST_OK) {
+        snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
         failure_where(f, h->for_each ? h->pos : p->pos, path, e);
         return FOLD_FAILED;
     }
+    if (!h->for_each && (k.type == V_STRING || k.type == V_INT)) {
+        /* the usual case, one key: no list of one */
+        key_text(&k, &f->key);
+        value_list_push(keys, k.type == V_STRING ? k : value_string(f->key.buf, f->key.len));
+        return FOLD_OK;
+    }
+    snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
     bool ok = true;
     if (h->for_each && k.type != V_LIST) {
         err_set(e, ST_ERR, "projections.%s.%s: `%s` gave %s%s, not a list of row keys", p->name,
@@ -192,7 +205,7 @@ struct row_change {
 static enum fold_result row_before(struct fold *f, const value *done, const struct row_change *ch,
                                    const char *key, size_t klen, value *row, bool *found, err *e)
 {
-    const value *seen = value_map_getn(done, key, klen);
+    const value *seen = done->type == V_MAP ? value_map_getn(done, key, klen) : NULL;
     *found = false;
     *row = value_null();
     if (seen) {
@@ -232,8 +245,11 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     value keys;
     enum fold_result res = event_keys(f, h, &vars, &keys, e);
     size_t nkeys = value_list_len(&keys), nch = 0;
-    struct row_change *ch = xcalloc(nkeys ? nkeys : 1, sizeof *ch);
-    value done = value_map(nkeys); /* key -> index in ch */
+    /* The usual event changes one row: nothing allocated for it. */
+    struct row_change one[1];
+    struct row_change *ch = nkeys <= 1 ? one : xcalloc(nkeys, sizeof *ch);
+    memset(ch, 0, (nkeys ? nkeys : 1) * sizeof *ch);
+    value done = nkeys > 1 ? value_map(nkeys) : value_null(); /* key -> index in ch */
     char path[300];
     for (size_t i = 0; res == FOLD_OK && i < nkeys; i++) {
         const value *kv = value_list_at(&keys, i);
@@ -260,22 +276,23 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
             next = value_ref(&row);
             for (size_t j = 0; j < h->nset && res == FOLD_OK; j++) {
                 value v;
-                snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
                 if (expr_eval(h->set[j].value, &vars, &v, e) != ST_OK ||
                     !column_set(p, &h->set[j], &next, v, e)) {
+                    snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
                     failure_where(f, h->set[j].pos, path, e);
                     res = FOLD_FAILED;
                 }
             }
         }
         if (res == FOLD_OK && yes) {
-            const value *seen = value_map_getn(&done, key, klen);
+            const value *seen = done.type == V_MAP ? value_map_getn(&done, key, klen) : NULL;
             struct row_change *c;
             if (seen) {
                 c = &ch[seen->u.i];
                 value_free(c->after);
             } else {
-                value_map_setn(&done, key, klen, value_int((int64_t)nch));
+                if (done.type == V_MAP)
+                    value_map_setn(&done, key, klen, value_int((int64_t)nch));
                 c = &ch[nch++];
                 c->key = value_ref(kv);
                 c->before = found ? value_ref(&row) : value_null();
@@ -291,8 +308,9 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         const struct row_change *c = &ch[i];
         const value *k = &c->key;
         bool deleted = c->after.type == V_NULL;
-        /* Nothing changed: no history entry, no write. */
-        if (deleted ? !c->found : (c->found && rows_same(&c->after, &c->before)))
+        /* Nothing changed: no history entry, no write (a dry run keeps the row
+         * either way: comparing would cost more than keeping). */
+        if (deleted ? !c->found : (f->w && c->found && rows_same(&c->after, &c->before)))
             continue;
         if (f->w &&
             f->be->history_put(f->w, value_str(k), ev->position, c->found ? &c->before : NULL,
@@ -310,7 +328,8 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         value_free(ch[i].before);
         value_free(ch[i].after);
     }
-    free(ch);
+    if (ch != one)
+        free(ch);
     value_free(done);
     value_free(keys);
     if (res == FOLD_FAILED && e->code == ST_OK)
@@ -503,18 +522,21 @@ static int batch_join(struct batch *b, int64_t to, bool honour, struct batch_out
 static int batch_fold_event(struct batch *b, const struct event *ev, size_t *going, err *e)
 {
     bool any = false;
+    unsigned need = 0; /* what of meta the handlers read */
     for (size_t i = 0; i < b->n; i++) {
         struct part *pt = &b->parts[i];
         if (pt->in && !pt->bad) {
             pt->skipping = pt->nskips && skipped(pt, ev->position);
             pt->h = pt->skipping ? NULL : handler_for(pt->f->p, ev->type);
             any = any || pt->h;
+            if (pt->h)
+                need |= handler_meta_need(pt->h);
         }
     }
     struct decoded_event de;
     err derr;
     err_clear(&derr);
-    bool decoded = any && event_decode(b->folds[0]->d, ev, true, &de, &derr) == ST_OK;
+    bool decoded = any && event_decode_need(b->folds[0]->d, ev, true, need, &de, &derr) == ST_OK;
     int rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < b->n; i++) {
         struct part *pt = &b->parts[i];
@@ -744,7 +766,7 @@ int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e
     if (!h)
         return ST_OK;
     struct decoded_event de;
-    if (event_decode(f->d, ev, true, &de, e) != ST_OK) {
+    if (event_decode_need(f->d, ev, true, handler_meta_need(h), &de, e) != ST_OK) {
         sb_reset(&f->key); /* not known: the row is not named */
         return err_prefix(e, "projections.%s.on.%s", f->p->name, ev->type), ST_ERR;
     }

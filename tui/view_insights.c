@@ -3,7 +3,8 @@
  * as a matrix of counts (rows: from, columns: to, the busiest types first) and
  * a histogram of case durations. It needs no domain.
  *
- * The numbers come from core/insights.c, computed by a quiet background job
+ * The numbers come from core/insights.c (the engines of the stats, variants,
+ * flow and durations verbs), computed by a quiet background job
  * (jobs.h) on its own store connection, so the screen stays responsive on a big
  * log; when the timeline moves (or the live head does) the view asks again, and
  * shows the previous result, marked as being recomputed, meanwhile. */
@@ -203,11 +204,6 @@ static void layout(struct insights_view *iv, int w)
     sb_init(&sb);
     lines_add(l, tui_attr(TC_TITLE), "Insights as of position %lld: %lld events, %lld cases",
               (long long)in->position, (long long)in->events, (long long)in->cases);
-    if (in->cases_capped)
-        lines_add(l, tui_attr(TC_DIM),
-                  "  only the first %d cases (streams) are followed for variants, flow and "
-                  "durations",
-                  INSIGHTS_MAX_CASES);
     lines_add(l, 0, "%s", "");
     int name_w = w / 3 > 30 ? 30 : w / 3, bar_w = w - name_w - 12;
     lines_add(l, tui_attr(TC_LABEL), "Event types (%zu)", in->ntypes);

@@ -1,6 +1,8 @@
 /* view_streams.c: the streams, a page at a time, with their versions; Enter opens
  * one: the aggregate's state (as of the scrubber's position when travelling),
- * then its history, each event with what it changed in the state.
+ * then its history, each event with what it changed in the state. In an open
+ * stream a cursor moves over the lines: Enter on a state field opens that field's
+ * provenance (`:why AGG ID FIELD`), elsewhere the whole state's.
  *
  * The history shows at most the last HISTORY_MAX events of the stream: the state
  * before the first of them comes from aggregate_load (snapshots make that cheap),
@@ -30,6 +32,8 @@ struct streams_view {
     char *open;
     bool raw;
     struct lines detail;
+    struct lines fields; /* the state's field names, shown from detail line field_first */
+    size_t field_first;
     struct scroll dsc;
     uint64_t detail_gen;
     bool detail_raw;
@@ -40,6 +44,7 @@ static void streams_open_view(struct view *v)
 {
     struct streams_view *sv = xcalloc(1, sizeof *sv);
     lines_init(&sv->detail);
+    lines_init(&sv->fields);
     v->priv = sv;
 }
 
@@ -49,6 +54,7 @@ static void streams_close(struct view *v)
     stream_info_free(sv->page, sv->npage);
     free(sv->open);
     lines_done(&sv->detail);
+    lines_done(&sv->fields);
     free(sv);
 }
 
@@ -134,6 +140,7 @@ static void detail_build(struct view *v)
     struct tui *app = v->app;
     struct lines *l = &sv->detail;
     lines_clear(l);
+    lines_clear(&sv->fields);
     int64_t at = tui_position(app);
     const char *id = NULL;
     const struct aggregate_spec *a = aggregate_for_stream(app->domain, sv->open, &id);
@@ -162,9 +169,12 @@ static void detail_build(struct view *v)
         if (aggregate_load(app->store, app->domain, a, id, at, false, &st, &e) == ST_OK) {
             have_state = true;
             lines_add(l, label, "State of %s %s%s:", a->name, id, at ? " as it was then" : "");
+            sv->field_first = l->len;
             for (size_t i = 0; st.state.type == V_MAP && i < value_map_len(&st.state); i++) {
+                const char *name = value_str(value_map_key_at(&st.state, i));
                 char *t = json_to_string(value_map_val_at(&st.state, i));
-                lines_add(l, 0, "  %-16s %s", value_str(value_map_key_at(&st.state, i)), t);
+                lines_add(l, 0, "  %-16s %s", name, t);
+                lines_add(&sv->fields, 0, "%s", name);
                 free(t);
             }
         } else {
@@ -257,7 +267,7 @@ static void streams_draw(struct view *v, struct area a)
             sv->detail_gen = app->generation;
             sv->detail_raw = sv->raw;
         }
-        lines_draw_page(&sv->detail, &sv->dsc, a);
+        lines_draw(&sv->detail, &sv->dsc, a, true);
         return;
     }
     size_t rows = a.h > 1 ? (size_t)a.h - 1 : 1;
@@ -300,9 +310,10 @@ static void streams_draw(struct view *v, struct area a)
     }
 }
 
-/* Enter on an open stream: the provenance of its state's fields (`:why AGG ID`,
- * into the output pane, each line moving the timeline to its event). */
-static void why_state(struct tui *app, const char *stream)
+/* Enter on an open stream: the provenance of one field of its state (field not
+ * NULL: `:why AGG ID FIELD`) or of all of them (`:why AGG ID`), into the output
+ * pane, each line moving the timeline to its event. */
+static void why_state(struct tui *app, const char *stream, const char *field)
 {
     const char *id;
     const struct aggregate_spec *a = aggregate_for_stream(app->domain, stream, &id);
@@ -316,6 +327,8 @@ static void why_state(struct tui *app, const char *stream)
     for (const char *c = id; *c; c++)
         sb_adds(&line, *c == '\'' ? "'\"'\"'" : (char[2]){*c, 0});
     sb_adds(&line, "'");
+    if (field)
+        sb_addf(&line, " %s", field); /* a field name is an identifier: no quoting */
     palette_run(app, line.buf);
     sb_done(&line);
 }
@@ -325,15 +338,17 @@ static enum request streams_request(struct view *v, enum request req)
     struct streams_view *sv = v->priv;
     if (sv->open) {
         long h = v->last.h > 0 ? v->last.h : 10;
-        if (scroll_page_request(&sv->dsc, req, (long)sv->detail.len, h))
+        if (scroll_request(&sv->dsc, req, (long)sv->detail.len, h))
             return REQ_NONE;
+        long f = sv->dsc.cur - (long)sv->field_first;
         switch (req) {
         case REQ_STREAMS_RAW:
             sv->raw = !sv->raw;
             break;
         case REQ_STREAMS_OPEN: /* Enter, in this keymap */
         case REQ_ENTER:
-            why_state(v->app, sv->open);
+            why_state(v->app, sv->open,
+                      f >= 0 && (size_t)f < sv->fields.len ? sv->fields.items[f] : NULL);
             break;
         case REQ_BACK:
             free(sv->open);

@@ -1,15 +1,19 @@
 /* export.c: the `export` verb: [--from P] [--to P] [--stream S] [--type T]
- * [--format ndjson|cloudevents|csv]: events in global order, in pages, so that
+ * [--where EXPR] [--format ndjson|cloudevents|csv]: events in global order, in
+ * pages (the --where filter is evaluated on each event of a page, as `events`
+ * does, so memory stays one page whatever the log's size), so that
  * exporting a store of any size takes little memory. The command line writes
  * them to standard output (what `strata import` reads back); the workbench's
  * output pane shows them (up to the lines it keeps). */
 #include <string.h>
 
+#include "core/event_expr.h"
 #include "core/event_format.h"
+#include "verbs/inspect.h"
 #include "verbs/verb.h"
 
 static const char usage[] =
-    "usage: strata export [--from P] [--to P] [--stream S] [--type T]\n"
+    "usage: strata export [--from P] [--to P] [--stream S] [--type T] [--where EXPR]\n"
     "                     [--format ndjson|cloudevents|csv]\n"
     "\n"
     "Writes events to standard output in global order.\n"
@@ -17,6 +21,10 @@ static const char usage[] =
     "  --from P, --to P   positions to start and end at (inclusive)\n"
     "  --stream S         only the events of stream S\n"
     "  --type T           only events of type T\n"
+    "  --where EXPR       only events for which EXPR holds: CEL over event (the data,\n"
+    "                     as stored), meta, type, stream, time (a timestamp) and\n"
+    "                     position, e.g. \"type == 'MoneyDeposited' && event.amount > 100\";\n"
+    "                     on an event where EXPR fails (a missing field) it does not hold\n"
     "  --format F         ndjson (default): Strata's own event file format, one event a\n"
     "                     line, data and meta exactly as stored; `strata import` reads\n"
     "                     it back into an empty store and a second export is identical.\n"
@@ -28,12 +36,13 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok, 1 the store cannot be read or output failed, 2 usage\n";
 
-enum { OPT_FROM = VOPT_FIRST_FREE, OPT_TO, OPT_STREAM, OPT_TYPE, OPT_FORMAT };
+enum { OPT_FROM = VOPT_FIRST_FREE, OPT_TO, OPT_STREAM, OPT_TYPE, OPT_FORMAT, OPT_WHERE };
 static const struct option opts[] = {{"from", required_argument, NULL, OPT_FROM},
                                      {"to", required_argument, NULL, OPT_TO},
                                      {"stream", required_argument, NULL, OPT_STREAM},
                                      {"type", required_argument, NULL, OPT_TYPE},
                                      {"format", required_argument, NULL, OPT_FORMAT},
+                                     {"where", required_argument, NULL, OPT_WHERE},
                                      VERB_COMMON_OPTIONS,
                                      {0}};
 
@@ -61,7 +70,7 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     struct event_filter f;
     memset(&f, 0, sizeof f);
     export_format fmt = EXPORT_NDJSON;
-    const char *arg;
+    const char *arg, *where_src = NULL;
     int opt;
     while ((opt = verb_next_option(c, argc, argv, &arg)) >= 0) {
         switch (opt) {
@@ -77,6 +86,11 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         case OPT_TYPE:
             f.type = arg;
             break;
+        case OPT_WHERE:
+            if (where_src)
+                return verb_usage_error(c, "give one --where (combine conditions with &&)");
+            where_src = arg;
+            break;
         case OPT_FORMAT:
             if (!export_format_parse(arg, &fmt))
                 return verb_usage_error(c, "unknown format '%s' (ndjson, cloudevents or csv)", arg);
@@ -91,6 +105,12 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         return rc;
     if (c->as_of && (f.to == 0 || f.to > c->as_of))
         f.to = c->as_of; /* the workbench in the past: nothing after its point */
+    /* --where sees the event as stored (what is exported), as `events` does. */
+    expr *where = where_src ? inspect_compile(c, "--where", where_src, true) : NULL;
+    if (where_src && !where)
+        return ST_ERR;
+    struct event_vars vars;
+    event_vars_init(&vars, &where, 1);
     verb_show(c, &(struct verb_view){.kind = VERB_VIEW_OUTPUT});
     err e;
     err_clear(&e);
@@ -103,6 +123,11 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     int n;
     int64_t count = 0;
     while ((n = store_iter_next(it, &ev, &e)) == 1) {
+        if (where) {
+            event_vars_set(&vars, ev);
+            if (!event_expr_match(where, &vars))
+                continue;
+        }
         if (c->max_lines && count == c->max_lines) {
             verb_say(c, VERB_NOTE, 0, "more events than the %lld shown", (long long)c->max_lines);
             break;
@@ -112,13 +137,16 @@ static int run(struct verb_ctx *c, int argc, char **argv)
         count++;
     }
     store_iter_close(it);
+    event_vars_done(&vars);
+    expr_free(where);
     sb_done(&sb);
     return n < 0 ? verb_fail(c, &e) : ST_OK;
 }
 
 const struct verb_def verb_export = {
     .name = "export",
-    .synopsis = "[--from P] [--to P] [--stream S] [--type T] [--format ndjson|cloudevents|csv]",
+    .synopsis = "[--from P] [--to P] [--stream S] [--type T] [--where EXPR] "
+                "[--format ndjson|cloudevents|csv]",
     .summary = "write events (NDJSON, CloudEvents, CSV)",
     .usage = usage,
     .options = opts,

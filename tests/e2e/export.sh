@@ -48,6 +48,36 @@ expect_contains "$ERR" "unknown format 'xml' (ndjson, cloudevents or csv)" "unkn
 run "$STRATA" export --db "$DB_missing"
 expect_rc 1 "export from a store that does not exist"
 
+# --where: the same events as `events --where`, and as filtering the whole export
+# independently (python over the NDJSON); combined with --type and --from
+run "$STRATA" export --db "$DB_a" --where "type == 'MoneyDeposited' && event.amount > 100"
+expect_rc 0 "export --where"
+want=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["type"] == "MoneyDeposited" and isinstance(e["data"].get("amount"), (int, float)) and e["data"]["amount"] > 100:
+        sys.stdout.write(l)' "$TMP/one.ndjson")
+expect_eq "$OUT" "$want" "export --where: the events an independent filter picks"
+[ -n "$want" ] && ok "export --where picks some events" || not_ok "export --where picks some events"
+run "$STRATA" export --db "$DB_a" --where "meta.command == 'Withdraw'" --type MoneyWithdrawn --from 10 --format csv
+expect_rc 0 "export --where with --type, --from and csv"
+want=$(python3 -c '
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["type"] == "MoneyWithdrawn" and e["position"] >= 10 and (e.get("meta") or {}).get("command") == "Withdraw":
+        n += 1
+print(n + 1)' "$TMP/one.ndjson")
+expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" "$want" "export --where over meta, with --type and --from (csv: a header and one line each)"
+run "$STRATA" export --db "$DB_a" --where "event.nosuch == 1"
+expect_rc 0 "export --where on a missing field"
+expect_eq "$OUT" "" "a missing field does not hold: nothing exported"
+run "$STRATA" export --db "$DB_a" --where "type =="
+expect_rc 1 "export --where with a syntax error"
+expect_contains "$ERR" "--where: \`type ==\`: column 8:" "the bad expression named with its column"
+
 # ---- CloudEvents --------------------------------------------------------------------
 run "$STRATA" export --db "$DB_a" --format cloudevents --from 3 --to 3
 expect_out '{"specversion":"1.0","id":"Account-A-3","source":"strata","subject":"Account-A","type":"MoneyWithdrawn","time":"2026-01-01T00:03:13.663Z","datacontenttype":"application/json","strataposition":3,"strataversion":3,"strataschema":1,"stratameta":"{\"command\":\"Withdraw\",\"commandId\":\"c-3\"}","data":{"amount":264}}' "cloudevents line"

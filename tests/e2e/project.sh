@@ -200,4 +200,34 @@ expect_out '{"key":"101/2099-03-01","booked":true,"guest":"ann","bookingId":"b1"
 {"key":"101/2099-03-05","booked":true,"guest":"bob","bookingId":"b2"}' "hotel: query --at before the cancellation"
 HS query RoomAvailability --at 1 --key 101/2099-03-02
 expect_out '{"key":"101/2099-03-02","booked":true,"guest":"ann","bookingId":"b1"}' "hotel: one night at position 1"
+# A fold builds only the parts of `meta` its expressions read (META_* in
+# core/domain.h): one reading the event's own meta (command, commandId) and the
+# store's (stream, version, position, time, type, schema, aggregate) gets each
+# right, in a catch-up and in bisect's dry run.
+M="$TMP/meta.yaml"
+MDB=$(fresh_db meta)
+sed '/^projections:/,$d' "$ROOT/domains/bank.yaml" >"$M"
+cat >>"$M" <<'EOF'
+projections:
+  ByCommand:
+    key: meta.commandId
+    columns: {cmd: "", stream: "", version: 0, position: 0, time: null, whole: ""}
+    on:
+      MoneyDeposited: {cmd: meta.command, stream: meta.stream, version: meta.version, position: meta.position, time: meta.time, whole: "meta.type + '/' + string(meta.schema) + '/' + meta.aggregate + '/' + meta.aggregateId"}
+      MoneyWithdrawn:
+        when: "has(meta.command) && meta.command == 'Withdraw'"
+        set: {cmd: "'w:' + meta['command']"}
+EOF
+"$STRATA" import --domain "$M" --db "$MDB" "$ROOT/samples/bank.ndjson" >/dev/null
+run "$STRATA" project --domain "$M" --db "$MDB"
+expect_rc 0 "a projection reading meta's parts catches up"
+run "$STRATA" query --domain "$M" --db "$MDB" ByCommand --key c-2
+expect_out '{"key":"c-2","cmd":"Deposit","stream":"Account-A","version":2,"position":2,"time":"2026-01-01T00:02:37.903Z","whole":"MoneyDeposited/1/Account/A"}' "each part of meta, from the event's own meta and from the store"
+run "$STRATA" query --domain "$M" --db "$MDB" ByCommand --key c-3
+expect_out '{"key":"c-3","cmd":"w:Withdraw","stream":"","version":0,"position":0,"time":null,"whole":""}' "has(meta.command) and meta['command'] (meta read whole)"
+grep -v "meta\['command'\]" "$M" >"$TMP/meta2.yaml"
+echo "        set: {cmd: \"meta.commandId == 'c-3' ? string(1 / 0) : meta.command\"}" >>"$TMP/meta2.yaml"
+run "$STRATA" bisect --domain "$TMP/meta2.yaml" --db "$MDB" --projection ByCommand --fails --json
+expect_rc 0 "bisect --fails over a handler reading meta.commandId"
+expect_contains "$OUT" '"position":3' "the dry run finds the event whose own meta names it"
 done_testing

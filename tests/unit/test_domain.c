@@ -125,6 +125,72 @@ static void test_state_zero_values(void **st)
     diag_list_done(&dl);
 }
 
+/* What a fold builds of `meta`: the parts its expressions read, set at load. */
+static void test_meta_need(void **st)
+{
+    (void)st;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load("domains/bank.yaml", &dl);
+    assert_non_null(d);
+    const struct projection_spec *list = NULL, *stats = NULL;
+    for (size_t i = 0; i < d->nprojections; i++) {
+        if (strcmp(d->projections[i].name, "AccountList") == 0)
+            list = &d->projections[i];
+        if (strcmp(d->projections[i].name, "BankStats") == 0)
+            stats = &d->projections[i];
+    }
+    assert_non_null(list);
+    assert_non_null(stats);
+    for (size_t i = 0; i < list->nhandlers; i++) {
+        const struct handler_spec *h = &list->handlers[i];
+        assert_true(h->meta_known);
+        /* key: meta.aggregateId; deposits and withdrawals set lastActivity: meta.time */
+        unsigned want = META_AGGREGATE_ID;
+        if (strcmp(h->event_type, "MoneyDeposited") == 0 ||
+            strcmp(h->event_type, "MoneyWithdrawn") == 0)
+            want |= META_TIME;
+        assert_int_equal(h->meta_need, want);
+    }
+    for (size_t i = 0; i < stats->nhandlers; i++) /* keyless: only bigWithdrawals reads meta */
+        assert_int_equal(
+            stats->handlers[i].meta_need,
+            strcmp(stats->handlers[i].event_type, "MoneyWithdrawn") == 0 ? META_AGGREGATE_ID : 0);
+    for (size_t i = 0; i < d->naggregates; i++)
+        for (size_t j = 0; j < d->aggregates[i].nevents; j++) {
+            assert_true(d->aggregates[i].events[j].meta_known);
+            assert_int_equal(d->aggregates[i].events[j].meta_need,
+                             0); /* bank's apply never reads meta */
+        }
+    domain_free(d);
+
+    /* the event's own meta, has(), and meta read whole or indexed */
+    const char *src[] = {"meta.command",
+                         "has(meta.commandId)",
+                         "meta.version + 1",
+                         "meta",
+                         "meta['time']",
+                         "size(meta)",
+                         "has(meta.stream) && meta.position > 0"};
+    unsigned want[] = {META_STORED,
+                       META_STORED,
+                       META_VERSION,
+                       META_ALL,
+                       META_ALL,
+                       META_ALL,
+                       META_STREAM | META_POSITION};
+    for (size_t i = 0; i < sizeof src / sizeof *src; i++) {
+        err ee;
+        expr *x = expr_compile(src[i], strlen(src[i]), NULL, &ee);
+        assert_non_null(x);
+        if (meta_need_of(x) != want[i])
+            fail_msg("%s: meta_need_of %#x, expected %#x", src[i], meta_need_of(x), want[i]);
+        expr_free(x);
+    }
+    assert_int_equal(meta_need_of(NULL), 0);
+    diag_list_done(&dl);
+}
+
 static void test_rules_hash(void **st)
 {
     struct diag_list dl;
@@ -508,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_suggester),
         cmocka_unit_test(test_domain_find),
         cmocka_unit_test(test_domain_find_many),
+        cmocka_unit_test(test_meta_need),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
