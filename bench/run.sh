@@ -21,7 +21,7 @@ if [ ! -f build/libstrata.a ] || [ ! -x ./strata ]; then
 fi
 
 CC=${CC:-gcc}
-PKGS="ncursesw sqlite3 yaml-0.1 jansson zlib libpq"
+PKGS="ncursesw sqlite3 yaml-0.1 zlib libpq"
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -O2 -g -I."
 cflags=$(pkg-config --cflags $PKGS)
 libs="$(pkg-config --libs $PKGS) -lpthread -lm"
