@@ -144,10 +144,36 @@ void instant_format(int64_t sec, int32_t ns, char out[INSTANT_TEXT_LEN + 1])
 {
     struct instant_fields f;
     instant_split(sec, ns, 0, &f);
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", f.year % 10000, f.month,
-             f.mday, f.hour, f.minute, f.second, (int)(ns / 1000000));
-    memcpy(out, tmp, INSTANT_TEXT_LEN);
+    /* "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" by hand: snprintf was a few percent of
+     * a projection's catch-up, which formats every event's time (meta.time). */
+    int year = f.year % 10000, ms = (int)(ns / 1000000);
+    if (year < 0) { /* not an instant Strata makes: the old way, sign and all */
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, f.month, f.mday,
+                 f.hour, f.minute, f.second, ms);
+        memcpy(out, tmp, INSTANT_TEXT_LEN);
+        out[INSTANT_TEXT_LEN] = '\0';
+        return;
+    }
+    char *o = out;
+    o[0] = (char)('0' + year / 1000);
+    o[1] = (char)('0' + year / 100 % 10);
+    o[2] = (char)('0' + year / 10 % 10);
+    o[3] = (char)('0' + year % 10);
+    o[4] = '-';
+    const int two[5] = {f.month, f.mday, f.hour, f.minute, f.second};
+    const char after[5] = {'-', 'T', ':', ':', '.'};
+    o += 5;
+    for (int i = 0; i < 5; i++) {
+        o[0] = (char)('0' + two[i] / 10 % 10);
+        o[1] = (char)('0' + two[i] % 10);
+        o[2] = after[i];
+        o += 3;
+    }
+    o[0] = (char)('0' + ms / 100 % 10);
+    o[1] = (char)('0' + ms / 10 % 10);
+    o[2] = (char)('0' + ms % 10);
+    o[3] = 'Z';
     out[INSTANT_TEXT_LEN] = '\0';
 }
 
