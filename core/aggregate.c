@@ -121,8 +121,22 @@ const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const 
 
 /* `meta` for expressions: what the store knows of the event, then what the event
  * carries (command, commandId, ...) without overriding the former. */
+const char *const META_STORE_FIELDS[META_STORE_NFIELDS] = {
+    "stream", "aggregate", "aggregateId", "version", "position", "time", "type", "schema"};
+
+static int build_meta_fields(const struct domain *d, const struct event *ev,
+                             const struct event_spec *spec, bool stored_meta, value *out, err *e);
+
 static int build_meta(const struct domain *d, const struct event *ev, const struct event_spec *spec,
                       value *out, err *e)
+{
+    return build_meta_fields(d, ev, spec, true, out, e);
+}
+
+/* build_meta; stored_meta false leaves out what the event carries (its stored
+ * meta JSON, not parsed then): for readers that only read META_STORE_FIELDS. */
+static int build_meta_fields(const struct domain *d, const struct event *ev,
+                             const struct event_spec *spec, bool stored_meta, value *out, err *e)
 {
     value m = value_map(16);
     meta_set_str(&m, "stream", ev->stream);
@@ -150,7 +164,7 @@ static int build_meta(const struct domain *d, const struct event *ev, const stru
     meta_set_str(&m, "time", ev->time);
     meta_set_str(&m, "type", ev->type);
     value_map_set(&m, "schema", value_int(ev->schema));
-    if (ev->meta && ev->meta[0]) {
+    if (stored_meta && ev->meta && ev->meta[0]) {
         value stored;
         err je;
         if (json_parse(ev->meta, strlen(ev->meta), &stored, &je) != ST_OK) {
@@ -203,7 +217,7 @@ static const char *at_position(const struct event *ev, char *buf, size_t n)
  * NULL, is ev->data already parsed (an import has it), so it is not parsed twice.
  * as_stored: ev was read back from the store (not about to be appended), so a
  * timestamp an older Strata kept as written is read as its instant. */
-static int decode(const struct domain *d, const struct event *ev, bool upcast, bool need_meta,
+static int decode(const struct domain *d, const struct event *ev, bool upcast, int need_meta,
                   const struct event_spec *spec, const value *parsed, bool as_stored,
                   struct decoded_event *out, err *e)
 {
@@ -219,7 +233,10 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
     else if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
         return err_set(e, ST_ERR, "event %s%s: data is not valid JSON: %s", ev->type,
                        at_position(ev, at, sizeof at), je.msg);
-    int rc = need_meta ? build_meta(d, ev, out->spec, &out->meta, e) : ST_OK;
+    /* need_meta: 0 none, 1 the store's fields (unless upcasting reads meta), 2 all */
+    if (need_meta == 1 && upcast && spec && spec_reads_meta(spec))
+        need_meta = 2;
+    int rc = need_meta ? build_meta_fields(d, ev, out->spec, need_meta == 2, &out->meta, e) : ST_OK;
     if (rc != ST_OK) {
         value_free(out->data);
         out->data = value_null();
@@ -262,7 +279,14 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, b
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e)
 {
-    return decode(d, ev, upcast, true, d ? domain_event(d, ev->type) : NULL, NULL, true, out, e);
+    return decode(d, ev, upcast, 2, d ? domain_event(d, ev->type) : NULL, NULL, true, out, e);
+}
+
+int event_decode_meta(const struct domain *d, const struct event *ev, bool upcast, bool stored_meta,
+                      struct decoded_event *out, err *e)
+{
+    return decode(d, ev, upcast, stored_meta ? 2 : 1, d ? domain_event(d, ev->type) : NULL, NULL,
+                  true, out, e);
 }
 
 int event_validate(const struct domain *d, const struct event *ev, const value *data,
@@ -272,7 +296,7 @@ int event_validate(const struct domain *d, const struct event *ev, const value *
     if (!spec)
         return e ? (e->code = ST_ERR) : ST_ERR;
     struct decoded_event de;
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, data, as_stored, &de, e);
+    int rc = decode(d, ev, true, spec_reads_meta(spec) ? 2 : 0, spec, data, as_stored, &de, e);
     if (rc == ST_OK)
         decoded_event_done(&de);
     return rc;
@@ -349,7 +373,7 @@ int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
-    int rc = decode(d, ev, true, spec_reads_meta(spec), spec, NULL, true, &de, e);
+    int rc = decode(d, ev, true, spec_reads_meta(spec) ? 2 : 0, spec, NULL, true, &de, e);
     if (rc != ST_OK)
         return rc;
     rc = aggregate_apply(a, &de, state, e);

@@ -31,6 +31,14 @@ struct decoded_event {
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e);
 void decoded_event_done(struct decoded_event *de);
+/* The fields of `meta` the store itself gives (stream, aggregate, aggregateId,
+ * version, position, time, type, schema). */
+#define META_STORE_NFIELDS 8
+extern const char *const META_STORE_FIELDS[META_STORE_NFIELDS];
+/* event_decode; stored_meta false builds `meta` from the store's fields only,
+ * without parsing what the event carries (for rules that read no more). */
+int event_decode_meta(const struct domain *d, const struct event *ev, bool upcast, bool stored_meta,
+                      struct decoded_event *out, err *e);
 
 /* Checks that d can read ev as it would read it back, before it is appended (an
  * import, a replay, a scenario's given) or over a stored one (`check --db`): a

@@ -102,6 +102,11 @@ const char *expr_source(const expr *x);
 /* True when x may read root r (so a caller can skip building a root no expression
  * reads, such as `meta` in a replay). Never false when x does read it. */
 bool expr_uses_root(const expr *x, enum expr_root r);
+/* True when x reads root r other than as `r.NAME` (or `has(r.NAME)`) for one of the
+ * n names: a projection that reads only meta.time and meta.aggregateId, say,
+ * needs no more of `meta` than the store's columns (conservative: true when
+ * unsure). */
+bool expr_reads_root_beyond(const expr *x, enum expr_root r, const char *const *names, size_t n);
 /* The statically known result type, EXPR_T_ANY when not known. */
 expr_type expr_result_type(const expr *x);
 

@@ -851,6 +851,34 @@ bool expr_uses_root(const expr *x, enum expr_root r)
     return false;
 }
 
+static bool is_root(const struct node *k, enum expr_root r)
+{
+    return k && k->kind == N_ROOT && k->slot == (int)r;
+}
+
+bool expr_reads_root_beyond(const expr *x, enum expr_root r, const char *const *names, size_t n)
+{
+    if (is_root(x->root, r))
+        return true;
+    /* Every parent of a root node must be a select (or has) of a listed name. */
+    for (size_t i = 0; i < x->nnodes; i++) {
+        const struct node *nd = x->nodes[i];
+        if (nd->kind == N_SELECT && !nd->name)
+            continue; /* a selection has() took over (its operand and name) */
+        for (int k = 0; k < nd->nkids; k++) {
+            if (!is_root(nd->kids[k], r))
+                continue;
+            bool named = false;
+            if ((nd->kind == N_SELECT || nd->kind == N_HAS) && k == 0 && nd->name)
+                for (size_t j = 0; j < n && !named; j++)
+                    named = strcmp(nd->name, names[j]) == 0;
+            if (!named)
+                return true;
+        }
+    }
+    return false;
+}
+
 expr_type expr_result_type(const expr *x)
 {
     return x->root->type;

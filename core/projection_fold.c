@@ -23,6 +23,29 @@
 #define FAR_BEHIND 50000      /* "far behind": more events than this left to the head */
 #define CACHE_MAX_KEYS 200000 /* rows kept in memory between batches, at most */
 
+static bool reads_stored_meta(const expr *x)
+{
+    return x && expr_reads_root_beyond(x, ROOT_META, META_STORE_FIELDS, META_STORE_NFIELDS);
+}
+
+/* Do p's rules read more of `meta` than the store's own fields (what the events
+ * carry: command, commandId, ...)? If not, events are decoded without parsing
+ * their stored meta, a tenth of a catch-up. */
+static bool projection_reads_stored_meta(const struct projection_spec *p)
+{
+    if (reads_stored_meta(p->key))
+        return true;
+    for (size_t i = 0; i < p->nhandlers; i++) {
+        const struct handler_spec *h = &p->handlers[i];
+        if (reads_stored_meta(h->when) || reads_stored_meta(h->for_each))
+            return true;
+        for (size_t j = 0; j < h->nset; j++)
+            if (reads_stored_meta(h->set[j].value))
+                return true;
+    }
+    return false;
+}
+
 void fold_init(struct fold *f, const struct proj_backend *be, const struct domain *d,
                const struct projection_spec *p, bool rebuild)
 {
@@ -37,6 +60,7 @@ void fold_init(struct fold *f, const struct proj_backend *be, const struct domai
     sb_init(&f->key);
     f->budget = -1;
     f->active = true;
+    f->stored_meta = projection_reads_stored_meta(p);
 }
 
 void fold_done(struct fold *f)
@@ -507,19 +531,21 @@ static int batch_join(struct batch *b, int64_t to, bool honour, struct batch_out
  * one only; a storage error is returned (b->who says whose). */
 static int batch_fold_event(struct batch *b, const struct event *ev, size_t *going, err *e)
 {
-    bool any = false;
+    bool any = false, stored_meta = false;
     for (size_t i = 0; i < b->n; i++) {
         struct part *pt = &b->parts[i];
         if (pt->in && !pt->bad) {
             pt->skipping = pt->nskips && skipped(pt, ev->position);
             pt->h = pt->skipping ? NULL : handler_for(pt->f->p, ev->type);
             any = any || pt->h;
+            stored_meta = stored_meta || (pt->h && pt->f->stored_meta);
         }
     }
     struct decoded_event de;
     err derr;
     err_clear(&derr);
-    bool decoded = any && event_decode(b->folds[0]->d, ev, true, &de, &derr) == ST_OK;
+    bool decoded =
+        any && event_decode_meta(b->folds[0]->d, ev, true, stored_meta, &de, &derr) == ST_OK;
     int rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < b->n; i++) {
         struct part *pt = &b->parts[i];

@@ -21,6 +21,7 @@ struct fold {
     int64_t processed; /* events folded in this call */
     bool active;       /* still going in this call */
     bool moved;        /* left its group: another process moved its checkpoint */
+    bool stored_meta;  /* its rules read `meta` beyond the store's fields (fold_init) */
 };
 
 void fold_init(struct fold *f, const struct proj_backend *be, const struct domain *d,

@@ -565,6 +565,34 @@ static void test_macros(void **st)
     EXPECT_COMPILE_ERR("[1].map(x, x) + x", 17, "unknown name 'x'"); /* x is scoped to the body */
 }
 
+/* expr_reads_root_beyond: which projections need the events' stored meta parsed */
+static void test_reads_root_beyond(void **st)
+{
+    static const char *const names[] = {"time", "aggregateId"};
+    static const struct {
+        const char *src;
+        bool beyond;
+    } cases[] = {
+        {"meta.time", false},
+        {"meta.aggregateId + '-' + meta.time", false},
+        {"has(meta.time) ? meta.time : ''", false},
+        {"event.amount + 1", false},
+        {"meta.command", true},
+        {"meta.time + meta.commandId", true},
+        {"meta", true},
+        {"size(meta) > 0", true},
+        {"meta['time']", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err ee;
+        expr *x = expr_compile(cases[i].src, strlen(cases[i].src), NULL, &ee);
+        assert_non_null(x);
+        if (expr_reads_root_beyond(x, ROOT_META, names, 2) != cases[i].beyond)
+            fail_msg("%s: expected %s", cases[i].src, cases[i].beyond ? "beyond" : "within");
+        expr_free(x);
+    }
+}
+
 static void test_eval_bool_and_api(void **st)
 {
     err ee;
@@ -715,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_put_remove),
         cmocka_unit_test(test_unknown_functions),
         cmocka_unit_test(test_macros),
+        cmocka_unit_test(test_reads_root_beyond),
         cmocka_unit_test(test_eval_bool_and_api),
         cmocka_unit_test(test_explain),
     };
