@@ -11,6 +11,7 @@
 #   BENCH_DIR      where the stores and files go (default build/bench/data; removed
 #                  at the end unless BENCH_KEEP is set)
 #   CC             the compiler (default gcc)
+#   BENCH_BUILD_ONLY  compile the programs, run nothing
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -35,6 +36,9 @@ for prog in bench_core bench_import bench_tui; do
         $CC $CFLAGS $cflags -o "$out/$prog" bench/$prog.c bench/common.c build/libstrata.a $libs
     fi
 done
+
+# BENCH_BUILD_ONLY=1: compile the programs and stop (for profiling them by hand).
+[ -n "$BENCH_BUILD_ONLY" ] && exit 0
 
 export BENCH_DIR="${BENCH_DIR:-$top/build/bench/data}"
 export TZ=UTC LC_ALL=C.UTF-8

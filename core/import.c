@@ -10,6 +10,7 @@
 #include "aggregate.h"
 #include "event_format.h"
 #include "import_identity.h"
+#include "import_ledger.h"
 #include "json.h"
 #include "mapping.h"
 #include "reader.h"
@@ -38,9 +39,10 @@ struct importer {
     bool canonical;
     int64_t now_ms;
     struct version_check vc;
-    int64_t base;            /* the head when the import's transaction began */
-    struct occurrences *occ; /* mapped imports with the ledger on */
-    strbuf raw;              /* a record's text when the reader has no line */
+    int64_t base;                /* the head when the import's transaction began */
+    struct occurrences *occ;     /* mapped imports with the ledger on */
+    struct ledger_batch *claims; /* claims held back (import_ledger.h); NULL: claim each */
+    strbuf raw;                  /* a record's text when the reader has no line */
 
     /* events of one stream waiting to be appended together */
     struct mapped_event *batch;
@@ -255,6 +257,21 @@ static int ledger_seen(struct importer *im, const struct ident *id)
         if (store_begin(im->s, im->e) != ST_OK || store_head(im->s, &position, im->e) != ST_OK)
             return -1;
         position++;
+    }
+    if (im->claims) {
+        bool present = ledger_batch_has(im->claims, id->id);
+        if (!present && !ledger_batch_knows_all(im->claims) &&
+            store_ledger_has(im->s, id->id, &present, im->e) != ST_OK)
+            return -1;
+        if (present) {
+            im->res->present++;
+            return 1;
+        }
+        ledger_batch_add(im->claims, id->id, position);
+        if (ledger_batch_len(im->claims) >= LEDGER_BATCH_MAX &&
+            ledger_batch_write(im->claims, im->s, im->e) != ST_OK)
+            return -1;
+        return 0;
     }
     bool fresh;
     if (store_ledger_claim(im->s, id->id, position, &fresh, im->e) != ST_OK) {
@@ -537,6 +554,8 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
         version_check_done(&im.vc);
         return e->code;
     }
+    if (im.occ && !o->replay && store_ledger_probes(s))
+        im.claims = ledger_batch_new(store_ledger_empty(s));
     for (size_t i = 0; i < nfiles; i++) {
         struct stat st;
         if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0)
@@ -598,12 +617,15 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
             (long long)res->bad, res->bad == 1 ? "" : "s");
     }
     if (in_tx) {
+        if (status == ST_OK && im.claims && ledger_batch_write(im.claims, s, e) != ST_OK)
+            status = e->code ? e->code : ST_ERR;
         if (status == ST_OK) {
             status = store_commit(s, e);
         } else {
             store_rollback(s);
         }
     }
+    ledger_batch_free(im.claims);
     if (status != ST_OK && !o->replay) {
         res->imported = 0;
         res->present = 0;
