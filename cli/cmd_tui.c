@@ -7,7 +7,6 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/store_domain.h"
-#include "core/store_sqlite.h"
 #include "tui/tui.h"
 
 static const char usage[] =
@@ -40,8 +39,6 @@ static struct domain *no_domain(void)
     return d;
 }
 
-#define TUI_SQLITE_HEAP (4 * 1024 * 1024) /* bytes SQLite may keep, all connections */
-
 int cmd_tui(int argc, char **argv)
 {
     static const struct option opts[] = {FORCE_OPTION, COMMON_OPTIONS, {0, 0, 0, 0}};
@@ -67,12 +64,6 @@ int cmd_tui(int argc, char **argv)
         return ST_ERR;
     if (!c.domain)
         c.domain = none;
-    /* The workbench's memory should not grow with the store: SQLite's page caches
-     * (its connection's and the projection runner's, 32 MB each at most) filled
-     * with whatever the views touched, which grows with the store. Beyond this
-     * they recycle pages; a miss is a read from the OS's cache (bench/RESULTS.md,
-     * tui_rss). */
-    store_sqlite_memory_limit(TUI_SQLITE_HEAP);
     rc = cli_open_store(&c, true, false);
     if (rc != ST_OK) {
         if (c.domain != none)

@@ -854,11 +854,6 @@ static void sq_close(struct store *s)
     free(ss);
 }
 
-void store_sqlite_memory_limit(int64_t bytes)
-{
-    sqlite3_soft_heap_limit64(bytes);
-}
-
 struct sqlite3 *store_sqlite_db(struct store *s)
 {
     if (!s || s->ops != &store_sqlite_ops)

@@ -24,12 +24,6 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
  * events view are always current. */
 struct sqlite3 *store_sqlite_db(struct store *s);
 
-/* Bounds what SQLite keeps in memory in this process, all connections together
- * (sqlite3_soft_heap_limit64: page caches give pages back beyond it), for a
- * long-lived reader whose footprint should not grow with the store (the
- * workbench). 0 lifts it. */
-void store_sqlite_memory_limit(int64_t bytes);
-
 /* The store's message for SQLite result code rc on its connection (a locked store
  * and how long it waited, a full disk, a read-only file, ...), saying what was
  * being done, for modules that keep their own tables in the file. Returns ST_ERR. */
