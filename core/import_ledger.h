@@ -20,7 +20,7 @@
 #include "store.h"
 
 #define LEDGER_BATCH_MAX 65536  /* claims held back at most */
-#define LEDGER_KEEP_MAX 2000000 /* identities remembered at most (about 50 MB) */
+#define LEDGER_KEEP_MAX 2000000 /* identities remembered at most (about 70 MB) */
 
 struct ledger_batch;
 
