@@ -124,19 +124,10 @@ const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const 
 const char *const META_STORE_FIELDS[META_STORE_NFIELDS] = {
     "stream", "aggregate", "aggregateId", "version", "position", "time", "type", "schema"};
 
-static int build_meta_fields(const struct domain *d, const struct event *ev,
-                             const struct event_spec *spec, bool stored_meta, value *out, err *e);
-
+/* stored_meta false leaves out what the event carries (its stored meta JSON, not
+ * parsed then): for readers that only read META_STORE_FIELDS. */
 static int build_meta(const struct domain *d, const struct event *ev, const struct event_spec *spec,
-                      value *out, err *e)
-{
-    return build_meta_fields(d, ev, spec, true, out, e);
-}
-
-/* build_meta; stored_meta false leaves out what the event carries (its stored
- * meta JSON, not parsed then): for readers that only read META_STORE_FIELDS. */
-static int build_meta_fields(const struct domain *d, const struct event *ev,
-                             const struct event_spec *spec, bool stored_meta, value *out, err *e)
+                      bool stored_meta, value *out, err *e)
 {
     value m = value_map(16);
     meta_set_str(&m, "stream", ev->stream);
@@ -236,7 +227,7 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, i
     /* need_meta: 0 none, 1 the store's fields (unless upcasting reads meta), 2 all */
     if (need_meta == 1 && upcast && spec && spec_reads_meta(spec))
         need_meta = 2;
-    int rc = need_meta ? build_meta_fields(d, ev, out->spec, need_meta == 2, &out->meta, e) : ST_OK;
+    int rc = need_meta ? build_meta(d, ev, out->spec, need_meta == 2, &out->meta, e) : ST_OK;
     if (rc != ST_OK) {
         value_free(out->data);
         out->data = value_null();
@@ -783,7 +774,7 @@ static int decide(const struct domain *d, const struct command_request *req, con
         de.spec = em->event;
         de.data = data;
         de.schema = em->event->version;
-        rc = build_meta(d, &ev, em->event, &de.meta, e);
+        rc = build_meta(d, &ev, em->event, true, &de.meta, e);
         if (rc == ST_OK)
             rc = aggregate_apply(a, &de, &state, e);
         decoded_event_done(&de);
