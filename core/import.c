@@ -554,8 +554,6 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
         version_check_done(&im.vc);
         return e->code;
     }
-    if (im.occ && !o->replay && store_ledger_probes(s))
-        im.claims = ledger_batch_new(store_ledger_empty(s));
     for (size_t i = 0; i < nfiles; i++) {
         struct stat st;
         if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0)
@@ -571,6 +569,9 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
             rc = store_head(s, &head_before, e);
     }
     im.base = head_before;
+    /* Under the write lock, so that "the ledger is empty" stays true. */
+    if (in_tx && im.occ && store_ledger_probes(s))
+        im.claims = ledger_batch_new(store_ledger_empty(s));
     int result = rc == ST_OK ? 0 : -1;
     for (size_t i = 0; i < nfiles && result == 0 && !res->stopped && !stopped(&im); i++)
         result = import_one(&im, files[i]);
