@@ -4,6 +4,8 @@
 #   make run      install missing Debian packages, build, open the workbench
 #   make test     install, build, run every test (also under ASan + UBSan)
 #   make bench    benchmarks against raw SQLite (BENCH_SCALE sets the size)
+#   make bench-scale  every figure at 100k, 1M and 10M events, as one table
+#   make bench-peers  the same workload through Emmett's SQLite event store (Node)
 #   make fuzz     libFuzzer targets (FUZZ_SECONDS each)
 #   make install  the binary, man pages, completions, example domains and samples
 #                 under PREFIX (default /usr/local), staged under DESTDIR if set
@@ -40,7 +42,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBCORE  = $(BUILD)/libstrata.a
 BIN      = $(if $(filter build,$(BUILD)),strata,$(BUILD)/strata)
 
-.PHONY: all run test test-fast unit deps bench fuzz clean asan format install uninstall deb FORCE
+.PHONY: all run test test-fast unit deps bench bench-scale bench-peers fuzz clean asan format install uninstall deb FORCE
 all: $(BIN)
 
 # The version (VERSION) and the commit it was built from, with "modified" when
@@ -108,6 +110,16 @@ bench:
 	@$(MAKE) --no-print-directory deps NEED_TEST=1
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
+
+# Every figure at 100k, 1M and 10M events (BENCH_SCALES), one table (bench/scale.sh).
+bench-scale:
+	@$(MAKE) --no-print-directory all
+	@sh bench/scale.sh
+
+# The same workload through Emmett's SQLite event store, on Node (bench/peers.sh).
+bench-peers:
+	@$(MAKE) --no-print-directory all
+	@sh bench/peers.sh
 
 fuzz:
 	@$(MAKE) --no-print-directory deps NEED_TEST=1

@@ -16,6 +16,7 @@
 #                  scripts/pg-cluster.sh; without one they are skipped, saying so)
 #   BENCH_PG_SCALE events in the PostgreSQL store (default min(BENCH_SCALE, 100000))
 #   BENCH_WRITER_SECONDS  how long each pg_writers_N run lasts (default 3)
+#   BENCH_BUILD_ONLY  compile the programs, run nothing
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -26,13 +27,13 @@ if [ ! -f build/libstrata.a ] || [ ! -x ./strata ]; then
 fi
 
 CC=${CC:-gcc}
-PKGS="ncursesw sqlite3 yaml-0.1 jansson zlib libpq"
+PKGS="ncursesw sqlite3 yaml-0.1 zlib libpq"
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -O2 -g -I."
 cflags=$(pkg-config --cflags $PKGS)
 libs="$(pkg-config --libs $PKGS) -lpthread -lm"
 out=build/bench
 mkdir -p "$out"
-for prog in bench_core bench_import bench_tui bench_pg; do
+for prog in bench_core bench_import bench_tui bench_pg bench_peers; do
     # Rebuild when a source or the library is newer than the program.
     if [ ! -x "$out/$prog" ] || [ -n "$(find bench/$prog.c bench/common.c bench/bench.h \
             build/libstrata.a -newer "$out/$prog" 2>/dev/null)" ]; then
@@ -40,6 +41,9 @@ for prog in bench_core bench_import bench_tui bench_pg; do
         $CC $CFLAGS $cflags -o "$out/$prog" bench/$prog.c bench/common.c build/libstrata.a $libs
     fi
 done
+
+# BENCH_BUILD_ONLY=1: compile the programs and stop (for profiling them by hand).
+[ -n "$BENCH_BUILD_ONLY" ] && exit 0
 
 export BENCH_DIR="${BENCH_DIR:-$top/build/bench/data}"
 export TZ=UTC LC_ALL=C.UTF-8

@@ -10,6 +10,7 @@
 #include "aggregate.h"
 #include "event_format.h"
 #include "import_identity.h"
+#include "import_ledger.h"
 #include "json.h"
 #include "mapping.h"
 #include "reader.h"
@@ -38,9 +39,10 @@ struct importer {
     bool canonical;
     int64_t now_ms;
     struct version_check vc;
-    int64_t base;            /* the head when the import's transaction began */
-    struct occurrences *occ; /* mapped imports with the ledger on */
-    strbuf raw;              /* a record's text when the reader has no line */
+    int64_t base;                /* the head when the import's transaction began */
+    struct occurrences *occ;     /* mapped imports with the ledger on */
+    struct ledger_batch *claims; /* claims held back (import_ledger.h); NULL: claim each */
+    strbuf raw;                  /* a record's text when the reader has no line */
 
     /* events of one stream waiting to be appended together */
     struct mapped_event *batch;
@@ -259,6 +261,21 @@ static int ledger_seen(struct importer *im, const struct ident *id)
         if (store_begin(im->s, im->e) != ST_OK || store_head(im->s, &position, im->e) != ST_OK)
             return -1;
         position++;
+    }
+    if (im->claims) {
+        bool present = ledger_batch_has(im->claims, id->id);
+        if (!present && !ledger_batch_knows_all(im->claims) &&
+            store_ledger_has(im->s, id->id, &present, im->e) != ST_OK)
+            return -1;
+        if (present) {
+            im->res->present++;
+            return 1;
+        }
+        ledger_batch_add(im->claims, id->id, position);
+        if (ledger_batch_len(im->claims) >= LEDGER_BATCH_MAX &&
+            ledger_batch_write(im->claims, im->s, im->e) != ST_OK)
+            return -1;
+        return 0;
     }
     bool fresh;
     if (store_ledger_claim(im->s, id->id, position, &fresh, im->e) != ST_OK) {
@@ -556,6 +573,9 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
             rc = store_head(s, &head_before, e);
     }
     im.base = head_before;
+    /* Under the write lock, so that "the ledger is empty" stays true. */
+    if (in_tx && im.occ && store_ledger_probes(s))
+        im.claims = ledger_batch_new(store_ledger_empty(s));
     int result = rc == ST_OK ? 0 : -1;
     for (size_t i = 0; i < nfiles && result == 0 && !res->stopped && !stopped(&im); i++)
         result = import_one(&im, files[i]);
@@ -602,12 +622,15 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
             (long long)res->bad, res->bad == 1 ? "" : "s");
     }
     if (in_tx) {
+        if (status == ST_OK && im.claims && ledger_batch_write(im.claims, s, e) != ST_OK)
+            status = e->code ? e->code : ST_ERR;
         if (status == ST_OK) {
             status = store_commit(s, e);
         } else {
             store_rollback(s);
         }
     }
+    ledger_batch_free(im.claims);
     if (status != ST_OK && !o->replay) {
         res->imported = 0;
         res->present = 0;

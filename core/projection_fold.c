@@ -19,6 +19,8 @@
 #define BATCH 500             /* events per transaction, at first */
 #define BATCH_MAX 32768       /* a batch doubles up to this while it stays quick */
 #define BATCH_QUICK_MS 100    /* "quick": the write lock is held no longer than this */
+#define BATCH_FAR 65536       /* events per transaction while far behind */
+#define FAR_BEHIND 50000      /* "far behind": more events than this left to the head */
 #define CACHE_MAX_KEYS 200000 /* rows kept in memory between batches, at most */
 
 void fold_init(struct fold *f, const struct proj_backend *be, const struct domain *d,
@@ -706,10 +708,25 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
     event_list_init(&page);
     int saved;
     be->batches_begin(s, &saved);
-    /* Each commit costs a sync of the log, so a long catch-up grows its batches
-     * while each stays short enough not to keep writers waiting. */
+    /* Each commit costs a sync of the log and a write of every page the batch
+     * dirtied (the rows and the history index, spread over all keys), so the
+     * fewer the better. While far behind (a rebuild, a first catch-up) batches are
+     * of BATCH_FAR events, whatever they take: a live store's writers wait for
+     * one batch, which is the price of catching up at all. Near the head (live
+     * following) a batch grows while each stays short enough not to keep writers
+     * waiting, and shrinks when it does not. */
+    int64_t head = 0;
+    if (store_head(s, &head, e) != ST_OK)
+        head = 0; /* not known: batch by time alone */
+    err_clear(e);
+    if (to > 0 && to < head)
+        head = to;
+    int64_t at = -1; /* the last position read; -1 until the first batch says */
     size_t batch = BATCH;
     for (;;) {
+        bool far = at >= 0 && head - at > FAR_BEHIND;
+        if (far && batch < BATCH_FAR)
+            batch = BATCH_FAR;
         size_t na = 0;
         for (size_t i = 0; i < n; i++)
             if (folds[i]->active && folds[i]->budget != 0)
@@ -744,7 +761,11 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
             if (outs[i].moved)
                 f->moved = true;
         }
+        if (page.len > 0)
+            at = page.items[page.len - 1].position;
         int64_t took = time_now_ms() - t0;
+        if (far && head - at > FAR_BEHIND)
+            continue; /* still far: keep batching by size */
         if (took < BATCH_QUICK_MS / 2 && batch < BATCH_MAX)
             batch *= 2;
         else if (took > BATCH_QUICK_MS && batch > BATCH)

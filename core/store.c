@@ -486,6 +486,25 @@ int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t posi
     return s->ops->ledger_claim(s, id, position, fresh, e);
 }
 
+bool store_ledger_probes(struct store *s)
+{
+    return s->ops->ledger_claim && s->ops->ledger_has;
+}
+
+int store_ledger_has(struct store *s, const unsigned char id[16], bool *present, err *e)
+{
+    *present = false;
+    return store_ledger_probes(s) ? s->ops->ledger_has(s, id, present, e) : ST_OK;
+}
+
+bool store_ledger_empty(struct store *s)
+{
+    bool any = true;
+    err e;
+    err_clear(&e);
+    return store_ledger_probes(s) && s->ops->ledger_has(s, NULL, &any, &e) == ST_OK && !any;
+}
+
 int store_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
                       err *e)
 {

@@ -245,6 +245,10 @@ struct store_ops {
      * when it was there already. Inside the import's transaction. */
     int (*ledger_claim)(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
                         err *e);
+    /* Optional (NULL: imports claim record by record): is `id` in the ledger? A
+     * read, so an import can decide from it and write its claims later, sorted,
+     * in the same transaction (core/import_ledger.h). id NULL: is any there? */
+    int (*ledger_has)(struct store *s, const unsigned char id[16], bool *present, err *e);
 
     /* How many events of each type there are up to max_position (0 = the head),
      * by count descending then type, all schema versions together (schema 0). */
@@ -359,6 +363,12 @@ int store_health(struct store *s, struct store_health *out, err *e);
 int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
 int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
                        err *e);
+/* The ledger_has op; false (with nothing read) when the backend has none: then
+ * store_ledger_probes says false and an import claims record by record. */
+bool store_ledger_probes(struct store *s);
+int store_ledger_has(struct store *s, const unsigned char id[16], bool *present, err *e);
+/* Is the ledger empty (nothing imported through it yet)? False when not known. */
+bool store_ledger_empty(struct store *s);
 int store_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
                       err *e);
 int store_query(struct store *s, const char *sql, int64_t timeout_ms,

@@ -847,6 +847,7 @@ static void sq_close(struct store *s)
     for (int i = 0; i < PAGE_NSTMT; i++)
         sqlite3_finalize(ss->page[i]);
     sqlite3_finalize(ss->ledger_ins);
+    sqlite3_finalize(ss->ledger_has);
     stream_cache_clear(&ss->cache);
     sqlite3_close_v2(ss->db);
     free(ss->base.path);
@@ -894,6 +895,7 @@ const struct store_ops store_sqlite_ops = {
     .health = sq_health,
     .type_counts = sq_type_counts,
     .ledger_claim = sq_ledger_claim,
+    .ledger_has = sq_ledger_has,
     .type_totals = sq_type_totals,
     .query = sq_query,
     .copy_put = sq_copy_put,

@@ -52,6 +52,34 @@ int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t positio
     return ST_OK;
 }
 
+int sq_ledger_has(struct store *s, const unsigned char id[16], bool *present, err *e)
+{
+    struct sq_store *ss = SQ(s);
+    *present = false;
+    if (!id) {
+        int64_t any = 0;
+        int rc = sqlu_query_int(ss->db, "SELECT EXISTS (SELECT 1 FROM import_ledger)", &any);
+        if (rc != SQLITE_OK)
+            return fail(ss, rc, e, "reading the import ledger");
+        *present = any != 0;
+        return ST_OK;
+    }
+    if (!ss->ledger_has) {
+        int rc = sqlite3_prepare_v3(ss->db, "SELECT 1 FROM import_ledger WHERE identity = ?1", -1,
+                                    SQLITE_PREPARE_PERSISTENT, &ss->ledger_has, NULL);
+        if (rc != SQLITE_OK)
+            return fail(ss, rc, e, "preparing the import ledger");
+    }
+    sqlite3_stmt *st = ss->ledger_has;
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlu_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(ss, rc, e, "reading the import ledger");
+    *present = rc == SQLITE_ROW;
+    return ST_OK;
+}
+
 /* ---- counts by type ---- */
 
 int sq_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,

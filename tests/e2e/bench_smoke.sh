@@ -11,7 +11,7 @@ printf '%s\n' "$OUT" >"$TMP/bench.out"
 
 num='[0-9][0-9]*\(\.[0-9][0-9]*\)\{0,1\}'
 for name in append_batch exec_latency_p50 exec_latency_p99 replay state_at_p50 state_at_p99 \
-    project_catchup query_at_p50 query_at_p99 import_csv import_ndjson scrub_frame_p50 \
+    project_catchup project_catchup_scan_limit query_at_p50 query_at_p99 import_csv import_ndjson scrub_frame_p50 \
     scrub_frame_p99 tui_rss; do
     line=$(grep "^bench: $name " "$TMP/bench.out")
     if [ "$(printf '%s\n' "$line" | grep -c .)" != 1 ]; then

@@ -565,6 +565,54 @@ static void test_macros(void **st)
     EXPECT_COMPILE_ERR("[1].map(x, x) + x", 17, "unknown name 'x'"); /* x is scoped to the body */
 }
 
+/* expr_root_fields: which parts of meta a projection's rules read (so that an
+ * event's stored meta is parsed only when one of its keys is read). */
+struct within {
+    const char *const *names;
+    size_t n;
+    bool beyond;
+};
+static void within_name(void *ctx, const char *name, size_t len)
+{
+    struct within *w = ctx;
+    for (size_t j = 0; j < w->n; j++)
+        if (strlen(w->names[j]) == len && memcmp(w->names[j], name, len) == 0)
+            return;
+    w->beyond = true;
+}
+static bool reads_root_beyond(const expr *x, const char *const *names, size_t n)
+{
+    struct within w = {names, n, false};
+    return !expr_root_fields(x, ROOT_META, within_name, &w) || w.beyond;
+}
+
+static void test_reads_root_beyond(void **st)
+{
+    static const char *const names[] = {"time", "aggregateId"};
+    static const struct {
+        const char *src;
+        bool beyond;
+    } cases[] = {
+        {"meta.time", false},
+        {"meta.aggregateId + '-' + meta.time", false},
+        {"has(meta.time) ? meta.time : ''", false},
+        {"event.amount + 1", false},
+        {"meta.command", true},
+        {"meta.time + meta.commandId", true},
+        {"meta", true},
+        {"size(meta) > 0", true},
+        {"meta['time']", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err ee;
+        expr *x = expr_compile(cases[i].src, strlen(cases[i].src), NULL, &ee);
+        assert_non_null(x);
+        if (reads_root_beyond(x, names, 2) != cases[i].beyond)
+            fail_msg("%s: expected %s", cases[i].src, cases[i].beyond ? "beyond" : "within");
+        expr_free(x);
+    }
+}
+
 static void test_eval_bool_and_api(void **st)
 {
     err ee;
@@ -715,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_put_remove),
         cmocka_unit_test(test_unknown_functions),
         cmocka_unit_test(test_macros),
+        cmocka_unit_test(test_reads_root_beyond),
         cmocka_unit_test(test_eval_bool_and_api),
         cmocka_unit_test(test_explain),
     };

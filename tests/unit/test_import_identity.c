@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/import_identity.h"
+#include "core/import_ledger.h"
 
 static void hex(const unsigned char *b, char *out)
 {
@@ -85,11 +86,45 @@ static void test_occurrences(void **st)
     occurrences_free(o);
 }
 
+/* Claims held back: found before they are written, duplicates kept once, the
+ * table grows past its first size, and a clear forgets them. */
+static void test_ledger_batch(void **st)
+{
+    (void)st;
+    struct ledger_batch *b = ledger_batch_new(false);
+    assert_false(ledger_batch_knows_all(b));
+    unsigned char id[IDENTITY_LEN];
+    for (uint32_t i = 0; i < 5000; i++) {
+        hash128(&i, sizeof i, 7, id);
+        assert_false(ledger_batch_has(b, id));
+        ledger_batch_add(b, id, i + 1);
+        ledger_batch_add(b, id, i + 1); /* again: kept once */
+        assert_true(ledger_batch_has(b, id));
+    }
+    assert_int_equal(ledger_batch_len(b), 5000);
+    for (uint32_t i = 0; i < 5000; i++) {
+        hash128(&i, sizeof i, 7, id);
+        assert_true(ledger_batch_has(b, id));
+    }
+    uint32_t other = 99999;
+    hash128(&other, sizeof other, 7, id);
+    assert_false(ledger_batch_has(b, id));
+    ledger_batch_clear(b);
+    assert_int_equal(ledger_batch_len(b), 0);
+    hash128(&other, sizeof other, 7, id);
+    assert_false(ledger_batch_has(b, id));
+    ledger_batch_free(b);
+    b = ledger_batch_new(true);
+    assert_true(ledger_batch_knows_all(b));
+    ledger_batch_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_reference),
         cmocka_unit_test(test_identities_separate),
+        cmocka_unit_test(test_ledger_batch),
         cmocka_unit_test(test_occurrences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,123 @@
+/* import_ledger.c: an import's claims on the ledger, held back and written
+ * sorted (see import_ledger.h). */
+#include "import_ledger.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct claim {
+    unsigned char id[IDENTITY_LEN];
+    int64_t position;
+};
+
+struct ledger_batch {
+    struct claim *claims;
+    size_t n, cap;
+    uint32_t *slots; /* open addressing: index + 1 into claims, 0 = empty */
+    size_t nslots;   /* a power of two, at least twice cap */
+    size_t written;  /* claims[0..written) are in the ledger already (keep_all) */
+    bool keep_all;   /* remember every claim, written or not */
+};
+
+struct ledger_batch *ledger_batch_new(bool keep_all)
+{
+    struct ledger_batch *b = xcalloc(1, sizeof *b);
+    b->keep_all = keep_all;
+    b->cap = 1024;
+    b->claims = xcalloc(b->cap, sizeof *b->claims);
+    b->nslots = 2048;
+    b->slots = xcalloc(b->nslots, sizeof *b->slots);
+    return b;
+}
+
+void ledger_batch_free(struct ledger_batch *b)
+{
+    if (!b)
+        return;
+    free(b->claims);
+    free(b->slots);
+    free(b);
+}
+
+size_t ledger_batch_len(const struct ledger_batch *b)
+{
+    return b->n - b->written;
+}
+
+bool ledger_batch_knows_all(const struct ledger_batch *b)
+{
+    return b->keep_all;
+}
+
+/* Identities are hashes already: their first bytes serve as the hash. */
+static size_t slot_of(const struct ledger_batch *b, const unsigned char id[IDENTITY_LEN])
+{
+    uint64_t h;
+    memcpy(&h, id, sizeof h);
+    size_t i = (size_t)h & (b->nslots - 1);
+    while (b->slots[i] && memcmp(b->claims[b->slots[i] - 1].id, id, IDENTITY_LEN) != 0)
+        i = (i + 1) & (b->nslots - 1);
+    return i;
+}
+
+bool ledger_batch_has(const struct ledger_batch *b, const unsigned char id[IDENTITY_LEN])
+{
+    return b->slots[slot_of(b, id)] != 0;
+}
+
+static void rehash(struct ledger_batch *b)
+{
+    memset(b->slots, 0, b->nslots * sizeof *b->slots);
+    for (size_t k = 0; k < b->n; k++)
+        b->slots[slot_of(b, b->claims[k].id)] = (uint32_t)(k + 1);
+}
+
+void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LEN],
+                      int64_t position)
+{
+    if (b->n == b->cap) {
+        b->cap *= 2;
+        b->claims = xrealloc(b->claims, b->cap * sizeof *b->claims);
+        free(b->slots);
+        b->nslots = b->cap * 2;
+        b->slots = xcalloc(b->nslots, sizeof *b->slots);
+        rehash(b);
+    }
+    size_t i = slot_of(b, id);
+    if (b->slots[i])
+        return; /* held back already */
+    memcpy(b->claims[b->n].id, id, IDENTITY_LEN);
+    b->claims[b->n].position = position;
+    b->slots[i] = (uint32_t)(++b->n);
+}
+
+static int cmp_claims(const void *x, const void *y)
+{
+    return memcmp(((const struct claim *)x)->id, ((const struct claim *)y)->id, IDENTITY_LEN);
+}
+
+void ledger_batch_clear(struct ledger_batch *b)
+{
+    b->n = b->written = 0;
+    memset(b->slots, 0, b->nslots * sizeof *b->slots);
+}
+
+int ledger_batch_write(struct ledger_batch *b, struct store *s, err *e)
+{
+    struct claim *todo = b->claims + b->written;
+    size_t n = b->n - b->written;
+    qsort(todo, n, sizeof *todo, cmp_claims);
+    int rc = ST_OK;
+    for (size_t k = 0; rc == ST_OK && k < n; k++) {
+        bool fresh;
+        rc = store_ledger_claim(s, todo[k].id, todo[k].position, &fresh, e);
+    }
+    if (b->keep_all && b->n < LEDGER_KEEP_MAX) {
+        b->written = b->n; /* remembered: the sort moved them, so index them again */
+        rehash(b);
+    } else {
+        b->keep_all = false; /* too many to remember: the ledger is asked from now on */
+        ledger_batch_clear(b);
+    }
+    return rc;
+}
