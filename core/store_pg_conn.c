@@ -4,6 +4,8 @@
  * user can act on, ending the caller's transaction as PostgreSQL does. The
  * operations are in store_pg.c (appends, transactions, waiting) and
  * store_pg_read.c (reads); opening a store in store_pg_schema.c. */
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,16 +86,39 @@ int pg_fail(struct pg_store *ps, const PGresult *r, err *e, const char *doing)
     return rc;
 }
 
+/* True when the server has closed the connection and libpq has not noticed yet:
+ * a server restarted (or a backend terminated) since the last statement sends its
+ * goodbye, and the socket reads as ready. A look at the socket, no round trip. */
+static bool conn_dropped(struct pg_store *ps)
+{
+    if (PQstatus(ps->conn) != CONNECTION_OK)
+        return true;
+    struct pollfd pfd = {PQsocket(ps->conn), POLLIN, 0};
+    if (pfd.fd < 0)
+        return true;
+    if (poll(&pfd, 1, 0) <= 0)
+        return false;
+    /* Something to read between statements: a notification, a notice, or the
+     * end of the connection, which PQconsumeInput then reports. */
+    return !PQconsumeInput(ps->conn) || PQstatus(ps->conn) != CONNECTION_OK;
+}
+
 /* A connection lost between transactions (a server restart) is opened again
  * before the next statement; inside a transaction the loss is an error, since
  * what the transaction did is gone. */
 int pg_ensure_connected(struct pg_store *ps, err *e)
 {
-    if (PQstatus(ps->conn) == CONNECTION_OK || ps->tx != PG_TX_NONE)
+    if (ps->tx != PG_TX_NONE || !conn_dropped(ps))
         return ST_OK;
+    return pg_reconnect(ps, e);
+}
+
+int pg_reconnect(struct pg_store *ps, err *e)
+{
     PQreset(ps->conn);
     memset(ps->prepared, 0, sizeof ps->prepared);
     memset(ps->page_prepared, 0, sizeof ps->page_prepared);
+    memset(ps->append_prepared, 0, sizeof ps->append_prepared);
     ps->ledger_prepared = false;
     ps->listening = false;
     if (PQstatus(ps->conn) != CONNECTION_OK)
@@ -101,28 +126,169 @@ int pg_ensure_connected(struct pg_store *ps, err *e)
     return pg_session_setup(ps, e);
 }
 
+/* Whether a failed statement may be sent again on a new connection: it ran
+ * outside any transaction (so nothing of the caller's is lost) and failed because
+ * the connection did (a server restarted between our look at the socket and the
+ * statement, or a backend terminated). The statements run that way are reads,
+ * BEGIN and idempotent upserts; an own append is one pipeline and is never sent
+ * twice (store_pg.c). */
+static bool may_retry(struct pg_store *ps, bool outside)
+{
+    return outside && ps->tx == PG_TX_NONE && PQstatus(ps->conn) == CONNECTION_BAD;
+}
+
+/* The connection was lost under a statement that may be sent again: connect
+ * again, saying so if that fails too. */
+static int retry_connect(struct pg_store *ps, err *e, const char *doing)
+{
+    err first;
+    err_clear(&first);
+    pgu_error(ps->conn, NULL, ps->base.path, ps->busy_ms, &first, doing);
+    if (pg_reconnect(ps, e) == ST_OK)
+        return ST_OK;
+    err_prefix(e, "%s", first.msg);
+    return ST_ERR;
+}
+
+/* Leaves pipeline mode whatever happened: a pipeline cut short (a statement that
+ * could not be sent) is synced and its results dropped; on a dead connection the
+ * reconnect resets the mode. */
+static bool pipeline_leave(PGconn *c, bool synced)
+{
+    if (PQexitPipelineMode(c))
+        return true;
+    if (PQstatus(c) != CONNECTION_OK || (!synced && !PQpipelineSync(c)))
+        return false;
+    for (int nulls = 0; nulls < 10000;) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            if (PQstatus(c) != CONNECTION_OK)
+                break;
+            nulls++;
+            continue;
+        }
+        bool end = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (end)
+            break;
+    }
+    PQexitPipelineMode(c);
+    return false;
+}
+
+int pg_pipeline(struct pg_store *ps, const struct pg_call *calls, size_t n, PGresult **results,
+                err *e, const char *doing)
+{
+    PGconn *c = ps->conn;
+    for (size_t i = 0; i < n; i++)
+        results[i] = NULL;
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return ST_ERR;
+    if (!PQenterPipelineMode(c))
+        return pg_fail(ps, NULL, e, doing);
+    /* What each result answers: a prepare (-1 - i) or the execution of call i. */
+    long *slot = xcalloc(2 * n + 1, sizeof *slot);
+    size_t nslots = 0;
+    bool sent = true, synced = false;
+    for (size_t i = 0; i < n && sent; i++) {
+        const struct pg_call *k = &calls[i];
+        if (k->prepared && !*k->prepared) {
+            sent = PQsendPrepare(c, k->name, k->sql, 0, NULL);
+            slot[nslots++] = -1 - (long)i;
+        }
+        if (sent && k->prepared)
+            sent = PQsendQueryPrepared(c, k->name, k->n, k->params, NULL, NULL, 0);
+        else if (sent)
+            sent = PQsendQueryParams(c, k->sql, k->n, NULL, k->params, NULL, NULL, 0);
+        slot[nslots++] = (long)i;
+    }
+    if (sent)
+        sent = synced = PQpipelineSync(c);
+    PGresult *failed = NULL;
+    size_t at = 0;
+    while (sent) {
+        PGresult *r = PQgetResult(c);
+        if (!r) { /* the end of one statement's results */
+            if (PQstatus(c) == CONNECTION_BAD)
+                break;
+            at++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        long who = at < nslots ? slot[at] : LONG_MAX;
+        if (st == PGRES_PIPELINE_ABORTED || who == LONG_MAX) {
+            PQclear(r);
+        } else if (!pgu_ok(r)) {
+            if (!failed)
+                failed = r;
+            else
+                PQclear(r);
+        } else if (who < 0) {
+            *calls[-1 - who].prepared = true;
+            PQclear(r);
+        } else {
+            PQclear(results[who]);
+            results[who] = r;
+        }
+    }
+    free(slot);
+    int rc = ST_OK;
+    if (!pipeline_leave(c, synced) || !sent || failed || PQstatus(c) != CONNECTION_OK) {
+        for (size_t i = 0; i < n; i++) {
+            PQclear(results[i]);
+            results[i] = NULL;
+        }
+        rc = pg_fail(ps, failed, e, doing);
+        if (rc == ST_OK)
+            rc = err_set(e, ST_ERR, "%s: the pipeline ended early while %s", ps->base.path, doing);
+    }
+    PQclear(failed);
+    return rc;
+}
+
 PGresult *pg_run_sql(struct pg_store *ps, const char *name, bool *done, const char *sql, int n,
                      const char *const *params, err *e, const char *doing)
 {
-    if (pg_ensure_connected(ps, e) != ST_OK)
-        return NULL;
-    if (!*done) {
-        PGresult *r = PQprepare(ps->conn, name, sql, 0, NULL);
-        if (!pgu_ok(r)) {
-            pg_fail(ps, r, e, "preparing a query");
+    bool outside = ps->tx == PG_TX_NONE;
+    for (int attempt = 0;; attempt++) {
+        PGresult *r = NULL;
+        if (!*done) {
+            /* Prepared and run in one round trip. */
+            struct pg_call call = {name, done, sql, n, params};
+            if (pg_pipeline(ps, &call, 1, &r, e, doing) == ST_OK)
+                return r;
+        } else {
+            if (pg_ensure_connected(ps, e) != ST_OK)
+                return NULL;
+            r = PQexecPrepared(ps->conn, name, n, params, NULL, NULL, 0);
+            if (pgu_ok(r))
+                return r;
+            if (attempt == 0 && may_retry(ps, outside)) {
+                PQclear(r);
+                if (retry_connect(ps, e, doing) != ST_OK)
+                    return NULL;
+                continue;
+            }
+            pg_fail(ps, r, e, doing);
             PQclear(r);
             return NULL;
         }
-        PQclear(r);
-        *done = true;
+        if (attempt > 0 || !may_retry(ps, outside))
+            return NULL;
+        if (retry_connect(ps, e, doing) != ST_OK)
+            return NULL;
     }
-    PGresult *r = PQexecPrepared(ps->conn, name, n, params, NULL, NULL, 0);
-    if (!pgu_ok(r)) {
-        pg_fail(ps, r, e, doing);
-        PQclear(r);
-        return NULL;
-    }
-    return r;
+}
+
+void pg_stmt_call(struct pg_store *ps, enum pg_stmt id, int n, const char *const *params,
+                  char name[16], struct pg_call *out)
+{
+    snprintf(name, 16, "strata_%d", (int)id);
+    *out = (struct pg_call){name, &ps->prepared[id], PG_SQL[id], n, params};
 }
 
 PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const *params, err *e,
@@ -135,9 +301,18 @@ PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const 
 
 int pg_exec(struct pg_store *ps, const char *sql, err *e, const char *doing)
 {
+    bool outside = ps->tx == PG_TX_NONE;
     if (pg_ensure_connected(ps, e) != ST_OK)
         return ST_ERR;
     PGresult *r = PQexec(ps->conn, sql);
+    if (!pgu_ok(r) && may_retry(ps, outside)) {
+        /* A BEGIN (or a session's setting) on a connection that had died: once
+         * more on a new one. */
+        PQclear(r);
+        if (retry_connect(ps, e, doing) != ST_OK)
+            return ST_ERR;
+        r = PQexec(ps->conn, sql);
+    }
     int rc = pgu_ok(r) ? ST_OK : pg_fail(ps, r, e, doing);
     PQclear(r);
     return rc;

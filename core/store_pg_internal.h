@@ -73,7 +73,8 @@ struct pg_store {
     int64_t known_head; /* while listening: the head as last heard of */
     bool prepared[P_NSTMT];
     bool page_prepared[PGP_NSTMT];
-    bool ledger_prepared; /* the import ledger's statement (store_pg_ops.c) */
+    bool ledger_prepared;    /* the import ledger's statement (store_pg_ops.c) */
+    bool append_prepared[9]; /* an own append of n events, one statement (store_pg.c) */
     /* In the caller's transaction (PG_TX_OPEN) only: stream name -> (id, version),
      * and the streams rows its appends changed, written once at commit rather than
      * once per append (as the SQLite store does; the append lock is held, so no one
@@ -98,6 +99,26 @@ PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const 
  * remembers that it was). */
 PGresult *pg_run_sql(struct pg_store *ps, const char *name, bool *done, const char *sql, int n,
                      const char *const *params, err *e, const char *doing);
+/* One statement of a pipeline: prepared as `name` from sql on first use when
+ * prepared is given (*prepared remembers it), else sent unprepared. */
+struct pg_call {
+    const char *name;
+    bool *prepared;
+    const char *sql;
+    int n;
+    const char *const *params;
+};
+/* Sends the calls in one pipeline, one round trip in all, ended by one Sync:
+ * outside a transaction they run as one (implicit) transaction, committed at the
+ * Sync unless a statement fails, when the rest are skipped and nothing is kept.
+ * results[i] receives call i's result (the caller PQclear()s them). On failure all
+ * are NULL, and the failure is reported as pg_run reports it. */
+int pg_pipeline(struct pg_store *ps, const struct pg_call *calls, size_t n, PGresult **results,
+                err *e, const char *doing);
+/* The call of prepared statement id (PG_SQL), for pg_pipeline; name is its
+ * buffer for the statement's name. */
+void pg_stmt_call(struct pg_store *ps, enum pg_stmt id, int n, const char *const *params,
+                  char name[16], struct pg_call *out);
 /* A failure of r (or of the connection when r is NULL), as pg_run reports it. */
 int pg_fail(struct pg_store *ps, const PGresult *r, err *e, const char *doing);
 /* Runs sql (no parameters, possibly several statements) for its effect. */
@@ -107,6 +128,8 @@ int pg_read_only_error(struct pg_store *ps, err *e);
 /* Opens a connection lost between transactions again (a server restart); inside
  * a transaction the loss is an error, since what it did is gone. */
 int pg_ensure_connected(struct pg_store *ps, err *e);
+/* Opens the connection again (a new session), and sets it up. */
+int pg_reconnect(struct pg_store *ps, err *e);
 /* Forgets what the append lock's holder knew (next position, head to announce). */
 void pg_tx_forget(struct pg_store *ps);
 
