@@ -207,18 +207,13 @@ static int append_locked(struct pg_store *ps, const char *stream, int64_t expect
             return ST_ERR;
         ps->time_logged = true;
     }
+    /* The rows are held and sent in batches (store_pg_batch.c): under the lock
+     * nothing the server could say about them changes what this append returns. */
     for (size_t i = 0; i < n; i++) {
-        char sch[24];
         const struct new_event *ev = &events[i];
-        const char *params[8] = {pgu_i64(b1, first + (int64_t)i),
-                                 pgu_i64(b2, id),
-                                 pgu_i64(b3, version + (int64_t)i + 1),
-                                 ev->type,
-                                 pgu_i64(sch, ev->schema),
-                                 times[i],
-                                 ev->data,
-                                 ev->meta};
-        if (run(ps, P_EVENT_INS, 8, params, e, "appending events") != ST_OK)
+        pg_batch_add(&ps->batch, first + (int64_t)i, id, version + (int64_t)i + 1, ev->type,
+                     ev->schema, times[i], ev->data, ev->meta);
+        if (pg_batch_full(&ps->batch) && pg_batch_flush(ps, e) != ST_OK)
             return ST_ERR;
     }
     if (ps->tx == PG_TX_OPEN) {
@@ -450,6 +445,7 @@ static void pg_close(struct store *s)
     if (ps->conn)
         PQfinish(ps->conn); /* an open transaction is rolled back by the server */
     stream_cache_clear(&ps->cache);
+    pg_batch_done(&ps->batch);
     free(ps->base.path);
     free(ps->conninfo);
     free(ps);
@@ -459,7 +455,15 @@ struct pg_conn *store_pg_conn(struct store *s)
 {
     if (!s || s->ops != &store_pg_ops)
         return NULL;
-    return PS(s)->conn;
+    struct pg_store *ps = PS(s);
+    if (ps->batch.n > 0 && ps->tx != PG_TX_NONE) {
+        /* Whoever runs statements on the connection sees the transaction's
+         * events; a failure ends the transaction, which its commit then says. */
+        err e;
+        err_clear(&e);
+        pg_batch_flush(ps, &e);
+    }
+    return ps->conn;
 }
 
 const struct store_ops store_pg_ops = {

@@ -57,6 +57,7 @@ static const char *const PG_SQL[P_NSTMT] = {
 
 void pg_tx_forget(struct pg_store *ps)
 {
+    pg_batch_clear(&ps->batch);
     ps->next_pos = -1;
     ps->notify_pos = 0;
     ps->time_logged = false;
@@ -108,9 +109,23 @@ static bool conn_dropped(struct pg_store *ps)
  * what the transaction did is gone. */
 int pg_ensure_connected(struct pg_store *ps, err *e)
 {
+    if (ps->batch.n > 0 && ps->tx != PG_TX_NONE)
+        return pg_batch_flush(ps, e); /* the transaction's events go first */
     if (ps->tx != PG_TX_NONE || !conn_dropped(ps))
         return ST_OK;
     return pg_reconnect(ps, e);
+}
+
+int pg_batch_flush(struct pg_store *ps, err *e)
+{
+    PGresult *r = pg_batch_send(&ps->batch, ps->conn);
+    if (!r || pgu_ok(r)) {
+        PQclear(r);
+        return ST_OK;
+    }
+    int rc = pg_fail(ps, r, e, "appending events");
+    PQclear(r);
+    return rc;
 }
 
 int pg_reconnect(struct pg_store *ps, err *e)
@@ -361,6 +376,8 @@ int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t
 
 int pg_cache_flush(struct pg_store *ps, err *e)
 {
+    if (pg_batch_flush(ps, e) != ST_OK)
+        return ST_ERR;
     struct stream_cache *c = &ps->cache;
     for (size_t i = 0; i < c->cap; i++) {
         struct cache_entry *ce = &c->slots[i];

@@ -10,6 +10,7 @@
 
 #include "pg_util.h"
 #include "store.h"
+#include "store_pg_batch.h"
 #include "store_sqlite_cache.h"
 
 /* The statements prepared once per connection (PG_SQL in store_pg_conn.c). */
@@ -81,6 +82,9 @@ struct pg_store {
      * else can change them meanwhile). */
     struct stream_cache cache;
     bool time_logged; /* the open transaction's append time is recorded */
+    /* In a transaction: the events appended but not yet sent (store_pg_batch.c),
+     * sent before any other statement and at commit (pg_batch_flush). */
+    struct pg_batch batch;
     int64_t format;   /* the store's format (store_pg_schema.c) */
     char *conninfo;   /* the path as given, password and all: for libpq only,
                        * never for a message (store_pg_ops.c's query connects
@@ -133,7 +137,11 @@ int pg_reconnect(struct pg_store *ps, err *e);
 /* Forgets what the append lock's holder knew (next position, head to announce). */
 void pg_tx_forget(struct pg_store *ps);
 
-/* Writes the streams rows the open transaction's appends left dirty (the cache):
+/* Sends the events the transaction holds (ps->batch), if any; a failure ends the
+ * transaction as any failed statement does. */
+int pg_batch_flush(struct pg_store *ps, err *e);
+/* Writes the events held and the streams rows the open transaction's appends
+ * left dirty (the cache):
  * at commit, and before a read of the streams table itself. */
 int pg_cache_flush(struct pg_store *ps, err *e);
 /* The stream's id and current version; *found false (and no error) if unknown. */

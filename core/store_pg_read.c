@@ -353,6 +353,8 @@ int pg_meta_get(struct store *s, const char *key, char **value, err *e)
 {
     struct pg_store *ps = PS(s);
     *value = NULL;
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return ST_ERR;
     const char *params[1] = {key};
     PGresult *r = PQexecParams(ps->conn, "SELECT value FROM strata_meta WHERE key = $1", 1, NULL,
                                params, NULL, NULL, 0);
@@ -372,6 +374,8 @@ int pg_meta_set(struct store *s, const char *key, const char *value, err *e)
     struct pg_store *ps = PS(s);
     if (ps->read_only)
         return pg_read_only_error(ps, e);
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return ST_ERR;
     const char *params[2] = {key, value};
     PGresult *r = PQexecParams(ps->conn,
                                "INSERT INTO strata_meta(key, value) VALUES($1, $2) "
