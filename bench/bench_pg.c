@@ -127,8 +127,49 @@ static struct rate append_strata(const struct dataset *ds, const char *uri)
     return r;
 }
 
-/* The same rows into the same schema (made by Strata) through prepared statements,
- * positions, stream ids and versions kept in memory, streams written at commit. */
+/* An array literal being built, for a text-format array parameter. */
+static void arr_int(strbuf *sb, bool first, long long v)
+{
+    sb_addf(sb, "%s%lld", first ? "{" : ",", v);
+}
+
+static void arr_text(strbuf *sb, bool first, const char *s)
+{
+    sb_addc(sb, first ? '{' : ',');
+    if (!s) {
+        sb_adds(sb, "NULL");
+        return;
+    }
+    sb_addc(sb, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            sb_addc(sb, '\\');
+        sb_addc(sb, *s);
+    }
+    sb_addc(sb, '"');
+}
+
+#define RAW_BATCH 1000
+
+/* The same rows into the same schema (made by Strata), as a competent hand-written
+ * bulk writer does it: positions, stream ids and versions kept in memory, the
+ * events sent RAW_BATCH at a time as one prepared INSERT ... SELECT FROM unnest of
+ * eight arrays, the streams rows written at commit as one upsert of arrays. */
+static void raw_send_events(PGconn *c, strbuf *col, size_t *rows)
+{
+    if (*rows == 0)
+        return;
+    const char *p[8];
+    for (int k = 0; k < 8; k++) {
+        sb_addc(&col[k], '}');
+        p[k] = col[k].buf;
+    }
+    PQclear(pq_ok(c, PQexecPrepared(c, "ins", 8, p, NULL, NULL, 0), "insert"));
+    for (int k = 0; k < 8; k++)
+        sb_reset(&col[k]);
+    *rows = 0;
+}
+
 static struct rate append_raw(const struct dataset *ds, const char *uri)
 {
     store_close(open_store(uri, true));
@@ -136,53 +177,91 @@ static struct rate append_raw(const struct dataset *ds, const char *uri)
     PQclear(pq_ok(c,
                   PQprepare(c, "ins",
                             "INSERT INTO event_log(position, stream_id, version, type, schema, "
-                            "time, data, meta) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                            "time, data, meta) SELECT * FROM unnest($1::bigint[], $2::bigint[], "
+                            "$3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], "
+                            "$8::text[])",
                             0, NULL),
                   "prepare"));
     PQclear(pq_ok(c,
                   PQprepare(c, "stream",
                             "INSERT INTO streams(id, name, version, last_position) "
-                            "VALUES($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET version = "
+                            "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], "
+                            "$4::bigint[]) ON CONFLICT (id) DO UPDATE SET version = "
                             "EXCLUDED.version, last_position = EXCLUDED.last_position",
                             0, NULL),
                   "prepare"));
     int64_t *version = xcalloc(ds->nstreams, sizeof *version);
     int64_t *last = xcalloc(ds->nstreams, sizeof *last);
+    bool *dirty = xcalloc(ds->nstreams, sizeof *dirty);
+    strbuf col[8], sc[4];
+    for (int k = 0; k < 8; k++)
+        sb_init(&col[k]);
+    for (int k = 0; k < 4; k++)
+        sb_init(&sc[k]);
     double t0 = bench_now(), c0 = bench_cpu();
     for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
         pq_exec(c, "BEGIN");
-        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
+        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n, rows = 0, ns = 0;
         for (size_t j = i; j < end; j++) {
             uint32_t si = ds->stream[j];
-            char pos[24], sid[24], ver[24], sch[24];
-            snprintf(pos, sizeof pos, "%zu", j + 1);
-            snprintf(sid, sizeof sid, "%u", si + 1);
-            snprintf(ver, sizeof ver, "%lld", (long long)++version[si]);
-            snprintf(sch, sizeof sch, "%d", ds->schema[j]);
+            ++version[si];
             last[si] = (int64_t)j + 1;
-            if (version[si] == 1) {
+            if (version[si] == 1) { /* a new stream's row goes before its events */
+                raw_send_events(c, col, &rows);
+                char sid[24];
+                snprintf(sid, sizeof sid, "%u", si + 1);
                 const char *sp[4] = {sid, ds->stream_names[si], "0", "0"};
-                PQclear(pq_ok(c, PQexecPrepared(c, "stream", 4, sp, NULL, NULL, 0), "stream"));
+                PQclear(pq_ok(c,
+                              PQexecParams(c,
+                                           "INSERT INTO streams(id, name, version, "
+                                           "last_position) VALUES($1, $2, $3, $4)",
+                                           4, NULL, sp, NULL, NULL, 0),
+                              "stream"));
             }
-            const char *p[8] = {pos, sid,         ver,         ds->type[j],
-                                sch, ds->time[j], ds->data[j], ds->meta[j]};
-            PQclear(pq_ok(c, PQexecPrepared(c, "ins", 8, p, NULL, NULL, 0), "insert"));
+            dirty[si] = true;
+            bool first = rows == 0;
+            arr_int(&col[0], first, (long long)j + 1);
+            arr_int(&col[1], first, (long long)si + 1);
+            arr_int(&col[2], first, (long long)version[si]);
+            arr_text(&col[3], first, ds->type[j]);
+            arr_int(&col[4], first, ds->schema[j]);
+            arr_text(&col[5], first, ds->time[j]);
+            arr_text(&col[6], first, ds->data[j]);
+            arr_text(&col[7], first, ds->meta[j]);
+            if (++rows == RAW_BATCH)
+                raw_send_events(c, col, &rows);
         }
+        raw_send_events(c, col, &rows);
         for (size_t si = 0; si < ds->nstreams; si++) {
-            if (!last[si])
+            if (!dirty[si])
                 continue;
-            char sid[24], ver[24], lp[24];
-            snprintf(sid, sizeof sid, "%zu", si + 1);
-            snprintf(ver, sizeof ver, "%lld", (long long)version[si]);
-            snprintf(lp, sizeof lp, "%lld", (long long)last[si]);
-            const char *sp[4] = {sid, ds->stream_names[si], ver, lp};
-            PQclear(pq_ok(c, PQexecPrepared(c, "stream", 4, sp, NULL, NULL, 0), "stream"));
+            dirty[si] = false;
+            bool first = ns++ == 0;
+            arr_int(&sc[0], first, (long long)si + 1);
+            arr_text(&sc[1], first, ds->stream_names[si]);
+            arr_int(&sc[2], first, (long long)version[si]);
+            arr_int(&sc[3], first, (long long)last[si]);
+        }
+        if (ns) {
+            const char *p[4];
+            for (int k = 0; k < 4; k++) {
+                sb_addc(&sc[k], '}');
+                p[k] = sc[k].buf;
+            }
+            PQclear(pq_ok(c, PQexecPrepared(c, "stream", 4, p, NULL, NULL, 0), "streams"));
+            for (int k = 0; k < 4; k++)
+                sb_reset(&sc[k]);
         }
         pq_exec(c, "COMMIT");
     }
     struct rate r = bench_rate((double)ds->n, t0, c0);
+    for (int k = 0; k < 8; k++)
+        sb_done(&col[k]);
+    for (int k = 0; k < 4; k++)
+        sb_done(&sc[k]);
     free(version);
     free(last);
+    free(dirty);
     PQfinish(c);
     return r;
 }
@@ -301,44 +380,81 @@ static double deposit(struct store *s, const struct domain *bank, const char *id
     return rc == ST_OK ? ms : -1;
 }
 
-/* One raw append transaction as the store makes it: the lock, the head, the
- * stream's version, the insert, the stream's new version, commit. */
+/* One command by hand, as a competent libpq programmer would write it with the
+ * same guarantees: the stream's events read (to decide on), then one pipeline, one
+ * round trip: the append lock, and one statement that checks the expected version,
+ * moves the stream on, inserts the event at max(position) + 1, records the append
+ * time and announces the new head, committed at the Sync (an implicit
+ * transaction). */
+static const char RAW_APPEND_SQL[] =
+    "WITH s AS (UPDATE streams SET version = version + 1, last_position = "
+    "(SELECT coalesce(max(position), 0) + 1 FROM event_log) WHERE id = $1 AND version = $2 "
+    "RETURNING id, version, last_position), "
+    "i AS (INSERT INTO event_log(position, stream_id, version, type, schema, time, data, meta) "
+    "SELECT last_position, id, version, 'MoneyDeposited', 1, $3, '{\"amount\":5}', "
+    "'{\"command\":\"Deposit\"}' FROM s), "
+    "t AS (INSERT INTO append_times(first_position, appended_at) SELECT last_position, $4 "
+    "FROM s) "
+    "SELECT pg_notify('strata_events', last_position::text) FROM s";
+
 static double raw_exec_once(PGconn *c, int64_t stream_id)
 {
-    char tm[TIME_TEXT_LEN + 1], sid[24];
+    char tm[TIME_TEXT_LEN + 1], sid[24], now[24];
     time_format_ms(time_now_ms(), tm);
     snprintf(sid, sizeof sid, "%lld", (long long)stream_id);
     double t0 = bench_now();
-    pq_exec(c, "BEGIN");
-    pq_exec(c, "SELECT pg_advisory_xact_lock(1398035009, 1)");
-    PGresult *h = pq_ok(c, PQexec(c, "SELECT coalesce(max(position), 0) FROM event_log"), "head");
-    long long pos = atoll(PQgetvalue(h, 0, 0)) + 1;
-    PQclear(h);
     const char *p1[1] = {sid};
-    PGresult *v = pq_ok(
-        c, PQexecParams(c, "SELECT version FROM streams WHERE id = $1", 1, NULL, p1, NULL, NULL, 0),
-        "version");
-    long long ver = atoll(PQgetvalue(v, 0, 0)) + 1;
+    PGresult *v = pq_ok(c, PQexecPrepared(c, "read", 1, p1, NULL, NULL, 0), "read");
+    int rows = PQntuples(v);
+    char ver[24];
+    snprintf(ver, sizeof ver, "%s", rows ? PQgetvalue(v, rows - 1, 2) : "0");
+    volatile size_t touched = 0;
+    for (int i = 0; i < rows; i++)
+        touched += (size_t)PQgetlength(v, i, 6);
     PQclear(v);
-    char ps[24], vs[24];
-    snprintf(ps, sizeof ps, "%lld", pos);
-    snprintf(vs, sizeof vs, "%lld", ver);
-    const char *p[4] = {ps, sid, vs, tm};
-    PQclear(pq_ok(c,
-                  PQexecParams(c,
-                               "INSERT INTO event_log(position, stream_id, version, type, schema, "
-                               "time, data, meta) VALUES($1, $2, $3, 'MoneyDeposited', 1, $4, "
-                               "'{\"amount\":5}', '{\"command\":\"Deposit\"}')",
-                               4, NULL, p, NULL, NULL, 0),
-                  "insert"));
-    const char *u[3] = {sid, vs, ps};
-    PQclear(
-        pq_ok(c,
-              PQexecParams(c, "UPDATE streams SET version = $2, last_position = $3 WHERE id = $1",
-                           3, NULL, u, NULL, NULL, 0),
-              "update"));
-    pq_exec(c, "COMMIT");
+    snprintf(now, sizeof now, "%lld", (long long)time_now_ms());
+    const char *p[4] = {sid, ver, tm, now};
+    if (!PQenterPipelineMode(c))
+        bench_die("pipeline: %s", PQerrorMessage(c));
+    if (!PQsendQueryPrepared(c, "lock", 0, NULL, NULL, NULL, 0) ||
+        !PQsendQueryPrepared(c, "append", 4, p, NULL, NULL, 0) || !PQpipelineSync(c))
+        bench_die("pipeline: %s", PQerrorMessage(c));
+    int appended = -1;
+    for (int got = 0; got < 2;) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            got++;
+            continue;
+        }
+        if (got == 1)
+            appended = PQntuples(pq_ok(c, r, "append"));
+        else
+            pq_ok(c, r, "lock");
+        PQclear(r);
+    }
+    PGresult *sync = PQgetResult(c);
+    if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+        bench_die("pipeline: no sync");
+    PQclear(sync);
+    if (!PQexitPipelineMode(c))
+        bench_die("pipeline: %s", PQerrorMessage(c));
+    if (appended != 1)
+        bench_die("raw append: version conflict");
     return (bench_now() - t0) * 1000;
+}
+
+static void raw_exec_prepare(PGconn *c)
+{
+    PQclear(pq_ok(c,
+                  PQprepare(c, "read",
+                            "SELECT e.position, s.name, e.version, e.type, e.schema, e.time, "
+                            "e.data, e.meta FROM event_log e JOIN streams s ON s.id = "
+                            "e.stream_id WHERE e.stream_id = $1 ORDER BY e.version",
+                            0, NULL),
+                  "prepare"));
+    PQclear(pq_ok(c, PQprepare(c, "lock", "SELECT pg_advisory_xact_lock(1398035009, 1)", 0, NULL),
+                  "prepare"));
+    PQclear(pq_ok(c, PQprepare(c, "append", RAW_APPEND_SQL, 0, NULL), "prepare"));
 }
 
 /* ---- concurrent writers ---- */
@@ -505,6 +621,7 @@ int main(void)
             pq_ok(c, PQexec(c, "SELECT id FROM streams WHERE name = 'Account-raw'"), "raw stream");
         int64_t sid = atoll(PQgetvalue(idr, 0, 0));
         PQclear(idr);
+        raw_exec_prepare(c);
         for (int i = 0; i < ns; i++) {
             char id[24];
             snprintf(id, sizeof id, "%llu", (unsigned long long)(bench_rand(&rng) % ds.naccounts));

@@ -49,6 +49,12 @@ static const char *const PG_SQL[P_NSTMT] = {
                    "DO UPDATE SET position = EXCLUDED.position, state = EXCLUDED.state",
     [P_SNAP_GET] = "SELECT version, position, state FROM snapshots WHERE stream_id = $1 "
                    "AND rules_hash = $2 AND position <= $3 ORDER BY version DESC LIMIT 1",
+    /* The same two by the stream's name, one round trip without its id. */
+    [P_READ_STREAM_NAME] = EVENT_COLS "WHERE s.name = $1 AND e.version >= $2 "
+                                      "ORDER BY e.version LIMIT $3",
+    [P_SNAP_GET_NAME] = "SELECT n.version, n.position, n.state FROM snapshots n JOIN streams s "
+                        "ON s.id = n.stream_id WHERE s.name = $1 AND n.rules_hash = $2 "
+                        "AND n.position <= $3 ORDER BY n.version DESC LIMIT 1",
     [P_TIME_INS] = "INSERT INTO append_times(first_position, appended_at) VALUES($1, $2) "
                    "ON CONFLICT (first_position) DO NOTHING",
 };

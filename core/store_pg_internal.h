@@ -32,6 +32,8 @@ enum pg_stmt {
     P_SNAP_PUT,
     P_SNAP_GET,
     P_TIME_INS,
+    P_READ_STREAM_NAME,
+    P_SNAP_GET_NAME,
     P_NSTMT
 };
 

@@ -185,6 +185,14 @@ int pg_read_stream(struct store *s, const char *stream, int64_t from_version, in
     bool found;
     if (!stream)
         return err_set(e, ST_USAGE, "no stream given");
+    if (max_position <= 0 && !(ps->tx == PG_TX_OPEN && stream_cache_find(&ps->cache, stream))) {
+        /* Up to the head: by name, one round trip (an aggregate's load). */
+        char a[24], d[24];
+        const char *params[3] = {stream, pgu_i64(a, from_version),
+                                 limit ? pgu_i64(d, (int64_t)limit) : NULL};
+        return read_into(ps, pg_run(ps, P_READ_STREAM_NAME, 3, params, e, "reading a stream"),
+                         out);
+    }
     if (pg_stream_lookup(ps, stream, &id, &vmax, &found, e) != ST_OK)
         return ST_ERR;
     if (!found)
@@ -318,19 +326,15 @@ int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
                     int64_t max_position, struct snapshot *out, err *e)
 {
     struct pg_store *ps = PS(s);
-    int64_t id, current;
-    bool found;
     out->state = NULL;
     if (!stream || !rules_hash)
         return err_set(e, ST_USAGE, "a snapshot lookup needs a stream and a rules hash");
-    if (pg_stream_lookup(ps, stream, &id, &current, &found, e) != ST_OK)
-        return ST_ERR;
-    if (!found)
-        return err_set(e, ST_NOT_FOUND, "no snapshot of %s (no such stream)", stream);
-    char a[24], b[24];
-    const char *params[3] = {pgu_i64(a, id), rules_hash,
+    /* By the stream's name: one round trip. */
+    char b[24];
+    const char *params[3] = {stream, rules_hash,
                              pgu_i64(b, max_position > 0 ? max_position : INT64_MAX)};
-    PGresult *r = pg_run(ps, P_SNAP_GET, 3, params, e, "reading a snapshot");
+    PGresult *r = pg_run(ps, P_SNAP_GET_NAME, 3, params, e, "reading a snapshot");
+    bool found;
     if (!r)
         return ST_ERR;
     found = PQntuples(r) > 0;
