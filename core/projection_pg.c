@@ -72,7 +72,7 @@
 /* Advisory locks of read models: "STRP" and the projection's name hashed. */
 #define PPG_LOCK_SPACE 1398035024
 #define PPG_NAME_MAX 41
-#define PPG_PARAMS_MAX 30000 /* parameters sent in one statement, at most */
+#define PPG_PARAMS_MAX 30000 /* values held before they are sent, at most */
 
 static const char RECORD_TABLE_SQL[] =
     "CREATE TABLE IF NOT EXISTS projections(name text COLLATE \"C\" PRIMARY KEY, checkpoint "
@@ -457,38 +457,74 @@ struct proj_writer {
 static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct proj_writer *writers;
 
-/* Sends q's entries (per parameters each) as multi-row statements: head, then
- * "($1, $2, ...), ($3, $4, ...)" per entry, then tail. */
-static int pending_send(struct proj_writer *w, struct pending *q, size_t per, const char *head,
-                        const char *tail, const char *doing, err *e)
+/* Adds s (NULL: SQL NULL) to an array literal, quoted with '"' and '\' escaped. */
+static void array_add(strbuf *a, const char *s)
+{
+    sb_addc(a, a->len ? ',' : '{');
+    if (!s) {
+        sb_adds(a, "NULL");
+        return;
+    }
+    sb_addc(a, '"');
+    for (;;) {
+        size_t run = strcspn(s, "\"\\");
+        sb_add(a, s, run);
+        s += run;
+        if (!*s)
+            break;
+        sb_addc(a, '\\');
+        sb_addc(a, *s++);
+    }
+    sb_addc(a, '"');
+}
+
+/* Sends q's entries (per parameters each) as one statement: head, then
+ * "SELECT u.c1::T1, ... FROM unnest($1::text[], ...) AS u(c1, ...)", then tail,
+ * one text array per column (casts[i] its type, NULL for text). Arrays rather than
+ * a VALUES list of thousands of parameters: the server parses and plans a short
+ * statement, whatever the number of rows. */
+static int pending_send(struct proj_writer *w, struct pending *q, size_t per,
+                        const char *const *casts, const char *head, const char *tail,
+                        const char *doing, err *e)
 {
     if (q->n == 0)
         return ST_OK;
     int rc = in_tx(w->s, e, doing);
-    size_t rows_per = PPG_PARAMS_MAX / per;
-    const char **params = xcalloc(rows_per * per, sizeof *params);
+    if (rc != ST_OK)
+        return rc;
+    strbuf *cols = xcalloc(per, sizeof *cols);
+    const char **params = xcalloc(per, sizeof *params);
+    for (size_t i = 0; i < q->n; i++)
+        array_add(&cols[i % per], q->offs[i] < 0 ? NULL : q->buf.buf + q->offs[i]);
     strbuf sql;
     sb_init(&sql);
-    for (size_t at = 0; rc == ST_OK && at < q->n; at += rows_per * per) {
-        size_t n = q->n - at < rows_per * per ? q->n - at : rows_per * per;
-        sb_reset(&sql);
-        sb_adds(&sql, head);
-        for (size_t i = 0; i < n; i++) {
-            if (i % per == 0)
-                sb_adds(&sql, i ? "), (" : " (");
-            else
-                sb_adds(&sql, ", ");
-            sb_addf(&sql, "$%zu", i + 1);
-            params[i] = q->offs[at + i] < 0 ? NULL : q->buf.buf + q->offs[at + i];
-        }
-        sb_addf(&sql, ")%s", tail);
-        PGresult *r = ppg_run(w->s, sql.buf, (int)n, params, e, doing);
-        if (!r)
-            rc = ST_ERR;
-        PQclear(r);
+    sb_adds(&sql, head);
+    sb_adds(&sql, " SELECT ");
+    for (size_t k = 0; k < per; k++) {
+        sb_addf(&sql, "%su.c%zu", k ? ", " : "", k + 1);
+        if (casts && casts[k])
+            sb_addf(&sql, "::%s", casts[k]);
     }
-    sb_done(&sql);
+    sb_adds(&sql, " FROM unnest(");
+    for (size_t k = 0; k < per; k++)
+        sb_addf(&sql, "%s$%zu::text[]", k ? ", " : "", k + 1);
+    sb_adds(&sql, ") AS u(");
+    for (size_t k = 0; k < per; k++)
+        sb_addf(&sql, "%sc%zu", k ? ", " : "", k + 1);
+    sb_addf(&sql, ")%s", tail);
+    for (size_t k = 0; k < per; k++) {
+        sb_addc(&cols[k], '}');
+        params[k] = cols[k].buf;
+    }
+    PGresult *r = ppg_run(w->s, sql.buf, (int)per, params, e, doing);
+    if (!r)
+        rc = ST_ERR;
+    PQclear(r);
+    for (size_t k = 0; k < per; k++)
+        sb_done(&cols[k]);
+    free(cols);
     free(params);
+    sb_done(&sql);
     return rc;
 }
 
@@ -503,8 +539,9 @@ static int writer_flush(struct proj_writer *w, err *e)
     if (w->hist.n) {
         sb_adds(&head, "INSERT INTO ");
         ppg_add_table(&head, p->name, w->rebuild, PPG_HISTORY);
-        sb_adds(&head, "(key, valid_from, row) VALUES");
-        rc = pending_send(w, &w->hist, 3, head.buf,
+        sb_adds(&head, "(key, valid_from, row)");
+        static const char *const casts[3] = {NULL, "bigint", NULL};
+        rc = pending_send(w, &w->hist, 3, casts, head.buf,
                           " ON CONFLICT (key, valid_from) DO UPDATE SET row = EXCLUDED.row",
                           "writing a projection's history", e);
     }
@@ -512,16 +549,17 @@ static int writer_flush(struct proj_writer *w, err *e)
         sb_reset(&head);
         sb_adds(&head, "INSERT INTO ");
         ppg_add_table(&head, p->name, w->rebuild, PPG_KEYS);
-        sb_adds(&head, "(key, first_position) VALUES");
-        rc = pending_send(w, &w->keys, 2, head.buf, " ON CONFLICT (key) DO NOTHING",
+        sb_adds(&head, "(key, first_position)");
+        static const char *const casts[2] = {NULL, "bigint"};
+        rc = pending_send(w, &w->keys, 2, casts, head.buf, " ON CONFLICT (key) DO NOTHING",
                           "writing a projection's keys", e);
     }
     if (rc == ST_OK && w->dels.n) {
         sb_reset(&head);
         sb_adds(&head, "DELETE FROM ");
         ppg_add_table(&head, p->name, w->rebuild, PPG_ROWS);
-        sb_adds(&head, " WHERE key IN (VALUES");
-        rc = pending_send(w, &w->dels, 1, head.buf, ")", "deleting projection rows", e);
+        sb_adds(&head, " WHERE key IN (");
+        rc = pending_send(w, &w->dels, 1, NULL, head.buf, ")", "deleting projection rows", e);
     }
     if (rc == ST_OK && w->rows.n) {
         sb_reset(&head);
@@ -532,7 +570,10 @@ static int writer_flush(struct proj_writer *w, err *e)
             sb_adds(&head, ", ");
             pgu_add_ident(&head, NULL, p->columns[i], NULL);
         }
-        sb_adds(&head, ") VALUES");
+        sb_adds(&head, ")");
+        const char **casts = xcalloc(1 + p->ncolumns, sizeof *casts);
+        for (size_t i = 0; i < p->ncolumns; i++)
+            casts[1 + i] = column_type(p, i) + 1; /* without its leading space */
         sb_adds(&tail, " ON CONFLICT (key) DO ");
         if (p->ncolumns == 0)
             sb_adds(&tail, "NOTHING");
@@ -542,8 +583,9 @@ static int writer_flush(struct proj_writer *w, err *e)
             sb_adds(&tail, " = EXCLUDED.");
             pgu_add_ident(&tail, NULL, p->columns[i], NULL);
         }
-        rc = pending_send(w, &w->rows, 1 + p->ncolumns, head.buf, tail.buf,
+        rc = pending_send(w, &w->rows, 1 + p->ncolumns, casts, head.buf, tail.buf,
                           "writing projection rows", e);
+        free(casts);
     }
     sb_done(&head);
     sb_done(&tail);

@@ -87,10 +87,10 @@ struct pg_store {
     /* In a transaction: the events appended but not yet sent (store_pg_batch.c),
      * sent before any other statement and at commit (pg_batch_flush). */
     struct pg_batch batch;
-    int64_t format;   /* the store's format (store_pg_schema.c) */
-    char *conninfo;   /* the path as given, password and all: for libpq only,
-                       * never for a message (store_pg_ops.c's query connects
-                       * with it) */
+    int64_t format; /* the store's format (store_pg_schema.c) */
+    char *conninfo; /* the path as given, password and all: for libpq only,
+                     * never for a message (store_pg_ops.c's query connects
+                     * with it) */
 };
 
 extern const struct store_ops store_pg_ops;

@@ -190,8 +190,7 @@ int pg_read_stream(struct store *s, const char *stream, int64_t from_version, in
         char a[24], d[24];
         const char *params[3] = {stream, pgu_i64(a, from_version),
                                  limit ? pgu_i64(d, (int64_t)limit) : NULL};
-        return read_into(ps, pg_run(ps, P_READ_STREAM_NAME, 3, params, e, "reading a stream"),
-                         out);
+        return read_into(ps, pg_run(ps, P_READ_STREAM_NAME, 3, params, e, "reading a stream"), out);
     }
     if (pg_stream_lookup(ps, stream, &id, &vmax, &found, e) != ST_OK)
         return ST_ERR;
