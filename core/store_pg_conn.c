@@ -100,14 +100,37 @@ static bool conn_dropped(struct pg_store *ps)
 {
     if (PQstatus(ps->conn) != CONNECTION_OK)
         return true;
-    struct pollfd pfd = {PQsocket(ps->conn), POLLIN, 0};
-    if (pfd.fd < 0)
-        return true;
-    if (poll(&pfd, 1, 0) <= 0)
-        return false;
     /* Something to read between statements: a notification, a notice, or the
-     * end of the connection, which PQconsumeInput then reports. */
-    return !PQconsumeInput(ps->conn) || PQstatus(ps->conn) != CONNECTION_OK;
+     * server's goodbye (an error message, then the end of the connection, which
+     * PQconsumeInput reports once it reads it). */
+    for (int i = 0; i < 8; i++) {
+        struct pollfd pfd = {PQsocket(ps->conn), POLLIN, 0};
+        if (pfd.fd < 0)
+            return true;
+        if (poll(&pfd, 1, 0) <= 0)
+            return false;
+        if (!PQconsumeInput(ps->conn) || PQstatus(ps->conn) != CONNECTION_OK || ps->said_bye)
+            return true;
+    }
+    return false;
+}
+
+/* Messages the server sends outside a statement come to libpq as notices: among
+ * them the FATAL one a server sends as it ends a session ("terminating connection
+ * due to administrator command"), often before the connection's end can be
+ * read. Notices are otherwise not shown (the store's messages come through err). */
+static void on_notice(void *arg, const PGresult *r)
+{
+    struct pg_store *ps = arg;
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        ps->said_bye = true;
+}
+
+void pg_watch_notices(struct pg_store *ps)
+{
+    ps->said_bye = false;
+    PQsetNoticeReceiver(ps->conn, on_notice, ps);
 }
 
 /* A connection lost between transactions (a server restart) is opened again
@@ -137,6 +160,7 @@ int pg_batch_flush(struct pg_store *ps, err *e)
 int pg_reconnect(struct pg_store *ps, err *e)
 {
     PQreset(ps->conn);
+    pg_watch_notices(ps);
     memset(ps->prepared, 0, sizeof ps->prepared);
     memset(ps->page_prepared, 0, sizeof ps->page_prepared);
     memset(ps->append_prepared, 0, sizeof ps->append_prepared);

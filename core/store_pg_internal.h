@@ -73,6 +73,7 @@ struct pg_store {
     int64_t next_pos;   /* while the append lock is held: the next position; -1 unknown */
     int64_t notify_pos; /* the last position appended in the open transaction; 0 none */
     bool listening;     /* LISTEN was sent on this connection */
+    bool said_bye;      /* the server announced the end of the session (a FATAL notice) */
     int64_t known_head; /* while listening: the head as last heard of */
     bool prepared[P_NSTMT];
     bool page_prepared[PGP_NSTMT];
@@ -134,6 +135,8 @@ int pg_read_only_error(struct pg_store *ps, err *e);
 /* Opens a connection lost between transactions again (a server restart); inside
  * a transaction the loss is an error, since what it did is gone. */
 int pg_ensure_connected(struct pg_store *ps, err *e);
+/* Takes the server's notices on the connection (store_pg_conn.c says why). */
+void pg_watch_notices(struct pg_store *ps);
 /* Opens the connection again (a new session), and sets it up. */
 int pg_reconnect(struct pg_store *ps, err *e);
 /* Forgets what the append lock's holder knew (next position, head to announce). */

@@ -228,6 +228,7 @@ struct store *store_pg_open(const char *path, const struct store_options *opt, e
         err_set(e, ST_ERR, "cannot open store %s: %s", ps->base.path, msg);
         goto fail;
     }
+    pg_watch_notices(ps);
     if (pg_session_setup(ps, e) != ST_OK)
         goto fail;
     enum db_kind kind;
