@@ -13,7 +13,7 @@
  * quoted, with '"' and '\' escaped, so data and meta arrive byte for byte. */
 #include "store_pg_batch.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char INSERT_SQL[] =
@@ -44,9 +44,15 @@ void pg_batch_clear(struct pg_batch *b)
 
 static void add_int(strbuf *sb, bool first, int64_t v)
 {
-    char buf[24];
-    int len = snprintf(buf, sizeof buf, "%s%lld", first ? "{" : ",", (long long)v);
-    sb_add(sb, buf, (size_t)len);
+    char buf[24], *p = buf + sizeof buf;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    *--p = first ? '{' : ',';
+    sb_add(sb, p, (size_t)(buf + sizeof buf - p));
 }
 
 static void add_text(strbuf *sb, bool first, const char *s)

@@ -138,7 +138,7 @@ void pg_watch_notices(struct pg_store *ps)
  * what the transaction did is gone. */
 int pg_ensure_connected(struct pg_store *ps, err *e)
 {
-    if (ps->batch.n > 0 && ps->tx != PG_TX_NONE)
+    if (ps->batch.n > 0 && ps->tx != PG_TX_NONE && !ps->hold_batch)
         return pg_batch_flush(ps, e); /* the transaction's events go first */
     if (ps->tx != PG_TX_NONE || !conn_dropped(ps))
         return ST_OK;
@@ -341,7 +341,14 @@ PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const 
 {
     char name[16];
     snprintf(name, sizeof name, "strata_%d", (int)id);
-    return pg_run_sql(ps, name, &ps->prepared[id], PG_SQL[id], n, params, e, doing);
+    /* Statements that neither read event_log nor depend on its rows leave the
+     * transaction's held events where they are (a new stream's lookup and row,
+     * the command ids, the append time): the batch stays whole. */
+    ps->hold_batch = id == P_STREAM_GET || id == P_STREAM_NEW || id == P_CMD_GET ||
+                     id == P_CMD_INS || id == P_TIME_INS;
+    PGresult *r = pg_run_sql(ps, name, &ps->prepared[id], PG_SQL[id], n, params, e, doing);
+    ps->hold_batch = false;
+    return r;
 }
 
 int pg_exec(struct pg_store *ps, const char *sql, err *e, const char *doing)

@@ -88,6 +88,7 @@ struct pg_store {
     /* In a transaction: the events appended but not yet sent (store_pg_batch.c),
      * sent before any other statement and at commit (pg_batch_flush). */
     struct pg_batch batch;
+    bool hold_batch; /* the statement being run leaves the batch held (pg_run) */
     int64_t format; /* the store's format (store_pg_schema.c) */
     char *conninfo; /* the path as given, password and all: for libpq only,
                      * never for a message (store_pg_ops.c's query connects
