@@ -446,6 +446,7 @@ static void pg_close(struct store *s)
         PQfinish(ps->conn); /* an open transaction is rolled back by the server */
     stream_cache_clear(&ps->cache);
     pg_batch_done(&ps->batch);
+    pg_ahead_forget(ps);
     free(ps->base.path);
     free(ps->conninfo);
     free(ps);

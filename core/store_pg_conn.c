@@ -109,7 +109,10 @@ static bool conn_dropped(struct pg_store *ps)
             return true;
         if (poll(&pfd, 1, 0) <= 0)
             return false;
-        if (!PQconsumeInput(ps->conn) || PQstatus(ps->conn) != CONNECTION_OK || ps->said_bye)
+        if (!PQconsumeInput(ps->conn))
+            return true;
+        PQisBusy(ps->conn); /* which parses what was read: a notice goes to on_notice */
+        if (PQstatus(ps->conn) != CONNECTION_OK || ps->said_bye)
             return true;
     }
     return false;

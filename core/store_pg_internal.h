@@ -89,10 +89,11 @@ struct pg_store {
      * sent before any other statement and at commit (pg_batch_flush). */
     struct pg_batch batch;
     bool hold_batch; /* the statement being run leaves the batch held (pg_run) */
-    int64_t format; /* the store's format (store_pg_schema.c) */
-    char *conninfo; /* the path as given, password and all: for libpq only,
-                     * never for a message (store_pg_ops.c's query connects
-                     * with it) */
+    PGresult *ahead; /* rows read ahead of a front-to-back reader (store_pg_read.c) */
+    int64_t format;  /* the store's format (store_pg_schema.c) */
+    char *conninfo;  /* the path as given, password and all: for libpq only,
+                      * never for a message (store_pg_ops.c's query connects
+                      * with it) */
 };
 
 extern const struct store_ops store_pg_ops;
@@ -153,6 +154,8 @@ int pg_cache_flush(struct pg_store *ps, err *e);
 /* The stream's id and current version; *found false (and no error) if unknown. */
 int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
                      bool *found, err *e);
+/* Forgets the rows read ahead (store_pg_read.c). */
+void pg_ahead_forget(struct pg_store *ps);
 /* Appends the rows of r (EVENT_COLS, store_pg_read.c) to out. */
 void pg_read_events(const PGresult *r, struct event_list *out);
 /* Events first..last (positions, inclusive) into out. */

@@ -22,10 +22,16 @@ static struct pg_store *PS(struct store *s)
     return (struct pg_store *)s;
 }
 
+static void read_rows(const PGresult *r, int from, int to, struct event_list *out);
+
 void pg_read_events(const PGresult *r, struct event_list *out)
 {
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows; i++) {
+    read_rows(r, 0, PQntuples(r), out);
+}
+
+static void read_rows(const PGresult *r, int from, int to, struct event_list *out)
+{
+    for (int i = from; i < to; i++) {
         struct event *ev = event_list_add(out);
         ev->position = pgu_int(r, i, 0);
         ev->stream = pgu_dup(r, i, 1);
@@ -126,6 +132,47 @@ static char *page_sql(int bits)
     return sb_steal(&sql);
 }
 
+/* ---- reading ahead ----
+ *
+ * A reader going through the log from front to back (a replay, a catch-up, an
+ * export) asks for page after page with no filter. Each page is a round trip, and
+ * on a busy machine a round trip costs more than the rows: the server and the
+ * client each wait to be scheduled. So a page of PG_AHEAD_MIN to PG_AHEAD_ROWS
+ * events is read as PG_AHEAD_ROWS, and the rows beyond it are kept (ps->ahead,
+ * up to PG_AHEAD_BYTES) for the pages that follow. Committed events never change and positions have
+ * no gaps, so kept rows stay true; only rows read inside the store's own transaction could be
+ * rolled back, and those are never kept. The rows serve a page only if they hold all of it; a page
+ * reaching past them is read afresh. */
+#define PG_AHEAD_ROWS 8192
+#define PG_AHEAD_MIN 256                  /* pages smaller than this (a screen's) are not */
+#define PG_AHEAD_BYTES (16 * 1024 * 1024) /* rows kept, at most */
+
+void pg_ahead_forget(struct pg_store *ps)
+{
+    PQclear(ps->ahead);
+    ps->ahead = NULL;
+}
+
+/* Serves the page (lo, lo + limit] (none after hi) from the rows kept, if they
+ * hold all of it. */
+static bool ahead_serve(struct pg_store *ps, int64_t lo, int64_t hi, size_t limit,
+                        struct event_list *out)
+{
+    PGresult *r = ps->ahead;
+    int rows = r ? PQntuples(r) : 0;
+    if (rows == 0)
+        return false;
+    int64_t first = pgu_int(r, 0, 0), last = pgu_int(r, rows - 1, 0);
+    if (lo + 1 < first || lo + 1 > last || last - first != rows - 1)
+        return false;
+    int from = (int)(lo + 1 - first);
+    int64_t want_last = hi < lo + (int64_t)limit ? hi : lo + (int64_t)limit;
+    if (want_last > last)
+        return false;
+    read_rows(r, from, from + (int)(want_last - lo), out);
+    return true;
+}
+
 int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, bool backward,
                  size_t limit, struct event_list *out, err *e)
 {
@@ -140,6 +187,10 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
     bool text = f->text && *f->text;
     int bits = (f->stream ? PGP_STREAM : 0) | (f->type ? PGP_TYPE : 0) | (text ? PGP_TEXT : 0) |
                (backward ? PGP_BACKWARD : 0) | (f->envelope_only ? PGP_ENVELOPE : 0);
+    bool ahead =
+        bits == 0 && limit >= PG_AHEAD_MIN && limit < PG_AHEAD_ROWS && ps->tx == PG_TX_NONE;
+    if (ahead && ahead_serve(ps, lo, hi, limit, out))
+        return ST_OK;
     int64_t id = 0;
     if (f->stream) {
         int64_t current;
@@ -159,13 +210,24 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
                              pgu_i64(b3, hi),
                              f->type,
                              text ? pattern.buf : NULL,
-                             limit ? pgu_i64(b6, (int64_t)limit) : NULL};
+                             limit ? pgu_i64(b6, ahead ? PG_AHEAD_ROWS : (int64_t)limit) : NULL};
     snprintf(name, sizeof name, "strata_page_%d", bits);
     char *sql = page_sql(bits);
     PGresult *r =
         pg_run_sql(ps, name, &ps->page_prepared[bits], sql, 6, params, e, "reading events");
     free(sql);
     sb_done(&pattern);
+    if (ahead && r) {
+        pg_ahead_forget(ps);
+        ps->ahead = r;
+        if (!ahead_serve(ps, lo, hi, limit, out)) { /* fewer rows than asked: all of them */
+            read_rows(r, 0, PQntuples(r), out);
+            pg_ahead_forget(ps);
+        } else if (PQresultMemorySize(r) > PG_AHEAD_BYTES) {
+            pg_ahead_forget(ps);
+        }
+        return ST_OK;
+    }
     return read_into(ps, r, out);
 }
 

@@ -297,6 +297,21 @@ static void test_pg_copy_ops(void **state)
     free(path);
 }
 
+/* append1, saying which line failed. */
+static int64_t append_at(struct store *s, const char *stream, const char *type, int line)
+{
+    struct new_event n = {type, 1, NULL, "{}", NULL};
+    struct event_list out;
+    event_list_init(&out);
+    err e = {0};
+    if (store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, &out, &e) != ST_OK)
+        fail_msg("line %d: append to %s: %s", line, stream, e.msg);
+    int64_t pos = out.items[0].position;
+    event_list_done(&out);
+    return pos;
+}
+#define APPEND_AT(s, stream, type, data, time) append_at(s, stream, type, __LINE__)
+
 /* Waits until the server has ended the session with process id pid. */
 static void terminate(int pid)
 {
@@ -326,11 +341,11 @@ static void test_pg_reconnect(void **state)
         return;
     }
     struct store *s = open_fresh();
-    append1(s, "A-1", "Opened", "{}", NULL);
+    APPEND_AT(s, "A-1", "Opened", "{}", NULL);
     int64_t was = store_session(s);
     assert_true(was > 0);
     terminate((int)was);
-    assert_int_equal(append1(s, "A-1", "Deposited", "{}", NULL), 2);
+    assert_int_equal(APPEND_AT(s, "A-1", "Deposited", "{}", NULL), 2);
     assert_true(store_session(s) != was);
 
     terminate((int)store_session(s));
@@ -339,7 +354,7 @@ static void test_pg_reconnect(void **state)
     terminate((int)store_session(s));
     err e = {0};
     assert_int_equal(store_begin(s, &e), ST_OK);
-    append1(s, "A-1", "Deposited", "{}", NULL);
+    APPEND_AT(s, "A-1", "Deposited", "{}", NULL);
     assert_int_equal(store_commit(s, &e), ST_OK);
     assert_int_equal(head_of(s), 3);
 
@@ -349,7 +364,7 @@ static void test_pg_reconnect(void **state)
     assert_int_not_equal(store_append(s, "A-1", STORE_ANY_VERSION, NULL, &n, 1, NULL, &e), ST_OK);
     assert_non_null(strstr(e.msg, "connection"));
     store_rollback(s);
-    assert_int_equal(append1(s, "A-1", "Deposited", "{}", NULL), 4);
+    assert_int_equal(APPEND_AT(s, "A-1", "Deposited", "{}", NULL), 4);
     store_close(s);
 }
 
