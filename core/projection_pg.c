@@ -450,9 +450,23 @@ struct proj_writer {
     const struct projection_spec *p;
     bool rebuild;
     struct pending hist, keys, rows, dels; /* 3, 2, 1 + ncolumns, 1 parameters per entry */
+    value held; /* the keys the pending entries are about (a set) */
     strbuf tmp;
     struct proj_writer *next; /* in the list of open writers */
 };
+
+static void held_clear(struct proj_writer *w)
+{
+    if (value_map_len(&w->held) == 0)
+        return;
+    value_free(w->held);
+    w->held = value_map(64);
+}
+
+static void held_add(struct proj_writer *w, const char *key)
+{
+    value_map_setn(&w->held, key, strlen(key), value_bool(true));
+}
 
 static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct proj_writer *writers;
@@ -593,6 +607,7 @@ static int writer_flush(struct proj_writer *w, err *e)
     pending_clear(&w->keys);
     pending_clear(&w->dels);
     pending_clear(&w->rows);
+    held_clear(w);
     if (rc != ST_OK)
         err_prefix(e, "projection %s", p->name);
     return rc;
@@ -630,6 +645,7 @@ static void pg_writer_close(struct proj_writer *w)
     pending_done(&w->keys);
     pending_done(&w->rows);
     pending_done(&w->dels);
+    value_free(w->held);
     sb_done(&w->tmp);
     free(w);
 }
@@ -648,6 +664,7 @@ static int pg_writer_open(struct store *s, const struct projection_spec *p, bool
     sb_init(&w->rows.buf);
     sb_init(&w->dels.buf);
     sb_init(&w->tmp);
+    w->held = value_map(64);
     pthread_mutex_lock(&writers_lock);
     w->next = writers;
     writers = w;
@@ -661,8 +678,10 @@ static int pg_row_get(struct proj_writer *w, const char *key, value *row, bool *
     *row = value_null();
     *found = false;
     /* The fold asks only for rows it has not cached, which it wrote none of since;
-     * sending first keeps that true whatever it does. */
-    if ((w->hist.n || w->rows.n || w->dels.n) && writer_flush(w, e) != ST_OK)
+     * should it ask for one it wrote, what is held is sent first. Otherwise the
+     * held entries stay held: a catch-up misses each key once, and sending at
+     * every miss would cut its batch into a statement per key. */
+    if (value_map_getn(&w->held, key, strlen(key)) && writer_flush(w, e) != ST_OK)
         return ST_ERR;
     sb_reset(&w->tmp);
     sb_adds(&w->tmp, "SELECT row FROM ");
@@ -692,6 +711,7 @@ static int pg_history_put(struct proj_writer *w, const char *key, int64_t positi
     (void)prev;
     char pos[24];
     pgu_i64(pos, position);
+    held_add(w, key);
     pending_add(&w->hist, key, strlen(key));
     pending_add(&w->hist, pos, strlen(pos));
     if (row) {
@@ -712,6 +732,7 @@ static int pg_history_put(struct proj_writer *w, const char *key, int64_t positi
 
 static int pg_row_store(struct proj_writer *w, const char *key, const value *row, err *e)
 {
+    held_add(w, key);
     if (!row) {
         pending_add(&w->dels, key, strlen(key));
     } else {
@@ -809,6 +830,7 @@ static void pg_batch_rollback(struct store *s)
             pending_clear(&w->keys);
             pending_clear(&w->rows);
             pending_clear(&w->dels);
+            held_clear(w);
         }
     pthread_mutex_unlock(&writers_lock);
     if (!idle(s))
