@@ -450,7 +450,7 @@ struct proj_writer {
     const struct projection_spec *p;
     bool rebuild;
     struct pending hist, keys, rows, dels; /* 3, 2, 1 + ncolumns, 1 parameters per entry */
-    value held; /* the keys the pending entries are about (a set) */
+    value held;                            /* the keys the pending entries are about (a set) */
     strbuf tmp;
     struct proj_writer *next; /* in the list of open writers */
 };

@@ -29,8 +29,6 @@ static const char *const PG_SQL[P_NSTMT] = {
     [P_STREAM_NEW] = "INSERT INTO streams(name, version, last_position) VALUES($1, 0, 0) "
                      "RETURNING id",
     [P_STREAM_SET] = "UPDATE streams SET version = $2, last_position = $3 WHERE id = $1",
-    [P_EVENT_INS] = "INSERT INTO event_log(position, stream_id, version, type, schema, time, "
-                    "data, meta) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
     [P_CMD_GET] = "SELECT first_position, last_position FROM commands WHERE id = $1",
     [P_CMD_INS] = "INSERT INTO commands(id, stream_id, first_position, last_position) "
                   "VALUES($1, $2, $3, $4)",
@@ -47,14 +45,20 @@ static const char *const PG_SQL[P_NSTMT] = {
     [P_SNAP_PUT] = "INSERT INTO snapshots(stream_id, rules_hash, version, position, state) "
                    "VALUES($1, $2, $3, $4, $5) ON CONFLICT (stream_id, rules_hash, version) "
                    "DO UPDATE SET position = EXCLUDED.position, state = EXCLUDED.state",
-    [P_SNAP_GET] = "SELECT version, position, state FROM snapshots WHERE stream_id = $1 "
-                   "AND rules_hash = $2 AND position <= $3 ORDER BY version DESC LIMIT 1",
-    /* The same two by the stream's name, one round trip without its id. */
+    /* The stream read by its name, one round trip without its id. */
     [P_READ_STREAM_NAME] = EVENT_COLS "WHERE s.name = $1 AND e.version >= $2 "
                                       "ORDER BY e.version LIMIT $3",
-    [P_SNAP_GET_NAME] = "SELECT n.version, n.position, n.state FROM snapshots n JOIN streams s "
-                        "ON s.id = n.stream_id WHERE s.name = $1 AND n.rules_hash = $2 "
-                        "AND n.position <= $3 ORDER BY n.version DESC LIMIT 1",
+    /* An aggregate's load in one round trip: its newest snapshot (a row with
+     * position -1: version, the snapshot's position as text in time, the state in
+     * data) and up to $4 events after it, in one statement, so one snapshot of the
+     * database (store_pg_read.c, pg_snapshot_get). */
+    [P_SNAP_LOAD] = "WITH sn AS (SELECT n.version, n.position, n.state FROM snapshots n "
+                    "JOIN streams s ON s.id = n.stream_id WHERE s.name = $1 AND "
+                    "n.rules_hash = $2 AND n.position <= $3 ORDER BY n.version DESC LIMIT 1) "
+                    "(SELECT -1::bigint, NULL::text, version, NULL::text, 0, position::text, "
+                    "state, NULL::text FROM sn) UNION ALL (" EVENT_COLS
+                    "WHERE s.name = $1 AND e.version > coalesce((SELECT version FROM sn), 0) "
+                    "AND e.position <= $3 ORDER BY e.version LIMIT $4)",
     [P_TIME_INS] = "INSERT INTO append_times(first_position, appended_at) VALUES($1, $2) "
                    "ON CONFLICT (first_position) DO NOTHING",
 };

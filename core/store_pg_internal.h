@@ -20,7 +20,6 @@ enum pg_stmt {
     P_STREAM_GET,
     P_STREAM_NEW,
     P_STREAM_SET,
-    P_EVENT_INS,
     P_CMD_GET,
     P_CMD_INS,
     P_NOTIFY,
@@ -30,10 +29,9 @@ enum pg_stmt {
     P_COUNT_STREAMS,
     P_AT_TIME,
     P_SNAP_PUT,
-    P_SNAP_GET,
     P_TIME_INS,
     P_READ_STREAM_NAME,
-    P_SNAP_GET_NAME,
+    P_SNAP_LOAD,
     P_NSTMT
 };
 
@@ -90,10 +88,18 @@ struct pg_store {
     struct pg_batch batch;
     bool hold_batch; /* the statement being run leaves the batch held (pg_run) */
     PGresult *ahead; /* rows read ahead of a front-to-back reader (store_pg_read.c) */
-    int64_t format;  /* the store's format (store_pg_schema.c) */
-    char *conninfo;  /* the path as given, password and all: for libpq only,
-                      * never for a message (store_pg_ops.c's query connects
-                      * with it) */
+    /* The events a snapshot lookup read with it, for the stream read that follows
+     * (store_pg_read.c): the stream, the first version, the bound, the rows. */
+    struct {
+        char *stream;
+        int64_t from_version, max_position;
+        size_t asked;
+        struct event_list events;
+    } loaded;
+    int64_t format; /* the store's format (store_pg_schema.c) */
+    char *conninfo; /* the path as given, password and all: for libpq only,
+                     * never for a message (store_pg_ops.c's query connects
+                     * with it) */
 };
 
 extern const struct store_ops store_pg_ops;
@@ -154,7 +160,7 @@ int pg_cache_flush(struct pg_store *ps, err *e);
 /* The stream's id and current version; *found false (and no error) if unknown. */
 int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
                      bool *found, err *e);
-/* Forgets the rows read ahead (store_pg_read.c). */
+/* Forgets the rows read ahead and the events read with a snapshot (store_pg_read.c). */
 void pg_ahead_forget(struct pg_store *ps);
 /* Appends the rows of r (EVENT_COLS, store_pg_read.c) to out. */
 void pg_read_events(const PGresult *r, struct event_list *out);

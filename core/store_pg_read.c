@@ -24,6 +24,9 @@ static struct pg_store *PS(struct store *s)
 
 static void read_rows(const PGresult *r, int from, int to, struct event_list *out);
 
+/* Events read with a snapshot, for the load that follows (pg_snapshot_get). */
+#define PG_LOAD_ROWS 512
+
 void pg_read_events(const PGresult *r, struct event_list *out)
 {
     read_rows(r, 0, PQntuples(r), out);
@@ -151,6 +154,10 @@ void pg_ahead_forget(struct pg_store *ps)
 {
     PQclear(ps->ahead);
     ps->ahead = NULL;
+    free(ps->loaded.stream);
+    ps->loaded.stream = NULL;
+    event_list_done(&ps->loaded.events);
+    event_list_init(&ps->loaded.events);
 }
 
 /* Serves the page (lo, lo + limit] (none after hi) from the rows kept, if they
@@ -239,6 +246,28 @@ static int version_at(struct pg_store *ps, int64_t id, int64_t pos, int64_t *out
     return one_int(ps, P_VERSION_AT, 2, params, out, NULL, e, "reading a stream");
 }
 
+/* The events the snapshot lookup just read, if they are the ones asked for: the
+ * same stream, version and bound, and all of them (fewer than were asked for
+ * then, or at least as many as are asked for now). Used once. */
+static bool loaded_serve(struct pg_store *ps, const char *stream, int64_t from_version,
+                         int64_t max_position, size_t limit, struct event_list *out)
+{
+    struct event_list *l = &ps->loaded.events;
+    bool ok = ps->loaded.stream && strcmp(ps->loaded.stream, stream) == 0 &&
+              ps->loaded.from_version == from_version && ps->loaded.max_position == max_position &&
+              (l->len < ps->loaded.asked || (limit > 0 && limit <= l->len));
+    if (ok) {
+        size_t n = limit > 0 && limit < l->len ? limit : l->len;
+        for (size_t i = 0; i < n; i++) {
+            struct event *ev = event_list_add(out);
+            *ev = l->items[i];
+            memset(&l->items[i], 0, sizeof l->items[i]); /* moved */
+        }
+    }
+    pg_ahead_forget(ps); /* used once, or not at all */
+    return ok;
+}
+
 int pg_read_stream(struct store *s, const char *stream, int64_t from_version, int64_t max_position,
                    size_t limit, struct event_list *out, err *e)
 {
@@ -247,6 +276,9 @@ int pg_read_stream(struct store *s, const char *stream, int64_t from_version, in
     bool found;
     if (!stream)
         return err_set(e, ST_USAGE, "no stream given");
+    if (ps->loaded.stream &&
+        loaded_serve(ps, stream, from_version, max_position > 0 ? max_position : 0, limit, out))
+        return ST_OK;
     if (max_position <= 0 && !(ps->tx == PG_TX_OPEN && stream_cache_find(&ps->cache, stream))) {
         /* Up to the head: by name, one round trip (an aggregate's load). */
         char a[24], d[24];
@@ -390,22 +422,33 @@ int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
     out->state = NULL;
     if (!stream || !rules_hash)
         return err_set(e, ST_USAGE, "a snapshot lookup needs a stream and a rules hash");
-    /* By the stream's name: one round trip. */
-    char b[24];
-    const char *params[3] = {stream, rules_hash,
-                             pgu_i64(b, max_position > 0 ? max_position : INT64_MAX)};
-    PGresult *r = pg_run(ps, P_SNAP_GET_NAME, 3, params, e, "reading a snapshot");
-    bool found;
+    /* By the stream's name, and with the events after the snapshot, which an
+     * aggregate's load reads next (pg_read_stream takes them from ps->loaded): one
+     * round trip for both. */
+    pg_ahead_forget(ps);
+    char b[24], c[24];
+    const char *params[4] = {stream, rules_hash,
+                             pgu_i64(b, max_position > 0 ? max_position : INT64_MAX),
+                             pgu_i64(c, PG_LOAD_ROWS)};
+    PGresult *r = pg_run(ps, P_SNAP_LOAD, 4, params, e, "reading a snapshot");
     if (!r)
         return ST_ERR;
-    found = PQntuples(r) > 0;
-    if (found) {
-        out->version = pgu_int(r, 0, 0);
-        out->position = pgu_int(r, 0, 1);
-        out->state = pgu_dup(r, 0, 2);
+    bool found = false;
+    int rows = PQntuples(r), first = 0;
+    if (rows > 0 && pgu_int(r, 0, 0) == -1) {
+        found = true;
+        first = 1;
+        out->version = pgu_int(r, 0, 2);
+        out->position = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+        out->state = pgu_dup(r, 0, 6);
         if (!out->state)
             out->state = xstrdup("null");
     }
+    ps->loaded.stream = xstrdup(stream);
+    ps->loaded.from_version = (found ? out->version : 0) + 1;
+    ps->loaded.max_position = max_position > 0 ? max_position : 0;
+    ps->loaded.asked = PG_LOAD_ROWS;
+    read_rows(r, first, rows, &ps->loaded.events);
     PQclear(r);
     if (!found)
         return err_set(e, ST_NOT_FOUND, "no snapshot of %s for these rules", stream);
