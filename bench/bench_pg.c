@@ -2,11 +2,18 @@
  * server BENCH_PG_URI names (bench/run.sh starts a throw-away one, or skips these
  * with a line saying so when none can be started). Each figure sets Strata on
  * PostgreSQL against raw libpq doing the same work in the same run:
- *   pg_append_batch     store_append, 10,000 events a transaction  vs raw INSERTs
+ *   pg_append_batch     store_append, 10,000 events a transaction  vs a bulk writer's
+ *                                                                    unnest INSERTs
  *   pg_replay           events decoded and folded through apply    vs reading the rows
- *   pg_project_catchup  AccountList folded from position 0         vs reading the rows
- *   pg_exec_latency     one Deposit end to end (a durable commit)  vs one raw append
- *                                                                    transaction
+ *   pg_project_catchup  AccountList folded from position 0         vs the same fold by
+ *                                                                    hand (catchup_raw)
+ *   pg_project_catchup_scan_limit  the same                        vs reading the rows
+ *   pg_exec_latency     one Deposit end to end (a durable commit)  vs one command by
+ *                                                                    hand: a read, then
+ *                                                                    a pipelined append
+ * Each baseline is written as a competent libpq programmer would write that job,
+ * with the same guarantees (gapless positions under the append lock, the expected
+ * version checked, the append time, the notification), not as a straw man.
  * and durable commands per second with 1, 4 and 8 writer processes, Strata on
  * PostgreSQL against Strata on SQLite (synchronous=FULL) in the same run:
  *   pg_writers_N        N processes, each its own connection, Deposit on random

@@ -54,11 +54,12 @@
  * transaction did is gone. Every write checks that its transaction is still
  * open, so nothing is written outside one.
  *
- * Writing. History entries, keys and rows are sent many to a statement (a few
- * thousand per round trip) rather than one statement per row: on a network a
- * round trip costs more than the row. They are sent at the latest by record_put,
- * which a batch calls for each projection after writing its rows, and by the
- * swap, drop and commit. */
+ * Writing. History entries, keys and rows are held and sent many to a statement
+ * (one text array per column, unnest()ed: up to PPG_PARAMS_MAX values a round
+ * trip) rather than one statement per row: on a network a round trip costs more
+ * than the row. They are sent at the latest by record_put, which a batch calls for
+ * each projection after writing its rows, and by the swap, drop and commit; a
+ * row read (row_get) sends them first only when they are about its key. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,6 +26,13 @@
  * takes the lock too, as SQLite's BEGIN IMMEDIATE takes its write lock: the
  * retry path of aggregate.c relies on "after begin, nobody else appends".
  *
+ * Round trips. An append of its own (outside the caller's transaction: every
+ * `strata exec`) is one pipeline, one round trip: the lock and one statement that
+ * does the rest (append_one below). In the caller's transaction the lock is held,
+ * the head and the streams' versions are known, so the events are held and sent
+ * as one INSERT per 1,000 (store_pg_batch.c); the streams rows are written once
+ * at commit.
+ *
  * Live across processes. Each append's transaction ends with pg_notify(PG_CHANNEL,
  * last position); PostgreSQL delivers it at commit, and never for a rollback. A
  * follower's wait_head LISTENs once and then sleeps in poll() on the connection's
