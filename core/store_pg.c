@@ -363,7 +363,7 @@ static int pg_append(struct store *s, const char *stream, int64_t expected_versi
         return pg_read_only_error(ps, e);
     if (ps->tx == PG_TX_ABORTED)
         return store_aborted_error(e);
-    pg_ahead_forget(ps); /* events read with a snapshot are not the stream's now */
+    pg_loaded_forget(ps); /* events read with a snapshot are not the stream's now */
     char small[4][TIME_TEXT_LEN + 1];
     char(*times)[TIME_TEXT_LEN + 1] = n <= 4 ? small : xmalloc(n * sizeof *times);
     int rc = store_append_check(stream, expected_version, command_id, events, n, times, e);

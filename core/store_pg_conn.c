@@ -143,8 +143,21 @@ void pg_watch_notices(struct pg_store *ps)
 /* A connection lost between transactions (a server restart) is opened again
  * before the next statement; inside a transaction the loss is an error, since
  * what the transaction did is gone. */
+void pg_loaded_forget(struct pg_store *ps)
+{
+    if (!ps->loaded.stream)
+        return;
+    free(ps->loaded.stream);
+    ps->loaded.stream = NULL;
+    event_list_done(&ps->loaded.events);
+    event_list_init(&ps->loaded.events);
+}
+
 int pg_ensure_connected(struct pg_store *ps, err *e)
 {
+    /* Events read with a snapshot serve only the stream read right after it
+     * (store_pg_read.c): any other statement first, and they are forgotten. */
+    pg_loaded_forget(ps);
     if (ps->batch.n > 0 && ps->tx != PG_TX_NONE && !ps->hold_batch)
         return pg_batch_flush(ps, e); /* the transaction's events go first */
     if (ps->tx != PG_TX_NONE || !conn_dropped(ps))

@@ -162,6 +162,8 @@ int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t
                      bool *found, err *e);
 /* Forgets the rows read ahead and the events read with a snapshot (store_pg_read.c). */
 void pg_ahead_forget(struct pg_store *ps);
+/* Forgets the events read with a snapshot (any statement does, pg_ensure_connected). */
+void pg_loaded_forget(struct pg_store *ps);
 /* Appends the rows of r (EVENT_COLS, store_pg_read.c) to out. */
 void pg_read_events(const PGresult *r, struct event_list *out);
 /* Events first..last (positions, inclusive) into out. */

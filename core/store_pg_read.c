@@ -154,10 +154,7 @@ void pg_ahead_forget(struct pg_store *ps)
 {
     PQclear(ps->ahead);
     ps->ahead = NULL;
-    free(ps->loaded.stream);
-    ps->loaded.stream = NULL;
-    event_list_done(&ps->loaded.events);
-    event_list_init(&ps->loaded.events);
+    pg_loaded_forget(ps);
 }
 
 /* Serves the page (lo, lo + limit] (none after hi) from the rows kept, if they
@@ -264,7 +261,7 @@ static bool loaded_serve(struct pg_store *ps, const char *stream, int64_t from_v
             memset(&l->items[i], 0, sizeof l->items[i]); /* moved */
         }
     }
-    pg_ahead_forget(ps); /* used once, or not at all */
+    pg_loaded_forget(ps); /* used once, or not at all */
     return ok;
 }
 
@@ -425,7 +422,7 @@ int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
     /* By the stream's name, and with the events after the snapshot, which an
      * aggregate's load reads next (pg_read_stream takes them from ps->loaded): one
      * round trip for both. */
-    pg_ahead_forget(ps);
+    pg_loaded_forget(ps);
     char b[24], c[24];
     const char *params[4] = {stream, rules_hash,
                              pgu_i64(b, max_position > 0 ? max_position : INT64_MAX),
