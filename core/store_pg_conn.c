@@ -140,6 +140,15 @@ void pg_watch_notices(struct pg_store *ps)
     PQsetNoticeReceiver(ps->conn, on_notice, ps);
 }
 
+/* A transaction the store did not open is open on the connection (a read
+ * model's batch, projection_pg.c): losing the session loses it, which is its
+ * error to report, never a reason to carry on in a new session. */
+static bool in_other_tx(struct pg_store *ps)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(ps->conn);
+    return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE;
+}
+
 /* A connection lost between transactions (a server restart) is opened again
  * before the next statement; inside a transaction the loss is an error, since
  * what the transaction did is gone. */
@@ -160,7 +169,7 @@ int pg_ensure_connected(struct pg_store *ps, err *e)
     pg_loaded_forget(ps);
     if (ps->batch.n > 0 && ps->tx != PG_TX_NONE && !ps->hold_batch)
         return pg_batch_flush(ps, e); /* the transaction's events go first */
-    if (ps->tx != PG_TX_NONE || !conn_dropped(ps))
+    if (ps->tx != PG_TX_NONE || in_other_tx(ps) || !conn_dropped(ps))
         return ST_OK;
     return pg_reconnect(ps, e);
 }
@@ -318,7 +327,7 @@ int pg_pipeline(struct pg_store *ps, const struct pg_call *calls, size_t n, PGre
 PGresult *pg_run_sql(struct pg_store *ps, const char *name, bool *done, const char *sql, int n,
                      const char *const *params, err *e, const char *doing)
 {
-    bool outside = ps->tx == PG_TX_NONE;
+    bool outside = ps->tx == PG_TX_NONE && !in_other_tx(ps);
     for (int attempt = 0;; attempt++) {
         PGresult *r = NULL;
         if (!*done) {
@@ -373,7 +382,7 @@ PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const 
 
 int pg_exec(struct pg_store *ps, const char *sql, err *e, const char *doing)
 {
-    bool outside = ps->tx == PG_TX_NONE;
+    bool outside = ps->tx == PG_TX_NONE && !in_other_tx(ps);
     if (pg_ensure_connected(ps, e) != ST_OK)
         return ST_ERR;
     PGresult *r = PQexec(ps->conn, sql);
