@@ -15,7 +15,7 @@
 #                  server's STRATA_TEST_PG_URI, else a throw-away one started with
 #                  scripts/pg-cluster.sh; without one they are skipped, saying so)
 #   BENCH_PG_SCALE events in the PostgreSQL store (default min(BENCH_SCALE, 100000))
-#   BENCH_WRITER_SECONDS  how long each pg_writers_N run lasts (default 3)
+#   BENCH_WRITER_SECONDS  how long each pg_writers_N run lasts (default 3; 0: none)
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
