@@ -318,9 +318,9 @@ static int append_one(struct pg_store *ps, const char *stream, int64_t expected,
         p[4] = events[i].meta;
     }
     snprintf(name, sizeof name, "strata_append_%zu", n);
-    if (pg_ensure_connected(ps, e) != ST_OK) /* which may forget what was prepared */
-        return ST_ERR;
-    char *sql = ps->append_prepared[n] ? NULL : append_one_sql(n);
+    /* The text always goes along: a reconnect in pg_pipeline forgets what was
+     * prepared, and then it is prepared again in the same round trip. */
+    char *sql = append_one_sql(n);
     struct pg_call calls[2];
     pg_stmt_call(ps, P_LOCK, 0, NULL, lock, &calls[0]);
     calls[1] = (struct pg_call){name, &ps->append_prepared[n], sql, 4 + 5 * (int)n, params};
