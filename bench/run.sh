@@ -15,7 +15,7 @@
 #                  server's STRATA_TEST_PG_URI, else a throw-away one started with
 #                  scripts/pg-cluster.sh; without one they are skipped, saying so)
 #   BENCH_PG_SCALE events in the PostgreSQL store (default min(BENCH_SCALE, 100000))
-#   BENCH_WRITER_SECONDS  how long each pg_writers_N run lasts (default 3)
+#   BENCH_WRITER_SECONDS  how long each pg_writers_N run lasts (default 3; 0: none)
 #   BENCH_BUILD_ONLY  compile the programs, run nothing
 set -e
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ if [ ! -f build/libstrata.a ] || [ ! -x ./strata ]; then
 fi
 
 CC=${CC:-gcc}
-PKGS="ncursesw sqlite3 yaml-0.1 zlib libpq"
+PKGS="ncursesw sqlite3 yaml-0.1 zlib libpq jansson" # jansson: bench_pg's hand fold (make bench installs it with the test packages)
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -O2 -g -I."
 cflags=$(pkg-config --cflags $PKGS)
 libs="$(pkg-config --libs $PKGS) -lpthread -lm"

@@ -54,11 +54,12 @@
  * transaction did is gone. Every write checks that its transaction is still
  * open, so nothing is written outside one.
  *
- * Writing. History entries, keys and rows are sent many to a statement (a few
- * thousand per round trip) rather than one statement per row: on a network a
- * round trip costs more than the row. They are sent at the latest by record_put,
- * which a batch calls for each projection after writing its rows, and by the
- * swap, drop and commit. */
+ * Writing. History entries, keys and rows are held and sent many to a statement
+ * (one text array per column, unnest()ed: up to PPG_PARAMS_MAX values a round
+ * trip) rather than one statement per row: on a network a round trip costs more
+ * than the row. They are sent at the latest by record_put, which a batch calls for
+ * each projection after writing its rows, and by the swap, drop and commit; a
+ * row read (row_get) sends them first only when they are about its key. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@
 /* Advisory locks of read models: "STRP" and the projection's name hashed. */
 #define PPG_LOCK_SPACE 1398035024
 #define PPG_NAME_MAX 41
-#define PPG_PARAMS_MAX 30000 /* parameters sent in one statement, at most */
+#define PPG_PARAMS_MAX 30000 /* values held before they are sent, at most */
 
 static const char RECORD_TABLE_SQL[] =
     "CREATE TABLE IF NOT EXISTS projections(name text COLLATE \"C\" PRIMARY KEY, checkpoint "
@@ -450,45 +451,95 @@ struct proj_writer {
     const struct projection_spec *p;
     bool rebuild;
     struct pending hist, keys, rows, dels; /* 3, 2, 1 + ncolumns, 1 parameters per entry */
+    value held;                            /* the keys the pending entries are about (a set) */
     strbuf tmp;
     struct proj_writer *next; /* in the list of open writers */
 };
 
+static void held_clear(struct proj_writer *w)
+{
+    if (value_map_len(&w->held) == 0)
+        return;
+    value_free(w->held);
+    w->held = value_map(64);
+}
+
+static void held_add(struct proj_writer *w, const char *key)
+{
+    value_map_setn(&w->held, key, strlen(key), value_bool(true));
+}
+
 static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct proj_writer *writers;
 
-/* Sends q's entries (per parameters each) as multi-row statements: head, then
- * "($1, $2, ...), ($3, $4, ...)" per entry, then tail. */
-static int pending_send(struct proj_writer *w, struct pending *q, size_t per, const char *head,
-                        const char *tail, const char *doing, err *e)
+/* Adds s (NULL: SQL NULL) to an array literal, quoted with '"' and '\' escaped. */
+static void array_add(strbuf *a, const char *s)
+{
+    sb_addc(a, a->len ? ',' : '{');
+    if (!s) {
+        sb_adds(a, "NULL");
+        return;
+    }
+    sb_addc(a, '"');
+    for (;;) {
+        size_t run = strcspn(s, "\"\\");
+        sb_add(a, s, run);
+        s += run;
+        if (!*s)
+            break;
+        sb_addc(a, '\\');
+        sb_addc(a, *s++);
+    }
+    sb_addc(a, '"');
+}
+
+/* Sends q's entries (per parameters each) as one statement: head, then
+ * "SELECT u.c1::T1, ... FROM unnest($1::text[], ...) AS u(c1, ...)", then tail,
+ * one text array per column (casts[i] its type, NULL for text). Arrays rather than
+ * a VALUES list of thousands of parameters: the server parses and plans a short
+ * statement, whatever the number of rows. */
+static int pending_send(struct proj_writer *w, struct pending *q, size_t per,
+                        const char *const *casts, const char *head, const char *tail,
+                        const char *doing, err *e)
 {
     if (q->n == 0)
         return ST_OK;
     int rc = in_tx(w->s, e, doing);
-    size_t rows_per = PPG_PARAMS_MAX / per;
-    const char **params = xcalloc(rows_per * per, sizeof *params);
+    if (rc != ST_OK)
+        return rc;
+    strbuf *cols = xcalloc(per, sizeof *cols);
+    const char **params = xcalloc(per, sizeof *params);
+    for (size_t i = 0; i < q->n; i++)
+        array_add(&cols[i % per], q->offs[i] < 0 ? NULL : q->buf.buf + q->offs[i]);
     strbuf sql;
     sb_init(&sql);
-    for (size_t at = 0; rc == ST_OK && at < q->n; at += rows_per * per) {
-        size_t n = q->n - at < rows_per * per ? q->n - at : rows_per * per;
-        sb_reset(&sql);
-        sb_adds(&sql, head);
-        for (size_t i = 0; i < n; i++) {
-            if (i % per == 0)
-                sb_adds(&sql, i ? "), (" : " (");
-            else
-                sb_adds(&sql, ", ");
-            sb_addf(&sql, "$%zu", i + 1);
-            params[i] = q->offs[at + i] < 0 ? NULL : q->buf.buf + q->offs[at + i];
-        }
-        sb_addf(&sql, ")%s", tail);
-        PGresult *r = ppg_run(w->s, sql.buf, (int)n, params, e, doing);
-        if (!r)
-            rc = ST_ERR;
-        PQclear(r);
+    sb_adds(&sql, head);
+    sb_adds(&sql, " SELECT ");
+    for (size_t k = 0; k < per; k++) {
+        sb_addf(&sql, "%su.c%zu", k ? ", " : "", k + 1);
+        if (casts && casts[k])
+            sb_addf(&sql, "::%s", casts[k]);
     }
-    sb_done(&sql);
+    sb_adds(&sql, " FROM unnest(");
+    for (size_t k = 0; k < per; k++)
+        sb_addf(&sql, "%s$%zu::text[]", k ? ", " : "", k + 1);
+    sb_adds(&sql, ") AS u(");
+    for (size_t k = 0; k < per; k++)
+        sb_addf(&sql, "%sc%zu", k ? ", " : "", k + 1);
+    sb_addf(&sql, ")%s", tail);
+    for (size_t k = 0; k < per; k++) {
+        sb_addc(&cols[k], '}');
+        params[k] = cols[k].buf;
+    }
+    PGresult *r = ppg_run(w->s, sql.buf, (int)per, params, e, doing);
+    if (!r)
+        rc = ST_ERR;
+    PQclear(r);
+    for (size_t k = 0; k < per; k++)
+        sb_done(&cols[k]);
+    free(cols);
     free(params);
+    sb_done(&sql);
     return rc;
 }
 
@@ -503,8 +554,9 @@ static int writer_flush(struct proj_writer *w, err *e)
     if (w->hist.n) {
         sb_adds(&head, "INSERT INTO ");
         ppg_add_table(&head, p->name, w->rebuild, PPG_HISTORY);
-        sb_adds(&head, "(key, valid_from, row) VALUES");
-        rc = pending_send(w, &w->hist, 3, head.buf,
+        sb_adds(&head, "(key, valid_from, row)");
+        static const char *const casts[3] = {NULL, "bigint", NULL};
+        rc = pending_send(w, &w->hist, 3, casts, head.buf,
                           " ON CONFLICT (key, valid_from) DO UPDATE SET row = EXCLUDED.row",
                           "writing a projection's history", e);
     }
@@ -512,16 +564,17 @@ static int writer_flush(struct proj_writer *w, err *e)
         sb_reset(&head);
         sb_adds(&head, "INSERT INTO ");
         ppg_add_table(&head, p->name, w->rebuild, PPG_KEYS);
-        sb_adds(&head, "(key, first_position) VALUES");
-        rc = pending_send(w, &w->keys, 2, head.buf, " ON CONFLICT (key) DO NOTHING",
+        sb_adds(&head, "(key, first_position)");
+        static const char *const casts[2] = {NULL, "bigint"};
+        rc = pending_send(w, &w->keys, 2, casts, head.buf, " ON CONFLICT (key) DO NOTHING",
                           "writing a projection's keys", e);
     }
     if (rc == ST_OK && w->dels.n) {
         sb_reset(&head);
         sb_adds(&head, "DELETE FROM ");
         ppg_add_table(&head, p->name, w->rebuild, PPG_ROWS);
-        sb_adds(&head, " WHERE key IN (VALUES");
-        rc = pending_send(w, &w->dels, 1, head.buf, ")", "deleting projection rows", e);
+        sb_adds(&head, " WHERE key IN (");
+        rc = pending_send(w, &w->dels, 1, NULL, head.buf, ")", "deleting projection rows", e);
     }
     if (rc == ST_OK && w->rows.n) {
         sb_reset(&head);
@@ -532,7 +585,10 @@ static int writer_flush(struct proj_writer *w, err *e)
             sb_adds(&head, ", ");
             pgu_add_ident(&head, NULL, p->columns[i], NULL);
         }
-        sb_adds(&head, ") VALUES");
+        sb_adds(&head, ")");
+        const char **casts = xcalloc(1 + p->ncolumns, sizeof *casts);
+        for (size_t i = 0; i < p->ncolumns; i++)
+            casts[1 + i] = column_type(p, i) + 1; /* without its leading space */
         sb_adds(&tail, " ON CONFLICT (key) DO ");
         if (p->ncolumns == 0)
             sb_adds(&tail, "NOTHING");
@@ -542,8 +598,9 @@ static int writer_flush(struct proj_writer *w, err *e)
             sb_adds(&tail, " = EXCLUDED.");
             pgu_add_ident(&tail, NULL, p->columns[i], NULL);
         }
-        rc = pending_send(w, &w->rows, 1 + p->ncolumns, head.buf, tail.buf,
+        rc = pending_send(w, &w->rows, 1 + p->ncolumns, casts, head.buf, tail.buf,
                           "writing projection rows", e);
+        free(casts);
     }
     sb_done(&head);
     sb_done(&tail);
@@ -551,6 +608,7 @@ static int writer_flush(struct proj_writer *w, err *e)
     pending_clear(&w->keys);
     pending_clear(&w->dels);
     pending_clear(&w->rows);
+    held_clear(w);
     if (rc != ST_OK)
         err_prefix(e, "projection %s", p->name);
     return rc;
@@ -588,6 +646,7 @@ static void pg_writer_close(struct proj_writer *w)
     pending_done(&w->keys);
     pending_done(&w->rows);
     pending_done(&w->dels);
+    value_free(w->held);
     sb_done(&w->tmp);
     free(w);
 }
@@ -606,6 +665,7 @@ static int pg_writer_open(struct store *s, const struct projection_spec *p, bool
     sb_init(&w->rows.buf);
     sb_init(&w->dels.buf);
     sb_init(&w->tmp);
+    w->held = value_map(64);
     pthread_mutex_lock(&writers_lock);
     w->next = writers;
     writers = w;
@@ -619,8 +679,10 @@ static int pg_row_get(struct proj_writer *w, const char *key, value *row, bool *
     *row = value_null();
     *found = false;
     /* The fold asks only for rows it has not cached, which it wrote none of since;
-     * sending first keeps that true whatever it does. */
-    if ((w->hist.n || w->rows.n || w->dels.n) && writer_flush(w, e) != ST_OK)
+     * should it ask for one it wrote, what is held is sent first. Otherwise the
+     * held entries stay held: a catch-up misses each key once, and sending at
+     * every miss would cut its batch into a statement per key. */
+    if (value_map_getn(&w->held, key, strlen(key)) && writer_flush(w, e) != ST_OK)
         return ST_ERR;
     sb_reset(&w->tmp);
     sb_adds(&w->tmp, "SELECT row FROM ");
@@ -650,6 +712,7 @@ static int pg_history_put(struct proj_writer *w, const char *key, int64_t positi
     (void)prev;
     char pos[24];
     pgu_i64(pos, position);
+    held_add(w, key);
     pending_add(&w->hist, key, strlen(key));
     pending_add(&w->hist, pos, strlen(pos));
     if (row) {
@@ -670,6 +733,7 @@ static int pg_history_put(struct proj_writer *w, const char *key, int64_t positi
 
 static int pg_row_store(struct proj_writer *w, const char *key, const value *row, err *e)
 {
+    held_add(w, key);
     if (!row) {
         pending_add(&w->dels, key, strlen(key));
     } else {
@@ -767,6 +831,7 @@ static void pg_batch_rollback(struct store *s)
             pending_clear(&w->keys);
             pending_clear(&w->rows);
             pending_clear(&w->dels);
+            held_clear(w);
         }
     pthread_mutex_unlock(&writers_lock);
     if (!idle(s))

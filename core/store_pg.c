@@ -26,6 +26,13 @@
  * takes the lock too, as SQLite's BEGIN IMMEDIATE takes its write lock: the
  * retry path of aggregate.c relies on "after begin, nobody else appends".
  *
+ * Round trips. An append of its own (outside the caller's transaction: every
+ * `strata exec`) is one pipeline, one round trip: the lock and one statement that
+ * does the rest (append_one below). In the caller's transaction the lock is held,
+ * the head and the streams' versions are known, so the events are held and sent
+ * as one INSERT per 1,000 (store_pg_batch.c); the streams rows are written once
+ * at commit.
+ *
  * Live across processes. Each append's transaction ends with pg_notify(PG_CHANNEL,
  * last position); PostgreSQL delivers it at commit, and never for a rollback. A
  * follower's wait_head LISTENs once and then sleeps in poll() on the connection's
@@ -207,18 +214,13 @@ static int append_locked(struct pg_store *ps, const char *stream, int64_t expect
             return ST_ERR;
         ps->time_logged = true;
     }
+    /* The rows are held and sent in batches (store_pg_batch.c): under the lock
+     * nothing the server could say about them changes what this append returns. */
     for (size_t i = 0; i < n; i++) {
-        char sch[24];
         const struct new_event *ev = &events[i];
-        const char *params[8] = {pgu_i64(b1, first + (int64_t)i),
-                                 pgu_i64(b2, id),
-                                 pgu_i64(b3, version + (int64_t)i + 1),
-                                 ev->type,
-                                 pgu_i64(sch, ev->schema),
-                                 times[i],
-                                 ev->data,
-                                 ev->meta};
-        if (run(ps, P_EVENT_INS, 8, params, e, "appending events") != ST_OK)
+        pg_batch_add(&ps->batch, first + (int64_t)i, id, version + (int64_t)i + 1, ev->type,
+                     ev->schema, times[i], ev->data, ev->meta);
+        if (pg_batch_full(&ps->batch) && pg_batch_flush(ps, e) != ST_OK)
             return ST_ERR;
     }
     if (ps->tx == PG_TX_OPEN) {
@@ -240,6 +242,118 @@ static int append_locked(struct pg_store *ps, const char *stream, int64_t expect
     return ST_OK;
 }
 
+/* ---- an append of its own: one round trip ----
+ *
+ * An append outside the caller's transaction (every `strata exec`) is one
+ * pipeline: the append lock, then one statement that does the rest, ended by one
+ * Sync, so the two run as one implicit transaction that commits at the Sync. The
+ * statement takes its snapshot after the lock was granted (READ COMMITTED: each
+ * statement its own), so it sees every earlier append committed, as the separate
+ * statements did. Within it: the command id looked up, the stream's row read,
+ * the expected version checked, and only if both pass (the CTE `go` has its one
+ * row) the stream's row written or made, the events inserted at max(position) +
+ * 1..n, the append time and the command id recorded, and the new head announced.
+ * Otherwise it writes nothing and says why in its one row of output. Up to
+ * APPEND_ONE_MAX events (a statement prepared per count); more take the
+ * statement-by-statement path below. */
+#define APPEND_ONE_MAX 8
+
+static char *append_one_sql(size_t n)
+{
+    strbuf sb;
+    sb_init(&sb);
+    sb_adds(&sb, "WITH cmd AS (SELECT first_position, last_position FROM commands WHERE id = $3),\n"
+                 " st AS (SELECT id, version FROM streams WHERE name = $1),\n"
+                 " cur AS (SELECT (SELECT id FROM st) AS sid,\n"
+                 "   coalesce((SELECT version FROM st), 0) AS ver,\n"
+                 "   (SELECT coalesce(max(position), 0) FROM event_log) AS h),\n"
+                 " go AS (SELECT * FROM cur WHERE NOT EXISTS (SELECT 1 FROM cmd)\n"
+                 "   AND ($2::bigint = -1 OR ver = $2::bigint)),\n");
+    sb_addf(&sb,
+            " new_st AS (INSERT INTO streams(name, version, last_position)\n"
+            "   SELECT $1, ver + %zu, h + %zu FROM go WHERE sid IS NULL RETURNING id),\n"
+            " upd_st AS (UPDATE streams SET version = go.ver + %zu, last_position = go.h + %zu\n"
+            "   FROM go WHERE streams.id = go.sid RETURNING streams.id),\n",
+            n, n, n, n);
+    sb_adds(&sb, " sid AS (SELECT id FROM new_st UNION ALL SELECT id FROM upd_st),\n"
+                 " ev AS (INSERT INTO event_log(position, stream_id, version, type, schema, time, "
+                 "data, meta)\n"
+                 "   SELECT go.h + v.i, sid.id, go.ver + v.i, v.type, v.schema, v.time, v.data, "
+                 "v.meta\n"
+                 "   FROM go, sid, (VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        size_t b = 4 + 5 * i;
+        sb_addf(&sb, "%s(%zu, $%zu::text, $%zu::int, $%zu::text, $%zu::text, $%zu::text)",
+                i ? ", " : "", i + 1, b + 1, b + 2, b + 3, b + 4, b + 5);
+    }
+    sb_addf(&sb,
+            ") AS v(i, type, schema, time, data, meta)),\n"
+            " tm AS (INSERT INTO append_times(first_position, appended_at)\n"
+            "   SELECT h + 1, $4::bigint FROM go ON CONFLICT (first_position) DO NOTHING),\n"
+            " ci AS (INSERT INTO commands(id, stream_id, first_position, last_position)\n"
+            "   SELECT $3, sid.id, go.h + 1, go.h + %zu FROM go, sid WHERE $3::text IS NOT NULL),\n"
+            " nt AS (SELECT pg_notify('" PG_CHANNEL "', (h + %zu)::text) FROM go)\n"
+            "SELECT (SELECT count(*) FROM go), cur.ver, cur.h, (SELECT count(*) FROM nt),\n"
+            "  (SELECT first_position FROM cmd), (SELECT last_position FROM cmd) FROM cur",
+            n, n);
+    return sb_steal(&sb);
+}
+
+static int append_one(struct pg_store *ps, const char *stream, int64_t expected,
+                      const char *command_id, const struct new_event *events, size_t n,
+                      char (*times)[TIME_TEXT_LEN + 1], struct event_list *appended, err *e)
+{
+    char exp[24], now[24], sch[APPEND_ONE_MAX][24], name[24], lock[16];
+    const char *params[4 + 5 * APPEND_ONE_MAX];
+    params[0] = stream;
+    params[1] = pgu_i64(exp, expected == STORE_ANY_VERSION ? -1 : expected);
+    params[2] = command_id;
+    params[3] = pgu_i64(now, time_now_ms());
+    for (size_t i = 0; i < n; i++) {
+        const char **p = &params[4 + 5 * i];
+        p[0] = events[i].type;
+        p[1] = pgu_i64(sch[i], events[i].schema);
+        p[2] = times[i];
+        p[3] = events[i].data;
+        p[4] = events[i].meta;
+    }
+    snprintf(name, sizeof name, "strata_append_%zu", n);
+    /* The text always goes along: a reconnect in pg_pipeline forgets what was
+     * prepared, and then it is prepared again in the same round trip. */
+    char *sql = append_one_sql(n);
+    struct pg_call calls[2];
+    pg_stmt_call(ps, P_LOCK, 0, NULL, lock, &calls[0]);
+    calls[1] = (struct pg_call){name, &ps->append_prepared[n], sql, 4 + 5 * (int)n, params};
+    PGresult *r[2];
+    int rc = pg_pipeline(ps, calls, 2, r, e, "appending events");
+    free(sql);
+    if (rc != ST_OK)
+        return rc;
+    PQclear(r[0]);
+    PGresult *o = r[1];
+    bool go = pgu_int(o, 0, 0) > 0;
+    int64_t version = pgu_int(o, 0, 1), head = pgu_int(o, 0, 2);
+    bool repeat = !PQgetisnull(o, 0, 4);
+    int64_t cfirst = pgu_int(o, 0, 4), clast = pgu_int(o, 0, 5);
+    PQclear(o);
+    if (repeat) {
+        if (appended && pg_read_range(ps, cfirst, clast, appended, e) != ST_OK)
+            return ST_ERR;
+        return err_set(e, ST_DUPLICATE,
+                       "command %s was already processed (it appended positions %lld..%lld)",
+                       command_id, (long long)cfirst, (long long)clast);
+    }
+    if (!go && expected == STORE_NO_STREAM)
+        return err_set(e, ST_CONFLICT, "stream %s is at version %lld, expected a new stream",
+                       stream, (long long)version);
+    if (!go)
+        return err_set(e, ST_CONFLICT, "stream %s is at version %lld, expected %lld", stream,
+                       (long long)version, (long long)expected);
+    if (appended)
+        store_push_appended(appended, stream, head + 1, version, events, n, times);
+    return ST_OK;
+}
+
 static int pg_append(struct store *s, const char *stream, int64_t expected_version,
                      const char *command_id, const struct new_event *events, size_t n,
                      struct event_list *appended, err *e)
@@ -249,6 +363,7 @@ static int pg_append(struct store *s, const char *stream, int64_t expected_versi
         return pg_read_only_error(ps, e);
     if (ps->tx == PG_TX_ABORTED)
         return store_aborted_error(e);
+    pg_loaded_forget(ps); /* events read with a snapshot are not the stream's now */
     char small[4][TIME_TEXT_LEN + 1];
     char(*times)[TIME_TEXT_LEN + 1] = n <= 4 ? small : xmalloc(n * sizeof *times);
     int rc = store_append_check(stream, expected_version, command_id, events, n, times, e);
@@ -256,6 +371,10 @@ static int pg_append(struct store *s, const char *stream, int64_t expected_versi
         goto out;
 
     bool own = ps->tx == PG_TX_NONE;
+    if (own && n <= APPEND_ONE_MAX && ps->format >= 3) {
+        rc = append_one(ps, stream, expected_version, command_id, events, n, times, appended, e);
+        goto out;
+    }
     if (own && (rc = tx_begin(ps, e)) != ST_OK) {
         tx_rollback(ps);
         goto out;
@@ -334,6 +453,8 @@ static void pg_close(struct store *s)
     if (ps->conn)
         PQfinish(ps->conn); /* an open transaction is rolled back by the server */
     stream_cache_clear(&ps->cache);
+    pg_batch_done(&ps->batch);
+    pg_ahead_forget(ps);
     free(ps->base.path);
     free(ps->conninfo);
     free(ps);
@@ -343,7 +464,15 @@ struct pg_conn *store_pg_conn(struct store *s)
 {
     if (!s || s->ops != &store_pg_ops)
         return NULL;
-    return PS(s)->conn;
+    struct pg_store *ps = PS(s);
+    if (ps->batch.n > 0 && ps->tx != PG_TX_NONE) {
+        /* Whoever runs statements on the connection sees the transaction's
+         * events; a failure ends the transaction, which its commit then says. */
+        err e;
+        err_clear(&e);
+        pg_batch_flush(ps, &e);
+    }
+    return ps->conn;
 }
 
 const struct store_ops store_pg_ops = {

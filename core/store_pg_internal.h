@@ -10,6 +10,7 @@
 
 #include "pg_util.h"
 #include "store.h"
+#include "store_pg_batch.h"
 #include "store_sqlite_cache.h"
 
 /* The statements prepared once per connection (PG_SQL in store_pg_conn.c). */
@@ -19,7 +20,6 @@ enum pg_stmt {
     P_STREAM_GET,
     P_STREAM_NEW,
     P_STREAM_SET,
-    P_EVENT_INS,
     P_CMD_GET,
     P_CMD_INS,
     P_NOTIFY,
@@ -29,8 +29,9 @@ enum pg_stmt {
     P_COUNT_STREAMS,
     P_AT_TIME,
     P_SNAP_PUT,
-    P_SNAP_GET,
     P_TIME_INS,
+    P_READ_STREAM_NAME,
+    P_SNAP_LOAD,
     P_NSTMT
 };
 
@@ -70,20 +71,35 @@ struct pg_store {
     int64_t next_pos;   /* while the append lock is held: the next position; -1 unknown */
     int64_t notify_pos; /* the last position appended in the open transaction; 0 none */
     bool listening;     /* LISTEN was sent on this connection */
+    bool said_bye;      /* the server announced the end of the session (a FATAL notice) */
     int64_t known_head; /* while listening: the head as last heard of */
     bool prepared[P_NSTMT];
     bool page_prepared[PGP_NSTMT];
-    bool ledger_prepared; /* the import ledger's statement (store_pg_ops.c) */
+    bool ledger_prepared;    /* the import ledger's statement (store_pg_ops.c) */
+    bool append_prepared[9]; /* an own append of n events, one statement (store_pg.c) */
     /* In the caller's transaction (PG_TX_OPEN) only: stream name -> (id, version),
      * and the streams rows its appends changed, written once at commit rather than
      * once per append (as the SQLite store does; the append lock is held, so no one
      * else can change them meanwhile). */
     struct stream_cache cache;
     bool time_logged; /* the open transaction's append time is recorded */
-    int64_t format;   /* the store's format (store_pg_schema.c) */
-    char *conninfo;   /* the path as given, password and all: for libpq only,
-                       * never for a message (store_pg_ops.c's query connects
-                       * with it) */
+    /* In a transaction: the events appended but not yet sent (store_pg_batch.c),
+     * sent before any other statement and at commit (pg_batch_flush). */
+    struct pg_batch batch;
+    bool hold_batch; /* the statement being run leaves the batch held (pg_run) */
+    PGresult *ahead; /* rows read ahead of a front-to-back reader (store_pg_read.c) */
+    /* The events a snapshot lookup read with it, for the stream read that follows
+     * (store_pg_read.c): the stream, the first version, the bound, the rows. */
+    struct {
+        char *stream;
+        int64_t from_version, max_position;
+        size_t asked;
+        struct event_list events;
+    } loaded;
+    int64_t format; /* the store's format (store_pg_schema.c) */
+    char *conninfo; /* the path as given, password and all: for libpq only,
+                     * never for a message (store_pg_ops.c's query connects
+                     * with it) */
 };
 
 extern const struct store_ops store_pg_ops;
@@ -98,6 +114,26 @@ PGresult *pg_run(struct pg_store *ps, enum pg_stmt id, int n, const char *const 
  * remembers that it was). */
 PGresult *pg_run_sql(struct pg_store *ps, const char *name, bool *done, const char *sql, int n,
                      const char *const *params, err *e, const char *doing);
+/* One statement of a pipeline: prepared as `name` from sql on first use when
+ * prepared is given (*prepared remembers it), else sent unprepared. */
+struct pg_call {
+    const char *name;
+    bool *prepared;
+    const char *sql;
+    int n;
+    const char *const *params;
+};
+/* Sends the calls in one pipeline, one round trip in all, ended by one Sync:
+ * outside a transaction they run as one (implicit) transaction, committed at the
+ * Sync unless a statement fails, when the rest are skipped and nothing is kept.
+ * results[i] receives call i's result (the caller PQclear()s them). On failure all
+ * are NULL, and the failure is reported as pg_run reports it. */
+int pg_pipeline(struct pg_store *ps, const struct pg_call *calls, size_t n, PGresult **results,
+                err *e, const char *doing);
+/* The call of prepared statement id (PG_SQL), for pg_pipeline; name is its
+ * buffer for the statement's name. */
+void pg_stmt_call(struct pg_store *ps, enum pg_stmt id, int n, const char *const *params,
+                  char name[16], struct pg_call *out);
 /* A failure of r (or of the connection when r is NULL), as pg_run reports it. */
 int pg_fail(struct pg_store *ps, const PGresult *r, err *e, const char *doing);
 /* Runs sql (no parameters, possibly several statements) for its effect. */
@@ -107,15 +143,27 @@ int pg_read_only_error(struct pg_store *ps, err *e);
 /* Opens a connection lost between transactions again (a server restart); inside
  * a transaction the loss is an error, since what it did is gone. */
 int pg_ensure_connected(struct pg_store *ps, err *e);
+/* Takes the server's notices on the connection (store_pg_conn.c says why). */
+void pg_watch_notices(struct pg_store *ps);
+/* Opens the connection again (a new session), and sets it up. */
+int pg_reconnect(struct pg_store *ps, err *e);
 /* Forgets what the append lock's holder knew (next position, head to announce). */
 void pg_tx_forget(struct pg_store *ps);
 
-/* Writes the streams rows the open transaction's appends left dirty (the cache):
+/* Sends the events the transaction holds (ps->batch), if any; a failure ends the
+ * transaction as any failed statement does. */
+int pg_batch_flush(struct pg_store *ps, err *e);
+/* Writes the events held and the streams rows the open transaction's appends
+ * left dirty (the cache):
  * at commit, and before a read of the streams table itself. */
 int pg_cache_flush(struct pg_store *ps, err *e);
 /* The stream's id and current version; *found false (and no error) if unknown. */
 int pg_stream_lookup(struct pg_store *ps, const char *name, int64_t *id, int64_t *version,
                      bool *found, err *e);
+/* Forgets the rows read ahead and the events read with a snapshot (store_pg_read.c). */
+void pg_ahead_forget(struct pg_store *ps);
+/* Forgets the events read with a snapshot (any statement does, pg_ensure_connected). */
+void pg_loaded_forget(struct pg_store *ps);
 /* Appends the rows of r (EVENT_COLS, store_pg_read.c) to out. */
 void pg_read_events(const PGresult *r, struct event_list *out);
 /* Events first..last (positions, inclusive) into out. */

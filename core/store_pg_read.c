@@ -22,10 +22,19 @@ static struct pg_store *PS(struct store *s)
     return (struct pg_store *)s;
 }
 
+static void read_rows(const PGresult *r, int from, int to, struct event_list *out);
+
+/* Events read with a snapshot, for the load that follows (pg_snapshot_get). */
+#define PG_LOAD_ROWS 512
+
 void pg_read_events(const PGresult *r, struct event_list *out)
 {
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows; i++) {
+    read_rows(r, 0, PQntuples(r), out);
+}
+
+static void read_rows(const PGresult *r, int from, int to, struct event_list *out)
+{
+    for (int i = from; i < to; i++) {
         struct event *ev = event_list_add(out);
         ev->position = pgu_int(r, i, 0);
         ev->stream = pgu_dup(r, i, 1);
@@ -126,6 +135,48 @@ static char *page_sql(int bits)
     return sb_steal(&sql);
 }
 
+/* ---- reading ahead ----
+ *
+ * A reader going through the log from front to back (a replay, a catch-up, an
+ * export) asks for page after page with no filter. Each page is a round trip, and
+ * on a busy machine a round trip costs more than the rows: the server and the
+ * client each wait to be scheduled. So a page of PG_AHEAD_MIN to PG_AHEAD_ROWS
+ * events is read as PG_AHEAD_ROWS, and the rows beyond it are kept (ps->ahead,
+ * up to PG_AHEAD_BYTES) for the pages that follow. Committed events never change and positions have
+ * no gaps, so kept rows stay true; only rows read inside the store's own transaction could be
+ * rolled back, and those are never kept. The rows serve a page only if they hold all of it; a page
+ * reaching past them is read afresh. */
+#define PG_AHEAD_ROWS 8192
+#define PG_AHEAD_MIN 256                  /* pages smaller than this (a screen's) are not */
+#define PG_AHEAD_BYTES (16 * 1024 * 1024) /* rows kept, at most */
+
+void pg_ahead_forget(struct pg_store *ps)
+{
+    PQclear(ps->ahead);
+    ps->ahead = NULL;
+    pg_loaded_forget(ps);
+}
+
+/* Serves the page (lo, lo + limit] (none after hi) from the rows kept, if they
+ * hold all of it. */
+static bool ahead_serve(struct pg_store *ps, int64_t lo, int64_t hi, size_t limit,
+                        struct event_list *out)
+{
+    PGresult *r = ps->ahead;
+    int rows = r ? PQntuples(r) : 0;
+    if (rows == 0)
+        return false;
+    int64_t first = pgu_int(r, 0, 0), last = pgu_int(r, rows - 1, 0);
+    if (lo + 1 < first || lo + 1 > last || last - first != rows - 1)
+        return false;
+    int from = (int)(lo + 1 - first);
+    int64_t want_last = hi < lo + (int64_t)limit ? hi : lo + (int64_t)limit;
+    if (want_last > last)
+        return false;
+    read_rows(r, from, from + (int)(want_last - lo), out);
+    return true;
+}
+
 int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, bool backward,
                  size_t limit, struct event_list *out, err *e)
 {
@@ -140,6 +191,10 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
     bool text = f->text && *f->text;
     int bits = (f->stream ? PGP_STREAM : 0) | (f->type ? PGP_TYPE : 0) | (text ? PGP_TEXT : 0) |
                (backward ? PGP_BACKWARD : 0) | (f->envelope_only ? PGP_ENVELOPE : 0);
+    bool ahead =
+        bits == 0 && limit >= PG_AHEAD_MIN && limit < PG_AHEAD_ROWS && ps->tx == PG_TX_NONE;
+    if (ahead && ahead_serve(ps, lo, hi, limit, out))
+        return ST_OK;
     int64_t id = 0;
     if (f->stream) {
         int64_t current;
@@ -159,13 +214,24 @@ int pg_read_page(struct store *s, const struct event_filter *f, int64_t after, b
                              pgu_i64(b3, hi),
                              f->type,
                              text ? pattern.buf : NULL,
-                             limit ? pgu_i64(b6, (int64_t)limit) : NULL};
+                             limit ? pgu_i64(b6, ahead ? PG_AHEAD_ROWS : (int64_t)limit) : NULL};
     snprintf(name, sizeof name, "strata_page_%d", bits);
     char *sql = page_sql(bits);
     PGresult *r =
         pg_run_sql(ps, name, &ps->page_prepared[bits], sql, 6, params, e, "reading events");
     free(sql);
     sb_done(&pattern);
+    if (ahead && r) {
+        pg_ahead_forget(ps);
+        ps->ahead = r;
+        if (!ahead_serve(ps, lo, hi, limit, out)) { /* fewer rows than asked: all of them */
+            read_rows(r, 0, PQntuples(r), out);
+            pg_ahead_forget(ps);
+        } else if (PQresultMemorySize(r) > PG_AHEAD_BYTES) {
+            pg_ahead_forget(ps);
+        }
+        return ST_OK;
+    }
     return read_into(ps, r, out);
 }
 
@@ -177,6 +243,28 @@ static int version_at(struct pg_store *ps, int64_t id, int64_t pos, int64_t *out
     return one_int(ps, P_VERSION_AT, 2, params, out, NULL, e, "reading a stream");
 }
 
+/* The events the snapshot lookup just read, if they are the ones asked for: the
+ * same stream, version and bound, and all of them (fewer than were asked for
+ * then, or at least as many as are asked for now). Used once. */
+static bool loaded_serve(struct pg_store *ps, const char *stream, int64_t from_version,
+                         int64_t max_position, size_t limit, struct event_list *out)
+{
+    struct event_list *l = &ps->loaded.events;
+    bool ok = ps->loaded.stream && strcmp(ps->loaded.stream, stream) == 0 &&
+              ps->loaded.from_version == from_version && ps->loaded.max_position == max_position &&
+              (l->len < ps->loaded.asked || (limit > 0 && limit <= l->len));
+    if (ok) {
+        size_t n = limit > 0 && limit < l->len ? limit : l->len;
+        for (size_t i = 0; i < n; i++) {
+            struct event *ev = event_list_add(out);
+            *ev = l->items[i];
+            memset(&l->items[i], 0, sizeof l->items[i]); /* moved */
+        }
+    }
+    pg_loaded_forget(ps); /* used once, or not at all */
+    return ok;
+}
+
 int pg_read_stream(struct store *s, const char *stream, int64_t from_version, int64_t max_position,
                    size_t limit, struct event_list *out, err *e)
 {
@@ -185,6 +273,16 @@ int pg_read_stream(struct store *s, const char *stream, int64_t from_version, in
     bool found;
     if (!stream)
         return err_set(e, ST_USAGE, "no stream given");
+    if (ps->loaded.stream &&
+        loaded_serve(ps, stream, from_version, max_position > 0 ? max_position : 0, limit, out))
+        return ST_OK;
+    if (max_position <= 0 && !(ps->tx == PG_TX_OPEN && stream_cache_find(&ps->cache, stream))) {
+        /* Up to the head: by name, one round trip (an aggregate's load). */
+        char a[24], d[24];
+        const char *params[3] = {stream, pgu_i64(a, from_version),
+                                 limit ? pgu_i64(d, (int64_t)limit) : NULL};
+        return read_into(ps, pg_run(ps, P_READ_STREAM_NAME, 3, params, e, "reading a stream"), out);
+    }
     if (pg_stream_lookup(ps, stream, &id, &vmax, &found, e) != ST_OK)
         return ST_ERR;
     if (!found)
@@ -318,29 +416,36 @@ int pg_snapshot_get(struct store *s, const char *stream, const char *rules_hash,
                     int64_t max_position, struct snapshot *out, err *e)
 {
     struct pg_store *ps = PS(s);
-    int64_t id, current;
-    bool found;
     out->state = NULL;
     if (!stream || !rules_hash)
         return err_set(e, ST_USAGE, "a snapshot lookup needs a stream and a rules hash");
-    if (pg_stream_lookup(ps, stream, &id, &current, &found, e) != ST_OK)
-        return ST_ERR;
-    if (!found)
-        return err_set(e, ST_NOT_FOUND, "no snapshot of %s (no such stream)", stream);
-    char a[24], b[24];
-    const char *params[3] = {pgu_i64(a, id), rules_hash,
-                             pgu_i64(b, max_position > 0 ? max_position : INT64_MAX)};
-    PGresult *r = pg_run(ps, P_SNAP_GET, 3, params, e, "reading a snapshot");
+    /* By the stream's name, and with the events after the snapshot, which an
+     * aggregate's load reads next (pg_read_stream takes them from ps->loaded): one
+     * round trip for both. */
+    pg_loaded_forget(ps);
+    char b[24], c[24];
+    const char *params[4] = {stream, rules_hash,
+                             pgu_i64(b, max_position > 0 ? max_position : INT64_MAX),
+                             pgu_i64(c, PG_LOAD_ROWS)};
+    PGresult *r = pg_run(ps, P_SNAP_LOAD, 4, params, e, "reading a snapshot");
     if (!r)
         return ST_ERR;
-    found = PQntuples(r) > 0;
-    if (found) {
-        out->version = pgu_int(r, 0, 0);
-        out->position = pgu_int(r, 0, 1);
-        out->state = pgu_dup(r, 0, 2);
+    bool found = false;
+    int rows = PQntuples(r), first = 0;
+    if (rows > 0 && pgu_int(r, 0, 0) == -1) {
+        found = true;
+        first = 1;
+        out->version = pgu_int(r, 0, 2);
+        out->position = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+        out->state = pgu_dup(r, 0, 6);
         if (!out->state)
             out->state = xstrdup("null");
     }
+    ps->loaded.stream = xstrdup(stream);
+    ps->loaded.from_version = (found ? out->version : 0) + 1;
+    ps->loaded.max_position = max_position > 0 ? max_position : 0;
+    ps->loaded.asked = PG_LOAD_ROWS;
+    read_rows(r, first, rows, &ps->loaded.events);
     PQclear(r);
     if (!found)
         return err_set(e, ST_NOT_FOUND, "no snapshot of %s for these rules", stream);
@@ -353,6 +458,8 @@ int pg_meta_get(struct store *s, const char *key, char **value, err *e)
 {
     struct pg_store *ps = PS(s);
     *value = NULL;
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return ST_ERR;
     const char *params[1] = {key};
     PGresult *r = PQexecParams(ps->conn, "SELECT value FROM strata_meta WHERE key = $1", 1, NULL,
                                params, NULL, NULL, 0);
@@ -372,6 +479,8 @@ int pg_meta_set(struct store *s, const char *key, const char *value, err *e)
     struct pg_store *ps = PS(s);
     if (ps->read_only)
         return pg_read_only_error(ps, e);
+    if (pg_ensure_connected(ps, e) != ST_OK)
+        return ST_ERR;
     const char *params[2] = {key, value};
     PGresult *r = PQexecParams(ps->conn,
                                "INSERT INTO strata_meta(key, value) VALUES($1, $2) "

@@ -210,6 +210,7 @@ struct store *store_pg_open(const char *path, const struct store_options *opt, e
     ps->read_only = opt->read_only;
     ps->busy_ms = opt->busy_timeout_ms >= 0 ? opt->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS;
     ps->next_pos = -1;
+    pg_batch_init(&ps->batch);
     /* expand_dbname: libpq reads the URI or conninfo string whole, with every option
      * it knows; the application name is only a default the string may override. */
     const char *keys[] = {"dbname", "fallback_application_name", NULL};
@@ -227,6 +228,7 @@ struct store *store_pg_open(const char *path, const struct store_options *opt, e
         err_set(e, ST_ERR, "cannot open store %s: %s", ps->base.path, msg);
         goto fail;
     }
+    pg_watch_notices(ps);
     if (pg_session_setup(ps, e) != ST_OK)
         goto fail;
     enum db_kind kind;

@@ -185,12 +185,245 @@ static void test_pg_upgrade(void **state)
     }
 }
 
+/* The text of SELECT sql's single value, on the admin connection ("" for none). */
+static char *admin_value(const char *sql)
+{
+    PGresult *r = PQexec(pg_admin, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pg_admin));
+    char *v = xstrdup(PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return v;
+}
+
+static void want_value(const char *want, const char *fmt, ...)
+{
+    char sql[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    char *got = admin_value(sql);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s gave '%s', want '%s'", sql, got, want);
+    free(got);
+}
+
+static struct store_cell cell_text(const char *t)
+{
+    struct store_cell c = {CELL_TEXT, 0, 0, t, strlen(t)};
+    return c;
+}
+
+static struct store_cell cell_int(int64_t i)
+{
+    struct store_cell c = {CELL_INT, i, 0, NULL, 0};
+    return c;
+}
+
+/* copy_put and clear_times, what `strata copy` writes besides appends: a row of
+ * each table a copy carries arrives as it was (quotes, backslashes and NULLs
+ * too); a row whose key is there already is left as it is; a table not in
+ * store_copy_tables is refused; clear_times removes exactly the append times in
+ * [from, to]; a read-only store refuses. */
+static void test_pg_copy_ops(void **state)
+{
+    if (!pg_mode) {
+        skip();
+        return;
+    }
+    char *path = fresh_path("copy");
+    struct store *s = open_ok(path);
+    int sc = file_counter;
+    for (int i = 0; i < 4; i++)
+        append1(s, "A-1", "Opened", "{}", NULL); /* append times at 1, 2, 3, 4 */
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    const char *odd = "it's \"odd\" \\ here";
+    struct store_cell skip[4] = {cell_text("AccountList"), cell_int(3), cell_text(odd),
+                                 cell_text("2026-01-01T00:00:00.000Z")};
+    assert_int_equal(store_copy_put(s, "projection_skips", skip, 4, &e), ST_OK);
+    skip[2] = cell_text("another reason");
+    assert_int_equal(store_copy_put(s, "projection_skips", skip, 4, &e), ST_OK); /* kept */
+    struct store_cell br[3] = {cell_text("what-if"), cell_int(2),
+                               cell_text("2026-01-02T00:00:00.000Z")};
+    assert_int_equal(store_copy_put(s, "branches", br, 3, &e), ST_OK);
+    struct store_cell be[10] = {cell_text("what-if"),
+                                cell_int(3),
+                                cell_text("A-1"),
+                                cell_int(3),
+                                cell_text("Closed"),
+                                cell_int(2),
+                                cell_text("2026-01-03T00:00:00.000Z"),
+                                cell_text("{\"why\":\"a \\\"quote\\\"\"}"),
+                                {CELL_NULL, 0, 0, NULL, 0},
+                                {CELL_NULL, 0, 0, NULL, 0}};
+    assert_int_equal(store_copy_put(s, "branch_events", be, 10, &e), ST_OK);
+    /* The copy's own appends' times go, the source's are put. */
+    assert_int_equal(store_clear_times(s, 2, 3, &e), ST_OK);
+    struct store_cell at[2] = {cell_int(2), cell_int(1764547200000)};
+    assert_int_equal(store_copy_put(s, "append_times", at, 2, &e), ST_OK);
+    err_clear(&e);
+    assert_int_equal(store_copy_put(s, "events", at, 2, &e), ST_USAGE);
+    assert_non_null(strstr(e.msg, "events is not a table a copy carries"));
+    assert_int_equal(store_commit(s, &e), ST_OK);
+
+    want_value(odd, "SELECT reason FROM s%d.projection_skips WHERE position = 3", sc);
+    want_value("1", "SELECT count(*) FROM s%d.projection_skips", sc);
+    want_value("2|2026-01-02T00:00:00.000Z",
+               "SELECT fork_position || '|' || created_at FROM s%d.branches", sc);
+    want_value("{\"why\":\"a \\\"quote\\\"\"}|true|true|2",
+               "SELECT data || '|' || (meta IS NULL) || '|' || (command_id IS NULL) || '|' || "
+               "schema FROM s%d.branch_events WHERE branch = 'what-if' AND position = 3",
+               sc);
+    want_value("1,2,4",
+               "SELECT string_agg(first_position::text, ',' ORDER BY first_position) "
+               "FROM s%d.append_times",
+               sc);
+    want_value("1764547200000",
+               "SELECT appended_at FROM s%d.append_times WHERE "
+               "first_position = 2",
+               sc);
+    store_close(s);
+
+    struct store_options ro = STORE_OPTIONS_DEFAULT;
+    ro.read_only = true;
+    s = store_open(path, &ro, &e);
+    assert_non_null(s);
+    err_clear(&e);
+    assert_int_not_equal(store_copy_put(s, "append_times", at, 2, &e), ST_OK);
+    assert_non_null(strstr(e.msg, "read-only"));
+    store_close(s);
+    free(path);
+}
+
+/* append1, saying which line failed. */
+static int64_t append_at(struct store *s, const char *stream, const char *type, int line)
+{
+    struct new_event n = {type, 1, NULL, "{}", NULL};
+    struct event_list out;
+    event_list_init(&out);
+    err e = {0};
+    if (store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, &out, &e) != ST_OK)
+        fail_msg("line %d: append to %s: %s", line, stream, e.msg);
+    int64_t pos = out.items[0].position;
+    event_list_done(&out);
+    return pos;
+}
+#define APPEND_AT(s, stream, type, data, time) append_at(s, stream, type, __LINE__)
+
+/* Waits until the server has ended the session with process id pid. */
+static void terminate(int pid)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    free(admin_value(sql));
+    for (int i = 0; i < 200; i++) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
+        char *n = admin_value(sql);
+        bool gone = strcmp(n, "0") == 0;
+        free(n);
+        if (gone)
+            return;
+        usleep(10000);
+    }
+    fail_msg("session %d did not end", pid);
+}
+
+/* A session ended by the server between operations (a restart, an administrator)
+ * is noticed before the next statement and opened again: the next append, read
+ * and begin work, on a new session. Inside a transaction the loss is an error that
+ * says so, and the next operation after the rollback works again. */
+static void test_pg_reconnect(void **state)
+{
+    if (!pg_mode) {
+        skip();
+        return;
+    }
+    struct store *s = open_fresh();
+    APPEND_AT(s, "A-1", "Opened", "{}", NULL);
+    int64_t was = store_session(s);
+    assert_true(was > 0);
+    terminate((int)was);
+    assert_int_equal(APPEND_AT(s, "A-1", "Deposited", "{}", NULL), 2);
+    assert_true(store_session(s) != was);
+
+    terminate((int)store_session(s));
+    assert_int_equal(head_of(s), 2);
+
+    terminate((int)store_session(s));
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    APPEND_AT(s, "A-1", "Deposited", "{}", NULL);
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    assert_int_equal(head_of(s), 3);
+
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    terminate((int)store_session(s));
+    struct new_event n = ev("Deposited", "{}");
+    assert_int_not_equal(store_append(s, "A-1", STORE_ANY_VERSION, NULL, &n, 1, NULL, &e), ST_OK);
+    assert_non_null(strstr(e.msg, "connection"));
+    store_rollback(s);
+    assert_int_equal(APPEND_AT(s, "A-1", "Deposited", "{}", NULL), 4);
+    store_close(s);
+}
+
+/* A transaction's appends are held and sent in batches (store_pg_batch.c): reads
+ * inside the transaction see them, a conflict is still found at once, a rollback
+ * leaves nothing, and a commit keeps every byte (quotes, backslashes, no meta). */
+static void test_pg_batched_tx(void **state)
+{
+    if (!pg_mode) {
+        skip();
+        return;
+    }
+    struct store *s = open_fresh();
+    err e = {0};
+    const char *data = "{\"s\":\"a \\\"b\\\" \\\\ c\"}";
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(store_begin(s, &e), ST_OK);
+        for (int i = 0; i < 2500; i++) {
+            char stream[16];
+            snprintf(stream, sizeof stream, "A-%d", i % 3);
+            struct new_event n = {"Deposited", 1, NULL, data, i % 2 ? "{\"m\":1}" : NULL};
+            assert_int_equal(store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, NULL, &e),
+                             ST_OK);
+        }
+        struct event_list page;
+        event_list_init(&page);
+        assert_int_equal(store_read_page(s, NULL, 2490, false, 100, &page, &e), ST_OK);
+        assert_int_equal(page.len, 10);
+        assert_string_equal(page.items[9].data, data);
+        event_list_done(&page);
+        assert_int_equal(version_of(s, "A-0", 0), 834);
+        struct new_event n = ev("Deposited", "{}");
+        assert_int_equal(store_append(s, "A-0", 3, NULL, &n, 1, NULL, &e), ST_CONFLICT);
+        if (round == 0) {
+            store_rollback(s);
+            assert_int_equal(head_of(s), 0);
+        } else {
+            assert_int_equal(store_commit(s, &e), ST_OK);
+        }
+    }
+    assert_int_equal(head_of(s), 2500);
+    struct event_list out;
+    event_list_init(&out);
+    assert_int_equal(store_read_stream(s, "A-1", 833, 0, 10, &out, &e), ST_OK);
+    assert_int_equal(out.len, 1);
+    assert_int_equal(out.items[0].position, 2498);
+    assert_string_equal(out.items[0].data, data);
+    assert_string_equal(out.items[0].meta, "{\"m\":1}");
+    event_list_done(&out);
+    assert_int_equal(version_of(s, "A-2", 0), 833);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kinds_and_redaction),
-        cmocka_unit_test(test_pg_open),
-        cmocka_unit_test(test_pg_upgrade),
+        cmocka_unit_test(test_kinds_and_redaction), cmocka_unit_test(test_pg_open),
+        cmocka_unit_test(test_pg_upgrade),          cmocka_unit_test(test_pg_copy_ops),
+        cmocka_unit_test(test_pg_reconnect),        cmocka_unit_test(test_pg_batched_tx),
     };
     if (pg_base_uri())
         return cmocka_run_group_tests_name("store_pg", tests, setup_pg, teardown_pg);
