@@ -272,8 +272,7 @@ static int ledger_seen(struct importer *im, const struct ident *id)
             return 1;
         }
         ledger_batch_add(im->claims, id->id, position);
-        if (ledger_batch_len(im->claims) >= LEDGER_BATCH_MAX &&
-            ledger_batch_write(im->claims, im->s, im->e) != ST_OK)
+        if (ledger_batch_due(im->claims) && ledger_batch_write(im->claims, im->s, im->e) != ST_OK)
             return -1;
         return 0;
     }

@@ -49,6 +49,11 @@ bool ledger_batch_knows_all(const struct ledger_batch *b)
     return b->keep_all;
 }
 
+bool ledger_batch_due(const struct ledger_batch *b)
+{
+    return b->keep_all ? b->n >= LEDGER_KEEP_MAX : b->n - b->written >= LEDGER_BATCH_MAX;
+}
+
 /* Identities are hashes already: their first bytes serve as the hash. */
 static size_t slot_of(const struct ledger_batch *b, const unsigned char id[IDENTITY_LEN])
 {

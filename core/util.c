@@ -332,11 +332,20 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
         y = y < 0 ? 0 : 9999;
     }
     unsigned r = (unsigned)rem; /* 0 .. 86399999 */
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u,
-             mo % 100u, d % 100u, r / 3600000u % 100u, r / 60000u % 60u, r / 1000u % 60u,
-             r % 1000u);
-    memcpy(out, tmp, TIME_TEXT_LEN);
+    /* By hand: snprintf was 7% of a mapped import (one time a record). */
+    unsigned f[7] = {(unsigned)y % 10000u, mo % 100u,         d % 100u,  r / 3600000u % 100u,
+                     r / 60000u % 60u,     r / 1000u % 60u,   r % 1000u};
+    static const unsigned char width[7] = {4, 2, 2, 2, 2, 2, 3};
+    static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    char *o = out;
+    for (int i = 0; i < 7; i++) {
+        for (int k = width[i] - 1; k >= 0; k--) {
+            o[k] = (char)('0' + f[i] % 10u);
+            f[i] /= 10u;
+        }
+        o += width[i];
+        *o++ = after[i];
+    }
     out[TIME_TEXT_LEN] = '\0';
 }
 
