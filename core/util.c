@@ -333,8 +333,8 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
     }
     unsigned r = (unsigned)rem; /* 0 .. 86399999 */
     /* By hand: snprintf was 7% of a mapped import (one time a record). */
-    unsigned f[7] = {(unsigned)y % 10000u, mo % 100u,         d % 100u,  r / 3600000u % 100u,
-                     r / 60000u % 60u,     r / 1000u % 60u,   r % 1000u};
+    unsigned f[7] = {(unsigned)y % 10000u, mo % 100u,       d % 100u, r / 3600000u % 100u,
+                     r / 60000u % 60u,     r / 1000u % 60u, r % 1000u};
     static const unsigned char width[7] = {4, 2, 2, 2, 2, 2, 3};
     static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
     char *o = out;
