@@ -109,6 +109,13 @@ struct store_options {
     const char *branch; /* a what-if branch to open (core/store_branch.h); NULL or "main": main */
 };
 #define STORE_BUSY_TIMEOUT_MS 10000 /* the default wait for another writer */
+
+/* The page cache of each SQLite connection the process opens from now on, in KiB
+ * (0: the default, 32 MB, which appends and catch-up want). The workbench sets a
+ * small one before it opens anything, so that its memory does not grow with the
+ * pages of a large store it has touched (bench/RESULTS.md, tui_rss). Not
+ * thread-safe: call it before any store is opened. */
+void store_set_cache_kib(int kib);
 #define STORE_OPTIONS_DEFAULT                                                                      \
     {                                                                                              \
         true, false, 2, STORE_BUSY_TIMEOUT_MS, 0, NULL                                             \

@@ -12,6 +12,10 @@
 
 /* The page cache a store connection keeps (PRAGMA cache_size: KiB when negative). */
 #define STORE_SQLITE_CACHE_SIZE "-32768"
+/* "PRAGMA cache_size=N": the default above, or what store_set_cache_kib set. */
+const char *sq_cache_pragma(void);
+/* Was the cache set to kib KiB or less (store_set_cache_kib)? */
+bool sq_cache_small(int kib);
 
 /* The statements prepared once per connection (STMT_SQL in store_sqlite.c). */
 enum stmt_id {

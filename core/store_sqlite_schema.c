@@ -181,8 +181,8 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
      * being read back again and again, and checkpointing every 64 MB of WAL instead
      * of every 4 MB writes each hot page to the database once, not once per commit:
      * measured, a third fewer bytes written and a quarter faster imports. */
-    if (exec(ss, "PRAGMA cache_size=" STORE_SQLITE_CACHE_SIZE "; PRAGMA wal_autocheckpoint=16384",
-             e, "setting the cache size") != ST_OK)
+    if (exec(ss, sq_cache_pragma(), e, "setting the cache size") != ST_OK ||
+        exec(ss, "PRAGMA wal_autocheckpoint=16384", e, "setting the checkpoints") != ST_OK)
         goto fail;
     if (opt->max_pages > 0) {
         snprintf(pragma, sizeof pragma, "PRAGMA max_page_count=%lld", (long long)opt->max_pages);
@@ -203,4 +203,27 @@ int store_sqlite_format(struct store *s)
     while (s && s->under) /* a branch: its main store's file */
         s = s->under;
     return s && s->ops == &store_sqlite_ops ? ((struct sq_store *)s)->format : 0;
+}
+
+static char cache_pragma[64] = "PRAGMA cache_size=" STORE_SQLITE_CACHE_SIZE;
+static int cache_kib = 0;
+
+void store_set_cache_kib(int kib)
+{
+    cache_kib = kib > 0 ? kib : 0;
+    if (kib > 0)
+        snprintf(cache_pragma, sizeof cache_pragma, "PRAGMA cache_size=-%d", kib);
+    else
+        snprintf(cache_pragma, sizeof cache_pragma, "PRAGMA cache_size=%s",
+                 STORE_SQLITE_CACHE_SIZE);
+}
+
+const char *sq_cache_pragma(void)
+{
+    return cache_pragma;
+}
+
+bool sq_cache_small(int kib)
+{
+    return cache_kib > 0 && cache_kib <= kib;
 }
