@@ -5,13 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct claim {
-    unsigned char id[IDENTITY_LEN];
-    int64_t position;
-};
-
 struct ledger_batch {
-    struct claim *claims;
+    struct ledger_claim *claims;
     size_t n, cap;
     uint32_t *slots; /* open addressing: index + 1 into claims, 0 = empty */
     size_t nslots;   /* a power of two, at least twice cap */
@@ -98,7 +93,8 @@ void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LE
 
 static int cmp_claims(const void *x, const void *y)
 {
-    return memcmp(((const struct claim *)x)->id, ((const struct claim *)y)->id, IDENTITY_LEN);
+    return memcmp(((const struct ledger_claim *)x)->id, ((const struct ledger_claim *)y)->id,
+                  IDENTITY_LEN);
 }
 
 void ledger_batch_clear(struct ledger_batch *b)
@@ -109,14 +105,10 @@ void ledger_batch_clear(struct ledger_batch *b)
 
 int ledger_batch_write(struct ledger_batch *b, struct store *s, err *e)
 {
-    struct claim *todo = b->claims + b->written;
+    struct ledger_claim *todo = b->claims + b->written;
     size_t n = b->n - b->written;
     qsort(todo, n, sizeof *todo, cmp_claims);
-    int rc = ST_OK;
-    for (size_t k = 0; rc == ST_OK && k < n; k++) {
-        bool fresh;
-        rc = store_ledger_claim(s, todo[k].id, todo[k].position, &fresh, e);
-    }
+    int rc = store_ledger_claim_many(s, todo, n, e);
     if (b->keep_all && b->n < LEDGER_KEEP_MAX) {
         b->written = b->n; /* remembered: the sort moved them, so index them again */
         rehash(b);

@@ -511,6 +511,18 @@ int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t posi
     return s->ops->ledger_claim(s, id, position, fresh, e);
 }
 
+int store_ledger_claim_many(struct store *s, const struct ledger_claim *claims, size_t n, err *e)
+{
+    if (s->ops->ledger_claim_many)
+        return s->ops->ledger_claim_many(s, claims, n, e);
+    int rc = ST_OK;
+    for (size_t k = 0; rc == ST_OK && k < n; k++) {
+        bool fresh;
+        rc = store_ledger_claim(s, claims[k].id, claims[k].position, &fresh, e);
+    }
+    return rc;
+}
+
 bool store_ledger_probes(struct store *s)
 {
     return s->ops->ledger_claim && s->ops->ledger_has;

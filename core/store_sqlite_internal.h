@@ -67,11 +67,12 @@ struct sq_store {
     enum tx_state tx;
     sqlite3_stmt *stmt[S_NSTMT];
     sqlite3_stmt *page[PAGE_NSTMT];
-    struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
-    bool time_logged;          /* this transaction's append time is written */
-    int time_format;           /* the format that keeps append times (0: unknown yet) */
-    sqlite3_stmt *ledger_ins;  /* store_sqlite_query.c's, prepared on first use */
-    sqlite3_stmt *ledger_has;  /* the same */
+    struct stream_cache cache;     /* only inside a transaction of the store's own (TX_OPEN) */
+    bool time_logged;              /* this transaction's append time is written */
+    int time_format;               /* the format that keeps append times (0: unknown yet) */
+    sqlite3_stmt *ledger_ins;      /* store_sqlite_query.c's, prepared on first use */
+    sqlite3_stmt *ledger_has;      /* the same */
+    sqlite3_stmt *ledger_ins_many; /* the same: LEDGER_ROWS claims a statement */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -81,6 +82,7 @@ int sq_meta_get(struct store *s, const char *key, char **value, err *e);
 int sq_meta_set(struct store *s, const char *key, const char *value, err *e);
 /* store_sqlite_query.c: the import ledger, type counts and `strata sql`. */
 int sq_ledger_has(struct store *s, const unsigned char id[16], bool *present, err *e);
+int sq_ledger_claim_many(struct store *s, const struct ledger_claim *claims, size_t n, err *e);
 int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
                     err *e);
 int sq_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
