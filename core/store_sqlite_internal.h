@@ -1,7 +1,7 @@
 /* store_sqlite_internal.h: what the SQLite store's two halves share, private to
  * them: store_sqlite.c (the operations) and store_sqlite_schema.c (opening a file:
- * what it is, its schema, its connection settings), and store_sqlite_meta.c. Nothing else includes
- * this. */
+ * what it is, its schema, its connection settings), store_sqlite_meta.c and
+ * store_sqlite_settings.c (the page cache's size). Nothing else includes this. */
 #ifndef STRATA_STORE_SQLITE_INTERNAL_H
 #define STRATA_STORE_SQLITE_INTERNAL_H
 

@@ -204,26 +204,3 @@ int store_sqlite_format(struct store *s)
         s = s->under;
     return s && s->ops == &store_sqlite_ops ? ((struct sq_store *)s)->format : 0;
 }
-
-static char cache_pragma[64] = "PRAGMA cache_size=" STORE_SQLITE_CACHE_SIZE;
-static int cache_kib = 0;
-
-void store_set_cache_kib(int kib)
-{
-    cache_kib = kib > 0 ? kib : 0;
-    if (kib > 0)
-        snprintf(cache_pragma, sizeof cache_pragma, "PRAGMA cache_size=-%d", kib);
-    else
-        snprintf(cache_pragma, sizeof cache_pragma, "PRAGMA cache_size=%s",
-                 STORE_SQLITE_CACHE_SIZE);
-}
-
-const char *sq_cache_pragma(void)
-{
-    return cache_pragma;
-}
-
-bool sq_cache_small(int kib)
-{
-    return cache_kib > 0 && cache_kib <= kib;
-}
