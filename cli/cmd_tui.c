@@ -39,6 +39,8 @@ static struct domain *no_domain(void)
     return d;
 }
 
+#define TUI_CACHE_KIB 1024
+
 int cmd_tui(int argc, char **argv)
 {
     static const struct option opts[] = {FORCE_OPTION, COMMON_OPTIONS, {0, 0, 0, 0}};
@@ -53,6 +55,12 @@ int cmd_tui(int argc, char **argv)
         return cli_help(&c);
     if (optind < argc && argv[optind][0] != 0)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+    /* Every connection the workbench opens (its own, the projection runner's, the
+     * jobs') keeps a small page cache: the default 32 MB is for appends and
+     * catch-up, and the pages a tour of a large store touched would otherwise stay
+     * resident (bench/RESULTS.md, tui_rss). */
+    const char *ck = getenv("STRATA_TUI_CACHE_KIB");
+    store_set_cache_kib(ck && *ck ? atoi(ck) : TUI_CACHE_KIB);
     int rc = c.domain_path || !c.db_path ? cli_load_domain(&c, true) : ST_OK;
     if (rc != ST_OK)
         return rc;

@@ -5,13 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct claim {
-    unsigned char id[IDENTITY_LEN];
-    int64_t position;
-};
-
 struct ledger_batch {
-    struct claim *claims;
+    struct ledger_claim *claims;
     size_t n, cap;
     uint32_t *slots; /* open addressing: index + 1 into claims, 0 = empty */
     size_t nslots;   /* a power of two, at least twice cap */
@@ -47,6 +42,11 @@ size_t ledger_batch_len(const struct ledger_batch *b)
 bool ledger_batch_knows_all(const struct ledger_batch *b)
 {
     return b->keep_all;
+}
+
+bool ledger_batch_due(const struct ledger_batch *b)
+{
+    return b->keep_all ? b->n >= LEDGER_KEEP_MAX : b->n - b->written >= LEDGER_BATCH_MAX;
 }
 
 /* Identities are hashes already: their first bytes serve as the hash. */
@@ -91,9 +91,58 @@ void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LE
     b->slots[i] = (uint32_t)(++b->n);
 }
 
-static int cmp_claims(const void *x, const void *y)
+static uint64_t prefix_of(const struct ledger_claim *c)
 {
-    return memcmp(((const struct claim *)x)->id, ((const struct claim *)y)->id, IDENTITY_LEN);
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | c->id[i];
+    return k;
+}
+
+/* Sorts claims by identity (memcmp order): a radix sort on the first 8 bytes, then
+ * the rare runs sharing those by insertion on the whole identity. qsort's calls
+ * of a comparison were a third of the ledger's write. */
+static void sort_claims(struct ledger_claim *c, size_t n)
+{
+    if (n < 2)
+        return;
+    struct ledger_claim *tmp = xmalloc(n * sizeof *tmp);
+    uint64_t *key = xmalloc(n * sizeof *key), *tkey = xmalloc(n * sizeof *tkey);
+    for (size_t i = 0; i < n; i++)
+        key[i] = prefix_of(&c[i]);
+    struct ledger_claim *src = c, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(key[i] >> shift & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t at = count[key[i] >> shift & 0xff]++;
+            dst[at] = src[i];
+            tkey[at] = key[i];
+        }
+        struct ledger_claim *sw = src;
+        src = dst;
+        dst = sw;
+        uint64_t *kw = key;
+        key = tkey;
+        tkey = kw;
+    }
+    /* eight passes: the sorted claims are back in c */
+    for (size_t i = 1; i < n; i++) {
+        if (key[i] != key[i - 1])
+            continue;
+        for (size_t j = i;
+             j > 0 && key[j] == key[j - 1] && memcmp(c[j].id, c[j - 1].id, IDENTITY_LEN) < 0; j--) {
+            struct ledger_claim t = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = t;
+        }
+    }
+    free(tmp);
+    free(key);
+    free(tkey);
 }
 
 void ledger_batch_clear(struct ledger_batch *b)
@@ -104,14 +153,10 @@ void ledger_batch_clear(struct ledger_batch *b)
 
 int ledger_batch_write(struct ledger_batch *b, struct store *s, err *e)
 {
-    struct claim *todo = b->claims + b->written;
+    struct ledger_claim *todo = b->claims + b->written;
     size_t n = b->n - b->written;
-    qsort(todo, n, sizeof *todo, cmp_claims);
-    int rc = ST_OK;
-    for (size_t k = 0; rc == ST_OK && k < n; k++) {
-        bool fresh;
-        rc = store_ledger_claim(s, todo[k].id, todo[k].position, &fresh, e);
-    }
+    sort_claims(todo, n);
+    int rc = store_ledger_claim_many(s, todo, n, e);
     if (b->keep_all && b->n < LEDGER_KEEP_MAX) {
         b->written = b->n; /* remembered: the sort moved them, so index them again */
         rehash(b);

@@ -12,7 +12,11 @@
  * back. A record repeated within the import is found here before it is written.
  * When the ledger was empty as the import began (a first import), every identity
  * claimed is also remembered here (up to LEDGER_KEEP_MAX), so that no record needs
- * a look at the ledger at all. */
+ * a look at the ledger at all; and since all of them are held here anyway, they
+ * are written once, before the commit (or when LEDGER_KEEP_MAX is reached), in
+ * one sorted pass: into a ledger that was empty, every claim then lands at the
+ * right edge of the B-tree (full pages, no splits in the middle), which cut the
+ * ledger's share of a first mapped import by about half. */
 #ifndef STRATA_IMPORT_LEDGER_H
 #define STRATA_IMPORT_LEDGER_H
 
@@ -31,6 +35,9 @@ struct ledger_batch *ledger_batch_new(bool keep_all);
 bool ledger_batch_knows_all(const struct ledger_batch *b);
 void ledger_batch_free(struct ledger_batch *b);
 size_t ledger_batch_len(const struct ledger_batch *b);
+/* Is it time to write the claims held back (ledger_batch_write)? Every
+ * LEDGER_BATCH_MAX claims; with keep_all, only when LEDGER_KEEP_MAX are held. */
+bool ledger_batch_due(const struct ledger_batch *b);
 /* Is id among the claims held back? */
 bool ledger_batch_has(const struct ledger_batch *b, const unsigned char id[IDENTITY_LEN]);
 /* Holds back a claim of id for the event at position. */

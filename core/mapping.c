@@ -393,48 +393,54 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
     memset(out, 0, sizeof *out);
     if (parsed->type != V_MAP)
         return bad(reason, n, "an event must be a JSON object, got %s", vtype_name(parsed->type));
+    /* One pass over the line's keys, each to its slot (canonical_keys' order):
+     * asking the map for each key by name was 6% of a canonical import. */
+    enum { K_POSITION, K_STREAM, K_VERSION, K_TYPE, K_SCHEMA, K_TIME, K_DATA, K_META, K_N };
+    const value *slot[K_N] = {NULL};
     const size_t nkeys = sizeof canonical_keys / sizeof canonical_keys[0];
     for (size_t i = 0; i < value_map_len(parsed); i++) {
-        const char *k = value_str(value_map_key_at(parsed, i));
-        bool known = false;
-        for (size_t j = 0; j < nkeys && !known; j++)
-            known = strcmp(k, canonical_keys[j]) == 0;
-        if (!known) {
+        const value *kv = value_map_key_at(parsed, i);
+        const char *k = value_str(kv);
+        size_t j = 0;
+        while (j < nkeys && strcmp(k, canonical_keys[j]) != 0)
+            j++;
+        if (j == nkeys) {
             const char *mean = did_you_mean(k, canonical_keys, nkeys);
             return bad(reason, n, "unknown key '%.60s'%s%s%s (an event has %s)", k,
                        mean ? " (did you mean '" : "", mean ? mean : "", mean ? "'?)" : "",
                        "position, stream, version, type, schema, time, data, meta");
         }
+        slot[j] = value_map_val_at(parsed, i);
     }
     const value *v;
-    static const char *const required[] = {"stream", "version", "type", "time", "data"};
+    static const int required[] = {K_STREAM, K_VERSION, K_TYPE, K_TIME, K_DATA};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (!value_map_get(parsed, required[i]))
-            return bad(reason, n, "missing key '%s'", required[i]);
-    if ((v = value_map_get(parsed, "position")) && (v->type != V_INT || v->u.i < 1))
+        if (!slot[required[i]])
+            return bad(reason, n, "missing key '%s'", canonical_keys[required[i]]);
+    if ((v = slot[K_POSITION]) && (v->type != V_INT || v->u.i < 1))
         return bad(reason, n, "'position' must be an integer >= 1, got %s",
                    v->type == V_INT ? "a smaller one" : vtype_name(v->type));
-    v = value_map_get(parsed, "stream");
+    v = slot[K_STREAM];
     if (v->type != V_STRING || value_strlen(v) == 0 || memchr(value_str(v), 0, value_strlen(v)))
         return bad(reason, n, "'stream' must be a non-empty string, got %s",
                    v->type == V_STRING ? "an empty one" : vtype_name(v->type));
-    v = value_map_get(parsed, "version");
+    v = slot[K_VERSION];
     if (v->type != V_INT || v->u.i < 1)
         return bad(reason, n, "'version' must be an integer >= 1, got %s",
                    v->type == V_INT ? "a smaller one" : vtype_name(v->type));
     out->version = v->u.i;
-    v = value_map_get(parsed, "type");
+    v = slot[K_TYPE];
     if (v->type != V_STRING || value_strlen(v) == 0 || memchr(value_str(v), 0, value_strlen(v)))
         return bad(reason, n, "'type' must be a non-empty string, got %s",
                    v->type == V_STRING ? "an empty one" : vtype_name(v->type));
     out->schema = 1;
-    if ((v = value_map_get(parsed, "schema"))) {
+    if ((v = slot[K_SCHEMA])) {
         if (v->type != V_INT || v->u.i < 1 || v->u.i > 1000000)
             return bad(reason, n, "'schema' must be an integer from 1, got %s",
                        v->type == V_INT ? "one out of range" : vtype_name(v->type));
         out->schema = (int)v->u.i;
     }
-    v = value_map_get(parsed, "time");
+    v = slot[K_TIME];
     if (v->type != V_STRING)
         return bad(reason, n, "'time' must be a string, got %s", vtype_name(v->type));
     if (!time_parse(value_str(v), value_strlen(v), 0, &out->time_ms))
@@ -442,16 +448,16 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
                    "unreadable time '%.60s' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)",
                    value_str(v));
     time_format_ms(out->time_ms, out->time);
-    v = value_map_get(parsed, "data");
+    v = slot[K_DATA];
     if (v->type != V_MAP)
         return bad(reason, n, "'data' must be a JSON object, got %s", vtype_name(v->type));
-    const value *meta = value_map_get(parsed, "meta");
+    const value *meta = slot[K_META];
     if (meta && meta->type != V_MAP && meta->type != V_NULL)
         return bad(reason, n, "'meta' must be a JSON object or null, got %s",
                    vtype_name(meta->type));
 
-    out->stream = xstrdup(value_str(value_map_get(parsed, "stream")));
-    out->type = xstrdup(value_str(value_map_get(parsed, "type")));
+    out->stream = xstrdup(value_str(slot[K_STREAM]));
+    out->type = xstrdup(value_str(slot[K_TYPE]));
     struct span dspan = {0, 0}, mspan = {0, 0};
     if (raw)
         raw_members(raw, len, &dspan, &mspan);

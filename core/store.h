@@ -100,6 +100,12 @@ struct snapshot {
     char *state;      /* JSON text */
 };
 
+/* A claim on the import ledger: a record's identity and the position it took. */
+struct ledger_claim {
+    unsigned char id[16];
+    int64_t position;
+};
+
 struct store_options {
     bool create;         /* create the file (and the schema) if missing */
     bool read_only;      /* open read-only; writes fail with a clear error */
@@ -109,6 +115,13 @@ struct store_options {
     const char *branch; /* a what-if branch to open (core/store_branch.h); NULL or "main": main */
 };
 #define STORE_BUSY_TIMEOUT_MS 10000 /* the default wait for another writer */
+
+/* The page cache of each SQLite connection the process opens from now on, in KiB
+ * (0: the default, 32 MB, which appends and catch-up want). The workbench sets a
+ * small one before it opens anything, so that its memory does not grow with the
+ * pages of a large store it has touched (bench/RESULTS.md, tui_rss). Not
+ * thread-safe: call it before any store is opened. */
+void store_set_cache_kib(int kib);
 #define STORE_OPTIONS_DEFAULT                                                                      \
     {                                                                                              \
         true, false, 2, STORE_BUSY_TIMEOUT_MS, 0, NULL                                             \
@@ -249,6 +262,9 @@ struct store_ops {
      * read, so an import can decide from it and write its claims later, sorted,
      * in the same transaction (core/import_ledger.h). id NULL: is any there? */
     int (*ledger_has)(struct store *s, const unsigned char id[16], bool *present, err *e);
+    /* Optional (NULL: one ledger_claim each): claims n identities at once, in the
+     * order given; those there already are left as they are. */
+    int (*ledger_claim_many)(struct store *s, const struct ledger_claim *claims, size_t n, err *e);
 
     /* How many events of each type there are up to max_position (0 = the head),
      * by count descending then type, all schema versions together (schema 0). */
@@ -361,6 +377,8 @@ int store_meta_set(struct store *s, const char *key, const char *value, err *e);
 int store_append_time(struct store *s, int64_t position, int64_t *ms, err *e);
 int store_health(struct store *s, struct store_health *out, err *e);
 int store_type_counts(struct store *s, struct type_count **out, size_t *n, err *e);
+/* The ledger_claim_many op, or ledger_claim for each when the backend has none. */
+int store_ledger_claim_many(struct store *s, const struct ledger_claim *claims, size_t n, err *e);
 int store_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
                        err *e);
 /* The ledger_has op; false (with nothing read) when the backend has none: then

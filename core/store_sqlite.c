@@ -848,6 +848,7 @@ static void sq_close(struct store *s)
         sqlite3_finalize(ss->page[i]);
     sqlite3_finalize(ss->ledger_ins);
     sqlite3_finalize(ss->ledger_has);
+    sqlite3_finalize(ss->ledger_ins_many);
     stream_cache_clear(&ss->cache);
     sqlite3_close_v2(ss->db);
     free(ss->base.path);
@@ -896,6 +897,7 @@ const struct store_ops store_sqlite_ops = {
     .type_counts = sq_type_counts,
     .ledger_claim = sq_ledger_claim,
     .ledger_has = sq_ledger_has,
+    .ledger_claim_many = sq_ledger_claim_many,
     .type_totals = sq_type_totals,
     .query = sq_query,
     .copy_put = sq_copy_put,

@@ -101,7 +101,9 @@ int sq_count_by(struct store *s, const struct event_filter *f, enum store_group 
     if (f->stream)
         sqlite3_bind_int64(st, 4, sid);
     int status = ST_OK;
-    sqlite3_exec(ss->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
+    bool lower = !sq_cache_small(2000);
+    if (lower)
+        sqlite3_exec(ss->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_count_row row = {
             .value = (const char *)sqlite3_column_text(st, 0),
@@ -118,7 +120,8 @@ int sq_count_by(struct store *s, const struct event_filter *f, enum store_group 
             break;
     }
     sqlite3_finalize(st);
-    sqlite3_exec(ss->db, "PRAGMA cache_size=" STORE_SQLITE_CACHE_SIZE, NULL, NULL, NULL);
+    if (lower)
+        sqlite3_exec(ss->db, sq_cache_pragma(), NULL, NULL, NULL);
     if (status != ST_OK)
         return status;
     if (rc != SQLITE_DONE)

@@ -1,7 +1,7 @@
 /* store_sqlite_internal.h: what the SQLite store's two halves share, private to
  * them: store_sqlite.c (the operations) and store_sqlite_schema.c (opening a file:
- * what it is, its schema, its connection settings), and store_sqlite_meta.c. Nothing else includes
- * this. */
+ * what it is, its schema, its connection settings), store_sqlite_meta.c and
+ * store_sqlite_settings.c (the page cache's size). Nothing else includes this. */
 #ifndef STRATA_STORE_SQLITE_INTERNAL_H
 #define STRATA_STORE_SQLITE_INTERNAL_H
 
@@ -12,6 +12,10 @@
 
 /* The page cache a store connection keeps (PRAGMA cache_size: KiB when negative). */
 #define STORE_SQLITE_CACHE_SIZE "-32768"
+/* "PRAGMA cache_size=N": the default above, or what store_set_cache_kib set. */
+const char *sq_cache_pragma(void);
+/* Was the cache set to kib KiB or less (store_set_cache_kib)? */
+bool sq_cache_small(int kib);
 
 /* The statements prepared once per connection (STMT_SQL in store_sqlite.c). */
 enum stmt_id {
@@ -63,11 +67,12 @@ struct sq_store {
     enum tx_state tx;
     sqlite3_stmt *stmt[S_NSTMT];
     sqlite3_stmt *page[PAGE_NSTMT];
-    struct stream_cache cache; /* only inside a transaction of the store's own (TX_OPEN) */
-    bool time_logged;          /* this transaction's append time is written */
-    int time_format;           /* the format that keeps append times (0: unknown yet) */
-    sqlite3_stmt *ledger_ins;  /* store_sqlite_query.c's, prepared on first use */
-    sqlite3_stmt *ledger_has;  /* the same */
+    struct stream_cache cache;     /* only inside a transaction of the store's own (TX_OPEN) */
+    bool time_logged;              /* this transaction's append time is written */
+    int time_format;               /* the format that keeps append times (0: unknown yet) */
+    sqlite3_stmt *ledger_ins;      /* store_sqlite_query.c's, prepared on first use */
+    sqlite3_stmt *ledger_has;      /* the same */
+    sqlite3_stmt *ledger_ins_many; /* the same: LEDGER_ROWS claims a statement */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -77,6 +82,7 @@ int sq_meta_get(struct store *s, const char *key, char **value, err *e);
 int sq_meta_set(struct store *s, const char *key, const char *value, err *e);
 /* store_sqlite_query.c: the import ledger, type counts and `strata sql`. */
 int sq_ledger_has(struct store *s, const unsigned char id[16], bool *present, err *e);
+int sq_ledger_claim_many(struct store *s, const struct ledger_claim *claims, size_t n, err *e);
 int sq_ledger_claim(struct store *s, const unsigned char id[16], int64_t position, bool *fresh,
                     err *e);
 int sq_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,

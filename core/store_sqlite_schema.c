@@ -181,8 +181,8 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
      * being read back again and again, and checkpointing every 64 MB of WAL instead
      * of every 4 MB writes each hot page to the database once, not once per commit:
      * measured, a third fewer bytes written and a quarter faster imports. */
-    if (exec(ss, "PRAGMA cache_size=" STORE_SQLITE_CACHE_SIZE "; PRAGMA wal_autocheckpoint=16384",
-             e, "setting the cache size") != ST_OK)
+    if (exec(ss, sq_cache_pragma(), e, "setting the cache size") != ST_OK ||
+        exec(ss, "PRAGMA wal_autocheckpoint=16384", e, "setting the checkpoints") != ST_OK)
         goto fail;
     if (opt->max_pages > 0) {
         snprintf(pragma, sizeof pragma, "PRAGMA max_page_count=%lld", (long long)opt->max_pages);

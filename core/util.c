@@ -332,11 +332,27 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
         y = y < 0 ? 0 : 9999;
     }
     unsigned r = (unsigned)rem; /* 0 .. 86399999 */
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u,
-             mo % 100u, d % 100u, r / 3600000u % 100u, r / 60000u % 60u, r / 1000u % 60u,
-             r % 1000u);
-    memcpy(out, tmp, TIME_TEXT_LEN);
+    /* By hand, two digits at a time: snprintf was 7% of a mapped import. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    unsigned yy = (unsigned)y % 10000u, ms3 = r % 1000u, secs = r / 1000u;
+    unsigned f[6] = {yy / 100u, yy % 100u,           mo % 100u,
+                     d % 100u,  secs / 3600u % 100u, secs / 60u % 60u};
+    static const char after[6] = {0, '-', '-', 'T', ':', ':'};
+    char *o = out;
+    for (int i = 0; i < 6; i++) {
+        memcpy(o, pairs + 2 * f[i], 2);
+        o += 2;
+        if (after[i])
+            *o++ = after[i];
+    }
+    memcpy(o, pairs + 2 * (secs % 60u), 2);
+    o[2] = '.';
+    o[3] = (char)('0' + ms3 / 100u);
+    memcpy(o + 4, pairs + 2 * (ms3 % 100u), 2);
+    o[6] = 'Z';
     out[TIME_TEXT_LEN] = '\0';
 }
 
