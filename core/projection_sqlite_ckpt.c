@@ -32,7 +32,7 @@
 #include "json.h"
 
 #define CK_MIN 4096
-#define CK_PER_ROW 4
+#define CK_PER_ROW 8
 
 static int64_t ck_every_min(void)
 {
@@ -82,42 +82,123 @@ int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, 
     return rc;
 }
 
-/* Entry kinds in the scan's map: key -> rowid * 4 + kind. */
-enum { K_DELETED = 0, K_WHOLE = 1, K_CHANGE = 2 };
+/* The oldest checkpoint after `at` (*found false: none). */
+int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t at, int64_t *ck,
+                      int64_t *hr, int64_t *n, bool *found, err *e)
+{
+    *found = false;
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT at, hist_rowid, n FROM ");
+    psq_add_table(&sql, p->name, false, T_CK_AT);
+    sb_adds(&sql, " WHERE at > ?1 ORDER BY at LIMIT 1");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's checkpoints");
+    sb_done(&sql);
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_int64(st, 1, at);
+    int step = sqlite3_step(st), rc = ST_OK;
+    if (step == SQLITE_ROW) {
+        *ck = sqlite3_column_int64(st, 0);
+        *hr = sqlite3_column_int64(st, 1);
+        *n = sqlite3_column_int64(st, 2);
+        *found = true;
+    } else if (step != SQLITE_DONE) {
+        rc = psq_error(s, e, "reading a projection's checkpoints");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
 
-/* The newest entry of each key among the history entries after rowid hr up to
- * position `at`, into map (key -> rowid * 4 + kind); *last: the newest rowid. */
+/* The newest entry of each key among the history entries after rowid hr (and
+ * at most hr_end, 0: to the end) up to position `at`, into map: key -> its whole
+ * row's JSON text, null when deleted, or an int when it is a change entry (the
+ * row is then walked back). Scanned newest first, so a key's older entries cost
+ * a lookup and nothing more. *last: the newest rowid at or before `at`. */
 static int scan_since(struct store *s, const struct projection_spec *p, bool rebuild, int64_t hr,
-                      int64_t at, value *map, int64_t *last, err *e)
+                      int64_t hr_end, int64_t at, value *map, int64_t *last, err *e)
 {
     strbuf sql;
     sb_init(&sql);
-    sb_adds(&sql, "SELECT rowid, valid_from, key, row IS NOT NULL, changes IS NOT NULL FROM ");
+    sb_adds(&sql, "SELECT rowid, valid_from, key, row, changes IS NOT NULL FROM ");
     psq_add_table(&sql, p->name, rebuild, T_HISTORY);
-    sb_adds(&sql, " WHERE rowid > ?1 ORDER BY rowid");
+    sb_adds(&sql, hr_end > 0 ? " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid DESC"
+                             : " WHERE rowid > ?1 ORDER BY rowid DESC");
     sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's history");
     sb_done(&sql);
     if (!st)
         return ST_ERR;
     sqlite3_bind_int64(st, 1, hr);
+    if (hr_end > 0)
+        sqlite3_bind_int64(st, 2, hr_end);
     *last = hr;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_int64(st, 1) > at)
-            break; /* appended in position order: the rest is later still */
-        int64_t rowid = sqlite3_column_int64(st, 0);
+            continue; /* after `at`: the history is appended in position order */
+        if (*last == hr)
+            *last = sqlite3_column_int64(st, 0);
         const char *k = (const char *)sqlite3_column_text(st, 2);
-        int kind = sqlite3_column_int(st, 3)   ? K_WHOLE
-                   : sqlite3_column_int(st, 4) ? K_CHANGE
-                                               : K_DELETED;
-        value_map_setn(map, k ? k : "", (size_t)sqlite3_column_bytes(st, 2),
-                       value_int(rowid * 4 + kind));
-        *last = rowid;
+        size_t klen = (size_t)sqlite3_column_bytes(st, 2);
+        if (!k || value_map_getn(map, k, klen))
+            continue; /* a newer entry of this key is in already */
+        value v;
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            v = value_string((const char *)sqlite3_column_text(st, 3),
+                             (size_t)sqlite3_column_bytes(st, 3));
+        else
+            v = sqlite3_column_int(st, 4) ? value_int(1) : value_null();
+        value_map_setn(map, k, klen, v);
     }
-    int rc = step == SQLITE_ROW || step == SQLITE_DONE
-                 ? ST_OK
-                 : psq_error(s, e, "reading a projection's history");
+    int rc = step == SQLITE_DONE ? ST_OK : psq_error(s, e, "reading a projection's history");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* The newest rowid of the history at or before position `at`, between lo (at or
+ * before it) and hi (-1: the table's end), by bisection: rowids grow with
+ * positions. */
+static int rowid_at(struct store *s, const struct projection_spec *p, int64_t lo, int64_t hi,
+                    int64_t at, int64_t *out, err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT rowid, valid_from FROM ");
+    psq_add_table(&sql, p->name, false, T_HISTORY);
+    sb_adds(&sql, " WHERE rowid >= ?1 ORDER BY rowid LIMIT 1");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's history");
+    sb_done(&sql);
+    if (!st)
+        return ST_ERR;
+    int rc = ST_OK;
+    if (hi < 0) {
+        sqlite3_stmt *mx = NULL;
+        sb_init(&sql);
+        sb_adds(&sql, "SELECT coalesce(max(rowid), 0) FROM ");
+        psq_add_table(&sql, p->name, false, T_HISTORY);
+        mx = psq_prepare(s, sql.buf, e, "reading a projection's history");
+        sb_done(&sql);
+        if (!mx || sqlite3_step(mx) != SQLITE_ROW)
+            rc = mx ? psq_error(s, e, "reading a projection's history") : ST_ERR;
+        else
+            hi = sqlite3_column_int64(mx, 0);
+        sqlite3_finalize(mx);
+    }
+    while (rc == ST_OK && lo < hi) {
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        sqlite3_bind_int64(st, 1, mid);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW && sqlite3_column_int64(st, 0) <= hi &&
+            sqlite3_column_int64(st, 1) <= at)
+            lo = sqlite3_column_int64(st, 0);
+        else if (step == SQLITE_ROW || step == SQLITE_DONE)
+            hi = mid - 1;
+        else
+            rc = psq_error(s, e, "reading a projection's history");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    *out = lo;
     return rc;
 }
 
@@ -132,17 +213,99 @@ static int by_key(const void *a, const void *b)
     return c ? c : la < lb ? -1 : la > lb;
 }
 
-/* The map's entries in key order (SQLite's BINARY order), as indexes. */
-static size_t *sorted_keys(const value *map)
+/* One row of a merge: its key, and its JSON text, or NULL when its newest entry
+ * is a change entry (walk its history back). */
+typedef int (*merge_fn)(void *ctx, const char *key, const char *text, size_t len, err *e);
+
+/* The rows at a position, in key order (SQLite's BINARY order): the rows of
+ * checkpoint ck but for the keys in changed, merged with those (deleted ones
+ * left out). */
+static int merge(struct store *s, const struct projection_spec *p, bool rebuild, int64_t ck,
+                 const value *changed, merge_fn fn, void *ctx, err *e)
 {
-    size_t n = value_map_len(map);
-    size_t *idx = xcalloc(n ? n : 1, sizeof *idx);
-    for (size_t i = 0; i < n; i++)
+    size_t nch = value_map_len(changed);
+    size_t *idx = xcalloc(nch ? nch : 1, sizeof *idx);
+    for (size_t i = 0; i < nch; i++)
         idx[i] = i;
-    sort_map = map;
-    qsort(idx, n, sizeof *idx, by_key);
+    sort_map = changed;
+    qsort(idx, nch, sizeof *idx, by_key);
     sort_map = NULL;
-    return idx;
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT key, row FROM ");
+    psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
+    sb_adds(&sql, " WHERE at = ?1 ORDER BY key");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's checkpoint");
+    sb_done(&sql);
+    if (!st) {
+        free(idx);
+        return ST_ERR;
+    }
+    sqlite3_bind_int64(st, 1, ck);
+    int rc = ST_OK, step = sqlite3_step(st);
+    size_t i = 0;
+    while (rc == ST_OK) {
+        bool have = step == SQLITE_ROW;
+        if (!have && step != SQLITE_DONE) {
+            rc = psq_error(s, e, "reading a projection's checkpoint");
+            break;
+        }
+        if (!have && i >= nch)
+            break;
+        const value *k = i < nch ? value_map_key_at(changed, idx[i]) : NULL;
+        const char *ckk = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        int cmp = 1;
+        if (have && !k) {
+            cmp = -1;
+        } else if (have) {
+            size_t la = (size_t)sqlite3_column_bytes(st, 0), lb = value_strlen(k);
+            cmp = memcmp(ckk, value_str(k), la < lb ? la : lb);
+            if (!cmp)
+                cmp = la < lb ? -1 : la > lb;
+        }
+        if (cmp < 0) { /* unchanged since the checkpoint */
+            rc = fn(ctx, ckk, (const char *)sqlite3_column_text(st, 1),
+                    (size_t)sqlite3_column_bytes(st, 1), e);
+            step = sqlite3_step(st);
+            continue;
+        }
+        const value *v = value_map_val_at(changed, idx[i]);
+        i++;
+        if (v->type == V_STRING)
+            rc = fn(ctx, value_str(k), value_str(v), value_strlen(v), e);
+        else if (v->type == V_INT)
+            rc = fn(ctx, value_str(k), NULL, 0, e);
+        if (cmp == 0)
+            step = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    free(idx);
+    return rc;
+}
+
+struct reading {
+    struct store *s;
+    const struct projection_spec *p;
+    int64_t at;
+    size_t offset, limit;
+    int64_t n;
+    value *rows;
+    strbuf tmp;
+    sqlite3_stmt *walk;
+};
+
+static int read_row(void *ctx, const char *key, const char *text, size_t len, err *e)
+{
+    struct reading *r = ctx;
+    size_t i = (size_t)r->n++;
+    if (i < r->offset || (r->limit && i >= r->offset + r->limit))
+        return ST_OK;
+    value row;
+    int rc = text ? psq_parse_keyed_row(r->p, key, text, len, &r->tmp, &row, e)
+                  : psq_walked_keyed_row(r->s, &r->walk, r->p, key, r->at, &row, e);
+    if (rc == ST_OK)
+        value_list_push(r->rows, row);
+    return rc;
 }
 
 int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
@@ -156,107 +319,62 @@ int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at,
     if (!found)
         return ST_OK;
     *done = true;
+    /* The entries after the checkpoint up to `at` lie between its rowid and the
+     * next checkpoint's (or the end). */
+    int64_t next = 0, hr_next = 0, n_next = 0;
+    bool later;
+    if (psq_ck_find_after(s, p, at, &next, &hr_next, &n_next, &later, e) != ST_OK)
+        return ST_ERR;
+    int64_t end = 0;
+    if (rowid_at(s, p, hr, later ? hr_next : -1, at, &end, e) != ST_OK)
+        return ST_ERR;
     value changed = value_map(64);
     int64_t last;
-    int rc = scan_since(s, p, false, hr, at, &changed, &last, e);
-    size_t *idx = NULL;
-    sqlite3_stmt *cks = NULL, *byid = NULL;
-    strbuf sql, tmp;
-    sb_init(&sql);
-    sb_init(&tmp);
-    if (rc != ST_OK)
-        goto finish;
-    idx = sorted_keys(&changed);
-    sb_adds(&sql, "SELECT key, row FROM ");
-    psq_add_table(&sql, p->name, false, T_CK_ROWS);
-    sb_adds(&sql, " WHERE at = ?1 ORDER BY key");
-    if (!(cks = psq_prepare(s, sql.buf, e, "reading a projection's checkpoint"))) {
-        rc = ST_ERR;
-        goto finish;
-    }
-    sqlite3_bind_int64(cks, 1, ck);
-    sb_reset(&sql);
-    sb_adds(&sql, "SELECT key, row FROM ");
-    psq_add_table(&sql, p->name, false, T_HISTORY);
-    sb_adds(&sql, " WHERE rowid = ?1");
-    if (!(byid = psq_prepare(s, sql.buf, e, "reading a projection's history"))) {
-        rc = ST_ERR;
-        goto finish;
-    }
-    sqlite3_stmt *walk = NULL;
-    size_t nch = value_map_len(&changed), i = 0;
-    int64_t n = 0;
-    int step = sqlite3_step(cks);
-    while (rc == ST_OK) {
-        bool have_ck = step == SQLITE_ROW;
-        if (!have_ck && step != SQLITE_DONE) {
-            rc = psq_error(s, e, "reading a projection's checkpoint");
-            break;
-        }
-        if (!have_ck && i >= nch)
-            break;
-        int cmp;
-        const value *chk = i < nch ? value_map_key_at(&changed, idx[i]) : NULL;
-        if (!have_ck) {
-            cmp = 1;
-        } else if (!chk) {
-            cmp = -1;
-        } else {
-            const char *ckk = (const char *)sqlite3_column_text(cks, 0);
-            size_t la = (size_t)sqlite3_column_bytes(cks, 0), lb = value_strlen(chk);
-            cmp = memcmp(ckk, value_str(chk), la < lb ? la : lb);
-            if (!cmp)
-                cmp = la < lb ? -1 : la > lb;
-        }
-        if (cmp < 0) { /* unchanged since the checkpoint */
-            bool in_page = (size_t)n >= offset && (!limit || (size_t)n < offset + limit);
-            n++;
-            if (in_page) {
-                value row;
-                if ((rc = psq_parse_keyed_row(p, (const char *)sqlite3_column_text(cks, 0), cks, 1,
-                                              &tmp, &row, e)) != ST_OK)
-                    break;
-                value_list_push(rows, row);
-            }
-            step = sqlite3_step(cks);
-            continue;
-        }
-        int64_t code = value_map_val_at(&changed, idx[i])->u.i;
-        i++;
-        if (cmp == 0)
-            step = sqlite3_step(cks);
-        if (code % 4 == K_DELETED)
-            continue;
-        bool in_page = (size_t)n >= offset && (!limit || (size_t)n < offset + limit);
-        n++;
-        if (!in_page)
-            continue;
-        value row;
-        if (code % 4 == K_WHOLE) {
-            sqlite3_bind_int64(byid, 1, code / 4);
-            if (sqlite3_step(byid) != SQLITE_ROW) {
-                rc = psq_error(s, e, "reading a projection's history");
-                break;
-            }
-            rc = psq_parse_keyed_row(p, value_str(chk), byid, 1, &tmp, &row, e);
-            sqlite3_reset(byid);
-        } else {
-            rc = psq_walked_keyed_row(s, &walk, p, value_str(chk), at, &row, e);
-        }
-        if (rc != ST_OK)
-            break;
-        value_list_push(rows, row);
-    }
-    sqlite3_finalize(walk);
+    int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, &last, e) : ST_OK;
+    struct reading r = {s, p, at, offset, limit, 0, rows, {0}, NULL};
+    sb_init(&r.tmp);
+    if (rc == ST_OK)
+        rc = merge(s, p, false, ck, &changed, read_row, &r, e);
     if (count)
-        *count = n;
-finish:
-    sqlite3_finalize(cks);
-    sqlite3_finalize(byid);
-    sb_done(&sql);
-    sb_done(&tmp);
-    free(idx);
+        *count = r.n;
+    sqlite3_finalize(r.walk);
+    sb_done(&r.tmp);
     value_free(changed);
+    return rc;
+}
+
+struct writing {
+    struct store *s;
+    const struct projection_spec *p;
+    int64_t at;
+    int64_t n;
+    sqlite3_stmt *put, *walk;
+    strbuf tmp;
+};
+
+static int write_row(void *ctx, const char *key, const char *text, size_t len, err *e)
+{
+    struct writing *w = ctx;
+    if (!text) {
+        value row;
+        bool there;
+        int rc = psq_history_row_at(w->s, w->walk, w->p, key, w->at, &row, &there, NULL, e);
+        if (rc != ST_OK)
+            return rc;
+        sb_reset(&w->tmp);
+        json_write(&w->tmp, &row);
+        value_free(row);
+        text = w->tmp.buf;
+        len = w->tmp.len;
+    }
+    sqlite3_bind_int64(w->put, 1, w->at);
+    sqlite3_bind_text(w->put, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->put, 3, text, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(w->put) == SQLITE_DONE
+                 ? ST_OK
+                 : psq_error(w->s, e, "writing a projection's checkpoint");
+    sqlite3_reset(w->put);
+    w->n++;
     return rc;
 }
 
@@ -275,7 +393,7 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
     sb_init(&sql);
     sb_init(&tmp);
     value changed = value_map(64);
-    sqlite3_stmt *put = NULL, *del = NULL, *putrow = NULL, *walk = NULL, *st = NULL;
+    sqlite3_stmt *put = NULL, *putrow = NULL, *walk = NULL, *st = NULL;
     int rc = ST_OK;
     int64_t last = hr;
     if (!found) {
@@ -327,83 +445,26 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
         goto record;
     }
 
-    /* The previous checkpoint's rows, copied inside SQLite. */
-    if (prev > 0 || nprev > 0) {
-        sb_adds(&sql, "INSERT INTO ");
-        psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-        sb_adds(&sql, "(at, key, row) SELECT ?1, key, row FROM ");
-        psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-        sb_adds(&sql, " WHERE at = ?2");
-        if (!(st = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint"))) {
-            rc = ST_ERR;
-            goto finish;
-        }
-        sqlite3_bind_int64(st, 1, at);
-        sqlite3_bind_int64(st, 2, prev);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = psq_error(s, e, "writing a projection's checkpoint");
-        sqlite3_finalize(st);
-        st = NULL;
-        if (rc != ST_OK)
-            goto finish;
-    }
-    /* Then the keys changed since, as they are now. */
-    if ((rc = scan_since(s, p, rebuild, hr, at, &changed, &last, e)) != ST_OK)
+    /* The previous checkpoint's rows merged with the keys changed since, written
+     * in key order (appended at the end of the table's B-tree). */
+    if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
         goto finish;
     sb_reset(&sql);
-    sb_adds(&sql, "INSERT OR REPLACE INTO ");
-    psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-    sb_adds(&sql, "(at, key, row) SELECT ?1, key, row FROM ");
-    psq_add_table(&sql, p->name, rebuild, T_HISTORY);
-    sb_adds(&sql, " WHERE rowid = ?2");
-    put = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint");
-    sb_reset(&sql);
-    sb_adds(&sql, "DELETE FROM ");
-    psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-    sb_adds(&sql, " WHERE at = ?1 AND key = ?2");
-    del = put ? psq_prepare(s, sql.buf, e, "writing a projection's checkpoint") : NULL;
-    sb_reset(&sql);
-    sb_adds(&sql, "INSERT OR REPLACE INTO ");
+    sb_adds(&sql, "INSERT INTO ");
     psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
     sb_adds(&sql, "(at, key, row) VALUES(?1, ?2, ?3)");
-    putrow = del ? psq_prepare(s, sql.buf, e, "writing a projection's checkpoint") : NULL;
+    put = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint");
     sb_reset(&sql);
     psq_add_history_walk_sql(&sql, p, rebuild);
-    walk = putrow ? psq_prepare(s, sql.buf, e, "writing a projection's checkpoint") : NULL;
+    walk = put ? psq_prepare(s, sql.buf, e, "writing a projection's checkpoint") : NULL;
     if (!walk) {
         rc = ST_ERR;
         goto finish;
     }
-    for (size_t i = 0; rc == ST_OK && i < value_map_len(&changed); i++) {
-        const value *k = value_map_key_at(&changed, i);
-        int64_t code = value_map_val_at(&changed, i)->u.i;
-        sqlite3_stmt *use;
-        if (code % 4 == K_WHOLE) {
-            use = put;
-            sqlite3_bind_int64(put, 1, at);
-            sqlite3_bind_int64(put, 2, code / 4);
-        } else if (code % 4 == K_DELETED) {
-            use = del;
-            sqlite3_bind_int64(del, 1, at);
-            sqlite3_bind_text(del, 2, value_str(k), (int)value_strlen(k), SQLITE_STATIC);
-        } else {
-            value row;
-            bool there;
-            if ((rc = psq_history_row_at(s, walk, p, value_str(k), at, &row, &there, NULL, e)) !=
-                ST_OK)
-                break;
-            sb_reset(&tmp);
-            json_write(&tmp, &row);
-            value_free(row);
-            use = putrow;
-            sqlite3_bind_int64(putrow, 1, at);
-            sqlite3_bind_text(putrow, 2, value_str(k), (int)value_strlen(k), SQLITE_STATIC);
-            sqlite3_bind_text(putrow, 3, tmp.buf, (int)tmp.len, SQLITE_STATIC);
-        }
-        if (sqlite3_step(use) != SQLITE_DONE)
-            rc = psq_error(s, e, "writing a projection's checkpoint");
-        sqlite3_reset(use);
-    }
+    struct writing wr = {s, p, at, 0, put, walk, {0}};
+    sb_init(&wr.tmp);
+    rc = merge(s, p, rebuild, prev, &changed, write_row, &wr, e);
+    sb_done(&wr.tmp);
 
 record:
     if (rc != ST_OK)
@@ -440,7 +501,6 @@ record:
 finish:
     sqlite3_finalize(st);
     sqlite3_finalize(put);
-    sqlite3_finalize(del);
     sqlite3_finalize(putrow);
     sqlite3_finalize(walk);
     value_free(changed);

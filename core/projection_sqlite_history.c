@@ -108,11 +108,9 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
 /* Parses a stored row into {"key": key, ...row}: the key is spliced into the
  * row's JSON text so that each row is parsed once into one map (a read of 10,000
  * rows spends much of its time allocating). */
-int psq_parse_keyed_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st, int col,
-                        strbuf *tmp, value *out, err *e)
+int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
+                        size_t len, strbuf *tmp, value *out, err *e)
 {
-    const char *text = (const char *)sqlite3_column_text(st, col);
-    size_t len = (size_t)sqlite3_column_bytes(st, col);
     sb_reset(tmp);
     sb_adds(tmp, "{\"key\":");
     json_write_string(tmp, key, strlen(key));
@@ -290,7 +288,9 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
             const char *k = (const char *)sqlite3_column_text(st, 0);
             value row;
             if (sqlite3_column_bytes(st, 1) > 0) {
-                if ((rc = psq_parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
+                if ((rc = psq_parse_keyed_row(p, k, (const char *)sqlite3_column_text(st, 1),
+                                              (size_t)sqlite3_column_bytes(st, 1), &tmp, &row,
+                                              e)) != ST_OK)
                     break;
             } else if ((rc = psq_walked_keyed_row(s, &walk_st, p, k, at, &row, e)) != ST_OK) {
                 break;

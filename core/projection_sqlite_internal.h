@@ -51,9 +51,9 @@ int psq_rows_at(struct store *s, const struct projection_spec *p, const char *ke
  * short pages, and for positions before a store's first checkpoint). */
 int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                      size_t offset, size_t limit, value *rows, int64_t *count, err *e);
-/* Parses column col of st, a stored row, into {"key": key, ...row}. */
-int psq_parse_keyed_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st, int col,
-                        strbuf *tmp, value *out, err *e);
+/* Parses a stored row (JSON text) into {"key": key, ...row}. */
+int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
+                        size_t len, strbuf *tmp, value *out, err *e);
 /* {"key": key, ...row} at `at` by walking key's history (*walk prepared on first use). */
 int psq_walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
                          const char *key, int64_t at, value *out, err *e);
@@ -64,6 +64,9 @@ int64_t psq_ck_every(int64_t rows);
 /* The newest checkpoint at or before `at` (*found false: none). */
 int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
                 int64_t *ck, int64_t *hr, int64_t *n, bool *found, err *e);
+/* The oldest checkpoint after `at` of the live tables (*found false: none). */
+int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t at, int64_t *ck,
+                      int64_t *hr, int64_t *n, bool *found, err *e);
 /* Writes the checkpoint at `at` (every entry up to `at` written, none after). */
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
                  int64_t *rows, int64_t *hist_rowid, err *e);
