@@ -26,6 +26,9 @@
  *   proj_NAME_counts   (valid_from PRIMARY KEY, n) the number of rows after each
  *                      event that added or removed some (the changes of one event
  *                      add up in its entry).
+ *   proj_NAME_ck_rows, proj_NAME_ck_at  full checkpoints of a keyed read model
+ *                      every so many history entries (projection_sqlite_ckpt.c):
+ *                      a read of every row at P starts from the newest one.
  *
  * Why this design for reads at a past position P: the row of a key at P is its
  * newest entry with valid_from <= P, or, when that is a change entry, the newest
@@ -34,9 +37,11 @@
  * key order (the order the answer wants) with one such seek per key inside one
  * statement (a correlated subquery), and walks back only for the keys whose
  * newest entry is a change entry. --key is one seek (plus that walk). The cost is
- * O(keys * log(history)), independent of how far back P is, where periodic copies
- * plus replay would replay up to a copy interval of events per read, and
- * valid-from/valid-to ranges would update the previous entry on every change.
+ * O(keys * log(history)), independent of how far back P is; valid-from/valid-to
+ * ranges would update the previous entry on every change. A read of every row (or
+ * of a long page) goes instead from the newest checkpoint at or before P plus the
+ * history entries after it (projection_sqlite_ckpt.c): O(keys + interval), flat
+ * as the history grows, where the seeks become page-cache misses.
  *
  * Why change entries: a row that keeps a growing list (a keyless statistics row
  * collecting ids, say) made every event write the whole row again, so catch-up

@@ -193,22 +193,6 @@ static int count_at(struct store *s, const struct projection_spec *p, int64_t at
     return rc;
 }
 
-/* A page of at most this many rows is read by seeks (it stops at the page's end);
- * longer reads from the newest checkpoint. */
-#define SEEK_PAGE 512
-
-int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
-                size_t offset, size_t limit, value *rows, int64_t *count, err *e)
-{
-    if (p->keyed && !key && (limit == 0 || offset + limit > SEEK_PAGE)) {
-        bool done = false;
-        int rc = psq_rows_at_ck(s, p, at, offset, limit, rows, count, &done, e);
-        if (rc != ST_OK || done)
-            return rc;
-    }
-    return psq_rows_at_seek(s, p, key, at, offset, limit, rows, count, e);
-}
-
 int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                      size_t offset, size_t limit, value *rows, int64_t *count, err *e)
 {

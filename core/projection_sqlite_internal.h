@@ -2,8 +2,9 @@
  * private to them: projection_sqlite.c (records, writing rows and history,
  * rebuilds), projection_sqlite_history.c (reading rows back from the history, now
  * or at a past position), projection_sqlite_sql.c (table names and SQL
- * helpers) and projection_sqlite_skips.c (events a projection passes over). The tables themselves
- * are described at the top of projection_sqlite.c. */
+ * helpers), projection_sqlite_skips.c (events a projection passes over) and
+ * projection_sqlite_ckpt.c (full checkpoints, and reads of every row from them). The tables
+ * themselves are described at the top of projection_sqlite.c. */
 #ifndef STRATA_PROJECTION_SQLITE_INTERNAL_H
 #define STRATA_PROJECTION_SQLITE_INTERNAL_H
 
