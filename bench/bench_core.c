@@ -586,11 +586,14 @@ int main(void)
              * dropped and made anew (outside the timing), so that no run pays for
              * dropping the old history, as a rebuild's swap does. */
             sqlite3 *drop = raw_open(db, 1);
-            raw_exec(drop,
-                     "DROP TABLE \"proj_AccountList\"; DROP TABLE \"proj_AccountList_history\";"
-                     "DROP TABLE \"proj_AccountList_keys\"; DROP TABLE "
-                     "\"proj_AccountList_counts\"; DELETE FROM projections WHERE name = "
-                     "'AccountList'");
+            raw_exec(
+                drop,
+                "DROP TABLE \"proj_AccountList\"; DROP TABLE \"proj_AccountList_history\";"
+                "DROP TABLE \"proj_AccountList_keys\"; DROP TABLE "
+                "\"proj_AccountList_counts\"; DROP TABLE IF EXISTS \"proj_AccountList_ck_rows\";"
+                "DROP TABLE IF EXISTS \"proj_AccountList_ck_at\"; DELETE FROM projections WHERE "
+                "name = "
+                "'AccountList'");
             sqlite3_close(drop);
             if (projection_setup(s, bank, &e) != ST_OK)
                 bench_die("projection setup: %s", e.msg);

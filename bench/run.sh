@@ -33,7 +33,7 @@ cflags=$(pkg-config --cflags $PKGS)
 libs="$(pkg-config --libs $PKGS) -lpthread -lm"
 out=build/bench
 mkdir -p "$out"
-for prog in bench_core bench_import bench_tui bench_pg bench_peers; do
+for prog in bench_core bench_import bench_tui bench_pg bench_peers query_at_paths; do
     # Rebuild when a source or the library is newer than the program.
     if [ ! -x "$out/$prog" ] || [ -n "$(find bench/$prog.c bench/common.c bench/bench.h \
             build/libstrata.a -newer "$out/$prog" 2>/dev/null)" ]; then

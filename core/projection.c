@@ -83,13 +83,17 @@ const struct projection_spec *projection_find(const struct domain *d, const char
 }
 
 /* Table names are proj_NAME, proj_NAME_history (with its index
- * proj_NAME_history_by_key), proj_NAME_keys, proj_NAME_counts and the same with
+ * proj_NAME_history_by_key), proj_NAME_keys, proj_NAME_counts, proj_NAME_ck_rows,
+ * proj_NAME_ck_at and the same with
  * __rebuild: two projections whose names make the same table would share it. */
 static int check_names(const struct domain *d, err *e)
 {
-    static const char *const suffixes[] = {
-        "_history",          "_keys",          "_counts",         "_history_by_key", "__rebuild",
-        "__rebuild_history", "__rebuild_keys", "__rebuild_counts"};
+    static const char *const suffixes[] = {"_history",          "_keys",
+                                           "_counts",           "_history_by_key",
+                                           "_ck_rows",          "_ck_at",
+                                           "__rebuild",         "__rebuild_history",
+                                           "__rebuild_keys",    "__rebuild_counts",
+                                           "__rebuild_ck_rows", "__rebuild_ck_at"};
     for (size_t i = 0; i < d->nprojections; i++) {
         const struct projection_spec *p = &d->projections[i];
         for (size_t c = 0; c < p->ncolumns; c++)

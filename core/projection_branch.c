@@ -537,9 +537,18 @@ const struct proj_backend proj_backend_branch = {
  * of the backend's suffixes. */
 static bool branch_table(const char *table, const char *branch)
 {
-    static const char *const suffixes[] = {
-        "",          "_history",          "_keys",          "_counts",
-        "__rebuild", "__rebuild_history", "__rebuild_keys", "__rebuild_counts"};
+    static const char *const suffixes[] = {"",
+                                           "_history",
+                                           "_keys",
+                                           "_counts",
+                                           "_ck_rows",
+                                           "_ck_at",
+                                           "__rebuild",
+                                           "__rebuild_history",
+                                           "__rebuild_keys",
+                                           "__rebuild_counts",
+                                           "__rebuild_ck_rows",
+                                           "__rebuild_ck_at"};
     if (strncmp(table, "proj_", 5) != 0)
         return false;
     size_t bl = strlen(branch);

@@ -26,6 +26,9 @@
  *   proj_NAME_counts   (valid_from PRIMARY KEY, n) the number of rows after each
  *                      event that added or removed some (the changes of one event
  *                      add up in its entry).
+ *   proj_NAME_ck_rows, proj_NAME_ck_at  full checkpoints of a keyed read model
+ *                      every so many history entries (projection_sqlite_ckpt.c):
+ *                      a read of every row at P starts from the newest one.
  *
  * Why this design for reads at a past position P: the row of a key at P is its
  * newest entry with valid_from <= P, or, when that is a change entry, the newest
@@ -34,9 +37,11 @@
  * key order (the order the answer wants) with one such seek per key inside one
  * statement (a correlated subquery), and walks back only for the keys whose
  * newest entry is a change entry. --key is one seek (plus that walk). The cost is
- * O(keys * log(history)), independent of how far back P is, where periodic copies
- * plus replay would replay up to a copy interval of events per read, and
- * valid-from/valid-to ranges would update the previous entry on every change.
+ * O(keys * log(history)), independent of how far back P is; valid-from/valid-to
+ * ranges would update the previous entry on every change. A read of every row (or
+ * of a long page) goes instead from the newest checkpoint at or before P plus the
+ * history entries after it (projection_sqlite_ckpt.c): O(keys + interval), flat
+ * as the history grows, where the seeks become page-cache misses.
  *
  * Why change entries: a row that keeps a growing list (a keyless statistics row
  * collecting ids, say) made every event write the whole row again, so catch-up
@@ -145,7 +150,10 @@ static void bind_value(sqlite3_stmt *st, int i, const value *v, strbuf *tmp)
     }
 }
 
-/* CREATE TABLE statements for p's three tables (live or rebuild). */
+static void add_create_ck_sql(strbuf *sql, const struct projection_spec *p, bool rebuild,
+                              bool mark);
+
+/* CREATE TABLE statements for p's tables (live or rebuild). */
 static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool rebuild)
 {
     sb_adds(sql, "CREATE TABLE IF NOT EXISTS ");
@@ -170,6 +178,29 @@ static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool re
                  "CREATE TABLE IF NOT EXISTS ");
     psq_add_table(sql, p->name, rebuild, T_COUNTS);
     sb_adds(sql, "(valid_from INTEGER PRIMARY KEY, n INTEGER NOT NULL);\n");
+    add_create_ck_sql(sql, p, rebuild, true);
+}
+
+/* The checkpoint tables (projection_sqlite_ckpt.c), with the entry (0, 0, 0)
+ * when the history is new. A store whose read model predates them gets them
+ * from its next writer. */
+static void add_create_ck_sql(strbuf *sql, const struct projection_spec *p, bool rebuild, bool mark)
+{
+    sb_adds(sql, "CREATE TABLE IF NOT EXISTS ");
+    psq_add_table(sql, p->name, rebuild, T_CK_ROWS);
+    sb_adds(sql, "(at INTEGER NOT NULL, key TEXT NOT NULL, row TEXT NOT NULL, "
+                 "PRIMARY KEY(at, key)) WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
+    psq_add_table(sql, p->name, rebuild, T_CK_AT);
+    sb_adds(sql, "(at INTEGER PRIMARY KEY, hist_rowid INTEGER NOT NULL, n INTEGER NOT NULL);\n");
+    if (!mark)
+        return;
+    sb_adds(sql, "INSERT INTO ");
+    psq_add_table(sql, p->name, rebuild, T_CK_AT);
+    sb_adds(sql, " SELECT 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM ");
+    psq_add_table(sql, p->name, rebuild, T_CK_AT);
+    sb_adds(sql, ") AND NOT EXISTS (SELECT 1 FROM ");
+    psq_add_table(sql, p->name, rebuild, T_HISTORY);
+    sb_adds(sql, ");\n");
 }
 
 /* Gives a keyless projection its single row of defaults in the typed table. */
@@ -427,6 +458,11 @@ struct proj_writer {
     const struct projection_spec *p;
     sqlite3_stmt *get, *hist, *key, *count, *upsert, *del;
     strbuf tmp;
+    /* checkpoints (projection_sqlite_ckpt.c): one is due once the history has
+     * grown by ck_every entries past ck_rowid, the newest one's */
+    bool rebuild, ck_on;
+    int64_t ck_rowid, ck_every;
+    int64_t last_pos, last_rowid; /* of the newest entry this writer wrote */
     /* key -> its chain (chain_pack) since its newest whole-row entry, for the rows
      * big enough to get change entries; null (or absent): write the next entry
      * whole. Filled by row_get and history_put: the fold asks row_get for every
@@ -478,6 +514,24 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     w->p = p;
     sb_init(&w->tmp);
     w->chains = value_map(16);
+    w->rebuild = rebuild;
+    w->ck_on = p->keyed;
+    if (w->ck_on) {
+        int64_t at = 0, rows = 0;
+        bool found;
+        strbuf ck;
+        sb_init(&ck);
+        add_create_ck_sql(&ck, p, rebuild, false);
+        int crc = psq_exec(s, ck.buf, e, "creating a projection's checkpoint tables");
+        sb_done(&ck);
+        if (crc != ST_OK ||
+            psq_ck_find(s, p, rebuild, INT64_MAX, &at, &w->ck_rowid, &rows, &found, e) != ST_OK) {
+            sq_writer_close(w);
+            return ST_ERR;
+        }
+        w->ck_on = found || !rebuild;
+        w->ck_every = psq_ck_every(rows);
+    }
     strbuf sql;
     sb_init(&sql);
 
@@ -628,6 +682,15 @@ static bool changes_write(const value *prev, const value *row, strbuf *out)
 static int sq_history_put(struct proj_writer *w, const char *key, int64_t position,
                           const value *prev, const value *row, bool is_new, err *e)
 {
+    if (w->ck_on && w->last_pos > 0 && position > w->last_pos &&
+        w->last_rowid - w->ck_rowid >= w->ck_every) {
+        /* Every entry up to last_pos is written and none after (positions only
+         * grow, but for a batch rolled back and folded again): a checkpoint there. */
+        int64_t rows = 0;
+        if (psq_ck_write(w->s, w->p, w->rebuild, w->last_pos, &rows, &w->ck_rowid, e) != ST_OK)
+            return err_prefix(e, "projection %s", w->p->name), ST_ERR;
+        w->ck_every = psq_ck_every(rows);
+    }
     sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->hist, 2, position);
     if (row) {
@@ -663,6 +726,8 @@ static int sq_history_put(struct proj_writer *w, const char *key, int64_t positi
     int rc = step_done(w, w->hist, e, "writing a projection's history");
     if (rc != ST_OK)
         return rc;
+    w->last_pos = position;
+    w->last_rowid = sqlite3_last_insert_rowid(w->db);
     if (w->p->keyed && (!row || is_new)) {
         /* A row appeared or went away: the count changes at this position. */
         sqlite3_bind_int64(w->count, 1, position);
@@ -696,8 +761,9 @@ static int sq_row_store(struct proj_writer *w, const char *key, const value *row
 
 static void add_drop_sql(strbuf *sql, const char *name, bool rebuild)
 {
-    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS, T_COUNTS};
-    for (size_t i = 0; i < 4; i++) {
+    static const enum table_kind kinds[] = {T_ROWS,   T_HISTORY, T_KEYS,
+                                            T_COUNTS, T_CK_ROWS, T_CK_AT};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         sb_adds(sql, "DROP TABLE IF EXISTS ");
         psq_add_table(sql, name, rebuild, kinds[i]);
         sb_adds(sql, ";\n");
@@ -729,11 +795,12 @@ static int sq_rebuild_reset(struct store *s, const struct projection_spec *p, er
 
 static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err *e)
 {
-    static const enum table_kind kinds[] = {T_ROWS, T_HISTORY, T_KEYS, T_COUNTS};
+    static const enum table_kind kinds[] = {T_ROWS,   T_HISTORY, T_KEYS,
+                                            T_COUNTS, T_CK_ROWS, T_CK_AT};
     strbuf sql;
     sb_init(&sql);
     add_drop_sql(&sql, p->name, false);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         sb_adds(&sql, "ALTER TABLE ");
         psq_add_table(&sql, p->name, true, kinds[i]);
         sb_adds(&sql, " RENAME TO ");

@@ -108,11 +108,9 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
 /* Parses a stored row into {"key": key, ...row}: the key is spliced into the
  * row's JSON text so that each row is parsed once into one map (a read of 10,000
  * rows spends much of its time allocating). */
-static int parse_keyed_row(const struct projection_spec *p, const char *key, sqlite3_stmt *st,
-                           int col, strbuf *tmp, value *out, err *e)
+int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
+                        size_t len, strbuf *tmp, value *out, err *e)
 {
-    const char *text = (const char *)sqlite3_column_text(st, col);
-    size_t len = (size_t)sqlite3_column_bytes(st, col);
     sb_reset(tmp);
     sb_adds(tmp, "{\"key\":");
     json_write_string(tmp, key, strlen(key));
@@ -136,8 +134,8 @@ static int parse_keyed_row(const struct projection_spec *p, const char *key, sql
 
 /* {"key": key, ...row} for a key whose newest entry at `at` is a change entry:
  * its history walked back to the whole row (*walk is prepared on first use). */
-static int walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
-                            const char *key, int64_t at, value *out, err *e)
+int psq_walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
+                         const char *key, int64_t at, value *out, err *e)
 {
     if (!*walk) {
         strbuf sql;
@@ -195,8 +193,8 @@ static int count_at(struct store *s, const struct projection_spec *p, int64_t at
     return rc;
 }
 
-int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
-                size_t offset, size_t limit, value *rows, int64_t *count, err *e)
+int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     size_t offset, size_t limit, value *rows, int64_t *count, err *e)
 {
     strbuf sql;
     sb_init(&sql);
@@ -274,9 +272,11 @@ int psq_rows_at(struct store *s, const struct projection_spec *p, const char *ke
             const char *k = (const char *)sqlite3_column_text(st, 0);
             value row;
             if (sqlite3_column_bytes(st, 1) > 0) {
-                if ((rc = parse_keyed_row(p, k, st, 1, &tmp, &row, e)) != ST_OK)
+                if ((rc = psq_parse_keyed_row(p, k, (const char *)sqlite3_column_text(st, 1),
+                                              (size_t)sqlite3_column_bytes(st, 1), &tmp, &row,
+                                              e)) != ST_OK)
                     break;
-            } else if ((rc = walked_keyed_row(s, &walk_st, p, k, at, &row, e)) != ST_OK) {
+            } else if ((rc = psq_walked_keyed_row(s, &walk_st, p, k, at, &row, e)) != ST_OK) {
                 break;
             }
             value_list_push(rows, row);

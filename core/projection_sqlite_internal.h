@@ -2,8 +2,9 @@
  * private to them: projection_sqlite.c (records, writing rows and history,
  * rebuilds), projection_sqlite_history.c (reading rows back from the history, now
  * or at a past position), projection_sqlite_sql.c (table names and SQL
- * helpers) and projection_sqlite_skips.c (events a projection passes over). The tables themselves
- * are described at the top of projection_sqlite.c. */
+ * helpers), projection_sqlite_skips.c (events a projection passes over) and
+ * projection_sqlite_ckpt.c (full checkpoints, and reads of every row from them). The tables
+ * themselves are described at the top of projection_sqlite.c. */
 #ifndef STRATA_PROJECTION_SQLITE_INTERNAL_H
 #define STRATA_PROJECTION_SQLITE_INTERNAL_H
 
@@ -11,10 +12,10 @@
 
 #include "projection_backend.h"
 
-enum table_kind { T_ROWS, T_HISTORY, T_KEYS, T_COUNTS };
+enum table_kind { T_ROWS, T_HISTORY, T_KEYS, T_COUNTS, T_CK_ROWS, T_CK_AT };
 
 /* Appends the quoted name of one of p's tables:
- * "proj_NAME[__rebuild][_history|_keys|_counts]". */
+ * "proj_NAME[__rebuild][_history|_keys|_counts|_ck_rows|_ck_at]". */
 void psq_add_table(strbuf *sb, const char *name, bool rebuild, enum table_kind kind);
 /* SELECT row, changes of one key's history, newest first, from position ?2 back
  * (?1 = the key). */
@@ -46,6 +47,34 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
 /* The backend's rows_at (see projection_backend.h). */
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                 size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+
+/* rows_at by one seek into the history per key (the only way for --key and
+ * short pages, and for positions before a store's first checkpoint). */
+int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+/* Parses a stored row (JSON text) into {"key": key, ...row}. */
+int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
+                        size_t len, strbuf *tmp, value *out, err *e);
+/* {"key": key, ...row} at `at` by walking key's history (*walk prepared on first use). */
+int psq_walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
+                         const char *key, int64_t at, value *out, err *e);
+
+/* Checkpoints (projection_sqlite_ckpt.c, which says how they work). */
+/* History entries between two checkpoints of a read model of `rows` rows. */
+int64_t psq_ck_every(int64_t rows);
+/* The newest checkpoint at or before `at` (*found false: none). */
+int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
+                int64_t *ck, int64_t *hr, int64_t *n, bool *found, err *e);
+/* The oldest checkpoint after `at` of the live tables (*found false: none). */
+int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t at, int64_t *ck,
+                      int64_t *hr, int64_t *n, bool *found, err *e);
+/* Writes the checkpoint at `at` (every entry up to `at` written, none after). */
+int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
+                 int64_t *rows, int64_t *hist_rowid, err *e);
+/* Every row at `at` from the newest checkpoint before it; *done false when there
+ * is none (then nothing was read). */
+int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
+                   size_t limit, value *rows, int64_t *count, bool *done, err *e);
 
 /* The backend's history_walk (see projection_backend.h). */
 int psq_history_walk(struct store *s, const struct projection_spec *p, const char *key, int64_t at,

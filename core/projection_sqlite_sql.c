@@ -7,12 +7,13 @@
 #include "store_sqlite.h"
 
 /* Appends the quoted name of one of p's tables:
- * "proj_NAME[__rebuild][_history|_keys|_counts]". */
+ * "proj_NAME[__rebuild][_history|_keys|_counts|_ck_rows|_ck_at]". */
 void psq_add_table(strbuf *sb, const char *name, bool rebuild, enum table_kind kind)
 {
-    static const char *const suffix[2][4] = {
-        {"", "_history", "_keys", "_counts"},
-        {"__rebuild", "__rebuild_history", "__rebuild_keys", "__rebuild_counts"}};
+    static const char *const suffix[2][6] = {
+        {"", "_history", "_keys", "_counts", "_ck_rows", "_ck_at"},
+        {"__rebuild", "__rebuild_history", "__rebuild_keys", "__rebuild_counts",
+         "__rebuild_ck_rows", "__rebuild_ck_at"}};
     sqlu_add_ident(sb, "proj_", name, suffix[rebuild][kind]);
 }
 

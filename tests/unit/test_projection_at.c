@@ -28,13 +28,14 @@
 
 #include "test_projection_fixture.h"
 
-/* Copies events 1..p of src into a fresh store (same streams, types, data, times). */
-static void test_query_at_equals_fresh_fold(void **state)
+/* Reads at random past positions equal a fresh fold of the events up to there.
+ * drop_at > 0: the checkpoint tables are dropped once the fold has passed it, as
+ * in a store from before them (the next fold makes a first one by seeks). */
+static void query_at_property(unsigned seed, int64_t drop_at)
 {
     struct domain *d = load_domain(DOMAIN_V1);
     char *path = new_path();
     struct store *s = open_ok(path);
-    unsigned seed = 20260101;
     err e = {0};
     assert_int_equal(store_begin(s, &e), ST_OK);
     for (int i = 0; i < 900; i++) {
@@ -46,9 +47,33 @@ static void test_query_at_equals_fresh_fold(void **state)
     }
     assert_int_equal(store_commit(s, &e), ST_OK);
     /* Fold in uneven steps, so history spans many batches and calls. */
-    int64_t n;
-    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 700, true, &n, &e) == ST_OK && n > 0)
-        ;
+    int64_t n, folded = 0;
+    bool dropped = false;
+    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 700, true, &n, &e) == ST_OK &&
+           n > 0) {
+        folded += n;
+        if (drop_at > 0 && !dropped && folded >= drop_at) {
+            sqlite3 *db = store_sqlite_db(s);
+            assert_int_equal(sqlite3_exec(db,
+                                          "DROP TABLE \"proj_Balances_ck_rows\"; DROP TABLE "
+                                          "\"proj_Balances_ck_at\"",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+            dropped = true;
+        }
+    }
+    assert_int_equal(e.code, ST_OK);
+    if (getenv("STRATA_PROJECTION_CHECKPOINT_EVERY")) { /* the reads below use them */
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(s),
+                                            "SELECT count(*), min(at) FROM \"proj_Balances_ck_at\"",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_true(sqlite3_column_int64(st, 0) > 10);
+        assert_true((sqlite3_column_int64(st, 1) == 0) == (drop_at == 0));
+        sqlite3_finalize(st);
+    }
     for (int trial = 0; trial < 25; trial++) {
         int64_t p = 1 + (int64_t)(rand_r(&seed) % 900);
         struct store *fresh = fresh_copy(s, p);
@@ -90,6 +115,21 @@ static void test_query_at_equals_fresh_fold(void **state)
     store_close(s);
     free(path);
     domain_free(d);
+}
+
+static void test_query_at_equals_fresh_fold(void **state)
+{
+    query_at_property(20260101, 0);
+}
+
+/* The same with a checkpoint every few history entries (projection_sqlite_ckpt.c),
+ * deletions among them, and once more with the checkpoints dropped half way. */
+static void test_query_at_from_checkpoints(void **state)
+{
+    setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "17", 1);
+    query_at_property(777, 0);
+    query_at_property(31337, 450);
+    unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
 }
 
 /* Projections at one checkpoint share their batches (each event read and decoded
@@ -374,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_failure_mid_shared_batch),
         cmocka_unit_test(test_together_equals_alone),
         cmocka_unit_test(test_query_at_equals_fresh_fold),
+        cmocka_unit_test(test_query_at_from_checkpoints),
         cmocka_unit_test(test_history_of_growing_lists),
     };
     return cmocka_run_group_tests_name("projection_at", tests, setup_dir, teardown_dir);

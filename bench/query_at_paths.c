@@ -1,0 +1,81 @@
+/* query_at_paths.c: the CPU time of one read of every row of AccountList at a
+ * random past position, through the SQLite backend's two paths on the same
+ * store: from the newest full checkpoint (psq_rows_at, what projection_query
+ * uses) and by one seek into the history per key (psq_rows_at_seek). Not run by
+ * `make bench`; built by bench/run.sh, for the figures in bench/RESULTS.md:
+ *
+ *   BENCH_KEEP=1 BENCH_SCALE=1000000 BENCH_REPS=1 build/bench/bench_core
+ *   build/bench/query_at_paths build/bench/data/bench.db 30 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/domain.h"
+#include "core/projection.h"
+#include "core/store.h"
+
+/* private to core/projection_sqlite*.c (projection_sqlite_internal.h) */
+int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: query_at_paths STORE [READS]\n");
+        return 2;
+    }
+    int reads = argc > 2 ? atoi(argv[2]) : 30;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load("domains/bank.yaml", &dl);
+    if (!d) {
+        diag_list_print(&dl, stderr);
+        return 1;
+    }
+    diag_list_done(&dl);
+    const struct projection_spec *p = domain_projection(d, "AccountList");
+    struct store_options o = STORE_OPTIONS_DEFAULT;
+    o.create = false;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(argv[1], &o, &e);
+    int64_t head = 0;
+    if (!s || store_head(s, &head, &e) != ST_OK || head < 1) {
+        fprintf(stderr, "%s: %s\n", argv[1], e.msg);
+        return 1;
+    }
+    for (int path = 0; path < 2; path++) {
+        unsigned seed = 42;
+        double total = 0;
+        size_t nrows = 0;
+        for (int i = 0; i < reads; i++) {
+            int64_t at = 1 + (int64_t)(rand_r(&seed) % (unsigned)head);
+            value rows = value_list(0);
+            double t0 = cpu_now();
+            int rc = path == 0 ? psq_rows_at(s, p, NULL, at, 0, 0, &rows, NULL, &e)
+                               : psq_rows_at_seek(s, p, NULL, at, 0, 0, &rows, NULL, &e);
+            total += cpu_now() - t0;
+            if (rc != ST_OK) {
+                fprintf(stderr, "at %lld: %s\n", (long long)at, e.msg);
+                return 1;
+            }
+            nrows += value_list_len(&rows);
+            value_free(rows);
+        }
+        printf("query_at_paths %s: %.1f ms CPU per read of %zu rows on average (%d reads)\n",
+               path == 0 ? "checkpoints" : "seeks", total / reads * 1000, nrows / (size_t)reads,
+               reads);
+    }
+    store_close(s);
+    domain_free(d);
+    return 0;
+}
