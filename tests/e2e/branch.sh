@@ -3,12 +3,17 @@
 # create|list|drop`, `--branch NAME` and STRATA_BRANCH on exec, state, events,
 # query, project, why, bisect, export and stats; positions continuing from the fork point; main
 # untouched (its events, positions and read models); `diff` between main and a
-# branch and between two branches; bad names and unknown branches.
+# branch and between two branches; bad names and unknown branches. On SQLite, and
+# on PostgreSQL with STRATA_TEST_DB_KIND=pg (tests/run.sh's PG_SUITES).
 . "$(dirname "$0")/lib.sh"
 
 D="$ROOT/domains/bank.yaml"
-DB="$TMP/bank.db"
+DB=$(fresh_db bank)
 S() { run "$STRATA" --domain "$D" --db "$DB" "$@"; }
+# sql_int SQLITE_SQL PG_SQL: one number read from the store with its own client.
+sql_int() {
+    if [ -n "$PG_MODE" ]; then psql "$DB" -tAc "$2"; else sqlite3 "$DB" "$1"; fi
+}
 field_of() { python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"; }
 
 S exec OpenAccount accountId=A owner=Alice initialDeposit=100
@@ -126,11 +131,17 @@ S diff
 expect_rc 2 "diff without --to"
 
 # drop: its events and read models go; main is as it was.
+tables=$(sql_int "SELECT count(*) FROM sqlite_master WHERE name LIKE '%@what-if%'" \
+    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '%@what-if%'")
+[ "$tables" -gt 0 ] && ok "the branch has read-model tables of its own" ||
+    not_ok "the branch has read-model tables of its own" "got: $tables"
 S branch drop what-if
 expect_rc 0 "branch drop"
-tables=$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE name LIKE '%@what-if%'")
+tables=$(sql_int "SELECT count(*) FROM sqlite_master WHERE name LIKE '%@what-if%'" \
+    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '%@what-if%'")
 expect_eq "$tables" 0 "its read-model tables are gone"
-left=$(sqlite3 "$DB" "SELECT count(*) FROM branch_events WHERE branch = 'what-if'")
+left=$(sql_int "SELECT count(*) FROM branch_events WHERE branch = 'what-if'" \
+    "SELECT count(*) FROM branch_events WHERE branch = 'what-if'")
 expect_eq "$left" 0 "its events are gone"
 S state --branch what-if Account A
 expect_rc 1 "a dropped branch cannot be opened"
