@@ -58,8 +58,8 @@ run_suite() { # label, command...
 
 # A throw-away PostgreSQL server (scripts/pg-cluster.sh) for the PostgreSQL half of
 # the store's tests: test_store, test_store_gap and the branch tests run their
-# cases on it too, the
-# e2e suites in PG_SUITES run again against it (STRATA_TEST_DB_KIND=pg), and
+# cases on it too, the e2e suites in PG_SUITES run again against it
+# (STRATA_TEST_DB_KIND=pg), and
 # pg_store.sh compares it with SQLite; pg_projections.sh and pg_workbenches.sh use
 # it too, and pg_faults.sh starts a server of its own (it crashes it). Stopped and
 # removed at exit, failure or not.
