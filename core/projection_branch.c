@@ -3,9 +3,11 @@
  *
  * A branch's read model NAME lives in tables of its own, those of a projection
  * called "NAME@BRANCH" (proj_NAME@BRANCH, its history, keys and counts, and its
- * record in `projections`), in the same file, through the SQLite backend: this
- * backend renames each projection and hands the call on. Rebuilding main's read
- * models does not touch them, and `branch drop` drops them
+ * record in `projections`), in the same store, through main's backend (SQLite
+ * or PostgreSQL, IN below): this backend renames each projection and hands the
+ * call on. On PostgreSQL the branch's folds run in that backend's batch
+ * transactions, under the renamed projection's own fold lock. Rebuilding main's
+ * read models does not touch them, and `branch drop` drops them
  * (projection_branch_drop).
  *
  * A branch's read model starts from main's rows as they were at the fork point P
@@ -29,7 +31,6 @@
 
 #include "json.h"
 #include "pg_util.h"
-#include "projection_sqlite_internal.h"
 #include "sqlite_util.h"
 #include "store_branch.h"
 #include "store_pg.h"

@@ -412,8 +412,9 @@ static int br_read_stream(struct store *s, const char *stream, int64_t from_vers
     if (mp <= b->fork || (limit > 0 && got >= limit))
         return ST_OK;
     char sql[256];
-    snprintf(sql, sizeof sql, "%s", BR_COLS "WHERE branch = ? AND stream = ? AND version >= ? AND "
-                                            "position <= ? ORDER BY version");
+    snprintf(sql, sizeof sql, "%s",
+             BR_COLS "WHERE branch = ? AND stream = ? AND version >= ? AND "
+                     "position <= ? ORDER BY version");
     if (limit)
         snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " LIMIT %zu", limit - got);
     struct br_arg args[] = {BA_T(b->name), BA_T(stream), BA_N(from_version), BA_N(mp)};
@@ -544,7 +545,7 @@ static int br_list_streams(struct store *s, const char *prefix, size_t offset, s
         list[len++] = si;
     }
     stream_info_free(raw, nraw);
-    struct own_streams os = {&list, &len, &cap, prefix, prefix ? strlen(prefix) : 0,
+    struct own_streams os = {&list,  &len, &cap,  prefix, prefix ? strlen(prefix) : 0,
                              offset, full, first, last};
     struct br_arg args[] = {BA_T(b->name)};
     if (rc == ST_OK)

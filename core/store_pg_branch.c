@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_branch_sql.h"
 #include "store_backend.h"
+#include "store_branch_sql.h"
 #include "store_pg_internal.h"
 
 /* sql with each '?' turned into $1, $2, ... */

@@ -183,8 +183,7 @@ static void test_branch_rows_match_oracle(void **state)
     assert_int_equal(projection_branch_drop(m, "b", &e), ST_OK);
     assert_int_equal(store_commit(m, &e), ST_OK);
     struct proj_record rec;
-    assert_int_equal(proj_backend_for(m, &e)->record_get(m, "Balances@b", &rec, &e),
-                     ST_NOT_FOUND);
+    assert_int_equal(proj_backend_for(m, &e)->record_get(m, "Balances@b", &rec, &e), ST_NOT_FOUND);
     assert_int_equal(proj_backend_for(m, &e)->record_get(m, "Balances", &rec, &e), ST_OK);
     proj_record_done(&rec);
     r = query(m, d, "Balances", "A2", 0);

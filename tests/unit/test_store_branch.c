@@ -317,8 +317,8 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("store_branch", tests, setup_dir, teardown_dir);
     if (pg_base_uri())
-        failed += cmocka_run_group_tests_name("store_branch on postgresql", tests, setup_pg,
-                                              teardown_pg);
+        failed +=
+            cmocka_run_group_tests_name("store_branch on postgresql", tests, setup_pg, teardown_pg);
     else
         printf("# STRATA_TEST_PG_URI is not set: the PostgreSQL run is left out\n");
     return failed;
