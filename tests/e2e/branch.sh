@@ -117,6 +117,27 @@ expect_contains "$OUT" '"value":"MoneyWithdrawn","count":1' "the branch's withdr
 S project --branch what-if --status
 expect_rc 0 "project --status on a branch"
 
+# The workbench on this store (on PostgreSQL too): :branch says the branch in
+# the header, even beside a long URI; :compare sets main and the branch side by
+# side. (tests/tui/branch has the screens.)
+cat >"$TMP/wb.script" <<'EOF'
+:branch what-if
+:state Account A
+:save-display wb-branch.txt
+:branch main
+:compare what-if Account A
+:save-display wb-compare.txt
+EOF
+run env -C "$TMP" STRATA_SCRIPT="$TMP/wb.script" STRATA_NO_DISPLAY=1 TERM=xterm-256color \
+    LINES=24 COLUMNS=80 LANG=C.UTF-8 LC_ALL=C.UTF-8 HOME="$TMP" NO_COLOR=1 \
+    STRATA_SCRIPT_TIMEOUT=20 timeout -k 2 60 "$STRATA" --domain "$D" --db "$DB" tui
+expect_rc 0 "the workbench ran its script"
+expect_contains "$(head -1 "$TMP/wb-branch.txt")" "@what-if" ":branch: the header says the branch"
+balance=$(grep -a -E '^ +balance +' "$TMP/wb-branch.txt" | awk '{print $2}')
+expect_eq "$balance" 30 ":branch: the state is the branch's"
+expect_contains "$(cat "$TMP/wb-compare.txt")" "Account A: main | what-if" ":compare: main and the branch side by side"
+expect_contains "$(cat "$TMP/wb-compare.txt")" "lines differ between main and what-if" ":compare: the differences counted"
+
 # Bad input.
 S state --branch nope Account A
 expect_rc 1 "an unknown branch: exit 1"
