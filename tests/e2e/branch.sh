@@ -138,6 +138,22 @@ expect_eq "$balance" 30 ":branch: the state is the branch's"
 expect_contains "$(cat "$TMP/wb-compare.txt")" "Account A: main | what-if" ":compare: main and the branch side by side"
 expect_contains "$(cat "$TMP/wb-compare.txt")" "lines differ between main and what-if" ":compare: the differences counted"
 
+# Writers on one branch at once: every command lands, positions without gaps.
+S branch create race
+fork=$(printf '%s\n' "$OUT" | field_of fork)
+for w in 1 2 3 4; do
+    (for i in 1 2 3 4; do
+        "$STRATA" --domain "$D" --db "$DB" exec --branch race Deposit accountId=B amount=1 >/dev/null ||
+            echo "writer $w failed" >>"$TMP/race.err"
+    done) &
+done
+wait
+expect_eq "$(cat "$TMP/race.err" 2>/dev/null)" "" "four writers on a branch: every command accepted"
+S events --branch race --from $((fork + 1))
+expect_eq "$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["position"]) for l in sys.stdin))')" \
+    "$(seq -s ' ' $((fork + 1)) $((fork + 16)))" "their positions follow the fork point without gaps"
+S branch drop race
+
 # Bad input.
 S state --branch nope Account A
 expect_rc 1 "an unknown branch: exit 1"
