@@ -8,6 +8,8 @@
 # one `bench: NAME wall=..s cpu=..s` line per figure.
 #   BENCH_SCALE  events (default 1000000)
 #   BENCH_DIR    where the store goes (default build/bench/branch; kept when BENCH_KEEP=1)
+#   BENCH_DB     a store to use instead (a PostgreSQL URI: branches there); filled
+#                with BENCH_SCALE events when it has none
 set -e
 cd "$(dirname "$0")/.."
 N=${BENCH_SCALE:-1000000}
@@ -16,9 +18,15 @@ S=./strata
 D=domains/bank.yaml
 mkdir -p "$DIR"
 [ -z "$BENCH_KEEP" ] && trap 'rm -rf "$DIR"' EXIT
-DB="$DIR/bank.db"
+DB=${BENCH_DB:-$DIR/bank.db}
+have=0
+if [ -n "$BENCH_DB" ]; then
+    have=$($S events --domain $D --db "$DB" --limit 1 2>/dev/null | wc -l)
+elif [ -f "$DB" ]; then
+    have=1
+fi
 
-if [ ! -f "$DB" ]; then
+if [ "$have" = 0 ]; then
     sh samples/make-samples.sh big "$N" "$DIR/all.ndjson" >/dev/null
     echo "bench: importing $(wc -l <"$DIR/all.ndjson") events" >&2
     $S import --domain $D --db "$DB" "$DIR/all.ndjson" >&2

@@ -140,6 +140,13 @@ struct proj_backend {
     int (*batch_begin)(struct store *s, const struct projection_spec *const *ps, size_t n, err *e);
     int (*batch_commit)(struct store *s, err *e);
     void (*batch_rollback)(struct store *s);
+
+    /* The keys p's live tables have seen (its keys table) by position at (0:
+     * ever), as the map *out of key -> true; key: only that one (NULL = all). A
+     * what-if branch's read model (projection_branch.c) tells the keys it changed
+     * from those it still reads from main. */
+    int (*keys_at)(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                   value *out, err *e);
 };
 
 /* The backend for s, or NULL with e set when there is none for its kind of store. */

@@ -3,9 +3,11 @@
  *
  * A branch's read model NAME lives in tables of its own, those of a projection
  * called "NAME@BRANCH" (proj_NAME@BRANCH, its history, keys and counts, and its
- * record in `projections`), in the same file, through the SQLite backend: this
- * backend renames each projection and hands the call on. Rebuilding main's read
- * models does not touch them, and `branch drop` drops them
+ * record in `projections`), in the same store, through main's backend (SQLite
+ * or PostgreSQL, IN below): this backend renames each projection and hands the
+ * call on. On PostgreSQL the branch's folds run in that backend's batch
+ * transactions, under the renamed projection's own fold lock. Rebuilding main's
+ * read models does not touch them, and `branch drop` drops them
  * (projection_branch_drop).
  *
  * A branch's read model starts from main's rows as they were at the fork point P
@@ -25,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "json.h"
-#include "projection_sqlite_internal.h"
+#include "pg_util.h"
 #include "sqlite_util.h"
 #include "store_branch.h"
 #include "store_pg.h"
@@ -92,7 +96,13 @@ static const struct projection_spec *R(struct store *s, const struct projection_
     return &x->copy;
 }
 
-#define SQ proj_backend_sqlite
+/* The backend of main's read models, which keeps the branch's too. */
+static const struct proj_backend *IN(struct store *s)
+{
+    struct store *main = NULL;
+    store_branch_of(s, NULL, NULL, &main);
+    return store_sqlite_db(main ? main : s) ? &proj_backend_sqlite : &proj_backend_pg;
+}
 
 /* The writers open on branches: row_get and history_put get only the writer, and
  * need its store, projection and the keys it borrowed from main (guarded: the
@@ -120,52 +130,21 @@ static struct bwriter *bwriter_of(struct proj_writer *w)
 
 /* Whether the branch's read model q has key among its keys (changed, or deleted,
  * on the branch) by position at (0: ever). */
-static int branch_has_key(struct store *s, const struct projection_spec *q, bool rebuild,
-                          const char *key, int64_t at, bool *has, err *e)
+static int branch_has_key(struct store *s, const struct projection_spec *q, const char *key,
+                          int64_t at, bool *has, err *e)
 {
-    strbuf sql;
-    sb_init(&sql);
-    sb_adds(&sql, "SELECT 1 FROM ");
-    psq_add_table(&sql, q->name, rebuild, T_KEYS);
-    sb_adds(&sql, " WHERE key = ?1 AND first_position <= ?2");
-    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a branch's read model");
-    sb_done(&sql);
-    if (!st)
-        return ST_ERR;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at > 0 ? at : INT64_MAX);
-    int rc = sqlite3_step(st);
-    *has = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return psq_error(s, e, "reading a branch's read model");
-    return ST_OK;
+    value keys = value_null();
+    int rc = IN(s)->keys_at(s, q, key, at, &keys, e);
+    *has = rc == ST_OK && value_map_get(&keys, key);
+    value_free(keys);
+    return rc;
 }
 
 /* The branch's keys by position at, as a map key -> true. */
 static int branch_keys(struct store *s, const struct projection_spec *q, int64_t at, value *out,
                        err *e)
 {
-    *out = value_map(16);
-    strbuf sql;
-    sb_init(&sql);
-    sb_adds(&sql, "SELECT key FROM ");
-    psq_add_table(&sql, q->name, false, T_KEYS);
-    sb_adds(&sql, " WHERE first_position <= ?1");
-    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a branch's read model");
-    sb_done(&sql);
-    if (!st)
-        return ST_ERR;
-    sqlite3_bind_int64(st, 1, at);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
-        value_map_set(out, k ? k : "", value_bool(true));
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return psq_error(s, e, "reading a branch's read model");
-    return ST_OK;
+    return IN(s)->keys_at(s, q, NULL, at, out, e);
 }
 
 static const char *row_key(const value *row)
@@ -182,7 +161,7 @@ static int seed_rows(struct store *s, struct store *main, const struct projectio
                      const struct projection_spec *q, int64_t fork, err *e)
 {
     struct proj_record mrec;
-    int rc = SQ.record_get(main, p->name, &mrec, e);
+    int rc = IN(s)->record_get(main, p->name, &mrec, e);
     if (rc == ST_OK && mrec.checkpoint < fork)
         rc = err_set(e, ST_ERR,
                      "main's read model %s has not reached the branch's fork point %lld (it is at "
@@ -193,12 +172,12 @@ static int seed_rows(struct store *s, struct store *main, const struct projectio
     if (rc != ST_OK)
         return rc;
     struct proj_writer *w = NULL;
-    if (!p->keyed && (rc = SQ.writer_open(s, q, false, &w, e)) != ST_OK)
+    if (!p->keyed && (rc = IN(s)->writer_open(s, q, false, &w, e)) != ST_OK)
         return rc;
     if (!p->keyed) { /* its one row, as it was at the fork point */
         value rows = value_list(0);
         int64_t count = 0;
-        rc = SQ.rows_at(main, p, NULL, fork, 0, 0, &rows, &count, e);
+        rc = IN(s)->rows_at(main, p, NULL, fork, 0, 0, &rows, &count, e);
         size_t got = rc == ST_OK ? value_list_len(&rows) : 0;
         for (size_t i = 0; rc == ST_OK && i < got; i++) {
             value row = value_copy_deep(value_list_at(&rows, i));
@@ -212,26 +191,34 @@ static int seed_rows(struct store *s, struct store *main, const struct projectio
                 key = json_to_string(k);
             value_map_remove(&row, "key", 3);
             /* a keyless row replaces the defaults ensure wrote */
-            rc = SQ.history_put(w, key, fork, NULL, &row, true, e);
+            rc = IN(s)->history_put(w, key, fork, NULL, &row, true, e);
             if (rc == ST_OK)
-                rc = SQ.row_store(w, key, &row, e);
+                rc = IN(s)->row_store(w, key, &row, e);
             free(key);
             value_free(row);
         }
         value_free(rows);
     }
-    if (w)
-        SQ.writer_close(w);
-    if (rc != ST_OK)
-        return rc;
     struct proj_record rec;
-    if ((rc = SQ.record_get(s, q->name, &rec, e)) != ST_OK)
-        return rc;
-    rec.checkpoint = fork;
-    snprintf(rec.status, sizeof rec.status, "live");
-    rc = SQ.record_put(s, q->name, &rec, e);
-    proj_record_done(&rec);
+    if (rc == ST_OK && (rc = IN(s)->record_get(s, q->name, &rec, e)) == ST_OK) {
+        rec.checkpoint = fork;
+        snprintf(rec.status, sizeof rec.status, "live");
+        /* before the writer closes: a backend may hold its rows until then */
+        rc = IN(s)->record_put(s, q->name, &rec, e);
+        proj_record_done(&rec);
+    }
+    if (w)
+        IN(s)->writer_close(w);
     return rc;
+}
+
+/* Whether no transaction is open on the branch's connection (main's). */
+static bool no_transaction(struct store *s)
+{
+    sqlite3 *db = store_sqlite_db(s);
+    if (db)
+        return sqlite3_get_autocommit(db);
+    return PQtransactionStatus((PGconn *)store_pg_conn(s)) == PQTRANS_IDLE;
 }
 
 static int br_ensure(struct store *s, const struct projection_spec *p, err *e)
@@ -240,12 +227,12 @@ static int br_ensure(struct store *s, const struct projection_spec *p, err *e)
     struct store *main = NULL;
     int64_t fork = 0;
     store_branch_of(s, NULL, &fork, &main);
-    bool own = sqlite3_get_autocommit(store_sqlite_db(s));
+    bool own = no_transaction(s);
     int rc = own ? store_begin(s, e) : ST_OK;
     if (rc != ST_OK)
         return rc;
     const struct projection_spec *q = R(s, p);
-    rc = SQ.ensure(s, q, e);
+    rc = IN(s)->ensure(s, q, e);
     if (rc == ST_OK && fork > 0)
         rc = seed_rows(s, main, p, q, fork, e);
 
@@ -261,7 +248,7 @@ static int br_ensure(struct store *s, const struct projection_spec *p, err *e)
 static int br_record_get(struct store *s, const char *name, struct proj_record *r, err *e)
 {
     char *n = branch_name(s, name);
-    int rc = SQ.record_get(s, n, r, e);
+    int rc = IN(s)->record_get(s, n, r, e);
     free(n);
     return rc;
 }
@@ -269,7 +256,7 @@ static int br_record_get(struct store *s, const char *name, struct proj_record *
 static int br_record_put(struct store *s, const char *name, const struct proj_record *r, err *e)
 {
     char *n = branch_name(s, name);
-    int rc = SQ.record_put(s, n, r, e);
+    int rc = IN(s)->record_put(s, n, r, e);
     free(n);
     return rc;
 }
@@ -277,7 +264,7 @@ static int br_record_put(struct store *s, const char *name, const struct proj_re
 static int br_set_paused(struct store *s, const char *name, bool paused, err *e)
 {
     char *n = branch_name(s, name);
-    int rc = SQ.set_paused(s, n, paused, e);
+    int rc = IN(s)->set_paused(s, n, paused, e);
     free(n);
     return rc;
 }
@@ -285,7 +272,7 @@ static int br_set_paused(struct store *s, const char *name, bool paused, err *e)
 static int br_set_throttle(struct store *s, const char *name, int64_t throttle, err *e)
 {
     char *n = branch_name(s, name);
-    int rc = SQ.set_throttle(s, n, throttle, e);
+    int rc = IN(s)->set_throttle(s, n, throttle, e);
     free(n);
     return rc;
 }
@@ -294,7 +281,7 @@ static int br_writer_open(struct store *s, const struct projection_spec *p, bool
                           struct proj_writer **out, err *e)
 {
     const struct projection_spec *q = R(s, p);
-    int rc = SQ.writer_open(s, q, rebuild, out, e);
+    int rc = IN(s)->writer_open(s, q, rebuild, out, e);
     if (rc != ST_OK)
         return rc;
     struct bwriter *b = xcalloc(1, sizeof *b);
@@ -313,17 +300,17 @@ static int br_writer_open(struct store *s, const struct projection_spec *p, bool
 
 static int br_rebuild_reset(struct store *s, const struct projection_spec *p, err *e)
 {
-    return SQ.rebuild_reset(s, R(s, p), e);
+    return IN(s)->rebuild_reset(s, R(s, p), e);
 }
 
 static int br_rebuild_drop(struct store *s, const struct projection_spec *p, err *e)
 {
-    return SQ.rebuild_drop(s, R(s, p), e);
+    return IN(s)->rebuild_drop(s, R(s, p), e);
 }
 
 static int br_rebuild_swap(struct store *s, const struct projection_spec *p, err *e)
 {
-    return SQ.rebuild_swap(s, R(s, p), e);
+    return IN(s)->rebuild_swap(s, R(s, p), e);
 }
 
 /* Main's rows at the fork point for the keys the branch has not touched, and
@@ -336,15 +323,15 @@ static int br_rows_at(struct store *s, const struct projection_spec *p, const ch
     store_branch_of(s, NULL, &fork, &main);
     const struct projection_spec *q = R(s, p);
     if (at <= fork) /* before the branch: main's as it was */
-        return SQ.rows_at(main, p, key, at, offset, limit, rows, count, e);
+        return IN(s)->rows_at(main, p, key, at, offset, limit, rows, count, e);
     if (!p->keyed)
-        return SQ.rows_at(s, q, key, at, offset, limit, rows, count, e);
+        return IN(s)->rows_at(s, q, key, at, offset, limit, rows, count, e);
     value mine = value_list(0), theirs = value_list(0), keys = value_null();
     int rc = branch_keys(s, q, at, &keys, e);
     if (rc == ST_OK)
-        rc = SQ.rows_at(s, q, key, at, 0, 0, &mine, NULL, e);
+        rc = IN(s)->rows_at(s, q, key, at, 0, 0, &mine, NULL, e);
     if (rc == ST_OK && fork > 0)
-        rc = SQ.rows_at(main, p, key, fork, 0, 0, &theirs, NULL, e);
+        rc = IN(s)->rows_at(main, p, key, fork, 0, 0, &theirs, NULL, e);
     size_t i = 0, j = 0, nm = rc == ST_OK ? value_list_len(&mine) : 0,
            nt = rc == ST_OK ? value_list_len(&theirs) : 0;
     int64_t n = 0;
@@ -394,18 +381,18 @@ static int br_history_walk(struct store *s, const struct projection_spec *p, con
     store_branch_of(s, NULL, &fork, &main);
     int rc = ST_OK;
     if (fork > 0)
-        rc = SQ.history_walk(main, p, key, at > 0 && at < fork ? at : fork, fn, ctx, e);
+        rc = IN(s)->history_walk(main, p, key, at > 0 && at < fork ? at : fork, fn, ctx, e);
     if (rc != ST_OK || (at > 0 && at <= fork))
         return rc;
     struct walk_after wa = {fork, fn, ctx};
-    return SQ.history_walk(s, R(s, p), key, at, walk_after_fork, &wa, e);
+    return IN(s)->history_walk(s, R(s, p), key, at, walk_after_fork, &wa, e);
 }
 
 static int br_skip_add(struct store *s, const char *name, int64_t position, const char *reason,
                        err *e)
 {
     char *n = branch_name(s, name);
-    int rc = SQ.skip_add(s, n, position, reason, e);
+    int rc = IN(s)->skip_add(s, n, position, reason, e);
     free(n);
     return rc;
 }
@@ -413,7 +400,7 @@ static int br_skip_add(struct store *s, const char *name, int64_t position, cons
 static int br_skips_get(struct store *s, const char *name, int64_t **positions, size_t *n, err *e)
 {
     char *bn = branch_name(s, name);
-    int rc = SQ.skips_get(s, bn, positions, n, e);
+    int rc = IN(s)->skips_get(s, bn, positions, n, e);
     free(bn);
     return rc;
 }
@@ -421,7 +408,7 @@ static int br_skips_get(struct store *s, const char *name, int64_t **positions, 
 static int br_skips_count(struct store *s, const char *name, int64_t *count, err *e)
 {
     char *n = branch_name(s, name);
-    int rc = SQ.skips_count(s, n, count, e);
+    int rc = IN(s)->skips_count(s, n, count, e);
     free(n);
     return rc;
 }
@@ -429,18 +416,19 @@ static int br_skips_count(struct store *s, const char *name, int64_t *count, err
 /* A key the branch has not touched has main's row at the fork point. */
 static int br_row_get(struct proj_writer *w, const char *key, value *row, bool *found, err *e)
 {
-    int rc = SQ.row_get(w, key, row, found, e);
     struct bwriter *b = bwriter_of(w);
-    if (rc != ST_OK || *found || !b || b->rebuild || !b->p->keyed)
+    const struct proj_backend *in = IN(b->s);
+    int rc = in->row_get(w, key, row, found, e);
+    if (rc != ST_OK || *found || b->rebuild || !b->p->keyed)
         return rc;
     struct store *main = NULL;
     int64_t fork = 0;
     store_branch_of(b->s, NULL, &fork, &main);
     bool has = false;
-    if (fork <= 0 || (rc = branch_has_key(b->s, b->q, false, key, 0, &has, e)) != ST_OK || has)
+    if (fork <= 0 || (rc = branch_has_key(b->s, b->q, key, 0, &has, e)) != ST_OK || has)
         return rc;
     value list = value_list(1);
-    if ((rc = SQ.rows_at(main, b->p, key, fork, 0, 1, &list, NULL, e)) == ST_OK &&
+    if ((rc = in->rows_at(main, b->p, key, fork, 0, 1, &list, NULL, e)) == ST_OK &&
         value_list_len(&list) == 1) {
         value_free(*row);
         *row = value_copy_deep(value_list_at(&list, 0));
@@ -458,55 +446,89 @@ static int br_history_put(struct proj_writer *w, const char *key, int64_t positi
                           const value *prev, const value *row, bool is_new, err *e)
 {
     struct bwriter *b = bwriter_of(w);
-    if (b && value_map_get(&b->borrowed, key)) {
+    const struct proj_backend *in = IN(b->s);
+    if (value_map_get(&b->borrowed, key)) {
         value_map_remove(&b->borrowed, key, strlen(key));
-        return SQ.history_put(w, key, position, NULL, row, true, e);
+        return in->history_put(w, key, position, NULL, row, true, e);
     }
-    return SQ.history_put(w, key, position, prev, row, is_new, e);
+    return in->history_put(w, key, position, prev, row, is_new, e);
 }
 
 static int br_row_store(struct proj_writer *w, const char *key, const value *row, err *e)
 {
-    return SQ.row_store(w, key, row, e);
+    return IN(bwriter_of(w)->s)->row_store(w, key, row, e);
 }
 
 static void br_writer_close(struct proj_writer *w)
 {
+    const struct proj_backend *in = &proj_backend_sqlite;
     pthread_mutex_lock(&bwriters_lock);
     for (struct bwriter **pp = &bwriters; *pp; pp = &(*pp)->next)
         if ((*pp)->w == w) {
             struct bwriter *b = *pp;
             *pp = b->next;
+            in = IN(b->s);
             value_free(b->borrowed);
             free(b);
             break;
         }
     pthread_mutex_unlock(&bwriters_lock);
-    SQ.writer_close(w);
+    in->writer_close(w);
 }
 
 static void br_batches_begin(struct store *s, int *saved)
 {
-    SQ.batches_begin(s, saved);
+    IN(s)->batches_begin(s, saved);
 }
 
 static void br_batches_end(struct store *s, int saved)
 {
-    SQ.batches_end(s, saved);
+    IN(s)->batches_end(s, saved);
 }
 
 static int br_read_begin(struct store *s, bool *began, err *e)
 {
-    return SQ.read_begin(s, began, e);
+    return IN(s)->read_begin(s, began, e);
 }
 
 static void br_read_end(struct store *s, bool began)
 {
-    SQ.read_end(s, began);
+    IN(s)->read_end(s, began);
+}
+
+/* A fold batch: in the transaction main's backend gives its batches (the
+ * branch's read models renamed), or else the store's. */
+static int br_batch_begin(struct store *s, const struct projection_spec *const *ps, size_t n,
+                          err *e)
+{
+    const struct proj_backend *in = IN(s);
+    if (!in->batch_begin)
+        return store_begin(s, e);
+    const struct projection_spec **qs = xcalloc(n + 1, sizeof *qs);
+    for (size_t i = 0; i < n; i++)
+        qs[i] = R(s, ps[i]);
+    int rc = in->batch_begin(s, qs, n, e);
+    free(qs);
+    return rc;
+}
+
+static int br_batch_commit(struct store *s, err *e)
+{
+    const struct proj_backend *in = IN(s);
+    return in->batch_commit ? in->batch_commit(s, e) : store_commit(s, e);
+}
+
+static void br_batch_rollback(struct store *s)
+{
+    const struct proj_backend *in = IN(s);
+    if (in->batch_rollback)
+        in->batch_rollback(s);
+    else
+        store_rollback(s);
 }
 
 const struct proj_backend proj_backend_branch = {
-    .name = "sqlite branch",
+    .name = "branch",
     .ensure = br_ensure,
     .record_get = br_record_get,
     .record_put = br_record_put,
@@ -529,6 +551,9 @@ const struct proj_backend proj_backend_branch = {
     .skip_add = br_skip_add,
     .skips_get = br_skips_get,
     .skips_count = br_skips_count,
+    .batch_begin = br_batch_begin,
+    .batch_commit = br_batch_commit,
+    .batch_rollback = br_batch_rollback,
 };
 
 /* ---- dropping a branch's read models ---- */
@@ -562,11 +587,70 @@ static bool branch_table(const char *table, const char *branch)
     return false;
 }
 
+/* A PostgreSQL result's failure in the store's words (ST_ERR). */
+static int pg_failed(struct store *main, PGconn *c, PGresult *r, err *e, const char *doing)
+{
+    int rc = pgu_error(c, r, main->path, STORE_BUSY_TIMEOUT_MS, e, doing);
+    PQclear(r);
+    return rc;
+}
+
+/* projection_branch_drop on PostgreSQL: the same tables, found in the store's
+ * schema; then the records and skips whose names end in "@BRANCH". */
+static int drop_pg(struct store *main, const char *branch, err *e)
+{
+    PGconn *c = (PGconn *)store_pg_conn(main);
+    PGresult *r = PQexec(c, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()");
+    if (!pgu_ok(r))
+        return pg_failed(main, c, r, e, "finding a branch's read models");
+    strbuf sql;
+    sb_init(&sql);
+    for (int i = 0; i < PQntuples(r); i++)
+        if (branch_table(PQgetvalue(r, i, 0), branch)) {
+            sb_adds(&sql, "DROP TABLE IF EXISTS ");
+            pgu_add_ident(&sql, "", PQgetvalue(r, i, 0), "");
+            sb_adds(&sql, ";\n");
+        }
+    PQclear(r);
+    int out = ST_OK;
+    if (sql.len) {
+        r = PQexec(c, sql.buf);
+        out = pgu_ok(r) ? (PQclear(r), ST_OK)
+                        : pg_failed(main, c, r, e, "dropping a branch's read models");
+    }
+    sb_done(&sql);
+    static const char *const cleanup[][2] = {
+        {"projections", "DELETE FROM projections WHERE right(name, length($1)) = $1"},
+        {"projection_skips",
+         "DELETE FROM projection_skips WHERE right(projection, length($1)) = $1"}};
+    char *suffix = xasprintf("@%s", branch);
+    for (size_t i = 0; out == ST_OK && i < 2; i++) {
+        const char *params[1] = {cleanup[i][0]};
+        r = PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+        if (!pgu_ok(r)) {
+            out = pg_failed(main, c, r, e, "dropping a branch's read models");
+            break;
+        }
+        bool have = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (!have)
+            continue; /* no such table: nothing to clean */
+        params[0] = suffix;
+        r = PQexecParams(c, cleanup[i][1], 1, NULL, params, NULL, NULL, 0);
+        out = pgu_ok(r) ? (PQclear(r), ST_OK)
+                        : pg_failed(main, c, r, e, "dropping a branch's read models");
+    }
+    free(suffix);
+    return out;
+}
+
 int projection_branch_drop(struct store *main, const char *branch, err *e)
 {
+    if (store_pg_conn(main))
+        return drop_pg(main, branch, e);
     sqlite3 *db = store_sqlite_db(main);
     if (!db)
-        return err_set(e, ST_ERR, "branches are not yet supported on %s stores", main->ops->name);
+        return err_set(e, ST_ERR, "branches are not supported on %s stores", main->ops->name);
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &st,
                                 NULL);

@@ -1,8 +1,8 @@
 /* projection_branch.h: the read models of what-if branches (core/store_branch.h):
  * a backend that keeps a branch's read model NAME as the projection
- * "NAME@BRANCH" of the SQLite backend, seeded from main's rows at the fork point,
- * and dropping them with their branch. proj_backend_for (projection_backend.h)
- * picks it for a branch's store. */
+ * "NAME@BRANCH" of main's read-model backend (SQLite or PostgreSQL), seeded from
+ * main's rows at the fork point, and dropping them with their branch.
+ * proj_backend_for (projection_backend.h) picks it for a branch's store. */
 #ifndef STRATA_PROJECTION_BRANCH_H
 #define STRATA_PROJECTION_BRANCH_H
 

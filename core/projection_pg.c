@@ -940,6 +940,7 @@ const struct proj_backend proj_backend_pg = {
     .skip_add = ppg_skip_add,
     .skips_get = ppg_skips_get,
     .skips_count = ppg_skips_count,
+    .keys_at = ppg_keys_at,
     .batch_begin = pg_batch_begin,
     .batch_commit = pg_batch_commit,
     .batch_rollback = pg_batch_rollback,

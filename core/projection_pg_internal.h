@@ -42,5 +42,7 @@ int ppg_history_walk(struct store *s, const struct projection_spec *p, const cha
 int ppg_skip_add(struct store *s, const char *name, int64_t position, const char *reason, err *e);
 int ppg_skips_get(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);
 int ppg_skips_count(struct store *s, const char *name, int64_t *count, err *e);
+int ppg_keys_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                value *out, err *e);
 
 #endif

@@ -225,3 +225,24 @@ int ppg_skips_count(struct store *s, const char *name, int64_t *count, err *e)
     PQclear(r);
     return ST_OK;
 }
+
+int ppg_keys_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                value *out, err *e)
+{
+    *out = value_map(16);
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT key FROM ");
+    ppg_add_table(&sql, p->name, false, PPG_KEYS);
+    sb_adds(&sql, key ? " WHERE first_position <= $1 AND key = $2" : " WHERE first_position <= $1");
+    char num[24];
+    const char *params[2] = {pgu_i64(num, at > 0 ? at : INT64_MAX), key};
+    PGresult *r = ppg_run(s, sql.buf, key ? 2 : 1, params, e, "reading a branch's read model");
+    sb_done(&sql);
+    if (!r)
+        return ST_ERR;
+    for (int i = 0; i < PQntuples(r); i++)
+        value_map_set(out, PQgetvalue(r, i, 0), value_bool(true));
+    PQclear(r);
+    return ST_OK;
+}

@@ -889,4 +889,5 @@ const struct proj_backend proj_backend_sqlite = {
     .skip_add = psq_skip_add,
     .skips_get = psq_skips_get,
     .skips_count = psq_skips_count,
+    .keys_at = psq_keys_at,
 };

@@ -355,3 +355,30 @@ int psq_history_walk(struct store *s, const struct projection_spec *p, const cha
     sqlite3_finalize(st);
     return rc;
 }
+
+int psq_keys_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                value *out, err *e)
+{
+    *out = value_map(16);
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT key FROM ");
+    psq_add_table(&sql, p->name, false, T_KEYS);
+    sb_adds(&sql, key ? " WHERE first_position <= ?1 AND key = ?2" : " WHERE first_position <= ?1");
+    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a branch's read model");
+    sb_done(&sql);
+    if (!st)
+        return ST_ERR;
+    sqlite3_bind_int64(st, 1, at > 0 ? at : INT64_MAX);
+    if (key)
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        value_map_set(out, k ? k : "", value_bool(true));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return psq_error(s, e, "reading a branch's read model");
+    return ST_OK;
+}

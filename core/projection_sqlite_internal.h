@@ -86,4 +86,8 @@ int psq_skip_add(struct store *s, const char *name, int64_t position, const char
 int psq_skips_get(struct store *s, const char *name, int64_t **positions, size_t *n, err *e);
 int psq_skips_count(struct store *s, const char *name, int64_t *count, err *e);
 
+/* The backend's keys_at (projection_sqlite_history.c). */
+int psq_keys_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                value *out, err *e);
+
 #endif

@@ -36,11 +36,8 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
         o.create = false; /* a branch is of a store that is there */
     if (store_kind_of(path) == STORE_POSTGRESQL) {
         struct store *pg = store_pg_open(path, opt, e); /* a database: "created" means nothing */
-        if (pg && branch) {
-            store_close(pg);
-            err_set(e, ST_ERR, "branches are not yet supported on PostgreSQL stores");
-            return NULL;
-        }
+        if (pg && branch)
+            return store_branch_open(pg, branch, e); /* takes pg, closing it on failure */
         return pg;
     }
     bool existed = strcmp(path, ":memory:") == 0 || access(path, F_OK) == 0;

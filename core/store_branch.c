@@ -1,7 +1,8 @@
 /* store_branch.c: a what-if branch as a store (see store_branch.h): the
  * operations of store.h over main up to the fork point plus the branch's rows of
- * branch_events, in main's SQLite file and on main's connection (so main's
- * transactions are the branch's too). Creating, listing and dropping branches
+ * branch_events, in main's store and on main's connection (so main's
+ * transactions are the branch's too), SQLite or PostgreSQL: the statements are
+ * plain SQL both run, through store_branch_sql.h. Creating, listing and dropping branches
  * are here as well.
  *
  * Reads split at the fork point P: what is at or before P is main's (read
@@ -15,10 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_util.h"
 #include "store_backend.h"
-#include "store_migrate.h"
-#include "store_sqlite.h"
+#include "store_branch_sql.h"
 
 #define BR_COLS                                                                                    \
     "SELECT position, stream, version, type, schema, time, data, meta FROM branch_events "
@@ -26,7 +25,7 @@
 struct br_store {
     struct store base; /* base.under: main */
     struct store *main;
-    sqlite3 *db; /* main's connection */
+    const struct br_sql *sql; /* how statements run on main's connection */
     char *name;
     int64_t fork;
     bool in_tx; /* a transaction of the caller's, begun through the branch */
@@ -72,92 +71,82 @@ void store_branch_slot_set(struct store *s, void *p, void (*free_fn)(void *))
 
 /* ---- SQL helpers ---- */
 
-static int fail(struct br_store *b, int rc, err *e, const char *doing)
+static int run(struct br_store *b, const char *sql, const struct br_arg *args, size_t nargs,
+               br_row_fn fn, void *ctx, err *e, const char *doing)
 {
-    return store_sqlite_error(b->main, rc, e, doing);
+    return b->sql->run(b->main, sql, args, nargs, fn, ctx, NULL, e, doing);
 }
 
-static sqlite3_stmt *prepare(sqlite3 *db, struct store *main, const char *sql, err *e,
-                             const char *doing)
+static int64_t num(const char *cell)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        store_sqlite_error(main, rc, e, doing);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
+    return cell ? strtoll(cell, NULL, 10) : 0;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+static char *dup_or(const char *cell, const char *dflt)
 {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
+    return xstrdup(cell ? cell : dflt);
 }
 
-/* Steps st (selecting BR_COLS) to the end, appending to out; finalizes it. At
- * most limit rows (0 = all). */
-static int read_rows(struct br_store *b, sqlite3_stmt *st, struct event_list *out, err *e)
+/* One row of BR_COLS appended to the event list ctx. */
+static int event_row(void *ctx, const char *const *c, int n, err *e)
 {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct event *ev = event_list_add(out);
-        ev->position = sqlite3_column_int64(st, 0);
-        ev->stream = sqlu_column_dup(st, 1);
-        ev->version = sqlite3_column_int64(st, 2);
-        ev->type = sqlu_column_dup(st, 3);
-        ev->schema = sqlite3_column_int(st, 4);
-        ev->time = sqlu_column_dup(st, 5);
-        ev->data = sqlu_column_dup(st, 6);
-        ev->meta = sqlu_column_dup(st, 7);
-        if (!ev->stream)
-            ev->stream = xstrdup("");
-        if (!ev->type)
-            ev->type = xstrdup("");
-        if (!ev->time)
-            ev->time = xstrdup("");
-        if (!ev->data)
-            ev->data = xstrdup("{}");
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return fail(b, rc, e, "reading a branch's events");
+    (void)n;
+    (void)e;
+    struct event *ev = event_list_add(ctx);
+    ev->position = num(c[0]);
+    ev->stream = dup_or(c[1], "");
+    ev->version = num(c[2]);
+    ev->type = dup_or(c[3], "");
+    ev->schema = (int)num(c[4]);
+    ev->time = dup_or(c[5], "");
+    ev->data = dup_or(c[6], "{}");
+    ev->meta = c[7] ? xstrdup(c[7]) : NULL;
     return ST_OK;
 }
 
-/* One integer from st (finalized); *found false on no row or NULL. */
-static int one_int(struct br_store *b, sqlite3_stmt *st, int64_t *out, bool *found, err *e)
+/* Runs sql (selecting BR_COLS) and appends its events to out. */
+static int read_rows(struct br_store *b, const char *sql, const struct br_arg *args, size_t nargs,
+                     struct event_list *out, err *e)
 {
-    int rc = sqlite3_step(st);
-    *found = false;
-    if (rc == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            *out = sqlite3_column_int64(st, 0);
-            *found = true;
-        }
-        rc = SQLITE_DONE;
+    return run(b, sql, args, nargs, event_row, out, e, "reading a branch's events");
+}
+
+struct one {
+    int64_t v;
+    bool found;
+};
+
+static int one_row(void *ctx, const char *const *c, int n, err *e)
+{
+    (void)e;
+    struct one *o = ctx;
+    if (n > 0 && c[0]) {
+        o->v = num(c[0]);
+        o->found = true;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return fail(b, rc, e, "reading a branch");
     return ST_OK;
+}
+
+/* One integer from sql; *found false on no row or NULL (*out then untouched). */
+static int one_int(struct br_store *b, const char *sql, const struct br_arg *args, size_t nargs,
+                   int64_t *out, bool *found, err *e, const char *doing)
+{
+    struct one o = {0, false};
+    int rc = run(b, sql, args, nargs, one_row, &o, e, doing);
+    *found = rc == ST_OK && o.found;
+    if (*found)
+        *out = o.v;
+    return rc;
 }
 
 /* The branch's last position (the fork point when it has no events). */
 static int branch_head(struct br_store *b, int64_t *head, err *e)
 {
-    sqlite3_stmt *st =
-        prepare(b->db, b->main, "SELECT max(position) FROM branch_events WHERE branch = ?1", e,
-                "reading a branch's head");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
+    struct br_arg args[] = {BA_T(b->name)};
     bool found;
     int64_t h = 0;
-    int rc = one_int(b, st, &h, &found, e);
+    int rc = one_int(b, "SELECT max(position) FROM branch_events WHERE branch = ?", args, 1, &h,
+                     &found, e, "reading a branch's head");
     *head = found && h > b->fork ? h : b->fork;
     return rc;
 }
@@ -167,16 +156,11 @@ static int branch_head(struct br_store *b, int64_t *head, err *e)
 static int branch_version(struct br_store *b, const char *stream, int64_t mp, int64_t *version,
                           bool *found, err *e)
 {
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "SELECT max(version) FROM branch_events WHERE branch = ?1 AND "
-                               "stream = ?2 AND position <= ?3",
-                               e, "reading a stream of a branch");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    bind_text(st, 2, stream);
-    sqlite3_bind_int64(st, 3, mp);
-    return one_int(b, st, version, found, e);
+    struct br_arg args[] = {BA_T(b->name), BA_T(stream), BA_N(mp)};
+    return one_int(b,
+                   "SELECT max(version) FROM branch_events WHERE branch = ? AND stream = ? AND "
+                   "position <= ?",
+                   args, 3, version, found, e, "reading a stream of a branch");
 }
 
 static int64_t cap_at_fork(const struct br_store *b, int64_t max_position)
@@ -234,14 +218,9 @@ static int find_command(struct br_store *b, const char *command_id, struct event
     event_list_done(&l);
     if (*found)
         return ST_OK;
-    sqlite3_stmt *st =
-        prepare(b->db, b->main, BR_COLS "WHERE branch = ?1 AND command_id = ?2 ORDER BY position",
-                e, "looking up a command id");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    bind_text(st, 2, command_id);
-    int rc = read_rows(b, st, &l, e);
+    struct br_arg args[] = {BA_T(b->name), BA_T(command_id)};
+    int rc = read_rows(b, BR_COLS "WHERE branch = ? AND command_id = ? ORDER BY position", args, 2,
+                       &l, e);
     *found = rc == ST_OK && l.len > 0;
     for (size_t i = 0; out && *found && i < l.len; i++)
         event_list_push_copy(out, &l.items[i]);
@@ -283,31 +262,20 @@ static int append_in_tx(struct br_store *b, const char *stream, int64_t expected
     if (expected > 0 && version != expected)
         return err_set(e, ST_CONFLICT, "stream %s is at version %lld, expected %lld", stream,
                        (long long)version, (long long)expected);
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "INSERT INTO branch_events(branch, position, stream, version, type, "
-                               "schema, time, data, meta, command_id) "
-                               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                               e, "appending to a branch");
-    if (!st)
-        return ST_ERR;
     int rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
-        bind_text(st, 1, b->name);
-        sqlite3_bind_int64(st, 2, head + 1 + (int64_t)i);
-        bind_text(st, 3, stream);
-        sqlite3_bind_int64(st, 4, version + 1 + (int64_t)i);
-        bind_text(st, 5, events[i].type);
-        sqlite3_bind_int(st, 6, events[i].schema);
-        bind_text(st, 7, times[i]);
-        bind_text(st, 8, events[i].data);
-        bind_text(st, 9, events[i].meta);
-        bind_text(st, 10, command_id);
-        int src = sqlite3_step(st);
-        sqlu_reset(st);
-        if (src != SQLITE_DONE)
-            rc = fail(b, src, e, "appending to a branch");
+        struct br_arg args[] = {BA_T(b->name),        BA_N(head + 1 + (int64_t)i),
+                                BA_T(stream),         BA_N(version + 1 + (int64_t)i),
+                                BA_T(events[i].type), BA_N(events[i].schema),
+                                BA_T(times[i]),       BA_T(events[i].data),
+                                BA_T(events[i].meta), BA_T(command_id)};
+        rc = run(b,
+                 "INSERT INTO branch_events(branch, position, stream, version, type, schema, "
+                 "time, data, meta, command_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 args, 10, NULL, NULL, e, "appending to a branch");
+        if (rc == ST_DUPLICATE)
+            rc = ST_ERR; /* another writer's: the lock should have kept it out */
     }
-    sqlite3_finalize(st);
     if (rc == ST_OK && appended)
         store_push_appended(appended, stream, head + 1, version, events, n, times);
     return rc;
@@ -357,34 +325,34 @@ static int branch_page(struct br_store *b, const struct event_filter *f, int64_t
     strbuf sql, pattern;
     sb_init(&sql);
     sb_init(&pattern);
-    sb_adds(&sql, BR_COLS "WHERE branch = ?1 AND position > ?2 AND position <= ?3");
-    if (f->stream)
-        sb_adds(&sql, " AND stream = ?4");
-    if (f->type)
-        sb_adds(&sql, " AND type = ?5");
-    if (f->text && *f->text)
-        sb_adds(&sql, " AND (stream LIKE ?6 ESCAPE '\\' OR type LIKE ?6 ESCAPE '\\'"
-                      " OR data LIKE ?6 ESCAPE '\\' OR meta LIKE ?6 ESCAPE '\\')");
-    sb_addf(&sql, " ORDER BY position%s LIMIT ?7", backward ? " DESC" : "");
-    sqlite3_stmt *st = prepare(b->db, b->main, sql.buf, e, "reading a branch's events");
-    sb_done(&sql);
-    if (!st) {
-        sb_done(&pattern);
-        return ST_ERR;
+    struct br_arg args[9];
+    size_t na = 0;
+    args[na++] = BA_T(b->name);
+    args[na++] = BA_N(lo);
+    args[na++] = BA_N(hi);
+    sb_adds(&sql, BR_COLS "WHERE branch = ? AND position > ? AND position <= ?");
+    if (f->stream) {
+        sb_adds(&sql, " AND stream = ?");
+        args[na++] = BA_T(f->stream);
     }
-    bind_text(st, 1, b->name);
-    sqlite3_bind_int64(st, 2, lo);
-    sqlite3_bind_int64(st, 3, hi);
-    if (f->stream)
-        bind_text(st, 4, f->stream);
-    if (f->type)
-        bind_text(st, 5, f->type);
+    if (f->type) {
+        sb_adds(&sql, " AND type = ?");
+        args[na++] = BA_T(f->type);
+    }
     if (f->text && *f->text) {
         store_like_pattern(&pattern, f->text);
-        bind_text(st, 6, pattern.buf);
+        static const char *const cols[] = {"stream", "type", "data", "meta"};
+        for (int i = 0; i < 4; i++) {
+            sb_addf(&sql, "%s%s %s ? ESCAPE '\\'", i ? " OR " : " AND (", cols[i], b->sql->like);
+            args[na++] = BA_T(pattern.buf);
+        }
+        sb_adds(&sql, ")");
     }
-    sqlite3_bind_int64(st, 7, limit ? (int64_t)limit : -1);
-    int rc = read_rows(b, st, out, e);
+    sb_addf(&sql, " ORDER BY position%s", backward ? " DESC" : "");
+    if (limit)
+        sb_addf(&sql, " LIMIT %zu", limit);
+    int rc = read_rows(b, sql.buf, args, na, out, e);
+    sb_done(&sql);
     sb_done(&pattern);
     return rc;
 }
@@ -443,18 +411,14 @@ static int br_read_stream(struct store *s, const char *stream, int64_t from_vers
     size_t got = out->len - had;
     if (mp <= b->fork || (limit > 0 && got >= limit))
         return ST_OK;
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               BR_COLS "WHERE branch = ?1 AND stream = ?2 AND version >= ?3 AND "
-                                       "position <= ?4 ORDER BY version LIMIT ?5",
-                               e, "reading a stream of a branch");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    bind_text(st, 2, stream);
-    sqlite3_bind_int64(st, 3, from_version);
-    sqlite3_bind_int64(st, 4, mp);
-    sqlite3_bind_int64(st, 5, limit ? (int64_t)(limit - got) : -1);
-    return read_rows(b, st, out, e);
+    char sql[256];
+    snprintf(sql, sizeof sql, "%s",
+             BR_COLS "WHERE branch = ? AND stream = ? AND version >= ? AND "
+                     "position <= ? ORDER BY version");
+    if (limit)
+        snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " LIMIT %zu", limit - got);
+    struct br_arg args[] = {BA_T(b->name), BA_T(stream), BA_N(from_version), BA_N(mp)};
+    return read_rows(b, sql, args, 4, out, e);
 }
 
 static int br_head(struct store *s, int64_t *position, err *e)
@@ -491,6 +455,51 @@ static int br_stream_version(struct store *s, const char *stream, int64_t max_po
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const struct stream_info *)a)->name, ((const struct stream_info *)b)->name);
+}
+
+/* What br_list_streams merges the branch's own streams into. */
+struct own_streams {
+    struct stream_info **list;
+    size_t *len, *cap;
+    const char *prefix;
+    size_t plen, offset;
+    bool full;
+    const char *first, *last;
+};
+
+static int own_stream(void *ctx, const char *const *c, int n, err *e)
+{
+    (void)n;
+    (void)e;
+    struct own_streams *o = ctx;
+    const char *name = c[0];
+    if (!name || (o->plen && strncmp(name, o->prefix, o->plen) != 0))
+        return ST_OK;
+    struct stream_info *list = *o->list;
+    for (size_t i = 0; i < *o->len; i++)
+        if (strcmp(list[i].name, name) == 0) {
+            list[i].version = num(c[1]);
+            list[i].last_position = num(c[2]);
+            return ST_OK;
+        }
+    if (num(c[3]) != 1)
+        return ST_OK; /* a stream of main's the branch went on with */
+    const char *first = o->first, *last = o->last;
+    bool full = o->full;
+    bool in = o->offset == 0
+                  ? (!full || strcmp(name, last) <= 0)
+                  : (first && strcmp(name, first) > 0 && (!full || strcmp(name, last) <= 0));
+    if (!in)
+        return ST_OK;
+    if (*o->len == *o->cap) {
+        *o->cap = *o->cap ? *o->cap * 2 : 16;
+        *o->list = list = xrealloc(list, *o->cap * sizeof *list);
+    }
+    list[*o->len].name = xstrdup(name);
+    list[*o->len].version = num(c[1]);
+    list[*o->len].last_position = num(c[2]);
+    (*o->len)++;
+    return ST_OK;
 }
 
 /* main's streams as of the fork point, paged as main pages them; then the
@@ -536,48 +545,14 @@ static int br_list_streams(struct store *s, const char *prefix, size_t offset, s
         list[len++] = si;
     }
     stream_info_free(raw, nraw);
-    sqlite3_stmt *st = rc == ST_OK ? prepare(b->db, b->main,
-                                             "SELECT stream, max(version), max(position), "
-                                             "min(version) FROM branch_events WHERE branch = ?1 "
-                                             "GROUP BY stream ORDER BY stream",
-                                             e, "listing a branch's streams")
-                                   : NULL;
-    if (st)
-        bind_text(st, 1, b->name);
-    size_t plen = prefix ? strlen(prefix) : 0;
-    int src;
-    while (st && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        if (!name || (plen && strncmp(name, prefix, plen) != 0))
-            continue;
-        bool merged = false;
-        for (size_t i = 0; i < len && !merged; i++)
-            if (strcmp(list[i].name, name) == 0) {
-                list[i].version = sqlite3_column_int64(st, 1);
-                list[i].last_position = sqlite3_column_int64(st, 2);
-                merged = true;
-            }
-        if (merged || sqlite3_column_int64(st, 3) != 1)
-            continue; /* a stream of main's the branch went on with */
-        bool in = offset == 0
-                      ? (!full || strcmp(name, last) <= 0)
-                      : (first && strcmp(name, first) > 0 && (!full || strcmp(name, last) <= 0));
-        if (!in)
-            continue;
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        list[len].name = xstrdup(name);
-        list[len].version = sqlite3_column_int64(st, 1);
-        list[len].last_position = sqlite3_column_int64(st, 2);
-        len++;
-    }
-    if (st) {
-        if (src != SQLITE_DONE)
-            rc = fail(b, src, e, "listing a branch's streams");
-        sqlite3_finalize(st);
-    }
+    struct own_streams os = {&list,  &len, &cap,  prefix, prefix ? strlen(prefix) : 0,
+                             offset, full, first, last};
+    struct br_arg args[] = {BA_T(b->name)};
+    if (rc == ST_OK)
+        rc = run(b,
+                 "SELECT stream, max(version), max(position), min(version) FROM branch_events "
+                 "WHERE branch = ? GROUP BY stream ORDER BY stream",
+                 args, 1, own_stream, &os, e, "listing a branch's streams");
     free(first);
     free(last);
     if (rc != ST_OK) {
@@ -595,17 +570,12 @@ static int br_count_streams(struct store *s, int64_t *count, err *e)
 {
     struct br_store *b = BR(s);
     *count = 0;
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "SELECT (SELECT count(*) FROM event_log WHERE version = 1 AND "
-                               "position <= ?2) + (SELECT count(*) FROM branch_events WHERE "
-                               "branch = ?1 AND version = 1)",
-                               e, "counting a branch's streams");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    sqlite3_bind_int64(st, 2, b->fork);
+    struct br_arg args[] = {BA_N(b->fork), BA_T(b->name)};
     bool found;
-    return one_int(b, st, count, &found, e);
+    return one_int(b,
+                   "SELECT (SELECT count(*) FROM event_log WHERE version = 1 AND position <= ?) + "
+                   "(SELECT count(*) FROM branch_events WHERE branch = ? AND version = 1)",
+                   args, 2, count, &found, e, "counting a branch's streams");
 }
 
 static int br_position_at_time(struct store *s, const char *time, int64_t *position, err *e)
@@ -617,16 +587,10 @@ static int br_position_at_time(struct store *s, const char *time, int64_t *posit
         return err_set(e, ST_USAGE,
                        "bad time '%s' (expected ISO-8601 such as 2026-11-27T10:00:00Z)",
                        time ? time : "");
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "SELECT max(position) FROM branch_events WHERE branch = ?1 AND "
-                               "time <= ?2",
-                               e, "looking up a time");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    bind_text(st, 2, text);
+    struct br_arg args[] = {BA_T(b->name), BA_T(text)};
     bool found;
-    if (one_int(b, st, position, &found, e) != ST_OK)
+    if (one_int(b, "SELECT max(position) FROM branch_events WHERE branch = ? AND time <= ?", args,
+                2, position, &found, e, "looking up a time") != ST_OK)
         return ST_ERR;
     if (found)
         return ST_OK;
@@ -681,6 +645,13 @@ static int gather(void *ctx, const struct store_count_row *row, err *e)
     return ST_OK;
 }
 
+static int branch_group(void *ctx, const char *const *c, int n, err *e)
+{
+    (void)n;
+    struct store_count_row row = {c[0], c[1], num(c[2]), c[3], c[4]};
+    return gather(ctx, &row, e);
+}
+
 /* The branch's own groups in (lo, hi], gathered into g. */
 static int count_branch(struct br_store *b, const struct event_filter *f, enum store_group by,
                         int bucket_len, int64_t lo, int64_t hi, struct groups *g, err *e)
@@ -692,38 +663,24 @@ static int count_branch(struct br_store *b, const struct event_filter *f, enum s
         snprintf(bucket, sizeof bucket, "substr(time, 1, %d)", bucket_len);
     sb_addf(&sql,
             "SELECT %s AS k, %s AS bk, count(*), min(time), max(time) FROM branch_events "
-            "WHERE branch = ?1 AND position > ?2 AND position <= ?3",
+            "WHERE branch = ? AND position > ? AND position <= ?",
             by == STORE_GROUP_TYPE     ? "type"
             : by == STORE_GROUP_STREAM ? "stream"
                                        : "NULL",
             bucket);
-    if (f->type)
-        sb_adds(&sql, " AND type = ?4");
-    if (f->stream)
-        sb_adds(&sql, " AND stream = ?5");
-    sb_adds(&sql, " GROUP BY k, bk HAVING count(*) > 0");
-    sqlite3_stmt *st = prepare(b->db, b->main, sql.buf, e, "counting a branch's events");
-    sb_done(&sql);
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    sqlite3_bind_int64(st, 2, lo > b->fork ? lo : b->fork);
-    sqlite3_bind_int64(st, 3, hi);
-    if (f->type)
-        bind_text(st, 4, f->type);
-    if (f->stream)
-        bind_text(st, 5, f->stream);
-    int rc = ST_OK, src;
-    while (rc == ST_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_count_row row = {
-            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-            sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
-            (const char *)sqlite3_column_text(st, 4)};
-        rc = gather(g, &row, e);
+    struct br_arg args[5] = {BA_T(b->name), BA_N(lo > b->fork ? lo : b->fork), BA_N(hi)};
+    size_t na = 3;
+    if (f->type) {
+        sb_adds(&sql, " AND type = ?");
+        args[na++] = BA_T(f->type);
     }
-    if (rc == ST_OK && src != SQLITE_DONE)
-        rc = fail(b, src, e, "counting a branch's events");
-    sqlite3_finalize(st);
+    if (f->stream) {
+        sb_adds(&sql, " AND stream = ?");
+        args[na++] = BA_T(f->stream);
+    }
+    sb_adds(&sql, " GROUP BY k, bk HAVING count(*) > 0");
+    int rc = run(b, sql.buf, args, na, branch_group, g, e, "counting a branch's events");
+    sb_done(&sql);
     return rc;
 }
 
@@ -803,41 +760,44 @@ static int br_health(struct store *s, struct store_health *out, err *e)
     return store_health(BR(s)->main, out, e);
 }
 
+struct type_counts {
+    struct type_count **out;
+    size_t *n;
+};
+
+static int type_count_row(void *ctx, const char *const *c, int ncells, err *e)
+{
+    (void)ncells;
+    (void)e;
+    struct type_counts *t = ctx;
+    *t->out = xrealloc(*t->out, (*t->n + 1) * sizeof **t->out);
+    struct type_count *tc = &(*t->out)[(*t->n)++];
+    tc->type = dup_or(c[0], "");
+    tc->schema = (int)num(c[1]);
+    tc->count = num(c[2]);
+    return ST_OK;
+}
+
 /* Every (type, schema) of main up to the fork point and of the branch. */
 static int br_type_counts(struct store *s, struct type_count **out, size_t *n, err *e)
 {
     struct br_store *b = BR(s);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "SELECT type, schema, sum(c) FROM (SELECT type, schema, count(*) AS "
-                               "c FROM event_log WHERE position <= ?2 GROUP BY type, schema "
-                               "UNION ALL SELECT type, schema, count(*) FROM branch_events WHERE "
-                               "branch = ?1 GROUP BY type, schema) GROUP BY type, schema "
-                               "ORDER BY type, schema",
-                               e, "counting event types");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, b->name);
-    sqlite3_bind_int64(st, 2, b->fork);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = xrealloc(*out, (*n + 1) * sizeof **out);
-        struct type_count *tc = &(*out)[(*n)++];
-        tc->type = sqlu_column_dup(st, 0);
-        if (!tc->type)
-            tc->type = xstrdup("");
-        tc->schema = sqlite3_column_int(st, 1);
-        tc->count = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    struct br_arg args[] = {BA_N(b->fork), BA_T(b->name)};
+    struct type_counts tc = {out, n};
+    int rc = run(b,
+                 "SELECT type, schema, sum(c) FROM (SELECT type, schema, count(*) AS c FROM "
+                 "event_log WHERE position <= ? GROUP BY type, schema UNION ALL SELECT type, "
+                 "schema, count(*) FROM branch_events WHERE branch = ? GROUP BY type, schema) AS t "
+                 "GROUP BY type, schema ORDER BY type, schema",
+                 args, 2, type_count_row, &tc, e, "counting event types");
+    if (rc != ST_OK) {
         type_counts_free(*out, *n);
         *out = NULL;
         *n = 0;
-        return fail(b, rc, e, "counting event types");
     }
-    return ST_OK;
+    return rc;
 }
 
 static int by_count(const void *a, const void *b)
@@ -848,6 +808,26 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->type, y->type);
 }
 
+static int type_total_row(void *ctx, const char *const *c, int ncells, err *e)
+{
+    (void)ncells;
+    (void)e;
+    struct type_counts *t = ctx;
+    const char *type = c[0] ? c[0] : "";
+    size_t i = 0;
+    while (i < *t->n && strcmp((*t->out)[i].type, type) != 0)
+        i++;
+    if (i == *t->n) {
+        *t->out = xrealloc(*t->out, (*t->n + 1) * sizeof **t->out);
+        (*t->out)[i].type = xstrdup(type);
+        (*t->out)[i].schema = 0;
+        (*t->out)[i].count = 0;
+        (*t->n)++;
+    }
+    (*t->out)[i].count += num(c[1]);
+    return ST_OK;
+}
+
 static int br_type_totals(struct store *s, int64_t max_position, struct type_count **out, size_t *n,
                           err *e)
 {
@@ -856,33 +836,13 @@ static int br_type_totals(struct store *s, int64_t max_position, struct type_cou
     *n = 0;
     if (b->fork > 0 && store_type_totals(b->main, cap_at_fork(b, max_position), out, n, e) != ST_OK)
         return ST_ERR;
-    sqlite3_stmt *st = prepare(b->db, b->main,
-                               "SELECT type, count(*) FROM branch_events WHERE branch = ?1 AND "
-                               "position <= ?2 GROUP BY type",
-                               e, "counting a branch's events");
-    if (!st)
+    struct br_arg args[] = {BA_T(b->name), BA_N(max_position > 0 ? max_position : INT64_MAX)};
+    struct type_counts tc = {out, n};
+    if (run(b,
+            "SELECT type, count(*) FROM branch_events WHERE branch = ? AND position <= ? GROUP "
+            "BY type",
+            args, 2, type_total_row, &tc, e, "counting a branch's events") != ST_OK)
         return ST_ERR;
-    bind_text(st, 1, b->name);
-    sqlite3_bind_int64(st, 2, max_position > 0 ? max_position : INT64_MAX);
-    int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *type = (const char *)sqlite3_column_text(st, 0);
-        int64_t c = sqlite3_column_int64(st, 1);
-        size_t i = 0;
-        while (i < *n && strcmp((*out)[i].type, type ? type : "") != 0)
-            i++;
-        if (i == *n) {
-            *out = xrealloc(*out, (*n + 1) * sizeof **out);
-            (*out)[i].type = xstrdup(type ? type : "");
-            (*out)[i].schema = 0;
-            (*out)[i].count = 0;
-            (*n)++;
-        }
-        (*out)[i].count += c;
-    }
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        return fail(b, src, e, "counting a branch's events");
     if (*n > 1)
         qsort(*out, *n, sizeof **out, by_count);
     return ST_OK;
@@ -897,7 +857,7 @@ static int br_query(struct store *s, const char *sql, int64_t timeout_ms,
 }
 
 const struct store_ops store_branch_ops = {
-    .name = "sqlite branch",
+    .name = "branch",
     .close = br_close,
     .begin = br_begin,
     .commit = br_commit,
@@ -937,7 +897,7 @@ struct store *store_branch_open(struct store *main, const char *name, err *e)
     b->base.path = xstrdup(main->path);
     b->base.under = main;
     b->main = main;
-    b->db = store_sqlite_db(main);
+    b->sql = br_sql_for(main);
     b->name = bi.name;
     b->fork = bi.fork;
     free(bi.created_at);

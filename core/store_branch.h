@@ -14,7 +14,8 @@
  * works on a branch without knowing it. Its read models are tables of its own
  * (core/projection_branch.c).
  *
- * SQLite only for now: on PostgreSQL store_open refuses a branch plainly. */
+ * Both backends: the branch's own statements are plain SQL run on main's
+ * connection through store_branch_sql.h (SQLite or PostgreSQL). */
 #ifndef STRATA_STORE_BRANCH_H
 #define STRATA_STORE_BRANCH_H
 

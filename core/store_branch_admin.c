@@ -1,36 +1,15 @@
 /* store_branch_admin.c: creating, listing and dropping what-if branches
- * (store_branch.h): rows of the branches table in main's SQLite file. Opening
- * one and its operations are in store_branch.c. */
+ * (store_branch.h): rows of the branches table in main's store, SQLite or
+ * PostgreSQL (store_branch_sql.h). Opening one and its operations are in
+ * store_branch.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_util.h"
 #include "store_backend.h"
 #include "store_branch.h"
+#include "store_branch_sql.h"
 #include "store_migrate.h"
-#include "store_sqlite.h"
-
-static sqlite3_stmt *prepare(sqlite3 *db, struct store *main, const char *sql, err *e,
-                             const char *doing)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        store_sqlite_error(main, rc, e, doing);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
 
 /* ---- managing branches ---- */
 
@@ -64,28 +43,27 @@ bool store_branch_name_ok(const char *name)
     return true;
 }
 
-/* main's SQLite connection, or NULL with e set (a branch, PostgreSQL, an old
- * read-only store). */
-static sqlite3 *main_db(struct store *s, err *e)
+/* How statements run on main, or NULL with e set (a branch, a backend without
+ * branches, an old read-only store). */
+static const struct br_sql *main_sql(struct store *s, err *e)
 {
     if (s->under) {
         err_set(e, ST_USAGE, "a branch is made from main, not from another branch");
         return NULL;
     }
-    sqlite3 *db = store_sqlite_db(s);
-    if (!db) {
-        err_set(e, ST_ERR, "branches are not yet supported on %s stores",
-                store_kind_of(s->path) == STORE_POSTGRESQL ? "PostgreSQL" : s->ops->name);
+    const struct br_sql *sql = br_sql_for(s);
+    if (!sql) {
+        err_set(e, ST_ERR, "branches are not supported on %s stores", s->ops->name);
         return NULL;
     }
-    if (store_sqlite_format(s) < store_migration_number("branches")) {
+    if (sql->format(s) < store_migration_number("branches")) {
         err_set(e, ST_ERR,
                 "%s is an older store without branches (open it for writing once to "
                 "upgrade it)",
                 s->path);
         return NULL;
     }
-    return db;
+    return sql;
 }
 
 static const char INFO_SQL[] =
@@ -93,43 +71,47 @@ static const char INFO_SQL[] =
     "(SELECT count(*) FROM branch_events e WHERE e.branch = b.name), "
     "(SELECT max(position) FROM branch_events e WHERE e.branch = b.name) FROM branches b ";
 
-static void info_of(sqlite3_stmt *st, struct branch_info *bi)
+static int64_t num(const char *cell)
 {
-    bi->name = sqlu_column_dup(st, 0);
-    bi->fork = sqlite3_column_int64(st, 1);
-    bi->created_at = sqlu_column_dup(st, 2);
-    bi->events = sqlite3_column_int64(st, 3);
-    bi->head = sqlite3_column_type(st, 4) == SQLITE_NULL ? bi->fork : sqlite3_column_int64(st, 4);
-    if (!bi->name)
-        bi->name = xstrdup("");
-    if (!bi->created_at)
-        bi->created_at = xstrdup("");
+    return cell ? strtoll(cell, NULL, 10) : 0;
+}
+
+struct infos {
+    struct branch_info *items;
+    size_t n;
+};
+
+static int info_row(void *ctx, const char *const *c, int n, err *e)
+{
+    (void)n;
+    (void)e;
+    struct infos *in = ctx;
+    in->items = xrealloc(in->items, (in->n + 1) * sizeof *in->items);
+    struct branch_info *bi = &in->items[in->n++];
+    bi->name = xstrdup(c[0] ? c[0] : "");
+    bi->fork = num(c[1]);
+    bi->created_at = xstrdup(c[2] ? c[2] : "");
+    bi->events = num(c[3]);
+    bi->head = c[4] ? num(c[4]) : bi->fork;
+    return ST_OK;
 }
 
 int store_branch_list(struct store *s, struct branch_info **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
-    sqlite3 *db = main_db(s, e);
-    if (!db)
+    const struct br_sql *sql = main_sql(s, e);
+    if (!sql)
         return ST_ERR;
-    char sql[sizeof INFO_SQL + 32];
-    snprintf(sql, sizeof sql, "%sORDER BY b.name", INFO_SQL);
-    sqlite3_stmt *st = prepare(db, s, sql, e, "listing branches");
-    if (!st)
+    char text[sizeof INFO_SQL + 32];
+    snprintf(text, sizeof text, "%sORDER BY b.name", INFO_SQL);
+    struct infos in = {NULL, 0};
+    if (sql->run(s, text, NULL, 0, info_row, &in, NULL, e, "listing branches") != ST_OK) {
+        branch_info_free(in.items, in.n);
         return ST_ERR;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = xrealloc(*out, (*n + 1) * sizeof **out);
-        info_of(st, &(*out)[(*n)++]);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        branch_info_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-        return store_sqlite_error(s, rc, e, "listing branches");
-    }
+    *out = in.items;
+    *n = in.n;
     return ST_OK;
 }
 
@@ -142,24 +124,24 @@ static int no_branch(struct store *s, const char *name, err *e)
 int store_branch_get(struct store *s, const char *name, struct branch_info *out, err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3 *db = main_db(s, e);
-    if (!db)
+    const struct br_sql *sql = main_sql(s, e);
+    if (!sql)
         return ST_ERR;
-    char sql[sizeof INFO_SQL + 32];
-    snprintf(sql, sizeof sql, "%sWHERE b.name = ?1", INFO_SQL);
-    sqlite3_stmt *st = prepare(db, s, sql, e, "reading a branch");
-    if (!st)
+    char text[sizeof INFO_SQL + 32];
+    snprintf(text, sizeof text, "%sWHERE b.name = ?", INFO_SQL);
+    struct infos in = {NULL, 0};
+    struct br_arg args[] = {BA_T(name)};
+    if (sql->run(s, text, args, 1, info_row, &in, NULL, e, "reading a branch") != ST_OK) {
+        branch_info_free(in.items, in.n);
         return ST_ERR;
-    bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        info_of(st, out);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
-        return ST_OK;
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "reading a branch");
-    return no_branch(s, name, e);
+    }
+    if (in.n == 0)
+        return no_branch(s, name, e);
+    *out = in.items[0];
+    for (size_t i = 1; i < in.n; i++)
+        branch_info_free_one(&in.items[i]);
+    free(in.items);
+    return ST_OK;
 }
 
 int store_branch_create(struct store *s, const char *name, int64_t at, int64_t *fork, err *e)
@@ -169,8 +151,8 @@ int store_branch_create(struct store *s, const char *name, int64_t at, int64_t *
                        "bad branch name '%s': 1 to 64 letters, digits, '_', '-' or '.', and "
                        "not 'main'",
                        name ? name : "");
-    sqlite3 *db = main_db(s, e);
-    if (!db)
+    const struct br_sql *sql = main_sql(s, e);
+    if (!sql)
         return ST_ERR;
     int64_t head = 0;
     if (store_head(s, &head, e) != ST_OK)
@@ -181,48 +163,27 @@ int store_branch_create(struct store *s, const char *name, int64_t at, int64_t *
     *fork = at > 0 ? at : head;
     char now[TIME_TEXT_LEN + 1];
     store_time_text(NULL, now);
-    sqlite3_stmt *st = prepare(db, s,
-                               "INSERT INTO branches(name, fork_position, created_at) "
-                               "VALUES(?1, ?2, ?3)",
-                               e, "creating a branch");
-    if (!st)
-        return ST_ERR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, *fork);
-    bind_text(st, 3, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    struct br_arg args[] = {BA_T(name), BA_N(*fork), BA_T(now)};
+    int rc = sql->run(s, "INSERT INTO branches(name, fork_position, created_at) VALUES(?, ?, ?)",
+                      args, 3, NULL, NULL, NULL, e, "creating a branch");
+    if (rc == ST_DUPLICATE)
         return err_set(e, ST_ERR, "branch '%s' exists already (strata branch drop %s first)", name,
                        name);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "creating a branch");
-    return ST_OK;
+    return rc;
 }
 
 int store_branch_drop(struct store *s, const char *name, err *e)
 {
-    sqlite3 *db = main_db(s, e);
-    if (!db)
+    const struct br_sql *sql = main_sql(s, e);
+    if (!sql)
         return ST_ERR;
-    sqlite3_stmt *st =
-        prepare(db, s, "DELETE FROM branches WHERE name = ?1", e, "dropping a branch");
-    if (!st)
+    struct br_arg args[] = {BA_T(name)};
+    int64_t changed = 0;
+    if (sql->run(s, "DELETE FROM branches WHERE name = ?", args, 1, NULL, NULL, &changed, e,
+                 "dropping a branch") != ST_OK)
         return ST_ERR;
-    bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "dropping a branch");
-    if (sqlite3_changes(db) == 0)
+    if (changed == 0)
         return no_branch(s, name, e);
-    if (!(st = prepare(db, s, "DELETE FROM branch_events WHERE branch = ?1", e,
-                       "dropping a branch's events")))
-        return ST_ERR;
-    bind_text(st, 1, name);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_error(s, rc, e, "dropping a branch's events");
-    return ST_OK;
+    return sql->run(s, "DELETE FROM branch_events WHERE branch = ?", args, 1, NULL, NULL, NULL, e,
+                    "dropping a branch's events");
 }

@@ -462,6 +462,8 @@ static void pg_close(struct store *s)
 
 struct pg_conn *store_pg_conn(struct store *s)
 {
+    while (s && s->under) /* a branch lives in its main store's database */
+        s = s->under;
     if (!s || s->ops != &store_pg_ops)
         return NULL;
     struct pg_store *ps = PS(s);

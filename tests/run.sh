@@ -57,13 +57,14 @@ run_suite() { # label, command...
 }
 
 # A throw-away PostgreSQL server (scripts/pg-cluster.sh) for the PostgreSQL half of
-# the store's tests: test_store and test_store_gap run their cases on it too, the
-# e2e suites in PG_SUITES run again against it (STRATA_TEST_DB_KIND=pg), and
+# the store's tests: test_store, test_store_gap and the branch tests run their
+# cases on it too, the e2e suites in PG_SUITES run again against it
+# (STRATA_TEST_DB_KIND=pg), and
 # pg_store.sh compares it with SQLite; pg_projections.sh and pg_workbenches.sh use
 # it too, and pg_faults.sh starts a server of its own (it crashes it). Stopped and
 # removed at exit, failure or not.
 # Without a server installed (or with STRATA_SKIP_PG) those parts say they skip.
-PG_SUITES="commands export race record project import_dedup lag_age sql doctor log_inspect"
+PG_SUITES="commands export race record project import_dedup lag_age sql doctor log_inspect branch"
 # inspect imports BPIC 2012 (262,200 events: 2.5 minutes on PostgreSQL): the normal
 # build only.
 PG_SUITES_NORMAL="inspect"

@@ -33,8 +33,14 @@ void frame_draw_header(struct tui *app)
     const char *shown = app->store->path;
     if (store_kind_of(shown) == STORE_SQLITE)
         shown = basename_of(shown);
-    x += draw_str(0, x, COLS - x, shown, h);
-    /* A what-if branch, always said: what the panes show is not main. */
+    /* A what-if branch, always said: what the panes show is not main. A long
+     * path (a PostgreSQL URI) is cut short to leave it room. */
+    int room = COLS - x;
+    if (app->branch) {
+        int keep = room - 2 - text_width(app->branch);
+        room = keep > 8 ? keep : room;
+    }
+    x += draw_str(0, x, room, shown, h);
     if (app->branch)
         x += draw_fmt(0, x, COLS - x, hk, " @%s", app->branch);
     /* Made by this run: the welcome message says so once, the header for as long

@@ -3,12 +3,17 @@
 # create|list|drop`, `--branch NAME` and STRATA_BRANCH on exec, state, events,
 # query, project, why, bisect, export and stats; positions continuing from the fork point; main
 # untouched (its events, positions and read models); `diff` between main and a
-# branch and between two branches; bad names and unknown branches.
+# branch and between two branches; bad names and unknown branches. On SQLite, and
+# on PostgreSQL with STRATA_TEST_DB_KIND=pg (tests/run.sh's PG_SUITES).
 . "$(dirname "$0")/lib.sh"
 
 D="$ROOT/domains/bank.yaml"
-DB="$TMP/bank.db"
+DB=$(fresh_db bank)
 S() { run "$STRATA" --domain "$D" --db "$DB" "$@"; }
+# sql_int SQLITE_SQL PG_SQL: one number read from the store with its own client.
+sql_int() {
+    if [ -n "$PG_MODE" ]; then psql "$DB" -tAc "$2"; else sqlite3 "$DB" "$1"; fi
+}
 field_of() { python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"; }
 
 S exec OpenAccount accountId=A owner=Alice initialDeposit=100
@@ -112,6 +117,43 @@ expect_contains "$OUT" '"value":"MoneyWithdrawn","count":1' "the branch's withdr
 S project --branch what-if --status
 expect_rc 0 "project --status on a branch"
 
+# The workbench on this store (on PostgreSQL too): :branch says the branch in
+# the header, even beside a long URI; :compare sets main and the branch side by
+# side. (tests/tui/branch has the screens.)
+cat >"$TMP/wb.script" <<'EOF'
+:branch what-if
+:state Account A
+:save-display wb-branch.txt
+:branch main
+:compare what-if Account A
+:save-display wb-compare.txt
+EOF
+run env -C "$TMP" STRATA_SCRIPT="$TMP/wb.script" STRATA_NO_DISPLAY=1 TERM=xterm-256color \
+    LINES=24 COLUMNS=80 LANG=C.UTF-8 LC_ALL=C.UTF-8 HOME="$TMP" NO_COLOR=1 \
+    STRATA_SCRIPT_TIMEOUT=20 timeout -k 2 60 "$STRATA" --domain "$D" --db "$DB" tui
+expect_rc 0 "the workbench ran its script"
+expect_contains "$(head -1 "$TMP/wb-branch.txt")" "@what-if" ":branch: the header says the branch"
+balance=$(grep -a -E '^ +balance +' "$TMP/wb-branch.txt" | awk '{print $2}')
+expect_eq "$balance" 30 ":branch: the state is the branch's"
+expect_contains "$(cat "$TMP/wb-compare.txt")" "Account A: main | what-if" ":compare: main and the branch side by side"
+expect_contains "$(cat "$TMP/wb-compare.txt")" "lines differ between main and what-if" ":compare: the differences counted"
+
+# Writers on one branch at once: every command lands, positions without gaps.
+S branch create race
+fork=$(printf '%s\n' "$OUT" | field_of fork)
+for w in 1 2 3 4; do
+    (for i in 1 2 3 4; do
+        "$STRATA" --domain "$D" --db "$DB" exec --branch race Deposit accountId=B amount=1 >/dev/null ||
+            echo "writer $w failed" >>"$TMP/race.err"
+    done) &
+done
+wait
+expect_eq "$(cat "$TMP/race.err" 2>/dev/null)" "" "four writers on a branch: every command accepted"
+S events --branch race --from $((fork + 1))
+expect_eq "$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["position"]) for l in sys.stdin))')" \
+    "$(seq -s ' ' $((fork + 1)) $((fork + 16)))" "their positions follow the fork point without gaps"
+S branch drop race
+
 # Bad input.
 S state --branch nope Account A
 expect_rc 1 "an unknown branch: exit 1"
@@ -126,11 +168,17 @@ S diff
 expect_rc 2 "diff without --to"
 
 # drop: its events and read models go; main is as it was.
+tables=$(sql_int "SELECT count(*) FROM sqlite_master WHERE name LIKE '%@what-if%'" \
+    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '%@what-if%'")
+[ "$tables" -gt 0 ] && ok "the branch has read-model tables of its own" ||
+    not_ok "the branch has read-model tables of its own" "got: $tables"
 S branch drop what-if
 expect_rc 0 "branch drop"
-tables=$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE name LIKE '%@what-if%'")
+tables=$(sql_int "SELECT count(*) FROM sqlite_master WHERE name LIKE '%@what-if%'" \
+    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '%@what-if%'")
 expect_eq "$tables" 0 "its read-model tables are gone"
-left=$(sqlite3 "$DB" "SELECT count(*) FROM branch_events WHERE branch = 'what-if'")
+left=$(sql_int "SELECT count(*) FROM branch_events WHERE branch = 'what-if'" \
+    "SELECT count(*) FROM branch_events WHERE branch = 'what-if'")
 expect_eq "$left" 0 "its events are gone"
 S state --branch what-if Account A
 expect_rc 1 "a dropped branch cannot be opened"

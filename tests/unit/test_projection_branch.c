@@ -3,7 +3,8 @@
  * the branch's, folded the ordinary way. Whatever main does after the fork point
  * (more deposits, a rebuild), the branch's rows, now and at every position, are
  * the oracle's; deletions on the branch hide main's row; main's rows are
- * untouched by the branch. */
+ * untouched by the branch; dropping the branch drops its read models. On SQLite,
+ * and again on PostgreSQL when STRATA_TEST_PG_URI names a server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,14 +12,89 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/projection_branch.h"
 #include "core/store_branch.h"
 #include "test_projection_fixture.h"
+
+/* The PostgreSQL run: a database of its own on the test server, a schema per
+ * store (as store_backends.h does). */
+static PGconn *pg_admin;
+static char pg_db[48];
+
+static const char *pg_base(void)
+{
+    const char *u = getenv("STRATA_TEST_PG_URI");
+    return u && *u ? u : NULL;
+}
+
+static bool admin_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    return ok;
+}
+
+static char *pg_uri(const char *schema)
+{
+    const char *base = pg_base();
+    char sep = strchr(base, '?') ? '&' : '?';
+    if (!schema)
+        return xasprintf("%s%cdbname=%s", base, sep, pg_db);
+    return xasprintf("%s%cdbname=%s&options=-csearch_path%%3D%s", base, sep, pg_db, schema);
+}
+
+static int setup_pg(void **state)
+{
+    if (setup_dir(state) != 0)
+        return -1;
+    PGconn *c = PQconnectdb(pg_base());
+    snprintf(pg_db, sizeof pg_db, "strata_pbranch_%d", (int)getpid());
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", pg_db);
+    bool ok = PQstatus(c) == CONNECTION_OK && admin_exec(c, sql);
+    PQfinish(c);
+    if (!ok)
+        return -1;
+    char *uri = pg_uri(NULL);
+    pg_admin = PQconnectdb(uri);
+    free(uri);
+    return PQstatus(pg_admin) == CONNECTION_OK ? 0 : -1;
+}
+
+static int teardown_pg(void **state)
+{
+    PQfinish(pg_admin);
+    pg_admin = NULL;
+    PGconn *c = PQconnectdb(pg_base());
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
+    bool ok = admin_exec(c, sql);
+    PQfinish(c);
+    return teardown_dir(state) == 0 && ok ? 0 : -1;
+}
+
+/* A new store: a file, or on PostgreSQL a new schema. */
+static char *store_path(void)
+{
+    if (!pg_admin)
+        return new_path();
+    char schema[32], sql[64];
+    snprintf(schema, sizeof schema, "s%d", ++file_counter);
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    if (!admin_exec(pg_admin, sql))
+        abort();
+    return pg_uri(schema);
+}
 
 static struct store *open_branch(const char *path, const char *name)
 {
@@ -51,7 +127,7 @@ static void same_rows(struct store *a, struct store *b, const struct domain *d, 
 static void test_branch_rows_match_oracle(void **state)
 {
     struct domain *d = load_domain(DOMAIN_V1);
-    char *path = new_path(), *opath = new_path();
+    char *path = store_path(), *opath = store_path();
     struct store *m = open_ok(path), *o = open_ok(opath);
     unsigned seed = 7, oseed = 7;
     deposits(m, 60, 8, &seed, NULL);
@@ -101,6 +177,18 @@ static void test_branch_rows_match_oracle(void **state)
     assert_int_equal(value_list_len(&r), 1);
     value_free(r);
     store_close(b);
+    /* Dropping the branch drops its read models; main's stay. */
+    assert_int_equal(store_begin(m, &e), ST_OK);
+    assert_int_equal(store_branch_drop(m, "b", &e), ST_OK);
+    assert_int_equal(projection_branch_drop(m, "b", &e), ST_OK);
+    assert_int_equal(store_commit(m, &e), ST_OK);
+    struct proj_record rec;
+    assert_int_equal(proj_backend_for(m, &e)->record_get(m, "Balances@b", &rec, &e), ST_NOT_FOUND);
+    assert_int_equal(proj_backend_for(m, &e)->record_get(m, "Balances", &rec, &e), ST_OK);
+    proj_record_done(&rec);
+    r = query(m, d, "Balances", "A2", 0);
+    assert_int_equal(value_list_len(&r), 1);
+    value_free(r);
     store_close(m);
     store_close(o);
     free(path);
@@ -113,5 +201,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_branch_rows_match_oracle),
     };
-    return cmocka_run_group_tests_name("projection_branch", tests, setup_dir, teardown_dir);
+    int failed = cmocka_run_group_tests_name("projection_branch", tests, setup_dir, teardown_dir);
+    if (pg_base())
+        failed += cmocka_run_group_tests_name("projection_branch on postgresql", tests, setup_pg,
+                                              teardown_pg);
+    else
+        printf("# STRATA_TEST_PG_URI is not set: the PostgreSQL run is left out\n");
+    return failed;
 }
