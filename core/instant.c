@@ -169,6 +169,30 @@ void instant_format(int64_t sec, int32_t ns, char out[INSTANT_TEXT_LEN + 1])
     out[INSTANT_TEXT_LEN] = '\0';
 }
 
+static int dd(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+bool instant_is_canonical(const char *s, size_t len)
+{
+    /* 0000-00-00T00:00:00.000Z: the digits, then the marks between them */
+    static const unsigned char digit_at[] = {0,  1,  2,  3,  5,  6,  8,  9, 11,
+                                             12, 14, 15, 17, 18, 20, 21, 22};
+    if (len != INSTANT_TEXT_LEN || INSTANT_TEXT_LEN != 24)
+        return false;
+    for (size_t i = 0; i < sizeof digit_at; i++)
+        if ((unsigned char)(s[digit_at[i]] - '0') > 9)
+            return false;
+    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        s[19] != '.' || s[23] != 'Z')
+        return false;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = dd(s) * 100 + dd(s + 2), mo = dd(s + 5), d = dd(s + 8);
+    return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] + (mo == 2 && leap(y)) &&
+           dd(s + 11) <= 23 && dd(s + 14) <= 59 && dd(s + 17) <= 59;
+}
+
 bool instant_zone(const char *s, size_t len, int *offset_sec)
 {
     if ((len == 3 && (memcmp(s, "UTC", 3) == 0 || memcmp(s, "GMT", 3) == 0)) ||

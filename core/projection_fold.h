@@ -6,6 +6,8 @@
 
 #include "projection_backend.h"
 
+struct dry_col;
+
 /* One projection being folded by one call. */
 struct fold {
     const struct proj_backend *be;
@@ -17,6 +19,10 @@ struct fold {
     int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
     value dirty;      /* keys changed in this batch -> true */
     strbuf key;
+    value defaults; /* a dry run's defaults row, made at its first new row (else null) */
+    struct dry_col
+        *dry_cols;     /* a dry run's columns of each handler's set, made at its first event */
+    size_t *dry_at;    /* where each handler's start in dry_cols */
     int64_t budget;    /* events it may still fold in this call; -1 = no limit */
     int64_t processed; /* events folded in this call */
     bool active;       /* still going in this call */

@@ -315,6 +315,15 @@ void value_map_setn(value *map, const char *key, size_t klen, value val)
     map_put(map->u.m, VKEY_STRING, NULL, key, klen, val);
 }
 
+void value_map_set_at(value *map, size_t i, value val)
+{
+    assert(map->type == V_MAP && i < map->u.m->len);
+    map_unshare(map);
+    value old = map->u.m->entries[i].val;
+    map->u.m->entries[i].val = val;
+    value_free(old);
+}
+
 void value_map_set(value *map, const char *key, value val)
 {
     value_map_setn(map, key, strlen(key), val);
