@@ -169,28 +169,32 @@ void instant_format(int64_t sec, int32_t ns, char out[INSTANT_TEXT_LEN + 1])
     out[INSTANT_TEXT_LEN] = '\0';
 }
 
-static int dd(const char *s)
+static bool digits(const char *s, int n, int *out)
 {
-    return (s[0] - '0') * 10 + (s[1] - '0');
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i] - '0';
+        if (c > 9)
+            return false;
+        v = v * 10 + (int)c;
+    }
+    *out = v;
+    return true;
 }
 
 bool instant_is_canonical(const char *s, size_t len)
 {
-    /* 0000-00-00T00:00:00.000Z: the digits, then the marks between them */
-    static const unsigned char digit_at[] = {0,  1,  2,  3,  5,  6,  8,  9, 11,
-                                             12, 14, 15, 17, 18, 20, 21, 22};
-    if (len != INSTANT_TEXT_LEN || INSTANT_TEXT_LEN != 24)
-        return false;
-    for (size_t i = 0; i < sizeof digit_at; i++)
-        if ((unsigned char)(s[digit_at[i]] - '0') > 9)
-            return false;
-    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-        s[19] != '.' || s[23] != 'Z')
+    /* 0000-00-00T00:00:00.000Z */
+    int y, mo, d, h, mi, se, ms;
+    if (len != INSTANT_TEXT_LEN || INSTANT_TEXT_LEN != 24 || s[4] != '-' || s[7] != '-' ||
+        s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' ||
+        !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se) ||
+        !digits(s + 20, 3, &ms))
         return false;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y = dd(s) * 100 + dd(s + 2), mo = dd(s + 5), d = dd(s + 8);
     return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] + (mo == 2 && leap(y)) &&
-           dd(s + 11) <= 23 && dd(s + 14) <= 59 && dd(s + 17) <= 59;
+           h <= 23 && mi <= 59 && se <= 59;
 }
 
 bool instant_zone(const char *s, size_t len, int *offset_sec)

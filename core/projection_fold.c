@@ -47,6 +47,7 @@ void fold_done(struct fold *f)
     value_free(f->dirty);
     value_free(f->defaults);
     free(f->dry_cols);
+    meta_keep_done(&f->dry_meta);
     free(f->dry_at);
     sb_done(&f->key);
 }
@@ -177,19 +178,25 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
 /* Sets column i of *row to v (taken), refusing a value its column's type cannot
  * hold, so the failure names the column and the event that wrote it, rather than
  * surfacing later in whatever handler reads it. Null clears a column of any type. */
+static bool column_check(const struct field_spec *c, const struct assign *a, value *v, err *e)
+{
+    if (field_check(c, v, e) != ST_OK) {
+        value_free(*v);
+        *v = value_null();
+        const char *m = strncmp(e->msg, "field ", 6) == 0 ? e->msg + 6 : e->msg;
+        char *msg = xasprintf("column %s (from `%s`)", m, expr_source(a->value));
+        err_set(e, ST_ERR, "%s", msg);
+        free(msg);
+        return false;
+    }
+    return true;
+}
+
 static bool column_value_as(const struct field_spec *c, const struct assign *a, value *v, err *e)
 {
     if (c && v->type != V_NULL) {
         *v = field_coerce_spec(c, *v);
-        if (field_check(c, v, e) != ST_OK) {
-            value_free(*v);
-            *v = value_null();
-            const char *m = strncmp(e->msg, "field ", 6) == 0 ? e->msg + 6 : e->msg;
-            char *msg = xasprintf("column %s (from `%s`)", m, expr_source(a->value));
-            err_set(e, ST_ERR, "%s", msg);
-            free(msg);
-            return false;
-        }
+        return column_check(c, a, v, e);
     }
     return true;
 }
@@ -798,8 +805,13 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
 /* The column a handler's `set` names, looked up once per dry run. */
 struct dry_col {
     const struct field_spec *spec; /* its type (NULL: none declared) */
-    size_t at;                     /* its place in a row made from the defaults */
-    size_t len;                    /* strlen of its name */
+    /* spec asks nothing of a value but its type (no bounds, lengths, pattern, enum,
+     * parts, or text to read as a time): field_check's answer then depends on the
+     * value's type alone, and ok_type (-1: none yet) is a type it accepted. */
+    bool by_type;
+    int ok_type;
+    size_t at;  /* its place in a row made from the defaults */
+    size_t len; /* strlen of its name */
 };
 
 static void dry_cols_make(struct fold *f)
@@ -814,6 +826,12 @@ static void dry_cols_make(struct fold *f)
             struct dry_col *c = &f->dry_cols[f->dry_at[i] + j];
             const char *name = p->handlers[i].set[j].name;
             c->spec = fields_find(p->coltypes, p->ncolumns, name);
+            const struct field_spec *s = c->spec;
+            c->by_type = s && !s->record && !s->elem && !s->has_min && !s->has_max &&
+                         s->min_length < 0 && s->max_length < 0 && !s->pattern &&
+                         s->enum_values.type != V_LIST && s->type != F_TIMESTAMP &&
+                         s->type != F_DURATION;
+            c->ok_type = -1;
             c->len = strlen(name);
             c->at = SIZE_MAX;
             for (size_t k = 0; k < p->ncolumns && c->at == SIZE_MAX; k++)
@@ -821,6 +839,22 @@ static void dry_cols_make(struct fold *f)
                     c->at = k;
         }
     }
+}
+
+/* column_value_as for a dry run's column: the check is skipped for a value of a
+ * type c's spec has accepted, when only the type matters (by_type). */
+static bool dry_col_value(struct dry_col *c, const struct assign *a, value *v, err *e)
+{
+    if (!c->spec || v->type == V_NULL)
+        return true;
+    *v = field_coerce_spec(c->spec, *v);
+    if (c->by_type && (int)v->type == c->ok_type)
+        return true;
+    if (!column_check(c->spec, a, v, e))
+        return false;
+    if (c->by_type)
+        c->ok_type = (int)v->type;
+    return true;
 }
 
 /* Sets the column of c to v (taken) in row, in place unless the row is shared. */
@@ -854,6 +888,7 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
     value kv;
     if (p->key) {
         if (expr_eval(p->key, &vars, &kv, e) != ST_OK) {
+            sb_reset(&f->key); /* not known: the row is not named */
             snprintf(path, sizeof path, "key");
             failure_where(f, p->pos, path, e);
             return FOLD_FAILED;
@@ -862,9 +897,10 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
             value_free(kv); /* fold_event says what is wrong with it */
             return fold_event(f, h, ev, de, e);
         }
-        key_text(&kv, &f->key);
-        if (kv.type != V_STRING)
+        if (kv.type != V_STRING) {
+            key_text(&kv, &f->key);
             kv = value_string(f->key.buf, f->key.len);
+        }
     } else {
         kv = value_string("", 0);
     }
@@ -886,12 +922,12 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
     }
     if (!f->dry_cols)
         dry_cols_make(f);
-    const struct dry_col *cols = &f->dry_cols[f->dry_at[h - p->handlers]];
+    struct dry_col *cols = &f->dry_cols[f->dry_at[h - p->handlers]];
     value vals[DRY_SETS_MAX];
     size_t nv = 0;
     for (size_t j = 0; res == FOLD_OK && yes && j < h->nset; j++) {
         if (expr_eval(h->set[j].value, &vars, &vals[nv], e) != ST_OK ||
-            !column_value_as(cols[j].spec, &h->set[j], &vals[nv++], e)) {
+            !dry_col_value(&cols[j], &h->set[j], &vals[nv++], e)) {
             snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
             failure_where(f, h->set[j].pos, path, e);
             res = FOLD_FAILED;
@@ -909,6 +945,8 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
     }
     for (size_t j = 0; j < nv; j++)
         value_free(vals[j]);
+    if (res == FOLD_FAILED && p->key)
+        key_text(&kv, &f->key); /* the row it failed on (only then: a copy per event costs) */
     value_free(kv);
     if (res == FOLD_FAILED && e->code == ST_OK)
         e->code = ST_ERR;
@@ -924,12 +962,12 @@ int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e
     if (!h)
         return ST_OK;
     struct decoded_event de;
-    if (event_decode_need(f->d, ev, true, handler_meta_need(h), &de, e) != ST_OK) {
+    if (event_decode_keep(f->d, ev, true, handler_meta_need(h), &f->dry_meta, &de, e) != ST_OK) {
         sb_reset(&f->key); /* not known: the row is not named */
         return err_prefix(e, "projections.%s.on.%s", f->p->name, ev->type), ST_ERR;
     }
     bool usual = !h->for_each && !h->delete_row && h->nset <= DRY_SETS_MAX;
     enum fold_result fr = usual ? fold_event_dry(f, h, ev, &de, e) : fold_event(f, h, ev, &de, e);
-    decoded_event_done(&de);
+    decoded_event_done_keep(&de, &f->dry_meta);
     return fr == FOLD_OK ? ST_OK : ST_ERR;
 }
