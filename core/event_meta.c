@@ -14,36 +14,42 @@ struct filling {
     size_t n; /* parts set so far */
 };
 
+/* The place of the next part, k (kl bytes), when the map has it there already;
+ * else NULL. */
+static value *meta_at(struct filling *fl, const char *k, size_t kl)
+{
+    size_t i = fl->n++;
+    if (i >= value_map_len(fl->m))
+        return NULL;
+    const value *at = value_map_key_at(fl->m, i);
+    if (value_strlen(at) != kl || memcmp(value_str(at), k, kl) != 0)
+        return NULL;
+    return value_map_slot_at(fl->m, i);
+}
+
 static void meta_put(struct filling *fl, const char *k, value v)
 {
-    size_t i = fl->n++, kl = strlen(k);
-    if (i < value_map_len(fl->m)) {
-        const value *at = value_map_key_at(fl->m, i);
-        if (value_strlen(at) == kl && memcmp(value_str(at), k, kl) == 0) {
-            value_map_set_at(fl->m, i, v);
-            return;
-        }
+    size_t kl = strlen(k);
+    value *slot = meta_at(fl, k, kl);
+    if (!slot) {
+        value_map_setn(fl->m, k, kl, v);
+        return;
     }
-    value_map_setn(fl->m, k, kl, v);
+    value_free(*slot);
+    *slot = v;
 }
 
 static void meta_set_str(struct filling *fl, const char *k, const char *s)
 {
-    size_t i = fl->n, kl = strlen(k);
-    if (i < value_map_len(fl->m)) {
-        const value *at = value_map_key_at(fl->m, i);
-        if (value_strlen(at) == kl && memcmp(value_str(at), k, kl) == 0) {
-            fl->n++;
-            value *slot = value_map_slot_at(fl->m, i);
-            /* the last event's text, when no longer held elsewhere, is written over */
-            if (!value_string_overwrite(slot, s, strlen(s))) {
-                value_free(*slot);
-                *slot = value_cstring(s);
-            }
-            return;
-        }
+    size_t kl = strlen(k);
+    value *slot = meta_at(fl, k, kl);
+    if (!slot) {
+        value_map_setn(fl->m, k, kl, value_cstring(s));
+    } else if (!value_string_overwrite(slot, s, strlen(s))) {
+        /* (the last event's text, when no longer held elsewhere, is written over) */
+        value_free(*slot);
+        *slot = value_cstring(s);
     }
-    meta_put(fl, k, value_cstring(s));
 }
 
 const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
