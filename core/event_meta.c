@@ -11,7 +11,8 @@
  * key is first looked for where it was. */
 struct filling {
     value *m;
-    size_t n; /* parts set so far */
+    size_t n;    /* parts set so far */
+    bool refill; /* the map was filled before (else it is new: nothing to look for) */
 };
 
 /* The place of the next part, k (kl bytes), when the map has it there already;
@@ -27,8 +28,12 @@ static value *meta_at(struct filling *fl, const char *k, size_t kl)
     return value_map_slot_at(fl->m, i);
 }
 
-static void meta_put(struct filling *fl, const char *k, value v)
+static inline void meta_put(struct filling *fl, const char *k, value v)
 {
+    if (!fl->refill) {
+        value_map_set(fl->m, k, v);
+        return;
+    }
     size_t kl = strlen(k);
     value *slot = meta_at(fl, k, kl);
     if (!slot) {
@@ -39,8 +44,12 @@ static void meta_put(struct filling *fl, const char *k, value v)
     *slot = v;
 }
 
-static void meta_set_str(struct filling *fl, const char *k, const char *s)
+static inline void meta_set_str(struct filling *fl, const char *k, const char *s)
 {
+    if (!fl->refill) {
+        value_map_set(fl->m, k, value_cstring(s));
+        return;
+    }
     size_t kl = strlen(k);
     value *slot = meta_at(fl, k, kl);
     if (!slot) {
@@ -102,7 +111,7 @@ int event_meta_refill(const struct domain *d, const struct event *ev, const stru
 static int meta_fill(const struct domain *d, const struct event *ev, const struct event_spec *spec,
                      unsigned need, value *out, err *e)
 {
-    struct filling fl = {out, 0};
+    struct filling fl = {out, 0, value_map_len(out) > 0};
     if (need & META_STREAM)
         meta_set_str(&fl, "stream", ev->stream);
     if (need & (META_AGGREGATE | META_AGGREGATE_ID)) {
