@@ -60,7 +60,7 @@ static const char *at_position(const struct event *ev, char *buf, size_t n)
  * timestamp an older Strata kept as written is read as its instant. */
 static int decode(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
                   const struct event_spec *spec, const value *parsed, bool as_stored,
-                  struct decoded_event *out, err *e)
+                  struct meta_keep *keep, struct decoded_event *out, err *e)
 {
     memset(out, 0, sizeof *out);
     out->ev = ev;
@@ -74,7 +74,19 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, u
     else if (json_parse(ev->data, strlen(ev->data), &out->data, &je) != ST_OK)
         return err_set(e, ST_ERR, "event %s%s: data is not valid JSON: %s", ev->type,
                        at_position(ev, at, sizeof at), je.msg);
-    int rc = need ? event_meta_build(d, ev, out->spec, need, &out->meta, e) : ST_OK;
+    int rc = ST_OK;
+    size_t k = META_KEEP;
+    for (size_t i = 0; keep && need && i < META_KEEP && k == META_KEEP; i++)
+        if (keep->meta[i].type == V_MAP && keep->need[i] == need)
+            k = i;
+    if (k < META_KEEP) {
+        out->meta = keep->meta[k]; /* an earlier event's: its values are replaced in place */
+        keep->meta[k] = value_null();
+        rc = event_meta_refill(d, ev, out->spec, need, &out->meta, e);
+    } else if (need) {
+        rc = event_meta_build(d, ev, out->spec, need, &out->meta, e);
+    }
+    out->meta_need = need & META_STORED ? 0 : need;
     if (rc != ST_OK) {
         value_free(out->data);
         out->data = value_null();
@@ -117,8 +129,8 @@ static int decode(const struct domain *d, const struct event *ev, bool upcast, u
 int event_decode(const struct domain *d, const struct event *ev, bool upcast,
                  struct decoded_event *out, err *e)
 {
-    return decode(d, ev, upcast, META_ALL, d ? domain_event(d, ev->type) : NULL, NULL, true, out,
-                  e);
+    return decode(d, ev, upcast, META_ALL, d ? domain_event(d, ev->type) : NULL, NULL, true, NULL,
+                  out, e);
 }
 
 int event_decode_need(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
@@ -127,7 +139,16 @@ int event_decode_need(const struct domain *d, const struct event *ev, bool upcas
     const struct event_spec *spec = d ? domain_event(d, ev->type) : NULL;
     if (upcast)
         need |= event_spec_meta_need(spec); /* its upcasts may read meta */
-    return decode(d, ev, upcast, need, spec, NULL, true, out, e);
+    return decode(d, ev, upcast, need, spec, NULL, true, NULL, out, e);
+}
+
+int event_decode_keep(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
+                      struct meta_keep *keep, struct decoded_event *out, err *e)
+{
+    const struct event_spec *spec = d ? domain_event(d, ev->type) : NULL;
+    if (upcast)
+        need |= event_spec_meta_need(spec);
+    return decode(d, ev, upcast, need, spec, NULL, true, keep, out, e);
 }
 
 int event_validate(const struct domain *d, const struct event *ev, const value *data,
@@ -137,7 +158,7 @@ int event_validate(const struct domain *d, const struct event *ev, const value *
     if (!spec)
         return e ? (e->code = ST_ERR) : ST_ERR;
     struct decoded_event de;
-    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, data, as_stored, &de, e);
+    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, data, as_stored, NULL, &de, e);
     if (rc == ST_OK)
         decoded_event_done(&de);
     return rc;
@@ -149,6 +170,31 @@ void decoded_event_done(struct decoded_event *de)
     value_free(de->meta);
     de->data = value_null();
     de->meta = value_null();
+}
+
+void decoded_event_done_keep(struct decoded_event *de, struct meta_keep *keep)
+{
+    if (de->meta_need && de->meta.type == V_MAP) {
+        size_t k = de->meta_need % META_KEEP; /* else an empty place, else this one */
+        for (size_t i = 0; i < META_KEEP; i++)
+            if (keep->meta[i].type == V_NULL) {
+                k = i;
+                break;
+            }
+        value_free(keep->meta[k]);
+        keep->meta[k] = de->meta;
+        keep->need[k] = de->meta_need;
+        de->meta = value_null();
+    }
+    decoded_event_done(de);
+}
+
+void meta_keep_done(struct meta_keep *keep)
+{
+    for (size_t i = 0; i < META_KEEP; i++) {
+        value_free(keep->meta[i]);
+        keep->meta[i] = value_null();
+    }
 }
 
 /* ---- state ---- */
@@ -214,7 +260,7 @@ int aggregate_fold(const struct domain *d, const struct aggregate_spec *a, const
 {
     struct decoded_event de;
     const struct event_spec *spec = domain_event(d, ev->type);
-    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, NULL, true, &de, e);
+    int rc = decode(d, ev, true, event_spec_meta_need(spec), spec, NULL, true, NULL, &de, e);
     if (rc != ST_OK)
         return rc;
     rc = aggregate_apply(a, &de, state, e);

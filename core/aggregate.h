@@ -23,7 +23,19 @@ struct decoded_event {
     value data;                    /* the data, upcast to the current version (unless raw) */
     value meta;                    /* what `meta` means in expressions (domain-language.md) */
     int schema;                    /* the schema version `data` is at now */
+    unsigned meta_need;            /* what `meta` was built of, when another event's may
+                                      be built into it (no META_STORED); else 0 */
 };
+
+/* A `meta` map kept from one event to the next of a fold (event_decode_keep), so
+ * that the next is built into it rather than made anew, one for each need: zero
+ * it to begin, meta_keep_done at the end. */
+#define META_KEEP 4 /* the needs kept (a projection's handlers read a few) */
+struct meta_keep {
+    value meta[META_KEEP]; /* null: none */
+    unsigned need[META_KEEP];
+};
+void meta_keep_done(struct meta_keep *keep);
 
 /* Parses ev's data and meta and, when upcast is true and the domain knows the type,
  * upcasts it step by step to the event's current version. An event whose stored
@@ -35,7 +47,12 @@ int event_decode(const struct domain *d, const struct event *ev, bool upcast,
  * expressions about to be evaluated read (a projection handler's meta_need). */
 int event_decode_need(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
                       struct decoded_event *out, err *e);
+/* The same, building meta into keep's map when it was built of the same need. */
+int event_decode_keep(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
+                      struct meta_keep *keep, struct decoded_event *out, err *e);
 void decoded_event_done(struct decoded_event *de);
+/* decoded_event_done, keeping de's meta in keep for the next event_decode_keep. */
+void decoded_event_done_keep(struct decoded_event *de, struct meta_keep *keep);
 
 /* Checks that d can read ev as it would read it back, before it is appended (an
  * import, a replay, a scenario's given) or over a stored one (`check --db`): a

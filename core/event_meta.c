@@ -6,9 +6,59 @@
 
 #include "json.h"
 
-static void meta_set_str(value *m, const char *k, const char *s)
+/* Sets the next part of a meta being filled. A map filled before with the same
+ * need has its keys in the same order (each is set or not by need alone), so the
+ * key is first looked for where it was. */
+struct filling {
+    value *m;
+    size_t n;    /* parts set so far */
+    bool refill; /* the map was filled before (else it is new: nothing to look for) */
+};
+
+/* The place of the next part, k (kl bytes), when the map has it there already;
+ * else NULL. */
+static value *meta_at(struct filling *fl, const char *k, size_t kl)
 {
-    value_map_set(m, k, value_cstring(s));
+    size_t i = fl->n++;
+    if (i >= value_map_len(fl->m))
+        return NULL;
+    const value *at = value_map_key_at(fl->m, i);
+    if (value_strlen(at) != kl || memcmp(value_str(at), k, kl) != 0)
+        return NULL;
+    return value_map_slot_at(fl->m, i);
+}
+
+static inline void meta_put(struct filling *fl, const char *k, value v)
+{
+    if (!fl->refill) {
+        value_map_set(fl->m, k, v);
+        return;
+    }
+    size_t kl = strlen(k);
+    value *slot = meta_at(fl, k, kl);
+    if (!slot) {
+        value_map_setn(fl->m, k, kl, v);
+        return;
+    }
+    value_free(*slot);
+    *slot = v;
+}
+
+static inline void meta_set_str(struct filling *fl, const char *k, const char *s)
+{
+    if (!fl->refill) {
+        value_map_set(fl->m, k, value_cstring(s));
+        return;
+    }
+    size_t kl = strlen(k);
+    value *slot = meta_at(fl, k, kl);
+    if (!slot) {
+        value_map_setn(fl->m, k, kl, value_cstring(s));
+    } else if (!value_string_overwrite(slot, s, strlen(s))) {
+        /* (the last event's text, when no longer held elsewhere, is written over) */
+        value_free(*slot);
+        *slot = value_cstring(s);
+    }
 }
 
 const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const char *stream,
@@ -28,16 +78,42 @@ const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const 
     return NULL;
 }
 
-/* `meta` for expressions: what the store knows of the event, then what the event
- * carries (command, commandId, ...) without overriding the former; only the parts
- * in need (META_*: what the expressions to be evaluated read), so that a fold
- * whose key reads meta.aggregateId does not build and parse the rest. */
+static int meta_fill(const struct domain *d, const struct event *ev, const struct event_spec *spec,
+                     unsigned need, value *out, err *e);
+
 int event_meta_build(const struct domain *d, const struct event *ev, const struct event_spec *spec,
                      unsigned need, value *out, err *e)
 {
-    value m = value_map(need == META_ALL ? 16 : 4);
+    *out = value_map(need == META_ALL ? 16 : 4);
+    int rc = meta_fill(d, ev, spec, need, out, e);
+    if (rc != ST_OK) {
+        value_free(*out);
+        *out = value_null();
+    }
+    return rc;
+}
+
+int event_meta_refill(const struct domain *d, const struct event *ev, const struct event_spec *spec,
+                      unsigned need, value *m, err *e)
+{
+    if (m->type != V_MAP || (need & META_STORED)) {
+        value_free(*m);
+        return event_meta_build(d, ev, spec, need, m, e);
+    }
+    return meta_fill(d, ev, spec, need, m, e); /* every key is there: only values change */
+}
+
+/* `meta` for expressions: what the store knows of the event, then what the event
+ * carries (command, commandId, ...) without overriding the former; only the parts
+ * in need (META_*: what the expressions to be evaluated read), so that a fold
+ * whose key reads meta.aggregateId does not build and parse the rest. Sets them
+ * in the map *out (a key already there keeps its place). */
+static int meta_fill(const struct domain *d, const struct event *ev, const struct event_spec *spec,
+                     unsigned need, value *out, err *e)
+{
+    struct filling fl = {out, 0, value_map_len(out) > 0};
     if (need & META_STREAM)
-        meta_set_str(&m, "stream", ev->stream);
+        meta_set_str(&fl, "stream", ev->stream);
     if (need & (META_AGGREGATE | META_AGGREGATE_ID)) {
         const char *id = NULL, *agg;
         size_t agg_len;
@@ -56,39 +132,37 @@ int event_meta_build(const struct domain *d, const struct event *ev, const struc
             id = dash ? dash + 1 : ev->stream;
         }
         if (need & META_AGGREGATE)
-            value_map_set(&m, "aggregate", value_string(agg, agg_len));
+            meta_put(&fl, "aggregate", value_string(agg, agg_len));
         if (need & META_AGGREGATE_ID)
-            meta_set_str(&m, "aggregateId", id);
+            meta_set_str(&fl, "aggregateId", id);
     }
     if (need & META_VERSION)
-        value_map_set(&m, "version", value_int(ev->version));
+        meta_put(&fl, "version", value_int(ev->version));
     if (need & META_POSITION)
-        value_map_set(&m, "position", value_int(ev->position));
+        meta_put(&fl, "position", value_int(ev->position));
     if (need & META_TIME)
-        meta_set_str(&m, "time", ev->time);
+        meta_set_str(&fl, "time", ev->time);
     if (need & META_TYPE)
-        meta_set_str(&m, "type", ev->type);
+        meta_set_str(&fl, "type", ev->type);
     if (need & META_SCHEMA)
-        value_map_set(&m, "schema", value_int(ev->schema));
+        meta_put(&fl, "schema", value_int(ev->schema));
     if ((need & META_STORED) && ev->meta && ev->meta[0]) {
         value stored;
         err je;
         if (json_parse(ev->meta, strlen(ev->meta), &stored, &je) != ST_OK) {
-            value_free(m);
             return err_set(e, ST_ERR, "event at position %lld: meta is not valid JSON: %s",
                            (long long)ev->position, je.msg);
         }
         if (stored.type == V_MAP) {
             for (size_t i = 0; i < value_map_len(&stored); i++) {
                 const value *k = value_map_key_at(&stored, i);
-                if (!value_map_getn(&m, value_str(k), value_strlen(k)))
-                    value_map_setn(&m, value_str(k), value_strlen(k),
+                if (!value_map_getn(out, value_str(k), value_strlen(k)))
+                    value_map_setn(out, value_str(k), value_strlen(k),
                                    value_ref(value_map_val_at(&stored, i)));
             }
         }
         value_free(stored);
     }
-    *out = m;
     return ST_OK;
 }
 

@@ -19,6 +19,12 @@ const struct aggregate_spec *aggregate_for_stream(const struct domain *d, const 
  * the event's own meta finds it is not JSON. spec may be NULL. */
 int event_meta_build(const struct domain *d, const struct event *ev, const struct event_spec *spec,
                      unsigned need, value *out, err *e);
+/* The same into *m, a map event_meta_build made for another event with the same
+ * need (else null): its values are replaced where they are, without making the
+ * map or its keys again. A need with META_STORED (whose keys vary from one event
+ * to the next) builds it anew. */
+int event_meta_refill(const struct domain *d, const struct event *ev, const struct event_spec *spec,
+                      unsigned need, value *m, err *e);
 /* What of `meta` folding an event of this type reads (its apply and upcasts). */
 unsigned event_spec_meta_need(const struct event_spec *spec);
 

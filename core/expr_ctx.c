@@ -17,6 +17,7 @@ void ectx_init(struct ectx *c, const struct expr_vars *vars)
     c->err_col = 0;
     c->fatal = false;
     c->made_time = false;
+    c->text_root = NULL;
     c->msg[0] = 0;
 }
 

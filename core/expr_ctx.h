@@ -15,6 +15,10 @@ struct ectx {
     int err_col;
     bool fatal;
     bool made_time; /* a timestamp or duration was made: the result may need its text */
+    /* The expression's root (set by expr_eval; else NULL): when it is itself a
+     * stored timestamp, canonical text is kept as it is, since lifting it to a
+     * timestamp would only give the same text back (`lastActivity: meta.time`). */
+    const struct node *text_root;
     char msg[480];
 };
 

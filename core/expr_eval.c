@@ -25,6 +25,7 @@
 
 #include "expr_fn.h"
 #include "expr_time.h"
+#include "instant.h"
 
 /* ---- evaluation ---- */
 
@@ -580,7 +581,10 @@ static bool ev(struct ectx *c, const struct node *n, value *out)
             ok = n->kind == N_SELECT ? select_field(c, n, b, &p) : index_value(c, n, b, k, &p);
             /* before tb is freed: p may point into it. A field the schema types as a
              * timestamp or duration is stored as text and read as what it is. */
-            if (ok && expr_time_typed(n->type))
+            if (ok && n == c->text_root && n->type == EXPR_T_TIMESTAMP && p->type == V_STRING &&
+                instant_is_canonical(value_str(p), value_strlen(p)))
+                *out = value_ref(p); /* what expr_time_text would give back */
+            else if (ok && expr_time_typed(n->type))
                 ok = expr_time_lift(c, n, p, out);
             else if (ok)
                 *out = value_ref(p);
@@ -701,6 +705,7 @@ int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e)
 {
     struct ectx c;
     ectx_init(&c, vars);
+    c.text_root = x->root;
     value v;
     if (!ev(&c, x->root, &v))
         return report(x, &c, e);

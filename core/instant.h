@@ -38,6 +38,10 @@ bool instant_parse_stored(const char *s, size_t len, int64_t *sec, int32_t *ns);
 /* True when sec lies within the years 0001..9999. */
 bool instant_in_range(int64_t sec);
 void instant_format(int64_t sec, int32_t ns, char out[INSTANT_TEXT_LEN + 1]);
+/* True when s is exactly what instant_format writes for some instant (so reading
+ * it and formatting it again gives s back): YYYY-MM-DDThh:mm:ss.mmmZ, a real date
+ * of the years 0001..9999 and a time of day. */
+bool instant_is_canonical(const char *s, size_t len);
 
 /* The calendar fields of an instant seen at offset_sec east of UTC. Months and
  * days of the month are 1-based here; yday is 0-based, wday 0 = Sunday. */

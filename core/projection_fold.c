@@ -45,6 +45,10 @@ void fold_done(struct fold *f)
         f->be->writer_close(f->w);
     value_free(f->cache);
     value_free(f->dirty);
+    value_free(f->defaults);
+    free(f->dry_cols);
+    meta_keep_done(&f->dry_meta);
+    free(f->dry_at);
     sb_done(&f->key);
 }
 
@@ -174,21 +178,39 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
 /* Sets column i of *row to v (taken), refusing a value its column's type cannot
  * hold, so the failure names the column and the event that wrote it, rather than
  * surfacing later in whatever handler reads it. Null clears a column of any type. */
+static bool column_check(const struct field_spec *c, const struct assign *a, value *v, err *e)
+{
+    if (field_check(c, v, e) != ST_OK) {
+        value_free(*v);
+        *v = value_null();
+        const char *m = strncmp(e->msg, "field ", 6) == 0 ? e->msg + 6 : e->msg;
+        char *msg = xasprintf("column %s (from `%s`)", m, expr_source(a->value));
+        err_set(e, ST_ERR, "%s", msg);
+        free(msg);
+        return false;
+    }
+    return true;
+}
+
+static bool column_value_as(const struct field_spec *c, const struct assign *a, value *v, err *e)
+{
+    if (c && v->type != V_NULL) {
+        *v = field_coerce_spec(c, *v);
+        return column_check(c, a, v, e);
+    }
+    return true;
+}
+
+static bool column_value(const struct projection_spec *p, const struct assign *a, value *v, err *e)
+{
+    return column_value_as(fields_find(p->coltypes, p->ncolumns, a->name), a, v, e);
+}
+
 static bool column_set(const struct projection_spec *p, const struct assign *a, value *row, value v,
                        err *e)
 {
-    const struct field_spec *c = fields_find(p->coltypes, p->ncolumns, a->name);
-    if (c && v.type != V_NULL) {
-        v = field_coerce_spec(c, v);
-        if (field_check(c, &v, e) != ST_OK) {
-            value_free(v);
-            const char *m = strncmp(e->msg, "field ", 6) == 0 ? e->msg + 6 : e->msg;
-            char *msg = xasprintf("column %s (from `%s`)", m, expr_source(a->value));
-            err_set(e, ST_ERR, "%s", msg);
-            free(msg);
-            return false;
-        }
-    }
+    if (!column_value(p, a, &v, e))
+        return false;
     value_map_set(row, a->name, v);
     return true;
 }
@@ -778,6 +800,159 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
     return rc;
 }
 
+#define DRY_SETS_MAX 16 /* the most `set` columns fold_event_dry takes; more go to fold_event */
+
+/* The column a handler's `set` names, looked up once per dry run. */
+struct dry_col {
+    const struct field_spec *spec; /* its type (NULL: none declared) */
+    /* spec asks nothing of a value but its type (no bounds, lengths, pattern, enum,
+     * parts, or text to read as a time): field_check's answer then depends on the
+     * value's type alone, and ok_type (-1: none yet) is a type it accepted. */
+    bool by_type;
+    int ok_type;
+    size_t at;  /* its place in a row made from the defaults */
+    size_t len; /* strlen of its name */
+};
+
+static void dry_cols_make(struct fold *f)
+{
+    const struct projection_spec *p = f->p;
+    f->dry_at = xcalloc(p->nhandlers + 1, sizeof *f->dry_at);
+    for (size_t i = 0; i < p->nhandlers; i++)
+        f->dry_at[i + 1] = f->dry_at[i] + p->handlers[i].nset;
+    f->dry_cols = xcalloc(f->dry_at[p->nhandlers] + 1, sizeof *f->dry_cols);
+    for (size_t i = 0; i < p->nhandlers; i++) {
+        for (size_t j = 0; j < p->handlers[i].nset; j++) {
+            struct dry_col *c = &f->dry_cols[f->dry_at[i] + j];
+            const char *name = p->handlers[i].set[j].name;
+            c->spec = fields_find(p->coltypes, p->ncolumns, name);
+            const struct field_spec *s = c->spec;
+            c->by_type = s && !s->record && !s->elem && !s->has_min && !s->has_max &&
+                         s->min_length < 0 && s->max_length < 0 && !s->pattern &&
+                         s->enum_values.type != V_LIST && s->type != F_TIMESTAMP &&
+                         s->type != F_DURATION;
+            c->ok_type = -1;
+            c->len = strlen(name);
+            c->at = SIZE_MAX;
+            for (size_t k = 0; k < p->ncolumns && c->at == SIZE_MAX; k++)
+                if (strcmp(p->columns[k], name) == 0)
+                    c->at = k;
+        }
+    }
+}
+
+/* column_value_as for a dry run's column: the check is skipped for a value of a
+ * type c's spec has accepted, when only the type matters (by_type). */
+static bool dry_col_value(struct dry_col *c, const struct assign *a, value *v, err *e)
+{
+    if (!c->spec || v->type == V_NULL)
+        return true;
+    *v = field_coerce_spec(c->spec, *v);
+    if (c->by_type && (int)v->type == c->ok_type)
+        return true;
+    if (!column_check(c->spec, a, v, e))
+        return false;
+    if (c->by_type)
+        c->ok_type = (int)v->type;
+    return true;
+}
+
+/* Sets the column of c to v (taken) in row, in place unless the row is shared. */
+static void dry_col_set(value *row, const struct dry_col *c, const char *name, value v)
+{
+    if (c->at < value_map_len(row)) {
+        const value *k = value_map_key_at(row, c->at);
+        if (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0) {
+            value_map_set_at(row, c->at, v);
+            return;
+        }
+    }
+    value_map_set(row, name, v);
+}
+
+/* A dry run's usual event (no writer, no for_each, no delete): the same result as
+ * fold_event, but its one row is changed where it lies in f->cache, with neither a
+ * copy of the row before nor a list of keys (nothing compares or writes them).
+ * The `set` values are all computed from the row as it was before any is stored,
+ * as fold_event computes them, and a failure leaves the row as it was. */
+static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec *h,
+                                       const struct event *ev, const struct decoded_event *de,
+                                       err *e)
+{
+    const struct projection_spec *p = f->p;
+    struct expr_vars vars;
+    memset(&vars, 0, sizeof vars);
+    vars.roots[ROOT_EVENT] = de->data;
+    vars.roots[ROOT_META] = de->meta;
+    char path[300]; /* made only for a failure */
+    value kv;
+    if (p->key) {
+        if (expr_eval(p->key, &vars, &kv, e) != ST_OK) {
+            sb_reset(&f->key); /* not known: the row is not named */
+            snprintf(path, sizeof path, "key");
+            failure_where(f, p->pos, path, e);
+            return FOLD_FAILED;
+        }
+        if (kv.type != V_STRING && kv.type != V_INT) {
+            value_free(kv); /* fold_event says what is wrong with it */
+            return fold_event(f, h, ev, de, e);
+        }
+        if (kv.type != V_STRING) {
+            key_text(&kv, &f->key);
+            kv = value_string(f->key.buf, f->key.len);
+        }
+    } else {
+        kv = value_string("", 0);
+    }
+    const char *key = value_str(&kv);
+    size_t klen = value_strlen(&kv);
+    value *slot = (value *)value_map_getn(&f->cache, key, klen);
+    if (slot && slot->type == V_NULL)
+        slot = NULL; /* deleted: a new row */
+    if (!slot && f->defaults.type == V_NULL)
+        f->defaults = proj_defaults_row(p);
+    vars.roots[ROOT_ROW] = slot ? *slot : f->defaults;
+    vars.roots[ROOT_KEY] = kv;
+    enum fold_result res = FOLD_OK;
+    bool yes = true;
+    if (h->when && expr_eval_bool(h->when, &vars, &yes, e) != ST_OK) {
+        snprintf(path, sizeof path, "on.%s.when", h->event_type);
+        failure_where(f, h->pos, path, e);
+        res = FOLD_FAILED;
+    }
+    if (!f->dry_cols)
+        dry_cols_make(f);
+    struct dry_col *cols = &f->dry_cols[f->dry_at[h - p->handlers]];
+    value vals[DRY_SETS_MAX];
+    size_t nv = 0;
+    for (size_t j = 0; res == FOLD_OK && yes && j < h->nset; j++) {
+        if (expr_eval(h->set[j].value, &vars, &vals[nv], e) != ST_OK ||
+            !dry_col_value(&cols[j], &h->set[j], &vals[nv++], e)) {
+            snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
+            failure_where(f, h->set[j].pos, path, e);
+            res = FOLD_FAILED;
+        }
+    }
+    if (res == FOLD_OK && yes) {
+        value fresh = value_null();
+        value *row = slot ? slot : (fresh = value_ref(&f->defaults), &fresh);
+        for (size_t j = 0; j < nv; j++) {
+            dry_col_set(row, &cols[j], h->set[j].name, vals[j]);
+            vals[j] = value_null();
+        }
+        if (!slot)
+            value_map_setn(&f->cache, key, klen, fresh);
+    }
+    for (size_t j = 0; j < nv; j++)
+        value_free(vals[j]);
+    if (res == FOLD_FAILED && p->key)
+        key_text(&kv, &f->key); /* the row it failed on (only then: a copy per event costs) */
+    value_free(kv);
+    if (res == FOLD_FAILED && e->code == ST_OK)
+        e->code = ST_ERR;
+    return res;
+}
+
 /* The dry run keeps every row in f->cache, which a fold without a writer never
  * trims (fold_event reads storage only through the writer). */
 int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e)
@@ -787,11 +962,12 @@ int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e
     if (!h)
         return ST_OK;
     struct decoded_event de;
-    if (event_decode_need(f->d, ev, true, handler_meta_need(h), &de, e) != ST_OK) {
+    if (event_decode_keep(f->d, ev, true, handler_meta_need(h), &f->dry_meta, &de, e) != ST_OK) {
         sb_reset(&f->key); /* not known: the row is not named */
         return err_prefix(e, "projections.%s.on.%s", f->p->name, ev->type), ST_ERR;
     }
-    enum fold_result fr = fold_event(f, h, ev, &de, e);
-    decoded_event_done(&de);
+    bool usual = !h->for_each && !h->delete_row && h->nset <= DRY_SETS_MAX;
+    enum fold_result fr = usual ? fold_event_dry(f, h, ev, &de, e) : fold_event(f, h, ev, &de, e);
+    decoded_event_done_keep(&de, &f->dry_meta);
     return fr == FOLD_OK ? ST_OK : ST_ERR;
 }

@@ -4,7 +4,10 @@
 #ifndef STRATA_PROJECTION_FOLD_H
 #define STRATA_PROJECTION_FOLD_H
 
+#include "aggregate.h"
 #include "projection_backend.h"
+
+struct dry_col;
 
 /* One projection being folded by one call. */
 struct fold {
@@ -17,6 +20,13 @@ struct fold {
     int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
     value dirty;      /* keys changed in this batch -> true */
     strbuf key;
+    value defaults; /* a dry run's defaults row, made at its first new row (else null) */
+    /* A dry run's (fold_dry_event): the columns of each handler's set, looked up at
+     * its first event; where each handler's start among them; and `meta`, built
+     * into from one event to the next. */
+    struct dry_col *dry_cols;
+    size_t *dry_at;
+    struct meta_keep dry_meta;
     int64_t budget;    /* events it may still fold in this call; -1 = no limit */
     int64_t processed; /* events folded in this call */
     bool active;       /* still going in this call */

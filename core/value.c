@@ -315,6 +315,32 @@ void value_map_setn(value *map, const char *key, size_t klen, value val)
     map_put(map->u.m, VKEY_STRING, NULL, key, klen, val);
 }
 
+void value_map_set_at(value *map, size_t i, value val)
+{
+    assert(map->type == V_MAP && i < map->u.m->len);
+    map_unshare(map);
+    value old = map->u.m->entries[i].val;
+    map->u.m->entries[i].val = val;
+    value_free(old);
+}
+
+value *value_map_slot_at(value *map, size_t i)
+{
+    assert(map->type == V_MAP && i < map->u.m->len);
+    map_unshare(map);
+    return &map->u.m->entries[i].val;
+}
+
+bool value_string_overwrite(value *v, const char *s, size_t len)
+{
+    if (v->type != V_STRING || v->u.s->len != len ||
+        __atomic_load_n(&v->u.s->refs, __ATOMIC_ACQUIRE) != 1)
+        return false;
+    memcpy(v->u.s->text, s, len);
+    v->u.s->hash = 0;
+    return true;
+}
+
 void value_map_set(value *map, const char *key, value val)
 {
     value_map_setn(map, key, strlen(key), val);

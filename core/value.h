@@ -176,7 +176,16 @@ const value *value_map_get(const value *map, const char *key); /* NULL when abse
 const value *value_map_getn(const value *map, const char *key, size_t klen);
 void value_map_set(value *map, const char *key, value val); /* takes val */
 void value_map_setn(value *map, const char *key, size_t klen, value val);
-void value_map_setv(value *map, value key, value val);           /* takes key (a string) and val */
+void value_map_setv(value *map, value key, value val); /* takes key (a string) and val */
+/* Sets the value of entry i (< value_map_len) to val (taken), keeping its key: a
+ * caller that knows where a key sits need not look for it. */
+void value_map_set_at(value *map, size_t i, value val);
+/* Entry i's value, to be changed in place (the map is unshared first). */
+value *value_map_slot_at(value *map, size_t i);
+/* Makes *v the string s[0..len) by writing over its text when *v is a string of
+ * that length that no one else holds (nothing allocated); false, and *v left
+ * alone, otherwise. */
+bool value_string_overwrite(value *v, const char *s, size_t len);
 bool value_map_remove(value *map, const char *key, size_t klen); /* true if it was there */
 
 /* The kind of a map key. Stored data (JSON, events, state, rows) has string keys

@@ -340,13 +340,49 @@ static void test_format_by_hand(void **st)
     }
 }
 
+/* instant_is_canonical: exactly the texts that reading and formatting give back
+ * unchanged (an expression that only copies a stored time keeps its text). */
+static void test_canonical(void **st)
+{
+    (void)st;
+    for (int64_t s = -62135596800LL; s < 253402300799LL; s += 86400LL * 97 + 3671) {
+        char t[INSTANT_TEXT_LEN + 1];
+        instant_format(s, 7000000, t);
+        assert_true(instant_is_canonical(t, strlen(t)));
+    }
+    const char *yes[] = {"2026-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z",
+                         "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z",
+                         "2000-02-29T12:30:45.123Z"};
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        assert_true(instant_is_canonical(yes[i], strlen(yes[i])));
+        int64_t sec;
+        int32_t ns;
+        char back[INSTANT_TEXT_LEN + 1];
+        assert_true(instant_parse_stored(yes[i], strlen(yes[i]), &sec, &ns));
+        instant_format(sec, ns, back);
+        assert_string_equal(back, yes[i]);
+    }
+    const char *no[] = {"2026-02-29T00:00:00.000Z",      "1900-02-29T00:00:00.000Z",
+                        "0000-01-01T00:00:00.000Z",      "2026-13-01T00:00:00.000Z",
+                        "2026-00-01T00:00:00.000Z",      "2026-04-31T00:00:00.000Z",
+                        "2026-01-00T00:00:00.000Z",      "2026-01-01T24:00:00.000Z",
+                        "2026-01-01T00:60:00.000Z",      "2026-01-01T00:00:60.000Z",
+                        "2026-01-01T00:00:00Z",          "2026-01-01t00:00:00.000Z",
+                        "2026-01-01 00:00:00.000Z",      "2026-01-01T00:00:00.000z",
+                        "2026-01-01T00:00:00,000Z",      "2026-01-01T00:00:00.0000",
+                        "2026-01-01T00:00:00.00aZ",      "+026-01-01T00:00:00.000Z",
+                        "2026-01-01T00:00:00.000+00:00", "2026-01-01"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        assert_false(instant_is_canonical(no[i], strlen(no[i])));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_instants),  cmocka_unit_test(test_durations),
         cmocka_unit_test(test_booking_overlap), cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_accessors),       cmocka_unit_test(test_stored_text),
-        cmocka_unit_test(test_format_by_hand),
+        cmocka_unit_test(test_format_by_hand),  cmocka_unit_test(test_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

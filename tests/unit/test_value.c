@@ -619,6 +619,32 @@ static void test_refcount_shared_children(void **state)
     value_free(s);
 }
 
+/* value_map_set_at, value_map_slot_at and value_string_overwrite change nothing
+ * another holder sees. */
+static void test_in_place(void **st)
+{
+    (void)st;
+    value m = value_map(4);
+    value_map_set(&m, "a", value_int(1));
+    value_map_set(&m, "b", value_cstring("xy"));
+    value shared = value_ref(&m);
+    value_map_set_at(&m, 0, value_int(2));
+    assert_int_equal(value_map_get(&m, "a")->u.i, 2);
+    assert_int_equal(value_map_get(&shared, "a")->u.i, 1); /* copied first */
+    value *slot = value_map_slot_at(&m, 1);
+    assert_false(value_string_overwrite(slot, "zz", 2)); /* the copy shares "xy" */
+    assert_string_equal(value_str(value_map_get(&shared, "b")), "xy");
+    value_free(shared);
+    value held = value_ref(slot);
+    assert_false(value_string_overwrite(slot, "zz", 2)); /* held elsewhere */
+    value_free(held);
+    assert_true(value_string_overwrite(slot, "zz", 2));
+    assert_false(value_string_overwrite(slot, "zzz", 3)); /* another length */
+    assert_string_equal(value_str(value_map_get(&m, "b")), "zz");
+    assert_string_equal(value_str(value_map_key_at(&m, 1)), "b");
+    value_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_copy_deep),
         cmocka_unit_test(test_free_deep_nesting),
         cmocka_unit_test(test_refcount_shared_children),
+        cmocka_unit_test(test_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
