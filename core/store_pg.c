@@ -303,7 +303,7 @@ static int append_one(struct pg_store *ps, const char *stream, int64_t expected,
                       const char *command_id, const struct new_event *events, size_t n,
                       char (*times)[TIME_TEXT_LEN + 1], struct event_list *appended, err *e)
 {
-    char exp[24], now[24], sch[APPEND_ONE_MAX][24], name[24], lock[16];
+    char exp[24], now[24], sch[APPEND_ONE_MAX][24], name[48], lock[16];
     const char *params[4 + 5 * APPEND_ONE_MAX];
     params[0] = stream;
     params[1] = pgu_i64(exp, expected == STORE_ANY_VERSION ? -1 : expected);

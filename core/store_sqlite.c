@@ -309,7 +309,7 @@ static int position_of_version(struct sq_store *ss, int64_t stream_id, int64_t v
 static int version_at(struct sq_store *ss, int64_t stream_id, int64_t current, int64_t pos,
                       int64_t *out, err *e)
 {
-    int64_t p;
+    int64_t p = 0;
     if (current <= 0 || pos <= 0) {
         *out = 0;
         return ST_OK;

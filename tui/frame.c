@@ -164,7 +164,8 @@ void frame_draw_tabs_or_banner(struct tui *app)
         bool on = app->current == tabs[i].view;
         attr_t a = tui_attr(on ? TC_TAB_ACTIVE : TC_TAB);
         x = tabs[i].x;
-        x += draw_fmt(1, x, COLS - x, a, " %d %s ", i + 1, view_title(tabs[i].view));
+        const char *title = view_title(tabs[i].view); /* frame_tabs lists titled views */
+        x += draw_fmt(1, x, COLS - x, a, " %d %s ", i + 1, title ? title : "");
         x += draw_str(1, x, COLS - x, " ", 0);
     }
     /* The longest hint that fits: at 80 columns the tabs leave room for a short one. */
