@@ -1,6 +1,6 @@
 /* test_domain_fixture.h: helpers shared by test_domain.c, test_domain_checks.c,
  * test_domain_types.c and the projection tests: load a domain from text (or fail the
- * test), collect its problems as "LINE:COL: PATH: MESSAGE"
+ * test), open an in-memory store, collect its problems as "LINE:COL: PATH: MESSAGE"
  * lines, expect a problem or none, substitute text, and BASE, a small valid
  * domain. Include after cmocka.h (and the headers it needs). */
 #ifndef STRATA_TEST_DOMAIN_FIXTURE_H
@@ -11,6 +11,7 @@
 
 #include "core/domain.h"
 #include "core/domain_schema.h"
+#include "core/store.h"
 
 /* Loads a test domain from text; fails the test (printing the problems) if it does
  * not load. */
@@ -26,6 +27,20 @@ static inline struct domain *load_domain(const char *text)
     }
     diag_list_done(&diags);
     return d;
+}
+
+/* An in-memory SQLite store; synchronous as in struct store_options (2, FULL, is the
+ * default; 0 skips the syncs a memory store does not need anyway). */
+static inline struct store *open_mem_store(int synchronous)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.synchronous = synchronous;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(":memory:", &opt, &e);
+    if (!s)
+        fail_msg("store_open: %s", e.msg);
+    return s;
 }
 
 /* Loads text and returns every problem as "LINE:COL: PATH: MESSAGE\n" lines
