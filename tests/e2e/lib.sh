@@ -85,6 +85,17 @@ reset_db() {
     fi
     psql "$STRATA_TEST_PG_URI" -q -c "DROP SCHEMA e$$_$1 CASCADE" -c "CREATE SCHEMA e$$_$1" >/dev/null 2>&1
 }
+# needs_pg: for a suite that runs on PostgreSQL only: without STRATA_TEST_PG_URI
+# prints a TAP skip and exits; else pg mode (fresh_db gives schemas of the server).
+needs_pg() {
+    if [ -z "$STRATA_TEST_PG_URI" ]; then
+        echo "ok 1 # SKIP STRATA_TEST_PG_URI is not set (tests/run.sh starts a server)"
+        echo "1..1"
+        exit 0
+    fi
+    STRATA_TEST_DB_KIND=pg
+    PG_MODE=1
+}
 # skip_on_pg REASON: in pg mode prints a TAP skip and returns 0 (the caller skips).
 skip_on_pg() {
     [ -n "$PG_MODE" ] || return 1

@@ -6,13 +6,7 @@
 # while writers append count every event exactly once; and a catch-up does not
 # hold up appends (it takes no append lock).
 . "$(dirname "$0")/lib.sh"
-if [ -z "$STRATA_TEST_PG_URI" ]; then
-    echo "ok 1 # SKIP STRATA_TEST_PG_URI is not set (tests/run.sh starts a server)"
-    echo "1..1"
-    exit 0
-fi
-STRATA_TEST_DB_KIND=pg
-PG_MODE=1
+needs_pg
 D="$ROOT/domains/bank.yaml"
 SQ="$TMP/bank.db"
 PG=$(fresh_db bank)
