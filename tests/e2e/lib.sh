@@ -85,6 +85,34 @@ reset_db() {
     fi
     psql "$STRATA_TEST_PG_URI" -q -c "DROP SCHEMA e$$_$1 CASCADE" -c "CREATE SCHEMA e$$_$1" >/dev/null 2>&1
 }
+# ledger_domain DEPOSITS: prints the small ledger domain (Account, MoneyDeposited,
+# and the Balances projection with DEPOSITS as its deposits rule); a caller may
+# append more projections after it.
+ledger_domain() {
+    cat <<EOF
+domain: ledger
+aggregates:
+  Account:
+    id: accountId
+    state:
+      balance: {type: int, default: 0}
+    commands:
+      Deposit:
+        payload: {accountId: string, amount: int}
+        emit:
+          - MoneyDeposited: {amount: payload.amount}
+    events:
+      MoneyDeposited:
+        fields: {amount: int}
+        apply: {balance: "state.balance + event.amount"}
+projections:
+  Balances:
+    key: meta.aggregateId
+    columns: {balance: 0, deposits: 0}
+    on:
+      MoneyDeposited: {balance: "row.balance + event.amount", deposits: "$1"}
+EOF
+}
 # needs_pg: for a suite that runs on PostgreSQL only: without STRATA_TEST_PG_URI
 # prints a TAP skip and exits; else pg mode (fresh_db gives schemas of the server).
 needs_pg() {
