@@ -113,6 +113,16 @@ projections:
       MoneyDeposited: {balance: "row.balance + event.amount", deposits: "$1"}
 EOF
 }
+# rows_as_sqlite DOMAIN DB NDJSON SQLITE_DB SUFFIX: imports NDJSON into the new
+# SQLite store SQLITE_DB and folds it there; expects DB's AccountList and BankStats
+# rows to be the same (the checks named "NAME" SUFFIX).
+rows_as_sqlite() {
+    "$STRATA" import --domain "$1" --db "$4" "$3" >/dev/null
+    "$STRATA" --domain "$1" --db "$4" project >/dev/null
+    for name in AccountList BankStats; do
+        expect_eq "$("$STRATA" --domain "$1" --db "$2" query "$name")" "$("$STRATA" --domain "$1" --db "$4" query "$name")" "$name$5"
+    done
+}
 # needs_pg: for a suite that runs on PostgreSQL only: without STRATA_TEST_PG_URI
 # prints a TAP skip and exits; else pg mode (fresh_db gives schemas of the server).
 needs_pg() {
