@@ -112,4 +112,16 @@ void raw_writer_close(struct raw_writer *w);
 void bench_fresh_store(const char *path);
 void bench_remove_db(const char *path);
 
+/* Strata-side helpers shared by bench_core and bench_pg. */
+struct domain;
+struct domain *bench_load_domain(const char *path); /* dies with the diagnostics */
+struct store *bench_open_store(const char *path, bool create); /* dies on failure */
+int bench_samples(int dflt); /* BENCH_SAMPLES, default dflt, at least 10 */
+/* Appends the data set through store_append, 10,000 events a transaction; timed. */
+struct rate bench_append(struct store *s, const struct dataset *ds);
+/* Reads every event (pages of 1,000) and folds it into its stream's aggregate state;
+ * timed. doms[0..ndoms) own the streams; *folded = events folded. */
+struct rate bench_replay(struct store *s, const struct domain *const *doms, size_t ndoms,
+                         int64_t *folded);
+
 #endif

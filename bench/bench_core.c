@@ -27,64 +27,14 @@
 #include "core/value.h"
 
 #define APPEND_TXN 10000 /* events per transaction when building the store */
-#define ITER_PAGE 1000   /* events per page when replaying */
-
-static struct domain *load_domain(const char *path)
-{
-    struct diag_list dl;
-    diag_list_init(&dl);
-    struct domain *d = domain_load(path, &dl);
-    if (!d) {
-        diag_list_print(&dl, stderr);
-        bench_die("cannot load %s", path);
-    }
-    diag_list_done(&dl);
-    return d;
-}
-
-static struct store *open_store(const char *path)
-{
-    struct store_options opt = STORE_OPTIONS_DEFAULT; /* synchronous=FULL */
-    opt.create = false;
-    err e;
-    err_clear(&e);
-    struct store *s = store_open(path, &opt, &e);
-    if (!s)
-        bench_die("%s: %s", path, e.msg);
-    return s;
-}
-
-static int samples_wanted(int dflt)
-{
-    const char *s = getenv("BENCH_SAMPLES");
-    int v = s && *s ? atoi(s) : dflt;
-    return v < 10 ? 10 : v;
-}
 
 /* ---- append_batch ---- */
 
 static struct rate append_strata(const struct dataset *ds, const char *path)
 {
     bench_fresh_store(path);
-    struct store *s = open_store(path);
-    err e;
-    err_clear(&e);
-    double t0 = bench_now(), c0 = bench_cpu();
-    for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
-        if (store_begin(s, &e) != ST_OK)
-            bench_die("begin: %s", e.msg);
-        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
-        for (size_t j = i; j < end; j++) {
-            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j],
-                                   ds->meta[j]};
-            if (store_append(s, ds->stream_names[ds->stream[j]], STORE_ANY_VERSION, NULL, &ne, 1,
-                             NULL, &e) != ST_OK)
-                bench_die("append %zu: %s", j + 1, e.msg);
-        }
-        if (store_commit(s, &e) != ST_OK)
-            bench_die("commit: %s", e.msg);
-    }
-    struct rate r = bench_rate((double)ds->n, t0, c0);
+    struct store *s = bench_open_store(path, false); /* synchronous=FULL */
+    struct rate r = bench_append(s, ds);
     store_close(s);
     return r;
 }
@@ -127,101 +77,6 @@ static struct rate read_rows_raw(const char *path, int64_t *rows_out)
 }
 
 /* ---- replay: every event decoded (upcast) and folded through apply ---- */
-
-struct state_slot {
-    char *stream; /* NULL = empty */
-    const struct aggregate_spec *agg;
-    const struct domain *dom;
-    value state;
-};
-
-struct state_table {
-    struct state_slot *slots;
-    size_t cap, len;
-};
-
-static struct state_slot *state_lookup(struct state_table *t, const char *stream,
-                                       const struct domain *const *doms, size_t ndoms)
-{
-    if (t->len * 2 >= t->cap) {
-        struct state_table bigger = {xcalloc(t->cap ? t->cap * 2 : 1024, sizeof *t->slots),
-                                     t->cap ? t->cap * 2 : 1024, 0};
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->slots[i].stream)
-                continue;
-            uint64_t h = hash_fnv1a(HASH_FNV_INIT, t->slots[i].stream, strlen(t->slots[i].stream));
-            size_t j = h & (bigger.cap - 1);
-            while (bigger.slots[j].stream)
-                j = (j + 1) & (bigger.cap - 1);
-            bigger.slots[j] = t->slots[i];
-            bigger.len++;
-        }
-        free(t->slots);
-        *t = bigger;
-    }
-    size_t n = strlen(stream);
-    uint64_t h = hash_fnv1a(HASH_FNV_INIT, stream, n);
-    size_t j = h & (t->cap - 1);
-    while (t->slots[j].stream) {
-        if (strcmp(t->slots[j].stream, stream) == 0)
-            return &t->slots[j];
-        j = (j + 1) & (t->cap - 1);
-    }
-    const struct aggregate_spec *a = NULL;
-    const struct domain *dom = NULL;
-    for (size_t k = 0; k < ndoms && !a; k++) {
-        const char *id;
-        a = aggregate_for_stream(doms[k], stream, &id);
-        dom = doms[k];
-    }
-    if (!a)
-        bench_die("replay: no aggregate owns stream %s", stream);
-    struct state_slot *sl = &t->slots[j];
-    sl->stream = xstrdup(stream);
-    sl->agg = a;
-    sl->dom = dom;
-    sl->state = aggregate_initial_state(a);
-    t->len++;
-    return sl;
-}
-
-static void state_table_done(struct state_table *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].stream) {
-            free(t->slots[i].stream);
-            value_free(t->slots[i].state);
-        }
-    free(t->slots);
-}
-
-static struct rate replay_strata(struct store *s, const struct domain *const *doms, size_t ndoms,
-                                 int64_t *folded)
-{
-    struct state_table tab = {NULL, 0, 0};
-    struct event_filter f;
-    memset(&f, 0, sizeof f);
-    err e;
-    err_clear(&e);
-    int64_t n = 0;
-    double t0 = bench_now(), c0 = bench_cpu();
-    struct event_iter *it = store_iter_open(s, &f, ITER_PAGE);
-    const struct event *ev;
-    int rc;
-    while ((rc = store_iter_next(it, &ev, &e)) == 1) {
-        struct state_slot *sl = state_lookup(&tab, ev->stream, doms, ndoms);
-        if (aggregate_fold(sl->dom, sl->agg, ev, &sl->state, &e) != ST_OK)
-            bench_die("replay: fold %lld: %s", (long long)ev->position, e.msg);
-        n++;
-    }
-    if (rc < 0)
-        bench_die("replay: %s", e.msg);
-    store_iter_close(it);
-    struct rate rt = bench_rate((double)n, t0, c0);
-    state_table_done(&tab);
-    *folded = n;
-    return rt;
-}
 
 /* ---- state_at: the raw reads a point-in-time load needs ---- */
 
@@ -324,12 +179,12 @@ static void raw_exec_close(struct raw_exec *r)
  * --fails` with it on the same store. */
 static int replay_only(const char *db)
 {
-    struct domain *bank = load_domain("domains/bank.yaml");
+    struct domain *bank = bench_load_domain("domains/bank.yaml");
     const struct domain *doms[1] = {bank};
-    struct store *s = open_store(db);
+    struct store *s = bench_open_store(db, false);
     double t0 = bench_now(), c0 = bench_cpu();
     int64_t folded = 0;
-    replay_strata(s, doms, 1, &folded);
+    bench_replay(s, doms, 1, &folded);
     double w = bench_now() - t0, c = bench_cpu() - c0;
     printf("bench: replay_store events=%lld wall=%.2fs cpu=%.2fs events_per_cpu_s=%.0f\n",
            (long long)folded, w, c, c > 0 ? (double)folded / c : 0);
@@ -553,10 +408,10 @@ int main(void)
     bench_remove_db(rawdb);
     bench_rates("append_batch", sa, ra, reps, "events/s");
 
-    struct domain *bank = load_domain("domains/bank.yaml");
-    struct domain *counter = load_domain("bench/counter.yaml");
+    struct domain *bank = bench_load_domain("domains/bank.yaml");
+    struct domain *counter = bench_load_domain("bench/counter.yaml");
     const struct domain *doms[2] = {bank, counter};
-    struct store *s = open_store(db);
+    struct store *s = bench_open_store(db, false);
     int64_t head = 0;
     if (store_head(s, &head, &e) != ST_OK || head != (int64_t)n)
         bench_die("the store's head is %lld, expected %zu (%s)", (long long)head, n, e.msg);
@@ -565,7 +420,7 @@ int main(void)
     for (int r = 0; r < reps; r++) {
         int64_t folded = 0, rows = 0;
         ra[r] = read_rows_raw(db, &rows);
-        sa[r] = replay_strata(s, doms, 2, &folded);
+        sa[r] = bench_replay(s, doms, 2, &folded);
         if (folded != head || rows != head)
             bench_die("replay folded %lld events and read %lld rows of %lld", (long long)folded,
                       (long long)rows, (long long)head);
@@ -638,7 +493,7 @@ int main(void)
 
     /* query_at: every row of AccountList right after a random past position */
     {
-        int ns = samples_wanted(n >= 100000 ? 200 : 50);
+        int ns = bench_samples(n >= 100000 ? 200 : 50);
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
         sqlite3 *raw = raw_open(db, 2);
         sqlite3_stmt *rows_now =
@@ -675,7 +530,7 @@ int main(void)
         bench_note("state_at: hot stream at version %lld, snapshots written in %.2f s",
                    (long long)ag.version, bench_now() - t0);
         agg_state_done(&ag);
-        int ns = samples_wanted(500);
+        int ns = bench_samples(500);
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
         struct raw_state_at r;
         r.db = raw_open(db, 2);
@@ -715,7 +570,7 @@ int main(void)
 
     /* exec_latency: Deposit on random accounts (snapshots warmed first), FULL */
     {
-        int ns = samples_wanted(n >= 100000 ? 300 : 60);
+        int ns = bench_samples(n >= 100000 ? 300 : 60);
         const struct command_spec *dep = domain_command(bank, "Deposit");
         const struct aggregate_spec *acc = domain_aggregate(bank, "Account");
         char **ids = xcalloc((size_t)ns, sizeof *ids);

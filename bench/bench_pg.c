@@ -67,18 +67,6 @@ static char *fresh_pg(const char *name)
     return xasprintf("%s%coptions=-csearch_path%%3Dbench_%s", base_uri, sep, name);
 }
 
-static struct store *open_store(const char *path, bool create)
-{
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    opt.create = create;
-    err e;
-    err_clear(&e);
-    struct store *s = store_open(path, &opt, &e);
-    if (!s)
-        bench_die("%s: %s", path, e.msg);
-    return s;
-}
-
 static void quiet(void *arg, const char *message)
 {
     (void)arg;
@@ -94,42 +82,12 @@ static PGconn *raw_connect(const char *uri)
     return c;
 }
 
-static struct domain *load_domain(const char *path)
-{
-    struct diag_list dl;
-    diag_list_init(&dl);
-    struct domain *d = domain_load(path, &dl);
-    if (!d) {
-        diag_list_print(&dl, stderr);
-        bench_die("cannot load %s", path);
-    }
-    diag_list_done(&dl);
-    return d;
-}
-
 /* ---- append_batch ---- */
 
 static struct rate append_strata(const struct dataset *ds, const char *uri)
 {
-    struct store *s = open_store(uri, true);
-    err e;
-    err_clear(&e);
-    double t0 = bench_now(), c0 = bench_cpu();
-    for (size_t i = 0; i < ds->n; i += APPEND_TXN) {
-        if (store_begin(s, &e) != ST_OK)
-            bench_die("begin: %s", e.msg);
-        size_t end = i + APPEND_TXN < ds->n ? i + APPEND_TXN : ds->n;
-        for (size_t j = i; j < end; j++) {
-            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j],
-                                   ds->meta[j]};
-            if (store_append(s, ds->stream_names[ds->stream[j]], STORE_ANY_VERSION, NULL, &ne, 1,
-                             NULL, &e) != ST_OK)
-                bench_die("append %zu: %s", j + 1, e.msg);
-        }
-        if (store_commit(s, &e) != ST_OK)
-            bench_die("commit: %s", e.msg);
-    }
-    struct rate r = bench_rate((double)ds->n, t0, c0);
+    struct store *s = bench_open_store(uri, true);
+    struct rate r = bench_append(s, ds);
     store_close(s);
     return r;
 }
@@ -179,7 +137,7 @@ static void raw_send_events(PGconn *c, strbuf *col, size_t *rows)
 
 static struct rate append_raw(const struct dataset *ds, const char *uri)
 {
-    store_close(open_store(uri, true));
+    store_close(bench_open_store(uri, true));
     PGconn *c = raw_connect(uri);
     PQclear(pq_ok(c,
                   PQprepare(c, "ins",
@@ -565,74 +523,6 @@ static struct rate catchup_raw(const char *uri, int64_t *folded)
     return rt;
 }
 
-/* ---- replay ---- */
-
-struct slot {
-    char *stream;
-    const struct aggregate_spec *agg;
-    const struct domain *dom;
-    value state;
-};
-
-static struct slot *slot_of(value *index, struct slot **slots, size_t *n, const char *stream,
-                            const struct domain *const *doms)
-{
-    const value *at = value_map_get(index, stream);
-    if (at)
-        return &(*slots)[at->u.i];
-    const struct aggregate_spec *a = NULL;
-    const struct domain *dom = NULL;
-    for (size_t k = 0; k < 2 && !a; k++) {
-        const char *id;
-        a = aggregate_for_stream(doms[k], stream, &id);
-        dom = doms[k];
-    }
-    if (!a)
-        bench_die("replay: no aggregate owns stream %s", stream);
-    *slots = xrealloc(*slots, (*n + 1) * sizeof **slots);
-    struct slot *sl = &(*slots)[*n];
-    sl->stream = xstrdup(stream);
-    sl->agg = a;
-    sl->dom = dom;
-    sl->state = aggregate_initial_state(a);
-    value_map_set(index, stream, value_int((int64_t)(*n)++));
-    return sl;
-}
-
-static struct rate replay_strata(struct store *s, const struct domain *const *doms, int64_t *folded)
-{
-    value index = value_map(64);
-    struct slot *slots = NULL;
-    size_t nslots = 0;
-    struct event_filter f;
-    memset(&f, 0, sizeof f);
-    err e;
-    err_clear(&e);
-    int64_t n = 0;
-    double t0 = bench_now(), c0 = bench_cpu();
-    struct event_iter *it = store_iter_open(s, &f, 1000);
-    const struct event *ev;
-    int rc;
-    while ((rc = store_iter_next(it, &ev, &e)) == 1) {
-        struct slot *sl = slot_of(&index, &slots, &nslots, ev->stream, doms);
-        if (aggregate_fold(sl->dom, sl->agg, ev, &sl->state, &e) != ST_OK)
-            bench_die("replay: fold %lld: %s", (long long)ev->position, e.msg);
-        n++;
-    }
-    if (rc < 0)
-        bench_die("replay: %s", e.msg);
-    store_iter_close(it);
-    struct rate rt = bench_rate((double)n, t0, c0);
-    for (size_t i = 0; i < nslots; i++) {
-        free(slots[i].stream);
-        value_free(slots[i].state);
-    }
-    free(slots);
-    value_free(index);
-    *folded = n;
-    return rt;
-}
-
 /* ---- exec_latency ---- */
 
 static double deposit(struct store *s, const struct domain *bank, const char *id, err *e)
@@ -744,7 +634,7 @@ static int writer_seconds(void)
 /* A store with ACCOUNTS open accounts. */
 static void writers_setup(const char *path, const struct domain *bank)
 {
-    struct store *s = open_store(path, true);
+    struct store *s = bench_open_store(path, true);
     const struct command_spec *open = domain_command(bank, "OpenAccount");
     err e;
     err_clear(&e);
@@ -784,7 +674,7 @@ static double writers_run(const char *path, const struct domain *bank, int n, in
             bench_die("fork");
         if (pids[i] == 0) {
             close(fds[0]);
-            struct store *s = open_store(path, false);
+            struct store *s = bench_open_store(path, false);
             uint64_t rng = 0x1234567ULL * (uint64_t)(i + 1);
             long done = 0;
             err e;
@@ -850,17 +740,17 @@ int main(void)
     }
     bench_rates("pg_append_batch", sa, ra, reps, "events/s");
 
-    struct domain *bank = load_domain("domains/bank.yaml");
-    struct domain *counter = load_domain("bench/counter.yaml");
+    struct domain *bank = bench_load_domain("domains/bank.yaml");
+    struct domain *counter = bench_load_domain("bench/counter.yaml");
     const struct domain *doms[2] = {bank, counter};
-    struct store *s = open_store(uri, false);
+    struct store *s = bench_open_store(uri, false);
     int64_t head = 0;
     if (store_head(s, &head, &e) != ST_OK || head != (int64_t)n)
         bench_die("the store's head is %lld, expected %zu (%s)", (long long)head, n, e.msg);
     for (int r = 0; r < reps; r++) {
         int64_t folded = 0, rows = 0;
         ra[r] = read_rows_raw(uri, &rows);
-        sa[r] = replay_strata(s, doms, &folded);
+        sa[r] = bench_replay(s, doms, 2, &folded);
         if (folded != head || rows != head)
             bench_die("replay folded %lld and read %lld of %lld", (long long)folded,
                       (long long)rows, (long long)head);
@@ -893,10 +783,7 @@ int main(void)
 
     /* exec_latency: Deposit on random accounts, the raw transaction on a stream of its own */
     {
-        const char *sv = getenv("BENCH_SAMPLES");
-        int ns = sv && *sv ? atoi(sv) : (n >= 100000 ? 300 : 60);
-        if (ns < 10)
-            ns = 10;
+        int ns = bench_samples(n >= 100000 ? 300 : 60);
         uint64_t rng = 0x9e3779b97f4a7c15ULL;
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
         PGconn *c = raw_connect(uri);

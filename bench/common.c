@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/aggregate.h"
+#include "core/domain.h"
 #include "core/util.h"
+#include "core/value.h"
 
 int64_t bench_scale(void)
 {
@@ -502,4 +505,157 @@ void bench_fresh_store(const char *path)
     if (!s)
         bench_die("%s: %s", path, e.msg);
     store_close(s);
+}
+
+/* ---- Strata-side helpers shared by bench_core and bench_pg ---- */
+
+struct domain *bench_load_domain(const char *path)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct domain *d = domain_load(path, &dl);
+    if (!d) {
+        diag_list_print(&dl, stderr);
+        bench_die("cannot load %s", path);
+    }
+    diag_list_done(&dl);
+    return d;
+}
+
+struct store *bench_open_store(const char *path, bool create)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.create = create;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(path, &opt, &e);
+    if (!s)
+        bench_die("%s: %s", path, e.msg);
+    return s;
+}
+
+int bench_samples(int dflt)
+{
+    const char *s = getenv("BENCH_SAMPLES");
+    int v = s && *s ? atoi(s) : dflt;
+    return v < 10 ? 10 : v;
+}
+
+struct rate bench_append(struct store *s, const struct dataset *ds)
+{
+    enum { TXN = 10000 }; /* events a transaction */
+    err e;
+    err_clear(&e);
+    double t0 = bench_now(), c0 = bench_cpu();
+    for (size_t i = 0; i < ds->n; i += TXN) {
+        if (store_begin(s, &e) != ST_OK)
+            bench_die("begin: %s", e.msg);
+        size_t end = i + TXN < ds->n ? i + TXN : ds->n;
+        for (size_t j = i; j < end; j++) {
+            struct new_event ne = {ds->type[j], ds->schema[j], ds->time[j], ds->data[j],
+                                   ds->meta[j]};
+            if (store_append(s, ds->stream_names[ds->stream[j]], STORE_ANY_VERSION, NULL, &ne, 1,
+                             NULL, &e) != ST_OK)
+                bench_die("append %zu: %s", j + 1, e.msg);
+        }
+        if (store_commit(s, &e) != ST_OK)
+            bench_die("commit: %s", e.msg);
+    }
+    return bench_rate((double)ds->n, t0, c0);
+}
+
+/* The replay's per-stream states: an open-addressed table keyed by stream name. */
+struct state_slot {
+    char *stream; /* NULL = empty */
+    const struct aggregate_spec *agg;
+    const struct domain *dom;
+    value state;
+};
+
+struct state_table {
+    struct state_slot *slots;
+    size_t cap, len;
+};
+
+static struct state_slot *state_lookup(struct state_table *t, const char *stream,
+                                       const struct domain *const *doms, size_t ndoms)
+{
+    if (t->len * 2 >= t->cap) {
+        struct state_table bigger = {xcalloc(t->cap ? t->cap * 2 : 1024, sizeof *t->slots),
+                                     t->cap ? t->cap * 2 : 1024, 0};
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i].stream)
+                continue;
+            uint64_t h = hash_fnv1a(HASH_FNV_INIT, t->slots[i].stream, strlen(t->slots[i].stream));
+            size_t j = h & (bigger.cap - 1);
+            while (bigger.slots[j].stream)
+                j = (j + 1) & (bigger.cap - 1);
+            bigger.slots[j] = t->slots[i];
+            bigger.len++;
+        }
+        free(t->slots);
+        *t = bigger;
+    }
+    size_t n = strlen(stream);
+    uint64_t h = hash_fnv1a(HASH_FNV_INIT, stream, n);
+    size_t j = h & (t->cap - 1);
+    while (t->slots[j].stream) {
+        if (strcmp(t->slots[j].stream, stream) == 0)
+            return &t->slots[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    const struct aggregate_spec *a = NULL;
+    const struct domain *dom = NULL;
+    for (size_t k = 0; k < ndoms && !a; k++) {
+        const char *id;
+        a = aggregate_for_stream(doms[k], stream, &id);
+        dom = doms[k];
+    }
+    if (!a)
+        bench_die("replay: no aggregate owns stream %s", stream);
+    struct state_slot *sl = &t->slots[j];
+    sl->stream = xstrdup(stream);
+    sl->agg = a;
+    sl->dom = dom;
+    sl->state = aggregate_initial_state(a);
+    t->len++;
+    return sl;
+}
+
+static void state_table_done(struct state_table *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].stream) {
+            free(t->slots[i].stream);
+            value_free(t->slots[i].state);
+        }
+    free(t->slots);
+}
+
+struct rate bench_replay(struct store *s, const struct domain *const *doms, size_t ndoms,
+                         int64_t *folded)
+{
+    struct state_table tab = {NULL, 0, 0};
+    struct event_filter f;
+    memset(&f, 0, sizeof f);
+    err e;
+    err_clear(&e);
+    int64_t n = 0;
+    double t0 = bench_now(), c0 = bench_cpu();
+    struct event_iter *it = store_iter_open(s, &f, 1000 /* events a page */);
+    const struct event *ev;
+    int rc;
+    while ((rc = store_iter_next(it, &ev, &e)) == 1) {
+        struct state_slot *sl = state_lookup(&tab, ev->stream, doms, ndoms);
+        if (aggregate_fold(sl->dom, sl->agg, ev, &sl->state, &e) != ST_OK)
+            bench_die("replay: fold %lld: %s", (long long)ev->position, e.msg);
+        n++;
+    }
+    if (rc < 0)
+        bench_die("replay: %s", e.msg);
+    store_iter_close(it);
+    struct rate rt = bench_rate((double)n, t0, c0);
+    state_table_done(&tab);
+    *folded = n;
+    return rt;
 }

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "core/json.h"
-#include "core/utf8.h"
 #include "verbs/verb.h"
 
 static const char usage[] =
@@ -57,27 +56,6 @@ static void hex_blob(strbuf *sb, const struct store_cell *cell)
     sb_addc(sb, '\'');
 }
 
-/* A cell for the table: control characters and bytes that are not UTF-8 shown
- * as U+FFFD, so that no escape sequence from the log reaches the terminal. */
-static void sanitized(strbuf *sb, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
-        if (k == 0) {
-            utf8_append(sb, 0xFFFD);
-            i++;
-            continue;
-        }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
-            utf8_append(sb, cp == '\t' || cp == '\n' ? ' ' : 0xFFFD);
-        else
-            sb_add(sb, s + i, k);
-        i += k;
-    }
-}
-
 static void cell_text(strbuf *sb, const struct store_cell *cell, bool table)
 {
     switch (cell->type) {
@@ -95,7 +73,7 @@ static void cell_text(strbuf *sb, const struct store_cell *cell, bool table)
         break;
     case CELL_TEXT:
         if (table)
-            sanitized(sb, cell->p, cell->len);
+            verb_add_safe_n(sb, cell->p, cell->len, true);
         else
             json_write_string(sb, cell->p, cell->len);
         break;
@@ -118,7 +96,7 @@ static void on_columns(void *ctx, const char *const *names, size_t n)
     sb_init(&sb);
     for (size_t i = 0; i < n; i++) {
         sb_reset(&sb);
-        sanitized(&sb, names[i], strlen(names[i]));
+        verb_add_safe_n(&sb, names[i], strlen(names[i]), true);
         k->names[i] = k->table ? xstrdup(sb.buf ? sb.buf : "") : xstrdup(names[i]);
     }
     sb_done(&sb);

@@ -363,9 +363,9 @@ int verb_run(const struct verb_def *def, struct verb_ctx *c, int argc, char **ar
     return rc;
 }
 
-void verb_add_safe(strbuf *sb, const char *s)
+void verb_add_safe_n(strbuf *sb, const char *s, size_t n, bool breaks_as_spaces)
 {
-    size_t n = strlen(s), i = 0;
+    size_t i = 0;
     while (i < n) {
         uint32_t cp;
         size_t k = utf8_decode(s + i, n - i, &cp);
@@ -375,9 +375,14 @@ void verb_add_safe(strbuf *sb, const char *s)
             continue;
         }
         if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
-            utf8_append(sb, 0xFFFD);
+            utf8_append(sb, breaks_as_spaces && (cp == '\t' || cp == '\n') ? ' ' : 0xFFFD);
         else
             sb_add(sb, s + i, k);
         i += k;
     }
+}
+
+void verb_add_safe(strbuf *sb, const char *s)
+{
+    verb_add_safe_n(sb, s, strlen(s), false);
 }

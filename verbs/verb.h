@@ -250,5 +250,8 @@ void verb_show(struct verb_ctx *c, const struct verb_view *v);
  * characters (C0, C1, DEL, line separators) and bytes that are not UTF-8 become
  * U+FFFD, so that no escape sequence reaches it. */
 void verb_add_safe(strbuf *sb, const char *s);
+/* The same for n bytes of s; breaks_as_spaces: a tab or newline becomes a space
+ * instead (a table cell). */
+void verb_add_safe_n(strbuf *sb, const char *s, size_t n, bool breaks_as_spaces);
 
 #endif

@@ -85,6 +85,55 @@ reset_db() {
     fi
     psql "$STRATA_TEST_PG_URI" -q -c "DROP SCHEMA e$$_$1 CASCADE" -c "CREATE SCHEMA e$$_$1" >/dev/null 2>&1
 }
+# ledger_domain DEPOSITS: prints the small ledger domain (Account, MoneyDeposited,
+# and the Balances projection with DEPOSITS as its deposits rule); a caller may
+# append more projections after it.
+ledger_domain() {
+    cat <<EOF
+domain: ledger
+aggregates:
+  Account:
+    id: accountId
+    state:
+      balance: {type: int, default: 0}
+    commands:
+      Deposit:
+        payload: {accountId: string, amount: int}
+        emit:
+          - MoneyDeposited: {amount: payload.amount}
+    events:
+      MoneyDeposited:
+        fields: {amount: int}
+        apply: {balance: "state.balance + event.amount"}
+projections:
+  Balances:
+    key: meta.aggregateId
+    columns: {balance: 0, deposits: 0}
+    on:
+      MoneyDeposited: {balance: "row.balance + event.amount", deposits: "$1"}
+EOF
+}
+# rows_as_sqlite DOMAIN DB NDJSON SQLITE_DB SUFFIX: imports NDJSON into the new
+# SQLite store SQLITE_DB and folds it there; expects DB's AccountList and BankStats
+# rows to be the same (the checks named "NAME" SUFFIX).
+rows_as_sqlite() {
+    "$STRATA" import --domain "$1" --db "$4" "$3" >/dev/null
+    "$STRATA" --domain "$1" --db "$4" project >/dev/null
+    for name in AccountList BankStats; do
+        expect_eq "$("$STRATA" --domain "$1" --db "$2" query "$name")" "$("$STRATA" --domain "$1" --db "$4" query "$name")" "$name$5"
+    done
+}
+# needs_pg: for a suite that runs on PostgreSQL only: without STRATA_TEST_PG_URI
+# prints a TAP skip and exits; else pg mode (fresh_db gives schemas of the server).
+needs_pg() {
+    if [ -z "$STRATA_TEST_PG_URI" ]; then
+        echo "ok 1 # SKIP STRATA_TEST_PG_URI is not set (tests/run.sh starts a server)"
+        echo "1..1"
+        exit 0
+    fi
+    STRATA_TEST_DB_KIND=pg
+    PG_MODE=1
+}
 # skip_on_pg REASON: in pg mode prints a TAP skip and returns 0 (the caller skips).
 skip_on_pg() {
     [ -n "$PG_MODE" ] || return 1

@@ -5,13 +5,7 @@
 # contract's `events`; passwords never show in messages; a follower hears of an
 # append at once; read models fold there.
 . "$(dirname "$0")/lib.sh"
-if [ -z "$STRATA_TEST_PG_URI" ]; then
-    echo "ok 1 # SKIP STRATA_TEST_PG_URI is not set (tests/run.sh starts a server)"
-    echo "1..1"
-    exit 0
-fi
-STRATA_TEST_DB_KIND=pg
-PG_MODE=1
+needs_pg
 S=$ROOT/samples
 SQ="$TMP/a.db"
 PG=$(fresh_db a)

@@ -6,13 +6,7 @@
 # view and in its read models. Each workbench reads its script from a FIFO, so the
 # test says when it takes its next step (STRATA_SCRIPT, design.md).
 . "$(dirname "$0")/lib.sh"
-if [ -z "$STRATA_TEST_PG_URI" ]; then
-    echo "ok 1 # SKIP STRATA_TEST_PG_URI is not set (tests/run.sh starts a server)"
-    echo "1..1"
-    exit 0
-fi
-STRATA_TEST_DB_KIND=pg
-PG_MODE=1
+needs_pg
 D="$ROOT/domains/bank.yaml"
 DB=$(fresh_db two)
 "$STRATA" --domain "$D" --db "$DB" exec OpenAccount accountId=A owner=Ann initialDeposit=10 >/dev/null

@@ -5,33 +5,15 @@
 . "$(dirname "$0")/lib.sh"
 D="$TMP/ledger.yaml"
 DB=$(fresh_db ledger)
-cat >"$D" <<'EOF'
-domain: ledger
-aggregates:
-  Account:
-    id: accountId
-    state:
-      balance: {type: int, default: 0}
-    commands:
-      Deposit:
-        payload: {accountId: string, amount: int}
-        emit:
-          - MoneyDeposited: {amount: payload.amount}
-    events:
-      MoneyDeposited:
-        fields: {amount: int}
-        apply: {balance: "state.balance + event.amount"}
-projections:
-  Balances:
-    key: meta.aggregateId
-    columns: {balance: 0, deposits: 0}
-    on:
-      MoneyDeposited: {balance: "row.balance + event.amount", deposits: "row.deposits + 1"}
+{
+    ledger_domain "row.deposits + 1"
+    cat <<'EOF'
   Ratio:
     columns: {r: 0}
     on:
       MoneyDeposited: {r: "row.r + 100 / event.amount"}
 EOF
+} >"$D"
 S() { run "$STRATA" --domain "$D" --db "$DB" "$@"; }
 
 S exec Deposit accountId=A amount=10

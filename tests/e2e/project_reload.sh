@@ -8,31 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 D="$TMP/ledger.yaml"
 DB="$TMP/ledger.db"
-write_domain() { # $1: the deposits rule
-    cat >"$D" <<EOF
-domain: ledger
-aggregates:
-  Account:
-    id: accountId
-    state:
-      balance: {type: int, default: 0}
-    commands:
-      Deposit:
-        payload: {accountId: string, amount: int}
-        emit:
-          - MoneyDeposited: {amount: payload.amount}
-    events:
-      MoneyDeposited:
-        fields: {amount: int}
-        apply: {balance: "state.balance + event.amount"}
-projections:
-  Balances:
-    key: meta.aggregateId
-    columns: {balance: 0, deposits: 0}
-    on:
-      MoneyDeposited: {balance: "row.balance + event.amount", deposits: "$1"}
-EOF
-}
+write_domain() { ledger_domain "$1" >"$D"; } # $1: the deposits rule
 S() { run "$STRATA" --domain "$D" --db "$DB" "$@"; }
 # Another writer, with a copy of the domain as it was (the file being edited may
 # not load).

@@ -6,7 +6,7 @@
  * end, with a fresh schema per store (the URI's options set search_path): a
  * CREATE DATABASE per store would cost a checkpoint per store to drop again.
  * The same test functions run against either: that is how both backends are held
- * to one contract. */
+ * to one contract. The PostgreSQL database and schemas: test_pg_fixture.h. */
 #ifndef STRATA_TEST_STORE_BACKENDS_H
 #define STRATA_TEST_STORE_BACKENDS_H
 
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/store.h"
+#include "test_pg_fixture.h"
 
 #define MAYBE_UNUSED __attribute__((unused))
 
@@ -25,12 +26,6 @@ static int file_counter;
 static bool pg_mode;     /* the tests now run against PostgreSQL */
 static PGconn *pg_admin; /* in the run's database: creates the schemas */
 static char pg_db[48];   /* the run's database */
-
-MAYBE_UNUSED static const char *pg_base_uri(void)
-{
-    const char *u = getenv("STRATA_TEST_PG_URI");
-    return u && *u ? u : NULL;
-}
 
 MAYBE_UNUSED static int setup_dir(void **state)
 {
@@ -46,48 +41,11 @@ MAYBE_UNUSED static int teardown_dir(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static bool admin_exec(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    return ok;
-}
-
-/* A URI of the test server's database `db`, with search_path `schema` (NULL: the
- * default). libpq lets the query's dbname= override the path. */
-MAYBE_UNUSED static char *pg_uri_of(const char *db, const char *schema)
-{
-    const char *base = pg_base_uri();
-    char sep = strchr(base, '?') ? '&' : '?';
-    if (!schema)
-        return xasprintf("%s%cdbname=%s", base, sep, db);
-    return xasprintf("%s%cdbname=%s&options=-csearch_path%%3D%s", base, sep, db, schema);
-}
-
 MAYBE_UNUSED static int setup_pg(void **state)
 {
     if (setup_dir(state) != 0)
         return -1;
-    PGconn *c = PQconnectdb(pg_base_uri());
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "cannot reach the test server: %s", PQerrorMessage(c));
-        PQfinish(c);
-        return -1;
-    }
-    snprintf(pg_db, sizeof pg_db, "strata_unit_%d", (int)getpid());
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", pg_db);
-    bool ok = admin_exec(c, sql);
-    PQfinish(c);
-    if (!ok)
-        return -1;
-    char *uri = pg_uri_of(pg_db, NULL);
-    pg_admin = PQconnectdb(uri);
-    free(uri);
-    if (PQstatus(pg_admin) != CONNECTION_OK)
+    if (pg_run_db_create("strata_unit", pg_db, sizeof pg_db, &pg_admin) != 0)
         return -1;
     pg_mode = true;
     return 0;
@@ -95,13 +53,7 @@ MAYBE_UNUSED static int setup_pg(void **state)
 
 MAYBE_UNUSED static int teardown_pg(void **state)
 {
-    PQfinish(pg_admin);
-    pg_admin = NULL;
-    PGconn *c = PQconnectdb(pg_base_uri());
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
-    bool ok = admin_exec(c, sql);
-    PQfinish(c);
+    bool ok = pg_run_db_drop(pg_db, &pg_admin);
     pg_mode = false;
     return teardown_dir(state) == 0 && ok ? 0 : -1;
 }
@@ -112,12 +64,7 @@ MAYBE_UNUSED static char *fresh_path(const char *name)
 {
     if (!pg_mode)
         return xasprintf("%s/%d-%s", tmpdir, ++file_counter, name);
-    char schema[32], sql[64];
-    snprintf(schema, sizeof schema, "s%d", ++file_counter);
-    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
-    if (!admin_exec(pg_admin, sql))
-        abort();
-    return pg_uri_of(pg_db, schema);
+    return pg_fresh_schema(pg_admin, pg_db, &file_counter);
 }
 
 MAYBE_UNUSED static struct store *open_ok(const char *path)

@@ -14,6 +14,7 @@
 
 #include "core/aggregate.h"
 #include "core/json.h"
+#include "test_domain_fixture.h"
 
 static const char *counter_yaml =
     "domain: counters\n"
@@ -81,17 +82,6 @@ static struct domain *load_counter(int snapshot_every)
     return d;
 }
 
-static struct store *mem_store(void)
-{
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    opt.synchronous = 0;
-    err e;
-    err_clear(&e);
-    struct store *s = store_open(":memory:", &opt, &e);
-    assert_non_null(s);
-    return s;
-}
-
 /* Runs Add on counter `id` with n; returns the status. */
 static int add(struct store *s, struct domain *d, const char *id, int64_t n, const char *cmd_id,
                struct command_result *res)
@@ -123,7 +113,7 @@ static int64_t state_int(const struct agg_state *st, const char *field)
 static void test_execute_and_load(void **unused)
 {
     struct domain *d = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct command_result res;
     command_result_init(&res);
     assert_int_equal(add(s, d, "A", 5, NULL, &res), ST_OK);
@@ -164,7 +154,7 @@ static void test_execute_and_load(void **unused)
 static void test_rejections_and_validation(void **unused)
 {
     struct domain *d = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct command_result res;
     command_result_init(&res);
     assert_int_equal(add(s, d, "A", 13, NULL, &res), ST_REJECTED);
@@ -205,7 +195,7 @@ static void test_rejections_and_validation(void **unused)
 static void test_idempotent_command_id(void **unused)
 {
     struct domain *d = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct command_result res;
     command_result_init(&res);
     assert_int_equal(add(s, d, "A", 5, "cmd-1", &res), ST_OK);
@@ -229,7 +219,7 @@ static void test_idempotent_command_id(void **unused)
 static void test_expected_version(void **unused)
 {
     struct domain *d = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct command_result res;
     command_result_init(&res);
     assert_int_equal(add(s, d, "A", 5, NULL, &res), ST_OK);
@@ -260,7 +250,7 @@ static void test_expected_version(void **unused)
 static void test_upcast_chain(void **unused)
 {
     struct domain *d = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     err e;
     err_clear(&e);
     /* Stored as v1 (amount), v2 (n, no tag) and v3. */
@@ -300,7 +290,7 @@ static void test_upcast_chain(void **unused)
 static void test_events_are_valid(void **unused)
 {
     struct domain *d = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     err e;
     err_clear(&e);
     /* v1 whose `amount` is text: the rename carries the wrong type into `n`. */
@@ -377,7 +367,7 @@ static void test_emit_is_checked(void **unused)
         diag_list_print(&diags, stderr);
     diag_list_done(&diags);
     assert_non_null(d);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     const char *cases[][3] = {
         {"[1]", "1", "Put: emit[0] Put: field 's': expected string, got list [1]"},
         {"\"x\"", "0", "Put: emit[0] Put: field 'n': 0 is below the minimum 1"},
@@ -422,7 +412,7 @@ static void test_emit_is_checked(void **unused)
 static void test_snapshots_bound_replay(void **unused)
 {
     struct domain *d = load_counter(10);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct command_result res;
     for (int i = 0; i < 95; i++) {
         command_result_init(&res);
@@ -448,7 +438,7 @@ static void test_property_snapshot_equals_full_replay(void **unused)
 {
     struct domain *with = load_counter(7);
     struct domain *without = load_counter(0);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     srand(12345);
     const char *ids[] = {"a", "b", "c", "d"};
     for (int i = 0; i < 600; i++) {
@@ -494,7 +484,7 @@ static void test_property_snapshot_equals_full_replay(void **unused)
 static void test_snapshot_hash_guards_changes(void **unused)
 {
     struct domain *d = load_counter(5);
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct command_result res;
     for (int i = 0; i < 12; i++) {
         command_result_init(&res);

@@ -1,5 +1,6 @@
-/* test_domain_fixture.h: helpers shared by test_domain.c and test_domain_checks.c:
- * load a domain from text and collect its problems as "LINE:COL: PATH: MESSAGE"
+/* test_domain_fixture.h: helpers shared by test_domain.c, test_domain_checks.c,
+ * test_domain_types.c and the projection tests: load a domain from text (or fail the
+ * test), open an in-memory store, collect its problems as "LINE:COL: PATH: MESSAGE"
  * lines, expect a problem or none, substitute text, and BASE, a small valid
  * domain. Include after cmocka.h (and the headers it needs). */
 #ifndef STRATA_TEST_DOMAIN_FIXTURE_H
@@ -10,6 +11,37 @@
 
 #include "core/domain.h"
 #include "core/domain_schema.h"
+#include "core/store.h"
+
+/* Loads a test domain from text; fails the test (printing the problems) if it does
+ * not load. */
+static inline struct domain *load_domain(const char *text)
+{
+    struct diag_list diags;
+    diag_list_init(&diags);
+    struct domain *d = domain_load_buffer("t.yaml", text, strlen(text), &diags);
+    if (!d) {
+        diag_list_print(&diags, stderr);
+        diag_list_done(&diags);
+        fail_msg("the test domain did not load");
+    }
+    diag_list_done(&diags);
+    return d;
+}
+
+/* An in-memory SQLite store; synchronous as in struct store_options (2, FULL, is the
+ * default; 0 skips the syncs a memory store does not need anyway). */
+static inline struct store *open_mem_store(int synchronous)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.synchronous = synchronous;
+    err e;
+    err_clear(&e);
+    struct store *s = store_open(":memory:", &opt, &e);
+    if (!s)
+        fail_msg("store_open: %s", e.msg);
+    return s;
+}
 
 /* Loads text and returns every problem as "LINE:COL: PATH: MESSAGE\n" lines
  * (caller frees); "" when the domain loaded. */

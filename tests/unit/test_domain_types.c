@@ -18,6 +18,7 @@
 #include "core/domain_schema.h"
 #include "core/json.h"
 #include "core/rule_message.h"
+#include "test_domain_fixture.h"
 
 static const char DOMAIN[] =
     "domain: t\n"
@@ -45,20 +46,6 @@ static const char DOMAIN[] =
     "    events:\n"
     "      Booked:\n"
     "        fields: {id: string}\n";
-
-static struct domain *load(const char *text)
-{
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", text, strlen(text), &diags);
-    if (!d) {
-        diag_list_print(&diags, stderr);
-        diag_list_done(&diags);
-        fail_msg("the test domain did not load");
-    }
-    diag_list_done(&diags);
-    return d;
-}
 
 /* DOMAIN with its rule replaced by rule. */
 static char *with_rule(const char *rule)
@@ -102,7 +89,7 @@ static void expect_field(const struct field_spec *f, const char *json, const cha
 
 static void test_values_checked_deeply(void **state)
 {
-    struct domain *d = load(DOMAIN);
+    struct domain *d = load_domain(DOMAIN);
     const struct aggregate_spec *a = domain_aggregate(d, "Room");
     const struct field_spec *bookings = fields_find(a->state, a->nstate, "bookings");
     assert_non_null(bookings);
@@ -186,7 +173,7 @@ static void test_fields_checked_in_expressions(void **state)
 
 static void test_message_placeholders(void **state)
 {
-    struct domain *d = load(DOMAIN);
+    struct domain *d = load_domain(DOMAIN);
     const struct command_spec *c = domain_command(d, "Book");
     const struct rule_spec *r = &c->require[0];
     assert_int_equal(r->nholes, 5);

@@ -21,65 +21,24 @@
 
 #include "core/projection_branch.h"
 #include "core/store_branch.h"
+#include "test_pg_fixture.h"
 #include "test_projection_fixture.h"
 
 /* The PostgreSQL run: a database of its own on the test server, a schema per
- * store (as store_backends.h does). */
+ * store (test_pg_fixture.h, as store_backends.h). */
 static PGconn *pg_admin;
 static char pg_db[48];
-
-static const char *pg_base(void)
-{
-    const char *u = getenv("STRATA_TEST_PG_URI");
-    return u && *u ? u : NULL;
-}
-
-static bool admin_exec(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    return ok;
-}
-
-static char *pg_uri(const char *schema)
-{
-    const char *base = pg_base();
-    char sep = strchr(base, '?') ? '&' : '?';
-    if (!schema)
-        return xasprintf("%s%cdbname=%s", base, sep, pg_db);
-    return xasprintf("%s%cdbname=%s&options=-csearch_path%%3D%s", base, sep, pg_db, schema);
-}
 
 static int setup_pg(void **state)
 {
     if (setup_dir(state) != 0)
         return -1;
-    PGconn *c = PQconnectdb(pg_base());
-    snprintf(pg_db, sizeof pg_db, "strata_pbranch_%d", (int)getpid());
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", pg_db);
-    bool ok = PQstatus(c) == CONNECTION_OK && admin_exec(c, sql);
-    PQfinish(c);
-    if (!ok)
-        return -1;
-    char *uri = pg_uri(NULL);
-    pg_admin = PQconnectdb(uri);
-    free(uri);
-    return PQstatus(pg_admin) == CONNECTION_OK ? 0 : -1;
+    return pg_run_db_create("strata_pbranch", pg_db, sizeof pg_db, &pg_admin);
 }
 
 static int teardown_pg(void **state)
 {
-    PQfinish(pg_admin);
-    pg_admin = NULL;
-    PGconn *c = PQconnectdb(pg_base());
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
-    bool ok = admin_exec(c, sql);
-    PQfinish(c);
+    bool ok = pg_run_db_drop(pg_db, &pg_admin);
     return teardown_dir(state) == 0 && ok ? 0 : -1;
 }
 
@@ -88,12 +47,7 @@ static char *store_path(void)
 {
     if (!pg_admin)
         return new_path();
-    char schema[32], sql[64];
-    snprintf(schema, sizeof schema, "s%d", ++file_counter);
-    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
-    if (!admin_exec(pg_admin, sql))
-        abort();
-    return pg_uri(schema);
+    return pg_fresh_schema(pg_admin, pg_db, &file_counter);
 }
 
 static struct store *open_branch(const char *path, const char *name)
@@ -202,7 +156,7 @@ int main(void)
         cmocka_unit_test(test_branch_rows_match_oracle),
     };
     int failed = cmocka_run_group_tests_name("projection_branch", tests, setup_dir, teardown_dir);
-    if (pg_base())
+    if (pg_base_uri())
         failed += cmocka_run_group_tests_name("projection_branch on postgresql", tests, setup_pg,
                                               teardown_pg);
     else

@@ -16,6 +16,7 @@
 #include "core/projection.h"
 #include "core/store.h"
 #include "core/store_sqlite.h"
+#include "test_domain_fixture.h"
 
 static char tmpdir[256];
 static int file_counter;
@@ -60,20 +61,6 @@ static const char DOMAIN_V1[] =
     "    columns: {r: 0}\n"
     "    on:\n"
     "      MoneyDeposited: {r: \"row.r + 1000 / event.amount\"}\n";
-
-static inline struct domain *load_domain(const char *text)
-{
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", text, strlen(text), &diags);
-    if (!d) {
-        diag_list_print(&diags, stderr);
-        diag_list_done(&diags);
-        fail_msg("the test domain did not load");
-    }
-    diag_list_done(&diags);
-    return d;
-}
 
 /* The same domain with Balances counting twice: a changed definition. */
 static inline struct domain *load_domain_v2(void)

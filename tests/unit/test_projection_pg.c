@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/projection.h"
 #include "store_backends.h"
+#include "test_domain_fixture.h"
 
 /* Balances: keyed, with a delete handler. Totals: keyless, with a `when`.
  * Ratio: divides by the amount, so an amount of 0 breaks it (and only it). Tags:
@@ -67,20 +68,6 @@ static const char DOMAIN[] =
     "      MoneyDeposited:\n"
     "        for_each: event.tags\n"
     "        set: {seen: \"row.seen + 1\"}\n";
-
-static struct domain *load(const char *text)
-{
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", text, strlen(text), &diags);
-    if (!d) {
-        diag_list_print(&diags, stderr);
-        diag_list_done(&diags);
-        fail_msg("the test domain did not load");
-    }
-    diag_list_done(&diags);
-    return d;
-}
 
 static void put(struct store *s, int acct, const char *type, const char *data, int64_t pos)
 {
@@ -136,7 +123,7 @@ static void test_same_as_sqlite(void **state)
         skip();
         return;
     }
-    struct domain *d = load(DOMAIN);
+    struct domain *d = load_domain(DOMAIN);
     char *path = xasprintf("%s/same.db", tmpdir);
     struct store *sq = open_ok(path);
     struct store *pg = open_fresh();
@@ -254,7 +241,7 @@ static void test_folders_count_once(void **state)
         skip();
         return;
     }
-    struct domain *d = load(DOMAIN);
+    struct domain *d = load_domain(DOMAIN);
     struct shared sh = {fresh_path("busy"), d, 1, 0, ""};
     store_close(open_ok(sh.path));
     pthread_t t[4];
@@ -295,7 +282,7 @@ static void test_reconnect(void **state)
         skip();
         return;
     }
-    struct domain *d = load(DOMAIN);
+    struct domain *d = load_domain(DOMAIN);
     struct store *s = open_fresh();
     put(s, 1, "MoneyDeposited", "{\"amount\":5,\"tags\":[]}", 1);
     err e = {0};
@@ -339,11 +326,11 @@ static void test_long_name(void **state)
         skip();
         return;
     }
-    struct domain *d = load("domain: t\n"
-                            "projections:\n"
-                            "  AVeryLongProjectionNameThatPostgresWouldCut:\n"
-                            "    columns: {n: 0}\n"
-                            "    on: {}\n");
+    struct domain *d = load_domain("domain: t\n"
+                                   "projections:\n"
+                                   "  AVeryLongProjectionNameThatPostgresWouldCut:\n"
+                                   "    columns: {n: 0}\n"
+                                   "    on: {}\n");
     struct store *s = open_fresh();
     err e = {0};
     assert_int_not_equal(projection_setup(s, d, &e), ST_OK);

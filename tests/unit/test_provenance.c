@@ -28,6 +28,7 @@
 #include "core/projection.h"
 #include "core/provenance.h"
 #include "core/store.h"
+#include "test_domain_fixture.h"
 
 static const char DOMAIN[] =
     "domain: t\n"
@@ -58,29 +59,6 @@ static const char DOMAIN[] =
     "    on:\n"
     "      MoneyDeposited: {total: \"row.total + event.amount\", ids: \"row.ids + "
     "[meta.position]\"}\n";
-
-static struct domain *load(void)
-{
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", DOMAIN, strlen(DOMAIN), &diags);
-    if (!d) {
-        diag_list_print(&diags, stderr);
-        fail_msg("the test domain did not load");
-    }
-    diag_list_done(&diags);
-    return d;
-}
-
-static struct store *open_mem(void)
-{
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    err e = {0};
-    struct store *s = store_open(":memory:", &opt, &e);
-    if (!s)
-        fail_msg("store_open: %s", e.msg);
-    return s;
-}
 
 static void deposit(struct store *s, int acct, int amount)
 {
@@ -159,8 +137,8 @@ static int64_t row_int(struct store *s, const struct domain *d, const char *name
 
 static void test_why_adds_up(void **state)
 {
-    struct domain *d = load();
-    struct store *s = open_mem();
+    struct domain *d = load_domain(DOMAIN);
+    struct store *s = open_mem_store(2);
     unsigned seed = 7;
     deposits(s, 1500, 5, &seed);
     catch_up(s, d);
@@ -208,8 +186,8 @@ static void test_why_adds_up(void **state)
 
 static void test_bisect_equals_scan(void **state)
 {
-    struct domain *d = load();
-    struct store *s = open_mem();
+    struct domain *d = load_domain(DOMAIN);
+    struct store *s = open_mem_store(2);
     unsigned seed = 11;
     deposits(s, 600, 3, &seed);
     catch_up(s, d);
@@ -252,8 +230,8 @@ static void test_bisect_equals_scan(void **state)
 
 static void test_fails_finds_planted_event(void **state)
 {
-    struct domain *d = load();
-    struct store *s = open_mem();
+    struct domain *d = load_domain(DOMAIN);
+    struct store *s = open_mem_store(2);
     unsigned seed = 3;
     deposits(s, 300, 4, &seed);
     catch_up(s, d);

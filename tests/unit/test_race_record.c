@@ -20,6 +20,7 @@
 #include "core/race.h"
 #include "core/record.h"
 #include "core/scenario.h"
+#include "test_domain_fixture.h"
 
 static const char bank_yaml[] =
     "domain: mini\n"
@@ -65,17 +66,6 @@ static struct domain *load(void)
     diag_list_done(&diags);
     assert_non_null(d);
     return d;
-}
-
-static struct store *mem_store(void)
-{
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    opt.synchronous = 0;
-    err e;
-    err_clear(&e);
-    struct store *s = store_open(":memory:", &opt, &e);
-    assert_non_null(s);
-    return s;
 }
 
 static struct command_request request(const struct domain *d, const char *cmd, const char *id,
@@ -148,7 +138,7 @@ static size_t at(const strbuf *hay, const char *needle)
 static void test_race_conflict_then_rejected(void **unused)
 {
     struct domain *d = load();
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     assert_int_equal(run(s, d, "Deposit", "A", 100), ST_OK);
     struct race_result r;
     strbuf told;
@@ -180,7 +170,7 @@ static void test_race_conflict_then_rejected(void **unused)
 static void test_race_retry_accepted_and_no_retry(void **unused)
 {
     struct domain *d = load();
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     struct race_result r;
     strbuf told;
     sb_init(&told);
@@ -323,7 +313,7 @@ static int record_run(struct store *s, const struct domain *d, const char *path,
 static void test_record_runs_back(void **unused)
 {
     struct domain *d = load();
-    struct store *s = mem_store();
+    struct store *s = open_mem_store(0);
     char *dir = tmpdir();
     char *p = xasprintf("%s/s.yaml", dir);
     int64_t t = 1767225600000LL + 123; /* the clocks the commands ran at */

@@ -25,6 +25,7 @@
 #include "core/json.h"
 #include "core/snapshot_compare.h"
 #include "core/store.h"
+#include "test_domain_fixture.h"
 #include "core/upcast_check.h"
 #include "core/upcast_step.h"
 
@@ -54,29 +55,6 @@ static const char DOMAIN[] =
     "          - from: 2\n"
     "            default: {channel: desk}\n";
 
-static struct domain *load(void)
-{
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", DOMAIN, strlen(DOMAIN), &diags);
-    if (!d) {
-        diag_list_print(&diags, stderr);
-        fail_msg("the test domain did not load");
-    }
-    diag_list_done(&diags);
-    return d;
-}
-
-static struct store *open_mem(void)
-{
-    struct store_options opt = STORE_OPTIONS_DEFAULT;
-    err e = {0};
-    struct store *s = store_open(":memory:", &opt, &e);
-    if (!s)
-        fail_msg("store_open: %s", e.msg);
-    return s;
-}
-
 static void append(struct store *s, const char *stream, const char *type, int schema,
                    const char *data)
 {
@@ -93,7 +71,7 @@ static char *json_of(const value *v)
 
 static void test_steps_end_where_the_chain_ends(void **unused)
 {
-    struct domain *d = load();
+    struct domain *d = load_domain(DOMAIN);
     const struct event_spec *spec = domain_event(d, "Lent");
     assert_non_null(spec);
     const char *text = "{\"borrower\":\"ann\",\"weeks\":2}";
@@ -127,8 +105,8 @@ static void test_steps_end_where_the_chain_ends(void **unused)
 
 static void test_trace_one_event(void **unused)
 {
-    struct domain *d = load();
-    struct store *s = open_mem();
+    struct domain *d = load_domain(DOMAIN);
+    struct store *s = open_mem_store(2);
     append(s, "Book-1", "Lent", 1, "{\"borrower\":\"ann\",\"weeks\":2}");
     append(s, "Book-1", "Lent", 1, "{\"borrower\":\"bo\"}"); /* no weeks: the set fails */
     append(s, "Book-1", "Lent", 2, "{\"member\":\"cy\",\"days\":\"7\"}"); /* days a string */
@@ -168,8 +146,8 @@ static void test_trace_one_event(void **unused)
 
 static void test_check_sorts_caps_and_writes_nothing(void **unused)
 {
-    struct domain *d = load();
-    struct store *s = open_mem();
+    struct domain *d = load_domain(DOMAIN);
+    struct store *s = open_mem_store(2);
     for (int i = 0; i < 5; i++)
         append(s, "Book-1", "Lent", 1, "{\"borrower\":\"ann\",\"weeks\":1}"); /* clean */
     for (int i = 0; i < 4; i++)
@@ -234,8 +212,8 @@ static size_t state_bytes(struct store *s, const struct domain *d, const char *i
 
 static void test_snapshot_policies(void **unused)
 {
-    struct domain *d = load();
-    struct store *s = open_mem();
+    struct domain *d = load_domain(DOMAIN);
+    struct store *s = open_mem_store(2);
     /* Book-1: 23 events (positions 1..23), Book-2: 5 (24..28). */
     for (int i = 0; i < 23; i++)
         append(s, "Book-1", "Lent", 3, "{\"member\":\"a\",\"days\":3,\"channel\":\"web\"}");
