@@ -50,6 +50,25 @@ int64_t psq_ck_every(int64_t rows)
     return rows * CK_PER_ROW > min ? rows * CK_PER_ROW : min;
 }
 
+/* Runs st (a query of one checkpoint: at, hist_rowid, n, given `at` as ?1) and
+ * finalizes it; *found false when it gives no row. */
+static int ck_read(struct store *s, sqlite3_stmt *st, int64_t at, int64_t *ck, int64_t *hr,
+                   int64_t *n, bool *found, err *e)
+{
+    sqlite3_bind_int64(st, 1, at);
+    int step = sqlite3_step(st), rc = ST_OK;
+    if (step == SQLITE_ROW) {
+        *ck = sqlite3_column_int64(st, 0);
+        *hr = sqlite3_column_int64(st, 1);
+        *n = sqlite3_column_int64(st, 2);
+        *found = true;
+    } else if (step != SQLITE_DONE) {
+        rc = psq_error(s, e, "reading a projection's checkpoints");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* The newest checkpoint at or before `at`: *found false when none (or when the
  * tables are not there: a store from before them, not yet folded). */
 int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
@@ -68,18 +87,7 @@ int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, 
         sqlite3_finalize(st);
         return ST_OK;
     }
-    sqlite3_bind_int64(st, 1, at);
-    int step = sqlite3_step(st), rc = ST_OK;
-    if (step == SQLITE_ROW) {
-        *ck = sqlite3_column_int64(st, 0);
-        *hr = sqlite3_column_int64(st, 1);
-        *n = sqlite3_column_int64(st, 2);
-        *found = true;
-    } else if (step != SQLITE_DONE) {
-        rc = psq_error(s, e, "reading a projection's checkpoints");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return ck_read(s, st, at, ck, hr, n, found, e);
 }
 
 /* The oldest checkpoint after `at` (*found false: none). */
@@ -96,18 +104,7 @@ int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t 
     sb_done(&sql);
     if (!st)
         return ST_ERR;
-    sqlite3_bind_int64(st, 1, at);
-    int step = sqlite3_step(st), rc = ST_OK;
-    if (step == SQLITE_ROW) {
-        *ck = sqlite3_column_int64(st, 0);
-        *hr = sqlite3_column_int64(st, 1);
-        *n = sqlite3_column_int64(st, 2);
-        *found = true;
-    } else if (step != SQLITE_DONE) {
-        rc = psq_error(s, e, "reading a projection's checkpoints");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return ck_read(s, st, at, ck, hr, n, found, e);
 }
 
 /* The newest entry of each key among the history entries after rowid hr (and
