@@ -506,14 +506,41 @@ finish:
     return rc;
 }
 
-/* A page of at most this many rows is read by seeks (it stops at the page's end);
- * longer reads from the newest checkpoint. */
+/* Which way a read of a keyed read model goes. By seeks it costs one seek into
+ * the history per key up to the end of the page (offset + limit keys), and the
+ * count one seek into the counts table; from the newest checkpoint it costs every
+ * row of the checkpoint plus the entries written since it (up to CK_PER_ROW per
+ * row), whatever part of the rows is asked. So the count alone (offset SIZE_MAX,
+ * limit 0: projection_count, which every frame of the workbench's projections
+ * view asks), a page ending within the first SEEK_PAGE rows, and a page of at
+ * most SEEK_PAGE rows ending within the first SEEK_DEEP percent of them (the
+ * count first, one seek) go by seeks: a page costs a page of work near the top and
+ * at most what a read of every row would deeper down. Every row, or a longer
+ * page, from the checkpoint. */
 #define SEEK_PAGE 512
+#define SEEK_DEEP 50
+
+static bool by_seeks(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
+                     size_t limit)
+{
+    if (limit == 0)
+        return offset == SIZE_MAX; /* the count alone */
+    if (limit > SEEK_PAGE)
+        return false;
+    if (offset <= SEEK_PAGE - limit)
+        return true;
+    int64_t n = 0;
+    err e;
+    err_clear(&e);
+    if (psq_count_at(s, p, at, &n, &e) != ST_OK)
+        return false; /* the checkpoint's read says what is wrong */
+    return (uint64_t)offset + limit <= (uint64_t)n / 100 * SEEK_DEEP;
+}
 
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                 size_t offset, size_t limit, value *rows, int64_t *count, err *e)
 {
-    if (p->keyed && !key && (limit == 0 || offset + limit > SEEK_PAGE)) {
+    if (p->keyed && !key && !by_seeks(s, p, at, offset, limit)) {
         bool done = false;
         int rc = psq_rows_at_ck(s, p, at, offset, limit, rows, count, &done, e);
         if (rc != ST_OK || done)

@@ -168,9 +168,8 @@ int psq_walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct proj
     return ST_OK;
 }
 
-/* How many rows a keyed projection had right after position `at`. */
-static int count_at(struct store *s, const struct projection_spec *p, int64_t at, int64_t *count,
-                    err *e)
+int psq_count_at(struct store *s, const struct projection_spec *p, int64_t at, int64_t *count,
+                 err *e)
 {
     strbuf sql;
     sb_init(&sql);
@@ -252,7 +251,7 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
          * keys can stop at the end of the page asked for. */
         bool counted = false;
         if (count && !key) {
-            if ((rc = count_at(s, p, at, count, e)) != ST_OK)
+            if ((rc = psq_count_at(s, p, at, count, e)) != ST_OK)
                 goto finish;
             counted = true;
         }

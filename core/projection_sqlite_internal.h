@@ -52,6 +52,10 @@ int psq_rows_at(struct store *s, const struct projection_spec *p, const char *ke
  * short pages, and for positions before a store's first checkpoint). */
 int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                      size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+/* How many rows keyed p had right after position `at` (one seek in its counts
+ * table). */
+int psq_count_at(struct store *s, const struct projection_spec *p, int64_t at, int64_t *count,
+                 err *e);
 /* Parses a stored row (JSON text) into {"key": key, ...row}. */
 int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
                         size_t len, strbuf *tmp, value *out, err *e);
