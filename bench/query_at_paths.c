@@ -6,8 +6,11 @@
  *
  *   BENCH_KEEP=1 BENCH_SCALE=1000000 BENCH_REPS=1 build/bench/bench_core
  *   build/bench/query_at_paths build/bench/data/bench.db 30 */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/domain.h"
@@ -19,12 +22,51 @@ int psq_rows_at(struct store *s, const struct projection_spec *p, const char *ke
                 size_t offset, size_t limit, value *rows, int64_t *count, err *e);
 int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                      size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
+                   size_t limit, value *rows, int64_t *count, bool *done, err *e);
 
 static double cpu_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The count and a page of 20 rows at offsets 0, 1/8, 2/8 ... of the rows, by
+ * seeks and from the checkpoint, at `reads` random positions. */
+static int pages(struct store *s, const struct projection_spec *p, int64_t head, int reads)
+{
+    err e;
+    err_clear(&e);
+    for (int eighth = 0; eighth <= 8; eighth++) {
+        double cost[2] = {0, 0};
+        for (int way = 0; way < 2; way++) {
+            unsigned seed = 42;
+            for (int i = 0; i < reads; i++) {
+                int64_t at = 1 + (int64_t)(rand_r(&seed) % (unsigned)head);
+                int64_t n = 0;
+                value none = value_list(0);
+                if (psq_rows_at_seek(s, p, NULL, at, SIZE_MAX, 0, &none, &n, &e) != ST_OK)
+                    return fprintf(stderr, "at %lld: %s\n", (long long)at, e.msg), 1;
+                value_free(none);
+                size_t off = (size_t)n * (size_t)eighth / 8;
+                off = off >= 20 ? off - 20 : 0;
+                value rows = value_list(0);
+                bool done = true;
+                double t0 = cpu_now();
+                int rc = way == 0 ? psq_rows_at_seek(s, p, NULL, at, off, 20, &rows, NULL, &e)
+                                  : psq_rows_at_ck(s, p, at, off, 20, &rows, NULL, &done, &e);
+                cost[way] += cpu_now() - t0;
+                if (rc != ST_OK || !done || value_list_len(&rows) != 20)
+                    return fprintf(stderr, "at %lld: %s\n", (long long)at, e.msg), 1;
+                value_free(rows);
+            }
+        }
+        printf("query_at_paths page at %d/8 of the rows: seeks %.2f ms, checkpoint %.2f ms CPU "
+               "(%d reads)\n",
+               eighth, cost[0] / reads * 1000, cost[1] / reads * 1000, reads);
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -34,6 +76,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int reads = argc > 2 ? atoi(argv[2]) : 30;
+    bool by_page = argc > 3 && strcmp(argv[3], "pages") == 0;
+    if (by_page)
+        store_set_cache_kib(1024); /* the workbench's (cli/cmd_tui.c) */
     struct diag_list dl;
     diag_list_init(&dl);
     struct domain *d = domain_load("domains/bank.yaml", &dl);
@@ -52,6 +97,12 @@ int main(int argc, char **argv)
     if (!s || store_head(s, &head, &e) != ST_OK || head < 1) {
         fprintf(stderr, "%s: %s\n", argv[1], e.msg);
         return 1;
+    }
+    if (by_page) {
+        int rc = pages(s, p, head, reads);
+        store_close(s);
+        domain_free(d);
+        return rc;
     }
     for (int path = 0; path < 2; path++) {
         unsigned seed = 42;
