@@ -204,23 +204,32 @@ static void draw_message(struct tui *app, int y)
     draw_str(y, 0, COLS, app->message, app->message_error ? tui_attr(TC_ERROR) : 0);
 }
 
-/* STRATA_TUI_TIMING=FILE: one line per frame with the time it took to draw, for
- * measuring (the scrubber's step on a large store, say). */
+/* STRATA_TUI_TIMING=FILE: one line per frame with the time it took to draw, and
+ * the CPU time this thread spent on it (what a busy machine's scheduler does not
+ * change), for measuring (the scrubber's step on a large store, say). */
 static FILE *timing;
 
 static void draw_frame(struct tui *app);
 
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
 void tui_draw(struct tui *app)
 {
-    struct timespec t0, t1;
-    if (timing)
+    struct timespec t0, t1, c0, c1;
+    if (timing) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    }
     draw_frame(app);
     if (timing) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        fprintf(timing, "draw %.3f ms view=%s as_of=%lld head=%lld\n",
-                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-                view_name(app->current), (long long)app->as_of, (long long)app->head);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        fprintf(timing, "draw %.3f ms view=%s as_of=%lld head=%lld cpu=%.3f\n",
+                ms_between(&t0, &t1), view_name(app->current), (long long)app->as_of,
+                (long long)app->head, ms_between(&c0, &c1));
     }
 }
 
