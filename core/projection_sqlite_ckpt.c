@@ -534,7 +534,8 @@ static bool by_seeks(struct store *s, const struct projection_spec *p, int64_t a
     err_clear(&e);
     if (psq_count_at(s, p, at, &n, &e) != ST_OK)
         return false; /* the checkpoint's read says what is wrong */
-    return (uint64_t)offset + limit <= (uint64_t)n / 100 * SEEK_DEEP;
+    uint64_t deep = (uint64_t)(n > 0 ? n : 0) / 100 * SEEK_DEEP; /* the page must end by here */
+    return limit <= deep && offset <= deep - limit;
 }
 
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
