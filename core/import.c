@@ -148,7 +148,9 @@ static bool domain_accepts(struct importer *im, const struct mapped_event *ev, c
         return true;
     struct event stored = {0,        ev->version,      ev->schema, ev->stream,
                            ev->type, (char *)ev->time, ev->data,   ev->meta};
-    const value *data = im->canonical ? value_map_get(line, "data") : NULL;
+    /* A line read from its text alone (line null) has no tree: its data is parsed
+     * by the check itself, to the same value. */
+    const value *data = im->canonical && line->type == V_MAP ? value_map_get(line, "data") : NULL;
     err e;
     err_clear(&e);
     if (event_validate(d, &stored, data && data->type == V_MAP ? data : NULL, false, &e) == ST_OK)
@@ -456,7 +458,9 @@ static int identify(struct importer *im, const struct record *rec, struct ident 
  * or -1 (e set). */
 static int import_one(struct importer *im, const char *path)
 {
-    struct reader_options ro = {SRC_NDJSON, NULL, 0};
+    /* Canonical lines are read from their text where canonical_parse_raw can;
+     * only the others are parsed into a tree (import_options.full_parse: always). */
+    struct reader_options ro = {SRC_NDJSON, NULL, 0, !im->o->full_parse};
     if (!im->canonical) {
         ro.format = im->o->source->format;
         ro.records = im->o->source->records;
@@ -485,6 +489,9 @@ static int import_one(struct importer *im, const char *path)
         if ((im->res->records & 255) == 0)
             progress_draw(im, false);
         struct where wh = {r, &rec, &where, NULL};
+        bool fast = rec.unparsed && canonical_parse_raw(rec.raw, rec.raw_len, &ev);
+        if (!fast)
+            reader_parse(r, &rec);
         if (rec.bad) {
             report_bad(im, where_text(&wh), rec.reason.msg);
             if (im->o->replay && !im->o->skip_bad) {
@@ -495,7 +502,8 @@ static int import_one(struct importer *im, const char *path)
             }
             continue;
         }
-        int m = im->canonical
+        int m = fast ? MAP_OK
+                : im->canonical
                     ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
                     : mapping_apply(im->o->source, &rec.v, im->now_ms, &ev, reason, sizeof reason);
         if (m == MAP_SKIP) {

@@ -72,11 +72,24 @@ int mapping_record_id(const struct source_spec *src, const value *record, char *
 int canonical_parse(const value *parsed, const char *raw, size_t len, struct mapped_event *out,
                     char *reason, size_t n);
 
+/* The same straight from the line's text, building no value tree: true with
+ * *out filled (exactly what canonical_parse gives for the line) when the line is
+ * in a form it is sure of; false (nothing to free) for anything else, which the
+ * caller then parses in full and hands to canonical_parse, so that errors and
+ * their messages are the full path's. (core/canonical_raw.c) */
+bool canonical_parse_raw(const char *raw, size_t len, struct mapped_event *out);
+
 /* Each stream's last version, from the store and from what an import has taken
  * so far, so that a canonical file's versions continue the store's without gaps
  * or repeats. */
+struct version_slot {
+    char *stream; /* NULL: empty */
+    uint64_t hash;
+    int64_t last;
+};
 struct version_check {
-    value versions; /* map: stream -> int */
+    struct version_slot *slots; /* open addressing, a power of two of them */
+    size_t cap, len;
 };
 void version_check_init(struct version_check *vc);
 void version_check_done(struct version_check *vc);

@@ -27,6 +27,7 @@ struct reader {
     char *name;
     source_format format;
     char delimiter;
+    bool lazy;
     char *records_path;
 
     /* input */
@@ -409,23 +410,33 @@ static int next_ndjson(struct reader *r, struct record *rec, err *e)
         rec->index = r->nrec++;
         rec->raw = r->linebuf.buf;
         rec->raw_len = r->linebuf.len;
-        value v;
-        if (json_parse(r->linebuf.buf, r->linebuf.len, &v, &rec->reason) != ST_OK) {
-            /* the parser's message and column (record_where puts the column in the place) */
-            rec->bad = true;
-            err_prefix(&rec->reason, "invalid JSON");
-            rec->reason.line = rec->line;
-            return 1;
-        }
-        if (r->format == SRC_CLOUDEVENTS && !cloudevents_check(&v, &rec->reason)) {
-            rec->bad = true;
-            value_free(v);
-            return 1;
-        }
-        r->cur = v;
-        rec->v = v;
+        rec->unparsed = true;
+        if (!r->lazy)
+            reader_parse(r, rec);
         return 1;
     }
+}
+
+void reader_parse(struct reader *r, struct record *rec)
+{
+    if (!rec->unparsed)
+        return;
+    rec->unparsed = false;
+    value v;
+    if (json_parse(rec->raw, rec->raw_len, &v, &rec->reason) != ST_OK) {
+        /* the parser's message and column (record_where puts the column in the place) */
+        rec->bad = true;
+        err_prefix(&rec->reason, "invalid JSON");
+        rec->reason.line = rec->line;
+        return;
+    }
+    if (r->format == SRC_CLOUDEVENTS && !cloudevents_check(&v, &rec->reason)) {
+        rec->bad = true;
+        value_free(v);
+        return;
+    }
+    r->cur = v;
+    rec->v = v;
 }
 
 /* ---- csv ------------------------------------------------------------------------------ */
@@ -693,6 +704,7 @@ static struct reader *reader_new(const char *name, const struct reader_options *
     r->name = xstrdup(name);
     r->format = o->format;
     r->delimiter = o->delimiter ? o->delimiter : ',';
+    r->lazy = o->lazy && o->format == SRC_NDJSON;
     r->records_path = o->records ? xstrdup(o->records) : NULL;
     sb_init(&r->linebuf);
     r->cur = value_null();
@@ -779,6 +791,7 @@ int reader_next(struct reader *r, struct record *rec, err *e)
     err_clear(&rec->reason);
     rec->raw = NULL;
     rec->raw_len = 0;
+    rec->unparsed = false;
     if (r->doc_mode)
         return next_document(r, rec);
     switch (r->format) {
