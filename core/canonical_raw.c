@@ -26,25 +26,49 @@ static size_t ws(const char *s, size_t len, size_t i)
     return i;
 }
 
+/* Bytes a string's scan must stop at: the quote, a backslash, control
+ * characters and every non-ASCII byte (checked as UTF-8). */
+static const unsigned char stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x80 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x90 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xa0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xb0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xc0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xd0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xe0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xf0 */
+};
+
 /* A string starting at s[i] == '"': the index after its closing quote, or FAIL.
  * With `escapes` the simple escapes (not \u) are allowed, else any backslash
  * fails. Bytes are checked as json.c checks them: no control characters, valid
  * UTF-8 (the same utf8_seq). */
 static size_t str(const char *s, size_t len, size_t i, bool escapes)
 {
+    const unsigned char *u = (const unsigned char *)s;
     i++;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
+    for (;;) {
+        while (i < len && !stop[u[i]])
+            i++;
+        if (i >= len)
+            return FAIL;
+        unsigned char c = u[i];
         if (c == '"')
             return i + 1;
         if (c < 0x20)
             return FAIL;
         if (c == '\\') {
-            if (!escapes || i + 1 >= len || !strchr("\"\\/bfnrt", s[i + 1]) || s[i + 1] == '\0')
+            if (!escapes || i + 1 >= len || s[i + 1] == '\0' || !strchr("\"\\/bfnrt", s[i + 1]))
                 return FAIL;
             i += 2;
-        } else if (c < 0x80) {
-            i++;
         } else {
             size_t n = utf8_seq(s + i, len - i);
             if (!n)
@@ -52,7 +76,6 @@ static size_t str(const char *s, size_t len, size_t i, bool escapes)
             i += n;
         }
     }
-    return FAIL;
 }
 
 static bool digit(const char *s, size_t len, size_t i)
@@ -163,11 +186,20 @@ enum { K_POSITION, K_STREAM, K_VERSION, K_TYPE, K_SCHEMA, K_TIME, K_DATA, K_META
 
 static int key_of(const char *k, size_t n)
 {
-    static const char *const keys[K_N] = {"position", "stream", "version", "type",
-                                          "schema",   "time",   "data",    "meta"};
-    for (int j = 0; j < K_N; j++)
-        if (strlen(keys[j]) == n && memcmp(k, keys[j], n) == 0)
-            return j;
+    switch (n) {
+    case 4:
+        return memcmp(k, "type", 4) == 0   ? K_TYPE
+               : memcmp(k, "time", 4) == 0 ? K_TIME
+               : memcmp(k, "data", 4) == 0 ? K_DATA
+               : memcmp(k, "meta", 4) == 0 ? K_META
+                                           : -1;
+    case 6:
+        return memcmp(k, "stream", 6) == 0 ? K_STREAM : memcmp(k, "schema", 6) == 0 ? K_SCHEMA : -1;
+    case 7:
+        return memcmp(k, "version", 7) == 0 ? K_VERSION : -1;
+    case 8:
+        return memcmp(k, "position", 8) == 0 ? K_POSITION : -1;
+    }
     return -1;
 }
 
