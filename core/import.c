@@ -43,6 +43,7 @@ struct importer {
     struct occurrences *occ;     /* mapped imports with the ledger on */
     struct ledger_batch *claims; /* claims held back (import_ledger.h); NULL: claim each */
     strbuf raw;                  /* a record's text when the reader has no line */
+    struct mapping_plan plan;    /* the source's simple expressions (mapping.h) */
 
     /* events of one stream waiting to be appended together */
     struct mapped_event *batch;
@@ -459,8 +460,8 @@ static int identify(struct importer *im, const struct record *rec, struct ident 
 static int import_one(struct importer *im, const char *path)
 {
     /* Canonical lines are read from their text where canonical_parse_raw can;
-     * only the others are parsed into a tree (import_options.full_parse: always). */
-    struct reader_options ro = {SRC_NDJSON, NULL, 0, !im->o->full_parse};
+     * only the others are parsed into a tree (import_options.slow_paths: all). */
+    struct reader_options ro = {SRC_NDJSON, NULL, 0, !im->o->slow_paths};
     if (!im->canonical) {
         ro.format = im->o->source->format;
         ro.records = im->o->source->records;
@@ -505,7 +506,8 @@ static int import_one(struct importer *im, const char *path)
         int m = fast ? MAP_OK
                 : im->canonical
                     ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
-                    : mapping_apply(im->o->source, &rec.v, im->now_ms, &ev, reason, sizeof reason);
+                    : mapping_apply_planned(im->o->source, &im->plan, &rec.v, im->now_ms, &ev,
+                                            reason, sizeof reason);
         if (m == MAP_SKIP) {
             im->res->skipped++;
             continue;
@@ -579,7 +581,10 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     sb_init(&im.raw);
     if (!im.canonical && !o->allow_duplicates)
         im.occ = occurrences_new();
+    if (!im.canonical && !o->slow_paths)
+        mapping_plan_init(&im.plan, o->source);
     if (!im.canonical && mapping_check_source(o->source, e) != ST_OK) {
+        mapping_plan_done(&im.plan);
         sb_done(&im.raw);
         occurrences_free(im.occ);
         free(im.batch);
@@ -635,6 +640,7 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     version_check_done(&im.vc);
     sb_done(&im.raw);
     occurrences_free(im.occ);
+    mapping_plan_done(&im.plan);
     if (result == 0)
         progress_draw(&im, true);
     progress_clear(&im);

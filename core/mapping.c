@@ -44,10 +44,13 @@ int mapping_check_source(const struct source_spec *src, err *e)
     return ST_OK;
 }
 
-/* Evaluates one slot over the record; on error fills reason with the slot's name. */
-static int eval_slot(const expr *x, const char *slot, const value *record, value *out, char *reason,
-                     size_t n)
+/* Evaluates one slot over the record (through its fast plan f when it has one
+ * and the record fits it); on error fills reason with the slot's name. */
+static int eval_slot_fast(const expr *x, const struct expr_fast *f, const char *slot,
+                          const value *record, value *out, char *reason, size_t n)
 {
+    if (f && expr_fast_eval(f, record, out))
+        return MAP_OK;
     struct expr_vars vars;
     memset(&vars, 0, sizeof vars);
     for (int i = 0; i < ROOT_COUNT; i++)
@@ -58,6 +61,29 @@ static int eval_slot(const expr *x, const char *slot, const value *record, value
     if (expr_eval(x, &vars, out, &e) != ST_OK)
         return bad(reason, n, "%s: %s", slot, e.msg);
     return MAP_OK;
+}
+
+static int eval_slot(const expr *x, const char *slot, const value *record, value *out, char *reason,
+                     size_t n)
+{
+    return eval_slot_fast(x, NULL, slot, record, out, reason, n);
+}
+
+void mapping_plan_init(struct mapping_plan *p, const struct source_spec *src)
+{
+    p->stream = expr_fast_plan(src->stream, ROOT_RECORD);
+    p->type = expr_fast_plan(src->type, ROOT_RECORD);
+    p->time = expr_fast_plan(src->time, ROOT_RECORD);
+    p->data = expr_fast_plan(src->data, ROOT_RECORD);
+}
+
+void mapping_plan_done(struct mapping_plan *p)
+{
+    expr_fast_free(p->stream);
+    expr_fast_free(p->type);
+    expr_fast_free(p->time);
+    expr_fast_free(p->data);
+    memset(p, 0, sizeof *p);
 }
 
 /* A name (stream, type) as text: a non-empty string, or an int in decimal. */
@@ -159,12 +185,13 @@ static value ce_default(const value *record, const char *slot)
 
 /* The value of a slot: its expression, else the CloudEvents default, else absent
  * (*present = false). */
-static int slot_value(const struct source_spec *src, const expr *x, const char *slot,
-                      const value *record, value *out, bool *present, char *reason, size_t n)
+static int slot_value(const struct source_spec *src, const expr *x, const struct expr_fast *f,
+                      const char *slot, const value *record, value *out, bool *present,
+                      char *reason, size_t n)
 {
     *present = true;
     if (x)
-        return eval_slot(x, slot, record, out, reason, n);
+        return eval_slot_fast(x, f, slot, record, out, reason, n);
     if (src->format == SRC_CLOUDEVENTS && record->type == V_MAP) {
         *out = ce_default(record, slot);
         if (strcmp(slot, "time") == 0 && out->type == V_NULL)
@@ -179,6 +206,16 @@ static int slot_value(const struct source_spec *src, const expr *x, const char *
 int mapping_apply(const struct source_spec *src, const value *record, int64_t now_ms,
                   struct mapped_event *out, char *reason, size_t n)
 {
+    return mapping_apply_planned(src, NULL, record, now_ms, out, reason, n);
+}
+
+int mapping_apply_planned(const struct source_spec *src, const struct mapping_plan *plan,
+                          const value *record, int64_t now_ms, struct mapped_event *out,
+                          char *reason, size_t n)
+{
+    static const struct mapping_plan none = {NULL, NULL, NULL, NULL};
+    if (!plan)
+        plan = &none;
     memset(out, 0, sizeof *out);
     out->schema = 1;
     if (src->skip) {
@@ -197,7 +234,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     bool present;
     value v = value_null();
 
-    if ((rc = slot_value(src, src->stream, "stream", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->stream, plan->stream, "stream", record, &v, &present, reason,
+                         n)) != MAP_OK)
         goto fail;
     if (!present) {
         rc = bad(reason, n, "no stream: the source has no `stream:` expression");
@@ -208,7 +246,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->type, "type", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->type, plan->type, "type", record, &v, &present, reason, n)) !=
+        MAP_OK)
         goto fail;
     if (!present) {
         rc = bad(reason, n, "no type: the source has no `type:` expression");
@@ -219,7 +258,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->time, "time", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->time, plan->time, "time", record, &v, &present, reason, n)) !=
+        MAP_OK)
         goto fail;
     if (present) {
         if ((rc = time_text(&v, src->timezone_min, out, reason, n)) != MAP_OK)
@@ -232,7 +272,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     v = value_null();
 
     if (src->data || src->format == SRC_CLOUDEVENTS) {
-        if ((rc = slot_value(src, src->data, "data", record, &v, &present, reason, n)) != MAP_OK)
+        if ((rc = slot_value(src, src->data, plan->data, "data", record, &v, &present, reason,
+                             n)) != MAP_OK)
             goto fail;
         out->data = data_text(&v);
     } else {
@@ -241,7 +282,7 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->meta, "meta", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->meta, NULL, "meta", record, &v, &present, reason, n)) != MAP_OK)
         goto fail;
     if (v.type == V_MAP) {
         if (value_map_len(&v) > 0 || src->meta)

@@ -2,7 +2,7 @@
  * (core/canonical_raw.c) against the full path (json_parse, then
  * canonical_parse): whatever the fast reader takes, it must take exactly as the
  * full path does; what it refuses, the full path judges. And the import engine
- * through both paths (import_options.full_parse) must leave identical stores and
+ * through both paths (import_options.slow_paths) must leave identical stores and
  * say identical things about bad lines. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,7 +177,7 @@ struct outcome {
 };
 
 static struct outcome run(char **files, size_t n, const struct domain *d, bool skip_bad,
-                          bool full_parse)
+                          bool slow_paths)
 {
     err e;
     err_clear(&e);
@@ -193,7 +193,7 @@ static struct outcome run(char **files, size_t n, const struct domain *d, bool s
     o.errors = errs;
     o.domain = d;
     o.skip_bad = skip_bad;
-    o.full_parse = full_parse;
+    o.slow_paths = slow_paths;
     struct outcome out;
     out.rc = import_files(s, files, n, &o, &out.res, &e);
     out.res.seconds = 0;
