@@ -157,6 +157,9 @@ int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e);
 struct expr_fast;
 struct expr_fast *expr_fast_plan(const expr *x, int root);
 bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out);
+/* For a map-shaped plan: appends the JSON text json_write would give for the
+ * value (true), without making the value; false (nothing appended) as above. */
+bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb);
 void expr_fast_free(struct expr_fast *f);
 
 /* Evaluates x as a condition: non-bool results are an error. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "expr_internal.h"
+#include "json.h"
 
 #define FAST_MAX_TEXT 4096 /* a longer concatenation is left to the evaluator */
 
@@ -29,6 +30,7 @@ struct fx_term {
     bool to_int;              /* int(root.name) */
     const char *key;          /* FX_MAP: the key */
     size_t keylen;
+    size_t hint; /* where the field was in the last record (records of a file agree) */
 };
 
 struct expr_fast {
@@ -129,11 +131,23 @@ void expr_fast_free(struct expr_fast *f)
     free(f);
 }
 
-static const value *field_of(const value *root, const struct fx_term *t)
+/* root.name: looked for where it was in the last record first (a CSV file's
+ * records all have their fields in the same places). */
+static const value *field_of(const value *root, struct fx_term *t)
 {
     if (root->type != V_MAP)
         return NULL;
-    return value_map_getn(root, t->field->name, t->field->namelen);
+    const struct node *n = t->field;
+    if (t->hint < value_map_len(root) && value_map_key_kind(root, t->hint) == VKEY_STRING) {
+        const value *k = value_map_key_at(root, t->hint);
+        if (value_strlen(k) == n->namelen && memcmp(value_str(k), n->name, n->namelen) == 0)
+            return value_map_val_at(root, t->hint);
+    }
+    const value *v = value_map_getn(root, n->name, n->namelen);
+    if (v)
+        t->hint = (size_t)((const char *)v - (const char *)root->u.m->entries) /
+                  sizeof(struct vmap_entry);
+    return v;
 }
 
 /* A string of at most 18 digits after an optional sign, as int() reads it. */
@@ -156,6 +170,50 @@ static bool small_int(const value *v, int64_t *out)
     return true;
 }
 
+/* The map's values, checked: false when a record does not fit the fast form. */
+static bool map_values(const struct expr_fast *f, const value *root, value *vals)
+{
+    if (f->n > 16)
+        return false;
+    for (size_t i = 0; i < f->n; i++) {
+        struct fx_term *t = &f->terms[i];
+        const value *v = field_of(root, t);
+        if (!v)
+            return false;
+        if (t->to_int) {
+            int64_t x;
+            if (v->type == V_INT)
+                x = v->u.i;
+            else if (v->type != V_STRING || !small_int(v, &x))
+                return false;
+            vals[i] = value_int(x);
+        } else if (v->type == V_MAP || v->type == V_LIST || v->type == V_TIMESTAMP ||
+                   v->type == V_DURATION) {
+            return false;
+        } else {
+            vals[i] = *v; /* borrowed */
+        }
+    }
+    return true;
+}
+
+bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb)
+{
+    value vals[16];
+    if (f->kind != FX_MAP || !map_values(f, root, vals))
+        return false;
+    sb_addc(sb, '{');
+    for (size_t i = 0; i < f->n; i++) {
+        if (i)
+            sb_addc(sb, ',');
+        json_write_string(sb, f->terms[i].key, f->terms[i].keylen);
+        sb_addc(sb, ':');
+        json_write(sb, &vals[i]);
+    }
+    sb_addc(sb, '}');
+    return true;
+}
+
 bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
 {
     switch (f->kind) {
@@ -171,7 +229,7 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
         char buf[FAST_MAX_TEXT];
         size_t len = 0;
         for (size_t i = 0; i < f->n; i++) {
-            const struct fx_term *t = &f->terms[i];
+            struct fx_term *t = &f->terms[i];
             const char *s = t->text;
             size_t n = t->len;
             if (t->field) {
@@ -191,27 +249,8 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
     }
     case FX_MAP: {
         value vals[16];
-        if (f->n > 16)
+        if (!map_values(f, root, vals))
             return false;
-        for (size_t i = 0; i < f->n; i++) {
-            const struct fx_term *t = &f->terms[i];
-            const value *v = field_of(root, t);
-            if (!v)
-                return false;
-            if (t->to_int) {
-                int64_t x;
-                if (v->type == V_INT)
-                    x = v->u.i;
-                else if (v->type != V_STRING || !small_int(v, &x))
-                    return false;
-                vals[i] = value_int(x);
-            } else if (v->type == V_MAP || v->type == V_LIST || v->type == V_TIMESTAMP ||
-                       v->type == V_DURATION) {
-                return false;
-            } else {
-                vals[i] = *v; /* referenced below, once every term is known to fit */
-            }
-        }
         value m = value_map(f->n);
         for (size_t i = 0; i < f->n; i++)
             value_map_setn(&m, f->terms[i].key, f->terms[i].keylen,

@@ -272,10 +272,17 @@ int mapping_apply_planned(const struct source_spec *src, const struct mapping_pl
     v = value_null();
 
     if (src->data || src->format == SRC_CLOUDEVENTS) {
-        if ((rc = slot_value(src, src->data, plan->data, "data", record, &v, &present, reason,
-                             n)) != MAP_OK)
-            goto fail;
-        out->data = data_text(&v);
+        strbuf sb;
+        sb_init(&sb);
+        if (plan->data && expr_fast_json(plan->data, record, &sb)) { /* as data_text writes it */
+            out->data = sb_steal(&sb);
+        } else {
+            sb_done(&sb);
+            if ((rc = slot_value(src, src->data, plan->data, "data", record, &v, &present, reason,
+                                 n)) != MAP_OK)
+                goto fail;
+            out->data = data_text(&v);
+        }
     } else {
         out->data = data_text(record); /* default: the whole record */
     }
