@@ -146,6 +146,22 @@ struct expr_vars {
  * or "bank.yaml:14:29: `state.balance / payload.n`: division by zero" when x has
  * an origin. */
 int expr_eval(const expr *x, const struct expr_vars *vars, value *out, err *e);
+/* A few simple shapes of expression over one root (root.name; string literals
+ * and root.name joined with +; a map literal of root.name and int(root.name)
+ * with string-literal keys), evaluated without the evaluator for an import's
+ * records (core/expr_fast.c). expr_fast_plan gives NULL for any other shape.
+ * expr_fast_eval gives true with *out exactly what expr_eval would give, with
+ * `root` as that root and every other root null; false when the value does not
+ * fit the fast form (a missing field, another type...): then call expr_eval,
+ * which gives the value or the error. */
+struct expr_fast;
+struct expr_fast *expr_fast_plan(const expr *x, int root);
+bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out);
+/* For a map-shaped plan: appends the JSON text json_write would give for the
+ * value (true), without making the value; false (nothing appended) as above. */
+bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb);
+void expr_fast_free(struct expr_fast *f);
+
 /* Evaluates x as a condition: non-bool results are an error. */
 int expr_eval_bool(const expr *x, const struct expr_vars *vars, bool *out, err *e);
 

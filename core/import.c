@@ -43,6 +43,7 @@ struct importer {
     struct occurrences *occ;     /* mapped imports with the ledger on */
     struct ledger_batch *claims; /* claims held back (import_ledger.h); NULL: claim each */
     strbuf raw;                  /* a record's text when the reader has no line */
+    struct mapping_plan plan;    /* the source's simple expressions (mapping.h) */
 
     /* events of one stream waiting to be appended together */
     struct mapped_event *batch;
@@ -148,7 +149,9 @@ static bool domain_accepts(struct importer *im, const struct mapped_event *ev, c
         return true;
     struct event stored = {0,        ev->version,      ev->schema, ev->stream,
                            ev->type, (char *)ev->time, ev->data,   ev->meta};
-    const value *data = im->canonical ? value_map_get(line, "data") : NULL;
+    /* A line read from its text alone (line null) has no tree: its data is parsed
+     * by the check itself, to the same value. */
+    const value *data = im->canonical && line->type == V_MAP ? value_map_get(line, "data") : NULL;
     err e;
     err_clear(&e);
     if (event_validate(d, &stored, data && data->type == V_MAP ? data : NULL, false, &e) == ST_OK)
@@ -456,7 +459,9 @@ static int identify(struct importer *im, const struct record *rec, struct ident 
  * or -1 (e set). */
 static int import_one(struct importer *im, const char *path)
 {
-    struct reader_options ro = {SRC_NDJSON, NULL, 0};
+    /* Canonical lines are read from their text where canonical_parse_raw can;
+     * only the others are parsed into a tree (import_options.slow_paths: all). */
+    struct reader_options ro = {SRC_NDJSON, NULL, 0, !im->o->slow_paths};
     if (!im->canonical) {
         ro.format = im->o->source->format;
         ro.records = im->o->source->records;
@@ -485,6 +490,9 @@ static int import_one(struct importer *im, const char *path)
         if ((im->res->records & 255) == 0)
             progress_draw(im, false);
         struct where wh = {r, &rec, &where, NULL};
+        bool fast = rec.unparsed && canonical_parse_raw(rec.raw, rec.raw_len, &ev);
+        if (!fast)
+            reader_parse(r, &rec);
         if (rec.bad) {
             report_bad(im, where_text(&wh), rec.reason.msg);
             if (im->o->replay && !im->o->skip_bad) {
@@ -495,9 +503,11 @@ static int import_one(struct importer *im, const char *path)
             }
             continue;
         }
-        int m = im->canonical
+        int m = fast ? MAP_OK
+                : im->canonical
                     ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
-                    : mapping_apply(im->o->source, &rec.v, im->now_ms, &ev, reason, sizeof reason);
+                    : mapping_apply_planned(im->o->source, &im->plan, &rec.v, im->now_ms, &ev,
+                                            reason, sizeof reason);
         if (m == MAP_SKIP) {
             im->res->skipped++;
             continue;
@@ -571,7 +581,10 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     sb_init(&im.raw);
     if (!im.canonical && !o->allow_duplicates)
         im.occ = occurrences_new();
+    if (!im.canonical && !o->slow_paths)
+        mapping_plan_init(&im.plan, o->source);
     if (!im.canonical && mapping_check_source(o->source, e) != ST_OK) {
+        mapping_plan_done(&im.plan);
         sb_done(&im.raw);
         occurrences_free(im.occ);
         free(im.batch);
@@ -627,6 +640,7 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     version_check_done(&im.vc);
     sb_done(&im.raw);
     occurrences_free(im.occ);
+    mapping_plan_done(&im.plan);
     if (result == 0)
         progress_draw(&im, true);
     progress_clear(&im);

@@ -48,6 +48,11 @@ struct import_options {
     bool progress;         /* draw a progress bar on `errors` (a terminal) */
     bool allow_duplicates; /* no ledger: append every record, even one already imported */
     FILE *errors;          /* where bad records are reported; NULL = stderr */
+    /* Only the general paths: every canonical line parsed into a value tree
+     * (never read from its text alone, canonical_parse_raw), every expression of
+     * a source through the evaluator (never expr_fast). The same result either
+     * way; the tests compare the two. */
+    bool slow_paths;
     /* Optional: told how far it got, about ten times a second (records read,
      * bytes read of bytes_total, 0 when unknown), for a front end that shows
      * progress its own way (the workbench's jobs). */

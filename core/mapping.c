@@ -44,10 +44,13 @@ int mapping_check_source(const struct source_spec *src, err *e)
     return ST_OK;
 }
 
-/* Evaluates one slot over the record; on error fills reason with the slot's name. */
-static int eval_slot(const expr *x, const char *slot, const value *record, value *out, char *reason,
-                     size_t n)
+/* Evaluates one slot over the record (through its fast plan f when it has one
+ * and the record fits it); on error fills reason with the slot's name. */
+static int eval_slot_fast(const expr *x, const struct expr_fast *f, const char *slot,
+                          const value *record, value *out, char *reason, size_t n)
 {
+    if (f && expr_fast_eval(f, record, out))
+        return MAP_OK;
     struct expr_vars vars;
     memset(&vars, 0, sizeof vars);
     for (int i = 0; i < ROOT_COUNT; i++)
@@ -58,6 +61,29 @@ static int eval_slot(const expr *x, const char *slot, const value *record, value
     if (expr_eval(x, &vars, out, &e) != ST_OK)
         return bad(reason, n, "%s: %s", slot, e.msg);
     return MAP_OK;
+}
+
+static int eval_slot(const expr *x, const char *slot, const value *record, value *out, char *reason,
+                     size_t n)
+{
+    return eval_slot_fast(x, NULL, slot, record, out, reason, n);
+}
+
+void mapping_plan_init(struct mapping_plan *p, const struct source_spec *src)
+{
+    p->stream = expr_fast_plan(src->stream, ROOT_RECORD);
+    p->type = expr_fast_plan(src->type, ROOT_RECORD);
+    p->time = expr_fast_plan(src->time, ROOT_RECORD);
+    p->data = expr_fast_plan(src->data, ROOT_RECORD);
+}
+
+void mapping_plan_done(struct mapping_plan *p)
+{
+    expr_fast_free(p->stream);
+    expr_fast_free(p->type);
+    expr_fast_free(p->time);
+    expr_fast_free(p->data);
+    memset(p, 0, sizeof *p);
 }
 
 /* A name (stream, type) as text: a non-empty string, or an int in decimal. */
@@ -159,12 +185,13 @@ static value ce_default(const value *record, const char *slot)
 
 /* The value of a slot: its expression, else the CloudEvents default, else absent
  * (*present = false). */
-static int slot_value(const struct source_spec *src, const expr *x, const char *slot,
-                      const value *record, value *out, bool *present, char *reason, size_t n)
+static int slot_value(const struct source_spec *src, const expr *x, const struct expr_fast *f,
+                      const char *slot, const value *record, value *out, bool *present,
+                      char *reason, size_t n)
 {
     *present = true;
     if (x)
-        return eval_slot(x, slot, record, out, reason, n);
+        return eval_slot_fast(x, f, slot, record, out, reason, n);
     if (src->format == SRC_CLOUDEVENTS && record->type == V_MAP) {
         *out = ce_default(record, slot);
         if (strcmp(slot, "time") == 0 && out->type == V_NULL)
@@ -179,6 +206,16 @@ static int slot_value(const struct source_spec *src, const expr *x, const char *
 int mapping_apply(const struct source_spec *src, const value *record, int64_t now_ms,
                   struct mapped_event *out, char *reason, size_t n)
 {
+    return mapping_apply_planned(src, NULL, record, now_ms, out, reason, n);
+}
+
+int mapping_apply_planned(const struct source_spec *src, const struct mapping_plan *plan,
+                          const value *record, int64_t now_ms, struct mapped_event *out,
+                          char *reason, size_t n)
+{
+    static const struct mapping_plan none = {NULL, NULL, NULL, NULL};
+    if (!plan)
+        plan = &none;
     memset(out, 0, sizeof *out);
     out->schema = 1;
     if (src->skip) {
@@ -197,7 +234,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     bool present;
     value v = value_null();
 
-    if ((rc = slot_value(src, src->stream, "stream", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->stream, plan->stream, "stream", record, &v, &present, reason,
+                         n)) != MAP_OK)
         goto fail;
     if (!present) {
         rc = bad(reason, n, "no stream: the source has no `stream:` expression");
@@ -208,7 +246,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->type, "type", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->type, plan->type, "type", record, &v, &present, reason, n)) !=
+        MAP_OK)
         goto fail;
     if (!present) {
         rc = bad(reason, n, "no type: the source has no `type:` expression");
@@ -219,7 +258,8 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->time, "time", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->time, plan->time, "time", record, &v, &present, reason, n)) !=
+        MAP_OK)
         goto fail;
     if (present) {
         if ((rc = time_text(&v, src->timezone_min, out, reason, n)) != MAP_OK)
@@ -232,16 +272,24 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     v = value_null();
 
     if (src->data || src->format == SRC_CLOUDEVENTS) {
-        if ((rc = slot_value(src, src->data, "data", record, &v, &present, reason, n)) != MAP_OK)
-            goto fail;
-        out->data = data_text(&v);
+        strbuf sb;
+        sb_init(&sb);
+        if (plan->data && expr_fast_json(plan->data, record, &sb)) { /* as data_text writes it */
+            out->data = sb_steal(&sb);
+        } else {
+            sb_done(&sb);
+            if ((rc = slot_value(src, src->data, plan->data, "data", record, &v, &present, reason,
+                                 n)) != MAP_OK)
+                goto fail;
+            out->data = data_text(&v);
+        }
     } else {
         out->data = data_text(record); /* default: the whole record */
     }
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->meta, "meta", record, &v, &present, reason, n)) != MAP_OK)
+    if ((rc = slot_value(src, src->meta, NULL, "meta", record, &v, &present, reason, n)) != MAP_OK)
         goto fail;
     if (v.type == V_MAP) {
         if (value_map_len(&v) > 0 || src->meta)
@@ -469,22 +517,39 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
 
 void version_check_init(struct version_check *vc)
 {
-    vc->versions = value_map(0);
+    vc->cap = 64;
+    vc->len = 0;
+    vc->slots = xcalloc(vc->cap, sizeof *vc->slots);
 }
 
 void version_check_done(struct version_check *vc)
 {
-    value_free(vc->versions);
-    vc->versions = value_null();
+    for (size_t i = 0; i < vc->cap; i++)
+        free(vc->slots[i].stream);
+    free(vc->slots);
+    memset(vc, 0, sizeof *vc);
+}
+
+/* The slot of stream (hash h): where it is, or the empty one it would take. A
+ * table of its own rather than a value map: the map's lookup and then its set
+ * were 4% of a canonical import. */
+static struct version_slot *version_slot(struct version_check *vc, const char *stream, uint64_t h)
+{
+    size_t i = (size_t)h & (vc->cap - 1);
+    while (vc->slots[i].stream &&
+           (vc->slots[i].hash != h || strcmp(vc->slots[i].stream, stream) != 0))
+        i = (i + 1) & (vc->cap - 1);
+    return &vc->slots[i];
 }
 
 int version_check_next(struct version_check *vc, struct store *s, const char *stream,
                        int64_t version, char *reason, size_t n, err *e)
 {
-    const value *have = value_map_get(&vc->versions, stream);
+    uint64_t h = hash_fnv1a(HASH_FNV_INIT, stream, strlen(stream));
+    struct version_slot *slot = version_slot(vc, stream, h);
     int64_t last;
-    if (have) {
-        last = have->u.i;
+    if (slot->stream) {
+        last = slot->last;
     } else {
         if (store_stream_version(s, stream, 0, &last, e) != ST_OK)
             return -1;
@@ -498,6 +563,21 @@ int version_check_next(struct version_check *vc, struct store *s, const char *st
                    "version %lld of %s leaves a gap (the stream is at version %lld; expected %lld)",
                    (long long)version, stream, (long long)last, (long long)last + 1);
     }
-    value_map_set(&vc->versions, stream, value_int(version));
+    if (slot->stream) {
+        slot->last = version;
+        return MAP_OK;
+    }
+    if ((vc->len + 1) * 2 > vc->cap) {
+        struct version_check grown = {xcalloc(vc->cap * 2, sizeof *vc->slots), vc->cap * 2,
+                                      vc->len};
+        for (size_t i = 0; i < vc->cap; i++)
+            if (vc->slots[i].stream)
+                *version_slot(&grown, vc->slots[i].stream, vc->slots[i].hash) = vc->slots[i];
+        free(vc->slots);
+        *vc = grown;
+        slot = version_slot(vc, stream, h);
+    }
+    *slot = (struct version_slot){xstrdup(stream), h, version};
+    vc->len++;
     return MAP_OK;
 }

@@ -57,6 +57,18 @@ int mapping_check_source(const struct source_spec *src, err *e);
 int mapping_apply(const struct source_spec *src, const value *record, int64_t now_ms,
                   struct mapped_event *out, char *reason, size_t n);
 
+/* The same with a plan: the source's expressions that have a simple shape are
+ * evaluated by expr_fast (expr.h) where a record fits it, the others by the
+ * evaluator. The event is the same either way (test_mapping_fast compares). */
+struct mapping_plan {
+    struct expr_fast *stream, *type, *time, *data;
+};
+void mapping_plan_init(struct mapping_plan *p, const struct source_spec *src);
+void mapping_plan_done(struct mapping_plan *p);
+int mapping_apply_planned(const struct source_spec *src, const struct mapping_plan *plan,
+                          const value *record, int64_t now_ms, struct mapped_event *out,
+                          char *reason, size_t n);
+
 /* The text of a record's own identity, for the import ledger: the source's `id:`
  * expression (a string as it is, anything else as JSON; scope "id"), else a
  * CloudEvent's source and id (scope "ce", "SOURCE\nID"). MAP_OK with *text set
@@ -72,11 +84,24 @@ int mapping_record_id(const struct source_spec *src, const value *record, char *
 int canonical_parse(const value *parsed, const char *raw, size_t len, struct mapped_event *out,
                     char *reason, size_t n);
 
+/* The same straight from the line's text, building no value tree: true with
+ * *out filled (exactly what canonical_parse gives for the line) when the line is
+ * in a form it is sure of; false (nothing to free) for anything else, which the
+ * caller then parses in full and hands to canonical_parse, so that errors and
+ * their messages are the full path's. (core/canonical_raw.c) */
+bool canonical_parse_raw(const char *raw, size_t len, struct mapped_event *out);
+
 /* Each stream's last version, from the store and from what an import has taken
  * so far, so that a canonical file's versions continue the store's without gaps
  * or repeats. */
+struct version_slot {
+    char *stream; /* NULL: empty */
+    uint64_t hash;
+    int64_t last;
+};
 struct version_check {
-    value versions; /* map: stream -> int */
+    struct version_slot *slots; /* open addressing, a power of two of them */
+    size_t cap, len;
 };
 void version_check_init(struct version_check *vc);
 void version_check_done(struct version_check *vc);

@@ -43,6 +43,10 @@ struct reader_options {
     source_format format;
     const char *records; /* json: dotted path of the array; NULL = the document is the array */
     char delimiter;      /* csv: field separator; 0 means ',' */
+    /* ndjson: hand each line out unparsed (record.unparsed, v null), for a
+     * caller that can read some lines from their text alone; it parses the
+     * others with reader_parse. */
+    bool lazy;
 };
 
 /* One record. Filled by reader_next; everything in it is owned by the reader and
@@ -56,6 +60,7 @@ struct record {
                         the column in the record's line when known (invalid JSON) */
     const char *raw; /* line-based JSON formats: the line's text (no line end), else NULL */
     size_t raw_len;
+    bool unparsed; /* a lazy reader's line, not parsed yet (reader_parse) */
 };
 
 struct reader;
@@ -74,6 +79,9 @@ struct reader *reader_open_buffer(const char *name, const void *buf, size_t len,
  * (I/O, a corrupt .gz, a line longer than READER_MAX_LINE) with e->msg complete
  * ("FILE:LINE: error: ..."). */
 int reader_next(struct reader *r, struct record *rec, err *e);
+/* Parses a lazy reader's unparsed record as reader_next would have: rec->v, or
+ * rec->bad with the same reason and column. Does nothing to a parsed record. */
+void reader_parse(struct reader *r, struct record *rec);
 void reader_close(struct reader *r);
 
 /* How far reading has got: bytes of the file consumed (compressed bytes for

@@ -194,16 +194,22 @@ void sb_reset(strbuf *sb)
         sb->buf[0] = '\0';
 }
 
-static void sb_grow(strbuf *sb, size_t extra)
+static void sb_grow_to(strbuf *sb, size_t need)
 {
-    size_t need = sb->len + extra + 1;
-    if (need <= sb->cap)
-        return;
     size_t cap = sb->cap ? sb->cap : 64;
     while (cap < need)
         cap *= 2;
     sb->buf = xrealloc(sb->buf, cap);
     sb->cap = cap;
+}
+
+/* The check inline, the growing not: sb_addc and sb_add call this for every
+ * byte or piece an import writes, and the call was most of their cost. */
+static inline void sb_grow(strbuf *sb, size_t extra)
+{
+    size_t need = sb->len + extra + 1;
+    if (need > sb->cap)
+        sb_grow_to(sb, need);
 }
 
 void sb_add(strbuf *sb, const char *s, size_t n)

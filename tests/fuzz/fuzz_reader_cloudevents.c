@@ -26,7 +26,7 @@ static void check(int ok, const char *what)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct reader_options o = {SRC_CLOUDEVENTS, NULL, 0};
+    struct reader_options o = {SRC_CLOUDEVENTS, NULL, 0, false};
     struct source_spec src;
     memset(&src, 0, sizeof src);
     src.format = SRC_CLOUDEVENTS;

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char delims[] = {',', ';', '\t', '|'};
     if (size == 0)
         return 0;
-    struct reader_options o = {SRC_CSV, NULL, delims[data[0] % 4]};
+    struct reader_options o = {SRC_CSV, NULL, delims[data[0] % 4], false};
     err e;
     err_clear(&e);
     struct reader *r = reader_open_buffer("fuzz.csv", data + 1, size - 1, &o, &e);

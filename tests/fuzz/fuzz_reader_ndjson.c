@@ -4,7 +4,9 @@
  * Whatever the bytes: no crash, leak or out-of-bounds read; line numbers increase;
  * a bad line says why. For every line that is an acceptable canonical event, the
  * data and meta texts kept byte for byte must parse as JSON to the same values
- * the line parsed to (the raw-member scanner must never cut a value wrong).
+ * the line parsed to (the raw-member scanner must never cut a value wrong). A
+ * line read from its text alone (canonical_parse_raw) must be one the full path
+ * takes, giving the very same event.
  *
  *   FUZZ_TARGETS=reader_ndjson make fuzz */
 #include <stdio.h>
@@ -33,7 +35,7 @@ static void same_json(const char *text, const value *want)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct reader_options o = {SRC_NDJSON, NULL, 0};
+    struct reader_options o = {SRC_NDJSON, NULL, 0, false};
     err e;
     err_clear(&e);
     struct reader *r = reader_open_buffer("fuzz.ndjson", data, size, &o, &e);
@@ -44,14 +46,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while ((rc = reader_next(r, &rec, &e)) == 1) {
         check(rec.line > last_line, "line numbers must increase");
         last_line = rec.line;
+        struct mapped_event fast;
+        bool took = rec.raw && canonical_parse_raw(rec.raw, rec.raw_len, &fast);
         if (rec.bad) {
+            check(!took, "the fast reader took a line that is not JSON");
             check(rec.reason.msg[0] != '\0', "a bad record without a reason");
             continue;
         }
         check(rec.raw != NULL, "a line-based record keeps its text");
         struct mapped_event ev;
         char reason[512];
-        if (canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason) == MAP_OK) {
+        int m = canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason);
+        check(!took || m == MAP_OK, "the fast reader took a line the full path refuses");
+        if (took) {
+            check(strcmp(fast.stream, ev.stream) == 0 && strcmp(fast.type, ev.type) == 0 &&
+                      fast.version == ev.version && fast.schema == ev.schema &&
+                      fast.time_ms == ev.time_ms && strcmp(fast.time, ev.time) == 0 &&
+                      strcmp(fast.data, ev.data) == 0 && !fast.meta == !ev.meta &&
+                      (!fast.meta || strcmp(fast.meta, ev.meta) == 0),
+                  "the fast reader's event differs from the full path's");
+            mapped_event_done(&fast);
+        }
+        if (m == MAP_OK) {
             same_json(ev.data, value_map_get(&rec.v, "data"));
             if (ev.meta)
                 same_json(ev.meta, value_map_get(&rec.v, "meta"));

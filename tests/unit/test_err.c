@@ -153,7 +153,7 @@ static void test_parsers_fill_err(void **st)
 
     /* a reader's fatal error is placed in its file; a bad record's reason is not
      * (record_where says where), but keeps the column for it */
-    struct reader_options o = {SRC_JSON, NULL, 0};
+    struct reader_options o = {SRC_JSON, NULL, 0, false};
     const char *doc = "\n\n[1,\n 2 x]";
     assert_null(reader_open_buffer("d.json", doc, strlen(doc), &o, &e));
     assert_string_equal(e.file, "d.json");
@@ -161,7 +161,7 @@ static void test_parsers_fill_err(void **st)
     assert_int_equal(e.col, 4);
     assert_non_null(strstr(e.msg, "d.json:4:4: error: invalid JSON: "));
 
-    struct reader_options nd = {SRC_NDJSON, NULL, 0};
+    struct reader_options nd = {SRC_NDJSON, NULL, 0, false};
     const char *lines = "{\"a\":1}\n{\"a\" 1}\n";
     struct reader *r = reader_open_buffer("n.ndjson", lines, strlen(lines), &nd, &e);
     assert_non_null(r);

@@ -439,7 +439,7 @@ static void test_import_sort_time_and_export(void **st)
         "\"stratameta\":\"{\\\"id\\\":\\\"2\\\"}\",\"data\":{";
     assert_true(strncmp(out, prefix, strlen(prefix)) == 0);
     /* every exported line is a valid CloudEvent */
-    struct reader_options ro = {SRC_CLOUDEVENTS, NULL, 0};
+    struct reader_options ro = {SRC_CLOUDEVENTS, NULL, 0, false};
     struct reader *r = reader_open_buffer("export", out, strlen(out), &ro, &e);
     assert_non_null(r);
     struct record rec;

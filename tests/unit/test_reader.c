@@ -24,7 +24,7 @@
 static char *read_all(source_format fmt, const char *records, char delim, const char *buf,
                       size_t len)
 {
-    struct reader_options o = {fmt, records, delim};
+    struct reader_options o = {fmt, records, delim, false};
     err e;
     err_clear(&e);
     strbuf out;
@@ -319,7 +319,7 @@ static void conformance_file(const char *dir, const char *name, bool valid)
         } else {
             /* through the reader, as a file holding the batch */
             char *j = json_to_string(batch);
-            struct reader_options o = {SRC_CLOUDEVENTS, NULL, 0};
+            struct reader_options o = {SRC_CLOUDEVENTS, NULL, 0, false};
             struct reader *r = reader_open_buffer(name, j, strlen(j), &o, &e);
             assert_non_null(r);
             struct record rec;
@@ -368,7 +368,7 @@ static void test_gz_and_files(void **st)
     for (int i = 0; i < 30000; i++)
         gzprintf(gz, "{\"i\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxx\"}\n", i);
     gzclose(gz);
-    struct reader_options o = {SRC_NDJSON, NULL, 0};
+    struct reader_options o = {SRC_NDJSON, NULL, 0, false};
     err e;
     struct reader *r = reader_open(gzpath, &o, &e);
     assert_non_null(r);

@@ -1,0 +1,241 @@
+/* test_mapping_fast.c: a source's simple expressions evaluated without the
+ * evaluator (core/expr_fast.c) against expr_eval, record by record; and a CSV
+ * import through both paths (import_options.slow_paths), which must leave the
+ * same store and say the same things about bad records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/event_format.h"
+#include "core/expr.h"
+#include "core/import.h"
+#include "core/json.h"
+#include "core/mapping.h"
+
+static value parse(const char *json)
+{
+    value v;
+    err je;
+    if (json_parse(json, strlen(json), &v, &je) != ST_OK)
+        fail_msg("bad test JSON: %s", je.msg);
+    return v;
+}
+
+static expr *compile(const char *src)
+{
+    err ee;
+    expr *x = expr_compile(src, strlen(src), NULL, &ee);
+    if (!x)
+        fail_msg("bad test expression %s: %s", src, ee.msg);
+    return x;
+}
+
+static const char *const planned[] = {
+    "record.kind",
+    "'Account-' + record.account",
+    "record.a + '-' + record.b + '/' + 'x'",
+    "{'amount': int(record.amount)}",
+    "{'amount': int(record.amount), 'kind': record.kind, 'n': record.n}",
+};
+
+static const char *const unplanned[] = {
+    "record.kind.size()",
+    "int(record.amount)",
+    "{'a': double(record.amount)}",
+    "record['kind']",
+    "{1: record.kind}",
+    "{'a': record.kind, 'a': record.n}",
+    "'x' + 'y'",
+    "record.n + 1",
+    "{'a': int(record.amount) + 1}",
+    "payload.kind",
+    "{}",
+};
+
+static const char *const records[] = {
+    "{\"kind\":\"MoneyDeposited\",\"account\":\"42\",\"a\":\"A\",\"b\":\"B\",\"amount\":\"392\","
+    "\"n\":7}",
+    "{\"kind\":\"\",\"account\":\"\",\"a\":\"\",\"b\":\"\",\"amount\":\"0\",\"n\":null}",
+    "{\"kind\":\"K\",\"account\":\"é\",\"a\":\"1\",\"b\":\"2\",\"amount\":\"-17\",\"n\":1.5}",
+    "{\"kind\":\"K\",\"account\":\"1\",\"a\":\"1\",\"b\":\"2\",\"amount\":\"+0017\",\"n\":true}",
+    "{\"kind\":\"K\",\"account\":\"1\",\"a\":\"1\",\"b\":\"2\",\"amount\":17,\"n\":\"s\"}",
+    "{\"kind\":\"K\",\"account\":\"1\",\"a\":\"1\",\"b\":\"2\",\"amount\":\"1x\",\"n\":[1]}",
+    "{\"kind\":\"K\",\"account\":\"1\",\"a\":\"1\",\"b\":\"2\",\"amount\":\"99999999999999999999\","
+    "\"n\":{\"x\":1}}",
+    "{\"kind\":\"K\",\"account\":\"1\",\"a\":\"1\",\"b\":\"2\",\"amount\":\"-\",\"n\":0}",
+    "{\"kind\":\"K\",\"account\":\"1\",\"a\":\"1\",\"b\":\"2\",\"amount\":1.5,\"n\":0}",
+    "{\"kind\":1,\"account\":2,\"a\":null,\"b\":\"2\",\"amount\":\"\",\"n\":0}",
+    "{\"amount\":\"5\",\"kind\":\"K\",\"n\":2,\"account\":\"9\",\"b\":\"y\",\"a\":\"x\"}",
+    "{\"n\":3,\"b\":\"q\",\"a\":\"p\",\"amount\":\"6\",\"account\":\"8\",\"kind\":\"L\"}",
+    "{\"account\":\"1\"}",
+    "{}",
+    "[1,2]",
+    "\"text\"",
+};
+
+/* Every planned expression against every record: where the fast form takes the
+ * record, its value is expr_eval's; where it does not, expr_eval decides. */
+static void test_fast_as_the_evaluator(void **st)
+{
+    size_t taken = 0, jsoned = 0;
+    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
+        expr *x = compile(planned[i]);
+        struct expr_fast *f = expr_fast_plan(x, ROOT_RECORD);
+        if (!f)
+            fail_msg("no plan for %s", planned[i]);
+        for (size_t j = 0; j < sizeof records / sizeof records[0]; j++) {
+            value rec = parse(records[j]);
+            struct expr_vars vars;
+            memset(&vars, 0, sizeof vars);
+            for (int k = 0; k < ROOT_COUNT; k++)
+                vars.roots[k] = value_null();
+            vars.roots[ROOT_RECORD] = rec;
+            value slow, fast;
+            err e;
+            err_clear(&e);
+            int rc = expr_eval(x, &vars, &slow, &e);
+            if (expr_fast_eval(f, &rec, &fast)) {
+                taken++;
+                if (rc != ST_OK)
+                    fail_msg("%s on %s: fast took what the evaluator refuses (%s)", planned[i],
+                             records[j], e.msg);
+                if (!value_equal(&fast, &slow))
+                    fail_msg("%s on %s: fast and evaluator differ", planned[i], records[j]);
+                char *a = json_to_string(&fast), *b = json_to_string(&slow);
+                assert_string_equal(a, b);
+                /* a map's text written straight, as json_write writes the value */
+                strbuf sb;
+                sb_init(&sb);
+                if (expr_fast_json(f, &rec, &sb)) {
+                    assert_int_equal(slow.type, V_MAP);
+                    assert_string_equal(sb.buf, b);
+                    jsoned++;
+                } else {
+                    assert_int_not_equal(slow.type, V_MAP);
+                    assert_int_equal(sb.len, 0);
+                }
+                sb_done(&sb);
+                free(a);
+                free(b);
+                value_free(fast);
+            }
+            if (rc == ST_OK)
+                value_free(slow);
+            value_free(rec);
+        }
+        expr_fast_free(f);
+        expr_free(x);
+    }
+    assert_true(taken >= 20); /* the fast form is used, not always refused */
+    assert_true(jsoned >= 8);
+    for (size_t i = 0; i < sizeof unplanned / sizeof unplanned[0]; i++) {
+        expr *x = compile(unplanned[i]);
+        struct expr_fast *f = expr_fast_plan(x, ROOT_RECORD);
+        if (f)
+            fail_msg("a plan for %s", unplanned[i]);
+        expr_free(x);
+    }
+    assert_null(expr_fast_plan(NULL, ROOT_RECORD));
+}
+
+static char *write_temp(const char *text)
+{
+    char *path = xstrdup("/tmp/strata-test-mapping-fast-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static char *run(const struct source_spec *src, char *file, bool skip_bad, bool slow)
+{
+    err e;
+    err_clear(&e);
+    struct store_options so = STORE_OPTIONS_DEFAULT;
+    struct store *s = store_open(":memory:", &so, &e);
+    assert_non_null(s);
+    FILE *errs = tmpfile();
+    struct import_options o;
+    memset(&o, 0, sizeof o);
+    o.source = src;
+    o.errors = errs;
+    o.skip_bad = skip_bad;
+    o.slow_paths = slow;
+    struct import_result res;
+    char *files[] = {file};
+    int rc = import_files(s, files, 1, &o, &res, &e);
+    strbuf sb;
+    sb_init(&sb);
+    rewind(errs);
+    char buf[1024];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, errs)) > 0)
+        sb_add(&sb, buf, got);
+    fclose(errs);
+    sb_addf(&sb, "status %d %s; records %lld imported %lld bad %lld present %lld skipped %lld\n",
+            rc, rc == ST_OK ? "" : e.msg, (long long)res.records, (long long)res.imported,
+            (long long)res.bad, (long long)res.present, (long long)res.skipped);
+    struct event_filter flt;
+    memset(&flt, 0, sizeof flt);
+    struct event_iter *it = store_iter_open(s, &flt, 16);
+    const struct event *ev;
+    while (store_iter_next(it, &ev, &e) == 1)
+        export_event(&sb, EXPORT_NDJSON, ev);
+    store_iter_close(it);
+    store_close(s);
+    return sb_steal(&sb);
+}
+
+static void test_csv_import_both_paths_alike(void **st)
+{
+    char *file = write_temp("account,kind,ts,amount\r\n"
+                            "1,MoneyDeposited,2026-01-01T00:00:00.000Z,392\r\n"
+                            "22,MoneyWithdrawn,2026-01-01T00:00:01Z,17\r\n"
+                            "1,MoneyDeposited,2026-01-01T00:00:00.000Z,392\r\n"
+                            "3,MoneyDeposited,2026-01-01 00:00:02,+05\r\n"
+                            "4,MoneyDeposited,2026-01-01T00:00:03Z,12x\r\n"
+                            "5,,2026-01-01T00:00:04Z,1\r\n"
+                            "6,MoneyDeposited,yesterday,1\r\n"
+                            "7,MoneyDeposited,2026-01-01T00:00:05Z,99999999999999999999\r\n"
+                            "8,MoneyDeposited,2026-01-01T00:00:06Z,-3\r\n"
+                            "1,MoneyDeposited,2026-01-01T00:00:00.000Z,392\r\n");
+    struct source_spec src;
+    memset(&src, 0, sizeof src);
+    src.name = "legacy-csv";
+    src.format = SRC_CSV;
+    src.stream = compile("'Account-' + record.account");
+    src.type = compile("record.kind");
+    src.time = compile("record.ts");
+    src.data = compile("{'amount': int(record.amount), 'kind': record.kind}");
+    for (int skip = 0; skip < 2; skip++) {
+        char *fast = run(&src, file, skip, false), *slow = run(&src, file, skip, true);
+        assert_string_equal(fast, slow);
+        if (skip) /* the good rows were imported, the bad ones named */
+            assert_non_null(strstr(fast, "imported 6 bad 4 present 0"));
+        free(fast);
+        free(slow);
+    }
+    expr_free(src.stream);
+    expr_free(src.type);
+    expr_free(src.time);
+    expr_free(src.data);
+    unlink(file);
+    free(file);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fast_as_the_evaluator),
+        cmocka_unit_test(test_csv_import_both_paths_alike),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
