@@ -16,6 +16,7 @@
 #include "event_meta.h"
 #include "json.h"
 #include "rule_message.h"
+#include "state_cache.h"
 #include "upcast_step.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
@@ -293,15 +294,21 @@ static int put_snapshot(struct store *s, const struct aggregate_spec *a, const c
     return rc;
 }
 
-int aggregate_load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
-                   const char *id, int64_t max_position, bool write_snapshots,
-                   struct agg_state *out, err *e)
+/* Loads the stream's state. A load at the head keeps its result in the handle's
+ * state cache (core/state_cache.h); with use_cache, a kept state stands in for
+ * the snapshot (the events after it are still read and folded). */
+static int load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                const char *id, int64_t max_position, bool write_snapshots, bool use_cache,
+                struct agg_state *out, err *e)
 {
     memset(out, 0, sizeof *out);
     char *stream = aggregate_stream(a, id);
     int rc = ST_OK;
     out->state = value_null();
-    if (a->snapshot_every > 0) {
+    bool cached = use_cache && max_position == 0 &&
+                  state_cache_get(s->states, stream, a->rules_hash, &out->state, &out->version,
+                                  &out->position);
+    if (!cached && a->snapshot_every > 0) {
         struct snapshot snap;
         memset(&snap, 0, sizeof snap);
         rc = store_snapshot_get(s, stream, a->rules_hash, max_position, &snap, e);
@@ -325,7 +332,7 @@ int aggregate_load(struct store *s, const struct domain *d, const struct aggrega
         err_clear(e);
         rc = ST_OK;
     }
-    if (!out->from_snapshot)
+    if (!cached && !out->from_snapshot)
         out->state = aggregate_initial_state(a);
 
     struct event_list page;
@@ -347,10 +354,20 @@ int aggregate_load(struct store *s, const struct domain *d, const struct aggrega
             break;
     }
     event_list_done(&page);
+    if (rc == ST_OK && max_position == 0)
+        state_cache_put(&s->states, stream, a->rules_hash, &out->state, out->version,
+                        out->position);
     free(stream);
     if (rc != ST_OK)
         agg_state_done(out);
     return rc;
+}
+
+int aggregate_load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                   const char *id, int64_t max_position, bool write_snapshots,
+                   struct agg_state *out, err *e)
+{
+    return load(s, d, a, id, max_position, write_snapshots, false, out, e);
 }
 
 /* ---- commands ---- */
@@ -756,7 +773,8 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
                 narrate_locked(req->narrate, attempt);
         }
         struct agg_state st;
-        rc = aggregate_load(s, d, a, id, 0, false, &st, e);
+        /* Narrated runs load as `state` does, to tell of the snapshot. */
+        rc = load(s, d, a, id, 0, false, !req->narrate, &st, e);
         if (rc != ST_OK)
             break;
         if (req->narrate) /* narration */

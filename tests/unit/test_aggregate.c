@@ -524,6 +524,85 @@ static void test_snapshot_hash_guards_changes(void **unused)
     domain_free(d2);
 }
 
+/* A command starts from the state its handle last loaded (core/state_cache.h)
+ * instead of the snapshot; it must decide exactly as a fresh load would, also
+ * when another handle appended in between or the rules changed. */
+static void test_kept_state_is_exact(void **unused)
+{
+    char path[] = "/tmp/strata-aggcache-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.synchronous = 0; /* 500 commands: no fsync needed to test this */
+    err e;
+    err_clear(&e);
+    struct store *a = store_open(path, &opt, &e), *b = store_open(path, &opt, &e);
+    assert_non_null(a);
+    assert_non_null(b);
+    struct domain *d = load_counter(4);
+    const struct aggregate_spec *agg = domain_aggregate(d, "Counter");
+    struct command_result res;
+    for (int i = 0; i < 6; i++) {
+        command_result_init(&res);
+        assert_int_equal(add(a, d, "K", 100, NULL, &res), ST_OK);
+        command_result_done(&res);
+    }
+    struct agg_state st;
+    assert_int_equal(aggregate_load(a, d, agg, "K", 0, false, &st, &e), ST_OK); /* kept: v6 */
+    agg_state_done(&st);
+
+    /* b appends 499,000 behind a's back: a's kept state (600) is stale. */
+    for (int i = 0; i < 499; i++) {
+        command_result_init(&res);
+        assert_int_equal(add(b, d, "K", 1000, NULL, &res), ST_OK);
+        command_result_done(&res);
+    }
+    /* 499,600 + 500 would pass on the stale state and must be refused. */
+    command_result_init(&res);
+    assert_int_equal(add(a, d, "K", 500, NULL, &res), ST_REJECTED);
+    command_result_done(&res);
+    command_result_init(&res);
+    assert_int_equal(add(a, d, "K", 400, NULL, &res), ST_OK);
+    command_result_done(&res);
+
+    /* Both handles, and a load of b's that used no kept state, agree. */
+    struct agg_state sa, sb;
+    assert_int_equal(aggregate_load(a, d, agg, "K", 0, false, &sa, &e), ST_OK);
+    assert_int_equal(aggregate_load(b, d, agg, "K", 0, false, &sb, &e), ST_OK);
+    assert_int_equal(state_int(&sa, "total"), 500000);
+    assert_int_equal(state_int(&sa, "count"), 506);
+    assert_int_equal(sa.version, sb.version);
+    assert_true(value_equal(&sa.state, &sb.state));
+    agg_state_done(&sa);
+    agg_state_done(&sb);
+
+    /* Other rules (another rules_hash) never see the kept state. */
+    char *changed = subst(counter_yaml, "state.count + 1", "state.count + 2");
+    char *twice = subst(changed, "SNAP", "4");
+    struct domain *d2 = load_domain(twice);
+    command_result_init(&res);
+    assert_int_equal(add(a, d2, "K", 1, NULL, &res), ST_REJECTED); /* total is at the limit */
+    command_result_done(&res);
+    assert_int_equal(aggregate_load(a, d2, domain_aggregate(d2, "Counter"), "K", 0, false, &st, &e),
+                     ST_OK);
+    assert_int_equal(state_int(&st, "count"), 1012);
+    agg_state_done(&st);
+    free(changed);
+    free(twice);
+    domain_free(d2);
+    store_close(a);
+    store_close(b);
+    domain_free(d);
+    char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+    free(wal);
+    free(shm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_snapshots_bound_replay),
         cmocka_unit_test(test_property_snapshot_equals_full_replay),
         cmocka_unit_test(test_snapshot_hash_guards_changes),
+        cmocka_unit_test(test_kept_state_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
