@@ -717,6 +717,12 @@ static int decide(const struct domain *d, const struct command_request *req, con
     return rc;
 }
 
+/* Does appending n events to a stream at version v reach a snapshot's version? */
+static bool snapshot_due(const struct aggregate_spec *a, int64_t v, size_t n)
+{
+    return a->snapshot_every > 0 && (v + (int64_t)n) / a->snapshot_every > v / a->snapshot_every;
+}
+
 int command_execute(struct store *s, const struct domain *d, const struct command_request *req,
                     struct command_result *res, err *e)
 {
@@ -810,6 +816,15 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
             evs[i].meta = meta_json;
         }
         event_list_clear(&res->appended);
+        /* When the events reach a snapshot's version, the snapshot is written in
+         * the append's transaction: one durable commit instead of two. */
+        bool snap_tx = !in_tx && snapshot_due(a, st.version, dc.n);
+        if (snap_tx && (rc = store_begin(s, e)) != ST_OK) {
+            free(evs);
+            decision_done(&dc);
+            agg_state_done(&st);
+            break;
+        }
         rc = store_append(s, stream, st.version, command_id, evs, dc.n, &res->appended, e);
         free(evs);
         if (req->narrate) /* narration */
@@ -824,6 +839,12 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
                         narrate_snapshot(req->narrate, stream, ev->version); /* narration */
                 }
             }
+        }
+        if (snap_tx && rc == ST_OK) {
+            if ((rc = store_commit(s, e)) != ST_OK)
+                event_list_clear(&res->appended); /* nothing was kept */
+        } else if (snap_tx) {
+            store_rollback(s);
         }
         decision_done(&dc);
         agg_state_done(&st);
