@@ -173,14 +173,15 @@ static int set_stream(struct sq_store *ss, int64_t id, int64_t version, int64_t 
 static int cache_flush(struct sq_store *ss, err *e)
 {
     struct stream_cache *c = &ss->cache;
-    for (size_t i = 0; i < c->cap; i++) {
-        struct cache_entry *ce = &c->slots[i];
+    for (size_t i = 0; i < c->ndirty; i++) {
+        struct cache_entry *ce = &c->slots[c->dirty_at[i]];
         if (ce->name && ce->dirty) {
             if (set_stream(ss, ce->id, ce->version, ce->last_position, e) != ST_OK)
                 return ST_ERR;
             ce->dirty = false;
         }
     }
+    c->ndirty = 0;
     return ST_OK;
 }
 

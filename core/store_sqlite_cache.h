@@ -26,7 +26,10 @@ struct cache_entry {
 
 struct stream_cache {
     struct cache_entry *slots;
-    size_t cap, len; /* cap is 0 or a power of two */
+    size_t cap, len;  /* cap is 0 or a power of two */
+    size_t *dirty_at; /* the slots put dirty since the list was last emptied, so that a
+                       * commit writes them without scanning a large kept table */
+    size_t ndirty, dirty_cap;
 };
 
 void stream_cache_clear(struct stream_cache *c);

@@ -93,10 +93,30 @@ static void test_kept_stream_cache(void **state)
     assert_int_equal(tx_append(a, "Account-B", 2), ST_OK);
     assert_int_equal(store_commit(a, &e), ST_OK);
 
+    /* Enough streams in one transaction to grow the table (the dirty list is
+     * rebuilt then); each streams row must be written at commit. */
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 300; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "Many-%d", i);
+            assert_int_equal(tx_append(a, name, round), ST_OK);
+        }
+    }
+    assert_int_equal(store_commit(a, &e), ST_OK);
+    assert_int_equal(version_of(b, "Many-0", 0), 2);
+    assert_int_equal(version_of(b, "Many-150", 0), 2);
+    assert_int_equal(version_of(b, "Many-299", 0), 2);
+    /* A small transaction on the large kept table writes its one row. */
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Many-7", 2), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+    assert_int_equal(version_of(b, "Many-7", 0), 3);
+
     assert_int_equal(version_of(a, "Account-A", 0), 10);
     assert_int_equal(version_of(b, "Account-A", 0), 10);
     assert_int_equal(version_of(b, "Account-B", 0), 3);
-    assert_int_equal(head_of(b), 13);
+    assert_int_equal(head_of(b), 614);
     store_close(a);
     store_close(b);
     free(path);
