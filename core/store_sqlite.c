@@ -674,6 +674,8 @@ static int sq_read_stream(struct store *s, const char *stream, int64_t from_vers
     int64_t maxpos = max_position > 0 ? max_position : INT64_MAX;
     if (version_at(ss, id, current, maxpos, &vmax, e) != ST_OK)
         return ST_ERR;
+    if (from_version > vmax) /* nothing after: a loaded state is up to date */
+        return ST_OK;
     sqlite3_stmt *st = prep(ss, S_READ_STREAM, e);
     if (!st)
         return ST_ERR;
