@@ -687,7 +687,11 @@ static int decide(const struct domain *d, const struct command_request *req, con
         de.spec = em->event;
         de.data = data;
         de.schema = em->event->version;
-        rc = event_meta_build(d, &ev, em->event, META_ALL, &de.meta, e);
+        /* meta as a fold builds it (decode): what the apply expressions read. */
+        unsigned need = event_spec_meta_need(em->event);
+        de.meta = value_null();
+        if (need)
+            rc = event_meta_build(d, &ev, em->event, need, &de.meta, e);
         if (rc == ST_OK)
             rc = aggregate_apply(a, &de, &state, e);
         decoded_event_done(&de);
