@@ -16,6 +16,7 @@
 #include "event_meta.h"
 #include "json.h"
 #include "rule_message.h"
+#include "state_cache.h"
 #include "upcast_step.h"
 
 /* Events are read from the store in pages of this many, so loading a long stream
@@ -293,15 +294,21 @@ static int put_snapshot(struct store *s, const struct aggregate_spec *a, const c
     return rc;
 }
 
-int aggregate_load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
-                   const char *id, int64_t max_position, bool write_snapshots,
-                   struct agg_state *out, err *e)
+/* Loads the stream's state. A load at the head keeps its result in the handle's
+ * state cache (core/state_cache.h); with use_cache, a kept state stands in for
+ * the snapshot (the events after it are still read and folded). */
+static int load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                const char *id, int64_t max_position, bool write_snapshots, bool use_cache,
+                struct agg_state *out, err *e)
 {
     memset(out, 0, sizeof *out);
     char *stream = aggregate_stream(a, id);
     int rc = ST_OK;
     out->state = value_null();
-    if (a->snapshot_every > 0) {
+    bool cached = use_cache && max_position == 0 &&
+                  state_cache_get(s->states, stream, a->rules_hash, &out->state, &out->version,
+                                  &out->position);
+    if (!cached && a->snapshot_every > 0) {
         struct snapshot snap;
         memset(&snap, 0, sizeof snap);
         rc = store_snapshot_get(s, stream, a->rules_hash, max_position, &snap, e);
@@ -325,7 +332,7 @@ int aggregate_load(struct store *s, const struct domain *d, const struct aggrega
         err_clear(e);
         rc = ST_OK;
     }
-    if (!out->from_snapshot)
+    if (!cached && !out->from_snapshot)
         out->state = aggregate_initial_state(a);
 
     struct event_list page;
@@ -347,10 +354,20 @@ int aggregate_load(struct store *s, const struct domain *d, const struct aggrega
             break;
     }
     event_list_done(&page);
+    if (rc == ST_OK && max_position == 0)
+        state_cache_put(&s->states, stream, a->rules_hash, &out->state, out->version,
+                        out->position);
     free(stream);
     if (rc != ST_OK)
         agg_state_done(out);
     return rc;
+}
+
+int aggregate_load(struct store *s, const struct domain *d, const struct aggregate_spec *a,
+                   const char *id, int64_t max_position, bool write_snapshots,
+                   struct agg_state *out, err *e)
+{
+    return load(s, d, a, id, max_position, write_snapshots, false, out, e);
 }
 
 /* ---- commands ---- */
@@ -670,7 +687,11 @@ static int decide(const struct domain *d, const struct command_request *req, con
         de.spec = em->event;
         de.data = data;
         de.schema = em->event->version;
-        rc = event_meta_build(d, &ev, em->event, META_ALL, &de.meta, e);
+        /* meta as a fold builds it (decode): what the apply expressions read. */
+        unsigned need = event_spec_meta_need(em->event);
+        de.meta = value_null();
+        if (need)
+            rc = event_meta_build(d, &ev, em->event, need, &de.meta, e);
         if (rc == ST_OK)
             rc = aggregate_apply(a, &de, &state, e);
         decoded_event_done(&de);
@@ -698,6 +719,12 @@ static int decide(const struct domain *d, const struct command_request *req, con
     if (rc != ST_OK)
         decision_done(dc);
     return rc;
+}
+
+/* Does appending n events to a stream at version v reach a snapshot's version? */
+static bool snapshot_due(const struct aggregate_spec *a, int64_t v, size_t n)
+{
+    return a->snapshot_every > 0 && (v + (int64_t)n) / a->snapshot_every > v / a->snapshot_every;
 }
 
 int command_execute(struct store *s, const struct domain *d, const struct command_request *req,
@@ -756,7 +783,8 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
                 narrate_locked(req->narrate, attempt);
         }
         struct agg_state st;
-        rc = aggregate_load(s, d, a, id, 0, false, &st, e);
+        /* Narrated runs load as `state` does, to tell of the snapshot. */
+        rc = load(s, d, a, id, 0, false, !req->narrate, &st, e);
         if (rc != ST_OK)
             break;
         if (req->narrate) /* narration */
@@ -792,6 +820,15 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
             evs[i].meta = meta_json;
         }
         event_list_clear(&res->appended);
+        /* When the events reach a snapshot's version, the snapshot is written in
+         * the append's transaction: one durable commit instead of two. */
+        bool snap_tx = !in_tx && snapshot_due(a, st.version, dc.n);
+        if (snap_tx && (rc = store_begin(s, e)) != ST_OK) {
+            free(evs);
+            decision_done(&dc);
+            agg_state_done(&st);
+            break;
+        }
         rc = store_append(s, stream, st.version, command_id, evs, dc.n, &res->appended, e);
         free(evs);
         if (req->narrate) /* narration */
@@ -806,6 +843,12 @@ int command_execute(struct store *s, const struct domain *d, const struct comman
                         narrate_snapshot(req->narrate, stream, ev->version); /* narration */
                 }
             }
+        }
+        if (snap_tx && rc == ST_OK) {
+            if ((rc = store_commit(s, e)) != ST_OK)
+                event_list_clear(&res->appended); /* nothing was kept */
+        } else if (snap_tx) {
+            store_rollback(s);
         }
         decision_done(&dc);
         agg_state_done(&st);

@@ -51,8 +51,11 @@ struct store *store_open(const char *path, const struct store_options *opt, err 
 
 void store_close(struct store *s)
 {
-    if (s)
+    if (s) {
+        state_cache_free(s->states);
+        s->states = NULL;
         s->ops->close(s);
+    }
 }
 
 int store_begin(struct store *s, err *e)

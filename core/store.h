@@ -309,12 +309,15 @@ const struct store_copy_table *store_copy_table(const char *name);
 
 struct store {
     const struct store_ops *ops;
-    char *path;          /* for messages: as given to store_open, any password masked */
-    bool created;        /* store_open made a new store (the file was missing): a
-                          * front end may say so, as a mistyped path looks like this */
-    struct store *under; /* a branch (core/store_branch.h): the main store it reads up
-                          * to its fork point, and whose file holds it; else NULL */
+    char *path;                 /* for messages: as given to store_open, any password masked */
+    bool created;               /* store_open made a new store (the file was missing): a
+                                 * front end may say so, as a mistyped path looks like this */
+    struct store *under;        /* a branch (core/store_branch.h): the main store it reads up
+                                 * to its fork point, and whose file holds it; else NULL */
+    struct state_cache *states; /* aggregate states loaded through this handle
+                                 * (core/state_cache.h); freed by store_close */
 };
+void state_cache_free(struct state_cache *c); /* core/state_cache.c */
 
 /* Which backend a path names: a libpq connection URI (postgresql://...,
  * postgres://...) or a conninfo string after "postgresql:" ("postgresql:host=/run

@@ -458,5 +458,6 @@ int pg_cache_flush(struct pg_store *ps, err *e)
         PQclear(r);
         ce->dirty = false;
     }
+    c->ndirty = 0; /* nothing is dirty now (store_sqlite_cache.h) */
     return ST_OK;
 }

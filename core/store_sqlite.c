@@ -173,18 +173,29 @@ static int set_stream(struct sq_store *ss, int64_t id, int64_t version, int64_t 
 static int cache_flush(struct sq_store *ss, err *e)
 {
     struct stream_cache *c = &ss->cache;
-    for (size_t i = 0; i < c->cap; i++) {
-        struct cache_entry *ce = &c->slots[i];
+    for (size_t i = 0; i < c->ndirty; i++) {
+        struct cache_entry *ce = &c->slots[c->dirty_at[i]];
         if (ce->name && ce->dirty) {
             if (set_stream(ss, ce->id, ce->version, ce->last_position, e) != ST_OK)
                 return ST_ERR;
             ce->dirty = false;
         }
     }
+    c->ndirty = 0;
     return ST_OK;
 }
 
 /* ---- transactions ---- */
+
+/* The file's data version (SQLITE_FCNTL_DATA_VERSION): it changes with every
+ * change to the file, by this connection or any other. */
+static unsigned data_version(struct sq_store *ss)
+{
+    unsigned v = 0;
+    if (sqlite3_file_control(ss->db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
+        return ss->cache_version + 1; /* unknown: never matches */
+    return v;
+}
 
 int sq_tx_begin(struct sq_store *ss, err *e)
 {
@@ -192,11 +203,19 @@ int sq_tx_begin(struct sq_store *ss, err *e)
     sqlite3_stmt *st = prep(ss, S_BEGIN, e);
     if (!st)
         return ST_ERR;
-    return run(ss, st, e, "starting a transaction");
+    int rc = run(ss, st, e, "starting a transaction");
+    /* The streams the last transaction left in the cache are still exact if
+     * nothing changed the file since its commit: now that this transaction holds
+     * the write lock, nothing else can until it ends. */
+    if (ss->cache_kept && (rc != ST_OK || data_version(ss) != ss->cache_version))
+        stream_cache_clear(&ss->cache);
+    ss->cache_kept = false;
+    return rc;
 }
 
 void sq_tx_rollback(struct sq_store *ss)
 {
+    ss->cache_kept = false;
     if (!sqlite3_get_autocommit(ss->db)) {
         err ignored;
         sqlite3_stmt *st = prep(ss, S_ROLLBACK, &ignored);
@@ -216,8 +235,17 @@ int sq_tx_commit(struct sq_store *ss, err *e)
     if (rc != ST_OK) {
         sq_tx_rollback(ss);
         err_prefix(e, "nothing was committed");
+        return rc;
     }
-    stream_cache_clear(&ss->cache);
+    /* Keep the streams for the next transaction (a batch importer's next 10,000
+     * events mostly go to the same streams), bounded in memory; sq_tx_begin drops
+     * them if anything changed the file in between. */
+    if (ss->cache.len <= STREAM_CACHE_KEEP) {
+        ss->cache_kept = true;
+        ss->cache_version = data_version(ss);
+    } else {
+        stream_cache_clear(&ss->cache);
+    }
     return rc;
 }
 
@@ -251,6 +279,7 @@ static void sq_rollback(struct store *s)
     if (ss->tx == TX_OPEN)
         sq_tx_rollback(ss);
     ss->tx = TX_NONE;
+    ss->cache_kept = false;
     stream_cache_clear(&ss->cache);
 }
 
@@ -433,6 +462,7 @@ static int append_in_tx(struct sq_store *ss, const char *stream, int64_t expecte
                        (long long)version, (long long)expected);
 
     sqlite3_stmt *st;
+    struct cache_entry *ce;
     if (!found) {
         if (!(st = prep(ss, S_STREAM_NEW, e)))
             return ST_ERR;
@@ -469,6 +499,10 @@ static int append_in_tx(struct sq_store *ss, const char *stream, int64_t expecte
         stream_cache_put(&ss->cache, stream, id, version + (int64_t)n, last, true);
     else if (set_stream(ss, id, version + (int64_t)n, last, e) != ST_OK)
         return ST_ERR;
+    else if ((ce = stream_cache_find(&ss->cache, stream))) { /* kept from a commit */
+        ce->version = version + (int64_t)n;
+        ce->last_position = last;
+    }
 
     if (command_id) {
         if (!(st = prep(ss, S_CMD_INS, e)))
@@ -640,6 +674,8 @@ static int sq_read_stream(struct store *s, const char *stream, int64_t from_vers
     int64_t maxpos = max_position > 0 ? max_position : INT64_MAX;
     if (version_at(ss, id, current, maxpos, &vmax, e) != ST_OK)
         return ST_ERR;
+    if (from_version > vmax) /* nothing after: a loaded state is up to date */
+        return ST_OK;
     sqlite3_stmt *st = prep(ss, S_READ_STREAM, e);
     if (!st)
         return ST_ERR;

@@ -11,8 +11,19 @@ void stream_cache_clear(struct stream_cache *c)
     for (size_t i = 0; i < c->cap; i++)
         free(c->slots[i].name);
     free(c->slots);
+    free(c->dirty_at);
     c->slots = NULL;
-    c->cap = c->len = 0;
+    c->dirty_at = NULL;
+    c->cap = c->len = c->ndirty = c->dirty_cap = 0;
+}
+
+static void dirty_push(struct stream_cache *c, size_t at)
+{
+    if (c->ndirty == c->dirty_cap) {
+        c->dirty_cap = c->dirty_cap ? c->dirty_cap * 2 : 16;
+        c->dirty_at = xrealloc(c->dirty_at, c->dirty_cap * sizeof *c->dirty_at);
+    }
+    c->dirty_at[c->ndirty++] = at;
 }
 
 static struct cache_entry *cache_slot(struct stream_cache *c, const char *name)
@@ -37,11 +48,18 @@ void stream_cache_put(struct stream_cache *c, const char *name, int64_t id, int6
 {
     if ((c->len + 1) * 4 > c->cap * 3) {
         struct stream_cache bigger = {xcalloc(c->cap ? c->cap * 2 : 64, sizeof(struct cache_entry)),
-                                      c->cap ? c->cap * 2 : 64, 0};
+                                      c->cap ? c->cap * 2 : 64,
+                                      0,
+                                      c->dirty_at,
+                                      0,
+                                      c->dirty_cap};
         for (size_t i = 0; i < c->cap; i++)
             if (c->slots[i].name) {
-                *cache_slot(&bigger, c->slots[i].name) = c->slots[i];
+                struct cache_entry *to = cache_slot(&bigger, c->slots[i].name);
+                *to = c->slots[i];
                 bigger.len++;
+                if (to->dirty) /* the slots moved: list them again */
+                    dirty_push(&bigger, (size_t)(to - bigger.slots));
             }
         free(c->slots);
         *c = bigger;
@@ -54,5 +72,7 @@ void stream_cache_put(struct stream_cache *c, const char *name, int64_t id, int6
     ce->id = id;
     ce->version = version;
     ce->last_position = last_position;
+    if (dirty && !ce->dirty)
+        dirty_push(c, (size_t)(ce - c->slots));
     ce->dirty = dirty;
 }

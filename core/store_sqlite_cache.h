@@ -6,11 +6,16 @@
  * nobody else can append, so an import of a million events need not look each
  * stream up again. The streams row of a stream appended to in the transaction is
  * written once at commit (dirty) instead of once per append, which is a tenth of
- * the append rate. Open addressing, cleared at commit and rollback. */
+ * the append rate. Open addressing, cleared at rollback. A commit keeps up to
+ * STREAM_CACHE_KEEP streams for the store's next transaction, which drops them
+ * unless the file's data version is still the one the commit left (nothing,
+ * in this process or another, changed the file in between). */
 #ifndef STRATA_STORE_SQLITE_CACHE_H
 #define STRATA_STORE_SQLITE_CACHE_H
 
 #include "util.h"
+
+#define STREAM_CACHE_KEEP 16384 /* streams a commit keeps: at most about 2 MB */
 
 struct cache_entry {
     char *name; /* NULL = empty slot */
@@ -21,7 +26,10 @@ struct cache_entry {
 
 struct stream_cache {
     struct cache_entry *slots;
-    size_t cap, len; /* cap is 0 or a power of two */
+    size_t cap, len;  /* cap is 0 or a power of two */
+    size_t *dirty_at; /* the slots put dirty since the list was last emptied, so that a
+                       * commit writes them without scanning a large kept table */
+    size_t ndirty, dirty_cap;
 };
 
 void stream_cache_clear(struct stream_cache *c);

@@ -67,7 +67,9 @@ struct sq_store {
     enum tx_state tx;
     sqlite3_stmt *stmt[S_NSTMT];
     sqlite3_stmt *page[PAGE_NSTMT];
-    struct stream_cache cache;     /* only inside a transaction of the store's own (TX_OPEN) */
+    struct stream_cache cache;     /* used inside a transaction of the store's own (TX_OPEN) */
+    bool cache_kept;               /* cache holds what the last commit left (see sq_tx_begin) */
+    unsigned cache_version;        /* the file's data version right after that commit */
     bool time_logged;              /* this transaction's append time is written */
     int time_format;               /* the format that keeps append times (0: unknown yet) */
     sqlite3_stmt *ledger_ins;      /* store_sqlite_query.c's, prepared on first use */

@@ -524,6 +524,158 @@ static void test_snapshot_hash_guards_changes(void **unused)
     domain_free(d2);
 }
 
+/* A command starts from the state its handle last loaded (core/state_cache.h)
+ * instead of the snapshot; it must decide exactly as a fresh load would, also
+ * when another handle appended in between or the rules changed. */
+static void test_kept_state_is_exact(void **unused)
+{
+    char path[] = "/tmp/strata-aggcache-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.synchronous = 0; /* 500 commands: no fsync needed to test this */
+    err e;
+    err_clear(&e);
+    struct store *a = store_open(path, &opt, &e), *b = store_open(path, &opt, &e);
+    assert_non_null(a);
+    assert_non_null(b);
+    struct domain *d = load_counter(4);
+    const struct aggregate_spec *agg = domain_aggregate(d, "Counter");
+    struct command_result res;
+    for (int i = 0; i < 6; i++) {
+        command_result_init(&res);
+        assert_int_equal(add(a, d, "K", 100, NULL, &res), ST_OK);
+        command_result_done(&res);
+    }
+    struct agg_state st;
+    assert_int_equal(aggregate_load(a, d, agg, "K", 0, false, &st, &e), ST_OK); /* kept: v6 */
+    agg_state_done(&st);
+
+    /* b appends 499,000 behind a's back: a's kept state (600) is stale. */
+    for (int i = 0; i < 499; i++) {
+        command_result_init(&res);
+        assert_int_equal(add(b, d, "K", 1000, NULL, &res), ST_OK);
+        command_result_done(&res);
+    }
+    /* 499,600 + 500 would pass on the stale state and must be refused. */
+    command_result_init(&res);
+    assert_int_equal(add(a, d, "K", 500, NULL, &res), ST_REJECTED);
+    command_result_done(&res);
+    command_result_init(&res);
+    assert_int_equal(add(a, d, "K", 400, NULL, &res), ST_OK);
+    command_result_done(&res);
+
+    /* Both handles, and a load of b's that used no kept state, agree. */
+    struct agg_state sa, sb;
+    assert_int_equal(aggregate_load(a, d, agg, "K", 0, false, &sa, &e), ST_OK);
+    assert_int_equal(aggregate_load(b, d, agg, "K", 0, false, &sb, &e), ST_OK);
+    assert_int_equal(state_int(&sa, "total"), 500000);
+    assert_int_equal(state_int(&sa, "count"), 506);
+    assert_int_equal(sa.version, sb.version);
+    assert_true(value_equal(&sa.state, &sb.state));
+    agg_state_done(&sa);
+    agg_state_done(&sb);
+
+    /* Other rules (another rules_hash) never see the kept state. */
+    char *changed = subst(counter_yaml, "state.count + 1", "state.count + 2");
+    char *twice = subst(changed, "SNAP", "4");
+    struct domain *d2 = load_domain(twice);
+    command_result_init(&res);
+    assert_int_equal(add(a, d2, "K", 1, NULL, &res), ST_REJECTED); /* total is at the limit */
+    command_result_done(&res);
+    assert_int_equal(aggregate_load(a, d2, domain_aggregate(d2, "Counter"), "K", 0, false, &st, &e),
+                     ST_OK);
+    assert_int_equal(state_int(&st, "count"), 1012);
+    agg_state_done(&st);
+    free(changed);
+    free(twice);
+    domain_free(d2);
+    store_close(a);
+    store_close(b);
+    domain_free(d);
+    char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+    free(wal);
+    free(shm);
+}
+
+/* An apply that reads meta: deciding builds the meta the apply reads, as a fold
+ * does, so the state a command snapshots equals the state a replay folds. */
+static void test_apply_reading_meta(void **unused)
+{
+    static const char *yaml =
+        "domain: m\n"
+        "aggregates:\n"
+        "  Box:\n"
+        "    id: boxId\n"
+        "    snapshot_every: SNAP\n"
+        "    state:\n"
+        "      v: {type: int, default: 0}\n"
+        "      s: {type: string, default: \"\"}\n"
+        "      by: {type: string, default: \"\"}\n"
+        "    commands:\n"
+        "      Put:\n"
+        "        payload: {boxId: string}\n"
+        "        emit:\n"
+        "          - Put: {}\n"
+        "    events:\n"
+        "      Put:\n"
+        "        fields: {}\n"
+        "        apply: {v: meta.version, s: meta.stream, by: meta.command}\n";
+    char *with_text = subst(yaml, "SNAP", "2"), *without_text = subst(yaml, "SNAP", "1000");
+    struct domain *with = load_domain(with_text), *without = load_domain(without_text);
+    struct store *s = open_mem_store(0);
+    for (int i = 0; i < 3; i++) {
+        value payload = value_map(1);
+        value_map_set(&payload, "boxId", value_cstring("b"));
+        struct command_request req;
+        memset(&req, 0, sizeof req);
+        req.command = domain_command(with, "Put");
+        req.payload = payload;
+        req.expected_version = STORE_ANY_VERSION;
+        struct command_result res;
+        command_result_init(&res);
+        err e;
+        err_clear(&e);
+        assert_int_equal(command_execute(s, with, &req, &res, &e), ST_OK);
+        command_result_done(&res);
+        value_free(payload);
+    }
+    struct agg_state a, b;
+    err e;
+    err_clear(&e);
+    const struct aggregate_spec *box = domain_aggregate(with, "Box");
+    /* As of position 2: exactly the snapshot made while deciding, nothing replayed. */
+    assert_int_equal(aggregate_load(s, with, box, "b", 2, false, &a, &e), ST_OK);
+    assert_true(a.from_snapshot);
+    assert_int_equal(a.replayed, 0);
+    assert_int_equal(state_int(&a, "v"), 2);
+    assert_string_equal(value_str(value_map_get(&a.state, "s")), "Box-b");
+    assert_string_equal(value_str(value_map_get(&a.state, "by")), "Put");
+    /* A replay from the first event, with no snapshot at all, agrees. */
+    struct event_list evs;
+    event_list_init(&evs);
+    assert_int_equal(store_read_stream(s, "Box-b", 1, 0, 0, &evs, &e), ST_OK);
+    b.state = aggregate_initial_state(box);
+    for (size_t i = 0; i < evs.len && i < 2; i++)
+        assert_int_equal(
+            aggregate_fold(without, domain_aggregate(without, "Box"), &evs.items[i], &b.state, &e),
+            ST_OK);
+    assert_true(value_equal(&a.state, &b.state));
+    event_list_done(&evs);
+    agg_state_done(&a);
+    value_free(b.state);
+    store_close(s);
+    domain_free(with);
+    domain_free(without);
+    free(with_text);
+    free(without_text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +689,8 @@ int main(void)
         cmocka_unit_test(test_snapshots_bound_replay),
         cmocka_unit_test(test_property_snapshot_equals_full_replay),
         cmocka_unit_test(test_snapshot_hash_guards_changes),
+        cmocka_unit_test(test_kept_state_is_exact),
+        cmocka_unit_test(test_apply_reading_meta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

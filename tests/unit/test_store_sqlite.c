@@ -21,6 +21,107 @@
 #include "core/store_sqlite.h"
 #include "store_backends.h"
 
+/* One append of one event in an open transaction, expecting `expected`. */
+static int tx_append(struct store *s, const char *stream, int64_t expected)
+{
+    struct new_event n = ev("Deposited", "{}");
+    err e = {0};
+    return store_append(s, stream, expected, NULL, &n, 1, NULL, &e);
+}
+
+/* A commit keeps its streams (id, version) for the handle's next transaction;
+ * anything that changed the file in between, here or in another process, must
+ * make that transaction read them again, or a stale version would let an append
+ * with an outdated expected version through. */
+static void test_kept_stream_cache(void **state)
+{
+    char *path = fresh_path("kept.db");
+    struct store *a = open_ok(path), *b = open_ok(path);
+    err e = {0};
+
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", STORE_ANY_VERSION), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 1), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+
+    /* Unchanged file: the kept version is right. */
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 1), ST_CONFLICT);
+    assert_int_equal(tx_append(a, "Account-A", 2), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+
+    /* Another connection appends: a's next transaction must see version 4. */
+    append1(b, "Account-A", "Deposited", "{}", NULL);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 3), ST_CONFLICT);
+    store_rollback(a);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 4), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+
+    /* An append of a's own outside a transaction (version 6). */
+    append1(a, "Account-A", "Deposited", "{}", NULL);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 5), ST_CONFLICT);
+    store_rollback(a);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 6), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+
+    /* A rolled-back append leaves nothing behind in the cache. */
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 7), ST_OK);
+    store_rollback(a);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 8), ST_CONFLICT);
+    store_rollback(a);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 7), ST_OK);
+    assert_int_equal(tx_append(a, "Account-B", STORE_NO_STREAM), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+
+    /* Another connection's write inside its own transaction, to both streams. */
+    assert_int_equal(store_begin(b, &e), ST_OK);
+    assert_int_equal(tx_append(b, "Account-A", 8), ST_OK);
+    assert_int_equal(tx_append(b, "Account-B", 1), ST_OK);
+    assert_int_equal(store_commit(b, &e), ST_OK);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-B", STORE_NO_STREAM), ST_CONFLICT);
+    store_rollback(a);
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Account-A", 9), ST_OK);
+    assert_int_equal(tx_append(a, "Account-B", 2), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+
+    /* Enough streams in one transaction to grow the table (the dirty list is
+     * rebuilt then); each streams row must be written at commit. */
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 300; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "Many-%d", i);
+            assert_int_equal(tx_append(a, name, round), ST_OK);
+        }
+    }
+    assert_int_equal(store_commit(a, &e), ST_OK);
+    assert_int_equal(version_of(b, "Many-0", 0), 2);
+    assert_int_equal(version_of(b, "Many-150", 0), 2);
+    assert_int_equal(version_of(b, "Many-299", 0), 2);
+    /* A small transaction on the large kept table writes its one row. */
+    assert_int_equal(store_begin(a, &e), ST_OK);
+    assert_int_equal(tx_append(a, "Many-7", 2), ST_OK);
+    assert_int_equal(store_commit(a, &e), ST_OK);
+    assert_int_equal(version_of(b, "Many-7", 0), 3);
+
+    assert_int_equal(version_of(a, "Account-A", 0), 10);
+    assert_int_equal(version_of(b, "Account-A", 0), 10);
+    assert_int_equal(version_of(b, "Account-B", 0), 3);
+    assert_int_equal(head_of(b), 614);
+    store_close(a);
+    store_close(b);
+    free(path);
+}
+
 /* Makes the next page allocation fail with SQLITE_FULL, like a full disk. */
 static void limit_pages(struct store *s, int extra)
 {
@@ -258,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_atomic_batch),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_kept_stream_cache),
     };
     return cmocka_run_group_tests_name("store_sqlite", tests, setup_dir, teardown_dir);
 }
