@@ -32,7 +32,13 @@
 #include "json.h"
 
 #define CK_MIN 4096
-#define CK_PER_ROW 8
+/* Entries between checkpoints per row of the read model. A read of every row
+ * steps over the checkpoint's rows plus half an interval of entries on average
+ * (an interval at worst), and SQLite's step is most of its cost: 8 made a read
+ * of 10,000 rows step 50,000 times, 4 makes it 30,000 (50,000 at worst), for
+ * twice the checkpoints (a row copied per 4 entries; catch-up's CPU did not
+ * move beyond its noise, bench/RESULTS.md "query --at without values"). */
+#define CK_PER_ROW 4
 
 static int64_t ck_every_min(void)
 {
@@ -122,13 +128,14 @@ struct since {
     size_t n, cap;
     uint64_t *slots; /* (hash << 32) | (index + 1); 0: empty */
     size_t mask;
-    strbuf arena;
+    strbuf keys, arena; /* keys apart, so that lookups touch little memory */
 };
 
 static void since_init(struct since *t)
 {
     *t = (struct since){.mask = 1023};
     t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
+    sb_init(&t->keys);
     sb_init(&t->arena);
 }
 
@@ -136,6 +143,7 @@ static void since_done(struct since *t)
 {
     free(t->e);
     free(t->slots);
+    sb_done(&t->keys);
     sb_done(&t->arena);
 }
 
@@ -149,8 +157,12 @@ static uint32_t key_hash(const char *k, size_t n)
     }
     w = 0;
     memcpy(&w, k, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    return (uint32_t)(h ^ (h >> 29));
+    h ^= w;
+    h ^= h >> 33; /* murmur3's finalizer */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return (uint32_t)(h ^ (h >> 33));
 }
 
 /* The entry of key (NULL: none); *slot receives where it is or would go. */
@@ -164,7 +176,7 @@ static struct since_entry *since_find(const struct since *t, const char *k, size
             return NULL;
         }
         struct since_entry *x = &t->e[(uint32_t)v - 1];
-        if ((uint32_t)(v >> 32) == h && x->klen == n && !memcmp(t->arena.buf + x->koff, k, n))
+        if ((uint32_t)(v >> 32) == h && x->klen == n && !memcmp(t->keys.buf + x->koff, k, n))
             return x;
     }
 }
@@ -177,10 +189,10 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
         t->e = xrealloc(t->e, t->cap * sizeof *t->e);
     }
     struct since_entry *x = &t->e[t->n];
-    x->koff = t->arena.len;
+    x->koff = t->keys.len;
     x->klen = n;
-    sb_add(&t->arena, k, n);
-    sb_addc(&t->arena, '\0');
+    sb_add(&t->keys, k, n);
+    sb_addc(&t->keys, '\0');
     x->roff = t->arena.len;
     x->rlen = rlen;
     if (kind == SE_ROW)
@@ -196,7 +208,7 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
         t->mask = cap - 1;
         for (size_t j = 0; j < t->n; j++) {
             const struct since_entry *y = &t->e[j];
-            uint32_t hy = key_hash(t->arena.buf + y->koff, y->klen);
+            uint32_t hy = key_hash(t->keys.buf + y->koff, y->klen);
             size_t i = hy & t->mask;
             while (t->slots[i])
                 i = (i + 1) & t->mask;
@@ -209,13 +221,16 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
  * at most hr_end, 0: to the end) up to position `at`, into t: its whole row's
  * JSON text, deleted, or a change entry (the row is then walked back). Scanned
  * newest first, so a key's older entries cost a lookup and nothing more.
- * *last: the newest rowid at or before `at`. */
+ * last: NULL when hr_end is the newest rowid at or before `at` (a read, which
+ * then asks SQLite for no more than it uses: each entry stepped over costs);
+ * else receives the newest rowid at or before `at`. */
 static int scan_since(struct store *s, const struct projection_spec *p, bool rebuild, int64_t hr,
                       int64_t hr_end, int64_t at, struct since *t, int64_t *last, err *e)
 {
     strbuf sql;
     sb_init(&sql);
-    sb_adds(&sql, "SELECT rowid, valid_from, key, row, changes IS NOT NULL FROM ");
+    sb_adds(&sql, last ? "SELECT key, row, changes IS NOT NULL, rowid, valid_from FROM "
+                       : "SELECT key, row, changes IS NOT NULL FROM ");
     psq_add_table(&sql, p->name, rebuild, T_HISTORY);
     sb_adds(&sql, hr_end > 0 ? " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid DESC"
                              : " WHERE rowid > ?1 ORDER BY rowid DESC");
@@ -226,25 +241,28 @@ static int scan_since(struct store *s, const struct projection_spec *p, bool reb
     sqlite3_bind_int64(st, 1, hr);
     if (hr_end > 0)
         sqlite3_bind_int64(st, 2, hr_end);
-    *last = hr;
+    if (last)
+        *last = hr;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_int64(st, 1) > at)
-            continue; /* after `at`: the history is appended in position order */
-        if (*last == hr)
-            *last = sqlite3_column_int64(st, 0);
-        const char *k = (const char *)sqlite3_column_text(st, 2);
-        size_t klen = (size_t)sqlite3_column_bytes(st, 2), slot;
+        if (last) {
+            if (sqlite3_column_int64(st, 4) > at)
+                continue; /* after `at`: the history is appended in position order */
+            if (*last == hr)
+                *last = sqlite3_column_int64(st, 3);
+        }
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        size_t klen = (size_t)sqlite3_column_bytes(st, 0), slot;
         if (!k)
             continue;
         uint32_t h = key_hash(k, klen);
         if (since_find(t, k, klen, h, &slot))
             continue; /* a newer entry of this key is in already */
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            since_add(t, k, klen, h, slot, SE_ROW, (const char *)sqlite3_column_text(st, 3),
-                      (size_t)sqlite3_column_bytes(st, 3));
+        const char *row = (const char *)sqlite3_column_text(st, 1);
+        if (row)
+            since_add(t, k, klen, h, slot, SE_ROW, row, (size_t)sqlite3_column_bytes(st, 1));
         else
-            since_add(t, k, klen, h, slot, sqlite3_column_int(st, 4) ? SE_CHANGED : SE_DELETED,
+            since_add(t, k, klen, h, slot, sqlite3_column_int(st, 2) ? SE_CHANGED : SE_DELETED,
                       NULL, 0);
     }
     int rc = step == SQLITE_DONE ? ST_OK : psq_error(s, e, "reading a projection's history");
@@ -312,8 +330,8 @@ static int by_key(const void *a, const void *b)
 {
     const struct since_entry *x = &sort_since->e[*(const size_t *)a];
     const struct since_entry *y = &sort_since->e[*(const size_t *)b];
-    const char *ar = sort_since->arena.buf;
-    return key_cmp(ar + x->koff, x->klen, ar + y->koff, y->klen);
+    const char *ks = sort_since->keys.buf;
+    return key_cmp(ks + x->koff, x->klen, ks + y->koff, y->klen);
 }
 
 /* One row of a merge: its key, and its JSON text, or NULL when its newest entry
@@ -332,8 +350,8 @@ static int since_emit(const struct since *t, const struct since_entry *x, merge_
 {
     if (x->kind == SE_DELETED)
         return ST_OK;
-    const char *ar = t->arena.buf;
-    return fn(ctx, ar + x->koff, x->kind == SE_ROW ? ar + x->roff : NULL, x->rlen, e);
+    return fn(ctx, t->keys.buf + x->koff, x->kind == SE_ROW ? t->arena.buf + x->roff : NULL,
+              x->rlen, e);
 }
 
 /* The rows at a position, in key order (SQLite's BINARY order): the rows of
@@ -375,9 +393,9 @@ static int merge(struct store *s, const struct projection_spec *p, bool rebuild,
         }
         r->ent = SIZE_MAX;
         r->klen = klen;
-        r->koff = t->arena.len;
-        sb_add(&t->arena, k, klen);
-        sb_addc(&t->arena, '\0');
+        r->koff = t->keys.len;
+        sb_add(&t->keys, k, klen);
+        sb_addc(&t->keys, '\0');
         r->rlen = (size_t)sqlite3_column_bytes(st, 1);
         r->roff = t->arena.len;
         if (r->rlen)
@@ -392,15 +410,15 @@ static int merge(struct store *s, const struct projection_spec *p, bool rebuild,
     sort_since = t;
     qsort(fresh, nfresh, sizeof *fresh, by_key);
     sort_since = NULL;
-    const char *ar = t->arena.buf;
+    const char *ks = t->keys.buf, *ar = t->arena.buf;
     for (size_t i = 0, j = 0; rc == ST_OK && (i < nrows || j < nfresh);) {
         const struct ck_row *r = i < nrows ? &rows[i] : NULL;
         const struct since_entry *x = j < nfresh ? &t->e[fresh[j]] : NULL;
         bool ck_first = r && !x;
         if (r && x) {
             const struct since_entry *rk = r->ent == SIZE_MAX ? NULL : &t->e[r->ent];
-            ck_first = rk ? key_cmp(ar + rk->koff, rk->klen, ar + x->koff, x->klen) < 0
-                          : key_cmp(ar + r->koff, r->klen, ar + x->koff, x->klen) < 0;
+            ck_first = rk ? key_cmp(ks + rk->koff, rk->klen, ks + x->koff, x->klen) < 0
+                          : key_cmp(ks + r->koff, r->klen, ks + x->koff, x->klen) < 0;
         }
         if (!ck_first) {
             rc = since_emit(t, x, fn, ctx, e);
@@ -409,7 +427,7 @@ static int merge(struct store *s, const struct projection_spec *p, bool rebuild,
             rc = since_emit(t, &t->e[r->ent], fn, ctx, e);
             i++;
         } else { /* unchanged since the checkpoint */
-            rc = fn(ctx, ar + r->koff, ar + r->roff, r->rlen, e);
+            rc = fn(ctx, ks + r->koff, ar + r->roff, r->rlen, e);
             i++;
         }
     }
@@ -463,8 +481,7 @@ int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at,
         return ST_ERR;
     struct since changed;
     since_init(&changed);
-    int64_t last;
-    int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, &last, e) : ST_OK;
+    int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, NULL, e) : ST_OK;
     struct reading r = {s, p, at, offset, limit, 0, out, NULL};
     if (rc == ST_OK)
         rc = merge(s, p, false, ck, &changed, read_row, &r, e);
