@@ -19,7 +19,9 @@
  * The history is appended in position order (its rowid grows with valid_from),
  * so the entries after a checkpoint are the rowids above its hist_rowid. A
  * read at P finds the newest checkpoint C <= P, scans the entries after it up
- * to P (newest per key wins), and merges them in key order with C's rows. The
+ * to P (newest per key wins, kept in a hash table of JSON texts, no values),
+ * and merges them in key order with C's rows, each lent to the caller as the
+ * stored JSON text (psq_sink: values only for a caller that wants them). The
  * writer makes a checkpoint when the history has grown by CK_PER_ROW times the
  * rows of the last one (at least CK_MIN entries) since it: a copy of the last
  * checkpoint inside SQLite, then the keys changed since replaced. A read then
@@ -324,13 +326,12 @@ static int key_cmp(const char *a, size_t la, const char *b, size_t lb)
     return c ? c : la < lb ? -1 : la > lb;
 }
 
-static const struct since *sort_since;
-
-static int by_key(const void *a, const void *b)
+static int by_key(const void *a, const void *b, void *ctx)
 {
-    const struct since_entry *x = &sort_since->e[*(const size_t *)a];
-    const struct since_entry *y = &sort_since->e[*(const size_t *)b];
-    const char *ks = sort_since->keys.buf;
+    const struct since *t = ctx;
+    const struct since_entry *x = &t->e[*(const size_t *)a];
+    const struct since_entry *y = &t->e[*(const size_t *)b];
+    const char *ks = t->keys.buf;
     return key_cmp(ks + x->koff, x->klen, ks + y->koff, y->klen);
 }
 
@@ -407,9 +408,7 @@ static int merge(struct store *s, const struct projection_spec *p, bool rebuild,
     for (size_t i = 0; i < t->n; i++)
         if (!t->e[i].in_ck)
             fresh[nfresh++] = i;
-    sort_since = t;
-    qsort(fresh, nfresh, sizeof *fresh, by_key);
-    sort_since = NULL;
+    qsort_r(fresh, nfresh, sizeof *fresh, by_key, t);
     const char *ks = t->keys.buf, *ar = t->arena.buf;
     for (size_t i = 0, j = 0; rc == ST_OK && (i < nrows || j < nfresh);) {
         const struct ck_row *r = i < nrows ? &rows[i] : NULL;
