@@ -231,8 +231,8 @@ static int scan_since(struct store *s, const struct projection_spec *p, bool reb
 {
     strbuf sql;
     sb_init(&sql);
-    sb_adds(&sql, last ? "SELECT key, row, changes IS NOT NULL, rowid, valid_from FROM "
-                       : "SELECT key, row, changes IS NOT NULL FROM ");
+    sb_adds(&sql, last ? "SELECT key, row, changes, rowid, valid_from FROM "
+                       : "SELECT key, row, changes FROM ");
     psq_add_table(&sql, p->name, rebuild, T_HISTORY);
     sb_adds(&sql, hr_end > 0 ? " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid DESC"
                              : " WHERE rowid > ?1 ORDER BY rowid DESC");
@@ -264,8 +264,8 @@ static int scan_since(struct store *s, const struct projection_spec *p, bool reb
         if (row)
             since_add(t, k, klen, h, slot, SE_ROW, row, (size_t)sqlite3_column_bytes(st, 1));
         else
-            since_add(t, k, klen, h, slot, sqlite3_column_int(st, 2) ? SE_CHANGED : SE_DELETED,
-                      NULL, 0);
+            since_add(t, k, klen, h, slot,
+                      sqlite3_column_type(st, 2) != SQLITE_NULL ? SE_CHANGED : SE_DELETED, NULL, 0);
     }
     int rc = step == SQLITE_DONE ? ST_OK : psq_error(s, e, "reading a projection's history");
     sqlite3_finalize(st);
