@@ -133,12 +133,24 @@ struct since {
     strbuf keys, arena; /* keys apart, so that lookups touch little memory */
 };
 
-static void since_init(struct since *t)
+/* hint: about how many keys to expect (sizes the table and arenas once,
+ * instead of growing them by doubling as the scan goes). */
+static void since_init(struct since *t, int64_t hint)
 {
+    size_t n = hint > 0 ? (size_t)(hint < (1 << 20) ? hint : (1 << 20)) : 0;
     *t = (struct since){.mask = 1023};
+    while (t->mask < 2 * n + 1)
+        t->mask = t->mask * 2 + 1;
     t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
+    t->cap = n;
+    t->e = n ? xmalloc(n * sizeof *t->e) : NULL;
     sb_init(&t->keys);
     sb_init(&t->arena);
+    if (n) { /* room for keys of 16 bytes and rows of 128 */
+        t->keys.buf = xmalloc(t->keys.cap = n * 16);
+        t->arena.buf = xmalloc(t->arena.cap = n * 128);
+        t->keys.buf[0] = t->arena.buf[0] = '\0';
+    }
 }
 
 static void since_done(struct since *t)
@@ -479,7 +491,7 @@ int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at,
     if (rowid_at(s, p, hr, later ? hr_next : -1, at, &end, e) != ST_OK)
         return ST_ERR;
     struct since changed;
-    since_init(&changed);
+    since_init(&changed, end - hr < nck ? end - hr : nck);
     int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, NULL, e) : ST_OK;
     struct reading r = {s, p, at, offset, limit, 0, out, NULL};
     if (rc == ST_OK)
@@ -541,7 +553,7 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
     sb_init(&sql);
     sb_init(&tmp);
     struct since changed;
-    since_init(&changed);
+    since_init(&changed, nprev);
     sqlite3_stmt *put = NULL, *putrow = NULL, *walk = NULL, *st = NULL;
     int rc = ST_OK;
     int64_t last = hr;
