@@ -125,10 +125,10 @@ int projection_query(struct store *s, const struct domain *d, const char *name, 
 typedef int (*proj_json_fn)(void *ctx, const char *json, size_t len, err *e);
 /* projection_query without values: fn gets each row, in the same order, as the
  * bytes json_write gives for the map projection_query would return for it. For
- * callers that only print or count rows (`strata query`): on SQLite a read of
- * every row at a past position lends each row's stored JSON with its key
- * spliced in, and builds no value (the backends that cannot build the value
- * and write it). Rows already given stay given when a later one fails. */
+ * callers that only print or count rows (`strata query`): on SQLite each row's
+ * stored JSON is lent with its key spliced in, and no value is built (on
+ * PostgreSQL and on a branch the value is built and written). Rows already
+ * given stay given when a later one fails. */
 int projection_query_json(struct store *s, const struct domain *d, const char *name,
                           const char *key, int64_t at_position, size_t offset, size_t limit,
                           proj_json_fn fn, void *ctx, err *e);
