@@ -113,13 +113,9 @@ void psq_sink_values(struct psq_sink *k, const struct projection_spec *p, value 
 
 void psq_sink_json(struct psq_sink *k, const struct projection_spec *p, proj_json_fn fn, void *ctx)
 {
+    /* No column is called "key" (the tables refuse it), so the spliced key is
+     * the map's only one of that name. */
     *k = (struct psq_sink){.p = p, .fn = fn, .ctx = ctx};
-    /* A column called "key" would be replaced by the row's key in the map (a
-     * duplicate name keeps the last value in the first one's place): only the
-     * value says what that gives. */
-    for (size_t i = 0; i < p->ncolumns; i++)
-        if (!strcmp(p->columns[i], "key"))
-            k->reparse = true;
     sb_init(&k->tmp);
 }
 
@@ -162,7 +158,7 @@ int psq_sink_stored(struct psq_sink *k, const char *key, const char *text, size_
         sb_addc(tmp, ',');
     if (i <= len)
         sb_add(tmp, text + i, len - i);
-    if (!k->rows && !k->reparse && i <= len && tmp->buf[tmp->len - 1] == '}')
+    if (!k->rows && i <= len && tmp->buf[tmp->len - 1] == '}')
         return k->fn(k->ctx, tmp->buf, tmp->len, e);
     value row;
     err je;

@@ -54,7 +54,6 @@ struct psq_sink {
     value *rows;     /* the value path; NULL: the text path */
     proj_json_fn fn; /* the text path */
     void *ctx;
-    bool reparse; /* the text path through a value: a column is called "key" */
     strbuf tmp;
 };
 void psq_sink_values(struct psq_sink *k, const struct projection_spec *p, value *rows);
