@@ -380,6 +380,21 @@ static struct rate fold_raw_run(const char *path, int64_t head, char **digest)
     return rt;
 }
 
+/* query_at's caller: counts the rows projection_query_json lends and their
+ * bytes, touching each, as the baseline's raw_read_all does with its columns. */
+struct query_rows {
+    size_t n, bytes;
+};
+
+static int count_row(void *ctx, const char *json, size_t len, err *e)
+{
+    (void)e;
+    struct query_rows *q = ctx;
+    q->n++;
+    q->bytes += len + (unsigned char)json[0];
+    return ST_OK;
+}
+
 int main(void)
 {
     const char *only = getenv("BENCH_REPLAY_STORE");
@@ -495,29 +510,45 @@ int main(void)
     {
         int ns = bench_samples(n >= 100000 ? 200 : 50);
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
+        double *sc = xcalloc((size_t)ns, sizeof *sc), *bc = xcalloc((size_t)ns, sizeof *bc);
         sqlite3 *raw = raw_open(db, 2);
         sqlite3_stmt *rows_now =
             raw_prepare(raw, "SELECT * FROM \"proj_AccountList\" ORDER BY key");
         size_t nrows = 0;
         for (int i = 0; i < ns; i++) {
             int64_t p = 1 + (int64_t)(bench_rand(&rng) % (uint64_t)head);
-            double t0 = bench_now();
+            double t0 = bench_now(), c0 = bench_cpu();
             raw_read_all(rows_now);
             bt[i] = (bench_now() - t0) * 1000;
-            value rows;
+            bc[i] = (bench_cpu() - c0) * 1000;
+            /* What `strata query --at P` does: rows as JSON text, no values. */
+            struct query_rows got = {0, 0};
             t0 = bench_now();
-            if (projection_query(s, bank, "AccountList", NULL, p, 0, 0, &rows, &e) != ST_OK)
+            c0 = bench_cpu();
+            if (projection_query_json(s, bank, "AccountList", NULL, p, 0, 0, count_row, &got, &e) !=
+                ST_OK)
                 bench_die("query at %lld: %s", (long long)p, e.msg);
             st[i] = (bench_now() - t0) * 1000;
-            nrows += value_list_len(&rows);
-            value_free(rows);
+            sc[i] = (bench_cpu() - c0) * 1000;
+            if (got.bytes == 0)
+                bench_die("query at %lld: no rows", (long long)p);
+            nrows += got.n;
         }
         bench_note("query_at: %d samples, %.0f rows on average", ns, (double)nrows / ns);
         sqlite3_finalize(rows_now);
         sqlite3_close(raw);
         bench_latency_pair("query_at", st, (size_t)ns, bt, (size_t)ns);
+        double sc50 = bench_quantile(sc, (size_t)ns, 0.5),
+               bc50 = bench_quantile(bc, (size_t)ns, 0.5);
+        double sc99 = bench_quantile(sc, (size_t)ns, 0.99),
+               bc99 = bench_quantile(bc, (size_t)ns, 0.99);
+        bench_note("query_at per CPU: p50 strata %.2f ms baseline %.2f ms ratio %.3f; p99 strata "
+                   "%.2f ms baseline %.2f ms ratio %.3f",
+                   sc50, bc50, sc50 > 0 ? bc50 / sc50 : 0, sc99, bc99, sc99 > 0 ? bc99 / sc99 : 0);
         free(st);
         free(bt);
+        free(sc);
+        free(bc);
     }
 
     /* state_at: the hot stream at a random position; snapshots written first */

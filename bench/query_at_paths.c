@@ -1,8 +1,11 @@
 /* query_at_paths.c: the CPU time of one read of every row of AccountList at a
- * random past position, through the SQLite backend's two paths on the same
- * store: from the newest full checkpoint (psq_rows_at, what projection_query
- * uses) and by one seek into the history per key (psq_rows_at_seek). Not run by
- * `make bench`; built by bench/run.sh, for the figures in bench/RESULTS.md:
+ * random past position, through the SQLite backend's paths on the same store:
+ * from the newest full checkpoint into values (psq_rows_at, what
+ * projection_query uses), by one seek into the history per key
+ * (psq_rows_at_seek), as JSON text without values (projection_query_json, what
+ * `strata query --at` and the benchmark's query_at use), and the benchmark's
+ * baseline (a raw read of the table now). Not run by `make bench`; built by
+ * bench/run.sh, for the figures in bench/RESULTS.md:
  *
  *   BENCH_KEEP=1 BENCH_SCALE=1000000 BENCH_REPS=1 build/bench/bench_core
  *   build/bench/query_at_paths build/bench/data/bench.db 30 */
@@ -13,9 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "core/domain.h"
 #include "core/projection.h"
 #include "core/store.h"
+#include "core/store_sqlite.h"
 
 /* private to core/projection_sqlite*.c (projection_sqlite_internal.h) */
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
@@ -24,6 +30,16 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
                      size_t offset, size_t limit, value *rows, int64_t *count, err *e);
 int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
                    size_t limit, value *rows, int64_t *count, bool *done, err *e);
+
+static int count_row(void *ctx, const char *json, size_t len, err *e)
+{
+    size_t *n = ctx;
+    (void)json;
+    (void)len;
+    (void)e;
+    (*n)++;
+    return ST_OK;
+}
 
 static double cpu_now(void)
 {
@@ -104,28 +120,48 @@ int main(int argc, char **argv)
         domain_free(d);
         return rc;
     }
-    for (int path = 0; path < 2; path++) {
+    static const char *const names[] = {"checkpoints", "seeks", "json", "baseline"};
+    sqlite3_stmt *now = NULL;
+    if (sqlite3_prepare_v2((sqlite3 *)store_sqlite_db(s),
+                           "SELECT * FROM \"proj_AccountList\" ORDER BY key", -1, &now,
+                           NULL) != SQLITE_OK)
+        return 1;
+    const char *only = getenv("QUERY_AT_PATH"); /* one of names: only that one */
+    for (int path = 0; path < 4; path++) {
+        if (only && strcmp(only, names[path]) != 0)
+            continue;
         unsigned seed = 42;
         double total = 0;
         size_t nrows = 0;
         for (int i = 0; i < reads; i++) {
             int64_t at = 1 + (int64_t)(rand_r(&seed) % (unsigned)head);
             value rows = value_list(0);
+            size_t n = 0;
+            int rc = ST_OK;
             double t0 = cpu_now();
-            int rc = path == 0 ? psq_rows_at(s, p, NULL, at, 0, 0, &rows, NULL, &e)
-                               : psq_rows_at_seek(s, p, NULL, at, 0, 0, &rows, NULL, &e);
+            if (path == 0)
+                rc = psq_rows_at(s, p, NULL, at, 0, 0, &rows, NULL, &e);
+            else if (path == 1)
+                rc = psq_rows_at_seek(s, p, NULL, at, 0, 0, &rows, NULL, &e);
+            else if (path == 2)
+                rc = projection_query_json(s, d, "AccountList", NULL, at, 0, 0, count_row, &n, &e);
+            else
+                for (; sqlite3_step(now) == SQLITE_ROW; n++)
+                    for (int c = 0; c < sqlite3_column_count(now); c++)
+                        (void)sqlite3_column_text(now, c);
             total += cpu_now() - t0;
+            sqlite3_reset(now);
             if (rc != ST_OK) {
                 fprintf(stderr, "at %lld: %s\n", (long long)at, e.msg);
                 return 1;
             }
-            nrows += value_list_len(&rows);
+            nrows += path < 2 ? value_list_len(&rows) : n;
             value_free(rows);
         }
-        printf("query_at_paths %s: %.1f ms CPU per read of %zu rows on average (%d reads)\n",
-               path == 0 ? "checkpoints" : "seeks", total / reads * 1000, nrows / (size_t)reads,
-               reads);
+        printf("query_at_paths %s: %.2f ms CPU per read of %zu rows on average (%d reads)\n",
+               names[path], total / reads * 1000, nrows / (size_t)reads, reads);
     }
+    sqlite3_finalize(now);
     store_close(s);
     domain_free(d);
     return 0;

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "projection_backend.h"
 #include "projection_fold.h"
 #include "projection_lag.h"
@@ -543,9 +544,40 @@ int projection_throttle(struct store *s, const struct domain *d, const char *nam
 
 /* ---- reading ---- */
 
+/* Where query_rows puts the rows: a list of maps, or JSON text lent to fn. */
+struct query_out {
+    value *rows;
+    proj_json_fn fn;
+    void *ctx;
+};
+
+/* rows_at into out: straight into the list, through the backend's rows_at_json,
+ * or, for a backend without it, through a list written row by row. */
+static int rows_to(struct store *s, const struct proj_backend *be, const struct projection_spec *p,
+                   const char *key, int64_t at, size_t offset, size_t limit,
+                   const struct query_out *out, int64_t *count, err *e)
+{
+    if (!out->fn)
+        return be->rows_at(s, p, key, at, offset, limit, out->rows, count, e);
+    if (be->rows_at_json)
+        return be->rows_at_json(s, p, key, at, offset, limit, out->fn, out->ctx, count, e);
+    value rows = value_list(16);
+    int rc = be->rows_at(s, p, key, at, offset, limit, &rows, count, e);
+    strbuf sb;
+    sb_init(&sb);
+    for (size_t i = 0; rc == ST_OK && i < value_list_len(&rows); i++) {
+        sb_reset(&sb);
+        json_write(&sb, value_list_at(&rows, i));
+        rc = out->fn(out->ctx, sb.buf, sb.len, e);
+    }
+    sb_done(&sb);
+    value_free(rows);
+    return rc;
+}
+
 static int query_rows(struct store *s, const struct domain *d, const char *name, const char *key,
-                      int64_t at_position, size_t offset, size_t limit, value *rows, int64_t *count,
-                      err *e)
+                      int64_t at_position, size_t offset, size_t limit, const struct query_out *out,
+                      int64_t *count, err *e)
 {
     const struct projection_spec *p = projection_find(d, name, e);
     if (!p)
@@ -581,7 +613,7 @@ static int query_rows(struct store *s, const struct domain *d, const char *name,
                                                                      : "behind",
                              (long long)at);
         } else {
-            rc = be->rows_at(s, p, key, at, offset, limit, rows, count, e);
+            rc = rows_to(s, be, p, key, at, offset, limit, out, count, e);
         }
     }
     proj_record_done(&rec);
@@ -593,7 +625,8 @@ int projection_query(struct store *s, const struct domain *d, const char *name, 
                      int64_t at_position, size_t offset, size_t limit, value *rows, err *e)
 {
     *rows = value_list(16);
-    int rc = query_rows(s, d, name, key, at_position, offset, limit, rows, NULL, e);
+    struct query_out out = {rows, NULL, NULL};
+    int rc = query_rows(s, d, name, key, at_position, offset, limit, &out, NULL, e);
     if (rc != ST_OK) {
         value_free(*rows);
         *rows = value_list(0);
@@ -601,12 +634,21 @@ int projection_query(struct store *s, const struct domain *d, const char *name, 
     return rc;
 }
 
+int projection_query_json(struct store *s, const struct domain *d, const char *name,
+                          const char *key, int64_t at_position, size_t offset, size_t limit,
+                          proj_json_fn fn, void *ctx, err *e)
+{
+    struct query_out out = {NULL, fn, ctx};
+    return query_rows(s, d, name, key, at_position, offset, limit, &out, NULL, e);
+}
+
 int projection_count(struct store *s, const struct domain *d, const char *name, int64_t at_position,
                      int64_t *count, err *e)
 {
     value rows = value_list(0);
     *count = 0;
-    int rc = query_rows(s, d, name, NULL, at_position, SIZE_MAX, 0, &rows, count, e);
+    struct query_out out = {&rows, NULL, NULL};
+    int rc = query_rows(s, d, name, NULL, at_position, SIZE_MAX, 0, &out, count, e);
     value_free(rows);
     return rc;
 }

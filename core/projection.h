@@ -119,6 +119,19 @@ int projection_skip(struct store *s, const struct domain *d, const char *name, i
  * the rows (limit 0 = all). */
 int projection_query(struct store *s, const struct domain *d, const char *name, const char *key,
                      int64_t at_position, size_t offset, size_t limit, value *rows, err *e);
+/* One row of projection_query_json: its JSON text, lent for the call only (not
+ * NUL-terminated). Returns ST_OK to go on; anything else stops the read and is
+ * returned. */
+typedef int (*proj_json_fn)(void *ctx, const char *json, size_t len, err *e);
+/* projection_query without values: fn gets each row, in the same order, as the
+ * bytes json_write gives for the map projection_query would return for it. For
+ * callers that only print or count rows (`strata query`): on SQLite each row's
+ * stored JSON is lent with its key spliced in, and no value is built (on
+ * PostgreSQL and on a branch the value is built and written). Rows already
+ * given stay given when a later one fails. */
+int projection_query_json(struct store *s, const struct domain *d, const char *name,
+                          const char *key, int64_t at_position, size_t offset, size_t limit,
+                          proj_json_fn fn, void *ctx, err *e);
 /* How many rows `name` had right after at_position (0 = now). */
 int projection_count(struct store *s, const struct domain *d, const char *name, int64_t at_position,
                      int64_t *count, err *e);

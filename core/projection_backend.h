@@ -23,6 +23,7 @@
 #define STRATA_PROJECTION_BACKEND_H
 
 #include "domain.h"
+#include "projection.h"
 #include "store.h"
 #include "value.h"
 
@@ -110,6 +111,13 @@ struct proj_backend {
      * were in all. */
     int (*rows_at)(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                    size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+
+    /* Optional (NULL: rows_at, each row written with json_write): the rows of
+     * rows_at, lent to fn one by one as the JSON text json_write would give for
+     * each map, without building it (projection_query_json). */
+    int (*rows_at_json)(struct store *s, const struct projection_spec *p, const char *key,
+                        int64_t at, size_t offset, size_t limit, proj_json_fn fn, void *ctx,
+                        int64_t *count, err *e);
 
     /* The history of one key ("" for a keyless projection), oldest first, up to
      * position `at` (0 = all of it): fn gets each entry's position and the whole

@@ -885,6 +885,7 @@ const struct proj_backend proj_backend_sqlite = {
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
     .rows_at = psq_rows_at,
+    .rows_at_json = psq_rows_at_json,
     .history_walk = psq_history_walk,
     .skip_add = psq_skip_add,
     .skips_get = psq_skips_get,

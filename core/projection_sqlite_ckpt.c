@@ -19,7 +19,9 @@
  * The history is appended in position order (its rowid grows with valid_from),
  * so the entries after a checkpoint are the rowids above its hist_rowid. A
  * read at P finds the newest checkpoint C <= P, scans the entries after it up
- * to P (newest per key wins), and merges them in key order with C's rows. The
+ * to P (newest per key wins, kept in a hash table of JSON texts, no values),
+ * and merges them in key order with C's rows, each lent to the caller as the
+ * stored JSON text (psq_sink: values only for a caller that wants them). The
  * writer makes a checkpoint when the history has grown by CK_PER_ROW times the
  * rows of the last one (at least CK_MIN entries) since it: a copy of the last
  * checkpoint inside SQLite, then the keys changed since replaced. A read then
@@ -32,7 +34,13 @@
 #include "json.h"
 
 #define CK_MIN 4096
-#define CK_PER_ROW 8
+/* Entries between checkpoints per row of the read model. A read of every row
+ * steps over the checkpoint's rows plus half an interval of entries on average
+ * (an interval at worst), and SQLite's step is most of its cost: 8 made a read
+ * of 10,000 rows step 50,000 times, 4 makes it 30,000 (50,000 at worst), for
+ * twice the checkpoints (a row copied per 4 entries; catch-up's CPU did not
+ * move beyond its noise, bench/RESULTS.md "query --at without values"). */
+#define CK_PER_ROW 4
 
 static int64_t ck_every_min(void)
 {
@@ -107,17 +115,136 @@ int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t 
     return ck_read(s, st, at, ck, hr, n, found, e);
 }
 
+/* The newest entry of each key among some history entries: a hash table of
+ * keys, each with its entry's kind and whole row's JSON text, copied once into
+ * an arena (no value per entry: a read scans up to CK_PER_ROW entries per row). */
+enum { SE_ROW, SE_DELETED, SE_CHANGED };
+struct since_entry {
+    size_t koff, klen; /* the key in the arena, NUL-terminated */
+    size_t roff, rlen; /* SE_ROW: the row's JSON text in the arena */
+    int kind;
+    bool in_ck; /* the checkpoint has a row of this key */
+};
+struct since {
+    struct since_entry *e;
+    size_t n, cap;
+    uint64_t *slots; /* (hash << 32) | (index + 1); 0: empty */
+    size_t mask;
+    strbuf keys, arena; /* keys apart, so that lookups touch little memory */
+};
+
+/* hint: about how many keys to expect (sizes the table and arenas once,
+ * instead of growing them by doubling as the scan goes). */
+static void since_init(struct since *t, int64_t hint)
+{
+    size_t n = hint > 0 ? (size_t)(hint < (1 << 20) ? hint : (1 << 20)) : 0;
+    *t = (struct since){.mask = 1023};
+    while (t->mask < 2 * n + 1)
+        t->mask = t->mask * 2 + 1;
+    t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
+    t->cap = n;
+    t->e = n ? xmalloc(n * sizeof *t->e) : NULL;
+    sb_init(&t->keys);
+    sb_init(&t->arena);
+    if (n) { /* room for keys of 16 bytes and rows of 128 */
+        t->keys.buf = xmalloc(t->keys.cap = n * 16);
+        t->arena.buf = xmalloc(t->arena.cap = n * 128);
+        t->keys.buf[0] = t->arena.buf[0] = '\0';
+    }
+}
+
+static void since_done(struct since *t)
+{
+    free(t->e);
+    free(t->slots);
+    sb_done(&t->keys);
+    sb_done(&t->arena);
+}
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+    for (; n >= 8; k += 8, n -= 8) {
+        memcpy(&w, k, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, k, n);
+    h ^= w;
+    h ^= h >> 33; /* murmur3's finalizer */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return (uint32_t)(h ^ (h >> 33));
+}
+
+/* The entry of key (NULL: none); *slot receives where it is or would go. */
+static struct since_entry *since_find(const struct since *t, const char *k, size_t n, uint32_t h,
+                                      size_t *slot)
+{
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t v = t->slots[i];
+        if (!v) {
+            *slot = i;
+            return NULL;
+        }
+        struct since_entry *x = &t->e[(uint32_t)v - 1];
+        if ((uint32_t)(v >> 32) == h && x->klen == n && !memcmp(t->keys.buf + x->koff, k, n))
+            return x;
+    }
+}
+
+static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size_t slot, int kind,
+                      const char *row, size_t rlen)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 1024;
+        t->e = xrealloc(t->e, t->cap * sizeof *t->e);
+    }
+    struct since_entry *x = &t->e[t->n];
+    x->koff = t->keys.len;
+    x->klen = n;
+    sb_add(&t->keys, k, n);
+    sb_addc(&t->keys, '\0');
+    x->roff = t->arena.len;
+    x->rlen = rlen;
+    if (kind == SE_ROW)
+        sb_add(&t->arena, row, rlen);
+    x->kind = kind;
+    x->in_ck = false;
+    t->slots[slot] = ((uint64_t)h << 32) | (uint64_t)(t->n + 1);
+    t->n++;
+    if (t->n * 2 > t->mask) { /* keep it at most half full */
+        size_t cap = (t->mask + 1) * 2;
+        free(t->slots);
+        t->slots = xcalloc(cap, sizeof *t->slots);
+        t->mask = cap - 1;
+        for (size_t j = 0; j < t->n; j++) {
+            const struct since_entry *y = &t->e[j];
+            uint32_t hy = key_hash(t->keys.buf + y->koff, y->klen);
+            size_t i = hy & t->mask;
+            while (t->slots[i])
+                i = (i + 1) & t->mask;
+            t->slots[i] = ((uint64_t)hy << 32) | (uint64_t)(j + 1);
+        }
+    }
+}
+
 /* The newest entry of each key among the history entries after rowid hr (and
- * at most hr_end, 0: to the end) up to position `at`, into map: key -> its whole
- * row's JSON text, null when deleted, or an int when it is a change entry (the
- * row is then walked back). Scanned newest first, so a key's older entries cost
- * a lookup and nothing more. *last: the newest rowid at or before `at`. */
+ * at most hr_end, 0: to the end) up to position `at`, into t: its whole row's
+ * JSON text, deleted, or a change entry (the row is then walked back). Scanned
+ * newest first, so a key's older entries cost a lookup and nothing more.
+ * last: NULL when hr_end is the newest rowid at or before `at` (a read, which
+ * then asks SQLite for no more than it uses: each entry stepped over costs);
+ * else receives the newest rowid at or before `at`. */
 static int scan_since(struct store *s, const struct projection_spec *p, bool rebuild, int64_t hr,
-                      int64_t hr_end, int64_t at, value *map, int64_t *last, err *e)
+                      int64_t hr_end, int64_t at, struct since *t, int64_t *last, err *e)
 {
     strbuf sql;
     sb_init(&sql);
-    sb_adds(&sql, "SELECT rowid, valid_from, key, row, changes IS NOT NULL FROM ");
+    sb_adds(&sql, last ? "SELECT key, row, changes, rowid, valid_from FROM "
+                       : "SELECT key, row, changes FROM ");
     psq_add_table(&sql, p->name, rebuild, T_HISTORY);
     sb_adds(&sql, hr_end > 0 ? " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid DESC"
                              : " WHERE rowid > ?1 ORDER BY rowid DESC");
@@ -128,24 +255,29 @@ static int scan_since(struct store *s, const struct projection_spec *p, bool reb
     sqlite3_bind_int64(st, 1, hr);
     if (hr_end > 0)
         sqlite3_bind_int64(st, 2, hr_end);
-    *last = hr;
+    if (last)
+        *last = hr;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_int64(st, 1) > at)
-            continue; /* after `at`: the history is appended in position order */
-        if (*last == hr)
-            *last = sqlite3_column_int64(st, 0);
-        const char *k = (const char *)sqlite3_column_text(st, 2);
-        size_t klen = (size_t)sqlite3_column_bytes(st, 2);
-        if (!k || value_map_getn(map, k, klen))
+        if (last) {
+            if (sqlite3_column_int64(st, 4) > at)
+                continue; /* after `at`: the history is appended in position order */
+            if (*last == hr)
+                *last = sqlite3_column_int64(st, 3);
+        }
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        size_t klen = (size_t)sqlite3_column_bytes(st, 0), slot;
+        if (!k)
+            continue;
+        uint32_t h = key_hash(k, klen);
+        if (since_find(t, k, klen, h, &slot))
             continue; /* a newer entry of this key is in already */
-        value v;
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            v = value_string((const char *)sqlite3_column_text(st, 3),
-                             (size_t)sqlite3_column_bytes(st, 3));
+        const char *row = (const char *)sqlite3_column_text(st, 1);
+        if (row)
+            since_add(t, k, klen, h, slot, SE_ROW, row, (size_t)sqlite3_column_bytes(st, 1));
         else
-            v = sqlite3_column_int(st, 4) ? value_int(1) : value_null();
-        value_map_setn(map, k, klen, v);
+            since_add(t, k, klen, h, slot,
+                      sqlite3_column_type(st, 2) != SQLITE_NULL ? SE_CHANGED : SE_DELETED, NULL, 0);
     }
     int rc = step == SQLITE_DONE ? ST_OK : psq_error(s, e, "reading a projection's history");
     sqlite3_finalize(st);
@@ -199,34 +331,50 @@ static int rowid_at(struct store *s, const struct projection_spec *p, int64_t lo
     return rc;
 }
 
-static const value *sort_map;
-
-static int by_key(const void *a, const void *b)
+/* SQLite's BINARY order of two keys. */
+static int key_cmp(const char *a, size_t la, const char *b, size_t lb)
 {
-    const value *ka = value_map_key_at(sort_map, *(const size_t *)a);
-    const value *kb = value_map_key_at(sort_map, *(const size_t *)b);
-    size_t la = value_strlen(ka), lb = value_strlen(kb);
-    int c = memcmp(value_str(ka), value_str(kb), la < lb ? la : lb);
+    int c = memcmp(a, b, la < lb ? la : lb);
     return c ? c : la < lb ? -1 : la > lb;
+}
+
+static int by_key(const void *a, const void *b, void *ctx)
+{
+    const struct since *t = ctx;
+    const struct since_entry *x = &t->e[*(const size_t *)a];
+    const struct since_entry *y = &t->e[*(const size_t *)b];
+    const char *ks = t->keys.buf;
+    return key_cmp(ks + x->koff, x->klen, ks + y->koff, y->klen);
 }
 
 /* One row of a merge: its key, and its JSON text, or NULL when its newest entry
  * is a change entry (walk its history back). */
 typedef int (*merge_fn)(void *ctx, const char *key, const char *text, size_t len, err *e);
 
-/* The rows at a position, in key order (SQLite's BINARY order): the rows of
- * checkpoint ck but for the keys in changed, merged with those (deleted ones
- * left out). */
-static int merge(struct store *s, const struct projection_spec *p, bool rebuild, int64_t ck,
-                 const value *changed, merge_fn fn, void *ctx, err *e)
+/* A row of the checkpoint, in key order: the entry of t that replaces it, or
+ * (ent == SIZE_MAX) its own key and text, copied into t's arena. */
+struct ck_row {
+    size_t ent, koff, klen, roff, rlen;
+};
+
+/* Calls fn for one entry of t (nothing for a deleted row). */
+static int since_emit(const struct since *t, const struct since_entry *x, merge_fn fn, void *ctx,
+                      err *e)
 {
-    size_t nch = value_map_len(changed);
-    size_t *idx = xcalloc(nch ? nch : 1, sizeof *idx);
-    for (size_t i = 0; i < nch; i++)
-        idx[i] = i;
-    sort_map = changed;
-    qsort(idx, nch, sizeof *idx, by_key);
-    sort_map = NULL;
+    if (x->kind == SE_DELETED)
+        return ST_OK;
+    return fn(ctx, t->keys.buf + x->koff, x->kind == SE_ROW ? t->arena.buf + x->roff : NULL,
+              x->rlen, e);
+}
+
+/* The rows at a position, in key order (SQLite's BINARY order): the rows of
+ * checkpoint ck but for the keys in t, merged with those (deleted ones left
+ * out). The checkpoint is read once in key order, each of its keys looked up
+ * in t; the keys of t it does not have (new since, usually few) are sorted and
+ * merged in. */
+static int merge(struct store *s, const struct projection_spec *p, bool rebuild, int64_t ck,
+                 struct since *t, merge_fn fn, void *ctx, err *e)
+{
     strbuf sql;
     sb_init(&sql);
     sb_adds(&sql, "SELECT key, row FROM ");
@@ -234,49 +382,68 @@ static int merge(struct store *s, const struct projection_spec *p, bool rebuild,
     sb_adds(&sql, " WHERE at = ?1 ORDER BY key");
     sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's checkpoint");
     sb_done(&sql);
-    if (!st) {
-        free(idx);
+    if (!st)
         return ST_ERR;
-    }
     sqlite3_bind_int64(st, 1, ck);
-    int rc = ST_OK, step = sqlite3_step(st);
-    size_t i = 0;
-    while (rc == ST_OK) {
-        bool have = step == SQLITE_ROW;
-        if (!have && step != SQLITE_DONE) {
-            rc = psq_error(s, e, "reading a projection's checkpoint");
-            break;
+    struct ck_row *rows = NULL;
+    size_t nrows = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        size_t klen = (size_t)sqlite3_column_bytes(st, 0), slot;
+        if (!k)
+            k = "";
+        if (nrows == cap) {
+            cap = cap ? cap * 2 : 1024;
+            rows = xrealloc(rows, cap * sizeof *rows);
         }
-        if (!have && i >= nch)
-            break;
-        const value *k = i < nch ? value_map_key_at(changed, idx[i]) : NULL;
-        const char *ckk = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        int cmp = 1;
-        if (have && !k) {
-            cmp = -1;
-        } else if (have) {
-            size_t la = (size_t)sqlite3_column_bytes(st, 0), lb = value_strlen(k);
-            cmp = memcmp(ckk, value_str(k), la < lb ? la : lb);
-            if (!cmp)
-                cmp = la < lb ? -1 : la > lb;
-        }
-        if (cmp < 0) { /* unchanged since the checkpoint */
-            rc = fn(ctx, ckk, (const char *)sqlite3_column_text(st, 1),
-                    (size_t)sqlite3_column_bytes(st, 1), e);
-            step = sqlite3_step(st);
+        struct ck_row *r = &rows[nrows++];
+        struct since_entry *x = since_find(t, k, klen, key_hash(k, klen), &slot);
+        if (x) {
+            x->in_ck = true;
+            r->ent = (size_t)(x - t->e);
             continue;
         }
-        const value *v = value_map_val_at(changed, idx[i]);
-        i++;
-        if (v->type == V_STRING)
-            rc = fn(ctx, value_str(k), value_str(v), value_strlen(v), e);
-        else if (v->type == V_INT)
-            rc = fn(ctx, value_str(k), NULL, 0, e);
-        if (cmp == 0)
-            step = sqlite3_step(st);
+        r->ent = SIZE_MAX;
+        r->klen = klen;
+        r->koff = t->keys.len;
+        sb_add(&t->keys, k, klen);
+        sb_addc(&t->keys, '\0');
+        r->rlen = (size_t)sqlite3_column_bytes(st, 1);
+        r->roff = t->arena.len;
+        if (r->rlen)
+            sb_add(&t->arena, (const char *)sqlite3_column_blob(st, 1), r->rlen);
     }
+    int rc = step == SQLITE_DONE ? ST_OK : psq_error(s, e, "reading a projection's checkpoint");
     sqlite3_finalize(st);
-    free(idx);
+    size_t *fresh = xcalloc(t->n ? t->n : 1, sizeof *fresh), nfresh = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (!t->e[i].in_ck)
+            fresh[nfresh++] = i;
+    qsort_r(fresh, nfresh, sizeof *fresh, by_key, t);
+    const char *ks = t->keys.buf, *ar = t->arena.buf;
+    for (size_t i = 0, j = 0; rc == ST_OK && (i < nrows || j < nfresh);) {
+        const struct ck_row *r = i < nrows ? &rows[i] : NULL;
+        const struct since_entry *x = j < nfresh ? &t->e[fresh[j]] : NULL;
+        bool ck_first = r && !x;
+        if (r && x) {
+            const struct since_entry *rk = r->ent == SIZE_MAX ? NULL : &t->e[r->ent];
+            ck_first = rk ? key_cmp(ks + rk->koff, rk->klen, ks + x->koff, x->klen) < 0
+                          : key_cmp(ks + r->koff, r->klen, ks + x->koff, x->klen) < 0;
+        }
+        if (!ck_first) {
+            rc = since_emit(t, x, fn, ctx, e);
+            j++;
+        } else if (r->ent != SIZE_MAX) { /* changed since the checkpoint */
+            rc = since_emit(t, &t->e[r->ent], fn, ctx, e);
+            i++;
+        } else { /* unchanged since the checkpoint */
+            rc = fn(ctx, ks + r->koff, ar + r->roff, r->rlen, e);
+            i++;
+        }
+    }
+    free(fresh);
+    free(rows);
     return rc;
 }
 
@@ -286,8 +453,7 @@ struct reading {
     int64_t at;
     size_t offset, limit;
     int64_t n;
-    value *rows;
-    strbuf tmp;
+    struct psq_sink *out;
     sqlite3_stmt *walk;
 };
 
@@ -297,16 +463,15 @@ static int read_row(void *ctx, const char *key, const char *text, size_t len, er
     size_t i = (size_t)r->n++;
     if (i < r->offset || (r->limit && i >= r->offset + r->limit))
         return ST_OK;
+    if (text)
+        return psq_sink_stored(r->out, key, text, len, e);
     value row;
-    int rc = text ? psq_parse_keyed_row(r->p, key, text, len, &r->tmp, &row, e)
-                  : psq_walked_keyed_row(r->s, &r->walk, r->p, key, r->at, &row, e);
-    if (rc == ST_OK)
-        value_list_push(r->rows, row);
-    return rc;
+    int rc = psq_walked_keyed_row(r->s, &r->walk, r->p, key, r->at, &row, e);
+    return rc == ST_OK ? psq_sink_value(r->out, row, e) : rc;
 }
 
 int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
-                   size_t limit, value *rows, int64_t *count, bool *done, err *e)
+                   size_t limit, struct psq_sink *out, int64_t *count, bool *done, err *e)
 {
     *done = false;
     int64_t ck = 0, hr = 0, nck = 0;
@@ -325,18 +490,16 @@ int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at,
     int64_t end = 0;
     if (rowid_at(s, p, hr, later ? hr_next : -1, at, &end, e) != ST_OK)
         return ST_ERR;
-    value changed = value_map(64);
-    int64_t last;
-    int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, &last, e) : ST_OK;
-    struct reading r = {s, p, at, offset, limit, 0, rows, {0}, NULL};
-    sb_init(&r.tmp);
+    struct since changed;
+    since_init(&changed, end - hr < nck ? end - hr : nck);
+    int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, NULL, e) : ST_OK;
+    struct reading r = {s, p, at, offset, limit, 0, out, NULL};
     if (rc == ST_OK)
         rc = merge(s, p, false, ck, &changed, read_row, &r, e);
     if (count)
         *count = r.n;
     sqlite3_finalize(r.walk);
-    sb_done(&r.tmp);
-    value_free(changed);
+    since_done(&changed);
     return rc;
 }
 
@@ -389,7 +552,8 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
     strbuf sql, tmp;
     sb_init(&sql);
     sb_init(&tmp);
-    value changed = value_map(64);
+    struct since changed;
+    since_init(&changed, nprev);
     sqlite3_stmt *put = NULL, *putrow = NULL, *walk = NULL, *st = NULL;
     int rc = ST_OK;
     int64_t last = hr;
@@ -500,7 +664,7 @@ finish:
     sqlite3_finalize(put);
     sqlite3_finalize(putrow);
     sqlite3_finalize(walk);
-    value_free(changed);
+    since_done(&changed);
     sb_done(&sql);
     sb_done(&tmp);
     return rc;
@@ -538,14 +702,36 @@ static bool by_seeks(struct store *s, const struct projection_spec *p, int64_t a
     return limit <= deep && offset <= deep - limit;
 }
 
-int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
-                size_t offset, size_t limit, value *rows, int64_t *count, err *e)
+/* rows_at into out: from the newest checkpoint, or by seeks. */
+static int rows_at_to(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                      size_t offset, size_t limit, struct psq_sink *out, int64_t *count, err *e)
 {
     if (p->keyed && !key && !by_seeks(s, p, at, offset, limit)) {
         bool done = false;
-        int rc = psq_rows_at_ck(s, p, at, offset, limit, rows, count, &done, e);
+        int rc = psq_rows_at_ck(s, p, at, offset, limit, out, count, &done, e);
         if (rc != ST_OK || done)
             return rc;
     }
-    return psq_rows_at_seek(s, p, key, at, offset, limit, rows, count, e);
+    return psq_rows_at_seek_to(s, p, key, at, offset, limit, out, count, e);
+}
+
+int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                size_t offset, size_t limit, value *rows, int64_t *count, err *e)
+{
+    struct psq_sink out;
+    psq_sink_values(&out, p, rows);
+    int rc = rows_at_to(s, p, key, at, offset, limit, &out, count, e);
+    psq_sink_done(&out);
+    return rc;
+}
+
+int psq_rows_at_json(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     size_t offset, size_t limit, proj_json_fn fn, void *ctx, int64_t *count,
+                     err *e)
+{
+    struct psq_sink out;
+    psq_sink_json(&out, p, fn, ctx);
+    int rc = rows_at_to(s, p, key, at, offset, limit, &out, count, e);
+    psq_sink_done(&out);
+    return rc;
 }

@@ -105,14 +105,47 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
     return rc;
 }
 
-/* Parses a stored row into {"key": key, ...row}: the key is spliced into the
- * row's JSON text so that each row is parsed once into one map (a read of 10,000
- * rows spends much of its time allocating). */
-int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
-                        size_t len, strbuf *tmp, value *out, err *e)
+void psq_sink_values(struct psq_sink *k, const struct projection_spec *p, value *rows)
 {
+    *k = (struct psq_sink){.p = p, .rows = rows};
+    sb_init(&k->tmp);
+}
+
+void psq_sink_json(struct psq_sink *k, const struct projection_spec *p, proj_json_fn fn, void *ctx)
+{
+    /* No column is called "key" (the tables refuse it), so the spliced key is
+     * the map's only one of that name. */
+    *k = (struct psq_sink){.p = p, .fn = fn, .ctx = ctx};
+    sb_init(&k->tmp);
+}
+
+void psq_sink_done(struct psq_sink *k)
+{
+    sb_done(&k->tmp);
+}
+
+int psq_sink_value(struct psq_sink *k, value row, err *e)
+{
+    if (k->rows) {
+        value_list_push(k->rows, row);
+        return ST_OK;
+    }
+    sb_reset(&k->tmp);
+    json_write(&k->tmp, &row);
+    value_free(row);
+    return k->fn(k->ctx, k->tmp.buf, k->tmp.len, e);
+}
+
+/* A stored row as {"key": key, ...row}: the key is spliced into the row's JSON
+ * text, which is then parsed once into one map (a read of 10,000 rows spends
+ * much of its time allocating), or, on the text path, lent as it is: the row
+ * was written by json_write, so the splice is what json_write gives for the map
+ * (json.h: what the writer wrote, parsed and written again, is the same bytes). */
+int psq_sink_stored(struct psq_sink *k, const char *key, const char *text, size_t len, err *e)
+{
+    strbuf *tmp = &k->tmp;
     sb_reset(tmp);
-    sb_adds(tmp, "{\"key\":");
+    sb_add(tmp, "{\"key\":", 7);
     json_write_string(tmp, key, strlen(key));
     size_t i = 0;
     while (i < len && text[i] != '{')
@@ -125,11 +158,14 @@ int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const 
         sb_addc(tmp, ',');
     if (i <= len)
         sb_add(tmp, text + i, len - i);
+    if (!k->rows && i <= len && tmp->buf[tmp->len - 1] == '}')
+        return k->fn(k->ctx, tmp->buf, tmp->len, e);
+    value row;
     err je;
-    if (i > len || json_parse(tmp->buf, tmp->len, out, &je) != ST_OK)
+    if (i > len || json_parse(tmp->buf, tmp->len, &row, &je) != ST_OK)
         return err_set(e, ST_ERR, "projection %s: the stored row of key '%s' is not a JSON object",
-                       p->name, key);
-    return ST_OK;
+                       k->p->name, key);
+    return psq_sink_value(k, row, e);
 }
 
 /* {"key": key, ...row} for a key whose newest entry at `at` is a change entry:
@@ -195,6 +231,17 @@ int psq_count_at(struct store *s, const struct projection_spec *p, int64_t at, i
 int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                      size_t offset, size_t limit, value *rows, int64_t *count, err *e)
 {
+    struct psq_sink out;
+    psq_sink_values(&out, p, rows);
+    int rc = psq_rows_at_seek_to(s, p, key, at, offset, limit, &out, count, e);
+    psq_sink_done(&out);
+    return rc;
+}
+
+int psq_rows_at_seek_to(struct store *s, const struct projection_spec *p, const char *key,
+                        int64_t at, size_t offset, size_t limit, struct psq_sink *out,
+                        int64_t *count, err *e)
+{
     strbuf sql;
     sb_init(&sql);
     bool keyless = !p->keyed;
@@ -228,8 +275,6 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
 
     int rc = ST_OK;
     int64_t n = 0;
-    strbuf tmp;
-    sb_init(&tmp);
     sqlite3_stmt *walk_st = NULL; /* a key's history, for rows ending in change entries */
     if (keyless) {
         /* The single row always exists: defaults until an event changed it, and
@@ -242,7 +287,7 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
                 row = proj_defaults_row(p);
             n = 1;
             if (offset == 0)
-                value_list_push(rows, row);
+                rc = psq_sink_value(out, row, e);
             else
                 value_free(row);
         }
@@ -269,16 +314,16 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
                 continue;
             }
             const char *k = (const char *)sqlite3_column_text(st, 0);
-            value row;
             if (sqlite3_column_bytes(st, 1) > 0) {
-                if ((rc = psq_parse_keyed_row(p, k, (const char *)sqlite3_column_text(st, 1),
-                                              (size_t)sqlite3_column_bytes(st, 1), &tmp, &row,
-                                              e)) != ST_OK)
-                    break;
-            } else if ((rc = psq_walked_keyed_row(s, &walk_st, p, k, at, &row, e)) != ST_OK) {
-                break;
+                rc = psq_sink_stored(out, k, (const char *)sqlite3_column_text(st, 1),
+                                     (size_t)sqlite3_column_bytes(st, 1), e);
+            } else {
+                value row;
+                if ((rc = psq_walked_keyed_row(s, &walk_st, p, k, at, &row, e)) == ST_OK)
+                    rc = psq_sink_value(out, row, e);
             }
-            value_list_push(rows, row);
+            if (rc != ST_OK)
+                break;
         }
         if (rc == ST_OK && step != SQLITE_DONE && step != SQLITE_ROW)
             rc = psq_error(s, e, "reading a projection");
@@ -288,7 +333,6 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
 finish:
     sqlite3_finalize(st);
     sqlite3_finalize(walk_st);
-    sb_done(&tmp);
     if (count)
         *count = n;
     return rc;

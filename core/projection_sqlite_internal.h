@@ -44,9 +44,32 @@ int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projectio
                        const char *key, int64_t at, value *row, bool *found, struct chain *chain,
                        err *e);
 
-/* The backend's rows_at (see projection_backend.h). */
+/* Where a read's rows go: pushed as values onto *rows (the backend's rows_at),
+ * or lent to fn as JSON text (rows_at_json), byte for byte what json_write gives
+ * for the value: a stored row is written by json_write, whose output reads back
+ * and writes again as the same bytes, so the text is the stored row with the
+ * key spliced in front and no value is built. */
+struct psq_sink {
+    const struct projection_spec *p;
+    value *rows;     /* the value path; NULL: the text path */
+    proj_json_fn fn; /* the text path */
+    void *ctx;
+    strbuf tmp;
+};
+void psq_sink_values(struct psq_sink *k, const struct projection_spec *p, value *rows);
+void psq_sink_json(struct psq_sink *k, const struct projection_spec *p, proj_json_fn fn, void *ctx);
+void psq_sink_done(struct psq_sink *k);
+/* One row, key's stored JSON text (an object, without the key). */
+int psq_sink_stored(struct psq_sink *k, const char *key, const char *text, size_t len, err *e);
+/* One row {"key": ..., columns...} as a value (taken). */
+int psq_sink_value(struct psq_sink *k, value row, err *e);
+
+/* The backend's rows_at and rows_at_json (see projection_backend.h). */
 int psq_rows_at(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
                 size_t offset, size_t limit, value *rows, int64_t *count, err *e);
+int psq_rows_at_json(struct store *s, const struct projection_spec *p, const char *key, int64_t at,
+                     size_t offset, size_t limit, proj_json_fn fn, void *ctx, int64_t *count,
+                     err *e);
 
 /* rows_at by one seek into the history per key (the only way for --key and
  * short pages, and for positions before a store's first checkpoint). */
@@ -59,6 +82,9 @@ int psq_count_at(struct store *s, const struct projection_spec *p, int64_t at, i
 /* Parses a stored row (JSON text) into {"key": key, ...row}. */
 int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
                         size_t len, strbuf *tmp, value *out, err *e);
+int psq_rows_at_seek_to(struct store *s, const struct projection_spec *p, const char *key,
+                        int64_t at, size_t offset, size_t limit, struct psq_sink *out,
+                        int64_t *count, err *e);
 /* {"key": key, ...row} at `at` by walking key's history (*walk prepared on first use). */
 int psq_walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
                          const char *key, int64_t at, value *out, err *e);
@@ -78,7 +104,7 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
 /* Every row at `at` from the newest checkpoint before it; *done false when there
  * is none (then nothing was read). */
 int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
-                   size_t limit, value *rows, int64_t *count, bool *done, err *e);
+                   size_t limit, struct psq_sink *out, int64_t *count, bool *done, err *e);
 
 /* The backend's history_walk (see projection_backend.h). */
 int psq_history_walk(struct store *s, const struct projection_spec *p, const char *key, int64_t at,

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
 #include "core/projection.h"
 #include "verbs/verb.h"
 
@@ -47,6 +46,34 @@ static void note_lag(struct verb_ctx *c, const struct proj_lag *l, void *ctx)
                  (long long)l->error_position, l->error ? l->error : "");
 }
 
+/* The rows as they come (projection_query_json lends each one's JSON): kept in
+ * one buffer, printed once the read is done, so that a read that fails half
+ * way prints no row and the notes come first, as always. */
+struct rows_text {
+    strbuf text;
+    size_t *ends; /* where each row ends in text */
+    size_t n, cap;
+};
+
+static int keep_row(void *ctx, const char *json, size_t len, err *e)
+{
+    (void)e;
+    struct rows_text *r = ctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 256;
+        r->ends = xrealloc(r->ends, r->cap * sizeof *r->ends);
+    }
+    sb_add(&r->text, json, len);
+    r->ends[r->n++] = r->text.len;
+    return ST_OK;
+}
+
+static void rows_text_done(struct rows_text *r)
+{
+    sb_done(&r->text);
+    free(r->ends);
+}
+
 static int run(struct verb_ctx *c, int argc, char **argv)
 {
     const char *key = NULL, *at = NULL, *at_time = NULL, *arg;
@@ -81,32 +108,27 @@ static int run(struct verb_ctx *c, int argc, char **argv)
     if (!c->projections_live &&
         projection_catch_up_to(c->store, c->domain, name, position, 0, false, NULL, &e) != ST_OK)
         return verb_fail(c, &e);
-    value rows;
-    rc = projection_query(c->store, c->domain, name, key, position, 0, 0, &rows, &e);
+    struct rows_text rows = {.n = 0};
+    sb_init(&rows.text);
+    rc = projection_query_json(c->store, c->domain, name, key, position, 0, 0, keep_row, &rows, &e);
     verb_with_lag(c, name, note_lag, &position);
     if (rc != ST_OK) {
-        value_free(rows);
+        rows_text_done(&rows);
         return verb_fail(c, &e);
     }
     verb_show(c, &(struct verb_view){
                      .kind = VERB_VIEW_PROJECTION, .name = name, .key = key, .position = position});
-    if (key && value_list_len(&rows) == 0) {
-        value_free(rows);
+    if (key && rows.n == 0) {
+        rows_text_done(&rows);
         if (position)
             return verb_say(c, VERB_ERROR, ST_ERR,
                             "%s had no row with key '%s' right after position %lld", name, key,
                             (long long)position);
         return verb_say(c, VERB_ERROR, ST_ERR, "%s has no row with key '%s'", name, key);
     }
-    strbuf sb;
-    sb_init(&sb);
-    for (size_t i = 0; i < value_list_len(&rows); i++) {
-        sb_reset(&sb);
-        json_write(&sb, value_list_at(&rows, i));
-        verb_line(c, sb.buf, sb.len);
-    }
-    sb_done(&sb);
-    value_free(rows);
+    for (size_t i = 0, from = 0; i < rows.n; from = rows.ends[i++])
+        verb_line(c, rows.text.buf + from, rows.ends[i] - from);
+    rows_text_done(&rows);
     return ST_OK;
 }
 

@@ -111,6 +111,15 @@ static void query_at_property(unsigned seed, int64_t drop_at)
         assert_true(value_equal(&a, &b));
         value_free(a);
         value_free(b);
+        /* Rows as JSON text (query --at) are the values written, every way the
+         * rows are read: all of them (from a checkpoint), a long page, a short
+         * one (seeks), one key, and now. */
+        json_same_as_values(s, d, "Balances", NULL, p, 0, 0);
+        json_same_as_values(s, d, "Balances", NULL, p, 2, 600);
+        json_same_as_values(s, d, "Balances", NULL, p, 3, 5);
+        json_same_as_values(s, d, "Balances", key, p, 0, 0);
+        json_same_as_values(s, d, "Totals", NULL, p, 0, 0);
+        json_same_as_values(s, d, "Balances", NULL, 0, 0, 0);
         store_close(fresh);
     }
     store_close(s);
@@ -395,6 +404,10 @@ static void test_history_of_growing_lists(void **state)
         assert_true(value_equal(&a, &b));
         value_free(a);
         value_free(b);
+        /* Rows ending in change entries are walked back to a value, then written. */
+        json_same_as_values(s, d, "Lists", NULL, p, 0, 0);
+        json_same_as_values(s, d, "Lists", key, p, 0, 0);
+        json_same_as_values(s, d, "Everything", NULL, p, 0, 0);
         store_close(fresh);
     }
     /* A rebuild writes the same history again and reads the same. */
@@ -484,6 +497,98 @@ static void test_pages_by_seeks_equal_checkpoints(void **state)
     store_close(s);
     free(path);
     domain_free(d);
+/* Rows as JSON text (projection_query_json, what `query` prints) are byte for
+ * byte the values projection_query gives, written: doubles, strings with
+ * escapes, control characters and UTF-8, JSON-looking strings, lists and maps,
+ * nulls, keys that need escaping, deleted rows, at every position, with a
+ * checkpoint every 3 history entries and without. */
+static const char DOMAIN_TRICKY[] =
+    "domain: t\n"
+    "aggregates:\n"
+    "  Account:\n"
+    "    id: accountId\n"
+    "    state:\n"
+    "      balance: {type: int, default: 0}\n"
+    "    commands:\n"
+    "      Note:\n"
+    "        payload: {accountId: string, text: string, amount: int}\n"
+    "        emit:\n"
+    "          - Noted: {text: payload.text, amount: payload.amount}\n"
+    "    events:\n"
+    "      Noted:\n"
+    "        fields: {text: string, amount: int}\n"
+    "      AccountClosed:\n"
+    "        fields: {reason: string}\n"
+    "projections:\n"
+    "  Notes:\n"
+    "    key: meta.aggregateId\n"
+    "    columns: {text: \"\", x: 0.5, big: 1.0, last: null, seen: [], m: {}}\n"
+    "    on:\n"
+    "      Noted: {text: event.text, x: \"row.x + double(event.amount) / 7.0\", "
+    "big: \"row.big * 1000.0\", last: meta.position, seen: \"row.seen + [event.text]\", "
+    "m: \"{'t': event.text, 'n': event.amount}\"}\n"
+    "      AccountClosed: {delete: true}\n";
+
+static void tricky_reads(unsigned seed)
+{
+    struct domain *d = load_domain(DOMAIN_TRICKY);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    static const char *const texts[] = {"plain",
+                                        "\\u00e9t\\u00e9 \\u65e5\\u672c \\ud83d\\ude00",
+                                        "\\\"quoted\\\" and \\\\",
+                                        "tab\\there\\nnew line",
+                                        "\\u0001\\u001f ctrl",
+                                        "{\\\"looks\\\":\\\"json\\\"}",
+                                        "\\u2028\\u2029 seps",
+                                        ""};
+    static const char *const keys[] = {"A", "b\\\"q", "\\u00e9", "k\\\\", "z 1", "A0"};
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < 300; i++) {
+        char stream[64], data[200], when[TIME_TEXT_LEN + 1];
+        const char *k = keys[rand_r(&seed) % 6];
+        int64_t head = 0;
+        store_head(s, &head, NULL);
+        time_format_ms(1700000000000LL + (head + 1) * 1000, when);
+        bool close = rand_r(&seed) % 15 == 0;
+        snprintf(data, sizeof data,
+                 close ? "{\"reason\":\"x\"}" : "{\"text\":\"%s\",\"amount\":%d}",
+                 texts[rand_r(&seed) % 8], (int)(rand_r(&seed) % 50) - 10);
+        value kv;
+        char kj[64];
+        snprintf(kj, sizeof kj, "\"%s\"", k);
+        assert_int_equal(json_parse(kj, strlen(kj), &kv, NULL), ST_OK);
+        snprintf(stream, sizeof stream, "Account-%s", value_str(&kv));
+        value_free(kv);
+        struct new_event ne = {close ? "AccountClosed" : "Noted", 1, when, data, NULL};
+        if (store_append(s, stream, STORE_ANY_VERSION, NULL, &ne, 1, NULL, &e) != ST_OK)
+            fail_msg("append: %s", e.msg);
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    int64_t n;
+    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 40, true, &n, &e) == ST_OK && n > 0)
+        ;
+    assert_int_equal(e.code, ST_OK);
+    value now = query(s, d, "Notes", NULL, 0);
+    assert_true(value_list_len(&now) >= 3);
+    value_free(now);
+    for (int64_t p = 1; p <= 300; p += 1 + (int64_t)(rand_r(&seed) % 7)) {
+        json_same_as_values(s, d, "Notes", NULL, p, 0, 0);
+        json_same_as_values(s, d, "Notes", NULL, p, 1, 2);
+        json_same_as_values(s, d, "Notes", keys[p % 6], p, 0, 0);
+    }
+    json_same_as_values(s, d, "Notes", NULL, 0, 0, 0);
+    store_close(s);
+    free(path);
+    domain_free(d);
+}
+
+static void test_query_json_tricky_values(void **state)
+{
+    tricky_reads(11);
+    setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "3", 1);
+    tricky_reads(12);
     unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
 }
 
@@ -496,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_query_at_from_checkpoints),
         cmocka_unit_test(test_history_of_growing_lists),
         cmocka_unit_test(test_pages_by_seeks_equal_checkpoints),
+        cmocka_unit_test(test_query_json_tricky_values),
     };
     return cmocka_run_group_tests_name("projection_at", tests, setup_dir, teardown_dir);
 }

@@ -173,6 +173,42 @@ static inline char *query_json(struct store *s, const struct domain *d, const ch
     return j;
 }
 
+static int json_row_add(void *ctx, const char *json, size_t len, err *e)
+{
+    (void)e;
+    strbuf *sb = ctx;
+    sb_add(sb, json, len);
+    sb_addc(sb, '\n');
+    return ST_OK;
+}
+
+/* projection_query_json gives, row for row, the bytes json_write gives for the
+ * maps projection_query returns (the same key, position and page). */
+static inline void json_same_as_values(struct store *s, const struct domain *d, const char *name,
+                                       const char *key, int64_t at, size_t offset, size_t limit)
+{
+    value rows;
+    err e = {0};
+    if (projection_query(s, d, name, key, at, offset, limit, &rows, &e) != ST_OK)
+        fail_msg("query %s at %lld: %s", name, (long long)at, e.msg);
+    strbuf want, got;
+    sb_init(&want);
+    sb_init(&got);
+    for (size_t i = 0; i < value_list_len(&rows); i++) {
+        json_write(&want, value_list_at(&rows, i));
+        sb_addc(&want, '\n');
+    }
+    value_free(rows);
+    if (projection_query_json(s, d, name, key, at, offset, limit, json_row_add, &got, &e) != ST_OK)
+        fail_msg("query_json %s at %lld: %s", name, (long long)at, e.msg);
+    if (want.len != got.len || (want.len && memcmp(want.buf, got.buf, want.len) != 0))
+        fail_msg("%s at %lld (key %s, offset %zu, limit %zu):\n  values: %.400s\n  json:   %.400s",
+                 name, (long long)at, key ? key : "-", offset, limit, want.buf ? want.buf : "",
+                 got.buf ? got.buf : "");
+    sb_done(&want);
+    sb_done(&got);
+}
+
 static inline struct proj_lag lag_of(struct store *s, const struct domain *d, const char *name)
 {
     struct proj_lag *lags;
