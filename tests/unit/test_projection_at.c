@@ -422,81 +422,6 @@ static void test_history_of_growing_lists(void **state)
     domain_free(d);
 }
 
-/* A page of rows and the count at P go by seeks (a page's work, not a read of
- * every row: the workbench asks both for every frame), deep pages and every row
- * from the newest checkpoint (core/projection_sqlite_ckpt.c, psq_rows_at): both
- * ways give the same rows and count, at every offset, with deletions, on a read
- * model long enough (1,200 rows) for pages past SEEK_PAGE. */
-static void test_pages_by_seeks_equal_checkpoints(void **state)
-{
-    setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "97", 1);
-    struct domain *d = load_domain(DOMAIN_V1);
-    const struct projection_spec *p = domain_projection(d, "Balances");
-    assert_non_null(p);
-    char *path = new_path();
-    struct store *s = open_ok(path);
-    err e = {0};
-    unsigned seed = 99;
-    assert_int_equal(store_begin(s, &e), ST_OK);
-    for (int a = 0; a < 1200; a++)
-        deposit(s, a, 1 + a % 7);
-    for (int i = 0; i < 1500; i++) {
-        int a = (int)(rand_r(&seed) % 1300);
-        if (rand_r(&seed) % 10 == 0)
-            close_account(s, a, "done");
-        else
-            deposit(s, a, 1 + (int)(rand_r(&seed) % 100));
-    }
-    assert_int_equal(store_commit(s, &e), ST_OK);
-    catch_up_all(s, d);
-    static const size_t offsets[] = {0, 3, 490, 500, 560, 590, 700, 1000, 1190, 5000};
-    for (int trial = 0; trial < 6; trial++) {
-        int64_t at = trial == 0 ? 2700 : 1100 + (int64_t)(rand_r(&seed) % 1600);
-        value all = value_list(0);
-        int64_t n_ck = -1, n_seek = -1, n = -1;
-        bool done = false;
-        assert_int_equal(psq_rows_at_ck(s, p, at, 0, 0, &all, &n_ck, &done, &e), ST_OK);
-        assert_true(done);
-        assert_int_equal((int64_t)value_list_len(&all), n_ck);
-        assert_true(n_ck > 1000);
-        value none = value_list(0);
-        assert_int_equal(psq_rows_at_seek(s, p, NULL, at, SIZE_MAX, 0, &none, &n_seek, &e), ST_OK);
-        assert_int_equal(n_seek, n_ck);
-        assert_int_equal(value_list_len(&none), 0);
-        value_free(none);
-        assert_int_equal(projection_count(s, d, "Balances", at, &n, &e), ST_OK);
-        assert_int_equal(n, n_ck);
-        for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
-            size_t off = offsets[i];
-            size_t want =
-                (size_t)n_ck > off ? ((size_t)n_ck - off < 20 ? (size_t)n_ck - off : 20) : 0;
-            value pages[3];
-            int64_t counts[3] = {-1, -1, -1};
-            pages[0] = value_list(0);
-            pages[1] = value_list(0);
-            assert_int_equal(psq_rows_at_seek(s, p, NULL, at, off, 20, &pages[0], &counts[0], &e),
-                             ST_OK);
-            assert_int_equal(psq_rows_at_ck(s, p, at, off, 20, &pages[1], &counts[1], &done, &e),
-                             ST_OK);
-            assert_int_equal(projection_query(s, d, "Balances", NULL, at, off, 20, &pages[2], &e),
-                             ST_OK);
-            for (int k = 0; k < 3; k++) {
-                if (value_list_len(&pages[k]) != want)
-                    fail_msg("at %lld, offset %zu, way %d: %zu rows, not %zu", (long long)at, off,
-                             k, value_list_len(&pages[k]), want);
-                for (size_t r = 0; r < want; r++)
-                    assert_true(
-                        value_equal(value_list_at(&pages[k], r), value_list_at(&all, off + r)));
-                if (k < 2)
-                    assert_int_equal(counts[k], n_ck);
-                value_free(pages[k]);
-            }
-        }
-        value_free(all);
-    }
-    store_close(s);
-    free(path);
-    domain_free(d);
 /* Rows as JSON text (projection_query_json, what `query` prints) are byte for
  * byte the values projection_query gives, written: doubles, strings with
  * escapes, control characters and UTF-8, JSON-looking strings, lists and maps,
@@ -589,6 +514,94 @@ static void test_query_json_tricky_values(void **state)
     tricky_reads(11);
     setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "3", 1);
     tricky_reads(12);
+    unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
+}
+
+/* psq_rows_at_ck into a list of values. */
+static int ck_values(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,
+                     size_t limit, value *rows, int64_t *count, bool *done, err *e)
+{
+    struct psq_sink out;
+    psq_sink_values(&out, p, rows);
+    int rc = psq_rows_at_ck(s, p, at, offset, limit, &out, count, done, e);
+    psq_sink_done(&out);
+    return rc;
+}
+
+/* A page of rows and the count at P go by seeks (a page's work, not a read of
+ * every row: the workbench asks both for every frame), deep pages and every row
+ * from the newest checkpoint (core/projection_sqlite_ckpt.c, psq_rows_at): both
+ * ways give the same rows and count, at every offset, with deletions, on a read
+ * model long enough (1,200 rows) for pages past SEEK_PAGE. */
+static void test_pages_by_seeks_equal_checkpoints(void **state)
+{
+    setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "97", 1);
+    struct domain *d = load_domain(DOMAIN_V1);
+    const struct projection_spec *p = domain_projection(d, "Balances");
+    assert_non_null(p);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    err e = {0};
+    unsigned seed = 99;
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int a = 0; a < 1200; a++)
+        deposit(s, a, 1 + a % 7);
+    for (int i = 0; i < 1500; i++) {
+        int a = (int)(rand_r(&seed) % 1300);
+        if (rand_r(&seed) % 10 == 0)
+            close_account(s, a, "done");
+        else
+            deposit(s, a, 1 + (int)(rand_r(&seed) % 100));
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    catch_up_all(s, d);
+    static const size_t offsets[] = {0, 3, 490, 500, 560, 590, 700, 1000, 1190, 5000};
+    for (int trial = 0; trial < 6; trial++) {
+        int64_t at = trial == 0 ? 2700 : 1100 + (int64_t)(rand_r(&seed) % 1600);
+        value all = value_list(0);
+        int64_t n_ck = -1, n_seek = -1, n = -1;
+        bool done = false;
+        assert_int_equal(ck_values(s, p, at, 0, 0, &all, &n_ck, &done, &e), ST_OK);
+        assert_true(done);
+        assert_int_equal((int64_t)value_list_len(&all), n_ck);
+        assert_true(n_ck > 1000);
+        value none = value_list(0);
+        assert_int_equal(psq_rows_at_seek(s, p, NULL, at, SIZE_MAX, 0, &none, &n_seek, &e), ST_OK);
+        assert_int_equal(n_seek, n_ck);
+        assert_int_equal(value_list_len(&none), 0);
+        value_free(none);
+        assert_int_equal(projection_count(s, d, "Balances", at, &n, &e), ST_OK);
+        assert_int_equal(n, n_ck);
+        for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+            size_t off = offsets[i];
+            size_t want =
+                (size_t)n_ck > off ? ((size_t)n_ck - off < 20 ? (size_t)n_ck - off : 20) : 0;
+            value pages[3];
+            int64_t counts[3] = {-1, -1, -1};
+            pages[0] = value_list(0);
+            pages[1] = value_list(0);
+            assert_int_equal(psq_rows_at_seek(s, p, NULL, at, off, 20, &pages[0], &counts[0], &e),
+                             ST_OK);
+            assert_int_equal(ck_values(s, p, at, off, 20, &pages[1], &counts[1], &done, &e), ST_OK);
+            assert_int_equal(projection_query(s, d, "Balances", NULL, at, off, 20, &pages[2], &e),
+                             ST_OK);
+            for (int k = 0; k < 3; k++) {
+                if (value_list_len(&pages[k]) != want)
+                    fail_msg("at %lld, offset %zu, way %d: %zu rows, not %zu", (long long)at, off,
+                             k, value_list_len(&pages[k]), want);
+                for (size_t r = 0; r < want; r++)
+                    assert_true(
+                        value_equal(value_list_at(&pages[k], r), value_list_at(&all, off + r)));
+                if (k < 2)
+                    assert_int_equal(counts[k], n_ck);
+                value_free(pages[k]);
+            }
+        }
+        value_free(all);
+    }
+    store_close(s);
+    free(path);
+    domain_free(d);
     unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
 }
 
