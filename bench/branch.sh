@@ -45,7 +45,7 @@ time_it() { # NAME CMD...: runs CMD, prints its wall and CPU time
 # An account that exists: the first one opened.
 id=$($S events --domain $D --db "$DB" --type AccountOpened --limit 1 |
     python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["stream"].split("-",1)[1])')
-head=$($S sql --domain $D --db "$DB" --json "SELECT max(position) AS h FROM events" |
+head=$($S sql --domain $D --db "$DB" --timeout 600 --json "SELECT max(position) AS h FROM events" |
     python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["h"])')
 echo "bench: $head events, account $id" >&2
 time_it branch_create $S branch create --domain $D --db "$DB" what-if
