@@ -137,10 +137,7 @@ int event_decode(const struct domain *d, const struct event *ev, bool upcast,
 int event_decode_need(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
                       struct decoded_event *out, err *e)
 {
-    const struct event_spec *spec = d ? domain_event(d, ev->type) : NULL;
-    if (upcast)
-        need |= event_spec_meta_need(spec); /* its upcasts may read meta */
-    return decode(d, ev, upcast, need, spec, NULL, true, NULL, out, e);
+    return event_decode_keep(d, ev, upcast, need, NULL, out, e);
 }
 
 int event_decode_keep(const struct domain *d, const struct event *ev, bool upcast, unsigned need,
@@ -148,7 +145,7 @@ int event_decode_keep(const struct domain *d, const struct event *ev, bool upcas
 {
     const struct event_spec *spec = d ? domain_event(d, ev->type) : NULL;
     if (upcast)
-        need |= event_spec_meta_need(spec);
+        need |= event_spec_meta_need(spec); /* its upcasts may read meta */
     return decode(d, ev, upcast, need, spec, NULL, true, keep, out, e);
 }
 

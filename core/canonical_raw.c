@@ -13,6 +13,7 @@
  * left to the full path, which says what is wrong with it as it always has. */
 #include <string.h>
 
+#include "json.h"
 #include "mapping.h"
 #include "utf8.h"
 
@@ -26,27 +27,6 @@ static size_t ws(const char *s, size_t len, size_t i)
     return i;
 }
 
-/* Bytes a string's scan must stop at: the quote, a backslash, control
- * characters and every non-ASCII byte (checked as UTF-8). */
-static const unsigned char stop[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x80 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x90 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xa0 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xb0 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xc0 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xd0 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xe0 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xf0 */
-};
-
 /* A string starting at s[i] == '"': the index after its closing quote, or FAIL.
  * With `escapes` the simple escapes (not \u) are allowed, else any backslash
  * fails. Bytes are checked as json.c checks them: no control characters, valid
@@ -56,7 +36,7 @@ static size_t str(const char *s, size_t len, size_t i, bool escapes)
     const unsigned char *u = (const unsigned char *)s;
     i++;
     for (;;) {
-        while (i < len && !stop[u[i]])
+        while (i < len && !json_str_class[u[i]]) /* plain ASCII */
             i++;
         if (i >= len)
             return FAIL;
@@ -182,23 +162,23 @@ static size_t pos_int(const char *s, size_t len, size_t i, int64_t *out)
     return i;
 }
 
-enum { K_POSITION, K_STREAM, K_VERSION, K_TYPE, K_SCHEMA, K_TIME, K_DATA, K_META, K_N };
-
 static int key_of(const char *k, size_t n)
 {
     switch (n) {
     case 4:
-        return memcmp(k, "type", 4) == 0   ? K_TYPE
-               : memcmp(k, "time", 4) == 0 ? K_TIME
-               : memcmp(k, "data", 4) == 0 ? K_DATA
-               : memcmp(k, "meta", 4) == 0 ? K_META
+        return memcmp(k, "type", 4) == 0   ? CANON_TYPE
+               : memcmp(k, "time", 4) == 0 ? CANON_TIME
+               : memcmp(k, "data", 4) == 0 ? CANON_DATA
+               : memcmp(k, "meta", 4) == 0 ? CANON_META
                                            : -1;
     case 6:
-        return memcmp(k, "stream", 6) == 0 ? K_STREAM : memcmp(k, "schema", 6) == 0 ? K_SCHEMA : -1;
+        return memcmp(k, "stream", 6) == 0   ? CANON_STREAM
+               : memcmp(k, "schema", 6) == 0 ? CANON_SCHEMA
+                                             : -1;
     case 7:
-        return memcmp(k, "version", 7) == 0 ? K_VERSION : -1;
+        return memcmp(k, "version", 7) == 0 ? CANON_VERSION : -1;
     case 8:
-        return memcmp(k, "position", 8) == 0 ? K_POSITION : -1;
+        return memcmp(k, "position", 8) == 0 ? CANON_POSITION : -1;
     }
     return -1;
 }
@@ -206,7 +186,7 @@ static int key_of(const char *k, size_t n)
 bool canonical_parse_raw(const char *s, size_t len, struct mapped_event *out)
 {
     memset(out, 0, sizeof *out);
-    size_t span[K_N][2] = {{0}};
+    size_t span[CANON_NKEYS][2] = {{0}};
     unsigned seen = 0;
     int64_t version = 0, schema = 1, ignored;
     bool meta_null = false;
@@ -230,32 +210,32 @@ bool canonical_parse_raw(const char *s, size_t len, struct mapped_event *out)
         i = ws(s, len, i + 1);
         size_t vs = i;
         switch (k) {
-        case K_POSITION:
+        case CANON_POSITION:
             i = pos_int(s, len, i, &ignored);
             break;
-        case K_VERSION:
+        case CANON_VERSION:
             i = pos_int(s, len, i, &version);
             break;
-        case K_SCHEMA:
+        case CANON_SCHEMA:
             i = pos_int(s, len, i, &schema);
             if (i != FAIL && schema > 1000000)
                 return false;
             break;
-        case K_STREAM:
-        case K_TYPE:
-        case K_TIME:
+        case CANON_STREAM:
+        case CANON_TYPE:
+        case CANON_TIME:
             if (i >= len || s[i] != '"')
                 return false;
             i = str(s, len, i, false);
             if (i != FAIL && i - vs == 2) /* empty */
                 return false;
             break;
-        case K_DATA:
+        case CANON_DATA:
             if (i >= len || s[i] != '{')
                 return false;
             i = val(s, len, i, 0);
             break;
-        case K_META:
+        case CANON_META:
             if (i < len && s[i] == 'n') {
                 meta_null = true;
             } else if (i >= len || s[i] != '{') {
@@ -279,20 +259,22 @@ bool canonical_parse_raw(const char *s, size_t len, struct mapped_event *out)
     }
     if (ws(s, len, i + 1) != len)
         return false;
-    const unsigned required =
-        1u << K_STREAM | 1u << K_VERSION | 1u << K_TYPE | 1u << K_TIME | 1u << K_DATA;
+    const unsigned required = 1u << CANON_STREAM | 1u << CANON_VERSION | 1u << CANON_TYPE |
+                              1u << CANON_TIME | 1u << CANON_DATA;
     if ((seen & required) != required)
         return false;
-    const size_t *t = span[K_TIME];
+    const size_t *t = span[CANON_TIME];
     if (!time_parse(s + t[0] + 1, t[1] - t[0] - 2, 0, &out->time_ms))
         return false;
     time_format_ms(out->time_ms, out->time);
     out->version = version;
     out->schema = (int)schema;
-    out->stream = xstrndup(s + span[K_STREAM][0] + 1, span[K_STREAM][1] - span[K_STREAM][0] - 2);
-    out->type = xstrndup(s + span[K_TYPE][0] + 1, span[K_TYPE][1] - span[K_TYPE][0] - 2);
-    out->data = xstrndup(s + span[K_DATA][0], span[K_DATA][1] - span[K_DATA][0]);
-    if ((seen & 1u << K_META) && !meta_null)
-        out->meta = xstrndup(s + span[K_META][0], span[K_META][1] - span[K_META][0]);
+    out->stream =
+        xstrndup(s + span[CANON_STREAM][0] + 1, span[CANON_STREAM][1] - span[CANON_STREAM][0] - 2);
+    out->type =
+        xstrndup(s + span[CANON_TYPE][0] + 1, span[CANON_TYPE][1] - span[CANON_TYPE][0] - 2);
+    out->data = xstrndup(s + span[CANON_DATA][0], span[CANON_DATA][1] - span[CANON_DATA][0]);
+    if ((seen & 1u << CANON_META) && !meta_null)
+        out->meta = xstrndup(s + span[CANON_META][0], span[CANON_META][1] - span[CANON_META][0]);
     return true;
 }

@@ -20,6 +20,7 @@
 #include "json.h"
 
 #define FAST_MAX_TEXT 4096 /* a longer concatenation is left to the evaluator */
+#define FX_MAP_MAX 16      /* a map of more entries too */
 
 enum fx_kind { FX_FIELD, FX_CONCAT, FX_MAP };
 
@@ -91,7 +92,7 @@ struct expr_fast *expr_fast_plan(const expr *x, int root)
         expr_fast_free(f);
         return NULL;
     }
-    if (r->kind == N_MAP && r->nkids % 2 == 0 && r->nkids > 0) {
+    if (r->kind == N_MAP && r->nkids % 2 == 0 && r->nkids > 0 && r->nkids / 2 <= FX_MAP_MAX) {
         f->kind = FX_MAP;
         f->n = (size_t)r->nkids / 2;
         f->terms = xcalloc(f->n, sizeof *f->terms);
@@ -170,11 +171,16 @@ static bool small_int(const value *v, int64_t *out)
     return true;
 }
 
+/* A value the fast forms pass on as it is (maps, lists, timestamps and durations
+ * go to the evaluator). */
+static bool fast_scalar(const value *v)
+{
+    return v->type != V_MAP && v->type != V_LIST && v->type != V_TIMESTAMP && v->type != V_DURATION;
+}
+
 /* The map's values, checked: false when a record does not fit the fast form. */
 static bool map_values(const struct expr_fast *f, const value *root, value *vals)
 {
-    if (f->n > 16)
-        return false;
     for (size_t i = 0; i < f->n; i++) {
         struct fx_term *t = &f->terms[i];
         const value *v = field_of(root, t);
@@ -187,8 +193,7 @@ static bool map_values(const struct expr_fast *f, const value *root, value *vals
             else if (v->type != V_STRING || !small_int(v, &x))
                 return false;
             vals[i] = value_int(x);
-        } else if (v->type == V_MAP || v->type == V_LIST || v->type == V_TIMESTAMP ||
-                   v->type == V_DURATION) {
+        } else if (!fast_scalar(v)) {
             return false;
         } else {
             vals[i] = *v; /* borrowed */
@@ -199,7 +204,7 @@ static bool map_values(const struct expr_fast *f, const value *root, value *vals
 
 bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb)
 {
-    value vals[16];
+    value vals[FX_MAP_MAX];
     if (f->kind != FX_MAP || !map_values(f, root, vals))
         return false;
     sb_addc(sb, '{');
@@ -219,8 +224,7 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
     switch (f->kind) {
     case FX_FIELD: {
         const value *v = field_of(root, &f->terms[0]);
-        if (!v || v->type == V_MAP || v->type == V_LIST || v->type == V_TIMESTAMP ||
-            v->type == V_DURATION)
+        if (!v || !fast_scalar(v))
             return false;
         *out = value_ref(v);
         return true;
@@ -248,7 +252,7 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
         return true;
     }
     case FX_MAP: {
-        value vals[16];
+        value vals[FX_MAP_MAX];
         if (!map_values(f, root, vals))
             return false;
         value m = value_map(f->n);

@@ -38,9 +38,8 @@ typedef struct parser {
     value small[64];
 } parser;
 
-/* Byte classes inside a string: 0 = plain ASCII, 1 = '"', 2 = '\\', 3 = control
- * character (must be escaped), 4 = start of a multi-byte UTF-8 sequence (or invalid). */
-static const unsigned char str_class[256] = {
+/* Byte classes inside a string (json.h). */
+const unsigned char json_str_class[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x00 */
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x10 */
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
@@ -204,11 +203,11 @@ static bool parse_string(parser *ps, value *out)
     const unsigned char *s = q;
     char tmp[8];
     for (;;) {
-        while (q < end && str_class[*q] == 0)
+        while (q < end && json_str_class[*q] == 0)
             q++;
         if (q >= end)
             return fail(ps, open, "unterminated string");
-        switch (str_class[*q]) {
+        switch (json_str_class[*q]) {
         case 1:
             *out = value_string((const char *)s, (size_t)(q - s));
             ps->p = (const char *)q + 1;
@@ -233,13 +232,13 @@ escaped:
     sb_add(&ps->sbuf, (const char *)s, (size_t)(q - s));
     for (;;) {
         const unsigned char *run = q;
-        while (q < end && str_class[*q] == 0)
+        while (q < end && json_str_class[*q] == 0)
             q++;
         if (q > run)
             sb_add(&ps->sbuf, (const char *)run, (size_t)(q - run));
         if (q >= end)
             return fail(ps, open, "unterminated string");
-        switch (str_class[*q]) {
+        switch (json_str_class[*q]) {
         case 1:
             *out = value_string(ps->sbuf.buf, ps->sbuf.len);
             ps->p = (const char *)q + 1;
@@ -595,14 +594,14 @@ void json_write_string(strbuf *sb, const char *s, size_t len)
     sb_addc(sb, '"');
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && str_class[*p] == 0)
+        while (p < end && json_str_class[*p] == 0)
             p++;
         if (p > run)
             sb_add(sb, (const char *)run, (size_t)(p - run));
         if (p >= end)
             break;
         unsigned char c = *p;
-        switch (str_class[c]) {
+        switch (json_str_class[c]) {
         case 1:
             sb_add(sb, "\\\"", 2);
             p++;

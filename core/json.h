@@ -36,6 +36,11 @@ void json_write_pretty(strbuf *sb, const value *v);
 char *json_to_string(const value *v);
 /* Appends s as a JSON string literal (quotes and escapes included). */
 void json_write_string(strbuf *sb, const char *s, size_t len);
+
+/* Byte classes inside a JSON string, for scanners that skip plain bytes fast: 0 =
+ * plain ASCII, 1 = '"', 2 = '\\', 3 = control character (must be escaped), 4 =
+ * start of a multi-byte UTF-8 sequence (or invalid). */
+extern const unsigned char json_str_class[256];
 /* Appends a double the canonical way. */
 void json_write_double(strbuf *sb, double d);
 

@@ -443,8 +443,7 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
         return bad(reason, n, "an event must be a JSON object, got %s", vtype_name(parsed->type));
     /* One pass over the line's keys, each to its slot (canonical_keys' order):
      * asking the map for each key by name was 6% of a canonical import. */
-    enum { K_POSITION, K_STREAM, K_VERSION, K_TYPE, K_SCHEMA, K_TIME, K_DATA, K_META, K_N };
-    const value *slot[K_N] = {NULL};
+    const value *slot[CANON_NKEYS] = {NULL};
     const size_t nkeys = sizeof canonical_keys / sizeof canonical_keys[0];
     for (size_t i = 0; i < value_map_len(parsed); i++) {
         const value *kv = value_map_key_at(parsed, i);
@@ -461,34 +460,34 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
         slot[j] = value_map_val_at(parsed, i);
     }
     const value *v;
-    static const int required[] = {K_STREAM, K_VERSION, K_TYPE, K_TIME, K_DATA};
+    static const int required[] = {CANON_STREAM, CANON_VERSION, CANON_TYPE, CANON_TIME, CANON_DATA};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!slot[required[i]])
             return bad(reason, n, "missing key '%s'", canonical_keys[required[i]]);
-    if ((v = slot[K_POSITION]) && (v->type != V_INT || v->u.i < 1))
+    if ((v = slot[CANON_POSITION]) && (v->type != V_INT || v->u.i < 1))
         return bad(reason, n, "'position' must be an integer >= 1, got %s",
                    v->type == V_INT ? "a smaller one" : vtype_name(v->type));
-    v = slot[K_STREAM];
+    v = slot[CANON_STREAM];
     if (v->type != V_STRING || value_strlen(v) == 0 || memchr(value_str(v), 0, value_strlen(v)))
         return bad(reason, n, "'stream' must be a non-empty string, got %s",
                    v->type == V_STRING ? "an empty one" : vtype_name(v->type));
-    v = slot[K_VERSION];
+    v = slot[CANON_VERSION];
     if (v->type != V_INT || v->u.i < 1)
         return bad(reason, n, "'version' must be an integer >= 1, got %s",
                    v->type == V_INT ? "a smaller one" : vtype_name(v->type));
     out->version = v->u.i;
-    v = slot[K_TYPE];
+    v = slot[CANON_TYPE];
     if (v->type != V_STRING || value_strlen(v) == 0 || memchr(value_str(v), 0, value_strlen(v)))
         return bad(reason, n, "'type' must be a non-empty string, got %s",
                    v->type == V_STRING ? "an empty one" : vtype_name(v->type));
     out->schema = 1;
-    if ((v = slot[K_SCHEMA])) {
+    if ((v = slot[CANON_SCHEMA])) {
         if (v->type != V_INT || v->u.i < 1 || v->u.i > 1000000)
             return bad(reason, n, "'schema' must be an integer from 1, got %s",
                        v->type == V_INT ? "one out of range" : vtype_name(v->type));
         out->schema = (int)v->u.i;
     }
-    v = slot[K_TIME];
+    v = slot[CANON_TIME];
     if (v->type != V_STRING)
         return bad(reason, n, "'time' must be a string, got %s", vtype_name(v->type));
     if (!time_parse(value_str(v), value_strlen(v), 0, &out->time_ms))
@@ -496,16 +495,16 @@ int canonical_parse(const value *parsed, const char *raw, size_t len, struct map
                    "unreadable time '%.60s' (expected ISO-8601, e.g. 2026-11-27T10:00:00.123Z)",
                    value_str(v));
     time_format_ms(out->time_ms, out->time);
-    v = slot[K_DATA];
+    v = slot[CANON_DATA];
     if (v->type != V_MAP)
         return bad(reason, n, "'data' must be a JSON object, got %s", vtype_name(v->type));
-    const value *meta = slot[K_META];
+    const value *meta = slot[CANON_META];
     if (meta && meta->type != V_MAP && meta->type != V_NULL)
         return bad(reason, n, "'meta' must be a JSON object or null, got %s",
                    vtype_name(meta->type));
 
-    out->stream = xstrdup(value_str(slot[K_STREAM]));
-    out->type = xstrdup(value_str(slot[K_TYPE]));
+    out->stream = xstrdup(value_str(slot[CANON_STREAM]));
+    out->type = xstrdup(value_str(slot[CANON_TYPE]));
     struct span dspan = {0, 0}, mspan = {0, 0};
     if (raw)
         raw_members(raw, len, &dspan, &mspan);

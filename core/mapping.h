@@ -78,6 +78,20 @@ int mapping_apply_planned(const struct source_spec *src, const struct mapping_pl
 int mapping_record_id(const struct source_spec *src, const value *record, char **text,
                       const char **scope, char *reason, size_t n);
 
+/* The keys of a canonical event line, in the order of mapping.c's canonical_keys
+ * (canonical_parse and canonical_parse_raw put each in its slot). */
+enum canonical_key {
+    CANON_POSITION,
+    CANON_STREAM,
+    CANON_VERSION,
+    CANON_TYPE,
+    CANON_SCHEMA,
+    CANON_TIME,
+    CANON_DATA,
+    CANON_META,
+    CANON_NKEYS
+};
+
 /* Reads one canonical NDJSON line: `parsed` is the line parsed as JSON, raw/len
  * its text (for data and meta byte for byte). Returns MAP_OK or MAP_BAD with the
  * reason. Versions are not checked here (see version_check). */

@@ -759,13 +759,15 @@ static int sq_row_store(struct proj_writer *w, const char *key, const value *row
 
 /* ---- rebuilding ---- */
 
+/* Every table a read model has: dropped, and swapped in after a rebuild, together. */
+static const enum table_kind all_tables[] = {T_ROWS,   T_HISTORY, T_KEYS,
+                                             T_COUNTS, T_CK_ROWS, T_CK_AT};
+
 static void add_drop_sql(strbuf *sql, const char *name, bool rebuild)
 {
-    static const enum table_kind kinds[] = {T_ROWS,   T_HISTORY, T_KEYS,
-                                            T_COUNTS, T_CK_ROWS, T_CK_AT};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    for (size_t i = 0; i < sizeof all_tables / sizeof *all_tables; i++) {
         sb_adds(sql, "DROP TABLE IF EXISTS ");
-        psq_add_table(sql, name, rebuild, kinds[i]);
+        psq_add_table(sql, name, rebuild, all_tables[i]);
         sb_adds(sql, ";\n");
     }
 }
@@ -795,16 +797,14 @@ static int sq_rebuild_reset(struct store *s, const struct projection_spec *p, er
 
 static int sq_rebuild_swap(struct store *s, const struct projection_spec *p, err *e)
 {
-    static const enum table_kind kinds[] = {T_ROWS,   T_HISTORY, T_KEYS,
-                                            T_COUNTS, T_CK_ROWS, T_CK_AT};
     strbuf sql;
     sb_init(&sql);
     add_drop_sql(&sql, p->name, false);
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    for (size_t i = 0; i < sizeof all_tables / sizeof *all_tables; i++) {
         sb_adds(&sql, "ALTER TABLE ");
-        psq_add_table(&sql, p->name, true, kinds[i]);
+        psq_add_table(&sql, p->name, true, all_tables[i]);
         sb_adds(&sql, " RENAME TO ");
-        psq_add_table(&sql, p->name, false, kinds[i]);
+        psq_add_table(&sql, p->name, false, all_tables[i]);
         sb_adds(&sql, ";\n");
     }
     int rc = psq_exec(s, sql.buf, e, "swapping a rebuilt projection in");

@@ -284,6 +284,25 @@ static int scan_since(struct store *s, const struct projection_spec *p, bool reb
     return rc;
 }
 
+/* The newest rowid of p's history (0 when it is empty). */
+static int hist_max_rowid(struct store *s, const struct projection_spec *p, bool rebuild,
+                          int64_t *out, err *e)
+{
+    strbuf sql;
+    sb_init(&sql);
+    sb_adds(&sql, "SELECT coalesce(max(rowid), 0) FROM ");
+    psq_add_table(&sql, p->name, rebuild, T_HISTORY);
+    sqlite3_stmt *mx = psq_prepare(s, sql.buf, e, "reading a projection's history");
+    sb_done(&sql);
+    int rc = ST_OK;
+    if (!mx || sqlite3_step(mx) != SQLITE_ROW)
+        rc = mx ? psq_error(s, e, "reading a projection's history") : ST_ERR;
+    else
+        *out = sqlite3_column_int64(mx, 0);
+    sqlite3_finalize(mx);
+    return rc;
+}
+
 /* The newest rowid of the history at or before position `at`, between lo (at or
  * before it) and hi (-1: the table's end), by bisection: rowids grow with
  * positions. */
@@ -300,19 +319,8 @@ static int rowid_at(struct store *s, const struct projection_spec *p, int64_t lo
     if (!st)
         return ST_ERR;
     int rc = ST_OK;
-    if (hi < 0) {
-        sqlite3_stmt *mx = NULL;
-        sb_init(&sql);
-        sb_adds(&sql, "SELECT coalesce(max(rowid), 0) FROM ");
-        psq_add_table(&sql, p->name, false, T_HISTORY);
-        mx = psq_prepare(s, sql.buf, e, "reading a projection's history");
-        sb_done(&sql);
-        if (!mx || sqlite3_step(mx) != SQLITE_ROW)
-            rc = mx ? psq_error(s, e, "reading a projection's history") : ST_ERR;
-        else
-            hi = sqlite3_column_int64(mx, 0);
-        sqlite3_finalize(mx);
-    }
+    if (hi < 0)
+        rc = hist_max_rowid(s, p, false, &hi, e);
     while (rc == ST_OK && lo < hi) {
         int64_t mid = lo + (hi - lo + 1) / 2;
         sqlite3_bind_int64(st, 1, mid);
@@ -549,60 +557,53 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
         return ST_ERR;
     if (found && prev >= at)
         return ST_OK;
-    strbuf sql, tmp;
+    strbuf sql;
     sb_init(&sql);
-    sb_init(&tmp);
     struct since changed;
     since_init(&changed, nprev);
-    sqlite3_stmt *put = NULL, *putrow = NULL, *walk = NULL, *st = NULL;
+    sqlite3_stmt *walk = NULL, *st = NULL;
     int rc = ST_OK;
     int64_t last = hr;
+    struct writing wr = {s, p, at, 0, NULL, NULL, {0}};
+    sb_init(&wr.tmp);
+    if (!found && rebuild)
+        goto finish; /* its rebuild made tables of the new shape: never here */
+    sb_adds(&sql, "INSERT INTO ");
+    psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
+    sb_adds(&sql, "(at, key, row) VALUES(?1, ?2, ?3)");
+    if (!(wr.put = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint"))) {
+        rc = ST_ERR;
+        goto finish;
+    }
     if (!found) {
         /* A history from before checkpoints: the rows at `at` by seeks, once. */
-        if (rebuild)
-            goto finish; /* its rebuild made tables of the new shape: never here */
         value all = value_list(0);
         if ((rc = psq_rows_at_seek(s, p, NULL, at, 0, 0, &all, NULL, e)) != ST_OK) {
             value_free(all);
             goto finish;
         }
-        sb_adds(&sql, "INSERT INTO ");
-        psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-        sb_adds(&sql, "(at, key, row) VALUES(?1, ?2, ?3)");
-        if (!(putrow = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint"))) {
-            value_free(all);
-            rc = ST_ERR;
-            goto finish;
-        }
+        strbuf row;
+        sb_init(&row);
         for (size_t i = 0; rc == ST_OK && i < value_list_len(&all); i++) {
             const value *r = value_list_at(&all, i);
             const value *k = value_map_get(r, "key");
-            sb_reset(&tmp);
-            sb_addc(&tmp, '{');
+            sb_reset(&row);
+            sb_addc(&row, '{');
             for (size_t j = 1; j < value_map_len(r); j++) { /* entry 0 is the key */
                 if (j > 1)
-                    sb_addc(&tmp, ',');
+                    sb_addc(&row, ',');
                 const value *c = value_map_key_at(r, j);
-                json_write_string(&tmp, value_str(c), value_strlen(c));
-                sb_addc(&tmp, ':');
-                json_write(&tmp, value_map_val_at(r, j));
+                json_write_string(&row, value_str(c), value_strlen(c));
+                sb_addc(&row, ':');
+                json_write(&row, value_map_val_at(r, j));
             }
-            sb_addc(&tmp, '}');
-            sqlite3_bind_int64(putrow, 1, at);
-            sqlite3_bind_text(putrow, 2, k ? value_str(k) : "", -1, SQLITE_STATIC);
-            sqlite3_bind_text(putrow, 3, tmp.buf, (int)tmp.len, SQLITE_STATIC);
-            if (sqlite3_step(putrow) != SQLITE_DONE)
-                rc = psq_error(s, e, "writing a projection's checkpoint");
-            sqlite3_reset(putrow);
+            sb_addc(&row, '}');
+            rc = write_row(&wr, k ? value_str(k) : "", row.buf, row.len, e);
         }
+        sb_done(&row);
         value_free(all);
-        sb_reset(&sql);
-        sb_adds(&sql, "SELECT coalesce(max(rowid), 0) FROM ");
-        psq_add_table(&sql, p->name, rebuild, T_HISTORY);
-        if (rc == ST_OK && !(st = psq_prepare(s, sql.buf, e, "reading a projection's history")))
-            rc = ST_ERR;
-        if (rc == ST_OK && sqlite3_step(st) == SQLITE_ROW)
-            last = sqlite3_column_int64(st, 0);
+        if (rc == ST_OK)
+            rc = hist_max_rowid(s, p, rebuild, &last, e);
         goto record;
     }
 
@@ -611,37 +612,18 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
     if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
         goto finish;
     sb_reset(&sql);
-    sb_adds(&sql, "INSERT INTO ");
-    psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-    sb_adds(&sql, "(at, key, row) VALUES(?1, ?2, ?3)");
-    put = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint");
-    sb_reset(&sql);
     psq_add_history_walk_sql(&sql, p, rebuild);
-    walk = put ? psq_prepare(s, sql.buf, e, "writing a projection's checkpoint") : NULL;
-    if (!walk) {
+    if (!(walk = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint"))) {
         rc = ST_ERR;
         goto finish;
     }
-    struct writing wr = {s, p, at, 0, put, walk, {0}};
-    sb_init(&wr.tmp);
+    wr.walk = walk;
     rc = merge(s, p, rebuild, prev, &changed, write_row, &wr, e);
-    sb_done(&wr.tmp);
 
 record:
     if (rc != ST_OK)
         goto finish;
-    sqlite3_finalize(st);
-    sb_reset(&sql);
-    sb_adds(&sql, "SELECT count(*) FROM ");
-    psq_add_table(&sql, p->name, rebuild, T_CK_ROWS);
-    sb_adds(&sql, " WHERE at = ?1");
-    if (!(st = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint"))) {
-        rc = ST_ERR;
-        goto finish;
-    }
-    sqlite3_bind_int64(st, 1, at);
-    int64_t nrows = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    int64_t nrows = wr.n; /* every row written once: write_row counts them */
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR REPLACE INTO ");
     psq_add_table(&sql, p->name, rebuild, T_CK_AT);
@@ -661,12 +643,11 @@ record:
     *hr_out = last;
 finish:
     sqlite3_finalize(st);
-    sqlite3_finalize(put);
-    sqlite3_finalize(putrow);
+    sqlite3_finalize(wr.put);
     sqlite3_finalize(walk);
+    sb_done(&wr.tmp);
     since_done(&changed);
     sb_done(&sql);
-    sb_done(&tmp);
     return rc;
 }
 

@@ -79,9 +79,6 @@ int psq_rows_at_seek(struct store *s, const struct projection_spec *p, const cha
  * table). */
 int psq_count_at(struct store *s, const struct projection_spec *p, int64_t at, int64_t *count,
                  err *e);
-/* Parses a stored row (JSON text) into {"key": key, ...row}. */
-int psq_parse_keyed_row(const struct projection_spec *p, const char *key, const char *text,
-                        size_t len, strbuf *tmp, value *out, err *e);
 int psq_rows_at_seek_to(struct store *s, const struct projection_spec *p, const char *key,
                         int64_t at, size_t offset, size_t limit, struct psq_sink *out,
                         int64_t *count, err *e);

@@ -20,6 +20,8 @@
 #include "core/json.h"
 #include "core/mapping.h"
 
+#include "test_import_fixture.h"
+
 #define HEAD "{\"stream\":\"S\",\"version\":1,\"type\":\"T\",\"time\":\"2026-01-01T00:00:00Z\","
 
 /* Lines the fast reader must take (and the full path too, identically). */
@@ -143,32 +145,6 @@ static void test_refused_left_to_the_full_path(void **st)
     }
 }
 
-static char *write_temp(const char *text)
-{
-    char *path = xstrdup("/tmp/strata-test-canonical-raw-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
-
-static char *export_all(struct store *s)
-{
-    strbuf sb;
-    sb_init(&sb);
-    struct event_filter flt;
-    memset(&flt, 0, sizeof flt);
-    struct event_iter *it = store_iter_open(s, &flt, 16);
-    const struct event *ev;
-    err e;
-    while (store_iter_next(it, &ev, &e) == 1)
-        export_event(&sb, EXPORT_NDJSON, ev);
-    store_iter_close(it);
-    sb_adds(&sb, "");
-    return sb_steal(&sb);
-}
-
 /* One import of files through one path: its status, result, messages and store. */
 struct outcome {
     int rc;
@@ -207,7 +183,7 @@ static struct outcome run(char **files, size_t n, const struct domain *d, bool s
     sb_addf(&sb, "status %d: %s\n", out.rc, out.rc == ST_OK ? "" : e.msg);
     fclose(errs);
     out.errors = sb_steal(&sb);
-    out.exported = export_all(s);
+    out.exported = export_all(s, EXPORT_NDJSON);
     store_close(s);
     return out;
 }

@@ -18,23 +18,7 @@
 #include "core/mapping.h"
 #include "core/reader.h"
 
-static value parse(const char *json)
-{
-    value v;
-    err je;
-    if (json_parse(json, strlen(json), &v, &je) != ST_OK)
-        fail_msg("bad test JSON: %s", je.msg);
-    return v;
-}
-
-static expr *compile(const char *src)
-{
-    err ee;
-    expr *x = expr_compile(src, strlen(src), NULL, &ee);
-    if (!x)
-        fail_msg("bad test expression %s: %s", src, ee.msg);
-    return x;
-}
+#include "test_import_fixture.h"
 
 static void source_clear(struct source_spec *s)
 {
@@ -265,34 +249,6 @@ static void test_version_check(void **st)
     assert_int_equal(version_check_next(&vc, s, "New", 1, reason, sizeof reason, &e), MAP_OK);
     version_check_done(&vc);
     store_close(s);
-}
-
-static char *write_temp(const char *text)
-{
-    char *path = xstrdup("/tmp/strata-test-import-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
-
-static char *export_all(struct store *s, export_format f)
-{
-    strbuf sb;
-    sb_init(&sb);
-    export_begin(&sb, f);
-    struct event_filter flt;
-    memset(&flt, 0, sizeof flt);
-    struct event_iter *it = store_iter_open(s, &flt, 2);
-    const struct event *ev;
-    err e;
-    while (store_iter_next(it, &ev, &e) == 1)
-        export_event(&sb, f, ev);
-    store_iter_close(it);
-    if (!sb.buf)
-        sb_adds(&sb, "");
-    return sb_steal(&sb);
 }
 
 static void test_import_all_or_nothing(void **st)

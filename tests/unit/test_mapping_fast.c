@@ -19,23 +19,7 @@
 #include "core/json.h"
 #include "core/mapping.h"
 
-static value parse(const char *json)
-{
-    value v;
-    err je;
-    if (json_parse(json, strlen(json), &v, &je) != ST_OK)
-        fail_msg("bad test JSON: %s", je.msg);
-    return v;
-}
-
-static expr *compile(const char *src)
-{
-    err ee;
-    expr *x = expr_compile(src, strlen(src), NULL, &ee);
-    if (!x)
-        fail_msg("bad test expression %s: %s", src, ee.msg);
-    return x;
-}
+#include "test_import_fixture.h"
 
 static const char *const planned[] = {
     "record.kind",
@@ -145,16 +129,6 @@ static void test_fast_as_the_evaluator(void **st)
     assert_null(expr_fast_plan(NULL, ROOT_RECORD));
 }
 
-static char *write_temp(const char *text)
-{
-    char *path = xstrdup("/tmp/strata-test-mapping-fast-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
-
 static char *run(const struct source_spec *src, char *file, bool skip_bad, bool slow)
 {
     err e;
@@ -183,13 +157,9 @@ static char *run(const struct source_spec *src, char *file, bool skip_bad, bool 
     sb_addf(&sb, "status %d %s; records %lld imported %lld bad %lld present %lld skipped %lld\n",
             rc, rc == ST_OK ? "" : e.msg, (long long)res.records, (long long)res.imported,
             (long long)res.bad, (long long)res.present, (long long)res.skipped);
-    struct event_filter flt;
-    memset(&flt, 0, sizeof flt);
-    struct event_iter *it = store_iter_open(s, &flt, 16);
-    const struct event *ev;
-    while (store_iter_next(it, &ev, &e) == 1)
-        export_event(&sb, EXPORT_NDJSON, ev);
-    store_iter_close(it);
+    char *exported = export_all(s, EXPORT_NDJSON);
+    sb_adds(&sb, exported);
+    free(exported);
     store_close(s);
     return sb_steal(&sb);
 }
