@@ -460,8 +460,9 @@ static int identify(struct importer *im, const struct record *rec, struct ident 
 static int import_one(struct importer *im, const char *path)
 {
     /* Canonical lines are read from their text where canonical_parse_raw can;
-     * only the others are parsed into a tree (import_options.slow_paths: all). */
-    struct reader_options ro = {SRC_NDJSON, NULL, 0, !im->o->slow_paths};
+     * only the others are parsed into a tree (import_options.slow_paths: all). A
+     * mapped source's lines always go through its mapping, parsed. */
+    struct reader_options ro = {SRC_NDJSON, NULL, 0, im->canonical && !im->o->slow_paths};
     if (!im->canonical) {
         ro.format = im->o->source->format;
         ro.records = im->o->source->records;
