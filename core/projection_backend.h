@@ -83,6 +83,10 @@ struct proj_backend {
                        const value *row, bool is_new, err *e);
     /* Writes the current row of key (NULL: deletes it) into the typed table. */
     int (*row_store)(struct proj_writer *w, const char *key, const value *row, err *e);
+    /* May be NULL. The fold forgot the rows it held (another process folded the
+     * projection meanwhile, or a batch rolled back): whatever the writer keeps of
+     * the tables between batches must be read again before it writes. */
+    void (*writer_forget)(struct proj_writer *w);
     void (*writer_close)(struct proj_writer *w);
 
     /* Drops any rebuild tables and creates empty ones (in a transaction of the caller). */

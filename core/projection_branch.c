@@ -459,6 +459,13 @@ static int br_row_store(struct proj_writer *w, const char *key, const value *row
     return IN(bwriter_of(w)->s)->row_store(w, key, row, e);
 }
 
+static void br_writer_forget(struct proj_writer *w)
+{
+    const struct proj_backend *in = IN(bwriter_of(w)->s);
+    if (in->writer_forget)
+        in->writer_forget(w);
+}
+
 static void br_writer_close(struct proj_writer *w)
 {
     const struct proj_backend *in = &proj_backend_sqlite;
@@ -538,6 +545,7 @@ const struct proj_backend proj_backend_branch = {
     .row_get = br_row_get,
     .history_put = br_history_put,
     .row_store = br_row_store,
+    .writer_forget = br_writer_forget,
     .writer_close = br_writer_close,
     .rebuild_reset = br_rebuild_reset,
     .rebuild_drop = br_rebuild_drop,

@@ -57,6 +57,8 @@ static void cache_reset(struct fold *f)
     value_free(f->cache);
     f->cache = value_map(64);
     f->cache_at = -1;
+    if (f->w && f->be->writer_forget)
+        f->be->writer_forget(f->w);
 }
 
 /* What of `meta` folding with h reads (all of it for a handler the loader did not make). */

@@ -9,19 +9,23 @@
  *                      TEXT by the default's type, lists and maps as JSON text,
  *                      booleans as 0/1, no declared type when the default is null.
  *                      A projection without key keeps its one row under key ''.
- *   proj_NAME_history  (valid_from, key, row, changes), unique on (key, valid_from)
+ *   proj_NAME_history  (valid_from, key, row, changes, epoch)
  *                      one entry per change, at the position of the event that made
  *                      it: one per row the event changed (a handler with for_each
  *                      changes several rows at one position). Either `row`, the whole row as
  *                      JSON (exact types); or `changes`, what changed since the
  *                      key's previous entry: {"set": {column: value, ...},
  *                      "append": {column: [items added at the list's end], ...}};
- *                      or neither: the event deleted the row.
- *     index proj_NAME_history_by_key (key, valid_from), unique: one entry per
- *                      key and position. The rowid is implicit, so entries are
+ *                      or neither: the event deleted the row. `epoch`: the
+ *                      position of the newest checkpoint written before the entry
+ *                      (0: none yet, and always for a keyless projection).
+ *     index proj_NAME_history_by_key (epoch, key, valid_from), unique: one entry
+ *                      per key and position. The rowid is implicit, so entries are
  *                      still appended at the end (see below). Stores of format 2
- *                      had valid_from as the rowid, unique alone; migration 3
- *                      (store_migrate.c) re-keys them.
+ *                      had valid_from as the rowid (migration 4 re-keys them);
+ *                      stores before format 7 had no epoch and an index on (key,
+ *                      valid_from) (migration 7 adds them; opened read-only, such
+ *                      a store is read by key alone: psq_epochs).
  *   proj_NAME_keys     (key PRIMARY KEY, first_position) every key ever seen.
  *   proj_NAME_counts   (valid_from PRIMARY KEY, n) the number of rows after each
  *                      event that added or removed some (the changes of one event
@@ -31,17 +35,27 @@
  *                      a read of every row at P starts from the newest one.
  *
  * Why this design for reads at a past position P: the row of a key at P is its
- * newest entry with valid_from <= P, or, when that is a change entry, the newest
- * whole entry before it plus the change entries after that. The index finds the
- * newest entry in one descending seek; a read of all keys walks proj_NAME_keys in
- * key order (the order the answer wants) with one such seek per key inside one
- * statement (a correlated subquery), and walks back only for the keys whose
- * newest entry is a change entry. --key is one seek (plus that walk). The cost is
- * O(keys * log(history)), independent of how far back P is; valid-from/valid-to
- * ranges would update the previous entry on every change. A read of every row (or
- * of a long page) goes instead from the newest checkpoint at or before P plus the
+ * row in the newest checkpoint C at or before P (none: no row), overridden by its
+ * entries of epoch C up to P: the newest whole entry, or a delete, or, when that
+ * is a change entry, the whole entry before it (or C's row) plus the change
+ * entries after that. The index finds the newest entry of the epoch in one
+ * descending seek, C's row is one seek in proj_NAME_ck_rows; a read of all keys
+ * walks proj_NAME_keys in key order (the order the answer wants) with those seeks
+ * per key inside one statement (correlated subqueries), and walks back only for
+ * the keys whose newest entry is a change entry. --key is those seeks (plus that
+ * walk). The cost is O(keys * log(history)), independent of how far back P is;
+ * valid-from/valid-to ranges would update the previous entry on every change. A
+ * read of every row (or of a long page) goes instead from C's rows plus the
  * history entries after it (projection_sqlite_ckpt.c): O(keys + interval), flat
- * as the history grows, where the seeks become page-cache misses.
+ * as the history grows, where the seeks become page-cache misses. A key's whole
+ * history (`why`) is one seek and scan per epoch.
+ *
+ * Why epochs: indexed by (key, valid_from), every batch of a catch-up put an index
+ * entry beside each key it touched, all over an index as large as the history; at
+ * 10,000,000 events that index outgrew the page cache and each batch read and
+ * wrote back a page per key (10,000 pages for a batch of 65,536 events). Led by the
+ * epoch, a batch's index entries go into the newest epoch's part of the index, a
+ * few hundred pages however long the history is (bench/RESULTS.md, "Epochs").
  *
  * Why change entries: a row that keeps a growing list (a keyless statistics row
  * collecting ids, say) made every event write the whole row again, so catch-up
@@ -58,8 +72,7 @@
  * Why the history is ordered by position, not by key: entries are appended at the
  * end of the table, so a batch dirties few pages; ordered by (key, valid_from), a
  * batch touching thousands of keys dirtied a page per event, and every commit
- * wrote that many pages to the log (the index, a few bytes per entry, still does,
- * but it is several times smaller than the rows).
+ * wrote that many pages to the log (the same reason the index leads with epochs).
  *
  * The history also serves the current row to the fold (row_get), so values come
  * back with their exact types (an int stays an int, a string that looks like JSON
@@ -81,6 +94,7 @@
 #include "json.h"
 #include "projection_sqlite_internal.h"
 #include "sqlite_util.h"
+#include "store_migrate.h"
 #include "store_pg.h"
 #include "store_sqlite.h"
 
@@ -166,13 +180,13 @@ static void add_create_sql(strbuf *sql, const struct projection_spec *p, bool re
     }
     sb_adds(sql, ") WITHOUT ROWID;\nCREATE TABLE IF NOT EXISTS ");
     psq_add_table(sql, p->name, rebuild, T_HISTORY);
-    /* the shape migration 3 (store_migrate.c) gives a format-2 table */
-    sb_adds(sql, "(valid_from INTEGER NOT NULL, key TEXT NOT NULL, row TEXT, changes TEXT);\n"
+    /* the shape migrations 4 and 7 (store_migrate.c) give an older table */
+    sb_adds(sql, "(" STORE_HISTORY_COLUMNS ", " STORE_HISTORY_EPOCH ");\n"
                  "CREATE UNIQUE INDEX IF NOT EXISTS ");
     add_history_index(sql, p->name, rebuild);
     sb_adds(sql, " ON ");
     psq_add_table(sql, p->name, rebuild, T_HISTORY);
-    sb_adds(sql, "(key, valid_from);\nCREATE TABLE IF NOT EXISTS ");
+    sb_adds(sql, "(epoch, key, valid_from);\nCREATE TABLE IF NOT EXISTS ");
     psq_add_table(sql, p->name, rebuild, T_KEYS);
     sb_adds(sql, "(key TEXT PRIMARY KEY NOT NULL, first_position INTEGER NOT NULL) WITHOUT ROWID;\n"
                  "CREATE TABLE IF NOT EXISTS ");
@@ -456,12 +470,15 @@ struct proj_writer {
     struct store *s;
     sqlite3 *db;
     const struct projection_spec *p;
-    sqlite3_stmt *get, *hist, *key, *count, *upsert, *del;
+    struct psq_walk get; /* its epoch is the newest checkpoint's */
+    sqlite3_stmt *hist, *key, *count, *upsert, *del;
     strbuf tmp;
     /* checkpoints (projection_sqlite_ckpt.c): one is due once the history has
-     * grown by ck_every entries past ck_rowid, the newest one's */
-    bool rebuild, ck_on;
-    int64_t ck_rowid, ck_every;
+     * grown by ck_every entries past ck_rowid, the newest one's; entries are
+     * written in its epoch (ck_at). stale: another process or a rolled-back batch
+     * may have moved them (writer_forget): read them again before writing. */
+    bool rebuild, ck_on, stale;
+    int64_t ck_at, ck_rowid, ck_every;
     int64_t last_pos, last_rowid; /* of the newest entry this writer wrote */
     /* key -> its chain (chain_pack) since its newest whole-row entry, for the rows
      * big enough to get change entries; null (or absent): write the next entry
@@ -490,11 +507,39 @@ static void chain_set(struct proj_writer *w, const char *key, const struct chain
         value_map_set(&w->chains, key, value_null());
 }
 
+/* Reads the newest checkpoint: where the next one is due, and the epoch the
+ * entries written until then belong to. */
+static int ck_state_read(struct proj_writer *w, err *e)
+{
+    int64_t at = 0, rows = 0, rowid = 0;
+    bool found = false;
+    if (w->ck_on &&
+        psq_ck_find(w->s, w->p, w->rebuild, INT64_MAX, &at, &rowid, &rows, &found, e) != ST_OK)
+        return ST_ERR;
+    if (w->ck_on && !w->stale)
+        w->ck_on = found || !w->rebuild;
+    w->ck_rowid = found ? rowid : 0;
+    w->ck_every = psq_ck_every(rows);
+    w->ck_at = w->get.epoch = found && w->get.epochs ? at : 0;
+    w->last_pos = w->last_rowid = 0;
+    w->stale = false;
+    return ST_OK;
+}
+
+/* The fold forgot its rows (another process moved the projection, or a batch
+ * rolled back): so do the chains and the checkpoint this writer knew. */
+static void sq_writer_forget(struct proj_writer *w)
+{
+    w->stale = true;
+    value_free(w->chains);
+    w->chains = value_map(16);
+}
+
 static void sq_writer_close(struct proj_writer *w)
 {
     if (!w)
         return;
-    sqlite3_finalize(w->get);
+    psq_walk_close(&w->get);
     sqlite3_finalize(w->hist);
     sqlite3_finalize(w->key);
     sqlite3_finalize(w->count);
@@ -517,37 +562,31 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     w->rebuild = rebuild;
     w->ck_on = p->keyed;
     if (w->ck_on) {
-        int64_t at = 0, rows = 0;
-        bool found;
         strbuf ck;
         sb_init(&ck);
         add_create_ck_sql(&ck, p, rebuild, false);
         int crc = psq_exec(s, ck.buf, e, "creating a projection's checkpoint tables");
         sb_done(&ck);
-        if (crc != ST_OK ||
-            psq_ck_find(s, p, rebuild, INT64_MAX, &at, &w->ck_rowid, &rows, &found, e) != ST_OK) {
+        if (crc != ST_OK) {
             sq_writer_close(w);
             return ST_ERR;
         }
-        w->ck_on = found || !rebuild;
-        w->ck_every = psq_ck_every(rows);
+    }
+    if (psq_walk_open(s, p, rebuild, &w->get, e) != ST_OK || ck_state_read(w, e) != ST_OK) {
+        sq_writer_close(w);
+        return ST_ERR;
     }
     strbuf sql;
     sb_init(&sql);
 
-    psq_add_history_walk_sql(&sql, p, rebuild);
-    w->get = psq_prepare(w->s, sql.buf, e, "reading a projection row");
-
-    sb_reset(&sql);
     /* A plain INSERT: fold_event writes one entry per key and event, so the
      * unique index never meets a duplicate (it would be an error). OR REPLACE made
      * SQLite look for a conflicting entry first and open a statement journal: it
      * cost a third of a catch-up. */
     sb_adds(&sql, "INSERT INTO ");
     psq_add_table(&sql, p->name, rebuild, T_HISTORY);
-    sb_adds(&sql, "(key, valid_from, row, changes) VALUES(?, ?, ?, ?)");
-    if (w->get)
-        w->hist = psq_prepare(w->s, sql.buf, e, "writing a projection's history");
+    sb_adds(&sql, "(key, valid_from, row, changes, epoch) VALUES(?, ?, ?, ?, ?)");
+    w->hist = psq_prepare(w->s, sql.buf, e, "writing a projection's history");
 
     sb_reset(&sql);
     sb_adds(&sql, "INSERT OR IGNORE INTO ");
@@ -603,8 +642,10 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
 
 static int sq_row_get(struct proj_writer *w, const char *key, value *row, bool *found, err *e)
 {
+    if (w->stale && ck_state_read(w, e) != ST_OK)
+        return ST_ERR;
     struct chain ch;
-    int rc = psq_history_row_at(w->s, w->get, w->p, key, INT64_MAX, row, found, &ch, e);
+    int rc = psq_history_row_at(w->s, &w->get, w->p, key, INT64_MAX, row, found, &ch, e);
     if (rc == ST_OK)
         chain_set(w, key, *found ? &ch : NULL);
     return rc;
@@ -682,17 +723,21 @@ static bool changes_write(const value *prev, const value *row, strbuf *out)
 static int sq_history_put(struct proj_writer *w, const char *key, int64_t position,
                           const value *prev, const value *row, bool is_new, err *e)
 {
+    if (w->stale && ck_state_read(w, e) != ST_OK)
+        return ST_ERR;
     if (w->ck_on && w->last_pos > 0 && position > w->last_pos &&
         w->last_rowid - w->ck_rowid >= w->ck_every) {
         /* Every entry up to last_pos is written and none after (positions only
-         * grow, but for a batch rolled back and folded again): a checkpoint there. */
+         * grow): a checkpoint there, and the entries after it in its epoch. */
         int64_t rows = 0;
         if (psq_ck_write(w->s, w->p, w->rebuild, w->last_pos, &rows, &w->ck_rowid, e) != ST_OK)
             return err_prefix(e, "projection %s", w->p->name), ST_ERR;
         w->ck_every = psq_ck_every(rows);
+        w->ck_at = w->get.epoch = w->get.epochs ? w->last_pos : 0;
     }
     sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->hist, 2, position);
+    sqlite3_bind_int64(w->hist, 5, w->ck_at);
     if (row) {
         struct chain ch;
         bool whole = true;
@@ -876,6 +921,7 @@ const struct proj_backend proj_backend_sqlite = {
     .row_get = sq_row_get,
     .history_put = sq_history_put,
     .row_store = sq_row_store,
+    .writer_forget = sq_writer_forget,
     .writer_close = sq_writer_close,
     .rebuild_reset = sq_rebuild_reset,
     .rebuild_drop = sq_rebuild_drop,

@@ -58,63 +58,6 @@ int64_t psq_ck_every(int64_t rows)
     return rows * CK_PER_ROW > min ? rows * CK_PER_ROW : min;
 }
 
-/* Runs st (a query of one checkpoint: at, hist_rowid, n, given `at` as ?1) and
- * finalizes it; *found false when it gives no row. */
-static int ck_read(struct store *s, sqlite3_stmt *st, int64_t at, int64_t *ck, int64_t *hr,
-                   int64_t *n, bool *found, err *e)
-{
-    sqlite3_bind_int64(st, 1, at);
-    int step = sqlite3_step(st), rc = ST_OK;
-    if (step == SQLITE_ROW) {
-        *ck = sqlite3_column_int64(st, 0);
-        *hr = sqlite3_column_int64(st, 1);
-        *n = sqlite3_column_int64(st, 2);
-        *found = true;
-    } else if (step != SQLITE_DONE) {
-        rc = psq_error(s, e, "reading a projection's checkpoints");
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* The newest checkpoint at or before `at`: *found false when none (or when the
- * tables are not there: a store from before them, not yet folded). */
-int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                int64_t *ck, int64_t *hr, int64_t *n, bool *found, err *e)
-{
-    *found = false;
-    strbuf sql;
-    sb_init(&sql);
-    sb_adds(&sql, "SELECT at, hist_rowid, n FROM ");
-    psq_add_table(&sql, p->name, rebuild, T_CK_AT);
-    sb_adds(&sql, " WHERE at <= ?1 ORDER BY at DESC LIMIT 1");
-    sqlite3_stmt *st = NULL;
-    int prc = sqlite3_prepare_v2(psq_db(s), sql.buf, -1, &st, NULL);
-    sb_done(&sql);
-    if (prc != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return ST_OK;
-    }
-    return ck_read(s, st, at, ck, hr, n, found, e);
-}
-
-/* The oldest checkpoint after `at` (*found false: none). */
-int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t at, int64_t *ck,
-                      int64_t *hr, int64_t *n, bool *found, err *e)
-{
-    *found = false;
-    strbuf sql;
-    sb_init(&sql);
-    sb_adds(&sql, "SELECT at, hist_rowid, n FROM ");
-    psq_add_table(&sql, p->name, false, T_CK_AT);
-    sb_adds(&sql, " WHERE at > ?1 ORDER BY at LIMIT 1");
-    sqlite3_stmt *st = psq_prepare(s, sql.buf, e, "reading a projection's checkpoints");
-    sb_done(&sql);
-    if (!st)
-        return ST_ERR;
-    return ck_read(s, st, at, ck, hr, n, found, e);
-}
-
 /* The newest entry of each key among some history entries: a hash table of
  * keys, each with its entry's kind and whole row's JSON text, copied once into
  * an arena (no value per entry: a read scans up to CK_PER_ROW entries per row). */
@@ -462,7 +405,7 @@ struct reading {
     size_t offset, limit;
     int64_t n;
     struct psq_sink *out;
-    sqlite3_stmt *walk;
+    struct psq_walk walk;
 };
 
 static int read_row(void *ctx, const char *key, const char *text, size_t len, err *e)
@@ -501,12 +444,12 @@ int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at,
     struct since changed;
     since_init(&changed, end - hr < nck ? end - hr : nck);
     int rc = end > hr ? scan_since(s, p, false, hr, end, at, &changed, NULL, e) : ST_OK;
-    struct reading r = {s, p, at, offset, limit, 0, out, NULL};
+    struct reading r = {s, p, at, offset, limit, 0, out, {0}};
     if (rc == ST_OK)
         rc = merge(s, p, false, ck, &changed, read_row, &r, e);
     if (count)
         *count = r.n;
-    sqlite3_finalize(r.walk);
+    psq_walk_close(&r.walk);
     since_done(&changed);
     return rc;
 }
@@ -516,7 +459,8 @@ struct writing {
     const struct projection_spec *p;
     int64_t at;
     int64_t n;
-    sqlite3_stmt *put, *walk;
+    sqlite3_stmt *put;
+    struct psq_walk *walk;
     strbuf tmp;
 };
 
@@ -561,7 +505,8 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
     sb_init(&sql);
     struct since changed;
     since_init(&changed, nprev);
-    sqlite3_stmt *walk = NULL, *st = NULL;
+    sqlite3_stmt *st = NULL;
+    struct psq_walk walk = {0};
     int rc = ST_OK;
     int64_t last = hr;
     struct writing wr = {s, p, at, 0, NULL, NULL, {0}};
@@ -611,13 +556,12 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
      * in key order (appended at the end of the table's B-tree). */
     if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
         goto finish;
-    sb_reset(&sql);
-    psq_add_history_walk_sql(&sql, p, rebuild);
-    if (!(walk = psq_prepare(s, sql.buf, e, "writing a projection's checkpoint"))) {
-        rc = ST_ERR;
+    /* A key whose newest entry is a change entry: its row in the previous
+     * checkpoint plus its entries since (the run of that checkpoint's epoch). */
+    if ((rc = psq_walk_open(s, p, rebuild, &walk, e)) != ST_OK)
         goto finish;
-    }
-    wr.walk = walk;
+    walk.epoch = walk.epochs ? prev : 0;
+    wr.walk = &walk;
     rc = merge(s, p, rebuild, prev, &changed, write_row, &wr, e);
 
 record:
@@ -644,7 +588,7 @@ record:
 finish:
     sqlite3_finalize(st);
     sqlite3_finalize(wr.put);
-    sqlite3_finalize(walk);
+    psq_walk_close(&walk);
     sb_done(&wr.tmp);
     since_done(&changed);
     sb_done(&sql);

@@ -2,7 +2,7 @@
  * private to them: projection_sqlite.c (records, writing rows and history,
  * rebuilds), projection_sqlite_history.c (reading rows back from the history, now
  * or at a past position), projection_sqlite_sql.c (table names and SQL
- * helpers), projection_sqlite_skips.c (events a projection passes over) and
+ * helpers, finding checkpoints), projection_sqlite_skips.c (events a projection passes over) and
  * projection_sqlite_ckpt.c (full checkpoints, and reads of every row from them). The tables
  * themselves are described at the top of projection_sqlite.c. */
 #ifndef STRATA_PROJECTION_SQLITE_INTERNAL_H
@@ -18,8 +18,12 @@ enum table_kind { T_ROWS, T_HISTORY, T_KEYS, T_COUNTS, T_CK_ROWS, T_CK_AT };
  * "proj_NAME[__rebuild][_history|_keys|_counts|_ck_rows|_ck_at]". */
 void psq_add_table(strbuf *sb, const char *name, bool rebuild, enum table_kind kind);
 /* SELECT row, changes of one key's history, newest first, from position ?2 back
- * (?1 = the key). */
-void psq_add_history_walk_sql(strbuf *sql, const struct projection_spec *p, bool rebuild);
+ * (?1 = the key); with epochs, of epoch ?3 only. */
+void psq_add_history_walk_sql(strbuf *sql, const struct projection_spec *p, bool rebuild,
+                              bool epochs);
+/* Does s's history have epochs (store format 7 and later)? A store of an older
+ * format opened read-only is read as it is: a key's entries are then all one run. */
+bool psq_epochs(struct store *s);
 
 sqlite3 *psq_db(struct store *s);
 /* The store's own message for the last failure on s's connection (a locked store,
@@ -36,11 +40,30 @@ struct chain {
     size_t full_len; /* the length of the whole entry */
 };
 
-/* The row of key right after position `at`, from its history through st (a
- * statement of psq_add_history_walk_sql): the newest whole entry at or before `at`
- * plus the change entries after it. *found false (and *row null) when the key had
- * no row then. chain (may be NULL) receives the entries that took. */
-int psq_history_row_at(struct store *s, sqlite3_stmt *st, const struct projection_spec *p,
+/* Reading keys' rows back at one position. With epochs (projection_sqlite.c's
+ * first comment), a key's row right after position P is its row in the newest
+ * checkpoint C at or before P plus its entries of epoch C up to P: `epoch` is C
+ * (0: no checkpoint). Without them, the whole history of the key is one run. */
+struct psq_walk {
+    sqlite3_stmt *entries; /* psq_add_history_walk_sql's statement */
+    sqlite3_stmt *base;    /* a key's row in checkpoint ?1 (NULL: no epochs) */
+    bool epochs;
+    int64_t epoch;
+};
+/* Prepares w for p's (rebuild) tables, its epoch 0; finalize it with psq_walk_close. */
+int psq_walk_open(struct store *s, const struct projection_spec *p, bool rebuild,
+                  struct psq_walk *w, err *e);
+/* Points w at the newest checkpoint at or before `at`. */
+int psq_walk_to(struct store *s, const struct projection_spec *p, bool rebuild, struct psq_walk *w,
+                int64_t at, err *e);
+void psq_walk_close(struct psq_walk *w);
+
+/* The row of key right after position `at` (at most a position of w's epoch's
+ * run): the newest whole entry at or before `at` plus the change entries after
+ * it, the epoch's checkpoint row standing for a whole entry before them. *found
+ * false (and *row null) when the key had no row then. chain (may be NULL)
+ * receives the entries that took. */
+int psq_history_row_at(struct store *s, struct psq_walk *w, const struct projection_spec *p,
                        const char *key, int64_t at, value *row, bool *found, struct chain *chain,
                        err *e);
 
@@ -82,8 +105,9 @@ int psq_count_at(struct store *s, const struct projection_spec *p, int64_t at, i
 int psq_rows_at_seek_to(struct store *s, const struct projection_spec *p, const char *key,
                         int64_t at, size_t offset, size_t limit, struct psq_sink *out,
                         int64_t *count, err *e);
-/* {"key": key, ...row} at `at` by walking key's history (*walk prepared on first use). */
-int psq_walked_keyed_row(struct store *s, sqlite3_stmt **walk, const struct projection_spec *p,
+/* {"key": key, ...row} at `at` by walking key's history (walk, zeroed, is opened
+ * on first use; psq_walk_close it). */
+int psq_walked_keyed_row(struct store *s, struct psq_walk *walk, const struct projection_spec *p,
                          const char *key, int64_t at, value *out, err *e);
 
 /* Checkpoints (projection_sqlite_ckpt.c, which says how they work). */

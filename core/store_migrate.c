@@ -137,6 +137,151 @@ static const char BRANCHES_SQL[] =
     "  schema INTEGER NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL, meta TEXT,\n"
     "  command_id TEXT, PRIMARY KEY(branch, position), UNIQUE(branch, stream, version));\n";
 
+/* Format 7: each entry of a projection's history carries its epoch, the position
+ * of the newest checkpoint written before it (0: none), and the history's index
+ * is on (epoch, key, valid_from) instead of (key, valid_from). Indexed by key
+ * alone, every batch of a catch-up inserted an index entry beside each key it
+ * touched, all over an index as large as the history: at 10,000,000 events it
+ * outgrew the page cache and each batch read and wrote back a page per key.
+ * By epoch, a batch's entries go into the newest part of the index only, a few
+ * hundred pages, however long the history (bench/RESULTS.md). A key's row at P
+ * is then its row in the newest checkpoint at or before P plus its entries of
+ * that epoch (projection_sqlite.c's first comment).
+ *
+ * Per history table (found by its DDL, live, rebuild and branch ones alike): the
+ * column is added (0 for every entry), the entries after each checkpoint get its
+ * epoch (they are the rowids after its hist_rowid: rowids grow with positions),
+ * the old index is dropped and the new one made under its name, and the
+ * checkpoint tables are made if the table had none (empty: the next fold makes
+ * the first checkpoint, as for a history from before checkpoints). Read
+ * compatible: an older build reads the entries with the same columns. */
+/* Runs sql (an sqlite3_mprintf string, freed) on db. */
+static int exec_free(sqlite3 *db, char *sql, const char *table, err *e)
+{
+    int rc = ST_OK;
+    if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = err_set(e, ST_ERR, "giving %s its epochs: %s", table,
+                     sql ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_free(sql);
+    return rc;
+}
+
+/* The name of the index of history table h (its only one), or h_by_key. */
+static char *history_index(sqlite3 *db, const char *h)
+{
+    sqlite3_stmt *ix = NULL;
+    char *q = sqlite3_mprintf("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                              "tbl_name = %Q AND sql IS NOT NULL",
+                              h);
+    char *index = NULL;
+    if (q && sqlite3_prepare_v2(db, q, -1, &ix, NULL) == SQLITE_OK &&
+        sqlite3_step(ix) == SQLITE_ROW)
+        index = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(ix, 0));
+    sqlite3_finalize(ix);
+    sqlite3_free(q);
+    return index ? index : sqlite3_mprintf("%s_by_key", h);
+}
+
+/* Gives the entries of history h their epochs: those after each checkpoint of
+ * stem_ck_at (the rowids after its hist_rowid, up to the next one's) its `at`,
+ * one rowid range at a time. */
+static int epochs_by_checkpoint(sqlite3 *db, const char *h, const char *stem, err *e)
+{
+    sqlite3_stmt *ck = NULL, *up = NULL;
+    char *q1 =
+        sqlite3_mprintf("SELECT at, hist_rowid FROM \"%w_ck_at\" WHERE at > 0 ORDER BY at", stem);
+    char *q2 = sqlite3_mprintf(
+        "UPDATE \"%w\" SET epoch = ?1 WHERE rowid > ?2 AND (?3 IS NULL OR rowid <= ?3)", h);
+    int rc = ST_OK;
+    if (!q1 || !q2 || sqlite3_prepare_v2(db, q1, -1, &ck, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, q2, -1, &up, NULL) != SQLITE_OK)
+        rc = err_set(e, ST_ERR, "giving %s its epochs: %s", h, sqlite3_errmsg(db));
+    bool have = false;
+    int64_t at = 0, from = 0;
+    while (rc == ST_OK) {
+        int step = sqlite3_step(ck);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            rc = err_set(e, ST_ERR, "giving %s its epochs: %s", h, sqlite3_errmsg(db));
+            break;
+        }
+        if (have) { /* the previous checkpoint's run ends where this one's begins */
+            sqlite3_bind_int64(up, 1, at);
+            sqlite3_bind_int64(up, 2, from);
+            if (step == SQLITE_ROW)
+                sqlite3_bind_int64(up, 3, sqlite3_column_int64(ck, 1));
+            else
+                sqlite3_bind_null(up, 3);
+            if (sqlite3_step(up) != SQLITE_DONE)
+                rc = err_set(e, ST_ERR, "giving %s its epochs: %s", h, sqlite3_errmsg(db));
+            sqlite3_reset(up);
+        }
+        if (step == SQLITE_DONE)
+            break;
+        have = true;
+        at = sqlite3_column_int64(ck, 0);
+        from = sqlite3_column_int64(ck, 1);
+    }
+    sqlite3_finalize(ck);
+    sqlite3_finalize(up);
+    sqlite3_free(q1);
+    sqlite3_free(q2);
+    return rc;
+}
+
+static int history_epochs(sqlite3 *db, err *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                           "instr(sql, '(" STORE_HISTORY_COLUMNS ")') > 0",
+                           -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, ST_ERR, "finding the projection histories: %s", sqlite3_errmsg(db));
+    char **names = NULL; /* collected first: the loop changes sqlite_master */
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    int rc = ST_OK;
+    for (size_t i = 0; i < n; i++) {
+        const char *h = names[i];
+        size_t len = strlen(h);
+        /* proj_NAME[__rebuild]_history: its checkpoint tables are ..._ck_at, ..._ck_rows */
+        char *stem = len > 8 && strcmp(h + len - 8, "_history") == 0
+                         ? sqlite3_mprintf("%.*s", (int)(len - 8), h)
+                         : NULL;
+        char *index = rc == ST_OK ? history_index(db, h) : NULL;
+        if (rc == ST_OK && !stem)
+            rc = err_set(e, ST_ERR, "the projection history %s has an unexpected name", h);
+        if (rc == ST_OK)
+            rc = exec_free(
+                db,
+                sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN " STORE_HISTORY_EPOCH ";\n"
+                                "CREATE TABLE IF NOT EXISTS \"%w_ck_rows\"(at INTEGER NOT NULL, "
+                                "key TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY(at, key)) "
+                                "WITHOUT ROWID;\n"
+                                "CREATE TABLE IF NOT EXISTS \"%w_ck_at\"(at INTEGER PRIMARY KEY, "
+                                "hist_rowid INTEGER NOT NULL, n INTEGER NOT NULL);\n",
+                                h, stem, stem),
+                h, e);
+        if (rc == ST_OK)
+            rc = epochs_by_checkpoint(db, h, stem, e);
+        if (rc == ST_OK)
+            rc = exec_free(db,
+                           sqlite3_mprintf("DROP INDEX IF EXISTS \"%w\";\n"
+                                           "CREATE UNIQUE INDEX \"%w\" ON \"%w\"(epoch, key, "
+                                           "valid_from);\n",
+                                           index, index, h),
+                           h, e);
+        sqlite3_free(stem);
+        sqlite3_free(index);
+        sqlite3_free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
@@ -144,6 +289,7 @@ const struct store_migration store_migrations[] = {
     {4, "projection_history_rekey", true, NULL, rekey_history},
     {5, "import_ledger", true, LEDGER_SQL, NULL},
     {6, "branches", true, BRANCHES_SQL, NULL},
+    {7, "projection_history_epochs", true, NULL, history_epochs},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 

@@ -23,6 +23,13 @@
 /* PRAGMA application_id of a Strata store: 0x53545241, "STRA". */
 #define STRATA_APPLICATION_ID 1398035009
 
+/* A projection's history table (projection_sqlite.c): its columns as format 4
+ * made them, and the epoch column format 7 added. Migrations find the tables by
+ * this text in sqlite_master, so it is never changed. */
+#define STORE_HISTORY_COLUMNS                                                                      \
+    "valid_from INTEGER NOT NULL, key TEXT NOT NULL, row TEXT, changes TEXT"
+#define STORE_HISTORY_EPOCH "epoch INTEGER NOT NULL DEFAULT 0"
+
 /* One migration: from format `to - 1` to format `to`. */
 struct store_migration {
     int to;           /* the format it produces: its index in the list + 1 */

@@ -16,7 +16,7 @@
 
 #include "store_pg_internal.h"
 
-#define PG_FORMAT_VERSION 6
+#define PG_FORMAT_VERSION 7
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -87,9 +87,19 @@ static const char FORMAT_6[] =
     "  data text COLLATE \"C\" NOT NULL, meta text COLLATE \"C\", command_id text COLLATE \"C\",\n"
     "  PRIMARY KEY(branch, position), UNIQUE(branch, stream, version));\n";
 
+/* Format 7, projection_history_epochs: on SQLite each projection history entry
+ * gets the position of the checkpoint before it, and the history's index leads
+ * with it, so a catch-up's index writes stay in the newest part of the index
+ * instead of spreading over one as large as the history (store_migrate.c). A
+ * PostgreSQL read model keeps its history in its own layout
+ * (projection_pg_sql.c), with no checkpoints to partition by, so nothing changes
+ * here: the step records the number, and format 7 means the same tables on both
+ * backends. */
+static const char FORMAT_7[] = "SELECT 1";
+
 /* FORMAT_STEPS[n] brings a store from format n - 1 to format n. */
 static const char *const FORMAT_STEPS[PG_FORMAT_VERSION + 1] = {
-    NULL, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_4, FORMAT_5, FORMAT_6};
+    NULL, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_4, FORMAT_5, FORMAT_6, FORMAT_7};
 
 const char *store_pg_format_step(int n)
 {

@@ -24,14 +24,16 @@
 #include "core/json.h"
 #include "core/projection.h"
 #include "core/projection_sqlite_internal.h"
+#include "core/provenance.h"
 #include "core/store.h"
 #include "core/store_sqlite.h"
 
 #include "test_projection_fixture.h"
 
 /* Reads at random past positions equal a fresh fold of the events up to there.
- * drop_at > 0: the checkpoint tables are dropped once the fold has passed it, as
- * in a store from before them (the next fold makes a first one by seeks). */
+ * drop_at > 0: the checkpoint tables are dropped once the fold has passed it, and
+ * every entry put in epoch 0, as in a store from before them that migration 7
+ * upgraded (the next fold makes a first one by seeks). */
 static void query_at_property(unsigned seed, int64_t drop_at)
 {
     struct domain *d = load_domain(DOMAIN_V1);
@@ -57,7 +59,8 @@ static void query_at_property(unsigned seed, int64_t drop_at)
             sqlite3 *db = store_sqlite_db(s);
             assert_int_equal(sqlite3_exec(db,
                                           "DROP TABLE \"proj_Balances_ck_rows\"; DROP TABLE "
-                                          "\"proj_Balances_ck_at\"",
+                                          "\"proj_Balances_ck_at\"; UPDATE "
+                                          "\"proj_Balances_history\" SET epoch = 0",
                                           NULL, NULL, NULL),
                              SQLITE_OK);
             dropped = true;
@@ -605,6 +608,166 @@ static void test_pages_by_seeks_equal_checkpoints(void **state)
     unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
 }
 
+/* Every read of a store, as text: Balances and Totals at every 7th position,
+ * --key and a short page at some, and the whole history of a few keys. */
+static int history_line(void *ctx, int64_t position, const value *row, err *e)
+{
+    strbuf *out = ctx;
+    sb_addf(out, "@%lld ", (long long)position);
+    if (row)
+        json_write(out, row);
+    else
+        sb_adds(out, "deleted");
+    sb_addc(out, '\n');
+    return ST_OK;
+}
+
+static char *every_read(struct store *s, const struct domain *d, int64_t head)
+{
+    strbuf out;
+    sb_init(&out);
+    err e = {0};
+    for (int64_t at = 1; at <= head; at += 7) {
+        static const char *const names[] = {"Balances", "Totals"};
+        for (size_t k = 0; k < 2; k++) {
+            char *j = query_json(s, d, names[k], at);
+            sb_addf(&out, "%s@%lld %s\n", names[k], (long long)at, j);
+            free(j);
+        }
+        value one = query(s, d, "Balances", "A3", at), page;
+        assert_int_equal(projection_query(s, d, "Balances", NULL, at, 2, 4, &page, &e), ST_OK);
+        json_write(&out, &one);
+        json_write(&out, &page);
+        sb_addc(&out, '\n');
+        value_free(one);
+        value_free(page);
+    }
+    const struct projection_spec *p = domain_projection(d, "Balances");
+    for (int a = 0; a < 30; a += 7) {
+        char key[16];
+        snprintf(key, sizeof key, "A%d", a);
+        assert_int_equal(projection_history_of_key(s, d, p, key, 0, history_line, &out, &e), ST_OK);
+    }
+    return out.buf;
+}
+
+/* Format 7 (store_migrate.c): a store of format 6, whose histories have no epochs
+ * and an index on (key, valid_from), reads the same before its upgrade (opened
+ * read-only), after it, and folds on after it; the upgrade gives every entry the
+ * epoch a format-7 fold would have given it. The format-6 store is this build's
+ * store taken back to that shape. */
+static void test_history_epochs_migration(void **state)
+{
+    setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "13", 1);
+    struct domain *d = load_domain(DOMAIN_V1);
+    char *path = new_path();
+    struct store *s = open_ok(path);
+    unsigned seed = 99;
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < 600; i++) {
+        int a = (int)(rand_r(&seed) % 30);
+        if (rand_r(&seed) % 10 == 0)
+            close_account(s, a, rand_r(&seed) % 3 ? "done" : "reset");
+        else
+            deposit(s, a, 1 + (int)(rand_r(&seed) % 100));
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    int64_t n;
+    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 300, true, &n, &e) == ST_OK && n > 0)
+        ;
+    assert_int_equal(e.code, ST_OK);
+    char *want = every_read(s, d, 600);
+    sqlite3 *db = store_sqlite_db(s);
+    static const char *const hist[] = {"proj_Balances_history", "proj_Totals_history",
+                                       "proj_Ratio_history"};
+    char *epochs_before = NULL;
+    {
+        strbuf ep;
+        sb_init(&ep);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT group_concat(epoch, ',') FROM (SELECT epoch "
+                                            "FROM proj_Balances_history ORDER BY rowid)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        sb_adds(&ep, (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        epochs_before = ep.buf;
+        assert_non_null(strstr(epochs_before, ",0,")); /* before the first checkpoint */
+        assert_null(strstr(epochs_before + strlen(epochs_before) - 4, ",0")); /* not after */
+    }
+    for (size_t i = 0; i < 3; i++) {
+        char *sql = sqlite3_mprintf(
+            "CREATE TABLE old(valid_from INTEGER NOT NULL, key TEXT NOT NULL, row TEXT, "
+            "changes TEXT);\n"
+            "INSERT INTO old(rowid, valid_from, key, row, changes) SELECT rowid, valid_from, "
+            "key, row, changes FROM \"%w\";\n"
+            "DROP TABLE \"%w\";\n"
+            "ALTER TABLE old RENAME TO \"%w\";\n"
+            "CREATE UNIQUE INDEX \"%w_by_key\" ON \"%w\"(key, valid_from);\n",
+            hist[i], hist[i], hist[i], hist[i], hist[i]);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_free(sql);
+    }
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA user_version = 6; UPDATE strata_meta SET value = '6' "
+                                  "WHERE key = 'format_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    store_close(s);
+
+    /* Read-only, as it is. */
+    struct store_options ro = STORE_OPTIONS_DEFAULT;
+    ro.read_only = true;
+    s = store_open(path, &ro, &e);
+    assert_non_null(s);
+    assert_int_equal(store_sqlite_format(s), 6);
+    char *got = every_read(s, d, 600);
+    assert_string_equal(got, want);
+    free(got);
+    store_close(s);
+
+    /* Upgraded: the same reads, and the epochs a fold of format 7 gave. */
+    s = open_ok(path);
+    assert_int_equal(store_sqlite_format(s), 7);
+    got = every_read(s, d, 600);
+    assert_string_equal(got, want);
+    free(got);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(s),
+                                        "SELECT group_concat(epoch, ',') FROM (SELECT epoch "
+                                        "FROM proj_Balances_history ORDER BY rowid)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), epochs_before);
+    sqlite3_finalize(st);
+
+    /* And it folds on: reads past the upgrade equal a fresh fold. */
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < 200; i++)
+        deposit(s, (int)(rand_r(&seed) % 30), 1 + (int)(rand_r(&seed) % 100));
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    catch_up_all(s, d);
+    for (int64_t at = 600; at <= 800; at += 50) {
+        struct store *fresh = fresh_copy(s, at);
+        catch_up_all(fresh, d);
+        char *a = query_json(fresh, d, "Balances", 0), *b = query_json(s, d, "Balances", at);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        store_close(fresh);
+    }
+    store_close(s);
+    free(epochs_before);
+    free(want);
+    free(path);
+    domain_free(d);
+    unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_history_of_growing_lists),
         cmocka_unit_test(test_pages_by_seeks_equal_checkpoints),
         cmocka_unit_test(test_query_json_tricky_values),
+        cmocka_unit_test(test_history_epochs_migration),
     };
     return cmocka_run_group_tests_name("projection_at", tests, setup_dir, teardown_dir);
 }
