@@ -70,22 +70,33 @@ static const char APPEND_TIME_SQL[] =
 #define OLD_HISTORY_DDL                                                                            \
     "(valid_from INTEGER PRIMARY KEY, key TEXT NOT NULL, row TEXT, changes TEXT)"
 
-static int rekey_history(sqlite3 *db, err *e)
+/* The names of the tables whose DDL holds `ddl` (sqlite3_mprintf strings, freed by
+ * the caller with the array), collected before a migration changes sqlite_master. */
+static int tables_with(sqlite3 *db, const char *ddl, char ***names, size_t *n, err *e)
 {
+    *names = NULL;
+    *n = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                           "instr(sql, '" OLD_HISTORY_DDL "') > 0",
+                           "instr(sql, ?1) > 0",
                            -1, &st, NULL) != SQLITE_OK)
         return err_set(e, ST_ERR, "finding the projection histories: %s", sqlite3_errmsg(db));
-    /* Collected first: the loop below changes sqlite_master. */
-    char **names = NULL;
-    size_t n = 0;
+    sqlite3_bind_text(st, 1, ddl, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        names = xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+        *names = xrealloc(*names, (*n + 1) * sizeof **names);
+        (*names)[(*n)++] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
+    return ST_OK;
+}
+
+static int rekey_history(sqlite3 *db, err *e)
+{
+    char **names;
+    size_t n;
+    if (tables_with(db, OLD_HISTORY_DDL, &names, &n, e) != ST_OK)
+        return ST_ERR;
     int rc = ST_OK;
     for (size_t i = 0; i < n; i++) {
         char *sql =
@@ -230,19 +241,10 @@ static int epochs_by_checkpoint(sqlite3 *db, const char *h, const char *stem, er
 
 static int history_epochs(sqlite3 *db, err *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                           "instr(sql, '(" STORE_HISTORY_COLUMNS ")') > 0",
-                           -1, &st, NULL) != SQLITE_OK)
-        return err_set(e, ST_ERR, "finding the projection histories: %s", sqlite3_errmsg(db));
-    char **names = NULL; /* collected first: the loop changes sqlite_master */
-    size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        names = xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
+    char **names;
+    size_t n;
+    if (tables_with(db, "(" STORE_HISTORY_COLUMNS ")", &names, &n, e) != ST_OK)
+        return ST_ERR;
     int rc = ST_OK;
     for (size_t i = 0; i < n; i++) {
         const char *h = names[i];
