@@ -194,7 +194,7 @@ void sb_reset(strbuf *sb)
         sb->buf[0] = '\0';
 }
 
-static void sb_grow_to(strbuf *sb, size_t need)
+void sb_grow_to(strbuf *sb, size_t need)
 {
     size_t cap = sb->cap ? sb->cap : 64;
     while (cap < need)
@@ -212,25 +212,9 @@ static inline void sb_grow(strbuf *sb, size_t extra)
         sb_grow_to(sb, need);
 }
 
-void sb_add(strbuf *sb, const char *s, size_t n)
-{
-    sb_grow(sb, n);
-    if (n)
-        memcpy(sb->buf + sb->len, s, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
-}
-
 void sb_adds(strbuf *sb, const char *s)
 {
     sb_add(sb, s, strlen(s));
-}
-
-void sb_addc(strbuf *sb, char c)
-{
-    sb_grow(sb, 1);
-    sb->buf[sb->len++] = c;
-    sb->buf[sb->len] = '\0';
 }
 
 void sb_vaddf(strbuf *sb, const char *fmt, va_list ap)
