@@ -19,8 +19,7 @@
 #include "expr_internal.h"
 #include "json.h"
 
-#define FAST_MAX_TEXT 4096 /* a longer concatenation is left to the evaluator */
-#define FX_MAP_MAX 16      /* a map of more entries too */
+#define FX_MAP_MAX 16 /* a map of more entries too */
 
 enum fx_kind { FX_FIELD, FX_CONCAT, FX_MAP };
 
@@ -219,6 +218,39 @@ bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb)
     return true;
 }
 
+const char *expr_fast_text(const struct expr_fast *f, const value *root,
+                           char buf[EXPR_FAST_TEXT_MAX], size_t *len)
+{
+    if (f->kind == FX_FIELD) {
+        const value *v = field_of(root, &f->terms[0]);
+        if (!v || v->type != V_STRING)
+            return NULL;
+        *len = value_strlen(v);
+        return value_str(v);
+    }
+    if (f->kind != FX_CONCAT)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        struct fx_term *t = &f->terms[i];
+        const char *s = t->text;
+        size_t k = t->len;
+        if (t->field) {
+            const value *v = field_of(root, t);
+            if (!v || v->type != V_STRING)
+                return NULL;
+            s = value_str(v);
+            k = value_strlen(v);
+        }
+        if (k > EXPR_FAST_TEXT_MAX - n)
+            return NULL;
+        memcpy(buf + n, s, k);
+        n += k;
+    }
+    *len = n;
+    return buf;
+}
+
 bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
 {
     switch (f->kind) {
@@ -230,7 +262,7 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
         return true;
     }
     case FX_CONCAT: {
-        char buf[FAST_MAX_TEXT];
+        char buf[EXPR_FAST_TEXT_MAX];
         size_t len = 0;
         for (size_t i = 0; i < f->n; i++) {
             struct fx_term *t = &f->terms[i];

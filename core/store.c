@@ -250,40 +250,12 @@ void snapshot_done(struct snapshot *snap)
 
 /* ---- helpers of the backends (store_backend.h) ---- */
 
-/* Is s already the canonical text of a valid instant (YYYY-MM-DDTHH:MM:SS.mmmZ, every
- * field in range), so that parsing and formatting it again would give it back? */
+/* Is s already the canonical text of a valid instant (util.h, time_canonical_ms),
+ * so that parsing and formatting it again would give it back? */
 static bool time_canonical(const char *s)
 {
-    /* The shape "dddd-dd-ddTdd:dd:dd.dddZ", eight bytes at a time (a loop over a
-     * pattern string was ~300 instructions an import row): where the pattern has
-     * a digit, the byte's high nibble must be 3 and its low one at most 9 (+6
-     * does not reach 0x10); elsewhere the byte must be the pattern's. */
-    if (strnlen(s, TIME_TEXT_LEN + 1) != TIME_TEXT_LEN) /* reads stop at its end */
-        return false;
-    static const char pattern[TIME_TEXT_LEN] = "0000-00-00T00:00:00.000Z";
-    static const unsigned char digit[TIME_TEXT_LEN] = {
-        0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff, 0,    0xff,
-        0xff, 0,    0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0};
-    const uint64_t hi = 0xf0f0f0f0f0f0f0f0ULL, lo = 0x0f0f0f0f0f0f0f0fULL;
-    uint64_t bad = 0;
-    for (int i = 0; i < TIME_TEXT_LEN; i += 8) {
-        uint64_t w, p, m;
-        memcpy(&w, s + i, 8);
-        memcpy(&p, pattern + i, 8);
-        memcpy(&m, digit + i, 8);
-        bad |= (w ^ p) & ~m;
-        bad |= (((w & hi) ^ 0x3030303030303030ULL) | (((w & lo) + 0x0606060606060606ULL) & hi)) & m;
-    }
-    if (bad)
-        return false;
-#define F2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
-    int y = F2(0) * 100 + F2(2), mo = F2(5), d = F2(8);
-    if (mo < 1 || mo > 12 || d < 1 || F2(11) > 23 || F2(14) > 59 || F2(17) > 59)
-        return false;
-#undef F2
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[mo - 1] + (mo == 2 && leap);
+    int64_t ms;
+    return time_canonical_ms(s, strnlen(s, TIME_TEXT_LEN + 1), &ms); /* reads stop at its end */
 }
 
 bool store_time_text(const char *in, char out[TIME_TEXT_LEN + 1])

@@ -377,16 +377,21 @@ static void test_canonical(void **st)
         assert_false(instant_is_canonical(no[i], strlen(no[i])));
 }
 
-/* store_time_text's word-at-a-time check of the canonical shape (core/store.c,
- * time_canonical): whatever it takes or leaves, the text it gives is what
- * reading and formatting give (time_parse, time_format_ms), over canonical
- * times and every one-byte change of them (each byte set to each of 0..255). */
+/* The word-at-a-time check of the canonical shape (core/util.c,
+ * time_canonical_ms; store_time_text and the mapping use it): whatever it takes or leaves, the text
+ * it gives is what reading and formatting give (time_parse, time_format_ms), over canonical times
+ * and every one-byte change of them (each byte set to each of 0..255). */
 static void test_store_time_text(void **st)
 {
     (void)st;
     const char *base[] = {"2026-01-01T00:00:00.017Z", "2024-02-29T23:59:59.999Z",
                           "2023-02-28T12:34:56.789Z", "0001-01-01T00:00:00.000Z",
                           "9999-12-31T23:59:59.999Z", "2000-02-29T09:09:09.090Z"};
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++) {
+        int64_t ms;
+        assert_true(time_canonical_ms(base[i], TIME_TEXT_LEN, &ms)); /* the fast way is taken */
+        assert_false(time_canonical_ms(base[i], TIME_TEXT_LEN - 1, &ms));
+    }
     for (size_t i = 0; i < sizeof base / sizeof *base; i++)
         for (int at = 0; at <= TIME_TEXT_LEN; at++)
             for (int c = 0; c < 256; c++) {
@@ -397,6 +402,10 @@ static void test_store_time_text(void **st)
                 bool ok = time_parse(in, strlen(in), 0, &ms);
                 if (ok)
                     time_format_ms(ms, want);
+                int64_t cms = 0;
+                if (time_canonical_ms(in, strlen(in), &cms) &&
+                    (!ok || cms != ms || strcmp(in, want) != 0))
+                    fail_msg("time_canonical_ms takes \"%s\" as %lld", in, (long long)cms);
                 bool fast = store_time_text(in, got);
                 if (fast != ok || (ok && strcmp(got, want) != 0))
                     fail_msg("store_time_text(\"%s\") gave %d \"%s\", want %d \"%s\"", in, fast,
