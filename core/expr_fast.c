@@ -30,6 +30,8 @@ struct fx_term {
     bool to_int;              /* int(root.name) */
     const char *key;          /* FX_MAP: the key */
     size_t keylen;
+    char *keyjson; /* FX_MAP: '{' or ',', the key as JSON, ':' (what expr_fast_json writes) */
+    size_t keyjsonlen;
     size_t hint; /* where the field was in the last record (records of a file agree) */
 };
 
@@ -106,6 +108,13 @@ struct expr_fast *expr_fast_plan(const expr *x, int root)
                 if (f->terms[j].keylen == t->keylen &&
                     memcmp(f->terms[j].key, t->key, t->keylen) == 0)
                     goto no;
+            strbuf kj;
+            sb_init(&kj);
+            sb_addc(&kj, i ? ',' : '{');
+            json_write_string(&kj, t->key, t->keylen);
+            sb_addc(&kj, ':');
+            t->keyjsonlen = kj.len;
+            t->keyjson = sb_steal(&kj);
             if (is_field(v, root)) {
                 t->field = v;
             } else if (v->kind == N_CALL && v->op == FN_INT && !v->method && v->nkids == 1 &&
@@ -127,6 +136,8 @@ void expr_fast_free(struct expr_fast *f)
 {
     if (!f)
         return;
+    for (size_t i = 0; i < f->n; i++)
+        free(f->terms[i].keyjson);
     free(f->terms);
     free(f);
 }
@@ -206,12 +217,8 @@ bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb)
     value vals[FX_MAP_MAX];
     if (f->kind != FX_MAP || !map_values(f, root, vals))
         return false;
-    sb_addc(sb, '{');
     for (size_t i = 0; i < f->n; i++) {
-        if (i)
-            sb_addc(sb, ',');
-        json_write_string(sb, f->terms[i].key, f->terms[i].keylen);
-        sb_addc(sb, ':');
+        sb_add(sb, f->terms[i].keyjson, f->terms[i].keyjsonlen); /* made once, when planned */
         json_write(sb, &vals[i]);
     }
     sb_addc(sb, '}');

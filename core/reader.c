@@ -716,7 +716,7 @@ static int next_csv(struct reader *r, struct record *rec, err *e)
         if (m.type == V_MAP && __atomic_load_n(&m.u.m->refs, __ATOMIC_ACQUIRE) == 1 &&
             value_map_len(&m) == r->ncols) {
             for (size_t i = 0; i < r->ncols; i++) {
-                value *slot = value_map_slot_at(&m, i);
+                value *slot = &m.u.m->entries[i].val; /* value_map_slot_at: held by none */
                 if (!value_string_overwrite(slot, r->fields[i].buf, r->fields[i].len)) {
                     value_free(*slot);
                     *slot = value_string(r->fields[i].buf, r->fields[i].len);

@@ -254,8 +254,7 @@ void snapshot_done(struct snapshot *snap)
  * so that parsing and formatting it again would give it back? */
 static bool time_canonical(const char *s)
 {
-    int64_t ms;
-    return time_canonical_ms(s, strnlen(s, TIME_TEXT_LEN + 1), &ms); /* reads stop at its end */
+    return time_canonical_ms(s, strnlen(s, TIME_TEXT_LEN + 1), NULL); /* reads stop at its end */
 }
 
 bool store_time_text(const char *in, char out[TIME_TEXT_LEN + 1])

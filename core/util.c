@@ -475,6 +475,8 @@ bool time_canonical_ms(const char *s, size_t len, int64_t *ms)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] + (mo == 2 && leap))
         return false;
+    if (!ms)
+        return true;
     int frac = (s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0');
     int64_t days = time_days_from_civil(y, (unsigned)mo, (unsigned)d);
     *ms = (((days * 24 + h) * 60 + mi) * 60 + sec) * 1000 + frac;

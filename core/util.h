@@ -131,8 +131,9 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1]);
 bool time_parse(const char *s, size_t len, int default_offset_min, int64_t *ms);
 /* Is s (len bytes) already the canonical text of a valid time
  * (YYYY-MM-DDTHH:MM:SS.mmmZ, every field in range), the text time_format_ms
- * gives for what time_parse reads from it? Then *ms is what time_parse gives
- * (whatever its default offset: the text says Z), for much less work. */
+ * gives for what time_parse reads from it? Then *ms (unless ms is NULL) is what
+ * time_parse gives (whatever its default offset: the text says Z), for much less
+ * work. */
 bool time_canonical_ms(const char *s, size_t len, int64_t *ms);
 /* Reads exactly n decimal digits of s at `at` (within len) into *out; false when
  * there are fewer or any is not a digit. The date parsers (here and instant.c)
