@@ -75,6 +75,12 @@ static void rehash(struct ledger_batch *b)
 void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LEN],
                       int64_t position)
 {
+    ledger_batch_add_new(b, id, position);
+}
+
+bool ledger_batch_add_new(struct ledger_batch *b, const unsigned char id[IDENTITY_LEN],
+                          int64_t position)
+{
     if (b->n == b->cap) {
         b->cap *= 2;
         b->claims = xrealloc(b->claims, b->cap * sizeof *b->claims);
@@ -85,10 +91,11 @@ void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LE
     }
     size_t i = slot_of(b, id);
     if (b->slots[i])
-        return; /* held back already */
+        return false; /* held back already */
     memcpy(b->claims[b->n].id, id, IDENTITY_LEN);
     b->claims[b->n].position = position;
     b->slots[i] = (uint32_t)(++b->n);
+    return true;
 }
 
 static uint64_t prefix_of(const struct ledger_claim *c)

@@ -118,6 +118,14 @@ static void test_ledger_batch(void **st)
     ledger_batch_free(b);
     b = ledger_batch_new(true);
     assert_true(ledger_batch_knows_all(b));
+    /* has-then-add in one look: the same answers as the two */
+    for (uint32_t i = 0; i < 5000; i++) {
+        hash128(&i, sizeof i, 9, id);
+        assert_true(ledger_batch_add_new(b, id, i + 1));
+        assert_false(ledger_batch_add_new(b, id, i + 2)); /* held: not added again */
+        assert_true(ledger_batch_has(b, id));
+    }
+    assert_int_equal(ledger_batch_len(b), 5000);
     ledger_batch_free(b);
 }
 
