@@ -160,6 +160,14 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out);
 /* For a map-shaped plan: appends the JSON text json_write would give for the
  * value (true), without making the value; false (nothing appended) as above. */
 bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb);
+/* For a plan whose value is a string (root.name holding a string; a
+ * concatenation): its text, without making the value: the field's own bytes or
+ * buf's, *len of them (not NUL-terminated); NULL when the plan has another
+ * shape or the record does not fit, as expr_fast_eval. What it gives is the
+ * text of the string expr_fast_eval would give. */
+#define EXPR_FAST_TEXT_MAX 4096 /* a longer concatenation is left to the evaluator */
+const char *expr_fast_text(const struct expr_fast *f, const value *root,
+                           char buf[EXPR_FAST_TEXT_MAX], size_t *len);
 void expr_fast_free(struct expr_fast *f);
 
 /* Evaluates x as a condition: non-bool results are an error. */

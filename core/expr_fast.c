@@ -19,8 +19,7 @@
 #include "expr_internal.h"
 #include "json.h"
 
-#define FAST_MAX_TEXT 4096 /* a longer concatenation is left to the evaluator */
-#define FX_MAP_MAX 16      /* a map of more entries too */
+#define FX_MAP_MAX 16 /* a map of more entries too */
 
 enum fx_kind { FX_FIELD, FX_CONCAT, FX_MAP };
 
@@ -31,6 +30,8 @@ struct fx_term {
     bool to_int;              /* int(root.name) */
     const char *key;          /* FX_MAP: the key */
     size_t keylen;
+    char *keyjson; /* FX_MAP: '{' or ',', the key as JSON, ':' (what expr_fast_json writes) */
+    size_t keyjsonlen;
     size_t hint; /* where the field was in the last record (records of a file agree) */
 };
 
@@ -107,6 +108,13 @@ struct expr_fast *expr_fast_plan(const expr *x, int root)
                 if (f->terms[j].keylen == t->keylen &&
                     memcmp(f->terms[j].key, t->key, t->keylen) == 0)
                     goto no;
+            strbuf kj;
+            sb_init(&kj);
+            sb_addc(&kj, i ? ',' : '{');
+            json_write_string(&kj, t->key, t->keylen);
+            sb_addc(&kj, ':');
+            t->keyjsonlen = kj.len;
+            t->keyjson = sb_steal(&kj);
             if (is_field(v, root)) {
                 t->field = v;
             } else if (v->kind == N_CALL && v->op == FN_INT && !v->method && v->nkids == 1 &&
@@ -128,6 +136,8 @@ void expr_fast_free(struct expr_fast *f)
 {
     if (!f)
         return;
+    for (size_t i = 0; i < f->n; i++)
+        free(f->terms[i].keyjson);
     free(f->terms);
     free(f);
 }
@@ -207,16 +217,45 @@ bool expr_fast_json(const struct expr_fast *f, const value *root, strbuf *sb)
     value vals[FX_MAP_MAX];
     if (f->kind != FX_MAP || !map_values(f, root, vals))
         return false;
-    sb_addc(sb, '{');
     for (size_t i = 0; i < f->n; i++) {
-        if (i)
-            sb_addc(sb, ',');
-        json_write_string(sb, f->terms[i].key, f->terms[i].keylen);
-        sb_addc(sb, ':');
+        sb_add(sb, f->terms[i].keyjson, f->terms[i].keyjsonlen); /* made once, when planned */
         json_write(sb, &vals[i]);
     }
     sb_addc(sb, '}');
     return true;
+}
+
+const char *expr_fast_text(const struct expr_fast *f, const value *root,
+                           char buf[EXPR_FAST_TEXT_MAX], size_t *len)
+{
+    if (f->kind == FX_FIELD) {
+        const value *v = field_of(root, &f->terms[0]);
+        if (!v || v->type != V_STRING)
+            return NULL;
+        *len = value_strlen(v);
+        return value_str(v);
+    }
+    if (f->kind != FX_CONCAT)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        struct fx_term *t = &f->terms[i];
+        const char *s = t->text;
+        size_t k = t->len;
+        if (t->field) {
+            const value *v = field_of(root, t);
+            if (!v || v->type != V_STRING)
+                return NULL;
+            s = value_str(v);
+            k = value_strlen(v);
+        }
+        if (k > EXPR_FAST_TEXT_MAX - n)
+            return NULL;
+        memcpy(buf + n, s, k);
+        n += k;
+    }
+    *len = n;
+    return buf;
 }
 
 bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
@@ -230,7 +269,7 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
         return true;
     }
     case FX_CONCAT: {
-        char buf[FAST_MAX_TEXT];
+        char buf[EXPR_FAST_TEXT_MAX];
         size_t len = 0;
         for (size_t i = 0; i < f->n; i++) {
             struct fx_term *t = &f->terms[i];

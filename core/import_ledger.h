@@ -43,9 +43,18 @@ bool ledger_batch_has(const struct ledger_batch *b, const unsigned char id[IDENT
 /* Holds back a claim of id for the event at position. */
 void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LEN],
                       int64_t position);
+/* ledger_batch_has and ledger_batch_add in one look: false (nothing added) when
+ * id is held back already, else adds it and gives true. */
+bool ledger_batch_add_new(struct ledger_batch *b, const unsigned char id[IDENTITY_LEN],
+                          int64_t position);
 /* Writes the claims held back, in identity order, inside the caller's
  * transaction, and forgets them. */
 int ledger_batch_write(struct ledger_batch *b, struct store *s, err *e);
+/* Sorts claims by identity, memcmp order (what ledger_batch_write writes in);
+ * the _radix one is the plain radix sort it falls back on, kept for the test
+ * that compares them. */
+void ledger_sort_claims(struct ledger_claim *c, size_t n);
+void ledger_sort_claims_radix(struct ledger_claim *c, size_t n);
 /* Forgets them unwritten (the import is rolled back). */
 void ledger_batch_clear(struct ledger_batch *b);
 

@@ -183,6 +183,18 @@ static value ce_default(const value *record, const char *slot)
     return v ? value_ref(v) : value_null();
 }
 
+/* A name slot (stream, type) through its plan's text (expr_fast_text) when the
+ * record fits and name_text would take the string as it is (not empty, no NUL):
+ * the name, without making the value; else NULL (the slot's full path). */
+static char *fast_name(const struct expr_fast *f, const value *record, char buf[EXPR_FAST_TEXT_MAX])
+{
+    size_t len;
+    const char *t = f ? expr_fast_text(f, record, buf, &len) : NULL;
+    if (!t || len == 0 || memchr(t, '\0', len))
+        return NULL;
+    return xstrndup(t, len);
+}
+
 /* The value of a slot: its expression, else the CloudEvents default, else absent
  * (*present = false). */
 static int slot_value(const struct source_spec *src, const expr *x, const struct expr_fast *f,
@@ -234,34 +246,43 @@ int mapping_apply_planned(const struct source_spec *src, const struct mapping_pl
     bool present;
     value v = value_null();
 
-    if ((rc = slot_value(src, src->stream, plan->stream, "stream", record, &v, &present, reason,
-                         n)) != MAP_OK)
+    char buf[EXPR_FAST_TEXT_MAX];
+    if ((out->stream = fast_name(plan->stream, record, buf)))
+        ;
+    else if ((rc = slot_value(src, src->stream, plan->stream, "stream", record, &v, &present,
+                              reason, n)) != MAP_OK)
         goto fail;
-    if (!present) {
+    else if (!present) {
         rc = bad(reason, n, "no stream: the source has no `stream:` expression");
         goto fail;
-    }
-    if ((rc = name_text(&v, "stream", &out->stream, reason, n)) != MAP_OK)
+    } else if ((rc = name_text(&v, "stream", &out->stream, reason, n)) != MAP_OK)
         goto fail;
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->type, plan->type, "type", record, &v, &present, reason, n)) !=
-        MAP_OK)
+    if ((out->type = fast_name(plan->type, record, buf)))
+        ;
+    else if ((rc = slot_value(src, src->type, plan->type, "type", record, &v, &present, reason,
+                              n)) != MAP_OK)
         goto fail;
-    if (!present) {
+    else if (!present) {
         rc = bad(reason, n, "no type: the source has no `type:` expression");
         goto fail;
-    }
-    if ((rc = name_text(&v, "type", &out->type, reason, n)) != MAP_OK)
+    } else if ((rc = name_text(&v, "type", &out->type, reason, n)) != MAP_OK)
         goto fail;
     value_free(v);
     v = value_null();
 
-    if ((rc = slot_value(src, src->time, plan->time, "time", record, &v, &present, reason, n)) !=
-        MAP_OK)
+    const char *tt;
+    size_t tl;
+    if (plan->time && (tt = expr_fast_text(plan->time, record, buf, &tl)) &&
+        time_canonical_ms(tt, tl, &out->time_ms)) { /* time_text's answer, for less */
+        memcpy(out->time, tt, TIME_TEXT_LEN);
+        out->time[TIME_TEXT_LEN] = '\0';
+    } else if ((rc = slot_value(src, src->time, plan->time, "time", record, &v, &present, reason,
+                                n)) != MAP_OK) {
         goto fail;
-    if (present) {
+    } else if (present) {
         if ((rc = time_text(&v, src->timezone_min, out, reason, n)) != MAP_OK)
             goto fail;
     } else {

@@ -476,6 +476,35 @@ static int csv_skip_line(struct reader *r)
 /* Reads one CSV record into r->fields[0..r->nfields). Returns 1 with a record
  * (*bad set, why filled, when it is malformed), 0 at the end, -1 on error (e set).
  * *blank_line is set for an empty line. */
+/* The first delimiter or line feed in [p, end), or end: eight bytes at a time
+ * while eight remain (a word has the byte when word ^ byte-in-every-lane has a
+ * zero lane), then byte by byte to the exact place. A byte loop was about a
+ * third of reading a CSV row. */
+static const unsigned char *csv_scan(const unsigned char *p, const unsigned char *end, int delim)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t dm = ones * (unsigned char)delim, nm = ones * (unsigned char)'\n';
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t a = w ^ dm, b = w ^ nm;
+        uint64_t hit = (((a - ones) & ~a) | ((b - ones) & ~b)) & highs;
+        if (hit) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* the lowest lane flagged is the first such byte (a borrow can only
+             * flag lanes after a true one) */
+            return p + (__builtin_ctzll(hit) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while (p < end && *p != delim && *p != '\n')
+        p++;
+    return p;
+}
+
 static int csv_read(struct reader *r, bool *bad, err *why, bool *blank_line, err *e)
 {
     size_t nf = 0;
@@ -576,9 +605,8 @@ static int csv_read(struct reader *r, bool *bad, err *why, bool *blank_line, err
         sb_addc(f, (char)c);
         total++;
         for (;;) {
-            const unsigned char *p = r->data + r->pos, *end = r->data + r->len, *q = p;
-            while (q < end && *q != delim && *q != '\n')
-                q++;
+            const unsigned char *p = r->data + r->pos, *end = r->data + r->len;
+            const unsigned char *q = csv_scan(p, end, delim);
             sb_add(f, (const char *)p, (size_t)(q - p));
             total += (size_t)(q - p);
             r->pos += (size_t)(q - p);
@@ -688,7 +716,7 @@ static int next_csv(struct reader *r, struct record *rec, err *e)
         if (m.type == V_MAP && __atomic_load_n(&m.u.m->refs, __ATOMIC_ACQUIRE) == 1 &&
             value_map_len(&m) == r->ncols) {
             for (size_t i = 0; i < r->ncols; i++) {
-                value *slot = value_map_slot_at(&m, i);
+                value *slot = &m.u.m->entries[i].val; /* value_map_slot_at: held by none */
                 if (!value_string_overwrite(slot, r->fields[i].buf, r->fields[i].len)) {
                     value_free(*slot);
                     *slot = value_string(r->fields[i].buf, r->fields[i].len);

@@ -250,25 +250,11 @@ void snapshot_done(struct snapshot *snap)
 
 /* ---- helpers of the backends (store_backend.h) ---- */
 
-/* Is s already the canonical text of a valid instant (YYYY-MM-DDTHH:MM:SS.mmmZ, every
- * field in range), so that parsing and formatting it again would give it back? */
+/* Is s already the canonical text of a valid instant (util.h, time_canonical_ms),
+ * so that parsing and formatting it again would give it back? */
 static bool time_canonical(const char *s)
 {
-    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-    for (int i = 0; i < TIME_TEXT_LEN; i++) {
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-            return false;
-    }
-    if (s[TIME_TEXT_LEN] != '\0')
-        return false;
-#define F2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
-    int y = F2(0) * 100 + F2(2), mo = F2(5), d = F2(8);
-    if (mo < 1 || mo > 12 || d < 1 || F2(11) > 23 || F2(14) > 59 || F2(17) > 59)
-        return false;
-#undef F2
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[mo - 1] + (mo == 2 && leap);
+    return time_canonical_ms(s, strnlen(s, TIME_TEXT_LEN + 1), NULL); /* reads stop at its end */
 }
 
 bool store_time_text(const char *in, char out[TIME_TEXT_LEN + 1])

@@ -69,6 +69,12 @@ void stream_cache_put(struct stream_cache *c, const char *name, int64_t id, int6
         ce->name = xstrdup(name);
         c->len++;
     }
+    stream_cache_set(c, ce, id, version, last_position, dirty);
+}
+
+void stream_cache_set(struct stream_cache *c, struct cache_entry *ce, int64_t id, int64_t version,
+                      int64_t last_position, bool dirty)
+{
     ce->id = id;
     ce->version = version;
     ce->last_position = last_position;

@@ -35,6 +35,10 @@ struct stream_cache {
 void stream_cache_clear(struct stream_cache *c);
 /* The entry of name, or NULL. */
 struct cache_entry *stream_cache_find(struct stream_cache *c, const char *name);
+/* Sets an entry stream_cache_find gave (no put since), as stream_cache_put would
+ * for its name, without looking it up again. */
+void stream_cache_set(struct stream_cache *c, struct cache_entry *ce, int64_t id, int64_t version,
+                      int64_t last_position, bool dirty);
 void stream_cache_put(struct stream_cache *c, const char *name, int64_t id, int64_t version,
                       int64_t last_position, bool dirty);
 

@@ -83,6 +83,10 @@ bool utf8_valid(const char *str, size_t n)
         }
         if (i >= n)
             break;
+        if ((unsigned char)str[i] < 0x80) { /* an ASCII byte (a short tail): no call */
+            i++;
+            continue;
+        }
         size_t k = utf8_seq(str + i, n - i);
         if (!k)
             return false;

@@ -30,9 +30,18 @@
 
 /* ---- strings ---- */
 
+/* A string's text bytes (with its NUL) rounded up to a multiple of 8: malloc
+ * gives that much anyway (its sizes go by 16, the header is 16), and a string
+ * may then be written over by a shorter or slightly longer one in place
+ * (value_string_overwrite: a CSV reader's fields of varying length). */
+static size_t vstring_room(size_t len)
+{
+    return (len + 1 + 7) & ~(size_t)7;
+}
+
 static struct vstring *vstring_alloc(size_t len)
 {
-    struct vstring *s = xmalloc(sizeof *s + len + 1);
+    struct vstring *s = xmalloc(sizeof *s + vstring_room(len));
     s->refs = 1;
     s->hash = 0;
     s->len = len;
@@ -333,10 +342,14 @@ value *value_map_slot_at(value *map, size_t i)
 
 bool value_string_overwrite(value *v, const char *s, size_t len)
 {
-    if (v->type != V_STRING || v->u.s->len != len ||
+    /* The room of its current length is at most what it was given (a string
+     * only shrinks within its room). */
+    if (v->type != V_STRING || vstring_room(len) > vstring_room(v->u.s->len) ||
         __atomic_load_n(&v->u.s->refs, __ATOMIC_ACQUIRE) != 1)
         return false;
     memcpy(v->u.s->text, s, len);
+    v->u.s->text[len] = '\0';
+    v->u.s->len = len;
     v->u.s->hash = 0;
     return true;
 }

@@ -182,9 +182,10 @@ void value_map_setv(value *map, value key, value val); /* takes key (a string) a
 void value_map_set_at(value *map, size_t i, value val);
 /* Entry i's value, to be changed in place (the map is unshared first). */
 value *value_map_slot_at(value *map, size_t i);
-/* Makes *v the string s[0..len) by writing over its text when *v is a string of
- * that length that no one else holds (nothing allocated); false, and *v left
- * alone, otherwise. */
+/* Makes *v the string s[0..len) by writing over its text when *v is a string
+ * no one else holds whose room takes len bytes (its text was allocated by
+ * eights: any length whose text and NUL fit the same eights; nothing
+ * allocated); false, and *v left alone, otherwise. */
 bool value_string_overwrite(value *v, const char *s, size_t len);
 bool value_map_remove(value *map, const char *key, size_t klen); /* true if it was there */
 

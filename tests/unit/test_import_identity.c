@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/import_identity.h"
@@ -117,6 +118,14 @@ static void test_ledger_batch(void **st)
     ledger_batch_free(b);
     b = ledger_batch_new(true);
     assert_true(ledger_batch_knows_all(b));
+    /* has-then-add in one look: the same answers as the two */
+    for (uint32_t i = 0; i < 5000; i++) {
+        hash128(&i, sizeof i, 9, id);
+        assert_true(ledger_batch_add_new(b, id, i + 1));
+        assert_false(ledger_batch_add_new(b, id, i + 2)); /* held: not added again */
+        assert_true(ledger_batch_has(b, id));
+    }
+    assert_int_equal(ledger_batch_len(b), 5000);
     ledger_batch_free(b);
 }
 
@@ -165,12 +174,70 @@ static void test_ledger_write(void **st)
     store_close(s);
 }
 
+static int cmp_claim(const void *a, const void *b)
+{
+    const struct ledger_claim *x = a, *y = b;
+    return memcmp(x->id, y->id, IDENTITY_LEN);
+}
+
+/* ledger_sort_claims (buckets of the top bits, insertion within) against qsort
+ * and the plain radix sort: hashed identities of every count up to 300 and
+ * 70,000; up to 300 identities sharing their first 8 bytes (a bucket past its insertion
+ * limit: the radix sort takes it) or their first 2; identities equal but for
+ * their last byte. Positions travel with their identities. */
+static void test_ledger_sort(void **st)
+{
+    (void)st;
+    size_t sizes[] = {0, 1, 2, 3, 17, 255, 256, 257, 300, 70000};
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int shape = 0; shape < 4; shape++) {
+            size_t n = sizes[si];
+            if ((shape == 1 || shape == 3) && n > 300)
+                continue; /* runs sharing 8 bytes go by insertion: quadratic */
+            struct ledger_claim *a = calloc(n ? n : 1, sizeof *a),
+                                *b = calloc(n ? n : 1, sizeof *b),
+                                *c = calloc(n ? n : 1, sizeof *c);
+            for (size_t i = 0; i < n; i++) {
+                char text[32];
+                int len = snprintf(text, sizeof text, "record %zu", i);
+                hash128(text, (size_t)len, (uint32_t)shape, a[i].id);
+                if (shape == 1) /* the first 8 bytes shared by all */
+                    memset(a[i].id, 0xab, 8);
+                else if (shape == 2) /* the first 2 shared */
+                    memset(a[i].id, 0x00, 2);
+                else if (shape == 3) { /* all equal but the last byte (distinct below 256) */
+                    memset(a[i].id, 0x5c, IDENTITY_LEN - 1);
+                    a[i].id[IDENTITY_LEN - 1] = (unsigned char)(i * 37);
+                    a[i].id[IDENTITY_LEN - 2] = (unsigned char)(i / 256);
+                }
+                a[i].position = (int64_t)i + 1;
+            }
+            memcpy(b, a, n * sizeof *a);
+            memcpy(c, a, n * sizeof *a);
+            ledger_sort_claims(a, n);
+            ledger_sort_claims_radix(b, n);
+            if (n)
+                qsort(c, n, sizeof *c, cmp_claim);
+            for (size_t i = 0; i < n; i++) {
+                if (memcmp(a[i].id, c[i].id, IDENTITY_LEN) != 0 ||
+                    memcmp(b[i].id, c[i].id, IDENTITY_LEN) != 0)
+                    fail_msg("n %zu shape %d: claim %zu out of order", n, shape, i);
+                /* identities are distinct here: each keeps its position */
+                if (a[i].position != c[i].position || b[i].position != c[i].position)
+                    fail_msg("n %zu shape %d: claim %zu lost its position", n, shape, i);
+            }
+            free(a);
+            free(b);
+            free(c);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_reference), cmocka_unit_test(test_identities_separate),
         cmocka_unit_test(test_ledger_batch),   cmocka_unit_test(test_ledger_write),
-        cmocka_unit_test(test_occurrences),
+        cmocka_unit_test(test_occurrences),    cmocka_unit_test(test_ledger_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

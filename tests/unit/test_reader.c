@@ -108,6 +108,55 @@ static void test_csv_delimiter(void **st)
                 "ERROR: t: error: a CSV delimiter may not be a quote or a line break\n");
 }
 
+/* The field scan (reader.c, csv_scan: eight bytes at a time, then bytes) ends
+ * every field where a byte loop would: fields of every length 0..19 in both
+ * columns, so that each delimiter and line end falls at every place of a word,
+ * of bytes next to the delimiter's and the line feed's values (delim ^ 1, 0x0b,
+ * delim + 1), with three delimiters; the file's end falls within the last word. */
+static void test_csv_scan_every_place(void **st)
+{
+    (void)st;
+    const char delims[] = {',', ';', '\t'};
+    for (size_t k = 0; k < sizeof delims; k++) {
+        char d = delims[k];
+        char next = (char)(d + 1 == '\n' ? d + 2 : d + 1); /* a tab's next is a line feed */
+        const char alphabet[] = {(char)(d ^ 1), '\x0b', next, 'x', '7'};
+        strbuf in, want;
+        sb_init(&in);
+        sb_init(&want);
+        sb_addf(&in, "a%cb\n", d);
+        int line = 1, n = 0;
+        for (int l1 = 0; l1 < 20; l1++)
+            for (int l2 = 0; l2 < 20; l2++) {
+                char f1[32], f2[32];
+                for (int i = 0; i < l1; i++)
+                    f1[i] = alphabet[(n + i) % 5];
+                for (int i = 0; i < l2; i++)
+                    f2[i] = alphabet[(n + 2 * i + 1) % 5];
+                n++;
+                line++;
+                sb_add(&in, f1, (size_t)l1);
+                sb_addc(&in, d);
+                sb_add(&in, f2, (size_t)l2);
+                sb_addc(&in, '\n');
+                value m = value_map(2);
+                value_map_set(&m, "a", value_string(f1, (size_t)l1));
+                value_map_set(&m, "b", value_string(f2, (size_t)l2));
+                sb_addf(&want, "t:%d: ", line);
+                json_write(&want, &m);
+                sb_addc(&want, '\n');
+                value_free(m);
+            }
+        sb_adds(&in, "end");
+        sb_addc(&in, d);
+        sb_adds(&in, "x"); /* no final line feed */
+        sb_addf(&want, "t:%d: {\"a\":\"end\",\"b\":\"x\"}\n", line + 1);
+        expect_read(SRC_CSV, NULL, d, in.buf, want.buf);
+        sb_done(&in);
+        sb_done(&want);
+    }
+}
+
 static void test_csv_bad(void **st)
 {
     /* ragged rows */
@@ -438,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_csv_basic),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_csv_delimiter),
+        cmocka_unit_test(test_csv_scan_every_place),
         cmocka_unit_test(test_csv_bad),
         cmocka_unit_test(test_ndjson),
         cmocka_unit_test(test_ndjson_bad_json_reason),

@@ -15,6 +15,7 @@
 #include "core/expr.h"
 #include "core/instant.h"
 #include "core/json.h"
+#include "core/store_backend.h"
 
 /* The canonical text of s read strictly, or "refused". */
 static const char *norm(const char *s, bool lenient)
@@ -376,6 +377,42 @@ static void test_canonical(void **st)
         assert_false(instant_is_canonical(no[i], strlen(no[i])));
 }
 
+/* The word-at-a-time check of the canonical shape (core/util.c,
+ * time_canonical_ms; store_time_text and the mapping use it): whatever it takes or leaves, the text
+ * it gives is what reading and formatting give (time_parse, time_format_ms), over canonical times
+ * and every one-byte change of them (each byte set to each of 0..255). */
+static void test_store_time_text(void **st)
+{
+    (void)st;
+    const char *base[] = {"2026-01-01T00:00:00.017Z", "2024-02-29T23:59:59.999Z",
+                          "2023-02-28T12:34:56.789Z", "0001-01-01T00:00:00.000Z",
+                          "9999-12-31T23:59:59.999Z", "2000-02-29T09:09:09.090Z"};
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++) {
+        int64_t ms;
+        assert_true(time_canonical_ms(base[i], TIME_TEXT_LEN, &ms)); /* the fast way is taken */
+        assert_false(time_canonical_ms(base[i], TIME_TEXT_LEN - 1, &ms));
+    }
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++)
+        for (int at = 0; at <= TIME_TEXT_LEN; at++)
+            for (int c = 0; c < 256; c++) {
+                char in[TIME_TEXT_LEN + 2] = {0}, got[TIME_TEXT_LEN + 1], want[TIME_TEXT_LEN + 1];
+                memcpy(in, base[i], TIME_TEXT_LEN);
+                in[at] = (char)c; /* at == TIME_TEXT_LEN: a byte after the text */
+                int64_t ms;
+                bool ok = time_parse(in, strlen(in), 0, &ms);
+                if (ok)
+                    time_format_ms(ms, want);
+                int64_t cms = 0;
+                if (time_canonical_ms(in, strlen(in), &cms) &&
+                    (!ok || cms != ms || strcmp(in, want) != 0))
+                    fail_msg("time_canonical_ms takes \"%s\" as %lld", in, (long long)cms);
+                bool fast = store_time_text(in, got);
+                if (fast != ok || (ok && strcmp(got, want) != 0))
+                    fail_msg("store_time_text(\"%s\") gave %d \"%s\", want %d \"%s\"", in, fast,
+                             fast ? got : "", ok, ok ? want : "");
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_booking_overlap), cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_accessors),       cmocka_unit_test(test_stored_text),
         cmocka_unit_test(test_format_by_hand),  cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_store_time_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -639,8 +639,20 @@ static void test_in_place(void **st)
     assert_false(value_string_overwrite(slot, "zz", 2)); /* held elsewhere */
     value_free(held);
     assert_true(value_string_overwrite(slot, "zz", 2));
-    assert_false(value_string_overwrite(slot, "zzz", 3)); /* another length */
     assert_string_equal(value_str(value_map_get(&m, "b")), "zz");
+    /* within its room (text and NUL in 8 bytes): longer or shorter, in place */
+    assert_true(value_string_overwrite(slot, "zzzzzzz", 7));
+    assert_int_equal(value_strlen(slot), 7);
+    assert_true(value_string_overwrite(slot, "q", 1));
+    assert_int_equal(value_strlen(slot), 1);
+    assert_string_equal(value_str(slot), "q");
+    value q = value_cstring("q");
+    assert_true(value_equal(slot, &q)); /* and its hash is made again */
+    assert_int_equal(value_string_hash(slot), value_string_hash(&q));
+    value_free(q);
+    assert_false(value_string_overwrite(slot, "zzzzzzzz", 8)); /* past its room */
+    assert_string_equal(value_str(slot), "q");
+    assert_true(value_string_overwrite(slot, "zz", 2));
     assert_string_equal(value_str(value_map_key_at(&m, 1)), "b");
     value_free(m);
 }
