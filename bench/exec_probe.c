@@ -118,7 +118,8 @@ int main(int argc, char **argv)
     const struct command_spec *dep = domain_command(bank, "Deposit");
     const struct aggregate_spec *acc = domain_aggregate(bank, "Account");
     int64_t accounts = 0;
-    sqlite3_stmt *cnt = raw_prepare(store_sqlite_db(s), "SELECT count(*) - 1 FROM streams");
+    sqlite3_stmt *cnt = raw_prepare(
+        store_sqlite_db(s), "SELECT count(*) FROM streams WHERE name GLOB 'Account-[0-9]*'");
     if (sqlite3_step(cnt) == SQLITE_ROW)
         accounts = sqlite3_column_int64(cnt, 0);
     sqlite3_finalize(cnt);
