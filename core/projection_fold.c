@@ -488,6 +488,9 @@ struct batch {
     int64_t start;    /* the checkpoint it starts from; -1 until one projection says */
     size_t nin;       /* projections folding it */
     const char *who;  /* the projection an error is about (NULL: none in particular) */
+    /* `meta` built into from one event to the next rather than made anew (its
+     * map, keys and unshared strings are reused: a third of decoding's cost) */
+    struct meta_keep meta;
 };
 
 /* Reads each projection's record under the write lock and says which of them
@@ -560,7 +563,8 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
     struct decoded_event de;
     err derr;
     err_clear(&derr);
-    bool decoded = any && event_decode_need(b->folds[0]->d, ev, true, need, &de, &derr) == ST_OK;
+    bool decoded =
+        any && event_decode_keep(b->folds[0]->d, ev, true, need, &b->meta, &de, &derr) == ST_OK;
     int rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < b->n; i++) {
         struct part *pt = &b->parts[i];
@@ -591,7 +595,7 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
         }
     }
     if (decoded)
-        decoded_event_done(&de);
+        decoded_event_done_keep(&de, &b->meta);
     return rc;
 }
 
@@ -690,7 +694,7 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
                       bool honour, struct event_list *page, struct batch_out *outs, err *e)
 {
     memset(outs, 0, n * sizeof *outs);
-    struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name};
+    struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name, {{{0}}, {0}}};
     int rc = batch_tx_begin(&b, e);
     if (rc != ST_OK)
         return rc;
@@ -710,6 +714,7 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
         free(b.parts[i].skips);
     }
     free(b.parts);
+    meta_keep_done(&b.meta);
     return rc;
 }
 
