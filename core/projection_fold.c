@@ -46,9 +46,9 @@ void fold_done(struct fold *f)
     value_free(f->cache);
     value_free(f->dirty);
     value_free(f->defaults);
-    free(f->dry_cols);
+    free(f->set_cols);
     meta_keep_done(&f->dry_meta);
-    free(f->dry_at);
+    free(f->set_at);
     sb_done(&f->key);
 }
 
@@ -175,9 +175,9 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
     return ok ? FOLD_OK : FOLD_FAILED;
 }
 
-/* Sets column i of *row to v (taken), refusing a value its column's type cannot
- * hold, so the failure names the column and the event that wrote it, rather than
- * surfacing later in whatever handler reads it. Null clears a column of any type. */
+/* Refuses a value v its column's type cannot hold (freeing it: *v becomes null),
+ * so the failure names the column and the event that wrote it, rather than
+ * surfacing later in whatever handler reads it. */
 static bool column_check(const struct field_spec *c, const struct assign *a, value *v, err *e)
 {
     if (field_check(c, v, e) != ST_OK) {
@@ -192,27 +192,77 @@ static bool column_check(const struct field_spec *c, const struct assign *a, val
     return true;
 }
 
-static bool column_value_as(const struct field_spec *c, const struct assign *a, value *v, err *e)
+/* The column a handler's `set` names, looked up at the fold's first event rather
+ * than at every event (its type by name, its place in the row by name). */
+struct set_col {
+    const struct field_spec *spec; /* its type (NULL: none declared) */
+    /* spec asks nothing of a value but its type (no bounds, lengths, pattern, enum,
+     * parts, or text to read as a time): field_check's answer then depends on the
+     * value's type alone, and ok_type (-1: none yet) is a type it accepted. */
+    bool by_type;
+    int ok_type;
+    size_t at;  /* its place in a row made from the defaults */
+    size_t len; /* strlen of its name */
+};
+
+static void set_cols_make(struct fold *f)
 {
-    if (c && v->type != V_NULL) {
-        *v = field_coerce_spec(c, *v);
-        return column_check(c, a, v, e);
+    const struct projection_spec *p = f->p;
+    f->set_at = xcalloc(p->nhandlers + 1, sizeof *f->set_at);
+    for (size_t i = 0; i < p->nhandlers; i++)
+        f->set_at[i + 1] = f->set_at[i] + p->handlers[i].nset;
+    f->set_cols = xcalloc(f->set_at[p->nhandlers] + 1, sizeof *f->set_cols);
+    for (size_t i = 0; i < p->nhandlers; i++) {
+        for (size_t j = 0; j < p->handlers[i].nset; j++) {
+            struct set_col *c = &f->set_cols[f->set_at[i] + j];
+            const char *name = p->handlers[i].set[j].name;
+            c->spec = fields_find(p->coltypes, p->ncolumns, name);
+            const struct field_spec *s = c->spec;
+            c->by_type = s && !s->record && !s->elem && !s->has_min && !s->has_max &&
+                         s->min_length < 0 && s->max_length < 0 && !s->pattern &&
+                         s->enum_values.type != V_LIST && s->type != F_TIMESTAMP &&
+                         s->type != F_DURATION;
+            c->ok_type = -1;
+            c->len = strlen(name);
+            c->at = SIZE_MAX;
+            for (size_t k = 0; k < p->ncolumns && c->at == SIZE_MAX; k++)
+                if (strcmp(p->columns[k], name) == 0)
+                    c->at = k;
+        }
     }
-    return true;
 }
 
-static bool column_value(const struct projection_spec *p, const struct assign *a, value *v, err *e)
+/* Makes v (owned) a value of c's column: coerced to its type, and checked (false,
+ * with *v null, when the column cannot hold it). Null clears a column of any type.
+ * The check is skipped for a value of a type c's spec has accepted, when only the
+ * type matters (by_type). */
+static bool set_col_value(struct set_col *c, const struct assign *a, value *v, err *e)
 {
-    return column_value_as(fields_find(p->coltypes, p->ncolumns, a->name), a, v, e);
-}
-
-static bool column_set(const struct projection_spec *p, const struct assign *a, value *row, value v,
-                       err *e)
-{
-    if (!column_value(p, a, &v, e))
+    if (!c->spec || v->type == V_NULL)
+        return true;
+    *v = field_coerce_spec(c->spec, *v);
+    if (c->by_type && (int)v->type == c->ok_type)
+        return true;
+    if (!column_check(c->spec, a, v, e))
         return false;
-    value_map_set(row, a->name, v);
+    if (c->by_type)
+        c->ok_type = (int)v->type;
     return true;
+}
+
+/* Sets the column of c to v (taken) in row, in place unless the row is shared:
+ * at its usual place when the key there is its name (a row from the defaults or
+ * from storage has its columns in order), else looked up. */
+static void set_col_set(value *row, const struct set_col *c, const char *name, value v)
+{
+    if (c->at < value_map_len(row)) {
+        const value *k = value_map_key_at(row, c->at);
+        if (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0) {
+            value_map_set_at(row, c->at, v);
+            return;
+        }
+    }
+    value_map_set(row, name, v);
 }
 
 /* What an event did to one row, until it is written. */
@@ -297,11 +347,17 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         } else if (h->delete_row && !p->keyed) {
             next = proj_defaults_row(p); /* the single row is always there: back to its defaults */
         } else if (!deleted) {
-            next = value_ref(&row);
+            if (!f->set_cols)
+                set_cols_make(f);
+            struct set_col *cols = &f->set_cols[f->set_at[h - p->handlers]];
+            next = value_ref(&row); /* copied at its first set: row stays the row before */
             for (size_t j = 0; j < h->nset && res == FOLD_OK; j++) {
                 value v;
-                if (expr_eval(h->set[j].value, &vars, &v, e) != ST_OK ||
-                    !column_set(p, &h->set[j], &next, v, e)) {
+                bool ok = expr_eval(h->set[j].value, &vars, &v, e) == ST_OK &&
+                          set_col_value(&cols[j], &h->set[j], &v, e);
+                if (ok)
+                    set_col_set(&next, &cols[j], h->set[j].name, v);
+                else {
                     snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
                     failure_where(f, h->set[j].pos, path, e);
                     res = FOLD_FAILED;
@@ -807,74 +863,6 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
 
 #define DRY_SETS_MAX 16 /* the most `set` columns fold_event_dry takes; more go to fold_event */
 
-/* The column a handler's `set` names, looked up once per dry run. */
-struct dry_col {
-    const struct field_spec *spec; /* its type (NULL: none declared) */
-    /* spec asks nothing of a value but its type (no bounds, lengths, pattern, enum,
-     * parts, or text to read as a time): field_check's answer then depends on the
-     * value's type alone, and ok_type (-1: none yet) is a type it accepted. */
-    bool by_type;
-    int ok_type;
-    size_t at;  /* its place in a row made from the defaults */
-    size_t len; /* strlen of its name */
-};
-
-static void dry_cols_make(struct fold *f)
-{
-    const struct projection_spec *p = f->p;
-    f->dry_at = xcalloc(p->nhandlers + 1, sizeof *f->dry_at);
-    for (size_t i = 0; i < p->nhandlers; i++)
-        f->dry_at[i + 1] = f->dry_at[i] + p->handlers[i].nset;
-    f->dry_cols = xcalloc(f->dry_at[p->nhandlers] + 1, sizeof *f->dry_cols);
-    for (size_t i = 0; i < p->nhandlers; i++) {
-        for (size_t j = 0; j < p->handlers[i].nset; j++) {
-            struct dry_col *c = &f->dry_cols[f->dry_at[i] + j];
-            const char *name = p->handlers[i].set[j].name;
-            c->spec = fields_find(p->coltypes, p->ncolumns, name);
-            const struct field_spec *s = c->spec;
-            c->by_type = s && !s->record && !s->elem && !s->has_min && !s->has_max &&
-                         s->min_length < 0 && s->max_length < 0 && !s->pattern &&
-                         s->enum_values.type != V_LIST && s->type != F_TIMESTAMP &&
-                         s->type != F_DURATION;
-            c->ok_type = -1;
-            c->len = strlen(name);
-            c->at = SIZE_MAX;
-            for (size_t k = 0; k < p->ncolumns && c->at == SIZE_MAX; k++)
-                if (strcmp(p->columns[k], name) == 0)
-                    c->at = k;
-        }
-    }
-}
-
-/* column_value_as for a dry run's column: the check is skipped for a value of a
- * type c's spec has accepted, when only the type matters (by_type). */
-static bool dry_col_value(struct dry_col *c, const struct assign *a, value *v, err *e)
-{
-    if (!c->spec || v->type == V_NULL)
-        return true;
-    *v = field_coerce_spec(c->spec, *v);
-    if (c->by_type && (int)v->type == c->ok_type)
-        return true;
-    if (!column_check(c->spec, a, v, e))
-        return false;
-    if (c->by_type)
-        c->ok_type = (int)v->type;
-    return true;
-}
-
-/* Sets the column of c to v (taken) in row, in place unless the row is shared. */
-static void dry_col_set(value *row, const struct dry_col *c, const char *name, value v)
-{
-    if (c->at < value_map_len(row)) {
-        const value *k = value_map_key_at(row, c->at);
-        if (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0) {
-            value_map_set_at(row, c->at, v);
-            return;
-        }
-    }
-    value_map_set(row, name, v);
-}
-
 /* A dry run's usual event (no writer, no for_each, no delete): the same result as
  * fold_event, but its one row is changed where it lies in f->cache, with neither a
  * copy of the row before nor a list of keys (nothing compares or writes them).
@@ -925,14 +913,14 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
         failure_where(f, h->pos, path, e);
         res = FOLD_FAILED;
     }
-    if (!f->dry_cols)
-        dry_cols_make(f);
-    struct dry_col *cols = &f->dry_cols[f->dry_at[h - p->handlers]];
+    if (!f->set_cols)
+        set_cols_make(f);
+    struct set_col *cols = &f->set_cols[f->set_at[h - p->handlers]];
     value vals[DRY_SETS_MAX];
     size_t nv = 0;
     for (size_t j = 0; res == FOLD_OK && yes && j < h->nset; j++) {
         if (expr_eval(h->set[j].value, &vars, &vals[nv], e) != ST_OK ||
-            !dry_col_value(&cols[j], &h->set[j], &vals[nv++], e)) {
+            !set_col_value(&cols[j], &h->set[j], &vals[nv++], e)) {
             snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
             failure_where(f, h->set[j].pos, path, e);
             res = FOLD_FAILED;
@@ -942,7 +930,7 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
         value fresh = value_null();
         value *row = slot ? slot : (fresh = value_ref(&f->defaults), &fresh);
         for (size_t j = 0; j < nv; j++) {
-            dry_col_set(row, &cols[j], h->set[j].name, vals[j]);
+            set_col_set(row, &cols[j], h->set[j].name, vals[j]);
             vals[j] = value_null();
         }
         if (!slot)
