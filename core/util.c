@@ -194,7 +194,7 @@ void sb_reset(strbuf *sb)
         sb->buf[0] = '\0';
 }
 
-static void sb_grow_to(strbuf *sb, size_t need)
+void sb_grow_to(strbuf *sb, size_t need)
 {
     size_t cap = sb->cap ? sb->cap : 64;
     while (cap < need)
@@ -203,34 +203,9 @@ static void sb_grow_to(strbuf *sb, size_t need)
     sb->cap = cap;
 }
 
-/* The check inline, the growing not: sb_addc and sb_add call this for every
- * byte or piece an import writes, and the call was most of their cost. */
-static inline void sb_grow(strbuf *sb, size_t extra)
-{
-    size_t need = sb->len + extra + 1;
-    if (need > sb->cap)
-        sb_grow_to(sb, need);
-}
-
-void sb_add(strbuf *sb, const char *s, size_t n)
-{
-    sb_grow(sb, n);
-    if (n)
-        memcpy(sb->buf + sb->len, s, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
-}
-
 void sb_adds(strbuf *sb, const char *s)
 {
     sb_add(sb, s, strlen(s));
-}
-
-void sb_addc(strbuf *sb, char c)
-{
-    sb_grow(sb, 1);
-    sb->buf[sb->len++] = c;
-    sb->buf[sb->len] = '\0';
 }
 
 void sb_vaddf(strbuf *sb, const char *fmt, va_list ap)

@@ -23,9 +23,31 @@ typedef struct strbuf {
 void sb_init(strbuf *sb);
 void sb_done(strbuf *sb);  /* frees; sb may be reused after sb_init */
 void sb_reset(strbuf *sb); /* len = 0, keeps the memory */
-void sb_add(strbuf *sb, const char *s, size_t n);
 void sb_adds(strbuf *sb, const char *s);
-void sb_addc(strbuf *sb, char c);
+/* sb_add and sb_addc are inline (the check inline, the growing not): they are
+ * called for every byte or piece an import or a JSON writer makes, and the call
+ * was most of their cost. */
+void sb_grow_to(strbuf *sb, size_t need); /* makes cap >= need */
+static inline void sb_grow(strbuf *sb, size_t extra)
+{
+    size_t need = sb->len + extra + 1;
+    if (need > sb->cap)
+        sb_grow_to(sb, need);
+}
+static inline void sb_add(strbuf *sb, const char *s, size_t n)
+{
+    sb_grow(sb, n);
+    if (n)
+        __builtin_memcpy(sb->buf + sb->len, s, n);
+    sb->len += n;
+    sb->buf[sb->len] = '\0';
+}
+static inline void sb_addc(strbuf *sb, char c)
+{
+    sb_grow(sb, 1);
+    sb->buf[sb->len++] = c;
+    sb->buf[sb->len] = '\0';
+}
 void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
 char *sb_steal(strbuf *sb); /* returns buf (caller frees); sb is left empty */
