@@ -50,6 +50,7 @@ void fold_done(struct fold *f)
     meta_keep_done(&f->dry_meta);
     free(f->set_at);
     sb_done(&f->key);
+    expr_fast_free(f->key_fast);
 }
 
 static void cache_reset(struct fold *f)
@@ -133,6 +134,22 @@ static bool rows_same(const value *a, const value *b)
     return true;
 }
 
+/* The projection's key for an event, by its fast form when it has one (the usual
+ * `meta.aggregateId`, `event.id`, `'A-' + event.id`: no evaluator set up per
+ * event): false when it has none or the event does not fit it (then expr_eval
+ * gives the value or the error, as ever). */
+static bool key_fast(struct fold *f, const struct expr_vars *vars, value *out)
+{
+    if (!f->key_planned) {
+        f->key_planned = true;
+        static const int roots[] = {ROOT_META, ROOT_EVENT};
+        for (size_t i = 0; i < 2 && !f->key_fast; i++)
+            if ((f->key_fast = expr_fast_plan(f->p->key, roots[i])) != NULL)
+                f->key_root = roots[i];
+    }
+    return f->key_fast && expr_fast_eval(f->key_fast, &vars->roots[f->key_root], out);
+}
+
 /* The keys of the rows the event changes, as strings, into *keys (a list): its
  * for_each list, else the projection's key, else the single row's ''. */
 static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
@@ -147,7 +164,7 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
     }
     char path[300]; /* made only for a failure: most events do not need it */
     value k;
-    if (expr_eval(x, vars, &k, e) != ST_OK) {
+    if (!(!h->for_each && key_fast(f, vars, &k)) && expr_eval(x, vars, &k, e) != ST_OK) {
         snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
         failure_where(f, h->for_each ? h->pos : p->pos, path, e);
         return FOLD_FAILED;
@@ -885,7 +902,7 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
     char path[300]; /* made only for a failure */
     value kv;
     if (p->key) {
-        if (expr_eval(p->key, &vars, &kv, e) != ST_OK) {
+        if (!key_fast(f, &vars, &kv) && expr_eval(p->key, &vars, &kv, e) != ST_OK) {
             sb_reset(&f->key); /* not known: the row is not named */
             snprintf(path, sizeof path, "key");
             failure_where(f, p->pos, path, e);

@@ -20,6 +20,11 @@ struct fold {
     int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
     value dirty;      /* keys changed in this batch -> true */
     strbuf key;
+    /* The key expression's fast form (expr_fast_plan) over root key_root, planned
+     * at the first event (key_planned); NULL when it has none. */
+    struct expr_fast *key_fast;
+    int key_root;
+    bool key_planned;
     value defaults; /* a dry run's defaults row, made at its first new row (else null) */
     /* The columns of each handler's set, looked up at its first event, and where
      * each handler's start among them; a dry run's (fold_dry_event) `meta`, built
