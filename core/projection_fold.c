@@ -150,16 +150,19 @@ static bool key_fast(struct fold *f, const struct expr_vars *vars, value *out)
     return f->key_fast && expr_fast_eval(f->key_fast, &vars->roots[f->key_root], out);
 }
 
-/* The keys of the rows the event changes, as strings, into *keys (a list): its
- * for_each list, else the projection's key, else the single row's ''. */
+/* The keys of the rows the event changes, as strings: its for_each list, else
+ * the projection's key, else the single row's ''. One key goes into *one (no
+ * list of one made per event), several into *keys (a list); both null when it
+ * has none, or failed. */
 static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
-                                   const struct expr_vars *vars, value *keys, err *e)
+                                   const struct expr_vars *vars, value *keys, value *one, err *e)
 {
     const struct projection_spec *p = f->p;
-    *keys = value_list(1);
+    *keys = value_null();
+    *one = value_null();
     const expr *x = h->for_each ? h->for_each : p->key;
     if (!x) {
-        value_list_push(keys, value_string("", 0));
+        *one = value_string("", 0);
         return FOLD_OK;
     }
     char path[300]; /* made only for a failure: most events do not need it */
@@ -170,11 +173,12 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
         return FOLD_FAILED;
     }
     if (!h->for_each && (k.type == V_STRING || k.type == V_INT)) {
-        /* the usual case, one key: no list of one */
+        /* the usual case, one key */
         key_text(&k, &f->key);
-        value_list_push(keys, k.type == V_STRING ? k : value_string(f->key.buf, f->key.len));
+        *one = k.type == V_STRING ? k : value_string(f->key.buf, f->key.len);
         return FOLD_OK;
     }
+    *keys = value_list(1);
     snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
     bool ok = true;
     if (h->for_each && k.type != V_LIST) {
@@ -184,12 +188,12 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
     }
     size_t n = h->for_each && ok ? value_list_len(&k) : 1;
     for (size_t i = 0; ok && i < n; i++) {
-        const value *one = h->for_each ? value_list_at(&k, i) : &k;
-        ok = key_text(one, &f->key);
+        const value *item = h->for_each ? value_list_at(&k, i) : &k;
+        ok = key_text(item, &f->key);
         if (!ok)
             err_set(e, ST_ERR, "projections.%s.%s: `%s` gave %s%s%s, not a string or a number",
                     p->name, path, expr_source(x), h->for_each ? "a list holding " : "",
-                    one->type == V_NULL ? "" : "a ", vtype_name(one->type));
+                    item->type == V_NULL ? "" : "a ", vtype_name(item->type));
         else
             value_list_push(keys, value_string(f->key.buf ? f->key.buf : "", f->key.len));
     }
@@ -338,9 +342,9 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     memset(&vars, 0, sizeof vars);
     vars.roots[ROOT_EVENT] = de->data;
     vars.roots[ROOT_META] = de->meta;
-    value keys;
-    enum fold_result res = event_keys(f, h, &vars, &keys, e);
-    size_t nkeys = value_list_len(&keys), nch = 0;
+    value keys, key1;
+    enum fold_result res = event_keys(f, h, &vars, &keys, &key1, e);
+    size_t nkeys = keys.type == V_LIST ? value_list_len(&keys) : key1.type != V_NULL, nch = 0;
     /* The usual event changes one row: nothing allocated for it. */
     struct row_change one[1];
     struct row_change *ch = nkeys <= 1 ? one : xcalloc(nkeys, sizeof *ch);
@@ -348,7 +352,7 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     value done = nkeys > 1 ? value_map(nkeys) : value_null(); /* key -> index in ch */
     char path[300];
     for (size_t i = 0; res == FOLD_OK && i < nkeys; i++) {
-        const value *kv = value_list_at(&keys, i);
+        const value *kv = keys.type == V_LIST ? value_list_at(&keys, i) : &key1;
         const char *key = value_str(kv);
         size_t klen = value_strlen(kv);
         value row, next = value_null();
@@ -434,6 +438,7 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         free(ch);
     value_free(done);
     value_free(keys);
+    value_free(key1);
     if (res == FOLD_FAILED && e->code == ST_OK)
         e->code = ST_ERR;
     return res;
