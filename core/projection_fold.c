@@ -46,10 +46,11 @@ void fold_done(struct fold *f)
     value_free(f->cache);
     value_free(f->dirty);
     value_free(f->defaults);
-    free(f->dry_cols);
+    free(f->set_cols);
     meta_keep_done(&f->dry_meta);
-    free(f->dry_at);
+    free(f->set_at);
     sb_done(&f->key);
+    expr_fast_free(f->key_fast);
 }
 
 static void cache_reset(struct fold *f)
@@ -123,38 +124,63 @@ static bool rows_same(const value *a, const value *b)
         return a->type == b->type && value_equal(a, b);
     for (size_t i = 0; i < value_map_len(a); i++) {
         const value *k = value_map_key_at(a, i);
-        const value *other = value_map_getn(b, value_str(k), value_strlen(k));
+        /* A row made from the other by setting columns shares its key strings, in
+         * the same places: no search then. */
+        bool same_place =
+            value_map_key_at(b, i)->u.s == k->u.s && value_map_key_kind(b, i) == VKEY_STRING;
+        const value *other =
+            same_place ? value_map_val_at(b, i) : value_map_getn(b, value_str(k), value_strlen(k));
         if (!other || !value_same(value_map_val_at(a, i), other))
             return false;
     }
     return true;
 }
 
-/* The keys of the rows the event changes, as strings, into *keys (a list): its
- * for_each list, else the projection's key, else the single row's ''. */
+/* The projection's key for an event, by its fast form when it has one (the usual
+ * `meta.aggregateId`, `event.id`, `'A-' + event.id`: no evaluator set up per
+ * event): false when it has none or the event does not fit it (then expr_eval
+ * gives the value or the error, as ever). */
+static bool key_fast(struct fold *f, const struct expr_vars *vars, value *out)
+{
+    if (!f->key_planned) {
+        f->key_planned = true;
+        static const int roots[] = {ROOT_META, ROOT_EVENT};
+        for (size_t i = 0; i < 2 && !f->key_fast; i++)
+            if ((f->key_fast = expr_fast_plan(f->p->key, roots[i])) != NULL)
+                f->key_root = roots[i];
+    }
+    return f->key_fast && expr_fast_eval(f->key_fast, &vars->roots[f->key_root], out);
+}
+
+/* The keys of the rows the event changes, as strings: its for_each list, else
+ * the projection's key, else the single row's ''. One key goes into *one (no
+ * list of one made per event), several into *keys (a list); both null when it
+ * has none, or failed. */
 static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
-                                   const struct expr_vars *vars, value *keys, err *e)
+                                   const struct expr_vars *vars, value *keys, value *one, err *e)
 {
     const struct projection_spec *p = f->p;
-    *keys = value_list(1);
+    *keys = value_null();
+    *one = value_null();
     const expr *x = h->for_each ? h->for_each : p->key;
     if (!x) {
-        value_list_push(keys, value_string("", 0));
+        *one = value_string("", 0);
         return FOLD_OK;
     }
     char path[300]; /* made only for a failure: most events do not need it */
     value k;
-    if (expr_eval(x, vars, &k, e) != ST_OK) {
+    if (!(!h->for_each && key_fast(f, vars, &k)) && expr_eval(x, vars, &k, e) != ST_OK) {
         snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
         failure_where(f, h->for_each ? h->pos : p->pos, path, e);
         return FOLD_FAILED;
     }
     if (!h->for_each && (k.type == V_STRING || k.type == V_INT)) {
-        /* the usual case, one key: no list of one */
+        /* the usual case, one key */
         key_text(&k, &f->key);
-        value_list_push(keys, k.type == V_STRING ? k : value_string(f->key.buf, f->key.len));
+        *one = k.type == V_STRING ? k : value_string(f->key.buf, f->key.len);
         return FOLD_OK;
     }
+    *keys = value_list(1);
     snprintf(path, sizeof path, h->for_each ? "on.%s.for_each" : "key", h->event_type);
     bool ok = true;
     if (h->for_each && k.type != V_LIST) {
@@ -164,12 +190,12 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
     }
     size_t n = h->for_each && ok ? value_list_len(&k) : 1;
     for (size_t i = 0; ok && i < n; i++) {
-        const value *one = h->for_each ? value_list_at(&k, i) : &k;
-        ok = key_text(one, &f->key);
+        const value *item = h->for_each ? value_list_at(&k, i) : &k;
+        ok = key_text(item, &f->key);
         if (!ok)
             err_set(e, ST_ERR, "projections.%s.%s: `%s` gave %s%s%s, not a string or a number",
                     p->name, path, expr_source(x), h->for_each ? "a list holding " : "",
-                    one->type == V_NULL ? "" : "a ", vtype_name(one->type));
+                    item->type == V_NULL ? "" : "a ", vtype_name(item->type));
         else
             value_list_push(keys, value_string(f->key.buf ? f->key.buf : "", f->key.len));
     }
@@ -177,9 +203,9 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
     return ok ? FOLD_OK : FOLD_FAILED;
 }
 
-/* Sets column i of *row to v (taken), refusing a value its column's type cannot
- * hold, so the failure names the column and the event that wrote it, rather than
- * surfacing later in whatever handler reads it. Null clears a column of any type. */
+/* Refuses a value v its column's type cannot hold (freeing it: *v becomes null),
+ * so the failure names the column and the event that wrote it, rather than
+ * surfacing later in whatever handler reads it. */
 static bool column_check(const struct field_spec *c, const struct assign *a, value *v, err *e)
 {
     if (field_check(c, v, e) != ST_OK) {
@@ -194,27 +220,77 @@ static bool column_check(const struct field_spec *c, const struct assign *a, val
     return true;
 }
 
-static bool column_value_as(const struct field_spec *c, const struct assign *a, value *v, err *e)
+/* The column a handler's `set` names, looked up at the fold's first event rather
+ * than at every event (its type by name, its place in the row by name). */
+struct set_col {
+    const struct field_spec *spec; /* its type (NULL: none declared) */
+    /* spec asks nothing of a value but its type (no bounds, lengths, pattern, enum,
+     * parts, or text to read as a time): field_check's answer then depends on the
+     * value's type alone, and ok_type (-1: none yet) is a type it accepted. */
+    bool by_type;
+    int ok_type;
+    size_t at;  /* its place in a row made from the defaults */
+    size_t len; /* strlen of its name */
+};
+
+static void set_cols_make(struct fold *f)
 {
-    if (c && v->type != V_NULL) {
-        *v = field_coerce_spec(c, *v);
-        return column_check(c, a, v, e);
+    const struct projection_spec *p = f->p;
+    f->set_at = xcalloc(p->nhandlers + 1, sizeof *f->set_at);
+    for (size_t i = 0; i < p->nhandlers; i++)
+        f->set_at[i + 1] = f->set_at[i] + p->handlers[i].nset;
+    f->set_cols = xcalloc(f->set_at[p->nhandlers] + 1, sizeof *f->set_cols);
+    for (size_t i = 0; i < p->nhandlers; i++) {
+        for (size_t j = 0; j < p->handlers[i].nset; j++) {
+            struct set_col *c = &f->set_cols[f->set_at[i] + j];
+            const char *name = p->handlers[i].set[j].name;
+            c->spec = fields_find(p->coltypes, p->ncolumns, name);
+            const struct field_spec *s = c->spec;
+            c->by_type = s && !s->record && !s->elem && !s->has_min && !s->has_max &&
+                         s->min_length < 0 && s->max_length < 0 && !s->pattern &&
+                         s->enum_values.type != V_LIST && s->type != F_TIMESTAMP &&
+                         s->type != F_DURATION;
+            c->ok_type = -1;
+            c->len = strlen(name);
+            c->at = SIZE_MAX;
+            for (size_t k = 0; k < p->ncolumns && c->at == SIZE_MAX; k++)
+                if (strcmp(p->columns[k], name) == 0)
+                    c->at = k;
+        }
     }
-    return true;
 }
 
-static bool column_value(const struct projection_spec *p, const struct assign *a, value *v, err *e)
+/* Makes v (owned) a value of c's column: coerced to its type, and checked (false,
+ * with *v null, when the column cannot hold it). Null clears a column of any type.
+ * The check is skipped for a value of a type c's spec has accepted, when only the
+ * type matters (by_type). */
+static bool set_col_value(struct set_col *c, const struct assign *a, value *v, err *e)
 {
-    return column_value_as(fields_find(p->coltypes, p->ncolumns, a->name), a, v, e);
-}
-
-static bool column_set(const struct projection_spec *p, const struct assign *a, value *row, value v,
-                       err *e)
-{
-    if (!column_value(p, a, &v, e))
+    if (!c->spec || v->type == V_NULL)
+        return true;
+    *v = field_coerce_spec(c->spec, *v);
+    if (c->by_type && (int)v->type == c->ok_type)
+        return true;
+    if (!column_check(c->spec, a, v, e))
         return false;
-    value_map_set(row, a->name, v);
+    if (c->by_type)
+        c->ok_type = (int)v->type;
     return true;
+}
+
+/* Sets the column of c to v (taken) in row, in place unless the row is shared:
+ * at its usual place when the key there is its name (a row from the defaults or
+ * from storage has its columns in order), else looked up. */
+static void set_col_set(value *row, const struct set_col *c, const char *name, value v)
+{
+    if (c->at < value_map_len(row)) {
+        const value *k = value_map_key_at(row, c->at);
+        if (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0) {
+            value_map_set_at(row, c->at, v);
+            return;
+        }
+    }
+    value_map_set(row, name, v);
 }
 
 /* What an event did to one row, until it is written. */
@@ -268,9 +344,9 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     memset(&vars, 0, sizeof vars);
     vars.roots[ROOT_EVENT] = de->data;
     vars.roots[ROOT_META] = de->meta;
-    value keys;
-    enum fold_result res = event_keys(f, h, &vars, &keys, e);
-    size_t nkeys = value_list_len(&keys), nch = 0;
+    value keys, key1;
+    enum fold_result res = event_keys(f, h, &vars, &keys, &key1, e);
+    size_t nkeys = keys.type == V_LIST ? value_list_len(&keys) : key1.type != V_NULL, nch = 0;
     /* The usual event changes one row: nothing allocated for it. */
     struct row_change one[1];
     struct row_change *ch = nkeys <= 1 ? one : xcalloc(nkeys, sizeof *ch);
@@ -278,7 +354,7 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
     value done = nkeys > 1 ? value_map(nkeys) : value_null(); /* key -> index in ch */
     char path[300];
     for (size_t i = 0; res == FOLD_OK && i < nkeys; i++) {
-        const value *kv = value_list_at(&keys, i);
+        const value *kv = keys.type == V_LIST ? value_list_at(&keys, i) : &key1;
         const char *key = value_str(kv);
         size_t klen = value_strlen(kv);
         value row, next = value_null();
@@ -299,11 +375,17 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         } else if (h->delete_row && !p->keyed) {
             next = proj_defaults_row(p); /* the single row is always there: back to its defaults */
         } else if (!deleted) {
-            next = value_ref(&row);
+            if (!f->set_cols)
+                set_cols_make(f);
+            struct set_col *cols = &f->set_cols[f->set_at[h - p->handlers]];
+            next = value_ref(&row); /* copied at its first set: row stays the row before */
             for (size_t j = 0; j < h->nset && res == FOLD_OK; j++) {
                 value v;
-                if (expr_eval(h->set[j].value, &vars, &v, e) != ST_OK ||
-                    !column_set(p, &h->set[j], &next, v, e)) {
+                bool ok = expr_eval(h->set[j].value, &vars, &v, e) == ST_OK &&
+                          set_col_value(&cols[j], &h->set[j], &v, e);
+                if (ok)
+                    set_col_set(&next, &cols[j], h->set[j].name, v);
+                else {
                     snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
                     failure_where(f, h->set[j].pos, path, e);
                     res = FOLD_FAILED;
@@ -358,6 +440,7 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         free(ch);
     value_free(done);
     value_free(keys);
+    value_free(key1);
     if (res == FOLD_FAILED && e->code == ST_OK)
         e->code = ST_ERR;
     return res;
@@ -490,6 +573,9 @@ struct batch {
     int64_t start;    /* the checkpoint it starts from; -1 until one projection says */
     size_t nin;       /* projections folding it */
     const char *who;  /* the projection an error is about (NULL: none in particular) */
+    /* `meta` built into from one event to the next rather than made anew (its
+     * map, keys and unshared strings are reused: a third of decoding's cost) */
+    struct meta_keep meta;
 };
 
 /* Reads each projection's record under the write lock and says which of them
@@ -562,7 +648,8 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
     struct decoded_event de;
     err derr;
     err_clear(&derr);
-    bool decoded = any && event_decode_need(b->folds[0]->d, ev, true, need, &de, &derr) == ST_OK;
+    bool decoded =
+        any && event_decode_keep(b->folds[0]->d, ev, true, need, &b->meta, &de, &derr) == ST_OK;
     int rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < b->n; i++) {
         struct part *pt = &b->parts[i];
@@ -593,7 +680,7 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
         }
     }
     if (decoded)
-        decoded_event_done(&de);
+        decoded_event_done_keep(&de, &b->meta);
     return rc;
 }
 
@@ -692,7 +779,7 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
                       bool honour, struct event_list *page, struct batch_out *outs, err *e)
 {
     memset(outs, 0, n * sizeof *outs);
-    struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name};
+    struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name, {{{0}}, {0}}};
     int rc = batch_tx_begin(&b, e);
     if (rc != ST_OK)
         return rc;
@@ -712,6 +799,7 @@ static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t lim
         free(b.parts[i].skips);
     }
     free(b.parts);
+    meta_keep_done(&b.meta);
     return rc;
 }
 
@@ -804,74 +892,6 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
 
 #define DRY_SETS_MAX 16 /* the most `set` columns fold_event_dry takes; more go to fold_event */
 
-/* The column a handler's `set` names, looked up once per dry run. */
-struct dry_col {
-    const struct field_spec *spec; /* its type (NULL: none declared) */
-    /* spec asks nothing of a value but its type (no bounds, lengths, pattern, enum,
-     * parts, or text to read as a time): field_check's answer then depends on the
-     * value's type alone, and ok_type (-1: none yet) is a type it accepted. */
-    bool by_type;
-    int ok_type;
-    size_t at;  /* its place in a row made from the defaults */
-    size_t len; /* strlen of its name */
-};
-
-static void dry_cols_make(struct fold *f)
-{
-    const struct projection_spec *p = f->p;
-    f->dry_at = xcalloc(p->nhandlers + 1, sizeof *f->dry_at);
-    for (size_t i = 0; i < p->nhandlers; i++)
-        f->dry_at[i + 1] = f->dry_at[i] + p->handlers[i].nset;
-    f->dry_cols = xcalloc(f->dry_at[p->nhandlers] + 1, sizeof *f->dry_cols);
-    for (size_t i = 0; i < p->nhandlers; i++) {
-        for (size_t j = 0; j < p->handlers[i].nset; j++) {
-            struct dry_col *c = &f->dry_cols[f->dry_at[i] + j];
-            const char *name = p->handlers[i].set[j].name;
-            c->spec = fields_find(p->coltypes, p->ncolumns, name);
-            const struct field_spec *s = c->spec;
-            c->by_type = s && !s->record && !s->elem && !s->has_min && !s->has_max &&
-                         s->min_length < 0 && s->max_length < 0 && !s->pattern &&
-                         s->enum_values.type != V_LIST && s->type != F_TIMESTAMP &&
-                         s->type != F_DURATION;
-            c->ok_type = -1;
-            c->len = strlen(name);
-            c->at = SIZE_MAX;
-            for (size_t k = 0; k < p->ncolumns && c->at == SIZE_MAX; k++)
-                if (strcmp(p->columns[k], name) == 0)
-                    c->at = k;
-        }
-    }
-}
-
-/* column_value_as for a dry run's column: the check is skipped for a value of a
- * type c's spec has accepted, when only the type matters (by_type). */
-static bool dry_col_value(struct dry_col *c, const struct assign *a, value *v, err *e)
-{
-    if (!c->spec || v->type == V_NULL)
-        return true;
-    *v = field_coerce_spec(c->spec, *v);
-    if (c->by_type && (int)v->type == c->ok_type)
-        return true;
-    if (!column_check(c->spec, a, v, e))
-        return false;
-    if (c->by_type)
-        c->ok_type = (int)v->type;
-    return true;
-}
-
-/* Sets the column of c to v (taken) in row, in place unless the row is shared. */
-static void dry_col_set(value *row, const struct dry_col *c, const char *name, value v)
-{
-    if (c->at < value_map_len(row)) {
-        const value *k = value_map_key_at(row, c->at);
-        if (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0) {
-            value_map_set_at(row, c->at, v);
-            return;
-        }
-    }
-    value_map_set(row, name, v);
-}
-
 /* A dry run's usual event (no writer, no for_each, no delete): the same result as
  * fold_event, but its one row is changed where it lies in f->cache, with neither a
  * copy of the row before nor a list of keys (nothing compares or writes them).
@@ -889,7 +909,7 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
     char path[300]; /* made only for a failure */
     value kv;
     if (p->key) {
-        if (expr_eval(p->key, &vars, &kv, e) != ST_OK) {
+        if (!key_fast(f, &vars, &kv) && expr_eval(p->key, &vars, &kv, e) != ST_OK) {
             sb_reset(&f->key); /* not known: the row is not named */
             snprintf(path, sizeof path, "key");
             failure_where(f, p->pos, path, e);
@@ -922,14 +942,14 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
         failure_where(f, h->pos, path, e);
         res = FOLD_FAILED;
     }
-    if (!f->dry_cols)
-        dry_cols_make(f);
-    struct dry_col *cols = &f->dry_cols[f->dry_at[h - p->handlers]];
+    if (!f->set_cols)
+        set_cols_make(f);
+    struct set_col *cols = &f->set_cols[f->set_at[h - p->handlers]];
     value vals[DRY_SETS_MAX];
     size_t nv = 0;
     for (size_t j = 0; res == FOLD_OK && yes && j < h->nset; j++) {
         if (expr_eval(h->set[j].value, &vars, &vals[nv], e) != ST_OK ||
-            !dry_col_value(&cols[j], &h->set[j], &vals[nv++], e)) {
+            !set_col_value(&cols[j], &h->set[j], &vals[nv++], e)) {
             snprintf(path, sizeof path, "on.%s.set.%s", h->event_type, h->set[j].name);
             failure_where(f, h->set[j].pos, path, e);
             res = FOLD_FAILED;
@@ -939,7 +959,7 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
         value fresh = value_null();
         value *row = slot ? slot : (fresh = value_ref(&f->defaults), &fresh);
         for (size_t j = 0; j < nv; j++) {
-            dry_col_set(row, &cols[j], h->set[j].name, vals[j]);
+            set_col_set(row, &cols[j], h->set[j].name, vals[j]);
             vals[j] = value_null();
         }
         if (!slot)

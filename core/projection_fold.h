@@ -7,7 +7,7 @@
 #include "aggregate.h"
 #include "projection_backend.h"
 
-struct dry_col;
+struct set_col;
 
 /* One projection being folded by one call. */
 struct fold {
@@ -20,12 +20,17 @@ struct fold {
     int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
     value dirty;      /* keys changed in this batch -> true */
     strbuf key;
+    /* The key expression's fast form (expr_fast_plan) over root key_root, planned
+     * at the first event (key_planned); NULL when it has none. */
+    struct expr_fast *key_fast;
+    int key_root;
+    bool key_planned;
     value defaults; /* a dry run's defaults row, made at its first new row (else null) */
-    /* A dry run's (fold_dry_event): the columns of each handler's set, looked up at
-     * its first event; where each handler's start among them; and `meta`, built
+    /* The columns of each handler's set, looked up at its first event, and where
+     * each handler's start among them; a dry run's (fold_dry_event) `meta`, built
      * into from one event to the next. */
-    struct dry_col *dry_cols;
-    size_t *dry_at;
+    struct set_col *set_cols;
+    size_t *set_at;
     struct meta_keep dry_meta;
     int64_t budget;    /* events it may still fold in this call; -1 = no limit */
     int64_t processed; /* events folded in this call */
