@@ -108,6 +108,20 @@ void raw_writer_add(struct raw_writer *w, uint32_t si, const char *name, const c
 void raw_writer_commit(struct raw_writer *w);
 void raw_writer_close(struct raw_writer *w);
 
+/* Steps a statement that returns no row, then resets it; dies on failure. */
+void raw_step(sqlite3_stmt *st);
+
+/* exec_latency's baseline (bench_core, bench/exec_probe.c): one raw transaction
+ * appending a MoneyDeposited event to the stream Account-raw, synchronous=FULL. */
+struct raw_deposit {
+    sqlite3 *db;
+    sqlite3_stmt *begin, *ins, *upd, *commit;
+    int64_t stream_id, version;
+};
+void raw_deposit_open(struct raw_deposit *r, const char *path);
+double raw_deposit_once(struct raw_deposit *r); /* its time, ms */
+void raw_deposit_close(struct raw_deposit *r);
+
 /* Creates an empty Strata store at path (removing any old one and its WAL). */
 void bench_fresh_store(const char *path);
 void bench_remove_db(const char *path);
@@ -116,6 +130,9 @@ void bench_remove_db(const char *path);
 struct domain;
 struct domain *bench_load_domain(const char *path); /* dies with the diagnostics */
 struct store *bench_open_store(const char *path, bool create); /* dies on failure */
+/* exec_latency's Strata side: the bank domain's Deposit of 5 on account `id`,
+ * end to end; returns its time in ms, dies on failure. */
+double bench_deposit(struct store *s, const struct domain *bank, const char *id);
 int bench_samples(int dflt); /* BENCH_SAMPLES, default dflt, at least 10 */
 /* Appends the data set through store_append, 10,000 events a transaction; timed. */
 struct rate bench_append(struct store *s, const struct dataset *ds);

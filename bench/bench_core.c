@@ -110,69 +110,6 @@ static double state_at_raw(struct raw_state_at *r, const char *rules_hash, int64
     return (bench_now() - t0) * 1000;
 }
 
-/* ---- exec_latency baseline: one raw insert transaction, synchronous=FULL ---- */
-
-struct raw_exec {
-    sqlite3 *db;
-    sqlite3_stmt *begin, *ins, *upd, *commit;
-    int64_t stream_id, version;
-};
-
-static void raw_exec_open(struct raw_exec *r, const char *path)
-{
-    r->db = raw_open(path, 2);
-    raw_exec(r->db, "INSERT OR IGNORE INTO streams(name, version, last_position) "
-                    "VALUES('Account-raw', 0, 0)");
-    sqlite3_stmt *st =
-        raw_prepare(r->db, "SELECT id, version FROM streams WHERE name = 'Account-raw'");
-    if (sqlite3_step(st) != SQLITE_ROW)
-        bench_die("exec raw: no stream");
-    r->stream_id = sqlite3_column_int64(st, 0);
-    r->version = sqlite3_column_int64(st, 1);
-    sqlite3_finalize(st);
-    r->begin = raw_prepare(r->db, "BEGIN IMMEDIATE");
-    r->ins = raw_prepare(r->db, "INSERT INTO event_log(stream_id, version, type, schema, time, "
-                                "data, meta) VALUES(?1, ?2, 'MoneyDeposited', 1, ?3, "
-                                "'{\"amount\":5}', '{\"command\":\"Deposit\"}')");
-    r->upd = raw_prepare(r->db, "UPDATE streams SET version = ?2, last_position = "
-                                "last_insert_rowid() WHERE id = ?1");
-    r->commit = raw_prepare(r->db, "COMMIT");
-}
-
-static void step_or_die(sqlite3_stmt *st)
-{
-    if (sqlite3_step(st) != SQLITE_DONE)
-        bench_die("%s: %s", sqlite3_sql(st), sqlite3_errmsg(sqlite3_db_handle(st)));
-    sqlite3_reset(st);
-}
-
-static double raw_exec_once(struct raw_exec *r)
-{
-    char tm[TIME_TEXT_LEN + 1];
-    double t0 = bench_now();
-    time_format_ms(time_now_ms(), tm);
-    step_or_die(r->begin);
-    r->version++;
-    sqlite3_bind_int64(r->ins, 1, r->stream_id);
-    sqlite3_bind_int64(r->ins, 2, r->version);
-    sqlite3_bind_text(r->ins, 3, tm, -1, SQLITE_TRANSIENT);
-    step_or_die(r->ins);
-    sqlite3_bind_int64(r->upd, 1, r->stream_id);
-    sqlite3_bind_int64(r->upd, 2, r->version);
-    step_or_die(r->upd);
-    step_or_die(r->commit);
-    return (bench_now() - t0) * 1000;
-}
-
-static void raw_exec_close(struct raw_exec *r)
-{
-    sqlite3_finalize(r->begin);
-    sqlite3_finalize(r->ins);
-    sqlite3_finalize(r->upd);
-    sqlite3_finalize(r->commit);
-    sqlite3_close(r->db);
-}
-
 /* BENCH_REPLAY_STORE=DB: only the replay figure, on that existing store (all of
  * its streams the bank domain's), printed as `bench: replay_store events=N
  * wall=S cpu=S events_per_cpu_s=R`; bench/why_bisect.sh compares `bisect
@@ -362,7 +299,7 @@ static struct rate fold_raw_run(const char *path, int64_t head, char **digest)
     double t0 = bench_now(), c0 = bench_cpu();
     int64_t at = 0;
     while (at < head) {
-        step_or_die(r.begin);
+        raw_step(r.begin);
         sqlite3_bind_int64(r.read, 1, at);
         sqlite3_bind_int64(r.read, 2, FOLD_RAW_BATCH);
         while (sqlite3_step(r.read) == SQLITE_ROW) {
@@ -371,8 +308,8 @@ static struct rate fold_raw_run(const char *path, int64_t head, char **digest)
         }
         sqlite3_reset(r.read);
         sqlite3_bind_int64(r.ckpt, 1, at);
-        step_or_die(r.ckpt);
-        step_or_die(r.commit);
+        raw_step(r.ckpt);
+        raw_step(r.commit);
     }
     struct rate rt = bench_rate((double)head, t0, c0);
     *digest = table_digest(r.db, "raw_AccountList");
@@ -608,7 +545,6 @@ int main(void)
     {
         struct store *xs = bench_open_store(db, false); /* synchronous=FULL */
         int ns = bench_samples(n >= 100000 ? 300 : 60);
-        const struct command_spec *dep = domain_command(bank, "Deposit");
         const struct aggregate_spec *acc = domain_aggregate(bank, "Account");
         char **ids = xcalloc((size_t)ns, sizeof *ids);
         for (int i = 0; i < ns; i++) {
@@ -619,29 +555,13 @@ int main(void)
             agg_state_done(&ag);
         }
         double *st = xcalloc((size_t)ns, sizeof *st), *bt = xcalloc((size_t)ns, sizeof *bt);
-        struct raw_exec r;
-        raw_exec_open(&r, db);
+        struct raw_deposit r;
+        raw_deposit_open(&r, db);
         for (int i = 0; i < ns; i++) {
-            bt[i] = raw_exec_once(&r);
-            value payload = value_map(2);
-            value_map_set(&payload, "accountId", value_cstring(ids[i]));
-            value_map_set(&payload, "amount", value_int(5));
-            struct command_request req;
-            memset(&req, 0, sizeof req);
-            req.command = dep;
-            req.payload = payload;
-            req.expected_version = STORE_ANY_VERSION;
-            struct command_result res;
-            command_result_init(&res);
-            double t0 = bench_now();
-            int rc = command_execute(xs, bank, &req, &res, &e);
-            st[i] = (bench_now() - t0) * 1000;
-            if (rc != ST_OK)
-                bench_die("exec Deposit %s: %s", ids[i], e.msg);
-            command_result_done(&res);
-            value_free(payload);
+            bt[i] = raw_deposit_once(&r);
+            st[i] = bench_deposit(xs, bank, ids[i]);
         }
-        raw_exec_close(&r);
+        raw_deposit_close(&r);
         bench_latency_pair("exec_latency", st, (size_t)ns, bt, (size_t)ns);
         for (int i = 0; i < ns; i++)
             free(ids[i]);

@@ -507,6 +507,63 @@ void bench_fresh_store(const char *path)
     store_close(s);
 }
 
+/* ---- exec_latency baseline: one raw insert transaction, synchronous=FULL ---- */
+
+void raw_step(sqlite3_stmt *st)
+{
+    if (sqlite3_step(st) != SQLITE_DONE)
+        bench_die("%s: %s", sqlite3_sql(st), sqlite3_errmsg(sqlite3_db_handle(st)));
+    sqlite3_reset(st);
+}
+
+void raw_deposit_open(struct raw_deposit *r, const char *path)
+{
+    r->db = raw_open(path, 2);
+    raw_exec(r->db, "INSERT OR IGNORE INTO streams(name, version, last_position) "
+                    "VALUES('Account-raw', 0, 0)");
+    sqlite3_stmt *st =
+        raw_prepare(r->db, "SELECT id, version FROM streams WHERE name = 'Account-raw'");
+    if (sqlite3_step(st) != SQLITE_ROW)
+        bench_die("exec raw: no stream");
+    r->stream_id = sqlite3_column_int64(st, 0);
+    r->version = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    r->begin = raw_prepare(r->db, "BEGIN IMMEDIATE");
+    r->ins = raw_prepare(r->db, "INSERT INTO event_log(stream_id, version, type, schema, time, "
+                                "data, meta) VALUES(?1, ?2, 'MoneyDeposited', 1, ?3, "
+                                "'{\"amount\":5}', '{\"command\":\"Deposit\"}')");
+    r->upd = raw_prepare(r->db, "UPDATE streams SET version = ?2, last_position = "
+                                "last_insert_rowid() WHERE id = ?1");
+    r->commit = raw_prepare(r->db, "COMMIT");
+}
+
+double raw_deposit_once(struct raw_deposit *r)
+{
+    char tm[TIME_TEXT_LEN + 1];
+    double t0 = bench_now();
+    time_format_ms(time_now_ms(), tm);
+    raw_step(r->begin);
+    r->version++;
+    sqlite3_bind_int64(r->ins, 1, r->stream_id);
+    sqlite3_bind_int64(r->ins, 2, r->version);
+    sqlite3_bind_text(r->ins, 3, tm, -1, SQLITE_TRANSIENT);
+    raw_step(r->ins);
+    sqlite3_bind_int64(r->upd, 1, r->stream_id);
+    sqlite3_bind_int64(r->upd, 2, r->version);
+    raw_step(r->upd);
+    raw_step(r->commit);
+    return (bench_now() - t0) * 1000;
+}
+
+void raw_deposit_close(struct raw_deposit *r)
+{
+    sqlite3_finalize(r->begin);
+    sqlite3_finalize(r->ins);
+    sqlite3_finalize(r->upd);
+    sqlite3_finalize(r->commit);
+    sqlite3_close(r->db);
+}
+
 /* ---- Strata-side helpers shared by bench_core and bench_pg ---- */
 
 struct domain *bench_load_domain(const char *path)
@@ -532,6 +589,30 @@ struct store *bench_open_store(const char *path, bool create)
     if (!s)
         bench_die("%s: %s", path, e.msg);
     return s;
+}
+
+double bench_deposit(struct store *s, const struct domain *bank, const char *id)
+{
+    value payload = value_map(2);
+    value_map_set(&payload, "accountId", value_cstring(id));
+    value_map_set(&payload, "amount", value_int(5));
+    struct command_request req;
+    memset(&req, 0, sizeof req);
+    req.command = domain_command(bank, "Deposit");
+    req.payload = payload;
+    req.expected_version = STORE_ANY_VERSION;
+    struct command_result res;
+    command_result_init(&res);
+    err e;
+    err_clear(&e);
+    double t0 = bench_now();
+    int rc = command_execute(s, bank, &req, &res, &e);
+    double ms = (bench_now() - t0) * 1000;
+    if (rc != ST_OK)
+        bench_die("exec Deposit %s: %s", id, e.msg);
+    command_result_done(&res);
+    value_free(payload);
+    return ms;
 }
 
 int bench_samples(int dflt)

@@ -17,8 +17,9 @@
  *   PROBE_PRAGMA=SQL   run on the store's connection before the warm-up (e.g.
  *                      "PRAGMA cache_size=-2000")
  *   PROBE_FRAMES=1     print the WAL frames written per iteration (to stderr)
- * For instruction counts: valgrind --tool=callgrind --toggle-collect=strata_once
- * --toggle-collect=raw_once exec_probe ... */
+ * For instruction counts: valgrind --tool=callgrind --toggle-collect=bench_deposit
+ * --toggle-collect=raw_deposit_once exec_probe ... (both sides are bench_core's
+ * own, from bench/common.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,66 +32,6 @@
 #include "core/store_sqlite.h"
 #include "core/util.h"
 #include "core/value.h"
-
-struct raw {
-    sqlite3 *db;
-    sqlite3_stmt *begin, *ins, *upd, *commit;
-    int64_t stream_id, version;
-};
-
-/* bench_core.c's raw_exec_open and raw_exec_once, unchanged */
-static void raw_open_exec(struct raw *r, const char *path)
-{
-    r->db = raw_open(path, 2);
-    raw_exec(r->db, "INSERT OR IGNORE INTO streams(name, version, last_position) "
-                    "VALUES('Account-raw', 0, 0)");
-    sqlite3_stmt *st =
-        raw_prepare(r->db, "SELECT id, version FROM streams WHERE name = 'Account-raw'");
-    if (sqlite3_step(st) != SQLITE_ROW)
-        bench_die("exec raw: no stream");
-    r->stream_id = sqlite3_column_int64(st, 0);
-    r->version = sqlite3_column_int64(st, 1);
-    sqlite3_finalize(st);
-    r->begin = raw_prepare(r->db, "BEGIN IMMEDIATE");
-    r->ins = raw_prepare(r->db, "INSERT INTO event_log(stream_id, version, type, schema, time, "
-                                "data, meta) VALUES(?1, ?2, 'MoneyDeposited', 1, ?3, "
-                                "'{\"amount\":5}', '{\"command\":\"Deposit\"}')");
-    r->upd = raw_prepare(r->db, "UPDATE streams SET version = ?2, last_position = "
-                                "last_insert_rowid() WHERE id = ?1");
-    r->commit = raw_prepare(r->db, "COMMIT");
-}
-
-static void step_or_die(sqlite3_stmt *st)
-{
-    if (sqlite3_step(st) != SQLITE_DONE)
-        bench_die("%s: %s", sqlite3_sql(st), sqlite3_errmsg(sqlite3_db_handle(st)));
-    sqlite3_reset(st);
-}
-
-__attribute__((noinline)) double raw_once(struct raw *r)
-{
-    char tm[TIME_TEXT_LEN + 1];
-    double t0 = bench_now();
-    time_format_ms(time_now_ms(), tm);
-    step_or_die(r->begin);
-    r->version++;
-    sqlite3_bind_int64(r->ins, 1, r->stream_id);
-    sqlite3_bind_int64(r->ins, 2, r->version);
-    sqlite3_bind_text(r->ins, 3, tm, -1, SQLITE_TRANSIENT);
-    step_or_die(r->ins);
-    sqlite3_bind_int64(r->upd, 1, r->stream_id);
-    sqlite3_bind_int64(r->upd, 2, r->version);
-    step_or_die(r->upd);
-    step_or_die(r->commit);
-    return (bench_now() - t0) * 1000;
-}
-
-__attribute__((noinline)) int strata_once(struct store *s, const struct domain *d,
-                                          const struct command_request *req,
-                                          struct command_result *res, err *e)
-{
-    return command_execute(s, d, req, res, e);
-}
 
 static long wal_size(const char *db)
 {
@@ -115,7 +56,6 @@ int main(int argc, char **argv)
         bench_die("%s: %s", pragma, sqlite3_errmsg(store_sqlite_db(s)));
     err e;
     err_clear(&e);
-    const struct command_spec *dep = domain_command(bank, "Deposit");
     const struct aggregate_spec *acc = domain_aggregate(bank, "Account");
     int64_t accounts = 0;
     sqlite3_stmt *cnt = raw_prepare(
@@ -135,42 +75,21 @@ int main(int argc, char **argv)
         agg_state_done(&ag);
     }
     double *st = xcalloc((size_t)ns + 1, sizeof *st), *bt = xcalloc((size_t)ns + 1, sizeof *bt);
-    struct raw r;
-    raw_open_exec(&r, rawdb && *rawdb ? rawdb : db);
+    struct raw_deposit r;
+    raw_deposit_open(&r, rawdb && *rawdb ? rawdb : db);
     long wal0 = wal_size(db);
     for (int i = 0; i < ns; i++) {
         if (do_raw)
-            bt[i] = raw_once(&r);
-        if (!do_strata)
-            continue;
-        value payload = value_map(2);
-        value_map_set(&payload, "accountId", value_cstring(ids[i]));
-        value_map_set(&payload, "amount", value_int(5));
-        struct command_request req;
-        memset(&req, 0, sizeof req);
-        req.command = dep;
-        req.payload = payload;
-        req.expected_version = STORE_ANY_VERSION;
-        struct command_result res;
-        command_result_init(&res);
-        double t0 = bench_now();
-        int rc = strata_once(s, bank, &req, &res, &e);
-        st[i] = (bench_now() - t0) * 1000;
-        if (rc != ST_OK)
-            bench_die("exec Deposit %s: %s", ids[i], e.msg);
-        command_result_done(&res);
-        value_free(payload);
+            bt[i] = raw_deposit_once(&r);
+        if (do_strata)
+            st[i] = bench_deposit(s, bank, ids[i]);
     }
     if (getenv("PROBE_FRAMES"))
         fprintf(stderr, "probe: %.2f WAL frames per iteration\n",
                 (double)(wal_size(db) - wal0) / (4096 + 24) / (ns ? ns : 1));
     if (do_strata && do_raw)
         bench_latency_pair("exec_latency", st, (size_t)ns, bt, (size_t)ns);
-    sqlite3_finalize(r.begin);
-    sqlite3_finalize(r.ins);
-    sqlite3_finalize(r.upd);
-    sqlite3_finalize(r.commit);
-    sqlite3_close(r.db);
+    raw_deposit_close(&r);
     store_close(s);
     for (int i = 0; i < ns; i++)
         free(ids[i]);

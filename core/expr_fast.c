@@ -271,23 +271,10 @@ bool expr_fast_eval(const struct expr_fast *f, const value *root, value *out)
     case FX_CONCAT: {
         char buf[EXPR_FAST_TEXT_MAX];
         size_t len = 0;
-        for (size_t i = 0; i < f->n; i++) {
-            struct fx_term *t = &f->terms[i];
-            const char *s = t->text;
-            size_t n = t->len;
-            if (t->field) {
-                const value *v = field_of(root, t);
-                if (!v || v->type != V_STRING)
-                    return false;
-                s = value_str(v);
-                n = value_strlen(v);
-            }
-            if (n > sizeof buf - len)
-                return false;
-            memcpy(buf + len, s, n);
-            len += n;
-        }
-        *out = value_string(buf, len);
+        const char *t = expr_fast_text(f, root, buf, &len);
+        if (!t)
+            return false;
+        *out = value_string(t, len);
         return true;
     }
     case FX_MAP: {

@@ -265,25 +265,20 @@ static int ledger_seen(struct importer *im, const struct ident *id)
             return -1;
         position++;
     }
-    if (im->claims && ledger_batch_knows_all(im->claims)) { /* one look, no ledger read */
+    if (im->claims) {
+        if (!ledger_batch_knows_all(im->claims)) { /* else one look, no ledger read */
+            bool present = ledger_batch_has(im->claims, id->id);
+            if (!present && store_ledger_has(im->s, id->id, &present, im->e) != ST_OK)
+                return -1;
+            if (present) {
+                im->res->present++;
+                return 1;
+            }
+        }
         if (!ledger_batch_add_new(im->claims, id->id, position)) {
             im->res->present++;
             return 1;
         }
-        if (ledger_batch_due(im->claims) && ledger_batch_write(im->claims, im->s, im->e) != ST_OK)
-            return -1;
-        return 0;
-    }
-    if (im->claims) {
-        bool present = ledger_batch_has(im->claims, id->id);
-        if (!present && !ledger_batch_knows_all(im->claims) &&
-            store_ledger_has(im->s, id->id, &present, im->e) != ST_OK)
-            return -1;
-        if (present) {
-            im->res->present++;
-            return 1;
-        }
-        ledger_batch_add(im->claims, id->id, position);
         if (ledger_batch_due(im->claims) && ledger_batch_write(im->claims, im->s, im->e) != ST_OK)
             return -1;
         return 0;

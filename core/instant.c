@@ -169,32 +169,10 @@ void instant_format(int64_t sec, int32_t ns, char out[INSTANT_TEXT_LEN + 1])
     out[INSTANT_TEXT_LEN] = '\0';
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        unsigned c = (unsigned char)s[i] - '0';
-        if (c > 9)
-            return false;
-        v = v * 10 + (int)c;
-    }
-    *out = v;
-    return true;
-}
-
 bool instant_is_canonical(const char *s, size_t len)
 {
-    /* 0000-00-00T00:00:00.000Z */
-    int y, mo, d, h, mi, se, ms;
-    if (len != INSTANT_TEXT_LEN || INSTANT_TEXT_LEN != 24 || s[4] != '-' || s[7] != '-' ||
-        s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' ||
-        !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se) ||
-        !digits(s + 20, 3, &ms))
-        return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] + (mo == 2 && leap(y)) &&
-           h <= 23 && mi <= 59 && se <= 59;
+    /* util.h's check of the store's time text, and a year from 0001 on */
+    return len == INSTANT_TEXT_LEN && time_canonical_ms(s, len, NULL) && memcmp(s, "0000", 4) != 0;
 }
 
 bool instant_zone(const char *s, size_t len, int *offset_sec)

@@ -215,6 +215,26 @@ static int slot_value(const struct source_spec *src, const expr *x, const struct
     return MAP_OK;
 }
 
+/* The stream's or the type's name (slot "stream" or "type") of a record: the
+ * fast plan's text when it has one, else the expression's value, which must be
+ * a non-empty string. */
+static int name_slot(const struct source_spec *src, const expr *x, const struct expr_fast *f,
+                     const char *slot, const value *record, char buf[EXPR_FAST_TEXT_MAX],
+                     char **out, char *reason, size_t n)
+{
+    if ((*out = fast_name(f, record, buf)))
+        return MAP_OK;
+    value v = value_null();
+    bool present;
+    int rc = slot_value(src, x, f, slot, record, &v, &present, reason, n);
+    if (rc == MAP_OK && !present)
+        rc = bad(reason, n, "no %s: the source has no `%s:` expression", slot, slot);
+    else if (rc == MAP_OK)
+        rc = name_text(&v, slot, out, reason, n);
+    value_free(v);
+    return rc;
+}
+
 int mapping_apply(const struct source_spec *src, const value *record, int64_t now_ms,
                   struct mapped_event *out, char *reason, size_t n)
 {
@@ -247,31 +267,11 @@ int mapping_apply_planned(const struct source_spec *src, const struct mapping_pl
     value v = value_null();
 
     char buf[EXPR_FAST_TEXT_MAX];
-    if ((out->stream = fast_name(plan->stream, record, buf)))
-        ;
-    else if ((rc = slot_value(src, src->stream, plan->stream, "stream", record, &v, &present,
-                              reason, n)) != MAP_OK)
+    if ((rc = name_slot(src, src->stream, plan->stream, "stream", record, buf, &out->stream, reason,
+                        n)) != MAP_OK ||
+        (rc = name_slot(src, src->type, plan->type, "type", record, buf, &out->type, reason, n)) !=
+            MAP_OK)
         goto fail;
-    else if (!present) {
-        rc = bad(reason, n, "no stream: the source has no `stream:` expression");
-        goto fail;
-    } else if ((rc = name_text(&v, "stream", &out->stream, reason, n)) != MAP_OK)
-        goto fail;
-    value_free(v);
-    v = value_null();
-
-    if ((out->type = fast_name(plan->type, record, buf)))
-        ;
-    else if ((rc = slot_value(src, src->type, plan->type, "type", record, &v, &present, reason,
-                              n)) != MAP_OK)
-        goto fail;
-    else if (!present) {
-        rc = bad(reason, n, "no type: the source has no `type:` expression");
-        goto fail;
-    } else if ((rc = name_text(&v, "type", &out->type, reason, n)) != MAP_OK)
-        goto fail;
-    value_free(v);
-    v = value_null();
 
     const char *tt;
     size_t tl;

@@ -475,10 +475,10 @@ struct proj_writer {
     strbuf tmp;
     /* checkpoints (projection_sqlite_ckpt.c): one is due once the history has
      * grown by ck_every entries past ck_rowid, the newest one's; entries are
-     * written in its epoch (ck_at). stale: another process or a rolled-back batch
-     * may have moved them (writer_forget): read them again before writing. */
+     * written in its epoch (get.epoch). stale: another process or a rolled-back
+     * batch may have moved them (writer_forget): read them again before writing. */
     bool rebuild, ck_on, stale;
-    int64_t ck_at, ck_rowid, ck_every;
+    int64_t ck_rowid, ck_every;
     int64_t last_pos, last_rowid; /* of the newest entry this writer wrote */
     /* key -> its chain (chain_pack) since its newest whole-row entry, for the rows
      * big enough to get change entries; null (or absent): write the next entry
@@ -507,23 +507,28 @@ static void chain_set(struct proj_writer *w, const char *key, const struct chain
         value_map_set(&w->chains, key, value_null());
 }
 
-/* Reads the newest checkpoint: where the next one is due, and the epoch the
- * entries written until then belong to. */
-static int ck_state_read(struct proj_writer *w, err *e)
+/* Reads the newest checkpoint (*found false: none): where the next one is due,
+ * and the epoch the entries written until then belong to. */
+static int ck_state_read(struct proj_writer *w, bool *found, err *e)
 {
     int64_t at = 0, rows = 0, rowid = 0;
-    bool found = false;
+    *found = false;
     if (w->ck_on &&
-        psq_ck_find(w->s, w->p, w->rebuild, INT64_MAX, &at, &rowid, &rows, &found, e) != ST_OK)
+        psq_ck_find(w->s, w->p, w->rebuild, INT64_MAX, &at, &rowid, &rows, found, e) != ST_OK)
         return ST_ERR;
-    if (w->ck_on && !w->stale)
-        w->ck_on = found || !w->rebuild;
-    w->ck_rowid = found ? rowid : 0;
+    w->ck_rowid = *found ? rowid : 0;
     w->ck_every = psq_ck_every(rows);
-    w->ck_at = w->get.epoch = found && w->get.epochs ? at : 0;
+    w->get.epoch = *found && w->get.epochs ? at : 0;
     w->last_pos = w->last_rowid = 0;
     w->stale = false;
     return ST_OK;
+}
+
+/* ck_state_read when writer_forget said to. */
+static int ck_state_fresh(struct proj_writer *w, err *e)
+{
+    bool found;
+    return w->stale ? ck_state_read(w, &found, e) : ST_OK;
 }
 
 /* The fold forgot its rows (another process moved the projection, or a batch
@@ -572,10 +577,14 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
             return ST_ERR;
         }
     }
-    if (psq_walk_open(s, p, rebuild, &w->get, e) != ST_OK || ck_state_read(w, e) != ST_OK) {
+    bool found;
+    if (psq_walk_open(s, p, rebuild, &w->get, e) != ST_OK || ck_state_read(w, &found, e) != ST_OK) {
         sq_writer_close(w);
         return ST_ERR;
     }
+    /* A rebuild's tables always have their first checkpoint (the mark (0, 0, 0));
+     * live ones from before checkpoints get a first one made by seeks. */
+    w->ck_on = w->ck_on && (found || !rebuild);
     strbuf sql;
     sb_init(&sql);
 
@@ -642,7 +651,7 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
 
 static int sq_row_get(struct proj_writer *w, const char *key, value *row, bool *found, err *e)
 {
-    if (w->stale && ck_state_read(w, e) != ST_OK)
+    if (ck_state_fresh(w, e) != ST_OK)
         return ST_ERR;
     struct chain ch;
     int rc = psq_history_row_at(w->s, &w->get, w->p, key, INT64_MAX, row, found, &ch, e);
@@ -723,21 +732,24 @@ static bool changes_write(const value *prev, const value *row, strbuf *out)
 static int sq_history_put(struct proj_writer *w, const char *key, int64_t position,
                           const value *prev, const value *row, bool is_new, err *e)
 {
-    if (w->stale && ck_state_read(w, e) != ST_OK)
+    if (ck_state_fresh(w, e) != ST_OK)
         return ST_ERR;
     if (w->ck_on && w->last_pos > 0 && position > w->last_pos &&
         w->last_rowid - w->ck_rowid >= w->ck_every) {
         /* Every entry up to last_pos is written and none after (positions only
          * grow): a checkpoint there, and the entries after it in its epoch. */
         int64_t rows = 0;
-        if (psq_ck_write(w->s, w->p, w->rebuild, w->last_pos, &rows, &w->ck_rowid, e) != ST_OK)
+        bool there;
+        if (psq_ck_write(w->s, w->p, w->rebuild, w->last_pos, &rows, &w->ck_rowid, &there, e) !=
+            ST_OK)
             return err_prefix(e, "projection %s", w->p->name), ST_ERR;
         w->ck_every = psq_ck_every(rows);
-        w->ck_at = w->get.epoch = w->get.epochs ? w->last_pos : 0;
+        if (there && w->get.epochs)
+            w->get.epoch = w->last_pos;
     }
     sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->hist, 2, position);
-    sqlite3_bind_int64(w->hist, 5, w->ck_at);
+    sqlite3_bind_int64(w->hist, 5, w->get.epoch);
     if (row) {
         struct chain ch;
         bool whole = true;

@@ -493,14 +493,17 @@ static int write_row(void *ctx, const char *key, const char *text, size_t len, e
 /* Writes the checkpoint at position `at` from the newest one before it (or,
  * for a history older than checkpoints, from a read by seeks). */
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                 int64_t *rows_out, int64_t *hr_out, err *e)
+                 int64_t *rows_out, int64_t *hr_out, bool *there, err *e)
 {
     int64_t prev = 0, hr = 0, nprev = 0;
     bool found;
+    *there = false;
     if (psq_ck_find(s, p, rebuild, at, &prev, &hr, &nprev, &found, e) != ST_OK)
         return ST_ERR;
-    if (found && prev >= at)
+    if (found && prev >= at) {
+        *there = prev == at;
         return ST_OK;
+    }
     strbuf sql;
     sb_init(&sql);
     struct since changed;
@@ -585,6 +588,7 @@ record:
     }
     *rows_out = nrows;
     *hr_out = last;
+    *there = true;
 finish:
     sqlite3_finalize(st);
     sqlite3_finalize(wr.put);

@@ -110,7 +110,8 @@ int psq_rows_at_seek_to(struct store *s, const struct projection_spec *p, const 
 int psq_walked_keyed_row(struct store *s, struct psq_walk *walk, const struct projection_spec *p,
                          const char *key, int64_t at, value *out, err *e);
 
-/* Checkpoints (projection_sqlite_ckpt.c, which says how they work). */
+/* Checkpoints (projection_sqlite_ckpt.c says how they work; psq_ck_find and
+ * psq_ck_find_after are in projection_sqlite_sql.c). */
 /* History entries between two checkpoints of a read model of `rows` rows. */
 int64_t psq_ck_every(int64_t rows);
 /* The newest checkpoint at or before `at` (*found false: none). */
@@ -119,9 +120,11 @@ int psq_ck_find(struct store *s, const struct projection_spec *p, bool rebuild, 
 /* The oldest checkpoint after `at` of the live tables (*found false: none). */
 int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t at, int64_t *ck,
                       int64_t *hr, int64_t *n, bool *found, err *e);
-/* Writes the checkpoint at `at` (every entry up to `at` written, none after). */
+/* Writes the checkpoint at `at` (every entry up to `at` written, none after);
+ * *there: a checkpoint at `at` is there now (false: none was written, as for
+ * rebuild tables without their mark, or a newer one was there already). */
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                 int64_t *rows, int64_t *hist_rowid, err *e);
+                 int64_t *rows, int64_t *hist_rowid, bool *there, err *e);
 /* Every row at `at` from the newest checkpoint before it; *done false when there
  * is none (then nothing was read). */
 int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,

@@ -203,15 +203,6 @@ void sb_grow_to(strbuf *sb, size_t need)
     sb->cap = cap;
 }
 
-/* The check inline, the growing not: sb_addc and sb_add call this for every
- * byte or piece an import writes, and the call was most of their cost. */
-static inline void sb_grow(strbuf *sb, size_t extra)
-{
-    size_t need = sb->len + extra + 1;
-    if (need > sb->cap)
-        sb_grow_to(sb, need);
-}
-
 void sb_adds(strbuf *sb, const char *s)
 {
     sb_add(sb, s, strlen(s));
@@ -230,7 +221,7 @@ void sb_vaddf(strbuf *sb, const char *fmt, va_list ap)
     if ((size_t)n < sizeof small) {
         sb_add(sb, small, (size_t)n);
     } else {
-        sb_grow(sb, (size_t)n);
+        sb_grow_to(sb, sb->len + (size_t)n + 1);
         vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap2);
         sb->len += (size_t)n;
     }

@@ -82,6 +82,23 @@ static struct domain *load_counter(int snapshot_every)
     return d;
 }
 
+/* Runs command `name` of d with payload (taken) and any expected version;
+ * returns the status, e saying why. */
+static int run_command(struct store *s, struct domain *d, const char *name, value payload,
+                       const char *cmd_id, struct command_result *res, err *e)
+{
+    struct command_request req;
+    memset(&req, 0, sizeof req);
+    req.command = domain_command(d, name);
+    req.payload = payload;
+    req.command_id = cmd_id;
+    req.expected_version = STORE_ANY_VERSION;
+    err_clear(e);
+    int rc = command_execute(s, d, &req, res, e);
+    value_free(payload);
+    return rc;
+}
+
 /* Runs Add on counter `id` with n; returns the status. */
 static int add(struct store *s, struct domain *d, const char *id, int64_t n, const char *cmd_id,
                struct command_result *res)
@@ -89,17 +106,8 @@ static int add(struct store *s, struct domain *d, const char *id, int64_t n, con
     value payload = value_map(2);
     value_map_set(&payload, "counterId", value_cstring(id));
     value_map_set(&payload, "n", value_int(n));
-    struct command_request req;
-    memset(&req, 0, sizeof req);
-    req.command = domain_command(d, "Add");
-    req.payload = payload;
-    req.command_id = cmd_id;
-    req.expected_version = STORE_ANY_VERSION;
     err e;
-    err_clear(&e);
-    int rc = command_execute(s, d, &req, res, &e);
-    value_free(payload);
-    return rc;
+    return run_command(s, d, "Add", payload, cmd_id, res, &e);
 }
 
 static int64_t state_int(const struct agg_state *st, const char *field)
@@ -381,16 +389,10 @@ static void test_emit_is_checked(void **unused)
         assert_int_equal(json_parse(cases[i][1], strlen(cases[i][1]), &n, NULL), ST_OK);
         value_map_set(&payload, "v", v);
         value_map_set(&payload, "n", n);
-        struct command_request req;
-        memset(&req, 0, sizeof req);
-        req.command = domain_command(d, "Put");
-        req.payload = payload;
-        req.expected_version = STORE_ANY_VERSION;
         struct command_result res;
         command_result_init(&res);
         err e;
-        err_clear(&e);
-        int rc = command_execute(s, d, &req, &res, &e);
+        int rc = run_command(s, d, "Put", payload, NULL, &res, &e);
         if (cases[i][2]) {
             assert_int_equal(rc, ST_ERR);
             assert_string_equal(e.msg, cases[i][2]);
@@ -399,7 +401,6 @@ static void test_emit_is_checked(void **unused)
             assert_int_equal(rc, ST_OK);
         }
         command_result_done(&res);
-        value_free(payload);
     }
     int64_t head = -1;
     err e;
@@ -632,18 +633,11 @@ static void test_apply_reading_meta(void **unused)
     for (int i = 0; i < 3; i++) {
         value payload = value_map(1);
         value_map_set(&payload, "boxId", value_cstring("b"));
-        struct command_request req;
-        memset(&req, 0, sizeof req);
-        req.command = domain_command(with, "Put");
-        req.payload = payload;
-        req.expected_version = STORE_ANY_VERSION;
         struct command_result res;
         command_result_init(&res);
         err e;
-        err_clear(&e);
-        assert_int_equal(command_execute(s, with, &req, &res, &e), ST_OK);
+        assert_int_equal(run_command(s, with, "Put", payload, NULL, &res, &e), ST_OK);
         command_result_done(&res);
-        value_free(payload);
     }
     struct agg_state a, b;
     err e;

@@ -204,18 +204,7 @@ static void same_outcome(char **files, size_t n, const struct domain *d, bool sk
 
 static void test_import_both_paths_alike(void **st)
 {
-    static const char yaml[] = "domain: t\n"
-                               "aggregates:\n"
-                               "  A:\n"
-                               "    id: id\n"
-                               "    events:\n"
-                               "      T:\n"
-                               "        fields: {n: {type: int, min: 1}}\n";
-    struct diag_list diags;
-    diag_list_init(&diags);
-    struct domain *d = domain_load_buffer("t.yaml", yaml, sizeof yaml - 1, &diags);
-    diag_list_done(&diags);
-    assert_non_null(d);
+    struct domain *d = domain_t();
     /* Good lines both paths read, good lines only the full path reads, and every
      * kind of bad line: not JSON, not an event, a version gap or repeat, a line
      * already present, data the domain refuses. */

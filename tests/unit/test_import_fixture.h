@@ -1,6 +1,6 @@
 /* test_import_fixture.h: helpers shared by test_import.c, test_mapping_fast.c and
- * test_canonical_raw.c: JSON and expressions for fixtures, a temporary input
- * file, and a store's events exported as text. Include after cmocka.h. */
+ * test_canonical_raw.c: JSON and expressions for fixtures, a small domain, a
+ * temporary input file, and a store's events exported as text. Include after cmocka.h. */
 #ifndef STRATA_TEST_IMPORT_FIXTURE_H
 #define STRATA_TEST_IMPORT_FIXTURE_H
 
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/domain.h"
 #include "core/event_format.h"
 #include "core/expr.h"
 #include "core/json.h"
@@ -32,6 +33,24 @@ static __attribute__((unused)) expr *compile(const char *src)
 }
 
 /* A file in /tmp holding text; the caller unlinks and frees the path. */
+/* Domain t: aggregate A (id: id) with one event, T, whose n is an int >= 1. */
+static __attribute__((unused)) struct domain *domain_t(void)
+{
+    static const char yaml[] = "domain: t\n"
+                               "aggregates:\n"
+                               "  A:\n"
+                               "    id: id\n"
+                               "    events:\n"
+                               "      T:\n"
+                               "        fields: {n: {type: int, min: 1}}\n";
+    struct diag_list diags;
+    diag_list_init(&diags);
+    struct domain *d = domain_load_buffer("t.yaml", yaml, sizeof yaml - 1, &diags);
+    diag_list_done(&diags);
+    assert_non_null(d);
+    return d;
+}
+
 static __attribute__((unused)) char *write_temp(const char *text)
 {
     char *path = xstrdup("/tmp/strata-test-import-XXXXXX");

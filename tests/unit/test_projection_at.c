@@ -30,6 +30,22 @@
 
 #include "test_projection_fixture.h"
 
+/* n events on 30 accounts in one transaction: deposits of 1..100, and about one
+ * in close_one_in a close (one in three of them a "reset"). */
+static void random_log(struct store *s, int n, unsigned close_one_in, unsigned *seed)
+{
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < n; i++) {
+        int a = (int)(rand_r(seed) % 30);
+        if (rand_r(seed) % close_one_in == 0)
+            close_account(s, a, rand_r(seed) % 3 ? "done" : "reset");
+        else
+            deposit(s, a, 1 + (int)(rand_r(seed) % 100));
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+}
+
 /* Reads at random past positions equal a fresh fold of the events up to there.
  * drop_at > 0: the checkpoint tables are dropped once the fold has passed it, and
  * every entry put in epoch 0, as in a store from before them that migration 7
@@ -40,15 +56,7 @@ static void query_at_property(unsigned seed, int64_t drop_at)
     char *path = new_path();
     struct store *s = open_ok(path);
     err e = {0};
-    assert_int_equal(store_begin(s, &e), ST_OK);
-    for (int i = 0; i < 900; i++) {
-        int a = (int)(rand_r(&seed) % 30);
-        if (rand_r(&seed) % 12 == 0)
-            close_account(s, a, rand_r(&seed) % 3 ? "done" : "reset");
-        else
-            deposit(s, a, 1 + (int)(rand_r(&seed) % 100));
-    }
-    assert_int_equal(store_commit(s, &e), ST_OK);
+    random_log(s, 900, 12, &seed);
     /* Fold in uneven steps, so history spans many batches and calls. */
     int64_t n, folded = 0;
     bool dropped = false;
@@ -664,15 +672,7 @@ static void test_history_epochs_migration(void **state)
     struct store *s = open_ok(path);
     unsigned seed = 99;
     err e = {0};
-    assert_int_equal(store_begin(s, &e), ST_OK);
-    for (int i = 0; i < 600; i++) {
-        int a = (int)(rand_r(&seed) % 30);
-        if (rand_r(&seed) % 10 == 0)
-            close_account(s, a, rand_r(&seed) % 3 ? "done" : "reset");
-        else
-            deposit(s, a, 1 + (int)(rand_r(&seed) % 100));
-    }
-    assert_int_equal(store_commit(s, &e), ST_OK);
+    random_log(s, 600, 10, &seed);
     int64_t n;
     while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 300, true, &n, &e) == ST_OK && n > 0)
         ;
