@@ -130,9 +130,10 @@ void bench_remove_db(const char *path);
 struct domain;
 struct domain *bench_load_domain(const char *path); /* dies with the diagnostics */
 struct store *bench_open_store(const char *path, bool create); /* dies on failure */
-/* exec_latency's Strata side: the bank domain's Deposit of 5 on account `id`,
- * end to end; returns its time in ms, dies on failure. */
-double bench_deposit(struct store *s, const struct domain *bank, const char *id);
+/* exec_latency's Strata side (bench_core, bench_pg, exec_probe): the bank
+ * domain's Deposit of 5 on account `id`, end to end; its time in ms, or -1 with
+ * e set when it failed. */
+double bench_deposit(struct store *s, const struct domain *bank, const char *id, err *e);
 int bench_samples(int dflt); /* BENCH_SAMPLES, default dflt, at least 10 */
 /* Appends the data set through store_append, 10,000 events a transaction; timed. */
 struct rate bench_append(struct store *s, const struct dataset *ds);

@@ -559,7 +559,8 @@ int main(void)
         raw_deposit_open(&r, db);
         for (int i = 0; i < ns; i++) {
             bt[i] = raw_deposit_once(&r);
-            st[i] = bench_deposit(xs, bank, ids[i]);
+            if ((st[i] = bench_deposit(xs, bank, ids[i], &e)) < 0)
+                bench_die("exec Deposit %s: %s", ids[i], e.msg);
         }
         raw_deposit_close(&r);
         bench_latency_pair("exec_latency", st, (size_t)ns, bt, (size_t)ns);

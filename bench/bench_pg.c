@@ -525,26 +525,6 @@ static struct rate catchup_raw(const char *uri, int64_t *folded)
 
 /* ---- exec_latency ---- */
 
-static double deposit(struct store *s, const struct domain *bank, const char *id, err *e)
-{
-    value payload = value_map(2);
-    value_map_set(&payload, "accountId", value_cstring(id));
-    value_map_set(&payload, "amount", value_int(5));
-    struct command_request req;
-    memset(&req, 0, sizeof req);
-    req.command = domain_command(bank, "Deposit");
-    req.payload = payload;
-    req.expected_version = STORE_ANY_VERSION;
-    struct command_result res;
-    command_result_init(&res);
-    double t0 = bench_now();
-    int rc = command_execute(s, bank, &req, &res, e);
-    double ms = (bench_now() - t0) * 1000;
-    command_result_done(&res);
-    value_free(payload);
-    return rc == ST_OK ? ms : -1;
-}
-
 /* One command by hand, as a competent libpq programmer would write it with the
  * same guarantees: the stream's events read (to decide on), then one pipeline, one
  * round trip: the append lock, and one statement that checks the expected version,
@@ -683,7 +663,7 @@ static double writers_run(const char *path, const struct domain *bank, int n, in
             while (bench_now() < until) {
                 char id[16];
                 snprintf(id, sizeof id, "w%d", (int)(bench_rand(&rng) % ACCOUNTS));
-                if (deposit(s, bank, id, &e) >= 0)
+                if (bench_deposit(s, bank, id, &e) >= 0)
                     done++;
             }
             store_close(s);
@@ -797,7 +777,7 @@ int main(void)
             char id[24];
             snprintf(id, sizeof id, "%llu", (unsigned long long)(bench_rand(&rng) % ds.naccounts));
             bt[i] = raw_exec_once(c, sid);
-            st[i] = deposit(s, bank, id, &e);
+            st[i] = bench_deposit(s, bank, id, &e);
             if (st[i] < 0)
                 bench_die("exec Deposit %s: %s", id, e.msg);
         }

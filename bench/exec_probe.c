@@ -82,7 +82,8 @@ int main(int argc, char **argv)
         if (do_raw)
             bt[i] = raw_deposit_once(&r);
         if (do_strata)
-            st[i] = bench_deposit(s, bank, ids[i]);
+            if ((st[i] = bench_deposit(s, bank, ids[i], &e)) < 0)
+                bench_die("exec Deposit %s: %s", ids[i], e.msg);
     }
     if (getenv("PROBE_FRAMES"))
         fprintf(stderr, "probe: %.2f WAL frames per iteration\n",

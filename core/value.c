@@ -347,7 +347,8 @@ bool value_string_overwrite(value *v, const char *s, size_t len)
     if (v->type != V_STRING || vstring_room(len) > vstring_room(v->u.s->len) ||
         __atomic_load_n(&v->u.s->refs, __ATOMIC_ACQUIRE) != 1)
         return false;
-    memcpy(v->u.s->text, s, len);
+    if (len) /* s may be NULL for an empty string, as in value_string */
+        memcpy(v->u.s->text, s, len);
     v->u.s->text[len] = '\0';
     v->u.s->len = len;
     v->u.s->hash = 0;
