@@ -175,33 +175,52 @@ static bool key_is(const value *key, const char *s, size_t len)
     return key->u.s->len == len && memcmp(key->u.s->text, s, len) == 0;
 }
 
-/* Puts entry i into the index (which has room: index_cap > 2 * len). */
-static void index_insert(struct vmap *m, size_t i)
+/* Puts entry i, whose key hashes to h, into the index (which has room:
+ * index_cap > 2 * len). */
+static void index_put(uint64_t *index, size_t cap, uint32_t h, size_t i)
 {
-    size_t mask = m->index_cap - 1;
-    size_t slot = value_string_hash(&m->entries[i].key) & mask;
-    while (m->index[slot])
+    size_t mask = cap - 1;
+    size_t slot = h & mask;
+    while (index[slot])
         slot = (slot + 1) & mask;
-    m->index[slot] = (uint32_t)(i + 1);
+    index[slot] = (uint64_t)h << 32 | (uint64_t)(i + 1);
 }
 
-/* (Re)builds the index for the current entries, or drops it for a small map. */
-static void index_rebuild(struct vmap *m)
+/* (Re)builds the index for the current entries, or drops it for a small map.
+ * same_places: the entries the old index names are where it says (the map only
+ * grew), so their hashes are taken from it without reading a key. */
+static void index_rebuild(struct vmap *m, bool same_places)
 {
-    free(m->index);
+    uint64_t *old = m->index;
+    size_t old_cap = m->index_cap;
     m->index = NULL;
     m->index_cap = 0;
-    if (m->len <= MAP_INDEX_MIN)
+    if (m->len <= MAP_INDEX_MIN) {
+        free(old);
         return;
+    }
     size_t cap = 64;
     while (cap < m->len * 2 + 2)
         cap *= 2;
-    /* Slots hold entry index + 1 in a uint32_t: maps are capped below 2^32 entries. */
+    /* Slots hold entry index + 1 in their low 32 bits: maps are capped below 2^32 entries. */
     assert(m->len < UINT32_MAX);
     m->index = xcalloc(cap, sizeof *m->index);
     m->index_cap = cap;
-    for (size_t i = 0; i < m->len; i++)
-        index_insert(m, i);
+    size_t from = 0; /* the entries from here on are put in by their keys */
+    if (old && same_places) {
+        for (size_t s = 0; s < old_cap; s++) {
+            uint64_t e = old[s];
+            if (!e)
+                continue;
+            size_t i = (size_t)(uint32_t)e - 1;
+            index_put(m->index, cap, (uint32_t)(e >> 32), i);
+            if (i + 1 > from)
+                from = i + 1;
+        }
+    }
+    free(old);
+    for (size_t i = from; i < m->len; i++)
+        index_put(m->index, cap, value_string_hash(&m->entries[i].key), i);
 }
 
 static enum vkey kind_at(const struct vmap *m, size_t i)
@@ -209,27 +228,40 @@ static enum vkey kind_at(const struct vmap *m, size_t i)
     return m->kinds ? (enum vkey)m->kinds[i] : VKEY_STRING;
 }
 
-/* Position of the key of that kind and text in m, or -1. */
-static ptrdiff_t map_find(const struct vmap *m, enum vkey kind, const char *key, size_t klen)
+/* Position of the key of that kind and text in m, or -1; *hash is the key's
+ * hash when m has an index (else left alone). */
+static ptrdiff_t map_find_h(const struct vmap *m, enum vkey kind, const char *key, size_t klen,
+                            uint32_t *hash)
 {
-    if (kind != VKEY_STRING && !m->kinds)
-        return -1;
     if (!m->index) {
+        if (kind != VKEY_STRING && !m->kinds)
+            return -1;
         for (size_t i = 0; i < m->len; i++)
             if (key_is(&m->entries[i].key, key, klen) && kind_at(m, i) == kind)
                 return (ptrdiff_t)i;
         return -1;
     }
     uint32_t h = hash_bytes(key, klen);
+    *hash = h;
+    if (kind != VKEY_STRING && !m->kinds)
+        return -1;
     size_t mask = m->index_cap - 1;
     for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
-        uint32_t e = m->index[slot];
+        uint64_t e = m->index[slot];
         if (!e)
             return -1;
-        const value *k = &m->entries[e - 1].key;
-        if (value_string_hash(k) == h && key_is(k, key, klen) && kind_at(m, e - 1) == kind)
-            return (ptrdiff_t)(e - 1);
+        if ((uint32_t)(e >> 32) != h)
+            continue; /* another key: its entry is not read */
+        size_t i = (size_t)(uint32_t)e - 1;
+        if (key_is(&m->entries[i].key, key, klen) && kind_at(m, i) == kind)
+            return (ptrdiff_t)i;
     }
+}
+
+static ptrdiff_t map_find(const struct vmap *m, enum vkey kind, const char *key, size_t klen)
+{
+    uint32_t h;
+    return map_find_h(m, kind, key, klen, &h);
 }
 
 const value *value_map_getn(const value *map, const char *key, size_t klen)
@@ -290,18 +322,19 @@ static void map_unshare(value *map)
 }
 
 /* Sets key (an owned V_STRING, or NULL to make one from kbytes) of that kind to
- * val in an unshared map. Shared by the setters. */
-static void map_put(struct vmap *m, enum vkey kind, value *key, const char *kbytes, size_t klen,
-                    value val)
+ * val in an unshared map; returns its position. Shared by the setters. */
+static size_t map_put(struct vmap *m, enum vkey kind, value *key, const char *kbytes, size_t klen,
+                      value val)
 {
-    ptrdiff_t i = map_find(m, kind, kbytes, klen);
+    uint32_t h = 0;
+    ptrdiff_t i = map_find_h(m, kind, kbytes, klen, &h);
     if (i >= 0) {
         value old = m->entries[i].val;
         m->entries[i].val = val;
         value_free(old);
         if (key)
             value_free(*key);
-        return;
+        return (size_t)i;
     }
     map_reserve(m, m->len + 1);
     if (kind != VKEY_STRING && !m->kinds)
@@ -311,17 +344,28 @@ static void map_put(struct vmap *m, enum vkey kind, value *key, const char *kbyt
     struct vmap_entry *e = &m->entries[m->len++];
     e->key = key ? *key : value_string(kbytes, klen);
     e->val = val;
-    if (m->index && (m->len + 1) * 2 <= m->index_cap)
-        index_insert(m, m->len - 1);
-    else if (m->len > MAP_INDEX_MIN)
-        index_rebuild(m);
+    if (m->index && (m->len + 1) * 2 <= m->index_cap) {
+        /* map_find_h hashed the key's text, as value_string_hash would */
+        if (!e->key.u.s->hash)
+            e->key.u.s->hash = h;
+        index_put(m->index, m->index_cap, h, m->len - 1);
+    } else if (m->len > MAP_INDEX_MIN) {
+        index_rebuild(m, true);
+    }
+    return m->len - 1;
 }
 
-void value_map_setn(value *map, const char *key, size_t klen, value val)
+size_t value_map_setn(value *map, const char *key, size_t klen, value val)
 {
     assert(map->type == V_MAP);
     map_unshare(map);
-    map_put(map->u.m, VKEY_STRING, NULL, key, klen, val);
+    return map_put(map->u.m, VKEY_STRING, NULL, key, klen, val);
+}
+
+ptrdiff_t value_map_find_at(const value *map, const char *key, size_t klen)
+{
+    assert(map->type == V_MAP);
+    return map_find(map->u.m, VKEY_STRING, key, klen);
 }
 
 void value_map_set_at(value *map, size_t i, value val)
@@ -460,7 +504,7 @@ static bool map_remove(value *map, enum vkey kind, const char *key, size_t klen)
     /* Entry positions after i moved down by one, so the index is rebuilt (removal
      * is O(n) anyway because insertion order is kept). */
     if (m->index)
-        index_rebuild(m);
+        index_rebuild(m, false);
     value_free(k);
     value_free(v);
     return true;
@@ -615,7 +659,7 @@ value value_copy_deep(const value *v)
             memcpy(c->kinds, m->kinds, m->len);
         }
         if (m->index)
-            index_rebuild(c);
+            index_rebuild(c, false);
         return copy;
     }
     default:

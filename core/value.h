@@ -73,7 +73,10 @@ struct vmap {
     uint32_t refs;
     size_t len, cap;
     struct vmap_entry *entries; /* in insertion order */
-    uint32_t *index;            /* hash index, built when the map grows large; NULL when small */
+    /* hash index, built when the map grows large; NULL when small. A slot is 0
+     * (empty) or (key's hash << 32) | (entry index + 1): a probe compares hashes
+     * without reading the entry or its key. */
+    uint64_t *index;
     size_t index_cap;
     uint8_t *kinds; /* enum vkey of each entry (cap of them); NULL while every key
                        is a string, which is every map outside expressions */
@@ -175,7 +178,11 @@ static inline const value *value_map_val_at(const value *m, size_t i)
 const value *value_map_get(const value *map, const char *key); /* NULL when absent */
 const value *value_map_getn(const value *map, const char *key, size_t klen);
 void value_map_set(value *map, const char *key, value val); /* takes val */
-void value_map_setn(value *map, const char *key, size_t klen, value val);
+/* Returns where key sits now (its place, or the end when it is new). */
+size_t value_map_setn(value *map, const char *key, size_t klen, value val);
+/* Where the string key sits (< value_map_len), or -1 when absent: a caller
+ * that will set it again can do so by value_map_set_at, with no second search. */
+ptrdiff_t value_map_find_at(const value *map, const char *key, size_t klen);
 void value_map_setv(value *map, value key, value val); /* takes key (a string) and val */
 /* Sets the value of entry i (< value_map_len) to val (taken), keeping its key: a
  * caller that knows where a key sits need not look for it. */
