@@ -1,9 +1,7 @@
-/* projection_fold.c: folding events into read models, batch by batch (see
- * projection_fold.h, and projection.c's first comment for how a batch works and
- * why it cannot count an event twice): one event into one projection's rows
- * (fold_event), one batch of events into a group of projections in one
- * transaction (fold_batch), and a run of batches that grow while they stay quick
- * (fold_run). */
+/* projection_fold.c: folding events into read models (see projection_fold.h):
+ * one event into one projection's rows (fold_event), the rows kept in memory
+ * between events and which of them a batch changed, and a dry run's fold
+ * (fold_dry_event). The batches around them are projection_batch.c's. */
 #include "projection_fold.h"
 
 #include <stdio.h>
@@ -16,13 +14,6 @@
 #include "json.h"
 #include "projection_lag.h"
 
-#define BATCH 500             /* events per transaction, at first */
-#define BATCH_MAX 32768       /* a batch doubles up to this while it stays quick */
-#define BATCH_QUICK_MS 100    /* "quick": the write lock is held no longer than this */
-#define BATCH_FAR 65536       /* events per transaction while far behind */
-#define FAR_BEHIND 50000      /* "far behind": more events than this left to the head */
-#define CACHE_MAX_KEYS 200000 /* rows kept in memory between batches, at most */
-
 void fold_init(struct fold *f, const struct proj_backend *be, const struct domain *d,
                const struct projection_spec *p, bool rebuild)
 {
@@ -33,7 +24,6 @@ void fold_init(struct fold *f, const struct proj_backend *be, const struct domai
     f->rebuild = rebuild;
     f->cache = value_map(64);
     f->cache_at = -1;
-    f->dirty = value_map(64);
     sb_init(&f->key);
     f->budget = -1;
     f->active = true;
@@ -44,7 +34,8 @@ void fold_done(struct fold *f)
     if (f->w)
         f->be->writer_close(f->w);
     value_free(f->cache);
-    value_free(f->dirty);
+    free(f->dirty);
+    free(f->marked);
     value_free(f->defaults);
     free(f->set_cols);
     meta_keep_done(&f->dry_meta);
@@ -53,8 +44,38 @@ void fold_done(struct fold *f)
     expr_fast_free(f->key_fast);
 }
 
-static void cache_reset(struct fold *f)
+/* Marks the cache's entry `at` changed in this batch. */
+static void dirty_add(struct fold *f, size_t at)
 {
+    if (at >= f->marked_cap) {
+        size_t cap = f->marked_cap ? f->marked_cap * 2 : 64;
+        while (cap <= at)
+            cap *= 2;
+        f->marked = xrealloc(f->marked, cap);
+        memset(f->marked + f->marked_cap, 0, cap - f->marked_cap);
+        f->marked_cap = cap;
+    }
+    if (f->marked[at])
+        return;
+    f->marked[at] = 1;
+    if (f->ndirty == f->dirty_cap) {
+        f->dirty_cap = f->dirty_cap ? f->dirty_cap * 2 : 64;
+        f->dirty = xrealloc(f->dirty, f->dirty_cap * sizeof *f->dirty);
+    }
+    f->dirty[f->ndirty++] = at;
+}
+
+static void dirty_clear(struct fold *f)
+{
+    for (size_t i = 0; i < f->ndirty; i++)
+        f->marked[f->dirty[i]] = 0;
+    f->ndirty = 0;
+}
+
+/* Forgets the cached rows (and so which of them changed: positions in it). */
+void fold_cache_reset(struct fold *f)
+{
+    dirty_clear(f);
     value_free(f->cache);
     f->cache = value_map(64);
     f->cache_at = -1;
@@ -63,21 +84,18 @@ static void cache_reset(struct fold *f)
 }
 
 /* What of `meta` folding with h reads (all of it for a handler the loader did not make). */
-static unsigned handler_meta_need(const struct handler_spec *h)
+unsigned fold_meta_need(const struct handler_spec *h)
 {
     return h->meta_known ? h->meta_need : META_ALL;
 }
 
-static const struct handler_spec *handler_for(const struct projection_spec *p, const char *type)
+const struct handler_spec *fold_handler_for(const struct projection_spec *p, const char *type)
 {
     for (size_t i = 0; i < p->nhandlers; i++)
         if (strcmp(p->handlers[i].event_type, type) == 0)
             return &p->handlers[i];
     return NULL;
 }
-
-/* The outcome of folding one event. */
-enum fold_result { FOLD_OK, FOLD_FAILED /* the event's fault */, FOLD_ERROR /* storage */ };
 
 /* Says where in the domain a failing expression is: FILE:LINE:COL: PATH: msg. */
 static void failure_where(const struct fold *f, struct srcpos pos, const char *path, err *e)
@@ -296,26 +314,31 @@ static void set_col_set(value *row, const struct set_col *c, const char *name, v
 /* What an event did to one row, until it is written. */
 struct row_change {
     value key;    /* its key (a string) */
+    ptrdiff_t at; /* its place in f->cache when it was there before the event, else -1 */
     value before; /* the row before the event (null when it had none) */
     bool found;
     value after; /* null when the event deleted it */
 };
 
 /* The row of key before this handler's run: what an earlier run for the same
- * event made (a for_each list may name a key twice), else the cache, else
- * storage; *found false when it has none (then *row is the defaults). */
+ * event made (a for_each list may name a key twice), else the cache (*at its
+ * place there, else -1), else storage; *found false when it has none (then
+ * *row is the defaults). */
 static enum fold_result row_before(struct fold *f, const value *done, const struct row_change *ch,
-                                   const char *key, size_t klen, value *row, bool *found, err *e)
+                                   const char *key, size_t klen, value *row, bool *found,
+                                   ptrdiff_t *at, err *e)
 {
     const value *seen = done->type == V_MAP ? value_map_getn(done, key, klen) : NULL;
     *found = false;
     *row = value_null();
+    *at = -1;
     if (seen) {
         const struct row_change *c = &ch[seen->u.i];
         *found = c->after.type != V_NULL;
         *row = value_ref(&c->after);
     } else {
-        const value *cached = value_map_getn(&f->cache, key, klen);
+        *at = value_map_find_at(&f->cache, key, klen);
+        const value *cached = *at >= 0 ? value_map_val_at(&f->cache, (size_t)*at) : NULL;
         if (cached) {
             *found = cached->type != V_NULL;
             *row = value_ref(cached);
@@ -336,8 +359,8 @@ static enum fold_result row_before(struct fold *f, const value *done, const stru
 /* Folds one event, decoded once for every projection of its batch (de), into the
  * rows with handler h: every row's new value first, then the writes, so an
  * event that fails on its third key leaves nothing of itself behind. */
-static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
-                                   const struct event *ev, const struct decoded_event *de, err *e)
+enum fold_result fold_event(struct fold *f, const struct handler_spec *h, const struct event *ev,
+                            const struct decoded_event *de, err *e)
 {
     const struct projection_spec *p = f->p;
     struct expr_vars vars;
@@ -359,7 +382,8 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
         size_t klen = value_strlen(kv);
         value row, next = value_null();
         bool found;
-        if ((res = row_before(f, &done, ch, key, klen, &row, &found, e)) != FOLD_OK)
+        ptrdiff_t at;
+        if ((res = row_before(f, &done, ch, key, klen, &row, &found, &at, e)) != FOLD_OK)
             break;
         vars.roots[ROOT_ROW] = row;
         vars.roots[ROOT_KEY] = *kv;
@@ -403,6 +427,7 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
                     value_map_setn(&done, key, klen, value_int((int64_t)nch));
                 c = &ch[nch++];
                 c->key = value_ref(kv);
+                c->at = at;
                 c->before = found ? value_ref(&row) : value_null();
                 c->found = found;
             }
@@ -426,10 +451,16 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
             res = FOLD_ERROR;
             break;
         }
-        value_map_setn(&f->cache, value_str(k), value_strlen(k),
-                       deleted ? value_null() : value_ref(&c->after));
+        /* Its place in the cache is known when it was there: no second search
+         * (the cache only grew since, which moves no entry's place). */
+        value now = deleted ? value_null() : value_ref(&c->after);
+        size_t at = (size_t)c->at;
+        if (c->at >= 0)
+            value_map_set_at(&f->cache, at, now);
+        else
+            at = value_map_setn(&f->cache, value_str(k), value_strlen(k), now);
         if (f->w)
-            value_map_setn(&f->dirty, value_str(k), value_strlen(k), value_bool(true));
+            dirty_add(f, at);
     }
     for (size_t i = 0; i < nch; i++) {
         value_free(ch[i].key);
@@ -447,446 +478,15 @@ static enum fold_result fold_event(struct fold *f, const struct handler_spec *h,
 }
 
 /* Writes the rows changed in this batch to the typed table. */
-static int flush_dirty(struct fold *f, err *e)
+int fold_flush_dirty(struct fold *f, err *e)
 {
     int rc = ST_OK;
-    for (size_t i = 0; rc == ST_OK && i < value_map_len(&f->dirty); i++) {
-        const value *k = value_map_key_at(&f->dirty, i);
-        const value *row = value_map_getn(&f->cache, value_str(k), value_strlen(k));
-        rc = f->be->row_store(f->w, value_str(k), row && row->type != V_NULL ? row : NULL, e);
+    for (size_t i = 0; rc == ST_OK && i < f->ndirty; i++) {
+        const value *row = value_map_val_at(&f->cache, f->dirty[i]);
+        rc = f->be->row_store(f->w, value_str(value_map_key_at(&f->cache, f->dirty[i])),
+                              row->type != V_NULL ? row : NULL, e);
     }
-    value_free(f->dirty);
-    f->dirty = value_map(64);
-    return rc;
-}
-
-static void record_fail(struct proj_record *rec, const struct event *ev, const err *why)
-{
-    free(rec->error);
-    free(rec->error_event);
-    rec->error = xstrdup(why->msg);
-    rec->error_position = ev->position;
-    strbuf sb;
-    sb_init(&sb);
-    event_write_ndjson(&sb, ev, NULL, 0);
-    while (sb.len && sb.buf[sb.len - 1] == '\n')
-        sb.buf[--sb.len] = '\0';
-    rec->error_event = sb_steal(&sb);
-    snprintf(rec->status, sizeof rec->status, "failed");
-}
-
-/* What one batch did to one projection. */
-struct batch_out {
-    size_t folded; /* events folded (and committed) */
-    bool stop;     /* nothing more to do now: at the head, failed, swapped, or not ours */
-    bool failed;   /* an event failed */
-    bool moved;    /* someone else moved its checkpoint away from the others' (it sat out) */
-};
-
-/* One projection's part in a batch. */
-struct part {
-    struct fold *f;
-    struct batch_out *out;
-    struct proj_record rec;
-    bool have_rec;
-    bool in;                      /* folding this batch */
-    const struct handler_spec *h; /* its handler for the event at hand */
-    int64_t last;                 /* the last position folded */
-    const struct event *bad;      /* the event that failed, if one did */
-    err why;                      /* and why */
-    int64_t *skips;               /* positions it was told to pass over, ascending */
-    size_t nskips;
-    bool skipping; /* the event at hand is one of them */
-};
-
-/* Was the projection told to pass over the event at `position`? */
-static bool skipped(const struct part *pt, int64_t position)
-{
-    size_t lo = 0, hi = pt->nskips;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pt->skips[mid] < position)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < pt->nskips && pt->skips[lo] == position;
-}
-
-/* Writes one projection's share of a batch, inside the batch's transaction: its
- * changed rows, its new checkpoint and status, its failure, its swap. */
-static int part_finish(struct store *s, struct part *pt, int64_t begin_ms, int64_t start,
-                       bool page_short, int64_t to, err *e)
-{
-    struct fold *f = pt->f;
-    const struct proj_backend *be = f->be;
-    const struct projection_spec *p = f->p;
-    struct proj_record *rec = &pt->rec;
-    struct batch_out *out = pt->out;
-    int rc;
-    if ((rc = flush_dirty(f, e)) != ST_OK)
-        return rc;
-    int64_t now = time_now_ms();
-    rec->updated_ms = now;
-    proj_samples_add(rec, begin_ms, start, now, pt->last);
-    bool at_end = !pt->bad && page_short; /* the head (or `to`), under the write lock */
-    if (f->rebuild) {
-        rec->rebuild_checkpoint = pt->last;
-    } else {
-        rec->checkpoint = pt->last;
-        snprintf(rec->status, sizeof rec->status, "%s", at_end && to == 0 ? "live" : "catching up");
-    }
-    if (pt->bad) {
-        record_fail(rec, pt->bad, &pt->why);
-        out->failed = true;
-        out->stop = true;
-        if (f->rebuild) {
-            /* The old read model stays; the half-built one goes. */
-            if ((rc = be->rebuild_drop(s, p, e)) != ST_OK)
-                return rc;
-            rec->rebuild_checkpoint = -1;
-            rec->rebuild_hash[0] = '\0';
-        }
-    } else if (f->rebuild && at_end && to == 0) {
-        /* Caught up: swap the new tables in, in this same transaction. */
-        if ((rc = be->rebuild_swap(s, p, e)) != ST_OK)
-            return rc;
-        rec->checkpoint = pt->last;
-        snprintf(rec->rules_hash, sizeof rec->rules_hash, "%s", p->rules_hash);
-        rec->rebuild_checkpoint = -1;
-        rec->rebuild_hash[0] = '\0';
-        snprintf(rec->status, sizeof rec->status, "live");
-        out->stop = true;
-    } else if (at_end) {
-        out->stop = true;
-    }
-    return be->record_put(s, p->name, rec, e);
-}
-
-/* One batch in progress: the projections of fold_batch and their parts. */
-struct batch {
-    struct store *s;
-    struct fold **folds;
-    size_t n;
-    struct part *parts;
-    int64_t begin_ms; /* when the batch began (for the rate) */
-    int64_t start;    /* the checkpoint it starts from; -1 until one projection says */
-    size_t nin;       /* projections folding it */
-    const char *who;  /* the projection an error is about (NULL: none in particular) */
-    /* `meta` built into from one event to the next rather than made anew (its
-     * map, keys and unshared strings are reused: a third of decoding's cost) */
-    struct meta_keep meta;
-};
-
-/* Reads each projection's record under the write lock and says which of them
- * fold this batch: someone (another process, a person) may have changed things
- * since this call looked. The first that may go on says where the batch starts;
- * one whose checkpoint is elsewhere sits it out (moved). */
-static int batch_join(struct batch *b, int64_t to, bool honour, struct batch_out *outs, err *e)
-{
-    const struct proj_backend *be = b->folds[0]->be;
-    for (size_t i = 0; i < b->n; i++) {
-        struct part *pt = &b->parts[i];
-        struct fold *f = b->folds[i];
-        pt->f = f;
-        pt->out = &outs[i];
-        err_clear(&pt->why);
-        b->who = f->p->name;
-        int rc = be->record_get(b->s, f->p->name, &pt->rec, e);
-        pt->have_rec = rc == ST_OK;
-        if (rc == ST_NOT_FOUND)
-            return err_set(e, ST_ERR, "projection %s: its record vanished from the store",
-                           f->p->name);
-        if (rc != ST_OK)
-            return rc;
-        const struct proj_record *rec = &pt->rec;
-        bool rebuilding = rec->rebuild_checkpoint >= 0;
-        int64_t at = f->rebuild ? rec->rebuild_checkpoint : rec->checkpoint;
-        if (rec->error || (honour && rec->paused) || rebuilding != f->rebuild ||
-            (!f->rebuild && strcmp(rec->rules_hash, f->p->rules_hash) != 0) ||
-            (f->rebuild && strcmp(rec->rebuild_hash, f->p->rules_hash) != 0) ||
-            (to > 0 && at >= to)) {
-            outs[i].stop = true;
-            continue;
-        }
-        if (b->start < 0) {
-            b->start = at;
-        } else if (at != b->start) {
-            outs[i].moved = outs[i].stop = true;
-            continue;
-        }
-        pt->in = true;
-        pt->last = b->start;
-        /* Read under the same lock as the record, so a skip recorded meanwhile is seen
-         * by the batch that resumes the projection past it. */
-        if ((rc = be->skips_get(b->s, f->p->name, &pt->skips, &pt->nskips, e)) != ST_OK)
-            return rc;
-        b->nin++;
-        if (b->start != f->cache_at || value_map_len(&f->cache) > CACHE_MAX_KEYS)
-            cache_reset(f);
-    }
-    return ST_OK;
-}
-
-/* Folds one event, decoded once, into every projection of the batch that is still
- * going (*going counts them). An event that fails in one ends the batch for that
- * one only; a storage error is returned (b->who says whose). */
-static int batch_fold_event(struct batch *b, const struct event *ev, size_t *going, err *e)
-{
-    bool any = false;
-    unsigned need = 0; /* what of meta the handlers read */
-    for (size_t i = 0; i < b->n; i++) {
-        struct part *pt = &b->parts[i];
-        if (pt->in && !pt->bad) {
-            pt->skipping = pt->nskips && skipped(pt, ev->position);
-            pt->h = pt->skipping ? NULL : handler_for(pt->f->p, ev->type);
-            any = any || pt->h;
-            if (pt->h)
-                need |= handler_meta_need(pt->h);
-        }
-    }
-    struct decoded_event de;
-    err derr;
-    err_clear(&derr);
-    bool decoded =
-        any && event_decode_keep(b->folds[0]->d, ev, true, need, &b->meta, &de, &derr) == ST_OK;
-    int rc = ST_OK;
-    for (size_t i = 0; rc == ST_OK && i < b->n; i++) {
-        struct part *pt = &b->parts[i];
-        if (!pt->in || pt->bad)
-            continue;
-        enum fold_result fr = FOLD_OK;
-        if (pt->skipping) {
-            pt->last = ev->position; /* passed over, as it was told: not folded */
-            continue;
-        }
-        if (pt->h && !decoded) {
-            pt->why = derr;
-            err_prefix(&pt->why, "projections.%s.on.%s", pt->f->p->name, ev->type);
-            fr = FOLD_FAILED;
-        } else if (pt->h) {
-            fr = fold_event(pt->f, pt->h, ev, &de, &pt->why);
-        }
-        if (fr == FOLD_ERROR) {
-            *e = pt->why;
-            b->who = pt->f->p->name;
-            rc = ST_ERR;
-        } else if (fr == FOLD_FAILED) {
-            pt->bad = ev;
-            (*going)--;
-        } else {
-            pt->last = ev->position;
-            pt->out->folded++;
-        }
-    }
-    if (decoded)
-        decoded_event_done_keep(&de, &b->meta);
-    return rc;
-}
-
-/* Reads up to `limit` events after the batch's start (none after `to`), folds them
- * into the projections of the batch, and writes each one's share. Inside the
- * batch's transaction; the caller commits or rolls back. */
-static int batch_fold(struct batch *b, struct event_list *page, size_t limit, int64_t to, err *e)
-{
-    struct event_filter filter;
-    memset(&filter, 0, sizeof filter);
-    filter.to = to;
-    event_list_clear(page);
-    b->who = b->n == 1 ? b->folds[0]->p->name : NULL; /* a shared read is no one's */
-    int rc = store_read_page(b->s, &filter, b->start, false, limit, page, e);
-    size_t going = b->nin; /* projections in the batch that have not failed */
-    for (size_t j = 0; rc == ST_OK && j < page->len && going > 0; j++)
-        rc = batch_fold_event(b, &page->items[j], &going, e);
-    bool page_short = page->len < limit;
-    for (size_t i = 0; rc == ST_OK && i < b->n; i++) {
-        if (!b->parts[i].in)
-            continue;
-        b->who = b->parts[i].f->p->name;
-        rc = part_finish(b->s, &b->parts[i], b->begin_ms, b->start, page_short, to, e);
-    }
-    return rc;
-}
-
-/* The batch's transaction: the backend's own when it has one (batch_begin in
- * projection_backend.h), else the store's write transaction. */
-static int batch_tx_begin(struct batch *b, err *e)
-{
-    const struct proj_backend *be = b->folds[0]->be;
-    if (!be->batch_begin)
-        return store_begin(b->s, e);
-    const struct projection_spec **ps = xcalloc(b->n, sizeof *ps);
-    for (size_t i = 0; i < b->n; i++)
-        ps[i] = b->folds[i]->p;
-    int rc = be->batch_begin(b->s, ps, b->n, e);
-    free(ps);
-    return rc;
-}
-
-static void batch_tx_rollback(struct batch *b)
-{
-    const struct proj_backend *be = b->folds[0]->be;
-    if (be->batch_rollback)
-        be->batch_rollback(b->s);
-    else
-        store_rollback(b->s);
-}
-
-/* After an error inside the batch: rolls it back, and with it every projection's
- * cache and uncommitted rows; e says which projection it was about. */
-static int batch_abandon(struct batch *b, struct batch_out *outs, int rc, err *e)
-{
-    batch_tx_rollback(b);
-    for (size_t i = 0; i < b->n; i++) {
-        cache_reset(b->folds[i]);
-        value_free(b->folds[i]->dirty);
-        b->folds[i]->dirty = value_map(64);
-        outs[i].folded = 0;
-    }
-    if (b->who)
-        err_prefix(e, "projection %s", b->who);
-    return rc != ST_OK ? rc : ST_ERR;
-}
-
-/* Commits the batch. The caches of its projections stay valid at their new
- * checkpoints, unless the commit failed, or one stopped failed or swapped. */
-static int batch_commit(struct batch *b, const struct batch_out *outs, err *e)
-{
-    const struct proj_backend *be = b->folds[0]->be;
-    int rc = be->batch_commit ? be->batch_commit(b->s, e) : store_commit(b->s, e);
-    for (size_t i = 0; i < b->n; i++) {
-        struct part *pt = &b->parts[i];
-        if (!pt->in)
-            continue;
-        if (rc != ST_OK)
-            cache_reset(pt->f);
-        else
-            pt->f->cache_at = outs[i].stop && (pt->bad || pt->f->rebuild) ? -1 : pt->last;
-    }
-    return rc;
-}
-
-/* Folds one batch of at most `limit` events with position <= to (0 = the head) into
- * the n projections of folds, in one transaction: the events are read and decoded
- * once, and each is folded into every projection in turn. The first projection
- * that may go on says where the batch starts (its checkpoint, as committed now);
- * one whose checkpoint is elsewhere (another process moved it) sits the batch out
- * (outs[i].moved). An event that fails in one projection ends the batch for that
- * one only: its changes before the event commit with it marked failed, and the
- * others fold on. A storage error rolls everything back. honour: stop when paused.
- * outs has n entries; page is scratch. */
-static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t limit, int64_t to,
-                      bool honour, struct event_list *page, struct batch_out *outs, err *e)
-{
-    memset(outs, 0, n * sizeof *outs);
-    struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name, {{{0}}, {0}}};
-    int rc = batch_tx_begin(&b, e);
-    if (rc != ST_OK)
-        return rc;
-    b.parts = xcalloc(n, sizeof *b.parts);
-    rc = batch_join(&b, to, honour, outs, e);
-    if (rc == ST_OK && b.nin > 0)
-        rc = batch_fold(&b, page, limit, to, e);
-    if (rc != ST_OK)
-        rc = batch_abandon(&b, outs, rc, e);
-    else if (b.nin == 0)
-        batch_tx_rollback(&b); /* none of them may go on: nothing was written */
-    else
-        rc = batch_commit(&b, outs, e);
-    for (size_t i = 0; i < n; i++) {
-        if (b.parts[i].have_rec)
-            proj_record_done(&b.parts[i].rec);
-        free(b.parts[i].skips);
-    }
-    free(b.parts);
-    meta_keep_done(&b.meta);
-    return rc;
-}
-
-/* See projection_fold.h. */
-int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t *total_left,
-             bool honour, err *e)
-{
-    const struct proj_backend *be = folds[0]->be;
-    int rc = ST_OK;
-    for (size_t i = 0; rc == ST_OK && i < n; i++)
-        if (!folds[i]->w)
-            rc = be->writer_open(s, folds[i]->p, folds[i]->rebuild, &folds[i]->w, e);
-    if (rc != ST_OK)
-        return rc;
-    struct fold **act = xcalloc(n, sizeof *act);
-    struct batch_out *outs = xcalloc(n, sizeof *outs);
-    struct event_list page;
-    event_list_init(&page);
-    int saved;
-    be->batches_begin(s, &saved);
-    /* Each commit costs a sync of the log and a write of every page the batch
-     * dirtied (the rows and the history index, spread over all keys), so the
-     * fewer the better. While far behind (a rebuild, a first catch-up) batches are
-     * of BATCH_FAR events, whatever they take: a live store's writers wait for
-     * one batch, which is the price of catching up at all. Near the head (live
-     * following) a batch grows while each stays short enough not to keep writers
-     * waiting, and shrinks when it does not. */
-    int64_t head = 0;
-    if (store_head(s, &head, e) != ST_OK)
-        head = 0; /* not known: batch by time alone */
-    err_clear(e);
-    if (to > 0 && to < head)
-        head = to;
-    int64_t at = -1; /* the last position read; -1 until the first batch says */
-    size_t batch = BATCH;
-    for (;;) {
-        bool far = at >= 0 && head - at > FAR_BEHIND;
-        if (far && batch < BATCH_FAR)
-            batch = BATCH_FAR;
-        size_t na = 0;
-        for (size_t i = 0; i < n; i++)
-            if (folds[i]->active && folds[i]->budget != 0)
-                act[na++] = folds[i];
-        if (*total_left == 0 || na == 0)
-            break;
-        size_t limit = batch;
-        for (size_t i = 0; i < na; i++)
-            if (act[i]->budget > 0 && act[i]->budget < (int64_t)limit)
-                limit = (size_t)act[i]->budget;
-        if (*total_left > 0) {
-            /* Every event is folded into each of them: the budget is shared. */
-            if (*total_left < (int64_t)na)
-                na = (size_t)*total_left;
-            if (*total_left / (int64_t)na < (int64_t)limit)
-                limit = (size_t)(*total_left / (int64_t)na);
-        }
-        int64_t t0 = time_now_ms();
-        rc = fold_batch(s, act, na, limit, to, honour, &page, outs, e);
-        if (rc != ST_OK)
-            break;
-        for (size_t i = 0; i < na; i++) {
-            struct fold *f = act[i];
-            int64_t k = (int64_t)outs[i].folded;
-            f->processed += k;
-            if (f->budget > 0)
-                f->budget -= k;
-            if (*total_left > 0)
-                *total_left -= k;
-            if (outs[i].stop)
-                f->active = false;
-            if (outs[i].moved)
-                f->moved = true;
-        }
-        if (page.len > 0)
-            at = page.items[page.len - 1].position;
-        int64_t took = time_now_ms() - t0;
-        if (far && head - at > FAR_BEHIND)
-            continue; /* still far: keep batching by size */
-        if (took < BATCH_QUICK_MS / 2 && batch < BATCH_MAX)
-            batch *= 2;
-        else if (took > BATCH_QUICK_MS && batch > BATCH)
-            batch /= 2;
-    }
-    be->batches_end(s, saved);
-    event_list_done(&page);
-    free(outs);
-    free(act);
+    dirty_clear(f);
     return rc;
 }
 
@@ -979,12 +579,12 @@ static enum fold_result fold_event_dry(struct fold *f, const struct handler_spec
  * trims (fold_event reads storage only through the writer). */
 int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e)
 {
-    const struct handler_spec *h = handler_for(f->p, ev->type);
+    const struct handler_spec *h = fold_handler_for(f->p, ev->type);
     *touched = h != NULL;
     if (!h)
         return ST_OK;
     struct decoded_event de;
-    if (event_decode_keep(f->d, ev, true, handler_meta_need(h), &f->dry_meta, &de, e) != ST_OK) {
+    if (event_decode_keep(f->d, ev, true, fold_meta_need(h), &f->dry_meta, &de, e) != ST_OK) {
         sb_reset(&f->key); /* not known: the row is not named */
         return err_prefix(e, "projections.%s.on.%s", f->p->name, ev->type), ST_ERR;
     }

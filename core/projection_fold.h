@@ -1,6 +1,7 @@
 /* projection_fold.h: private to projections: bringing a group of projections
- * forward batch by batch, each batch one transaction that folds events into rows
- * (projection_fold.c). projection.c plans who folds what; this does the folding. */
+ * forward batch by batch, each batch one transaction (projection_batch.c) that
+ * folds events into rows (projection_fold.c). projection.c plans who folds what;
+ * these do the folding. */
 #ifndef STRATA_PROJECTION_FOLD_H
 #define STRATA_PROJECTION_FOLD_H
 
@@ -18,7 +19,11 @@ struct fold {
     struct proj_writer *w;
     value cache;      /* key -> row, or null when the key has no row */
     int64_t cache_at; /* the checkpoint the cache reflects; -1 = none */
-    value dirty;      /* keys changed in this batch -> true */
+    /* The cache's entries changed in this batch, by position (the cache only grows
+     * until it is reset), in the order first changed; marked[i]: entry i is one. */
+    size_t *dirty, ndirty, dirty_cap;
+    uint8_t *marked;
+    size_t marked_cap;
     strbuf key;
     /* The key expression's fast form (expr_fast_plan) over root key_root, planned
      * at the first event (key_planned); NULL when it has none. */
@@ -57,5 +62,23 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
  * or ST_ERR with e saying why the event cannot be folded (f->key then names the
  * row, when the key could be computed). */
 int fold_dry_event(struct fold *f, const struct event *ev, bool *touched, err *e);
+
+/* Between projection_fold.c (one event into one projection's rows) and
+ * projection_batch.c (batches of events into groups of projections). */
+
+/* The outcome of folding one event. */
+enum fold_result { FOLD_OK, FOLD_FAILED /* the event's fault */, FOLD_ERROR /* storage */ };
+/* Folds one event, decoded once for every projection of its batch (de), into
+ * f's rows with handler h (f's handler for its type). */
+enum fold_result fold_event(struct fold *f, const struct handler_spec *h, const struct event *ev,
+                            const struct decoded_event *de, err *e);
+/* p's handler for events of that type, or NULL. */
+const struct handler_spec *fold_handler_for(const struct projection_spec *p, const char *type);
+/* What of `meta` folding with h reads (enum META_*). */
+unsigned fold_meta_need(const struct handler_spec *h);
+/* Writes the rows changed in this batch to the typed table (f has a writer). */
+int fold_flush_dirty(struct fold *f, err *e);
+/* Forgets f's cached rows (and with them which changed in this batch). */
+void fold_cache_reset(struct fold *f);
 
 #endif

@@ -268,6 +268,81 @@ static void test_map_index_boundary(void **state)
     value_free(m);
 }
 
+/* Keys whose 32-bit hashes are the same ("k32728" and "k261234" under FNV-1a):
+ * the index tells them apart by their text. */
+static void test_map_index_same_hash(void **state)
+{
+    char key[16];
+    value m = value_map(0);
+    for (int i = 0; i < 30; i++) {
+        snprintf(key, sizeof key, "f%d", i);
+        value_map_set(&m, key, value_int(i));
+    }
+    assert_non_null(m.u.m->index);
+    assert_null(value_map_get(&m, "k32728"));
+    value_map_set(&m, "k32728", value_int(1));
+    assert_null(value_map_get(&m, "k261234")); /* the same hash, another key */
+    assert_true(value_map_find_at(&m, "k261234", 7) < 0);
+    value_map_set(&m, "k261234", value_int(2));
+    assert_int_equal(value_map_len(&m), 32);
+    assert_true(value_map_get(&m, "k32728")->u.i == 1);
+    assert_true(value_map_get(&m, "k261234")->u.i == 2);
+    assert_true(value_map_remove(&m, "k32728", 6));
+    assert_null(value_map_get(&m, "k32728"));
+    assert_true(value_map_get(&m, "k261234")->u.i == 2);
+    value_map_set(&m, "k32728", value_int(3)); /* back, at the end */
+    assert_int_equal(value_map_find_at(&m, "k32728", 6), 31);
+    assert_true(value_map_get(&m, "k261234")->u.i == 2);
+    /* A copy (deep, or by copy on write) finds both too. */
+    value deep = value_copy_deep(&m);
+    value held = value_ref(&m);
+    value_map_set(&m, "k32729", value_int(4));
+    assert_true(value_map_get(&deep, "k32728")->u.i == 3);
+    assert_true(value_map_get(&deep, "k261234")->u.i == 2);
+    assert_null(value_map_get(&held, "k32729"));
+    assert_true(value_map_get(&m, "k32729")->u.i == 4);
+    value_free(deep);
+    value_free(held);
+    value_free(m);
+}
+
+/* value_map_setn says where the key sits; value_map_find_at finds it there, and
+ * value_map_set_at by that place still sets it after the map (and its index)
+ * grew many times over; an int key added to an indexed map of strings. */
+static void test_map_place(void **state)
+{
+    char key[16];
+    value m = value_map(0);
+    size_t at[3000];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        at[i] = value_map_setn(&m, key, strlen(key), value_int(i));
+        assert_int_equal(at[i], i);
+    }
+    assert_int_equal(value_map_setn(&m, "r7", 2, value_int(-7)), 7); /* kept its place */
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        assert_int_equal(value_map_find_at(&m, key, strlen(key)), (ptrdiff_t)at[i]);
+    }
+    value_map_set_at(&m, at[5], value_int(55));
+    assert_true(value_map_get(&m, "r5")->u.i == 55);
+    value one = value_int(1);
+    value_map_set_key(&m, &one, value_cstring("int"));
+    assert_null(value_map_get(&m, "1"));
+    assert_string_equal(value_str(value_map_find(&m, &one)), "int");
+    value_map_set(&m, "1", value_cstring("text"));
+    assert_string_equal(value_str(value_map_find(&m, &one)), "int");
+    assert_string_equal(value_str(value_map_get(&m, "1")), "text");
+    for (int i = 0; i < 100; i++) { /* grows the index again, kinds and all */
+        snprintf(key, sizeof key, "s%d", i);
+        value_map_set(&m, key, value_int(i));
+    }
+    assert_string_equal(value_str(value_map_find(&m, &one)), "int");
+    assert_int_equal(value_map_find_at(&m, "r2999", 5), 2999);
+    assert_true(value_map_find_at(&m, "r3000", 5) < 0);
+    value_free(m);
+}
+
 static value make_sample(int variant)
 {
     value m = value_map(0);
@@ -670,6 +745,8 @@ int main(void)
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_equal_cel),
         cmocka_unit_test(test_map_typed_keys),
+        cmocka_unit_test(test_map_index_same_hash),
+        cmocka_unit_test(test_map_place),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_copy_deep),
         cmocka_unit_test(test_free_deep_nesting),
