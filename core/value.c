@@ -170,9 +170,12 @@ value value_map(size_t capacity_hint)
     return v;
 }
 
+/* (The first bytes are compared here: keys of one length mostly differ there,
+ * and a call of memcmp costs more than most keys.) */
 static bool key_is(const value *key, const char *s, size_t len)
 {
-    return key->u.s->len == len && memcmp(key->u.s->text, s, len) == 0;
+    const struct vstring *k = key->u.s;
+    return k->len == len && (len == 0 || (k->text[0] == s[0] && memcmp(k->text, s, len) == 0));
 }
 
 /* Puts entry i, whose key hashes to h, into the index (which has room:
@@ -530,37 +533,11 @@ bool value_map_remove_key(value *map, const value *key)
  * value that one thread mutates must still not be shared with another: copy on
  * write protects holders, not concurrent writers of one handle. */
 
-value value_ref(const value *v)
+/* Drops one reference of a heap part; true when that was the last one (the
+ * caller frees). */
+static inline bool release_heap(const value *v)
 {
-    switch (v->type) {
-    case V_STRING:
-        __atomic_fetch_add(&v->u.s->refs, 1, __ATOMIC_RELAXED);
-        break;
-    case V_LIST:
-        __atomic_fetch_add(&v->u.l->refs, 1, __ATOMIC_RELAXED);
-        break;
-    case V_MAP:
-        __atomic_fetch_add(&v->u.m->refs, 1, __ATOMIC_RELAXED);
-        break;
-    default:
-        break;
-    }
-    return *v;
-}
-
-/* Drops one reference; true when that was the last one (the caller frees). */
-static bool release(const value *v)
-{
-    switch (v->type) {
-    case V_STRING:
-        return __atomic_sub_fetch(&v->u.s->refs, 1, __ATOMIC_ACQ_REL) == 0;
-    case V_LIST:
-        return __atomic_sub_fetch(&v->u.l->refs, 1, __ATOMIC_ACQ_REL) == 0;
-    case V_MAP:
-        return __atomic_sub_fetch(&v->u.m->refs, 1, __ATOMIC_ACQ_REL) == 0;
-    default:
-        return false;
-    }
+    return __atomic_sub_fetch(value_refs_(v), 1, __ATOMIC_ACQ_REL) == 0;
 }
 
 /* A work stack of heap parts whose last reference is gone. */
@@ -585,15 +562,21 @@ static void free_stack_push(free_stack *st, value v)
     st->items[st->len++] = v;
 }
 
-static void release_child(free_stack *st, const value *v)
+/* Releases a child of a part being freed: a string whose last reference that
+ * was is freed at once, a list or map goes on the stack. */
+static inline void release_child(free_stack *st, const value *v)
 {
-    if (v->type >= V_STRING && release(v))
-        free_stack_push(st, *v);
+    if (value_is_heap_(v->type) && release_heap(v)) {
+        if (v->type == V_STRING)
+            free(v->u.s);
+        else
+            free_stack_push(st, *v);
+    }
 }
 
-void value_free(value v)
+void value_free_heap(value v)
 {
-    if (v.type < V_STRING || !release(&v))
+    if (!release_heap(&v))
         return;
     if (v.type == V_STRING) { /* the common case, without the stack */
         free(v.u.s);

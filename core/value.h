@@ -133,9 +133,30 @@ value value_cstring(const char *s);            /* copies s up to its NUL */
 value value_list(size_t capacity_hint);        /* empty list */
 value value_map(size_t capacity_hint);         /* empty map */
 
-/* Reference counting. value_ref returns another reference to the same value. */
-value value_ref(const value *v);
-void value_free(value v);              /* releases one reference; NULL-safe for scalars */
+/* Reference counting. value_ref returns another reference to the same value;
+ * value_free releases one (nothing to do for a scalar; a heap part whose last
+ * reference it was is freed by value_free_heap). */
+static inline bool value_is_heap_(vtype t)
+{
+    return t == V_STRING || t == V_LIST || t == V_MAP;
+}
+/* The reference count of a heap part (each one's first member). */
+static inline uint32_t *value_refs_(const value *v)
+{
+    return v->type == V_STRING ? &v->u.s->refs : v->type == V_LIST ? &v->u.l->refs : &v->u.m->refs;
+}
+void value_free_heap(value v);
+static inline value value_ref(const value *v)
+{
+    if (value_is_heap_(v->type))
+        __atomic_fetch_add(value_refs_(v), 1, __ATOMIC_RELAXED);
+    return *v;
+}
+static inline void value_free(value v)
+{
+    if (value_is_heap_(v.type))
+        value_free_heap(v);
+}
 value value_copy_deep(const value *v); /* an unshared copy of every level */
 
 /* Strings. */
