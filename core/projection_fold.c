@@ -29,6 +29,8 @@ void fold_init(struct fold *f, const struct proj_backend *be, const struct domai
     f->active = true;
 }
 
+static void set_cols_free(struct fold *f);
+
 void fold_done(struct fold *f)
 {
     if (f->w)
@@ -37,7 +39,7 @@ void fold_done(struct fold *f)
     free(f->dirty);
     free(f->marked);
     value_free(f->defaults);
-    free(f->set_cols);
+    set_cols_free(f);
     meta_keep_done(&f->dry_meta);
     free(f->set_at);
     sb_done(&f->key);
@@ -92,7 +94,7 @@ unsigned fold_meta_need(const struct handler_spec *h)
 const struct handler_spec *fold_handler_for(const struct projection_spec *p, const char *type)
 {
     for (size_t i = 0; i < p->nhandlers; i++)
-        if (strcmp(p->handlers[i].event_type, type) == 0)
+        if (p->handlers[i].event_type[0] == type[0] && strcmp(p->handlers[i].event_type, type) == 0)
             return &p->handlers[i];
     return NULL;
 }
@@ -193,8 +195,10 @@ static enum fold_result event_keys(struct fold *f, const struct handler_spec *h,
         return FOLD_FAILED;
     }
     if (!h->for_each && (k.type == V_STRING || k.type == V_INT)) {
-        /* the usual case, one key */
-        key_text(&k, &f->key);
+        /* the usual case, one key (its text in f->key only where it is read: a
+         * dry run's failure names its row by it) */
+        if (k.type != V_STRING || !f->w)
+            key_text(&k, &f->key);
         *one = k.type == V_STRING ? k : value_string(f->key.buf, f->key.len);
         return FOLD_OK;
     }
@@ -249,6 +253,8 @@ struct set_col {
     int ok_type;
     size_t at;  /* its place in a row made from the defaults */
     size_t len; /* strlen of its name */
+    value key;  /* a reference to the key string last found there (null: none yet):
+                   held, so a row with that very string there has its name there */
 };
 
 static void set_cols_make(struct fold *f)
@@ -278,6 +284,13 @@ static void set_cols_make(struct fold *f)
     }
 }
 
+static void set_cols_free(struct fold *f)
+{
+    for (size_t i = 0; f->set_cols && i < f->set_at[f->p->nhandlers]; i++)
+        value_free(f->set_cols[i].key);
+    free(f->set_cols);
+}
+
 /* Makes v (owned) a value of c's column: coerced to its type, and checked (false,
  * with *v null, when the column cannot hold it). Null clears a column of any type.
  * The check is skipped for a value of a type c's spec has accepted, when only the
@@ -299,11 +312,16 @@ static bool set_col_value(struct set_col *c, const struct assign *a, value *v, e
 /* Sets the column of c to v (taken) in row, in place unless the row is shared:
  * at its usual place when the key there is its name (a row from the defaults or
  * from storage has its columns in order), else looked up. */
-static void set_col_set(value *row, const struct set_col *c, const char *name, value v)
+static void set_col_set(value *row, struct set_col *c, const char *name, value v)
 {
     if (c->at < value_map_len(row)) {
         const value *k = value_map_key_at(row, c->at);
-        if (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0) {
+        if ((c->key.type == V_STRING && c->key.u.s == k->u.s) ||
+            (value_strlen(k) == c->len && memcmp(value_str(k), name, c->len) == 0)) {
+            if (c->key.u.s != k->u.s) {
+                value_free(c->key);
+                c->key = value_ref(k);
+            }
             value_map_set_at(row, c->at, v);
             return;
         }

@@ -299,11 +299,18 @@ static void map_reserve(struct vmap *m, size_t need)
     m->cap = cap;
 }
 
-static void map_unshare(value *map)
+static void map_copy(value *map);
+
+/* Makes *map's heap part unshared (copied when someone else holds it). */
+static inline void map_unshare(value *map)
+{
+    if (__atomic_load_n(&map->u.m->refs, __ATOMIC_ACQUIRE) != 1)
+        map_copy(map);
+}
+
+static void map_copy(value *map)
 {
     struct vmap *old = map->u.m;
-    if (__atomic_load_n(&old->refs, __ATOMIC_ACQUIRE) == 1)
-        return;
     value copy = value_map(old->len + 1);
     struct vmap *m = copy.u.m;
     for (size_t i = 0; i < old->len; i++) {
