@@ -12,6 +12,7 @@
 
 #include "event_format.h"
 #include "projection_lag.h"
+#include "read_ahead.h"
 
 #define BATCH 500             /* events per transaction, at first */
 #define BATCH_MAX 32768       /* a batch doubles up to this while it stays quick */
@@ -136,6 +137,8 @@ struct batch {
     /* `meta` built into from one event to the next rather than made anew (its
      * map, keys and unshared strings are reused: a third of decoding's cost) */
     struct meta_keep meta;
+    struct read_ahead *ahead; /* NULL: read in place */
+    bool more;                /* ask it for the page after this batch's */
 };
 
 /* Reads each projection's record under the write lock and says which of them
@@ -249,12 +252,9 @@ static int batch_fold_event(struct batch *b, const struct event *ev, size_t *goi
  * batch's transaction; the caller commits or rolls back. */
 static int batch_fold(struct batch *b, struct event_list *page, size_t limit, int64_t to, err *e)
 {
-    struct event_filter filter;
-    memset(&filter, 0, sizeof filter);
-    filter.to = to;
     event_list_clear(page);
     b->who = b->n == 1 ? b->folds[0]->p->name : NULL; /* a shared read is no one's */
-    int rc = store_read_page(b->s, &filter, b->start, false, limit, page, e);
+    int rc = read_ahead_page(b->ahead, b->s, b->start, to, limit, b->more, page, e);
     size_t going = b->nin; /* projections in the batch that have not failed */
     for (size_t j = 0; rc == ST_OK && j < page->len && going > 0; j++)
         rc = batch_fold_event(b, &page->items[j], &going, e);
@@ -334,10 +334,12 @@ static int batch_commit(struct batch *b, const struct batch_out *outs, err *e)
  * others fold on. A storage error rolls everything back. honour: stop when paused.
  * outs has n entries; page is scratch. */
 static int fold_batch(struct store *s, struct fold **folds, size_t n, size_t limit, int64_t to,
-                      bool honour, struct event_list *page, struct batch_out *outs, err *e)
+                      bool honour, struct event_list *page, struct read_ahead *ahead, bool more,
+                      struct batch_out *outs, err *e)
 {
     memset(outs, 0, n * sizeof *outs);
-    struct batch b = {s, folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name, {{{0}}, {0}}};
+    struct batch b = {s,     folds, n, NULL, time_now_ms(), -1, 0, folds[0]->p->name, {{{0}}, {0}},
+                      ahead, more};
     int rc = batch_tx_begin(&b, e);
     if (rc != ST_OK)
         return rc;
@@ -393,6 +395,8 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
         head = to;
     int64_t at = -1; /* the last position read; -1 until the first batch says */
     size_t batch = BATCH;
+    struct read_ahead *ra = NULL;
+    bool ra_tried = false;
     for (;;) {
         bool far = at >= 0 && head - at > FAR_BEHIND;
         if (far && batch < BATCH_FAR)
@@ -415,7 +419,13 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
                 limit = (size_t)(*total_left / (int64_t)na);
         }
         int64_t t0 = time_now_ms();
-        rc = fold_batch(s, act, na, limit, to, honour, &page, outs, e);
+        /* Far behind, the next page is read on another core meanwhile. */
+        bool ahead = far || read_ahead_always();
+        if (ahead && !ra && !ra_tried) {
+            ra = read_ahead_open(s);
+            ra_tried = true;
+        }
+        rc = fold_batch(s, act, na, limit, to, honour, &page, ra, ahead, outs, e);
         if (rc != ST_OK)
             break;
         for (size_t i = 0; i < na; i++) {
@@ -441,6 +451,7 @@ int fold_run(struct store *s, struct fold **folds, size_t n, int64_t to, int64_t
         else if (took > BATCH_QUICK_MS && batch > BATCH)
             batch /= 2;
     }
+    read_ahead_close(ra);
     be->batches_end(s, saved);
     event_list_done(&page);
     free(outs);

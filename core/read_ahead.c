@@ -1,0 +1,153 @@
+/* read_ahead.c: see read_ahead.h. One thread, one request at a time: the caller
+ * asks for the page after the one it was just given, and takes it (or not) at its
+ * next read_ahead_page. */
+#include "read_ahead.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "util.h"
+
+struct read_ahead {
+    struct store *rs; /* the thread's own read-only handle on the same file */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    /* under lock: */
+    bool asked, done, quit;
+    int64_t after, to;
+    size_t limit;
+    int rc;
+    struct event_list page; /* the thread's; the caller's once done */
+    size_t taken;           /* pages the caller took from the thread */
+};
+
+bool read_ahead_always(void)
+{
+    const char *v = getenv("STRATA_PROJECTION_READ_AHEAD");
+    return v && strcmp(v, "1") == 0;
+}
+
+static void *reader(void *arg)
+{
+    struct read_ahead *ra = arg;
+    pthread_mutex_lock(&ra->lock);
+    for (;;) {
+        while (!ra->asked && !ra->quit)
+            pthread_cond_wait(&ra->cond, &ra->lock);
+        if (ra->quit)
+            break;
+        int64_t after = ra->after;
+        size_t limit = ra->limit;
+        struct event_filter f;
+        memset(&f, 0, sizeof f);
+        f.to = ra->to;
+        pthread_mutex_unlock(&ra->lock);
+        /* The page is the thread's alone until it says done. */
+        event_list_clear(&ra->page);
+        err e;
+        err_clear(&e);
+        int rc = store_read_page(ra->rs, &f, after, false, limit, &ra->page, &e);
+        pthread_mutex_lock(&ra->lock);
+        ra->rc = rc;
+        ra->asked = false;
+        ra->done = true;
+        pthread_cond_broadcast(&ra->cond);
+    }
+    pthread_mutex_unlock(&ra->lock);
+    return NULL;
+}
+
+struct read_ahead *read_ahead_open(struct store *s)
+{
+    if (!store_sqlite_db(s) || s->under || !s->path || strcmp(s->path, ":memory:") == 0)
+        return NULL;
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.read_only = true;
+    err e;
+    err_clear(&e);
+    struct store *rs = store_open(s->path, &opt, &e);
+    if (!rs)
+        return NULL; /* read in place, as every other store does */
+    struct read_ahead *ra = xcalloc(1, sizeof *ra);
+    ra->rs = rs;
+    event_list_init(&ra->page);
+    pthread_mutex_init(&ra->lock, NULL);
+    pthread_cond_init(&ra->cond, NULL);
+    if (pthread_create(&ra->thread, NULL, reader, ra) != 0) {
+        pthread_cond_destroy(&ra->cond);
+        pthread_mutex_destroy(&ra->lock);
+        event_list_done(&ra->page);
+        store_close(rs);
+        free(ra);
+        return NULL;
+    }
+    return ra;
+}
+
+/* Waits until the thread has no request; true when it had this one, read it
+ * whole, and out now holds it. */
+static bool take(struct read_ahead *ra, int64_t after, int64_t to, size_t limit,
+                 struct event_list *out)
+{
+    pthread_mutex_lock(&ra->lock);
+    bool mine = (ra->asked || ra->done) && ra->after == after && ra->to == to && ra->limit == limit;
+    while (ra->asked)
+        pthread_cond_wait(&ra->cond, &ra->lock);
+    bool got = mine && ra->done && ra->rc == ST_OK && ra->page.len == limit;
+    ra->done = false;
+    pthread_mutex_unlock(&ra->lock);
+    if (got) { /* the caller's emptied array becomes the thread's next page */
+        struct event_list t = *out;
+        *out = ra->page;
+        ra->page = t;
+        ra->taken++;
+    }
+    return got;
+}
+
+int read_ahead_page(struct read_ahead *ra, struct store *s, int64_t after, int64_t to, size_t limit,
+                    bool more, struct event_list *out, err *e)
+{
+    if (!ra || !take(ra, after, to, limit, out)) {
+        struct event_filter f;
+        memset(&f, 0, sizeof f);
+        f.to = to;
+        int rc = store_read_page(s, &f, after, false, limit, out, e);
+        if (rc != ST_OK)
+            return rc;
+    }
+    if (ra && more && limit > 0 && out->len == limit) {
+        pthread_mutex_lock(&ra->lock);
+        ra->after = out->items[out->len - 1].position;
+        ra->to = to;
+        ra->limit = limit;
+        ra->asked = true;
+        pthread_cond_broadcast(&ra->cond);
+        pthread_mutex_unlock(&ra->lock);
+    }
+    return ST_OK;
+}
+
+size_t read_ahead_taken(const struct read_ahead *ra)
+{
+    return ra ? ra->taken : 0;
+}
+
+void read_ahead_close(struct read_ahead *ra)
+{
+    if (!ra)
+        return;
+    pthread_mutex_lock(&ra->lock);
+    ra->quit = true; /* a read in progress finishes first */
+    pthread_cond_broadcast(&ra->cond);
+    pthread_mutex_unlock(&ra->lock);
+    pthread_join(ra->thread, NULL);
+    pthread_cond_destroy(&ra->cond);
+    pthread_mutex_destroy(&ra->lock);
+    event_list_done(&ra->page);
+    store_close(ra->rs);
+    free(ra);
+}
