@@ -4,6 +4,7 @@
 #include "read_ahead.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,12 @@
 
 struct read_ahead {
     struct store *rs; /* the thread's own read-only handle on the same file */
+    /* The WAL's checkpoints, moved from the caller's commits to the thread: a
+     * connection of the thread's that copies the committed log into the file
+     * after each page (PASSIVE: it never waits for, nor holds up, the caller's
+     * batch), while the caller's connection does none (autockpt: its setting). */
+    sqlite3 *ckdb, *main;
+    int autockpt;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -50,6 +57,7 @@ static void *reader(void *arg)
         err e;
         err_clear(&e);
         int rc = store_read_page(ra->rs, &f, after, false, limit, &ra->page, &e);
+        sqlite3_wal_checkpoint_v2(ra->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&ra->lock);
         ra->rc = rc;
         ra->asked = false;
@@ -58,6 +66,18 @@ static void *reader(void *arg)
     }
     pthread_mutex_unlock(&ra->lock);
     return NULL;
+}
+
+static void free_all(struct read_ahead *ra)
+{
+    if (ra->autockpt > 0)
+        sqlite3_wal_autocheckpoint(ra->main, ra->autockpt);
+    pthread_cond_destroy(&ra->cond);
+    pthread_mutex_destroy(&ra->lock);
+    event_list_done(&ra->page);
+    sqlite3_close(ra->ckdb);
+    store_close(ra->rs);
+    free(ra);
 }
 
 struct read_ahead *read_ahead_open(struct store *s)
@@ -71,17 +91,29 @@ struct read_ahead *read_ahead_open(struct store *s)
     struct store *rs = store_open(s->path, &opt, &e);
     if (!rs)
         return NULL; /* read in place, as every other store does */
+    sqlite3 *ckdb = NULL;
+    if (sqlite3_open_v2(s->path, &ckdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(ckdb);
+        store_close(rs);
+        return NULL;
+    }
     struct read_ahead *ra = xcalloc(1, sizeof *ra);
     ra->rs = rs;
+    ra->ckdb = ckdb;
+    ra->main = store_sqlite_db(s);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ra->main, "PRAGMA wal_autocheckpoint", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ra->autockpt = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (ra->autockpt > 0)
+        sqlite3_wal_autocheckpoint(ra->main, 0);
     event_list_init(&ra->page);
     pthread_mutex_init(&ra->lock, NULL);
     pthread_cond_init(&ra->cond, NULL);
     if (pthread_create(&ra->thread, NULL, reader, ra) != 0) {
-        pthread_cond_destroy(&ra->cond);
-        pthread_mutex_destroy(&ra->lock);
-        event_list_done(&ra->page);
-        store_close(rs);
-        free(ra);
+        free_all(ra);
         return NULL;
     }
     return ra;
@@ -131,6 +163,14 @@ int read_ahead_page(struct read_ahead *ra, struct store *s, int64_t after, int64
     return ST_OK;
 }
 
+void read_ahead_wait(struct read_ahead *ra)
+{
+    pthread_mutex_lock(&ra->lock);
+    while (ra->asked)
+        pthread_cond_wait(&ra->cond, &ra->lock);
+    pthread_mutex_unlock(&ra->lock);
+}
+
 size_t read_ahead_taken(const struct read_ahead *ra)
 {
     return ra ? ra->taken : 0;
@@ -145,9 +185,5 @@ void read_ahead_close(struct read_ahead *ra)
     pthread_cond_broadcast(&ra->cond);
     pthread_mutex_unlock(&ra->lock);
     pthread_join(ra->thread, NULL);
-    pthread_cond_destroy(&ra->cond);
-    pthread_mutex_destroy(&ra->lock);
-    event_list_done(&ra->page);
-    store_close(ra->rs);
-    free(ra);
+    free_all(ra);
 }

@@ -39,6 +39,9 @@ struct read_ahead *read_ahead_open(struct store *s);
 int read_ahead_page(struct read_ahead *ra, struct store *s, int64_t after, int64_t to, size_t limit,
                     bool more, struct event_list *out, err *e);
 
+/* Waits until the thread has read the page it was asked for (for tests). */
+void read_ahead_wait(struct read_ahead *ra);
+
 /* How many pages read_ahead_page took from the thread (0 for NULL). */
 size_t read_ahead_taken(const struct read_ahead *ra);
 

@@ -9,7 +9,10 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "core/read_ahead.h"
+#include "core/sqlite_util.h"
 #include "test_projection_fixture.h"
 
 /* Two pages are the same events (position, stream, type, data). */
@@ -37,6 +40,14 @@ static void in_place(struct store *s, int64_t after, int64_t to, size_t limit,
         fail_msg("read: %s", e.msg);
 }
 
+/* The store connection's wal_autocheckpoint. */
+static int autocheckpoint(struct store *s)
+{
+    int64_t n = -1;
+    assert_int_equal(sqlu_query_int(store_sqlite_db(s), "PRAGMA wal_autocheckpoint", &n), SQLITE_OK);
+    return (int)n;
+}
+
 /* Reading a log page after page: each page read ahead is taken, and equals the
  * page read in place; the last, short page is read in place. */
 static void test_pages_equal_in_place(void **state)
@@ -47,6 +58,7 @@ static void test_pages_equal_in_place(void **state)
     deposits(s, 1050, 20, &seed, NULL);
     struct read_ahead *ra = read_ahead_open(s);
     assert_non_null(ra);
+    assert_int_equal(autocheckpoint(s), 0); /* the thread checkpoints meanwhile */
     struct event_list got, want;
     event_list_init(&got);
     event_list_init(&want);
@@ -67,6 +79,7 @@ static void test_pages_equal_in_place(void **state)
     /* pages 2..10 were full and read ahead; page 11 (50 events) was short */
     assert_int_equal(read_ahead_taken(ra), 9);
     read_ahead_close(ra);
+    assert_int_equal(autocheckpoint(s), 16384); /* as the store set it */
     event_list_done(&got);
     event_list_done(&want);
     store_close(s);
@@ -90,7 +103,8 @@ static void test_stale_or_other_pages_read_in_place(void **state)
     err e = {0};
     assert_int_equal(read_ahead_page(ra, s, 0, 0, 100, true, &got, &e), ST_OK);
     assert_int_equal(got.len, 100);
-    /* The thread reads 101..150 (short); 100 more are appended meanwhile. */
+    /* The thread reads 101..150 (short); 100 more are appended after. */
+    read_ahead_wait(ra);
     deposits(s, 100, 5, &seed, NULL);
     event_list_clear(&got);
     assert_int_equal(read_ahead_page(ra, s, 100, 0, 100, true, &got, &e), ST_OK);
@@ -98,7 +112,9 @@ static void test_stale_or_other_pages_read_in_place(void **state)
     same_page(&got, &want);
     assert_int_equal(got.len, 100);
     assert_int_equal(read_ahead_taken(ra), 0);
-    /* The thread now has 201..250; ask for another start, then another end. */
+    /* The thread has 201..250 (short again); ask for another start, then for
+     * another end. */
+    read_ahead_wait(ra);
     event_list_clear(&got);
     assert_int_equal(read_ahead_page(ra, s, 150, 0, 100, true, &got, &e), ST_OK);
     in_place(s, 150, 0, 100, &want);
