@@ -780,7 +780,12 @@ static int sq_history_put(struct proj_writer *w, const char *key, int64_t positi
         sqlite3_bind_null(w->hist, 3);
         sqlite3_bind_null(w->hist, 4);
     }
-    int rc = step_done(w, w->hist, e, "writing a projection's history");
+    /* Every parameter is bound above for every entry: no clear_bindings (half a
+     * percent of a catch-up); the STATIC texts are not read after the step. */
+    int rc = sqlite3_step(w->hist) == SQLITE_DONE
+                 ? ST_OK
+                 : psq_error(w->s, e, "writing a projection's history");
+    sqlite3_reset(w->hist);
     if (rc != ST_OK)
         return rc;
     w->last_pos = position;

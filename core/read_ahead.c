@@ -92,8 +92,11 @@ struct read_ahead *read_ahead_open(struct store *s)
     if (!rs)
         return NULL; /* read in place, as every other store does */
     sqlite3 *ckdb = NULL;
+    /* A first read, so that the connection knows the file is in WAL mode: a
+     * checkpoint on one that has read nothing does nothing. */
     if (sqlite3_open_v2(s->path, &ckdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+            SQLITE_OK ||
+        sqlite3_exec(ckdb, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(ckdb);
         store_close(rs);
         return NULL;
