@@ -479,6 +479,11 @@ struct proj_writer {
      * batch may have moved them (writer_forget): read them again before writing. */
     bool rebuild, ck_on, stale;
     int64_t ck_rowid, ck_every;
+    /* The newest entry of each key written since the newest checkpoint, for the
+     * next one (psq_ck_log_*); log_ok: it holds every entry after ck_rowid (all
+     * written by this writer since it read the checkpoint state or wrote one). */
+    struct since *log;
+    bool log_ok;
     int64_t last_pos, last_rowid; /* of the newest entry this writer wrote */
     /* key -> its chain (chain_pack) since its newest whole-row entry, for the rows
      * big enough to get change entries; null (or absent): write the next entry
@@ -521,6 +526,14 @@ static int ck_state_read(struct proj_writer *w, bool *found, err *e)
     w->get.epoch = *found && w->get.epochs ? at : 0;
     w->last_pos = w->last_rowid = 0;
     w->stale = false;
+    /* The log can start empty only when no entry follows the checkpoint. */
+    int64_t newest = -1;
+    if (w->log) {
+        psq_ck_log_clear(w->log);
+        if (*found && psq_hist_max_rowid(w->s, w->p, w->rebuild, &newest, e) != ST_OK)
+            return ST_ERR;
+    }
+    w->log_ok = w->log && *found && newest == w->ck_rowid;
     return ST_OK;
 }
 
@@ -536,6 +549,7 @@ static int ck_state_fresh(struct proj_writer *w, err *e)
 static void sq_writer_forget(struct proj_writer *w)
 {
     w->stale = true;
+    w->log_ok = false;
     value_free(w->chains);
     w->chains = value_map(16);
 }
@@ -552,6 +566,7 @@ static void sq_writer_close(struct proj_writer *w)
     sqlite3_finalize(w->del);
     sb_done(&w->tmp);
     value_free(w->chains);
+    psq_ck_log_free(w->log);
     free(w);
 }
 
@@ -566,6 +581,11 @@ static int sq_writer_open(struct store *s, const struct projection_spec *p, bool
     w->chains = value_map(16);
     w->rebuild = rebuild;
     w->ck_on = p->keyed;
+    /* STRATA_PROJECTION_CHECKPOINT_SCAN=1: no log, every checkpoint reads the
+     * history back (for tests: both ways give the same checkpoints). */
+    const char *scan = getenv("STRATA_PROJECTION_CHECKPOINT_SCAN");
+    if (w->ck_on && !(scan && strcmp(scan, "1") == 0))
+        w->log = psq_ck_log_new();
     if (w->ck_on) {
         strbuf ck;
         sb_init(&ck);
@@ -740,19 +760,22 @@ static int sq_history_put(struct proj_writer *w, const char *key, int64_t positi
          * grow): a checkpoint there, and the entries after it in its epoch. */
         int64_t rows = 0;
         bool there;
-        if (psq_ck_write(w->s, w->p, w->rebuild, w->last_pos, &rows, &w->ck_rowid, &there, e) !=
-            ST_OK)
+        if (psq_ck_write(w->s, w->p, w->rebuild, w->last_pos, w->log_ok ? w->log : NULL,
+                         w->last_rowid, &rows, &w->ck_rowid, &there, e) != ST_OK)
             return err_prefix(e, "projection %s", w->p->name), ST_ERR;
         w->ck_every = psq_ck_every(rows);
+        if (w->log)
+            psq_ck_log_clear(w->log);
+        w->log_ok = w->log && there;
         if (there && w->get.epochs)
             w->get.epoch = w->last_pos;
     }
     sqlite3_bind_text(w->hist, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w->hist, 2, position);
     sqlite3_bind_int64(w->hist, 5, w->get.epoch);
+    bool whole = row != NULL;
     if (row) {
         struct chain ch;
-        bool whole = true;
         if (prev && chain_get(w, key, &ch) && changes_write(prev, row, &w->tmp)) {
             size_t most = ch.full_len / CHANGE_BYTES_PER_ENTRY;
             most = most < CHANGES_MIN ? CHANGES_MIN : most > CHANGES_MAX ? CHANGES_MAX : most;
@@ -790,6 +813,8 @@ static int sq_history_put(struct proj_writer *w, const char *key, int64_t positi
         return rc;
     w->last_pos = position;
     w->last_rowid = sqlite3_last_insert_rowid(w->db);
+    if (w->log_ok)
+        w->log_ok = psq_ck_log_put(w->log, key, whole ? w->tmp.buf : NULL, w->tmp.len, !row);
     if (w->p->keyed && (!row || is_new)) {
         /* A row appeared or went away: the count changes at this position. */
         sqlite3_bind_int64(w->count, 1, position);

@@ -65,6 +65,7 @@ enum { SE_ROW, SE_DELETED, SE_CHANGED };
 struct since_entry {
     size_t koff, klen; /* the key in the arena, NUL-terminated */
     size_t roff, rlen; /* SE_ROW: the row's JSON text in the arena */
+    size_t rcap;       /* the room at roff (a writer's log writes a new text over it) */
     int kind;
     bool in_ck; /* the checkpoint has a row of this key */
 };
@@ -151,7 +152,7 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
     sb_add(&t->keys, k, n);
     sb_addc(&t->keys, '\0');
     x->roff = t->arena.len;
-    x->rlen = rlen;
+    x->rlen = x->rcap = rlen;
     if (kind == SE_ROW)
         sb_add(&t->arena, row, rlen);
     x->kind = kind;
@@ -172,6 +173,58 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
             t->slots[i] = ((uint64_t)hy << 32) | (uint64_t)(j + 1);
         }
     }
+}
+
+/* ---- the writer's log: the newest entry of each key it wrote since the last
+ * checkpoint (projection_sqlite.c), so that writing the next one need not read
+ * those entries back from the history (scan_since was a third of a checkpoint) */
+
+/* A log holds at most this many bytes of keys and rows; beyond, the writer drops
+ * it and the next checkpoint scans the history. */
+#define CK_LOG_BYTES (64u << 20)
+
+struct since *psq_ck_log_new(void)
+{
+    struct since *t = xmalloc(sizeof *t);
+    since_init(t, 0);
+    return t;
+}
+
+void psq_ck_log_free(struct since *t)
+{
+    if (t)
+        since_done(t);
+    free(t);
+}
+
+void psq_ck_log_clear(struct since *t)
+{
+    t->n = 0;
+    memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
+    sb_reset(&t->keys);
+    sb_reset(&t->arena);
+}
+
+bool psq_ck_log_put(struct since *t, const char *key, const char *row, size_t rlen, bool deleted)
+{
+    int kind = row ? SE_ROW : deleted ? SE_DELETED : SE_CHANGED;
+    size_t klen = strlen(key), slot;
+    uint32_t h = key_hash(key, klen);
+    struct since_entry *x = since_find(t, key, klen, h, &slot);
+    if (!x) {
+        since_add(t, key, klen, h, slot, kind, row, row ? rlen : 0);
+    } else {
+        x->kind = kind;
+        x->rlen = row ? rlen : 0;
+        if (row && rlen <= x->rcap) {
+            memcpy(t->arena.buf + x->roff, row, rlen);
+        } else if (row) {
+            x->roff = t->arena.len;
+            x->rcap = rlen;
+            sb_add(&t->arena, row, rlen);
+        }
+    }
+    return t->keys.len + t->arena.len <= CK_LOG_BYTES;
 }
 
 /* The newest entry of each key among the history entries after rowid hr (and
@@ -228,8 +281,8 @@ static int scan_since(struct store *s, const struct projection_spec *p, bool reb
 }
 
 /* The newest rowid of p's history (0 when it is empty). */
-static int hist_max_rowid(struct store *s, const struct projection_spec *p, bool rebuild,
-                          int64_t *out, err *e)
+int psq_hist_max_rowid(struct store *s, const struct projection_spec *p, bool rebuild, int64_t *out,
+                       err *e)
 {
     strbuf sql;
     sb_init(&sql);
@@ -263,7 +316,7 @@ static int rowid_at(struct store *s, const struct projection_spec *p, int64_t lo
         return ST_ERR;
     int rc = ST_OK;
     if (hi < 0)
-        rc = hist_max_rowid(s, p, false, &hi, e);
+        rc = psq_hist_max_rowid(s, p, false, &hi, e);
     while (rc == ST_OK && lo < hi) {
         int64_t mid = lo + (hi - lo + 1) / 2;
         sqlite3_bind_int64(st, 1, mid);
@@ -493,7 +546,8 @@ static int write_row(void *ctx, const char *key, const char *text, size_t len, e
 /* Writes the checkpoint at position `at` from the newest one before it (or,
  * for a history older than checkpoints, from a read by seeks). */
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                 int64_t *rows_out, int64_t *hr_out, bool *there, err *e)
+                 struct since *log, int64_t log_last, int64_t *rows_out, int64_t *hr_out,
+                 bool *there, err *e)
 {
     int64_t prev = 0, hr = 0, nprev = 0;
     bool found;
@@ -551,13 +605,16 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
         sb_done(&row);
         value_free(all);
         if (rc == ST_OK)
-            rc = hist_max_rowid(s, p, rebuild, &last, e);
+            rc = psq_hist_max_rowid(s, p, rebuild, &last, e);
         goto record;
     }
 
-    /* The previous checkpoint's rows merged with the keys changed since, written
-     * in key order (appended at the end of the table's B-tree). */
-    if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
+    /* The previous checkpoint's rows merged with the keys changed since (the
+     * writer's log of them, or read back from the history), written in key order
+     * (appended at the end of the table's B-tree). */
+    if (log)
+        last = log_last;
+    else if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
         goto finish;
     /* A key whose newest entry is a change entry: its row in the previous
      * checkpoint plus its entries since (the run of that checkpoint's epoch). */
@@ -565,7 +622,7 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
         goto finish;
     walk.epoch = walk.epochs ? prev : 0;
     wr.walk = &walk;
-    rc = merge(s, p, rebuild, prev, &changed, write_row, &wr, e);
+    rc = merge(s, p, rebuild, prev, log ? log : &changed, write_row, &wr, e);
 
 record:
     if (rc != ST_OK)

@@ -122,9 +122,23 @@ int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t 
                       int64_t *hr, int64_t *n, bool *found, err *e);
 /* Writes the checkpoint at `at` (every entry up to `at` written, none after);
  * *there: a checkpoint at `at` is there now (false: none was written, as for
- * rebuild tables without their mark, or a newer one was there already). */
+ * rebuild tables without their mark, or a newer one was there already). log:
+ * the newest entry of each key written since the newest checkpoint, and
+ * log_last the rowid of the newest entry (NULL: read them from the history). */
+struct since;
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                 int64_t *rows, int64_t *hist_rowid, bool *there, err *e);
+                 struct since *log, int64_t log_last, int64_t *rows, int64_t *hist_rowid,
+                 bool *there, err *e);
+/* A writer's log of the newest entry of each key it wrote since the newest
+ * checkpoint: a whole row's JSON text, a change entry (row NULL), or a delete.
+ * put returns false once the log is too big to keep (then drop it). */
+struct since *psq_ck_log_new(void);
+void psq_ck_log_free(struct since *t);
+void psq_ck_log_clear(struct since *t);
+bool psq_ck_log_put(struct since *t, const char *key, const char *row, size_t rlen, bool deleted);
+/* The newest rowid of p's history (0 when it is empty). */
+int psq_hist_max_rowid(struct store *s, const struct projection_spec *p, bool rebuild, int64_t *out,
+                       err *e);
 /* Every row at `at` from the newest checkpoint before it; *done false when there
  * is none (then nothing was read). */
 int psq_rows_at_ck(struct store *s, const struct projection_spec *p, int64_t at, size_t offset,

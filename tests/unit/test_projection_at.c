@@ -520,6 +520,82 @@ static void tricky_reads(unsigned seed)
     domain_free(d);
 }
 
+/* The text of every row of a table of s, in key order, one line each. */
+static char *table_text(struct store *s, const char *sql)
+{
+    sqlite3 *db = (sqlite3 *)store_sqlite_db(s);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    strbuf out;
+    sb_init(&out);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            sb_addf(&out, "%s%s", c ? "|" : "", v ? v : "NULL");
+        }
+        sb_addc(&out, '\n');
+    }
+    sqlite3_finalize(st);
+    return out.buf ? out.buf : xstrdup("");
+}
+
+/* A checkpoint written from the writer's log of the entries since the last one
+ * is the one written by reading those entries back from the history: the same
+ * rows, change entries walked back and deletes left out, through batches of
+ * random sizes, a store closed and opened again, and both read models. */
+static void test_checkpoints_from_log_equal_scanned(void **state)
+{
+    struct domain *d = load_domain(DOMAIN_GROWING);
+    setenv("STRATA_PROJECTION_CHECKPOINT_EVERY", "17", 1);
+    char *path[2] = {new_path(), new_path()};
+    char *dump[2][2];
+    for (int way = 0; way < 2; way++) {
+        if (way == 1)
+            setenv("STRATA_PROJECTION_CHECKPOINT_SCAN", "1", 1);
+        struct store *s = open_ok(path[way]);
+        unsigned seed = 4242;
+        err e = {0};
+        for (int round = 0; round < 4; round++) {
+            assert_int_equal(store_begin(s, &e), ST_OK);
+            for (int i = 0; i < 600; i++) {
+                int a = (int)(rand_r(&seed) % 7);
+                unsigned r = rand_r(&seed) % 150;
+                if (r == 0)
+                    close_account(s, a, "done");
+                else if (r == 1)
+                    close_account(s, a, "trim");
+                else
+                    deposit(s, a, 100 + (int)(rand_r(&seed) % 900));
+            }
+            assert_int_equal(store_commit(s, &e), ST_OK);
+            int64_t n;
+            while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 300, true, &n, &e) ==
+                       ST_OK &&
+                   n > 0)
+                ;
+            if (round == 1) { /* a new writer: its first checkpoint scans, the next log */
+                store_close(s);
+                s = open_ok(path[way]);
+            }
+        }
+        dump[way][0] =
+            table_text(s, "SELECT at, key, row FROM \"proj_Lists_ck_rows\" ORDER BY 1, 2");
+        dump[way][1] = table_text(s, "SELECT * FROM \"proj_Lists_ck_at\" ORDER BY 1");
+        store_close(s);
+    }
+    unsetenv("STRATA_PROJECTION_CHECKPOINT_SCAN");
+    unsetenv("STRATA_PROJECTION_CHECKPOINT_EVERY");
+    assert_true(strlen(dump[0][1]) > 1000); /* many checkpoints */
+    for (int k = 0; k < 2; k++) {
+        assert_string_equal(dump[0][k], dump[1][k]);
+        free(dump[0][k]);
+        free(dump[1][k]);
+    }
+    free(path[0]);
+    free(path[1]);
+    domain_free(d);
+}
+
 static void test_query_json_tricky_values(void **state)
 {
     tricky_reads(11);
@@ -779,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_pages_by_seeks_equal_checkpoints),
         cmocka_unit_test(test_query_json_tricky_values),
         cmocka_unit_test(test_history_epochs_migration),
+        cmocka_unit_test(test_checkpoints_from_log_equal_scanned),
     };
     return cmocka_run_group_tests_name("projection_at", tests, setup_dir, teardown_dir);
 }

@@ -44,7 +44,8 @@ static void in_place(struct store *s, int64_t after, int64_t to, size_t limit,
 static int autocheckpoint(struct store *s)
 {
     int64_t n = -1;
-    assert_int_equal(sqlu_query_int(store_sqlite_db(s), "PRAGMA wal_autocheckpoint", &n), SQLITE_OK);
+    assert_int_equal(sqlu_query_int(store_sqlite_db(s), "PRAGMA wal_autocheckpoint", &n),
+                     SQLITE_OK);
     return (int)n;
 }
 
