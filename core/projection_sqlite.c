@@ -482,7 +482,7 @@ struct proj_writer {
     /* The newest entry of each key written since the newest checkpoint, for the
      * next one (psq_ck_log_*); log_ok: it holds every entry after ck_rowid (all
      * written by this writer since it read the checkpoint state or wrote one). */
-    struct since *log;
+    struct psq_ck_log *log;
     bool log_ok;
     int64_t last_pos, last_rowid; /* of the newest entry this writer wrote */
     /* key -> its chain (chain_pack) since its newest whole-row entry, for the rows

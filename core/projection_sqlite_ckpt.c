@@ -65,7 +65,6 @@ enum { SE_ROW, SE_DELETED, SE_CHANGED };
 struct since_entry {
     size_t koff, klen; /* the key in the arena, NUL-terminated */
     size_t roff, rlen; /* SE_ROW: the row's JSON text in the arena */
-    size_t rcap;       /* the room at roff (a writer's log writes a new text over it) */
     int kind;
     bool in_ck; /* the checkpoint has a row of this key */
 };
@@ -152,7 +151,7 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
     sb_add(&t->keys, k, n);
     sb_addc(&t->keys, '\0');
     x->roff = t->arena.len;
-    x->rlen = x->rcap = rlen;
+    x->rlen = rlen;
     if (kind == SE_ROW)
         sb_add(&t->arena, row, rlen);
     x->kind = kind;
@@ -175,56 +174,82 @@ static void since_add(struct since *t, const char *k, size_t n, uint32_t h, size
     }
 }
 
-/* ---- the writer's log: the newest entry of each key it wrote since the last
- * checkpoint (projection_sqlite.c), so that writing the next one need not read
- * those entries back from the history (scan_since was a third of a checkpoint) */
+/* ---- the writer's log of the entries it wrote since the newest checkpoint
+ * (projection_sqlite.c), so that writing the next one need not read them back
+ * from the history (that scan was a third of a checkpoint). Appended in order,
+ * one record each (kind, key and row lengths, key, row), and only deduplicated
+ * when a checkpoint reads it: a lookup per entry as it is written cost as much as
+ * the scan it saved (its table's misses among the fold's own memory). */
 
-/* A log holds at most this many bytes of keys and rows; beyond, the writer drops
- * it and the next checkpoint scans the history. */
+/* A log holds at most this many bytes; beyond, the writer drops it and the next
+ * checkpoint scans the history. */
 #define CK_LOG_BYTES (64u << 20)
 
-struct since *psq_ck_log_new(void)
+struct psq_ck_log {
+    strbuf buf;
+    size_t *at; /* where each record starts in buf */
+    size_t n, cap;
+};
+struct ck_log_head {
+    int kind;
+    uint32_t klen, rlen;
+};
+
+struct psq_ck_log *psq_ck_log_new(void)
 {
-    struct since *t = xmalloc(sizeof *t);
-    since_init(t, 0);
-    return t;
+    struct psq_ck_log *l = xcalloc(1, sizeof *l);
+    sb_init(&l->buf);
+    return l;
 }
 
-void psq_ck_log_free(struct since *t)
+void psq_ck_log_free(struct psq_ck_log *l)
 {
-    if (t)
-        since_done(t);
-    free(t);
-}
-
-void psq_ck_log_clear(struct since *t)
-{
-    t->n = 0;
-    memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
-    sb_reset(&t->keys);
-    sb_reset(&t->arena);
-}
-
-bool psq_ck_log_put(struct since *t, const char *key, const char *row, size_t rlen, bool deleted)
-{
-    int kind = row ? SE_ROW : deleted ? SE_DELETED : SE_CHANGED;
-    size_t klen = strlen(key), slot;
-    uint32_t h = key_hash(key, klen);
-    struct since_entry *x = since_find(t, key, klen, h, &slot);
-    if (!x) {
-        since_add(t, key, klen, h, slot, kind, row, row ? rlen : 0);
-    } else {
-        x->kind = kind;
-        x->rlen = row ? rlen : 0;
-        if (row && rlen <= x->rcap) {
-            memcpy(t->arena.buf + x->roff, row, rlen);
-        } else if (row) {
-            x->roff = t->arena.len;
-            x->rcap = rlen;
-            sb_add(&t->arena, row, rlen);
-        }
+    if (l) {
+        sb_done(&l->buf);
+        free(l->at);
     }
-    return t->keys.len + t->arena.len <= CK_LOG_BYTES;
+    free(l);
+}
+
+void psq_ck_log_clear(struct psq_ck_log *l)
+{
+    sb_reset(&l->buf);
+    l->n = 0;
+}
+
+bool psq_ck_log_put(struct psq_ck_log *l, const char *key, const char *row, size_t rlen,
+                    bool deleted)
+{
+    struct ck_log_head h = {row       ? SE_ROW
+                            : deleted ? SE_DELETED
+                                      : SE_CHANGED,
+                            (uint32_t)strlen(key), row ? (uint32_t)rlen : 0};
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 4096;
+        l->at = xrealloc(l->at, l->cap * sizeof *l->at);
+    }
+    l->at[l->n++] = l->buf.len;
+    sb_add(&l->buf, (const char *)&h, sizeof h);
+    sb_add(&l->buf, key, h.klen);
+    if (row)
+        sb_add(&l->buf, row, h.rlen);
+    return l->buf.len <= CK_LOG_BYTES && rlen <= UINT32_MAX;
+}
+
+/* The newest entry of each key in the log, into t (as scan_since does from the
+ * history: newest first, a key's older entries a lookup and nothing more). */
+static void since_from_log(const struct psq_ck_log *l, struct since *t)
+{
+    for (size_t i = l->n; i-- > 0;) {
+        const char *r = l->buf.buf + l->at[i];
+        struct ck_log_head h;
+        memcpy(&h, r, sizeof h);
+        const char *k = r + sizeof h;
+        size_t slot;
+        uint32_t hash = key_hash(k, h.klen);
+        if (!since_find(t, k, h.klen, hash, &slot))
+            since_add(t, k, h.klen, hash, slot, h.kind, k + h.klen, h.rlen);
+    }
 }
 
 /* The newest entry of each key among the history entries after rowid hr (and
@@ -546,7 +571,7 @@ static int write_row(void *ctx, const char *key, const char *text, size_t len, e
 /* Writes the checkpoint at position `at` from the newest one before it (or,
  * for a history older than checkpoints, from a read by seeks). */
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                 struct since *log, int64_t log_last, int64_t *rows_out, int64_t *hr_out,
+                 const struct psq_ck_log *log, int64_t log_last, int64_t *rows_out, int64_t *hr_out,
                  bool *there, err *e)
 {
     int64_t prev = 0, hr = 0, nprev = 0;
@@ -612,9 +637,10 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
     /* The previous checkpoint's rows merged with the keys changed since (the
      * writer's log of them, or read back from the history), written in key order
      * (appended at the end of the table's B-tree). */
-    if (log)
+    if (log) {
+        since_from_log(log, &changed);
         last = log_last;
-    else if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
+    } else if ((rc = scan_since(s, p, rebuild, hr, 0, at, &changed, &last, e)) != ST_OK)
         goto finish;
     /* A key whose newest entry is a change entry: its row in the previous
      * checkpoint plus its entries since (the run of that checkpoint's epoch). */
@@ -622,7 +648,7 @@ int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild,
         goto finish;
     walk.epoch = walk.epochs ? prev : 0;
     wr.walk = &walk;
-    rc = merge(s, p, rebuild, prev, log ? log : &changed, write_row, &wr, e);
+    rc = merge(s, p, rebuild, prev, &changed, write_row, &wr, e);
 
 record:
     if (rc != ST_OK)

@@ -123,19 +123,20 @@ int psq_ck_find_after(struct store *s, const struct projection_spec *p, int64_t 
 /* Writes the checkpoint at `at` (every entry up to `at` written, none after);
  * *there: a checkpoint at `at` is there now (false: none was written, as for
  * rebuild tables without their mark, or a newer one was there already). log:
- * the newest entry of each key written since the newest checkpoint, and
- * log_last the rowid of the newest entry (NULL: read them from the history). */
-struct since;
+ * every entry written since the newest checkpoint, and log_last the rowid of the
+ * newest (NULL: read them from the history). */
+struct psq_ck_log;
 int psq_ck_write(struct store *s, const struct projection_spec *p, bool rebuild, int64_t at,
-                 struct since *log, int64_t log_last, int64_t *rows, int64_t *hist_rowid,
+                 const struct psq_ck_log *log, int64_t log_last, int64_t *rows, int64_t *hist_rowid,
                  bool *there, err *e);
-/* A writer's log of the newest entry of each key it wrote since the newest
- * checkpoint: a whole row's JSON text, a change entry (row NULL), or a delete.
- * put returns false once the log is too big to keep (then drop it). */
-struct since *psq_ck_log_new(void);
-void psq_ck_log_free(struct since *t);
-void psq_ck_log_clear(struct since *t);
-bool psq_ck_log_put(struct since *t, const char *key, const char *row, size_t rlen, bool deleted);
+/* A writer's log of the entries it wrote since the newest checkpoint: each key's
+ * whole row as JSON text, a change entry (row NULL), or a delete. put returns
+ * false once the log is too big to keep (then drop it). */
+struct psq_ck_log *psq_ck_log_new(void);
+void psq_ck_log_free(struct psq_ck_log *l);
+void psq_ck_log_clear(struct psq_ck_log *l);
+bool psq_ck_log_put(struct psq_ck_log *l, const char *key, const char *row, size_t rlen,
+                    bool deleted);
 /* The newest rowid of p's history (0 when it is empty). */
 int psq_hist_max_rowid(struct store *s, const struct projection_spec *p, bool rebuild, int64_t *out,
                        err *e);
