@@ -72,6 +72,10 @@ vg 0 "export csv" --db "$DB" export --format csv
 vg 0 "project" --domain "$BANK" --db "$DB" project
 vg 0 "project --status --json" --domain "$BANK" --db "$DB" project --status --json
 vg 0 "project --rebuild" --domain "$BANK" --db "$DB" project --rebuild AccountList
+# every batch's next page read on a thread of its own (read_ahead.c)
+export STRATA_PROJECTION_READ_AHEAD=1
+vg 0 "project --rebuild, read ahead" --domain "$BANK" --db "$DB" project --rebuild AccountList
+unset STRATA_PROJECTION_READ_AHEAD
 vg 0 "query" --domain "$BANK" --db "$DB" query AccountList
 vg 0 "query --at" --domain "$BANK" --db "$DB" query BankStats --at 20
 vg 0 "eval" eval '[1, 2, 3].map(x, x * x).filter(y, y > 1)'
