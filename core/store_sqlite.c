@@ -138,28 +138,30 @@ static int run_int(struct sq_store *ss, sqlite3_stmt *st, int64_t *out, bool *fo
     return ST_OK;
 }
 
-/* Steps a statement selecting EVENT_COLS to the end, appending each row to out. */
+/* Steps a statement selecting EVENT_COLS to the end, appending each row to out,
+ * its strings in out's arena (event_list_set_strings). */
 static int read_events(struct sq_store *ss, sqlite3_stmt *st, struct event_list *out, err *e)
 {
+    static const int col[5] = {1, 3, 5, 6, 7}; /* stream, type, time, data, meta */
+    static const char *const dflt[5] = {"", "", "", "{}", NULL};
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct event *ev = event_list_add(out);
         ev->position = sqlite3_column_int64(st, 0);
-        ev->stream = sqlu_column_dup(st, 1);
         ev->version = sqlite3_column_int64(st, 2);
-        ev->type = sqlu_column_dup(st, 3);
         ev->schema = sqlite3_column_int(st, 4);
-        ev->time = sqlu_column_dup(st, 5);
-        ev->data = sqlu_column_dup(st, 6);
-        ev->meta = sqlu_column_dup(st, 7);
-        if (!ev->stream)
-            ev->stream = xstrdup("");
-        if (!ev->type)
-            ev->type = xstrdup("");
-        if (!ev->time)
-            ev->time = xstrdup("");
-        if (!ev->data)
-            ev->data = xstrdup("{}");
+        const char *text[5];
+        size_t len[5];
+        for (int k = 0; k < 5; k++) {
+            text[k] = (const char *)sqlite3_column_text(st, col[k]);
+            if (text[k]) {
+                len[k] = (size_t)sqlite3_column_bytes(st, col[k]);
+            } else {
+                text[k] = dflt[k];
+                len[k] = dflt[k] ? strlen(dflt[k]) : 0;
+            }
+        }
+        event_list_set_strings(out, ev, text, len);
     }
     sqlu_reset(st);
     if (rc != SQLITE_DONE)

@@ -1,0 +1,242 @@
+/* test_event_list.c: event lists (core/event_list.c) and who owns their strings.
+ * Events a backend reads keep their strings in the list's arena, reused from page
+ * to page; appended events and copies own theirs one by one; a list may hold both
+ * (a branch reads main's events, then its own). Clearing, dropping the tail and
+ * freeing must free each kind the right way (the sanitizer build checks that
+ * nothing leaks or is freed twice), and a store's read must give the same events
+ * whatever its list held before. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/store.h"
+#include "core/store_backend.h"
+#include "core/util.h"
+
+/* Adds an event whose strings are in l's arena; data is n bytes of 'a'+i%26. */
+static void add_read(struct event_list *l, int64_t pos, size_t n, const char *meta)
+{
+    char *data = xmalloc(n + 8); /* more than len: the copy must stop at len */
+    for (size_t i = 0; i < n + 8; i++)
+        data[i] = (char)('a' + (pos + (int64_t)i) % 26);
+    char stream[32];
+    snprintf(stream, sizeof stream, "Account-%lld", (long long)pos);
+    const char *text[5] = {stream, "Deposited", "2026-01-01T00:00:00.000Z", data, meta};
+    size_t len[5] = {strlen(stream), 9, 24, n, meta ? strlen(meta) : 0};
+    struct event *ev = event_list_add(l);
+    ev->position = pos;
+    ev->version = 1;
+    ev->schema = 1;
+    event_list_set_strings(l, ev, text, len);
+    free(data);
+}
+
+static void check_read(const struct event *ev, int64_t pos, size_t n, const char *meta)
+{
+    char stream[32];
+    snprintf(stream, sizeof stream, "Account-%lld", (long long)pos);
+    assert_int_equal(ev->position, pos);
+    assert_string_equal(ev->stream, stream);
+    assert_string_equal(ev->type, "Deposited");
+    assert_string_equal(ev->time, "2026-01-01T00:00:00.000Z");
+    assert_int_equal(strlen(ev->data), n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ev->data[i], (char)('a' + (pos + (int64_t)i) % 26));
+    if (meta)
+        assert_string_equal(ev->meta, meta);
+    else
+        assert_null(ev->meta);
+}
+
+static void add_copy(struct event_list *l, int64_t pos)
+{
+    struct event ev = {pos,         1,          1, "Own-1", "Withdrawn", "2026-01-02T00:00:00.000Z",
+                       "{\"n\":1}", "{\"m\":2}"};
+    event_list_push_copy(l, &ev);
+}
+
+/* Strings copied with their lengths, NULL meta kept NULL, empty ones allowed. */
+static void test_strings_in_the_arena(void **state)
+{
+    (void)state;
+    struct event_list l;
+    event_list_init(&l);
+    add_read(&l, 1, 5, NULL);
+    add_read(&l, 2, 0, "{}");
+    const char *text[5] = {"", "", "", "{}", NULL};
+    size_t len[5] = {0, 0, 0, 2, 0};
+    struct event *ev = event_list_add(&l);
+    ev->position = 3;
+    event_list_set_strings(&l, ev, text, len);
+    check_read(&l.items[0], 1, 5, NULL);
+    check_read(&l.items[1], 2, 0, "{}");
+    assert_string_equal(l.items[2].stream, "");
+    assert_string_equal(l.items[2].data, "{}");
+    assert_null(l.items[2].meta);
+    event_list_done(&l);
+    assert_null(l.items);
+    assert_null(l.arena);
+    assert_int_equal(l.len, 0);
+}
+
+/* Pages of many events read into one list, cleared in between: larger than one
+ * block at first, then one block holds a page; every page reads back right. */
+static void test_pages_reuse_the_arena(void **state)
+{
+    (void)state;
+    struct event_list l;
+    event_list_init(&l);
+    for (int page = 0; page < 4; page++) {
+        event_list_clear(&l);
+        size_t n = page == 2 ? 5000 : 3000; /* a larger page in between */
+        for (size_t i = 0; i < n; i++)
+            add_read(&l, (int64_t)i + 1, 50 + i % 200, i % 3 ? "{\"user\":\"x\"}" : NULL);
+        assert_int_equal(l.len, n);
+        for (size_t i = 0; i < n; i++)
+            check_read(&l.items[i], (int64_t)i + 1, 50 + i % 200,
+                       i % 3 ? "{\"user\":\"x\"}" : NULL);
+    }
+    event_list_done(&l);
+}
+
+/* Read events and owned copies in one list, in any order: clear frees the copies
+ * only, and the list reads back right after. */
+static void test_mixed_lists(void **state)
+{
+    (void)state;
+    struct event_list l;
+    event_list_init(&l);
+    for (int round = 0; round < 3; round++) {
+        add_copy(&l, 100);
+        for (int i = 0; i < 2000; i++) {
+            add_read(&l, i + 1, 80, NULL);
+            if (i % 500 == 0)
+                add_copy(&l, 200 + i);
+        }
+        add_copy(&l, 300);
+        assert_string_equal(l.items[0].stream, "Own-1");
+        check_read(&l.items[1], 1, 80, NULL);
+        assert_string_equal(l.items[l.len - 1].meta, "{\"m\":2}");
+        if (round < 2)
+            event_list_clear(&l);
+    }
+    event_list_done(&l);
+    /* A copy of a read event owns its strings: it outlives the list's page. */
+    struct event_list a, b;
+    event_list_init(&a);
+    event_list_init(&b);
+    add_read(&a, 7, 30, "{}");
+    event_list_push_copy(&b, &a.items[0]);
+    event_list_done(&a);
+    check_read(&b.items[0], 7, 30, "{}");
+    event_list_done(&b);
+}
+
+/* Dropping the tail (an append that failed) frees what was dropped, whatever its
+ * kind, and the rest stays. */
+static void test_drop_tail(void **state)
+{
+    (void)state;
+    struct event_list l;
+    event_list_init(&l);
+    add_read(&l, 1, 10, NULL);
+    add_copy(&l, 2);
+    add_read(&l, 3, 10, NULL);
+    add_copy(&l, 4);
+    add_read(&l, 5, 10, "{}");
+    event_list_drop(&l, 2);
+    assert_int_equal(l.len, 2);
+    check_read(&l.items[0], 1, 10, NULL);
+    assert_string_equal(l.items[1].stream, "Own-1");
+    event_list_drop(&l, 0);
+    assert_int_equal(l.len, 0);
+    add_read(&l, 6, 10, NULL);
+    event_list_clear(&l);
+    add_copy(&l, 7);
+    event_list_done(&l);
+}
+
+/* A store's read gives the same events into an empty list, a list already holding
+ * read events and copies, and a list used for many pages. */
+static void test_store_reads(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/strata-test-event-list-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    err e = {0};
+    struct store *s = store_open(path, NULL, &e);
+    assert_non_null(s);
+    for (int i = 0; i < 300; i++) {
+        char stream[32], data[64];
+        snprintf(stream, sizeof stream, "Account-%d", i % 7);
+        snprintf(data, sizeof data, "{\"amount\":%d}", i);
+        struct new_event n = {"Deposited", 1, NULL, data, i % 2 ? "{\"user\":\"u\"}" : NULL};
+        assert_int_equal(store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, NULL, &e), ST_OK);
+    }
+    struct event_list all, paged;
+    event_list_init(&all);
+    event_list_init(&paged);
+    add_copy(&all, 0);
+    assert_int_equal(store_read_page(s, NULL, 0, false, 0, &all, &e), ST_OK);
+    assert_int_equal(all.len, 301);
+    int64_t after = 0;
+    size_t seen = 0;
+    for (;;) {
+        event_list_clear(&paged);
+        assert_int_equal(store_read_page(s, NULL, after, false, 17, &paged, &e), ST_OK);
+        if (paged.len == 0)
+            break;
+        for (size_t i = 0; i < paged.len; i++) {
+            const struct event *a = &all.items[1 + seen + i], *b = &paged.items[i];
+            assert_int_equal(a->position, b->position);
+            assert_int_equal(a->version, b->version);
+            assert_int_equal(a->schema, b->schema);
+            assert_string_equal(a->stream, b->stream);
+            assert_string_equal(a->type, b->type);
+            assert_string_equal(a->time, b->time);
+            assert_string_equal(a->data, b->data);
+            if (a->meta)
+                assert_string_equal(a->meta, b->meta);
+            else
+                assert_null(b->meta);
+            assert_int_equal(b->meta != NULL, (b->position - 1) % 2 == 1);
+        }
+        seen += paged.len;
+        after = paged.items[paged.len - 1].position;
+    }
+    assert_int_equal(seen, 300);
+    char want[64];
+    snprintf(want, sizeof want, "{\"amount\":%d}", 299);
+    assert_string_equal(all.items[300].data, want);
+    assert_string_equal(all.items[300].stream, "Account-5");
+    event_list_done(&all);
+    event_list_done(&paged);
+    store_close(s);
+    unlink(path);
+    char side[sizeof path + 8];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strings_in_the_arena), cmocka_unit_test(test_pages_reuse_the_arena),
+        cmocka_unit_test(test_mixed_lists),          cmocka_unit_test(test_drop_tail),
+        cmocka_unit_test(test_store_reads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
