@@ -164,12 +164,65 @@ static void test_drop_tail(void **state)
     event_list_done(&l);
 }
 
-/* A store's read gives the same events into an empty list, a list already holding
- * read events and copies, and a list used for many pages. */
-static void test_store_reads(void **state)
+static void same_event(const struct event *a, const struct event *b)
 {
-    (void)state;
-    char path[] = "/tmp/strata-test-event-list-XXXXXX";
+    assert_int_equal(a->position, b->position);
+    assert_int_equal(a->version, b->version);
+    assert_int_equal(a->schema, b->schema);
+    assert_string_equal(a->stream, b->stream);
+    assert_string_equal(a->type, b->type);
+    assert_string_equal(a->time, b->time);
+    assert_string_equal(a->data, b->data);
+    if (a->meta)
+        assert_string_equal(a->meta, b->meta);
+    else
+        assert_null(b->meta);
+}
+
+/* Reads the store (with type, when not NULL) whole into a list holding a copy
+ * already, in pages of `page` into one list, and in one page of `limit`: the same
+ * events every way. Long pages read stream ids and look their names up; short ones
+ * join; a long page of mostly new streams gives up the names half-way. */
+static void same_reads(struct store *s, const char *type, size_t page, size_t limit, size_t want)
+{
+    err e = {0};
+    struct event_filter f = {0};
+    f.type = type;
+    struct event_list all, paged, one;
+    event_list_init(&all);
+    event_list_init(&paged);
+    event_list_init(&one);
+    add_copy(&all, 0);
+    assert_int_equal(store_read_page(s, &f, 0, false, 0, &all, &e), ST_OK);
+    assert_int_equal(all.len, want + 1);
+    int64_t after = 0;
+    size_t seen = 0;
+    for (;;) {
+        event_list_clear(&paged);
+        assert_int_equal(store_read_page(s, &f, after, false, page, &paged, &e), ST_OK);
+        if (paged.len == 0)
+            break;
+        for (size_t i = 0; i < paged.len; i++)
+            same_event(&all.items[1 + seen + i], &paged.items[i]);
+        seen += paged.len;
+        after = paged.items[paged.len - 1].position;
+    }
+    assert_int_equal(seen, want);
+    assert_int_equal(store_read_page(s, &f, 3, false, limit, &one, &e), ST_OK);
+    size_t k = 1; /* the first event after position 3 */
+    while (k < all.len && all.items[k].position <= 3)
+        k++;
+    size_t left = all.len - k;
+    assert_int_equal(one.len, limit && limit < left ? limit : left);
+    for (size_t i = 0; i < one.len; i++)
+        same_event(&all.items[k + i], &one.items[i]);
+    event_list_done(&all);
+    event_list_done(&paged);
+    event_list_done(&one);
+}
+
+static struct store *fresh_store(char *path, int nevents, int nstreams)
+{
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
@@ -177,66 +230,72 @@ static void test_store_reads(void **state)
     err e = {0};
     struct store *s = store_open(path, NULL, &e);
     assert_non_null(s);
-    for (int i = 0; i < 300; i++) {
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < nevents; i++) {
         char stream[32], data[64];
-        snprintf(stream, sizeof stream, "Account-%d", i % 7);
+        snprintf(stream, sizeof stream, "Account-%d", i % nstreams);
         snprintf(data, sizeof data, "{\"amount\":%d}", i);
-        struct new_event n = {"Deposited", 1, NULL, data, i % 2 ? "{\"user\":\"u\"}" : NULL};
+        struct new_event n = {i % 5 ? "Deposited" : "Withdrawn", 1, NULL, data,
+                              i % 2 ? "{\"user\":\"u\"}" : NULL};
         assert_int_equal(store_append(s, stream, STORE_ANY_VERSION, NULL, &n, 1, NULL, &e), ST_OK);
     }
-    struct event_list all, paged;
-    event_list_init(&all);
-    event_list_init(&paged);
-    add_copy(&all, 0);
-    assert_int_equal(store_read_page(s, NULL, 0, false, 0, &all, &e), ST_OK);
-    assert_int_equal(all.len, 301);
-    int64_t after = 0;
-    size_t seen = 0;
-    for (;;) {
-        event_list_clear(&paged);
-        assert_int_equal(store_read_page(s, NULL, after, false, 17, &paged, &e), ST_OK);
-        if (paged.len == 0)
-            break;
-        for (size_t i = 0; i < paged.len; i++) {
-            const struct event *a = &all.items[1 + seen + i], *b = &paged.items[i];
-            assert_int_equal(a->position, b->position);
-            assert_int_equal(a->version, b->version);
-            assert_int_equal(a->schema, b->schema);
-            assert_string_equal(a->stream, b->stream);
-            assert_string_equal(a->type, b->type);
-            assert_string_equal(a->time, b->time);
-            assert_string_equal(a->data, b->data);
-            if (a->meta)
-                assert_string_equal(a->meta, b->meta);
-            else
-                assert_null(b->meta);
-            assert_int_equal(b->meta != NULL, (b->position - 1) % 2 == 1);
-        }
-        seen += paged.len;
-        after = paged.items[paged.len - 1].position;
-    }
-    assert_int_equal(seen, 300);
-    char want[64];
-    snprintf(want, sizeof want, "{\"amount\":%d}", 299);
-    assert_string_equal(all.items[300].data, want);
-    assert_string_equal(all.items[300].stream, "Account-5");
-    event_list_done(&all);
-    event_list_done(&paged);
+    assert_int_equal(store_commit(s, &e), ST_OK);
+    return s;
+}
+
+static void drop_store(struct store *s, const char *path)
+{
     store_close(s);
+    char side[64];
     unlink(path);
-    char side[sizeof path + 8];
     snprintf(side, sizeof side, "%s-wal", path);
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
 }
 
+/* A few streams: long pages find most names in their table. */
+static void test_store_reads_few_streams(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/strata-test-event-list-XXXXXX";
+    struct store *s = fresh_store(path, 9000, 7);
+    same_reads(s, NULL, 17, 5000, 9000);
+    same_reads(s, "Withdrawn", 300, 4096, 1800);
+    struct event_list l;
+    event_list_init(&l);
+    err e = {0};
+    assert_int_equal(store_read_page(s, NULL, 0, false, 0, &l, &e), ST_OK);
+    assert_string_equal(l.items[8999].stream, "Account-4");
+    assert_string_equal(l.items[8999].data, "{\"amount\":8999}");
+    assert_string_equal(l.items[8999].meta, "{\"user\":\"u\"}");
+    assert_null(l.items[8998].meta);
+    event_list_done(&l);
+    drop_store(s, path);
+}
+
+/* A stream per event: a long page gives its names up half-way and reads the rest
+ * with the join, from where it was, up to the page's limit. */
+static void test_store_reads_new_streams(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/strata-test-event-list-XXXXXX";
+    struct store *s = fresh_store(path, 9000, 9000);
+    same_reads(s, NULL, 100, 6000, 9000);
+    same_reads(s, NULL, 5000, 8997, 9000);
+    same_reads(s, "Deposited", 4096, 0, 7200);
+    drop_store(s, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strings_in_the_arena), cmocka_unit_test(test_pages_reuse_the_arena),
-        cmocka_unit_test(test_mixed_lists),          cmocka_unit_test(test_drop_tail),
-        cmocka_unit_test(test_store_reads),
+        cmocka_unit_test(test_strings_in_the_arena),
+        cmocka_unit_test(test_pages_reuse_the_arena),
+        cmocka_unit_test(test_mixed_lists),
+        cmocka_unit_test(test_drop_tail),
+        cmocka_unit_test(test_store_reads_few_streams),
+        cmocka_unit_test(test_store_reads_new_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
