@@ -113,9 +113,10 @@ void sq_tx_rollback(struct sq_store *ss);
 /* store_sqlite_read.c: steps st (selecting EVENT_COLS, or with PAGE_BY_ID the
  * stream id in the name's place, its names then looked up through nm) to the end,
  * appending each row to out (its strings in out's arena); returns SQLITE_DONE or
- * the failure; st is left to the caller to reset. With gave_up not NULL, a read by
- * id may stop early (a page of mostly new streams) with *gave_up set: the caller
- * reads the rest after out's last event with the join. */
+ * the failure; st is left to the caller to reset. A read by id (nm and gave_up
+ * not NULL) may stop early (a page of mostly new streams, a stream without its
+ * row) with *gave_up set: the caller reads the rest after out's last event with
+ * the join. */
 struct sq_names;
 struct sq_names *sq_names_open(struct sq_store *ss, int *rc);
 void sq_names_close(struct sq_names *nm);

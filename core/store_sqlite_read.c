@@ -9,7 +9,9 @@
  * table. The names are only kept for the one read, whose statements all see one
  * snapshot of the file, so a name is never stale. A page of mostly new streams
  * would pay a lookup per event, more than the join: sq_read_rows gives up then and
- * its caller reads the rest of the page with the join. */
+ * its caller reads the rest of the page with the join; so it does at an event
+ * whose stream has no row, which the join leaves out without counting it against
+ * the page's limit. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,16 +138,17 @@ int sq_read_rows(sqlite3_stmt *st, struct sq_names *nm, struct event_list *out, 
             }
         }
         if (nm) {
-            if (nm->misses * 3 > rows && rows >= NAMES_TRIAL && gave_up) {
+            if (nm->misses * 3 > rows && rows >= NAMES_TRIAL) {
                 *gave_up = true; /* st stays where it is: its caller resets it */
                 return SQLITE_DONE;
             }
             int nrc;
             text[0] = name_of(nm, sqlite3_column_int64(st, 1), &len[0], &nrc);
-            if (!text[0]) {
-                if (nrc == SQLITE_DONE)
-                    continue; /* no such stream: the join would not have this row either */
+            if (!text[0] && nrc != SQLITE_DONE)
                 return nrc;
+            if (!text[0]) {      /* no such stream (a damaged file): the join leaves the row */
+                *gave_up = true; /* out, and counts the page's limit without it */
+                return SQLITE_DONE;
             }
         }
         rows++;

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,32 @@ static void test_store_reads_new_streams(void **state)
     drop_store(s, path);
 }
 
+/* An event whose streams row is gone (a damaged file): the join reads past it, and
+ * so does a read by id. */
+static void test_store_reads_without_a_stream_row(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/strata-test-event-list-XXXXXX";
+    struct store *s = fresh_store(path, 6000, 7);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "DELETE FROM streams WHERE name = 'Account-3'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    size_t want = 6000 - 6000 / 7; /* Account-3 had one event in 7 */
+    same_reads(s, NULL, 100, 5000, want);
+    struct event_list l;
+    event_list_init(&l);
+    err e = {0};
+    assert_int_equal(store_read_page(s, NULL, 0, false, 0, &l, &e), ST_OK);
+    assert_int_equal(l.len, want);
+    for (size_t i = 0; i < l.len; i++)
+        assert_string_not_equal(l.items[i].stream, "Account-3");
+    event_list_done(&l);
+    drop_store(s, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_drop_tail),
         cmocka_unit_test(test_store_reads_few_streams),
         cmocka_unit_test(test_store_reads_new_streams),
+        cmocka_unit_test(test_store_reads_without_a_stream_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
