@@ -114,8 +114,8 @@ void event_list_set_strings(struct event_list *l, struct event *ev, const char *
     l->arena->nev++;
 }
 
-/* Empties the arena for the next page: one block, as large as all of them were,
- * is kept (or taken next time), so a page like the last needs no new block. */
+/* Empties the arena for the next page: one block, as large as what they held and
+ * an eighth more, is taken next time, so a page like the last needs one block. */
 static void arena_rewind(struct event_arena *a)
 {
     a->nev = 0;
@@ -125,9 +125,10 @@ static void arena_rewind(struct event_arena *a)
     }
     size_t sum = 0;
     for (size_t i = 0; i < a->n; i++) {
-        sum += a->blocks[i].cap;
+        sum += a->blocks[i].used;
         free(a->blocks[i].mem);
     }
+    sum += sum / 8;
     a->n = 0;
     if (sum > a->next_cap)
         a->next_cap = sum;
