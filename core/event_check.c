@@ -76,10 +76,16 @@ int event_check_fields(const struct event_spec *spec, int stored_schema, const v
         err_set(e, ST_ERR, "data must be an object, not %s", vtype_name(data->type));
         return ST_ERR;
     }
-    size_t present = 0;
+    size_t present = 0, n = value_map_len(data);
     for (size_t i = 0; i < spec->nfields; i++) {
         const struct field_spec *f = &spec->fields[i];
-        const value *v = value_map_get(data, f->name);
+        /* Data written by Strata has its fields in the declared order: the key at
+         * the field's own place is looked at first (keys are unique in a map). */
+        const value *k = i < n ? value_map_key_at(data, i) : NULL;
+        size_t fl = k ? strlen(f->name) : 0;
+        const value *v = k && value_strlen(k) == fl && memcmp(value_str(k), f->name, fl) == 0
+                             ? value_map_val_at(data, i)
+                             : value_map_get(data, f->name);
         present += v != NULL;
         if (!v) {
             if (!f->required)
@@ -92,7 +98,6 @@ int event_check_fields(const struct event_spec *spec, int stored_schema, const v
     }
     /* Undeclared fields: only when the data has more keys than the declared ones
      * it holds can there be one, so a valid event costs no lookup per key. */
-    size_t n = value_map_len(data);
     for (size_t i = 0; n > present && i < n; i++) {
         const value *k = value_map_key_at(data, i);
         if (declared(spec, value_str(k), value_strlen(k)))

@@ -1,7 +1,7 @@
 /* store.c: the backend-independent half of the event store.
  *
  * Picks a backend for a path (store_open), forwards the convenience wrappers to the
- * backend's table of operations, owns the event list helpers, and builds the paging
+ * backend's table of operations, and builds the paging
  * iterator on top of ops->read_page so that a full scan never holds more than one
  * page of events in memory, whatever the backend. */
 #include "store.h"
@@ -331,21 +331,9 @@ bool store_page_window(const struct event_filter *f, int64_t after, bool backwar
     return *hi > *lo;
 }
 
-static void event_free_strings(struct event *ev);
-
 void store_drop_appended(struct event_list *out, size_t had)
 {
-    while (out->len > had)
-        event_free_strings(&out->items[--out->len]);
-}
-
-struct event *event_list_add(struct event_list *l)
-{
-    if (l->len == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    return &l->items[l->len++];
+    event_list_drop(out, had);
 }
 
 void store_push_appended(struct event_list *out, const char *stream, int64_t first, int64_t version,
@@ -379,53 +367,9 @@ int store_poll_head(struct store *s, int64_t after, int timeout_ms, int64_t *hea
     }
 }
 
-/* ---- event lists ---- */
-
-void event_list_init(struct event_list *l)
-{
-    l->items = NULL;
-    l->len = l->cap = 0;
-}
-
-static void event_free_strings(struct event *ev)
-{
-    free(ev->stream);
-    free(ev->type);
-    free(ev->time);
-    free(ev->data);
-    free(ev->meta);
-}
-
-void event_list_clear(struct event_list *l)
-{
-    for (size_t i = 0; i < l->len; i++)
-        event_free_strings(&l->items[i]);
-    l->len = 0;
-}
-
-void event_list_done(struct event_list *l)
-{
-    event_list_clear(l);
-    free(l->items);
-    event_list_init(l);
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? xstrdup(s) : NULL;
-}
-
-void event_list_push_copy(struct event_list *l, const struct event *ev)
-{
-    struct event *d = event_list_add(l);
-    d->position = ev->position;
-    d->version = ev->version;
-    d->schema = ev->schema;
-    d->stream = dup_or_null(ev->stream);
-    d->type = dup_or_null(ev->type);
-    d->time = dup_or_null(ev->time);
-    d->data = dup_or_null(ev->data);
-    d->meta = dup_or_null(ev->meta);
 }
 
 /* ---- the paging iterator ---- */

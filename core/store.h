@@ -40,10 +40,14 @@ struct event {
     char *meta;       /* JSON object text, or NULL */
 };
 
-/* A list of events that owns its strings. */
+/* A list of events that owns its strings (event_list.c): each its own allocation,
+ * or, for events a backend read, the list's arena, reused from page to page. Copy an
+ * event out of a list with event_list_push_copy, never by copying the struct. */
+struct event_arena;
 struct event_list {
     struct event *items;
     size_t len, cap;
+    struct event_arena *arena; /* NULL until a read puts strings there */
 };
 void event_list_init(struct event_list *l);
 void event_list_done(struct event_list *l);  /* frees every event's strings and the array */

@@ -52,4 +52,13 @@ void store_like_pattern(strbuf *sb, const char *text);
 /* Grows l by one event and returns it (uninitialised). */
 struct event *event_list_add(struct event_list *l);
 
+/* Sets the strings of ev, an event of l just added, to copies of text[k] (len[k]
+ * bytes each; stream, type, time, data, meta; NULL stays NULL) made in l's arena:
+ * one block of memory for the page, freed by event_list_clear, not one by one. */
+void event_list_set_strings(struct event_list *l, struct event *ev, const char *const text[5],
+                            const size_t len[5]);
+
+/* Frees the events of l after the first keep (store_drop_appended). */
+void event_list_drop(struct event_list *l, size_t keep);
+
 #endif

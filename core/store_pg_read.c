@@ -34,24 +34,25 @@ void pg_read_events(const PGresult *r, struct event_list *out)
 
 static void read_rows(const PGresult *r, int from, int to, struct event_list *out)
 {
+    static const int col[5] = {1, 3, 5, 6, 7}; /* stream, type, time, data, meta */
+    static const char *const dflt[5] = {"", "", "", "{}", NULL};
     for (int i = from; i < to; i++) {
         struct event *ev = event_list_add(out);
         ev->position = pgu_int(r, i, 0);
-        ev->stream = pgu_dup(r, i, 1);
         ev->version = pgu_int(r, i, 2);
-        ev->type = pgu_dup(r, i, 3);
         ev->schema = (int)pgu_int(r, i, 4);
-        ev->time = pgu_dup(r, i, 5);
-        ev->data = pgu_dup(r, i, 6);
-        ev->meta = pgu_dup(r, i, 7);
-        if (!ev->stream)
-            ev->stream = xstrdup("");
-        if (!ev->type)
-            ev->type = xstrdup("");
-        if (!ev->time)
-            ev->time = xstrdup("");
-        if (!ev->data)
-            ev->data = xstrdup("{}");
+        const char *text[5];
+        size_t len[5];
+        for (int k = 0; k < 5; k++) {
+            if (PQgetisnull(r, i, col[k])) {
+                text[k] = dflt[k];
+                len[k] = dflt[k] ? strlen(dflt[k]) : 0;
+            } else {
+                text[k] = PQgetvalue(r, i, col[k]);
+                len[k] = (size_t)PQgetlength(r, i, col[k]);
+            }
+        }
+        event_list_set_strings(out, ev, text, len); /* in out's arena (event_list.c) */
     }
 }
 
@@ -255,10 +256,13 @@ static bool loaded_serve(struct pg_store *ps, const char *stream, int64_t from_v
               (l->len < ps->loaded.asked || (limit > 0 && limit <= l->len));
     if (ok) {
         size_t n = limit > 0 && limit < l->len ? limit : l->len;
-        for (size_t i = 0; i < n; i++) {
-            struct event *ev = event_list_add(out);
-            *ev = l->items[i];
-            memset(&l->items[i], 0, sizeof l->items[i]); /* moved */
+        if (out->len == 0 && n == l->len) { /* the whole list, its arena with it */
+            struct event_list empty = *out;
+            *out = *l;
+            *l = empty;
+        } else { /* their strings are in l's arena, gone with it: copies */
+            for (size_t i = 0; i < n; i++)
+                event_list_push_copy(out, &l->items[i]);
         }
     }
     pg_loaded_forget(ps); /* used once, or not at all */

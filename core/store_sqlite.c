@@ -141,26 +141,7 @@ static int run_int(struct sq_store *ss, sqlite3_stmt *st, int64_t *out, bool *fo
 /* Steps a statement selecting EVENT_COLS to the end, appending each row to out. */
 static int read_events(struct sq_store *ss, sqlite3_stmt *st, struct event_list *out, err *e)
 {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct event *ev = event_list_add(out);
-        ev->position = sqlite3_column_int64(st, 0);
-        ev->stream = sqlu_column_dup(st, 1);
-        ev->version = sqlite3_column_int64(st, 2);
-        ev->type = sqlu_column_dup(st, 3);
-        ev->schema = sqlite3_column_int(st, 4);
-        ev->time = sqlu_column_dup(st, 5);
-        ev->data = sqlu_column_dup(st, 6);
-        ev->meta = sqlu_column_dup(st, 7);
-        if (!ev->stream)
-            ev->stream = xstrdup("");
-        if (!ev->type)
-            ev->type = xstrdup("");
-        if (!ev->time)
-            ev->time = xstrdup("");
-        if (!ev->data)
-            ev->data = xstrdup("{}");
-    }
+    int rc = sq_read_rows(st, NULL, out, NULL);
     sqlu_reset(st);
     if (rc != SQLITE_DONE)
         return sq_fail(ss, rc, e, "reading events");
@@ -604,11 +585,12 @@ static sqlite3_stmt *page_stmt(struct sq_store *ss, int bits, err *e)
         return ss->page[bits];
     strbuf sql;
     sb_init(&sql);
-    if (bits & PAGE_ENVELOPE) /* the same columns, data and meta left out */
-        sb_adds(&sql, "SELECT e.position, s.name, e.version, e.type, e.schema, e.time, '{}', NULL "
-                      "FROM event_log e CROSS JOIN streams s ON s.id = e.stream_id WHERE ");
-    else
-        sb_adds(&sql, EVENT_COLS "WHERE ");
+    /* The same columns, data and meta left out with PAGE_ENVELOPE. */
+    sb_addf(&sql,
+            "SELECT e.position, %s, e.version, e.type, e.schema, e.time, %s FROM event_log e %s",
+            bits & PAGE_BY_ID ? "e.stream_id" : "s.name",
+            bits & PAGE_ENVELOPE ? "'{}', NULL" : "e.data, e.meta",
+            bits & PAGE_BY_ID ? "WHERE " : "CROSS JOIN streams s ON s.id = e.stream_id WHERE ");
     if (bits & PAGE_STREAM)
         sb_adds(&sql, "e.stream_id = ?1 AND e.version > ?2 AND e.version <= ?3 AND ");
     sb_adds(&sql, "e.position > ?4 AND e.position <= ?5");
@@ -622,6 +604,60 @@ static sqlite3_stmt *page_stmt(struct sq_store *ss, int bits, err *e)
     sqlite3_stmt *st = prep_sql(ss, &ss->page[bits], sql.buf, e);
     sb_done(&sql);
     return st;
+}
+
+/* Pages of at least this many events forward by position read stream ids, not
+ * names (store_sqlite_read.c). */
+#define PAGE_BY_ID_MIN 4096
+
+static void bind_page(sqlite3_stmt *st, const struct event_filter *f, const int64_t v[5],
+                      const char *pattern, size_t limit)
+{
+    if (f->stream) {
+        sqlite3_bind_int64(st, 1, v[0]);
+        sqlite3_bind_int64(st, 2, v[1]);
+        sqlite3_bind_int64(st, 3, v[2]);
+    }
+    sqlite3_bind_int64(st, 4, v[3]);
+    sqlite3_bind_int64(st, 5, v[4]);
+    if (f->type)
+        bind_text(st, 6, f->type);
+    if (pattern)
+        bind_text(st, 7, pattern);
+    sqlite3_bind_int64(st, 8, limit ? (int64_t)limit : -1);
+}
+
+/* A page read by stream id: the rest of it with the join when that gave up. The
+ * first statement is reset last, so both read one snapshot. */
+static int read_page_by_id(struct sq_store *ss, sqlite3_stmt *st, const struct event_filter *f,
+                           int bits, int64_t v[5], size_t limit, struct event_list *out, err *e)
+{
+    int rc;
+    struct sq_names *nm = sq_names_open(ss, &rc);
+    if (!nm)
+        return sq_fail(ss, rc, e, "reading events");
+    size_t had = out->len;
+    bool gave_up;
+    rc = sq_read_rows(st, nm, out, &gave_up);
+    sq_names_close(nm);
+    sqlite3_stmt *rest = NULL;
+    if (rc == SQLITE_DONE && gave_up) {
+        rest = page_stmt(ss, bits & ~PAGE_BY_ID, e);
+        if (!rest) {
+            sqlu_reset(st);
+            return ST_ERR;
+        }
+        size_t got = out->len - had;
+        if (got)
+            v[3] = out->items[out->len - 1].position;
+        bind_page(rest, f, v, NULL, limit ? limit - got : 0);
+        rc = sq_read_rows(rest, NULL, out, NULL);
+        sqlu_reset(rest);
+    }
+    sqlu_reset(st);
+    if (rc != SQLITE_DONE)
+        return sq_fail(ss, rc, e, "reading events");
+    return ST_OK;
 }
 
 static int sq_read_page(struct store *s, const struct event_filter *f, int64_t after, bool backward,
@@ -638,6 +674,9 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
     int bits = (f->stream ? PAGE_STREAM : 0) | (f->type ? PAGE_TYPE : 0) |
                (f->text && *f->text ? PAGE_TEXT : 0) | (backward ? PAGE_BACKWARD : 0) |
                (f->envelope_only ? PAGE_ENVELOPE : 0);
+    if (!(bits & (PAGE_STREAM | PAGE_TEXT | PAGE_BACKWARD)) &&
+        (limit == 0 || limit >= PAGE_BY_ID_MIN))
+        bits |= PAGE_BY_ID;
     int64_t id = 0, vlo = 0, vhi = 0;
     if (f->stream) {
         int64_t current;
@@ -657,21 +696,12 @@ static int sq_read_page(struct store *s, const struct event_filter *f, int64_t a
         return ST_ERR;
     strbuf pattern;
     sb_init(&pattern);
-    if (f->stream) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, vlo);
-        sqlite3_bind_int64(st, 3, vhi);
-    }
-    sqlite3_bind_int64(st, 4, lo);
-    sqlite3_bind_int64(st, 5, hi);
-    if (f->type)
-        bind_text(st, 6, f->type);
-    if (bits & PAGE_TEXT) {
+    if (bits & PAGE_TEXT)
         store_like_pattern(&pattern, f->text);
-        bind_text(st, 7, pattern.buf);
-    }
-    sqlite3_bind_int64(st, 8, limit ? (int64_t)limit : -1);
-    int rc = read_events(ss, st, out, e);
+    int64_t v[5] = {id, vlo, vhi, lo, hi};
+    bind_page(st, f, v, bits & PAGE_TEXT ? pattern.buf : NULL, limit);
+    int rc = bits & PAGE_BY_ID ? read_page_by_id(ss, st, f, bits, v, limit, out, e)
+                               : read_events(ss, st, out, e);
     sb_done(&pattern);
     return rc;
 }
@@ -902,6 +932,7 @@ static void sq_close(struct store *s)
     sqlite3_finalize(ss->ledger_ins);
     sqlite3_finalize(ss->ledger_has);
     sqlite3_finalize(ss->ledger_ins_many);
+    sqlite3_finalize(ss->stream_name);
     stream_cache_clear(&ss->cache);
     sqlite3_close_v2(ss->db);
     free(ss->base.path);

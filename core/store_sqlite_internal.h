@@ -49,7 +49,8 @@ enum {
     PAGE_TEXT = 4,
     PAGE_BACKWARD = 8,
     PAGE_ENVELOPE = 16, /* envelope_only: data and meta not read */
-    PAGE_NSTMT = 32
+    PAGE_BY_ID = 32,    /* the stream id, not its name (store_sqlite_read.c) */
+    PAGE_NSTMT = 64
 };
 
 enum tx_state {
@@ -75,6 +76,7 @@ struct sq_store {
     sqlite3_stmt *ledger_ins;      /* store_sqlite_query.c's, prepared on first use */
     sqlite3_stmt *ledger_has;      /* the same */
     sqlite3_stmt *ledger_ins_many; /* the same: LEDGER_ROWS claims a statement */
+    sqlite3_stmt *stream_name;     /* store_sqlite_read.c's, prepared on first use */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -107,6 +109,18 @@ int sq_fail(struct sq_store *ss, int rc, err *e, const char *doing);
 int sq_tx_begin(struct sq_store *ss, err *e);
 int sq_tx_commit(struct sq_store *ss, err *e);
 void sq_tx_rollback(struct sq_store *ss);
+
+/* store_sqlite_read.c: steps st (selecting EVENT_COLS, or with PAGE_BY_ID the
+ * stream id in the name's place, its names then looked up through nm) to the end,
+ * appending each row to out (its strings in out's arena); returns SQLITE_DONE or
+ * the failure; st is left to the caller to reset. A read by id (nm and gave_up
+ * not NULL) may stop early (a page of mostly new streams, a stream without its
+ * row) with *gave_up set: the caller reads the rest after out's last event with
+ * the join. */
+struct sq_names;
+struct sq_names *sq_names_open(struct sq_store *ss, int *rc);
+void sq_names_close(struct sq_names *nm);
+int sq_read_rows(sqlite3_stmt *st, struct sq_names *nm, struct event_list *out, bool *gave_up);
 
 /* store_sqlite_count.c: the count_by operation. */
 int sq_count_by(struct store *s, const struct event_filter *f, enum store_group by, int bucket_len,
