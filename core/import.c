@@ -48,6 +48,11 @@ struct importer {
     /* events of one stream waiting to be appended together */
     struct mapped_event *batch;
     size_t nbatch;
+    /* A mapped import's events keep their strings in buffers reused from record
+     * to record (mapping_apply_bufs): bufs[i] holds batch[i]'s, and bufs[nbatch]
+     * is where the next record is mapped. NULL: each event owns its strings
+     * (canonical files, --sort time). */
+    struct mapped_bufs **bufs;
 
     /* --sort time */
     struct sorted_item *items;
@@ -168,7 +173,28 @@ static void batch_clear(struct importer *im)
 {
     for (size_t i = 0; i < im->nbatch; i++)
         mapped_event_done(&im->batch[i]);
+    if (im->bufs && im->nbatch > 0) { /* the next record's buffers back to the front */
+        struct mapped_bufs *next = im->bufs[im->nbatch];
+        im->bufs[im->nbatch] = im->bufs[0];
+        im->bufs[0] = next;
+    }
     im->nbatch = 0;
+}
+
+/* Where the next record is mapped: the buffers after the batch's (NULL when
+ * events own their strings). take() puts the event at batch[nbatch], its
+ * buffers' place, or flushes first, and then batch_clear has moved them to
+ * bufs[0], the event's new place. */
+static struct mapped_bufs *next_bufs(struct importer *im)
+{
+    if (!im->bufs)
+        return NULL;
+    struct mapped_bufs **b = &im->bufs[im->nbatch];
+    if (!*b) {
+        *b = xmalloc(sizeof **b);
+        mapped_bufs_init(*b);
+    }
+    return *b;
 }
 
 /* Appends the waiting batch. Returns 0 or -1 (e set). */
@@ -511,8 +537,8 @@ static int import_one(struct importer *im, const char *path)
         int m = fast ? MAP_OK
                 : im->canonical
                     ? canonical_parse(&rec.v, rec.raw, rec.raw_len, &ev, reason, sizeof reason)
-                    : mapping_apply_planned(im->o->source, &im->plan, &rec.v, im->now_ms, &ev,
-                                            reason, sizeof reason);
+                    : mapping_apply_bufs(im->o->source, &im->plan, &rec.v, im->now_ms,
+                                         next_bufs(im), &ev, reason, sizeof reason);
         if (m == MAP_SKIP) {
             im->res->skipped++;
             continue;
@@ -582,6 +608,8 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     im.now_ms = time_now_ms();
     im.start = now_s();
     im.batch = xcalloc(BATCH_MAX, sizeof *im.batch);
+    if (!im.canonical && !o->sort_time && !o->slow_paths)
+        im.bufs = xcalloc(BATCH_MAX + 1, sizeof *im.bufs);
     version_check_init(&im.vc);
     sb_init(&im.raw);
     if (!im.canonical && !o->allow_duplicates)
@@ -593,6 +621,7 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
         sb_done(&im.raw);
         occurrences_free(im.occ);
         free(im.batch);
+        free(im.bufs);
         version_check_done(&im.vc);
         return e->code;
     }
@@ -642,6 +671,12 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
         result = batch_flush(&im);
     batch_clear(&im);
     free(im.batch);
+    for (size_t i = 0; im.bufs && i <= BATCH_MAX; i++) {
+        if (im.bufs[i])
+            mapped_bufs_done(im.bufs[i]);
+        free(im.bufs[i]);
+    }
+    free(im.bufs);
     version_check_done(&im.vc);
     sb_done(&im.raw);
     occurrences_free(im.occ);
