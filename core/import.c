@@ -41,6 +41,7 @@ struct importer {
     struct version_check vc;
     int64_t base;                /* the head when the import's transaction began */
     struct occurrences *occ;     /* mapped imports with the ledger on */
+    struct raw_identity rid;     /* the source's part of a raw record's identity (with occ) */
     struct ledger_batch *claims; /* claims held back (import_ledger.h); NULL: claim each */
     strbuf raw;                  /* a record's text when the reader has no line */
     struct mapping_plan plan;    /* the source's simple expressions (mapping.h) */
@@ -479,7 +480,7 @@ static int identify(struct importer *im, const struct record *rec, struct ident 
             record_text(&im->raw, &rec->v);
             hash128(im->raw.buf, im->raw.len, 0, h);
         }
-        identity_of_raw(src->name, h, occurrences_next(im->occ, h), id->id);
+        raw_identity_of(&im->rid, h, occurrences_next(im->occ, h), id->id);
     }
     id->set = true;
     return MAP_OK;
@@ -612,14 +613,17 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
         im.bufs = xcalloc(BATCH_MAX + 1, sizeof *im.bufs);
     version_check_init(&im.vc);
     sb_init(&im.raw);
-    if (!im.canonical && !o->allow_duplicates)
+    if (!im.canonical && !o->allow_duplicates) {
         im.occ = occurrences_new();
+        raw_identity_init(&im.rid, o->source->name);
+    }
     if (!im.canonical && !o->slow_paths)
         mapping_plan_init(&im.plan, o->source);
     if (!im.canonical && mapping_check_source(o->source, e) != ST_OK) {
         mapping_plan_done(&im.plan);
         sb_done(&im.raw);
         occurrences_free(im.occ);
+        raw_identity_done(&im.rid);
         free(im.batch);
         free(im.bufs);
         version_check_done(&im.vc);
@@ -680,6 +684,7 @@ int import_files(struct store *s, char *const *files, size_t nfiles, const struc
     version_check_done(&im.vc);
     sb_done(&im.raw);
     occurrences_free(im.occ);
+    raw_identity_done(&im.rid);
     mapping_plan_done(&im.plan);
     if (result == 0)
         progress_draw(&im, true);
