@@ -444,10 +444,19 @@ static void record_text(strbuf *sb, const value *v)
             const value *k = value_map_key_at(v, i), *x = value_map_val_at(v, i);
             if (k->type != V_STRING || x->type != V_STRING)
                 goto json;
-            sb_add(sb, value_str(k), value_strlen(k));
-            sb_addc(sb, '\x1f');
-            sb_add(sb, value_str(x), value_strlen(x));
-            sb_addc(sb, '\x1e');
+            /* name 0x1f field 0x1e, room made once (four sb_adds were ~60
+             * instructions a CSV row more) */
+            size_t kl = value_strlen(k), xl = value_strlen(x), at = sb->len;
+            if (at + kl + xl + 3 > sb->cap)
+                sb_grow_to(sb, at + kl + xl + 3);
+            if (kl) /* an empty string's text may be NULL: no memcpy from it */
+                memcpy(sb->buf + at, value_str(k), kl);
+            sb->buf[at + kl] = '\x1f';
+            if (xl)
+                memcpy(sb->buf + at + kl + 1, value_str(x), xl);
+            sb->buf[at + kl + 1 + xl] = '\x1e';
+            sb->len = at + kl + xl + 2;
+            sb->buf[sb->len] = '\0';
         }
         return;
     }
