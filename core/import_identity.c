@@ -112,6 +112,33 @@ void identity_of_raw(const char *mapping, const unsigned char raw_hash[IDENTITY_
     identity_of("raw", mapping, buf, sizeof buf, out);
 }
 
+void raw_identity_init(struct raw_identity *ri, const char *mapping)
+{
+    size_t lm = mapping ? strlen(mapping) : 0; /* as identity_of lays it out */
+    ri->pre = 4 + lm + 1;
+    ri->buf = xmalloc(ri->pre + IDENTITY_LEN + 4);
+    memcpy(ri->buf, "raw", 4);
+    if (lm)
+        memcpy(ri->buf + 4, mapping, lm);
+    ri->buf[4 + lm] = '\0';
+}
+
+void raw_identity_of(struct raw_identity *ri, const unsigned char raw_hash[IDENTITY_LEN],
+                     uint32_t occurrence, unsigned char out[IDENTITY_LEN])
+{
+    unsigned char *p = ri->buf + ri->pre;
+    memcpy(p, raw_hash, IDENTITY_LEN);
+    for (int i = 0; i < 4; i++)
+        p[IDENTITY_LEN + i] = (unsigned char)(occurrence >> (8 * i));
+    hash128(ri->buf, ri->pre + IDENTITY_LEN + 4, 0x5354524a, out);
+}
+
+void raw_identity_done(struct raw_identity *ri)
+{
+    free(ri->buf);
+    ri->buf = NULL;
+}
+
 /* ---- occurrences ---- */
 
 struct slot {

@@ -33,6 +33,18 @@ void identity_of_text(const char *mapping, const char *scope, const char *text, 
 void identity_of_raw(const char *mapping, const unsigned char raw_hash[IDENTITY_LEN],
                      uint32_t occurrence, unsigned char out[IDENTITY_LEN]);
 
+/* identity_of_raw in two steps, the mapping's part written once (an import's
+ * source is the same for every record: no strlen and copy of its name a record):
+ * the same identity as identity_of_raw(mapping, ...). */
+struct raw_identity {
+    unsigned char *buf; /* "raw" NUL mapping NUL, then room for the hash and occurrence */
+    size_t pre;
+};
+void raw_identity_init(struct raw_identity *ri, const char *mapping);
+void raw_identity_of(struct raw_identity *ri, const unsigned char raw_hash[IDENTITY_LEN],
+                     uint32_t occurrence, unsigned char out[IDENTITY_LEN]);
+void raw_identity_done(struct raw_identity *ri);
+
 /* How many times each raw record hash was seen in one file: 16 bytes a distinct
  * record (the first 8 bytes of its hash as the key: a collision only renumbers,
  * the same way every time the same file is read). */

@@ -65,11 +65,24 @@ bool ledger_batch_has(const struct ledger_batch *b, const unsigned char id[IDENT
     return b->slots[slot_of(b, id)] != 0;
 }
 
+/* Indexes claims[0..n) into slots that are all empty: the claims are distinct, so
+ * each takes the first empty slot from its own, no identity compared. */
+static void index_all(struct ledger_batch *b)
+{
+    for (size_t k = 0; k < b->n; k++) {
+        uint64_t h;
+        memcpy(&h, b->claims[k].id, sizeof h);
+        size_t i = (size_t)h & (b->nslots - 1);
+        while (b->slots[i])
+            i = (i + 1) & (b->nslots - 1);
+        b->slots[i] = (uint32_t)(k + 1);
+    }
+}
+
 static void rehash(struct ledger_batch *b)
 {
     memset(b->slots, 0, b->nslots * sizeof *b->slots);
-    for (size_t k = 0; k < b->n; k++)
-        b->slots[slot_of(b, b->claims[k].id)] = (uint32_t)(k + 1);
+    index_all(b);
 }
 
 void ledger_batch_add(struct ledger_batch *b, const unsigned char id[IDENTITY_LEN],
@@ -87,7 +100,7 @@ bool ledger_batch_add_new(struct ledger_batch *b, const unsigned char id[IDENTIT
         free(b->slots);
         b->nslots = b->cap * 2;
         b->slots = xcalloc(b->nslots, sizeof *b->slots);
-        rehash(b);
+        index_all(b); /* calloc's slots are empty already */
     }
     size_t i = slot_of(b, id);
     if (b->slots[i])

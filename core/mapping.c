@@ -11,11 +11,48 @@
 
 void mapped_event_done(struct mapped_event *m)
 {
-    free(m->stream);
-    free(m->type);
-    free(m->data);
-    free(m->meta);
+    if (!m->borrowed) {
+        free(m->stream);
+        free(m->type);
+        free(m->data);
+        free(m->meta);
+    }
     memset(m, 0, sizeof *m);
+}
+
+void mapped_bufs_init(struct mapped_bufs *b)
+{
+    sb_init(&b->stream);
+    sb_init(&b->type);
+    sb_init(&b->data);
+    sb_init(&b->meta);
+}
+
+void mapped_bufs_done(struct mapped_bufs *b)
+{
+    sb_done(&b->stream);
+    sb_done(&b->type);
+    sb_done(&b->data);
+    sb_done(&b->meta);
+}
+
+/* sb_reset without the call (three a record). */
+static inline void clear(strbuf *b)
+{
+    b->len = 0;
+    if (b->buf)
+        b->buf[0] = '\0';
+}
+
+/* s (allocated, or NULL) into b when there is a b: its text copied, s freed. */
+static char *keep(strbuf *b, char *s)
+{
+    if (!b || !s)
+        return s;
+    sb_reset(b);
+    sb_add(b, s, strlen(s));
+    free(s);
+    return b->buf;
 }
 
 static int bad(char *reason, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -186,13 +223,18 @@ static value ce_default(const value *record, const char *slot)
 /* A name slot (stream, type) through its plan's text (expr_fast_text) when the
  * record fits and name_text would take the string as it is (not empty, no NUL):
  * the name, without making the value; else NULL (the slot's full path). */
-static char *fast_name(const struct expr_fast *f, const value *record, char buf[EXPR_FAST_TEXT_MAX])
+static char *fast_name(const struct expr_fast *f, const value *record, char buf[EXPR_FAST_TEXT_MAX],
+                       strbuf *into)
 {
     size_t len;
     const char *t = f ? expr_fast_text(f, record, buf, &len) : NULL;
     if (!t || len == 0 || memchr(t, '\0', len))
         return NULL;
-    return xstrndup(t, len);
+    if (!into)
+        return xstrndup(t, len);
+    clear(into);
+    sb_add(into, t, len);
+    return into->buf;
 }
 
 /* The value of a slot: its expression, else the CloudEvents default, else absent
@@ -220,17 +262,17 @@ static int slot_value(const struct source_spec *src, const expr *x, const struct
  * a non-empty string. */
 static int name_slot(const struct source_spec *src, const expr *x, const struct expr_fast *f,
                      const char *slot, const value *record, char buf[EXPR_FAST_TEXT_MAX],
-                     char **out, char *reason, size_t n)
+                     strbuf *into, char **out, char *reason, size_t n)
 {
-    if ((*out = fast_name(f, record, buf)))
+    if ((*out = fast_name(f, record, buf, into)))
         return MAP_OK;
     value v = value_null();
     bool present;
     int rc = slot_value(src, x, f, slot, record, &v, &present, reason, n);
     if (rc == MAP_OK && !present)
         rc = bad(reason, n, "no %s: the source has no `%s:` expression", slot, slot);
-    else if (rc == MAP_OK)
-        rc = name_text(&v, slot, out, reason, n);
+    else if (rc == MAP_OK && (rc = name_text(&v, slot, out, reason, n)) == MAP_OK)
+        *out = keep(into, *out);
     value_free(v);
     return rc;
 }
@@ -241,15 +283,32 @@ int mapping_apply(const struct source_spec *src, const value *record, int64_t no
     return mapping_apply_planned(src, NULL, record, now_ms, out, reason, n);
 }
 
+/* value_free and null again, without the call for a null (the fast paths leave
+ * v null: three calls a record). */
+static inline void drop(value *v)
+{
+    if (v->type != V_NULL)
+        value_free(*v);
+    *v = value_null();
+}
+
 int mapping_apply_planned(const struct source_spec *src, const struct mapping_plan *plan,
                           const value *record, int64_t now_ms, struct mapped_event *out,
                           char *reason, size_t n)
+{
+    return mapping_apply_bufs(src, plan, record, now_ms, NULL, out, reason, n);
+}
+
+int mapping_apply_bufs(const struct source_spec *src, const struct mapping_plan *plan,
+                       const value *record, int64_t now_ms, struct mapped_bufs *bufs,
+                       struct mapped_event *out, char *reason, size_t n)
 {
     static const struct mapping_plan none = {NULL, NULL, NULL, NULL};
     if (!plan)
         plan = &none;
     memset(out, 0, sizeof *out);
     out->schema = 1;
+    out->borrowed = bufs != NULL;
     if (src->skip) {
         value v;
         if (eval_slot(src->skip, "skip", record, &v, reason, n) != MAP_OK)
@@ -267,10 +326,10 @@ int mapping_apply_planned(const struct source_spec *src, const struct mapping_pl
     value v = value_null();
 
     char buf[EXPR_FAST_TEXT_MAX];
-    if ((rc = name_slot(src, src->stream, plan->stream, "stream", record, buf, &out->stream, reason,
-                        n)) != MAP_OK ||
-        (rc = name_slot(src, src->type, plan->type, "type", record, buf, &out->type, reason, n)) !=
-            MAP_OK)
+    if ((rc = name_slot(src, src->stream, plan->stream, "stream", record, buf,
+                        bufs ? &bufs->stream : NULL, &out->stream, reason, n)) != MAP_OK ||
+        (rc = name_slot(src, src->type, plan->type, "type", record, buf, bufs ? &bufs->type : NULL,
+                        &out->type, reason, n)) != MAP_OK)
         goto fail;
 
     const char *tt;
@@ -289,37 +348,38 @@ int mapping_apply_planned(const struct source_spec *src, const struct mapping_pl
         out->time_ms = now_ms;
         time_format_ms(now_ms, out->time);
     }
-    value_free(v);
-    v = value_null();
+    drop(&v);
 
+    strbuf *into = bufs ? &bufs->data : NULL;
     if (src->data || src->format == SRC_CLOUDEVENTS) {
         strbuf sb;
         sb_init(&sb);
-        if (plan->data && expr_fast_json(plan->data, record, &sb)) { /* as data_text writes it */
-            out->data = sb_steal(&sb);
+        if (into)
+            clear(into);
+        if (plan->data && expr_fast_json(plan->data, record, into ? into : &sb)) {
+            out->data = into ? into->buf : sb_steal(&sb); /* as data_text writes it */
         } else {
             sb_done(&sb);
             if ((rc = slot_value(src, src->data, plan->data, "data", record, &v, &present, reason,
                                  n)) != MAP_OK)
                 goto fail;
-            out->data = data_text(&v);
+            out->data = keep(into, data_text(&v));
         }
     } else {
-        out->data = data_text(record); /* default: the whole record */
+        out->data = keep(into, data_text(record)); /* default: the whole record */
     }
-    value_free(v);
-    v = value_null();
+    drop(&v);
 
     if ((rc = slot_value(src, src->meta, NULL, "meta", record, &v, &present, reason, n)) != MAP_OK)
         goto fail;
     if (v.type == V_MAP) {
         if (value_map_len(&v) > 0 || src->meta)
-            out->meta = json_to_string(&v);
+            out->meta = keep(bufs ? &bufs->meta : NULL, json_to_string(&v));
     } else if (v.type != V_NULL) {
         rc = bad(reason, n, "meta must be an object, got %s", vtype_name(v.type));
         goto fail;
     }
-    value_free(v);
+    drop(&v);
     return MAP_OK;
 fail:
     value_free(v);

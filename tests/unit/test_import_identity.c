@@ -69,6 +69,32 @@ static void test_identities_separate(void **st)
     assert_memory_equal(a, b, IDENTITY_LEN);
 }
 
+/* raw_identity_of (the source's part written once, import.c) gives identity_of_raw's
+ * identity: names empty, absent, short and longer than identity_of's stack buffer,
+ * occurrences small and large. */
+static void test_raw_identity_as_identity_of_raw(void **st)
+{
+    char longname[700];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    const char *names[] = {NULL, "", "m", "legacy-csv", longname};
+    const uint32_t occ[] = {1, 2, 255, 256, 65537, 0xffffffffu};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        struct raw_identity ri;
+        raw_identity_init(&ri, names[i]);
+        for (int r = 0; r < 20; r++) {
+            unsigned char raw[IDENTITY_LEN], a[IDENTITY_LEN], b[IDENTITY_LEN];
+            hash128(&r, sizeof r, 3, raw);
+            for (size_t k = 0; k < sizeof occ / sizeof occ[0]; k++) {
+                identity_of_raw(names[i], raw, occ[k], a);
+                raw_identity_of(&ri, raw, occ[k], b);
+                assert_memory_equal(a, b, IDENTITY_LEN);
+            }
+        }
+        raw_identity_done(&ri);
+    }
+}
+
 static void test_occurrences(void **st)
 {
     struct occurrences *o = occurrences_new();
@@ -235,9 +261,13 @@ static void test_ledger_sort(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_reference), cmocka_unit_test(test_identities_separate),
-        cmocka_unit_test(test_ledger_batch),   cmocka_unit_test(test_ledger_write),
-        cmocka_unit_test(test_occurrences),    cmocka_unit_test(test_ledger_sort),
+        cmocka_unit_test(test_hash_reference),
+        cmocka_unit_test(test_identities_separate),
+        cmocka_unit_test(test_ledger_batch),
+        cmocka_unit_test(test_ledger_write),
+        cmocka_unit_test(test_occurrences),
+        cmocka_unit_test(test_ledger_sort),
+        cmocka_unit_test(test_raw_identity_as_identity_of_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,11 +226,121 @@ static void test_csv_import_both_paths_alike(void **st)
     free(file);
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* mapping_apply_bufs, one set of buffers reused record after record (strings
+ * longer, then shorter, fast paths and the evaluator's), gives what
+ * mapping_apply_planned gives with strings of the event's own. */
+static void test_bufs_as_owned(void **st)
+{
+    static const char *const slots[][5] = {
+        /* stream, type, time, data, meta */
+        {"'Account-' + record.account", "record.kind", NULL, "{'amount': int(record.amount)}",
+         NULL},
+        {"record.a + '-' + record.b + '/' + 'x'", "record.kind", NULL, NULL, "{'n': record.n}"},
+        {"record.account", "record.kind.size()", NULL, "int(record.amount)", "{}"},
+        {"record['kind']", "record.n + 1", NULL, "{'a': record.kind, 'a': record.n}", NULL},
+        {"record.kind", "record.account", NULL, "record.n", "record.n"},
+    };
+    size_t ok = 0, bad_ones = 0;
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        struct source_spec src;
+        memset(&src, 0, sizeof src);
+        src.name = "m";
+        src.format = SRC_NDJSON;
+        src.stream = compile(slots[i][0]);
+        src.type = compile(slots[i][1]);
+        src.data = slots[i][3] ? compile(slots[i][3]) : NULL;
+        src.meta = slots[i][4] ? compile(slots[i][4]) : NULL;
+        struct mapping_plan plan;
+        mapping_plan_init(&plan, &src);
+        struct mapped_bufs bufs;
+        mapped_bufs_init(&bufs);
+        for (int round = 0; round < 2; round++)
+            for (size_t j = 0; j < sizeof records / sizeof records[0]; j++) {
+                value rec = parse(records[j]);
+                struct mapped_event a, b;
+                char ra[256] = "", rb[256] = "";
+                int ca = mapping_apply_planned(&src, &plan, &rec, 1000, &a, ra, sizeof ra);
+                int cb = mapping_apply_bufs(&src, &plan, &rec, 1000, &bufs, &b, rb, sizeof rb);
+                assert_int_equal(ca, cb);
+                assert_string_equal(ra, rb);
+                if (ca == MAP_OK) {
+                    ok++;
+                    assert_false(a.borrowed);
+                    assert_true(b.borrowed);
+                    assert_string_equal(a.stream, b.stream);
+                    assert_string_equal(a.type, b.type);
+                    assert_string_equal(a.time, b.time);
+                    assert_true(a.time_ms == b.time_ms && a.schema == b.schema);
+                    assert_string_equal(a.data, b.data);
+                    assert_true(same_text(a.meta, b.meta));
+                } else {
+                    bad_ones++;
+                }
+                mapped_event_done(&a);
+                mapped_event_done(&b); /* frees nothing: the strings are the buffers' */
+                value_free(rec);
+            }
+        mapped_bufs_done(&bufs);
+        mapping_plan_done(&plan);
+        expr_free(src.stream);
+        expr_free(src.type);
+        expr_free(src.data);
+        expr_free(src.meta);
+    }
+    assert_true(ok >= 20);
+    assert_true(bad_ones >= 10);
+}
+
+/* Runs of one stream longer than a batch (BATCH_MAX, import.c), of one row, and
+ * of a few, so that events wait in batches of every size with their strings in
+ * the importer's reused buffers: the same store as with strings of their own. */
+static void test_csv_import_batches_both_paths_alike(void **st)
+{
+    strbuf csv;
+    sb_init(&csv);
+    sb_adds(&csv, "account,kind,ts,amount\n");
+    static const int runs[] = {1, 1, 3, 700, 1, 513, 512, 2, 1, 40, 1};
+    int row = 0;
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++)
+        for (int k = 0; k < runs[r]; k++, row++)
+            sb_addf(&csv, "%s%zu,%s,2026-01-01T00:%02d:%02d.%03dZ,%d\n", r % 2 ? "long-name-" : "",
+                    r % 4, k % 3 ? "MoneyDeposited" : "Opened", row / 3600 % 60, row / 60 % 60,
+                    row % 1000, row % 7 == 0 ? 1 : row);
+    char *file = write_temp(csv.buf);
+    sb_done(&csv);
+    struct source_spec src;
+    memset(&src, 0, sizeof src);
+    src.name = "legacy-csv";
+    src.format = SRC_CSV;
+    src.stream = compile("'Account-' + record.account");
+    src.type = compile("record.kind");
+    src.time = compile("record.ts");
+    src.data = compile("{'amount': int(record.amount), 'kind': record.kind}");
+    char *fast = run(&src, file, false, false), *slow = run(&src, file, false, true);
+    assert_string_equal(fast, slow);
+    assert_non_null(strstr(fast, "imported 1775 bad 0"));
+    free(fast);
+    free(slow);
+    expr_free(src.stream);
+    expr_free(src.type);
+    expr_free(src.time);
+    expr_free(src.data);
+    unlink(file);
+    free(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_as_the_evaluator),
         cmocka_unit_test(test_csv_import_both_paths_alike),
+        cmocka_unit_test(test_bufs_as_owned),
+        cmocka_unit_test(test_csv_import_batches_both_paths_alike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,73 @@ static void test_csv_scan_every_place(void **st)
     }
 }
 
+/* The UTF-8 check is skipped for a row none of whose bytes is >= 0x80 (reader.c,
+ * bytes_or): a byte that is not UTF-8 (0xff) or a character that is (é) at every
+ * place of fields of lengths 1..19, quoted or not, in either column, still makes
+ * the row bad or not as utf8_valid says; an ASCII row after a bad one passes. */
+static void test_csv_utf8_every_place(void **st)
+{
+    (void)st;
+    strbuf in, want;
+    sb_init(&in);
+    sb_init(&want);
+    sb_adds(&in, "a,b\n");
+    int line = 1;
+    for (int bad = 0; bad < 2; bad++)
+        for (int quoted = 0; quoted < 2; quoted++)
+            for (int col = 0; col < 2; col++)
+                for (int len = 1; len < 20; len++)
+                    for (int at = 0; at < len; at++) {
+                        char f[2][64];
+                        size_t fl[2];
+                        for (int c = 0; c < 2; c++) {
+                            size_t k = 0;
+                            for (int i = 0; i < len; i++) {
+                                if (c == col && i == at) {
+                                    if (bad)
+                                        f[c][k++] = '\xff';
+                                    else {
+                                        f[c][k++] = '\xc3';
+                                        f[c][k++] = '\xa9';
+                                    }
+                                } else {
+                                    f[c][k++] = (char)('a' + (i + c) % 26);
+                                }
+                            }
+                            fl[c] = k;
+                        }
+                        line++;
+                        for (int c = 0; c < 2; c++) {
+                            if (quoted)
+                                sb_addc(&in, '"');
+                            sb_add(&in, f[c], fl[c]);
+                            if (quoted)
+                                sb_addc(&in, '"');
+                            sb_addc(&in, c ? '\n' : ',');
+                        }
+                        if (bad) {
+                            sb_addf(&want, "t:%d: bad: field '%s' is not valid UTF-8\n", line,
+                                    col ? "b" : "a");
+                        } else {
+                            value m = value_map(2);
+                            value_map_set(&m, "a", value_string(f[0], fl[0]));
+                            value_map_set(&m, "b", value_string(f[1], fl[1]));
+                            sb_addf(&want, "t:%d: ", line);
+                            json_write(&want, &m);
+                            sb_addc(&want, '\n');
+                            value_free(m);
+                        }
+                        line++; /* an ASCII row after each */
+                        sb_adds(&in, "plain,row\n");
+                        sb_addf(&want, "t:%d: {\"a\":\"plain\",\"b\":\"row\"}\n", line);
+                    }
+    sb_adds(&in, "x,\xff"); /* in the last bytes of the file, no final line feed */
+    sb_addf(&want, "t:%d: bad: field 'b' is not valid UTF-8\n", line + 1);
+    expect_read(SRC_CSV, NULL, ',', in.buf, want.buf);
+    sb_done(&in);
+    sb_done(&want);
+}
+
 static void test_csv_bad(void **st)
 {
     /* ragged rows */
@@ -496,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_cloudevents_shapes),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_csv_utf8_every_place),
         cmocka_unit_test(test_cloudevents_conformance),
         cmocka_unit_test(test_gz_and_files),
     };
