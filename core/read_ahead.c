@@ -13,12 +13,16 @@
 
 struct read_ahead {
     struct store *rs; /* the thread's own read-only handle on the same file */
-    /* The WAL's checkpoints, moved from the caller's commits to the thread: a
-     * connection of the thread's that copies the committed log into the file
-     * after each page (PASSIVE: it never waits for, nor holds up, the caller's
-     * batch), while the caller's connection does none (autockpt: its setting). */
-    sqlite3 *ckdb, *main;
-    int autockpt;
+    /* Most of the WAL's checkpoints, moved from the caller's commits to the
+     * thread: a connection of the thread's copies the committed log into the
+     * file after each page (PASSIVE: it never waits for, nor holds up, the
+     * caller's batch). The caller's own autocheckpoint stays on: the log starts
+     * over only when a write transaction begins with every frame copied, which
+     * the thread, copying while the next batch runs, never sees; so the caller
+     * still checkpoints once the log is long (16,384 pages), and then copies only
+     * the frames the thread has not (one batch's). Without it the log grew with
+     * every batch, and reads slowed with it (the WAL's index grows). */
+    sqlite3 *ckdb;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -70,8 +74,6 @@ static void *reader(void *arg)
 
 static void free_all(struct read_ahead *ra)
 {
-    if (ra->autockpt > 0)
-        sqlite3_wal_autocheckpoint(ra->main, ra->autockpt);
     pthread_cond_destroy(&ra->cond);
     pthread_mutex_destroy(&ra->lock);
     event_list_done(&ra->page);
@@ -104,14 +106,6 @@ struct read_ahead *read_ahead_open(struct store *s)
     struct read_ahead *ra = xcalloc(1, sizeof *ra);
     ra->rs = rs;
     ra->ckdb = ckdb;
-    ra->main = store_sqlite_db(s);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ra->main, "PRAGMA wal_autocheckpoint", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        ra->autockpt = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (ra->autockpt > 0)
-        sqlite3_wal_autocheckpoint(ra->main, 0);
     event_list_init(&ra->page);
     pthread_mutex_init(&ra->lock, NULL);
     pthread_cond_init(&ra->cond, NULL);
@@ -188,5 +182,8 @@ void read_ahead_close(struct read_ahead *ra)
     pthread_cond_broadcast(&ra->cond);
     pthread_mutex_unlock(&ra->lock);
     pthread_join(ra->thread, NULL);
+    /* The last batches' frames copied too: readers of a log with every frame
+     * copied read the file and skip the WAL's index, which a long log slows. */
+    sqlite3_wal_checkpoint_v2(ra->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     free_all(ra);
 }

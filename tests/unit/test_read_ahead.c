@@ -9,10 +9,7 @@
 
 #include <cmocka.h>
 
-#include <sqlite3.h>
-
 #include "core/read_ahead.h"
-#include "core/sqlite_util.h"
 #include "test_projection_fixture.h"
 
 /* Two pages are the same events (position, stream, type, data). */
@@ -40,15 +37,6 @@ static void in_place(struct store *s, int64_t after, int64_t to, size_t limit,
         fail_msg("read: %s", e.msg);
 }
 
-/* The store connection's wal_autocheckpoint. */
-static int autocheckpoint(struct store *s)
-{
-    int64_t n = -1;
-    assert_int_equal(sqlu_query_int(store_sqlite_db(s), "PRAGMA wal_autocheckpoint", &n),
-                     SQLITE_OK);
-    return (int)n;
-}
-
 /* Reading a log page after page: each page read ahead is taken, and equals the
  * page read in place; the last, short page is read in place. */
 static void test_pages_equal_in_place(void **state)
@@ -59,7 +47,6 @@ static void test_pages_equal_in_place(void **state)
     deposits(s, 1050, 20, &seed, NULL);
     struct read_ahead *ra = read_ahead_open(s);
     assert_non_null(ra);
-    assert_int_equal(autocheckpoint(s), 0); /* the thread checkpoints meanwhile */
     struct event_list got, want;
     event_list_init(&got);
     event_list_init(&want);
@@ -80,7 +67,6 @@ static void test_pages_equal_in_place(void **state)
     /* pages 2..10 were full and read ahead; page 11 (50 events) was short */
     assert_int_equal(read_ahead_taken(ra), 9);
     read_ahead_close(ra);
-    assert_int_equal(autocheckpoint(s), 16384); /* as the store set it */
     event_list_done(&got);
     event_list_done(&want);
     store_close(s);
