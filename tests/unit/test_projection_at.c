@@ -355,6 +355,36 @@ static const char DOMAIN_GROWING[] =
     "        when: \"event.reason == 'trim'\"\n"
     "        set: {big: \"['trimmed']\", trims: \"row.trims + 1\"}\n";
 
+/* n events over `accounts` accounts in one transaction: deposits, and one in
+ * `rare` a closure ("done", deleting the row) or a trim (the list set anew). */
+static void growing_log(struct store *s, int n, int accounts, unsigned rare, unsigned *seed)
+{
+    err e = {0};
+    assert_int_equal(store_begin(s, &e), ST_OK);
+    for (int i = 0; i < n; i++) {
+        int a = (int)(rand_r(seed) % (unsigned)accounts);
+        unsigned r = rand_r(seed) % rare;
+        if (r == 0)
+            close_account(s, a, "done");
+        else if (r == 1)
+            close_account(s, a, "trim");
+        else
+            deposit(s, a, 100 + (int)(rand_r(seed) % 900));
+    }
+    assert_int_equal(store_commit(s, &e), ST_OK);
+}
+
+/* Catches every projection up in calls of 1 to `most` events. */
+static void catch_up_in_steps(struct store *s, const struct domain *d, unsigned most,
+                              unsigned *seed)
+{
+    err e = {0};
+    int64_t n;
+    while (projection_catch_up(s, d, NULL, 1 + rand_r(seed) % most, true, &n, &e) == ST_OK && n > 0)
+        ;
+    assert_int_equal(e.code, ST_OK);
+}
+
 static void test_history_of_growing_lists(void **state)
 {
     struct domain *d = load_domain(DOMAIN_GROWING);
@@ -363,21 +393,8 @@ static void test_history_of_growing_lists(void **state)
     unsigned seed = 7;
     err e = {0};
     const int N = 2500;
-    assert_int_equal(store_begin(s, &e), ST_OK);
-    for (int i = 0; i < N; i++) {
-        int a = (int)(rand_r(&seed) % 5);
-        unsigned r = rand_r(&seed) % 200;
-        if (r == 0)
-            close_account(s, a, "done");
-        else if (r == 1)
-            close_account(s, a, "trim");
-        else
-            deposit(s, a, 100 + (int)(rand_r(&seed) % 900));
-    }
-    assert_int_equal(store_commit(s, &e), ST_OK);
-    int64_t n;
-    while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 400, true, &n, &e) == ST_OK && n > 0)
-        ;
+    growing_log(s, N, 5, 200, &seed);
+    catch_up_in_steps(s, d, 400, &seed);
     /* The long rows got change entries, and whole rows now and then. */
     sqlite3 *db = (sqlite3 *)store_sqlite_db(s);
     static const char *const tables[] = {"proj_Lists_history", "proj_Everything_history"};
@@ -554,25 +571,9 @@ static void test_checkpoints_from_log_equal_scanned(void **state)
             setenv("STRATA_PROJECTION_CHECKPOINT_SCAN", "1", 1);
         struct store *s = open_ok(path[way]);
         unsigned seed = 4242;
-        err e = {0};
         for (int round = 0; round < 4; round++) {
-            assert_int_equal(store_begin(s, &e), ST_OK);
-            for (int i = 0; i < 600; i++) {
-                int a = (int)(rand_r(&seed) % 7);
-                unsigned r = rand_r(&seed) % 150;
-                if (r == 0)
-                    close_account(s, a, "done");
-                else if (r == 1)
-                    close_account(s, a, "trim");
-                else
-                    deposit(s, a, 100 + (int)(rand_r(&seed) % 900));
-            }
-            assert_int_equal(store_commit(s, &e), ST_OK);
-            int64_t n;
-            while (projection_catch_up(s, d, NULL, 1 + rand_r(&seed) % 300, true, &n, &e) ==
-                       ST_OK &&
-                   n > 0)
-                ;
+            growing_log(s, 600, 7, 150, &seed);
+            catch_up_in_steps(s, d, 300, &seed);
             if (round == 1) { /* a new writer: its first checkpoint scans, the next log */
                 store_close(s);
                 s = open_ok(path[way]);
