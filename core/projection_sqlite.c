@@ -479,9 +479,9 @@ struct proj_writer {
      * batch may have moved them (writer_forget): read them again before writing. */
     bool rebuild, ck_on, stale;
     int64_t ck_rowid, ck_every;
-    /* The newest entry of each key written since the newest checkpoint, for the
-     * next one (psq_ck_log_*); log_ok: it holds every entry after ck_rowid (all
-     * written by this writer since it read the checkpoint state or wrote one). */
+    /* Every entry written since the newest checkpoint, for the next one
+     * (psq_ck_log_*); log_ok: it holds every entry after ck_rowid (all written by
+     * this writer since it read the checkpoint state or wrote one). */
     struct psq_ck_log *log;
     bool log_ok;
     int64_t last_pos, last_rowid; /* of the newest entry this writer wrote */

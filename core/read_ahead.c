@@ -12,17 +12,17 @@
 #include "util.h"
 
 struct read_ahead {
-    struct store *rs; /* the thread's own read-only handle on the same file */
-    /* Most of the WAL's checkpoints, moved from the caller's commits to the
-     * thread: a connection of the thread's copies the committed log into the
-     * file after each page (PASSIVE: it never waits for, nor holds up, the
-     * caller's batch). The caller's own autocheckpoint stays on: the log starts
-     * over only when a write transaction begins with every frame copied, which
-     * the thread, copying while the next batch runs, never sees; so the caller
-     * still checkpoints once the log is long (16,384 pages), and then copies only
-     * the frames the thread has not (one batch's). Without it the log grew with
-     * every batch, and reads slowed with it (the WAL's index grows). */
-    sqlite3 *ckdb;
+    /* The thread's own handle on the same file. It also moves most of the WAL's
+     * checkpoints from the caller's commits to the thread: it copies the
+     * committed log into the file after each page (PASSIVE: it never waits for,
+     * nor holds up, the caller's batch). The caller's own autocheckpoint stays
+     * on: the log starts over only when a write transaction begins with every
+     * frame copied, which the thread, copying while the next batch runs, never
+     * sees; so the caller still checkpoints once the log is long (16,384 pages),
+     * and then copies only the frames the thread has not (one batch's). Without
+     * it the log grew with every batch, and reads slowed with it (the WAL's
+     * index grows). */
+    struct store *rs;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -41,6 +41,29 @@ bool read_ahead_always(void)
     return v && strcmp(v, "1") == 0;
 }
 
+/* The page of up to `limit` events after `after` with position <= to, from s. */
+static int read_page(struct store *s, int64_t after, int64_t to, size_t limit,
+                     struct event_list *out, err *e)
+{
+    struct event_filter f;
+    memset(&f, 0, sizeof f);
+    f.to = to;
+    return store_read_page(s, &f, after, false, limit, out, e);
+}
+
+/* The WAL of rs's file copied into it as far as no reader needs it. */
+static void checkpoint(struct store *rs)
+{
+    sqlite3_wal_checkpoint_v2(store_sqlite_db(rs), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+/* Waits, under ra->lock, until the thread has no request. */
+static void idle_locked(struct read_ahead *ra)
+{
+    while (ra->asked)
+        pthread_cond_wait(&ra->cond, &ra->lock);
+}
+
 static void *reader(void *arg)
 {
     struct read_ahead *ra = arg;
@@ -50,18 +73,15 @@ static void *reader(void *arg)
             pthread_cond_wait(&ra->cond, &ra->lock);
         if (ra->quit)
             break;
-        int64_t after = ra->after;
+        int64_t after = ra->after, to = ra->to;
         size_t limit = ra->limit;
-        struct event_filter f;
-        memset(&f, 0, sizeof f);
-        f.to = ra->to;
         pthread_mutex_unlock(&ra->lock);
         /* The page is the thread's alone until it says done. */
         event_list_clear(&ra->page);
         err e;
         err_clear(&e);
-        int rc = store_read_page(ra->rs, &f, after, false, limit, &ra->page, &e);
-        sqlite3_wal_checkpoint_v2(ra->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int rc = read_page(ra->rs, after, to, limit, &ra->page, &e);
+        checkpoint(ra->rs);
         pthread_mutex_lock(&ra->lock);
         ra->rc = rc;
         ra->asked = false;
@@ -77,7 +97,6 @@ static void free_all(struct read_ahead *ra)
     pthread_cond_destroy(&ra->cond);
     pthread_mutex_destroy(&ra->lock);
     event_list_done(&ra->page);
-    sqlite3_close(ra->ckdb);
     store_close(ra->rs);
     free(ra);
 }
@@ -86,26 +105,17 @@ struct read_ahead *read_ahead_open(struct store *s)
 {
     if (!store_sqlite_db(s) || s->under || !s->path || strcmp(s->path, ":memory:") == 0)
         return NULL;
+    /* Writable, for its checkpoints (it writes nothing else: the caller's open
+     * has already brought the file to this build's format). */
     struct store_options opt = STORE_OPTIONS_DEFAULT;
-    opt.read_only = true;
+    opt.create = false;
     err e;
     err_clear(&e);
     struct store *rs = store_open(s->path, &opt, &e);
     if (!rs)
         return NULL; /* read in place, as every other store does */
-    sqlite3 *ckdb = NULL;
-    /* A first read, so that the connection knows the file is in WAL mode: a
-     * checkpoint on one that has read nothing does nothing. */
-    if (sqlite3_open_v2(s->path, &ckdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(ckdb, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_close(ckdb);
-        store_close(rs);
-        return NULL;
-    }
     struct read_ahead *ra = xcalloc(1, sizeof *ra);
     ra->rs = rs;
-    ra->ckdb = ckdb;
     event_list_init(&ra->page);
     pthread_mutex_init(&ra->lock, NULL);
     pthread_cond_init(&ra->cond, NULL);
@@ -123,8 +133,7 @@ static bool take(struct read_ahead *ra, int64_t after, int64_t to, size_t limit,
 {
     pthread_mutex_lock(&ra->lock);
     bool mine = (ra->asked || ra->done) && ra->after == after && ra->to == to && ra->limit == limit;
-    while (ra->asked)
-        pthread_cond_wait(&ra->cond, &ra->lock);
+    idle_locked(ra);
     bool got = mine && ra->done && ra->rc == ST_OK && ra->page.len == limit;
     ra->done = false;
     pthread_mutex_unlock(&ra->lock);
@@ -141,10 +150,7 @@ int read_ahead_page(struct read_ahead *ra, struct store *s, int64_t after, int64
                     bool more, struct event_list *out, err *e)
 {
     if (!ra || !take(ra, after, to, limit, out)) {
-        struct event_filter f;
-        memset(&f, 0, sizeof f);
-        f.to = to;
-        int rc = store_read_page(s, &f, after, false, limit, out, e);
+        int rc = read_page(s, after, to, limit, out, e);
         if (rc != ST_OK)
             return rc;
     }
@@ -163,8 +169,7 @@ int read_ahead_page(struct read_ahead *ra, struct store *s, int64_t after, int64
 void read_ahead_wait(struct read_ahead *ra)
 {
     pthread_mutex_lock(&ra->lock);
-    while (ra->asked)
-        pthread_cond_wait(&ra->cond, &ra->lock);
+    idle_locked(ra);
     pthread_mutex_unlock(&ra->lock);
 }
 
@@ -184,6 +189,6 @@ void read_ahead_close(struct read_ahead *ra)
     pthread_join(ra->thread, NULL);
     /* The last batches' frames copied too: readers of a log with every frame
      * copied read the file and skip the WAL's index, which a long log slows. */
-    sqlite3_wal_checkpoint_v2(ra->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    checkpoint(ra->rs);
     free_all(ra);
 }

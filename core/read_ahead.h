@@ -1,5 +1,5 @@
 /* read_ahead.h: the next page of events read on a thread and a connection of
- * its own while the caller folds the page before it (projection_fold.c, while a
+ * its own while the caller folds the page before it (projection_batch.c, while a
  * catch-up or a rebuild is far behind the head).
  *
  * Why: reading a page of events (stepping SQLite's join of event_log and streams,
