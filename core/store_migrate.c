@@ -284,6 +284,29 @@ static int history_epochs(sqlite3 *db, err *e)
     return rc;
 }
 
+/* Format 8: `commands` and `snapshots` become WITHOUT ROWID tables, clustered on
+ * their primary keys. As rowid tables each was two B-trees, the rows and the index
+ * SQLite makes for a text primary key, so every command wrote one page more to the
+ * WAL than it needed (7.7 frames per Deposit against 6.7; a raw insert of the same
+ * event writes 4), and the durable commit's cost follows the pages it writes
+ * (bench/RESULTS.md, "exec_latency"). Same columns, same keys, same rows, copied
+ * in key order; nothing refers to either table's rowid. Read compatible: a build
+ * of format 7 reads and writes them with the same statements. */
+static const char CLUSTERED_SQL[] =
+    "CREATE TABLE strata_commands_clustered(id TEXT PRIMARY KEY, stream_id INTEGER NOT NULL,\n"
+    "  first_position INTEGER NOT NULL, last_position INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "INSERT INTO strata_commands_clustered SELECT id, stream_id, first_position, last_position\n"
+    "  FROM commands ORDER BY id;\n"
+    "DROP TABLE commands;\n"
+    "ALTER TABLE strata_commands_clustered RENAME TO commands;\n"
+    "CREATE TABLE strata_snapshots_clustered(stream_id INTEGER NOT NULL,\n"
+    "  rules_hash TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,\n"
+    "  state TEXT NOT NULL, PRIMARY KEY(stream_id, rules_hash, version)) WITHOUT ROWID;\n"
+    "INSERT INTO strata_snapshots_clustered SELECT stream_id, rules_hash, version, position,\n"
+    "  state FROM snapshots ORDER BY stream_id, rules_hash, version;\n"
+    "DROP TABLE snapshots;\n"
+    "ALTER TABLE strata_snapshots_clustered RENAME TO snapshots;\n";
+
 const struct store_migration store_migrations[] = {
     {1, "initial schema", false, FORMAT1_SQL, NULL},
     {2, "projection_skips", true, FORMAT2_SQL, NULL},
@@ -292,6 +315,7 @@ const struct store_migration store_migrations[] = {
     {5, "import_ledger", true, LEDGER_SQL, NULL},
     {6, "branches", true, BRANCHES_SQL, NULL},
     {7, "projection_history_epochs", true, NULL, history_epochs},
+    {8, "clustered_commands_snapshots", true, CLUSTERED_SQL, NULL},
 };
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 

@@ -16,7 +16,7 @@
 
 #include "store_pg_internal.h"
 
-#define PG_FORMAT_VERSION 7
+#define PG_FORMAT_VERSION 8
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -49,7 +49,7 @@ static const char FORMAT_1[] =
     "  version bigint NOT NULL, position bigint NOT NULL, state text NOT NULL,\n"
     "  PRIMARY KEY(stream_id, rules_hash, version));\n";
 
-/* Formats 2..6 are the SQLite store's migrations of the same numbers
+/* Formats 2..8 are the SQLite store's migrations of the same numbers
  * (store_migrate.c says why each exists), so that one format number means the same
  * tables on both backends and `strata copy` can carry every one of them. */
 
@@ -97,9 +97,16 @@ static const char FORMAT_6[] =
  * backends. */
 static const char FORMAT_7[] = "SELECT 1";
 
+/* Format 8, clustered_commands_snapshots: on SQLite `commands` and `snapshots`
+ * become WITHOUT ROWID tables, so that a command writes one B-tree page fewer
+ * (store_migrate.c). A PostgreSQL table is a heap with its primary key's index
+ * whatever it is declared as, and the columns and keys are already these, so the
+ * step records the number: format 8 means the same tables on both backends. */
+static const char FORMAT_8[] = "SELECT 1";
+
 /* FORMAT_STEPS[n] brings a store from format n - 1 to format n. */
 static const char *const FORMAT_STEPS[PG_FORMAT_VERSION + 1] = {
-    NULL, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_4, FORMAT_5, FORMAT_6, FORMAT_7};
+    NULL, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_4, FORMAT_5, FORMAT_6, FORMAT_7, FORMAT_8};
 
 const char *store_pg_format_step(int n)
 {

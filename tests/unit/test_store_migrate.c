@@ -93,6 +93,18 @@ static char *old_store(int format, const char *extra_sql)
     return path;
 }
 
+/* Opens the store of `format` at path for writing, which upgrades it. */
+static struct store *open_upgraded(const char *path, int format)
+{
+    struct store_options opt = STORE_OPTIONS_DEFAULT;
+    opt.create = false;
+    err e = {0};
+    struct store *s = store_open(path, &opt, &e);
+    if (!s)
+        fail_msg("opening format %d: %s", format, e.msg);
+    return s;
+}
+
 static void expect_events(struct store *s, int64_t n)
 {
     struct event_list l;
@@ -144,12 +156,7 @@ static void test_upgrade_each_format(void **state)
 {
     for (int format = 1; format < store_format_latest(); format++) {
         char *path = old_store(format, NULL);
-        struct store_options opt = STORE_OPTIONS_DEFAULT;
-        opt.create = false;
-        err e = {0};
-        struct store *s = store_open(path, &opt, &e);
-        if (!s)
-            fail_msg("opening format %d: %s", format, e.msg);
+        struct store *s = open_upgraded(path, format);
         assert_int_equal(store_sqlite_format(s), store_format_latest());
         sqlite3 *db = store_sqlite_db(s);
         assert_int_equal(db_int(db, "PRAGMA user_version"), store_format_latest());
@@ -172,8 +179,7 @@ static void test_upgrade_each_format(void **state)
         assert_int_equal(append_one(s, "Account-A"), 4);
         store_close(s);
         /* Opened again, nothing more to do. */
-        s = store_open(path, &opt, &e);
-        assert_non_null(s);
+        s = open_upgraded(path, store_format_latest());
         expect_events(s, 4);
         store_close(s);
         free(path);
@@ -364,12 +370,7 @@ static void test_branches_from_each_format(void **state)
         assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
                                         "'branches'"),
                          0);
-        struct store_options opt = STORE_OPTIONS_DEFAULT;
-        opt.create = false;
-        err e = {0};
-        struct store *s = store_open(path, &opt, &e);
-        if (!s)
-            fail_msg("opening format %d: %s", format, e.msg);
+        struct store *s = open_upgraded(path, format);
         sqlite3 *db = store_sqlite_db(s);
         assert_true(store_sqlite_format(s) >= br);
         assert_int_equal(db_int(db, "SELECT count(*) FROM branches"), 0);
@@ -397,6 +398,73 @@ static void test_branches_from_each_format(void **state)
     }
 }
 
+/* Format 8 makes `commands` and `snapshots` WITHOUT ROWID: from every earlier
+ * format, the rows are kept, the keys still hold (a command id is refused twice,
+ * a snapshot of the same version replaces the old one), a command's events are
+ * still found by its id, and a new command is recorded. */
+static void test_clustered_from_each_format(void **state)
+{
+    int cl = store_migration_number("clustered_commands_snapshots");
+    assert_true(cl >= 8);
+    assert_true(store_migrations[cl - 1].read_compatible);
+    for (int format = 1; format < cl; format++) {
+        char *path =
+            old_store(format, "INSERT INTO commands VALUES('c-1', 1, 1, 3), ('c-2', 2, 2, 2);"
+                              "INSERT INTO snapshots VALUES(1, 'h', 2, 3, '{\"n\":2}'),"
+                              " (2, 'h', 1, 2, '{\"n\":1}');");
+        assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                        "('commands', 'snapshots') AND sql LIKE '%WITHOUT ROWID'"),
+                         0);
+        struct store *s = open_upgraded(path, format);
+        sqlite3 *db = store_sqlite_db(s);
+        assert_true(store_sqlite_format(s) >= cl);
+        assert_int_equal(db_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('commands', 'snapshots') AND sql LIKE '%WITHOUT ROWID'"),
+                         2);
+        assert_int_equal(db_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE "
+                                    "'%clustered%' OR tbl_name IN ('commands', 'snapshots') AND "
+                                    "type = 'index'"),
+                         0);
+        assert_int_equal(db_int(db, "SELECT group_concat(id || ':' || stream_id || ':' || "
+                                    "first_position || ':' || last_position, ',') = "
+                                    "'c-1:1:1:3,c-2:2:2:2' FROM commands"),
+                         1);
+        assert_int_equal(db_int(db, "SELECT group_concat(stream_id || rules_hash || version || "
+                                    "position || state, ',') = '1h23{\"n\":2},2h12{\"n\":1}' "
+                                    "FROM snapshots"),
+                         1);
+        err e = {0};
+        struct event_list out;
+        event_list_init(&out);
+        assert_int_equal(store_command_events(s, "c-1", &out, &e), ST_OK);
+        assert_int_equal(out.len, 3);
+        event_list_done(&out);
+        assert_int_equal(
+            sqlite3_exec(db, "INSERT INTO commands VALUES('c-1', 1, 9, 9)", NULL, NULL, NULL) &
+                0xff,
+            SQLITE_CONSTRAINT);
+        assert_int_equal(sqlite3_exec(db,
+                                      "INSERT OR REPLACE INTO snapshots VALUES(1, 'h', 2, 3, "
+                                      "'{\"n\":7}')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        assert_int_equal(db_int(db, "SELECT count(*) FROM snapshots"), 2);
+        struct new_event n = {"Deposited", 1, NULL, "{\"amount\":1}", NULL};
+        event_list_init(&out);
+        assert_int_equal(store_append(s, "Account-B", STORE_ANY_VERSION, "c-3", &n, 1, &out, &e),
+                         ST_OK);
+        event_list_done(&out);
+        event_list_init(&out);
+        assert_int_equal(store_command_events(s, "c-3", &out, &e), ST_OK);
+        assert_int_equal(out.len, 1);
+        assert_string_equal(out.items[0].stream, "Account-B");
+        event_list_done(&out);
+        expect_events(s, 4);
+        store_close(s);
+        free(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_upgrade),
         cmocka_unit_test(test_ledger_from_previous_format),
         cmocka_unit_test(test_branches_from_each_format),
+        cmocka_unit_test(test_clustered_from_each_format),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
