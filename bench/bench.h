@@ -55,6 +55,11 @@ void bench_throughput(const char *name, double strata, double baseline, const ch
 void bench_latency(const char *name, double strata_ms, double baseline_ms);
 /* p50 and p99 lines (NAME_p50, NAME_p99) from samples in milliseconds. */
 void bench_latency_pair(const char *name, double *strata_ms, size_t ns, double *base_ms, size_t nb);
+/* A note of the slowest 1% of both sides' samples (at least 3), Strata's with their
+ * places in the run, so that a tail can be told apart: the host's disk (both sides,
+ * anywhere) from Strata's own work (its side, at a pattern). Before
+ * bench_latency_pair, which sorts the samples. */
+void bench_note_tail(const char *name, const double *strata_ms, const double *base_ms, size_t n);
 /* A free-form line (tui_rss): values already oriented by the caller. */
 void bench_line(const char *name, double strata, const char *unit, double baseline,
                 const char *bunit, double ratio);

@@ -570,6 +570,7 @@ int main(void)
                 bench_die("exec Deposit %s: %s", ids[i], e.msg);
         }
         raw_deposit_close(&r);
+        bench_note_tail("exec_latency", st, bt, (size_t)ns);
         bench_latency_pair("exec_latency", st, (size_t)ns, bt, (size_t)ns);
         for (int i = 0; i < ns; i++)
             free(ids[i]);

@@ -782,6 +782,7 @@ int main(void)
                 bench_die("exec Deposit %s: %s", id, e.msg);
         }
         PQfinish(c);
+        bench_note_tail("pg_exec_latency", st, bt, (size_t)ns);
         bench_latency_pair("pg_exec_latency", st, (size_t)ns, bt, (size_t)ns);
         free(st);
         free(bt);

@@ -202,6 +202,44 @@ void bench_latency_pair(const char *name, double *strata_ms, size_t ns, double *
     bench_latency(buf, bench_quantile(strata_ms, ns, 0.99), bench_quantile(base_ms, nb, 0.99));
 }
 
+static const double *tail_of;
+
+static int by_slower(const void *a, const void *b)
+{
+    double x = tail_of[*(const size_t *)a], y = tail_of[*(const size_t *)b];
+    return (x < y) - (x > y);
+}
+
+/* The places of xs's k slowest samples, slowest first, as text: "0.41 ms (#17), ...". */
+static void tail_text(const double *xs, size_t n, size_t k, bool places, char *out, size_t cap)
+{
+    size_t *ix = xcalloc(n, sizeof *ix);
+    for (size_t i = 0; i < n; i++)
+        ix[i] = i;
+    tail_of = xs;
+    qsort(ix, n, sizeof *ix, by_slower);
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < k && i < n && len < cap; i++) {
+        int w =
+            places ? snprintf(out + len, cap - len, "%s%.3f (#%zu)", i ? " " : "", xs[ix[i]], ix[i])
+                   : snprintf(out + len, cap - len, "%s%.3f", i ? " " : "", xs[ix[i]]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    free(ix);
+}
+
+void bench_note_tail(const char *name, const double *strata_ms, const double *base_ms, size_t n)
+{
+    size_t k = n / 100 < 3 ? 3 : n / 100;
+    char st[1024], bt[512];
+    tail_text(strata_ms, n, k, true, st, sizeof st);
+    tail_text(base_ms, n, k, false, bt, sizeof bt);
+    bench_note("%s slowest %zu of %zu, ms: strata %s; baseline %s", name, k, n, st, bt);
+}
+
 uint64_t bench_rand(uint64_t *state)
 {
     uint64_t x = *state;
