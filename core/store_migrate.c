@@ -288,10 +288,10 @@ static int history_epochs(sqlite3 *db, err *e)
  * their primary keys. As rowid tables each was two B-trees, the rows and the index
  * SQLite makes for a text primary key, so every command wrote one page more to the
  * WAL than it needed (7.7 frames per Deposit against 6.7; a raw insert of the same
- * event writes 4), and the durable commit's cost follows the pages it writes
- * (bench/RESULTS.md, "exec_latency"). Same columns, same keys, same rows, copied
- * in key order; nothing refers to either table's rowid. Read compatible: a build
- * of format 7 reads and writes them with the same statements. */
+ * event writes 4), each written and synced by the durable commit (bench/RESULTS.md,
+ * session six). Same columns, same keys, same rows, copied in key order; nothing
+ * refers to either table's rowid. Read compatible: a build of format 7 reads and
+ * writes them with the same statements. */
 static const char CLUSTERED_SQL[] =
     "CREATE TABLE strata_commands_clustered(id TEXT PRIMARY KEY, stream_id INTEGER NOT NULL,\n"
     "  first_position INTEGER NOT NULL, last_position INTEGER NOT NULL) WITHOUT ROWID;\n"
