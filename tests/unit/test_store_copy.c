@@ -162,11 +162,71 @@ static void test_copy_resumes_and_refuses(void **state)
     free(other_path);
 }
 
+/* The source's commands are read a window at a time (store_copy.c): with windows
+ * of 4 commands and batches smaller, equal to and larger than a command, or than
+ * a window, every event and every command id arrives, each command's events
+ * appended as one. */
+static void test_copy_command_windows(void **state)
+{
+    char *src_path = xasprintf("%s/src-%d.db", tmpdir, ++file_counter);
+    struct store *src = open_ok(src_path);
+    err e = {0};
+    int ncommands = 0;
+    for (int i = 0; i < 40; i++) {
+        char stream[16], id[16];
+        snprintf(stream, sizeof stream, "S-%d", i % 3);
+        if (i % 5 == 4) { /* an event of no command */
+            append1(src, stream, "Noted", "{}", NULL);
+            continue;
+        }
+        struct new_event evs[3] = {{"A", 1, NULL, "{\"k\":1}", NULL},
+                                   {"B", 1, NULL, "{\"k\":2}", NULL},
+                                   {"C", 1, NULL, "{\"k\":3}", NULL}};
+        snprintf(id, sizeof id, "c-%02d", i);
+        assert_int_equal(
+            store_append(src, stream, STORE_ANY_VERSION, id, evs, 1 + (size_t)i % 3, NULL, &e),
+            ST_OK);
+        ncommands++;
+    }
+    setenv("STRATA_COPY_COMMAND_WINDOW", "4", 1);
+    const int64_t batches[] = {1, 2, 3, 7, 1000};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        char *dst_path = fresh_path("win.db");
+        struct store *dst = open_ok(dst_path);
+        struct store_copy_stats st;
+        if (store_copy(src, dst, batches[b], NULL, NULL, &st, &e) != ST_OK)
+            fail_msg("batch %lld: %s", (long long)batches[b], e.msg);
+        assert_int_equal(st.commands, ncommands);
+        same_events(src, dst);
+        for (int i = 0; i < 40; i++) {
+            if (i % 5 == 4)
+                continue;
+            char id[16];
+            snprintf(id, sizeof id, "c-%02d", i);
+            struct event_list x, y;
+            event_list_init(&x);
+            event_list_init(&y);
+            assert_int_equal(store_command_events(src, id, &x, &e), ST_OK);
+            assert_int_equal(store_command_events(dst, id, &y, &e), ST_OK);
+            assert_int_equal(x.len, y.len);
+            assert_int_equal(x.items[0].position, y.items[0].position);
+            event_list_done(&x);
+            event_list_done(&y);
+        }
+        store_close(dst);
+        free(dst_path);
+    }
+    unsetenv("STRATA_COPY_COMMAND_WINDOW");
+    store_close(src);
+    free(src_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copy_carries_everything),
         cmocka_unit_test(test_copy_resumes_and_refuses),
+        cmocka_unit_test(test_copy_command_windows),
     };
     int failed = cmocka_run_group_tests_name("copy to sqlite", tests, setup_dir, teardown_dir);
     if (pg_base_uri())
