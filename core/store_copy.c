@@ -180,17 +180,15 @@ static int check_prefix(struct store *src, struct store *dst, int64_t head, int6
 struct batch {
     struct store *src, *dst;
     int64_t lo, hi; /* the positions (lo, hi] */
-    /* A window of the source's commands, those starting in (win_lo, win_hi], in
-     * position order; the batch's are rows [c0, c1) of it. `commands` has no index
-     * on first_position (every command would write one page more for it), so each
-     * read of a range scans the whole table: read per batch of 1,000 events, a copy
-     * of a store whose events all came from commands took time quadratic in its
-     * size (200,000 events: 2.8 s without commands, 13.4 s with). A window of
-     * COMMAND_WINDOW commands (STRATA_COPY_COMMAND_WINDOW in tests) makes that one scan
-     * per window instead. */
+    /* A window of the source's commands: every one starting in (win_lo, win_hi],
+     * in position order. `commands` has no index on first_position (every command
+     * would write one page more for it), so each read of a range scans the whole
+     * table: read per batch of 1,000 events, a copy of a store whose events all
+     * came from commands took time quadratic in its size (200,000 events: 2.8 s
+     * without commands, 13.4 s with). A window of COMMAND_WINDOW commands
+     * (STRATA_COPY_COMMAND_WINDOW in tests) makes that one scan per window. */
     struct collect commands;
     int64_t win_lo, win_hi;
-    size_t c0, c1;
     struct event_list events;
     int64_t src_format, dst_format;
     struct store_copy_stats *stats;
@@ -225,11 +223,40 @@ static size_t window_after(const struct batch *b, int64_t pos)
     return lo;
 }
 
-/* The command of the batch that starts at position pos: its id and last position. */
+/* The command that starts at position pos (one of the batch's, which the window
+ * covers): its id and last position. */
 static const struct row *command_at(const struct batch *b, int64_t pos)
 {
     size_t i = window_after(b, pos - 1);
-    return i < b->c1 && i >= b->c0 && first_of(b, i) == pos ? &b->commands.rows[i] : NULL;
+    return i < b->commands.len && first_of(b, i) == pos ? &b->commands.rows[i] : NULL;
+}
+
+/* Reads the window after position lo: the next COMMAND_WINDOW commands, or
+ * (upto >= 0) every command up to upto. */
+static int window_read(struct batch *b, int64_t lo, int64_t upto, err *e)
+{
+    collect_done(&b->commands);
+    int n = command_window();
+    char sql[220];
+    if (upto < 0)
+        snprintf(sql, sizeof sql,
+                 "SELECT id, first_position, last_position FROM commands WHERE first_position > "
+                 "%lld ORDER BY first_position LIMIT %d",
+                 (long long)lo, n);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT id, first_position, last_position FROM commands WHERE first_position > "
+                 "%lld AND first_position <= %lld ORDER BY first_position",
+                 (long long)lo, (long long)upto);
+    if (source_rows(b->src, sql, &b->commands, e) != ST_OK)
+        return ST_ERR;
+    b->win_lo = lo;
+    /* A full window ends before its last row's position, so that a command cut
+     * off by the LIMIT is never half in. */
+    b->win_hi = upto >= 0                     ? upto
+                : b->commands.len < (size_t)n ? INT64_MAX
+                                              : first_of(b, b->commands.len - 1) - 1;
+    return ST_OK;
 }
 
 /* Makes the window hold every command starting in (lo, hi]: the next
@@ -239,32 +266,9 @@ static int window_cover(struct batch *b, int64_t lo, int64_t hi, err *e)
 {
     if (b->win_lo <= lo && hi <= b->win_hi) /* never at first: win_hi is 0, hi at least 1 */
         return ST_OK;
-    for (int exact = 0; exact < 2; exact++) {
-        collect_done(&b->commands);
-        char sql[220];
-        if (!exact)
-            snprintf(sql, sizeof sql,
-                     "SELECT id, first_position, last_position FROM commands WHERE "
-                     "first_position > %lld ORDER BY first_position LIMIT %d",
-                     (long long)lo, command_window());
-        else
-            snprintf(sql, sizeof sql,
-                     "SELECT id, first_position, last_position FROM commands WHERE "
-                     "first_position > %lld AND first_position <= %lld ORDER BY first_position",
-                     (long long)lo, (long long)hi);
-        if (source_rows(b->src, sql, &b->commands, e) != ST_OK)
-            return ST_ERR;
-        b->win_lo = lo;
-        /* A full window ends before its last row's position, so that a command
-         * cut off by the LIMIT is never half in. */
-        b->win_hi = exact ? hi
-                    : b->commands.len < (size_t)command_window()
-                        ? INT64_MAX
-                        : first_of(b, b->commands.len - 1) - 1;
-        if (hi <= b->win_hi)
-            return ST_OK;
-    }
-    return ST_OK;
+    if (window_read(b, lo, -1, e) != ST_OK)
+        return ST_ERR;
+    return hi <= b->win_hi ? ST_OK : window_read(b, lo, hi, e);
 }
 
 /* The command ids of (lo, hi], hi moved up to the last event of a command that
@@ -274,10 +278,8 @@ static int batch_read(struct batch *b, err *e)
     for (;;) {
         if (window_cover(b, b->lo, b->hi, e) != ST_OK)
             return ST_ERR;
-        b->c0 = window_after(b, b->lo);
-        b->c1 = window_after(b, b->hi);
         int64_t hi = b->hi;
-        for (size_t i = b->c0; i < b->c1; i++) {
+        for (size_t i = window_after(b, b->lo), end = window_after(b, b->hi); i < end; i++) {
             int64_t last = cell_int(&b->commands.rows[i].cells[2]);
             if (last > hi)
                 hi = last;
